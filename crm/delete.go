@@ -1,0 +1,158 @@
+package crm
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// ErrContactChanged is returned when the contact or its linked items changed
+// after the person deciding on the delete looked at them.
+var ErrContactChanged = &Error{Code: ECONFLICT, Message: "This contact changed since you opened it (new or changed conversations, notes, opportunities, tasks, appointments, workflows or DND). Nothing was deleted: search again and check it before deleting."}
+
+// archivedTables are the tables a delete empties for one contact, parents
+// first: the order a restore inserts in. A delete removes them in reverse.
+// For each, the SQL that selects the contact's rows (alias t) and their id.
+var archivedTables = []struct {
+	Name  string
+	From  string // FROM clause with alias t, restricted to contact ?
+	RowID string
+}{
+	{"contacts", "contacts t WHERE t.id = ?", "t.id"},
+	{"dnd_settings", "dnd_settings t WHERE t.contact_id = ?", "t.channel"},
+	{"conversations", "conversations t WHERE t.contact_id = ?", "t.id"},
+	{"messages", "messages t WHERE t.conversation_id IN (SELECT id FROM conversations WHERE contact_id = ?)", "t.id"},
+	{"notes", "notes t WHERE t.contact_id = ?", "t.id"},
+	{"opportunities", "opportunities t WHERE t.contact_id = ?", "t.id"},
+	{"tasks", "tasks t WHERE t.contact_id = ?", "t.id"},
+	{"appointments", "appointments t WHERE t.contact_id = ?", "t.id"},
+	{"workflow_enrollments", "workflow_enrollments t WHERE t.contact_id = ?", "t.id"},
+}
+
+// DeleteRequest is who deletes which contact, why, and on what they saw.
+type DeleteRequest struct {
+	ContactID string
+	Actor     string // Slack user id of who deleted (or requested, when approved)
+	Reason    string
+	Note      string
+	// ApprovedBy and RequestID are set when an admin approved the delete.
+	ApprovedBy string
+	RequestID  string
+	// ExpectFingerprint, when set, must equal the contact's current
+	// Linked.Fingerprint or nothing is deleted (ErrContactChanged).
+	ExpectFingerprint string
+	RestoreWindow     time.Duration
+}
+
+// Deleted is the outcome of an archived delete.
+type Deleted struct {
+	Deletion Deletion
+	Contact  Contact
+}
+
+// Delete archives and removes a contact with every linked row, in one
+// transaction: each table's rows are deleted and archived by the same
+// statement (DELETE … RETURNING), so the archive holds exactly what went.
+// Of two concurrent deletes of one contact, the first takes the contact's row
+// lock and the second then finds it gone (ErrContactGone).
+func (s *Store) Delete(ctx context.Context, req DeleteRequest) (Deleted, error) {
+	var out Deleted
+	if req.ContactID == "" || req.Actor == "" || req.Reason == "" {
+		return out, Errorf(EINVALID, "A delete needs a contact, who deletes it, and a reason.")
+	}
+	if req.RestoreWindow <= 0 {
+		return out, Errorf(EINVALID, "A delete needs a restore window.")
+	}
+	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
+		c, l, err := s.linked(ctx, tx, req.ContactID, true)
+		if err != nil {
+			return err
+		}
+		if req.ExpectFingerprint != "" && req.ExpectFingerprint != l.Fingerprint {
+			return ErrContactChanged
+		}
+		now := s.now().UTC()
+		d := Deletion{
+			ID:           NewID("D", 10),
+			ContactID:    c.ID,
+			ContactLabel: c.Name(),
+			DeletedBy:    req.Actor,
+			ApprovedBy:   nullable(req.ApprovedBy),
+			RequestID:    nullable(req.RequestID),
+			Reason:       req.Reason,
+			Note:         req.Note,
+			Counts:       l.Counts,
+			DeletedAt:    now,
+			RestoreUntil: now.Add(req.RestoreWindow),
+		}
+		if d.CountsJSON, err = json.Marshal(d.Counts); err != nil {
+			return fmt.Errorf("encode counts: %w", err)
+		}
+		if _, err := tx.NamedExecContext(ctx, `INSERT INTO deletions
+			(id, contact_id, contact_label, deleted_by, approved_by, request_id, reason, note, counts, deleted_at, restore_until)
+			VALUES (:id, :contact_id, :contact_label, :deleted_by, :approved_by, :request_id, :reason, :note, :counts, :deleted_at, :restore_until)`, d); err != nil {
+			return fmt.Errorf("record deletion: %w", err)
+		}
+		removed, err := archiveAndDelete(ctx, tx, d.ID, c.ID)
+		if err != nil {
+			return err
+		}
+		if removed != l.Counts.Total() {
+			// The row locks make this impossible; if it happens, keep everything.
+			return fmt.Errorf("archived %d rows of contact %s but counted %d: rolled back", removed, c.ID, l.Counts.Total())
+		}
+		out = Deleted{Deletion: d, Contact: c}
+		return nil
+	})
+	return out, err
+}
+
+// archiveAndDelete removes the contact's rows table by table, children first,
+// archiving each removed row whole. It returns how many rows it removed.
+func archiveAndDelete(ctx context.Context, tx *sqlx.Tx, deletionID, contactID string) (int, error) {
+	total := 0
+	for i := len(archivedTables) - 1; i >= 0; i-- {
+		t := archivedTables[i]
+		where := strings.SplitN(t.From, " WHERE ", 2)
+		q := `WITH gone AS (DELETE FROM ` + where[0] + ` WHERE ` + where[1] + ` RETURNING t.*)
+			INSERT INTO archived_rows (deletion_id, table_name, row_id, data)
+			SELECT ?, '` + t.Name + `', ` + strings.Replace(t.RowID, "t.", "gone.", 1) + `, to_jsonb(gone) FROM gone ORDER BY 3`
+		res, err := tx.ExecContext(ctx, tx.Rebind(q), contactID, deletionID)
+		if err != nil {
+			return total, fmt.Errorf("archive and delete %s of contact %s: %w", t.Name, contactID, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, fmt.Errorf("archive %s: %w", t.Name, err)
+		}
+		total += int(n)
+	}
+	return total, nil
+}
+
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// Deletion loads one deletion record by id.
+func (s *Store) Deletion(ctx context.Context, id string) (Deletion, error) {
+	var d Deletion
+	err := s.db.GetContext(ctx, &d, s.db.Rebind(`SELECT * FROM deletions WHERE id = ?`), id)
+	if isNoRows(err) {
+		return d, Errorf(ENOTFOUND, "There is no deletion with id %s. Check the id in the delete summary.", id)
+	}
+	if err != nil {
+		return d, fmt.Errorf("load deletion %s: %w", id, err)
+	}
+	if err := json.Unmarshal(d.CountsJSON, &d.Counts); err != nil {
+		return d, fmt.Errorf("decode counts of deletion %s: %w", id, err)
+	}
+	return d, nil
+}

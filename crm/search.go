@@ -1,0 +1,239 @@
+package crm
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Search limits.
+const (
+	MaxQueryLen   = 200 // characters; longer queries are refused, not cut
+	SearchShown   = 10  // matches returned
+	searchCounted = 1000
+	maxNameWords  = 8
+	minPhoneDigit = 7
+)
+
+// Query kinds, as SearchResult.Kind reports them.
+const (
+	KindID    = "id"
+	KindEmail = "email"
+	KindPhone = "phone"
+	KindName  = "name"
+)
+
+// Match is one contact found, with what marks it out.
+type Match struct {
+	Contact
+	// Exact is true for an id, email or phone match, or a name equal to the query.
+	Exact bool `db:"exact"`
+	// Duplicates are other contacts sharing this one's email or phone digits.
+	Duplicates []ContactRef `db:"-"`
+}
+
+// SearchResult is the contacts found for one query.
+type SearchResult struct {
+	Query   string
+	Kind    string
+	Matches []Match // at most SearchShown, exact matches first
+	// Total counts every match, up to 1000; More is Total minus the shown ones.
+	Total int
+}
+
+// More is how many matches were not shown.
+func (r SearchResult) More() int { return r.Total - len(r.Matches) }
+
+const contactColumns = `c.id, c.location_id, c.first_name, c.last_name, coalesce(c.email, '') AS email,
+	coalesce(c.phone, '') AS phone, coalesce(c.company_name, '') AS company_name, coalesce(c.source, '') AS source,
+	c.dnd, c.created_at, c.updated_at`
+
+// Search finds contacts by id (exact), email (any case), phone (by digits) or
+// name (every word starts a word of the first or last name, any case or
+// accent). Every branch is served by an index; see migration 00002.
+func (s *Store) Search(ctx context.Context, query string) (SearchResult, error) {
+	q := strings.TrimSpace(query)
+	res := SearchResult{Query: q}
+	if q == "" {
+		return res, Errorf(EINVALID, "Type a name, email, phone number or contact id to search for.")
+	}
+	if utf8.RuneCountInString(q) > MaxQueryLen {
+		return res, Errorf(EINVALID, "That search is too long (%d characters). Use at most %d: a name, an email, a phone number or an id.", utf8.RuneCountInString(q), MaxQueryLen)
+	}
+	if !utf8.ValidString(q) || strings.ContainsRune(q, 0) {
+		return res, Errorf(EINVALID, "That search contains characters that cannot be searched. Type a name, email, phone number or id.")
+	}
+
+	where, whereArgs, exact, exactArgs := s.searchCondition(q, &res)
+	if where == "" {
+		return res, Errorf(EINVALID, "There is nothing to search for in %q. Type a name, email, phone number or contact id.", q)
+	}
+	sql := `SELECT ` + contactColumns + `, ` + exact + ` AS exact FROM contacts c WHERE ` + where +
+		` ORDER BY exact DESC, c.last_name, c.first_name, c.id LIMIT ` + fmt.Sprint(SearchShown+1)
+	var matches []Match
+	if err := s.db.SelectContext(ctx, &matches, s.db.Rebind(sql), append(exactArgs, whereArgs...)...); err != nil {
+		return res, fmt.Errorf("search contacts: %w", err)
+	}
+	res.Total = len(matches)
+	if len(matches) > SearchShown {
+		matches = matches[:SearchShown]
+		countSQL := `SELECT count(*) FROM (SELECT 1 FROM contacts c WHERE ` + where + ` LIMIT ` + fmt.Sprint(searchCounted) + `) s`
+		if err := s.db.GetContext(ctx, &res.Total, s.db.Rebind(countSQL), whereArgs...); err != nil {
+			return res, fmt.Errorf("count contacts: %w", err)
+		}
+	}
+	for i := range matches {
+		dups, err := s.duplicatesOf(ctx, matches[i].Contact)
+		if err != nil {
+			return res, err
+		}
+		matches[i].Duplicates = dups
+	}
+	res.Matches = matches
+	return res, nil
+}
+
+// searchCondition classifies q and returns a WHERE clause and the SQL
+// expression that marks exact matches, each with its arguments.
+func (s *Store) searchCondition(q string, res *SearchResult) (where string, whereArgs []any, exact string, exactArgs []any) {
+	switch {
+	case strings.Contains(q, "@"):
+		res.Kind = KindEmail
+		return "c.email IS NOT NULL AND lower(c.email) = lower(?)", []any{q}, "true", nil
+	case isPhoneQuery(q):
+		res.Kind = KindPhone
+		return "c.phone IS NOT NULL AND contactbot_phone_key(c.phone) LIKE ?", []any{PhoneKeyPattern(q)}, "true", nil
+	}
+	var conds, exacts []string
+	if looksLikeID(q) {
+		res.Kind = KindID
+		conds, whereArgs = append(conds, "c.id = ?"), append(whereArgs, q)
+		exacts, exactArgs = append(exacts, "c.id = ?"), append(exactArgs, q)
+	}
+	if words := nameWords(q); len(words) > 0 {
+		if res.Kind == "" {
+			res.Kind = KindName
+		}
+		conds = append(conds, "contactbot_name_doc(c.first_name, c.last_name) @@ to_tsquery('simple', contactbot_fold(?))")
+		whereArgs = append(whereArgs, nameTSQuery(words))
+		// A full name equal to the query's words (any case or accent) is exact.
+		exacts = append(exacts, "contactbot_fold(c.first_name || ' ' || c.last_name) = contactbot_fold(?)")
+		exactArgs = append(exactArgs, strings.Join(words, " "))
+	}
+	if len(conds) == 0 {
+		return "", nil, "", nil
+	}
+	return "(" + strings.Join(conds, " OR ") + ")", whereArgs, "(" + strings.Join(exacts, " OR ") + ")", exactArgs
+}
+
+// looksLikeID reports whether q could be a CRM id: one token of letters and digits.
+func looksLikeID(q string) bool {
+	if len(q) < 8 || len(q) > 40 {
+		return false
+	}
+	for _, r := range q {
+		if !(r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r))) {
+			return false
+		}
+	}
+	return true
+}
+
+// isPhoneQuery reports whether q is made only of phone characters and has
+// enough digits to be a phone number.
+func isPhoneQuery(q string) bool {
+	digits := 0
+	for _, r := range q {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case strings.ContainsRune(" +-().", r):
+		default:
+			return false
+		}
+	}
+	return digits >= minPhoneDigit
+}
+
+// PhoneDigits returns the digits of a phone number as entered.
+func PhoneDigits(phone string) string {
+	var b strings.Builder
+	for _, r := range phone {
+		if r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// PhoneKeyPattern turns a phone query into a LIKE pattern on the reversed
+// digits: its last ten digits must end the stored number, so a query with or
+// without the country code finds "+1 (555) 010-2233".
+func PhoneKeyPattern(phone string) string {
+	d := PhoneDigits(phone)
+	if len(d) > 10 {
+		d = d[len(d)-10:]
+	}
+	r := []byte(d)
+	for i, j := 0, len(r)-1; i < j; i, j = i+1, j-1 {
+		r[i], r[j] = r[j], r[i]
+	}
+	return string(r) + "%"
+}
+
+// nameWords splits q into words of letters and digits, as the name index does.
+func nameWords(q string) []string {
+	words := strings.FieldsFunc(q, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	if len(words) > maxNameWords {
+		words = words[:maxNameWords]
+	}
+	return words
+}
+
+// nameTSQuery makes a prefix query that needs every word: "jane:* & doe:*".
+// Words hold only letters and digits, so nothing in them is tsquery syntax.
+func nameTSQuery(words []string) string {
+	parts := make([]string, len(words))
+	for i, w := range words {
+		parts[i] = w + ":*"
+	}
+	return strings.Join(parts, " & ")
+}
+
+// duplicatesOf lists up to three other contacts that share c's email or phone digits.
+func (s *Store) duplicatesOf(ctx context.Context, c Contact) ([]ContactRef, error) {
+	var conds []string
+	args := []any{c.ID}
+	if c.Email != "" {
+		conds = append(conds, "(c.email IS NOT NULL AND lower(c.email) = lower(?))")
+		args = append(args, c.Email)
+	}
+	if len(PhoneDigits(c.Phone)) >= minPhoneDigit {
+		conds = append(conds, "(c.phone IS NOT NULL AND contactbot_phone_key(c.phone) LIKE ?)")
+		args = append(args, PhoneKeyPattern(c.Phone))
+	}
+	if len(conds) == 0 {
+		return nil, nil
+	}
+	var refs []ContactRef
+	sql := `SELECT c.id, c.first_name, c.last_name FROM contacts c WHERE c.id <> ? AND (` + strings.Join(conds, " OR ") + `) ORDER BY c.id LIMIT 3`
+	if err := s.db.SelectContext(ctx, &refs, s.db.Rebind(sql), args...); err != nil {
+		return nil, fmt.Errorf("find duplicates of %s: %w", c.ID, err)
+	}
+	return refs, nil
+}
+
+// Contact loads one contact by id.
+func (s *Store) Contact(ctx context.Context, id string) (Contact, error) {
+	var c Contact
+	err := s.db.GetContext(ctx, &c, s.db.Rebind(`SELECT `+contactColumns+` FROM contacts c WHERE c.id = ?`), id)
+	if isNoRows(err) {
+		return c, ErrContactGone
+	}
+	if err != nil {
+		return c, fmt.Errorf("load contact %s: %w", id, err)
+	}
+	return c, nil
+}
