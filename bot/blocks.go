@@ -1,0 +1,191 @@
+package bot
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
+
+	"contactbot/crm"
+)
+
+// Block Kit limits (api.slack.com/reference/block-kit).
+const (
+	maxMessageBlocks = 50
+	maxModalBlocks   = 100
+	maxSectionText   = 3000
+	maxButtonText    = 75
+	maxModalTitle    = 24
+	maxMetadata      = 3000
+	maxContextItems  = 10
+)
+
+// esc makes user data safe in mrkdwn: <, > and & would otherwise form links
+// and mentions such as <!channel>.
+func esc(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+// cut shortens s to at most n characters, ending with an ellipsis when cut.
+func cut(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
+
+func section(text string) *slack.SectionBlock {
+	return slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, cut(text, maxSectionText), false, false), nil, nil)
+}
+
+func header(text string) *slack.HeaderBlock {
+	return slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, cut(text, 150), true, false))
+}
+
+func contextBlock(texts ...string) *slack.ContextBlock {
+	var elems []slack.MixedElement
+	for _, t := range texts {
+		if len(elems) == maxContextItems {
+			break
+		}
+		elems = append(elems, slack.NewTextBlockObject(slack.MarkdownType, cut(t, maxSectionText), false, false))
+	}
+	return slack.NewContextBlock("", elems...)
+}
+
+func button(actionID, value, text string, style slack.Style) *slack.ButtonBlockElement {
+	b := slack.NewButtonBlockElement(actionID, value, slack.NewTextBlockObject(slack.PlainTextType, cut(text, maxButtonText), true, false))
+	b.Style = style
+	return b
+}
+
+func plain(text string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.PlainTextType, text, false, false)
+}
+
+// slackDate shows t in each reader's own time zone, with a UTC fallback.
+func slackDate(t time.Time) string {
+	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", t.Unix(), t.UTC().Format("2006-01-02 15:04 UTC"))
+}
+
+func mention(userID string) string { return "<@" + userID + ">" }
+
+// plural writes "1 note" or "3 notes".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// limitBlocks keeps a message within max blocks, replacing the tail with a
+// line that says how many entries were left out.
+func limitBlocks(blocks []slack.Block, max int, more func(cutBlocks int) string) []slack.Block {
+	if len(blocks) <= max {
+		return blocks
+	}
+	kept := blocks[:max-1]
+	return append(kept, contextBlock(more(len(blocks)-len(kept))))
+}
+
+// contactLine is a contact's identity in one line: name, email, phone, id.
+func contactLine(c crm.Contact) string {
+	parts := []string{"*" + esc(c.Name()) + "*"}
+	if c.Email != "" {
+		parts = append(parts, esc(c.Email))
+	}
+	if c.Phone != "" {
+		parts = append(parts, esc(c.Phone))
+	}
+	parts = append(parts, "`"+esc(c.ID)+"`")
+	return strings.Join(parts, " · ")
+}
+
+// dndLine says which channels are opted out.
+func dndLine(c crm.Contact, l crm.Linked) string {
+	var on []string
+	for _, d := range l.DND {
+		switch d.Status {
+		case crm.DNDActive:
+			on = append(on, d.Channel)
+		case crm.DNDPermanent:
+			on = append(on, d.Channel+" (STOP, permanent)")
+		}
+	}
+	switch {
+	case c.DND:
+		return "DND: *on for all channels*"
+	case len(on) > 0:
+		return "DND: *on for " + strings.Join(on, ", ") + "*"
+	}
+	return "DND: off"
+}
+
+// listNames joins up to n names and says how many more there are.
+func listNames(names []string, total, n int) string {
+	if len(names) > n {
+		names = names[:n]
+	}
+	s := strings.Join(names, ", ")
+	if more := total - len(names); more > 0 {
+		s += fmt.Sprintf(" and %d more", more)
+	}
+	return s
+}
+
+// linkedLines describes what a delete would take, one line per kind that matters.
+func linkedLines(l crm.Linked) []string {
+	lines := []string{
+		fmt.Sprintf("💬 %s (%s)", plural(l.Conversations, "conversation", "conversations"), plural(l.Messages, "message", "messages")),
+		"📝 " + plural(l.Notes, "note", "notes"),
+	}
+	opp := fmt.Sprintf("💼 %d open / %d closed opportunities", l.OpenOpportunityCount, l.ClosedOpportunities)
+	if l.OpenOpportunityCount > 0 {
+		var names []string
+		for _, o := range l.OpenOpportunities {
+			names = append(names, fmt.Sprintf("%s (%s)", esc(o.Name), o.MonetaryValue))
+		}
+		opp += fmt.Sprintf(", %s open: %s", l.OpenValue, listNames(names, l.OpenOpportunityCount, 3))
+	}
+	lines = append(lines, opp)
+	lines = append(lines, fmt.Sprintf("✅ %s (%d open)", plural(l.Tasks, "task", "tasks"), l.OpenTasks))
+	appt := "📅 " + plural(l.UpcomingCount, "upcoming appointment", "upcoming appointments")
+	if l.UpcomingCount > 0 {
+		var names []string
+		for _, a := range l.UpcomingAppointments {
+			names = append(names, esc(a.Title)+" "+slackDate(a.StartsAt))
+		}
+		appt += ": " + listNames(names, l.UpcomingCount, 3)
+	}
+	lines = append(lines, appt)
+	wf := "⚙️ " + plural(l.ActiveWorkflowCount, "active workflow", "active workflows")
+	if l.ActiveWorkflowCount > 0 {
+		var names []string
+		for _, w := range l.ActiveWorkflows {
+			names = append(names, esc(w.WorkflowName))
+		}
+		wf += ": " + listNames(names, l.ActiveWorkflowCount, 5)
+	}
+	return append(lines, wf)
+}
+
+// countsLine lists removed rows per kind, e.g. for a delete summary.
+func countsLine(c crm.Counts) string {
+	parts := []string{"1 contact"}
+	names := map[string][2]string{
+		"conversations": {"conversation", "conversations"}, "messages": {"message", "messages"},
+		"notes": {"note", "notes"}, "opportunities": {"opportunity", "opportunities"},
+		"tasks": {"task", "tasks"}, "appointments": {"appointment", "appointments"},
+		"workflow_enrollments": {"workflow enrollment", "workflow enrollments"},
+		"dnd_settings":         {"DND setting", "DND settings"},
+	}
+	for _, k := range c.Kinds() {
+		if k.N > 0 {
+			parts = append(parts, plural(k.N, names[k.Table][0], names[k.Table][1]))
+		}
+	}
+	return strings.Join(parts, ", ") + fmt.Sprintf(" (%d rows)", c.Total())
+}

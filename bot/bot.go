@@ -1,0 +1,108 @@
+// Package bot is the conversation: slash commands, Block Kit messages,
+// modals and who may do what. It is transport-independent: the HTTP, Socket
+// Mode and shell adapters all hand it the same slash commands and
+// interaction payloads and get the same answers back.
+package bot
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"contactbot/config"
+	"contactbot/crm"
+)
+
+// AckBudget is how long a handler may work before it must answer Slack, which
+// gives up after 3 seconds; the rest of the work continues after the answer.
+const AckBudget = 2500 * time.Millisecond
+
+// Deps is what a Bot is built from.
+type Deps struct {
+	Store  *crm.Store
+	Slack  Messenger
+	KV     KV
+	Config *config.Config
+	Log    *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Bot handles slash commands and interactions.
+type Bot struct {
+	store *crm.Store
+	slack Messenger
+	kv    KV
+	cfg   *config.Config
+	log   *slog.Logger
+	now   func() time.Time
+
+	ackBudget time.Duration
+	bg        sync.WaitGroup
+	// bgCtx outlives any one request: work continued after an ack must not be
+	// cancelled when the request that started it returns.
+	bgCtx context.Context
+}
+
+// New returns a Bot.
+func New(d Deps) *Bot {
+	b := &Bot{store: d.Store, slack: d.Slack, kv: d.KV, cfg: d.Config, log: d.Log, now: d.Now,
+		ackBudget: AckBudget, bgCtx: context.Background()}
+	if b.log == nil {
+		b.log = slog.Default()
+	}
+	if b.now == nil {
+		b.now = time.Now
+	}
+	return b
+}
+
+// SetAckBudget changes how long handlers work before answering, for tests.
+func (b *Bot) SetAckBudget(d time.Duration) { b.ackBudget = d }
+
+// Wait blocks until work continued after acks has finished: for tests, and
+// for a graceful shutdown.
+func (b *Bot) Wait() { b.bg.Wait() }
+
+// goBackground runs fn after the ack, with a context that is not cancelled
+// when the request ends but is bounded in time.
+func (b *Bot) goBackground(name string, fn func(ctx context.Context)) {
+	b.bg.Add(1)
+	go func() {
+		defer b.bg.Done()
+		ctx, cancel := context.WithTimeout(b.bgCtx, 2*time.Minute)
+		defer cancel()
+		defer func() {
+			if r := recover(); r != nil {
+				b.log.Error("background work panicked", "work", name, "panic", r)
+			}
+		}()
+		fn(ctx)
+	}()
+}
+
+// userMessage turns an error into the sentence a user sees, logging the
+// cause when it is ours rather than theirs.
+func (b *Bot) userMessage(err error, what string, attrs ...any) string {
+	if crm.ErrorCode(err) == crm.EINTERNAL && !errors.Is(err, context.Canceled) {
+		b.log.Error(what, append(attrs, "err", err)...)
+	}
+	return crm.ErrorMessage(err)
+}
+
+// teamAllowed reports whether a payload from teamID may be served.
+func (b *Bot) teamAllowed(teamID string) bool {
+	return b.cfg.SlackTeamID == "" || b.cfg.SlackTeamID == teamID
+}
+
+// wrongTeam is the answer to a payload from another workspace.
+var wrongTeam = Message{Text: "This contactbot serves another Slack workspace. Ask your admin which bot to use here."}
+
+// textMessage is a message of one sentence.
+func textMessage(text string) *Message {
+	return &Message{Text: text, Blocks: []slack.Block{section(text)}}
+}

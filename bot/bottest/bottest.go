@@ -1,0 +1,275 @@
+// Package bottest builds the whole bot for tests: a real PostgreSQL database,
+// real Redis, the fake Slack Web API, and the HTTP transport, with helpers
+// that send requests signed the way Slack signs them.
+package bottest
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/slack-go/slack"
+
+	"contactbot/bot"
+	"contactbot/bot/kv"
+	"contactbot/bot/slackapi"
+	"contactbot/bot/slackfake"
+	"contactbot/bot/slackhttp"
+	"contactbot/config"
+	"contactbot/crm"
+	"contactbot/crm/crmtest"
+)
+
+// Users of the test workspace.
+const (
+	Team     = "T0TEST"
+	Admin    = "UADMIN1"
+	Admin2   = "UADMIN2"
+	Deleter  = "UDELETER"
+	Support  = "USUPPORT"
+	Channel  = "CSUPPORT"
+	Approval = "CAPPROVALS"
+	Incident = "CINCIDENTS"
+	Audit    = "CAUDIT"
+	Secret   = "test-signing-secret"
+)
+
+// RedisURL is the Redis tests use: TEST_REDIS_URL or the local one.
+func RedisURL() string {
+	if u := os.Getenv("TEST_REDIS_URL"); u != "" {
+		return u
+	}
+	return "redis://127.0.0.1:6379/0"
+}
+
+// NewKV returns the real Redis store under a key prefix of its own, whose
+// keys are removed when the test ends.
+func NewKV(tb testing.TB) *kv.Redis {
+	tb.Helper()
+	opts, err := redis.ParseURL(RedisURL())
+	if err != nil {
+		tb.Fatalf("TEST_REDIS_URL: %v", err)
+	}
+	client := redis.NewClient(opts)
+	if err := client.Ping(context.Background()).Err(); err != nil {
+		tb.Fatalf("Redis is not reachable (run bash .ci/run): %v", err)
+	}
+	prefix := "contactbot-test:" + crm.NewID("", 10) + ":"
+	tb.Cleanup(func() {
+		ctx := context.Background()
+		keys, _ := client.Keys(ctx, prefix+"*").Result()
+		if len(keys) > 0 {
+			client.Del(ctx, keys...)
+		}
+		client.Close()
+	})
+	return kv.NewRedis(client, prefix)
+}
+
+// Env is one running bot with everything around it.
+type Env struct {
+	TB     testing.TB
+	Store  *crm.Store
+	KV     *kv.Redis
+	Slack  *slackfake.Server
+	Config *config.Config
+	Bot    *bot.Bot
+	Server *httptest.Server
+	Clock  *Clock
+}
+
+// Clock is a settable clock shared by the bot and the store.
+type Clock struct{ t time.Time }
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time { return c.t }
+
+// Advance moves the clock forward.
+func (c *Clock) Advance(d time.Duration) { c.t = c.t.Add(d) }
+
+// Options adjust the environment; Env is the configuration's environment map.
+type Options struct {
+	Env map[string]string
+}
+
+// New starts a bot. Admins: UADMIN1, UADMIN2; deleter: UDELETER; USUPPORT has no rights.
+func New(tb testing.TB, opts ...Options) *Env {
+	tb.Helper()
+	fake := slackfake.New(tb)
+	environ := map[string]string{
+		"SLACK_BOT_TOKEN":      "xoxb-test-token",
+		"SLACK_SIGNING_SECRET": Secret,
+		"SLACK_API_URL":        fake.URL(),
+		"APPROVALS_CHANNEL":    Approval,
+		"INCIDENT_CHANNEL":     Incident,
+		"ADMIN_USER_IDS":       Admin + "," + Admin2,
+		"DELETER_USER_IDS":     Deleter,
+		"DATABASE_URL":         "postgres://unused",
+		"REDIS_URL":            "redis://unused",
+	}
+	for _, o := range opts {
+		for k, v := range o.Env {
+			if v == "" {
+				delete(environ, k)
+			} else {
+				environ[k] = v
+			}
+		}
+	}
+	cfg, err := config.Load(environ)
+	if err != nil {
+		tb.Fatalf("config: %v", err)
+	}
+	store := crmtest.NewStore(tb)
+	clock := &Clock{t: time.Now()}
+	store.SetClock(func() time.Time { return clock.Now() })
+	e := &Env{TB: tb, Store: store, KV: NewKV(tb), Slack: fake, Config: cfg, Clock: clock}
+	e.Bot = bot.New(bot.Deps{Store: store, Slack: slackapi.New(cfg.SlackBotToken, fake.URL(), nil), KV: e.KV, Config: cfg, Now: clock.Now})
+	h := slackhttp.New(e.Bot, slackhttp.Options{SigningSecret: Secret, KV: e.KV,
+		Ready: map[string]slackhttp.Pinger{"database": store, "redis": e.KV}})
+	e.Server = httptest.NewServer(h)
+	tb.Cleanup(func() {
+		e.Bot.Wait()
+		e.Server.Close()
+	})
+	return e
+}
+
+// Sign returns the headers Slack would send with body at time ts.
+func Sign(secret, body string, ts time.Time) http.Header {
+	stamp := strconv.FormatInt(ts.Unix(), 10)
+	mac := hmac.New(sha256.New, []byte(secret))
+	fmt.Fprintf(mac, "v0:%s:%s", stamp, body)
+	h := http.Header{}
+	h.Set("X-Slack-Request-Timestamp", stamp)
+	h.Set("X-Slack-Signature", "v0="+hex.EncodeToString(mac.Sum(nil)))
+	h.Set("Content-Type", "application/x-www-form-urlencoded")
+	return h
+}
+
+// Response is an HTTP answer of the bot.
+type Response struct {
+	Status int
+	Body   string
+}
+
+// JSON decodes the body into a generic map.
+func (r Response) JSON(tb testing.TB) map[string]any {
+	tb.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(r.Body), &m); err != nil {
+		tb.Fatalf("response is not JSON (%v): %q", err, r.Body)
+	}
+	return m
+}
+
+// Post sends body to path with the given headers.
+func (e *Env) Post(path, body string, header http.Header) Response {
+	e.TB.Helper()
+	req, err := http.NewRequest(http.MethodPost, e.Server.URL+path, strings.NewReader(body))
+	if err != nil {
+		e.TB.Fatal(err)
+	}
+	req.Header = header
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.TB.Fatalf("POST %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return Response{Status: resp.StatusCode, Body: string(b)}
+}
+
+// PostSigned sends body to path signed with the test secret, now.
+func (e *Env) PostSigned(path, body string) Response {
+	e.TB.Helper()
+	return e.Post(path, body, Sign(Secret, body, time.Now()))
+}
+
+// Command sends "/contact text" as user.
+func (e *Env) Command(user, text string) Response {
+	e.TB.Helper()
+	form := url.Values{
+		"command": {"/contact"}, "text": {text}, "user_id": {user}, "user_name": {strings.ToLower(user)},
+		"team_id": {Team}, "channel_id": {Channel}, "trigger_id": {"trigger-" + crm.NewID("", 6)},
+		"response_url": {e.Slack.NewResponseURL()},
+	}
+	return e.PostSigned("/slack/commands", form.Encode())
+}
+
+// Interact sends an interaction payload.
+func (e *Env) Interact(cb slack.InteractionCallback) Response {
+	e.TB.Helper()
+	payload, err := json.Marshal(cb)
+	if err != nil {
+		e.TB.Fatal(err)
+	}
+	return e.PostSigned("/slack/interactions", url.Values{"payload": {string(payload)}}.Encode())
+}
+
+// Click presses a button as user, in the support channel.
+func (e *Env) Click(user, actionID, value string) Response {
+	e.TB.Helper()
+	cb := slack.InteractionCallback{
+		Type:        slack.InteractionTypeBlockActions,
+		User:        slack.User{ID: user},
+		Team:        slack.Team{ID: Team},
+		Channel:     slack.Channel{GroupConversation: slack.GroupConversation{Conversation: slack.Conversation{ID: Channel}}},
+		TriggerID:   "trigger-" + crm.NewID("", 6),
+		ResponseURL: e.Slack.NewResponseURL(),
+		ActionCallback: slack.ActionCallbacks{BlockActions: []*slack.BlockAction{
+			{ActionID: actionID, BlockID: "b", Value: value},
+		}},
+	}
+	return e.Interact(cb)
+}
+
+// LastView is the most recently opened modal, as Slack received it.
+func (e *Env) LastView() slack.View {
+	e.TB.Helper()
+	call, ok := e.Slack.Last("views.open")
+	if !ok {
+		e.TB.Fatalf("no modal was opened; calls: %v", e.Slack.Calls(""))
+	}
+	var v slack.View
+	if err := json.Unmarshal([]byte(call.Params["view"]), &v); err != nil {
+		e.TB.Fatalf("decode view: %v", err)
+	}
+	return v
+}
+
+// Submit submits view as user with the given input values: block id to
+// value; a select's value is its option's value.
+func (e *Env) Submit(user string, v slack.View, values map[string]string) Response {
+	e.TB.Helper()
+	state := &slack.ViewState{Values: map[string]map[string]slack.BlockAction{}}
+	for block, val := range values {
+		a := slack.BlockAction{ActionID: block, Value: val}
+		if block == "reason" {
+			a = slack.BlockAction{ActionID: block, Type: "static_select", SelectedOption: slack.OptionBlockObject{Value: val}}
+		}
+		state.Values[block] = map[string]slack.BlockAction{block: a}
+	}
+	v.State = state
+	v.ID = "V" + crm.NewID("", 8)
+	cb := slack.InteractionCallback{
+		Type: slack.InteractionTypeViewSubmission,
+		User: slack.User{ID: user},
+		Team: slack.Team{ID: Team},
+		View: v,
+	}
+	return e.Interact(cb)
+}

@@ -1,0 +1,211 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
+
+	"contactbot/crm"
+)
+
+// maxCommandText bounds what a slash command may carry; longer text is refused.
+const maxCommandText = 1000
+
+// Action ids of buttons. Values carry the object they act on.
+const (
+	ActionDelete         = "contact.delete"       // value: contact id
+	ActionSetDND         = "contact.dnd"          // value: contact id
+	ActionRemoveFollowUp = "contact.followup"     // value: contact id
+	ActionReport         = "deletion.report"      // value: deletion id
+	ActionNoop           = "contactbot.noop"      // links and other buttons with nothing to do
+	CallbackDeleteModal  = "contact.delete.modal" // the delete modal's callback id
+)
+
+// HandleCommand answers a slash command. The returned message is the
+// immediate (ephemeral) answer; nil means an empty acknowledgement. Work that
+// outlasts the ack budget answers later through the response URL.
+func (b *Bot) HandleCommand(ctx context.Context, cmd slack.SlashCommand) *Message {
+	if !b.teamAllowed(cmd.TeamID) {
+		return &wrongTeam
+	}
+	if utf8.RuneCountInString(cmd.Text) > maxCommandText {
+		return textMessage(fmt.Sprintf("That is too long to search for (%d characters). Type a name, email, phone number or contact id.", utf8.RuneCountInString(cmd.Text)))
+	}
+	name := cmd.Command
+	if name == "" {
+		name = "/contact"
+	}
+	verb, rest := splitVerb(cmd.Text)
+	b.log.Info("command", "user", cmd.UserID, "team", cmd.TeamID, "verb", verb)
+
+	var run func(ctx context.Context) *Message
+	switch verb {
+	case "", "help":
+		return b.help(name)
+	case "find":
+		run = func(ctx context.Context) *Message { return b.find(ctx, name, rest) }
+	case "delete":
+		run = func(ctx context.Context) *Message { return b.deleteCommand(ctx, cmd, name, rest) }
+	case "dnd", "stop-followup", "report", "restore", "deletions", "history":
+		return textMessage(fmt.Sprintf("`%s %s` is not available yet. Use `%s <query>` to find a contact; ask an admin for anything else.", name, verb, name))
+	default:
+		run = func(ctx context.Context) *Message { return b.find(ctx, name, cmd.Text) }
+	}
+	return b.withinAck(ctx, cmd.ResponseURL, run)
+}
+
+// withinAck runs fn and returns its answer if it comes within the ack budget;
+// otherwise it answers "working on it" and sends fn's answer to responseURL.
+func (b *Bot) withinAck(ctx context.Context, responseURL string, fn func(ctx context.Context) *Message) *Message {
+	done := make(chan *Message, 1) // buffered: fn never waits for a reader
+	b.goBackground("command", func(bg context.Context) { done <- fn(bg) })
+	timer := time.NewTimer(b.ackBudget)
+	defer timer.Stop()
+	select {
+	case m := <-done:
+		return m
+	case <-timer.C:
+	case <-ctx.Done():
+	}
+	b.goBackground("late answer", func(bg context.Context) {
+		m := <-done
+		if m == nil || responseURL == "" {
+			return
+		}
+		if err := b.slack.Respond(bg, responseURL, *m, true); err != nil {
+			b.log.Error("send late answer", "err", err)
+		}
+	})
+	return textMessage("Working on it… the answer will appear here in a moment.")
+}
+
+// splitVerb separates a known subcommand from the rest of the text.
+func splitVerb(text string) (verb, rest string) {
+	text = strings.TrimSpace(text)
+	first, rest, _ := strings.Cut(text, " ")
+	switch v := strings.ToLower(first); v {
+	case "", "help", "find", "delete", "dnd", "stop-followup", "report", "restore", "deletions", "history":
+		return v, strings.TrimSpace(rest)
+	}
+	return "search", text
+}
+
+// help lists the commands and the SOP's rules.
+func (b *Bot) help(name string) *Message {
+	text := fmt.Sprintf("*%[1]s* finds Leadgains contacts and deletes them safely.\n"+
+		"• `%[1]s <name, email, phone or id>`: find a contact and see what a delete would take\n"+
+		"• `%[1]s delete <query>`: open the delete window for the one contact that matches\n"+
+		"• `%[1]s help`: this message\n\n"+
+		"*Before you delete*\n"+
+		"1. Deleting is not the same as stopping follow-up. Never delete to process an unsubscribe, STOP or DND: use Set DND, or Remove follow-up.\n"+
+		"2. Check the name, phone number and email first: a delete takes conversations, notes, opportunities, tasks, appointments and workflows with it.\n"+
+		"3. Deleted the wrong contact? Press *Report wrong deletion* on the delete summary straight away: it can be restored.", name)
+	return &Message{Text: text, Blocks: []slack.Block{section(text)}}
+}
+
+// find runs a search and renders the find message.
+func (b *Bot) find(ctx context.Context, name, query string) *Message {
+	query = strings.TrimSpace(query)
+	if query == "" {
+		return b.help(name)
+	}
+	res, err := b.store.Search(ctx, query)
+	if err != nil {
+		return textMessage(b.userMessage(err, "search failed"))
+	}
+	if len(res.Matches) == 0 {
+		return textMessage(fmt.Sprintf("No contact matches *%s*. Try the email address, the phone number with or without its country code, part of the name (\"jane do\"), or the contact id from Leadgains.", esc(cut(query, 100))))
+	}
+	msg, err := b.findMessage(ctx, res)
+	if err != nil {
+		return textMessage(b.userMessage(err, "render find message"))
+	}
+	return msg
+}
+
+// findMessage shows each match with what a delete would take and its buttons.
+func (b *Bot) findMessage(ctx context.Context, res crm.SearchResult) (*Message, error) {
+	title := fmt.Sprintf("%s for “%s”", plural(res.Total, "contact", "contacts"), cut(res.Query, 60))
+	if res.More() > 0 {
+		title = fmt.Sprintf("%d of %d contacts for “%s”", len(res.Matches), res.Total, cut(res.Query, 60))
+	}
+	blocks := []slack.Block{header(title)}
+	for _, m := range res.Matches {
+		c, l, err := b.store.Linked(ctx, m.ID)
+		if crm.ErrorCode(err) == crm.ENOTFOUND {
+			continue // deleted between the search and now
+		}
+		if err != nil {
+			return nil, err
+		}
+		blocks = append(blocks, contactBlocks(c, l, m)...)
+	}
+	if res.More() > 0 {
+		blocks = append(blocks, contextBlock(fmt.Sprintf("%d more: refine your search (add a last name, or use the email or phone).", res.More())))
+	}
+	blocks = limitBlocks(blocks, maxMessageBlocks, func(n int) string {
+		return fmt.Sprintf("and more not shown (%d blocks): refine your search.", n)
+	})
+	return &Message{Text: title, Blocks: blocks}, nil
+}
+
+// contactBlocks renders one found contact: identity, what a delete would
+// take, warnings, and the buttons.
+func contactBlocks(c crm.Contact, l crm.Linked, m crm.Match) []slack.Block {
+	id := contactLine(c)
+	if m.Exact {
+		id += "  _exact match_"
+	}
+	info := fmt.Sprintf("%s\nLocation `%s` · created %s · %s", id, esc(c.LocationID), slackDate(c.CreatedAt), dndLine(c, l))
+	body := info + "\n*A delete would take:* " + strings.Join(linkedLines(l), " · ")
+	blocks := []slack.Block{section(body)}
+	var warn []string
+	if c.DND || l.HasDND() {
+		warn = append(warn, "⚠️ This contact has opted out (DND). Deleting it loses the opt-out: a later import would message them again. To stop messages, use *Set DND*.")
+	}
+	if len(m.Duplicates) > 0 {
+		var names []string
+		for _, d := range m.Duplicates {
+			names = append(names, fmt.Sprintf("%s (`%s`)", esc(d.Name()), esc(d.ID)))
+		}
+		warn = append(warn, "⚠️ Possible duplicate of "+strings.Join(names, ", ")+": same email or phone.")
+	}
+	if len(warn) > 0 {
+		blocks = append(blocks, contextBlock(warn...))
+	}
+	blocks = append(blocks,
+		slack.NewActionBlock("contact:"+cut(c.ID, 200),
+			button(ActionDelete, c.ID, "Delete…", slack.StyleDanger),
+		),
+		slack.NewDividerBlock(),
+	)
+	return blocks
+}
+
+// deleteCommand searches and, when exactly one contact matches, opens the
+// delete modal straight away with the command's trigger id.
+func (b *Bot) deleteCommand(ctx context.Context, cmd slack.SlashCommand, name, query string) *Message {
+	if strings.TrimSpace(query) == "" {
+		return textMessage(fmt.Sprintf("Say which contact: `%s delete jane@example.com`.", name))
+	}
+	res, err := b.store.Search(ctx, query)
+	if err != nil {
+		return textMessage(b.userMessage(err, "search failed"))
+	}
+	if len(res.Matches) != 1 {
+		msg := b.find(ctx, name, query)
+		if len(res.Matches) > 1 {
+			msg.Blocks = append([]slack.Block{section("Several contacts match: press *Delete…* on the right one.")}, msg.Blocks...)
+			msg.Blocks = limitBlocks(msg.Blocks, maxMessageBlocks, func(int) string { return "and more: refine your search." })
+		}
+		return msg
+	}
+	if err := b.openDeleteModal(ctx, cmd.TriggerID, res.Matches[0].ID, cmd.ChannelID, cmd.ResponseURL); err != nil {
+		return textMessage(b.userMessage(err, "open delete modal", "contact", res.Matches[0].ID))
+	}
+	return nil
+}

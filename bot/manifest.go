@@ -1,0 +1,132 @@
+package bot
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"text/template"
+)
+
+// DefaultCommandName is the slash command the manifest declares when none is given.
+const DefaultCommandName = "/contact"
+
+// BotScopes are the bot token scopes contactbot asks for.
+var BotScopes = []string{"commands", "chat:write", "users:read", "usergroups:read"}
+
+// commandNameRe: Slack slash commands are lower case, without spaces, at most 32 characters.
+var commandNameRe = regexp.MustCompile(`^/[a-z0-9][a-z0-9_-]{0,30}$`)
+
+// manifestTmpl is the app manifest in YAML. Every string is double-quoted
+// (the q function), so that values like the usage hint, which begins with
+// "[", stay strings.
+var manifestTmpl = template.Must(template.New("manifest").Funcs(template.FuncMap{"q": strconv.Quote}).Parse(
+	`_metadata:
+  major_version: 1
+  minor_version: 1
+display_information:
+  name: contactbot
+  description: {{q "Find CRM contacts, and delete, restore or unsubscribe them safely."}}
+features:
+  bot_user:
+    display_name: contactbot
+    always_online: true
+  slash_commands:
+    - command: {{q .Command}}
+{{- if .CommandsURL}}
+      url: {{q .CommandsURL}}
+{{- end}}
+      description: {{q "Find, delete, restore or unsubscribe a CRM contact"}}
+      usage_hint: {{q "[find|delete|dnd|stop-followup|report|restore|deletions|help] <query>"}}
+      should_escape: false
+oauth_config:
+  scopes:
+    bot:
+{{- range .Scopes}}
+      - {{q .}}
+{{- end}}
+settings:
+  interactivity:
+    is_enabled: true
+{{- if .InteractionsURL}}
+    request_url: {{q .InteractionsURL}}
+{{- end}}
+  org_deploy_enabled: false
+  socket_mode_enabled: {{.SocketMode}}
+  token_rotation_enabled: false
+`))
+
+// Manifest returns the Slack app manifest (YAML) for "Create an app from a
+// manifest". baseURL is where the app is reachable: an absolute https URL,
+// or http on localhost; a trailing slash is dropped, and the routes
+// /slack/commands and /slack/interactions are appended. In Socket Mode Slack
+// needs no URLs, so baseURL may then be empty and the URLs are left out.
+// commandName defaults to /contact; the leading slash is optional.
+func Manifest(baseURL, commandName string, socketMode bool) (string, error) {
+	cmd := strings.TrimSpace(commandName)
+	if cmd == "" {
+		cmd = DefaultCommandName
+	}
+	if !strings.HasPrefix(cmd, "/") {
+		cmd = "/" + cmd
+	}
+	if !commandNameRe.MatchString(cmd) {
+		return "", fmt.Errorf("slash command %q: use a slash, then up to 31 lower-case letters, digits, - or _", cmd)
+	}
+
+	base := strings.TrimSpace(baseURL)
+	if base == "" && !socketMode {
+		return "", errors.New("the app's base URL is required (e.g. https://contactbot.example.com)")
+	}
+	if base != "" {
+		var err error
+		if base, err = checkBaseURL(base); err != nil {
+			return "", err
+		}
+	}
+
+	data := struct {
+		Command, CommandsURL, InteractionsURL string
+		Scopes                                []string
+		SocketMode                            bool
+	}{
+		Command:    cmd,
+		Scopes:     BotScopes,
+		SocketMode: socketMode,
+	}
+	if base != "" {
+		data.CommandsURL = base + "/slack/commands"
+		data.InteractionsURL = base + "/slack/interactions"
+	}
+	var b strings.Builder
+	if err := manifestTmpl.Execute(&b, data); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
+
+// checkBaseURL validates the app's public URL and returns it without a
+// trailing slash.
+func checkBaseURL(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", fmt.Errorf("base URL %q is not a URL", raw)
+	}
+	if u.User != nil {
+		return "", errors.New("base URL must not contain a user or password")
+	}
+	host := u.Hostname()
+	local := host == "localhost" || host == "127.0.0.1" || host == "::1"
+	switch {
+	case u.Scheme == "https" && host != "":
+	case u.Scheme == "http" && local:
+	default:
+		return "", fmt.Errorf("base URL %q must be an absolute https:// URL (http:// only for localhost)", raw)
+	}
+	if u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
+		return "", fmt.Errorf("base URL %q must have no query or fragment", raw)
+	}
+	return strings.TrimRight(u.String(), "/"), nil
+}

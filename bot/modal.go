@@ -1,0 +1,293 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
+
+	"contactbot/crm"
+)
+
+// Delete reasons, as the modal's select offers them.
+const (
+	ReasonTestContact  = "test_contact"
+	ReasonDuplicate    = "duplicate"
+	ReasonUnsubscribe  = "unsubscribe"
+	ReasonStopFollowUp = "stop_followup"
+	ReasonOther        = "other"
+)
+
+// reasonLabels are the reasons in the order the modal lists them.
+var reasonLabels = []struct{ Value, Label string }{
+	{ReasonTestContact, "Test contact"},
+	{ReasonDuplicate, "Duplicate created by mistake"},
+	{ReasonUnsubscribe, "Unsubscribe / STOP / DND request"},
+	{ReasonStopFollowUp, "Only stop follow-up"},
+	{ReasonOther, "Other (explain in the note)"},
+}
+
+// reasonLabel returns the human label of a reason value.
+func reasonLabel(v string) string {
+	for _, r := range reasonLabels {
+		if r.Value == v {
+			return r.Label
+		}
+	}
+	return v
+}
+
+// Block and action ids of the delete modal's inputs.
+const (
+	blockReason  = "reason"
+	blockNote    = "note"
+	blockConfirm = "confirm"
+	maxNoteLen   = 500
+)
+
+// The SOP's words for the two "not a delete" reasons.
+const (
+	sopUnsubscribe  = "Deleting a contact is not the same as stopping follow-up. Do not use Delete to process an unsubscribe, STOP or DND: for a real unsubscribe, leave the contact in place and respect DND/opt-out. Use *Set DND* on the contact instead."
+	sopStopFollowUp = "If you only want to stop follow-up without opt-out, use *Remove follow-up*: it stops the contact's active workflows and keeps the contact, its conversations and its history."
+)
+
+// deleteMeta travels in the modal's private_metadata: what the person saw.
+type deleteMeta struct {
+	ContactID   string     `json:"c"`
+	Fingerprint string     `json:"f"`
+	Counts      crm.Counts `json:"n"`
+	Channel     string     `json:"ch,omitempty"`
+	ResponseURL string     `json:"ru,omitempty"`
+}
+
+func (m deleteMeta) encode() string {
+	b, _ := json.Marshal(m)
+	if len(b) > maxMetadata && m.ResponseURL != "" {
+		m.ResponseURL = "" // the only part that can be long, and the only one we can do without
+		b, _ = json.Marshal(m)
+	}
+	return string(b)
+}
+
+// openDeleteModal loads the contact and opens the delete modal with the
+// click's (or command's) trigger id, which Slack honours once, for 3 seconds.
+func (b *Bot) openDeleteModal(ctx context.Context, triggerID, contactID, channel, responseURL string) error {
+	c, l, err := b.store.Linked(ctx, contactID)
+	if err != nil {
+		return err
+	}
+	view := b.deleteModal(c, l, deleteMeta{ContactID: c.ID, Fingerprint: l.Fingerprint, Counts: l.Counts, Channel: channel, ResponseURL: responseURL}, "")
+	if _, err := b.slack.OpenView(ctx, triggerID, view); err != nil {
+		return fmt.Errorf("open delete modal: %w", err)
+	}
+	b.log.Info("delete modal opened", "contact", c.ID)
+	return nil
+}
+
+// deleteModal is the delete window: the contact and what it takes, a reason,
+// a note, and "type DELETE". banner, when set, leads the modal.
+func (b *Bot) deleteModal(c crm.Contact, l crm.Linked, meta deleteMeta, banner string) slack.ModalViewRequest {
+	var blocks []slack.Block
+	if banner != "" {
+		blocks = append(blocks, section(banner))
+	}
+	blocks = append(blocks,
+		section(contactLine(c)+"\n"+dndLine(c, l)),
+		section("*Deleting removes:*\n"+strings.Join(linkedLines(l), "\n")),
+	)
+	if c.DND || l.HasDND() {
+		blocks = append(blocks, contextBlock("⚠️ This contact has opted out (DND). Deleting it loses the opt-out: a later import would message them again."))
+	}
+	var opts []*slack.OptionBlockObject
+	for _, r := range reasonLabels {
+		opts = append(opts, slack.NewOptionBlockObject(r.Value, plain(r.Label), nil))
+	}
+	reason := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Choose a reason"), blockReason, opts...)
+	note := slack.NewPlainTextInputBlockElement(plain("What happened? Required for “Other”."), blockNote)
+	note.Multiline = true
+	note.MaxLength = maxNoteLen
+	confirm := slack.NewPlainTextInputBlockElement(plain("DELETE"), blockConfirm)
+	confirm.MaxLength = 50
+	noteBlock := slack.NewInputBlock(blockNote, plain("Note"), nil, note)
+	noteBlock.Optional = true
+	blocks = append(blocks,
+		slack.NewInputBlock(blockReason, plain("Why delete this contact?"), nil, reason),
+		noteBlock,
+		slack.NewInputBlock(blockConfirm, plain("Type DELETE to confirm"), plain("In capital letters. Stop here if you are unsure this contact may be removed."), confirm),
+	)
+	return slack.ModalViewRequest{
+		Type:            slack.VTModal,
+		CallbackID:      CallbackDeleteModal,
+		Title:           plain(cut("Delete contact", maxModalTitle)),
+		Submit:          plain("Delete"),
+		Close:           plain("Cancel"),
+		Blocks:          slack.Blocks{BlockSet: limitBlocks(blocks, maxModalBlocks, func(int) string { return "…" })},
+		PrivateMetadata: meta.encode(),
+	}
+}
+
+// infoModal is a modal that only tells something, with a Close button.
+func infoModal(title, text string) *slack.ModalViewRequest {
+	return &slack.ModalViewRequest{
+		Type:   slack.VTModal,
+		Title:  plain(cut(title, maxModalTitle)),
+		Close:  plain("Close"),
+		Blocks: slack.Blocks{BlockSet: []slack.Block{section(text)}},
+	}
+}
+
+// deleteForm is what the person typed into the delete modal.
+type deleteForm struct {
+	Reason, Note, Confirm string
+}
+
+func readDeleteForm(v slack.View) deleteForm {
+	vals := v.State
+	get := func(block string) slack.BlockAction {
+		if vals == nil {
+			return slack.BlockAction{}
+		}
+		return vals.Values[block][block]
+	}
+	return deleteForm{
+		Reason:  get(blockReason).SelectedOption.Value,
+		Note:    strings.TrimSpace(get(blockNote).Value),
+		Confirm: strings.TrimSpace(get(blockConfirm).Value),
+	}
+}
+
+// validate returns inline errors by block id; empty means the form is usable.
+func (f deleteForm) validate() map[string]string {
+	errs := map[string]string{}
+	valid := false
+	for _, r := range reasonLabels {
+		valid = valid || r.Value == f.Reason
+	}
+	if !valid {
+		errs[blockReason] = "Choose why this contact should be deleted."
+	}
+	if f.Reason == ReasonOther && f.Note == "" {
+		errs[blockNote] = "Explain in a few words why this contact must go: “Other” needs a note."
+	}
+	if utf8.RuneCountInString(f.Note) > maxNoteLen {
+		errs[blockNote] = fmt.Sprintf("Keep the note under %d characters.", maxNoteLen)
+	}
+	if f.Confirm != "DELETE" {
+		errs[blockConfirm] = "Type DELETE in capital letters to confirm. Nothing was deleted."
+	}
+	return errs
+}
+
+// handleDeleteSubmit checks a submitted delete modal on the server and, when
+// everything holds, deletes after the ack and sends the summary.
+func (b *Bot) handleDeleteSubmit(ctx context.Context, cb slack.InteractionCallback) *slack.ViewSubmissionResponse {
+	var meta deleteMeta
+	if err := json.Unmarshal([]byte(cb.View.PrivateMetadata), &meta); err != nil || meta.ContactID == "" {
+		return slack.NewUpdateViewSubmissionResponse(infoModal("Not deleted", "This window could not be read, so nothing was deleted. Close it and search for the contact again."))
+	}
+	user := cb.User.ID
+	form := readDeleteForm(cb.View)
+	// The "not a delete" reasons win over every other check: they never delete.
+	switch form.Reason {
+	case ReasonUnsubscribe:
+		b.log.Info("delete refused: unsubscribe reason", "user", user, "contact", meta.ContactID)
+		return slack.NewUpdateViewSubmissionResponse(infoModal("Not deleted", "*Nothing was deleted.*\n"+sopUnsubscribe))
+	case ReasonStopFollowUp:
+		b.log.Info("delete refused: stop follow-up reason", "user", user, "contact", meta.ContactID)
+		return slack.NewUpdateViewSubmissionResponse(infoModal("Not deleted", "*Nothing was deleted.*\n"+sopStopFollowUp))
+	}
+	if errs := form.validate(); len(errs) > 0 {
+		return slack.NewErrorsViewSubmissionResponse(errs)
+	}
+
+	c, l, err := b.store.Linked(ctx, meta.ContactID)
+	if err != nil {
+		return slack.NewUpdateViewSubmissionResponse(infoModal("Not deleted", b.userMessage(err, "load contact for delete", "contact", meta.ContactID)))
+	}
+	if l.Fingerprint != meta.Fingerprint {
+		b.log.Info("delete refused: contact changed", "user", user, "contact", c.ID)
+		banner := "⚠️ *This contact changed since you opened this window*" + describeChange(meta.Counts, l.Counts) + ". Nothing was deleted. Check it again and confirm if it should still go."
+		meta.Fingerprint, meta.Counts = l.Fingerprint, l.Counts
+		v := b.deleteModal(c, l, meta, banner)
+		return slack.NewUpdateViewSubmissionResponse(&v)
+	}
+	if ok, why := b.mayDeleteDirectly(ctx, user); !ok {
+		b.log.Info("delete refused: needs approval", "user", user, "contact", c.ID)
+		return slack.NewUpdateViewSubmissionResponse(infoModal("Needs approval", "*Nothing was deleted.* "+why))
+	}
+
+	req := crm.DeleteRequest{ContactID: c.ID, Actor: user, Reason: form.Reason, Note: form.Note,
+		ExpectFingerprint: meta.Fingerprint, RestoreWindow: b.cfg.RestoreWindow}
+	b.goBackground("delete", func(ctx context.Context) { b.runDelete(ctx, req) })
+	return nil // an empty answer closes the modal; the summary arrives by DM
+}
+
+// describeChange says what changed between two counts, e.g. ": messages 6 → 7".
+func describeChange(before, after crm.Counts) string {
+	var parts []string
+	b, a := before.Kinds(), after.Kinds()
+	for i := range b {
+		if b[i].N != a[i].N {
+			parts = append(parts, fmt.Sprintf("%s %d → %d", strings.ReplaceAll(b[i].Table, "_", " "), b[i].N, a[i].N))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return ": " + strings.Join(parts, ", ")
+}
+
+// mayDeleteDirectly reports whether user may delete without an approval, and
+// if not, what to do instead.
+func (b *Bot) mayDeleteDirectly(_ context.Context, user string) (bool, string) {
+	if b.cfg.IsAdmin(user) || b.cfg.IsDeleter(user) {
+		return true, ""
+	}
+	return false, "Deleting contacts needs an admin's approval, and you are not on the list of people who may delete directly. Ask an admin to delete it, or to give you delete rights."
+}
+
+// runDelete performs the archived delete and tells the user how it went.
+func (b *Bot) runDelete(ctx context.Context, req crm.DeleteRequest) {
+	res, err := b.store.Delete(ctx, req)
+	if err != nil {
+		b.log.Info("delete failed", "user", req.Actor, "contact", req.ContactID, "code", crm.ErrorCode(err))
+		b.dm(ctx, req.Actor, *textMessage("*The contact was not deleted.* " + b.userMessage(err, "delete contact", "contact", req.ContactID)))
+		return
+	}
+	b.log.Info("contact deleted", "user", req.Actor, "contact", req.ContactID, "deletion", res.Deletion.ID, "rows", res.Deletion.Counts.Total())
+	b.dm(ctx, req.Actor, deletionSummary(res))
+}
+
+// deletionSummary is what the deleter gets after a delete.
+func deletionSummary(res crm.Deleted) Message {
+	d := res.Deletion
+	title := "Deleted " + res.Contact.Name()
+	text := fmt.Sprintf("%s\nReason: %s", contactLine(res.Contact), esc(reasonLabel(d.Reason)))
+	if d.Note != "" {
+		text += " — " + esc(d.Note)
+	}
+	if d.ApprovedBy != nil {
+		text += "\nApproved by " + mention(*d.ApprovedBy)
+	}
+	text += "\n*Removed:* " + countsLine(d.Counts)
+	text += fmt.Sprintf("\nDeletion id `%s` · restorable until %s", d.ID, slackDate(d.RestoreUntil))
+	return Message{
+		Text: fmt.Sprintf("%s (deletion %s)", title, d.ID),
+		Blocks: []slack.Block{
+			header(title),
+			section(text),
+			contextBlock("Deleted the wrong contact? Report it now: an admin can restore every row until the deadline."),
+			slack.NewActionBlock("deletion:"+d.ID, button(ActionReport, d.ID, "Report wrong deletion", slack.StyleDanger)),
+		},
+	}
+}
+
+// dm sends a message to a user's DM with the bot, logging failures.
+func (b *Bot) dm(ctx context.Context, user string, m Message) {
+	if _, err := b.slack.Post(ctx, user, m); err != nil {
+		b.log.Error("send DM", "user", user, "err", err)
+	}
+}

@@ -1,0 +1,187 @@
+// Package slackhttp serves the bot over Slack's HTTP request URLs: every
+// request's signature is checked before anything else happens.
+package slackhttp
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"contactbot/bot"
+)
+
+// maxBody bounds a request body; Slack's largest payloads (a modal's state)
+// are far below it.
+const maxBody = 1 << 20
+
+// replayTTL outlives the 5-minute signature window, so a replayed request is
+// caught for as long as its signature would still pass.
+const replayTTL = 6 * time.Minute
+
+// Pinger is a dependency /readyz checks.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Options configure the handler.
+type Options struct {
+	SigningSecret string
+	// KV remembers seen signatures so that a replayed request is refused, on
+	// every replica.
+	KV bot.KV
+	// Ready are pinged by /readyz.
+	Ready map[string]Pinger
+	Log   *slog.Logger
+	// Extra routes, e.g. /metrics.
+	Extra map[string]http.Handler
+}
+
+// Handler serves the Slack routes and health checks.
+type Handler struct {
+	bot  *bot.Bot
+	opts Options
+	mux  *http.ServeMux
+}
+
+// New returns the HTTP handler for b.
+func New(b *bot.Bot, opts Options) *Handler {
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	h := &Handler{bot: b, opts: opts, mux: http.NewServeMux()}
+	h.mux.HandleFunc("POST /slack/commands", h.verified(h.commands))
+	h.mux.HandleFunc("POST /slack/interactions", h.verified(h.interactions))
+	h.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
+	h.mux.HandleFunc("GET /readyz", h.readyz)
+	for path, handler := range opts.Extra {
+		h.mux.Handle(path, handler)
+	}
+	return h
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+// verified checks the Slack signature over the raw body, refuses replays,
+// parses the form and only then calls next.
+func (h *Handler) verified(next func(w http.ResponseWriter, r *http.Request, form url.Values)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		if err != nil {
+			http.Error(w, "request body too large or unreadable", http.StatusRequestEntityTooLarge)
+			return
+		}
+		sv, err := slack.NewSecretsVerifier(r.Header, h.opts.SigningSecret)
+		if err == nil {
+			_, _ = sv.Write(body)
+			err = sv.Ensure()
+		}
+		if err != nil {
+			h.opts.Log.Warn("refused unsigned or badly signed request", "path", r.URL.Path, "reason", signatureProblem(err))
+			http.Error(w, "invalid Slack signature: "+signatureProblem(err), http.StatusUnauthorized)
+			return
+		}
+		if h.opts.KV != nil {
+			sig := r.Header.Get("X-Slack-Signature")
+			fresh, err := h.opts.KV.SetNX(r.Context(), "replay:"+sig, "1", replayTTL)
+			if err != nil {
+				// Without the store we cannot tell a replay; refusing is the safe side.
+				h.opts.Log.Error("replay check failed", "err", err)
+				http.Error(w, "temporarily unavailable, try again", http.StatusServiceUnavailable)
+				return
+			}
+			if !fresh {
+				h.opts.Log.Warn("refused replayed request", "path", r.URL.Path)
+				http.Error(w, "replayed request refused", http.StatusUnauthorized)
+				return
+			}
+		}
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			http.Error(w, "malformed form body", http.StatusBadRequest)
+			return
+		}
+		next(w, r, form)
+	}
+}
+
+// signatureProblem names what was wrong without echoing secrets.
+func signatureProblem(err error) string {
+	switch {
+	case errors.Is(err, slack.ErrMissingHeaders):
+		return "missing signature headers"
+	case errors.Is(err, slack.ErrExpiredTimestamp):
+		return "stale timestamp"
+	case errors.Is(err, slack.ErrInvalidConfiguration):
+		return "server has no signing secret"
+	}
+	return "signature does not match"
+}
+
+func (h *Handler) commands(w http.ResponseWriter, r *http.Request, form url.Values) {
+	// SlashCommandParse reads the form from the request; hand it the checked body.
+	r.Body = io.NopCloser(bytes.NewBufferString(form.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.Form, r.PostForm = nil, nil
+	cmd, err := slack.SlashCommandParse(r)
+	if err != nil || cmd.Command == "" || cmd.UserID == "" {
+		http.Error(w, "malformed slash command: command and user_id are required", http.StatusBadRequest)
+		return
+	}
+	msg := h.bot.HandleCommand(r.Context(), cmd)
+	if msg == nil {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	writeJSON(w, slack.Msg{ResponseType: slack.ResponseTypeEphemeral, Text: msg.Text, Blocks: slack.Blocks{BlockSet: msg.Blocks}})
+}
+
+func (h *Handler) interactions(w http.ResponseWriter, r *http.Request, form url.Values) {
+	payload := form.Get("payload")
+	if payload == "" {
+		http.Error(w, "malformed interaction: no payload field", http.StatusBadRequest)
+		return
+	}
+	var cb slack.InteractionCallback
+	if err := json.Unmarshal([]byte(payload), &cb); err != nil {
+		http.Error(w, "malformed interaction: payload is not valid JSON", http.StatusBadRequest)
+		return
+	}
+	if cb.Type == "" || cb.User.ID == "" {
+		http.Error(w, "malformed interaction: type and user are required", http.StatusBadRequest)
+		return
+	}
+	resp := h.bot.HandleInteraction(r.Context(), cb)
+	if resp == nil {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	writeJSON(w, resp)
+}
+
+func (h *Handler) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	for name, p := range h.opts.Ready {
+		if err := p.Ping(ctx); err != nil {
+			h.opts.Log.Warn("not ready", "dependency", name, "err", err)
+			http.Error(w, name+" unreachable", http.StatusServiceUnavailable)
+			return
+		}
+	}
+	io.WriteString(w, "ready\n")
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	if err := json.NewEncoder(w).Encode(v); err != nil {
+		slog.Error("write response", "err", err)
+	}
+}

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+)
+
+func TestServeRefusesIncompleteConfig(t *testing.T) {
+	for _, k := range []string{"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "APPROVALS_CHANNEL", "INCIDENT_CHANNEL", "DATABASE_URL", "REDIS_URL"} {
+		t.Setenv(k, "")
+	}
+	t.Setenv("PORT", "eighty")
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"serve"}, &out, &errb)
+	if code != 2 {
+		t.Fatalf("exit code %d, want 2; stderr:\n%s", code, errb.String())
+	}
+	lines := strings.Split(strings.TrimSpace(errb.String()), "\n")
+	for _, want := range []string{"PORT", "SLACK_BOT_TOKEN", "APPROVALS_CHANNEL", "INCIDENT_CHANNEL", "SLACK_SIGNING_SECRET"} {
+		found := 0
+		for _, l := range lines {
+			if strings.Contains(l, want) {
+				found++
+			}
+		}
+		if found != 1 {
+			t.Errorf("%s named on %d lines, want exactly 1:\n%s", want, found, errb.String())
+		}
+	}
+}
+
+func TestManifestCommand(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"manifest", "--url", "https://bot.example.com"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	for _, want := range []string{"https://bot.example.com/slack/commands", "https://bot.example.com/slack/interactions", "usergroups:read", "chat:write"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("manifest lacks %q", want)
+		}
+	}
+	if code := run(context.Background(), []string{"manifest", "--url", "not a url"}, &out, &errb); code == 0 {
+		t.Error("a bad URL was accepted")
+	}
+	if code := run(context.Background(), []string{"frobnicate"}, &out, &errb); code != 2 {
+		t.Errorf("unknown command exit %d, want 2", code)
+	}
+}
