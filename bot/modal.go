@@ -258,6 +258,7 @@ func (b *Bot) runDelete(ctx context.Context, req crm.DeleteRequest) {
 		return
 	}
 	b.log.Info("contact deleted", "user", req.Actor, "contact", req.ContactID, "deletion", res.Deletion.ID, "rows", res.Deletion.Counts.Total())
+	b.postAudit(ctx, res.Audit)
 	b.dm(ctx, req.Actor, deletionSummary(res))
 }
 

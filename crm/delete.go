@@ -52,6 +52,8 @@ type DeleteRequest struct {
 type Deleted struct {
 	Deletion Deletion
 	Contact  Contact
+	// Audit is the audit line written in the same transaction.
+	Audit AuditEntry
 }
 
 // Delete archives and removes a contact with every linked row, in one
@@ -106,7 +108,9 @@ func (s *Store) Delete(ctx context.Context, req DeleteRequest) (Deleted, error) 
 			return fmt.Errorf("archived %d rows of contact %s but counted %d: rolled back", removed, c.ID, l.Counts.Total())
 		}
 		out = Deleted{Deletion: d, Contact: c}
-		return nil
+		out.Audit, err = s.auditTx(ctx, tx, AuditEntry{Actor: req.Actor, Action: AuditDeleted, ContactID: c.ID, DeletionID: d.ID,
+			RequestID: req.RequestID, Reason: req.Reason, Outcome: "ok", Detail: fmt.Sprintf("%d rows archived", removed), At: now})
+		return err
 	})
 	return out, err
 }

@@ -1,0 +1,86 @@
+package crm
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// Audit actions: what a person did through the bot.
+const (
+	AuditFind            = "find"
+	AuditDeleteRefused   = "delete_refused"
+	AuditDeleteRequested = "delete_requested"
+	AuditApproved        = "approved"
+	AuditRejected        = "rejected"
+	AuditExpired         = "expired"
+	AuditDeleted         = "deleted"
+	AuditReported        = "reported"
+	AuditRestored        = "restored"
+	AuditDNDSet          = "dnd_set"
+	AuditFollowUpRemoved = "followup_removed"
+	AuditUndone          = "undone"
+	AuditPurged          = "purged"
+)
+
+// AuditEntry is one line of the audit trail. It carries ids and reasons,
+// never contact details.
+type AuditEntry struct {
+	ID         int64     `db:"id"`
+	At         time.Time `db:"at"`
+	Actor      string    `db:"actor"` // Slack user id, or "system"
+	Action     string    `db:"action"`
+	ContactID  string    `db:"contact_id"`
+	DeletionID string    `db:"deletion_id"`
+	RequestID  string    `db:"request_id"`
+	Reason     string    `db:"reason"`
+	Outcome    string    `db:"outcome"`
+	Detail     string    `db:"detail"`
+}
+
+// Audit appends one entry to the audit trail and returns it as stored.
+func (s *Store) Audit(ctx context.Context, e AuditEntry) (AuditEntry, error) {
+	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		e, err = s.auditTx(ctx, tx, e)
+		return err
+	})
+	return e, err
+}
+
+// auditTx appends e inside tx, so an action and its audit line commit together.
+func (s *Store) auditTx(ctx context.Context, tx *sqlx.Tx, e AuditEntry) (AuditEntry, error) {
+	if e.Actor == "" || e.Action == "" {
+		return e, Errorf(EINVALID, "An audit entry needs an actor and an action.")
+	}
+	if e.At.IsZero() {
+		e.At = s.now().UTC()
+	}
+	q := `INSERT INTO audit_log (at, actor, action, contact_id, deletion_id, request_id, reason, outcome, detail)
+		VALUES (:at, :actor, :action, :contact_id, :deletion_id, :request_id, :reason, :outcome, :detail) RETURNING id`
+	rows, err := sqlx.NamedQueryContext(ctx, tx, q, e)
+	if err != nil {
+		return e, fmt.Errorf("append audit %s: %w", e.Action, err)
+	}
+	defer rows.Close()
+	if rows.Next() {
+		if err := rows.Scan(&e.ID); err != nil {
+			return e, fmt.Errorf("append audit %s: %w", e.Action, err)
+		}
+	}
+	return e, rows.Err()
+}
+
+// AuditTrail lists the audit entries of a contact or a deletion, oldest first.
+func (s *Store) AuditTrail(ctx context.Context, contactID, deletionID string, limit int) ([]AuditEntry, error) {
+	var out []AuditEntry
+	err := s.db.SelectContext(ctx, &out, s.db.Rebind(`SELECT * FROM audit_log
+		WHERE (? <> '' AND contact_id = ?) OR (? <> '' AND deletion_id = ?) ORDER BY at, id LIMIT ?`),
+		contactID, contactID, deletionID, deletionID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("load audit trail: %w", err)
+	}
+	return out, nil
+}
