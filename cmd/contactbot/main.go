@@ -48,6 +48,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = migrate(ctx, log)
 	case "manifest":
 		err = manifest(args, stdout, stderr)
+	case "seed":
+		err = seed(ctx, args, stdout, stderr, log)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -77,6 +79,7 @@ const usage = `Usage: contactbot <command> [flags]
   serve                  serve Slack over HTTP on $PORT (the default)
   migrate                apply database migrations and exit
   manifest --url URL     print the Slack app manifest for "Create an app from a manifest"
+  seed --contacts N      fill the database with N demo contacts and linked rows (benchmarks, demos)
 
 Configuration is read from the environment; see README.md.
 `
@@ -228,4 +231,30 @@ func manifest(args []string, stdout, stderr io.Writer) error {
 	}
 	_, err = io.WriteString(stdout, m)
 	return err
+}
+
+func seed(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
+	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	contacts := fs.Int("contacts", 1000, "how many contacts to create")
+	prefix := fs.String("prefix", "s", "id prefix, so that several seeds can share a database")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := config.FromEnv()
+	if err != nil {
+		return configError{err}
+	}
+	store, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	start := time.Now()
+	got, err := store.Seed(ctx, crm.SeedOptions{Contacts: *contacts, Prefix: *prefix})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "seeded %d contacts and %d linked rows in %s\n", got.Contacts, got.Linked, time.Since(start).Round(time.Millisecond))
+	return nil
 }

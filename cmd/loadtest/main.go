@@ -1,0 +1,129 @@
+// Command loadtest sends signed /contact requests to a running contactbot and
+// prints throughput and latency percentiles. It talks only to the URL given
+// (use a local one), runs a bounded number of requests and stops by itself.
+//
+//	go run ./cmd/loadtest -url http://127.0.0.1:3000 -secret "$SLACK_SIGNING_SECRET" -c 50 -n 20000 -seeded 1000000
+package main
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+func main() {
+	base := flag.String("url", "http://127.0.0.1:3000", "base URL of a running contactbot serve (local only)")
+	secret := flag.String("secret", os.Getenv("SLACK_SIGNING_SECRET"), "Slack signing secret the server checks")
+	concurrency := flag.Int("c", 50, "concurrent clients")
+	total := flag.Int("n", 10000, "requests to send in all")
+	maxTime := flag.Duration("max", 2*time.Minute, "stop after this long even if requests remain")
+	seeded := flag.Int("seeded", 0, "query emails of contacts made by `contactbot seed` (numbers 1..N); 0: use -query")
+	query := flag.String("query", "jane@example.com", "the /contact text when -seeded is 0")
+	team := flag.String("team", "T0LOAD", "team id sent with each request")
+	user := flag.String("user", "ULOAD", "user id sent with each request")
+	flag.Parse()
+	if *secret == "" {
+		fmt.Fprintln(os.Stderr, "loadtest: -secret (or SLACK_SIGNING_SECRET) is required")
+		os.Exit(2)
+	}
+	u, err := url.Parse(*base)
+	if err != nil || (u.Hostname() != "127.0.0.1" && u.Hostname() != "localhost" && u.Hostname() != "::1") {
+		fmt.Fprintln(os.Stderr, "loadtest: -url must be a local address (127.0.0.1, localhost or ::1)")
+		os.Exit(2)
+	}
+	endpoint := strings.TrimSuffix(*base, "/") + "/slack/commands"
+
+	ctx, cancel := context.WithTimeout(context.Background(), *maxTime)
+	defer cancel()
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: *concurrency}}
+	var next atomic.Int64
+	var mu sync.Mutex
+	latencies := make([]time.Duration, 0, *total)
+	statuses := map[int]int{}
+	errs := 0
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := 0; w < *concurrency; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				i := next.Add(1)
+				if i > int64(*total) {
+					return
+				}
+				text := *query
+				if *seeded > 0 {
+					k := 1 + int(i*7919)%*seeded
+					text = fmt.Sprintf("contact%d@example%d.com", k, k%97)
+				}
+				// A unique trigger id keeps every body, and so every signature, unique:
+				// the server refuses replays.
+				body := url.Values{"command": {"/contact"}, "text": {text}, "user_id": {*user}, "team_id": {*team},
+					"channel_id": {"CLOAD"}, "trigger_id": {fmt.Sprintf("load-%d-%d", start.UnixNano(), i)}}.Encode()
+				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(body))
+				stamp := strconv.FormatInt(time.Now().Unix(), 10)
+				mac := hmac.New(sha256.New, []byte(*secret))
+				fmt.Fprintf(mac, "v0:%s:%s", stamp, body)
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				req.Header.Set("X-Slack-Request-Timestamp", stamp)
+				req.Header.Set("X-Slack-Signature", "v0="+hex.EncodeToString(mac.Sum(nil)))
+				t0 := time.Now()
+				resp, err := client.Do(req)
+				d := time.Since(t0)
+				mu.Lock()
+				if err != nil {
+					if ctx.Err() == nil {
+						errs++
+					}
+				} else {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					statuses[resp.StatusCode]++
+					latencies = append(latencies, d)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	report(os.Stdout, latencies, statuses, errs, elapsed, *concurrency)
+}
+
+func report(w io.Writer, lat []time.Duration, statuses map[int]int, errs int, elapsed time.Duration, c int) {
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	pct := func(p float64) time.Duration {
+		if len(lat) == 0 {
+			return 0
+		}
+		return lat[min(len(lat)-1, int(float64(len(lat))*p))]
+	}
+	over3s := 0
+	for _, d := range lat {
+		if d > 3*time.Second {
+			over3s++
+		}
+	}
+	fmt.Fprintf(w, "requests: %d in %s with %d clients: %.0f req/s\n", len(lat), elapsed.Round(time.Millisecond), c, float64(len(lat))/elapsed.Seconds())
+	fmt.Fprintf(w, "latency: p50 %s  p90 %s  p99 %s  max %s  over 3s: %d\n", pct(0.50), pct(0.90), pct(0.99), pct(1), over3s)
+	var codes []string
+	for code, n := range statuses {
+		codes = append(codes, fmt.Sprintf("%d×%d", code, n))
+	}
+	sort.Strings(codes)
+	fmt.Fprintf(w, "statuses: %s  transport errors: %d\n", strings.Join(codes, " "), errs)
+}
