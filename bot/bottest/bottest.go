@@ -139,7 +139,7 @@ func New(tb testing.TB, opts ...Options) *Env {
 	e := &Env{TB: tb, Store: store, KV: NewKV(tb), Slack: fake, Config: cfg, Clock: clock}
 	e.Bot = bot.New(bot.Deps{Store: store, Slack: slackapi.New(cfg.SlackBotToken, fake.URL(), nil), KV: e.KV, Config: cfg, Now: clock.Now})
 	h := slackhttp.New(e.Bot, slackhttp.Options{SigningSecret: Secret, KV: e.KV,
-		Ready: map[string]slackhttp.Pinger{"database": store, "redis": e.KV}})
+		Ready: map[string]slackhttp.Pinger{"database": store, "redis": e.KV}, Metrics: slackhttp.NewMetrics()})
 	e.Server = httptest.NewServer(h)
 	tb.Cleanup(func() {
 		e.Bot.Wait()

@@ -2,6 +2,7 @@ package slackhttp_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -331,7 +332,8 @@ func TestBadInput(t *testing.T) {
 
 func TestHealth(t *testing.T) {
 	e := bottest.New(t)
-	for _, path := range []string{"/healthz", "/readyz"} {
+	e.Command(bottest.Support, "help")
+	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
 		resp, err := http.Get(e.Server.URL + path)
 		if err != nil {
 			t.Fatal(err)
@@ -343,6 +345,17 @@ func TestHealth(t *testing.T) {
 	}
 	if r := e.Post("/slack/commands", "", nil); r.Status != 401 {
 		t.Errorf("empty unsigned POST = %d", r.Status)
+	}
+	resp, err := http.Get(e.Server.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{`contactbot_http_requests_total{code="200",route="commands"} 1`, `contactbot_http_requests_total{code="401",route="commands"} 1`, "go_goroutines"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
 	}
 }
 

@@ -40,8 +40,8 @@ type Options struct {
 	// Ready are pinged by /readyz.
 	Ready map[string]Pinger
 	Log   *slog.Logger
-	// Extra routes, e.g. /metrics.
-	Extra map[string]http.Handler
+	// Metrics, when set, counts and times the Slack routes and serves GET /metrics.
+	Metrics *Metrics
 }
 
 // Handler serves the Slack routes and health checks.
@@ -57,12 +57,13 @@ func New(b *bot.Bot, opts Options) *Handler {
 		opts.Log = slog.Default()
 	}
 	h := &Handler{bot: b, opts: opts, mux: http.NewServeMux()}
-	h.mux.HandleFunc("POST /slack/commands", h.verified(h.commands))
-	h.mux.HandleFunc("POST /slack/interactions", h.verified(h.interactions))
+	m := opts.Metrics
+	h.mux.HandleFunc("POST /slack/commands", m.wrap("commands", h.verified(h.commands)))
+	h.mux.HandleFunc("POST /slack/interactions", m.wrap("interactions", h.verified(h.interactions)))
 	h.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	h.mux.HandleFunc("GET /readyz", h.readyz)
-	for path, handler := range opts.Extra {
-		h.mux.Handle(path, handler)
+	if m != nil {
+		h.mux.Handle("GET /metrics", m.Handler())
 	}
 	return h
 }

@@ -189,6 +189,7 @@ func serve(ctx context.Context, log *slog.Logger) error {
 		KV:            kvStore,
 		Ready:         map[string]slackhttp.Pinger{"database": store, "redis": kvStore},
 		Log:           log,
+		Metrics:       slackhttp.NewMetrics(),
 	})
 	srv := &http.Server{
 		Addr:              fmt.Sprintf(":%d", cfg.Port),
