@@ -47,7 +47,7 @@ func restorable(d Deletion, now time.Time) error {
 		return Errorf(ECONFLICT, "This deletion was already restored%s at %s. Search for the contact to see it.", by, timeText(*d.RestoredAt))
 	}
 	if d.WindowClosed(now) {
-		return Errorf(EINVALID, "The restore window of this deletion closed at %s, and its archive is purged: it can no longer be restored.", timeText(d.RestoreUntil))
+		return Errorf(EINVALID, "The restore window of this deletion closed at %s: it can no longer be restored.", timeText(d.RestoreUntil))
 	}
 	return nil
 }
