@@ -50,7 +50,11 @@ func (b *Bot) HandleCommand(ctx context.Context, cmd slack.SlashCommand) *Messag
 		run = func(ctx context.Context) *Message { return b.find(ctx, name, rest) }
 	case "delete":
 		run = func(ctx context.Context) *Message { return b.deleteCommand(ctx, cmd, name, rest) }
-	case "dnd", "stop-followup", "report", "restore", "deletions", "history":
+	case "report":
+		run = func(ctx context.Context) *Message { return b.reportCommand(ctx, name, cmd.UserID, rest) }
+	case "restore":
+		run = func(ctx context.Context) *Message { return b.restoreCommand(ctx, name, cmd.UserID, rest) }
+	case "dnd", "stop-followup", "deletions", "history":
 		return textMessage(fmt.Sprintf("`%s %s` is not available yet. Use `%s <query>` to find a contact; ask an admin for anything else.", name, verb, name))
 	default:
 		run = func(ctx context.Context) *Message { return b.find(ctx, name, cmd.Text) }
@@ -99,6 +103,8 @@ func (b *Bot) help(name string) *Message {
 	text := fmt.Sprintf("*%[1]s* finds Leadgains contacts and deletes them safely.\n"+
 		"• `%[1]s <name, email, phone or id>`: find a contact and see what a delete would take\n"+
 		"• `%[1]s delete <query>`: open the delete window for the one contact that matches\n"+
+		"• `%[1]s report <deletion id, email or phone>`: report a wrong deletion to the incident channel\n"+
+		"• `%[1]s restore <deletion id>`: put a deleted contact back whole (admins)\n"+
 		"• `%[1]s help`: this message\n\n"+
 		"*Before you delete*\n"+
 		"1. Deleting is not the same as stopping follow-up. Never delete to process an unsubscribe, STOP or DND: use Set DND, or Remove follow-up.\n"+

@@ -53,7 +53,9 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 			b.respond(ctx, cb.ResponseURL, *textMessage(b.userMessage(err, "open delete modal", "contact", a.Value)))
 		}
 	case ActionReport:
-		b.respond(ctx, cb.ResponseURL, *textMessage("Reporting from this button is not wired up yet. Tell an admin now, with the deletion id `" + esc(a.Value) + "`, so it can be restored."))
+		b.reportClick(cb, a.Value)
+	case ActionRestore:
+		b.restoreClick(ctx, cb, a.Value)
 	case ActionNoop:
 	default:
 		b.log.Warn("unknown action", "action", cut(a.ActionID, 100), "user", user)

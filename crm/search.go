@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // Search limits.
@@ -204,6 +206,11 @@ func nameTSQuery(words []string) string {
 
 // duplicatesOf lists up to three other contacts that share c's email or phone digits.
 func (s *Store) duplicatesOf(ctx context.Context, c Contact) ([]ContactRef, error) {
+	return s.duplicatesIn(ctx, s.db, c)
+}
+
+// duplicatesIn is duplicatesOf on q, which may be a transaction.
+func (s *Store) duplicatesIn(ctx context.Context, q sqlx.QueryerContext, c Contact) ([]ContactRef, error) {
 	var conds []string
 	args := []any{c.ID}
 	if c.Email != "" {
@@ -219,7 +226,7 @@ func (s *Store) duplicatesOf(ctx context.Context, c Contact) ([]ContactRef, erro
 	}
 	var refs []ContactRef
 	sql := `SELECT c.id, c.first_name, c.last_name FROM contacts c WHERE c.id <> ? AND (` + strings.Join(conds, " OR ") + `) ORDER BY c.id LIMIT 3`
-	if err := s.db.SelectContext(ctx, &refs, s.db.Rebind(sql), args...); err != nil {
+	if err := sqlx.SelectContext(ctx, q, &refs, s.db.Rebind(sql), args...); err != nil {
 		return nil, fmt.Errorf("find duplicates of %s: %w", c.ID, err)
 	}
 	return refs, nil

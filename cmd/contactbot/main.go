@@ -2,6 +2,7 @@
 //
 //	contactbot serve       serve Slack over HTTP on $PORT (default subcommand)
 //	contactbot migrate     apply database migrations and exit
+//	contactbot purge       delete archives whose restore window has passed
 //	contactbot manifest    print the Slack app manifest (--url https://host)
 package main
 
@@ -46,6 +47,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = serve(ctx, log)
 	case "migrate":
 		err = migrate(ctx, log)
+	case "purge":
+		err = purge(ctx, stdout, log)
 	case "manifest":
 		err = manifest(args, stdout, stderr)
 	case "seed":
@@ -78,6 +81,7 @@ const usage = `Usage: contactbot <command> [flags]
 
   serve                  serve Slack over HTTP on $PORT (the default)
   migrate                apply database migrations and exit
+  purge                  delete archives whose restore window has passed (serve does it hourly)
   manifest --url URL     print the Slack app manifest for "Create an app from a manifest"
   seed --contacts N      fill the database with N demo contacts and linked rows (benchmarks, demos)
 
@@ -169,6 +173,8 @@ func serve(ctx context.Context, log *slog.Logger) error {
 		return err
 	}
 	defer store.Close()
+	stopPurging := startPurging(ctx, store, purgeInterval, log)
+	defer stopPurging()
 
 	var kvStore bot.KV
 	if cfg.RedisURL != "" {

@@ -1,0 +1,316 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/slack-go/slack"
+
+	"contactbot/crm"
+)
+
+// ActionRestore is the incident message's Restore button; value: deletion id.
+const ActionRestore = "deletion.restore"
+
+// mayRestore reports whether user may restore deletions: admins only.
+func (b *Bot) mayRestore(_ context.Context, user string) bool { return b.cfg.IsAdmin(user) }
+
+// notAdminRestore is the answer to anyone else's restore.
+func (b *Bot) notAdminRestore() *Message {
+	return textMessage(fmt.Sprintf("Only admins can restore a deletion, so nothing was restored. Ask an admin in %s to press *Restore* on the incident.", channelMention(b.cfg.IncidentChannel)))
+}
+
+func channelMention(id string) string { return "<#" + id + ">" }
+
+// reportCommand answers `/contact report <deletion id | email | phone>`.
+func (b *Bot) reportCommand(ctx context.Context, name, user, query string) *Message {
+	if strings.TrimSpace(query) == "" {
+		return textMessage(fmt.Sprintf("Say which deletion to report: `%s report <deletion id>` with the id from the delete summary, or the deleted contact's email or phone number.", name))
+	}
+	ds, err := b.store.FindDeletions(ctx, query)
+	if err != nil {
+		return textMessage(b.userMessage(err, "find deletions"))
+	}
+	switch len(ds) {
+	case 0:
+		return textMessage(fmt.Sprintf("No deletion that can still be restored matches *%s*. Check the deletion id in the delete summary; if the contact was restored already, `%s %s` finds it.", esc(cut(query, 100)), name, esc(cut(query, 100))))
+	case 1:
+		return b.report(ctx, user, ds[0].ID)
+	}
+	return b.deletionChoices(query, ds)
+}
+
+// deletionChoices lists several deletions that match a report, each with
+// its own Report button.
+func (b *Bot) deletionChoices(query string, ds []crm.Deletion) *Message {
+	title := fmt.Sprintf("%d deletions match “%s”", len(ds), cut(query, 60))
+	blocks := []slack.Block{header(title), section("Press *Report* on the one that was deleted by mistake.")}
+	for _, d := range ds {
+		label := d.ContactLabel
+		if label == "" {
+			label = "(details purged)"
+		}
+		text := fmt.Sprintf("*%s* · deletion `%s`\nDeleted by %s %s · %s · %s", esc(label), esc(d.ID), mention(d.DeletedBy), slackDate(d.DeletedAt),
+			esc(reasonLabel(d.Reason)), countsLine(d.Counts))
+		switch {
+		case d.RestoredAt != nil:
+			text += "\nAlready restored " + slackDate(*d.RestoredAt)
+		case d.WindowClosed(b.now()):
+			text += "\nThe restore window closed " + slackDate(d.RestoreUntil)
+		default:
+			text += "\nRestorable until " + slackDate(d.RestoreUntil)
+		}
+		blocks = append(blocks, section(text))
+		if d.RestoredAt == nil && !d.WindowClosed(b.now()) {
+			blocks = append(blocks, slack.NewActionBlock("deletion:"+cut(d.ID, 200), button(ActionReport, d.ID, "Report", slack.StyleDanger)))
+		}
+	}
+	return &Message{Text: title, Blocks: limitBlocks(blocks, maxMessageBlocks, func(int) string { return "and more: use the deletion id." })}
+}
+
+// reportClick answers the Report wrong deletion button, after the ack.
+func (b *Bot) reportClick(cb slack.InteractionCallback, deletionID string) {
+	user, responseURL := cb.User.ID, cb.ResponseURL
+	b.goBackground("report", func(ctx context.Context) {
+		b.respond(ctx, responseURL, *b.report(ctx, user, deletionID))
+	})
+}
+
+// report records a wrong deletion and posts the incident to INCIDENT_CHANNEL
+// once, whoever reports it how often; it returns the reporter's answer.
+func (b *Bot) report(ctx context.Context, reporter, deletionID string) *Message {
+	rep, err := b.store.ReportDeletion(ctx, deletionID, reporter)
+	if err != nil {
+		b.log.Info("report refused", "user", reporter, "deletion", deletionID, "code", crm.ErrorCode(err))
+		return textMessage(b.refusal(err, rep.Deletion, "report deletion"))
+	}
+	b.postAudit(ctx, rep.Audit)
+	d, inc := rep.Deletion, rep.Incident
+	if !rep.New {
+		if inc.MessageTS == "" {
+			return textMessage(fmt.Sprintf("%s is reporting this deletion right now: the incident will appear in %s in a moment.", mention(inc.ReportedBy), channelMention(b.cfg.IncidentChannel)))
+		}
+		return textMessage(fmt.Sprintf("This deletion was already reported by %s %s in %s. An admin can restore it from that message until %s.",
+			mention(inc.ReportedBy), slackDate(inc.ReportedAt), channelMention(inc.Channel), slackDate(d.RestoreUntil)))
+	}
+	ts, err := b.slack.Post(ctx, b.cfg.IncidentChannel, incidentMessage(rep))
+	if err != nil {
+		b.log.Error("post incident", "deletion", d.ID, "err", err)
+		if err := b.store.ReleaseIncident(ctx, inc); err != nil {
+			b.log.Error("release incident", "deletion", d.ID, "err", err)
+		}
+		return textMessage(fmt.Sprintf("The report could not be posted to %s, so nobody has been told yet. Try again in a minute; if it keeps failing, tell an admin directly: deletion `%s`.", channelMention(b.cfg.IncidentChannel), esc(d.ID)))
+	}
+	if err := b.store.SetIncidentMessage(ctx, d.ID, b.cfg.IncidentChannel, ts); err != nil {
+		b.log.Error("record incident message", "deletion", d.ID, "err", err)
+	}
+	b.log.Info("deletion reported", "user", reporter, "deletion", d.ID)
+
+	told := []string{}
+	where := fmt.Sprintf("was reported as wrong by %s in %s. An admin can restore it until %s.", mention(reporter), channelMention(b.cfg.IncidentChannel), slackDate(d.RestoreUntil))
+	what := fmt.Sprintf("*%s* (deletion `%s`, %s)", esc(rep.Contact.Name()), esc(d.ID), slackDate(d.DeletedAt))
+	if d.DeletedBy != reporter {
+		b.dm(ctx, d.DeletedBy, *textMessage("⚠️ Your deletion of " + what + " " + where))
+		told = append(told, mention(d.DeletedBy))
+	}
+	if a := d.ApprovedBy; a != nil && *a != reporter && *a != d.DeletedBy {
+		b.dm(ctx, *a, *textMessage("⚠️ A deletion you approved, " + what + ", " + where))
+		told = append(told, mention(*a))
+	}
+	text := fmt.Sprintf("Reported in %s: an admin can restore every row until %s.", channelMention(b.cfg.IncidentChannel), slackDate(d.RestoreUntil))
+	switch len(told) {
+	case 0:
+	case 1:
+		text += " " + told[0] + " was told."
+	default:
+		text += " " + strings.Join(told, " and ") + " were told."
+	}
+	return textMessage(text)
+}
+
+// refusal words why a deletion cannot be reported or restored: already
+// restored (by whom, when) or past its window (since when); else err's sentence.
+func (b *Bot) refusal(err error, d crm.Deletion, what string) string {
+	switch code := crm.ErrorCode(err); {
+	case d.ID != "" && code == crm.ECONFLICT && d.RestoredAt != nil:
+		by := ""
+		if d.RestoredBy != nil {
+			by = " by " + mention(*d.RestoredBy)
+		}
+		return fmt.Sprintf("This deletion (`%s`%s) was already restored%s %s: nothing more to do. Search for the contact to see it.", esc(d.ID), labelSuffix(d), by, slackDate(*d.RestoredAt))
+	case d.ID != "" && code == crm.EINVALID && d.WindowClosed(b.now()):
+		return fmt.Sprintf("The restore window of deletion `%s`%s closed at %s: it can no longer be restored.", esc(d.ID), labelSuffix(d), slackDate(d.RestoreUntil))
+	}
+	return b.userMessage(err, what, "deletion", d.ID)
+}
+
+func labelSuffix(d crm.Deletion) string {
+	if d.ContactLabel == "" {
+		return ""
+	}
+	return ", " + esc(d.ContactLabel)
+}
+
+// incidentMessage is the incident as posted to INCIDENT_CHANNEL.
+func incidentMessage(rep crm.Report) Message {
+	d, c := rep.Deletion, rep.Contact
+	title := "Wrong deletion reported: " + c.Name()
+	return Message{
+		Text: fmt.Sprintf("%s (deletion %s)", title, d.ID),
+		Blocks: []slack.Block{
+			header(title),
+			section(fmt.Sprintf("%s reported this deletion as wrong %s.", mention(rep.Incident.ReportedBy), slackDate(rep.Incident.ReportedAt))),
+			section(deletionDetails(d, c) + fmt.Sprintf("\n*Restorable until* %s", slackDate(d.RestoreUntil))),
+			slack.NewActionBlock("incident:"+cut(d.ID, 200), button(ActionRestore, d.ID, "Restore", slack.StylePrimary)),
+			contextBlock("Admins only. Restore puts back every archived row (contact, DND, conversations and messages, notes, opportunities, tasks, appointments, workflows) with the same ids and values, in one transaction."),
+		},
+	}
+}
+
+// deletionDetails describes a deletion: the contact, who deleted it, when,
+// why, who approved, and what went.
+func deletionDetails(d crm.Deletion, c crm.Contact) string {
+	text := "*Contact:* " + contactLine(c)
+	text += fmt.Sprintf("\n*Deleted by* %s %s · *Reason:* %s", mention(d.DeletedBy), slackDate(d.DeletedAt), esc(reasonLabel(d.Reason)))
+	if d.Note != "" {
+		text += " — " + esc(d.Note)
+	}
+	if d.ApprovedBy != nil {
+		text += "\n*Approved by* " + mention(*d.ApprovedBy)
+	}
+	text += "\n*Removed:* " + countsLine(d.Counts)
+	text += fmt.Sprintf("\n*Deletion* `%s`", esc(d.ID))
+	return text
+}
+
+// restoreCommand answers `/contact restore <deletion id>`.
+func (b *Bot) restoreCommand(ctx context.Context, name, user, arg string) *Message {
+	if !b.mayRestore(ctx, user) {
+		b.log.Info("restore refused: not an admin", "user", user)
+		return b.notAdminRestore()
+	}
+	id := strings.TrimSpace(arg)
+	if id == "" || strings.ContainsAny(id, " \t\n") || len(id) > 40 {
+		return textMessage(fmt.Sprintf("Say which deletion to restore: `%s restore <deletion id>`, with the id from the delete summary or the incident.", name))
+	}
+	return b.restore(ctx, user, id)
+}
+
+// restoreClick answers the incident's Restore button: the permission check
+// now, the restore (which can take a while for a large contact) after the ack.
+func (b *Bot) restoreClick(ctx context.Context, cb slack.InteractionCallback, deletionID string) {
+	user, responseURL := cb.User.ID, cb.ResponseURL
+	if !b.mayRestore(ctx, user) {
+		b.log.Info("restore refused: not an admin", "user", user, "deletion", deletionID)
+		b.respond(ctx, responseURL, *b.notAdminRestore())
+		return
+	}
+	b.goBackground("restore", func(ctx context.Context) {
+		b.respond(ctx, responseURL, *b.restore(ctx, user, deletionID))
+	})
+}
+
+// restore puts a deletion back, updates its incident message in place (or
+// announces the restore in INCIDENT_CHANNEL when it was never reported),
+// tells the reporter and the deleter, and returns the restorer's answer.
+func (b *Bot) restore(ctx context.Context, actor, deletionID string) *Message {
+	res, err := b.store.Restore(ctx, deletionID, actor)
+	if err != nil {
+		b.log.Info("restore refused", "user", actor, "deletion", deletionID, "code", crm.ErrorCode(err))
+		if d := res.Deletion; crm.ErrorCode(err) == crm.EINVALID && d.ID != "" && d.WindowClosed(b.now()) {
+			b.closeIncident(ctx, d)
+		}
+		return textMessage(b.refusal(err, res.Deletion, "restore deletion"))
+	}
+	d := res.Deletion
+	b.log.Info("deletion restored", "user", actor, "deletion", d.ID, "contact", res.Contact.ID, "rows", res.Rows, "duplicates", len(res.Duplicates))
+	b.postAudit(ctx, res.Audit)
+
+	inc, reported, err := b.store.Incident(ctx, d.ID)
+	if err != nil {
+		b.log.Error("load incident", "deletion", d.ID, "err", err)
+	}
+	msg := restoredMessage(res, inc, reported)
+	if reported && inc.MessageTS != "" {
+		if err := b.slack.Update(ctx, inc.Channel, inc.MessageTS, msg); err != nil {
+			b.log.Error("update incident", "deletion", d.ID, "err", err)
+		}
+	} else if _, err := b.slack.Post(ctx, b.cfg.IncidentChannel, msg); err != nil {
+		b.log.Error("post restore", "deletion", d.ID, "err", err)
+	}
+
+	dup := duplicatesLine(res.Duplicates)
+	note := fmt.Sprintf("✅ *%s* (deletion `%s`) was restored by %s: every row is back with the same ids and values.", esc(res.Contact.Name()), esc(d.ID), mention(actor))
+	if dup != "" {
+		note += "\n" + dup
+	}
+	if reported && inc.ReportedBy != actor {
+		b.dm(ctx, inc.ReportedBy, *textMessage(note))
+	}
+	if d.DeletedBy != actor && (!reported || d.DeletedBy != inc.ReportedBy) {
+		b.dm(ctx, d.DeletedBy, *textMessage(note))
+	}
+
+	text := fmt.Sprintf("✅ Restored *%s*: %s put back with the same ids and values.\n*Put back:* %s", esc(res.Contact.Name()), plural(res.Rows, "row", "rows"), countsLine(d.Counts))
+	if dup != "" {
+		text += "\n" + dup
+	}
+	return textMessage(text)
+}
+
+// duplicatesLine names contacts that share a restored contact's email or
+// phone; empty when none.
+func duplicatesLine(dups []crm.ContactRef) string {
+	if len(dups) == 0 {
+		return ""
+	}
+	var names []string
+	for _, d := range dups {
+		names = append(names, fmt.Sprintf("*%s* (`%s`)", esc(d.Name()), esc(d.ID)))
+	}
+	return "⚠️ Possible duplicate: " + strings.Join(names, ", ") + " has the same email or phone (perhaps re-created while this contact was deleted). Both remain: check them, and merge or delete one."
+}
+
+// restoredMessage is the incident message once the deletion is restored:
+// who restored it, when, how many rows, and no button.
+func restoredMessage(res crm.Restored, inc crm.Incident, reported bool) Message {
+	d, c := res.Deletion, res.Contact
+	title := "Restored: " + c.Name()
+	restored := fmt.Sprintf("✅ *Restored* by %s %s: %s put back with the same ids and values.", mention(deref(d.RestoredBy)), slackDate(deref(d.RestoredAt)), plural(res.Rows, "row", "rows"))
+	if reported {
+		restored += fmt.Sprintf("\nReported by %s %s.", mention(inc.ReportedBy), slackDate(inc.ReportedAt))
+	}
+	blocks := []slack.Block{header(title), section(restored), section(deletionDetails(d, c))}
+	if dup := duplicatesLine(res.Duplicates); dup != "" {
+		blocks = append(blocks, contextBlock(dup))
+	}
+	return Message{Text: fmt.Sprintf("%s (deletion %s)", title, d.ID), Blocks: blocks}
+}
+
+// closeIncident replaces an incident's Restore button, once the window has
+// closed, with a line that says so.
+func (b *Bot) closeIncident(ctx context.Context, d crm.Deletion) {
+	inc, reported, err := b.store.Incident(ctx, d.ID)
+	if err != nil || !reported || inc.MessageTS == "" {
+		return
+	}
+	title := "Restore window closed"
+	if d.ContactLabel != "" {
+		title += ": " + d.ContactLabel
+	}
+	text := fmt.Sprintf("Deletion `%s` was reported as wrong by %s %s, but its restore window closed at %s before anyone restored it: it can no longer be restored.",
+		esc(d.ID), mention(inc.ReportedBy), slackDate(inc.ReportedAt), slackDate(d.RestoreUntil))
+	m := Message{Text: title, Blocks: []slack.Block{header(title), section(text)}}
+	if err := b.slack.Update(ctx, inc.Channel, inc.MessageTS, m); err != nil {
+		b.log.Error("close incident", "deletion", d.ID, "err", err)
+	}
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}

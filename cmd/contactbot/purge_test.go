@@ -1,0 +1,67 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"contactbot/crm"
+	"contactbot/crm/crmtest"
+)
+
+func TestPurgeCommand(t *testing.T) {
+	ctx := context.Background()
+	url := crmtest.NewDatabase(t)
+	store, err := crm.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if err := store.Migrate(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	expired := crmtest.InsertFull(t, store, crmtest.Contact{FirstName: "Old"}, crmtest.SmallFull)
+	young := crmtest.InsertFull(t, store, crmtest.Contact{FirstName: "Young"}, crmtest.SmallFull)
+	// A window of a nanosecond has passed by the time purge runs.
+	for id, window := range map[string]time.Duration{expired: time.Nanosecond, young: time.Hour} {
+		if _, err := store.Delete(ctx, crm.DeleteRequest{ContactID: id, Actor: "U1", Reason: "duplicate", RestoreWindow: window}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("DATABASE_URL", url)
+	var out, errb bytes.Buffer
+	if code := run(ctx, []string{"purge"}, &out, &errb); code != 0 {
+		t.Fatalf("purge exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), "purged 1 deletion") {
+		t.Errorf("purge said %q", out.String())
+	}
+	if n := crmtest.CountRows(t, store, "archived_rows", ""); n != 23 {
+		t.Errorf("%d archived rows left, want the young deletion's 23", n)
+	}
+	if n := crmtest.CountRows(t, store, "deletions", "purged_at IS NOT NULL AND contact_label = ''"); n != 1 {
+		t.Errorf("%d deletions purged and blanked, want 1", n)
+	}
+}
+
+func TestStartPurgingPurgesAtOnceAndStops(t *testing.T) {
+	ctx := context.Background()
+	store := crmtest.NewStore(t)
+	id := crmtest.InsertFull(t, store, crmtest.Contact{FirstName: "Old"}, crmtest.SmallFull)
+	if _, err := store.Delete(ctx, crm.DeleteRequest{ContactID: id, Actor: "U1", Reason: "duplicate", RestoreWindow: time.Nanosecond}); err != nil {
+		t.Fatal(err)
+	}
+	stop := startPurging(ctx, store, time.Hour, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	deadline := time.Now().Add(10 * time.Second)
+	for crmtest.CountRows(t, store, "deletions", "purged_at IS NOT NULL") == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the periodic purge did not run at start")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	stop() // returns only once the loop has ended
+}

@@ -1,0 +1,199 @@
+package crm
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// Incident is a deletion reported as wrong, and where it was announced.
+type Incident struct {
+	DeletionID string    `db:"deletion_id"`
+	ReportedBy string    `db:"reported_by"`
+	ReportedAt time.Time `db:"reported_at"`
+	// Channel and MessageTS locate the incident message; empty while the
+	// first reporter is still posting it.
+	Channel   string `db:"channel"`
+	MessageTS string `db:"message_ts"`
+}
+
+// Report is the outcome of ReportDeletion.
+type Report struct {
+	// Deletion is the deletion reported. On a refusal (already restored,
+	// window closed) it is the record as found.
+	Deletion Deletion
+	// Contact is the deleted contact as archived.
+	Contact Contact
+	// Incident is the incident: this report's when New, else the first one.
+	Incident Incident
+	// New is true when this call recorded the incident: the caller must post
+	// the incident message and then call SetIncidentMessage (or
+	// ReleaseIncident if it could not).
+	New bool
+	// Audit is the audit line written in the same transaction.
+	Audit AuditEntry
+}
+
+// staleClaim is how long a report may stay without its message before
+// another report takes it over (the first reporter's process died between
+// recording the report and posting it).
+const staleClaim = 2 * time.Minute
+
+// ReportDeletion records that reporter reports a deletion as wrong. A
+// deletion has at most one incident, whoever reports it and on whichever
+// replica: the first report gets New; later ones get the first incident.
+// A deletion already restored, or past its restore window, is refused.
+func (s *Store) ReportDeletion(ctx context.Context, deletionID, reporter string) (Report, error) {
+	var out Report
+	if deletionID == "" || reporter == "" {
+		return out, Errorf(EINVALID, "A report needs a deletion id and who reports it.")
+	}
+	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
+		d, err := loadDeletion(ctx, tx, deletionID, "")
+		if err != nil {
+			return err
+		}
+		out.Deletion = d
+		now := s.now().UTC()
+		if err := restorable(d, now); err != nil {
+			return err
+		}
+		if out.Contact, err = archivedContact(ctx, tx, d.ID); err != nil {
+			return err
+		}
+		// ON CONFLICT DO NOTHING: of two concurrent reports the second waits
+		// for the first to commit, then inserts nothing.
+		res, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO incidents (deletion_id, reported_by, reported_at)
+			VALUES (?, ?, ?) ON CONFLICT (deletion_id) DO NOTHING`), d.ID, reporter, now)
+		if err != nil {
+			return fmt.Errorf("record incident of %s: %w", d.ID, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("record incident of %s: %w", d.ID, err)
+		}
+		if n == 0 {
+			res, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE incidents SET reported_by = ?, reported_at = ?
+				WHERE deletion_id = ? AND message_ts = '' AND reported_at < ?`), reporter, now, d.ID, now.Add(-staleClaim))
+			if err != nil {
+				return fmt.Errorf("take over incident of %s: %w", d.ID, err)
+			}
+			if n, err = res.RowsAffected(); err != nil {
+				return fmt.Errorf("take over incident of %s: %w", d.ID, err)
+			}
+		}
+		out.New = n == 1
+		if err := tx.GetContext(ctx, &out.Incident, tx.Rebind(`SELECT * FROM incidents WHERE deletion_id = ?`), d.ID); err != nil {
+			return fmt.Errorf("load incident of %s: %w", d.ID, err)
+		}
+		e := AuditEntry{Actor: reporter, Action: AuditReported, ContactID: d.ContactID, DeletionID: d.ID,
+			RequestID: deref(d.RequestID), Outcome: "reported", At: now}
+		if !out.New {
+			e.Outcome = "already reported by " + out.Incident.ReportedBy
+		}
+		out.Audit, err = s.auditTx(ctx, tx, e)
+		return err
+	})
+	return out, err
+}
+
+// SetIncidentMessage records where the incident message of a deletion was
+// posted, completing the report that got New.
+func (s *Store) SetIncidentMessage(ctx context.Context, deletionID, channel, ts string) error {
+	_, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE incidents SET channel = ?, message_ts = ? WHERE deletion_id = ?`), channel, ts, deletionID)
+	if err != nil {
+		return fmt.Errorf("record incident message of %s: %w", deletionID, err)
+	}
+	return nil
+}
+
+// ReleaseIncident forgets a report whose message could not be posted, so
+// that the next report posts it. Only inc's own unfinished report is removed.
+func (s *Store) ReleaseIncident(ctx context.Context, inc Incident) error {
+	_, err := s.db.ExecContext(ctx, s.db.Rebind(`DELETE FROM incidents
+		WHERE deletion_id = ? AND reported_by = ? AND reported_at = ? AND message_ts = ''`), inc.DeletionID, inc.ReportedBy, inc.ReportedAt)
+	if err != nil {
+		return fmt.Errorf("release incident of %s: %w", inc.DeletionID, err)
+	}
+	return nil
+}
+
+// Incident loads the incident of a deletion; found is false when it was never reported.
+func (s *Store) Incident(ctx context.Context, deletionID string) (inc Incident, found bool, err error) {
+	err = s.db.GetContext(ctx, &inc, s.db.Rebind(`SELECT * FROM incidents WHERE deletion_id = ?`), deletionID)
+	if isNoRows(err) {
+		return inc, false, nil
+	}
+	if err != nil {
+		return inc, false, fmt.Errorf("load incident of %s: %w", deletionID, err)
+	}
+	return inc, true, nil
+}
+
+// FindDeletions finds the deletions a report may be about, newest first, at
+// most SearchShown: by deletion id or deleted contact's id (whatever their
+// state), or by the deleted contact's email (any case) or phone (by digits),
+// which are read from the archive and so find only deletions that can still
+// be restored. Every branch is served by an index (migrations 00003, 00020).
+func (s *Store) FindDeletions(ctx context.Context, query string) ([]Deletion, error) {
+	q := strings.TrimSpace(query)
+	var archiveWhere string
+	var args []any
+	switch {
+	case q == "":
+		return nil, Errorf(EINVALID, "Say which deletion: its id from the delete summary, or the deleted contact's email or phone number.")
+	case len(q) > MaxQueryLen:
+		return nil, Errorf(EINVALID, "That is too long (%d characters) for a deletion id, an email or a phone number.", len(q))
+	case strings.Contains(q, "@"):
+		archiveWhere, args = `lower(a.data ->> 'email') = lower(?)`, []any{q}
+	case isPhoneQuery(q):
+		archiveWhere, args = `contactbot_phone_key(a.data ->> 'phone') LIKE ?`, []any{PhoneKeyPattern(q)}
+	case looksLikeID(q):
+		args = []any{q, q}
+	default:
+		return nil, Errorf(EINVALID, "%q is not a deletion id, an email or a phone number. Use the deletion id from the delete summary, or the deleted contact's email or phone.", shorten(q, 60))
+	}
+	where := `(d.id = ? OR d.contact_id = ?)`
+	if archiveWhere != "" {
+		// Two steps: the archive's expression index finds the deletion ids,
+		// then their primary key finds the deletions. (One join would let the
+		// planner, which has no statistics on a partial expression index,
+		// scan deletions.)
+		var ids []string
+		if err := s.db.SelectContext(ctx, &ids, s.db.Rebind(`SELECT a.deletion_id FROM archived_rows a
+			WHERE a.table_name = 'contacts' AND `+archiveWhere+` LIMIT 100`), args...); err != nil {
+			return nil, fmt.Errorf("find deletions in the archive: %w", err)
+		}
+		if len(ids) == 0 {
+			return nil, nil
+		}
+		var err error
+		if where, args, err = sqlx.In(`d.id IN (?)`, ids); err != nil {
+			return nil, fmt.Errorf("find deletions: %w", err)
+		}
+	}
+	var out []Deletion
+	if err := s.db.SelectContext(ctx, &out, s.db.Rebind(`SELECT d.* FROM deletions d WHERE `+where+
+		` ORDER BY d.deleted_at DESC, d.id LIMIT `+fmt.Sprint(SearchShown)), args...); err != nil {
+		return nil, fmt.Errorf("find deletions: %w", err)
+	}
+	for i := range out {
+		if err := json.Unmarshal(out[i].CountsJSON, &out[i].Counts); err != nil {
+			return nil, fmt.Errorf("decode counts of deletion %s: %w", out[i].ID, err)
+		}
+	}
+	return out, nil
+}
+
+// shorten cuts s to at most n characters, for echoing input back.
+func shorten(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

@@ -1,0 +1,290 @@
+package crm
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// Restored is the outcome of a restore.
+type Restored struct {
+	// Deletion is the deletion record. On success RestoredBy and RestoredAt
+	// are set; on a refusal (already restored, window closed) it is the record
+	// as found, so the caller can say by whom, when, or until when.
+	Deletion Deletion
+	// Contact is the contact as it was put back.
+	Contact Contact
+	// Rows is how many rows were put back, the contact included.
+	Rows int
+	// Duplicates are other contacts that share the restored contact's email or
+	// phone digits, typically re-created while it was deleted. Both remain.
+	Duplicates []ContactRef
+	// Audit is the audit line written in the same transaction.
+	Audit AuditEntry
+}
+
+// WindowClosed reports whether the deletion can no longer be restored at now:
+// its restore window passed or its archive was purged.
+func (d Deletion) WindowClosed(now time.Time) bool {
+	return d.PurgedAt != nil || now.After(d.RestoreUntil)
+}
+
+// timeText writes t for a sentence that has no richer rendering (the bot
+// renders times in each reader's own zone instead).
+func timeText(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
+
+// restorable returns why d cannot be restored (or reported) at now, or nil.
+func restorable(d Deletion, now time.Time) error {
+	if d.RestoredAt != nil {
+		by := ""
+		if d.RestoredBy != nil {
+			by = " by " + *d.RestoredBy
+		}
+		return Errorf(ECONFLICT, "This deletion was already restored%s at %s. Search for the contact to see it.", by, timeText(*d.RestoredAt))
+	}
+	if d.WindowClosed(now) {
+		return Errorf(EINVALID, "The restore window of this deletion closed at %s: it can no longer be restored.", timeText(d.RestoreUntil))
+	}
+	return nil
+}
+
+// Restore puts every row a deletion archived back where it was, with the same
+// ids and column values, in one transaction: the deletion's row lock makes
+// concurrent restores take turns, and the second finds it already restored.
+// If any archived row's id has been taken since, nothing is restored. The
+// archived rows are removed in the same transaction: the data is live again,
+// and keeping a second copy of it until the window closes would serve no
+// restore (a deletion restores once) and would keep personal data longer.
+func (s *Store) Restore(ctx context.Context, deletionID, actor string) (Restored, error) {
+	var out Restored
+	if deletionID == "" || actor == "" {
+		return out, Errorf(EINVALID, "A restore needs a deletion id and who restores it.")
+	}
+	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
+		d, err := loadDeletion(ctx, tx, deletionID, " FOR UPDATE")
+		if err != nil {
+			return err
+		}
+		out.Deletion = d
+		now := s.now().UTC()
+		if err := restorable(d, now); err != nil {
+			return err
+		}
+		c, err := archivedContact(ctx, tx, d.ID)
+		if err != nil {
+			return err
+		}
+		var archived int
+		if err := tx.GetContext(ctx, &archived, tx.Rebind(`SELECT count(*) FROM archived_rows WHERE deletion_id = ?`), d.ID); err != nil {
+			return fmt.Errorf("count archived rows of %s: %w", d.ID, err)
+		}
+		n, err := putBack(ctx, tx, d.ID, c.ID)
+		if err != nil {
+			return err
+		}
+		if n != archived || n != d.Counts.Total() {
+			// Every archived row goes back or none does.
+			return fmt.Errorf("restored %d rows of deletion %s but %d are archived and %d were deleted: rolled back", n, d.ID, archived, d.Counts.Total())
+		}
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM archived_rows WHERE deletion_id = ?`), d.ID); err != nil {
+			return fmt.Errorf("drop archive of %s: %w", d.ID, err)
+		}
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE deletions SET restored_by = ?, restored_at = ? WHERE id = ?`), actor, now, d.ID); err != nil {
+			return fmt.Errorf("mark %s restored: %w", d.ID, err)
+		}
+		out.Deletion.RestoredBy, out.Deletion.RestoredAt = &actor, &now
+		out.Contact, out.Rows = c, n
+		if out.Duplicates, err = s.duplicatesIn(ctx, tx, c); err != nil {
+			return err
+		}
+		detail := fmt.Sprintf("%d rows restored", n)
+		for _, dup := range out.Duplicates {
+			detail += "; possible duplicate " + dup.ID
+		}
+		out.Audit, err = s.auditTx(ctx, tx, AuditEntry{Actor: actor, Action: AuditRestored, ContactID: c.ID, DeletionID: d.ID,
+			RequestID: deref(d.RequestID), Reason: d.Reason, Outcome: "ok", Detail: detail, At: now})
+		return err
+	})
+	return out, err
+}
+
+// queryer is a *sqlx.DB or a *sqlx.Tx.
+type queryer interface {
+	sqlx.QueryerContext
+	Rebind(string) string
+}
+
+// loadDeletion reads one deletion inside tx; lock is "" or a locking clause.
+func loadDeletion(ctx context.Context, tx *sqlx.Tx, id, lock string) (Deletion, error) {
+	var d Deletion
+	err := tx.GetContext(ctx, &d, tx.Rebind(`SELECT * FROM deletions WHERE id = ?`+lock), id)
+	if isNoRows(err) {
+		return d, Errorf(ENOTFOUND, "There is no deletion with id %s. Check the id in the delete summary.", id)
+	}
+	if err != nil {
+		return d, fmt.Errorf("load deletion %s: %w", id, err)
+	}
+	if err := json.Unmarshal(d.CountsJSON, &d.Counts); err != nil {
+		return d, fmt.Errorf("decode counts of deletion %s: %w", id, err)
+	}
+	return d, nil
+}
+
+// archivedContact reads the contact a deletion archived, as a Contact.
+// jsonb_populate_record is PostgreSQL's; an SQLite dialect replaces this.
+func archivedContact(ctx context.Context, q queryer, deletionID string) (Contact, error) {
+	var c Contact
+	err := sqlx.GetContext(ctx, q, &c, q.Rebind(`SELECT `+contactColumns+`
+		FROM archived_rows a, jsonb_populate_record(CAST(NULL AS contacts), a.data) c
+		WHERE a.deletion_id = ? AND a.table_name = 'contacts'`), deletionID)
+	if isNoRows(err) {
+		return c, Errorf(ENOTFOUND, "The archive of deletion %s is gone, so it can no longer be restored.", deletionID)
+	}
+	if err != nil {
+		return c, fmt.Errorf("load archived contact of %s: %w", deletionID, err)
+	}
+	return c, nil
+}
+
+// putBack inserts a deletion's archived rows into their tables, parents
+// first, set-based: each table's rows go back in one INSERT … SELECT that
+// rebuilds the typed row from its JSON. It returns how many rows it inserted.
+func putBack(ctx context.Context, tx *sqlx.Tx, deletionID, contactID string) (int, error) {
+	total := 0
+	for _, t := range archivedTables {
+		if id, err := takenID(ctx, tx, t.Name, t.RowID, deletionID, contactID); err != nil {
+			return total, err
+		} else if id != "" {
+			return total, errIDTaken(t.Name, id)
+		}
+		// t.Name comes from archivedTables, never from input. Column order is
+		// the table's own on both sides: SELECT r.* of a row of that type.
+		res, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO `+t.Name+` SELECT r.*
+			FROM archived_rows a, jsonb_populate_record(CAST(NULL AS `+t.Name+`), a.data) r
+			WHERE a.deletion_id = ? AND a.table_name = ? ORDER BY a.seq`), deletionID, t.Name)
+		if isUniqueViolation(err) {
+			// Taken between the check and the insert: still whole or nothing.
+			return total, errIDTaken(t.Name, "")
+		}
+		if err != nil {
+			return total, fmt.Errorf("restore %s of deletion %s: %w", t.Name, deletionID, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, fmt.Errorf("restore %s: %w", t.Name, err)
+		}
+		total += int(n)
+	}
+	return total, nil
+}
+
+// takenID returns the id of an archived row of table whose key is in use
+// again, or "". rowID is the key column as archivedTables names it ("t.id").
+func takenID(ctx context.Context, tx *sqlx.Tx, table, rowID, deletionID, contactID string) (string, error) {
+	match := rowID + " = a.row_id"
+	args := []any{deletionID, table}
+	if table == "dnd_settings" { // keyed by (contact_id, channel)
+		match += " AND t.contact_id = ?"
+		args = append(args, contactID)
+	}
+	var ids []string
+	err := tx.SelectContext(ctx, &ids, tx.Rebind(`SELECT a.row_id FROM archived_rows a
+		WHERE a.deletion_id = ? AND a.table_name = ? AND EXISTS (SELECT 1 FROM `+table+` t WHERE `+match+`)
+		ORDER BY a.seq LIMIT 1`), args...)
+	if err != nil {
+		return "", fmt.Errorf("check %s ids of deletion %s: %w", table, deletionID, err)
+	}
+	if len(ids) == 0 {
+		return "", nil
+	}
+	return ids[0], nil
+}
+
+func errIDTaken(table, id string) *Error {
+	what := "one of its rows"
+	if id != "" {
+		what = "id " + id
+	}
+	return Errorf(ECONFLICT, "Nothing was restored: the table %s already has a row with %s, which this deletion needs to put back. "+
+		"A restore puts back every row or none. Tell the developers: the archive is kept and the restore can be retried once the id is free.", table, what)
+}
+
+// isUniqueViolation reports whether err is a unique-key violation (SQLSTATE 23505).
+func isUniqueViolation(err error) bool {
+	var st interface{ SQLState() string }
+	return errors.As(err, &st) && st.SQLState() == "23505"
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// purgeBatch bounds how many deletions one purge transaction takes, so a
+// long backlog never holds locks for long.
+const purgeBatch = 100
+
+// Purge ends the restore window of every deletion whose window has passed and
+// was not restored: it deletes their archived rows, blanks the contact's
+// details kept on the deletion (label and note), and records when. The
+// deletion record (ids, who, when, reason, counts) and its audit trail stay.
+// Replicas purging at once each claim different deletions (SKIP LOCKED), and a
+// deletion being restored is skipped until the restore commits. It returns
+// how many deletions it purged.
+func (s *Store) Purge(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		n, err := s.purgeOnce(ctx)
+		total += n
+		if err != nil || n < purgeBatch {
+			return total, err
+		}
+	}
+}
+
+// purgeOnce purges up to purgeBatch deletions in one transaction.
+func (s *Store) purgeOnce(ctx context.Context) (int, error) {
+	n := 0
+	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
+		now := s.now().UTC()
+		var claimed []struct {
+			ID        string `db:"id"`
+			ContactID string `db:"contact_id"`
+		}
+		// Postgres: the claim and the blanking are one statement; SKIP LOCKED
+		// leaves deletions another replica or a restore holds.
+		if err := tx.SelectContext(ctx, &claimed, tx.Rebind(`UPDATE deletions SET purged_at = ?, contact_label = '', note = ''
+			WHERE id IN (SELECT id FROM deletions
+				WHERE purged_at IS NULL AND restored_at IS NULL AND restore_until < ?
+				ORDER BY restore_until, id LIMIT ? FOR UPDATE SKIP LOCKED)
+			RETURNING id, contact_id`), now, now, purgeBatch); err != nil {
+			return fmt.Errorf("claim expired deletions: %w", err)
+		}
+		for _, d := range claimed {
+			res, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM archived_rows WHERE deletion_id = ?`), d.ID)
+			if err != nil {
+				return fmt.Errorf("purge archive of %s: %w", d.ID, err)
+			}
+			rows, err := res.RowsAffected()
+			if err != nil {
+				return fmt.Errorf("purge archive of %s: %w", d.ID, err)
+			}
+			if _, err := s.auditTx(ctx, tx, AuditEntry{Actor: "system", Action: AuditPurged, ContactID: d.ContactID, DeletionID: d.ID,
+				Outcome: "ok", Detail: fmt.Sprintf("restore window closed; %d archived rows and the contact's details removed", rows), At: now}); err != nil {
+				return err
+			}
+		}
+		n = len(claimed)
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
