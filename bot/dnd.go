@@ -155,5 +155,5 @@ func dndConfirmation(res crm.DNDResult) Message {
 			slack.NewActionBlock("undo:"+res.Undo.ID, button(ActionUndo, res.Undo.ID, "Undo", "")),
 		)
 	}
-	return Message{Text: title, Blocks: blocks}
+	return Message{Text: esc(title), Blocks: blocks}
 }

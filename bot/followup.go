@@ -122,5 +122,5 @@ func followUpConfirmation(res crm.FollowUpResult) Message {
 			slack.NewActionBlock("undo:"+res.Undo.ID, button(ActionUndo, res.Undo.ID, "Undo", "")),
 		)
 	}
-	return Message{Text: title, Blocks: blocks}
+	return Message{Text: esc(title), Blocks: blocks}
 }

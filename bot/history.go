@@ -51,6 +51,9 @@ func (b *Bot) historyCommand(ctx context.Context, cmd slack.SlashCommand, name, 
 	if err != nil {
 		return textMessage(b.userMessage(err, "history: load trail", "contact", contactID))
 	}
+	if total == 0 && label != "" {
+		return textMessage(fmt.Sprintf("No history for *%s* (`%s`) yet: nobody has acted on it through contactbot.", esc(label), esc(contactID)))
+	}
 	if total == 0 {
 		return textMessage(fmt.Sprintf("No contact, deletion or history matches *%s*. Try the contact id or the deletion id.", esc(cut(query, 100))))
 	}

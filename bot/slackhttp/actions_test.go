@@ -549,6 +549,9 @@ func TestHistory(t *testing.T) {
 		if r := e.Command(bottest.Admin, "history jane"); !strings.Contains(r.Body, "2 contacts match") {
 			t.Errorf("history with two matches: %s", r.Body)
 		}
+		if r := e.Command(bottest.Admin, "history roe@example.com"); !strings.Contains(r.Body, "No history for *Jane Roe*") {
+			t.Errorf("history of an untouched contact: %s", r.Body)
+		}
 	})
 	t.Run("ByDeletionIDAfterDelete", func(t *testing.T) {
 		res, err := e.Store.Delete(t.Context(), crm.DeleteRequest{ContactID: id, Actor: bottest.Admin, Reason: "duplicate", RestoreWindow: e.Config.RestoreWindow})
