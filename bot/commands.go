@@ -54,7 +54,17 @@ func (b *Bot) HandleCommand(ctx context.Context, cmd slack.SlashCommand) *Messag
 		run = func(ctx context.Context) *Message { return b.reportCommand(ctx, name, cmd.UserID, rest) }
 	case "restore":
 		run = func(ctx context.Context) *Message { return b.restoreCommand(ctx, name, cmd.UserID, rest) }
-	case "dnd", "stop-followup", "deletions", "history":
+	case "dnd":
+		run = func(ctx context.Context) *Message {
+			return b.commandForOne(ctx, cmd, name, verb, rest, "Set DND", b.openDNDModal)
+		}
+	case "stop-followup":
+		run = func(ctx context.Context) *Message {
+			return b.commandForOne(ctx, cmd, name, verb, rest, "Remove follow-up", b.openFollowUpModal)
+		}
+	case "history":
+		run = func(ctx context.Context) *Message { return b.historyCommand(ctx, cmd, name, rest) }
+	case "deletions":
 		return textMessage(fmt.Sprintf("`%s %s` is not available yet. Use `%s <query>` to find a contact; ask an admin for anything else.", name, verb, name))
 	default:
 		run = func(ctx context.Context) *Message { return b.find(ctx, name, cmd.Text) }
@@ -100,11 +110,15 @@ func splitVerb(text string) (verb, rest string) {
 
 // help lists the commands and the SOP's rules.
 func (b *Bot) help(name string) *Message {
-	text := fmt.Sprintf("*%[1]s* finds Leadgains contacts and deletes them safely.\n"+
+	text := fmt.Sprintf("*%[1]s* finds Leadgains contacts, stops messages to them, and deletes them safely.\n"+
 		"• `%[1]s <name, email, phone or id>`: find a contact and see what a delete would take\n"+
+		"• `%[1]s dnd <query>`: Set DND, for an unsubscribe, STOP or \"stop messaging them\"\n"+
+		"• `%[1]s stop-followup <query>`: Remove follow-up: stop the contact's active workflows, keep everything else\n"+
 		"• `%[1]s delete <query>`: open the delete window for the one contact that matches\n"+
-		"• `%[1]s report <deletion id, email or phone>`: report a wrong deletion to the incident channel\n"+
-		"• `%[1]s restore <deletion id>`: put a deleted contact back whole (admins)\n"+
+		"• `%[1]s report <deletion id | email | phone>`: report a wrong deletion so an admin can restore it\n"+
+		"• `%[1]s deletions [mine]`: approval requests waiting, and your own\n"+
+		"• `%[1]s restore <deletion id>` (admins): put a deleted contact back whole\n"+
+		"• `%[1]s history <query or deletion id>` (admins): who did what to a contact, and why\n"+
 		"• `%[1]s help`: this message\n\n"+
 		"*Before you delete*\n"+
 		"1. Deleting is not the same as stopping follow-up. Never delete to process an unsubscribe, STOP or DND: use Set DND, or Remove follow-up.\n"+
@@ -186,6 +200,8 @@ func contactBlocks(c crm.Contact, l crm.Linked, m crm.Match) []slack.Block {
 	blocks = append(blocks,
 		slack.NewActionBlock("contact:"+cut(c.ID, 200),
 			button(ActionDelete, c.ID, "Delete…", slack.StyleDanger),
+			button(ActionSetDND, c.ID, "Set DND", ""),
+			button(ActionRemoveFollowUp, c.ID, "Remove follow-up", ""),
 		),
 		slack.NewDividerBlock(),
 	)
@@ -213,5 +229,6 @@ func (b *Bot) deleteCommand(ctx context.Context, cmd slack.SlashCommand, name, q
 	if err := b.openDeleteModal(ctx, cmd.TriggerID, res.Matches[0].ID, cmd.ChannelID, cmd.ResponseURL); err != nil {
 		return textMessage(b.userMessage(err, "open delete modal", "contact", res.Matches[0].ID))
 	}
+	b.auditOpened(cmd.UserID, res.Matches[0].ID, windowDelete, name+" delete")
 	return nil
 }

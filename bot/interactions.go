@@ -29,6 +29,10 @@ func (b *Bot) HandleInteraction(ctx context.Context, cb slack.InteractionCallbac
 		switch cb.View.CallbackID {
 		case CallbackDeleteModal:
 			return b.handleDeleteSubmit(ctx, cb)
+		case CallbackDNDModal:
+			return b.handleDNDSubmit(ctx, cb)
+		case CallbackFollowUpModal:
+			return b.handleFollowUpSubmit(ctx, cb)
 		}
 		b.log.Warn("unknown view submission", "callback", cb.View.CallbackID, "user", cb.User.ID)
 		return slack.NewUpdateViewSubmissionResponse(infoModal("Not understood", "This window is not one contactbot knows, so nothing was done. Close it and start again from `/contact`."))
@@ -51,7 +55,19 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 	case ActionDelete:
 		if err := b.openDeleteModal(ctx, cb.TriggerID, a.Value, cb.Channel.ID, cb.ResponseURL); err != nil {
 			b.respond(ctx, cb.ResponseURL, *textMessage(b.userMessage(err, "open delete modal", "contact", a.Value)))
+		} else {
+			b.auditOpened(user, a.Value, windowDelete, viaButton)
 		}
+	case ActionSetDND:
+		if err := b.openDNDModal(ctx, cb.TriggerID, a.Value, cb.ResponseURL, user, viaButton); err != nil {
+			b.respond(ctx, cb.ResponseURL, *textMessage(b.userMessage(err, "open DND modal", "contact", a.Value)))
+		}
+	case ActionRemoveFollowUp:
+		if err := b.openFollowUpModal(ctx, cb.TriggerID, a.Value, cb.ResponseURL, user, viaButton); err != nil {
+			b.respond(ctx, cb.ResponseURL, *textMessage(b.userMessage(err, "open follow-up modal", "contact", a.Value)))
+		}
+	case ActionUndo:
+		b.handleUndo(cb, a.Value)
 	case ActionReport:
 		b.reportClick(cb, a.Value)
 	case ActionRestore:

@@ -191,16 +191,16 @@ func (b *Bot) handleDeleteSubmit(ctx context.Context, cb slack.InteractionCallba
 	user := cb.User.ID
 	form := readDeleteForm(cb.View)
 	// The "not a delete" reasons win over every other check: they never delete.
+	// They open the right action's window instead, for the same contact.
 	switch form.Reason {
-	case ReasonUnsubscribe:
-		b.log.Info("delete refused: unsubscribe reason", "user", user, "contact", meta.ContactID)
-		return slack.NewUpdateViewSubmissionResponse(infoModal("Not deleted", "*Nothing was deleted.*\n"+sopUnsubscribe))
-	case ReasonStopFollowUp:
-		b.log.Info("delete refused: stop follow-up reason", "user", user, "contact", meta.ContactID)
-		return slack.NewUpdateViewSubmissionResponse(infoModal("Not deleted", "*Nothing was deleted.*\n"+sopStopFollowUp))
+	case ReasonUnsubscribe, ReasonStopFollowUp:
+		return b.redirectFromDelete(ctx, user, meta, form.Reason)
 	}
 	if errs := form.validate(); len(errs) > 0 {
 		return slack.NewErrorsViewSubmissionResponse(errs)
+	}
+	if warn := b.warnOptOutNote(ctx, user, meta.ContactID, form.Reason, form.Note); warn != "" {
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{blockNote: warn})
 	}
 
 	c, l, err := b.store.Linked(ctx, meta.ContactID)
@@ -209,6 +209,7 @@ func (b *Bot) handleDeleteSubmit(ctx context.Context, cb slack.InteractionCallba
 	}
 	if l.Fingerprint != meta.Fingerprint {
 		b.log.Info("delete refused: contact changed", "user", user, "contact", c.ID)
+		b.auditRefusal(user, c.ID, form.Reason, "not deleted: contact changed since the window opened")
 		banner := "⚠️ *This contact changed since you opened this window*" + describeChange(meta.Counts, l.Counts) + ". Nothing was deleted. Check it again and confirm if it should still go."
 		meta.Fingerprint, meta.Counts = l.Fingerprint, l.Counts
 		v := b.deleteModal(c, l, meta, banner)
@@ -216,6 +217,7 @@ func (b *Bot) handleDeleteSubmit(ctx context.Context, cb slack.InteractionCallba
 	}
 	if ok, why := b.mayDeleteDirectly(ctx, user); !ok {
 		b.log.Info("delete refused: needs approval", "user", user, "contact", c.ID)
+		b.auditRefusal(user, c.ID, form.Reason, "not deleted: needs approval")
 		return slack.NewUpdateViewSubmissionResponse(infoModal("Needs approval", "*Nothing was deleted.* "+why))
 	}
 

@@ -273,3 +273,31 @@ func (e *Env) Submit(user string, v slack.View, values map[string]string) Respon
 	}
 	return e.Interact(cb)
 }
+
+// SubmitChecked submits view as user with checkbox groups ticked: block id
+// to the values of the ticked options (the action id is the block id).
+func (e *Env) SubmitChecked(user string, v slack.View, ticked map[string][]string) Response {
+	e.TB.Helper()
+	state := &slack.ViewState{Values: map[string]map[string]slack.BlockAction{}}
+	for block, vals := range ticked {
+		a := slack.BlockAction{ActionID: block, Type: "checkboxes", SelectedOptions: []slack.OptionBlockObject{}}
+		for _, val := range vals {
+			a.SelectedOptions = append(a.SelectedOptions, slack.OptionBlockObject{Value: val})
+		}
+		state.Values[block] = map[string]slack.BlockAction{block: a}
+	}
+	v.State = state
+	v.ID = "V" + crm.NewID("", 8)
+	return e.Interact(slack.InteractionCallback{Type: slack.InteractionTypeViewSubmission, User: slack.User{ID: user}, Team: slack.Team{ID: Team}, View: v})
+}
+
+// AuditPosts returns the messages posted to the audit channel so far.
+func (e *Env) AuditPosts() []slackfake.Call {
+	var out []slackfake.Call
+	for _, c := range e.Slack.Calls("chat.postMessage") {
+		if c.Params["channel"] == Audit {
+			out = append(out, c)
+		}
+	}
+	return out
+}

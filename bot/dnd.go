@@ -1,0 +1,159 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/slack-go/slack"
+
+	"contactbot/crm"
+)
+
+// Callback, block and action ids of Set DND.
+const (
+	CallbackDNDModal = "contact.dnd.modal" // the Set DND modal's callback id
+	blockChannels    = "channels"
+)
+
+// channelLabels name the DND channels as Leadgains shows them.
+var channelLabels = map[string]string{
+	"sms": "SMS", "email": "Email", "call": "Calls", "whatsapp": "WhatsApp", "gmb": "Google Business", "fb": "Facebook",
+}
+
+func channelLabel(ch string) string {
+	if l, ok := channelLabels[ch]; ok {
+		return l
+	}
+	return ch
+}
+
+// statusLabel says a DND status in words.
+func statusLabel(st string) string {
+	switch st {
+	case crm.DNDActive:
+		return "on"
+	case crm.DNDPermanent:
+		return "on (STOP reply, permanent)"
+	case crm.DNDInactive:
+		return "off"
+	}
+	return "not set"
+}
+
+// openDNDModal loads the contact and opens Set DND with the trigger id.
+func (b *Bot) openDNDModal(ctx context.Context, triggerID, contactID, responseURL, user, via string) error {
+	c, l, err := b.store.Linked(ctx, contactID)
+	if err != nil {
+		return err
+	}
+	view := b.dndModal(c, l, actionMeta{ContactID: c.ID, ResponseURL: responseURL, Via: via}, "")
+	if _, err := b.slack.OpenView(ctx, triggerID, view); err != nil {
+		return fmt.Errorf("open DND modal: %w", err)
+	}
+	b.auditOpened(user, c.ID, windowDND, via)
+	return nil
+}
+
+// dndModal is the Set DND window: the six channels, all ticked, each with
+// its current status. banner, when set, leads the modal (the SOP's reason).
+func (b *Bot) dndModal(c crm.Contact, l crm.Linked, meta actionMeta, banner string) slack.ModalViewRequest {
+	status := map[string]string{}
+	for _, d := range l.DND {
+		status[d.Channel] = d.Status
+	}
+	var blocks []slack.Block
+	if banner != "" {
+		blocks = append(blocks, section(banner))
+	}
+	blocks = append(blocks, section(contactLine(c)+"\n"+dndLine(c, l)))
+	var opts []*slack.OptionBlockObject
+	for _, ch := range crm.DNDChannels {
+		desc := "now " + statusLabel(status[ch])
+		if status[ch] == crm.DNDPermanent {
+			desc += ": stays on whatever you choose"
+		}
+		opts = append(opts, option(ch, channelLabel(ch), desc))
+	}
+	blocks = append(blocks,
+		slack.NewInputBlock(blockChannels, plain("Set DND on"), plain("Untick a channel to leave it as it is. contactbot only turns DND on; it never lowers it."),
+			checkboxes(blockChannels, opts)),
+		contextBlock(fmt.Sprintf("The contact stays, with its conversations and history. When all six channels are on, the contact's DND is on too. You can undo this for %s.", windowText())),
+	)
+	return slack.ModalViewRequest{
+		Type:            slack.VTModal,
+		CallbackID:      CallbackDNDModal,
+		Title:           plain("Set DND"),
+		Submit:          plain("Set DND"),
+		Close:           plain("Cancel"),
+		Blocks:          slack.Blocks{BlockSet: limitBlocks(blocks, maxModalBlocks, func(int) string { return "…" })},
+		PrivateMetadata: meta.encode(),
+	}
+}
+
+// windowText is the undo window in words.
+func windowText() string {
+	return plural(int(crm.UndoWindow.Hours()), "hour", "hours")
+}
+
+// handleDNDSubmit sets DND while Slack waits, so a failure shows in the
+// modal; the confirmation with Undo follows after the ack.
+func (b *Bot) handleDNDSubmit(ctx context.Context, cb slack.InteractionCallback) *slack.ViewSubmissionResponse {
+	meta, ok := readActionMeta(cb.View.PrivateMetadata)
+	if !ok {
+		return slack.NewUpdateViewSubmissionResponse(infoModal("DND not set", "This window could not be read, so nothing was changed. Close it and search for the contact again."))
+	}
+	user := cb.User.ID
+	channels := checked(cb.View, blockChannels)
+	if len(channels) == 0 {
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{blockChannels: "Tick at least one channel."})
+	}
+	ctx, cancel := context.WithTimeout(ctx, b.ackBudget)
+	defer cancel()
+	res, err := b.store.SetDND(ctx, crm.DNDRequest{ContactID: meta.ContactID, Channels: channels, Actor: user, Reason: ReasonUnsubscribe, Via: meta.Via})
+	if crm.ErrorCode(err) == crm.EINVALID {
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{blockChannels: crm.ErrorMessage(err)})
+	}
+	if err != nil {
+		b.log.Info("set DND failed", "user", user, "contact", meta.ContactID, "code", crm.ErrorCode(err))
+		return slack.NewUpdateViewSubmissionResponse(infoModal("DND not set", "*Nothing was changed.* "+b.userMessage(err, "set DND", "contact", meta.ContactID)))
+	}
+	undo := ""
+	if res.Undo != nil {
+		undo = res.Undo.ID
+	}
+	b.log.Info("DND set", "user", user, "contact", res.Contact.ID, "changed", len(res.Changed), "undo", undo)
+	b.goBackground("dnd confirmation", func(ctx context.Context) {
+		b.postAudit(ctx, res.Audit)
+		b.confirm(ctx, user, meta.ResponseURL, dndConfirmation(res))
+	})
+	return nil // closes the modal
+}
+
+// dndConfirmation tells what Set DND changed, with Undo.
+func dndConfirmation(res crm.DNDResult) Message {
+	name := res.Contact.Name()
+	title := "DND set for " + name
+	if res.Undo == nil {
+		title = "DND was already on for " + name
+	}
+	var lines []string
+	for _, c := range res.Changed {
+		lines = append(lines, fmt.Sprintf("%s: %s → *%s*", channelLabel(c.Channel), statusLabel(c.Before), statusLabel(c.After)))
+	}
+	for _, k := range res.Kept {
+		lines = append(lines, fmt.Sprintf("%s: already %s, unchanged", channelLabel(k.Channel), statusLabel(k.Status)))
+	}
+	if res.ContactDNDChanged {
+		lines = append(lines, "Contact DND: off → *on for all channels*")
+	}
+	text := contactLine(res.Contact) + "\n" + strings.Join(lines, "\n")
+	blocks := []slack.Block{header(title), section(text)}
+	if res.Undo != nil {
+		blocks = append(blocks,
+			contextBlock(fmt.Sprintf("The contact stays. Set by you: undo until %s (you or an admin).", slackDate(res.Undo.ExpiresAt))),
+			slack.NewActionBlock("undo:"+res.Undo.ID, button(ActionUndo, res.Undo.ID, "Undo", "")),
+		)
+	}
+	return Message{Text: esc(title), Blocks: blocks}
+}

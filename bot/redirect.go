@@ -1,0 +1,76 @@
+package bot
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"regexp"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"contactbot/crm"
+)
+
+// The delete window leads someone who wants to stop messages to the SOP's
+// right answer instead of deleting.
+
+// optOutNote matches a note that describes an opt-out rather than a reason to
+// delete: unsubscribe, STOP, opt out / opt-out, DND, do not disturb, stop
+// messages. Whole words, any case.
+var optOutNote = regexp.MustCompile(`(?i)\b(unsubscrib\w*|stop(ped|s)?|opt(ed|s)?[\s-]*out|dnd|do[\s-]*not[\s-]*disturb)\b`)
+
+// noteWarnTTL is how long a shown warning counts as read: submitting the same
+// note again within it deletes.
+const noteWarnTTL = time.Hour
+
+// noteWarning is the inline error on a note that mentions an opt-out.
+const noteWarning = "This note sounds like an opt-out (unsubscribe, STOP, DND). Deleting loses it: close this and use Set DND, or Remove follow-up to only stop workflows. Nothing was deleted. Still a test contact or duplicate? Submit again."
+
+// redirectFromDelete answers the two "not a delete" reasons: nothing is
+// deleted and the window becomes the right action's, for the same contact,
+// with the SOP's line on why.
+func (b *Bot) redirectFromDelete(ctx context.Context, user string, meta deleteMeta, reason string) *slack.ViewSubmissionResponse {
+	c, l, err := b.store.Linked(ctx, meta.ContactID)
+	if err != nil {
+		return slack.NewUpdateViewSubmissionResponse(infoModal("Not deleted", "*Nothing was deleted.* "+b.userMessage(err, "load contact for redirect", "contact", meta.ContactID)))
+	}
+	next := actionMeta{ContactID: c.ID, ResponseURL: meta.ResponseURL, Via: viaDeleteWindow}
+	if reason == ReasonUnsubscribe {
+		b.log.Info("delete refused: unsubscribe reason, showing Set DND", "user", user, "contact", c.ID)
+		b.auditRefusal(user, c.ID, reason, "not deleted: "+windowDND+" offered")
+		v := b.dndModal(c, l, next, "*Nothing was deleted.* "+sopUnsubscribe)
+		return slack.NewUpdateViewSubmissionResponse(&v)
+	}
+	b.log.Info("delete refused: stop follow-up reason, showing Remove follow-up", "user", user, "contact", c.ID)
+	if l.ActiveWorkflowCount == 0 {
+		b.auditRefusal(user, c.ID, reason, "not deleted: no active workflow to stop")
+		return slack.NewUpdateViewSubmissionResponse(infoModal("Not deleted", "*Nothing was deleted.* "+sopStopFollowUp+"\n\n"+crm.ErrorMessage(noActiveWorkflows(c))))
+	}
+	b.auditRefusal(user, c.ID, reason, "not deleted: "+windowFollowUp+" offered")
+	v := b.followUpModal(c, l, next, "*Nothing was deleted.* "+sopStopFollowUp)
+	return slack.NewUpdateViewSubmissionResponse(&v)
+}
+
+// warnOptOutNote returns the warning for a note that mentions an opt-out,
+// the first time this user submits this note for this contact; submitting
+// the same note again means they read it, and returns "".
+func (b *Bot) warnOptOutNote(ctx context.Context, user, contactID, reason, note string) string {
+	if !optOutNote.MatchString(note) {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(note))
+	key := "notewarn:" + user + ":" + contactID + ":" + hex.EncodeToString(sum[:8])
+	first, err := b.kv.SetNX(ctx, key, "1", noteWarnTTL)
+	if err != nil {
+		// Without the store we cannot tell a second submit: warn, the safe side.
+		b.log.Error("note warning: KV", "err", err)
+		first = true
+	}
+	if !first {
+		return ""
+	}
+	b.log.Info("delete paused: note mentions an opt-out", "user", user, "contact", contactID)
+	b.auditRefusal(user, contactID, reason, "not deleted: note sounds like an opt-out, warned")
+	return noteWarning
+}

@@ -1,0 +1,132 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/slack-go/slack"
+
+	"contactbot/crm"
+)
+
+// What a modal was opened for and from where, as the audit trail says it.
+const (
+	windowDelete   = "delete"
+	windowDND      = "Set DND"
+	windowFollowUp = "Remove follow-up"
+
+	viaButton       = "button on a search result"
+	viaDeleteWindow = "delete window"
+)
+
+// auditOpened records a find that led to an action: user opened a window
+// for contactID. It runs after the ack, so it never delays views.open.
+func (b *Bot) auditOpened(user, contactID, window, via string) {
+	b.goBackground("audit find", func(ctx context.Context) {
+		b.audit(ctx, crm.AuditEntry{Actor: user, Action: crm.AuditFind, ContactID: contactID,
+			Outcome: window + " window opened", Detail: "via " + via})
+	})
+}
+
+// auditRefusal records a delete that was not done, and why.
+func (b *Bot) auditRefusal(user, contactID, reason, outcome string) {
+	b.goBackground("audit refusal", func(ctx context.Context) {
+		b.audit(ctx, crm.AuditEntry{Actor: user, Action: crm.AuditDeleteRefused, ContactID: contactID, Reason: reason, Outcome: outcome})
+	})
+}
+
+// actionMeta travels in the Set DND and Remove follow-up modals' private_metadata.
+type actionMeta struct {
+	ContactID   string `json:"c"`
+	ResponseURL string `json:"ru,omitempty"`
+	Via         string `json:"v,omitempty"`
+}
+
+func (m actionMeta) encode() string {
+	b, _ := json.Marshal(m)
+	if len(b) > maxMetadata {
+		m.ResponseURL = "" // the confirmation then goes by DM
+		b, _ = json.Marshal(m)
+	}
+	return string(b)
+}
+
+func readActionMeta(s string) (actionMeta, bool) {
+	var m actionMeta
+	if err := json.Unmarshal([]byte(s), &m); err != nil || m.ContactID == "" || len(m.ContactID) > maxValueLen {
+		return m, false
+	}
+	return m, true
+}
+
+// checked returns the values ticked in the checkbox group of block.
+func checked(v slack.View, block string) []string {
+	if v.State == nil {
+		return nil
+	}
+	var out []string
+	for _, o := range v.State.Values[block][block].SelectedOptions {
+		out = append(out, o.Value)
+	}
+	return out
+}
+
+// checkboxes is a checkbox group with every option ticked.
+func checkboxes(actionID string, opts []*slack.OptionBlockObject) *slack.CheckboxGroupsBlockElement {
+	el := slack.NewCheckboxGroupsBlockElement(actionID, opts...)
+	el.InitialOptions = opts
+	return el
+}
+
+// option is a checkbox option; Block Kit allows 75 characters in each text.
+func option(value, text, description string) *slack.OptionBlockObject {
+	var desc *slack.TextBlockObject
+	if description != "" {
+		desc = plain(cut(description, maxButtonText))
+	}
+	return slack.NewOptionBlockObject(value, plain(cut(text, maxButtonText)), desc)
+}
+
+// confirm tells user how an action went: ephemerally where they started it
+// (the response URL), or by DM when there is none or it has expired.
+func (b *Bot) confirm(ctx context.Context, user, responseURL string, m Message) {
+	if responseURL != "" {
+		err := b.slack.Respond(ctx, responseURL, m, false)
+		if err == nil {
+			return
+		}
+		b.log.Warn("confirmation through response_url failed; sending a DM", "user", user, "err", err)
+	}
+	b.dm(ctx, user, m)
+}
+
+// openFunc opens a window for one contact with a trigger id.
+type openFunc func(ctx context.Context, triggerID, contactID, responseURL, user, via string) error
+
+// commandForOne searches for query and, when exactly one contact matches,
+// opens its window straight away with the command's trigger id; otherwise it
+// answers with the find message, whose buttons open the window.
+func (b *Bot) commandForOne(ctx context.Context, cmd slack.SlashCommand, name, verb, query, button string, open openFunc) *Message {
+	if strings.TrimSpace(query) == "" {
+		return textMessage(fmt.Sprintf("Say which contact: `%s %s jane@example.com`.", name, verb))
+	}
+	res, err := b.store.Search(ctx, query)
+	if err != nil {
+		return textMessage(b.userMessage(err, "search failed"))
+	}
+	if len(res.Matches) != 1 {
+		msg := b.find(ctx, name, query)
+		if len(res.Matches) > 1 {
+			msg.Blocks = append([]slack.Block{section("Several contacts match: press *" + button + "* on the right one.")}, msg.Blocks...)
+			msg.Blocks = limitBlocks(msg.Blocks, maxMessageBlocks, func(int) string { return "and more: refine your search." })
+		}
+		return msg
+	}
+	id := res.Matches[0].ID
+	if err := open(ctx, cmd.TriggerID, id, cmd.ResponseURL, cmd.UserID, fmt.Sprintf("%s %s", name, verb)); err != nil {
+		return textMessage(b.userMessage(err, "open window", "contact", id, "verb", verb))
+	}
+	return nil
+}
