@@ -50,7 +50,9 @@ func (b *Bot) HandleCommand(ctx context.Context, cmd slack.SlashCommand) *Messag
 		run = func(ctx context.Context) *Message { return b.find(ctx, name, rest) }
 	case "delete":
 		run = func(ctx context.Context) *Message { return b.deleteCommand(ctx, cmd, name, rest) }
-	case "dnd", "stop-followup", "report", "restore", "deletions", "history":
+	case "deletions":
+		run = func(ctx context.Context) *Message { return b.deletionsCommand(ctx, name, cmd.UserID, rest) }
+	case "dnd", "stop-followup", "report", "restore", "history":
 		return textMessage(fmt.Sprintf("`%s %s` is not available yet. Use `%s <query>` to find a contact; ask an admin for anything else.", name, verb, name))
 	default:
 		run = func(ctx context.Context) *Message { return b.find(ctx, name, cmd.Text) }
@@ -99,6 +101,7 @@ func (b *Bot) help(name string) *Message {
 	text := fmt.Sprintf("*%[1]s* finds Leadgains contacts and deletes them safely.\n"+
 		"• `%[1]s <name, email, phone or id>`: find a contact and see what a delete would take\n"+
 		"• `%[1]s delete <query>`: open the delete window for the one contact that matches\n"+
+		"• `%[1]s deletions [mine]`: delete requests waiting for an admin, or your own\n"+
 		"• `%[1]s help`: this message\n\n"+
 		"*Before you delete*\n"+
 		"1. Deleting is not the same as stopping follow-up. Never delete to process an unsubscribe, STOP or DND: use Set DND, or Remove follow-up.\n"+
@@ -204,7 +207,7 @@ func (b *Bot) deleteCommand(ctx context.Context, cmd slack.SlashCommand, name, q
 		}
 		return msg
 	}
-	if err := b.openDeleteModal(ctx, cmd.TriggerID, res.Matches[0].ID, cmd.ChannelID, cmd.ResponseURL); err != nil {
+	if err := b.openDeleteModal(ctx, cmd.UserID, cmd.TriggerID, res.Matches[0].ID, cmd.ChannelID, cmd.ResponseURL); err != nil {
 		return textMessage(b.userMessage(err, "open delete modal", "contact", res.Matches[0].ID))
 	}
 	return nil

@@ -29,6 +29,8 @@ func (b *Bot) HandleInteraction(ctx context.Context, cb slack.InteractionCallbac
 		switch cb.View.CallbackID {
 		case CallbackDeleteModal:
 			return b.handleDeleteSubmit(ctx, cb)
+		case CallbackRejectModal:
+			return b.handleRejectSubmit(ctx, cb)
 		}
 		b.log.Warn("unknown view submission", "callback", cb.View.CallbackID, "user", cb.User.ID)
 		return slack.NewUpdateViewSubmissionResponse(infoModal("Not understood", "This window is not one contactbot knows, so nothing was done. Close it and start again from `/contact`."))
@@ -49,11 +51,15 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 	b.log.Info("action", "user", user, "action", a.ActionID)
 	switch a.ActionID {
 	case ActionDelete:
-		if err := b.openDeleteModal(ctx, cb.TriggerID, a.Value, cb.Channel.ID, cb.ResponseURL); err != nil {
+		if err := b.openDeleteModal(ctx, user, cb.TriggerID, a.Value, cb.Channel.ID, cb.ResponseURL); err != nil {
 			b.respond(ctx, cb.ResponseURL, *textMessage(b.userMessage(err, "open delete modal", "contact", a.Value)))
 		}
 	case ActionReport:
 		b.respond(ctx, cb.ResponseURL, *textMessage("Reporting from this button is not wired up yet. Tell an admin now, with the deletion id `" + esc(a.Value) + "`, so it can be restored."))
+	case ActionApprove, ActionApproveAnyway:
+		b.handleApproveClick(cb, a)
+	case ActionReject:
+		b.openRejectModal(ctx, cb, a.Value)
 	case ActionNoop:
 	default:
 		b.log.Warn("unknown action", "action", cut(a.ActionID, 100), "user", user)

@@ -385,6 +385,10 @@ func (s *Store) Approve(ctx context.Context, d Decision) (ApproveResult, error) 
 				return err
 			}
 			res.Changed, res.Contact, res.Linked, res.Changes = true, c, l, a.Changes(c, l)
+			if len(res.Changes) == 0 {
+				// As requested, but not as the approver last confirmed it.
+				res.Changes = []string{"the contact changed again since the state you confirmed"}
+			}
 			return nil
 		case err != nil:
 			return err

@@ -37,6 +37,8 @@ func TestApprovals(t *testing.T) {
 	t.Run("ConcurrentApprovesDeleteOnce", func(t *testing.T) {
 		s := crmtest.NewStore(t)
 		id, a := newRequest(t, s, time.Hour)
+		// Hold the contact so that all ten are in flight at once before any can delete.
+		release := crmtest.HoldContact(t, s, id)
 		var wg sync.WaitGroup
 		results := make([]crm.ApproveResult, 10)
 		errs := make([]error, 10)
@@ -46,6 +48,8 @@ func TestApprovals(t *testing.T) {
 				results[i], errs[i] = s.Approve(ctx, crm.Decision{RequestID: a.ID, Admin: admin, RestoreWindow: time.Hour})
 			})
 		}
+		crmtest.WaitLockWaiters(t, s, 10, 10*time.Second)
+		release()
 		wg.Wait()
 		deleted, decided := 0, 0
 		var winner string
@@ -60,7 +64,7 @@ func TestApprovals(t *testing.T) {
 					t.Errorf("loser sees state %q", results[i].Approval.State)
 				}
 			default:
-				t.Errorf("approve %d: %+v, %v", i, results[i], errs[i])
+				t.Errorf("approve %d: state %s, deleted %v, err %v", i, results[i].Approval.State, results[i].Deleted != nil, errs[i])
 			}
 		}
 		if deleted != 1 || decided != 9 {
