@@ -109,7 +109,7 @@ func approvalMessage(a crm.Approval, c *crm.Contact, l *crm.Linked) Message {
 	} else {
 		blocks = append(blocks, section(outcomeLine(a)))
 	}
-	return Message{Text: fmt.Sprintf("Delete request %s for %s: %s", a.ID, a.ContactLabel, a.State), Blocks: blocks}
+	return Message{Text: fmt.Sprintf("Delete request %s for %s: %s", a.ID, esc(a.ContactLabel), a.State), Blocks: blocks}
 }
 
 // outcomeLine says how a decided request ended, who decided and when.

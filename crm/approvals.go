@@ -195,7 +195,9 @@ func (s *Store) RequestApproval(ctx context.Context, r NewApproval) (Approval, A
 			a = existing[0]
 			return ErrAlreadyRequested
 		}
-		now := s.now().UTC()
+		// Whole microseconds, as the database keeps them: an expiry compared
+		// in Go must be the expiry stored, not one rounded up by the database.
+		now := s.now().UTC().Truncate(time.Microsecond)
 		a = Approval{ID: NewID("R", 10), ContactID: c.ID, ContactLabel: c.Name(), Requester: r.Requester, Reason: r.Reason,
 			Note: r.Note, Fingerprint: l.Fingerprint, Counts: l.Counts, Summary: SummaryOf(c, l), State: ApprovalPending,
 			CreatedAt: now, ExpiresAt: now.Add(r.TTL), RemindAt: now.Add(r.TTL / 2)}

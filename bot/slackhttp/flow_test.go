@@ -17,7 +17,8 @@ import (
 
 const wait = 5 * time.Second
 
-// TestFindAndDelete walks the whole path a support person takes, through the
+// TestFindAndDelete walks the whole path of a direct delete (an admin: this
+// contact is risky, so anyone else would need an approval), through the
 // HTTP routes with signed requests: find, Delete…, a wrong confirmation, the
 // right one, and the summary.
 func TestFindAndDelete(t *testing.T) {
