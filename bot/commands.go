@@ -65,7 +65,7 @@ func (b *Bot) HandleCommand(ctx context.Context, cmd slack.SlashCommand) *Messag
 	case "history":
 		run = func(ctx context.Context) *Message { return b.historyCommand(ctx, cmd, name, rest) }
 	case "deletions":
-		return textMessage(fmt.Sprintf("`%s %s` is not available yet. Use `%s <query>` to find a contact; ask an admin for anything else.", name, verb, name))
+		run = func(ctx context.Context) *Message { return b.deletionsCommand(ctx, name, cmd.UserID, rest) }
 	default:
 		run = func(ctx context.Context) *Message { return b.find(ctx, name, cmd.Text) }
 	}
@@ -226,7 +226,7 @@ func (b *Bot) deleteCommand(ctx context.Context, cmd slack.SlashCommand, name, q
 		}
 		return msg
 	}
-	if err := b.openDeleteModal(ctx, cmd.TriggerID, res.Matches[0].ID, cmd.ChannelID, cmd.ResponseURL); err != nil {
+	if err := b.openDeleteModal(ctx, cmd.UserID, cmd.TriggerID, res.Matches[0].ID, cmd.ChannelID, cmd.ResponseURL); err != nil {
 		return textMessage(b.userMessage(err, "open delete modal", "contact", res.Matches[0].ID))
 	}
 	b.auditOpened(cmd.UserID, res.Matches[0].ID, windowDelete, name+" delete")

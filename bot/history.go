@@ -16,7 +16,7 @@ const historyLimit = 30
 // historyCommand shows an admin the audit trail of one contact, found by a
 // search, a contact id (also of a deleted contact) or a deletion id.
 func (b *Bot) historyCommand(ctx context.Context, cmd slack.SlashCommand, name, query string) *Message {
-	if !b.cfg.IsAdmin(cmd.UserID) {
+	if !b.isAdmin(ctx, cmd.UserID) {
 		return textMessage("Only admins can see a contact's history. Ask an admin if you need to know who changed a contact.")
 	}
 	query = strings.TrimSpace(query)

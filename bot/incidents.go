@@ -14,7 +14,7 @@ import (
 const ActionRestore = "deletion.restore"
 
 // mayRestore reports whether user may restore deletions: admins only.
-func (b *Bot) mayRestore(_ context.Context, user string) bool { return b.cfg.IsAdmin(user) }
+func (b *Bot) mayRestore(ctx context.Context, user string) bool { return b.isAdmin(ctx, user) }
 
 // notAdminRestore is the answer to anyone else's restore.
 func (b *Bot) notAdminRestore() *Message {

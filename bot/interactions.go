@@ -33,6 +33,8 @@ func (b *Bot) HandleInteraction(ctx context.Context, cb slack.InteractionCallbac
 			return b.handleDNDSubmit(ctx, cb)
 		case CallbackFollowUpModal:
 			return b.handleFollowUpSubmit(ctx, cb)
+		case CallbackRejectModal:
+			return b.handleRejectSubmit(ctx, cb)
 		}
 		b.log.Warn("unknown view submission", "callback", cb.View.CallbackID, "user", cb.User.ID)
 		return slack.NewUpdateViewSubmissionResponse(infoModal("Not understood", "This window is not one contactbot knows, so nothing was done. Close it and start again from `/contact`."))
@@ -53,7 +55,7 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 	b.log.Info("action", "user", user, "action", a.ActionID)
 	switch a.ActionID {
 	case ActionDelete:
-		if err := b.openDeleteModal(ctx, cb.TriggerID, a.Value, cb.Channel.ID, cb.ResponseURL); err != nil {
+		if err := b.openDeleteModal(ctx, user, cb.TriggerID, a.Value, cb.Channel.ID, cb.ResponseURL); err != nil {
 			b.respond(ctx, cb.ResponseURL, *textMessage(b.userMessage(err, "open delete modal", "contact", a.Value)))
 		} else {
 			b.auditOpened(user, a.Value, windowDelete, viaButton)
@@ -72,6 +74,10 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 		b.reportClick(cb, a.Value)
 	case ActionRestore:
 		b.restoreClick(ctx, cb, a.Value)
+	case ActionApprove, ActionApproveAnyway:
+		b.handleApproveClick(cb, a)
+	case ActionReject:
+		b.openRejectModal(ctx, cb, a.Value)
 	case ActionNoop:
 	default:
 		b.log.Warn("unknown action", "action", cut(a.ActionID, 100), "user", user)

@@ -60,7 +60,9 @@ type deleteMeta struct {
 	Fingerprint string     `json:"f"`
 	Counts      crm.Counts `json:"n"`
 	Channel     string     `json:"ch,omitempty"`
-	ResponseURL string     `json:"ru,omitempty"`
+	// Mode is what the window said a submit does (modeDirect or modeApproval).
+	Mode        string `json:"m,omitempty"`
+	ResponseURL string `json:"ru,omitempty"`
 }
 
 func (m deleteMeta) encode() string {
@@ -74,12 +76,13 @@ func (m deleteMeta) encode() string {
 
 // openDeleteModal loads the contact and opens the delete modal with the
 // click's (or command's) trigger id, which Slack honours once, for 3 seconds.
-func (b *Bot) openDeleteModal(ctx context.Context, triggerID, contactID, channel, responseURL string) error {
+func (b *Bot) openDeleteModal(ctx context.Context, user, triggerID, contactID, channel, responseURL string) error {
 	c, l, err := b.store.Linked(ctx, contactID)
 	if err != nil {
 		return err
 	}
-	view := b.deleteModal(c, l, deleteMeta{ContactID: c.ID, Fingerprint: l.Fingerprint, Counts: l.Counts, Channel: channel, ResponseURL: responseURL}, "")
+	perm := b.deletePermission(ctx, user, c, l)
+	view := b.deleteModal(c, l, deleteMeta{ContactID: c.ID, Fingerprint: l.Fingerprint, Counts: l.Counts, Channel: channel, ResponseURL: responseURL, Mode: perm.Mode}, "", perm)
 	if _, err := b.slack.OpenView(ctx, triggerID, view); err != nil {
 		return fmt.Errorf("open delete modal: %w", err)
 	}
@@ -88,8 +91,9 @@ func (b *Bot) openDeleteModal(ctx context.Context, triggerID, contactID, channel
 }
 
 // deleteModal is the delete window: the contact and what it takes, a reason,
-// a note, and "type DELETE". banner, when set, leads the modal.
-func (b *Bot) deleteModal(c crm.Contact, l crm.Linked, meta deleteMeta, banner string) slack.ModalViewRequest {
+// a note, and "type DELETE". banner, when set, leads the modal. perm says
+// whether submitting deletes or asks an admin, and the modal says why.
+func (b *Bot) deleteModal(c crm.Contact, l crm.Linked, meta deleteMeta, banner string, perm deletePermission) slack.ModalViewRequest {
 	var blocks []slack.Block
 	if banner != "" {
 		blocks = append(blocks, section(banner))
@@ -100,6 +104,13 @@ func (b *Bot) deleteModal(c crm.Contact, l crm.Linked, meta deleteMeta, banner s
 	)
 	if c.DND || l.HasDND() {
 		blocks = append(blocks, contextBlock("⚠️ This contact has opted out (DND). Deleting it loses the opt-out: a later import would message them again."))
+	}
+	title, submit := "Delete contact", "Delete"
+	if perm.Direct() {
+		blocks = append(blocks, contextBlock("✅ "+perm.Why))
+	} else {
+		title, submit = "Request a delete", "Request approval"
+		blocks = append(blocks, section("🔒 *Submitting asks an admin; nothing is deleted until one approves.* "+perm.Why))
 	}
 	var opts []*slack.OptionBlockObject
 	for _, r := range reasonLabels {
@@ -121,8 +132,8 @@ func (b *Bot) deleteModal(c crm.Contact, l crm.Linked, meta deleteMeta, banner s
 	return slack.ModalViewRequest{
 		Type:            slack.VTModal,
 		CallbackID:      CallbackDeleteModal,
-		Title:           plain(cut("Delete contact", maxModalTitle)),
-		Submit:          plain("Delete"),
+		Title:           plain(cut(title, maxModalTitle)),
+		Submit:          plain(submit),
 		Close:           plain("Cancel"),
 		Blocks:          slack.Blocks{BlockSet: limitBlocks(blocks, maxModalBlocks, func(int) string { return "…" })},
 		PrivateMetadata: meta.encode(),
@@ -211,14 +222,28 @@ func (b *Bot) handleDeleteSubmit(ctx context.Context, cb slack.InteractionCallba
 		b.log.Info("delete refused: contact changed", "user", user, "contact", c.ID)
 		b.auditRefusal(user, c.ID, form.Reason, "not deleted: contact changed since the window opened")
 		banner := "⚠️ *This contact changed since you opened this window*" + describeChange(meta.Counts, l.Counts) + ". Nothing was deleted. Check it again and confirm if it should still go."
-		meta.Fingerprint, meta.Counts = l.Fingerprint, l.Counts
-		v := b.deleteModal(c, l, meta, banner)
+		perm := b.deletePermission(ctx, user, c, l)
+		meta.Fingerprint, meta.Counts, meta.Mode = l.Fingerprint, l.Counts, perm.Mode
+		v := b.deleteModal(c, l, meta, banner, perm)
 		return slack.NewUpdateViewSubmissionResponse(&v)
 	}
-	if ok, why := b.mayDeleteDirectly(ctx, user); !ok {
-		b.log.Info("delete refused: needs approval", "user", user, "contact", c.ID)
-		b.auditRefusal(user, c.ID, form.Reason, "not deleted: needs approval")
-		return slack.NewUpdateViewSubmissionResponse(infoModal("Needs approval", "*Nothing was deleted.* "+why))
+	// The rule is applied again on the server, whatever the window said.
+	perm := b.deletePermission(ctx, user, c, l)
+	if perm.Direct() && perm.rated && meta.Mode != modeApproval {
+		if ok, n := b.reserveDirectDelete(ctx, user); !ok {
+			perm = b.needsApproval(rateLimitWhy(n, b.cfg.DeleteRateLimit))
+		}
+	}
+	if meta.Mode != "" && meta.Mode != perm.Mode {
+		// Never delete what the person meant as a request, nor file a request
+		// they meant as a delete: show what a submit does now.
+		b.log.Info("delete modal outdated: permission changed", "user", user, "contact", c.ID, "mode", perm.Mode)
+		meta.Mode = perm.Mode
+		v := b.deleteModal(c, l, meta, "⚠️ *What this window does has changed since you opened it.* Nothing was deleted or sent. Check below and submit again.", perm)
+		return slack.NewUpdateViewSubmissionResponse(&v)
+	}
+	if !perm.Direct() {
+		return b.requestApproval(ctx, user, c, l, form, meta, perm.Why)
 	}
 
 	req := crm.DeleteRequest{ContactID: c.ID, Actor: user, Reason: form.Reason, Note: form.Note,
@@ -240,15 +265,6 @@ func describeChange(before, after crm.Counts) string {
 		return ""
 	}
 	return ": " + strings.Join(parts, ", ")
-}
-
-// mayDeleteDirectly reports whether user may delete without an approval, and
-// if not, what to do instead.
-func (b *Bot) mayDeleteDirectly(_ context.Context, user string) (bool, string) {
-	if b.cfg.IsAdmin(user) || b.cfg.IsDeleter(user) {
-		return true, ""
-	}
-	return false, "Deleting contacts needs an admin's approval, and you are not on the list of people who may delete directly. Ask an admin to delete it, or to give you delete rights."
 }
 
 // runDelete performs the archived delete and tells the user how it went.

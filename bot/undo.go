@@ -18,9 +18,8 @@ const ActionUndo = "contact.undo" // value: undo id
 // (the same user, or an admin), the window, and that it happens once.
 func (b *Bot) handleUndo(cb slack.InteractionCallback, undoID string) {
 	user, responseURL := cb.User.ID, cb.ResponseURL
-	admin := b.cfg.IsAdmin(user)
 	b.goBackground("undo", func(ctx context.Context) {
-		res, err := b.store.Undo(ctx, undoID, user, admin)
+		res, err := b.store.Undo(ctx, undoID, user, b.isAdmin(ctx, user))
 		if err != nil {
 			b.log.Info("undo refused", "user", user, "undo", undoID, "code", crm.ErrorCode(err))
 			b.confirm(ctx, user, responseURL, *textMessage(b.undoRefusal(err, res.Action)))

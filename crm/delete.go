@@ -70,6 +70,18 @@ func (s *Store) Delete(ctx context.Context, req DeleteRequest) (Deleted, error) 
 		return out, Errorf(EINVALID, "A delete needs a restore window.")
 	}
 	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		out, err = s.deleteTx(ctx, tx, req)
+		return err
+	})
+	return out, err
+}
+
+// deleteTx is Delete inside tx, so that an approval can decide and delete in
+// one transaction.
+func (s *Store) deleteTx(ctx context.Context, tx *sqlx.Tx, req DeleteRequest) (Deleted, error) {
+	var out Deleted
+	err := func() error {
 		c, l, err := s.linked(ctx, tx, req.ContactID, true)
 		if err != nil {
 			return err
@@ -111,7 +123,7 @@ func (s *Store) Delete(ctx context.Context, req DeleteRequest) (Deleted, error) 
 		out.Audit, err = s.auditTx(ctx, tx, AuditEntry{Actor: req.Actor, Action: AuditDeleted, ContactID: c.ID, DeletionID: d.ID,
 			RequestID: req.RequestID, Reason: req.Reason, Outcome: "ok", Detail: fmt.Sprintf("%d rows archived", removed), At: now})
 		return err
-	})
+	}()
 	return out, err
 }
 

@@ -17,6 +17,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -91,14 +92,26 @@ type Env struct {
 	Clock  *Clock
 }
 
-// Clock is a settable clock shared by the bot and the store.
-type Clock struct{ t time.Time }
+// Clock is a settable clock shared by the bot and the store. It is safe for
+// concurrent use: handlers read it while tests advance it.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
 
 // Now returns the clock's time.
-func (c *Clock) Now() time.Time { return c.t }
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
 
 // Advance moves the clock forward.
-func (c *Clock) Advance(d time.Duration) { c.t = c.t.Add(d) }
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
 
 // Options adjust the environment; Env is the configuration's environment map.
 type Options struct {

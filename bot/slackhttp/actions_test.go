@@ -495,21 +495,22 @@ func TestDeleteLeadsToTheRightAction(t *testing.T) {
 }
 
 // TestAuditEveryAction: a delete writes one audit row and one post; a
-// refusal for lack of rights too; audit rows cannot be changed.
+// request for approval (no rights to delete directly) too; audit rows cannot
+// be changed.
 func TestAuditEveryAction(t *testing.T) {
 	e := bottest.New(t, withAudit)
 	id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"}, crmtest.SmallFull)
 	e.Command(bottest.Support, "delete jane@example.com")
-	view := e.LastView()
-	e.Submit(bottest.Support, view, map[string]string{"reason": "test_contact", "confirm": "DELETE"})
+	e.Submit(bottest.Support, e.LastView(), map[string]string{"reason": "test_contact", "confirm": "DELETE"})
 	e.Bot.Wait()
-	if n := auditPostsSaying(e, "delete refused", "needs approval", id); n != 1 || auditRows(t, e, crm.AuditDeleteRefused) != 1 {
-		t.Errorf("refusal: %d posts, %d rows", n, auditRows(t, e, crm.AuditDeleteRefused))
+	if n := auditPostsSaying(e, "delete requested", id); n != 1 || auditRows(t, e, crm.AuditDeleteRequested) != 1 {
+		t.Errorf("request: %d posts, %d rows", n, auditRows(t, e, crm.AuditDeleteRequested))
 	}
 	if n := auditPostsSaying(e, "find", "delete window opened", "/contact delete"); n != 1 {
 		t.Errorf("%d posts for the find that opened the delete window, want 1", n)
 	}
-	e.Submit(bottest.Admin, view, map[string]string{"reason": "test_contact", "confirm": "DELETE"})
+	e.Command(bottest.Admin, "delete jane@example.com")
+	e.Submit(bottest.Admin, e.LastView(), map[string]string{"reason": "test_contact", "confirm": "DELETE"})
 	e.Bot.Wait()
 	if r, p := auditRows(t, e, crm.AuditDeleted), auditPostsSaying(e, "> deleted contact", id, "Test contact"); r != 1 || p != 1 {
 		t.Errorf("delete: %d rows, %d posts; want 1 each", r, p)

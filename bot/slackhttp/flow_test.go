@@ -18,7 +18,8 @@ import (
 
 const wait = 5 * time.Second
 
-// TestFindAndDelete walks the whole path a support person takes, through the
+// TestFindAndDelete walks the whole path of a direct delete (an admin: this
+// contact is risky, so anyone else would need an approval), through the
 // HTTP routes with signed requests: find, Delete…, a wrong confirmation, the
 // right one, and the summary.
 func TestFindAndDelete(t *testing.T) {
@@ -28,7 +29,7 @@ func TestFindAndDelete(t *testing.T) {
 	before := crmtest.Dump(t, e.Store)
 
 	// Find.
-	resp := e.Command(bottest.Deleter, "jane@example.com")
+	resp := e.Command(bottest.Admin, "jane@example.com")
 	if resp.Status != http.StatusOK {
 		t.Fatalf("find: %d %s", resp.Status, resp.Body)
 	}
@@ -44,7 +45,7 @@ func TestFindAndDelete(t *testing.T) {
 	}
 
 	// Delete… opens the modal with the click's trigger id.
-	if r := e.Click(bottest.Deleter, bot.ActionDelete, id); r.Status != http.StatusOK {
+	if r := e.Click(bottest.Admin, bot.ActionDelete, id); r.Status != http.StatusOK {
 		t.Fatalf("click Delete…: %d %s", r.Status, r.Body)
 	}
 	open, _ := e.Slack.Last("views.open")
@@ -57,7 +58,7 @@ func TestFindAndDelete(t *testing.T) {
 	}
 
 	// "delete" in lower case: an inline error on the confirm field, nothing deleted.
-	r := e.Submit(bottest.Deleter, view, map[string]string{"reason": "duplicate", "confirm": "delete"})
+	r := e.Submit(bottest.Admin, view, map[string]string{"reason": "duplicate", "confirm": "delete"})
 	var sub map[string]any
 	if err := json.Unmarshal([]byte(r.Body), &sub); err != nil || sub["response_action"] != "errors" {
 		t.Fatalf("lower-case delete: want response_action errors, got %d %s", r.Status, r.Body)
@@ -71,7 +72,7 @@ func TestFindAndDelete(t *testing.T) {
 	}
 
 	// DELETE with a reason: the modal closes, the delete runs, the summary arrives.
-	r = e.Submit(bottest.Deleter, view, map[string]string{"reason": "duplicate", "note": "created twice by import", "confirm": "  DELETE "})
+	r = e.Submit(bottest.Admin, view, map[string]string{"reason": "duplicate", "note": "created twice by import", "confirm": "  DELETE "})
 	if r.Status != http.StatusOK || strings.TrimSpace(r.Body) != "" {
 		t.Fatalf("DELETE submit: want an empty 200 that closes the modal, got %d %q", r.Status, r.Body)
 	}
@@ -95,7 +96,7 @@ func TestFindAndDelete(t *testing.T) {
 		t.Error("the other contact was touched")
 	}
 	dm := e.Slack.WaitCalls("chat.postMessage", 1, wait)[0]
-	if dm.Params["channel"] != bottest.Deleter {
+	if dm.Params["channel"] != bottest.Admin {
 		t.Errorf("summary went to %s, want the deleter's DM", dm.Params["channel"])
 	}
 	for _, want := range []string{"Deleted Jane Doe", "Deletion id", "restorable until", "2 conversations", "6 messages", "(23 rows)", "Report wrong deletion", "created twice by import"} {
@@ -108,7 +109,7 @@ func TestFindAndDelete(t *testing.T) {
 	}
 
 	// The same modal submitted again: the contact is gone, the user is told.
-	r = e.Submit(bottest.Deleter, view, map[string]string{"reason": "duplicate", "confirm": "DELETE"})
+	r = e.Submit(bottest.Admin, view, map[string]string{"reason": "duplicate", "confirm": "DELETE"})
 	if !strings.Contains(r.Body, "no longer exists") {
 		t.Errorf("second submit: %s", r.Body)
 	}

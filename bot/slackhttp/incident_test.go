@@ -85,8 +85,8 @@ func wantAll(t *testing.T, what, text string, wants ...string) {
 // report, a refused restore, Restore, and the CRM exactly as before.
 func TestReportAndRestore(t *testing.T) {
 	e := bottest.New(t, bottest.Options{Env: map[string]string{"AUDIT_CHANNEL": bottest.Audit}})
-	crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Janet", LastName: "Keep", Email: "janet@example.com"}, crmtest.SmallFull)
-	id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com", Phone: "+1 (555) 010-2233"}, crmtest.SmallFull)
+	crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Janet", LastName: "Keep", Email: "janet@example.com"}, crmtest.SmallLowRisk)
+	id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com", Phone: "+1 (555) 010-2233"}, crmtest.SmallLowRisk)
 	before := crmtest.Dump(t, e.Store)
 
 	del := deleteByModal(t, e, bottest.Deleter, id)
@@ -196,9 +196,9 @@ func TestReportAndRestore(t *testing.T) {
 
 func TestReportByCommand(t *testing.T) {
 	e := bottest.New(t)
-	byID := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Ida", LastName: "Byid", Email: "ida@example.com"}, crmtest.SmallFull)
-	byEmail := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Emma", LastName: "Bymail", Email: "Emma.Bymail@Example.com"}, crmtest.SmallFull)
-	byPhone := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Phil", LastName: "Byphone", Phone: "+44 20 7946 0958"}, crmtest.SmallFull)
+	byID := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Ida", LastName: "Byid", Email: "ida@example.com"}, crmtest.SmallLowRisk)
+	byEmail := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Emma", LastName: "Bymail", Email: "Emma.Bymail@Example.com"}, crmtest.SmallLowRisk)
+	byPhone := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Phil", LastName: "Byphone", Phone: "+44 20 7946 0958"}, crmtest.SmallLowRisk)
 	delID := deleteByModal(t, e, bottest.Admin, byID)
 	deleteByModal(t, e, bottest.Admin, byEmail)
 	deleteByModal(t, e, bottest.Admin, byPhone)
@@ -231,8 +231,8 @@ func TestReportByCommand(t *testing.T) {
 	})
 
 	t.Run("SeveralMatchesListsThem", func(t *testing.T) {
-		a := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Twin", LastName: "One", Email: "twin@example.com"}, crmtest.SmallFull)
-		b := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Twin", LastName: "Two", Email: "twin@example.com"}, crmtest.SmallFull)
+		a := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Twin", LastName: "One", Email: "twin@example.com"}, crmtest.SmallLowRisk)
+		b := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Twin", LastName: "Two", Email: "twin@example.com"}, crmtest.SmallLowRisk)
 		da, db := deleteByModal(t, e, bottest.Deleter, a), deleteByModal(t, e, bottest.Deleter, b)
 		posted := len(posts(e, bottest.Incident))
 		r := e.Command(bottest.Support, "report twin@example.com")
@@ -246,7 +246,7 @@ func TestReportByCommand(t *testing.T) {
 func TestRestoreEdges(t *testing.T) {
 	t.Run("ConcurrentClicksRestoreOnce", func(t *testing.T) {
 		e := bottest.New(t)
-		id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"}, crmtest.SmallFull)
+		id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"}, crmtest.SmallLowRisk)
 		before := crmtest.Dump(t, e.Store)
 		del := deleteByModal(t, e, bottest.Deleter, id)
 		e.Click(bottest.Deleter, bot.ActionReport, del)
@@ -306,7 +306,7 @@ func TestRestoreEdges(t *testing.T) {
 
 	t.Run("AfterTheWindow", func(t *testing.T) {
 		e := bottest.New(t, bottest.Options{Env: map[string]string{"RESTORE_WINDOW": "48h"}})
-		id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe"}, crmtest.SmallFull)
+		id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe"}, crmtest.SmallLowRisk)
 		del := deleteByModal(t, e, bottest.Deleter, id)
 		e.Click(bottest.Support, bot.ActionReport, del)
 		e.Bot.Wait()
@@ -336,7 +336,7 @@ func TestRestoreEdges(t *testing.T) {
 
 	t.Run("RecreatedContactIsNamed", func(t *testing.T) {
 		e := bottest.New(t)
-		id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"}, crmtest.SmallFull)
+		id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"}, crmtest.SmallLowRisk)
 		del := deleteByModal(t, e, bottest.Deleter, id)
 		again := crmtest.InsertContact(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Again", Email: "jane@example.com"})
 		e.Click(bottest.Support, bot.ActionReport, del)
@@ -357,7 +357,7 @@ func TestRestoreEdges(t *testing.T) {
 	t.Run("TakenIDFailsWhole", func(t *testing.T) {
 		e := bottest.New(t)
 		other := crmtest.InsertContact(t, e.Store, crmtest.Contact{FirstName: "Other"})
-		id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe"}, crmtest.SmallFull)
+		id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe"}, crmtest.SmallLowRisk)
 		del := deleteByModal(t, e, bottest.Deleter, id)
 		e.Store.DB().MustExec(`INSERT INTO notes (id, contact_id, body) VALUES ($1 || '_n1', $2, 'took the id')`, id, other)
 		before := crmtest.Dump(t, e.Store)
@@ -375,7 +375,7 @@ func TestRestoreEdges(t *testing.T) {
 
 	t.Run("UnreportedRestoreIsAnnounced", func(t *testing.T) {
 		e := bottest.New(t)
-		id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe"}, crmtest.SmallFull)
+		id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe"}, crmtest.SmallLowRisk)
 		del := deleteByModal(t, e, bottest.Deleter, id)
 		r := e.Command(bottest.Admin, "restore "+del)
 		wantAll(t, "restore answer", body(t, r), "Restored *Jane Doe*: 23 rows")
@@ -394,7 +394,7 @@ func TestRestoreEdges(t *testing.T) {
 func TestReportEdges(t *testing.T) {
 	t.Run("PostFailureLeavesNoIncident", func(t *testing.T) {
 		e := bottest.New(t)
-		id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe"}, crmtest.SmallFull)
+		id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe"}, crmtest.SmallLowRisk)
 		del := deleteByModal(t, e, bottest.Deleter, id)
 		e.Slack.Fail("chat.postMessage", "channel_not_found")
 		e.Click(bottest.Support, bot.ActionReport, del)
@@ -416,7 +416,7 @@ func TestReportEdges(t *testing.T) {
 
 	t.Run("ApproverIsNamedAndTold", func(t *testing.T) {
 		e := bottest.New(t)
-		id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe"}, crmtest.SmallFull)
+		id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe"}, crmtest.SmallLowRisk)
 		res, err := e.Store.Delete(t.Context(), crm.DeleteRequest{ContactID: id, Actor: bottest.Support, ApprovedBy: bottest.Admin2, RequestID: "R1",
 			Reason: "test_contact", RestoreWindow: e.Config.RestoreWindow})
 		if err != nil {
@@ -433,7 +433,7 @@ func TestReportEdges(t *testing.T) {
 
 	t.Run("ConcurrentReportsPostOnce", func(t *testing.T) {
 		e := bottest.New(t)
-		id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe"}, crmtest.SmallFull)
+		id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe"}, crmtest.SmallLowRisk)
 		del := deleteByModal(t, e, bottest.Deleter, id)
 		reporters := []string{bottest.Support, bottest.Admin, bottest.Admin2, bottest.Deleter}
 		var wg sync.WaitGroup

@@ -190,6 +190,7 @@ func serve(ctx context.Context, log *slog.Logger) error {
 	}
 
 	b := bot.New(bot.Deps{Store: store, Slack: slackapi.New(cfg.SlackBotToken, cfg.SlackAPIURL, nil), KV: kvStore, Config: cfg, Log: log})
+	go b.RunApprovalJobsEvery(ctx, time.Minute) // expiry and reminders; safe on every replica
 	h := slackhttp.New(b, slackhttp.Options{
 		SigningSecret: cfg.SlackSigningSecret,
 		KV:            kvStore,

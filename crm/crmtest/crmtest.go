@@ -90,6 +90,10 @@ func InsertContact(tb testing.TB, s *crm.Store, c Contact) string {
 // Full sizes the linked rows InsertFull writes.
 type Full struct {
 	Conversations, MessagesPer, Notes, Opportunities, Tasks, Appointments, Workflows int
+	// LowRisk keeps rows in every table but nothing that makes a delete risky:
+	// DND inactive, no open opportunity, no upcoming appointment. A deleter may
+	// delete such a contact directly.
+	LowRisk bool
 }
 
 // InsertFull writes a contact with rows in every linked table: DND on sms
@@ -106,7 +110,11 @@ func InsertFull(tb testing.TB, s *crm.Store, c Contact, f Full) string {
 			tb.Fatalf("insert fixture: %v\n%s", err, q)
 		}
 	}
-	exec(`INSERT INTO dnd_settings (contact_id, channel, status) VALUES ($1, 'sms', 'active'), ($1, 'email', 'permanent'), ($1, 'call', 'inactive')`, id)
+	if f.LowRisk {
+		exec(`INSERT INTO dnd_settings (contact_id, channel, status) VALUES ($1, 'sms', 'inactive'), ($1, 'email', 'inactive'), ($1, 'call', 'inactive')`, id)
+	} else {
+		exec(`INSERT INTO dnd_settings (contact_id, channel, status) VALUES ($1, 'sms', 'active'), ($1, 'email', 'permanent'), ($1, 'call', 'inactive')`, id)
+	}
 	exec(`INSERT INTO conversations (id, contact_id, channel, created_at)
 		SELECT $1 || '_cv' || g, $1, 'sms', '2025-03-01T10:00:00Z'::timestamptz + g * interval '1 hour' FROM generate_series(1, $2::int) g`, id, f.Conversations)
 	exec(`INSERT INTO messages (id, conversation_id, direction, body, sent_at)
@@ -116,12 +124,12 @@ func InsertFull(tb testing.TB, s *crm.Store, c Contact, f Full) string {
 	exec(`INSERT INTO notes (id, contact_id, body, created_at)
 		SELECT $1 || '_n' || g, $1, 'Note ' || g, '2025-04-01T00:00:00Z' FROM generate_series(1, $2::int) g`, id, f.Notes)
 	exec(`INSERT INTO opportunities (id, contact_id, name, status, monetary_value, created_at)
-		SELECT $1 || '_o' || g, $1, 'Deal ' || g, CASE WHEN g = 1 THEN 'open' ELSE 'won' END, 1234.56 * g, '2025-05-01T00:00:00Z' FROM generate_series(1, $2::int) g`, id, f.Opportunities)
+		SELECT $1 || '_o' || g, $1, 'Deal ' || g, CASE WHEN g = 1 AND NOT $3 THEN 'open' ELSE 'won' END, 1234.56 * g, '2025-05-01T00:00:00Z' FROM generate_series(1, $2::int) g`, id, f.Opportunities, f.LowRisk)
 	exec(`INSERT INTO tasks (id, contact_id, title, due_at, completed)
 		SELECT $1 || '_t' || g, $1, 'Task ' || g, CASE WHEN g % 2 = 0 THEN NULL ELSE '2030-01-01T00:00:00Z'::timestamptz END, g % 3 = 0 FROM generate_series(1, $2::int) g`, id, f.Tasks)
 	exec(`INSERT INTO appointments (id, contact_id, title, starts_at, status)
-		SELECT $1 || '_a' || g, $1, 'Call ' || g, CASE WHEN g = 1 THEN now() + interval '3 days' ELSE '2024-01-01T00:00:00Z'::timestamptz END,
-		       CASE WHEN g = 1 THEN 'confirmed' ELSE 'showed' END FROM generate_series(1, $2::int) g`, id, f.Appointments)
+		SELECT $1 || '_a' || g, $1, 'Call ' || g, CASE WHEN g = 1 AND NOT $3 THEN now() + interval '3 days' ELSE '2024-01-01T00:00:00Z'::timestamptz END,
+		       CASE WHEN g = 1 AND NOT $3 THEN 'confirmed' ELSE 'showed' END FROM generate_series(1, $2::int) g`, id, f.Appointments, f.LowRisk)
 	exec(`INSERT INTO workflow_enrollments (id, contact_id, workflow_name, status, enrolled_at)
 		SELECT $1 || '_w' || g, $1, 'Nurture ' || g, CASE WHEN g = 1 THEN 'active' ELSE 'finished' END, '2025-06-01T00:00:00Z' FROM generate_series(1, $2::int) g`, id, f.Workflows)
 	return id
@@ -129,6 +137,9 @@ func InsertFull(tb testing.TB, s *crm.Store, c Contact, f Full) string {
 
 // SmallFull is a contact with a few rows of every kind.
 var SmallFull = Full{Conversations: 2, MessagesPer: 3, Notes: 2, Opportunities: 2, Tasks: 3, Appointments: 2, Workflows: 2}
+
+// SmallLowRisk is SmallFull that a deleter may delete without approval.
+var SmallLowRisk = Full{Conversations: 2, MessagesPer: 3, Notes: 2, Opportunities: 2, Tasks: 3, Appointments: 2, Workflows: 2, LowRisk: true}
 
 // CRMTables are the CRM tables in DESIGN.md, for whole-database comparisons.
 var CRMTables = []string{"contacts", "dnd_settings", "conversations", "messages", "notes", "opportunities", "tasks", "appointments", "workflow_enrollments"}

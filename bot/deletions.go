@@ -1,0 +1,101 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/slack-go/slack"
+
+	"contactbot/crm"
+)
+
+// deletionsShown bounds a listing: two blocks each stay under Slack's 50.
+const deletionsShown = 20
+
+// deletionsCommand answers `/contact deletions [mine]`: for admins the
+// requests waiting for a decision, with the buttons to decide; for everyone
+// (and for admins with "mine") their own requests and how they ended.
+func (b *Bot) deletionsCommand(ctx context.Context, name, user, rest string) *Message {
+	arg := strings.ToLower(strings.TrimSpace(rest))
+	if arg != "" && arg != "mine" {
+		return textMessage(fmt.Sprintf("Use `%[1]s deletions` for the delete requests you can act on, or `%[1]s deletions mine` for your own.", name))
+	}
+	if arg == "" && b.isAdmin(ctx, user) {
+		return b.pendingList(ctx, user)
+	}
+	return b.ownList(ctx, name, user)
+}
+
+// pendingList shows the open requests to an admin, oldest first.
+func (b *Bot) pendingList(ctx context.Context, admin string) *Message {
+	list, err := b.store.PendingApprovals(ctx, deletionsShown+1)
+	if err != nil {
+		return textMessage(b.userMessage(err, "list pending requests"))
+	}
+	if len(list) == 0 {
+		return textMessage("No delete requests are waiting for an admin. 🎉")
+	}
+	more := len(list) > deletionsShown
+	if more {
+		list = list[:deletionsShown]
+	}
+	title := plural(len(list), "delete request waiting", "delete requests waiting")
+	if more {
+		title = fmt.Sprintf("The %d oldest delete requests waiting", len(list))
+	}
+	blocks := []slack.Block{header(title)}
+	now := b.now()
+	for _, a := range list {
+		text := requestLine(a) + fmt.Sprintf("\nAsked by %s %s · expires %s", mention(a.Requester), slackDate(a.CreatedAt), slackDate(a.ExpiresAt))
+		blocks = append(blocks, section(text))
+		switch {
+		case !now.Before(a.ExpiresAt):
+			blocks = append(blocks, contextBlock("⌛ Expired; it closes in a minute."))
+		case a.Requester == admin:
+			blocks = append(blocks, contextBlock("This is your request: another admin decides on it."))
+		default:
+			blocks = append(blocks, slack.NewActionBlock("approval:"+a.ID,
+				button(ActionApprove, a.ID, "Approve", slack.StylePrimary),
+				button(ActionReject, a.ID, "Reject", slack.StyleDanger)))
+		}
+	}
+	if more {
+		blocks = append(blocks, contextBlock("More are waiting: decide on these first, or see "+channelRef(b.cfg.ApprovalsChannel)+"."))
+	}
+	return &Message{Text: title, Blocks: limitBlocks(blocks, maxMessageBlocks, func(int) string { return "and more: see " + channelRef(b.cfg.ApprovalsChannel) + "." })}
+}
+
+// ownList shows a person's own requests, newest first.
+func (b *Bot) ownList(ctx context.Context, name, user string) *Message {
+	list, err := b.store.ApprovalsBy(ctx, user, deletionsShown)
+	if err != nil {
+		return textMessage(b.userMessage(err, "list own requests"))
+	}
+	if len(list) == 0 {
+		return textMessage(fmt.Sprintf("You have not asked for any deletes. When `%s delete …` needs an admin's approval, your requests show here.", name))
+	}
+	title := "Your delete requests"
+	blocks := []slack.Block{header(title)}
+	now := b.now()
+	for _, a := range list {
+		status := outcomeLine(a)
+		if a.State == crm.ApprovalPending {
+			status = "⏳ Waiting for an admin in " + channelRef(b.cfg.ApprovalsChannel) + " · expires " + slackDate(a.ExpiresAt)
+			if !now.Before(a.ExpiresAt) {
+				status = "⌛ Expired; it closes in a minute."
+			}
+		}
+		blocks = append(blocks, section(requestLine(a)+fmt.Sprintf("\nAsked %s\n", slackDate(a.CreatedAt))+status))
+	}
+	return &Message{Text: title, Blocks: limitBlocks(blocks, maxMessageBlocks, func(int) string { return "and older ones not shown." })}
+}
+
+// requestLine names a request: contact, reason, note, id.
+func requestLine(a crm.Approval) string {
+	s := fmt.Sprintf("*%s* `%s` · %s", esc(a.ContactLabel), esc(a.ContactID), esc(reasonLabel(a.Reason)))
+	if a.Note != "" {
+		s += " — " + esc(cut(a.Note, 200))
+	}
+	return s + " · request `" + a.ID + "`"
+}

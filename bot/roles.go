@@ -1,0 +1,199 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"contactbot/crm"
+)
+
+// groupCacheTTL is how long user-group members are trusted without asking
+// Slack again: a person removed from the admin group loses the right within
+// this time.
+const groupCacheTTL = 3 * time.Minute
+
+// groupLookupTimeout keeps a slow Slack from eating the 3-second ack budget.
+const groupLookupTimeout = 1500 * time.Millisecond
+
+// groupMembers returns the members of a Slack user group, from the shared
+// cache or from usergroups.users.list. ok is false when neither answered:
+// callers then grant nothing through the group. Failures are not cached, so
+// the next check asks Slack again.
+func (b *Bot) groupMembers(ctx context.Context, groupID string) (members []string, ok bool) {
+	key := "usergroup:" + groupID
+	v, found, err := b.kv.Get(ctx, key)
+	if err != nil {
+		b.log.Warn("user group cache unreadable; asking Slack", "group", groupID, "err", err)
+	}
+	if found && json.Unmarshal([]byte(v), &members) == nil {
+		return members, true
+	}
+	lctx, cancel := context.WithTimeout(ctx, groupLookupTimeout)
+	defer cancel()
+	members, err = b.slack.UserGroupMembers(lctx, groupID)
+	if err != nil {
+		b.log.Warn("user group lookup failed; using the id lists only", "group", groupID, "err", err)
+		return nil, false
+	}
+	if members == nil {
+		members = []string{}
+	}
+	raw, _ := json.Marshal(members)
+	if err := b.kv.Set(ctx, key, string(raw), groupCacheTTL); err != nil {
+		b.log.Warn("cache user group", "group", groupID, "err", err)
+	}
+	return members, true
+}
+
+// inGroup reports whether user is a member of groupID ("" means no group).
+func (b *Bot) inGroup(ctx context.Context, groupID, user string) bool {
+	if groupID == "" || user == "" {
+		return false
+	}
+	members, ok := b.groupMembers(ctx, groupID)
+	return ok && slices.Contains(members, user)
+}
+
+// isAdmin reports whether user is in ADMIN_USER_IDS or ADMIN_USERGROUP_ID.
+func (b *Bot) isAdmin(ctx context.Context, user string) bool {
+	return b.cfg.IsAdmin(user) || b.inGroup(ctx, b.cfg.AdminUsergroupID, user)
+}
+
+// isDeleter reports whether user is in DELETER_USER_IDS or
+// DELETER_USERGROUP_ID; it does not count admins.
+func (b *Bot) isDeleter(ctx context.Context, user string) bool {
+	return b.cfg.IsDeleter(user) || b.inGroup(ctx, b.cfg.DeleterUsergroupID, user)
+}
+
+// Delete modes: what a submit of the delete modal does.
+const (
+	modeDirect   = "direct"
+	modeApproval = "approval"
+)
+
+// deletePermission is what a submit of the delete modal will do for one
+// person and one contact, and the sentence that says why.
+type deletePermission struct {
+	Mode string
+	Why  string
+	// rated is set for a deleter's direct delete, which counts against DELETE_RATE_LIMIT.
+	rated bool
+}
+
+// Direct reports whether the submit deletes without an approval.
+func (p deletePermission) Direct() bool { return p.Mode == modeDirect }
+
+// deletePermission applies DESIGN.md flow 3: admins delete directly;
+// deleters directly unless the contact is risky or they passed
+// DELETE_RATE_LIMIT direct deletes in the last hour; everyone else asks an
+// admin. Whatever cannot be checked counts against the person.
+func (b *Bot) deletePermission(ctx context.Context, user string, c crm.Contact, l crm.Linked) deletePermission {
+	approval := b.needsApproval
+	if b.isAdmin(ctx, user) {
+		return deletePermission{Mode: modeDirect, Why: "You are an admin: the contact is deleted when you confirm."}
+	}
+	if !b.isDeleter(ctx, user) {
+		return approval("Deleting contacts needs an admin's approval: you are not an admin or a deleter.")
+	}
+	if risky := l.Risky(c.DND); len(risky) > 0 {
+		return approval("You may delete low-risk contacts directly, but this one needs an admin's approval: " + strings.Join(risky, ", ") + ".")
+	}
+	n, err := b.recentDirectDeletes(ctx, user)
+	if err != nil {
+		b.log.Error("read delete rate", "user", user, "err", err)
+		return approval("Your recent deletes cannot be counted right now, so this one needs an admin's approval.")
+	}
+	if n >= float64(b.cfg.DeleteRateLimit) {
+		return approval(rateLimitWhy(n, b.cfg.DeleteRateLimit))
+	}
+	return deletePermission{Mode: modeDirect, rated: true, Why: "You are a deleter and this contact is low-risk: it is deleted when you confirm."}
+}
+
+// needsApproval is the permission to ask an admin, for the given reason.
+func (b *Bot) needsApproval(why string) deletePermission {
+	return deletePermission{Mode: modeApproval, Why: why + " Your request goes to " + channelRef(b.cfg.ApprovalsChannel) + " and you will hear the outcome."}
+}
+
+func rateLimitWhy(n float64, limit int) string {
+	if limit == 0 {
+		return "Deleters need an admin's approval for every delete here (DELETE_RATE_LIMIT is 0)."
+	}
+	return fmt.Sprintf("You made about %d direct deletes in the last hour and the limit is %d, so this one needs an admin's approval.", int(math.Round(n)), limit)
+}
+
+// channelRef links a channel, or says "the approvals channel" when unset.
+func channelRef(id string) string {
+	if id == "" {
+		return "the approvals channel"
+	}
+	return "<#" + id + ">"
+}
+
+// rateWindow is the span DELETE_RATE_LIMIT counts over.
+const rateWindow = time.Hour
+
+// rateKeys are the counters of the current and previous hour for user, and
+// how far into the current hour now is (0..1).
+func (b *Bot) rateKeys(user string) (cur, prev string, elapsed float64) {
+	now := b.now().Unix()
+	bucket := now / int64(rateWindow/time.Second)
+	cur = "deleterate:" + user + ":" + strconv.FormatInt(bucket, 10)
+	prev = "deleterate:" + user + ":" + strconv.FormatInt(bucket-1, 10)
+	return cur, prev, float64(now%int64(rateWindow/time.Second)) / float64(rateWindow/time.Second)
+}
+
+// recentDirectDeletes estimates user's direct deletes over the last hour as a
+// sliding window over two hourly counters shared by every replica: all of
+// this hour's, and the previous hour's in proportion to how much of it is
+// still within the hour. (A fixed window would allow twice the limit around
+// the turn of the hour.)
+func (b *Bot) recentDirectDeletes(ctx context.Context, user string) (float64, error) {
+	cur, prev, elapsed := b.rateKeys(user)
+	c, err := b.counter(ctx, cur)
+	if err != nil {
+		return 0, err
+	}
+	p, err := b.counter(ctx, prev)
+	if err != nil {
+		return 0, err
+	}
+	return float64(p)*(1-elapsed) + float64(c), nil
+}
+
+// reserveDirectDelete counts one direct delete for user before it happens,
+// and reports whether it stays within DELETE_RATE_LIMIT. Counting first means
+// concurrent submits cannot all slip under the limit; a reservation that was
+// refused still counts, which errs on the side of asking an admin.
+func (b *Bot) reserveDirectDelete(ctx context.Context, user string) (ok bool, estimate float64) {
+	cur, prev, elapsed := b.rateKeys(user)
+	n, err := b.kv.Incr(ctx, cur, 2*rateWindow+time.Minute) // it is still read as "previous" next hour
+	if err != nil {
+		b.log.Error("count direct delete", "user", user, "err", err)
+		return false, 0
+	}
+	p, err := b.counter(ctx, prev)
+	if err != nil {
+		b.log.Error("read delete rate", "user", user, "err", err)
+		return false, 0
+	}
+	estimate = float64(p)*(1-elapsed) + float64(n)
+	return estimate <= float64(b.cfg.DeleteRateLimit), estimate - 1
+}
+
+func (b *Bot) counter(ctx context.Context, key string) (int64, error) {
+	v, found, err := b.kv.Get(ctx, key)
+	if err != nil || !found {
+		return 0, err
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("counter %s holds %q: %w", key, v, err)
+	}
+	return n, nil
+}

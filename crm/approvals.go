@@ -1,0 +1,489 @@
+package crm
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// Approval request states.
+const (
+	ApprovalPending  = "pending"
+	ApprovalApproved = "approved"
+	ApprovalRejected = "rejected"
+	ApprovalExpired  = "expired"
+	ApprovalFailed   = "failed" // approved, but the contact could not be deleted
+)
+
+// Audit actions of the approval flow besides those in audit.go.
+const (
+	// AuditDecisionRefused is a click on Approve or Reject by someone who may
+	// not decide, or on a request that is no longer open.
+	AuditDecisionRefused = "decision_refused"
+	// AuditApprovalHeld is an approve stopped because the contact changed
+	// since the request: the approver was shown the difference.
+	AuditApprovalHeld = "approval_held"
+	// AuditApprovalFailed is an approve that found the contact gone.
+	AuditApprovalFailed = "approval_failed"
+)
+
+// Errors of the approval flow. The bot words its own answers from the
+// Approval returned alongside (who decided, when).
+var (
+	ErrNoApproval       = &Error{Code: ENOTFOUND, Message: "There is no such delete request. It may be from another workspace or an older version of contactbot."}
+	ErrAlreadyDecided   = &Error{Code: ECONFLICT, Message: "This request has already been decided."}
+	ErrApprovalExpired  = &Error{Code: ECONFLICT, Message: "This request has expired. Nothing was deleted; the requester can ask again."}
+	ErrOwnRequest       = &Error{Code: EINVALID, Message: "Nobody decides on their own request: another admin must approve or reject it."}
+	ErrAlreadyRequested = &Error{Code: ECONFLICT, Message: "Someone already asked to delete this contact and an admin has not decided yet. Nothing more to do: the requester hears the outcome."}
+)
+
+// Summary is what an approver weighs besides the row counts, kept with a
+// request so that a later approver can be shown what changed.
+type Summary struct {
+	OpenOpportunities int       `json:"open_opportunities"`
+	OpenValue         string    `json:"open_value"`
+	OpenTasks         int       `json:"open_tasks"`
+	Upcoming          int       `json:"upcoming_appointments"`
+	ActiveWorkflows   int       `json:"active_workflows"`
+	DND               []string  `json:"dnd"` // opted-out channels; "all" for the contact-wide flag
+	ContactUpdatedAt  time.Time `json:"contact_updated_at"`
+}
+
+// SummaryOf condenses a contact and its linked items into a Summary.
+func SummaryOf(c Contact, l Linked) Summary {
+	s := Summary{OpenOpportunities: l.OpenOpportunityCount, OpenValue: l.OpenValue, OpenTasks: l.OpenTasks,
+		Upcoming: l.UpcomingCount, ActiveWorkflows: l.ActiveWorkflowCount, ContactUpdatedAt: c.UpdatedAt.UTC(), DND: []string{}}
+	if c.DND {
+		s.DND = append(s.DND, "all")
+	}
+	for _, d := range l.DND {
+		if d.Status == DNDActive || d.Status == DNDPermanent {
+			s.DND = append(s.DND, d.Channel)
+		}
+	}
+	return s
+}
+
+// Approval is one request to delete a contact, and its outcome.
+type Approval struct {
+	ID           string     `db:"id"`
+	ContactID    string     `db:"contact_id"`
+	ContactLabel string     `db:"contact_label"`
+	Requester    string     `db:"requester"`
+	Reason       string     `db:"reason"`
+	Note         string     `db:"note"`
+	Fingerprint  string     `db:"fingerprint"`
+	Counts       Counts     `db:"-"`
+	CountsJSON   []byte     `db:"counts"`
+	Summary      Summary    `db:"-"`
+	SummaryJSON  []byte     `db:"summary"`
+	State        string     `db:"state"`
+	CreatedAt    time.Time  `db:"created_at"`
+	ExpiresAt    time.Time  `db:"expires_at"`
+	RemindAt     time.Time  `db:"remind_at"`
+	RemindedAt   *time.Time `db:"reminded_at"`
+	DecidedBy    string     `db:"decided_by"`
+	DecidedAt    *time.Time `db:"decided_at"`
+	RejectReason string     `db:"reject_reason"`
+	FailReason   string     `db:"fail_reason"`
+	DeletionID   string     `db:"deletion_id"`
+	Channel      string     `db:"channel"`
+	MessageTS    string     `db:"message_ts"`
+}
+
+// approvalColumns reads an approval with nullable text columns as "".
+const approvalColumns = `id, contact_id, contact_label, requester, reason, note, fingerprint, counts, summary, state,
+	created_at, expires_at, remind_at, reminded_at, coalesce(decided_by, '') AS decided_by, decided_at,
+	reject_reason, fail_reason, coalesce(deletion_id, '') AS deletion_id, channel, message_ts`
+
+func (a *Approval) decode() error {
+	if err := json.Unmarshal(a.CountsJSON, &a.Counts); err != nil {
+		return fmt.Errorf("decode counts of request %s: %w", a.ID, err)
+	}
+	if err := json.Unmarshal(a.SummaryJSON, &a.Summary); err != nil {
+		return fmt.Errorf("decode summary of request %s: %w", a.ID, err)
+	}
+	return nil
+}
+
+// Changes says, one entry each, what differs between the request and the
+// contact as it is now, e.g. "messages 6 → 7" or "DND none → sms". It is
+// never empty when the fingerprints differ.
+func (a Approval) Changes(c Contact, l Linked) []string {
+	var out []string
+	before, after := a.Counts.Kinds(), l.Counts.Kinds()
+	for i := range before {
+		if before[i].N != after[i].N {
+			out = append(out, fmt.Sprintf("%s %d → %d", strings.ReplaceAll(before[i].Table, "_", " "), before[i].N, after[i].N))
+		}
+	}
+	was, now := a.Summary, SummaryOf(c, l)
+	num := func(what string, x, y int) {
+		if x != y {
+			out = append(out, fmt.Sprintf("%s %d → %d", what, x, y))
+		}
+	}
+	num("open opportunities", was.OpenOpportunities, now.OpenOpportunities)
+	if was.OpenValue != now.OpenValue {
+		out = append(out, fmt.Sprintf("open opportunity value %s → %s", was.OpenValue, now.OpenValue))
+	}
+	num("open tasks", was.OpenTasks, now.OpenTasks)
+	num("upcoming appointments", was.Upcoming, now.Upcoming)
+	num("active workflows", was.ActiveWorkflows, now.ActiveWorkflows)
+	if !slices.Equal(was.DND, now.DND) {
+		list := func(s []string) string {
+			if len(s) == 0 {
+				return "none"
+			}
+			return strings.Join(s, ", ")
+		}
+		out = append(out, fmt.Sprintf("DND %s → %s", list(was.DND), list(now.DND)))
+	}
+	if a.ContactLabel != c.Name() {
+		out = append(out, fmt.Sprintf("name %s → %s", a.ContactLabel, c.Name()))
+	} else if !was.ContactUpdatedAt.Equal(now.ContactUpdatedAt) {
+		out = append(out, "the contact's details were edited")
+	}
+	if len(out) == 0 && a.Fingerprint != l.Fingerprint {
+		out = append(out, "the contact's details changed")
+	}
+	return out
+}
+
+// NewApproval is a request to delete a contact, made by someone who may not
+// delete it directly.
+type NewApproval struct {
+	ContactID string
+	Requester string
+	Reason    string
+	Note      string
+	// Fingerprint is Linked.Fingerprint as the requester saw it; it must still hold.
+	Fingerprint string
+	TTL         time.Duration
+}
+
+// RequestApproval records a pending request, after checking the contact is
+// as the requester saw it, and writes its audit line in the same
+// transaction. When the contact already has a pending request it returns
+// that request with ErrAlreadyRequested.
+func (s *Store) RequestApproval(ctx context.Context, r NewApproval) (Approval, AuditEntry, error) {
+	var a Approval
+	var audit AuditEntry
+	if r.ContactID == "" || r.Requester == "" || r.Reason == "" || r.Fingerprint == "" || r.TTL <= 0 {
+		return a, audit, Errorf(EINVALID, "A delete request needs a contact, who asks, a reason, what they saw and how long it stays open.")
+	}
+	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
+		c, l, err := s.linked(ctx, tx, r.ContactID, false)
+		if err != nil {
+			return err
+		}
+		if l.Fingerprint != r.Fingerprint {
+			return ErrContactChanged
+		}
+		existing, err := s.selectApprovals(ctx, tx, `WHERE contact_id = ? AND state = ?`, r.ContactID, ApprovalPending)
+		if err != nil {
+			return err
+		}
+		if len(existing) > 0 {
+			a = existing[0]
+			return ErrAlreadyRequested
+		}
+		// Whole microseconds, as the database keeps them: an expiry compared
+		// in Go must be the expiry stored, not one rounded up by the database.
+		now := s.now().UTC().Truncate(time.Microsecond)
+		a = Approval{ID: NewID("R", 10), ContactID: c.ID, ContactLabel: c.Name(), Requester: r.Requester, Reason: r.Reason,
+			Note: r.Note, Fingerprint: l.Fingerprint, Counts: l.Counts, Summary: SummaryOf(c, l), State: ApprovalPending,
+			CreatedAt: now, ExpiresAt: now.Add(r.TTL), RemindAt: now.Add(r.TTL / 2)}
+		if a.CountsJSON, err = json.Marshal(a.Counts); err != nil {
+			return fmt.Errorf("encode counts: %w", err)
+		}
+		if a.SummaryJSON, err = json.Marshal(a.Summary); err != nil {
+			return fmt.Errorf("encode summary: %w", err)
+		}
+		_, err = tx.NamedExecContext(ctx, `INSERT INTO approval_requests
+			(id, contact_id, contact_label, requester, reason, note, fingerprint, counts, summary, state, created_at, expires_at, remind_at)
+			VALUES (:id, :contact_id, :contact_label, :requester, :reason, :note, :fingerprint, :counts, :summary, :state, :created_at, :expires_at, :remind_at)`, a)
+		if isUniqueViolation(err) {
+			a = Approval{}
+			return ErrAlreadyRequested // a concurrent request won; its id is not readable in this aborted transaction
+		}
+		if err != nil {
+			return fmt.Errorf("record delete request for %s: %w", c.ID, err)
+		}
+		audit, err = s.auditTx(ctx, tx, AuditEntry{Actor: r.Requester, Action: AuditDeleteRequested, ContactID: c.ID, RequestID: a.ID,
+			Reason: r.Reason, Outcome: "pending", Detail: "expires " + a.ExpiresAt.Format(time.RFC3339), At: now})
+		return err
+	})
+	if err != nil && !errors.Is(err, ErrAlreadyRequested) {
+		return Approval{}, AuditEntry{}, err
+	}
+	return a, audit, err
+}
+
+// SetApprovalMessage records where the request was posted in Slack, so that
+// deciders and the expiry job can update it in place.
+func (s *Store) SetApprovalMessage(ctx context.Context, id, channel, ts string) error {
+	_, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE approval_requests SET channel = ?, message_ts = ? WHERE id = ?`), channel, ts, id)
+	if err != nil {
+		return fmt.Errorf("record message of request %s: %w", id, err)
+	}
+	return nil
+}
+
+// Approval loads one request.
+func (s *Store) Approval(ctx context.Context, id string) (Approval, error) {
+	list, err := s.selectApprovals(ctx, s.db, `WHERE id = ?`, id)
+	if err != nil {
+		return Approval{}, err
+	}
+	if len(list) == 0 {
+		return Approval{}, ErrNoApproval
+	}
+	return list[0], nil
+}
+
+// PendingApprovals lists open requests, oldest first, at most limit.
+func (s *Store) PendingApprovals(ctx context.Context, limit int) ([]Approval, error) {
+	return s.selectApprovals(ctx, s.db, `WHERE state = ? ORDER BY created_at, id LIMIT ?`, ApprovalPending, limit)
+}
+
+// ApprovalsBy lists the requests of one requester, newest first, at most limit.
+func (s *Store) ApprovalsBy(ctx context.Context, requester string, limit int) ([]Approval, error) {
+	return s.selectApprovals(ctx, s.db, `WHERE requester = ? ORDER BY created_at DESC, id LIMIT ?`, requester, limit)
+}
+
+func (s *Store) selectApprovals(ctx context.Context, q sqlx.QueryerContext, where string, args ...any) ([]Approval, error) {
+	var out []Approval
+	if err := sqlx.SelectContext(ctx, q, &out, s.db.Rebind(`SELECT `+approvalColumns+` FROM approval_requests `+where), args...); err != nil {
+		return nil, fmt.Errorf("load delete requests: %w", err)
+	}
+	for i := range out {
+		if err := out[i].decode(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// lockApproval loads a request and holds its row lock until tx ends: every
+// decision goes through here, so decisions on one request take turns and the
+// second sees the first's outcome.
+func (s *Store) lockApproval(ctx context.Context, tx *sqlx.Tx, id string) (Approval, error) {
+	var a Approval
+	err := tx.GetContext(ctx, &a, tx.Rebind(`SELECT `+approvalColumns+` FROM approval_requests WHERE id = ? FOR UPDATE`), id)
+	if isNoRows(err) {
+		return a, ErrNoApproval
+	}
+	if err != nil {
+		return a, fmt.Errorf("lock request %s: %w", id, err)
+	}
+	return a, a.decode()
+}
+
+// decidable checks that a locked request may still be decided, and by whom.
+func (s *Store) decidable(a Approval, admin string, now time.Time) error {
+	switch {
+	case a.State != ApprovalPending:
+		return ErrAlreadyDecided
+	case !now.Before(a.ExpiresAt):
+		return ErrApprovalExpired
+	case a.Requester == admin:
+		return ErrOwnRequest
+	}
+	return nil
+}
+
+// finish moves a locked request to its final state and returns it as stored.
+func (s *Store) finish(ctx context.Context, tx *sqlx.Tx, id, state, admin string, now time.Time, set string, args ...any) (Approval, error) {
+	var a Approval
+	q := `UPDATE approval_requests SET state = ?, decided_by = ?, decided_at = ?` + set + ` WHERE id = ? RETURNING ` + approvalColumns
+	all := append(append([]any{state, admin, now}, args...), id)
+	if err := tx.GetContext(ctx, &a, tx.Rebind(q), all...); err != nil {
+		return a, fmt.Errorf("mark request %s %s: %w", id, state, err)
+	}
+	return a, a.decode()
+}
+
+// Decision is an admin's approve of a request.
+type Decision struct {
+	RequestID string
+	Admin     string
+	// ExpectFingerprint, when set, is the contact's state the admin confirmed
+	// after being shown a change; empty means the state the requester saw.
+	ExpectFingerprint string
+	RestoreWindow     time.Duration
+}
+
+// ApproveResult is what an approve did.
+type ApproveResult struct {
+	// Approval is the request after the call (as found, when refused).
+	Approval Approval
+	// Deleted is set when this call deleted the contact.
+	Deleted *Deleted
+	// Changed is set when the contact changed since what the approver
+	// decided on: nothing was done, and Changes, Contact and Linked say how
+	// it is now.
+	Changed bool
+	Changes []string
+	Contact Contact
+	Linked  Linked
+	// Audit are the lines written in the transaction.
+	Audit []AuditEntry
+}
+
+// Approve decides a pending request as approved and deletes the contact, in
+// one transaction under the request's row lock: of any number of concurrent
+// approves, one deletes and the others get ErrAlreadyDecided with the
+// request as decided. A request that expired gives ErrApprovalExpired, the
+// requester's own approve ErrOwnRequest; both change nothing. A contact that
+// is gone marks the request failed; one that changed since the request (or
+// since ExpectFingerprint) is left alone and reported in the result.
+func (s *Store) Approve(ctx context.Context, d Decision) (ApproveResult, error) {
+	var res ApproveResult
+	if d.RequestID == "" || d.Admin == "" || d.RestoreWindow <= 0 {
+		return res, Errorf(EINVALID, "An approval needs a request, an admin and a restore window.")
+	}
+	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
+		a, err := s.lockApproval(ctx, tx, d.RequestID)
+		res.Approval = a
+		if err != nil {
+			return err
+		}
+		now := s.now().UTC()
+		if err := s.decidable(a, d.Admin, now); err != nil {
+			return err
+		}
+		expect := d.ExpectFingerprint
+		if expect == "" {
+			expect = a.Fingerprint
+		}
+		del, err := s.deleteTx(ctx, tx, DeleteRequest{ContactID: a.ContactID, Actor: a.Requester, ApprovedBy: d.Admin, RequestID: a.ID,
+			Reason: a.Reason, Note: a.Note, ExpectFingerprint: expect, RestoreWindow: d.RestoreWindow})
+		switch {
+		case errors.Is(err, ErrContactGone):
+			if res.Approval, err = s.finish(ctx, tx, a.ID, ApprovalFailed, d.Admin, now, `, fail_reason = ?`, ErrContactGone.Message); err != nil {
+				return err
+			}
+			e, err := s.auditTx(ctx, tx, AuditEntry{Actor: d.Admin, Action: AuditApprovalFailed, ContactID: a.ContactID, RequestID: a.ID,
+				Reason: a.Reason, Outcome: "contact gone", At: now})
+			res.Audit = append(res.Audit, e)
+			return err
+		case errors.Is(err, ErrContactChanged):
+			c, l, err := s.linked(ctx, tx, a.ContactID, false)
+			if err != nil {
+				return err
+			}
+			res.Changed, res.Contact, res.Linked, res.Changes = true, c, l, a.Changes(c, l)
+			if len(res.Changes) == 0 {
+				// As requested, but not as the approver last confirmed it.
+				res.Changes = []string{"the contact changed again since the state you confirmed"}
+			}
+			return nil
+		case err != nil:
+			return err
+		}
+		res.Deleted = &del
+		if res.Approval, err = s.finish(ctx, tx, a.ID, ApprovalApproved, d.Admin, now, `, deletion_id = ?`, del.Deletion.ID); err != nil {
+			return err
+		}
+		e, err := s.auditTx(ctx, tx, AuditEntry{Actor: d.Admin, Action: AuditApproved, ContactID: a.ContactID, DeletionID: del.Deletion.ID,
+			RequestID: a.ID, Reason: a.Reason, Outcome: "deleted", Detail: "requested by " + a.Requester, At: now})
+		res.Audit = append(res.Audit, del.Audit, e)
+		return err
+	})
+	if err != nil {
+		res.Deleted, res.Audit = nil, nil
+	}
+	return res, err
+}
+
+// Reject decides a pending request as rejected, with an optional reason.
+// Its errors are Approve's; nothing is deleted either way.
+func (s *Store) Reject(ctx context.Context, id, admin, reason string) (Approval, AuditEntry, error) {
+	var a Approval
+	var audit AuditEntry
+	if id == "" || admin == "" {
+		return a, audit, Errorf(EINVALID, "A rejection needs a request and an admin.")
+	}
+	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		if a, err = s.lockApproval(ctx, tx, id); err != nil {
+			return err
+		}
+		now := s.now().UTC()
+		if err := s.decidable(a, admin, now); err != nil {
+			return err
+		}
+		if a, err = s.finish(ctx, tx, id, ApprovalRejected, admin, now, `, reject_reason = ?`, reason); err != nil {
+			return err
+		}
+		audit, err = s.auditTx(ctx, tx, AuditEntry{Actor: admin, Action: AuditRejected, ContactID: a.ContactID, RequestID: a.ID,
+			Reason: a.Reason, Outcome: "rejected", Detail: reason, At: now})
+		return err
+	})
+	return a, audit, err
+}
+
+// jobBatch bounds the requests one run of a job handles; the next run takes the rest.
+const jobBatch = 100
+
+// ExpireDue marks pending requests whose time is up as expired and returns
+// them with their audit lines. Each request is returned by exactly one
+// caller, however many replicas run the job at once: the UPDATE re-checks
+// state = 'pending' under the row lock.
+func (s *Store) ExpireDue(ctx context.Context) ([]Approval, []AuditEntry, error) {
+	var out []Approval
+	var audits []AuditEntry
+	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
+		now := s.now().UTC()
+		q := `UPDATE approval_requests SET state = ?, decided_at = ?
+			WHERE state = ? AND expires_at <= ? AND id IN (
+				SELECT id FROM approval_requests WHERE state = ? AND expires_at <= ? ORDER BY expires_at LIMIT ?)
+			RETURNING ` + approvalColumns
+		if err := tx.SelectContext(ctx, &out, tx.Rebind(q), ApprovalExpired, now, ApprovalPending, now, ApprovalPending, now, jobBatch); err != nil {
+			return fmt.Errorf("expire delete requests: %w", err)
+		}
+		for i := range out {
+			if err := out[i].decode(); err != nil {
+				return err
+			}
+			e, err := s.auditTx(ctx, tx, AuditEntry{Actor: "system", Action: AuditExpired, ContactID: out[i].ContactID,
+				RequestID: out[i].ID, Reason: out[i].Reason, Outcome: "expired", At: now})
+			if err != nil {
+				return err
+			}
+			audits = append(audits, e)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, audits, nil
+}
+
+// ClaimReminders returns pending requests past their reminder time that
+// nobody reminded of yet, marking them reminded: each to exactly one caller.
+func (s *Store) ClaimReminders(ctx context.Context) ([]Approval, error) {
+	var out []Approval
+	now := s.now().UTC()
+	q := `UPDATE approval_requests SET reminded_at = ?
+		WHERE state = ? AND reminded_at IS NULL AND remind_at <= ? AND expires_at > ? AND id IN (
+			SELECT id FROM approval_requests WHERE state = ? AND reminded_at IS NULL AND remind_at <= ? ORDER BY remind_at LIMIT ?)
+		RETURNING ` + approvalColumns
+	if err := s.db.SelectContext(ctx, &out, s.db.Rebind(q), now, ApprovalPending, now, now, ApprovalPending, now, jobBatch); err != nil {
+		return nil, fmt.Errorf("claim reminders: %w", err)
+	}
+	for i := range out {
+		if err := out[i].decode(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
