@@ -211,22 +211,24 @@ func (s *Store) duplicatesOf(ctx context.Context, c Contact) ([]ContactRef, erro
 
 // duplicatesIn is duplicatesOf on q, which may be a transaction.
 func (s *Store) duplicatesIn(ctx context.Context, q sqlx.QueryerContext, c Contact) ([]ContactRef, error) {
-	var conds []string
-	args := []any{c.ID}
+	// One indexed probe per shared key, joined by UNION: an OR across both
+	// keys with ORDER BY id makes the planner walk the primary key instead.
+	var probes []string
+	var args []any
 	if c.Email != "" {
-		conds = append(conds, "(c.email IS NOT NULL AND lower(c.email) = lower(?))")
+		probes = append(probes, "SELECT * FROM (SELECT c.id, c.first_name, c.last_name FROM contacts c WHERE c.email IS NOT NULL AND lower(c.email) = lower(?) LIMIT 4) e")
 		args = append(args, c.Email)
 	}
 	if len(PhoneDigits(c.Phone)) >= minPhoneDigit {
-		conds = append(conds, "(c.phone IS NOT NULL AND contactbot_phone_key(c.phone) LIKE ?)")
+		probes = append(probes, "SELECT * FROM (SELECT c.id, c.first_name, c.last_name FROM contacts c WHERE c.phone IS NOT NULL AND contactbot_phone_key(c.phone) LIKE ? LIMIT 4) p")
 		args = append(args, PhoneKeyPattern(c.Phone))
 	}
-	if len(conds) == 0 {
+	if len(probes) == 0 {
 		return nil, nil
 	}
 	var refs []ContactRef
-	sql := `SELECT c.id, c.first_name, c.last_name FROM contacts c WHERE c.id <> ? AND (` + strings.Join(conds, " OR ") + `) ORDER BY c.id LIMIT 3`
-	if err := sqlx.SelectContext(ctx, q, &refs, s.db.Rebind(sql), args...); err != nil {
+	sql := `SELECT d.id, d.first_name, d.last_name FROM (` + strings.Join(probes, " UNION ") + `) d WHERE d.id <> ? ORDER BY d.id LIMIT 3`
+	if err := sqlx.SelectContext(ctx, q, &refs, s.db.Rebind(sql), append(args, c.ID)...); err != nil {
 		return nil, fmt.Errorf("find duplicates of %s: %w", c.ID, err)
 	}
 	return refs, nil
