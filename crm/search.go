@@ -52,7 +52,8 @@ const contactColumns = `c.id, c.location_id, c.first_name, c.last_name, coalesce
 
 // Search finds contacts by id (exact), email (any case), phone (by digits) or
 // name (every word starts a word of the first or last name, any case or
-// accent). Every branch is served by an index; see migration 00002.
+// accent). Every branch is served by an index; see migration 00002 of each
+// dialect.
 func (s *Store) Search(ctx context.Context, query string) (SearchResult, error) {
 	q := strings.TrimSpace(query)
 	res := SearchResult{Query: q}
@@ -104,28 +105,28 @@ func (s *Store) searchCondition(q string, res *SearchResult) (where string, wher
 		return "c.email IS NOT NULL AND lower(c.email) = lower(?)", []any{q}, "true", nil
 	case isPhoneQuery(q):
 		res.Kind = KindPhone
-		return "c.phone IS NOT NULL AND contactbot_phone_key(c.phone) LIKE ?", []any{PhoneKeyPattern(q)}, "true", nil
+		where, whereArgs := s.dialect.phoneCondition(q)
+		return where, whereArgs, "true", nil
 	}
-	var conds, exacts []string
-	if looksLikeID(q) {
+	var exacts []string
+	isID, words := looksLikeID(q), nameWords(q)
+	if isID {
 		res.Kind = KindID
-		conds, whereArgs = append(conds, "c.id = ?"), append(whereArgs, q)
 		exacts, exactArgs = append(exacts, "c.id = ?"), append(exactArgs, q)
 	}
-	if words := nameWords(q); len(words) > 0 {
+	if len(words) > 0 {
 		if res.Kind == "" {
 			res.Kind = KindName
 		}
-		conds = append(conds, "contactbot_name_doc(c.first_name, c.last_name) @@ to_tsquery('simple', contactbot_fold(?))")
-		whereArgs = append(whereArgs, nameTSQuery(words))
 		// A full name equal to the query's words (any case or accent) is exact.
 		exacts = append(exacts, "contactbot_fold(c.first_name || ' ' || c.last_name) = contactbot_fold(?)")
 		exactArgs = append(exactArgs, strings.Join(words, " "))
 	}
-	if len(conds) == 0 {
+	if len(exacts) == 0 {
 		return "", nil, "", nil
 	}
-	return "(" + strings.Join(conds, " OR ") + ")", whereArgs, "(" + strings.Join(exacts, " OR ") + ")", exactArgs
+	where, whereArgs = s.dialect.idOrNameCondition(q, isID, words)
+	return where, whereArgs, "(" + strings.Join(exacts, " OR ") + ")", exactArgs
 }
 
 // looksLikeID reports whether q could be a CRM id: one token of letters and digits.
@@ -204,6 +205,20 @@ func nameTSQuery(words []string) string {
 
 // duplicatesOf lists up to three other contacts that share c's email or phone digits.
 func (s *Store) duplicatesOf(ctx context.Context, c Contact) ([]ContactRef, error) {
+	sql, args := s.duplicatesQuery(c)
+	if sql == "" {
+		return nil, nil
+	}
+	var refs []ContactRef
+	if err := s.db.SelectContext(ctx, &refs, s.db.Rebind(sql), args...); err != nil {
+		return nil, fmt.Errorf("find duplicates of %s: %w", c.ID, err)
+	}
+	return refs, nil
+}
+
+// duplicatesQuery is duplicatesOf's query, empty when c has neither an email
+// nor a phone number to compare.
+func (s *Store) duplicatesQuery(c Contact) (string, []any) {
 	var conds []string
 	args := []any{c.ID}
 	if c.Email != "" {
@@ -211,18 +226,13 @@ func (s *Store) duplicatesOf(ctx context.Context, c Contact) ([]ContactRef, erro
 		args = append(args, c.Email)
 	}
 	if len(PhoneDigits(c.Phone)) >= minPhoneDigit {
-		conds = append(conds, "(c.phone IS NOT NULL AND contactbot_phone_key(c.phone) LIKE ?)")
-		args = append(args, PhoneKeyPattern(c.Phone))
+		cond, phoneArgs := s.dialect.phoneCondition(c.Phone)
+		conds, args = append(conds, "("+cond+")"), append(args, phoneArgs...)
 	}
 	if len(conds) == 0 {
-		return nil, nil
+		return "", nil
 	}
-	var refs []ContactRef
-	sql := `SELECT c.id, c.first_name, c.last_name FROM contacts c WHERE c.id <> ? AND (` + strings.Join(conds, " OR ") + `) ORDER BY c.id LIMIT 3`
-	if err := s.db.SelectContext(ctx, &refs, s.db.Rebind(sql), args...); err != nil {
-		return nil, fmt.Errorf("find duplicates of %s: %w", c.ID, err)
-	}
-	return refs, nil
+	return `SELECT c.id, c.first_name, c.last_name FROM contacts c WHERE c.id <> ? AND (` + strings.Join(conds, " OR ") + `) ORDER BY c.id LIMIT 3`, args
 }
 
 // Contact loads one contact by id.
