@@ -100,6 +100,8 @@ func TestDialectsAgree(t *testing.T) {
 		Search   []string
 		Deletion crm.Deletion
 		Archive  []archived
+		// CountsText is SQLite's storage class of deletions.counts.
+		CountsText string
 	}
 	start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.FixedZone("CET", 3600)) // a clock not in UTC
 	run := func(t *testing.T, d crm.Dialect) outcome {
@@ -128,12 +130,19 @@ func TestDialectsAgree(t *testing.T) {
 			t.Fatal(err)
 		}
 		o.Archive = archive(t, s, del.Deletion.ID)
+		if d == crm.SQLite {
+			s.DB().QueryRow(`SELECT typeof(counts) || '' FROM deletions`).Scan(&o.CountsText)
+			if n := crmtest.CountRows(t, s, "deletions", "json_extract(counts, '$.messages') = 6"); n != 1 {
+				t.Errorf("deletions.counts is not queryable JSON")
+			}
+		}
 		return o
 	}
 	pg := run(t, crm.Postgres)
 	lite := run(t, crm.SQLite)
 	opts := cmp.Options{
 		cmpopts.IgnoreFields(crm.Deletion{}, "ID", "CountsJSON"),
+		cmpopts.IgnoreFields(outcome{}, "CountsText"),
 		cmpopts.EquateApproxTime(0),
 		cmpopts.EquateEmpty(),
 	}
@@ -145,6 +154,9 @@ func TestDialectsAgree(t *testing.T) {
 	}
 	if !pg.Contact.CreatedAt.Equal(crmtest.ContactCreatedAt) || !lite.Contact.UpdatedAt.Equal(crmtest.ContactUpdatedAt) {
 		t.Errorf("times did not round-trip: %v, %v", pg.Contact.CreatedAt, lite.Contact.UpdatedAt)
+	}
+	if lite.CountsText != "text" {
+		t.Errorf("sqlite keeps deletions.counts as %s, want text", lite.CountsText)
 	}
 	if len(lite.Archive) != 23 { // 1 contact + 22 linked rows (SmallFull)
 		t.Errorf("archived %d rows, want 23", len(lite.Archive))

@@ -19,6 +19,13 @@ CREATE TABLE IF NOT EXISTS deletions (
     purged_at     TIMESTAMP
 );
 CREATE INDEX IF NOT EXISTS deletions_contact_id ON deletions (contact_id);
+-- Go passes json.Marshal's []byte, which SQLite would keep as a BLOB (and
+-- its JSON functions read BLOBs as binary JSONB): keep counts as text.
+-- +goose StatementBegin
+CREATE TRIGGER IF NOT EXISTS deletions_counts_text AFTER INSERT ON deletions WHEN typeof(new.counts) = 'blob' BEGIN
+    UPDATE deletions SET counts = CAST(new.counts AS TEXT) WHERE id = new.id;
+END;
+-- +goose StatementEnd
 CREATE INDEX IF NOT EXISTS deletions_restore_until ON deletions (restore_until) WHERE purged_at IS NULL AND restored_at IS NULL;
 
 -- seq is the rowid: it increases with every insert, so it keeps insertion
