@@ -1,7 +1,8 @@
 // Command contactbot is the Slack bot that deletes Leadgains contacts safely.
 //
-//	contactbot serve       serve Slack over HTTP on $PORT (default subcommand)
+//	contactbot serve       serve Slack over HTTP on $PORT, or Socket Mode (default subcommand)
 //	contactbot migrate     apply database migrations and exit
+//	contactbot shell       the whole bot in a terminal, on a demo CRM (--as USER)
 //	contactbot manifest    print the Slack app manifest (--url https://host)
 package main
 
@@ -30,11 +31,11 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
 // run is main without the process: it returns the exit code.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	sub := "serve"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -46,6 +47,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = serve(ctx, log)
 	case "migrate":
 		err = migrate(ctx, log)
+	case "shell":
+		err = runShell(ctx, args, stdin, stdout, stderr)
 	case "manifest":
 		err = manifest(args, stdout, stderr)
 	case "help", "-h", "--help":
@@ -74,8 +77,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 const usage = `Usage: contactbot <command> [flags]
 
-  serve                  serve Slack over HTTP on $PORT (the default)
+  serve                  serve Slack over HTTP on $PORT, or over Socket Mode
+                         when SLACK_APP_TOKEN is set (the default)
   migrate                apply database migrations and exit
+  shell [--as USER]      the whole bot in a terminal, on a demo CRM; no Slack,
+                         PostgreSQL or Redis needed (USER: admin, admin2,
+                         deleter, support; --data-dir DIR)
   manifest --url URL     print the Slack app manifest for "Create an app from a manifest"
 
 Configuration is read from the environment; see README.md.
@@ -87,9 +94,20 @@ type configError struct{ err error }
 func (e configError) Error() string { return e.err.Error() }
 
 // openStore connects to the configured database and applies migrations.
+// Without DATABASE_URL it opens the embedded SQLite database in the data
+// directory, seeded with the demo CRM the first time.
 func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*crm.Store, error) {
 	if cfg.DatabaseURL == "" {
-		return nil, configError{errors.New("DATABASE_URL: is required (postgres://…)")}
+		dir, err := dataDir("", cfg)
+		if err != nil {
+			return nil, err
+		}
+		db, err := openEmbedded(ctx, dir, log)
+		if err != nil {
+			return nil, err
+		}
+		log.Info("DATABASE_URL is not set: using the embedded SQLite database", "path", db.Path)
+		return db.Store, nil
 	}
 	store, err := crm.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
@@ -176,8 +194,11 @@ func serve(ctx context.Context, log *slog.Logger) error {
 		defer r.Close()
 		kvStore = r
 	} else {
-		log.Warn("REDIS_URL is not set: using an in-process store; run only one replica")
 		kvStore = kv.NewMemory()
+	}
+	if cfg.DatabaseURL == "" || cfg.RedisURL == "" {
+		log.Warn("running on embedded stores: this process must be the only replica (set DATABASE_URL and REDIS_URL to scale out)",
+			"embedded_database", cfg.DatabaseURL == "", "in_process_kv", cfg.RedisURL == "")
 	}
 
 	b := bot.New(bot.Deps{Store: store, Slack: slackapi.New(cfg.SlackBotToken, cfg.SlackAPIURL, nil), KV: kvStore, Config: cfg, Log: log})

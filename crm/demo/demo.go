@@ -302,9 +302,10 @@ func insert(ctx context.Context, tx *sqlx.Tx, c contact, now time.Time) error {
 			return err
 		}
 	}
+	today := now.Truncate(24 * time.Hour) // appointments at 10:00 UTC, n days from the seeding day
 	for i, a := range c.appointments {
 		if err := exec(`INSERT INTO appointments (id, contact_id, title, starts_at, status) VALUES (?, ?, ?, ?, ?)`,
-			fmt.Sprintf("%s_a%d", id[:12], i+1), id, a.title, now.AddDate(0, 0, a.inDays).Add(10*time.Hour), a.status); err != nil {
+			fmt.Sprintf("%s_a%d", id[:12], i+1), id, a.title, today.AddDate(0, 0, a.inDays).Add(10*time.Hour), a.status); err != nil {
 			return err
 		}
 	}
