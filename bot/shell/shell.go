@@ -107,12 +107,15 @@ type Shell struct {
 	opts Options
 	bot  *bot.Bot
 
+	outMu sync.Mutex // serialises writes to opts.Out
+
 	mu      sync.Mutex // guards everything below; Messenger calls come from the bot's goroutines
 	user    User
 	seq     int
 	turn    *renderer
-	buttons []button // the numbers the person can press
-	modal   *modal   // the open modal, if any
+	pending *strings.Builder // what the bot sent during the current turn, shown at its end
+	buttons []button         // the numbers the person can press
+	modal   *modal           // the open modal, if any
 }
 
 // modal is an open modal view and what has been typed into it.
@@ -292,8 +295,8 @@ func (s *Shell) command(ctx context.Context, text string) {
 		TeamID: TeamID, ChannelID: SupportChannel, ChannelName: channelNames[SupportChannel],
 		TriggerID: s.nextID("shell-trigger-"), ResponseURL: s.nextID("shell://response/"),
 	})
-	if msg != nil {
-		s.show("", button{Channel: SupportChannel, Ephemeral: true}, *msg)
+	if msg != nil { // the command's own answer, before anything it caused
+		s.printf("%s", s.render("", button{Channel: SupportChannel, Ephemeral: true}, *msg))
 	}
 	s.endTurn()
 }
@@ -334,27 +337,52 @@ func (s *Shell) press(ctx context.Context, n int) {
 	s.endTurn()
 }
 
-// beginTurn starts numbering buttons afresh for what one input shows.
+// beginTurn starts numbering buttons afresh for what one input shows, and
+// holds back what the bot sends until the turn's own answer is shown.
 func (s *Shell) beginTurn() {
 	s.mu.Lock()
 	s.turn = &renderer{}
+	s.pending = &strings.Builder{}
 	s.mu.Unlock()
 }
 
 // endTurn waits for the work the input started (deletes run after the
-// ack, as in Slack) and makes the buttons it showed the pressable ones; an
-// input that showed none keeps the earlier ones.
+// ack, as in Slack), shows what the bot sent meanwhile, in order, and makes
+// the buttons shown the pressable ones; an input that showed none keeps the
+// earlier ones.
 func (s *Shell) endTurn() {
 	s.bot.Wait()
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	sent := s.pending.String()
+	s.pending = nil
 	if len(s.turn.buttons) > 0 {
 		s.buttons = s.turn.buttons
 	}
+	s.mu.Unlock()
+	s.printf("%s", sent)
 }
 
-// show prints a message, each line behind label when there is one.
+// deliver shows text the bot sent: at the end of the current turn, or now
+// when there is none.
+func (s *Shell) deliver(text string) {
+	s.mu.Lock()
+	if s.pending != nil {
+		s.pending.WriteString(text)
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Unlock()
+	s.printf("%s", text)
+}
+
+// show delivers a message the bot sent, each line behind label when there
+// is one.
 func (s *Shell) show(label string, where button, m bot.Message) {
+	s.deliver(s.render(label, where, m))
+}
+
+// render is a message as lines of text, each behind label when there is one.
+func (s *Shell) render(label string, where button, m bot.Message) string {
 	s.mu.Lock()
 	r := s.turn
 	r.names = s.name
@@ -368,7 +396,7 @@ func (s *Shell) show(label string, where button, m bot.Message) {
 	for _, l := range lines {
 		b.WriteString(label + l + "\n")
 	}
-	s.printf("%s", b.String())
+	return b.String()
 }
 
 // name gives a user or channel id its shell name; mu is held.
@@ -397,7 +425,10 @@ func (s *Shell) label(channel string) string {
 	return "[#" + s.name('#', channel) + "]"
 }
 
+// printf writes to the output now.
 func (s *Shell) printf(format string, args ...any) {
+	s.outMu.Lock()
+	defer s.outMu.Unlock()
 	fmt.Fprintf(s.opts.Out, format, args...)
 }
 
@@ -432,7 +463,7 @@ func (s *Shell) Update(_ context.Context, channel, ts string, m bot.Message) err
 // Respond prints an answer to the person who clicked or typed.
 func (s *Shell) Respond(_ context.Context, _ string, m bot.Message, replace bool) error {
 	if replace {
-		s.printf("(replaces the answer above)\n")
+		s.deliver("(replaces the answer above)\n")
 	}
 	s.show("", button{Channel: SupportChannel, Ephemeral: true}, m)
 	return nil
@@ -500,7 +531,7 @@ func (s *Shell) showModal(m *modal) {
 		foot += " — answer each field below; /cancel closes the window"
 	}
 	b.WriteString("└─ " + foot + "\n")
-	s.printf("%s", b.String())
+	s.deliver(b.String())
 }
 
 // inputs lists a view's input blocks.

@@ -101,8 +101,8 @@ func TestDeleteAsDeleter(t *testing.T) {
 	before := crmtest.CountRows(t, s.store, "contacts", "")
 	out := s.run(
 		"jane doe",
-		"2",              // Delete… on the second Jane Doe
-		"9", "2",         // a wrong option number is asked again; 2: duplicate
+		"2",      // Delete… on the second Jane Doe
+		"9", "2", // a wrong option number is asked again; 2: duplicate
 		"imported twice", // note
 		"delete",         // lower case: the bot's inline error
 		"DELETE",

@@ -218,13 +218,24 @@ func serve(ctx context.Context, log *slog.Logger) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
-	log.Info("serving Slack over HTTP", "port", cfg.Port)
+	sockc := make(chan error, 1)
+	if cfg.SocketMode() {
+		go func() { sockc <- runSocketMode(ctx, b, cfg, kvStore, log) }()
+		log.Info("serving Slack over Socket Mode; HTTP serves health checks only", "port", cfg.Port)
+	} else {
+		log.Info("serving Slack over HTTP", "port", cfg.Port)
+	}
 	select {
 	case err := <-errc:
 		return fmt.Errorf("http server: %w", err)
+	case err := <-sockc:
+		return err
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
+	if cfg.SocketMode() {
+		<-sockc // every envelope in hand acknowledged
+	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
