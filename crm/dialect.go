@@ -9,6 +9,33 @@ import (
 // Dialect is the SQL database behind a Store. Query text is shared between
 // dialects (written with ? placeholders and Rebind); what differs lives in
 // the small functions below, so that new SQL can be ported by calling them.
+//
+// Porting a feature to SQLite:
+//   - Migration: copy migrations/postgres/NNNNN_x.sql to migrations/sqlite/
+//     with the same number (TestMigrationsPaired insists). timestamptz →
+//     TIMESTAMP (the driver then reads time.Time); boolean → BOOLEAN;
+//     jsonb → TEXT; bigserial/identity → INTEGER PRIMARY KEY AUTOINCREMENT;
+//     DEFAULT now() → DEFAULT (strftime('%Y-%m-%d %H:%M:%f+00:00', 'now'));
+//     '{}'::jsonb → '{}'; plpgsql triggers → CREATE TRIGGER … BEGIN SELECT
+//     RAISE(ABORT, '…'); END (between goose StatementBegin/End). Partial
+//     and unique indexes, CHECK, REFERENCES, ON CONFLICT, RETURNING,
+//     count(*) FILTER (WHERE …), ->> on JSON text: the same on both.
+//   - Times: pass time.Time parameters from Go (s.now()), never SQL now()
+//     or intervals; they are stored as UTC text in one format, so <, > and
+//     ORDER BY compare them in time order. Do not insert time literals.
+//   - JSON: pass json.Marshal's output as string(b), not []byte (SQLite
+//     keeps a []byte as a BLOB, which its JSON functions read as binary).
+//   - Locks: end a SELECT … FOR UPDATE with d.ForUpdate() (empty on SQLite,
+//     where every transaction begins IMMEDIATE and holds the write lock).
+//     Never open a second transaction, or write through s.db, while one is
+//     open: on SQLite it waits SQLiteBusyTimeout for the lock and fails.
+//   - Casts: ::text on numeric(12,2) → d.MoneyText, coalesce(sum(…),0)::text
+//     → d.SumMoneyText; other casts as CAST(x AS type), which both accept.
+//   - Whole rows as JSON: to_jsonb(t) → SQLiteRowJSON (same JSON shape), and
+//     back: jsonb_populate_record → SQLiteRowFromJSON (see
+//     TestArchiveRestoresExactly for a restore written both ways).
+//   - Helpers given a tx rather than the Store tell the dialect with
+//     dialectOf(tx); methods use s.dialect.
 type Dialect string
 
 // The dialects a Store speaks.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -241,4 +243,34 @@ func TestArchiveRestoresExactly(t *testing.T) {
 			t.Errorf("restored contact not found by name: %+v, %v", r.Matches, err)
 		}
 	})
+}
+
+// TestMigrationsPaired checks that every PostgreSQL migration has its SQLite
+// counterpart with the same version number, so that the embedded database
+// never lags behind: a new table needs both files.
+func TestMigrationsPaired(t *testing.T) {
+	versions := func(dir string) map[string]string {
+		entries, err := os.ReadDir(filepath.Join("migrations", dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, e := range entries {
+			if v, _, ok := strings.Cut(e.Name(), "_"); ok && strings.HasSuffix(e.Name(), ".sql") {
+				out[v] = e.Name()
+			}
+		}
+		return out
+	}
+	pg, lite := versions("postgres"), versions("sqlite")
+	for v, name := range pg {
+		if _, ok := lite[v]; !ok {
+			t.Errorf("migrations/postgres/%s has no migrations/sqlite/%s_….sql: port it (see crm/dialect.go for the helpers)", name, v)
+		}
+	}
+	for v, name := range lite {
+		if _, ok := pg[v]; !ok {
+			t.Errorf("migrations/sqlite/%s has no PostgreSQL counterpart", name)
+		}
+	}
 }
