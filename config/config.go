@@ -40,6 +40,9 @@ type Config struct {
 	DatabaseURL string // DATABASE_URL; empty: embedded SQLite
 	RedisURL    string // REDIS_URL; empty: in-process store
 	Port        int    // PORT
+	// DataDir (CONTACTBOT_DATA_DIR) holds the embedded SQLite database when
+	// DATABASE_URL is unset; empty: the user's data directory.
+	DataDir string
 
 	ApprovalsChannel string // APPROVALS_CHANNEL
 	IncidentChannel  string // INCIDENT_CHANNEL
@@ -138,8 +141,8 @@ func Load(environ map[string]string) (*Config, error) {
 
 	// Connection URLs may carry passwords: never echoed.
 	if v := get("DATABASE_URL"); v != "" {
-		if !hasScheme(v, "postgres", "postgresql") {
-			bad("DATABASE_URL", "must start with postgres:// or postgresql://")
+		if !hasScheme(v, "postgres", "postgresql", "sqlite") {
+			bad("DATABASE_URL", "must start with postgres://, postgresql:// or sqlite:// (an SQLite file: sqlite:///path/to/file.db)")
 		} else if _, err := url.Parse(v); err != nil { // err would contain the URL
 			bad("DATABASE_URL", "is not a valid URL")
 		} else {
@@ -155,6 +158,8 @@ func Load(environ map[string]string) (*Config, error) {
 			c.RedisURL = v
 		}
 	}
+
+	c.DataDir = get("CONTACTBOT_DATA_DIR")
 
 	if v := get("PORT"); v != "" {
 		if n, err := strconv.Atoi(v); err == nil && n >= 1 && n <= 65535 {
@@ -304,6 +309,7 @@ func (c *Config) LogValue() slog.Value {
 		slog.String("slack_team_id", c.SlackTeamID),
 		slog.String("database", describeStore(c.DatabaseURL, "embedded sqlite")),
 		slog.String("redis", describeStore(c.RedisURL, "in-process")),
+		slog.String("data_dir", c.DataDir),
 		slog.Int("port", c.Port),
 		slog.String("approvals_channel", c.ApprovalsChannel),
 		slog.String("incident_channel", c.IncidentChannel),
@@ -348,6 +354,9 @@ func describeStore(raw, fallback string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "(unparsable)"
+	}
+	if strings.EqualFold(u.Scheme, "sqlite") {
+		return raw // a file path: no credentials
 	}
 	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 }

@@ -10,8 +10,11 @@ import (
 )
 
 func TestAudit(t *testing.T) {
+	crmtest.ForEachDialect(t, testAudit)
+}
+
+func testAudit(t *testing.T, s *crm.Store) {
 	ctx := context.Background()
-	s := crmtest.NewStore(t)
 	id := crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Jane"}, crmtest.SmallFull)
 	res, err := s.Delete(ctx, crm.DeleteRequest{ContactID: id, Actor: "U1", Reason: "duplicate", RestoreWindow: time.Hour})
 	if err != nil {

@@ -130,6 +130,9 @@ func (s *Store) deleteTx(ctx context.Context, tx *sqlx.Tx, req DeleteRequest) (D
 // archiveAndDelete removes the contact's rows table by table, children first,
 // archiving each removed row whole. It returns how many rows it removed.
 func archiveAndDelete(ctx context.Context, tx *sqlx.Tx, deletionID, contactID string) (int, error) {
+	if dialectOf(tx) == SQLite {
+		return archiveAndDeleteSQLite(ctx, tx, deletionID, contactID)
+	}
 	total := 0
 	for i := len(archivedTables) - 1; i >= 0; i-- {
 		t := archivedTables[i]

@@ -12,10 +12,16 @@ import (
 )
 
 func TestDelete(t *testing.T) {
+	for _, d := range crmtest.Dialects {
+		t.Run(string(d), func(t *testing.T) { testDelete(t, d) })
+	}
+}
+
+func testDelete(t *testing.T, d crm.Dialect) {
 	ctx := context.Background()
 
 	t.Run("ArchivesEveryRowAndRemovesThem", func(t *testing.T) {
-		s := crmtest.NewStore(t)
+		s := crmtest.NewStoreOf(t, d)
 		other := crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Keep", LastName: "Me"}, crmtest.SmallFull)
 		id := crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"}, crmtest.SmallFull)
 		_, linked, err := s.Linked(ctx, id)
@@ -65,12 +71,16 @@ func TestDelete(t *testing.T) {
 	})
 
 	t.Run("AllOrNothing", func(t *testing.T) {
-		s := crmtest.NewStore(t)
+		s := crmtest.NewStoreOf(t, d)
 		id := crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Jane"}, crmtest.SmallFull)
 		before := crmtest.Dump(t, s)
 		// Fail half-way: after messages, notes, tasks… went, conversations refuse.
-		s.DB().MustExec(`CREATE FUNCTION fail_delete() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'forced failure'; END $$`)
-		s.DB().MustExec(`CREATE TRIGGER fail_delete BEFORE DELETE ON conversations FOR EACH ROW EXECUTE FUNCTION fail_delete()`)
+		if d == crm.SQLite {
+			s.DB().MustExec(`CREATE TRIGGER fail_delete BEFORE DELETE ON conversations BEGIN SELECT RAISE(ABORT, 'forced failure'); END`)
+		} else {
+			s.DB().MustExec(`CREATE FUNCTION fail_delete() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'forced failure'; END $$`)
+			s.DB().MustExec(`CREATE TRIGGER fail_delete BEFORE DELETE ON conversations FOR EACH ROW EXECUTE FUNCTION fail_delete()`)
+		}
 		_, err := s.Delete(ctx, crm.DeleteRequest{ContactID: id, Actor: "U1", Reason: "test_contact", RestoreWindow: time.Hour})
 		if err == nil {
 			t.Fatal("Delete succeeded despite the forced failure")
@@ -93,7 +103,7 @@ func TestDelete(t *testing.T) {
 	})
 
 	t.Run("ConcurrentDeletesOneWins", func(t *testing.T) {
-		s := crmtest.NewStore(t)
+		s := crmtest.NewStoreOf(t, d)
 		id := crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Jane"}, crmtest.SmallFull)
 		const n = 8
 		errs := make([]error, n)
@@ -128,7 +138,7 @@ func TestDelete(t *testing.T) {
 	})
 
 	t.Run("ErrContactChanged", func(t *testing.T) {
-		s := crmtest.NewStore(t)
+		s := crmtest.NewStoreOf(t, d)
 		id := crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Jane"}, crmtest.SmallFull)
 		_, linked, err := s.Linked(ctx, id)
 		if err != nil {
@@ -145,7 +155,7 @@ func TestDelete(t *testing.T) {
 	})
 
 	t.Run("ErrContactGone", func(t *testing.T) {
-		s := crmtest.NewStore(t)
+		s := crmtest.NewStoreOf(t, d)
 		_, err := s.Delete(ctx, crm.DeleteRequest{ContactID: "nope", Actor: "U1", Reason: "duplicate", RestoreWindow: time.Hour})
 		if !errors.Is(err, crm.ErrContactGone) {
 			t.Fatalf("got %v, want ErrContactGone", err)

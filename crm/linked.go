@@ -29,13 +29,14 @@ func (s *Store) Linked(ctx context.Context, contactID string) (Contact, Linked, 
 
 // linked loads a contact and its linked items inside tx; forUpdate also locks
 // the contact and its conversations so that no linked row can be added until
-// tx ends (an insert referencing a locked row waits for it).
+// tx ends (an insert referencing a locked row waits for it). On SQLite the
+// transaction already holds the database's write lock.
 func (s *Store) linked(ctx context.Context, tx *sqlx.Tx, contactID string, forUpdate bool) (Contact, Linked, error) {
 	var c Contact
 	var l Linked
 	q := `SELECT ` + contactColumns + ` FROM contacts c WHERE c.id = ?`
 	if forUpdate {
-		q += ` FOR UPDATE`
+		q += s.dialect.ForUpdate()
 	}
 	err := tx.GetContext(ctx, &c, tx.Rebind(q), contactID)
 	if isNoRows(err) {
@@ -44,7 +45,7 @@ func (s *Store) linked(ctx context.Context, tx *sqlx.Tx, contactID string, forUp
 	if err != nil {
 		return c, l, fmt.Errorf("load contact %s: %w", contactID, err)
 	}
-	if forUpdate {
+	if forUpdate && s.dialect == Postgres {
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`SELECT 1 FROM conversations WHERE contact_id = ? FOR UPDATE`), contactID); err != nil {
 			return c, l, fmt.Errorf("lock conversations of %s: %w", contactID, err)
 		}
@@ -74,7 +75,7 @@ func (s *Store) linked(ctx context.Context, tx *sqlx.Tx, contactID string, forUp
 	}
 	err = tx.GetContext(ctx, &agg, tx.Rebind(`SELECT
 		(SELECT count(*) FROM opportunities WHERE contact_id = ? AND status = 'open') AS open_opps,
-		(SELECT coalesce(sum(monetary_value), 0)::text FROM opportunities WHERE contact_id = ? AND status = 'open') AS open_value,
+		(SELECT `+s.dialect.SumMoneyText("monetary_value")+` FROM opportunities WHERE contact_id = ? AND status = 'open') AS open_value,
 		(SELECT count(*) FROM tasks WHERE contact_id = ? AND NOT completed) AS open_tasks,
 		(SELECT count(*) FROM appointments WHERE contact_id = ? AND status = 'confirmed' AND starts_at > ?) AS upcoming,
 		(SELECT count(*) FROM workflow_enrollments WHERE contact_id = ? AND status = 'active') AS active_workflows`),
@@ -89,7 +90,7 @@ func (s *Store) linked(ctx context.Context, tx *sqlx.Tx, contactID string, forUp
 	if err := tx.SelectContext(ctx, &l.DND, tx.Rebind(`SELECT channel, status FROM dnd_settings WHERE contact_id = ? ORDER BY channel`), contactID); err != nil {
 		return c, l, fmt.Errorf("load DND of %s: %w", contactID, err)
 	}
-	if err := tx.SelectContext(ctx, &l.OpenOpportunities, tx.Rebind(`SELECT id, name, status, monetary_value::text AS monetary_value, created_at
+	if err := tx.SelectContext(ctx, &l.OpenOpportunities, tx.Rebind(`SELECT id, name, status, `+s.dialect.MoneyText("monetary_value")+` AS monetary_value, created_at
 		FROM opportunities WHERE contact_id = ? AND status = 'open' ORDER BY monetary_value DESC, id LIMIT ?`), contactID, itemLimit); err != nil {
 		return c, l, fmt.Errorf("load opportunities of %s: %w", contactID, err)
 	}

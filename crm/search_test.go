@@ -11,8 +11,11 @@ import (
 )
 
 func TestSearch(t *testing.T) {
+	crmtest.ForEachDialect(t, testSearch)
+}
+
+func testSearch(t *testing.T, s *crm.Store) {
 	ctx := context.Background()
-	s := crmtest.NewStore(t)
 	jane := crmtest.InsertContact(t, s, crmtest.Contact{ID: "seD4PfOuKoVMLkEZqohJ", FirstName: "Jane", LastName: "Doe", Email: "Jane@Example.com", Phone: "+1 (555) 010-2233"})
 	janeDup := crmtest.InsertContact(t, s, crmtest.Contact{FirstName: "Jane", LastName: "Doe-Smith", Email: "jane.other@example.com", Phone: "555.010.2233"})
 	zoe := crmtest.InsertContact(t, s, crmtest.Contact{FirstName: "Zoë", LastName: "Ångström", Email: "zoe@example.com"})

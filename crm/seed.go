@@ -40,6 +40,9 @@ func (s *Store) Seed(ctx context.Context, o SeedOptions) (SeedCounts, error) {
 	if o.Contacts <= 0 {
 		return out, Errorf(EINVALID, "Seed needs a positive number of contacts.")
 	}
+	if s.dialect == SQLite {
+		return out, Errorf(EINVALID, "seed fills PostgreSQL (set DATABASE_URL); the embedded database already holds the demo CRM.")
+	}
 	if o.Prefix == "" {
 		o.Prefix = "s"
 	}

@@ -15,19 +15,28 @@ import (
 	"github.com/pressly/goose/v3/lock"
 )
 
-//go:embed migrations/postgres/*.sql
-var postgresMigrations embed.FS
+// Migrations, one folder per dialect with the same version numbers.
+//
+//go:embed migrations/postgres/*.sql migrations/sqlite/*.sql
+var migrations embed.FS
 
 // Store is the CRM database: contacts, linked items, and the bot's own
 // tables. Every public method is one transaction.
 type Store struct {
-	db  *sqlx.DB
-	now func() time.Time
+	db      *sqlx.DB
+	now     func() time.Time
+	dialect Dialect
 }
 
-// Open connects to PostgreSQL at url and checks the connection.
+// Open connects to the database at url and checks the connection: PostgreSQL
+// for a postgres:// or postgresql:// URL, else an SQLite file, named
+// "sqlite:///absolute/path.db", "sqlite:relative/path.db" or just by its path
+// (see SQLitePath); the file is created when missing.
 // It does not migrate; call Migrate.
 func Open(ctx context.Context, url string) (*Store, error) {
+	if path, ok := SQLitePath(url); ok {
+		return openSQLite(ctx, path)
+	}
 	db, err := sqlx.Open("postgres", url)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
@@ -41,7 +50,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
-	return &Store{db: db, now: time.Now}, nil
+	return &Store{db: db, now: time.Now, dialect: Postgres}, nil
 }
 
 // Close closes the connection pool.
@@ -56,22 +65,28 @@ func (s *Store) SetClock(now func() time.Time) { s.now = now }
 // Ping reports whether the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
-// Migrate applies pending migrations. An advisory lock makes concurrent
-// replicas (and release phases) take turns.
+// Migrate applies pending migrations. On PostgreSQL an advisory lock makes
+// concurrent replicas (and release phases) take turns; an SQLite file has
+// one process.
 func (s *Store) Migrate(ctx context.Context, log *slog.Logger) error {
-	sub, err := fs.Sub(postgresMigrations, "migrations/postgres")
+	sub, err := fs.Sub(migrations, "migrations/"+string(s.dialect))
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
-	locker, err := lock.NewPostgresSessionLocker()
-	if err != nil {
-		return fmt.Errorf("migration lock: %w", err)
+	opts := []goose.ProviderOption{goose.WithAllowOutofOrder(true)}
+	gooseDialect := goose.DialectSQLite3
+	if s.dialect == Postgres {
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return fmt.Errorf("migration lock: %w", err)
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+		gooseDialect = goose.DialectPostgres
 	}
-	opts := []goose.ProviderOption{goose.WithSessionLocker(locker), goose.WithAllowOutofOrder(true)}
 	if log != nil {
 		opts = append(opts, goose.WithSlog(log))
 	}
-	p, err := goose.NewProvider(goose.DialectPostgres, s.db.DB, sub, opts...)
+	p, err := goose.NewProvider(gooseDialect, s.db.DB, sub, opts...)
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}

@@ -1,8 +1,9 @@
 // Command contactbot is the Slack bot that deletes Leadgains contacts safely.
 //
-//	contactbot serve       serve Slack over HTTP on $PORT (default subcommand)
+//	contactbot serve       serve Slack over HTTP on $PORT, or Socket Mode (default subcommand)
 //	contactbot migrate     apply database migrations and exit
 //	contactbot purge       delete archives whose restore window has passed
+//	contactbot shell       the whole bot in a terminal, on a demo CRM (--as USER)
 //	contactbot manifest    print the Slack app manifest (--url https://host)
 package main
 
@@ -31,11 +32,11 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
 // run is main without the process: it returns the exit code.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	sub := "serve"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -49,6 +50,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = migrate(ctx, log)
 	case "purge":
 		err = purge(ctx, stdout, log)
+	case "shell":
+		err = runShell(ctx, args, stdin, stdout, stderr)
 	case "manifest":
 		err = manifest(args, stdout, stderr)
 	case "seed":
@@ -79,9 +82,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 const usage = `Usage: contactbot <command> [flags]
 
-  serve                  serve Slack over HTTP on $PORT (the default)
+  serve                  serve Slack over HTTP on $PORT, or over Socket Mode
+                         when SLACK_APP_TOKEN is set (the default)
   migrate                apply database migrations and exit
   purge                  delete archives whose restore window has passed (serve does it hourly)
+  shell [--as USER]      the whole bot in a terminal, on a demo CRM; no Slack,
+                         PostgreSQL or Redis needed (USER: admin, admin2,
+                         deleter, support; --data-dir DIR)
   manifest --url URL     print the Slack app manifest for "Create an app from a manifest"
   seed --contacts N      fill the database with N demo contacts and linked rows (benchmarks, demos)
 
@@ -94,9 +101,20 @@ type configError struct{ err error }
 func (e configError) Error() string { return e.err.Error() }
 
 // openStore connects to the configured database and applies migrations.
+// Without DATABASE_URL it opens the embedded SQLite database in the data
+// directory, seeded with the demo CRM the first time.
 func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*crm.Store, error) {
 	if cfg.DatabaseURL == "" {
-		return nil, configError{errors.New("DATABASE_URL: is required (postgres://…)")}
+		dir, err := dataDir("", cfg)
+		if err != nil {
+			return nil, err
+		}
+		db, err := openEmbedded(ctx, dir, log)
+		if err != nil {
+			return nil, err
+		}
+		log.Info("DATABASE_URL is not set: using the embedded SQLite database", "path", db.Path)
+		return db.Store, nil
 	}
 	store, err := crm.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
@@ -185,8 +203,11 @@ func serve(ctx context.Context, log *slog.Logger) error {
 		defer r.Close()
 		kvStore = r
 	} else {
-		log.Warn("REDIS_URL is not set: using an in-process store; run only one replica")
 		kvStore = kv.NewMemory()
+	}
+	if cfg.DatabaseURL == "" || cfg.RedisURL == "" {
+		log.Warn("running on embedded stores: this process must be the only replica (set DATABASE_URL and REDIS_URL to scale out)",
+			"embedded_database", cfg.DatabaseURL == "", "in_process_kv", cfg.RedisURL == "")
 	}
 
 	b := bot.New(bot.Deps{Store: store, Slack: slackapi.New(cfg.SlackBotToken, cfg.SlackAPIURL, nil), KV: kvStore, Config: cfg, Log: log})
@@ -208,13 +229,24 @@ func serve(ctx context.Context, log *slog.Logger) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
-	log.Info("serving Slack over HTTP", "port", cfg.Port)
+	sockc := make(chan error, 1)
+	if cfg.SocketMode() {
+		go func() { sockc <- runSocketMode(ctx, b, cfg, kvStore, log) }()
+		log.Info("serving Slack over Socket Mode; HTTP serves health checks only", "port", cfg.Port)
+	} else {
+		log.Info("serving Slack over HTTP", "port", cfg.Port)
+	}
 	select {
 	case err := <-errc:
 		return fmt.Errorf("http server: %w", err)
+	case err := <-sockc:
+		return err
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
+	if cfg.SocketMode() {
+		<-sockc // every envelope in hand acknowledged
+	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {

@@ -13,7 +13,7 @@ func TestServeRefusesIncompleteConfig(t *testing.T) {
 	}
 	t.Setenv("PORT", "eighty")
 	var out, errb bytes.Buffer
-	code := run(context.Background(), []string{"serve"}, &out, &errb)
+	code := run(context.Background(), []string{"serve"}, strings.NewReader(""), &out, &errb)
 	if code != 2 {
 		t.Fatalf("exit code %d, want 2; stderr:\n%s", code, errb.String())
 	}
@@ -33,7 +33,7 @@ func TestServeRefusesIncompleteConfig(t *testing.T) {
 
 func TestManifestCommand(t *testing.T) {
 	var out, errb bytes.Buffer
-	if code := run(context.Background(), []string{"manifest", "--url", "https://bot.example.com"}, &out, &errb); code != 0 {
+	if code := run(context.Background(), []string{"manifest", "--url", "https://bot.example.com"}, strings.NewReader(""), &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	for _, want := range []string{"https://bot.example.com/slack/commands", "https://bot.example.com/slack/interactions", "usergroups:read", "chat:write"} {
@@ -41,10 +41,10 @@ func TestManifestCommand(t *testing.T) {
 			t.Errorf("manifest lacks %q", want)
 		}
 	}
-	if code := run(context.Background(), []string{"manifest", "--url", "not a url"}, &out, &errb); code == 0 {
+	if code := run(context.Background(), []string{"manifest", "--url", "not a url"}, strings.NewReader(""), &out, &errb); code == 0 {
 		t.Error("a bad URL was accepted")
 	}
-	if code := run(context.Background(), []string{"frobnicate"}, &out, &errb); code != 2 {
+	if code := run(context.Background(), []string{"frobnicate"}, strings.NewReader(""), &out, &errb); code != 2 {
 		t.Errorf("unknown command exit %d, want 2", code)
 	}
 }

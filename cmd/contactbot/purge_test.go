@@ -34,7 +34,7 @@ func TestPurgeCommand(t *testing.T) {
 	}
 	t.Setenv("DATABASE_URL", url)
 	var out, errb bytes.Buffer
-	if code := run(ctx, []string{"purge"}, &out, &errb); code != 0 {
+	if code := run(ctx, []string{"purge"}, strings.NewReader(""), &out, &errb); code != 0 {
 		t.Fatalf("purge exit %d: %s", code, errb.String())
 	}
 	if !strings.Contains(out.String(), "purged 1 deletion") {

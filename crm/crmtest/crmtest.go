@@ -1,5 +1,7 @@
-// Package crmtest gives tests a real, migrated, throw-away PostgreSQL database
-// and CRM fixtures written straight into the CRM tables, as other tools do.
+// Package crmtest gives tests a real, migrated, throw-away database
+// (PostgreSQL, or an SQLite file) and CRM fixtures written straight into the
+// CRM tables, as other tools do. Fixture SQL is portable (? placeholders and
+// Rebind, times passed from Go), so it runs on both dialects.
 package crmtest
 
 import (
@@ -8,8 +10,10 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"contactbot/crm"
 
@@ -51,7 +55,7 @@ func NewDatabase(tb testing.TB) string {
 	return u.String()
 }
 
-// NewStore opens a migrated store on a fresh database.
+// NewStore opens a migrated store on a fresh PostgreSQL database.
 func NewStore(tb testing.TB) *crm.Store {
 	tb.Helper()
 	ctx := context.Background()
@@ -66,11 +70,55 @@ func NewStore(tb testing.TB) *crm.Store {
 	return s
 }
 
+// NewSQLiteStore opens a migrated store on a fresh SQLite file in a
+// temporary directory.
+func NewSQLiteStore(tb testing.TB) *crm.Store {
+	tb.Helper()
+	ctx := context.Background()
+	s, err := crm.Open(ctx, "sqlite://"+filepath.Join(tb.TempDir(), "contactbot.db"))
+	if err != nil {
+		tb.Fatalf("open SQLite store: %v", err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	if err := s.Migrate(ctx, nil); err != nil {
+		tb.Fatalf("migrate SQLite: %v", err)
+	}
+	return s
+}
+
+// NewStoreOf opens a migrated store of the dialect on a fresh database.
+func NewStoreOf(tb testing.TB, d crm.Dialect) *crm.Store {
+	tb.Helper()
+	if d == crm.SQLite {
+		return NewSQLiteStore(tb)
+	}
+	return NewStore(tb)
+}
+
+// Dialects are the databases the crm package runs on; tests of behaviour run
+// on each, so the two stay equivalent.
+var Dialects = []crm.Dialect{crm.Postgres, crm.SQLite}
+
+// ForEachDialect runs fn as a subtest per dialect ("postgres", "sqlite"),
+// each with a fresh migrated store.
+func ForEachDialect(t *testing.T, fn func(t *testing.T, s *crm.Store)) {
+	t.Helper()
+	for _, d := range Dialects {
+		t.Run(string(d), func(t *testing.T) { fn(t, NewStoreOf(t, d)) })
+	}
+}
+
 // Contact describes a contact to insert; zero fields get defaults.
 type Contact struct {
 	ID, FirstName, LastName, Email, Phone string
 	DND                                   bool
 }
+
+// Fixed times of the fixtures, the same on every dialect.
+var (
+	ContactCreatedAt = time.Date(2025, 1, 2, 3, 4, 5, 123456000, time.UTC)
+	ContactUpdatedAt = time.Date(2025, 2, 3, 4, 5, 6, 654321000, time.UTC)
+)
 
 // InsertContact writes one contact row and returns its id.
 func InsertContact(tb testing.TB, s *crm.Store, c Contact) string {
@@ -78,9 +126,9 @@ func InsertContact(tb testing.TB, s *crm.Store, c Contact) string {
 	if c.ID == "" {
 		c.ID = crm.NewID("", 20)
 	}
-	_, err := s.DB().Exec(`INSERT INTO contacts (id, location_id, first_name, last_name, email, phone, company_name, source, dnd, created_at, updated_at)
-		VALUES ($1, 'loc_main', $2, $3, NULLIF($4, ''), NULLIF($5, ''), 'Acme Ltd', 'import', $6, '2025-01-02T03:04:05.123456Z', '2025-02-03T04:05:06.654321Z')`,
-		c.ID, c.FirstName, c.LastName, c.Email, c.Phone, c.DND)
+	_, err := s.DB().Exec(s.DB().Rebind(`INSERT INTO contacts (id, location_id, first_name, last_name, email, phone, company_name, source, dnd, created_at, updated_at)
+		VALUES (?, 'loc_main', ?, ?, NULLIF(?, ''), NULLIF(?, ''), 'Acme Ltd', 'import', ?, ?, ?)`),
+		c.ID, c.FirstName, c.LastName, c.Email, c.Phone, c.DND, ContactCreatedAt, ContactUpdatedAt)
 	if err != nil {
 		tb.Fatalf("insert contact: %v", err)
 	}
@@ -103,36 +151,90 @@ type Full struct {
 func InsertFull(tb testing.TB, s *crm.Store, c Contact, f Full) string {
 	tb.Helper()
 	id := InsertContact(tb, s, c)
-	db := s.DB()
-	exec := func(q string, args ...any) {
+	at := func(s string) time.Time {
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			panic(err)
+		}
+		return t
+	}
+	rows := func(table, cols string, n int, row func(g int) []any) {
 		tb.Helper()
-		if _, err := db.Exec(q, args...); err != nil {
-			tb.Fatalf("insert fixture: %v\n%s", err, q)
+		InsertRows(tb, s, table, cols, n, row)
+	}
+	dnd := []string{"active", "permanent", "inactive"}
+	if f.LowRisk {
+		dnd = []string{"inactive", "inactive", "inactive"}
+	}
+	rows("dnd_settings", "contact_id, channel, status", 3, func(g int) []any {
+		return []any{id, []string{"sms", "email", "call"}[g-1], dnd[g-1]}
+	})
+	rows("conversations", "id, contact_id, channel, created_at", f.Conversations, func(g int) []any {
+		return []any{fmt.Sprintf("%s_cv%d", id, g), id, "sms", at("2025-03-01T10:00:00Z").Add(time.Duration(g) * time.Hour)}
+	})
+	rows("messages", "id, conversation_id, direction, body, sent_at", f.Conversations*f.MessagesPer, func(i int) []any {
+		c, m := (i-1)/f.MessagesPer+1, (i-1)%f.MessagesPer+1
+		dir := "outbound"
+		if m%2 == 0 {
+			dir = "inbound"
+		}
+		return []any{fmt.Sprintf("%s_cv%d_m%d", id, c, m), fmt.Sprintf("%s_cv%d", id, c), dir,
+			fmt.Sprintf("Message %d with ünïcödé, 'quotes' and a newline\nhere", m), at("2025-03-01T10:00:00.000001Z").Add(time.Duration(m) * time.Minute)}
+	})
+	rows("notes", "id, contact_id, body, created_at", f.Notes, func(g int) []any {
+		return []any{fmt.Sprintf("%s_n%d", id, g), id, fmt.Sprintf("Note %d", g), at("2025-04-01T00:00:00Z")}
+	})
+	rows("opportunities", "id, contact_id, name, status, monetary_value, created_at", f.Opportunities, func(g int) []any {
+		status := "won"
+		if g == 1 && !f.LowRisk {
+			status = "open"
+		}
+		cents := 123456 * g // 1234.56 × g, exact
+		return []any{fmt.Sprintf("%s_o%d", id, g), id, fmt.Sprintf("Deal %d", g), status, fmt.Sprintf("%d.%02d", cents/100, cents%100), at("2025-05-01T00:00:00Z")}
+	})
+	rows("tasks", "id, contact_id, title, due_at, completed", f.Tasks, func(g int) []any {
+		var due any
+		if g%2 != 0 {
+			due = at("2030-01-01T00:00:00Z")
+		}
+		return []any{fmt.Sprintf("%s_t%d", id, g), id, fmt.Sprintf("Task %d", g), due, g%3 == 0}
+	})
+	rows("appointments", "id, contact_id, title, starts_at, status", f.Appointments, func(g int) []any {
+		starts, status := at("2024-01-01T00:00:00Z"), "showed"
+		if g == 1 && !f.LowRisk {
+			starts, status = time.Now().Add(72*time.Hour), "confirmed"
+		}
+		return []any{fmt.Sprintf("%s_a%d", id, g), id, fmt.Sprintf("Call %d", g), starts, status}
+	})
+	rows("workflow_enrollments", "id, contact_id, workflow_name, status, enrolled_at", f.Workflows, func(g int) []any {
+		status := "finished"
+		if g == 1 {
+			status = "active"
+		}
+		return []any{fmt.Sprintf("%s_w%d", id, g), id, fmt.Sprintf("Nurture %d", g), status, at("2025-06-01T00:00:00Z")}
+	})
+	return id
+}
+
+// InsertRows writes n rows into table (row(g) gives the values of row g,
+// 1 ≤ g ≤ n, in the order of cols), a few hundred per statement.
+func InsertRows(tb testing.TB, s *crm.Store, table, cols string, n int, row func(g int) []any) {
+	tb.Helper()
+	ncols := len(strings.Split(cols, ","))
+	marks := "(" + strings.TrimSuffix(strings.Repeat("?, ", ncols), ", ") + ")"
+	const batch = 200
+	for start := 1; start <= n; start += batch {
+		var values []string
+		var args []any
+		for g := start; g <= n && g < start+batch; g++ {
+			values = append(values, marks)
+			args = append(args, row(g)...)
+		}
+		q := "INSERT INTO " + table + " (" + cols + ") VALUES " + strings.Join(values, ", ")
+		if _, err := s.DB().Exec(s.DB().Rebind(q), args...); err != nil {
+			tb.Fatalf("insert fixture into %s: %v", table, err)
 		}
 	}
-	if f.LowRisk {
-		exec(`INSERT INTO dnd_settings (contact_id, channel, status) VALUES ($1, 'sms', 'inactive'), ($1, 'email', 'inactive'), ($1, 'call', 'inactive')`, id)
-	} else {
-		exec(`INSERT INTO dnd_settings (contact_id, channel, status) VALUES ($1, 'sms', 'active'), ($1, 'email', 'permanent'), ($1, 'call', 'inactive')`, id)
-	}
-	exec(`INSERT INTO conversations (id, contact_id, channel, created_at)
-		SELECT $1 || '_cv' || g, $1, 'sms', '2025-03-01T10:00:00Z'::timestamptz + g * interval '1 hour' FROM generate_series(1, $2::int) g`, id, f.Conversations)
-	exec(`INSERT INTO messages (id, conversation_id, direction, body, sent_at)
-		SELECT $1 || '_cv' || c || '_m' || m, $1 || '_cv' || c, CASE WHEN m % 2 = 0 THEN 'inbound' ELSE 'outbound' END,
-		       'Message ' || m || ' with ünïcödé, ''quotes'' and a newline' || chr(10) || 'here', '2025-03-01T10:00:00.000001Z'::timestamptz + m * interval '1 minute'
-		FROM generate_series(1, $2::int) c, generate_series(1, $3::int) m`, id, f.Conversations, f.MessagesPer)
-	exec(`INSERT INTO notes (id, contact_id, body, created_at)
-		SELECT $1 || '_n' || g, $1, 'Note ' || g, '2025-04-01T00:00:00Z' FROM generate_series(1, $2::int) g`, id, f.Notes)
-	exec(`INSERT INTO opportunities (id, contact_id, name, status, monetary_value, created_at)
-		SELECT $1 || '_o' || g, $1, 'Deal ' || g, CASE WHEN g = 1 AND NOT $3 THEN 'open' ELSE 'won' END, 1234.56 * g, '2025-05-01T00:00:00Z' FROM generate_series(1, $2::int) g`, id, f.Opportunities, f.LowRisk)
-	exec(`INSERT INTO tasks (id, contact_id, title, due_at, completed)
-		SELECT $1 || '_t' || g, $1, 'Task ' || g, CASE WHEN g % 2 = 0 THEN NULL ELSE '2030-01-01T00:00:00Z'::timestamptz END, g % 3 = 0 FROM generate_series(1, $2::int) g`, id, f.Tasks)
-	exec(`INSERT INTO appointments (id, contact_id, title, starts_at, status)
-		SELECT $1 || '_a' || g, $1, 'Call ' || g, CASE WHEN g = 1 AND NOT $3 THEN now() + interval '3 days' ELSE '2024-01-01T00:00:00Z'::timestamptz END,
-		       CASE WHEN g = 1 AND NOT $3 THEN 'confirmed' ELSE 'showed' END FROM generate_series(1, $2::int) g`, id, f.Appointments, f.LowRisk)
-	exec(`INSERT INTO workflow_enrollments (id, contact_id, workflow_name, status, enrolled_at)
-		SELECT $1 || '_w' || g, $1, 'Nurture ' || g, CASE WHEN g = 1 THEN 'active' ELSE 'finished' END, '2025-06-01T00:00:00Z' FROM generate_series(1, $2::int) g`, id, f.Workflows)
-	return id
 }
 
 // SmallFull is a contact with a few rows of every kind.
@@ -146,12 +248,21 @@ var CRMTables = []string{"contacts", "dnd_settings", "conversations", "messages"
 
 // Dump returns every row of every CRM table as text (one line a row, sorted),
 // for comparing a database before and after an operation column by column.
+// The text differs between dialects; compare dumps of one store.
 func Dump(tb testing.TB, s *crm.Store) map[string][]string {
 	tb.Helper()
 	out := map[string][]string{}
 	for _, t := range CRMTables {
+		q := fmt.Sprintf(`SELECT t::text FROM %s t ORDER BY t::text`, t)
+		if s.Dialect() == crm.SQLite {
+			var cols []string
+			if err := s.DB().Select(&cols, `SELECT name FROM pragma_table_info(?) ORDER BY cid`, t); err != nil {
+				tb.Fatalf("columns of %s: %v", t, err)
+			}
+			q = fmt.Sprintf(`SELECT json_array(%s) AS r FROM %s ORDER BY r`, strings.Join(cols, ", "), t)
+		}
 		var rows []string
-		if err := s.DB().Select(&rows, fmt.Sprintf(`SELECT t::text FROM %s t ORDER BY t::text`, t)); err != nil {
+		if err := s.DB().Select(&rows, q); err != nil {
 			tb.Fatalf("dump %s: %v", t, err)
 		}
 		out[t] = rows

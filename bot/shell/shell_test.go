@@ -1,0 +1,226 @@
+package shell_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"contactbot/bot"
+	"contactbot/bot/kv"
+	"contactbot/bot/shell"
+	"contactbot/config"
+	"contactbot/crm"
+	"contactbot/crm/crmtest"
+	"contactbot/crm/demo"
+)
+
+// session runs script through a shell on a fresh SQLite demo CRM and
+// returns everything it printed.
+type session struct {
+	t     *testing.T
+	store *crm.Store
+	out   *syncBuffer
+	sh    *shell.Shell
+	bot   *bot.Bot
+}
+
+func newSession(t *testing.T, as shell.User) *session {
+	t.Helper()
+	store := crmtest.NewSQLiteStore(t)
+	if _, err := demo.Seed(context.Background(), store, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(shell.DemoEnv())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &syncBuffer{}
+	sh := shell.New(shell.Options{Out: out, As: as, Echo: true})
+	b := bot.New(bot.Deps{Store: store, Slack: sh, KV: kv.NewMemory(), Config: cfg})
+	return &session{t: t, store: store, out: out, sh: sh, bot: b}
+}
+
+func (s *session) run(script ...string) string {
+	s.t.Helper()
+	if err := s.sh.Run(context.Background(), s.bot, strings.NewReader(strings.Join(script, "\n")+"\n")); err != nil {
+		s.t.Fatalf("Run: %v", err)
+	}
+	return s.out.String()
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+func mustContain(t *testing.T, out string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(out, w) {
+			t.Errorf("output lacks %q:\n%s", w, out)
+		}
+	}
+}
+
+func TestFindShowsNumberedButtons(t *testing.T) {
+	s := newSession(t, shell.Support)
+	out := s.run("jane doe", "quit")
+	mustContain(t, out,
+		"support> jane doe\n",
+		"── 2 contacts for “jane doe” ──",
+		"*Jane Doe* · jane.doe@example.com · +1 (555) 010-2233 · `"+demo.ID("jane")+"`",
+		"created 2025-01-14 09:28 UTC", // a Slack date shows its fallback
+		"⚠️ Possible duplicate of Jane Doe (`"+demo.ID("jane-import")+"`)",
+		"  [1] Delete…", "  [2] Delete…",
+	)
+	if strings.Contains(out, "<!date") || strings.Contains(out, "&lt;") {
+		t.Errorf("Slack markup leaked into the text:\n%s", out)
+	}
+}
+
+func TestDeleteAsDeleter(t *testing.T) {
+	s := newSession(t, shell.Deleter)
+	id := demo.ID("jane-import")
+	before := crmtest.CountRows(t, s.store, "contacts", "")
+	out := s.run(
+		"jane doe",
+		"2",      // Delete… on the second Jane Doe
+		"9", "2", // a wrong option number is asked again; 2: duplicate
+		"imported twice", // note
+		"delete",         // lower case: the bot's inline error
+		"DELETE",
+		"quit",
+	)
+	mustContain(t, out,
+		"(@deleter presses [2] Delete…)",
+		"┌─ Delete contact ─────",
+		"│    2) Duplicate created by mistake",
+		"Type a number from 1 to 5.",
+		"(@deleter submits the window)",
+		"  ✗ Type DELETE to confirm: Type DELETE in capital letters to confirm. Nothing was deleted.",
+		"(the window closes)",
+		"[#audit] ", "@deleter deleted contact `"+id+"`",
+		"[DM to @deleter] ── Deleted Jane Doe ──",
+		"[DM to @deleter] Reason: Duplicate created by mistake — imported twice",
+		"[DM to @deleter]   [1] Report wrong deletion",
+	)
+	// Only the confirm field is asked again after the error.
+	after := out[strings.Index(out, "✗ Type DELETE"):]
+	if strings.Contains(after, "Why delete this contact? (1-5) >") {
+		t.Errorf("the reason was asked again after an error on the confirm field:\n%s", after)
+	}
+	if n := crmtest.CountRows(t, s.store, "contacts", "id = $1", id); n != 0 {
+		t.Error("the contact is still there")
+	}
+	if n := crmtest.CountRows(t, s.store, "contacts", ""); n != before-1 {
+		t.Errorf("%d contacts left, want %d", n, before-1)
+	}
+	if n := crmtest.CountRows(t, s.store, "archived_rows", "row_id = $1", id); n != 1 {
+		t.Errorf("contact archived %d times", n)
+	}
+	if n := crmtest.CountRows(t, s.store, "audit_log", "actor = $1 AND action = 'deleted' AND contact_id = $2", shell.Deleter.ID, id); n != 1 {
+		t.Errorf("%d audit rows for the delete", n)
+	}
+}
+
+func TestSupportNeedsApprovalAndSwitchUser(t *testing.T) {
+	s := newSession(t, shell.Support)
+	out := s.run(
+		"test@test.com",
+		"1", "1", "", "DELETE", // test contact, no note
+		"/as nobody",
+		"/as admin",
+		"1", "1", "", "DELETE",
+		"quit",
+	)
+	mustContain(t, out,
+		"You are @support",
+		"┌─ Needs approval ─────",
+		"│ *Nothing was deleted.* Deleting contacts needs an admin's approval",
+		`No user "nobody"`,
+		"You are now @admin",
+		"admin> 1",
+		"(@admin presses [1] Delete…)",
+		"[DM to @admin] ── Deleted Test Test ──",
+	)
+	if n := crmtest.CountRows(t, s.store, "contacts", "id = $1", demo.ID("test1")); n != 0 {
+		t.Error("the admin's delete did not happen")
+	}
+	if n := crmtest.CountRows(t, s.store, "deletions", "deleted_by = $1", shell.Support.ID); n != 0 {
+		t.Error("support deleted directly")
+	}
+}
+
+func TestCancelAndNotADelete(t *testing.T) {
+	s := newSession(t, shell.Admin)
+	before := crmtest.Dump(t, s.store)
+	out := s.run(
+		"/contact delete priya.patel@example.com", // one match: the window opens at once
+		"/cancel",
+		"/contact delete priya.patel@example.com",
+		"3", "", "DELETE", // "Unsubscribe / STOP / DND request" is never a delete
+		"5",  // a button number that is not there
+		"/x", // not a command
+		"quit",
+	)
+	mustContain(t, out,
+		"│ DND: *on for all channels*",
+		"(the window closes; nothing was submitted)",
+		"┌─ Not deleted ─────",
+		"Use *Set DND* on the contact instead.",
+		"There are no buttons to press yet",
+		"/x is not a shell command",
+	)
+	if after := crmtest.Dump(t, s.store); len(after["contacts"]) != len(before["contacts"]) {
+		t.Error("something was deleted")
+	}
+}
+
+// TestMessengerLabels checks what the shell prints for each way the bot
+// talks, with mentions and channels by name.
+func TestMessengerLabels(t *testing.T) {
+	out := &syncBuffer{}
+	sh := shell.New(shell.Options{Out: out})
+	ctx := context.Background()
+	msg := bot.Message{Text: "fallback", Blocks: []slack.Block{
+		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, "<@UDEMOSUPPORT> asks to delete *A &amp; B* &lt;x&gt; in <#CDEMOINCIDENTS>, see <https://example.com|the docs> <!here>", false, false), nil, nil),
+		slack.NewActionBlock("req", slack.NewButtonBlockElement("request.approve", "R1", slack.NewTextBlockObject(slack.PlainTextType, "Approve", false, false)),
+			slack.NewButtonBlockElement("request.reject", "R1", slack.NewTextBlockObject(slack.PlainTextType, "Reject", false, false))),
+	}}
+	if _, err := sh.Post(ctx, shell.ApprovalsChannel, msg); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sh.Post(ctx, shell.Deleter.ID, bot.Message{Text: "plain <@UDEMOADMIN>"}); err != nil {
+		t.Fatal(err)
+	}
+	sh.Update(ctx, shell.IncidentChannel, "1.2", bot.Message{Text: "restored", ThreadTS: "1.2"})
+	sh.PostEphemeral(ctx, shell.SupportChannel, shell.Support.ID, bot.Message{Text: "only you"})
+	sh.Respond(ctx, "shell://response/1", bot.Message{Text: "late answer"}, true)
+	want := "[#approvals] @support asks to delete *A & B* <x> in #incidents, see the docs (https://example.com) @here\n" +
+		"[#approvals]   [1] Approve   [2] Reject\n" +
+		"[DM to @deleter] plain @admin\n" +
+		"[#incidents, updated] restored\n" +
+		"[only @support sees, in #support] only you\n" +
+		"(replaces the answer above)\n" +
+		"late answer\n"
+	if out.String() != want {
+		t.Errorf("got:\n%s\nwant:\n%s", out.String(), want)
+	}
+}

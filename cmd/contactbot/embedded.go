@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"contactbot/config"
+	"contactbot/crm"
+	"contactbot/crm/demo"
+)
+
+// DatabaseFile is the embedded database's file name inside the data directory.
+const DatabaseFile = "contactbot.db"
+
+// dataDir is where the embedded database lives: the flag, else
+// CONTACTBOT_DATA_DIR, else the user's data directory: $XDG_DATA_HOME or
+// ~/.local/share on Linux and other Unix, the user config directory on macOS
+// (~/Library/Application Support) and Windows (%AppData%).
+func dataDir(flagValue string, cfg *config.Config) (string, error) {
+	switch {
+	case flagValue != "":
+		return flagValue, nil
+	case cfg != nil && cfg.DataDir != "":
+		return cfg.DataDir, nil
+	case os.Getenv("XDG_DATA_HOME") != "":
+		return filepath.Join(os.Getenv("XDG_DATA_HOME"), "contactbot"), nil
+	}
+	switch runtime.GOOS {
+	case "darwin", "ios", "windows", "plan9":
+		d, err := os.UserConfigDir()
+		if err != nil {
+			return "", fmt.Errorf("find a data directory (set CONTACTBOT_DATA_DIR): %w", err)
+		}
+		return filepath.Join(d, "contactbot"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("find a data directory (set CONTACTBOT_DATA_DIR): %w", err)
+	}
+	return filepath.Join(home, ".local", "share", "contactbot"), nil
+}
+
+// embedded is the SQLite store in the data directory.
+type embedded struct {
+	Store  *crm.Store
+	Path   string
+	Seeded bool // the demo CRM was written just now
+}
+
+// openEmbedded opens (creating if needed) the SQLite database in dir,
+// migrates it and, the first time, seeds the demo CRM into it.
+func openEmbedded(ctx context.Context, dir string, log *slog.Logger) (*embedded, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create the data directory: %w", err)
+	}
+	path := filepath.Join(dir, DatabaseFile)
+	store, err := crm.Open(ctx, "sqlite:"+path)
+	if err != nil {
+		return nil, err
+	}
+	if err := store.Migrate(ctx, log); err != nil {
+		store.Close()
+		return nil, err
+	}
+	seeded, err := demo.Seed(ctx, store, time.Now())
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	if seeded {
+		log.Info("seeded the demo CRM", "path", path, "contacts", demo.Count)
+	}
+	return &embedded{Store: store, Path: path, Seeded: seeded}, nil
+}

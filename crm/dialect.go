@@ -1,0 +1,163 @@
+package crm
+
+import (
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// Dialect is the SQL database behind a Store. Query text is shared between
+// dialects (written with ? placeholders and Rebind); what differs lives in
+// the small functions below, so that new SQL can be ported by calling them.
+//
+// Porting a feature to SQLite:
+//   - Migration: copy migrations/postgres/NNNNN_x.sql to migrations/sqlite/
+//     with the same number (TestMigrationsPaired insists). timestamptz →
+//     TIMESTAMP (the driver then reads time.Time); boolean → BOOLEAN;
+//     jsonb → TEXT; bigserial/identity → INTEGER PRIMARY KEY AUTOINCREMENT;
+//     DEFAULT now() → DEFAULT (strftime('%Y-%m-%d %H:%M:%f+00:00', 'now'));
+//     '{}'::jsonb → '{}'; plpgsql triggers → CREATE TRIGGER … BEGIN SELECT
+//     RAISE(ABORT, '…'); END (between goose StatementBegin/End). Partial
+//     and unique indexes, CHECK, REFERENCES, ON CONFLICT, RETURNING,
+//     count(*) FILTER (WHERE …), ->> on JSON text: the same on both.
+//   - Times: pass time.Time parameters from Go (s.now()), never SQL now()
+//     or intervals; they are stored as UTC text in one format, so <, > and
+//     ORDER BY compare them in time order. Do not insert time literals.
+//   - JSON: pass json.Marshal's output as string(b), not []byte (SQLite
+//     keeps a []byte as a BLOB, which its JSON functions read as binary).
+//   - Locks: end a SELECT … FOR UPDATE with d.ForUpdate() (empty on SQLite,
+//     where every transaction begins IMMEDIATE and holds the write lock).
+//     Never open a second transaction, or write through s.db, while one is
+//     open: on SQLite it waits SQLiteBusyTimeout for the lock and fails.
+//   - Casts: ::text on numeric(12,2) → d.MoneyText, coalesce(sum(…),0)::text
+//     → d.SumMoneyText; other casts as CAST(x AS type), which both accept.
+//   - Whole rows as JSON: to_jsonb(t) → SQLiteRowJSON (same JSON shape), and
+//     back: jsonb_populate_record → SQLiteRowFromJSON (see
+//     TestArchiveRestoresExactly for a restore written both ways).
+//   - Helpers given a tx rather than the Store tell the dialect with
+//     dialectOf(tx); methods use s.dialect.
+type Dialect string
+
+// The dialects a Store speaks.
+const (
+	// Postgres is PostgreSQL: the production database, any number of replicas.
+	Postgres Dialect = "postgres"
+	// SQLite is an embedded file (modernc.org/sqlite, pure Go): one process only.
+	SQLite Dialect = "sqlite"
+)
+
+// Dialect reports which database the store talks to.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// dialectOf tells the dialect of a connection or transaction by its driver,
+// for helpers that are handed a tx rather than the Store.
+func dialectOf(q driverNamer) Dialect {
+	if q.DriverName() == sqliteDriver {
+		return SQLite
+	}
+	return Postgres
+}
+
+type driverNamer interface{ DriverName() string }
+
+var (
+	_ driverNamer = (*sqlx.Tx)(nil)
+	_ driverNamer = (*sqlx.DB)(nil)
+)
+
+// ForUpdate is the row-locking suffix of a SELECT. SQLite has no row locks:
+// every transaction there begins IMMEDIATE (it holds the database's write
+// lock from its first statement), which serialises writers just as well.
+func (d Dialect) ForUpdate() string {
+	if d == SQLite {
+		return ""
+	}
+	return " FOR UPDATE"
+}
+
+// MoneyText renders a numeric(12,2) expression as text with its two decimals
+// ("1234.50"). PostgreSQL keeps the numeric's scale; SQLite stores a REAL.
+func (d Dialect) MoneyText(expr string) string {
+	if d == SQLite {
+		return "printf('%.2f', " + expr + ")"
+	}
+	return expr + "::text"
+}
+
+// SumMoneyText is the sum of a numeric(12,2) column as text, "0" when there
+// are no rows.
+func (d Dialect) SumMoneyText(col string) string {
+	if d == SQLite {
+		return "CASE WHEN sum(" + col + ") IS NULL THEN '0' ELSE printf('%.2f', sum(" + col + ")) END"
+	}
+	return "coalesce(sum(" + col + "), 0)::text"
+}
+
+// phoneCondition matches contacts (alias c) whose phone ends with the last
+// ten digits of phone, through the reversed-digits index (migration 00002).
+func (d Dialect) phoneCondition(phone string) (string, []any) {
+	pattern := PhoneKeyPattern(phone)
+	if d == SQLite {
+		// SQLite's LIKE is case-folding and never uses an expression index;
+		// a range on the same key is a prefix match that does.
+		lo := strings.TrimSuffix(pattern, "%")
+		return "c.phone IS NOT NULL AND contactbot_phone_key(c.phone) >= ? AND contactbot_phone_key(c.phone) < ?", []any{lo, prefixEnd(lo)}
+	}
+	return "c.phone IS NOT NULL AND contactbot_phone_key(c.phone) LIKE ?", []any{pattern}
+}
+
+// idOrNameCondition matches contacts (alias c) whose id is q (when isID),
+// or where every word starts a word of the first or last name, ignoring case
+// and accents (when words are given).
+func (d Dialect) idOrNameCondition(q string, isID bool, words []string) (string, []any) {
+	if d == SQLite {
+		return sqliteIDOrName(q, isID, words)
+	}
+	var conds []string
+	var args []any
+	if isID {
+		conds, args = append(conds, "c.id = ?"), append(args, q)
+	}
+	if len(words) > 0 {
+		conds = append(conds, "contactbot_name_doc(c.first_name, c.last_name) @@ to_tsquery('simple', contactbot_fold(?))")
+		args = append(args, nameTSQuery(words))
+	}
+	return "(" + strings.Join(conds, " OR ") + ")", args
+}
+
+// sqliteIDOrName is idOrNameCondition for SQLite, where OR across indexes
+// and INTERSECT make the planner scan: the matches are one set of ids
+// (UNION ALL of the id and the name matches), and the name matches are
+// driven by the longest word's index range, the other words checked through
+// theirs. contacts_name_words holds each contact's folded name words,
+// maintained by triggers (migration 00002).
+func sqliteIDOrName(q string, isID bool, words []string) (string, []any) {
+	var sets []string
+	var args []any
+	if isID {
+		sets, args = append(sets, "SELECT ?"), append(args, q)
+	}
+	if len(words) > 0 {
+		folded := make([]string, len(words))
+		for i, w := range words {
+			folded[i] = Fold(w)
+		}
+		longest := 0
+		for i, w := range folded {
+			if len(w) > len(folded[longest]) {
+				longest = i
+			}
+		}
+		set := "SELECT w.contact_id FROM contacts_name_words w WHERE w.word >= ? AND w.word < ?"
+		args = append(args, folded[longest], prefixEnd(folded[longest]))
+		for i, w := range folded {
+			if i == longest {
+				continue
+			}
+			set += " AND w.contact_id IN (SELECT contact_id FROM contacts_name_words WHERE word >= ? AND word < ?)"
+			args = append(args, w, prefixEnd(w))
+		}
+		sets = append(sets, set)
+	}
+	return "c.id IN (" + strings.Join(sets, " UNION ALL ") + ")", args
+}

@@ -1,0 +1,12 @@
+package crm
+
+// SearchWhere is the WHERE clause (on contacts c) and arguments that Search
+// runs for q, so tests can check the query plan of the real query.
+func (s *Store) SearchWhere(q string) (string, []any) {
+	var res SearchResult
+	where, args, _, _ := s.searchCondition(q, &res)
+	return where, args
+}
+
+// DuplicatesQuery is the query Search runs to flag possible duplicates of c.
+func (s *Store) DuplicatesQuery(c Contact) (string, []any) { return s.duplicatesQuery(c) }
