@@ -418,7 +418,7 @@ func undoFollowUp(ctx context.Context, tx *sqlx.Tx, contactID string, a UndoActi
 // a concurrent delete, DND change or undo of the same contact waits.
 func lockContact(ctx context.Context, tx *sqlx.Tx, id string) (Contact, error) {
 	var c Contact
-	err := tx.GetContext(ctx, &c, tx.Rebind(`SELECT `+contactColumns+` FROM contacts c WHERE c.id = ? FOR UPDATE`), id)
+	err := tx.GetContext(ctx, &c, tx.Rebind(`SELECT `+contactColumns+` FROM contacts c WHERE c.id = ?`+dialectOf(tx).ForUpdate()), id)
 	if isNoRows(err) {
 		return c, ErrContactGone
 	}
@@ -431,7 +431,7 @@ func lockContact(ctx context.Context, tx *sqlx.Tx, id string) (Contact, error) {
 // lockDND returns a contact's DND status by channel ("" for no row), locking the rows.
 func lockDND(ctx context.Context, tx *sqlx.Tx, contactID string) (map[string]string, error) {
 	var rows []DNDSetting
-	if err := tx.SelectContext(ctx, &rows, tx.Rebind(`SELECT channel, status FROM dnd_settings WHERE contact_id = ? ORDER BY channel FOR UPDATE`), contactID); err != nil {
+	if err := tx.SelectContext(ctx, &rows, tx.Rebind(`SELECT channel, status FROM dnd_settings WHERE contact_id = ? ORDER BY channel`+dialectOf(tx).ForUpdate()), contactID); err != nil {
 		return nil, fmt.Errorf("lock DND of %s: %w", contactID, err)
 	}
 	cur := map[string]string{}
@@ -481,7 +481,7 @@ func lockEnrollments(ctx context.Context, tx *sqlx.Tx, contactID string, ids []s
 		return nil, nil
 	}
 	q, args, err := sqlx.In(`SELECT id, workflow_name, status, enrolled_at FROM workflow_enrollments
-		WHERE contact_id = ? AND id IN (?) ORDER BY enrolled_at, id FOR UPDATE`, contactID, ids)
+		WHERE contact_id = ? AND id IN (?) ORDER BY enrolled_at, id`+dialectOf(tx).ForUpdate(), contactID, ids)
 	if err != nil {
 		return nil, fmt.Errorf("build enrollment query: %w", err)
 	}
@@ -516,7 +516,7 @@ func writeEnrollments(ctx context.Context, tx *sqlx.Tx, contactID string, ids []
 func lockUndo(ctx context.Context, tx *sqlx.Tx, id string) (UndoAction, error) {
 	var a UndoAction
 	err := tx.GetContext(ctx, &a, tx.Rebind(`SELECT id, kind, actor, contact_id, previous, applied, audit_id, created_at, expires_at, undone_by, undone_at
-		FROM undo_actions WHERE id = ? FOR UPDATE`), id)
+		FROM undo_actions WHERE id = ?`+dialectOf(tx).ForUpdate()), id)
 	if isNoRows(err) {
 		return a, ErrUndoNotFound
 	}

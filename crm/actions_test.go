@@ -53,10 +53,16 @@ func auditCount(t *testing.T, s *crm.Store, action string) int {
 }
 
 func TestSetDND(t *testing.T) {
+	for _, dialect := range crmtest.Dialects {
+		t.Run(string(dialect), func(t *testing.T) { testSetDND(t, dialect) })
+	}
+}
+
+func testSetDND(t *testing.T, dialect crm.Dialect) {
 	ctx := context.Background()
 
 	t.Run("AllChannelsThenUndo", func(t *testing.T) {
-		s := crmtest.NewStore(t)
+		s := crmtest.NewStoreOf(t, dialect)
 		other := crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Other"}, crmtest.SmallFull)
 		// sms active, email permanent, call inactive; no row for whatsapp, gmb, fb.
 		id := crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Jane"}, crmtest.SmallFull)
@@ -116,7 +122,7 @@ func TestSetDND(t *testing.T) {
 	})
 
 	t.Run("ChosenChannels", func(t *testing.T) {
-		s := crmtest.NewStore(t)
+		s := crmtest.NewStoreOf(t, dialect)
 		id := crmtest.InsertContact(t, s, crmtest.Contact{FirstName: "Jane"})
 		before := crmtest.Dump(t, s)
 		res, err := s.SetDND(ctx, crm.DNDRequest{ContactID: id, Channels: []string{"whatsapp", "sms", "sms"}, Actor: "U1"})
@@ -140,7 +146,7 @@ func TestSetDND(t *testing.T) {
 	})
 
 	t.Run("ContactDNDOnlyWhenAllOn", func(t *testing.T) {
-		s := crmtest.NewStore(t)
+		s := crmtest.NewStoreOf(t, dialect)
 		id := crmtest.InsertContact(t, s, crmtest.Contact{FirstName: "Jane"})
 		five := crm.DNDChannels[:5]
 		if _, err := s.SetDND(ctx, crm.DNDRequest{ContactID: id, Channels: five, Actor: "U1"}); err != nil {
@@ -159,7 +165,7 @@ func TestSetDND(t *testing.T) {
 	})
 
 	t.Run("PermanentNeverLowered", func(t *testing.T) {
-		s := crmtest.NewStore(t)
+		s := crmtest.NewStoreOf(t, dialect)
 		id := crmtest.InsertContact(t, s, crmtest.Contact{FirstName: "Jane"})
 		for _, ch := range crm.DNDChannels {
 			s.DB().MustExec(`INSERT INTO dnd_settings (contact_id, channel, status) VALUES ($1, $2, 'permanent')`, id, ch)
@@ -194,7 +200,7 @@ func TestSetDND(t *testing.T) {
 	})
 
 	t.Run("UndoNeverLowersANewerSTOP", func(t *testing.T) {
-		s := crmtest.NewStore(t)
+		s := crmtest.NewStoreOf(t, dialect)
 		id := crmtest.InsertContact(t, s, crmtest.Contact{FirstName: "Jane"})
 		res, err := s.SetDND(ctx, crm.DNDRequest{ContactID: id, Channels: []string{"sms"}, Actor: "U1"})
 		if err != nil {
@@ -210,13 +216,13 @@ func TestSetDND(t *testing.T) {
 	})
 
 	t.Run("UndoKeepsANewerUpdatedAt", func(t *testing.T) {
-		s := crmtest.NewStore(t)
+		s := crmtest.NewStoreOf(t, dialect)
 		id := crmtest.InsertContact(t, s, crmtest.Contact{FirstName: "Jane"})
 		res, err := s.SetDND(ctx, crm.DNDRequest{ContactID: id, Channels: crm.DNDChannels, Actor: "U1"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		s.DB().MustExec(`UPDATE contacts SET first_name = 'Janet', updated_at = '2030-01-01T00:00:00Z' WHERE id = $1`, id)
+		s.DB().MustExec(`UPDATE contacts SET first_name = 'Janet', updated_at = $1 WHERE id = $2`, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), id)
 		if _, err := s.Undo(ctx, res.Undo.ID, "U1", false); err != nil {
 			t.Fatal(err)
 		}
@@ -227,7 +233,7 @@ func TestSetDND(t *testing.T) {
 	})
 
 	t.Run("Refusals", func(t *testing.T) {
-		s := crmtest.NewStore(t)
+		s := crmtest.NewStoreOf(t, dialect)
 		id := crmtest.InsertContact(t, s, crmtest.Contact{FirstName: "Jane"})
 		for name, req := range map[string]crm.DNDRequest{
 			"NoChannels":     {ContactID: id, Actor: "U1"},
@@ -248,8 +254,14 @@ func TestSetDND(t *testing.T) {
 }
 
 func TestUndoRules(t *testing.T) {
+	for _, dialect := range crmtest.Dialects {
+		t.Run(string(dialect), func(t *testing.T) { testUndoRules(t, dialect) })
+	}
+}
+
+func testUndoRules(t *testing.T, dialect crm.Dialect) {
 	ctx := context.Background()
-	s := crmtest.NewStore(t)
+	s := crmtest.NewStoreOf(t, dialect)
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	s.SetClock(func() time.Time { return now })
 	id := crmtest.InsertContact(t, s, crmtest.Contact{FirstName: "Jane"})
@@ -335,13 +347,20 @@ func TestUndoRules(t *testing.T) {
 }
 
 func TestRemoveFollowUp(t *testing.T) {
+	for _, dialect := range crmtest.Dialects {
+		t.Run(string(dialect), func(t *testing.T) { testRemoveFollowUp(t, dialect) })
+	}
+}
+
+func testRemoveFollowUp(t *testing.T, dialect crm.Dialect) {
 	ctx := context.Background()
-	s := crmtest.NewStore(t)
+	s := crmtest.NewStoreOf(t, dialect)
 	// Jane: _w1 active, _w2 finished (InsertFull), plus _w3 active and _w4 stopped.
 	id := crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Jane"}, crmtest.SmallFull)
 	other := crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Other"}, crmtest.SmallFull)
 	s.DB().MustExec(`INSERT INTO workflow_enrollments (id, contact_id, workflow_name, status, enrolled_at) VALUES
-		($1 || '_w3', $1, 'Reminders', 'active', '2025-07-01T00:00:00Z'), ($1 || '_w4', $1, 'Old', 'stopped', '2025-01-01T00:00:00Z')`, id)
+		($1 || '_w3', $1, 'Reminders', 'active', $2), ($1 || '_w4', $1, 'Old', 'stopped', $3)`,
+		id, time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC), time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 	before := crmtest.Dump(t, s)
 
 	res, err := s.RemoveFollowUp(ctx, crm.FollowUpRequest{ContactID: id, Actor: "U1", Reason: "stop_followup",
@@ -415,8 +434,14 @@ func TestRemoveFollowUp(t *testing.T) {
 // TestAuditRefusesChanges runs the statements through the store's own
 // connection pool and inside a transaction, as the bot's code paths would.
 func TestAuditRefusesChanges(t *testing.T) {
+	for _, dialect := range crmtest.Dialects {
+		t.Run(string(dialect), func(t *testing.T) { testAuditRefusesChanges(t, dialect) })
+	}
+}
+
+func testAuditRefusesChanges(t *testing.T, dialect crm.Dialect) {
 	ctx := context.Background()
-	s := crmtest.NewStore(t)
+	s := crmtest.NewStoreOf(t, dialect)
 	id := crmtest.InsertContact(t, s, crmtest.Contact{FirstName: "Jane"})
 	res, err := s.SetDND(ctx, crm.DNDRequest{ContactID: id, Channels: []string{"sms"}, Actor: "U1"})
 	if err != nil {
@@ -452,8 +477,14 @@ func TestAuditRefusesChanges(t *testing.T) {
 }
 
 func TestContactHistory(t *testing.T) {
+	for _, dialect := range crmtest.Dialects {
+		t.Run(string(dialect), func(t *testing.T) { testContactHistory(t, dialect) })
+	}
+}
+
+func testContactHistory(t *testing.T, dialect crm.Dialect) {
 	ctx := context.Background()
-	s := crmtest.NewStore(t)
+	s := crmtest.NewStoreOf(t, dialect)
 	id := crmtest.InsertContact(t, s, crmtest.Contact{FirstName: "Jane"})
 	other := crmtest.InsertContact(t, s, crmtest.Contact{FirstName: "Other"})
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)

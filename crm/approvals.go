@@ -206,9 +206,12 @@ func (s *Store) RequestApproval(ctx context.Context, r NewApproval) (Approval, A
 		if a.SummaryJSON, err = json.Marshal(a.Summary); err != nil {
 			return fmt.Errorf("encode summary: %w", err)
 		}
-		_, err = tx.NamedExecContext(ctx, `INSERT INTO approval_requests
+		// JSON as strings: SQLite would keep a []byte as a BLOB.
+		_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO approval_requests
 			(id, contact_id, contact_label, requester, reason, note, fingerprint, counts, summary, state, created_at, expires_at, remind_at)
-			VALUES (:id, :contact_id, :contact_label, :requester, :reason, :note, :fingerprint, :counts, :summary, :state, :created_at, :expires_at, :remind_at)`, a)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			a.ID, a.ContactID, a.ContactLabel, a.Requester, a.Reason, a.Note, a.Fingerprint, string(a.CountsJSON), string(a.SummaryJSON),
+			a.State, a.CreatedAt, a.ExpiresAt, a.RemindAt)
 		if isUniqueViolation(err) {
 			a = Approval{}
 			return ErrAlreadyRequested // a concurrent request won; its id is not readable in this aborted transaction
@@ -276,7 +279,7 @@ func (s *Store) selectApprovals(ctx context.Context, q sqlx.QueryerContext, wher
 // second sees the first's outcome.
 func (s *Store) lockApproval(ctx context.Context, tx *sqlx.Tx, id string) (Approval, error) {
 	var a Approval
-	err := tx.GetContext(ctx, &a, tx.Rebind(`SELECT `+approvalColumns+` FROM approval_requests WHERE id = ? FOR UPDATE`), id)
+	err := tx.GetContext(ctx, &a, tx.Rebind(`SELECT `+approvalColumns+` FROM approval_requests WHERE id = ?`+dialectOf(tx).ForUpdate()), id)
 	if isNoRows(err) {
 		return a, ErrNoApproval
 	}

@@ -32,13 +32,23 @@ func newRequest(t *testing.T, s *crm.Store, ttl time.Duration) (string, crm.Appr
 }
 
 func TestApprovals(t *testing.T) {
+	for _, dialect := range crmtest.Dialects {
+		t.Run(string(dialect), func(t *testing.T) { testApprovals(t, dialect) })
+	}
+}
+
+func testApprovals(t *testing.T, dialect crm.Dialect) {
 	ctx := context.Background()
 
 	t.Run("ConcurrentApprovesDeleteOnce", func(t *testing.T) {
-		s := crmtest.NewStore(t)
+		s := crmtest.NewStoreOf(t, dialect)
 		id, a := newRequest(t, s, time.Hour)
-		// Hold the contact so that all ten are in flight at once before any can delete.
-		release := crmtest.HoldContact(t, s, id)
+		// Hold the contact so that all ten are in flight at once before any
+		// can delete (PostgreSQL). On SQLite they queue for the write lock.
+		release := func() {}
+		if dialect == crm.Postgres {
+			release = crmtest.HoldContact(t, s, id)
+		}
 		var wg sync.WaitGroup
 		results := make([]crm.ApproveResult, 10)
 		errs := make([]error, 10)
@@ -48,7 +58,9 @@ func TestApprovals(t *testing.T) {
 				results[i], errs[i] = s.Approve(ctx, crm.Decision{RequestID: a.ID, Admin: admin, RestoreWindow: time.Hour})
 			})
 		}
-		crmtest.WaitLockWaiters(t, s, 10, 10*time.Second)
+		if dialect == crm.Postgres {
+			crmtest.WaitLockWaiters(t, s, 10, 10*time.Second)
+		}
 		release()
 		wg.Wait()
 		deleted, decided := 0, 0
@@ -90,8 +102,43 @@ func TestApprovals(t *testing.T) {
 		}
 	})
 
+	t.Run("SecondApproveAndRejectAreRefused", func(t *testing.T) {
+		s := crmtest.NewStoreOf(t, dialect)
+		id, a := newRequest(t, s, time.Hour)
+		first, err := s.Approve(ctx, crm.Decision{RequestID: a.ID, Admin: "U2", RestoreWindow: time.Hour})
+		if err != nil || first.Deleted == nil || first.Approval.State != crm.ApprovalApproved || first.Approval.DeletionID != first.Deleted.Deletion.ID {
+			t.Fatalf("first approve = %+v, %v", first, err)
+		}
+		if len(first.Audit) != 2 || first.Audit[0].Action != crm.AuditDeleted || first.Audit[1].Action != crm.AuditApproved {
+			t.Errorf("audit of the approve = %+v", first.Audit)
+		}
+		again, err := s.Approve(ctx, crm.Decision{RequestID: a.ID, Admin: "U3", RestoreWindow: time.Hour})
+		if !errors.Is(err, crm.ErrAlreadyDecided) || again.Deleted != nil || again.Approval.DecidedBy != "U2" {
+			t.Errorf("second approve = %+v, %v", again.Approval, err)
+		}
+		if _, _, err := s.Reject(ctx, a.ID, "U3", "too late"); !errors.Is(err, crm.ErrAlreadyDecided) {
+			t.Errorf("reject after approve: %v", err)
+		}
+		if n := crmtest.CountRows(t, s, "deletions", "contact_id = $1 AND approved_by = 'U2' AND request_id = $2 AND deleted_by = 'U1'", id, a.ID); n != 1 {
+			t.Errorf("%d deletions, want 1", n)
+		}
+		if n := crmtest.CountRows(t, s, "audit_log", "request_id = $1 AND action IN ('approved', 'rejected')", a.ID); n != 1 {
+			t.Errorf("%d decision audit lines, want 1", n)
+		}
+		got, err := s.Approval(ctx, a.ID)
+		if err != nil || got.State != crm.ApprovalApproved || got.DecidedAt == nil || got.Counts != a.Counts || got.Summary.OpenOpportunities != 1 {
+			t.Errorf("stored request = %+v, %v", got, err)
+		}
+		// The request's JSON is text on both dialects, readable by SQL.
+		if dialect == crm.SQLite {
+			if n := crmtest.CountRows(t, s, "approval_requests", "typeof(counts) = 'text' AND json_extract(summary, '$.open_opportunities') = 1"); n != 1 {
+				t.Error("approval_requests JSON is not stored as text")
+			}
+		}
+	})
+
 	t.Run("OwnRequestAndExpiryChangeNothing", func(t *testing.T) {
-		s := crmtest.NewStore(t)
+		s := crmtest.NewStoreOf(t, dialect)
 		now := time.Now()
 		s.SetClock(func() time.Time { return now })
 		id, a := newRequest(t, s, time.Hour)
@@ -114,7 +161,7 @@ func TestApprovals(t *testing.T) {
 	})
 
 	t.Run("RejectKeepsContact", func(t *testing.T) {
-		s := crmtest.NewStore(t)
+		s := crmtest.NewStoreOf(t, dialect)
 		id, a := newRequest(t, s, time.Hour)
 		got, audit, err := s.Reject(ctx, a.ID, "U2", "not a duplicate")
 		if err != nil || got.State != crm.ApprovalRejected || got.RejectReason != "not a duplicate" || got.DecidedBy != "U2" || audit.Action != crm.AuditRejected {
@@ -130,9 +177,9 @@ func TestApprovals(t *testing.T) {
 	})
 
 	t.Run("ChangedContactIsShownNotDeleted", func(t *testing.T) {
-		s := crmtest.NewStore(t)
+		s := crmtest.NewStoreOf(t, dialect)
 		id, a := newRequest(t, s, time.Hour)
-		s.DB().MustExec(`INSERT INTO opportunities (id, contact_id, name, status, monetary_value, created_at) VALUES ('late_opp', $1, 'Big deal', 'open', 5000, now())`, id)
+		s.DB().MustExec(`INSERT INTO opportunities (id, contact_id, name, status, monetary_value, created_at) VALUES ('late_opp', $1, 'Big deal', 'open', 5000, $2)`, id, time.Now())
 		res, err := s.Approve(ctx, crm.Decision{RequestID: a.ID, Admin: "U2", RestoreWindow: time.Hour})
 		if err != nil || !res.Changed || res.Deleted != nil {
 			t.Fatalf("approve of changed contact = %+v, %v", res, err)
@@ -157,7 +204,7 @@ func TestApprovals(t *testing.T) {
 	})
 
 	t.Run("GoneContactFails", func(t *testing.T) {
-		s := crmtest.NewStore(t)
+		s := crmtest.NewStoreOf(t, dialect)
 		id, a := newRequest(t, s, time.Hour)
 		if _, err := s.Delete(ctx, crm.DeleteRequest{ContactID: id, Actor: "U9", Reason: "duplicate", RestoreWindow: time.Hour}); err != nil {
 			t.Fatal(err)
@@ -169,7 +216,7 @@ func TestApprovals(t *testing.T) {
 	})
 
 	t.Run("OnePendingRequestPerContact", func(t *testing.T) {
-		s := crmtest.NewStore(t)
+		s := crmtest.NewStoreOf(t, dialect)
 		id, a := newRequest(t, s, time.Hour)
 		_, l, _ := s.Linked(ctx, id)
 		got, _, err := s.RequestApproval(ctx, crm.NewApproval{ContactID: id, Requester: "U5", Reason: "test_contact", Fingerprint: l.Fingerprint, TTL: time.Hour})
@@ -182,7 +229,7 @@ func TestApprovals(t *testing.T) {
 	})
 
 	t.Run("ExpiryAndRemindersOncePerRequest", func(t *testing.T) {
-		s := crmtest.NewStore(t)
+		s := crmtest.NewStoreOf(t, dialect)
 		now := time.Now()
 		var mu sync.Mutex
 		s.SetClock(func() time.Time { mu.Lock(); defer mu.Unlock(); return now })

@@ -26,14 +26,17 @@ import (
 //   - JSON: pass json.Marshal's output as string(b), not []byte (SQLite
 //     keeps a []byte as a BLOB, which its JSON functions read as binary).
 //   - Locks: end a SELECT … FOR UPDATE with d.ForUpdate() (empty on SQLite,
-//     where every transaction begins IMMEDIATE and holds the write lock).
+//     where every transaction begins IMMEDIATE and holds the write lock),
+//     FOR UPDATE SKIP LOCKED with d.ForUpdateSkipLocked().
 //     Never open a second transaction, or write through s.db, while one is
 //     open: on SQLite it waits SQLiteBusyTimeout for the lock and fails.
 //   - Casts: ::text on numeric(12,2) → d.MoneyText, coalesce(sum(…),0)::text
 //     → d.SumMoneyText; other casts as CAST(x AS type), which both accept.
 //   - Whole rows as JSON: to_jsonb(t) → SQLiteRowJSON (same JSON shape), and
-//     back: jsonb_populate_record → SQLiteRowFromJSON (see
-//     TestArchiveRestoresExactly for a restore written both ways).
+//     back: jsonb_populate_record → SQLiteRowFromJSON (see putBackQuery).
+//     A field: data ->> 'k' → d.jsonField (json_extract on SQLite, which an
+//     expression index must spell the same way).
+//   - Unique violations: isUniqueViolation knows both databases' errors.
 //   - Helpers given a tx rather than the Store tell the dialect with
 //     dialectOf(tx); methods use s.dialect.
 type Dialect string
@@ -93,17 +96,46 @@ func (d Dialect) SumMoneyText(col string) string {
 	return "coalesce(sum(" + col + "), 0)::text"
 }
 
+// ForUpdateSkipLocked is the suffix of a SELECT that claims rows no other
+// transaction holds, for jobs several replicas run at once. SQLite has one
+// writer at a time, so there is nothing to skip.
+func (d Dialect) ForUpdateSkipLocked() string {
+	if d == SQLite {
+		return ""
+	}
+	return " FOR UPDATE SKIP LOCKED"
+}
+
+// jsonField is the text of key in the JSON object expr (PostgreSQL's
+// expr ->> 'key'). key is a constant of the caller, never input. Expression
+// indexes on JSON (migration 00020) are written the same way, so that each
+// database's planner recognises its index.
+func (d Dialect) jsonField(expr, key string) string {
+	if d == SQLite {
+		return "json_extract(" + expr + ", '$." + key + "')"
+	}
+	return expr + " ->> '" + key + "'"
+}
+
 // phoneCondition matches contacts (alias c) whose phone ends with the last
 // ten digits of phone, through the reversed-digits index (migration 00002).
 func (d Dialect) phoneCondition(phone string) (string, []any) {
+	cond, args := d.phoneKeyMatch("c.phone", phone)
+	return "c.phone IS NOT NULL AND " + cond, args
+}
+
+// phoneKeyMatch matches the phone number expr when it ends with the last ten
+// digits of phone, through an index on contactbot_phone_key(expr).
+func (d Dialect) phoneKeyMatch(expr, phone string) (string, []any) {
 	pattern := PhoneKeyPattern(phone)
+	key := "contactbot_phone_key(" + expr + ")"
 	if d == SQLite {
 		// SQLite's LIKE is case-folding and never uses an expression index;
 		// a range on the same key is a prefix match that does.
 		lo := strings.TrimSuffix(pattern, "%")
-		return "c.phone IS NOT NULL AND contactbot_phone_key(c.phone) >= ? AND contactbot_phone_key(c.phone) < ?", []any{lo, prefixEnd(lo)}
+		return key + " >= ? AND " + key + " < ?", []any{lo, prefixEnd(lo)}
 	}
-	return "c.phone IS NOT NULL AND contactbot_phone_key(c.phone) LIKE ?", []any{pattern}
+	return key + " LIKE ?", []any{pattern}
 }
 
 // idOrNameCondition matches contacts (alias c) whose id is q (when isID),

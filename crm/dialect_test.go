@@ -53,24 +53,7 @@ func TestSQLiteSearchUsesIndexes(t *testing.T) {
 		return []any{fmt.Sprintf("c%019d", g), "loc", fmt.Sprintf("First%d", g%300), fmt.Sprintf("Last%d", g%700), fmt.Sprintf("u%d@example.com", g), fmt.Sprintf("+1 555 %07d", g)}
 	})
 	s.DB().MustExec(`ANALYZE`)
-	plan := func(t *testing.T, q string, args ...any) string {
-		t.Helper()
-		var lines []string
-		rows, err := s.DB().Queryx(`EXPLAIN QUERY PLAN `+q, args...)
-		if err != nil {
-			t.Fatalf("explain %s: %v", q, err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			lines = append(lines, detail)
-		}
-		return strings.Join(lines, "\n")
-	}
+	plan := func(t *testing.T, q string, args ...any) string { return sqlitePlan(t, s, q, args...) }
 	// A scan of a table is what must not happen; scanning a subquery's few
 	// rows (a co-routine such as "SCAN d") is fine.
 	scans := func(p string) bool {
@@ -90,6 +73,62 @@ func TestSQLiteSearchUsesIndexes(t *testing.T) {
 	dup, args := s.DuplicatesQuery(crm.Contact{ID: "c0000000000000000012", Email: "u12@example.com", Phone: "+1 555 0000012"})
 	if p := plan(t, dup, args...); scans(p) {
 		t.Errorf("duplicates query scans:\n%s", p)
+	}
+}
+
+// sqlitePlan is SQLite's query plan of q, one line a step.
+func sqlitePlan(t *testing.T, s *crm.Store, q string, args ...any) string {
+	t.Helper()
+	var lines []string
+	rows, err := s.DB().Queryx(`EXPLAIN QUERY PLAN `+q, args...)
+	if err != nil {
+		t.Fatalf("explain %s: %v", q, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, detail)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// TestSQLiteFindDeletionsUsesIndexes checks that finding a deletion by the
+// deleted contact's email or phone reads the archive's expression indexes
+// (migration 00020), not every archived row, and finds the right one.
+func TestSQLiteFindDeletionsUsesIndexes(t *testing.T) {
+	ctx := context.Background()
+	s := crmtest.NewSQLiteStore(t)
+	now := time.Now()
+	s.DB().MustExec(`INSERT INTO deletions (id, contact_id, deleted_by, reason, deleted_at, restore_until) VALUES ('DBULK', 'c', 'U1', 'duplicate', ?, ?)`, now, now.Add(time.Hour))
+	crmtest.InsertRows(t, s, "archived_rows", "deletion_id, table_name, row_id, data", 3000, func(g int) []any {
+		table := "notes"
+		if g%3 == 0 {
+			table = "contacts"
+		}
+		return []any{"DBULK", table, fmt.Sprint(g), fmt.Sprintf(`{"id": "%d", "email": "U%d@Example.com", "phone": "+1 555 %07d"}`, g, g, g)}
+	})
+	s.DB().MustExec(`ANALYZE`)
+	for _, c := range []struct{ q, index string }{
+		{"u300@example.com", "archived_contacts_email"},
+		{"555 000 0300", "archived_contacts_phone_key"},
+		{"+1 (555) 000-0300", "archived_contacts_phone_key"},
+	} {
+		where, args := s.ArchivedContactWhere(c.q)
+		q := `SELECT a.deletion_id FROM archived_rows a WHERE a.table_name = 'contacts' AND ` + where
+		if p := sqlitePlan(t, s, q, args...); !strings.Contains(p, "SEARCH a USING INDEX "+c.index) {
+			t.Errorf("finding %q does not use %s:\n%s", c.q, c.index, p)
+		}
+		var n int
+		if err := s.DB().Get(&n, `SELECT count(*) FROM archived_rows a WHERE a.table_name = 'contacts' AND `+where, args...); err != nil || n != 1 {
+			t.Errorf("%q matches %d archived contacts, want 1 (%v)", c.q, n, err)
+		}
+		if ds, err := s.FindDeletions(ctx, c.q); err != nil || len(ds) != 1 || ds[0].ID != "DBULK" {
+			t.Errorf("FindDeletions(%q) = %+v, %v", c.q, ds, err)
+		}
 	}
 }
 
@@ -243,6 +282,34 @@ func TestArchiveRestoresExactly(t *testing.T) {
 		}
 		if r, err := s.Search(ctx, "jane doe"); err != nil || len(r.Matches) != 1 {
 			t.Errorf("restored contact not found by name: %+v, %v", r.Matches, err)
+		}
+	})
+}
+
+// TestUniqueViolation checks that both databases' unique-key errors are
+// recognised (primary key and unique index), and that other constraint
+// errors are not taken for one.
+func TestUniqueViolation(t *testing.T) {
+	crmtest.ForEachDialect(t, func(t *testing.T, s *crm.Store) {
+		id := crmtest.InsertContact(t, s, crmtest.Contact{FirstName: "Jane"})
+		_, err := s.DB().Exec(s.DB().Rebind(`INSERT INTO contacts (id, location_id) VALUES (?, 'loc')`), id)
+		if !crm.IsUniqueViolation(err) {
+			t.Errorf("duplicate primary key: %v not recognised", err)
+		}
+		now := time.Now()
+		insert := s.DB().Rebind(`INSERT INTO approval_requests (id, contact_id, requester, reason, fingerprint, created_at, expires_at, remind_at) VALUES (?, ?, 'U1', 'duplicate', 'f', ?, ?, ?)`)
+		if _, err := s.DB().Exec(insert, "R1", id, now, now, now); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.DB().Exec(insert, "R2", id, now, now, now); !crm.IsUniqueViolation(err) {
+			t.Errorf("second pending request: %v not recognised", err)
+		}
+		_, err = s.DB().Exec(s.DB().Rebind(`INSERT INTO dnd_settings (contact_id, channel, status) VALUES (?, 'pigeon', 'active')`), id)
+		if err == nil || crm.IsUniqueViolation(err) {
+			t.Errorf("a CHECK violation (%v) taken for a unique one", err)
+		}
+		if crm.IsUniqueViolation(nil) {
+			t.Error("nil is a unique violation")
 		}
 	})
 }

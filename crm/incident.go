@@ -148,10 +148,8 @@ func (s *Store) FindDeletions(ctx context.Context, query string) ([]Deletion, er
 		return nil, Errorf(EINVALID, "Say which deletion: its id from the delete summary, or the deleted contact's email or phone number.")
 	case len(q) > MaxQueryLen:
 		return nil, Errorf(EINVALID, "That is too long (%d characters) for a deletion id, an email or a phone number.", len(q))
-	case strings.Contains(q, "@"):
-		archiveWhere, args = `lower(a.data ->> 'email') = lower(?)`, []any{q}
-	case isPhoneQuery(q):
-		archiveWhere, args = `contactbot_phone_key(a.data ->> 'phone') LIKE ?`, []any{PhoneKeyPattern(q)}
+	case strings.Contains(q, "@") || isPhoneQuery(q):
+		archiveWhere, args = s.dialect.archivedContactWhere(q)
 	case looksLikeID(q):
 		args = []any{q, q}
 	default:
@@ -187,6 +185,16 @@ func (s *Store) FindDeletions(ctx context.Context, query string) ([]Deletion, er
 		}
 	}
 	return out, nil
+}
+
+// archivedContactWhere matches archived contacts (archived_rows a) by the
+// email in q (any case) or, when q has no @, by its phone digits, through
+// the expression indexes of migration 00020.
+func (d Dialect) archivedContactWhere(q string) (string, []any) {
+	if strings.Contains(q, "@") {
+		return `lower(` + d.jsonField("a.data", "email") + `) = lower(?)`, []any{q}
+	}
+	return d.phoneKeyMatch(d.jsonField("a.data", "phone"), q)
 }
 
 // shorten cuts s to at most n characters, for echoing input back.

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // Restored is the outcome of a restore.
@@ -65,7 +67,7 @@ func (s *Store) Restore(ctx context.Context, deletionID, actor string) (Restored
 		return out, Errorf(EINVALID, "A restore needs a deletion id and who restores it.")
 	}
 	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
-		d, err := loadDeletion(ctx, tx, deletionID, " FOR UPDATE")
+		d, err := loadDeletion(ctx, tx, deletionID, s.dialect.ForUpdate())
 		if err != nil {
 			return err
 		}
@@ -116,6 +118,7 @@ func (s *Store) Restore(ctx context.Context, deletionID, actor string) (Restored
 type queryer interface {
 	sqlx.QueryerContext
 	Rebind(string) string
+	driverNamer
 }
 
 // loadDeletion reads one deletion inside tx; lock is "" or a locking clause.
@@ -135,8 +138,10 @@ func loadDeletion(ctx context.Context, tx *sqlx.Tx, id, lock string) (Deletion, 
 }
 
 // archivedContact reads the contact a deletion archived, as a Contact.
-// jsonb_populate_record is PostgreSQL's; an SQLite dialect replaces this.
 func archivedContact(ctx context.Context, q queryer, deletionID string) (Contact, error) {
+	if dialectOf(q) == SQLite {
+		return archivedContactSQLite(ctx, q, deletionID)
+	}
 	var c Contact
 	err := sqlx.GetContext(ctx, q, &c, q.Rebind(`SELECT `+contactColumns+`
 		FROM archived_rows a, jsonb_populate_record(CAST(NULL AS contacts), a.data) c
@@ -161,11 +166,11 @@ func putBack(ctx context.Context, tx *sqlx.Tx, deletionID, contactID string) (in
 		} else if id != "" {
 			return total, errIDTaken(t.Name, id)
 		}
-		// t.Name comes from archivedTables, never from input. Column order is
-		// the table's own on both sides: SELECT r.* of a row of that type.
-		res, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO `+t.Name+` SELECT r.*
-			FROM archived_rows a, jsonb_populate_record(CAST(NULL AS `+t.Name+`), a.data) r
-			WHERE a.deletion_id = ? AND a.table_name = ? ORDER BY a.seq`), deletionID, t.Name)
+		q, err := putBackQuery(ctx, tx, t.Name)
+		if err != nil {
+			return total, err
+		}
+		res, err := tx.ExecContext(ctx, q, deletionID, t.Name)
 		if isUniqueViolation(err) {
 			// Taken between the check and the insert: still whole or nothing.
 			return total, errIDTaken(t.Name, "")
@@ -180,6 +185,24 @@ func putBack(ctx context.Context, tx *sqlx.Tx, deletionID, contactID string) (in
 		total += int(n)
 	}
 	return total, nil
+}
+
+// putBackQuery is the INSERT … SELECT that puts back one table's archived
+// rows of a deletion (parameters: deletion id, table name). table comes from
+// archivedTables, never from input.
+func putBackQuery(ctx context.Context, tx *sqlx.Tx, table string) (string, error) {
+	if dialectOf(tx) == SQLite {
+		cols, exprs, err := SQLiteRowFromJSON(ctx, tx, table, "a.data")
+		if err != nil {
+			return "", err
+		}
+		return `INSERT INTO ` + table + ` (` + cols + `) SELECT ` + exprs + `
+			FROM archived_rows a WHERE a.deletion_id = ? AND a.table_name = ? ORDER BY a.seq`, nil
+	}
+	// Column order is the table's own on both sides: SELECT r.* of a row of that type.
+	return tx.Rebind(`INSERT INTO ` + table + ` SELECT r.*
+			FROM archived_rows a, jsonb_populate_record(CAST(NULL AS ` + table + `), a.data) r
+			WHERE a.deletion_id = ? AND a.table_name = ? ORDER BY a.seq`), nil
 }
 
 // takenID returns the id of an archived row of table whose key is in use
@@ -213,10 +236,22 @@ func errIDTaken(table, id string) *Error {
 		"A restore puts back every row or none. Tell the developers: the archive is kept and the restore can be retried once the id is free.", table, what)
 }
 
-// isUniqueViolation reports whether err is a unique-key violation (SQLSTATE 23505).
+// isUniqueViolation reports whether err is a unique-key violation:
+// SQLSTATE 23505 on PostgreSQL, SQLITE_CONSTRAINT_UNIQUE or
+// SQLITE_CONSTRAINT_PRIMARYKEY on SQLite.
 func isUniqueViolation(err error) bool {
 	var st interface{ SQLState() string }
-	return errors.As(err, &st) && st.SQLState() == "23505"
+	if errors.As(err, &st) {
+		return st.SQLState() == "23505"
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return true
+		}
+	}
+	return false
 }
 
 func deref(p *string) string {
@@ -257,12 +292,13 @@ func (s *Store) purgeOnce(ctx context.Context) (int, error) {
 			ID        string `db:"id"`
 			ContactID string `db:"contact_id"`
 		}
-		// Postgres: the claim and the blanking are one statement; SKIP LOCKED
-		// leaves deletions another replica or a restore holds.
+		// The claim and the blanking are one statement. On PostgreSQL SKIP
+		// LOCKED leaves deletions another replica or a restore holds; on
+		// SQLite this transaction is the only writer.
 		if err := tx.SelectContext(ctx, &claimed, tx.Rebind(`UPDATE deletions SET purged_at = ?, contact_label = '', note = ''
 			WHERE id IN (SELECT id FROM deletions
 				WHERE purged_at IS NULL AND restored_at IS NULL AND restore_until < ?
-				ORDER BY restore_until, id LIMIT ? FOR UPDATE SKIP LOCKED)
+				ORDER BY restore_until, id LIMIT ?`+s.dialect.ForUpdateSkipLocked()+`)
 			RETURNING id, contact_id`), now, now, purgeBatch); err != nil {
 			return fmt.Errorf("claim expired deletions: %w", err)
 		}

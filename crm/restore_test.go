@@ -48,10 +48,16 @@ func deleteContact(t *testing.T, s *crm.Store, id string) crm.Deletion {
 }
 
 func TestRestore(t *testing.T) {
+	for _, dialect := range crmtest.Dialects {
+		t.Run(string(dialect), func(t *testing.T) { testRestore(t, dialect) })
+	}
+}
+
+func testRestore(t *testing.T, dialect crm.Dialect) {
 	ctx := context.Background()
 
 	t.Run("PutsBackEveryRowExactly", func(t *testing.T) {
-		s := crmtest.NewStore(t)
+		s := crmtest.NewStoreOf(t, dialect)
 		crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Keep", LastName: "Me", Email: "keep@example.com"}, crmtest.SmallFull)
 		id := crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com", Phone: "+1 (555) 010-2233"}, crmtest.SmallFull)
 		// NULLs and odd values must survive the JSON round trip too.
@@ -93,7 +99,7 @@ func TestRestore(t *testing.T) {
 	})
 
 	t.Run("TwiceSaysAlreadyRestored", func(t *testing.T) {
-		s := crmtest.NewStore(t)
+		s := crmtest.NewStoreOf(t, dialect)
 		id := crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Jane"}, crmtest.SmallFull)
 		d := deleteContact(t, s, id)
 		if _, err := s.Restore(ctx, d.ID, "UADMIN"); err != nil {
@@ -113,7 +119,7 @@ func TestRestore(t *testing.T) {
 	})
 
 	t.Run("ConcurrentRestoresRestoreOnce", func(t *testing.T) {
-		s := crmtest.NewStore(t)
+		s := crmtest.NewStoreOf(t, dialect)
 		id := crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Jane"}, crmtest.SmallFull)
 		before := crmtest.Dump(t, s)
 		d := deleteContact(t, s, id)
@@ -150,7 +156,7 @@ func TestRestore(t *testing.T) {
 	})
 
 	t.Run("AfterTheWindow", func(t *testing.T) {
-		s := crmtest.NewStore(t)
+		s := crmtest.NewStoreOf(t, dialect)
 		clk := withClock(s)
 		id := crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Jane"}, crmtest.SmallFull)
 		d := deleteContact(t, s, id)
@@ -171,7 +177,7 @@ func TestRestore(t *testing.T) {
 	})
 
 	t.Run("UnknownDeletion", func(t *testing.T) {
-		s := crmtest.NewStore(t)
+		s := crmtest.NewStoreOf(t, dialect)
 		if _, err := s.Restore(ctx, "DNOPENOPENO", "UADMIN"); crm.ErrorCode(err) != crm.ENOTFOUND {
 			t.Errorf("unknown deletion: %v", err)
 		}
@@ -181,7 +187,7 @@ func TestRestore(t *testing.T) {
 	})
 
 	t.Run("RecreatedContactIsNamedAndBothRemain", func(t *testing.T) {
-		s := crmtest.NewStore(t)
+		s := crmtest.NewStoreOf(t, dialect)
 		id := crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com", Phone: "+1 (555) 010-2233"}, crmtest.SmallFull)
 		d := deleteContact(t, s, id)
 		again := crmtest.InsertContact(t, s, crmtest.Contact{FirstName: "Jane", LastName: "Again", Email: "JANE@example.com"})
@@ -213,7 +219,7 @@ func TestRestore(t *testing.T) {
 	})
 
 	t.Run("TakenIDFailsWholeAndChangesNothing", func(t *testing.T) {
-		s := crmtest.NewStore(t)
+		s := crmtest.NewStoreOf(t, dialect)
 		other := crmtest.InsertContact(t, s, crmtest.Contact{FirstName: "Other"})
 		id := crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Jane"}, crmtest.SmallFull)
 		d := deleteContact(t, s, id)
@@ -250,10 +256,16 @@ func TestRestore(t *testing.T) {
 }
 
 func TestPurge(t *testing.T) {
+	for _, dialect := range crmtest.Dialects {
+		t.Run(string(dialect), func(t *testing.T) { testPurge(t, dialect) })
+	}
+}
+
+func testPurge(t *testing.T, dialect crm.Dialect) {
 	ctx := context.Background()
 
 	t.Run("RemovesOnlyExpiredArchives", func(t *testing.T) {
-		s := crmtest.NewStore(t)
+		s := crmtest.NewStoreOf(t, dialect)
 		clk := withClock(s)
 		expired := deleteContact(t, s, crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Old", Email: "old@example.com"}, crmtest.SmallFull))
 		restored := deleteContact(t, s, crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Back"}, crmtest.SmallFull))
@@ -307,11 +319,11 @@ func TestPurge(t *testing.T) {
 	})
 
 	t.Run("ReplicasPurgeEachOnce", func(t *testing.T) {
-		s := crmtest.NewStore(t)
+		s := crmtest.NewStoreOf(t, dialect)
 		clk := withClock(s)
 		const deletions = 150 // more than one batch
-		s.DB().MustExec(`INSERT INTO contacts (id, location_id, first_name) SELECT 'c' || g, 'loc', 'Bulk' FROM generate_series(1, $1::int) g`, deletions)
-		s.DB().MustExec(`INSERT INTO notes (id, contact_id) SELECT 'n' || g, 'c' || g FROM generate_series(1, $1::int) g`, deletions)
+		crmtest.InsertRows(t, s, "contacts", "id, location_id, first_name", deletions, func(g int) []any { return []any{"c" + strconv.Itoa(g), "loc", "Bulk"} })
+		crmtest.InsertRows(t, s, "notes", "id, contact_id", deletions, func(g int) []any { return []any{"n" + strconv.Itoa(g), "c" + strconv.Itoa(g)} })
 		for i := 1; i <= deletions; i++ {
 			if _, err := s.Delete(ctx, crm.DeleteRequest{ContactID: "c" + strconv.Itoa(i), Actor: "UDEL", Reason: "test_contact", RestoreWindow: time.Hour}); err != nil {
 				t.Fatal(err)
@@ -350,8 +362,14 @@ func TestPurge(t *testing.T) {
 }
 
 func TestReportDeletion(t *testing.T) {
+	for _, dialect := range crmtest.Dialects {
+		t.Run(string(dialect), func(t *testing.T) { testReportDeletion(t, dialect) })
+	}
+}
+
+func testReportDeletion(t *testing.T, dialect crm.Dialect) {
 	ctx := context.Background()
-	s := crmtest.NewStore(t)
+	s := crmtest.NewStoreOf(t, dialect)
 	clk := withClock(s)
 	id := crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "Jane@Example.com", Phone: "+1 (555) 010-2233"}, crmtest.SmallFull)
 	d := deleteContact(t, s, id)

@@ -270,3 +270,38 @@ func archiveAndDeleteSQLite(ctx context.Context, tx *sqlx.Tx, deletionID, contac
 	}
 	return total, nil
 }
+
+// archivedContactSQLite is archivedContact for SQLite: the archived JSON is
+// decoded in Go, since columns computed from JSON carry no declared type and
+// so would not be read as times.
+func archivedContactSQLite(ctx context.Context, q queryer, deletionID string) (Contact, error) {
+	var data string
+	err := sqlx.GetContext(ctx, q, &data, `SELECT data FROM archived_rows WHERE deletion_id = ? AND table_name = 'contacts'`, deletionID)
+	if isNoRows(err) {
+		return Contact{}, Errorf(ENOTFOUND, "The archive of deletion %s is gone, so it can no longer be restored.", deletionID)
+	}
+	if err != nil {
+		return Contact{}, fmt.Errorf("load archived contact of %s: %w", deletionID, err)
+	}
+	// The shape SQLiteRowJSON writes; null text columns read as "", as
+	// contactColumns does.
+	var r struct {
+		ID          string    `json:"id"`
+		LocationID  string    `json:"location_id"`
+		FirstName   string    `json:"first_name"`
+		LastName    string    `json:"last_name"`
+		Email       *string   `json:"email"`
+		Phone       *string   `json:"phone"`
+		CompanyName *string   `json:"company_name"`
+		Source      *string   `json:"source"`
+		DND         bool      `json:"dnd"`
+		CreatedAt   time.Time `json:"created_at"`
+		UpdatedAt   time.Time `json:"updated_at"`
+	}
+	if err := json.Unmarshal([]byte(data), &r); err != nil {
+		return Contact{}, fmt.Errorf("decode archived contact of %s: %w", deletionID, err)
+	}
+	return Contact{ID: r.ID, LocationID: r.LocationID, FirstName: r.FirstName, LastName: r.LastName, Email: deref(r.Email),
+		Phone: deref(r.Phone), CompanyName: deref(r.CompanyName), Source: deref(r.Source), DND: r.DND,
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}, nil
+}
