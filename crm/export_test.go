@@ -13,7 +13,9 @@ func (s *Store) DuplicatesQuery(c Contact) (string, []any) { return s.duplicates
 
 // ArchivedContactWhere is the condition (on archived_rows a) FindDeletions
 // runs to find deletions by an email or a phone number.
-func (s *Store) ArchivedContactWhere(q string) (string, []any) { return s.dialect.archivedContactWhere(q) }
+func (s *Store) ArchivedContactWhere(q string) (string, []any) {
+	return s.dialect.archivedContactWhere(q)
+}
 
 // IsUniqueViolation is isUniqueViolation, for tests on each dialect's errors.
 var IsUniqueViolation = isUniqueViolation
