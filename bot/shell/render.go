@@ -121,9 +121,14 @@ func (r *renderer) blocks(blocks []slack.Block) []string {
 				line += " — " + h
 			}
 			add(line)
-			if s, ok := b.Element.(*slack.SelectBlockElement); ok {
-				for i, o := range s.Options {
+			switch e := b.Element.(type) {
+			case *slack.SelectBlockElement:
+				for i, o := range e.Options {
 					add(fmt.Sprintf("   %d) %s", i+1, r.textObject(o.Text)))
+				}
+			case *slack.CheckboxGroupsBlockElement:
+				for i, o := range e.Options {
+					add(fmt.Sprintf("   %d) %s %s", i+1, tick(ticked(e.InitialOptions, o.Value)), r.option(o)))
 				}
 			}
 		case *slack.ImageBlock:
@@ -142,4 +147,31 @@ func (r *renderer) button(b *slack.ButtonBlockElement, blockID string) string {
 	btn.Text = r.textObject(b.Text)
 	r.buttons = append(r.buttons, btn)
 	return fmt.Sprintf("[%d] %s", len(r.buttons), btn.Text)
+}
+
+// option is an option's text and, when it has one, its description.
+func (r *renderer) option(o *slack.OptionBlockObject) string {
+	t := r.textObject(o.Text)
+	if d := r.textObject(o.Description); d != "" {
+		t += " (" + d + ")"
+	}
+	return t
+}
+
+// tick is a checkbox as text.
+func tick(on bool) string {
+	if on {
+		return "[x]"
+	}
+	return "[ ]"
+}
+
+// ticked reports whether value is among opts.
+func ticked(opts []*slack.OptionBlockObject, value string) bool {
+	for _, o := range opts {
+		if o.Value == value {
+			return true
+		}
+	}
+	return false
 }

@@ -592,6 +592,8 @@ func (s *Shell) fieldPrompt(f *slack.InputBlock) string {
 	switch e := f.Element.(type) {
 	case *slack.SelectBlockElement:
 		return fmt.Sprintf("%s (1-%d) > ", label, len(e.Options))
+	case *slack.CheckboxGroupsBlockElement:
+		return fmt.Sprintf("%s (numbers to tick, e.g. 1 3; Enter keeps the ticks shown) > ", label)
 	}
 	if f.Optional {
 		return label + " (optional, Enter to skip) > "
@@ -614,11 +616,45 @@ func fieldValue(f *slack.InputBlock, line string) (slack.BlockAction, string) {
 			}
 		}
 		return slack.BlockAction{}, fmt.Sprintf("Type a number from 1 to %d.", len(e.Options))
+	case *slack.CheckboxGroupsBlockElement:
+		return checkboxValue(e, line)
 	case *slack.PlainTextInputBlockElement:
 		// Slack sends what was typed; the bot checks it, as it does for Slack.
 		return slack.BlockAction{ActionID: e.ActionID, Type: "plain_text_input", Value: line}, ""
 	}
 	return slack.BlockAction{}, "The shell cannot fill this kind of field; /cancel closes the window."
+}
+
+// checkboxValue turns typed numbers ("1 3", "1,3") into the options Slack
+// would send as ticked; an empty line keeps the initial ticks. Ticking none
+// is sent as such, and the bot says what it needs, as in Slack.
+func checkboxValue(e *slack.CheckboxGroupsBlockElement, line string) (slack.BlockAction, string) {
+	a := slack.BlockAction{ActionID: e.ActionID, Type: "checkboxes"}
+	fields := strings.FieldsFunc(line, func(r rune) bool { return r == ' ' || r == ',' })
+	if len(fields) == 0 {
+		for _, o := range e.InitialOptions {
+			a.SelectedOptions = append(a.SelectedOptions, *o)
+		}
+		return a, ""
+	}
+	if len(fields) == 1 && (fields[0] == "0" || strings.EqualFold(fields[0], "none")) {
+		return a, ""
+	}
+	var picked []int
+	for _, f := range fields {
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 || n > len(e.Options) {
+			return slack.BlockAction{}, fmt.Sprintf("Type numbers from 1 to %d, separated by spaces (0 ticks none).", len(e.Options))
+		}
+		if !slices.Contains(picked, n) {
+			picked = append(picked, n)
+		}
+	}
+	slices.Sort(picked)
+	for _, n := range picked {
+		a.SelectedOptions = append(a.SelectedOptions, *e.Options[n-1])
+	}
+	return a, ""
 }
 
 // submit sends the modal as a view_submission and shows what comes back:

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/slack-go/slack"
 
 	"contactbot/bot"
@@ -88,7 +89,8 @@ func TestFindShowsNumberedButtons(t *testing.T) {
 		"*Jane Doe* · jane.doe@example.com · +1 (555) 010-2233 · `"+demo.ID("jane")+"`",
 		"created 2025-01-14 09:28 UTC", // a Slack date shows its fallback
 		"⚠️ Possible duplicate of Jane Doe (`"+demo.ID("jane-import")+"`)",
-		"  [1] Delete…", "  [2] Delete…",
+		"  [1] Delete…   [2] Set DND   [3] Remove follow-up",
+		"  [4] Delete…   [5] Set DND   [6] Remove follow-up",
 	)
 	if strings.Contains(out, "<!date") || strings.Contains(out, "&lt;") {
 		t.Errorf("Slack markup leaked into the text:\n%s", out)
@@ -101,7 +103,7 @@ func TestDeleteAsDeleter(t *testing.T) {
 	before := crmtest.CountRows(t, s.store, "contacts", "")
 	out := s.run(
 		"jane doe",
-		"2",      // Delete… on the second Jane Doe
+		"4",      // Delete… on the second Jane Doe
 		"9", "2", // a wrong option number is asked again; 2: duplicate
 		"imported twice", // note
 		"delete",         // lower case: the bot's inline error
@@ -109,7 +111,7 @@ func TestDeleteAsDeleter(t *testing.T) {
 		"quit",
 	)
 	mustContain(t, out,
-		"(@deleter presses [2] Delete…)",
+		"(@deleter presses [4] Delete…)",
 		"┌─ Delete contact ─────",
 		"│    2) Duplicate created by mistake",
 		"Type a number from 1 to 5.",
@@ -140,31 +142,82 @@ func TestDeleteAsDeleter(t *testing.T) {
 	}
 }
 
+// TestSupportNeedsApprovalAndSwitchUser requests a delete as support, which
+// posts an approval request with buttons to #approvals; those buttons are
+// pressable in the shell. The requester's own Approve is refused; an admin's
+// deletes.
 func TestSupportNeedsApprovalAndSwitchUser(t *testing.T) {
 	s := newSession(t, shell.Support)
+	id := demo.ID("test1")
 	out := s.run(
 		"test@test.com",
 		"1", "1", "", "DELETE", // test contact, no note
+		"1", // [1] Approve of the request, pressed by its requester
 		"/as nobody",
 		"/as admin",
-		"1", "1", "", "DELETE",
+		"1", // [1] Approve again, by an admin
 		"quit",
 	)
 	mustContain(t, out,
 		"You are @support",
-		"┌─ Needs approval ─────",
-		"│ *Nothing was deleted.* Deleting contacts needs an admin's approval",
+		"┌─ Request sent ─────",
+		"│ *Nothing is deleted yet.* Deleting contacts needs an admin's approval",
+		"[#approvals] ── Delete request: Test Test ──",
+		"[#approvals]   [1] Approve   [2] Reject",
+		"(@support presses [1] Approve)",
+		"You asked for this delete, so you cannot decide on it",
 		`No user "nobody"`,
 		"You are now @admin",
-		"admin> 1",
-		"(@admin presses [1] Delete…)",
-		"[DM to @admin] ── Deleted Test Test ──",
+		"(@admin presses [1] Approve)",
+		"[#approvals, updated] ✅ *Approved* by @admin",
+		"[DM to @support] ── Deleted Test Test ──",
 	)
-	if n := crmtest.CountRows(t, s.store, "contacts", "id = $1", demo.ID("test1")); n != 0 {
-		t.Error("the admin's delete did not happen")
+	refused := out[strings.Index(out, "(@support presses [1] Approve)"):strings.Index(out, "You are now @admin")]
+	if strings.Contains(refused, "Deleted Test Test") || strings.Contains(refused, "Approved") {
+		t.Errorf("the requester's own approve did something:\n%s", refused)
 	}
-	if n := crmtest.CountRows(t, s.store, "deletions", "deleted_by = $1", shell.Support.ID); n != 0 {
-		t.Error("support deleted directly")
+	if n := crmtest.CountRows(t, s.store, "contacts", "id = $1", id); n != 0 {
+		t.Error("the admin's approve did not delete")
+	}
+	if n := crmtest.CountRows(t, s.store, "deletions", "contact_id = $1 AND deleted_by = $2 AND approved_by = $3", id, shell.Support.ID, shell.Admin.ID); n != 1 {
+		t.Errorf("%d deletions requested by support and approved by admin, want 1", n)
+	}
+	if n := crmtest.CountRows(t, s.store, "audit_log", "action = 'decision_refused' AND actor = $1", shell.Support.ID); n != 1 {
+		t.Errorf("%d refused decisions audited, want 1", n)
+	}
+}
+
+// TestSetDNDWithCheckboxes fills a checkbox group by numbers, then undoes
+// the change with the Undo button of the confirmation.
+func TestSetDNDWithCheckboxes(t *testing.T) {
+	s := newSession(t, shell.Deleter)
+	id := demo.ID("jane")
+	before := crmtest.Dump(t, s.store)
+	out := s.run(
+		"jane.doe@example.com",
+		"2",   // [2] Set DND
+		"7",   // no such channel: asked again
+		"1 4", // SMS and WhatsApp
+		"1",   // [1] Undo
+		"quit",
+	)
+	mustContain(t, out,
+		"(@deleter presses [2] Set DND)",
+		"│    1) [x] SMS (now not set)",
+		"│    4) [x] WhatsApp (now not set)",
+		"Type numbers from 1 to 6",
+		"SMS: not set → *on*",
+		"WhatsApp: not set → *on*",
+		"(@deleter presses [1] Undo)",
+	)
+	if strings.Contains(out, "Calls: not set → *on*") {
+		t.Errorf("an unticked channel was set:\n%s", out)
+	}
+	if n := crmtest.CountRows(t, s.store, "undo_actions", "contact_id = $1 AND undone_by = $2", id, shell.Deleter.ID); n != 1 {
+		t.Errorf("%d undone changes, want 1", n)
+	}
+	if after := crmtest.Dump(t, s.store); !cmp.Equal(before, after) {
+		t.Errorf("the CRM after Set DND and Undo differs:\n%s", cmp.Diff(before, after))
 	}
 }
 
@@ -175,7 +228,8 @@ func TestCancelAndNotADelete(t *testing.T) {
 		"/contact delete priya.patel@example.com", // one match: the window opens at once
 		"/cancel",
 		"/contact delete priya.patel@example.com",
-		"3", "", "DELETE", // "Unsubscribe / STOP / DND request" is never a delete
+		"3", "", "DELETE", // "Unsubscribe / STOP / DND request" is never a delete: Set DND is offered
+		"/cancel",
 		"5",  // a button number that is not there
 		"/x", // not a command
 		"quit",
@@ -183,7 +237,8 @@ func TestCancelAndNotADelete(t *testing.T) {
 	mustContain(t, out,
 		"│ DND: *on for all channels*",
 		"(the window closes; nothing was submitted)",
-		"┌─ Not deleted ─────",
+		"┌─ Set DND ─────",
+		"│ *Nothing was deleted.*",
 		"Use *Set DND* on the contact instead.",
 		"There are no buttons to press yet",
 		"/x is not a shell command",

@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
+	"contactbot/bot/shell"
 	"contactbot/crm"
 	"contactbot/crm/crmtest"
 	"contactbot/crm/demo"
@@ -14,75 +17,148 @@ import (
 
 // TestShellSession runs `contactbot shell` as a newcomer would, with a
 // script on stdin and nothing but a data directory: no Slack, PostgreSQL or
-// Redis. It finds a demo contact, tries to delete it as support (an approval
-// is needed), mistypes the confirmation, deletes it as the deleter, and
-// checks the printed text and the database.
+// Redis. The first start creates the demo CRM. The second goes through the
+// whole safety net: support finds a contact, mistypes the confirmation, asks
+// for the delete (an approval request in #approvals), cannot approve its own
+// request, an admin approves it with the button of the #approvals message,
+// support reports the deletion as wrong from its DM, cannot restore it, and
+// an admin restores it from the #incidents message. The CRM is then exactly
+// as before, and the database holds the request, the deletion, the incident
+// and the audit trail.
 func TestShellSession(t *testing.T) {
 	for _, k := range []string{"DATABASE_URL", "REDIS_URL", "SLACK_BOT_TOKEN", "CONTACTBOT_DATA_DIR"} {
 		t.Setenv(k, "")
 	}
+	ctx := context.Background()
 	dir := t.TempDir()
-	script := strings.Join([]string{
-		"test@test.com",
-		"1",      // [1] Delete…
-		"1",      // reason: test contact
-		"",       // no note
-		"delete", // wrong: lower case
-		"DELETE", // as support: needs approval
-		"/as deleter",
-		"1", "1", "", "DELETE",
-		"test@test.com",
-		"quit",
-	}, "\n") + "\n"
-	var out, errb bytes.Buffer
-	if code := run(context.Background(), []string{"shell", "--data-dir", dir}, strings.NewReader(script), &out, &errb); code != 0 {
-		t.Fatalf("exit %d; stderr:\n%s\nstdout:\n%s", code, errb.String(), out.String())
+	dbURL := "sqlite:" + filepath.Join(dir, DatabaseFile)
+	shellRun := func(t *testing.T, script []string, args ...string) string {
+		t.Helper()
+		var out, errb bytes.Buffer
+		in := strings.NewReader(strings.Join(script, "\n") + "\n")
+		if code := run(ctx, append([]string{"shell", "--data-dir", dir}, args...), in, &out, &errb); code != 0 {
+			t.Fatalf("exit %d; stderr:\n%s\nstdout:\n%s", code, errb.String(), out.String())
+		}
+		if errb.Len() != 0 {
+			t.Errorf("stderr is not quiet:\n%s", errb.String())
+		}
+		return out.String()
 	}
-	text := out.String()
-	for _, want := range []string{
-		"on a demo CRM, just created (35 contacts) in " + filepath.Join(dir, DatabaseFile),
+	dump := func(t *testing.T) map[string][]string {
+		t.Helper()
+		store, err := crm.Open(ctx, dbURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer store.Close()
+		return crmtest.Dump(t, store)
+	}
+
+	first := shellRun(t, []string{"quit"})
+	if want := "on a demo CRM, just created (35 contacts) in " + filepath.Join(dir, DatabaseFile); !strings.Contains(first, want) {
+		t.Errorf("first start lacks %q:\n%s", want, first)
+	}
+	before := dump(t)
+
+	id := demo.ID("jane")
+	text := shellRun(t, []string{
+		"jane.doe@example.com",
+		"1",                 // [1] Delete…
+		"2",                 // reason: duplicate
+		"same person twice", // note
+		"delete",            // wrong: lower case
+		"DELETE",            // as support: an approval request
+		"1",                 // [1] Approve in #approvals, by the requester: refused
+		"/as admin",
+		"1", // [1] Approve, by an admin: deleted
+		"/as support",
+		"1", // [1] Report wrong deletion, in support's DM
+		"1", // [1] Restore in #incidents, by support: refused
+		"/as admin",
+		"1", // [1] Restore, by an admin
+		"jane.doe@example.com",
+		"quit",
+	})
+	wants := []string{
+		"on a demo CRM (35 contacts)",
 		"You are @support",
-		"support> test@test.com",
-		"*Test Test* · test@test.com · 555 000 0000 · `" + demo.ID("test1") + "`",
+		"support> jane.doe@example.com",
+		"*Jane Doe* · jane.doe@example.com · +1 (555) 010-2233 · `" + id + "`",
+		"(@support presses [1] Delete…)",
+		"┌─ Request a delete ─────",
 		"  ✗ Type DELETE to confirm: Type DELETE in capital letters to confirm. Nothing was deleted.",
-		"┌─ Needs approval ─────",
-		"You are now @deleter",
-		"(@deleter presses [1] Delete…)",
-		"[DM to @deleter] ── Deleted Test Test ──",
-		"[DM to @deleter] *Removed:* 1 contact, 1 note (2 rows)",
+		"┌─ Request sent ─────",
+		"[#approvals] ── Delete request: Jane Doe ──",
+		"[#approvals] *Reason:* Duplicate created by mistake — same person twice",
+		"[#approvals]   [1] Approve   [2] Reject",
+		"(@support presses [1] Approve)",
+		"You asked for this delete, so you cannot decide on it: another admin must approve or reject it. Nothing was changed.",
+		"You are now @admin",
+		"(@admin presses [1] Approve)",
+		"[#approvals, updated] ✅ *Approved* by @admin",
+		"[DM to @support] ── Deleted Jane Doe ──",
+		"[DM to @support] Approved by @admin",
+		"[DM to @support] *Removed:* 1 contact, 2 conversations, 5 messages, 2 notes, 1 opportunity, 2 tasks, 1 appointment, 1 workflow enrollment (15 rows)",
+		"[DM to @support]   [1] Report wrong deletion",
+		"(@support presses [1] Report wrong deletion)",
+		"[#incidents] ── Wrong deletion reported: Jane Doe ──",
+		"[#incidents]   [1] Restore",
+		"(@support presses [1] Restore)",
+		"Only admins can restore a deletion, so nothing was restored.",
+		"(@admin presses [1] Restore)",
+		"[#incidents, updated] ── Restored: Jane Doe ──",
+		"✅ Restored *Jane Doe*: 15 rows put back with the same ids and values.",
 		"[#audit] ",
-		"No contact matches *test@test.com*",
-	} {
+	}
+	for _, want := range wants {
 		if !strings.Contains(text, want) {
 			t.Errorf("output lacks %q:\n%s", want, text)
 		}
 	}
-	if errb.Len() != 0 {
-		t.Errorf("stderr is not quiet:\n%s", errb.String())
+	// In this order: what happens must follow what was typed.
+	at := 0
+	for _, want := range []string{"┌─ Request sent", "(@support presses [1] Approve)", "(@admin presses [1] Approve)", "── Deleted Jane Doe ──",
+		"Report wrong deletion)", "── Wrong deletion reported", "(@admin presses [1] Restore)", "── Restored: Jane Doe ──", "admin> jane.doe@example.com", "1 contact for"} {
+		i := strings.Index(text[at:], want)
+		if i < 0 {
+			t.Fatalf("%q does not come after what precedes it:\n%s", want, text)
+		}
+		at += i
+	}
+	refused := text[strings.Index(text, "(@support presses [1] Approve)"):strings.Index(text, "(@admin presses [1] Approve)")]
+	if strings.Contains(refused, "Deleted Jane Doe") || strings.Contains(refused, "✅") {
+		t.Errorf("support's own approve did something:\n%s", refused)
 	}
 
-	store, err := crm.Open(context.Background(), "sqlite:"+filepath.Join(dir, DatabaseFile))
+	if diff := cmp.Diff(before, dump(t)); diff != "" {
+		t.Errorf("the CRM after delete and restore differs from before (-before +after):\n%s", diff)
+	}
+	store, err := crm.Open(ctx, dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	if n := crmtest.CountRows(t, store, "contacts", "id = $1", demo.ID("test1")); n != 0 {
-		t.Error("the contact is still in the database")
-	}
-	if n := crmtest.CountRows(t, store, "deletions", "contact_id = $1 AND deleted_by = 'UDEMODELETER' AND reason = 'test_contact'", demo.ID("test1")); n != 1 {
-		t.Errorf("%d deletion records, want 1 by the deleter", n)
-	}
-	if n := crmtest.CountRows(t, store, "archived_rows", ""); n != 2 {
-		t.Errorf("%d archived rows, want 2 (the contact and its note)", n)
+	for _, c := range []struct {
+		table, where string
+		args         []any
+		want         int
+	}{
+		{"approval_requests", "contact_id = $1 AND requester = $2 AND state = 'approved' AND decided_by = $3 AND note = 'same person twice'", []any{id, shell.Support.ID, shell.Admin.ID}, 1},
+		{"deletions", "contact_id = $1 AND deleted_by = $2 AND approved_by = $3 AND reason = 'duplicate' AND restored_by = $3 AND request_id IS NOT NULL", []any{id, shell.Support.ID, shell.Admin.ID}, 1},
+		{"incidents", "reported_by = $1 AND message_ts <> ''", []any{shell.Support.ID}, 1},
+		{"archived_rows", "", nil, 0},
+		{"audit_log", "actor = $1 AND action = 'decision_refused' AND contact_id = $2", []any{shell.Support.ID, id}, 1},
+		{"audit_log", "action IN ('delete_requested', 'deleted', 'approved', 'reported', 'restored') AND contact_id = $1", []any{id}, 5},
+	} {
+		if n := crmtest.CountRows(t, store, c.table, c.where, c.args...); n != c.want {
+			t.Errorf("%d rows in %s where %s, want %d", n, c.table, c.where, c.want)
+		}
 	}
 
-	// A second start uses the same database: not seeded again, the delete stays.
-	out.Reset()
-	if code := run(context.Background(), []string{"shell", "--data-dir", dir, "--as", "admin"}, strings.NewReader("test@test.com\n"), &out, &errb); code != 0 {
-		t.Fatalf("second start: exit %d: %s", code, errb.String())
-	}
-	if !strings.Contains(out.String(), "on a demo CRM (34 contacts)") || !strings.Contains(out.String(), "You are @admin") || !strings.Contains(out.String(), "No contact matches") {
-		t.Errorf("second start:\n%s", out.String())
+	// A third start uses the same database: not seeded again.
+	again := shellRun(t, []string{"jane doe"}, "--as", "admin")
+	if !strings.Contains(again, "on a demo CRM (35 contacts)") || !strings.Contains(again, "You are @admin") || !strings.Contains(again, "2 contacts for “jane doe”") {
+		t.Errorf("third start:\n%s", again)
 	}
 }
 
