@@ -15,13 +15,18 @@ import (
 // 50 conversations, 1,000 notes and 100 of every other kind (11,454 rows).
 var Large = crmtest.Full{Conversations: 50, MessagesPer: 200, Notes: 1000, Opportunities: 100, Tasks: 100, Appointments: 100, Workflows: 100}
 
-// BenchmarkDeleteRestoreLarge deletes and restores the large contact, and
-// reports each step's time separately:
+// BenchmarkDeleteRestoreLarge deletes and restores the large contact on
+// each dialect, and reports each step's time separately:
 //
 //	go test ./crm -run '^$' -bench DeleteRestoreLarge -benchtime 10x
 func BenchmarkDeleteRestoreLarge(b *testing.B) {
+	for _, d := range crmtest.Dialects {
+		b.Run(string(d), func(b *testing.B) { benchDeleteRestoreLarge(b, crmtest.NewStoreOf(b, d)) })
+	}
+}
+
+func benchDeleteRestoreLarge(b *testing.B, s *crm.Store) {
 	ctx := context.Background()
-	s := crmtest.NewStore(b)
 	crmtest.InsertFull(b, s, crmtest.Contact{FirstName: "Other", Email: "other@example.com"}, crmtest.SmallFull)
 	id := crmtest.InsertFull(b, s, crmtest.Contact{FirstName: "Big", LastName: "Account", Email: "big@example.com", Phone: "+1 555 010 9999"}, Large)
 	before := crmtest.Dump(b, s)

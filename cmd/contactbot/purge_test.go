@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,8 +15,12 @@ import (
 )
 
 func TestPurgeCommand(t *testing.T) {
+	t.Run("postgres", func(t *testing.T) { testPurgeCommand(t, crmtest.NewDatabase(t)) })
+	t.Run("sqlite", func(t *testing.T) { testPurgeCommand(t, "sqlite://"+filepath.Join(t.TempDir(), DatabaseFile)) })
+}
+
+func testPurgeCommand(t *testing.T, url string) {
 	ctx := context.Background()
-	url := crmtest.NewDatabase(t)
 	store, err := crm.Open(ctx, url)
 	if err != nil {
 		t.Fatal(err)
