@@ -42,8 +42,10 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	// As many idle as open: a busy replica would otherwise close and reopen
+	// connections (a process fork each on PostgreSQL) under every burst.
 	db.SetMaxOpenConns(20)
-	db.SetMaxIdleConns(10)
+	db.SetMaxIdleConns(20)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
