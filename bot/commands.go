@@ -150,8 +150,12 @@ func (b *Bot) find(ctx context.Context, name, query string) *Message {
 // findMessage shows each match with what a delete would take and its buttons.
 func (b *Bot) findMessage(ctx context.Context, res crm.SearchResult) (*Message, error) {
 	title := fmt.Sprintf("%s for “%s”", plural(res.Total, "contact", "contacts"), cut(res.Query, 60))
+	total, more := fmt.Sprint(res.Total), fmt.Sprint(res.More())
+	if res.Capped() {
+		total, more = total+"+", more+"+"
+	}
 	if res.More() > 0 {
-		title = fmt.Sprintf("%d of %d contacts for “%s”", len(res.Matches), res.Total, cut(res.Query, 60))
+		title = fmt.Sprintf("%d of %s contacts for “%s”", len(res.Matches), total, cut(res.Query, 60))
 	}
 	blocks := []slack.Block{header(title)}
 	for _, m := range res.Matches {
@@ -165,7 +169,7 @@ func (b *Bot) findMessage(ctx context.Context, res crm.SearchResult) (*Message, 
 		blocks = append(blocks, contactBlocks(c, l, m)...)
 	}
 	if res.More() > 0 {
-		blocks = append(blocks, contextBlock(fmt.Sprintf("%d more: refine your search (add a last name, or use the email or phone).", res.More())))
+		blocks = append(blocks, contextBlock(more+" more: refine your search (add a last name, or use the email or phone)."))
 	}
 	blocks = limitBlocks(blocks, maxMessageBlocks, func(n int) string {
 		return fmt.Sprintf("and more not shown (%d blocks): refine your search.", n)

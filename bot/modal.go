@@ -269,15 +269,17 @@ func describeChange(before, after crm.Counts) string {
 
 // runDelete performs the archived delete and tells the user how it went.
 func (b *Bot) runDelete(ctx context.Context, req crm.DeleteRequest) {
+	prog := b.startProgress(ctx, req.Actor, "Deleting contact `"+esc(req.ContactID)+"`", "archiving")
+	req.Progress = prog.update
 	res, err := b.store.Delete(ctx, req)
 	if err != nil {
 		b.log.Info("delete failed", "user", req.Actor, "contact", req.ContactID, "code", crm.ErrorCode(err))
-		b.dm(ctx, req.Actor, *textMessage("*The contact was not deleted.* " + b.userMessage(err, "delete contact", "contact", req.ContactID)))
+		prog.finish(ctx, *textMessage("*The contact was not deleted.* " + b.userMessage(err, "delete contact", "contact", req.ContactID)))
 		return
 	}
 	b.log.Info("contact deleted", "user", req.Actor, "contact", req.ContactID, "deletion", res.Deletion.ID, "rows", res.Deletion.Counts.Total())
 	b.postAudit(ctx, res.Audit)
-	b.dm(ctx, req.Actor, deletionSummary(res))
+	prog.finish(ctx, deletionSummary(res))
 }
 
 // deletionSummary is what the deleter gets after a delete.

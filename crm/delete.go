@@ -46,6 +46,9 @@ type DeleteRequest struct {
 	// Linked.Fingerprint or nothing is deleted (ErrContactChanged).
 	ExpectFingerprint string
 	RestoreWindow     time.Duration
+	// Progress, when set, hears how many of the rows have been archived so
+	// far, after each table. It runs inside the transaction: keep it quick.
+	Progress func(done, total int)
 }
 
 // Deleted is the outcome of an archived delete.
@@ -111,7 +114,12 @@ func (s *Store) deleteTx(ctx context.Context, tx *sqlx.Tx, req DeleteRequest) (D
 			VALUES (:id, :contact_id, :contact_label, :deleted_by, :approved_by, :request_id, :reason, :note, :counts, :deleted_at, :restore_until)`, d); err != nil {
 			return fmt.Errorf("record deletion: %w", err)
 		}
-		removed, err := archiveAndDelete(ctx, tx, d.ID, c.ID)
+		progress := func(done int) {
+			if req.Progress != nil {
+				req.Progress(done, l.Counts.Total())
+			}
+		}
+		removed, err := archiveAndDelete(ctx, tx, d.ID, c.ID, progress)
 		if err != nil {
 			return err
 		}
@@ -128,10 +136,11 @@ func (s *Store) deleteTx(ctx context.Context, tx *sqlx.Tx, req DeleteRequest) (D
 }
 
 // archiveAndDelete removes the contact's rows table by table, children first,
-// archiving each removed row whole. It returns how many rows it removed.
-func archiveAndDelete(ctx context.Context, tx *sqlx.Tx, deletionID, contactID string) (int, error) {
+// archiving each removed row whole, and tells progress the running total
+// after each table. It returns how many rows it removed.
+func archiveAndDelete(ctx context.Context, tx *sqlx.Tx, deletionID, contactID string, progress func(done int)) (int, error) {
 	if dialectOf(tx) == SQLite {
-		return archiveAndDeleteSQLite(ctx, tx, deletionID, contactID)
+		return archiveAndDeleteSQLite(ctx, tx, deletionID, contactID, progress)
 	}
 	total := 0
 	for i := len(archivedTables) - 1; i >= 0; i-- {
@@ -149,6 +158,7 @@ func archiveAndDelete(ctx context.Context, tx *sqlx.Tx, deletionID, contactID st
 			return total, fmt.Errorf("archive %s: %w", t.Name, err)
 		}
 		total += int(n)
+		progress(total)
 	}
 	return total, nil
 }

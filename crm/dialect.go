@@ -19,7 +19,8 @@ import (
 //     '{}'::jsonb → '{}'; plpgsql triggers → CREATE TRIGGER … BEGIN SELECT
 //     RAISE(ABORT, '…'); END (between goose StatementBegin/End). Partial
 //     and unique indexes, CHECK, REFERENCES, ON CONFLICT, RETURNING,
-//     count(*) FILTER (WHERE …), ->> on JSON text: the same on both.
+//     count(*) FILTER (WHERE …), ->> on JSON text: the same on both (but
+//     an indexed JSON expression goes through d.jsonField, below).
 //   - Times: pass time.Time parameters from Go (s.now()), never SQL now()
 //     or intervals; they are stored as UTC text in one format, so <, > and
 //     ORDER BY compare them in time order. Do not insert time literals.
@@ -138,58 +139,38 @@ func (d Dialect) phoneKeyMatch(expr, phone string) (string, []any) {
 	return key + " LIKE ?", []any{pattern}
 }
 
-// idOrNameCondition matches contacts (alias c) whose id is q (when isID),
-// or where every word starts a word of the first or last name, ignoring case
-// and accents (when words are given).
-func (d Dialect) idOrNameCondition(q string, isID bool, words []string) (string, []any) {
-	if d == SQLite {
-		return sqliteIDOrName(q, isID, words)
-	}
-	var conds []string
+// nameSet selects the ids of contacts where every word starts a word of the
+// first or last name, ignoring case and accents. Both dialects keep each
+// contact's folded name words in contacts_name_words (PostgreSQL 00040,
+// SQLite 00002): the set is driven by the longest word's prefix range, the
+// other words checked through theirs, so a probe that shows ten contacts
+// reads about ten index entries, however common the word, and planners have
+// real statistics on the word column.
+func (d Dialect) nameSet(words []string) (string, []any) {
 	var args []any
-	if isID {
-		conds, args = append(conds, "c.id = ?"), append(args, q)
-	}
-	if len(words) > 0 {
-		conds = append(conds, "contactbot_name_doc(c.first_name, c.last_name) @@ to_tsquery('simple', contactbot_fold(?))")
-		args = append(args, nameTSQuery(words))
-	}
-	return "(" + strings.Join(conds, " OR ") + ")", args
-}
-
-// sqliteIDOrName is idOrNameCondition for SQLite, where OR across indexes
-// and INTERSECT make the planner scan: the matches are one set of ids
-// (UNION ALL of the id and the name matches), and the name matches are
-// driven by the longest word's index range, the other words checked through
-// theirs. contacts_name_words holds each contact's folded name words,
-// maintained by triggers (migration 00002).
-func sqliteIDOrName(q string, isID bool, words []string) (string, []any) {
-	var sets []string
-	var args []any
-	if isID {
-		sets, args = append(sets, "SELECT ?"), append(args, q)
-	}
-	if len(words) > 0 {
-		folded := make([]string, len(words))
-		for i, w := range words {
-			folded[i] = Fold(w)
+	folded := make([]string, len(words))
+	longest := 0
+	for i, w := range words {
+		folded[i] = Fold(w)
+		if len(folded[i]) > len(folded[longest]) {
+			longest = i
 		}
-		longest := 0
-		for i, w := range folded {
-			if len(w) > len(folded[longest]) {
-				longest = i
-			}
-		}
-		set := "SELECT w.contact_id FROM contacts_name_words w WHERE w.word >= ? AND w.word < ?"
-		args = append(args, folded[longest], prefixEnd(folded[longest]))
-		for i, w := range folded {
-			if i == longest {
-				continue
-			}
-			set += " AND w.contact_id IN (SELECT contact_id FROM contacts_name_words WHERE word >= ? AND word < ?)"
-			args = append(args, w, prefixEnd(w))
-		}
-		sets = append(sets, set)
 	}
-	return "c.id IN (" + strings.Join(sets, " UNION ALL ") + ")", args
+	prefix := func(col string, i int) string {
+		if d == Postgres {
+			// Folded by the SQL function the words were indexed with;
+			// chr(1114111) sorts after every character in byte order ("C").
+			args = append(args, words[i], words[i])
+			return col + " >= contactbot_fold(?) AND " + col + " < contactbot_fold(?) || chr(1114111)"
+		}
+		args = append(args, folded[i], prefixEnd(folded[i]))
+		return col + " >= ? AND " + col + " < ?"
+	}
+	set := "SELECT w.contact_id FROM contacts_name_words w WHERE " + prefix("w.word", longest)
+	for i := range folded {
+		if i != longest {
+			set += " AND w.contact_id IN (SELECT contact_id FROM contacts_name_words WHERE " + prefix("word", i) + ")"
+		}
+	}
+	return set, args
 }

@@ -1,15 +1,23 @@
 package crm
 
-// SearchWhere is the WHERE clause (on contacts c) and arguments that Search
-// runs for q, so tests can check the query plan of the real query.
-func (s *Store) SearchWhere(q string) (string, []any) {
-	var res SearchResult
-	where, args, _, _ := s.searchCondition(q, &res)
-	return where, args
-}
-
 // DuplicatesQuery is the query Search runs to flag possible duplicates of c.
 func (s *Store) DuplicatesQuery(c Contact) (string, []any) { return s.duplicatesQuery(c) }
+
+// SearchProbe is one statement Search runs: a WHERE clause on contacts c.
+type SearchProbe struct {
+	Where string
+	Args  []any
+}
+
+// SearchProbes is every statement Search runs for q (the probes, then the
+// count, as a whole statement), so tests check the plans of the real queries.
+func (s *Store) SearchProbes(q string) (probes []SearchProbe, count string, countArgs []any) {
+	plan := s.planSearch(q)
+	for _, p := range plan.probes {
+		probes = append(probes, SearchProbe{p.where, p.args})
+	}
+	return probes, plan.count, plan.countArgs
+}
 
 // ArchivedContactWhere is the condition (on archived_rows a) FindDeletions
 // runs to find deletions by an email or a phone number.

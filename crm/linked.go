@@ -15,92 +15,108 @@ import (
 // itemLimit caps the named items loaded per kind; counts stay exact.
 const itemLimit = 10
 
-// Linked loads everything a delete of the contact would take.
+// Linked loads everything a delete of the contact would take. It reads
+// outside any transaction: one statement for the contact with every count,
+// then the named items only of the kinds it has.
 func (s *Store) Linked(ctx context.Context, contactID string) (Contact, Linked, error) {
-	var c Contact
-	var l Linked
-	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
-		var err error
-		c, l, err = s.linked(ctx, tx, contactID, false)
-		return err
-	})
-	return c, l, err
+	return s.linked(ctx, s.db, contactID, false)
 }
 
-// linked loads a contact and its linked items inside tx; forUpdate also locks
-// the contact and its conversations so that no linked row can be added until
-// tx ends (an insert referencing a locked row waits for it). On SQLite the
+// dbtx is a connection pool or a transaction.
+type dbtx interface {
+	sqlx.QueryerContext
+	sqlx.ExecerContext
+}
+
+// linkedSummary is the select list that counts every linked kind of the
+// contact c and sums up the ones that matter; its one parameter is now.
+func (s *Store) linkedSummary() string {
+	return `(SELECT count(*) FROM dnd_settings WHERE contact_id = c.id) AS dnd_settings,
+		(SELECT count(*) FROM conversations WHERE contact_id = c.id) AS conversations,
+		(SELECT count(*) FROM messages m JOIN conversations v ON v.id = m.conversation_id WHERE v.contact_id = c.id) AS messages,
+		(SELECT count(*) FROM notes WHERE contact_id = c.id) AS notes,
+		(SELECT count(*) FROM opportunities WHERE contact_id = c.id) AS opportunities,
+		(SELECT count(*) FROM tasks WHERE contact_id = c.id) AS tasks,
+		(SELECT count(*) FROM appointments WHERE contact_id = c.id) AS appointments,
+		(SELECT count(*) FROM workflow_enrollments WHERE contact_id = c.id) AS workflow_enrollments,
+		(SELECT count(*) FROM opportunities WHERE contact_id = c.id AND status = 'open') AS open_opps,
+		(SELECT ` + s.dialect.SumMoneyText("monetary_value") + ` FROM opportunities WHERE contact_id = c.id AND status = 'open') AS open_value,
+		(SELECT count(*) FROM tasks WHERE contact_id = c.id AND NOT completed) AS open_tasks,
+		(SELECT count(*) FROM appointments WHERE contact_id = c.id AND status = 'confirmed' AND starts_at > ?) AS upcoming,
+		(SELECT count(*) FROM workflow_enrollments WHERE contact_id = c.id AND status = 'active') AS active_workflows`
+}
+
+// summaryRow is what linkedSummary selects.
+type summaryRow struct {
+	Counts
+	OpenOpps   int    `db:"open_opps"`
+	OpenValue  string `db:"open_value"`
+	OpenTasks  int    `db:"open_tasks"`
+	Upcoming   int    `db:"upcoming"`
+	ActiveWfls int    `db:"active_workflows"`
+}
+
+// linked loads a contact and its linked items on q; forUpdate (q is then a
+// transaction) first locks the contact and its conversations so that no
+// linked row can be added until the transaction ends (an insert referencing
+// a locked row waits for it), and only then counts. On SQLite the
 // transaction already holds the database's write lock.
-func (s *Store) linked(ctx context.Context, tx *sqlx.Tx, contactID string, forUpdate bool) (Contact, Linked, error) {
-	var c Contact
-	var l Linked
-	q := `SELECT ` + contactColumns + ` FROM contacts c WHERE c.id = ?`
-	if forUpdate {
-		q += s.dialect.ForUpdate()
+func (s *Store) linked(ctx context.Context, q dbtx, contactID string, forUpdate bool) (Contact, Linked, error) {
+	var row struct {
+		Contact
+		summaryRow
 	}
-	err := tx.GetContext(ctx, &c, tx.Rebind(q), contactID)
+	var l Linked
+	now := s.now()
+	var err error
+	if forUpdate {
+		err = sqlx.GetContext(ctx, q, &row.Contact, s.db.Rebind(`SELECT `+contactColumns+` FROM contacts c WHERE c.id = ?`+s.dialect.ForUpdate()), contactID)
+		if err == nil && s.dialect == Postgres {
+			if _, err := q.ExecContext(ctx, s.db.Rebind(`SELECT 1 FROM conversations WHERE contact_id = ? FOR UPDATE`), contactID); err != nil {
+				return row.Contact, l, fmt.Errorf("lock conversations of %s: %w", contactID, err)
+			}
+		}
+		if err == nil {
+			err = sqlx.GetContext(ctx, q, &row.summaryRow, s.db.Rebind(`SELECT `+s.linkedSummary()+` FROM contacts c WHERE c.id = ?`), now, contactID)
+		}
+	} else {
+		err = sqlx.GetContext(ctx, q, &row, s.db.Rebind(`SELECT `+contactColumns+`, `+s.linkedSummary()+` FROM contacts c WHERE c.id = ?`), now, contactID)
+	}
+	c := row.Contact
 	if isNoRows(err) {
 		return c, l, ErrContactGone
 	}
 	if err != nil {
-		return c, l, fmt.Errorf("load contact %s: %w", contactID, err)
+		return c, l, fmt.Errorf("load contact %s and its linked rows: %w", contactID, err)
 	}
-	if forUpdate && s.dialect == Postgres {
-		if _, err := tx.ExecContext(ctx, tx.Rebind(`SELECT 1 FROM conversations WHERE contact_id = ? FOR UPDATE`), contactID); err != nil {
-			return c, l, fmt.Errorf("lock conversations of %s: %w", contactID, err)
-		}
-	}
-
-	err = tx.GetContext(ctx, &l.Counts, tx.Rebind(`SELECT
-		(SELECT count(*) FROM dnd_settings WHERE contact_id = ?) AS dnd_settings,
-		(SELECT count(*) FROM conversations WHERE contact_id = ?) AS conversations,
-		(SELECT count(*) FROM messages m JOIN conversations v ON v.id = m.conversation_id WHERE v.contact_id = ?) AS messages,
-		(SELECT count(*) FROM notes WHERE contact_id = ?) AS notes,
-		(SELECT count(*) FROM opportunities WHERE contact_id = ?) AS opportunities,
-		(SELECT count(*) FROM tasks WHERE contact_id = ?) AS tasks,
-		(SELECT count(*) FROM appointments WHERE contact_id = ?) AS appointments,
-		(SELECT count(*) FROM workflow_enrollments WHERE contact_id = ?) AS workflow_enrollments`),
-		contactID, contactID, contactID, contactID, contactID, contactID, contactID, contactID)
-	if err != nil {
-		return c, l, fmt.Errorf("count linked rows of %s: %w", contactID, err)
-	}
-
-	now := s.now()
-	var agg struct {
-		OpenOpps   int    `db:"open_opps"`
-		OpenValue  string `db:"open_value"`
-		OpenTasks  int    `db:"open_tasks"`
-		Upcoming   int    `db:"upcoming"`
-		ActiveWfls int    `db:"active_workflows"`
-	}
-	err = tx.GetContext(ctx, &agg, tx.Rebind(`SELECT
-		(SELECT count(*) FROM opportunities WHERE contact_id = ? AND status = 'open') AS open_opps,
-		(SELECT `+s.dialect.SumMoneyText("monetary_value")+` FROM opportunities WHERE contact_id = ? AND status = 'open') AS open_value,
-		(SELECT count(*) FROM tasks WHERE contact_id = ? AND NOT completed) AS open_tasks,
-		(SELECT count(*) FROM appointments WHERE contact_id = ? AND status = 'confirmed' AND starts_at > ?) AS upcoming,
-		(SELECT count(*) FROM workflow_enrollments WHERE contact_id = ? AND status = 'active') AS active_workflows`),
-		contactID, contactID, contactID, contactID, now, contactID)
-	if err != nil {
-		return c, l, fmt.Errorf("summarise linked rows of %s: %w", contactID, err)
-	}
-	l.OpenOpportunityCount, l.OpenValue, l.OpenTasks = agg.OpenOpps, agg.OpenValue, agg.OpenTasks
-	l.UpcomingCount, l.ActiveWorkflowCount = agg.Upcoming, agg.ActiveWfls
+	l.Counts = row.Counts
+	l.OpenOpportunityCount, l.OpenValue, l.OpenTasks = row.OpenOpps, row.OpenValue, row.OpenTasks
+	l.UpcomingCount, l.ActiveWorkflowCount = row.Upcoming, row.ActiveWfls
 	l.ClosedOpportunities = l.Opportunities - l.OpenOpportunityCount
 
-	if err := tx.SelectContext(ctx, &l.DND, tx.Rebind(`SELECT channel, status FROM dnd_settings WHERE contact_id = ? ORDER BY channel`), contactID); err != nil {
-		return c, l, fmt.Errorf("load DND of %s: %w", contactID, err)
+	// The named items, only of the kinds the contact has.
+	if l.DNDSettings > 0 {
+		if err := sqlx.SelectContext(ctx, q, &l.DND, s.db.Rebind(`SELECT channel, status FROM dnd_settings WHERE contact_id = ? ORDER BY channel`), contactID); err != nil {
+			return c, l, fmt.Errorf("load DND of %s: %w", contactID, err)
+		}
 	}
-	if err := tx.SelectContext(ctx, &l.OpenOpportunities, tx.Rebind(`SELECT id, name, status, `+s.dialect.MoneyText("monetary_value")+` AS monetary_value, created_at
+	if l.OpenOpportunityCount > 0 {
+		if err := sqlx.SelectContext(ctx, q, &l.OpenOpportunities, s.db.Rebind(`SELECT id, name, status, `+s.dialect.MoneyText("monetary_value")+` AS monetary_value, created_at
 		FROM opportunities WHERE contact_id = ? AND status = 'open' ORDER BY monetary_value DESC, id LIMIT ?`), contactID, itemLimit); err != nil {
-		return c, l, fmt.Errorf("load opportunities of %s: %w", contactID, err)
+			return c, l, fmt.Errorf("load opportunities of %s: %w", contactID, err)
+		}
 	}
-	if err := tx.SelectContext(ctx, &l.UpcomingAppointments, tx.Rebind(`SELECT id, title, starts_at, status
+	if l.UpcomingCount > 0 {
+		if err := sqlx.SelectContext(ctx, q, &l.UpcomingAppointments, s.db.Rebind(`SELECT id, title, starts_at, status
 		FROM appointments WHERE contact_id = ? AND status = 'confirmed' AND starts_at > ? ORDER BY starts_at, id LIMIT ?`), contactID, now, itemLimit); err != nil {
-		return c, l, fmt.Errorf("load appointments of %s: %w", contactID, err)
+			return c, l, fmt.Errorf("load appointments of %s: %w", contactID, err)
+		}
 	}
-	if err := tx.SelectContext(ctx, &l.ActiveWorkflows, tx.Rebind(`SELECT id, workflow_name, status, enrolled_at
+	if l.ActiveWorkflowCount > 0 {
+		if err := sqlx.SelectContext(ctx, q, &l.ActiveWorkflows, s.db.Rebind(`SELECT id, workflow_name, status, enrolled_at
 		FROM workflow_enrollments WHERE contact_id = ? AND status = 'active' ORDER BY enrolled_at, id LIMIT ?`), contactID, itemLimit); err != nil {
-		return c, l, fmt.Errorf("load workflows of %s: %w", contactID, err)
+			return c, l, fmt.Errorf("load workflows of %s: %w", contactID, err)
+		}
 	}
 	l.Fingerprint = fingerprint(c, l)
 	return c, l, nil

@@ -3,6 +3,7 @@ package crm
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -12,9 +13,10 @@ import (
 
 // Search limits.
 const (
-	MaxQueryLen   = 200 // characters; longer queries are refused, not cut
-	SearchShown   = 10  // matches returned
-	searchCounted = 1000
+	MaxQueryLen = 200 // characters; longer queries are refused, not cut
+	SearchShown = 10  // matches returned
+	// SearchCounted caps the count of matches: "200+ contacts" says enough.
+	SearchCounted = 200
 	maxNameWords  = 8
 	minPhoneDigit = 7
 )
@@ -41,12 +43,17 @@ type SearchResult struct {
 	Query   string
 	Kind    string
 	Matches []Match // at most SearchShown, exact matches first
-	// Total counts every match, up to 1000; More is Total minus the shown ones.
+	// Total counts every match, up to SearchCounted; More is Total minus the
+	// shown ones. Capped says the count stopped at SearchCounted.
 	Total int
 }
 
 // More is how many matches were not shown.
 func (r SearchResult) More() int { return r.Total - len(r.Matches) }
+
+// Capped reports whether there are at least SearchCounted matches: the count
+// stops there.
+func (r SearchResult) Capped() bool { return r.Total >= SearchCounted }
 
 const contactColumns = `c.id, c.location_id, c.first_name, c.last_name, coalesce(c.email, '') AS email,
 	coalesce(c.phone, '') AS phone, coalesce(c.company_name, '') AS company_name, coalesce(c.source, '') AS source,
@@ -69,23 +76,39 @@ func (s *Store) Search(ctx context.Context, query string) (SearchResult, error) 
 		return res, Errorf(EINVALID, "That search contains characters that cannot be searched. Type a name, email, phone number or id.")
 	}
 
-	where, whereArgs, exact, exactArgs := s.searchCondition(q, &res)
-	if where == "" {
+	plan := s.planSearch(q)
+	if len(plan.probes) == 0 {
 		return res, Errorf(EINVALID, "There is nothing to search for in %q. Type a name, email, phone number or contact id.", q)
 	}
-	sql := `SELECT ` + contactColumns + `, ` + exact + ` AS exact FROM contacts c WHERE ` + where +
-		` ORDER BY exact DESC, c.last_name, c.first_name, c.id LIMIT ` + fmt.Sprint(SearchShown+1)
-	var matches []Match
-	if err := s.db.SelectContext(ctx, &matches, s.db.Rebind(sql), append(exactArgs, whereArgs...)...); err != nil {
-		return res, fmt.Errorf("search contacts: %w", err)
+	res.Kind = plan.kind
+	// Probes run in order, each by index and each stopping after the rows it
+	// can show. No ORDER BY over all matches: a common name would make the
+	// database sort thousands of rows to show ten.
+	var found []Match
+	full := false
+	for _, p := range plan.probes {
+		var rows []Match
+		q := `SELECT ` + contactColumns + `, ` + fmt.Sprint(p.exact) + ` AS exact FROM contacts c WHERE ` + p.where + ` LIMIT ` + fmt.Sprint(SearchShown+1)
+		if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), p.args...); err != nil {
+			return res, fmt.Errorf("search contacts (%s): %w", plan.kind, err)
+		}
+		found = append(found, rows...)
+		full = full || len(rows) > SearchShown
+		if p.enough && len(rows) > 0 {
+			res.Kind = KindID
+			break
+		}
 	}
+	matches := mergeMatches(found)
 	res.Total = len(matches)
-	if len(matches) > SearchShown {
-		matches = matches[:SearchShown]
-		countSQL := `SELECT count(*) FROM (SELECT 1 FROM contacts c WHERE ` + where + ` LIMIT ` + fmt.Sprint(searchCounted) + `) s`
-		if err := s.db.GetContext(ctx, &res.Total, s.db.Rebind(countSQL), whereArgs...); err != nil {
+	if full || len(matches) > SearchShown {
+		if err := s.db.GetContext(ctx, &res.Total, s.db.Rebind(plan.count), plan.countArgs...); err != nil {
 			return res, fmt.Errorf("count contacts: %w", err)
 		}
+		res.Total = max(res.Total, len(matches))
+	}
+	if len(matches) > SearchShown {
+		matches = matches[:SearchShown]
 	}
 	for i := range matches {
 		dups, err := s.duplicatesOf(ctx, matches[i].Contact)
@@ -98,37 +121,58 @@ func (s *Store) Search(ctx context.Context, query string) (SearchResult, error) 
 	return res, nil
 }
 
-// searchCondition classifies q and returns a WHERE clause and the SQL
-// expression that marks exact matches, each with its arguments.
-func (s *Store) searchCondition(q string, res *SearchResult) (where string, whereArgs []any, exact string, exactArgs []any) {
+// searchProbe is one indexed query for matches of a search.
+type searchProbe struct {
+	where string // on contacts c
+	args  []any
+	exact bool // its matches are exact matches
+	// enough ends the search when this probe finds anything: an id is unique
+	// and a query that is a contact's id is nobody's name.
+	enough bool
+}
+
+// searchPlan is how a query is answered: its kind, probes in order, and the
+// count of every match (capped) for "N more".
+type searchPlan struct {
+	kind      string
+	probes    []searchProbe
+	count     string
+	countArgs []any
+}
+
+// planSearch classifies q and plans its probes.
+func (s *Store) planSearch(q string) searchPlan {
+	capped := func(sub string) string {
+		return `SELECT count(*) FROM (` + sub + ` LIMIT ` + fmt.Sprint(SearchCounted) + `) n`
+	}
 	switch {
 	case strings.Contains(q, "@"):
-		res.Kind = KindEmail
-		return "c.email IS NOT NULL AND lower(c.email) = lower(?)", []any{q}, "true", nil
+		where := "c.email IS NOT NULL AND lower(c.email) = lower(?)"
+		return searchPlan{kind: KindEmail, probes: []searchProbe{{where: where, args: []any{q}, exact: true}},
+			count: capped(`SELECT 1 FROM contacts c WHERE ` + where), countArgs: []any{q}}
 	case isPhoneQuery(q):
-		res.Kind = KindPhone
-		where, whereArgs := s.dialect.phoneCondition(q)
-		return where, whereArgs, "true", nil
+		where, args := s.dialect.phoneCondition(q)
+		return searchPlan{kind: KindPhone, probes: []searchProbe{{where: where, args: args, exact: true}},
+			count: capped(`SELECT 1 FROM contacts c WHERE ` + where), countArgs: args}
 	}
-	var exacts []string
-	isID, words := looksLikeID(q), nameWords(q)
-	if isID {
-		res.Kind = KindID
-		exacts, exactArgs = append(exacts, "c.id = ?"), append(exactArgs, q)
+	var plan searchPlan
+	if looksLikeID(q) {
+		plan.kind = KindID
+		plan.probes = append(plan.probes, searchProbe{where: "c.id = ?", args: []any{q}, exact: true, enough: true})
 	}
-	if len(words) > 0 {
-		if res.Kind == "" {
-			res.Kind = KindName
-		}
+	words := nameWords(q)
+	if len(words) == 0 {
+		return plan
+	}
+	plan.kind = KindName
+	set, args := s.dialect.nameSet(words)
+	plan.probes = append(plan.probes,
 		// A full name equal to the query's words (any case or accent) is exact.
-		exacts = append(exacts, "contactbot_fold(c.first_name || ' ' || c.last_name) = contactbot_fold(?)")
-		exactArgs = append(exactArgs, strings.Join(words, " "))
-	}
-	if len(exacts) == 0 {
-		return "", nil, "", nil
-	}
-	where, whereArgs = s.dialect.idOrNameCondition(q, isID, words)
-	return where, whereArgs, "(" + strings.Join(exacts, " OR ") + ")", exactArgs
+		searchProbe{where: "contactbot_fold(c.first_name || ' ' || c.last_name) = contactbot_fold(?)", args: []any{strings.Join(words, " ")}, exact: true},
+		searchProbe{where: "c.id IN (" + set + ")", args: args},
+	)
+	plan.count, plan.countArgs = capped(set), args
+	return plan
 }
 
 // looksLikeID reports whether q could be a CRM id: one token of letters and digits.
@@ -195,16 +239,6 @@ func nameWords(q string) []string {
 	return words
 }
 
-// nameTSQuery makes a prefix query that needs every word: "jane:* & doe:*".
-// Words hold only letters and digits, so nothing in them is tsquery syntax.
-func nameTSQuery(words []string) string {
-	parts := make([]string, len(words))
-	for i, w := range words {
-		parts[i] = w + ":*"
-	}
-	return strings.Join(parts, " & ")
-}
-
 // duplicatesOf lists up to three other contacts that share c's email or phone digits.
 func (s *Store) duplicatesOf(ctx context.Context, c Contact) ([]ContactRef, error) {
 	return s.duplicatesIn(ctx, s.db, c)
@@ -256,4 +290,32 @@ func (s *Store) Contact(ctx context.Context, id string) (Contact, error) {
 		return c, fmt.Errorf("load contact %s: %w", id, err)
 	}
 	return c, nil
+}
+
+// mergeMatches lists each contact once, exact matches first, each group in
+// name order.
+func mergeMatches(found []Match) []Match {
+	seen := map[string]int{}
+	var out []Match
+	for _, m := range found {
+		if i, ok := seen[m.ID]; ok {
+			out[i].Exact = out[i].Exact || m.Exact
+			continue
+		}
+		seen[m.ID] = len(out)
+		out = append(out, m)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		switch {
+		case a.Exact != b.Exact:
+			return a.Exact
+		case a.LastName != b.LastName:
+			return a.LastName < b.LastName
+		case a.FirstName != b.FirstName:
+			return a.FirstName < b.FirstName
+		}
+		return a.ID < b.ID
+	})
+	return out
 }

@@ -143,16 +143,24 @@ func TestSearchUsesIndexes(t *testing.T) {
 	if _, err := s.DB().Exec(`ANALYZE contacts`); err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []struct{ name, where string }{
-		{"email", `lower(c.email) = lower('jane@example.com') AND c.email IS NOT NULL`},
-		{"phone", `c.phone IS NOT NULL AND contactbot_phone_key(c.phone) LIKE '3322010555%'`},
-		{"name", `contactbot_name_doc(c.first_name, c.last_name) @@ to_tsquery('simple', contactbot_fold('jane:* & doe:*'))`},
-		{"id", `c.id = 'seD4PfOuKoVMLkEZqohJ'`},
-	} {
+	// The real statements Search runs: its probes and its count.
+	type probe struct {
+		name, sql string
+		args      []any
+	}
+	var probes []probe
+	for _, q := range []string{"jane@example.com", "555 010 2233", "jane doe", "jan", "seD4PfOuKoVMLkEZqohJ"} {
+		ps, count, countArgs := s.SearchProbes(q)
+		for _, p := range ps {
+			probes = append(probes, probe{q, `SELECT * FROM contacts c WHERE ` + p.Where, p.Args})
+		}
+		probes = append(probes, probe{q + " (count)", count, countArgs})
+	}
+	for _, q := range probes {
 		tx := s.DB().MustBegin()
 		tx.MustExec(`SET LOCAL enable_seqscan = off`)
 		var plan []string
-		if err := tx.Select(&plan, `EXPLAIN SELECT * FROM contacts c WHERE `+q.where); err != nil {
+		if err := tx.Select(&plan, tx.Rebind(`EXPLAIN `+q.sql), q.args...); err != nil {
 			t.Fatal(err)
 		}
 		tx.Rollback()

@@ -236,7 +236,7 @@ func isSQLiteTime(declType string) bool {
 // archive as JSON, then deleted by the same condition. The transaction holds
 // the write lock throughout, so both statements see the same rows; the
 // counts are compared to be sure.
-func archiveAndDeleteSQLite(ctx context.Context, tx *sqlx.Tx, deletionID, contactID string) (int, error) {
+func archiveAndDeleteSQLite(ctx context.Context, tx *sqlx.Tx, deletionID, contactID string, progress func(done int)) (int, error) {
 	total := 0
 	for i := len(archivedTables) - 1; i >= 0; i-- {
 		t := archivedTables[i]
@@ -267,6 +267,7 @@ func archiveAndDeleteSQLite(ctx context.Context, tx *sqlx.Tx, deletionID, contac
 			return total, fmt.Errorf("deleted %d %s rows of contact %s but archived %d: rolled back", deleted, t.Name, contactID, archived)
 		}
 		total += int(deleted)
+		progress(total)
 	}
 	return total, nil
 }

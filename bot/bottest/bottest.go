@@ -150,15 +150,28 @@ func New(tb testing.TB, opts ...Options) *Env {
 	clock := &Clock{t: time.Now()}
 	store.SetClock(func() time.Time { return clock.Now() })
 	e := &Env{TB: tb, Store: store, KV: NewKV(tb), Slack: fake, Config: cfg, Clock: clock}
-	e.Bot = bot.New(bot.Deps{Store: store, Slack: slackapi.New(cfg.SlackBotToken, fake.URL(), nil), KV: e.KV, Config: cfg, Now: clock.Now})
+	e.start()
+	return e
+}
+
+// start builds this environment's bot process: its Bot and HTTP server.
+func (e *Env) start() {
+	e.Bot = bot.New(bot.Deps{Store: e.Store, Slack: slackapi.New(e.Config.SlackBotToken, e.Slack.URL(), nil), KV: e.KV, Config: e.Config, Now: e.Clock.Now})
 	h := slackhttp.New(e.Bot, slackhttp.Options{SigningSecret: Secret, KV: e.KV,
-		Ready: map[string]slackhttp.Pinger{"database": store, "redis": e.KV}, Metrics: slackhttp.NewMetrics()})
+		Ready: map[string]slackhttp.Pinger{"database": e.Store, "redis": e.KV}, Metrics: slackhttp.NewMetrics()})
 	e.Server = httptest.NewServer(h)
-	tb.Cleanup(func() {
+	e.TB.Cleanup(func() {
 		e.Bot.Wait()
 		e.Server.Close()
 	})
-	return e
+}
+
+// Replica starts a second bot process on the same PostgreSQL database, Redis
+// prefix and fake Slack, as a second web dyno would be.
+func (e *Env) Replica() *Env {
+	r := &Env{TB: e.TB, Store: e.Store, KV: e.KV, Slack: e.Slack, Config: e.Config, Clock: e.Clock}
+	r.start()
+	return r
 }
 
 // Sign returns the headers Slack would send with body at time ts.

@@ -45,7 +45,6 @@ func submission(view slack.View, user, confirm string) slack.InteractionCallback
 // submitted over the new one.
 func TestSocketMode(t *testing.T) {
 	e := bottest.New(t, bottest.Options{Env: map[string]string{"SLACK_APP_TOKEN": "xapp-1-test", "SLACK_SIGNING_SECRET": ""}})
-	// Low risk: the deleter deletes it directly, without an approval.
 	id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"}, crmtest.SmallLowRisk)
 	sock := slackfake.NewSocket(t)
 	e.Slack.SetSocketURL(sock.URL())

@@ -25,7 +25,7 @@ import (
 )
 
 func main() {
-	base := flag.String("url", "http://127.0.0.1:3000", "base URL of a running contactbot serve (local only)")
+	base := flag.String("url", "http://127.0.0.1:3000", "base URL of a running contactbot serve (local only); several, comma-separated, are used in turn (replicas)")
 	secret := flag.String("secret", os.Getenv("SLACK_SIGNING_SECRET"), "Slack signing secret the server checks")
 	concurrency := flag.Int("c", 50, "concurrent clients")
 	total := flag.Int("n", 10000, "requests to send in all")
@@ -39,12 +39,15 @@ func main() {
 		fmt.Fprintln(os.Stderr, "loadtest: -secret (or SLACK_SIGNING_SECRET) is required")
 		os.Exit(2)
 	}
-	u, err := url.Parse(*base)
-	if err != nil || (u.Hostname() != "127.0.0.1" && u.Hostname() != "localhost" && u.Hostname() != "::1") {
-		fmt.Fprintln(os.Stderr, "loadtest: -url must be a local address (127.0.0.1, localhost or ::1)")
-		os.Exit(2)
+	var endpoints []string
+	for _, b := range strings.Split(*base, ",") {
+		u, err := url.Parse(b)
+		if err != nil || (u.Hostname() != "127.0.0.1" && u.Hostname() != "localhost" && u.Hostname() != "::1") {
+			fmt.Fprintln(os.Stderr, "loadtest: -url must be local addresses (127.0.0.1, localhost or ::1)")
+			os.Exit(2)
+		}
+		endpoints = append(endpoints, strings.TrimSuffix(b, "/")+"/slack/commands")
 	}
-	endpoint := strings.TrimSuffix(*base, "/") + "/slack/commands"
 
 	ctx, cancel := context.WithTimeout(context.Background(), *maxTime)
 	defer cancel()
@@ -74,7 +77,7 @@ func main() {
 				// the server refuses replays.
 				body := url.Values{"command": {"/contact"}, "text": {text}, "user_id": {*user}, "team_id": {*team},
 					"channel_id": {"CLOAD"}, "trigger_id": {fmt.Sprintf("load-%d-%d", start.UnixNano(), i)}}.Encode()
-				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(body))
+				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, endpoints[int(i)%len(endpoints)], strings.NewReader(body))
 				stamp := strconv.FormatInt(time.Now().Unix(), 10)
 				mac := hmac.New(sha256.New, []byte(*secret))
 				fmt.Fprintf(mac, "v0:%s:%s", stamp, body)
