@@ -128,15 +128,16 @@ func (d Dialect) phoneCondition(phone string) (string, []any) {
 // phoneKeyMatch matches the phone number expr when it ends with the last ten
 // digits of phone, through an index on contactbot_phone_key(expr).
 func (d Dialect) phoneKeyMatch(expr, phone string) (string, []any) {
-	pattern := PhoneKeyPattern(phone)
+	lo := strings.TrimSuffix(PhoneKeyPattern(phone), "%")
 	key := "contactbot_phone_key(" + expr + ")"
+	// A prefix match as a range, not LIKE: SQLite's LIKE never uses an
+	// expression index, and on PostgreSQL a range keeps using the index in a
+	// prepared statement's generic plan, where LIKE with a parameter cannot.
+	// ~>=~ and ~<~ are the byte-order operators of the text_pattern_ops index.
 	if d == SQLite {
-		// SQLite's LIKE is case-folding and never uses an expression index;
-		// a range on the same key is a prefix match that does.
-		lo := strings.TrimSuffix(pattern, "%")
 		return key + " >= ? AND " + key + " < ?", []any{lo, prefixEnd(lo)}
 	}
-	return key + " LIKE ?", []any{pattern}
+	return key + " ~>=~ ? AND " + key + " ~<~ ?", []any{lo, prefixEnd(lo)}
 }
 
 // nameSet selects the ids of contacts where every word starts a word of the

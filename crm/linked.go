@@ -80,7 +80,13 @@ func (s *Store) linked(ctx context.Context, q dbtx, contactID string, forUpdate 
 			err = sqlx.GetContext(ctx, q, &row.summaryRow, s.db.Rebind(`SELECT `+s.linkedSummary()+` FROM contacts c WHERE c.id = ?`), now, contactID)
 		}
 	} else {
-		err = sqlx.GetContext(ctx, q, &row, s.db.Rebind(`SELECT `+contactColumns+`, `+s.linkedSummary()+` FROM contacts c WHERE c.id = ?`), now, contactID)
+		var st *sqlx.Stmt
+		if st, err = s.prepared(ctx, `SELECT `+contactColumns+`, `+s.linkedSummary()+` FROM contacts c WHERE c.id = ?`); err == nil {
+			if tx, ok := q.(*sqlx.Tx); ok {
+				st = tx.StmtxContext(ctx, st) // the caller's transaction, not the pool
+			}
+			err = st.GetContext(ctx, &row, now, contactID)
+		}
 	}
 	c := row.Contact
 	if isNoRows(err) {
@@ -96,25 +102,25 @@ func (s *Store) linked(ctx context.Context, q dbtx, contactID string, forUpdate 
 
 	// The named items, only of the kinds the contact has.
 	if l.DNDSettings > 0 {
-		if err := sqlx.SelectContext(ctx, q, &l.DND, s.db.Rebind(`SELECT channel, status FROM dnd_settings WHERE contact_id = ? ORDER BY channel`), contactID); err != nil {
+		if err := s.selectPrepared(ctx, q, &l.DND, `SELECT channel, status FROM dnd_settings WHERE contact_id = ? ORDER BY channel`, contactID); err != nil {
 			return c, l, fmt.Errorf("load DND of %s: %w", contactID, err)
 		}
 	}
 	if l.OpenOpportunityCount > 0 {
-		if err := sqlx.SelectContext(ctx, q, &l.OpenOpportunities, s.db.Rebind(`SELECT id, name, status, `+s.dialect.MoneyText("monetary_value")+` AS monetary_value, created_at
-		FROM opportunities WHERE contact_id = ? AND status = 'open' ORDER BY monetary_value DESC, id LIMIT ?`), contactID, itemLimit); err != nil {
+		if err := s.selectPrepared(ctx, q, &l.OpenOpportunities, `SELECT id, name, status, `+s.dialect.MoneyText("monetary_value")+` AS monetary_value, created_at
+		FROM opportunities WHERE contact_id = ? AND status = 'open' ORDER BY monetary_value DESC, id LIMIT ?`, contactID, itemLimit); err != nil {
 			return c, l, fmt.Errorf("load opportunities of %s: %w", contactID, err)
 		}
 	}
 	if l.UpcomingCount > 0 {
-		if err := sqlx.SelectContext(ctx, q, &l.UpcomingAppointments, s.db.Rebind(`SELECT id, title, starts_at, status
-		FROM appointments WHERE contact_id = ? AND status = 'confirmed' AND starts_at > ? ORDER BY starts_at, id LIMIT ?`), contactID, now, itemLimit); err != nil {
+		if err := s.selectPrepared(ctx, q, &l.UpcomingAppointments, `SELECT id, title, starts_at, status
+		FROM appointments WHERE contact_id = ? AND status = 'confirmed' AND starts_at > ? ORDER BY starts_at, id LIMIT ?`, contactID, now, itemLimit); err != nil {
 			return c, l, fmt.Errorf("load appointments of %s: %w", contactID, err)
 		}
 	}
 	if l.ActiveWorkflowCount > 0 {
-		if err := sqlx.SelectContext(ctx, q, &l.ActiveWorkflows, s.db.Rebind(`SELECT id, workflow_name, status, enrolled_at
-		FROM workflow_enrollments WHERE contact_id = ? AND status = 'active' ORDER BY enrolled_at, id LIMIT ?`), contactID, itemLimit); err != nil {
+		if err := s.selectPrepared(ctx, q, &l.ActiveWorkflows, `SELECT id, workflow_name, status, enrolled_at
+		FROM workflow_enrollments WHERE contact_id = ? AND status = 'active' ORDER BY enrolled_at, id LIMIT ?`, contactID, itemLimit); err != nil {
 			return c, l, fmt.Errorf("load workflows of %s: %w", contactID, err)
 		}
 	}

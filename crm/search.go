@@ -88,8 +88,11 @@ func (s *Store) Search(ctx context.Context, query string) (SearchResult, error) 
 	full := false
 	for _, p := range plan.probes {
 		var rows []Match
-		q := `SELECT ` + contactColumns + `, ` + fmt.Sprint(p.exact) + ` AS exact FROM contacts c WHERE ` + p.where + ` LIMIT ` + fmt.Sprint(SearchShown+1)
-		if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), p.args...); err != nil {
+		st, err := s.prepared(ctx, `SELECT `+contactColumns+`, `+fmt.Sprint(p.exact)+` AS exact FROM contacts c WHERE `+p.where+` LIMIT `+fmt.Sprint(SearchShown+1))
+		if err == nil {
+			err = st.SelectContext(ctx, &rows, p.args...)
+		}
+		if err != nil {
 			return res, fmt.Errorf("search contacts (%s): %w", plan.kind, err)
 		}
 		found = append(found, rows...)
@@ -251,7 +254,14 @@ func (s *Store) duplicatesIn(ctx context.Context, q sqlx.QueryerContext, c Conta
 		return nil, nil
 	}
 	var refs []ContactRef
-	if err := sqlx.SelectContext(ctx, q, &refs, s.db.Rebind(sql), args...); err != nil {
+	st, err := s.prepared(ctx, sql)
+	if err == nil {
+		if tx, ok := q.(*sqlx.Tx); ok {
+			st = tx.StmtxContext(ctx, st) // the caller's transaction, not the pool
+		}
+		err = st.SelectContext(ctx, &refs, args...)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("find duplicates of %s: %w", c.ID, err)
 	}
 	return refs, nil
