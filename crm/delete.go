@@ -172,16 +172,5 @@ func nullable(s string) *string {
 
 // Deletion loads one deletion record by id.
 func (s *Store) Deletion(ctx context.Context, id string) (Deletion, error) {
-	var d Deletion
-	err := s.db.GetContext(ctx, &d, s.db.Rebind(`SELECT * FROM deletions WHERE id = ?`), id)
-	if isNoRows(err) {
-		return d, Errorf(ENOTFOUND, "There is no deletion with id %s. Check the id in the delete summary.", id)
-	}
-	if err != nil {
-		return d, fmt.Errorf("load deletion %s: %w", id, err)
-	}
-	if err := json.Unmarshal(d.CountsJSON, &d.Counts); err != nil {
-		return d, fmt.Errorf("decode counts of deletion %s: %w", id, err)
-	}
-	return d, nil
+	return loadDeletion(ctx, s.db, id, "")
 }

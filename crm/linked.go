@@ -80,12 +80,16 @@ func (s *Store) linked(ctx context.Context, q dbtx, contactID string, forUpdate 
 			err = sqlx.GetContext(ctx, q, &row.summaryRow, s.db.Rebind(`SELECT `+s.linkedSummary()+` FROM contacts c WHERE c.id = ?`), now, contactID)
 		}
 	} else {
-		var st *sqlx.Stmt
-		if st, err = s.prepared(ctx, `SELECT `+contactColumns+`, `+s.linkedSummary()+` FROM contacts c WHERE c.id = ?`); err == nil {
-			if tx, ok := q.(*sqlx.Tx); ok {
-				st = tx.StmtxContext(ctx, st) // the caller's transaction, not the pool
-			}
-			err = st.GetContext(ctx, &row, now, contactID)
+		var rows []struct {
+			Contact
+			summaryRow
+		}
+		err = s.selectPrepared(ctx, q, &rows, `SELECT `+contactColumns+`, `+s.linkedSummary()+` FROM contacts c WHERE c.id = ?`, now, contactID)
+		if err == nil && len(rows) == 0 {
+			err = sql.ErrNoRows
+		}
+		if err == nil {
+			row = rows[0]
 		}
 	}
 	c := row.Contact

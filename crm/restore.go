@@ -121,10 +121,11 @@ type queryer interface {
 	driverNamer
 }
 
-// loadDeletion reads one deletion inside tx; lock is "" or a locking clause.
-func loadDeletion(ctx context.Context, tx *sqlx.Tx, id, lock string) (Deletion, error) {
+// loadDeletion reads one deletion on tx (a transaction or the pool); lock is
+// "" or a locking clause.
+func loadDeletion(ctx context.Context, tx queryer, id, lock string) (Deletion, error) {
 	var d Deletion
-	err := tx.GetContext(ctx, &d, tx.Rebind(`SELECT * FROM deletions WHERE id = ?`+lock), id)
+	err := sqlx.GetContext(ctx, tx, &d, tx.Rebind(`SELECT * FROM deletions WHERE id = ?`+lock), id)
 	if isNoRows(err) {
 		return d, Errorf(ENOTFOUND, "There is no deletion with id %s. Check the id in the delete summary.", id)
 	}

@@ -14,27 +14,9 @@ import (
 	"contactbot/crm/crmtest"
 )
 
-// clock is a settable clock for the store.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func withClock(s *crm.Store) *clock {
-	c := &clock{t: time.Now()}
-	s.SetClock(c.now)
+func withClock(s *crm.Store) *crmtest.Clock {
+	c := crmtest.NewClock(time.Now())
+	s.SetClock(c.Now)
 	return c
 }
 
@@ -160,12 +142,12 @@ func testRestore(t *testing.T, dialect crm.Dialect) {
 		clk := withClock(s)
 		id := crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Jane"}, crmtest.SmallFull)
 		d := deleteContact(t, s, id)
-		clk.advance(time.Hour + time.Second)
+		clk.Advance(time.Hour + time.Second)
 		res, err := s.Restore(ctx, d.ID, "UADMIN")
 		if crm.ErrorCode(err) != crm.EINVALID || !strings.Contains(crm.ErrorMessage(err), "restore window of this deletion closed at "+d.RestoreUntil.UTC().Format("2006-01-02 15:04")) {
 			t.Fatalf("restore after the window: %v", err)
 		}
-		if !res.Deletion.WindowClosed(clk.now()) || res.Deletion.ID != d.ID {
+		if !res.Deletion.WindowClosed(clk.Now()) || res.Deletion.ID != d.ID {
 			t.Errorf("refusal carries deletion %+v", res.Deletion)
 		}
 		if n := crmtest.CountRows(t, s, "contacts", "id = $1", id); n != 0 {
@@ -272,9 +254,9 @@ func testPurge(t *testing.T, dialect crm.Dialect) {
 		if _, err := s.Restore(ctx, restored.ID, "UADMIN"); err != nil {
 			t.Fatal(err)
 		}
-		clk.advance(30 * time.Minute)
+		clk.Advance(30 * time.Minute)
 		young := deleteContact(t, s, crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Young"}, crmtest.SmallFull))
-		clk.advance(31 * time.Minute) // expired's window passed; young's has 29 minutes left
+		clk.Advance(31 * time.Minute) // expired's window passed; young's has 29 minutes left
 		crmBefore := crmtest.Dump(t, s)
 
 		n, err := s.Purge(ctx)
@@ -329,7 +311,7 @@ func testPurge(t *testing.T, dialect crm.Dialect) {
 				t.Fatal(err)
 			}
 		}
-		clk.advance(2 * time.Hour)
+		clk.Advance(2 * time.Hour)
 		const replicas = 4
 		counts := make([]int, replicas)
 		errs := make([]error, replicas)
@@ -442,7 +424,7 @@ func testReportDeletion(t *testing.T, dialect crm.Dialect) {
 		if err != nil || !found || inc.MessageTS != "" {
 			t.Fatalf("incident = %+v, %v, %v", inc, found, err)
 		}
-		clk.advance(3 * time.Minute) // the first reporter never posted
+		clk.Advance(3 * time.Minute) // the first reporter never posted
 		rep, err := s.ReportDeletion(ctx, d.ID, "ULATE")
 		if err != nil || !rep.New || rep.Incident.ReportedBy != "ULATE" {
 			t.Fatalf("report after a stale claim = %+v, %v", rep, err)
@@ -460,7 +442,7 @@ func testReportDeletion(t *testing.T, dialect crm.Dialect) {
 		if err := s.SetIncidentMessage(ctx, d.ID, "CINC", "1700000000.000100"); err != nil {
 			t.Fatal(err)
 		}
-		clk.advance(time.Minute * 10)
+		clk.Advance(time.Minute * 10)
 		again, err := s.ReportDeletion(ctx, d.ID, "UOTHER")
 		if err != nil || again.New || again.Incident.ReportedBy != "UREP" || again.Incident.MessageTS != "1700000000.000100" || again.Incident.Channel != "CINC" {
 			t.Errorf("report of a posted incident = %+v, %v", again, err)

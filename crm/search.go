@@ -254,14 +254,7 @@ func (s *Store) duplicatesIn(ctx context.Context, q sqlx.QueryerContext, c Conta
 		return nil, nil
 	}
 	var refs []ContactRef
-	st, err := s.prepared(ctx, sql)
-	if err == nil {
-		if tx, ok := q.(*sqlx.Tx); ok {
-			st = tx.StmtxContext(ctx, st) // the caller's transaction, not the pool
-		}
-		err = st.SelectContext(ctx, &refs, args...)
-	}
-	if err != nil {
+	if err := s.selectPrepared(ctx, q, &refs, sql, args...); err != nil {
 		return nil, fmt.Errorf("find duplicates of %s: %w", c.ID, err)
 	}
 	return refs, nil

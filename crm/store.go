@@ -99,15 +99,17 @@ func (s *Store) Close() error {
 	return s.db.Close()
 }
 
-// selectPrepared runs a prepared query (see prepared) on q, the pool or a
-// transaction, into dest.
-func (s *Store) selectPrepared(ctx context.Context, q dbtx, dest any, query string, args ...any) error {
+// selectPrepared runs query on q into dest: prepared (see prepared) on the
+// pool, plainly in a transaction.
+func (s *Store) selectPrepared(ctx context.Context, q sqlx.QueryerContext, dest any, query string, args ...any) error {
+	if _, inTx := q.(*sqlx.Tx); inTx {
+		// Preparing takes a pool connection, which on SQLite waits for the
+		// write lock this transaction holds: run it plainly instead.
+		return sqlx.SelectContext(ctx, q, dest, s.db.Rebind(query), args...)
+	}
 	st, err := s.prepared(ctx, query)
 	if err != nil {
 		return err
-	}
-	if tx, ok := q.(*sqlx.Tx); ok {
-		st = tx.StmtxContext(ctx, st) // the caller's transaction, not the pool
 	}
 	return st.SelectContext(ctx, dest, args...)
 }

@@ -17,7 +17,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -92,26 +91,8 @@ type Env struct {
 	Clock  *Clock
 }
 
-// Clock is a settable clock shared by the bot and the store. It is safe for
-// concurrent use: handlers read it while tests advance it.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Advance moves the clock forward.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// Clock is a settable clock shared by the bot and the store.
+type Clock = crmtest.Clock
 
 // Options adjust the environment; Env is the configuration's environment map.
 type Options struct {
@@ -147,7 +128,7 @@ func New(tb testing.TB, opts ...Options) *Env {
 		tb.Fatalf("config: %v", err)
 	}
 	store := crmtest.NewStore(tb)
-	clock := &Clock{t: time.Now()}
+	clock := crmtest.NewClock(time.Now())
 	store.SetClock(func() time.Time { return clock.Now() })
 	e := &Env{TB: tb, Store: store, KV: NewKV(tb), Slack: fake, Config: cfg, Clock: clock}
 	e.start()

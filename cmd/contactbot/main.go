@@ -127,12 +127,18 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*crm.
 	return store, nil
 }
 
-func migrate(ctx context.Context, log *slog.Logger) error {
+// openConfigured reads the environment and opens the migrated store, for the
+// subcommands that need nothing else.
+func openConfigured(ctx context.Context, log *slog.Logger) (*crm.Store, error) {
 	cfg, err := config.FromEnv()
 	if err != nil {
-		return configError{err}
+		return nil, configError{err}
 	}
-	store, err := openStore(ctx, cfg, log)
+	return openStore(ctx, cfg, log)
+}
+
+func migrate(ctx context.Context, log *slog.Logger) error {
+	store, err := openConfigured(ctx, log)
 	if err != nil {
 		return err
 	}
@@ -281,11 +287,7 @@ func seed(ctx context.Context, args []string, stdout, stderr io.Writer, log *slo
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg, err := config.FromEnv()
-	if err != nil {
-		return configError{err}
-	}
-	store, err := openStore(ctx, cfg, log)
+	store, err := openConfigured(ctx, log)
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"contactbot/config"
 	"contactbot/crm"
 )
 
@@ -19,11 +18,7 @@ const purgeInterval = time.Hour
 // purge is `contactbot purge`: it ends the restore window of every expired
 // deletion (archived rows deleted, contact details blanked) and exits.
 func purge(ctx context.Context, stdout io.Writer, log *slog.Logger) error {
-	cfg, err := config.FromEnv()
-	if err != nil {
-		return configError{err}
-	}
-	store, err := openStore(ctx, cfg, log)
+	store, err := openConfigured(ctx, log)
 	if err != nil {
 		return err
 	}
