@@ -215,7 +215,17 @@ func (b *Bot) restoreClick(ctx context.Context, cb slack.InteractionCallback, de
 // announces the restore in INCIDENT_CHANNEL when it was never reported),
 // tells the reporter and the deleter, and returns the restorer's answer.
 func (b *Bot) restore(ctx context.Context, actor, deletionID string) *Message {
-	res, err := b.store.Restore(ctx, deletionID, actor)
+	// A restore that takes over a second shows its progress in a DM, which
+	// the answer then replaces; the answer also goes where it was asked for.
+	prog := b.startProgress(ctx, actor, "Restoring deletion `"+esc(deletionID)+"`", "putting back")
+	answer := b.restoreRun(ctx, actor, deletionID, prog.update)
+	prog.replace(ctx, *answer)
+	return answer
+}
+
+// restoreRun is restore without the progress report.
+func (b *Bot) restoreRun(ctx context.Context, actor, deletionID string, progress func(done, total int)) *Message {
+	res, err := b.store.RestoreProgress(ctx, deletionID, actor, progress)
 	if err != nil {
 		b.log.Info("restore refused", "user", actor, "deletion", deletionID, "code", crm.ErrorCode(err))
 		if d := res.Deletion; crm.ErrorCode(err) == crm.EINVALID && d.ID != "" && d.WindowClosed(b.now()) {

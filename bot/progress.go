@@ -81,19 +81,27 @@ func (p *progress) run(ctx context.Context) {
 // finish stops the reports and delivers the outcome: in place of the
 // progress message when there was one, else as a new DM.
 func (p *progress) finish(ctx context.Context, outcome Message) {
+	if !p.replace(ctx, outcome) {
+		p.b.dm(ctx, p.user, outcome)
+	}
+}
+
+// replace stops the reports and, when a progress message was shown, puts the
+// outcome in its place; it reports whether it did.
+func (p *progress) replace(ctx context.Context, outcome Message) bool {
 	close(p.stop)
 	<-p.stopped
 	p.mu.Lock()
 	ts := p.ts
 	p.mu.Unlock()
-	if ts != "" {
-		err := p.b.slack.Update(ctx, p.user, ts, outcome)
-		if err == nil {
-			return
-		}
-		p.b.log.Error("replace progress with outcome", "user", p.user, "err", err)
+	if ts == "" {
+		return false
 	}
-	p.b.dm(ctx, p.user, outcome)
+	if err := p.b.slack.Update(ctx, p.user, ts, outcome); err != nil {
+		p.b.log.Error("replace progress with outcome", "user", p.user, "err", err)
+		return false
+	}
+	return true
 }
 
 // thousands writes n with thousands separators: 12,400.

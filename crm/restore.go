@@ -62,6 +62,12 @@ func restorable(d Deletion, now time.Time) error {
 // and keeping a second copy of it until the window closes would serve no
 // restore (a deletion restores once) and would keep personal data longer.
 func (s *Store) Restore(ctx context.Context, deletionID, actor string) (Restored, error) {
+	return s.RestoreProgress(ctx, deletionID, actor, nil)
+}
+
+// RestoreProgress is Restore that tells progress, when set, how many rows are
+// back so far, after each table. It runs inside the transaction: keep it quick.
+func (s *Store) RestoreProgress(ctx context.Context, deletionID, actor string, progress func(done, total int)) (Restored, error) {
 	var out Restored
 	if deletionID == "" || actor == "" {
 		return out, Errorf(EINVALID, "A restore needs a deletion id and who restores it.")
@@ -84,7 +90,11 @@ func (s *Store) Restore(ctx context.Context, deletionID, actor string) (Restored
 		if err := tx.GetContext(ctx, &archived, tx.Rebind(`SELECT count(*) FROM archived_rows WHERE deletion_id = ?`), d.ID); err != nil {
 			return fmt.Errorf("count archived rows of %s: %w", d.ID, err)
 		}
-		n, err := putBack(ctx, tx, d.ID, c.ID)
+		n, err := putBack(ctx, tx, d.ID, c.ID, func(done int) {
+			if progress != nil {
+				progress(done, archived)
+			}
+		})
 		if err != nil {
 			return err
 		}
@@ -158,8 +168,9 @@ func archivedContact(ctx context.Context, q queryer, deletionID string) (Contact
 
 // putBack inserts a deletion's archived rows into their tables, parents
 // first, set-based: each table's rows go back in one INSERT … SELECT that
-// rebuilds the typed row from its JSON. It returns how many rows it inserted.
-func putBack(ctx context.Context, tx *sqlx.Tx, deletionID, contactID string) (int, error) {
+// rebuilds the typed row from its JSON. It tells progress the running total
+// after each table and returns how many rows it inserted.
+func putBack(ctx context.Context, tx *sqlx.Tx, deletionID, contactID string, progress func(done int)) (int, error) {
 	total := 0
 	for _, t := range archivedTables {
 		if id, err := takenID(ctx, tx, t.Name, t.RowID, deletionID, contactID); err != nil {
@@ -184,6 +195,7 @@ func putBack(ctx context.Context, tx *sqlx.Tx, deletionID, contactID string) (in
 			return total, fmt.Errorf("restore %s: %w", t.Name, err)
 		}
 		total += int(n)
+		progress(total)
 	}
 	return total, nil
 }

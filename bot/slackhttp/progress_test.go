@@ -46,3 +46,47 @@ func TestLongDeleteShowsProgress(t *testing.T) {
 		t.Error("the slow contact was not deleted")
 	}
 }
+
+// TestLongRestoreShowsProgress: the same for a restore, whose answer also
+// goes back to the command.
+func TestLongRestoreShowsProgress(t *testing.T) {
+	e := bottest.New(t)
+	id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Slow", LastName: "Restore"}, crmtest.SmallFull)
+	e.Click(bottest.Admin, bot.ActionDelete, id)
+	e.Submit(bottest.Admin, e.LastView(), map[string]string{"reason": "duplicate", "confirm": "DELETE"})
+	e.Bot.Wait()
+	var deletion string
+	if err := e.Store.DB().Get(&deletion, `SELECT id FROM deletions WHERE contact_id = $1`, id); err != nil {
+		t.Fatal(err)
+	}
+	e.Slack.Reset()
+
+	// Notes go back after the contact, its DND, conversations and messages.
+	e.Store.DB().MustExec(`CREATE FUNCTION slow_down() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(1.6); RETURN NULL; END $$`)
+	e.Store.DB().MustExec(`CREATE TRIGGER slow_notes BEFORE INSERT ON notes FOR EACH STATEMENT EXECUTE FUNCTION slow_down()`)
+	r := e.Command(bottest.Admin, "restore "+deletion)
+	e.Bot.Wait()
+	if !strings.Contains(r.Body, "Restored") {
+		t.Errorf("restore command answer: %s", r.Body)
+	}
+	var progress []string
+	for _, c := range e.Slack.Calls("chat.postMessage") {
+		if c.Params["channel"] == bottest.Admin {
+			progress = append(progress, c.Text())
+		}
+	}
+	if len(progress) != 1 || !strings.Contains(progress[0], "Restoring deletion `"+deletion+"`: putting back 12 of 23 rows…") {
+		t.Fatalf("want one progress DM at 12 of 23 rows, got %q", progress)
+	}
+	ups := e.Slack.Calls("chat.update")
+	found := false
+	for _, u := range ups {
+		found = found || (u.Params["channel"] == "D"+bottest.Admin && strings.Contains(u.Text(), "Restored"))
+	}
+	if !found {
+		t.Errorf("the progress DM was not replaced by the outcome: %v", ups)
+	}
+	if n := crmtest.CountRows(t, e.Store, "contacts", "id = $1", id); n != 1 {
+		t.Error("the contact was not restored")
+	}
+}
