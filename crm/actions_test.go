@@ -53,9 +53,7 @@ func auditCount(t *testing.T, s *crm.Store, action string) int {
 }
 
 func TestSetDND(t *testing.T) {
-	for _, dialect := range crmtest.Dialects {
-		t.Run(string(dialect), func(t *testing.T) { testSetDND(t, dialect) })
-	}
+	crmtest.EachDialect(t, testSetDND)
 }
 
 func testSetDND(t *testing.T, dialect crm.Dialect) {
@@ -254,14 +252,11 @@ func testSetDND(t *testing.T, dialect crm.Dialect) {
 }
 
 func TestUndoRules(t *testing.T) {
-	for _, dialect := range crmtest.Dialects {
-		t.Run(string(dialect), func(t *testing.T) { testUndoRules(t, dialect) })
-	}
+	crmtest.ForEachDialect(t, testUndoRules)
 }
 
-func testUndoRules(t *testing.T, dialect crm.Dialect) {
+func testUndoRules(t *testing.T, s *crm.Store) {
 	ctx := context.Background()
-	s := crmtest.NewStoreOf(t, dialect)
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	s.SetClock(func() time.Time { return now })
 	id := crmtest.InsertContact(t, s, crmtest.Contact{FirstName: "Jane"})
@@ -347,14 +342,11 @@ func testUndoRules(t *testing.T, dialect crm.Dialect) {
 }
 
 func TestRemoveFollowUp(t *testing.T) {
-	for _, dialect := range crmtest.Dialects {
-		t.Run(string(dialect), func(t *testing.T) { testRemoveFollowUp(t, dialect) })
-	}
+	crmtest.ForEachDialect(t, testRemoveFollowUp)
 }
 
-func testRemoveFollowUp(t *testing.T, dialect crm.Dialect) {
+func testRemoveFollowUp(t *testing.T, s *crm.Store) {
 	ctx := context.Background()
-	s := crmtest.NewStoreOf(t, dialect)
 	// Jane: _w1 active, _w2 finished (InsertFull), plus _w3 active and _w4 stopped.
 	id := crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Jane"}, crmtest.SmallFull)
 	other := crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Other"}, crmtest.SmallFull)
@@ -434,14 +426,11 @@ func testRemoveFollowUp(t *testing.T, dialect crm.Dialect) {
 // TestAuditRefusesChanges runs the statements through the store's own
 // connection pool and inside a transaction, as the bot's code paths would.
 func TestAuditRefusesChanges(t *testing.T) {
-	for _, dialect := range crmtest.Dialects {
-		t.Run(string(dialect), func(t *testing.T) { testAuditRefusesChanges(t, dialect) })
-	}
+	crmtest.ForEachDialect(t, testAuditRefusesChanges)
 }
 
-func testAuditRefusesChanges(t *testing.T, dialect crm.Dialect) {
+func testAuditRefusesChanges(t *testing.T, s *crm.Store) {
 	ctx := context.Background()
-	s := crmtest.NewStoreOf(t, dialect)
 	id := crmtest.InsertContact(t, s, crmtest.Contact{FirstName: "Jane"})
 	res, err := s.SetDND(ctx, crm.DNDRequest{ContactID: id, Channels: []string{"sms"}, Actor: "U1"})
 	if err != nil {
@@ -477,14 +466,11 @@ func testAuditRefusesChanges(t *testing.T, dialect crm.Dialect) {
 }
 
 func TestContactHistory(t *testing.T) {
-	for _, dialect := range crmtest.Dialects {
-		t.Run(string(dialect), func(t *testing.T) { testContactHistory(t, dialect) })
-	}
+	crmtest.ForEachDialect(t, testContactHistory)
 }
 
-func testContactHistory(t *testing.T, dialect crm.Dialect) {
+func testContactHistory(t *testing.T, s *crm.Store) {
 	ctx := context.Background()
-	s := crmtest.NewStoreOf(t, dialect)
 	id := crmtest.InsertContact(t, s, crmtest.Contact{FirstName: "Jane"})
 	other := crmtest.InsertContact(t, s, crmtest.Contact{FirstName: "Other"})
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)

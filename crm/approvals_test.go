@@ -32,9 +32,7 @@ func newRequest(t *testing.T, s *crm.Store, ttl time.Duration) (string, crm.Appr
 }
 
 func TestApprovals(t *testing.T) {
-	for _, dialect := range crmtest.Dialects {
-		t.Run(string(dialect), func(t *testing.T) { testApprovals(t, dialect) })
-	}
+	crmtest.EachDialect(t, testApprovals)
 }
 
 func testApprovals(t *testing.T, dialect crm.Dialect) {

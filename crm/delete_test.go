@@ -12,9 +12,7 @@ import (
 )
 
 func TestDelete(t *testing.T) {
-	for _, d := range crmtest.Dialects {
-		t.Run(string(d), func(t *testing.T) { testDelete(t, d) })
-	}
+	crmtest.EachDialect(t, testDelete)
 }
 
 func testDelete(t *testing.T, d crm.Dialect) {

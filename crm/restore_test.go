@@ -30,9 +30,7 @@ func deleteContact(t *testing.T, s *crm.Store, id string) crm.Deletion {
 }
 
 func TestRestore(t *testing.T) {
-	for _, dialect := range crmtest.Dialects {
-		t.Run(string(dialect), func(t *testing.T) { testRestore(t, dialect) })
-	}
+	crmtest.EachDialect(t, testRestore)
 }
 
 func testRestore(t *testing.T, dialect crm.Dialect) {
@@ -238,9 +236,7 @@ func testRestore(t *testing.T, dialect crm.Dialect) {
 }
 
 func TestPurge(t *testing.T) {
-	for _, dialect := range crmtest.Dialects {
-		t.Run(string(dialect), func(t *testing.T) { testPurge(t, dialect) })
-	}
+	crmtest.EachDialect(t, testPurge)
 }
 
 func testPurge(t *testing.T, dialect crm.Dialect) {
@@ -344,14 +340,11 @@ func testPurge(t *testing.T, dialect crm.Dialect) {
 }
 
 func TestReportDeletion(t *testing.T) {
-	for _, dialect := range crmtest.Dialects {
-		t.Run(string(dialect), func(t *testing.T) { testReportDeletion(t, dialect) })
-	}
+	crmtest.ForEachDialect(t, testReportDeletion)
 }
 
-func testReportDeletion(t *testing.T, dialect crm.Dialect) {
+func testReportDeletion(t *testing.T, s *crm.Store) {
 	ctx := context.Background()
-	s := crmtest.NewStoreOf(t, dialect)
 	clk := withClock(s)
 	id := crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "Jane@Example.com", Phone: "+1 (555) 010-2233"}, crmtest.SmallFull)
 	d := deleteContact(t, s, id)

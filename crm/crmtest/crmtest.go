@@ -104,8 +104,15 @@ var Dialects = []crm.Dialect{crm.Postgres, crm.SQLite}
 // each with a fresh migrated store.
 func ForEachDialect(t *testing.T, fn func(t *testing.T, s *crm.Store)) {
 	t.Helper()
+	EachDialect(t, func(t *testing.T, d crm.Dialect) { fn(t, NewStoreOf(t, d)) })
+}
+
+// EachDialect runs fn as a subtest per dialect, for tests that open stores
+// of their own (NewStoreOf).
+func EachDialect(t *testing.T, fn func(t *testing.T, d crm.Dialect)) {
+	t.Helper()
 	for _, d := range Dialects {
-		t.Run(string(d), func(t *testing.T) { fn(t, NewStoreOf(t, d)) })
+		t.Run(string(d), func(t *testing.T) { fn(t, d) })
 	}
 }
 
