@@ -99,35 +99,20 @@ func windowText() string {
 // handleDNDSubmit sets DND while Slack waits, so a failure shows in the
 // modal; the confirmation with Undo follows after the ack.
 func (b *Bot) handleDNDSubmit(ctx context.Context, cb slack.InteractionCallback) *slack.ViewSubmissionResponse {
-	meta, ok := readActionMeta(cb.View.PrivateMetadata)
-	if !ok {
-		return slack.NewUpdateViewSubmissionResponse(infoModal("DND not set", "This window could not be read, so nothing was changed. Close it and search for the contact again."))
-	}
-	user := cb.User.ID
-	channels := checked(cb.View, blockChannels)
-	if len(channels) == 0 {
-		return slack.NewErrorsViewSubmissionResponse(map[string]string{blockChannels: "Tick at least one channel."})
-	}
-	ctx, cancel := context.WithTimeout(ctx, b.ackBudget)
-	defer cancel()
-	res, err := b.store.SetDND(ctx, crm.DNDRequest{ContactID: meta.ContactID, Channels: channels, Actor: user, Reason: ReasonUnsubscribe, Via: meta.Via})
-	if crm.ErrorCode(err) == crm.EINVALID {
-		return slack.NewErrorsViewSubmissionResponse(map[string]string{blockChannels: crm.ErrorMessage(err)})
-	}
-	if err != nil {
-		b.log.Info("set DND failed", "user", user, "contact", meta.ContactID, "code", crm.ErrorCode(err))
-		return slack.NewUpdateViewSubmissionResponse(infoModal("DND not set", "*Nothing was changed.* "+b.userMessage(err, "set DND", "contact", meta.ContactID)))
-	}
-	undo := ""
-	if res.Undo != nil {
-		undo = res.Undo.ID
-	}
-	b.log.Info("DND set", "user", user, "contact", res.Contact.ID, "changed", len(res.Changed), "undo", undo)
-	b.goBackground("dnd confirmation", func(ctx context.Context) {
-		b.postAudit(ctx, res.Audit)
-		b.confirm(ctx, user, meta.ResponseURL, dndConfirmation(res))
+	return b.handleActionSubmit(ctx, cb, actionSubmit{
+		failTitle: "DND not set", block: blockChannels, empty: "Tick at least one channel.", what: "set DND",
+		run: func(ctx context.Context, meta actionMeta, user string, channels []string) (crm.AuditEntry, Message, []any, error) {
+			res, err := b.store.SetDND(ctx, crm.DNDRequest{ContactID: meta.ContactID, Channels: channels, Actor: user, Reason: ReasonUnsubscribe, Via: meta.Via})
+			if err != nil {
+				return crm.AuditEntry{}, Message{}, nil, err
+			}
+			undo := ""
+			if res.Undo != nil {
+				undo = res.Undo.ID
+			}
+			return res.Audit, dndConfirmation(res), []any{"contact", res.Contact.ID, "changed", len(res.Changed), "undo", undo}, nil
+		},
 	})
-	return nil // closes the modal
 }
 
 // dndConfirmation tells what Set DND changed, with Undo.

@@ -72,31 +72,16 @@ func (b *Bot) followUpModal(c crm.Contact, l crm.Linked, meta actionMeta, banner
 // handleFollowUpSubmit stops the ticked enrollments while Slack waits; the
 // confirmation with Undo follows after the ack.
 func (b *Bot) handleFollowUpSubmit(ctx context.Context, cb slack.InteractionCallback) *slack.ViewSubmissionResponse {
-	meta, ok := readActionMeta(cb.View.PrivateMetadata)
-	if !ok {
-		return slack.NewUpdateViewSubmissionResponse(infoModal("Nothing stopped", "This window could not be read, so nothing was changed. Close it and search for the contact again."))
-	}
-	user := cb.User.ID
-	ids := checked(cb.View, blockEnrollments)
-	if len(ids) == 0 {
-		return slack.NewErrorsViewSubmissionResponse(map[string]string{blockEnrollments: "Tick at least one workflow, or press Cancel to keep them all."})
-	}
-	ctx, cancel := context.WithTimeout(ctx, b.ackBudget)
-	defer cancel()
-	res, err := b.store.RemoveFollowUp(ctx, crm.FollowUpRequest{ContactID: meta.ContactID, EnrollmentIDs: ids, Actor: user, Reason: ReasonStopFollowUp, Via: meta.Via})
-	if crm.ErrorCode(err) == crm.EINVALID {
-		return slack.NewErrorsViewSubmissionResponse(map[string]string{blockEnrollments: crm.ErrorMessage(err)})
-	}
-	if err != nil {
-		b.log.Info("remove follow-up failed", "user", user, "contact", meta.ContactID, "code", crm.ErrorCode(err))
-		return slack.NewUpdateViewSubmissionResponse(infoModal("Nothing stopped", "*Nothing was changed.* "+b.userMessage(err, "remove follow-up", "contact", meta.ContactID)))
-	}
-	b.log.Info("follow-up removed", "user", user, "contact", res.Contact.ID, "stopped", len(res.Stopped), "skipped", res.Skipped)
-	b.goBackground("follow-up confirmation", func(ctx context.Context) {
-		b.postAudit(ctx, res.Audit)
-		b.confirm(ctx, user, meta.ResponseURL, followUpConfirmation(res))
+	return b.handleActionSubmit(ctx, cb, actionSubmit{
+		failTitle: "Nothing stopped", block: blockEnrollments, empty: "Tick at least one workflow, or press Cancel to keep them all.", what: "remove follow-up",
+		run: func(ctx context.Context, meta actionMeta, user string, ids []string) (crm.AuditEntry, Message, []any, error) {
+			res, err := b.store.RemoveFollowUp(ctx, crm.FollowUpRequest{ContactID: meta.ContactID, EnrollmentIDs: ids, Actor: user, Reason: ReasonStopFollowUp, Via: meta.Via})
+			if err != nil {
+				return crm.AuditEntry{}, Message{}, nil, err
+			}
+			return res.Audit, followUpConfirmation(res), []any{"contact", res.Contact.ID, "stopped", len(res.Stopped), "skipped", res.Skipped}, nil
+		},
 	})
-	return nil
 }
 
 // followUpConfirmation tells which workflows stopped, with Undo.

@@ -130,3 +130,46 @@ func (b *Bot) commandForOne(ctx context.Context, cmd slack.SlashCommand, name, v
 	}
 	return nil
 }
+
+// actionSubmit is what differs between the Set DND and Remove follow-up
+// submits; handleActionSubmit does the rest.
+type actionSubmit struct {
+	failTitle string // the modal's title when nothing changed
+	block     string // the checkbox block the person ticks
+	empty     string // the inline error when nothing is ticked
+	what      string // the action, in logs: "set DND"
+	// run makes the change and returns its audit line (written in its
+	// transaction), the confirmation to send, and log attributes.
+	run func(ctx context.Context, meta actionMeta, user string, ticked []string) (crm.AuditEntry, Message, []any, error)
+}
+
+// handleActionSubmit makes a Set DND or Remove follow-up change while Slack
+// waits, so a failure shows in the modal; the audit post and the
+// confirmation with Undo follow after the ack.
+func (b *Bot) handleActionSubmit(ctx context.Context, cb slack.InteractionCallback, a actionSubmit) *slack.ViewSubmissionResponse {
+	meta, ok := readActionMeta(cb.View.PrivateMetadata)
+	if !ok {
+		return slack.NewUpdateViewSubmissionResponse(infoModal(a.failTitle, "This window could not be read, so nothing was changed. Close it and search for the contact again."))
+	}
+	user := cb.User.ID
+	ticked := checked(cb.View, a.block)
+	if len(ticked) == 0 {
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{a.block: a.empty})
+	}
+	ctx, cancel := context.WithTimeout(ctx, b.ackBudget)
+	defer cancel()
+	audit, confirmation, attrs, err := a.run(ctx, meta, user, ticked)
+	if crm.ErrorCode(err) == crm.EINVALID {
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{a.block: crm.ErrorMessage(err)})
+	}
+	if err != nil {
+		b.log.Info(a.what+" failed", "user", user, "contact", meta.ContactID, "code", crm.ErrorCode(err))
+		return slack.NewUpdateViewSubmissionResponse(infoModal(a.failTitle, "*Nothing was changed.* "+b.userMessage(err, a.what, "contact", meta.ContactID)))
+	}
+	b.log.Info(a.what+" done", append([]any{"user", user}, attrs...)...)
+	b.goBackground(a.what+" confirmation", func(ctx context.Context) {
+		b.postAudit(ctx, audit)
+		b.confirm(ctx, user, meta.ResponseURL, confirmation)
+	})
+	return nil // closes the modal
+}
