@@ -215,24 +215,12 @@ func contactBlocks(c crm.Contact, l crm.Linked, m crm.Match) []slack.Block {
 // deleteCommand searches and, when exactly one contact matches, opens the
 // delete modal straight away with the command's trigger id.
 func (b *Bot) deleteCommand(ctx context.Context, cmd slack.SlashCommand, name, query string) *Message {
-	if strings.TrimSpace(query) == "" {
-		return textMessage(fmt.Sprintf("Say which contact: `%s delete jane@example.com`.", name))
-	}
-	res, err := b.store.Search(ctx, query)
-	if err != nil {
-		return textMessage(b.userMessage(err, "search failed"))
-	}
-	if len(res.Matches) != 1 {
-		msg := b.find(ctx, name, query)
-		if len(res.Matches) > 1 {
-			msg.Blocks = append([]slack.Block{section("Several contacts match: press *Delete…* on the right one.")}, msg.Blocks...)
-			msg.Blocks = limitBlocks(msg.Blocks, maxMessageBlocks, func(int) string { return "and more: refine your search." })
-		}
-		return msg
-	}
-	if err := b.openDeleteModal(ctx, cmd.UserID, cmd.TriggerID, res.Matches[0].ID, cmd.ChannelID, cmd.ResponseURL); err != nil {
-		return textMessage(b.userMessage(err, "open delete modal", "contact", res.Matches[0].ID))
-	}
-	b.auditOpened(cmd.UserID, res.Matches[0].ID, windowDelete, name+" delete")
-	return nil
+	return b.commandForOne(ctx, cmd, name, "delete", query, "Delete…",
+		func(ctx context.Context, triggerID, contactID, responseURL, user, via string) error {
+			if err := b.openDeleteModal(ctx, user, triggerID, contactID, cmd.ChannelID, responseURL); err != nil {
+				return err
+			}
+			b.auditOpened(user, contactID, windowDelete, via)
+			return nil
+		})
 }
