@@ -3,7 +3,6 @@
 package slackhttp
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -127,10 +126,9 @@ func signatureProblem(err error) string {
 }
 
 func (h *Handler) commands(w http.ResponseWriter, r *http.Request, form url.Values) {
-	// SlashCommandParse reads the form from the request; hand it the checked body.
-	r.Body = io.NopCloser(bytes.NewBufferString(form.Encode()))
-	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	r.Form, r.PostForm = nil, nil
+	// SlashCommandParse reads r.PostForm; the body is already read and
+	// checked, so hand it the parsed form (ParseForm then has nothing to do).
+	r.Form, r.PostForm = form, form
 	cmd, err := slack.SlashCommandParse(r)
 	if err != nil || cmd.Command == "" || cmd.UserID == "" {
 		http.Error(w, "malformed slash command: command and user_id are required", http.StatusBadRequest)
