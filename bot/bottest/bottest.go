@@ -138,11 +138,15 @@ func New(tb testing.TB, opts ...Options) *Env {
 // start builds this environment's bot process: its Bot and HTTP server.
 func (e *Env) start() {
 	e.Bot = bot.New(bot.Deps{Store: e.Store, Slack: slackapi.New(e.Config.SlackBotToken, e.Slack.URL(), nil), KV: e.KV, Config: e.Config, Now: e.Clock.Now})
+	stopOutbox := e.Bot.StartOutbox(context.Background())
+	metrics := slackhttp.NewMetrics()
+	metrics.WatchOutbox(e.Store)
 	h := slackhttp.New(e.Bot, slackhttp.Options{SigningSecret: Secret, KV: e.KV,
-		Ready: map[string]slackhttp.Pinger{"database": e.Store, "redis": e.KV}, Metrics: slackhttp.NewMetrics()})
+		Ready: map[string]slackhttp.Pinger{"database": e.Store, "redis": e.KV}, Metrics: metrics})
 	e.Server = httptest.NewServer(h)
 	e.TB.Cleanup(func() {
 		e.Bot.Wait()
+		stopOutbox()
 		e.Server.Close()
 	})
 }
