@@ -117,10 +117,10 @@ func (b *Bot) reportNotes(rep crm.Report, reporter string) []crm.Note {
 	where := fmt.Sprintf("was reported as wrong by %s in %s. An admin can restore it until %s.", mention(reporter), channelMention(b.cfg.IncidentChannel), slackDate(d.RestoreUntil))
 	what := fmt.Sprintf("*%s* (deletion `%s`, %s)", esc(rep.Contact.Name()), esc(d.ID), slackDate(d.DeletedAt))
 	if d.DeletedBy != reporter {
-		notes = append(notes, note(d.DeletedBy, *textMessage("⚠️ Your deletion of "+what+" "+where)))
+		notes = append(notes, note(d.DeletedBy, *textMessage("⚠️ Your deletion of " + what + " " + where)))
 	}
 	if a := d.ApprovedBy; a != nil && *a != reporter && *a != d.DeletedBy {
-		notes = append(notes, note(*a, *textMessage("⚠️ A deletion you approved, "+what+", "+where)))
+		notes = append(notes, note(*a, *textMessage("⚠️ A deletion you approved, " + what + ", " + where)))
 	}
 	return notes
 }

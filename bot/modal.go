@@ -285,7 +285,9 @@ func (b *Bot) runDelete(ctx context.Context, req crm.DeleteRequest, name string)
 	prog := b.startProgress(ctx, op, req.Actor, "Deleting contact `"+esc(req.ContactID)+"`", "archiving", esc(name))
 	defer prog.end()
 	req.Progress, req.Operation = prog.update, op.ID
-	req.Notify = func(res crm.Deleted) ([]crm.Note, error) { return []crm.Note{prog.outcome(deletionSummary(res), true)}, nil }
+	req.Notify = func(res crm.Deleted) ([]crm.Note, error) {
+		return []crm.Note{prog.outcome(deletionSummary(res), true)}, nil
+	}
 	res, err := b.store.Delete(ctx, req)
 	if err != nil {
 		b.log.Info("delete failed", "user", req.Actor, "contact", req.ContactID, "code", crm.ErrorCode(err))
