@@ -49,10 +49,11 @@ type Bot struct {
 	bgCtx context.Context
 
 	// The outbox: worker is set while StartOutbox runs, wake nudges it
-	// after a commit, flushing serialises synchronous deliveries.
-	worker   atomic.Bool
-	wake     chan struct{}
-	flushing sync.Mutex
+	// after a commit; delivering is held by whoever delivers in this
+	// process (the worker, a flush), one at a time.
+	worker     atomic.Bool
+	wake       chan struct{}
+	delivering sync.Mutex
 }
 
 // New returns a Bot.

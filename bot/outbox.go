@@ -125,7 +125,9 @@ func (b *Bot) StartOutbox(ctx context.Context) (stop func()) {
 
 func (b *Bot) runOutbox(ctx context.Context) {
 	for {
+		b.delivering.Lock()
 		b.deliverDue(ctx)
+		b.delivering.Unlock()
 		wait := outboxPoll
 		if next, err := b.store.NextDue(ctx); err == nil && !next.IsZero() {
 			if d := next.Sub(b.now()); d < wait {
@@ -154,7 +156,12 @@ func (b *Bot) notesWritten() {
 		}
 		return
 	}
-	b.flush(b.bgCtx)
+	// No worker (the shell): deliver now, unless a delivery in progress on
+	// this process will pick these notes up as well.
+	if b.delivering.TryLock() {
+		defer b.delivering.Unlock()
+		b.deliverAll(b.bgCtx)
+	}
 }
 
 // deliverDue delivers what is due until nothing is, or another worker has it.
@@ -174,21 +181,25 @@ func (b *Bot) deliverDue(ctx context.Context) crm.DeliveryResult {
 	}
 }
 
-// flush delivers every note that is due now, waiting for notes another
-// worker of this process is delivering: for the shell after each input, for
+// flush delivers every note that is due now, after this process's worker
+// has finished what it is delivering: for the shell after each input, for
 // tests, and at shutdown. Notes waiting for a retry stay.
 func (b *Bot) flush(ctx context.Context) {
-	if !b.flushing.TryLock() {
-		return // a flush in progress picks up the new notes too
-	}
-	defer b.flushing.Unlock()
+	b.delivering.Lock()
+	defer b.delivering.Unlock()
+	b.deliverAll(ctx)
+}
+
+// deliverAll delivers until nothing is due, waiting while another replica
+// holds a conversation; delivering must be held.
+func (b *Bot) deliverAll(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	for ctx.Err() == nil {
 		if b.deliverDue(ctx).Status == crm.DeliveryIdle {
 			return
 		}
-		time.Sleep(5 * time.Millisecond) // another worker holds a conversation
+		time.Sleep(5 * time.Millisecond) // another replica holds a conversation
 	}
 }
 
