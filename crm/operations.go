@@ -153,7 +153,7 @@ func (s *Store) RecoverOperations(ctx context.Context, notify func(Operation) ([
 		if err := tx.GetContext(ctx, &all, `SELECT count(*) FROM operations WHERE finished_at IS NULL`); err != nil {
 			return fmt.Errorf("count unfinished operations: %w", err)
 		}
-		held = all - len(resolved)
+		held = all // counted after resolving: the ones still held
 		return nil
 	})
 	if err != nil {
