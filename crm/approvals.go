@@ -236,13 +236,12 @@ func (s *Store) RequestApproval(ctx context.Context, r NewApproval) (Approval, A
 }
 
 // SetApprovalMessage records where the request was posted in Slack, so that
-// deciders and the expiry job can update it in place.
+// deciders and the expiry job can update it in place (the outbox records it
+// itself when it delivers the post; this is for posts made otherwise).
 func (s *Store) SetApprovalMessage(ctx context.Context, id, channel, ts string) error {
-	_, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE approval_requests SET channel = ?, message_ts = ? WHERE id = ?`), channel, ts, id)
-	if err != nil {
-		return fmt.Errorf("record message of request %s: %w", id, err)
-	}
-	return nil
+	return s.withTx(ctx, func(tx *sqlx.Tx) error {
+		return s.recordRef(ctx, tx, ApprovalRef(id), Sent{Channel: channel, TS: ts}, s.now().UTC())
+	})
 }
 
 // Approval loads one request.

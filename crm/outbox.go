@@ -259,6 +259,12 @@ func (s *Store) deliverHead(ctx context.Context, id int64, stream string, send f
 		return DeliveryResult{}, fmt.Errorf("outbox: begin: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
+	// Recording a delivery need not wait for the disk: only a crash of
+	// PostgreSQL itself in the next fraction of a second could lose the
+	// mark, and then Slack gets the message a second time, never not at all.
+	if _, err := tx.ExecContext(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
+		return DeliveryResult{}, fmt.Errorf("outbox: begin: %w", err)
+	}
 	var got bool
 	if err := tx.GetContext(ctx, &got, `SELECT pg_try_advisory_xact_lock(hashtext('contactbot.outbox'), hashtext($1))`, stream); err != nil {
 		return DeliveryResult{}, fmt.Errorf("outbox: lock conversation: %w", err)
