@@ -87,9 +87,6 @@ func (s *Store) Delete(ctx context.Context, req DeleteRequest) (Deleted, error) 
 	if req.RestoreWindow <= 0 {
 		return out, Errorf(EINVALID, "A delete needs a restore window.")
 	}
-	if req.Operation != "" {
-		defer s.operationEnded(req.Operation)
-	}
 	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
 		if req.Operation != "" {
 			if err := s.lockOperation(ctx, tx, req.Operation); err != nil {
@@ -107,6 +104,10 @@ func (s *Store) Delete(ctx context.Context, req DeleteRequest) (Deleted, error) 
 		}
 		return notifyOf(ctx, s, tx, req.Notify, out)
 	})
+	if err == nil && req.Operation != "" {
+		// A failed operation stays this process's until FinishOperation.
+		s.operationEnded(req.Operation)
+	}
 	if isLockTimeout(err) {
 		err = ErrLockTimeout
 	}

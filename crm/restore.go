@@ -90,9 +90,6 @@ func (s *Store) RestoreWith(ctx context.Context, r RestoreRequest) (Restored, er
 	if deletionID == "" || actor == "" {
 		return out, Errorf(EINVALID, "A restore needs a deletion id and who restores it.")
 	}
-	if r.Operation != "" {
-		defer s.operationEnded(r.Operation)
-	}
 	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
 		if r.Operation != "" {
 			if err := s.lockOperation(ctx, tx, r.Operation); err != nil {
@@ -166,6 +163,10 @@ func (s *Store) RestoreWith(ctx context.Context, r RestoreRequest) (Restored, er
 		}
 		return notifyOf(ctx, s, tx, r.Notify, out)
 	})
+	if err == nil && r.Operation != "" {
+		// A failed operation stays this process's until FinishOperation.
+		s.operationEnded(r.Operation)
+	}
 	if isLockTimeout(err) {
 		err = ErrLockTimeout
 	}
