@@ -166,6 +166,9 @@ type NewApproval struct {
 	// Fingerprint is Linked.Fingerprint as the requester saw it; it must still hold.
 	Fingerprint string
 	TTL         time.Duration
+	// Via, when set, says where the request started (a message shortcut on
+	// a Slack message); its audit line mentions it.
+	Via string
 	// Notify renders the messages that announce the request (the post in the
 	// approvals channel, the requester's DM), written in its transaction.
 	Notify func(Approval) ([]Note, error)
@@ -222,8 +225,11 @@ func (s *Store) RequestApproval(ctx context.Context, r NewApproval) (Approval, A
 		if err != nil {
 			return fmt.Errorf("record delete request for %s: %w", c.ID, err)
 		}
+		if err := s.scheduleEscalationTx(ctx, tx, a); err != nil {
+			return err
+		}
 		audit, err = s.auditTx(ctx, tx, AuditEntry{Actor: r.Requester, Action: AuditDeleteRequested, ContactID: c.ID, RequestID: a.ID,
-			Reason: r.Reason, Outcome: "pending", Detail: "expires " + a.ExpiresAt.Format(time.RFC3339), At: now})
+			Reason: r.Reason, Outcome: "pending", Detail: withVia("expires "+a.ExpiresAt.Format(time.RFC3339), r.Via), At: now})
 		if err != nil {
 			return err
 		}

@@ -95,3 +95,27 @@ func (s *Store) AuditTrail(ctx context.Context, contactID, deletionID string, li
 	}
 	return out, nil
 }
+
+// EachAuditEntry calls fn with every audit entry at or after since, oldest
+// first, reading them as it goes (an export of months need not fit in
+// memory). It stops at fn's first error and returns it.
+func (s *Store) EachAuditEntry(ctx context.Context, since time.Time, fn func(AuditEntry) error) error {
+	rows, err := s.db.QueryxContext(ctx, s.db.Rebind(`SELECT * FROM audit_log WHERE at >= ? ORDER BY at, id`), since.UTC())
+	if err != nil {
+		return fmt.Errorf("read audit trail: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e AuditEntry
+		if err := rows.StructScan(&e); err != nil {
+			return fmt.Errorf("read audit trail: %w", err)
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read audit trail: %w", err)
+	}
+	return nil
+}

@@ -56,6 +56,12 @@ type DeleteRequest struct {
 	// Notify renders the messages that announce the delete (the deleter's
 	// summary), written in its transaction.
 	Notify func(Deleted) ([]Note, error)
+	// Review, when set, records that an admin deleted alone: another admin
+	// is to acknowledge it (Deleted.Review).
+	Review bool
+	// Via, when set, says where the delete started (a message shortcut on a
+	// Slack message); its audit line mentions it.
+	Via string
 }
 
 // ErrLockTimeout is returned when another change held the contact (or the
@@ -72,6 +78,8 @@ type Deleted struct {
 	Contact  Contact
 	// Audit is the audit line written in the same transaction.
 	Audit AuditEntry
+	// Review is the review opened for an admin's delete alone (DeleteRequest.Review).
+	Review *Review
 }
 
 // Delete archives and removes a contact with every linked row, in one
@@ -169,7 +177,11 @@ func (s *Store) deleteTx(ctx context.Context, tx *sqlx.Tx, req DeleteRequest) (D
 		}
 		out = Deleted{Deletion: d, Contact: c}
 		out.Audit, err = s.auditTx(ctx, tx, AuditEntry{Actor: req.Actor, Action: AuditDeleted, ContactID: c.ID, DeletionID: d.ID,
-			RequestID: req.RequestID, Reason: req.Reason, Outcome: "ok", Detail: fmt.Sprintf("%d rows archived", removed), At: now})
+			RequestID: req.RequestID, Reason: req.Reason, Outcome: "ok", Detail: withVia(fmt.Sprintf("%d rows archived", removed), req.Via), At: now})
+		if err != nil || !req.Review {
+			return err
+		}
+		out.Review, err = s.openReviewTx(ctx, tx, ReviewDelete, d.ID, req.Actor, now)
 		return err
 	}()
 	return out, err

@@ -35,6 +35,11 @@ type Note struct {
 	Thread string
 	// After is the ref of a post that must be delivered before this note.
 	After string
+	// Coalesce marks a refresh (a Home tab published again from the data as
+	// it is when delivered): delivering it also settles the later pending
+	// notes of its stream with the same payload that were written before,
+	// so a burst of changes is one delivery.
+	Coalesce bool
 }
 
 // MissingPost is Note.Missing for an update that must arrive anyway: when
@@ -125,9 +130,10 @@ type outboxRow struct {
 	Missing   string    `db:"missing"`
 	CreatedAt time.Time `db:"created_at"`
 	Attempts  int       `db:"attempts"`
+	Coalesce  bool      `db:"coalescing"`
 }
 
-const outboxColumns = `id, stream, channel, payload, ref, replaces, thread, after_ref, missing, created_at, attempts`
+const outboxColumns = `id, stream, channel, payload, ref, replaces, thread, after_ref, missing, created_at, attempts, coalescing`
 
 // pendingNote is the condition of a note still to deliver.
 const pendingNote = `delivered_at IS NULL AND gave_up_at IS NULL`
@@ -185,9 +191,9 @@ func (s *Store) enqueueTx(ctx context.Context, tx *sqlx.Tx, notes []Note) error 
 			return fmt.Errorf("outbox: a note needs a channel and a payload (ref %q)", n.Ref)
 		}
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO outbox
-			(stream, channel, payload, ref, replaces, thread, after_ref, missing, created_at, next_attempt_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-			n.Channel, n.Channel, string(n.Payload), n.Ref, n.Replaces, n.Thread, n.After, n.Missing, now, now); err != nil {
+			(stream, channel, payload, ref, replaces, thread, after_ref, missing, created_at, next_attempt_at, coalescing)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			n.Channel, n.Channel, string(n.Payload), n.Ref, n.Replaces, n.Thread, n.After, n.Missing, now, now, n.Coalesce); err != nil {
 			return fmt.Errorf("write outbox note for %s: %w", n.Channel, err)
 		}
 	}
@@ -324,12 +330,33 @@ func (s *Store) attempt(ctx context.Context, q queryer, id int64, send func(cont
 		}
 	}
 
+	// A refresh settles the same refreshes written before it: they are read
+	// now, before send reads the data it shows, so what they announce is
+	// in what send shows. Later ones stay for their own delivery.
+	var same []int64
+	if n.Coalesce {
+		if err := sqlx.SelectContext(ctx, q, &same, q.Rebind(`SELECT id FROM outbox WHERE stream = ? AND id > ? AND coalescing AND payload = ? AND `+pendingNote),
+			n.Stream, n.ID, n.Payload); err != nil {
+			return DeliveryResult{}, fmt.Errorf("outbox: read refreshes like note %d: %w", n.ID, err)
+		}
+	}
+
 	sent, sendErr := send(ctx, out)
 	now := s.now().UTC()
 	if sendErr == nil {
 		err := write(func(tx *sqlx.Tx) error {
 			if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE outbox SET delivered_at = ?, last_error = '' WHERE id = ?`), now, n.ID); err != nil {
 				return err
+			}
+			if len(same) > 0 {
+				q, args, err := sqlx.In(`UPDATE outbox SET delivered_at = ?, last_error = ? WHERE id IN (?) AND `+pendingNote,
+					now, fmt.Sprintf("coalesced into note %d", n.ID), same)
+				if err != nil {
+					return err
+				}
+				if _, err := tx.ExecContext(ctx, tx.Rebind(q), args...); err != nil {
+					return err
+				}
 			}
 			if n.Ref == "" || out.UpdateTS != "" {
 				return nil

@@ -30,6 +30,8 @@ type Restored struct {
 	// Incident is the deletion's incident, when Reported.
 	Incident Incident
 	Reported bool
+	// Review is the review opened for the restore (RestoreRequest.Review).
+	Review *Review
 }
 
 // RestoreRequest is who restores which deletion, and what to tell.
@@ -44,6 +46,9 @@ type RestoreRequest struct {
 	// Notify renders the messages that announce the restore (the incident
 	// update, DMs), written in its transaction.
 	Notify func(Restored) ([]Note, error)
+	// Review, when set, records that the admin restored alone: another
+	// admin is to acknowledge it (Restored.Review).
+	Review bool
 }
 
 // WindowClosed reports whether the deletion can no longer be restored at now:
@@ -147,6 +152,11 @@ func (s *Store) RestoreWith(ctx context.Context, r RestoreRequest) (Restored, er
 			RequestID: deref(d.RequestID), Reason: d.Reason, Outcome: "ok", Detail: detail, At: now})
 		if err != nil {
 			return err
+		}
+		if r.Review {
+			if out.Review, err = s.openReviewTx(ctx, tx, ReviewRestore, d.ID, actor, now); err != nil {
+				return err
+			}
 		}
 		err = tx.GetContext(ctx, &out.Incident, tx.Rebind(`SELECT * FROM incidents WHERE deletion_id = ?`), d.ID)
 		switch {
