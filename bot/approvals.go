@@ -36,7 +36,7 @@ var requestIDRe = regexp.MustCompile(`^R[A-Z2-9]{10}$`)
 // requester's DM, which the outbox delivers. It returns what the modal shows.
 func (b *Bot) requestApproval(ctx context.Context, user string, c crm.Contact, l crm.Linked, form deleteForm, meta deleteMeta, why string) *slack.ViewSubmissionResponse {
 	a, _, err := b.store.RequestApproval(ctx, crm.NewApproval{ContactID: c.ID, Requester: user, Reason: form.Reason, Note: form.Note,
-		Fingerprint: meta.Fingerprint, TTL: b.cfg.ApprovalTTL,
+		Fingerprint: meta.Fingerprint, TTL: b.cfg.ApprovalTTL, Via: meta.Via,
 		Notify: func(a crm.Approval) ([]crm.Note, error) { return b.requestNotes(a, c, l), nil }})
 	switch {
 	case errors.Is(err, crm.ErrAlreadyRequested) && a.ID != "":
@@ -380,7 +380,7 @@ func (b *Bot) openRejectModal(ctx context.Context, cb slack.InteractionCallback,
 		}},
 		PrivateMetadata: a.ID,
 	}
-	if _, err := b.slack.OpenView(ctx, cb.TriggerID, view); err != nil {
+	if _, err := b.openView(ctx, cb.TriggerID, view); err != nil {
 		b.log.Error("open reject modal", "request", a.ID, "err", err)
 		b.respond(ctx, cb.ResponseURL, *textMessage("The reject window could not be opened in time. Press *Reject* again."))
 	}
@@ -421,10 +421,15 @@ func (b *Bot) handleRejectSubmit(ctx context.Context, cb slack.InteractionCallba
 }
 
 // RunApprovalJobs expires requests whose APPROVAL_TTL has passed (their
-// messages updated and requesters told, through the outbox) and reminds
-// approvers, in the request's thread, of requests half-way to expiry. Every
-// replica may run it: each request is claimed by exactly one run.
+// messages updated and requesters told, through the outbox), reminds
+// approvers, in the request's thread, of requests half-way to expiry, and
+// escalates those still open at three quarters. Every replica may run it:
+// each request is claimed by exactly one run. It runs every few seconds;
+// when nothing is due it costs one indexed read.
 func (b *Bot) RunApprovalJobs(ctx context.Context) error {
+	if due, err := b.store.ApprovalJobsDue(ctx); err != nil || !due {
+		return err
+	}
 	expired, _, err := b.store.ExpireDue(ctx, func(a crm.Approval) ([]crm.Note, error) { return b.decisionNotes(a, nil), nil })
 	if err != nil {
 		return fmt.Errorf("expire requests: %w", err)
@@ -438,6 +443,13 @@ func (b *Bot) RunApprovalJobs(ctx context.Context) error {
 	}
 	for _, a := range due {
 		b.log.Info("approval reminder written", "request", a.ID)
+	}
+	escalated, err := b.store.ClaimEscalations(ctx, func(a crm.Approval) ([]crm.Note, error) { return b.escalationNotes(a), nil })
+	if err != nil {
+		return fmt.Errorf("claim escalations: %w", err)
+	}
+	for _, a := range escalated {
+		b.log.Info("approval escalated", "request", a.ID)
 	}
 	return nil
 }

@@ -58,7 +58,7 @@ type Bot struct {
 
 // New returns a Bot.
 func New(d Deps) *Bot {
-	b := &Bot{store: d.Store, slack: d.Slack, kv: d.KV, cfg: d.Config, log: d.Log, now: d.Now,
+	b := &Bot{store: d.Store, slack: dmReplies{d.Slack}, kv: d.KV, cfg: d.Config, log: d.Log, now: d.Now,
 		ackBudget: AckBudget, bgCtx: context.Background(), wake: make(chan struct{}, 1)}
 	if b.log == nil {
 		b.log = slog.Default()

@@ -66,6 +66,10 @@ func (b *Bot) HandleCommand(ctx context.Context, cmd slack.SlashCommand) *Messag
 		run = func(ctx context.Context) *Message { return b.historyCommand(ctx, cmd, name, rest) }
 	case "deletions":
 		run = func(ctx context.Context) *Message { return b.deletionsCommand(ctx, name, cmd.UserID, rest) }
+	case "audit":
+		run = func(ctx context.Context) *Message {
+			return b.auditCommand(ctx, name, cmd.UserID, rest, cmd.ResponseURL)
+		}
 	default:
 		run = func(ctx context.Context) *Message { return b.find(ctx, name, cmd.Text) }
 	}
@@ -102,7 +106,7 @@ func splitVerb(text string) (verb, rest string) {
 	text = strings.TrimSpace(text)
 	first, rest, _ := strings.Cut(text, " ")
 	switch v := strings.ToLower(first); v {
-	case "", "help", "find", "delete", "dnd", "stop-followup", "report", "restore", "deletions", "history":
+	case "", "help", "find", "delete", "dnd", "stop-followup", "report", "restore", "deletions", "history", "audit":
 		return v, strings.TrimSpace(rest)
 	}
 	return "search", text
@@ -119,6 +123,7 @@ func (b *Bot) help(name string) *Message {
 		"• `%[1]s deletions [mine]`: approval requests waiting, and your own\n"+
 		"• `%[1]s restore <deletion id>` (admins): put a deleted contact back whole\n"+
 		"• `%[1]s history <query or deletion id>` (admins): who did what to a contact, and why\n"+
+		"• `%[1]s audit [days]` (admins): the audit trail of the last days (30 by default) as a CSV file in your DM\n"+
 		"• `%[1]s help`: this message\n\n"+
 		"*Before you delete*\n"+
 		"1. Deleting is not the same as stopping follow-up. Never delete to process an unsubscribe, STOP or DND: use Set DND, or Remove follow-up.\n"+

@@ -220,10 +220,11 @@ func (b *Bot) restore(ctx context.Context, actor, deletionID string) *Message {
 	prog := b.startProgress(ctx, op, actor, "Restoring deletion `"+esc(deletionID)+"`", "putting back", "deletion `"+esc(deletionID)+"`")
 	defer prog.end()
 	var answer *Message
-	res, err := b.store.RestoreWith(ctx, crm.RestoreRequest{DeletionID: deletionID, Actor: actor, Progress: prog.update, Operation: op.ID,
+	// Only admins restore, and always alone: another admin reviews it.
+	res, err := b.store.RestoreWith(ctx, crm.RestoreRequest{DeletionID: deletionID, Actor: actor, Progress: prog.update, Operation: op.ID, Review: true,
 		Notify: func(res crm.Restored) ([]crm.Note, error) {
 			answer = restoredAnswer(res)
-			return append(b.restoreNotes(res, actor), prog.outcome(*answer, false)), nil
+			return append(append(b.restoreNotes(res, actor), prog.outcome(*answer, false)), b.reviewNotes(res.Review)...), nil
 		}})
 	if err != nil {
 		b.log.Info("restore refused", "user", actor, "deletion", deletionID, "code", crm.ErrorCode(err))

@@ -21,9 +21,15 @@ func (b *Bot) HandleInteraction(ctx context.Context, cb slack.InteractionCallbac
 	}
 	switch cb.Type {
 	case slack.InteractionTypeBlockActions:
+		// Clicks on the Home tab and in modals have no response_url: their
+		// answers go by DM.
+		cb.ResponseURL = replyTo(cb)
 		for _, a := range cb.ActionCallback.BlockActions {
-			b.handleAction(ctx, cb, a)
+			b.handleAction(withSurface(ctx, surfaceOfClick(cb, a)), cb, a)
 		}
+		return nil
+	case slack.InteractionTypeMessageAction:
+		b.handleShortcut(ctx, cb)
 		return nil
 	case slack.InteractionTypeViewSubmission:
 		switch cb.View.CallbackID {
@@ -35,6 +41,8 @@ func (b *Bot) HandleInteraction(ctx context.Context, cb slack.InteractionCallbac
 			return b.handleFollowUpSubmit(ctx, cb)
 		case CallbackRejectModal:
 			return b.handleRejectSubmit(ctx, cb)
+		case CallbackFindModal:
+			return b.handleFindSubmit(ctx, cb)
 		}
 		b.log.Warn("unknown view submission", "callback", cb.View.CallbackID, "user", cb.User.ID)
 		return slack.NewUpdateViewSubmissionResponse(infoModal("Not understood", "This window is not one contactbot knows, so nothing was done. Close it and start again from `/contact`."))
@@ -53,19 +61,23 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 		return
 	}
 	b.log.Info("action", "user", user, "action", a.ActionID)
+	via := viaButton
+	if v := surfaceOf(ctx).via; v != "" {
+		via = v
+	}
 	switch a.ActionID {
 	case ActionDelete:
 		if err := b.openDeleteModal(ctx, user, cb.TriggerID, a.Value, cb.Channel.ID, cb.ResponseURL); err != nil {
 			b.respond(ctx, cb.ResponseURL, *textMessage(b.userMessage(err, "open delete modal", "contact", a.Value)))
 		} else {
-			b.auditOpened(user, a.Value, windowDelete, viaButton)
+			b.auditOpened(user, a.Value, windowDelete, via)
 		}
 	case ActionSetDND:
-		if err := b.openDNDModal(ctx, cb.TriggerID, a.Value, cb.ResponseURL, user, viaButton); err != nil {
+		if err := b.openDNDModal(ctx, cb.TriggerID, a.Value, cb.ResponseURL, user, via); err != nil {
 			b.respond(ctx, cb.ResponseURL, *textMessage(b.userMessage(err, "open DND modal", "contact", a.Value)))
 		}
 	case ActionRemoveFollowUp:
-		if err := b.openFollowUpModal(ctx, cb.TriggerID, a.Value, cb.ResponseURL, user, viaButton); err != nil {
+		if err := b.openFollowUpModal(ctx, cb.TriggerID, a.Value, cb.ResponseURL, user, via); err != nil {
 			b.respond(ctx, cb.ResponseURL, *textMessage(b.userMessage(err, "open follow-up modal", "contact", a.Value)))
 		}
 	case ActionUndo:
@@ -78,6 +90,10 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 		b.handleApproveClick(cb, a)
 	case ActionReject:
 		b.openRejectModal(ctx, cb, a.Value)
+	case ActionFindContact:
+		b.openFindModal(ctx, cb)
+	case ActionAcknowledge:
+		b.acknowledgeClick(cb, a.Value)
 	case ActionNoop:
 	default:
 		b.log.Warn("unknown action", "action", cut(a.ActionID, 100), "user", user)

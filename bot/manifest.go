@@ -13,8 +13,24 @@ import (
 // DefaultCommandName is the slash command the manifest declares when none is given.
 const DefaultCommandName = "/contact"
 
-// BotScopes are the bot token scopes contactbot asks for.
-var BotScopes = []string{"commands", "chat:write", "users:read", "usergroups:read", "im:write"}
+// BotScopes are the bot token scopes contactbot asks for: files:write
+// shares the audit export (files.getUploadURLExternal,
+// files.completeUploadExternal); views.publish and app_home_opened need none.
+var BotScopes = []string{"commands", "chat:write", "users:read", "usergroups:read", "im:write", "files:write"}
+
+// BotEvents are the Events API events contactbot subscribes to (HandleEvent).
+var BotEvents = []string{"app_home_opened"}
+
+// Shortcut is a shortcut the manifest declares.
+type Shortcut struct {
+	Name, Type, CallbackID, Description string
+}
+
+// Shortcuts are the shortcuts contactbot handles.
+var Shortcuts = []Shortcut{
+	{Name: "Find contacts in this message", Type: "message", CallbackID: CallbackFindContacts,
+		Description: "Look up every email, phone number and contact id in the message"},
+}
 
 // commandNameRe: Slack slash commands are lower case, without spaces, at most 32 characters.
 var commandNameRe = regexp.MustCompile(`^/[a-z0-9][a-z0-9_-]{0,30}$`)
@@ -30,9 +46,20 @@ display_information:
   name: contactbot
   description: {{q "Find CRM contacts, and delete, restore or unsubscribe them safely."}}
 features:
+  app_home:
+    home_tab_enabled: true
+    messages_tab_enabled: true
+    messages_tab_read_only_enabled: true
   bot_user:
     display_name: contactbot
     always_online: true
+  shortcuts:
+{{- range .Shortcuts}}
+    - name: {{q .Name}}
+      type: {{q .Type}}
+      callback_id: {{q .CallbackID}}
+      description: {{q .Description}}
+{{- end}}
   slash_commands:
     - command: {{q .Command}}
 {{- if .CommandsURL}}
@@ -48,6 +75,14 @@ oauth_config:
       - {{q .}}
 {{- end}}
 settings:
+  event_subscriptions:
+{{- if .EventsURL}}
+    request_url: {{q .EventsURL}}
+{{- end}}
+    bot_events:
+{{- range .Events}}
+      - {{q .}}
+{{- end}}
   interactivity:
     is_enabled: true
 {{- if .InteractionsURL}}
@@ -61,7 +96,7 @@ settings:
 // Manifest returns the Slack app manifest (YAML) for "Create an app from a
 // manifest". baseURL is where the app is reachable: an absolute https URL,
 // or http on localhost; a trailing slash is dropped, and the routes
-// /slack/commands and /slack/interactions are appended. In Socket Mode Slack
+// /slack/commands, /slack/interactions and /slack/events are appended. In Socket Mode Slack
 // needs no URLs, so baseURL may then be empty and the URLs are left out.
 // commandName defaults to /contact; the leading slash is optional.
 func Manifest(baseURL, commandName string, socketMode bool) (string, error) {
@@ -88,17 +123,21 @@ func Manifest(baseURL, commandName string, socketMode bool) (string, error) {
 	}
 
 	data := struct {
-		Command, CommandsURL, InteractionsURL string
-		Scopes                                []string
-		SocketMode                            bool
+		Command, CommandsURL, InteractionsURL, EventsURL string
+		Scopes, Events                                   []string
+		Shortcuts                                        []Shortcut
+		SocketMode                                       bool
 	}{
 		Command:    cmd,
 		Scopes:     BotScopes,
+		Events:     BotEvents,
+		Shortcuts:  Shortcuts,
 		SocketMode: socketMode,
 	}
 	if base != "" {
 		data.CommandsURL = base + "/slack/commands"
 		data.InteractionsURL = base + "/slack/interactions"
+		data.EventsURL = base + "/slack/events"
 	}
 	var b strings.Builder
 	if err := manifestTmpl.Execute(&b, data); err != nil {

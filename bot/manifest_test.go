@@ -22,8 +22,19 @@ func TestManifestHTTP(t *testing.T) {
 			`      - "chat:write"` + "\n" +
 			`      - "users:read"` + "\n" +
 			`      - "usergroups:read"` + "\n" +
-			`      - "im:write"` + "\n",
-		"settings:\n  interactivity:\n    is_enabled: true\n" +
+			`      - "im:write"` + "\n" +
+			`      - "files:write"` + "\n",
+		"  app_home:\n    home_tab_enabled: true\n    messages_tab_enabled: true\n    messages_tab_read_only_enabled: true\n",
+		"  shortcuts:\n" +
+			`    - name: "Find contacts in this message"` + "\n" +
+			`      type: "message"` + "\n" +
+			`      callback_id: "find_contacts"` + "\n" +
+			`      description: "Look up every email, phone number and contact id in the message"` + "\n",
+		"settings:\n  event_subscriptions:\n" +
+			`    request_url: "https://contactbot.example.com/slack/events"` + "\n" +
+			"    bot_events:\n" +
+			`      - "app_home_opened"` + "\n" +
+			"  interactivity:\n    is_enabled: true\n" +
 			`    request_url: "https://contactbot.example.com/slack/interactions"` + "\n",
 		"  org_deploy_enabled: false\n",
 		"  socket_mode_enabled: false\n",
@@ -66,8 +77,9 @@ func TestManifestVariants(t *testing.T) {
 		},
 		{
 			base: "", socket: true,
-			want: []string{"socket_mode_enabled: true", `command: "/contact"`, "is_enabled: true"},
-			not:  []string{"url:", "request_url:"},
+			want: []string{"socket_mode_enabled: true", `command: "/contact"`, "is_enabled: true",
+				"  event_subscriptions:\n    bot_events:\n      - \"app_home_opened\"\n", `callback_id: "find_contacts"`},
+			not: []string{"url:", "request_url:"},
 		},
 	}
 	for _, tt := range tests {

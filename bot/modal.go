@@ -63,6 +63,9 @@ type deleteMeta struct {
 	// Mode is what the window said a submit does (modeDirect or modeApproval).
 	Mode        string `json:"m,omitempty"`
 	ResponseURL string `json:"ru,omitempty"`
+	// Via says where the delete started when not from a search (a message
+	// shortcut's message), for its audit line.
+	Via string `json:"v,omitempty"`
 }
 
 func (m deleteMeta) encode() string {
@@ -82,8 +85,9 @@ func (b *Bot) openDeleteModal(ctx context.Context, user, triggerID, contactID, c
 		return err
 	}
 	perm := b.deletePermission(ctx, user, c, l)
-	view := b.deleteModal(c, l, deleteMeta{ContactID: c.ID, Fingerprint: l.Fingerprint, Counts: l.Counts, Channel: channel, ResponseURL: responseURL, Mode: perm.Mode}, "", perm)
-	if _, err := b.slack.OpenView(ctx, triggerID, view); err != nil {
+	view := b.deleteModal(c, l, deleteMeta{ContactID: c.ID, Fingerprint: l.Fingerprint, Counts: l.Counts, Channel: channel, ResponseURL: responseURL, Mode: perm.Mode,
+		Via: surfaceOf(ctx).via}, "", perm)
+	if _, err := b.openView(ctx, triggerID, view); err != nil {
 		return fmt.Errorf("open delete modal: %w", err)
 	}
 	b.log.Info("delete modal opened", "contact", c.ID)
@@ -247,7 +251,7 @@ func (b *Bot) handleDeleteSubmit(ctx context.Context, cb slack.InteractionCallba
 	}
 
 	req := crm.DeleteRequest{ContactID: c.ID, Actor: user, Reason: form.Reason, Note: form.Note,
-		ExpectFingerprint: meta.Fingerprint, RestoreWindow: b.cfg.RestoreWindow}
+		ExpectFingerprint: meta.Fingerprint, RestoreWindow: b.cfg.RestoreWindow, Review: perm.admin, Via: meta.Via}
 	name := c.Name()
 	b.goBackground("delete", func(ctx context.Context) { b.runDelete(ctx, req, name) })
 	return nil // an empty answer closes the modal; the summary arrives by DM
@@ -286,7 +290,7 @@ func (b *Bot) runDelete(ctx context.Context, req crm.DeleteRequest, name string)
 	defer prog.end()
 	req.Progress, req.Operation = prog.update, op.ID
 	req.Notify = func(res crm.Deleted) ([]crm.Note, error) {
-		return []crm.Note{prog.outcome(deletionSummary(res), true)}, nil
+		return append([]crm.Note{prog.outcome(deletionSummary(res), true)}, b.reviewNotes(res.Review)...), nil
 	}
 	res, err := b.store.Delete(ctx, req)
 	if err != nil {

@@ -96,12 +96,15 @@ func replacing(ref, channel string, m Message) crm.Note {
 	return n
 }
 
-// auditNotes is the audit feed's line for e, when AUDIT_CHANNEL is set.
+// auditNotes are written with every audit entry: its line in the audit
+// feed, when AUDIT_CHANNEL is set, and the refresh of the Home tabs the
+// change shows in.
 func (b *Bot) auditNotes(e crm.AuditEntry) []crm.Note {
+	notes := b.homeRefreshNotes(e)
 	if b.cfg.AuditChannel == "" {
-		return nil
+		return notes
 	}
-	return []crm.Note{note(b.cfg.AuditChannel, Message{Text: auditLine(e)})}
+	return append([]crm.Note{note(b.cfg.AuditChannel, Message{Text: auditLine(e)})}, notes...)
 }
 
 // StartOutbox delivers the outbox until ctx ends: at once when this process
@@ -213,7 +216,7 @@ func (b *Bot) logDelivery(ctx context.Context, res crm.DeliveryResult) {
 	case crm.DeliveryGaveUp:
 		b.log.Error("gave up on a message to Slack", "note", res.Note.ID, "channel", res.Note.Channel, "dropped", res.GaveUp, "err", res.Err)
 		var de *crm.DeliveryError
-		if errors.As(res.Err, &de) && de.GiveUpStream {
+		if errors.As(res.Err, &de) && de.GiveUpStream && !isHomeStream(res.Note.Channel) {
 			b.tellAdminsGaveUp(ctx, res)
 		}
 	}
@@ -242,6 +245,9 @@ func (b *Bot) tellAdminsGaveUp(ctx context.Context, res crm.DeliveryResult) {
 
 // send delivers one note through Slack and classifies a failure for the outbox.
 func (b *Bot) send(ctx context.Context, o crm.Outgoing) (crm.Sent, error) {
+	if isHomeStream(o.Channel) {
+		return b.sendHome(ctx, o)
+	}
 	m, err := decodeMessage(o.Payload)
 	if err != nil {
 		return crm.Sent{}, &crm.DeliveryError{Err: err, GiveUp: true}

@@ -36,6 +36,22 @@ type Messenger interface {
 	UpdateView(ctx context.Context, viewID string, v slack.ModalViewRequest) error
 	// UserGroupMembers lists the user ids in a Slack user group.
 	UserGroupMembers(ctx context.Context, groupID string) ([]string, error)
+	// PushView opens a modal on top of the modal an interaction came from
+	// (views.open cannot while one is open) and returns the view id.
+	PushView(ctx context.Context, triggerID string, v slack.ModalViewRequest) (viewID string, err error)
+	// PublishHome publishes a user's Home tab.
+	PublishHome(ctx context.Context, user string, v slack.HomeTabViewRequest) error
+	// UploadFile shares a file in a channel, or in a user's DM when channel
+	// is a user id.
+	UploadFile(ctx context.Context, channel string, f File) error
+}
+
+// File is a file to share.
+type File struct {
+	Name    string // file name, e.g. "audit-2026-11-28.csv"
+	Title   string
+	Comment string // the message it is shared with (mrkdwn)
+	Content []byte
 }
 
 // KV is the shared fast store (Redis, or an in-process map on a laptop):

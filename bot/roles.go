@@ -84,6 +84,8 @@ type deletePermission struct {
 	Why  string
 	// rated is set for a deleter's direct delete, which counts against DELETE_RATE_LIMIT.
 	rated bool
+	// admin is set for an admin's direct delete, which another admin reviews.
+	admin bool
 }
 
 // Direct reports whether the submit deletes without an approval.
@@ -96,7 +98,7 @@ func (p deletePermission) Direct() bool { return p.Mode == modeDirect }
 func (b *Bot) deletePermission(ctx context.Context, user string, c crm.Contact, l crm.Linked) deletePermission {
 	approval := b.needsApproval
 	if b.isAdmin(ctx, user) {
-		return deletePermission{Mode: modeDirect, Why: "You are an admin: the contact is deleted when you confirm."}
+		return deletePermission{Mode: modeDirect, admin: true, Why: "You are an admin: the contact is deleted when you confirm."}
 	}
 	if !b.isDeleter(ctx, user) {
 		return approval("Deleting contacts needs an admin's approval: you are not an admin or a deleter.")

@@ -29,6 +29,9 @@ const (
 	DefaultDeleteRateLimit = 10
 )
 
+// DefaultDigestAt is when the weekly digest is posted by default: Monday 09:00 UTC.
+var DefaultDigestAt = Weekly{Day: time.Monday, Hour: 9}
+
 // Config is the whole environment of the program. Empty strings mean unset.
 type Config struct {
 	SlackBotToken      string // SLACK_BOT_TOKEN, xoxb-…
@@ -56,6 +59,18 @@ type Config struct {
 	RestoreWindow   time.Duration // RESTORE_WINDOW
 	ApprovalTTL     time.Duration // APPROVAL_TTL
 	DeleteRateLimit int           // DELETE_RATE_LIMIT
+
+	DigestChannel string // DIGEST_CHANNEL; empty: the approvals channel (DigestTo)
+	DigestAt      Weekly // DIGEST_AT, e.g. "Mon 09:00" (UTC)
+}
+
+// DigestTo is the channel of the weekly digest: DIGEST_CHANNEL, else the
+// approvals channel.
+func (c *Config) DigestTo() string {
+	if c.DigestChannel != "" {
+		return c.DigestChannel
+	}
+	return c.ApprovalsChannel
 }
 
 // VarError is one problem with one variable. Load and CheckServe return
@@ -103,6 +118,7 @@ func Load(environ map[string]string) (*Config, error) {
 		RestoreWindow:   DefaultRestoreWindow,
 		ApprovalTTL:     DefaultApprovalTTL,
 		DeleteRateLimit: DefaultDeleteRateLimit,
+		DigestAt:        DefaultDigestAt,
 	}
 
 	// Secrets: checked by prefix only, never echoed.
@@ -176,6 +192,7 @@ func Load(environ map[string]string) (*Config, error) {
 		{"APPROVALS_CHANNEL", &c.ApprovalsChannel},
 		{"INCIDENT_CHANNEL", &c.IncidentChannel},
 		{"AUDIT_CHANNEL", &c.AuditChannel},
+		{"DIGEST_CHANNEL", &c.DigestChannel},
 	} {
 		if v := get(ch.name); v != "" {
 			if channelIDRe.MatchString(v) {
@@ -254,6 +271,14 @@ func Load(environ map[string]string) (*Config, error) {
 		}
 	}
 
+	if v := get("DIGEST_AT"); v != "" {
+		if w, err := ParseWeekly(v); err == nil {
+			c.DigestAt = w
+		} else {
+			bad("DIGEST_AT", "%s: %v", show(v), err)
+		}
+	}
+
 	return c, errors.Join(errs...)
 }
 
@@ -321,6 +346,8 @@ func (c *Config) LogValue() slog.Value {
 		slog.Duration("restore_window", c.RestoreWindow),
 		slog.Duration("approval_ttl", c.ApprovalTTL),
 		slog.Int("delete_rate_limit", c.DeleteRateLimit),
+		slog.String("digest_channel", c.DigestTo()),
+		slog.String("digest_at", c.DigestAt.String()),
 	)
 }
 

@@ -41,6 +41,7 @@ func TestLoadDefaults(t *testing.T) {
 				RestoreWindow:   1440 * time.Hour,
 				ApprovalTTL:     24 * time.Hour,
 				DeleteRateLimit: 10,
+				DigestAt:        Weekly{Day: time.Monday, Hour: 9},
 			}
 			if diff := cmp.Diff(want, c); diff != "" {
 				t.Errorf("defaults (-want +got):\n%s", diff)
@@ -72,6 +73,8 @@ func TestLoadAll(t *testing.T) {
 		"RESTORE_WINDOW":       "720h",
 		"APPROVAL_TTL":         "90m",
 		"DELETE_RATE_LIMIT":    "0",
+		"DIGEST_CHANNEL":       "C0DIGEST",
+		"DIGEST_AT":            "friday 16:30",
 	})
 	if err != nil {
 		t.Fatalf("Load: %v", err)
@@ -95,6 +98,8 @@ func TestLoadAll(t *testing.T) {
 		RestoreWindow:      720 * time.Hour,
 		ApprovalTTL:        90 * time.Minute,
 		DeleteRateLimit:    0,
+		DigestChannel:      "C0DIGEST",
+		DigestAt:           Weekly{Day: time.Friday, Hour: 16, Minute: 30},
 	}
 	if diff := cmp.Diff(want, c); diff != "" {
 		t.Errorf("config (-want +got):\n%s", diff)
@@ -170,6 +175,11 @@ func TestLoadMalformed(t *testing.T) {
 		{"DELETE_RATE_LIMIT", "-1", `DELETE_RATE_LIMIT: must be a whole number >= 0`},
 		{"DELETE_RATE_LIMIT", "2.5", `DELETE_RATE_LIMIT: must be a whole number >= 0`},
 		{"DELETE_RATE_LIMIT", "99999999999999999999", `DELETE_RATE_LIMIT: must be a whole number >= 0`},
+		{"DIGEST_CHANNEL", "#digest", `DIGEST_CHANNEL: "#digest" is not a Slack channel id`},
+		{"DIGEST_AT", "Monday", `DIGEST_AT: "Monday": use a day and a UTC time, e.g. "Mon 09:00"`},
+		{"DIGEST_AT", "Mnd 09:00", `DIGEST_AT: "Mnd 09:00": "Mnd" is not a day of the week (Mon, Tue, … Sun)`},
+		{"DIGEST_AT", "Mon 9am", `DIGEST_AT: "Mon 9am": "9am" is not a time of day (HH:MM, 24-hour, UTC)`},
+		{"DIGEST_AT", "Mon 24:00", `DIGEST_AT: "Mon 24:00": "24:00" is not a time of day`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+"="+tt.value, func(t *testing.T) {

@@ -23,6 +23,8 @@ const (
 	AuditFollowUpRemoved = "followup_removed"
 	AuditUndone          = "undone"
 	AuditPurged          = "purged"
+	// AuditExported is an admin's export of the audit trail through Slack.
+	AuditExported = "audit_exported"
 )
 
 // AuditEntry is one line of the audit trail. It carries ids and reasons,

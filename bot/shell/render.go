@@ -14,6 +14,10 @@ type button struct {
 	// Where the message carrying it was shown, for the interaction payload.
 	Channel, TS string
 	Ephemeral   bool
+	// ViewID and ViewType are set for a button in a view (a Home tab, a
+	// modal), whose clicks carry the view and no response_url.
+	ViewID   string
+	ViewType slack.ViewType
 }
 
 // renderer turns Block Kit into lines of text, numbering buttons as it goes.

@@ -2,6 +2,7 @@
 package slackapi
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -137,6 +138,51 @@ func (c *Client) UpdateView(ctx context.Context, viewID string, v slack.ModalVie
 	}
 	if _, err := c.api.UpdateViewContext(ctx, v, "", "", viewID); err != nil {
 		return fmt.Errorf("views.update: %w", err)
+	}
+	return nil
+}
+
+// PushView pushes the modal v onto the stack of the modal triggerID came
+// from and returns its view id.
+func (c *Client) PushView(ctx context.Context, triggerID string, v slack.ModalViewRequest) (string, error) {
+	if v.Type == "" {
+		v.Type = slack.VTModal
+	}
+	resp, err := c.api.PushViewContext(ctx, triggerID, v)
+	if err != nil {
+		return "", fmt.Errorf("views.push: %w", err)
+	}
+	return resp.ID, nil
+}
+
+// PublishHome publishes v as user's Home tab.
+func (c *Client) PublishHome(ctx context.Context, user string, v slack.HomeTabViewRequest) error {
+	if v.Type == "" {
+		v.Type = slack.VTHomeTab
+	}
+	if _, err := c.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: user, View: v}); err != nil {
+		return fmt.Errorf("views.publish: %w", err)
+	}
+	return nil
+}
+
+// UploadFile shares f in channel (a user id: the bot's DM with them) with
+// Slack's external upload: files.getUploadURLExternal, the upload itself,
+// then files.completeUploadExternal.
+func (c *Client) UploadFile(ctx context.Context, channel string, f bot.File) error {
+	if isUserID(channel) {
+		dm, err := c.dmChannel(ctx, channel)
+		if err != nil {
+			return fmt.Errorf("upload %s: %w", f.Name, err)
+		}
+		channel = dm
+	}
+	_, err := c.api.UploadFileContext(ctx, slack.UploadFileParameters{
+		Reader: bytes.NewReader(f.Content), FileSize: len(f.Content), Filename: f.Name, Title: f.Title,
+		InitialComment: f.Comment, Channel: channel,
+	})
+	if err != nil {
+		return fmt.Errorf("upload %s: %w", f.Name, stripURL(err))
 	}
 	return nil
 }

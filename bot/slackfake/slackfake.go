@@ -15,6 +15,12 @@
 //     channel id ("D" + user id), as Slack does; chat.update given a user id
 //     instead of a D… id answers channel_not_found, as Slack documents.
 //   - conversations.open with users=U… answers the same DM channel id.
+//   - views.publish needs a user_id and a view of type "home".
+//   - files.getUploadURLExternal answers an upload URL on the fake; the
+//     upload (a multipart POST, recorded as UploadMethod) must carry the
+//     announced length; files.completeUploadExternal shares uploaded files
+//     in a conversation id (not a user id, as Slack insists). Files lists
+//     what was shared.
 package slackfake
 
 import (
@@ -36,6 +42,19 @@ import (
 // ResponseURLMethod is the Method of calls recorded on response URLs, and the
 // name to give Fail and FailHTTP to make response URLs fail.
 const ResponseURLMethod = "response_url"
+
+// UploadMethod is the Method of recorded uploads to an upload URL, and the
+// name to give Fail and FailHTTP to make them fail.
+const UploadMethod = "upload"
+
+// File is a file shared through files.completeUploadExternal.
+type File struct {
+	ID, Name, Title string
+	// Channel and Comment are files.completeUploadExternal's channel_id and
+	// initial_comment.
+	Channel, Comment string
+	Content          []byte
+}
 
 // Call is one recorded request.
 type Call struct {
@@ -67,6 +86,8 @@ type Server struct {
 	httpFails map[string]int
 	chanFails map[string]string
 	socketURL string
+	uploads   map[string]*File // by file id: announced, then uploaded
+	shared    []File
 	msgSeq    int
 	viewSeq   int
 	respSeq   int
@@ -82,9 +103,11 @@ func New(t testing.TB) *Server {
 		fails:     map[string]string{},
 		httpFails: map[string]int{},
 		chanFails: map[string]string{},
+		uploads:   map[string]*File{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/{method}", s.handleAPI)
+	mux.HandleFunc("/upload/{id}", s.handleUpload)
 	mux.HandleFunc("/response/{n}", s.handleResponse)
 	s.srv = httptest.NewServer(mux)
 	t.Cleanup(s.srv.Close)
@@ -171,6 +194,14 @@ func (s *Server) Reset() {
 	defer s.mu.Unlock()
 	s.calls = nil
 	s.responses = nil
+	s.shared = nil
+}
+
+// Files returns the files shared so far, oldest first.
+func (s *Server) Files() []File {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]File(nil), s.shared...)
 }
 
 // Calls returns the recorded calls of method, oldest first; "" returns all
@@ -375,6 +406,39 @@ func (s *Server) handleResponse(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, map[string]any{"ok": true})
 }
 
+// handleUpload takes a file's bytes at the URL files.getUploadURLExternal
+// gave, as a multipart form with a "file" part (what slack-go sends), and
+// answers as Slack does: 200 with "OK - <length>".
+func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	var content []byte
+	var readErr error
+	if f, _, err := r.FormFile("file"); err == nil {
+		content, readErr = io.ReadAll(f)
+		f.Close()
+	} else {
+		readErr = err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.recordLocked(Call{Method: UploadMethod, Params: map[string]string{"file_id": id}, Body: content, Path: r.URL.Path}, false)
+	if s.failureLocked(w, UploadMethod) {
+		return
+	}
+	up, ok := s.uploads[id]
+	switch {
+	case !ok:
+		http.Error(w, "unknown upload", http.StatusNotFound)
+	case readErr != nil:
+		http.Error(w, "no file part: "+readErr.Error(), http.StatusBadRequest)
+	case up.Title != strconv.Itoa(len(content)):
+		http.Error(w, fmt.Sprintf("announced %s bytes, got %d", up.Title, len(content)), http.StatusBadRequest)
+	default:
+		up.Content, up.Title = content, ""
+		fmt.Fprintf(w, "OK - %d", len(content))
+	}
+}
+
 func isUserID(id string) bool {
 	return len(id) > 1 && (id[0] == 'U' || id[0] == 'W')
 }
@@ -479,6 +543,58 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeJSON(w, map[string]any{"ok": true, "channel": map[string]any{"id": DMChannel(users[0]), "is_im": true, "user": users[0]}})
+	case "views.publish":
+		view := map[string]any{}
+		if p["user_id"] == "" {
+			slackError(w, "invalid_arguments")
+			return
+		}
+		if err := json.Unmarshal([]byte(p["view"]), &view); err != nil || view["type"] != "home" {
+			slackError(w, "invalid_arguments")
+			return
+		}
+		s.viewSeq++
+		view["id"] = fmt.Sprintf("VHOME%06d", s.viewSeq)
+		view["team_id"] = "T0FAKE"
+		writeJSON(w, map[string]any{"ok": true, "view": view})
+	case "files.getUploadURLExternal":
+		n, err := strconv.Atoi(p["length"])
+		if p["filename"] == "" || err != nil || n <= 0 {
+			slackError(w, "invalid_arguments")
+			return
+		}
+		s.msgSeq++
+		id := fmt.Sprintf("F%08d", s.msgSeq)
+		s.uploads[id] = &File{ID: id, Name: p["filename"], Content: nil}
+		s.uploads[id].Title = p["length"] // the announced length, until the upload
+		writeJSON(w, map[string]any{"ok": true, "upload_url": s.srv.URL + "/upload/" + id, "file_id": id})
+	case "files.completeUploadExternal":
+		var files []struct {
+			ID    string `json:"id"`
+			Title string `json:"title"`
+		}
+		if err := json.Unmarshal([]byte(p["files"]), &files); err != nil || len(files) == 0 {
+			slackError(w, "invalid_arguments")
+			return
+		}
+		if ch := p["channel_id"]; ch == "" || isUserID(ch) {
+			slackError(w, "invalid_channel")
+			return
+		}
+		var done []map[string]any
+		for _, f := range files {
+			up, ok := s.uploads[f.ID]
+			if !ok || up.Content == nil {
+				slackError(w, "file_not_found")
+				return
+			}
+			shared := *up
+			shared.Title, shared.Channel, shared.Comment = f.Title, p["channel_id"], p["initial_comment"]
+			s.shared = append(s.shared, shared)
+			delete(s.uploads, f.ID)
+			done = append(done, map[string]any{"id": f.ID, "title": f.Title})
+		}
+		writeJSON(w, map[string]any{"ok": true, "files": done})
 	case "apps.connections.open":
 		if s.socketURL == "" {
 			slackError(w, "socket_url_not_set")

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
 
 	"contactbot/bot"
 )
@@ -59,6 +60,7 @@ func New(b *bot.Bot, opts Options) *Handler {
 	m := opts.Metrics
 	h.mux.HandleFunc("POST /slack/commands", m.wrap("commands", h.verified(h.commands)))
 	h.mux.HandleFunc("POST /slack/interactions", m.wrap("interactions", h.verified(h.interactions)))
+	h.mux.HandleFunc("POST /slack/events", m.wrap("events", h.signed(h.events, true)))
 	h.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	h.mux.HandleFunc("GET /readyz", h.readyz)
 	if m != nil {
@@ -72,6 +74,22 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.Serv
 // verified checks the Slack signature over the raw body, refuses replays,
 // parses the form and only then calls next.
 func (h *Handler) verified(next func(w http.ResponseWriter, r *http.Request, form url.Values)) http.HandlerFunc {
+	return h.signed(func(w http.ResponseWriter, r *http.Request, body []byte) {
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			http.Error(w, "malformed form body", http.StatusBadRequest)
+			return
+		}
+		next(w, r, form)
+	}, false)
+}
+
+// signed checks the Slack signature over the raw body and that the request
+// was not seen before, and only then calls next with the body. A request
+// seen before is refused, unless replayOK: Events API deliveries are
+// idempotent (an event is handled once by its event_id), so a delivery
+// seen again is acknowledged with 200 and nothing more.
+func (h *Handler) signed(next func(w http.ResponseWriter, r *http.Request, body []byte), replayOK bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 		if err != nil {
@@ -97,18 +115,18 @@ func (h *Handler) verified(next func(w http.ResponseWriter, r *http.Request, for
 				http.Error(w, "temporarily unavailable, try again", http.StatusServiceUnavailable)
 				return
 			}
+			if !fresh && replayOK {
+				h.opts.Log.Info("request seen before, acknowledged only", "path", r.URL.Path)
+				w.WriteHeader(http.StatusOK)
+				return
+			}
 			if !fresh {
 				h.opts.Log.Warn("refused replayed request", "path", r.URL.Path)
 				http.Error(w, "replayed request refused", http.StatusUnauthorized)
 				return
 			}
 		}
-		form, err := url.ParseQuery(string(body))
-		if err != nil {
-			http.Error(w, "malformed form body", http.StatusBadRequest)
-			return
-		}
-		next(w, r, form)
+		next(w, r, body)
 	}
 }
 
@@ -163,6 +181,40 @@ func (h *Handler) interactions(w http.ResponseWriter, r *http.Request, form url.
 		return
 	}
 	writeJSON(w, resp)
+}
+
+// events serves the Events API: the url_verification challenge when the
+// request URL is set up, and event callbacks, acknowledged at once (the bot
+// works after the ack).
+func (h *Handler) events(w http.ResponseWriter, r *http.Request, body []byte) {
+	var outer struct {
+		Type      string `json:"type"`
+		Challenge string `json:"challenge"`
+	}
+	if err := json.Unmarshal(body, &outer); err != nil || outer.Type == "" {
+		http.Error(w, "malformed event: a JSON object with a type is required", http.StatusBadRequest)
+		return
+	}
+	switch outer.Type {
+	case slackevents.URLVerification:
+		w.Header().Set("Content-Type", "text/plain")
+		io.WriteString(w, outer.Challenge)
+		return
+	case slackevents.CallbackEvent:
+		ev, err := slackevents.ParseEvent(body, slackevents.OptionNoVerifyToken())
+		if err != nil {
+			// An event type slack-go cannot read yet: acknowledged, so that
+			// Slack does not retry what the bot does not use.
+			h.opts.Log.Info("event not understood, acknowledged", "err", err)
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		if retry := r.Header.Get("X-Slack-Retry-Num"); retry != "" {
+			h.opts.Log.Info("event delivered again by Slack", "retry", retry, "reason", r.Header.Get("X-Slack-Retry-Reason"))
+		}
+		h.bot.HandleEvent(r.Context(), ev)
+	}
+	w.WriteHeader(http.StatusOK)
 }
 
 func (h *Handler) readyz(w http.ResponseWriter, r *http.Request) {

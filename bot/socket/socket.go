@@ -2,7 +2,7 @@
 // WebSocket to Slack (apps.connections.open with the app-level token), so
 // it needs no public HTTPS endpoint. Slash commands and interactions arrive
 // as envelopes and go to the same Bot.HandleCommand and HandleInteraction as
-// the HTTP transport; each envelope is acknowledged within Slack's 3 seconds,
+// the HTTP transport, events (events_api envelopes) to Bot.HandleEvent; each envelope is acknowledged within Slack's 3 seconds,
 // carrying the answer HTTP would put in its response body. slack-go's
 // socketmode client reconnects when the socket drops or Slack asks it to.
 package socket
@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
 
 	"contactbot/bot"
@@ -179,8 +180,15 @@ func (s *server) envelope(ctx context.Context, evt socketmode.Event) {
 		// id, response URLs): ack at once, then handle.
 		s.ack(req, nil)
 		s.bot.HandleInteraction(ctx, cb)
+	case socketmode.EventTypeEventsAPI:
+		// Acked at once; the bot handles the event (once per event_id,
+		// whatever the envelope) after the ack.
+		s.ack(req, nil)
+		if ev, ok := evt.Data.(slackevents.EventsAPIEvent); ok {
+			s.bot.HandleEvent(ctx, ev)
+		}
 	default:
-		// Events API envelopes and anything newer: acknowledged, not used.
+		// Anything newer: acknowledged, not used.
 		s.ack(req, nil)
 	}
 }

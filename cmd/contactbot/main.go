@@ -5,6 +5,8 @@
 //	contactbot purge       delete archives whose restore window has passed
 //	contactbot shell       the whole bot in a terminal, on a demo CRM (--as USER)
 //	contactbot manifest    print the Slack app manifest (--url https://host)
+//	contactbot digest      print the weekly digest (--since 168h)
+//	contactbot audit       write the audit trail (--since 720h --format csv|jsonl)
 package main
 
 import (
@@ -56,6 +58,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = manifest(args, stdout, stderr)
 	case "seed":
 		err = seed(ctx, args, stdout, stderr, log)
+	case "digest":
+		err = digest(ctx, args, stdout, stderr, log)
+	case "audit":
+		err = audit(ctx, args, stdout, stderr, log)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -91,6 +97,9 @@ const usage = `Usage: contactbot <command> [flags]
                          deleter, support; --data-dir DIR)
   manifest --url URL     print the Slack app manifest for "Create an app from a manifest"
   seed --contacts N      fill the database with N demo contacts and linked rows (benchmarks, demos)
+  digest [--since 168h]  print the weekly digest of the period before now
+  audit [--since 720h] [--format csv|jsonl]
+                         write the audit trail of the period before now, for auditors
 
 Configuration is read from the environment; see README.md.
 `

@@ -35,13 +35,22 @@ func purge(ctx context.Context, stdout io.Writer, log *slog.Logger) error {
 // killed replica left unfinished (besides once at start).
 const recoverEvery = 15 * time.Second
 
+// checkEvery is how often serve looks for approvals to expire, remind or
+// escalate and reviews to remind: every few seconds, so that a short
+// APPROVAL_TTL behaves like a long one. When nothing is due a check is one
+// indexed read.
+const checkEvery = 3 * time.Second
+
 // periodicJobs are serve's scheduled work, each run once per interval across
-// every replica (crm.Store.RunJobs): approval expiry and reminders, the
-// purge of expired archives, recovery of operations killed processes left,
-// and pruning delivered outbox notes.
+// every replica (crm.Store.RunJobs): approval expiry, reminders and
+// escalation, review reminders, the weekly digest, the purge of expired
+// archives, recovery of operations killed processes left, and pruning
+// delivered outbox notes.
 func periodicJobs(b *bot.Bot, store *crm.Store, log *slog.Logger) []crm.Job {
 	return []crm.Job{
-		{Name: "approvals", Every: time.Minute, Run: b.RunApprovalJobs},
+		{Name: "approvals", Every: checkEvery, Run: b.RunApprovalJobs},
+		{Name: "reviews", Every: checkEvery, Run: b.RunReviewJobs},
+		b.DigestJob(),
 		purgeJob(store, log),
 		{Name: "recover", Every: recoverEvery, Run: func(ctx context.Context) error {
 			_, err := b.RecoverOperations(ctx)
@@ -80,5 +89,6 @@ func startJobs(ctx context.Context, store *crm.Store, jobs []crm.Job, log *slog.
 	}
 }
 
-// jobTick is how often serve checks which periodic jobs are due.
-const jobTick = 5 * time.Second
+// jobTick is how often serve checks which periodic jobs are due: one read
+// of periodic_jobs per replica.
+const jobTick = time.Second

@@ -1,0 +1,134 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"contactbot/crm"
+)
+
+// Audit export formats.
+const (
+	FormatCSV   = "csv"
+	FormatJSONL = "jsonl"
+)
+
+// auditColumns are the export's columns, in order: the audit entry, with
+// the reason's label beside its code. Times are UTC ISO-8601 to the second.
+var auditColumns = []string{"id", "at", "actor", "action", "contact_id", "deletion_id", "request_id", "reason", "reason_label", "outcome", "detail"}
+
+// auditTime writes an audit time as auditors read it: 2026-11-28T10:49:00Z.
+func auditTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// auditRecord is one entry as the export's columns.
+func auditRecord(e crm.AuditEntry) []string {
+	label := ""
+	if e.Reason != "" {
+		label = reasonLabel(e.Reason)
+	}
+	return []string{strconv.FormatInt(e.ID, 10), auditTime(e.At), e.Actor, e.Action, e.ContactID, e.DeletionID, e.RequestID,
+		e.Reason, label, e.Outcome, e.Detail}
+}
+
+// WriteAudit writes the audit trail from since on to w, one entry per CSV
+// row (after a header row) or per JSON line, oldest first, and returns how
+// many entries it wrote. The trail holds ids, reasons and outcomes: no
+// tokens and no contact details.
+func WriteAudit(ctx context.Context, store *crm.Store, w io.Writer, since time.Time, format string) (int, error) {
+	n := 0
+	switch format {
+	case FormatCSV:
+		cw := csv.NewWriter(w)
+		if err := cw.Write(auditColumns); err != nil {
+			return 0, fmt.Errorf("write audit export: %w", err)
+		}
+		err := store.EachAuditEntry(ctx, since, func(e crm.AuditEntry) error {
+			n++
+			return cw.Write(auditRecord(e))
+		})
+		cw.Flush()
+		if err == nil {
+			err = cw.Error()
+		}
+		return n, err
+	case FormatJSONL:
+		enc := json.NewEncoder(w)
+		enc.SetEscapeHTML(false)
+		err := store.EachAuditEntry(ctx, since, func(e crm.AuditEntry) error {
+			n++
+			rec := auditRecord(e)
+			obj := make(map[string]any, len(rec))
+			for i, col := range auditColumns {
+				obj[col] = rec[i]
+			}
+			obj["id"] = e.ID
+			return enc.Encode(obj)
+		})
+		return n, err
+	}
+	return 0, fmt.Errorf("unknown format %q: use csv or jsonl", format)
+}
+
+// Bounds of /contact audit [days].
+const (
+	defaultAuditDays = 30
+	maxAuditDays     = 366
+)
+
+// auditCommand answers `/contact audit [days]` (admins): the audit trail of
+// the last days as a CSV file in the admin's DM. The file is made and
+// uploaded after the ack; the answer says it is on its way.
+func (b *Bot) auditCommand(ctx context.Context, name, user, rest, responseURL string) *Message {
+	if !b.isAdmin(ctx, user) {
+		return textMessage("Only admins can export the audit trail. Ask an admin if an auditor needs it.")
+	}
+	days := defaultAuditDays
+	if arg := strings.TrimSpace(rest); arg != "" {
+		n, err := strconv.Atoi(arg)
+		if err != nil || n < 1 || n > maxAuditDays {
+			return textMessage(fmt.Sprintf("Say how many days back, from 1 to %d: `%s audit 30`. Without a number it exports the last %d days.", maxAuditDays, name, defaultAuditDays))
+		}
+		days = n
+	}
+	b.goBackground("audit export", func(ctx context.Context) {
+		if text := b.sendAuditExport(ctx, user, days); text != "" {
+			b.respond(ctx, responseURL, *textMessage(text))
+		}
+	})
+	return textMessage(fmt.Sprintf("📄 Exporting the audit trail of the last %s: the CSV file will be in your DM with contactbot in a moment.", plural(days, "day", "days")))
+}
+
+// sendAuditExport writes the CSV of the last days and shares it in user's
+// DM; it returns what to tell them when it could not ("" when sent).
+func (b *Bot) sendAuditExport(ctx context.Context, user string, days int) string {
+	now := b.now().UTC()
+	since := now.AddDate(0, 0, -days)
+	var buf bytes.Buffer
+	n, err := WriteAudit(ctx, b.store, &buf, since, FormatCSV)
+	if err != nil {
+		return "The audit trail could not be exported. " + b.userMessage(err, "audit export")
+	}
+	period := plural(days, "day", "days")
+	f := File{
+		Name:  fmt.Sprintf("contactbot-audit-%s-%dd.csv", now.Format("2006-01-02"), days),
+		Title: "contactbot audit trail, last " + period,
+		Comment: fmt.Sprintf("📄 The audit trail of the last %s: %s from %s to %s, one row each, times in UTC (ISO-8601). It holds ids, reasons and outcomes, no contact details.",
+			period, plural(n, "entry", "entries"), slackDate(since), slackDate(now)),
+		Content: buf.Bytes(),
+	}
+	if err := b.slack.UploadFile(ctx, user, f); err != nil {
+		b.log.Error("upload audit export", "user", user, "err", err)
+		return "The audit export could not be sent to your DM (Slack did not take the file). Try again in a minute; an admin with server access can run `contactbot audit`."
+	}
+	b.log.Info("audit exported", "user", user, "days", days, "entries", n)
+	b.audit(ctx, crm.AuditEntry{Actor: user, Action: crm.AuditExported, Outcome: "sent to DM",
+		Detail: fmt.Sprintf("last %s, %s", period, plural(n, "entry", "entries"))})
+	return ""
+}

@@ -1,0 +1,61 @@
+package bot
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"contactbot/crm"
+)
+
+// adminsWho is how a nudge calls the admins: the admin user group when one
+// is configured, else each admin by name (but except, who asked or acted),
+// else "Admins".
+func (b *Bot) adminsWho(except string) string {
+	if b.cfg.AdminUsergroupID != "" {
+		return "<!subteam^" + b.cfg.AdminUsergroupID + ">"
+	}
+	var names []string
+	for _, a := range b.cfg.AdminUserIDs {
+		if a != except {
+			names = append(names, mention(a))
+		}
+	}
+	if len(names) == 0 {
+		return "Admins"
+	}
+	return strings.Join(names, " ")
+}
+
+// escalationNotes escalate a request still open at three quarters of its
+// time: a call to the admins in its thread (at the top level of the
+// approvals channel when it was never posted), and a word to the
+// requester.
+func (b *Bot) escalationNotes(a crm.Approval) []crm.Note {
+	waited := durationRounded(crm.EscalateAt(a.CreatedAt, a.ExpiresAt).Sub(a.CreatedAt))
+	text := fmt.Sprintf("🔺 %s: %s's request to delete *%s* (`%s`) has waited %s without a decision and expires %s. Approve or reject it above.",
+		b.adminsWho(a.Requester), mention(a.Requester), esc(a.ContactLabel), esc(a.ContactID), waited, slackDate(a.ExpiresAt))
+	channel := a.Channel
+	if channel == "" {
+		channel = b.cfg.ApprovalsChannel
+		text += fmt.Sprintf(" (request `%s`; see `%s deletions`)", a.ID, DefaultCommandName)
+	}
+	call := note(channel, Message{Text: text})
+	call.Thread = crm.ApprovalRef(a.ID)
+	told := note(a.Requester, *textMessage(fmt.Sprintf("🔺 No admin has decided on your request to delete *%s* (`%s`, request `%s`) in %s, so it was escalated to the admins. It expires %s; you will hear the outcome here.",
+		esc(a.ContactLabel), esc(a.ContactID), a.ID, waited, slackDate(a.ExpiresAt))))
+	return []crm.Note{call, told}
+}
+
+// durationRounded writes d for a person: "18 hours", "45 minutes", "2 days".
+func durationRounded(d time.Duration) string {
+	switch {
+	case d >= 48*time.Hour:
+		return plural(int(d.Round(24*time.Hour)/(24*time.Hour)), "day", "days")
+	case d >= 2*time.Hour:
+		return plural(int(d.Round(time.Hour)/time.Hour), "hour", "hours")
+	case d >= 2*time.Minute:
+		return plural(int(d.Round(time.Minute)/time.Minute), "minute", "minutes")
+	}
+	return plural(int(d.Round(time.Second)/time.Second), "second", "seconds")
+}

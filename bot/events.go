@@ -1,0 +1,56 @@
+package bot
+
+import (
+	"context"
+	"time"
+
+	"github.com/slack-go/slack/slackevents"
+)
+
+// eventSeenTTL outlives Slack's retries of an event it thinks was not
+// acknowledged (three, over about five minutes), and a replay of a signed
+// delivery within its five-minute window.
+const eventSeenTTL = time.Hour
+
+// HandleEvent handles an Events API event (event_callback), from either
+// transport. It returns at once: the work (publishing a Home tab) goes on
+// after the ack. An event already handled (the same event_id, which Slack
+// re-sends when it missed the ack) is acknowledged and nothing more.
+func (b *Bot) HandleEvent(ctx context.Context, ev slackevents.EventsAPIEvent) {
+	cbe, ok := ev.Data.(*slackevents.EventsAPICallbackEvent)
+	if !ok || ev.Type != slackevents.CallbackEvent {
+		b.log.Debug("event ignored", "type", ev.Type)
+		return
+	}
+	if !b.teamAllowed(ev.TeamID) {
+		b.log.Warn("event from another workspace ignored", "team", ev.TeamID)
+		return
+	}
+	if cbe.EventID != "" && !b.firstEvent(ctx, cbe.EventID) {
+		b.log.Info("event delivered again, acknowledged only", "event", cbe.EventID)
+		return
+	}
+	switch e := ev.InnerEvent.Data.(type) {
+	case *slackevents.AppHomeOpenedEvent:
+		if e.Tab != "home" || e.User == "" {
+			return // the Messages tab: nothing to show
+		}
+		user := e.User
+		b.log.Info("Home tab opened", "user", user, "event", cbe.EventID)
+		b.goBackground("publish Home tab", func(ctx context.Context) { b.openHome(ctx, user) })
+	default:
+		b.log.Debug("event ignored", "type", ev.InnerEvent.Type)
+	}
+}
+
+// firstEvent reports whether this is the first delivery of event id, on
+// any replica. When the shared store cannot tell, the event is handled:
+// publishing a Home tab twice is harmless.
+func (b *Bot) firstEvent(ctx context.Context, id string) bool {
+	fresh, err := b.kv.SetNX(ctx, "event:"+id, "1", eventSeenTTL)
+	if err != nil {
+		b.log.Warn("event dedupe failed; handling it", "event", id, "err", err)
+		return true
+	}
+	return fresh
+}

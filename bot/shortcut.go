@@ -1,0 +1,245 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/slack-go/slack"
+
+	"contactbot/crm"
+)
+
+// CallbackFindContacts is the message shortcut "Find contacts in this message".
+const CallbackFindContacts = "find_contacts"
+
+// Bounds of what one shortcut looks up and shows: every contact takes four
+// blocks of a message's 50.
+const (
+	shortcutTerms    = 20
+	shortcutContacts = 10
+)
+
+var (
+	// slackMarkup is Slack's angle-bracket markup in message text: links
+	// (<https://…|label>, <mailto:…|…>, <tel:…|…>), mentions, dates.
+	slackMarkup = regexp.MustCompile(`<([^<>|]*)(?:\|([^<>]*))?>`)
+	emailRe     = regexp.MustCompile(`[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}`)
+	phoneRe     = regexp.MustCompile(`(?:\+|\()?\d[\d ().\-/]{5,}\d`)
+	// dateLike is a phone-shaped run that is a date or a time.
+	dateLike = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$|^\d{1,2}[./-]\d{1,2}[./-]\d{2,4}$|^\d{1,2}:\d{2}`)
+	// idRe finds CRM contact ids: 20 letters and digits, as Leadgains
+	// issues them (seD4PfOuKoVMLkEZqohJ).
+	idRe = regexp.MustCompile(`\b[A-Za-z0-9]{20}\b`)
+)
+
+// contactTerms extracts what in a message can find a contact: every email
+// address, phone number and contact id, each once, in the order they
+// appear (emails, then phones, then ids), at most shortcutTerms.
+func contactTerms(text string) []string {
+	var plain, urls []string
+	// Slack writes an email as <mailto:jane@x.com|jane@x.com> and a link as
+	// <https://…|label>: keep what a reader sees, and look for ids (not
+	// phones) in the links themselves.
+	visible := slackMarkup.ReplaceAllStringFunc(text, func(tok string) string {
+		m := slackMarkup.FindStringSubmatch(tok)
+		target, label := m[1], m[2]
+		switch {
+		case strings.HasPrefix(target, "mailto:"):
+			return " " + strings.TrimPrefix(target, "mailto:") + " "
+		case strings.HasPrefix(target, "tel:"):
+			return " " + strings.TrimPrefix(target, "tel:") + " "
+		case strings.HasPrefix(target, "http://"), strings.HasPrefix(target, "https://"):
+			urls = append(urls, target)
+			return " " + label + " "
+		}
+		return " " // mentions, channels, dates: nothing to find
+	})
+	visible = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(visible)
+	plain = append(plain, visible)
+
+	seen := map[string]bool{}
+	var out []string
+	add := func(t string) {
+		k := strings.ToLower(t)
+		if t == "" || seen[k] || len(out) >= shortcutTerms {
+			return
+		}
+		seen[k] = true
+		out = append(out, t)
+	}
+	emails := emailRe.FindAllString(visible, -1)
+	for _, e := range emails {
+		add(e)
+	}
+	// Phones, from the text without its email addresses (digits in one
+	// would otherwise look like a number).
+	noEmails := emailRe.ReplaceAllString(visible, " ")
+	for _, p := range phoneRe.FindAllString(noEmails, -1) {
+		p = strings.TrimRight(p, " ./-(")
+		digits := 0
+		for _, r := range p {
+			if unicode.IsDigit(r) {
+				digits++
+			}
+		}
+		if digits < 7 || digits > 15 || dateLike.MatchString(p) {
+			continue
+		}
+		add(p)
+	}
+	for _, s := range append(plain, urls...) {
+		for _, id := range idRe.FindAllString(s, -1) {
+			if looksLikeContactID(id) {
+				add(id)
+			}
+		}
+	}
+	return out
+}
+
+// looksLikeContactID tells a generated id from a long word: it mixes case
+// or has a digit.
+func looksLikeContactID(s string) bool {
+	var upper, lower, digit bool
+	for _, r := range s {
+		switch {
+		case unicode.IsUpper(r):
+			upper = true
+		case unicode.IsLower(r):
+			lower = true
+		case unicode.IsDigit(r):
+			digit = true
+		}
+	}
+	return digit && (upper || lower) || upper && lower
+}
+
+// handleShortcut answers the message shortcut: after the ack, it looks up
+// everything in the message that can find a contact and shows the matches,
+// with the usual buttons, only to the person who used it.
+func (b *Bot) handleShortcut(_ context.Context, cb slack.InteractionCallback) {
+	if cb.CallbackID != CallbackFindContacts {
+		b.log.Warn("unknown shortcut", "callback", cut(cb.CallbackID, 100), "user", cb.User.ID)
+		return
+	}
+	user, channel, ts, text, reply := cb.User.ID, cb.Channel.ID, cb.Message.Timestamp, cb.Message.Text, replyTo(cb)
+	if channel == "" {
+		channel = cb.Container.ChannelID
+	}
+	if ts == "" {
+		ts = cb.Container.MessageTs
+	}
+	b.log.Info("shortcut", "user", user, "shortcut", cb.CallbackID, "channel", channel)
+	b.goBackground("find contacts in a message", func(ctx context.Context) {
+		m := b.contactsInMessage(ctx, channel, ts, text)
+		if err := b.slack.Respond(ctx, reply, *m, false); err != nil {
+			b.log.Warn("answer shortcut through response_url failed; sending a DM", "user", user, "err", err)
+			b.dm(ctx, user, *m)
+		}
+	})
+}
+
+// contactsInMessage finds the contacts a message names and renders them as
+// a search would, each action block naming the message, so that an action
+// started there says so in its audit line.
+func (b *Bot) contactsInMessage(ctx context.Context, channel, ts, text string) *Message {
+	terms := contactTerms(text)
+	if len(terms) == 0 {
+		return textMessage("This message has no email address, phone number or contact id to look up. Use the shortcut on a message that has one, or search with `/contact`.")
+	}
+	var found []crm.Match
+	var missed []string
+	seen := map[string]bool{}
+	total := 0
+	for _, t := range terms {
+		res, err := b.store.Search(ctx, t)
+		if err != nil {
+			if crm.ErrorCode(err) == crm.EINTERNAL {
+				return textMessage(b.userMessage(err, "shortcut search"))
+			}
+			missed = append(missed, t)
+			continue
+		}
+		if len(res.Matches) == 0 {
+			missed = append(missed, t)
+		}
+		for _, m := range res.Matches {
+			if !seen[m.ID] {
+				seen[m.ID] = true
+				total++
+				if len(found) < shortcutContacts {
+					found = append(found, m)
+				}
+			}
+		}
+	}
+	var quoted []string
+	for _, t := range terms {
+		quoted = append(quoted, "`"+esc(t)+"`")
+	}
+	title := plural(total, "contact", "contacts") + " in this message"
+	blocks := []slack.Block{header(title), contextBlock("Looked up " + strings.Join(quoted, ", ") + ". Only you see this.")}
+	for _, m := range found {
+		c, l, err := b.store.Linked(ctx, m.ID)
+		if crm.ErrorCode(err) == crm.ENOTFOUND {
+			continue
+		}
+		if err != nil {
+			return textMessage(b.userMessage(err, "shortcut: linked items", "contact", m.ID))
+		}
+		for _, blk := range contactBlocks(c, l, m) {
+			if ab, ok := blk.(*slack.ActionBlock); ok {
+				ab.BlockID = shortcutBlockID(channel, ts, c.ID)
+			}
+			blocks = append(blocks, blk)
+		}
+	}
+	if more := total - len(found); more > 0 {
+		blocks = append(blocks, contextBlock(fmt.Sprintf("%d more: search for them with `/contact`.", more)))
+	}
+	if len(missed) > 0 {
+		var q []string
+		for _, t := range missed {
+			q = append(q, "`"+esc(t)+"`")
+		}
+		blocks = append(blocks, contextBlock("No contact matches "+strings.Join(q, ", ")+"."))
+	}
+	return &Message{Text: title, Blocks: limitBlocks(blocks, maxMessageBlocks, func(int) string { return "and more: search with `/contact`." })}
+}
+
+// shortcutBlockID names the message a shortcut was used on in the block id
+// of a contact's buttons (unique per contact, as Slack requires).
+func shortcutBlockID(channel, ts, contactID string) string {
+	return cut("msg:"+channel+":"+ts+":"+contactID, 255)
+}
+
+var (
+	conversationIDRe = regexp.MustCompile(`^[CGD][A-Z0-9]{2,30}$`)
+	messageTSRe      = regexp.MustCompile(`^[0-9]{1,12}\.[0-9]{1,9}$`)
+)
+
+// viaOfBlock reads shortcutBlockID back into the words of an audit line;
+// "" for any other block id, or one whose parts are not Slack's.
+func viaOfBlock(blockID string) string {
+	parts := strings.SplitN(blockID, ":", 4)
+	if len(parts) != 4 || parts[0] != "msg" || !conversationIDRe.MatchString(parts[1]) || !messageTSRe.MatchString(parts[2]) {
+		return ""
+	}
+	return viaMessage(parts[1], parts[2])
+}
+
+// viaMessage says which message a shortcut was used on: its channel, its
+// time and its ts (which, with the channel, finds it in Slack).
+func viaMessage(channel, ts string) string {
+	sec, _, _ := strings.Cut(ts, ".")
+	when := ""
+	if n, err := strconv.ParseInt(sec, 10, 64); err == nil {
+		when = " of " + time.Unix(n, 0).UTC().Format("2006-01-02 15:04:05 UTC")
+	}
+	return fmt.Sprintf("message shortcut on the message%s in channel %s, ts %s", when, channel, ts)
+}

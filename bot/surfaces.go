@@ -1,0 +1,77 @@
+package bot
+
+import (
+	"context"
+	"strings"
+
+	"github.com/slack-go/slack"
+)
+
+// Clicks come from messages (with a response_url), from the Home tab and
+// from modals (without one). The handlers are the same for all three; what
+// differs is carried here: where an answer goes, and whether a new window
+// opens on top of an open one.
+
+// dmReply is the reply address of a click that has no response_url: its
+// answer goes to the person's DM. Respond takes it like a response URL.
+const dmReply = "dm:"
+
+// replyTo is where answers to cb go: its response_url, else the DM of whoever clicked.
+func replyTo(cb slack.InteractionCallback) string {
+	if cb.ResponseURL != "" || cb.User.ID == "" {
+		return cb.ResponseURL
+	}
+	return dmReply + cb.User.ID
+}
+
+// dmReplies is the Messenger the bot talks to: Respond to a dmReply
+// address posts to that user's DM instead.
+type dmReplies struct{ Messenger }
+
+func (m dmReplies) Respond(ctx context.Context, responseURL string, msg Message, replace bool) error {
+	if user, ok := strings.CutPrefix(responseURL, dmReply); ok {
+		_, err := m.Post(ctx, user, msg)
+		return err
+	}
+	return m.Messenger.Respond(ctx, responseURL, msg, replace)
+}
+
+// surfaceKey keys what ctx carries about the click being handled.
+type surfaceKey struct{}
+
+// surface is what a handler needs to know about where a click came from.
+type surface struct {
+	// inModal: the click came from an open modal, so a window opens on top
+	// of it (views.push).
+	inModal bool
+	// via says where an action started, for its audit line (a message
+	// shortcut's message); empty for the usual buttons.
+	via string
+}
+
+func withSurface(ctx context.Context, s surface) context.Context {
+	return context.WithValue(ctx, surfaceKey{}, s)
+}
+
+func surfaceOf(ctx context.Context) surface {
+	s, _ := ctx.Value(surfaceKey{}).(surface)
+	return s
+}
+
+// surfaceOfClick reads where a click came from: a modal, and a block id that
+// names the message a shortcut was used on.
+func surfaceOfClick(cb slack.InteractionCallback, a *slack.BlockAction) surface {
+	return surface{
+		inModal: cb.View.ID != "" && cb.View.Type == slack.VTModal,
+		via:     viaOfBlock(a.BlockID),
+	}
+}
+
+// openView opens v with the trigger id: on top of the open modal when the
+// click came from one.
+func (b *Bot) openView(ctx context.Context, triggerID string, v slack.ModalViewRequest) (string, error) {
+	if surfaceOf(ctx).inModal {
+		return b.slack.PushView(ctx, triggerID, v)
+	}
+	return b.slack.OpenView(ctx, triggerID, v)
+}
