@@ -332,7 +332,11 @@ func (b *Bot) homeOwnDeletions(ctx context.Context, user string) ([]slack.Block,
 		if label == "" {
 			label = "(details purged)"
 		}
-		text := fmt.Sprintf("*%s* · deletion `%s` · deleted %s · %s", esc(label), esc(d.ID), slackDate(d.DeletedAt), esc(reasonLabel(d.Reason)))
+		text := fmt.Sprintf("*%s* · deletion `%s` · deleted %s", esc(label), esc(d.ID), slackDate(d.DeletedAt))
+		if d.ApprovedBy != nil {
+			text += " · approved by " + mention(*d.ApprovedBy)
+		}
+		text += " · " + esc(reasonLabel(d.Reason))
 		restorable := false
 		switch {
 		case d.RestoredAt != nil:

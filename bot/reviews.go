@@ -23,7 +23,7 @@ func reviewLine(r crm.Review) string {
 	if label == "" {
 		label = "(details purged)"
 	}
-	what := fmt.Sprintf("%s deleted *%s* (`%s`) directly, with nobody else deciding, %s · *Reason:* %s · deletion `%s`",
+	what := fmt.Sprintf("%s deleted *%s* (`%s`) without a second person %s · *Reason:* %s · deletion `%s`",
 		mention(r.Actor), esc(label), esc(r.ContactID), slackDate(r.CreatedAt), esc(reasonLabel(r.Reason)), esc(r.DeletionID))
 	if r.Kind == crm.ReviewRestore {
 		what = fmt.Sprintf("%s restored *%s* (`%s`) %s · deletion `%s`", mention(r.Actor), esc(label), esc(r.ContactID), slackDate(r.CreatedAt), esc(r.DeletionID))
