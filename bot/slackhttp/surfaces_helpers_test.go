@@ -1,6 +1,7 @@
 package slackhttp_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -73,4 +74,14 @@ func dmTextsTo(e *bottest.Env, user string) []string {
 		}
 	}
 	return out
+}
+
+// decodeBlocks reads a "blocks" parameter.
+func decodeBlocks(t *testing.T, raw string) []slack.Block {
+	t.Helper()
+	var b slack.Blocks
+	if err := json.Unmarshal([]byte(raw), &b); err != nil {
+		t.Fatalf("decode blocks %q: %v", raw, err)
+	}
+	return b.BlockSet
 }
