@@ -31,7 +31,7 @@ func TestShellSession(t *testing.T) {
 	}
 	ctx := context.Background()
 	dir := t.TempDir()
-	dbURL := "sqlite:" + filepath.Join(dir, DatabaseFile)
+	dbURL := "sqlite:" + filepath.Join(dir, DemoDatabaseFile)
 	shellRun := func(t *testing.T, script []string, args ...string) string {
 		t.Helper()
 		var out, errb bytes.Buffer
@@ -55,7 +55,7 @@ func TestShellSession(t *testing.T) {
 	}
 
 	first := shellRun(t, []string{"quit"})
-	if want := "on a demo CRM, just created (35 contacts) in " + filepath.Join(dir, DatabaseFile); !strings.Contains(first, want) {
+	if want := "on a demo CRM, just created (35 contacts) in " + filepath.Join(dir, DemoDatabaseFile); !strings.Contains(first, want) {
 		t.Errorf("first start lacks %q:\n%s", want, first)
 	}
 	before := dump(t)
