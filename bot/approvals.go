@@ -62,7 +62,7 @@ func (b *Bot) requestApproval(ctx context.Context, user string, c crm.Contact, l
 // tells the requester where it is.
 func (b *Bot) postApprovalRequest(ctx context.Context, a crm.Approval, c crm.Contact, l crm.Linked, audit crm.AuditEntry) {
 	b.postAudit(ctx, audit)
-	ts, err := b.slack.Post(ctx, b.cfg.ApprovalsChannel, approvalMessage(a, &c, &l))
+	ts, err := b.slack.Post(ctx, b.cfg.ApprovalsChannel, approvalMessage(a, &c, &l, b.cfg.CurrencyOf(c.LocationID)))
 	if err != nil {
 		b.log.Error("post approval request", "request", a.ID, "err", err)
 		b.dm(ctx, a.Requester, *textMessage(fmt.Sprintf("Your request `%s` to delete %s is saved, but it could not be posted to %s. Admins still see it with `/contact deletions`; tell one of them about it.",
@@ -78,8 +78,9 @@ func (b *Bot) postApprovalRequest(ctx context.Context, a crm.Approval, c crm.Con
 
 // approvalMessage is the request as the approvals channel shows it. c and l
 // are the contact as requested; when nil (after the decision, the contact
-// may be gone) the stored label and counts stand in.
-func approvalMessage(a crm.Approval, c *crm.Contact, l *crm.Linked) Message {
+// may be gone) the stored label and counts stand in. cur is the currency
+// of the contact's opportunity values.
+func approvalMessage(a crm.Approval, c *crm.Contact, l *crm.Linked, cur string) Message {
 	who := "*" + esc(a.ContactLabel) + "* `" + esc(a.ContactID) + "`"
 	if c != nil {
 		who = contactLine(*c)
@@ -91,7 +92,7 @@ func approvalMessage(a crm.Approval, c *crm.Contact, l *crm.Linked) Message {
 	info += fmt.Sprintf("\n*Requested* %s · *expires* %s", slackDate(a.CreatedAt), slackDate(a.ExpiresAt))
 	blocks := []slack.Block{header(cut("Delete request: "+a.ContactLabel, 150)), section(info)}
 	if l != nil && c != nil {
-		blocks = append(blocks, section("*Deleting removes:*\n"+strings.Join(linkedLines(*l), "\n")))
+		blocks = append(blocks, section("*Deleting removes:*\n"+strings.Join(linkedLines(*l, cur), "\n")))
 		if risky := l.Risky(c.DND); len(risky) > 0 {
 			blocks = append(blocks, contextBlock("⚠️ Look twice: "+strings.Join(risky, ", ")+"."))
 		}
@@ -109,7 +110,7 @@ func approvalMessage(a crm.Approval, c *crm.Contact, l *crm.Linked) Message {
 	} else {
 		blocks = append(blocks, section(outcomeLine(a)))
 	}
-	return Message{Text: fmt.Sprintf("Delete request %s for %s: %s", a.ID, esc(a.ContactLabel), a.State), Blocks: blocks}
+	return Message{Text: fmt.Sprintf("Delete request %s for %s: %s", a.ID, esc(a.ContactLabel), stateLabel(a.State)), Blocks: blocks}
 }
 
 // outcomeLine says how a decided request ended, who decided and when.
@@ -168,7 +169,7 @@ func (b *Bot) updateApprovalMessage(ctx context.Context, a crm.Approval) {
 	if a.Channel == "" || a.MessageTS == "" {
 		return // never posted; nothing to update
 	}
-	if err := b.slack.Update(ctx, a.Channel, a.MessageTS, approvalMessage(a, nil, nil)); err != nil {
+	if err := b.slack.Update(ctx, a.Channel, a.MessageTS, approvalMessage(a, nil, nil, "")); err != nil {
 		b.log.Error("update approval message", "request", a.ID, "err", err)
 	}
 }
@@ -304,9 +305,9 @@ func (b *Bot) approve(ctx context.Context, user, requestID, fingerprint, respons
 	a = res.Approval
 	if res.Changed {
 		b.log.Info("approval held: contact changed", "user", user, "request", a.ID, "contact", a.ContactID)
-		b.respond(ctx, responseURL, changedMessage(a, res))
+		b.respond(ctx, responseURL, changedMessage(a, res, b.cfg.CurrencyOf(res.Contact.LocationID)))
 		b.audit(ctx, crm.AuditEntry{Actor: user, Action: crm.AuditApprovalHeld, ContactID: a.ContactID, RequestID: a.ID, Reason: a.Reason,
-			Outcome: "held", Detail: fmt.Sprintf("contact changed since the request; %d differences shown", len(res.Changes))})
+			Outcome: "held", Detail: "contact changed since the request; " + plural(len(res.Changes), "difference", "differences") + " shown"})
 		return
 	}
 	for _, e := range res.Audit {
@@ -323,7 +324,7 @@ func (b *Bot) approve(ctx context.Context, user, requestID, fingerprint, respons
 // changedMessage shows an approver what changed since the request (or since
 // they last confirmed), and offers to approve the contact as it is now.
 // Nothing has been deleted.
-func changedMessage(a crm.Approval, res crm.ApproveResult) Message {
+func changedMessage(a crm.Approval, res crm.ApproveResult, cur string) Message {
 	var diff []string
 	for _, c := range res.Changes {
 		diff = append(diff, "• "+esc(c))
@@ -331,7 +332,7 @@ func changedMessage(a crm.Approval, res crm.ApproveResult) Message {
 	text := fmt.Sprintf("⚠️ *Nothing was deleted: %s changed since %s asked.*\n%s", contactLine(res.Contact), mention(a.Requester), strings.Join(diff, "\n"))
 	blocks := []slack.Block{
 		section(text),
-		section("*Deleting it now removes:*\n" + strings.Join(linkedLines(res.Linked), "\n")),
+		section("*Deleting it now removes:*\n" + strings.Join(linkedLines(res.Linked, cur), "\n")),
 	}
 	if risky := res.Linked.Risky(res.Contact.DND); len(risky) > 0 {
 		blocks = append(blocks, contextBlock("⚠️ Look twice: "+strings.Join(risky, ", ")+"."))

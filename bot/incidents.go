@@ -26,7 +26,7 @@ func channelMention(id string) string { return "<#" + id + ">" }
 // reportCommand answers `/contact report <deletion id | email | phone>`.
 func (b *Bot) reportCommand(ctx context.Context, name, user, query string) *Message {
 	if strings.TrimSpace(query) == "" {
-		return textMessage(fmt.Sprintf("Say which deletion to report: `%s report <deletion id>` with the id from the delete summary, or the deleted contact's email or phone number.", name))
+		return textMessage(fmt.Sprintf("Say which deletion to report: `%s report` followed by the deletion id from the delete summary, or by the deleted contact's email or phone number.", name))
 	}
 	ds, err := b.store.FindDeletions(ctx, query)
 	if err != nil {
@@ -192,7 +192,7 @@ func (b *Bot) restoreCommand(ctx context.Context, name, user, arg string) *Messa
 	}
 	id := strings.TrimSpace(arg)
 	if id == "" || strings.ContainsAny(id, " \t\n") || len(id) > 40 {
-		return textMessage(fmt.Sprintf("Say which deletion to restore: `%s restore <deletion id>`, with the id from the delete summary or the incident.", name))
+		return textMessage(fmt.Sprintf("Say which deletion to restore: `%s restore` followed by the deletion id from the delete summary or the incident.", name))
 	}
 	return b.restore(ctx, user, id)
 }

@@ -78,6 +78,12 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 		b.handleApproveClick(cb, a)
 	case ActionReject:
 		b.openRejectModal(ctx, cb, a.Value)
+	case blockReason:
+		if cb.View.CallbackID == CallbackDeleteModal {
+			b.reasonChosen(ctx, cb, a)
+			return
+		}
+		b.log.Warn("reason chosen outside the delete window", "user", user)
 	case ActionNoop:
 	default:
 		b.log.Warn("unknown action", "action", cut(a.ActionID, 100), "user", user)

@@ -57,7 +57,7 @@ func (p *progress) run(ctx context.Context) {
 			p.mu.Lock()
 			done, total, ts := p.done, p.total, p.ts
 			p.mu.Unlock()
-			text := fmt.Sprintf("%s: %s %s of %s rows…", p.label, p.verb, thousands(done), thousands(total))
+			text := fmt.Sprintf("%s: %s %s of %s rows…", p.label, p.verb, thousandsInt(done), thousandsInt(total))
 			if total == 0 {
 				text = p.label + ": starting…"
 			}
@@ -104,9 +104,12 @@ func (p *progress) replace(ctx context.Context, outcome Message) bool {
 	return true
 }
 
-// thousands writes n with thousands separators: 12,400.
-func thousands(n int) string {
-	s := fmt.Sprint(n)
+// thousandsInt writes n with thousands separators: 12,400.
+func thousandsInt(n int) string { return thousands(fmt.Sprint(n)) }
+
+// thousands puts separators into a string of digits: "12400" → "12,400".
+func thousands(digits string) string {
+	s := digits
 	for i := len(s) - 3; i > 0; i -= 3 {
 		s = s[:i] + "," + s[i:]
 	}

@@ -113,7 +113,7 @@ func (s *Store) RestoreProgress(ctx context.Context, deletionID, actor string, p
 		if out.Duplicates, err = s.duplicatesIn(ctx, tx, c); err != nil {
 			return err
 		}
-		detail := fmt.Sprintf("%d rows restored", n)
+		detail := rowsText(n) + " restored"
 		for _, dup := range out.Duplicates {
 			detail += "; possible duplicate " + dup.ID
 		}
