@@ -54,7 +54,7 @@ func (b *Bot) requestApproval(ctx context.Context, user string, c crm.Contact, l
 	b.log.Info("approval requested", "user", user, "contact", c.ID, "request", a.ID)
 	b.goBackground("post approval request", func(ctx context.Context) { b.postApprovalRequest(ctx, a, c, l, audit) })
 	return slack.NewUpdateViewSubmissionResponse(infoModal("Request sent", fmt.Sprintf(
-		"*Nothing is deleted yet.* %s\n\nYour request to delete %s is in %s for an admin's approval (request `%s`). You will get a DM with the outcome; if nobody decides, it expires %s.",
+		"*Nothing is deleted yet.* %s\n\nYour request to delete %s is in %s for an admin's approval (request `%s`). You will get a DM with the outcome; if nobody decides, it expires %s. Changed your mind? Withdraw it from the DM or from `/contact deletions`.",
 		why, contactLine(c), channelRef(b.cfg.ApprovalsChannel), a.ID, slackDate(a.ExpiresAt))))
 }
 
@@ -72,8 +72,12 @@ func (b *Bot) postApprovalRequest(ctx context.Context, a crm.Approval, c crm.Con
 	if err := b.store.SetApprovalMessage(ctx, a.ID, b.cfg.ApprovalsChannel, ts); err != nil {
 		b.log.Error("record approval message", "request", a.ID, "err", err)
 	}
-	b.dm(ctx, a.Requester, *textMessage(fmt.Sprintf("📨 Your request to delete %s is waiting for an admin in %s (request `%s`). Nothing is deleted yet; you will hear the outcome here. It expires %s.",
-		contactLine(c), channelRef(b.cfg.ApprovalsChannel), a.ID, slackDate(a.ExpiresAt))))
+	text := fmt.Sprintf("📨 Your request to delete %s is waiting for an admin in %s (request `%s`). Nothing is deleted yet; you will hear the outcome here. It expires %s.",
+		contactLine(c), channelRef(b.cfg.ApprovalsChannel), a.ID, slackDate(a.ExpiresAt))
+	b.dm(ctx, a.Requester, Message{Text: text, Blocks: []slack.Block{
+		section(text),
+		slack.NewActionBlock("withdraw:"+a.ID, withdrawButton(a.ID)),
+	}})
 }
 
 // approvalMessage is the request as the approvals channel shows it. c and l
@@ -132,6 +136,8 @@ func outcomeLine(a crm.Approval) string {
 		return fmt.Sprintf("⌛ *Expired*%s: no admin decided in time. Nothing was deleted.", when)
 	case crm.ApprovalFailed:
 		return fmt.Sprintf("⚠️ *Not deleted*: approved by %s%s, but %s", mention(a.DecidedBy), when, esc(lowerFirst(a.FailReason)))
+	case crm.ApprovalWithdrawn:
+		return fmt.Sprintf("↩️ *Withdrawn* by %s%s, who asked for it. Nothing was deleted.", mention(a.DecidedBy), when)
 	}
 	return "⏳ Waiting for an admin."
 }
@@ -159,6 +165,8 @@ func decidedText(a crm.Approval) string {
 		return fmt.Sprintf("This request expired%s without a decision. Nothing was deleted; the requester can ask again.", when)
 	case crm.ApprovalFailed:
 		return fmt.Sprintf("Already approved by %s%s, but the contact was gone. Nothing more was done.", mention(a.DecidedBy), when)
+	case crm.ApprovalWithdrawn:
+		return fmt.Sprintf("%s withdrew this request%s. Nothing was deleted and nothing more was done.", mention(a.DecidedBy), when)
 	}
 	return "This request is still open."
 }

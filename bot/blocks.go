@@ -135,9 +135,9 @@ func dndLine(c crm.Contact, l crm.Linked) string {
 	for _, d := range l.DND {
 		switch d.Status {
 		case crm.DNDActive:
-			on = append(on, d.Channel)
+			on = append(on, channelLabel(d.Channel))
 		case crm.DNDPermanent:
-			on = append(on, d.Channel+" (STOP, permanent)")
+			on = append(on, channelLabel(d.Channel)+" (STOP, permanent)")
 		}
 	}
 	switch {

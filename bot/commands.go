@@ -52,7 +52,7 @@ func (b *Bot) HandleCommand(ctx context.Context, cmd slack.SlashCommand) *Messag
 	case "delete":
 		run = func(ctx context.Context) *Message { return b.deleteCommand(ctx, cmd, name, rest) }
 	case "report":
-		run = func(ctx context.Context) *Message { return b.reportCommand(ctx, name, cmd.UserID, rest) }
+		run = func(ctx context.Context) *Message { return b.reportCommand(ctx, cmd, name, cmd.UserID, rest) }
 	case "restore":
 		run = func(ctx context.Context) *Message { return b.restoreCommand(ctx, name, cmd.UserID, rest) }
 	case "dnd":
@@ -67,6 +67,8 @@ func (b *Bot) HandleCommand(ctx context.Context, cmd slack.SlashCommand) *Messag
 		run = func(ctx context.Context) *Message { return b.historyCommand(ctx, cmd, name, rest) }
 	case "deletions":
 		run = func(ctx context.Context) *Message { return b.deletionsCommand(ctx, name, cmd.UserID, rest) }
+	case "withdraw":
+		run = func(ctx context.Context) *Message { return b.withdrawCommand(ctx, name, cmd.UserID, rest) }
 	default:
 		run = func(ctx context.Context) *Message { return b.find(ctx, name, cmd.Text) }
 	}

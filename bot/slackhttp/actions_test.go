@@ -535,14 +535,14 @@ func TestHistory(t *testing.T) {
 
 	t.Run("AdminsOnly", func(t *testing.T) {
 		for _, user := range []string{bottest.Support, bottest.Deleter} {
-			if r := readable(t, e.Command(user, "history jane@example.com")); !strings.Contains(r.Body, "Only admins") || strings.Contains(r.Body, "dnd set") {
+			if r := readable(t, e.Command(user, "history jane@example.com")); !strings.Contains(r.Body, "Only admins") || strings.Contains(r.Body, "set DND on") {
 				t.Errorf("%s got history: %s", user, r.Body)
 			}
 		}
 	})
 	t.Run("ByQuery", func(t *testing.T) {
 		r := readable(t, e.Command(bottest.Admin, "history jane@example.com"))
-		for _, want := range []string{"History of Jane Doe", "2 entries", "<@" + bottest.Support + "> find contact", "Set DND window opened", "dnd set", "fb none→active"} {
+		for _, want := range []string{"History of Jane Doe", "2 entries", "<@" + bottest.Support + "> found contact", "Set DND window opened", "<@" + bottest.Support + "> set DND on contact", "fb none→active"} {
 			if !strings.Contains(r.Body, want) {
 				t.Errorf("history lacks %q: %s", want, r.Body)
 			}
@@ -559,9 +559,9 @@ func TestHistory(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, q := range []string{res.Deletion.ID, id} {
+		for _, q := range []string{res.Deletion.ID, strings.ToLower(res.Deletion.ID), id} {
 			r := e.Command(bottest.Admin, "history "+q)
-			if !strings.Contains(r.Body, "3 entries") || !strings.Contains(r.Body, "deleted contact") || !strings.Contains(r.Body, "dnd set") {
+			if !strings.Contains(r.Body, "3 entries") || !strings.Contains(r.Body, "deleted contact") || !strings.Contains(r.Body, "set DND on contact") {
 				t.Errorf("history %s: %s", q, r.Body)
 			}
 		}
