@@ -75,7 +75,7 @@ func (b *Bot) dndModal(c crm.Contact, l crm.Linked, meta actionMeta, banner stri
 			desc += ": stays on whatever you choose"
 		case c.DND && status[ch] != crm.DNDActive:
 			// The contact-wide flag covers every channel, whatever its own row says.
-			desc = "now on (DND for all channels)"
+			desc = "now on: the contact has DND on for all channels"
 		}
 		opts = append(opts, option(ch, channelLabel(ch), desc))
 	}

@@ -64,7 +64,7 @@ func (b *Bot) openReportModal(ctx context.Context, user, triggerID, deletionID, 
 	note := slack.NewPlainTextInputBlockElement(plain("e.g. she is a customer, not a duplicate"), blockReportNote)
 	note.Multiline = true
 	note.MaxLength = crm.MaxReportNote
-	input := slack.NewInputBlock(blockReportNote, plain("What was wrong? (optional)"), plain("Shown to the admins in the incident."), note)
+	input := slack.NewInputBlock(blockReportNote, plain("What was wrong?"), plain("Shown to the admins in the incident."), note)
 	input.Optional = true
 	meta, _ := json.Marshal(reportMeta{DeletionID: d.ID, ResponseURL: responseURL})
 	if len(meta) > maxMetadata {

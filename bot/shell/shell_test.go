@@ -228,21 +228,27 @@ func TestCancelAndNotADelete(t *testing.T) {
 		"/contact delete priya.patel@example.com", // one match: the window opens at once
 		"/cancel",
 		"/contact delete priya.patel@example.com",
-		"3", "", "DELETE", // "Unsubscribe / STOP / DND request" is never a delete: Set DND is offered
-		"/cancel",
-		"5",  // a button number that is not there
-		"/x", // not a command
+		"3",       // "Unsubscribe / STOP / DND request" is never a delete: Set DND replaces the window at once
+		"/cancel", // closes Set DND
+		"/cancel", // nothing left to cancel
+		"5",       // a button number that is not there
+		"/x",      // not a command
 		"quit",
 	)
 	mustContain(t, out,
 		"│ DND: *on for all channels*",
 		"(the window closes; nothing was submitted)",
-		"┌─ Set DND ─────",
-		"│ *Nothing was deleted.*",
+		"Why delete this contact? (1-5) > 3\n┌─ Set DND ─────\n│ *Nothing was deleted.*",
 		"Use *Set DND* on the contact instead.",
+		// DND on for all channels: no channel reads "not set".
+		"│    5) [x] Google Business (now on: the contact has DND on for all channels)",
+		"There is no open window to cancel.",
 		"There are no buttons to press yet",
 		"/x is not a shell command",
 	)
+	if strings.Contains(out, "Type DELETE to confirm >") || strings.Contains(out, "now not set") {
+		t.Errorf("the window asked for DELETE after the reason, or listed a channel as not set:\n%s", out)
+	}
 	if after := crmtest.Dump(t, s.store); len(after["contacts"]) != len(before["contacts"]) {
 		t.Error("something was deleted")
 	}

@@ -9,6 +9,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/chzyer/readline"
+
 	"contactbot/bot"
 	"contactbot/bot/kv"
 	"contactbot/bot/shell"
@@ -82,9 +84,21 @@ func runShell(ctx context.Context, env cmdEnv, user shell.User, dir string, verb
 		fmt.Fprintln(stdout, "(DATABASE_URL is not used: the shell works on its own demo database, never on a real CRM.)")
 	}
 
-	sh := shell.New(shell.Options{Out: stdout, As: user, Echo: !isTerminal(stdin)})
+	if !isTerminal(stdin) {
+		sh := shell.New(shell.Options{Out: stdout, As: user, Echo: true})
+		b := bot.New(bot.Deps{Store: db.Store, Slack: sh, KV: kv.NewMemory(), Config: cfg, Log: log})
+		return sh.Run(ctx, b, stdin)
+	}
+	// readline's defaults: the process's terminal, made raw while a line is
+	// read, so that Ctrl-C is a key (ErrInterrupt) rather than a signal.
+	term, err := shell.NewTerminal(&readline.Config{Stdout: stdout, Stderr: stderr})
+	if err != nil {
+		return fmt.Errorf("start line editing: %w", err)
+	}
+	defer term.Close()
+	sh := shell.New(shell.Options{Out: term.Out(), As: user})
 	b := bot.New(bot.Deps{Store: db.Store, Slack: sh, KV: kv.NewMemory(), Config: cfg, Log: log})
-	return sh.Run(ctx, b, stdin)
+	return sh.RunLines(ctx, b, term)
 }
 
 // isTerminal reports whether r is an interactive terminal (not a pipe or file).
