@@ -124,6 +124,7 @@ func (b *Bot) help(name string) *Message {
 		"• `%[1]s delete` _contact_: open the delete window for the one contact that matches\n"+
 		"• `%[1]s report` _deletion id, email or phone_: report a wrong deletion so an admin can restore it\n"+
 		"• `%[1]s deletions`: approval requests waiting for you, and your own (`%[1]s deletions mine`: only your own); withdraw one of yours there\n"+
+		"• `%[1]s withdraw` _request id_: take back a delete request of yours that is still waiting\n"+
 		"• `%[1]s restore` _deletion id_ (admins): put a deleted contact back whole\n"+
 		"• `%[1]s history` _contact or deletion id_ (admins): who did what to a contact, and why\n"+
 		"• `%[1]s help`: this message\n"+
