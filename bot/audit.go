@@ -63,7 +63,7 @@ func auditLine(e crm.AuditEntry) string {
 		if e.Action == crm.AuditApproved || e.Action == crm.AuditUndone { // contactbot's words, not a person's
 			detail = mentionUsers(detail)
 		}
-		line += " (" + detail + ")"
+		line += " (" + slackDates(detail) + ")"
 	}
 	return line
 }

@@ -183,7 +183,7 @@ func (b *Bot) findMessage(ctx context.Context, res crm.SearchResult) (*Message, 
 	blocks = limitBlocks(blocks, maxMessageBlocks, func(n int) string {
 		return fmt.Sprintf("and more not shown (%d blocks): refine your search.", n)
 	})
-	return &Message{Text: title, Blocks: blocks}, nil
+	return &Message{Text: esc(title), Blocks: blocks}, nil
 }
 
 // contactBlocks renders one found contact: identity, what a delete would

@@ -88,5 +88,5 @@ func historyMessage(contactID, label string, entries []crm.AuditEntry, total int
 		size += len(line) + 1
 	}
 	flush()
-	return &Message{Text: title, Blocks: limitBlocks(blocks, maxMessageBlocks, func(int) string { return "and more: see the audit log." })}
+	return &Message{Text: esc(title), Blocks: limitBlocks(blocks, maxMessageBlocks, func(int) string { return "and more: see the audit log." })}
 }

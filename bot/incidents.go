@@ -68,7 +68,7 @@ func (b *Bot) deletionChoices(query string, ds []crm.Deletion) *Message {
 			blocks = append(blocks, slack.NewActionBlock("deletion:"+cut(d.ID, 200), button(ActionReport, d.ID, "Report", slack.StyleDanger)))
 		}
 	}
-	return &Message{Text: title, Blocks: limitBlocks(blocks, maxMessageBlocks, func(int) string { return "and more: use the deletion id." })}
+	return &Message{Text: esc(title), Blocks: limitBlocks(blocks, maxMessageBlocks, func(int) string { return "and more: use the deletion id." })}
 }
 
 // reportClick answers the Report wrong deletion button: the window that
@@ -160,7 +160,7 @@ func incidentMessage(rep crm.Report) Message {
 	d, c := rep.Deletion, rep.Contact
 	title := "Wrong deletion reported: " + c.Name()
 	return Message{
-		Text: fmt.Sprintf("%s (deletion %s)", title, d.ID),
+		Text: fmt.Sprintf("%s (deletion %s)", esc(title), d.ID),
 		Blocks: []slack.Block{
 			header(title),
 			section(reportedLine(rep.Incident)),
@@ -311,7 +311,7 @@ func restoredMessage(res crm.Restored, inc crm.Incident, reported bool) Message 
 	if dup := duplicatesLine(res.Duplicates); dup != "" {
 		blocks = append(blocks, contextBlock(dup))
 	}
-	return Message{Text: fmt.Sprintf("%s (deletion %s)", title, d.ID), Blocks: blocks}
+	return Message{Text: fmt.Sprintf("%s (deletion %s)", esc(title), d.ID), Blocks: blocks}
 }
 
 // closeIncident replaces an incident's Restore button, once the window has
@@ -327,7 +327,7 @@ func (b *Bot) closeIncident(ctx context.Context, d crm.Deletion) {
 	}
 	text := fmt.Sprintf("Deletion `%s` was reported as wrong by %s %s, but its restore window closed at %s before anyone restored it: it can no longer be restored.",
 		esc(d.ID), mention(inc.ReportedBy), slackDate(inc.ReportedAt), slackDate(d.RestoreUntil))
-	m := Message{Text: title, Blocks: []slack.Block{header(title), section(text)}}
+	m := Message{Text: esc(title), Blocks: []slack.Block{header(title), section(text)}}
 	if err := b.slack.Update(ctx, inc.Channel, inc.MessageTS, m); err != nil {
 		b.log.Error("close incident", "deletion", d.ID, "err", err)
 	}

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"regexp"
+	"time"
 
 	"contactbot/crm"
 )
@@ -93,4 +94,19 @@ var byUserRe = regexp.MustCompile(`\bby ([UW][A-Z0-9]{2,})\b`)
 // mentionUsers shows the user ids of such phrases as mentions.
 func mentionUsers(escaped string) string {
 	return byUserRe.ReplaceAllString(escaped, "by <@$1>")
+}
+
+// rfc3339Re finds the machine times contactbot wrote into audit details
+// ("expires 2026-01-02T15:04:05.123456Z").
+var rfc3339Re = regexp.MustCompile(`\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})`)
+
+// slackDates shows such times in the one date style, slackDate.
+func slackDates(s string) string {
+	return rfc3339Re.ReplaceAllStringFunc(s, func(m string) string {
+		t, err := time.Parse(time.RFC3339Nano, m)
+		if err != nil {
+			return m
+		}
+		return slackDate(t)
+	})
 }

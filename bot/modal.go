@@ -316,7 +316,7 @@ func deletionSummary(res crm.Deleted) Message {
 	text += "\n*Removed:* " + countsLine(d.Counts)
 	text += fmt.Sprintf("\nDeletion id `%s` · restorable until %s", d.ID, slackDate(d.RestoreUntil))
 	return Message{
-		Text: fmt.Sprintf("%s (deletion %s)", title, d.ID),
+		Text: fmt.Sprintf("%s (deletion %s)", esc(title), d.ID),
 		Blocks: []slack.Block{
 			header(title),
 			section(text),

@@ -427,3 +427,25 @@ func TestAuditLinesReadAsSentences(t *testing.T) {
 	// History shows the same lines to admins.
 	wantAll(t, "history", readable(t, e.Command(bottest.Admin, "history "+strings.ToLower(got.DeletionID))).Body, "(requested by <@"+bottest.Support+">)")
 }
+
+// TestTextFallbackEscaped: the notification text beside the blocks escapes
+// user data too (a query, a contact's name).
+func TestTextFallbackEscaped(t *testing.T) {
+	e := bottest.New(t)
+	crmtest.InsertContact(t, e.Store, crmtest.Contact{FirstName: "Ann", LastName: "<!channel>", Email: "ann&co@example.com"})
+	var m struct {
+		Text string `json:"text"`
+	}
+	if err := json.Unmarshal([]byte(e.Command(bottest.Admin, "ann&co@example.com").Body), &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.Text != "1 contact for “ann&amp;co@example.com”" {
+		t.Errorf("find text = %q", m.Text)
+	}
+	id := crmtest.InsertContact(t, e.Store, crmtest.Contact{FirstName: "Bo", LastName: "<@UEVIL>", Email: "bo@example.com"})
+	del := deleteByModal(t, e, bottest.Admin, id)
+	dms := posts(e, bottest.Admin)
+	if got, want := dms[len(dms)-1].Params["text"], "Deleted Bo &lt;@UEVIL&gt; (deletion "+del+")"; got != want {
+		t.Errorf("summary text = %q, want %q", got, want)
+	}
+}
