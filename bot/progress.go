@@ -57,7 +57,7 @@ func (p *progress) run(ctx context.Context) {
 			p.mu.Lock()
 			done, total, ts := p.done, p.total, p.ts
 			p.mu.Unlock()
-			text := fmt.Sprintf("%s: %s %s of %s rows…", p.label, p.verb, thousandsInt(done), thousandsInt(total))
+			text := fmt.Sprintf("%s: %s %s of %s %s…", p.label, p.verb, thousandsInt(done), thousandsInt(total), pluralNoun(total, "row", "rows"))
 			if total == 0 {
 				text = p.label + ": starting…"
 			}

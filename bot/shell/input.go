@@ -99,6 +99,16 @@ func NewTerminal(cfg *readline.Config) (*Terminal, error) {
 		}
 		return r, true
 	}
+	if cfg.FuncGetWidth == nil {
+		// A terminal that reports no width (a fresh pty, some CI consoles)
+		// would leave readline dividing by zero columns: assume 80.
+		cfg.FuncGetWidth = func() int {
+			if w := readline.GetScreenWidth(); w > 0 {
+				return w
+			}
+			return 80
+		}
+	}
 	rl, err := readline.NewEx(cfg)
 	if err != nil {
 		return nil, err
