@@ -24,7 +24,7 @@ func money(code, amount string) string {
 	for len(frac) < 2 {
 		frac += "0"
 	}
-	s := thousands(whole) + "." + frac
+	s := groupDigits(whole) + "." + frac
 	if sym, ok := currencySymbols[code]; ok {
 		s = sym + s
 	} else {

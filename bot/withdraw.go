@@ -52,13 +52,16 @@ func (b *Bot) withdraw(ctx context.Context, user, requestID string) *Message {
 
 // withdrawn is withdraw, also reporting whether the request was withdrawn
 // by this call. The request's message in the approvals channel then says so
-// and loses its buttons; admins pressing them are told it was withdrawn.
+// and loses its buttons (through the outbox, written in the same
+// transaction); admins pressing them are told it was withdrawn.
 func (b *Bot) withdrawn(ctx context.Context, user, requestID string) (*Message, bool) {
 	id := strings.ToUpper(strings.TrimSpace(requestID))
 	if !requestIDRe.MatchString(id) {
 		return textMessage(fmt.Sprintf("*%s* is not a request id: they look like `RK7Q2M9XW4T`, as in `/contact deletions`. Nothing was withdrawn.", esc(cut(requestID, 40)))), false
 	}
-	a, audit, err := b.store.Withdraw(ctx, id, user)
+	// The approvals message's update goes through the outbox, written with
+	// the withdraw; the audit line too.
+	a, _, err := b.store.Withdraw(ctx, id, user, func(a crm.Approval) ([]crm.Note, error) { return b.decisionNotes(a, nil), nil })
 	switch {
 	case err == nil:
 	case errors.Is(err, crm.ErrNoApproval):
@@ -75,8 +78,6 @@ func (b *Bot) withdrawn(ctx context.Context, user, requestID string) (*Message, 
 		return textMessage("*Nothing was withdrawn.* " + b.userMessage(err, "withdraw", "request", id)), false
 	}
 	b.log.Info("approval withdrawn", "user", user, "request", a.ID, "contact", a.ContactID)
-	b.postAudit(ctx, audit)
-	b.updateApprovalMessage(ctx, a)
 	return textMessage(fmt.Sprintf("↩️ You withdrew your request `%s` to delete *%s* (`%s`). Nothing was deleted, and admins can no longer approve it.",
 		a.ID, esc(a.ContactLabel), esc(a.ContactID))), true
 }

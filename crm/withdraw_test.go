@@ -22,10 +22,10 @@ func testWithdraw(t *testing.T, dialect crm.Dialect) {
 	t.Run("ByRequesterOnceThenNobodyDecides", func(t *testing.T) {
 		s := crmtest.NewStoreOf(t, dialect)
 		id, a := newRequest(t, s, time.Hour)
-		if _, _, err := s.Withdraw(ctx, a.ID, "U2"); !errors.Is(err, crm.ErrNotYourRequest) {
+		if _, _, err := s.Withdraw(ctx, a.ID, "U2", nil); !errors.Is(err, crm.ErrNotYourRequest) {
 			t.Errorf("someone else's withdraw: %v, want ErrNotYourRequest", err)
 		}
-		got, audit, err := s.Withdraw(ctx, a.ID, "U1")
+		got, audit, err := s.Withdraw(ctx, a.ID, "U1", nil)
 		if err != nil {
 			t.Fatalf("Withdraw: %v", err)
 		}
@@ -35,13 +35,13 @@ func testWithdraw(t *testing.T, dialect crm.Dialect) {
 		if audit.Action != crm.AuditWithdrawn || audit.Actor != "U1" || audit.RequestID != a.ID || audit.ContactID != id || audit.ID == 0 {
 			t.Errorf("audit = %+v", audit)
 		}
-		if again, _, err := s.Withdraw(ctx, a.ID, "U1"); !errors.Is(err, crm.ErrAlreadyDecided) || again.State != crm.ApprovalWithdrawn {
+		if again, _, err := s.Withdraw(ctx, a.ID, "U1", nil); !errors.Is(err, crm.ErrAlreadyDecided) || again.State != crm.ApprovalWithdrawn {
 			t.Errorf("second withdraw: %v, state %s; want ErrAlreadyDecided, withdrawn", err, again.State)
 		}
 		if res, err := s.Approve(ctx, crm.Decision{RequestID: a.ID, Admin: "UADMIN", RestoreWindow: time.Hour}); !errors.Is(err, crm.ErrAlreadyDecided) || res.Deleted != nil {
 			t.Errorf("approve after withdraw: %v, deleted %v", err, res.Deleted != nil)
 		}
-		if _, _, err := s.Reject(ctx, a.ID, "UADMIN", ""); !errors.Is(err, crm.ErrAlreadyDecided) {
+		if _, _, err := s.Reject(ctx, a.ID, "UADMIN", "", nil); !errors.Is(err, crm.ErrAlreadyDecided) {
 			t.Errorf("reject after withdraw: %v", err)
 		}
 		if n := crmtest.CountRows(t, s, "contacts", "id = $1", id); n != 1 {
@@ -66,10 +66,10 @@ func testWithdraw(t *testing.T, dialect crm.Dialect) {
 		s.SetClock(clock.Now)
 		_, a := newRequest(t, s, time.Hour)
 		clock.Advance(2 * time.Hour)
-		if got, _, err := s.Withdraw(ctx, a.ID, "U1"); !errors.Is(err, crm.ErrApprovalExpired) || got.State != crm.ApprovalPending {
+		if got, _, err := s.Withdraw(ctx, a.ID, "U1", nil); !errors.Is(err, crm.ErrApprovalExpired) || got.State != crm.ApprovalPending {
 			t.Errorf("withdraw of an expired request: %v, state %s", err, got.State)
 		}
-		if _, _, err := s.Withdraw(ctx, "RNOSUCHREQ2", "U1"); !errors.Is(err, crm.ErrNoApproval) {
+		if _, _, err := s.Withdraw(ctx, "RNOSUCHREQ2", "U1", nil); !errors.Is(err, crm.ErrNoApproval) {
 			t.Errorf("withdraw of an unknown request: %v", err)
 		}
 	})
@@ -95,7 +95,7 @@ func testWithdraw(t *testing.T, dialect crm.Dialect) {
 		var withdrawErr error
 		approveErrs := make([]error, 4)
 		approved := make([]bool, 4)
-		wg.Go(func() { _, _, withdrawErr = s.Withdraw(ctx, a.ID, "U1") })
+		wg.Go(func() { _, _, withdrawErr = s.Withdraw(ctx, a.ID, "U1", nil) })
 		for i := range 4 {
 			wg.Go(func() {
 				res, err := s.Approve(ctx, crm.Decision{RequestID: a.ID, Admin: "UADMIN" + strings.Repeat("X", i), RestoreWindow: time.Hour})
@@ -144,10 +144,10 @@ func TestReportNote(t *testing.T) {
 			t.Fatal(err)
 		}
 		d := res.Deletion
-		if _, err := s.ReportDeletion(ctx, d.ID, "UREP", strings.Repeat("x", crm.MaxReportNote+1)); crm.ErrorCode(err) != crm.EINVALID {
+		if _, err := s.ReportDeletion(ctx, d.ID, "UREP", strings.Repeat("x", crm.MaxReportNote+1), nil); crm.ErrorCode(err) != crm.EINVALID {
 			t.Errorf("an over-long note: %v, want EINVALID", err)
 		}
-		rep, err := s.ReportDeletion(ctx, d.ID, "UREP", "She is a paying customer, not a duplicate")
+		rep, err := s.ReportDeletion(ctx, d.ID, "UREP", "She is a paying customer, not a duplicate", nil)
 		if err != nil || !rep.New || rep.Incident.Note != "She is a paying customer, not a duplicate" {
 			t.Fatalf("report = %+v, %v", rep.Incident, err)
 		}
