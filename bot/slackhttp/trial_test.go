@@ -216,8 +216,8 @@ func TestReportAsksWhatWasWrong(t *testing.T) {
 		"<@%s> reported this deletion as wrong %s.\n*What was wrong:* she &lt;is&gt; a customer &amp; not a dup", bottest.Support, date(inc.ReportedAt)))
 	wantAll(t, "answer", lastAnswer(t, e), "Reported in <#"+bottest.Incident+">")
 
-	// The restored incident keeps it.
-	e.Click(bottest.Admin, bot.ActionRestore, del)
+	// The restored incident keeps it. (Restored by command, the id in lower case.)
+	wantAll(t, "restore", readable(t, e.Command(bottest.Admin, "restore "+strings.ToLower(del))).Body, "Restored *Jane Doe*")
 	e.Bot.Wait()
 	update, _ := e.Slack.Last("chat.update")
 	wantAll(t, "restored incident", update.Text(), "Reported by <@"+bottest.Support+"> "+date(inc.ReportedAt)+". *What was wrong:* she &lt;is&gt; a customer &amp; not a dup")
@@ -447,5 +447,21 @@ func TestTextFallbackEscaped(t *testing.T) {
 	dms := posts(e, bottest.Admin)
 	if got, want := dms[len(dms)-1].Params["text"], "Deleted Bo &lt;@UEVIL&gt; (deletion "+del+")"; got != want {
 		t.Errorf("summary text = %q, want %q", got, want)
+	}
+}
+
+// TestTypedTextInErrorsEscaped: a sentence that quotes what was typed never
+// lets Slack read it as a mention (<!channel> would notify everyone).
+func TestTypedTextInErrorsEscaped(t *testing.T) {
+	e := bottest.New(t)
+	for _, c := range []struct{ command, want string }{
+		{"restore <!channel>", "There is no deletion with id &lt;!channel&gt;. Check the id in the delete summary."},
+		{"report <!here>", "&lt;!here&gt;"},
+	} {
+		texts := blockTexts(answerBlocks(t, e.Command(bottest.Admin, c.command)))
+		joined := strings.Join(texts, "\n")
+		if strings.Contains(joined, "<!") || !strings.Contains(joined, c.want) {
+			t.Errorf("%s answered %q, want %q escaped", c.command, joined, c.want)
+		}
 	}
 }
