@@ -465,3 +465,24 @@ func TestTypedTextInErrorsEscaped(t *testing.T) {
 		}
 	}
 }
+
+// TestFollowUpWindowDates: the enrolment date in the Remove follow-up
+// window is a Slack date too (date only: an option's description holds 75
+// characters), as mrkdwn.
+func TestFollowUpWindowDates(t *testing.T) {
+	e := bottest.New(t)
+	id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"}, crmtest.SmallFull)
+	var w struct {
+		ID         string    `db:"id"`
+		EnrolledAt time.Time `db:"enrolled_at"`
+	}
+	if err := e.Store.DB().Get(&w, `SELECT id, enrolled_at FROM workflow_enrollments WHERE contact_id = $1 AND status = 'active' ORDER BY enrolled_at, id LIMIT 1`, id); err != nil {
+		t.Fatal(err)
+	}
+	e.Click(bottest.Support, bot.ActionRemoveFollowUp, id)
+	open, _ := e.Slack.Last("views.open")
+	want := fmt.Sprintf(`"value":"%s","description":{"type":"mrkdwn","text":"enrolled \u003c!date^%d^{date_short_pretty}|%s\u003e"}`, w.ID, w.EnrolledAt.Unix(), w.EnrolledAt.UTC().Format("2006-01-02"))
+	if !strings.Contains(open.Params["view"], want) {
+		t.Errorf("view lacks %s:\n%s", want, open.Params["view"])
+	}
+}
