@@ -14,7 +14,7 @@ import (
 
 // The App Home tab: what waits for the person who opens it. Admins see the
 // requests, incidents and reviews that wait for an admin; everyone sees
-// their own open requests and their deletions of the last 30 days, and a
+// their own open requests (with Withdraw) and their deletions of the last 30 days, and a
 // button to find a contact. Its buttons are the same as in the channels
 // (same action ids, same handlers, same checks); their answers go by DM, as
 // the Home tab has no response_url.
@@ -70,7 +70,7 @@ func (b *Bot) homeRefreshNotes(e crm.AuditEntry) []crm.Note {
 	switch e.Action {
 	case crm.AuditDeleteRequested:
 		f.Admins = true
-	case crm.AuditApproved, crm.AuditRejected, crm.AuditExpired, crm.AuditApprovalFailed:
+	case crm.AuditApproved, crm.AuditRejected, crm.AuditExpired, crm.AuditApprovalFailed, crm.AuditWithdrawn:
 		f.Requests, f.Admins = []string{e.RequestID}, true
 	case crm.AuditDeleted:
 		// Admins too when an admin deleted alone: the review waits for them.
@@ -310,9 +310,10 @@ func (b *Bot) homeOwnRequests(ctx context.Context, user string) ([]slack.Block, 
 	}
 	blocks := []slack.Block{header(fmt.Sprintf("Your delete requests waiting (%d)", total))}
 	for _, a := range list {
-		blocks = append(blocks, section(requestLine(a)+fmt.Sprintf("\nAsked %s · expires %s · waiting for an admin in %s",
-			slackDate(a.CreatedAt), slackDate(a.ExpiresAt), channelRef(b.cfg.ApprovalsChannel))))
-		// Extension point: issue 11's Withdraw button goes here.
+		blocks = append(blocks,
+			section(requestLine(a)+fmt.Sprintf("\nAsked %s · expires %s · waiting for an admin in %s",
+				slackDate(a.CreatedAt), slackDate(a.ExpiresAt), channelRef(b.cfg.ApprovalsChannel))),
+			slack.NewActionBlock("withdraw:"+a.ID, withdrawButton(a.ID)))
 	}
 	return listTail(blocks, len(list), total, "None: when a delete needs an admin's approval, your request shows here.",
 		fmt.Sprintf("see `%s deletions mine`.", DefaultCommandName)), nil

@@ -41,6 +41,8 @@ func (b *Bot) HandleInteraction(ctx context.Context, cb slack.InteractionCallbac
 			return b.handleFollowUpSubmit(ctx, cb)
 		case CallbackRejectModal:
 			return b.handleRejectSubmit(ctx, cb)
+		case CallbackReportModal:
+			return b.handleReportSubmit(ctx, cb)
 		case CallbackFindModal:
 			return b.handleFindSubmit(ctx, cb)
 		}
@@ -83,13 +85,21 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 	case ActionUndo:
 		b.handleUndo(cb, a.Value)
 	case ActionReport:
-		b.reportClick(cb, a.Value)
+		b.reportClick(ctx, cb, a.Value)
+	case ActionWithdraw:
+		b.withdrawClick(cb, a.Value)
 	case ActionRestore:
 		b.restoreClick(ctx, cb, a.Value)
 	case ActionApprove, ActionApproveAnyway:
 		b.handleApproveClick(cb, a)
 	case ActionReject:
 		b.openRejectModal(ctx, cb, a.Value)
+	case blockReason:
+		if cb.View.CallbackID == CallbackDeleteModal {
+			b.reasonChosen(ctx, cb, a)
+			return
+		}
+		b.log.Warn("reason chosen outside the delete window", "user", user)
 	case ActionFindContact:
 		b.openFindModal(ctx, cb)
 	case ActionAcknowledge:

@@ -13,12 +13,39 @@ import (
 // DefaultCommandName is the slash command the manifest declares when none is given.
 const DefaultCommandName = "/contact"
 
-// BotScopes are the bot token scopes contactbot asks for: files:write
-// shares the audit export (files.getUploadURLExternal,
-// files.completeUploadExternal); views.publish and app_home_opened need none.
-var BotScopes = []string{"commands", "chat:write", "users:read", "usergroups:read", "im:write", "files:write"}
+// MethodScopes maps each Slack Web API method contactbot calls with its bot
+// token to the scope it needs ("" for none). A test calls every
+// Messenger method and checks that each method it sees is here.
+var MethodScopes = map[string]string{
+	"chat.postMessage":      "chat:write",
+	"chat.postEphemeral":    "chat:write",
+	"chat.update":           "chat:write",
+	"views.open":            "",
+	"views.update":          "",
+	"views.push":            "",
+	"views.publish":         "",
+	"usergroups.users.list": "usergroups:read",
+	// Opens the bot's DM with a user, to update a DM whose channel id this
+	// process has not seen (after a restart, or on another replica), and to
+	// share a file there.
+	"conversations.open": "im:write",
+	// The audit export, shared in an admin's DM.
+	"files.getUploadURLExternal":   "files:write",
+	"files.completeUploadExternal": "files:write",
+}
 
-// BotEvents are the Events API events contactbot subscribes to (HandleEvent).
+// BotScopes are the bot token scopes contactbot asks for: the slash
+// command's (which message shortcuts use too), and those of the methods in
+// MethodScopes, no more. Events (app_home_opened) need none of their own.
+var BotScopes = []string{"commands", "chat:write", "im:write", "usergroups:read", "files:write"}
+
+// UsageHint is the slash command's usage hint in the manifest: every verb.
+func UsageHint() string {
+	return "[" + strings.Join(Verbs[1:], "|") + "] name, email, phone or id"
+}
+
+// BotEvents are the Events API events contactbot subscribes to: those
+// HandleEvent handles.
 var BotEvents = []string{"app_home_opened"}
 
 // Shortcut is a shortcut the manifest declares.
@@ -66,7 +93,7 @@ features:
       url: {{q .CommandsURL}}
 {{- end}}
       description: {{q "Find, delete, restore or unsubscribe a CRM contact"}}
-      usage_hint: {{q "[find|delete|dnd|stop-followup|report|restore|deletions|help] <query>"}}
+      usage_hint: {{q .UsageHint}}
       should_escape: false
 oauth_config:
   scopes:
@@ -123,12 +150,13 @@ func Manifest(baseURL, commandName string, socketMode bool) (string, error) {
 	}
 
 	data := struct {
-		Command, CommandsURL, InteractionsURL, EventsURL string
-		Scopes, Events                                   []string
-		Shortcuts                                        []Shortcut
-		SocketMode                                       bool
+		Command, CommandsURL, InteractionsURL, EventsURL, UsageHint string
+		Scopes, Events                                              []string
+		Shortcuts                                                   []Shortcut
+		SocketMode                                                  bool
 	}{
 		Command:    cmd,
+		UsageHint:  UsageHint(),
 		Scopes:     BotScopes,
 		Events:     BotEvents,
 		Shortcuts:  Shortcuts,

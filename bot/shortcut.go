@@ -192,7 +192,7 @@ func (b *Bot) contactsInMessage(ctx context.Context, channel, ts, text string) *
 		if err != nil {
 			return textMessage(b.userMessage(err, "shortcut: linked items", "contact", m.ID))
 		}
-		for _, blk := range contactBlocks(c, l, m) {
+		for _, blk := range contactBlocks(c, l, m, b.cfg.CurrencyOf(c.LocationID)) {
 			if ab, ok := blk.(*slack.ActionBlock); ok {
 				ab.BlockID = shortcutBlockID(channel, ts, c.ID)
 			}

@@ -177,7 +177,7 @@ func (s *Store) deleteTx(ctx context.Context, tx *sqlx.Tx, req DeleteRequest) (D
 		}
 		out = Deleted{Deletion: d, Contact: c}
 		out.Audit, err = s.auditTx(ctx, tx, AuditEntry{Actor: req.Actor, Action: AuditDeleted, ContactID: c.ID, DeletionID: d.ID,
-			RequestID: req.RequestID, Reason: req.Reason, Outcome: "ok", Detail: withVia(fmt.Sprintf("%d rows archived", removed), req.Via), At: now})
+			RequestID: req.RequestID, Reason: req.Reason, Outcome: "ok", Detail: withVia(rowsText(removed)+" archived", req.Via), At: now})
 		if err != nil || !req.Review {
 			return err
 		}

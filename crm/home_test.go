@@ -92,7 +92,7 @@ func TestHomeLists(t *testing.T) {
 			ids = append(ids, d.Deletion.ID)
 			clock.Advance(time.Minute)
 		}
-		if _, err := s.ReportDeletion(ctx, ids[0], "U2", nil); err != nil {
+		if _, err := s.ReportDeletion(ctx, ids[0], "U2", "", nil); err != nil {
 			t.Fatal(err)
 		}
 		list, total, err := s.DeletionsBy(ctx, "U1", clock.Now().Add(-time.Hour), 2)
@@ -138,7 +138,7 @@ func TestDigestData(t *testing.T) {
 		del("U1", "test_contact", 30*24*time.Hour)
 		restored := del("U2", "duplicate", 30*24*time.Hour)
 		expiring := del("U2", "test_contact", 9*24*time.Hour) // closes 2 days after the week ends
-		if _, err := s.ReportDeletion(ctx, restored, "U3", nil); err != nil {
+		if _, err := s.ReportDeletion(ctx, restored, "U3", "", nil); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.Restore(ctx, restored, "UADMIN1"); err != nil {

@@ -205,7 +205,8 @@ func (s *Server) Files() []File {
 }
 
 // Calls returns the recorded calls of method, oldest first; "" returns all
-// Web API calls (response URL posts are in Responses).
+// Web API calls and uploads to upload URLs (UploadMethod); response URL
+// posts are in Responses.
 func (s *Server) Calls(method string) []Call {
 	s.mu.Lock()
 	defer s.mu.Unlock()

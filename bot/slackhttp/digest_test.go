@@ -33,8 +33,7 @@ func TestDigest(t *testing.T) {
 		t.Fatal(list, err)
 	}
 	janeDel := list[0]
-	e.Command(bottest.Support, "report "+janeDel.ID)
-	e.Bot.Wait()
+	e.Report(bottest.Support, janeDel.ID, "She is a customer")
 	e.Clock.Advance(time.Hour)
 	e.Slack.Reset()
 

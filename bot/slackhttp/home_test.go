@@ -50,7 +50,7 @@ func newHomeScene(t *testing.T, e *bottest.Env) homeScene {
 		return list[0]
 	}
 	s.bobDel, s.tinaDel = one(bottest.Support), one(bottest.Admin)
-	if _, err := e.Store.ReportDeletion(ctx, one(bottest.Deleter).ID, bottest.Support, nil); err != nil {
+	if _, err := e.Store.ReportDeletion(ctx, one(bottest.Deleter).ID, bottest.Support, "", nil); err != nil {
 		t.Fatal(err)
 	}
 	s.oldDel = one(bottest.Deleter)
@@ -121,6 +121,7 @@ func TestHomeTab(t *testing.T) {
 			"header: Your delete requests waiting (1)",
 			fmt.Sprintf("section: *Jane Test* `%s` · Duplicate created by mistake — created twice by import · request `%s`\nAsked %s · expires %s · waiting for an admin in <#CAPPROVALS>",
 				s.jane, s.janeReq.ID, date(s.janeReq.CreatedAt), date(s.janeReq.ExpiresAt)),
+			fmt.Sprintf("buttons: Withdraw request [approval.withdraw=%s]", s.janeReq.ID),
 			"divider",
 			"header: Your deletions, last 30 days (1)",
 			fmt.Sprintf("section: *Bob Test* · deletion `%s` · deleted %s · approved by <@UADMIN2> · Duplicate created by mistake\nRestorable until %s",
@@ -210,8 +211,27 @@ func TestHomeTab(t *testing.T) {
 		}
 	})
 
+	t.Run("WithdrawFromHome", func(t *testing.T) {
+		mine := requestDelete(t, e, bottest.Support, lowRisk(t, e, "Mine"))
+		e.OpenHome(bottest.Support)
+		clickOnHome(t, e, bottest.Support, bot.ActionWithdraw, mine.ID)
+		if got := state(t, e, mine.ID); got.State != crm.ApprovalWithdrawn {
+			t.Fatalf("state %s", got.State)
+		}
+		dms := dmTextsTo(e, bottest.Support)
+		want := fmt.Sprintf("↩️ You withdrew your request `%s` to delete *Mine Test* (`%s`). Nothing was deleted, and admins can no longer approve it.", mine.ID, mine.ContactID)
+		if dms[len(dms)-1] != want {
+			t.Errorf("withdraw answer %q", dms[len(dms)-1])
+		}
+		views := e.HomeViews(bottest.Support)
+		if last := strings.Join(viewLines(views[len(views)-1].Blocks.BlockSet), "\n"); strings.Contains(last, mine.ID) {
+			t.Errorf("the withdrawn request is still on the requester's tab:\n%s", last)
+		}
+	})
+
 	t.Run("ReportFromHome", func(t *testing.T) {
 		clickOnHome(t, e, bottest.Admin, bot.ActionReport, s.tinaDel.ID)
+		e.SubmitReport(bottest.Admin, "deleted the wrong Tina")
 		dms := dmTextsTo(e, bottest.Admin)
 		want := fmt.Sprintf("Reported in <#CINCIDENTS>: an admin can restore every row until %s.", date(s.tinaDel.RestoreUntil))
 		if len(dms) == 0 || dms[len(dms)-1] != want {
@@ -254,7 +274,7 @@ func TestHomeTabLimits(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.Store.ReportDeletion(ctx, d.Deletion.ID, bottest.Admin, nil); err != nil {
+		if _, err := e.Store.ReportDeletion(ctx, d.Deletion.ID, bottest.Admin, "", nil); err != nil {
 			t.Fatal(err)
 		}
 	}

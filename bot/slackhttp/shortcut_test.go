@@ -207,7 +207,7 @@ func TestMessageShortcut(t *testing.T) {
 			opened = a
 		}
 	}
-	if deleted.Detail != "1 rows archived "+via {
+	if deleted.Detail != "1 row archived "+via {
 		t.Errorf("delete audit detail = %q, want it to end with %q", deleted.Detail, via)
 	}
 	if opened.Detail != "via message shortcut on the message of 2026-11-28 19:49:00 UTC in channel CSUPPORT, ts "+ts {

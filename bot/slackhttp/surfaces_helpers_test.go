@@ -5,17 +5,11 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/slack-go/slack"
 
 	"contactbot/bot/bottest"
 )
-
-// date is a time as contactbot writes it for Slack (slackDate).
-func date(t time.Time) string {
-	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", t.Unix(), t.UTC().Format("2006-01-02 15:04 UTC"))
-}
 
 // viewLines is a view's blocks as lines of text, one a block, so that a
 // test can compare what a person sees exactly: "header: …", "section: …"
