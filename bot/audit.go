@@ -47,7 +47,7 @@ func auditLine(e crm.AuditEntry) string {
 	}
 	if e.Detail != "" {
 		detail := esc(e.Detail)
-		if e.Action == crm.AuditApproved || e.Action == crm.AuditUndone { // contactbot's words, not a person's
+		if e.Action == crm.AuditApproved || e.Action == crm.AuditUndone || e.Action == crm.AuditReviewAcknowledged { // contactbot's words, not a person's
 			detail = mentionUsers(detail)
 		}
 		line += " (" + slackDates(detail) + ")"

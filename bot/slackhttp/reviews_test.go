@@ -110,7 +110,7 @@ func TestEscalation(t *testing.T) {
 // never a non-admin), once; the audit trail records who; a review nobody
 // acknowledged for a day is reminded once.
 func TestReviews(t *testing.T) {
-	e := bottest.New(t)
+	e := bottest.New(t, withAudit)
 	ctx := context.Background()
 	tina := lowRisk(t, e, "Tina")
 	v, _ := openModal(t, e, bottest.Admin, tina)
@@ -182,6 +182,15 @@ func TestReviews(t *testing.T) {
 	}
 	if acks != 1 {
 		t.Errorf("%d acknowledgements audited", acks)
+	}
+	line := fmt.Sprintf("%s <@UADMIN2> acknowledged the review of contact `%s` deletion `%s` — reason: Duplicate created by mistake — acknowledged (direct delete by <@UADMIN1>)",
+		date(*got.AcknowledgedAt), tina, r.DeletionID)
+	found := false
+	for _, p := range e.AuditPosts() {
+		found = found || p.Params["text"] == line
+	}
+	if !found {
+		t.Errorf("the audit feed lacks %q", line)
 	}
 
 	t.Run("RestoreNeedsReviewRemindedOnce", func(t *testing.T) {
