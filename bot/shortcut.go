@@ -183,6 +183,9 @@ func (b *Bot) contactsInMessage(ctx context.Context, channel, ts, text string) *
 		quoted = append(quoted, "`"+esc(t)+"`")
 	}
 	title := plural(total, "contact", "contacts") + " in this message"
+	if total == 0 {
+		title = "No contact found for this message"
+	}
 	blocks := []slack.Block{header(title), contextBlock("Looked up " + strings.Join(quoted, ", ") + ". Only you see this.")}
 	for _, m := range found {
 		c, l, err := b.store.Linked(ctx, m.ID)

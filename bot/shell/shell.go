@@ -117,6 +117,8 @@ type Shell struct {
 	pending *strings.Builder // what the bot sent during the current turn, shown at its end
 	buttons []button         // the numbers the person can press
 	modal   *modal           // the open modal, if any
+	shown   *modal           // the last window closed after it was shown (search results)
+	homeFor string           // whose Home tab the current turn shows in full (the home command)
 	// askers maps the response URLs the shell made up to who typed or
 	// clicked: an answer through one is shown to that person only.
 	askers map[string]string
@@ -224,6 +226,8 @@ func (s *Shell) handleLine(ctx context.Context, line string) bool {
 	case lower == "/as" || strings.HasPrefix(lower, "/as "):
 		s.switchUser(strings.TrimSpace(line[len("/as"):]))
 		return false
+	case s.surfaceLine(ctx, line):
+		return false
 	}
 	if n, err := strconv.Atoi(line); err == nil && n >= 1 && len(line) <= 3 {
 		s.press(ctx, n)
@@ -253,6 +257,9 @@ a text field, an empty line leaves an optional field empty; /cancel (or
 Ctrl-C at a terminal) closes it. Ctrl-D or quit ends the shell.
   /as NAME                 act as another user: admin, admin2, deleter, support, or a user id (now @%[2]s)
   /users                   list the users and what they may do
+  home                     open your Home tab in the bot (what waits for you; Find a contact)
+  /shortcut TEXT           use "Find contacts in this message" on a message saying TEXT
+  /digest                  post the weekly digest now, as it is posted at DIGEST_AT
   help, quit
 `, s.opts.Command, u.Name)
 }
@@ -340,6 +347,9 @@ func (s *Shell) press(ctx context.Context, n int) {
 		ActionCallback: slack.ActionCallbacks{BlockActions: []*slack.BlockAction{
 			{ActionID: btn.ActionID, BlockID: btn.BlockID, Value: btn.Value, Type: "button", Text: slack.TextBlockObject{Type: slack.PlainTextType, Text: btn.Text}},
 		}},
+	}
+	if btn.ViewID != "" {
+		inView(&cb, btn)
 	}
 	s.beginTurn()
 	s.bot.HandleInteraction(ctx, cb)
@@ -517,7 +527,13 @@ func (s *Shell) UpdateView(_ context.Context, viewID string, v slack.ModalViewRe
 	m := s.modal
 	s.mu.Unlock()
 	if m == nil || m.ID != viewID {
-		return errors.New("views.update: not_found")
+		// A window that was only shown (results with buttons) is gone from
+		// the shell but still open in Slack: it can be updated.
+		if last := s.lastShown(); last != nil && last.ID == viewID {
+			m = last
+		} else {
+			return errors.New("views.update: not_found")
+		}
 	}
 	kept := map[string]slack.BlockAction{}
 	for _, f := range inputs(v) {
@@ -545,10 +561,13 @@ func (s *Shell) openModal() *modal {
 	return s.modal
 }
 
-// showModal prints a modal as a framed box.
+// showModal prints a modal as a framed box; its buttons (search results)
+// can be pressed by whoever has it open.
 func (s *Shell) showModal(m *modal) {
 	s.mu.Lock()
-	r := &renderer{names: s.name}
+	r := s.turn
+	r.names = s.name
+	r.where = button{ViewID: m.ID, ViewType: slack.VTModal, Viewer: s.user.ID}
 	lines := r.blocks(m.View.Blocks.BlockSet)
 	s.mu.Unlock()
 	var b strings.Builder
@@ -795,6 +814,7 @@ func (s *Shell) closeModal(ctx context.Context, m *modal, cancelled bool) {
 	if s.modal == m {
 		s.modal = nil
 	}
+	s.shown = m
 	s.mu.Unlock()
 	if cancelled {
 		u := s.User()

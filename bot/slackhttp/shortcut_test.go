@@ -231,6 +231,17 @@ func TestMessageShortcut(t *testing.T) {
 		}
 	})
 
+	t.Run("NoMatch", func(t *testing.T) {
+		e.Interact(e.ShortcutCallback(bottest.Support, bottest.Channel, ts, "delete ghost@example.com please"))
+		e.Bot.Wait()
+		rs := e.Slack.Responses()
+		sameLines(t, "no match", viewLines(decodeBlocks(t, rs[len(rs)-1].Params["blocks"])), []string{
+			"header: No contact found for this message",
+			"context: Looked up `ghost@example.com`. Only you see this.",
+			"context: No contact matches `ghost@example.com`.",
+		})
+	})
+
 	t.Run("ForgedBlockIDIgnored", func(t *testing.T) {
 		cbClick.ActionCallback.BlockActions[0].BlockID = "msg:not a channel:1.2:" + bob
 		cbClick.ActionCallback.BlockActions[0].Value = bob
