@@ -146,6 +146,12 @@ func TestCommandLineErrors(t *testing.T) {
 		{[]string{"seed", "--contacts", "0"}, "--contacts must be at least 1"},
 		{[]string{"manifest", "https://x.example"}, "the URL goes after --url"},
 		{[]string{"manifest", "--url", "not a url"}, "must be an absolute https:// URL"},
+		{[]string{"digest", "--since", "a week"}, `invalid value "a week" for flag -since`},
+		{[]string{"digest", "--since", "-1h"}, "--since must be more than zero"},
+		{[]string{"digest", "now"}, `takes no arguments, got "now"`},
+		{[]string{"audit", "--format", "xml"}, `--format is csv or jsonl, got "xml"`},
+		{[]string{"audit", "--since", "0s"}, "--since must be more than zero"},
+		{[]string{"audit", "--month"}, "flag provided but not defined: -month"},
 	} {
 		code, out, errOut := runCLI(t, c.args...)
 		if code != 2 {

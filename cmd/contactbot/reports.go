@@ -68,7 +68,11 @@ func auditFlags(fs *flag.FlagSet) func(context.Context, cmdEnv, []string) error 
 		if err := w.Flush(); err != nil {
 			return err
 		}
-		fmt.Fprintf(env.stderr, "%d audit entries since %s\n", n, from.UTC().Format(time.RFC3339))
+		noun := "entries"
+		if n == 1 {
+			noun = "entry"
+		}
+		fmt.Fprintf(env.stderr, "%d audit %s since %s\n", n, noun, from.UTC().Format(time.RFC3339))
 		return nil
 	}
 }

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"contactbot/crm"
+	"contactbot/crm/crmtest"
+)
+
+// TestDigestAndAuditCommands: `contactbot digest` prints the weekly
+// digest's text; `contactbot audit` writes the audit trail of a period as
+// CSV (with a header row) or JSONL, times in UTC ISO-8601, on both
+// databases.
+func TestDigestAndAuditCommands(t *testing.T) {
+	t.Run("postgres", func(t *testing.T) { testReportCommands(t, crmtest.NewDatabase(t)) })
+	t.Run("sqlite", func(t *testing.T) { testReportCommands(t, "sqlite://"+filepath.Join(t.TempDir(), DatabaseFile)) })
+}
+
+func testReportCommands(t *testing.T, url string) {
+	ctx := context.Background()
+	store, err := crm.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if err := store.Migrate(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	clock := crmtest.NewClock(time.Now().Add(-40 * 24 * time.Hour))
+	store.SetClock(clock.Now)
+	old := crmtest.InsertContact(t, store, crmtest.Contact{FirstName: "Old", LastName: "One"})
+	if _, err := store.Delete(ctx, crm.DeleteRequest{ContactID: old, Actor: "UOLD", Reason: "duplicate", RestoreWindow: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(39 * 24 * time.Hour)
+	id := crmtest.InsertContact(t, store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"})
+	if _, err := store.Delete(ctx, crm.DeleteRequest{ContactID: id, Actor: "U1", Reason: "test_contact", Note: "from the <script> import", RestoreWindow: 48 * time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("DATABASE_URL", url)
+	t.Setenv("REDIS_URL", "")
+	cli := func(args ...string) (string, string) {
+		t.Helper()
+		var out, errb bytes.Buffer
+		if code := run(ctx, args, strings.NewReader(""), &out, &errb); code != 0 {
+			t.Fatalf("%q: exit %d: %s", args, code, errb.String())
+		}
+		return out.String(), errb.String()
+	}
+
+	out, _ := cli("digest")
+	for _, want := range []string{
+		"── contactbot weekly digest ──\n",
+		"*Deletions:* 1\n_By reason_\n• Test contact: 1\n_By person_\n• @U1: 1\n",
+		"*Restores:* 0 · *Wrong deletions reported:* 0\n",
+		"*Archives expiring in the next 7 days:* 1 (after that they can no longer be restored)\n• *Jane Doe* · deletion `",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("digest lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "<!date") || strings.Contains(out, "<@") {
+		t.Errorf("Slack markup in the digest:\n%s", out)
+	}
+	if out, _ := cli("digest", "--since", "1000h"); !strings.Contains(out, "*Deletions:* 2\n") {
+		t.Errorf("--since 1000h:\n%s", out)
+	}
+
+	out, errOut := cli("audit", "--since", "720h", "--format", "csv")
+	rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil {
+		t.Fatalf("not CSV: %v\n%s", err, out)
+	}
+	if len(rows) != 2 || strings.Join(rows[0], ",") != "id,at,actor,action,contact_id,deletion_id,request_id,reason,reason_label,outcome,detail" {
+		t.Fatalf("rows %q", rows)
+	}
+	if r := rows[1]; r[2] != "U1" || r[3] != "deleted" || r[4] != id || r[7] != "test_contact" || r[8] != "Test contact" || r[10] != "1 row archived" {
+		t.Errorf("row %q", r)
+	}
+	if _, err := time.Parse("2006-01-02T15:04:05Z", rows[1][1]); err != nil {
+		t.Errorf("time %q: %v", rows[1][1], err)
+	}
+	if !strings.HasPrefix(errOut, "1 audit entry since ") {
+		t.Errorf("stderr %q", errOut)
+	}
+	out, _ = cli("audit", "--since", "2000h", "--format", "jsonl")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("jsonl lines %q", lines)
+	}
+	var first map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &first); err != nil {
+		t.Fatal(err)
+	}
+	if first["actor"] != "UOLD" || first["contact_id"] != old || first["reason_label"] != "Duplicate created by mistake" {
+		t.Errorf("first line %v", first)
+	}
+	if at, _ := first["at"].(string); !strings.HasSuffix(at, "Z") || len(at) != len("2026-11-28T10:49:00Z") {
+		t.Errorf("at %q", first["at"])
+	}
+	for _, leak := range []string{"jane@example.com", "<script>"} {
+		if strings.Contains(out, leak) {
+			t.Errorf("the export contains %q", leak)
+		}
+	}
+}
