@@ -51,7 +51,7 @@ func (b *Bot) pendingList(ctx context.Context, admin string) *Message {
 		blocks = append(blocks, section(text))
 		switch {
 		case !now.Before(a.ExpiresAt):
-			blocks = append(blocks, contextBlock("⌛ Expired; it closes in a minute."))
+			blocks = append(blocks, contextBlock("⌛ Expired; it closes in a few seconds."))
 		case a.Requester == admin:
 			blocks = append(blocks, contextBlock("This is your request: another admin decides on it."),
 				slack.NewActionBlock("withdraw:"+a.ID, withdrawButton(a.ID)))
@@ -85,7 +85,7 @@ func (b *Bot) ownList(ctx context.Context, name, user string) *Message {
 		if a.State == crm.ApprovalPending {
 			status = "⏳ Waiting for an admin in " + channelRef(b.cfg.ApprovalsChannel) + " · expires " + slackDate(a.ExpiresAt)
 			if !open {
-				status = "⌛ Expired; it closes in a minute."
+				status = "⌛ Expired; it closes in a few seconds."
 			}
 		}
 		blocks = append(blocks, section(requestLine(a)+fmt.Sprintf("\nAsked %s\n", slackDate(a.CreatedAt))+status))

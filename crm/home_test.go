@@ -198,3 +198,30 @@ func TestEachAuditEntry(t *testing.T) {
 		}
 	})
 }
+
+// TestPurgeDue: the purge's due check finds an archive exactly when its
+// restore window has passed and it was neither restored nor purged.
+func TestPurgeDue(t *testing.T) {
+	crmtest.ForEachDialect(t, func(t *testing.T, s *crm.Store) {
+		ctx := context.Background()
+		clock := crmtest.NewClock(time.Now())
+		s.SetClock(clock.Now)
+		id := crmtest.InsertContact(t, s, crmtest.Contact{FirstName: "Old", LastName: "One"})
+		if _, err := s.Delete(ctx, crm.DeleteRequest{ContactID: id, Actor: "U1", Reason: "duplicate", RestoreWindow: time.Minute}); err != nil {
+			t.Fatal(err)
+		}
+		if due, err := s.PurgeDue(ctx); due || err != nil {
+			t.Errorf("due inside the window: %v %v", due, err)
+		}
+		clock.Advance(time.Minute + time.Second)
+		if due, err := s.PurgeDue(ctx); !due || err != nil {
+			t.Errorf("not due after the window: %v %v", due, err)
+		}
+		if n, err := s.Purge(ctx); n != 1 || err != nil {
+			t.Fatalf("purge %d %v", n, err)
+		}
+		if due, _ := s.PurgeDue(ctx); due {
+			t.Error("still due after the purge")
+		}
+	})
+}

@@ -218,3 +218,16 @@ func (d Dialect) ForUpdateOf(alias string) string {
 	}
 	return " FOR UPDATE OF " + alias
 }
+
+// PurgeDue reports, with one read of a partial index, whether an archive's
+// restore window has passed: serve checks every few seconds, so that a
+// short RESTORE_WINDOW behaves like a long one.
+func (s *Store) PurgeDue(ctx context.Context) (bool, error) {
+	var due bool
+	err := s.db.GetContext(ctx, &due, s.db.Rebind(`SELECT EXISTS (SELECT 1 FROM deletions
+		WHERE purged_at IS NULL AND restored_at IS NULL AND restore_until < ?)`), s.now().UTC())
+	if err != nil {
+		return false, fmt.Errorf("purge due: %w", err)
+	}
+	return due, nil
+}

@@ -10,9 +10,9 @@ import (
 	"contactbot/crm"
 )
 
-// purgeInterval is how often serve purges archives whose restore window has
-// passed. Windows are days long; an hour late costs nothing.
-const purgeInterval = time.Hour
+// pruneInterval is how often serve prunes delivered outbox notes older
+// than a week.
+const pruneInterval = time.Hour
 
 // purge is `contactbot purge`: it ends the restore window of every expired
 // deletion (archived rows deleted, contact details blanked) and exits.
@@ -55,16 +55,20 @@ func periodicJobs(b *bot.Bot, store *crm.Store, log *slog.Logger) []crm.Job {
 			_, err := b.RecoverOperations(ctx)
 			return err
 		}},
-		{Name: "prune-outbox", Every: purgeInterval, Run: func(ctx context.Context) error {
+		{Name: "prune-outbox", Every: pruneInterval, Run: func(ctx context.Context) error {
 			_, err := store.PruneOutbox(ctx)
 			return err
 		}},
 	}
 }
 
-// purgeJob purges expired archives every purgeInterval.
+// purgeJob purges archives whose restore window has passed, checked every
+// few seconds (one indexed read when none has).
 func purgeJob(store *crm.Store, log *slog.Logger) crm.Job {
-	return crm.Job{Name: "purge", Every: purgeInterval, Run: func(ctx context.Context) error {
+	return crm.Job{Name: "purge", Every: checkEvery, Run: func(ctx context.Context) error {
+		if due, err := store.PurgeDue(ctx); err != nil || !due {
+			return err
+		}
 		n, err := store.Purge(ctx)
 		if n > 0 {
 			log.Info("purged expired deletions", "deletions", n)
