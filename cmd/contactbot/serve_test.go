@@ -105,6 +105,12 @@ func serveOnce(t *testing.T, args []string, admins, want string) string {
 	if !strings.Contains(string(ack.Payload), want) || !strings.Contains(string(ack.Payload), `"response_type":"ephemeral"`) {
 		t.Errorf("ack payload = %s", ack.Payload)
 	}
+	// The Home tab, published by serve's outbox worker after the event's ack.
+	conn.Send("env-2", "events_api", map[string]any{"type": "event_callback", "team_id": "T0TEST", "event_id": "Ev0SERVE",
+		"event": map[string]any{"type": "app_home_opened", "user": "USUPPORT", "tab": "home"}}, 0)
+	if pub := fake.WaitCalls("views.publish", 1, 30*time.Second)[0]; pub.Params["user_id"] != "USUPPORT" || !strings.Contains(pub.Text(), "Find a contact") {
+		t.Errorf("views.publish %v", pub)
+	}
 
 	cancel()
 	select {
