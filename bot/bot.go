@@ -9,6 +9,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -42,7 +43,13 @@ type Bot struct {
 	now   func() time.Time
 
 	ackBudget time.Duration
-	bg        sync.WaitGroup
+	// lastFallback is when FirstSeen last had to use the database (unix ns).
+	lastFallback atomic.Int64
+	// groups is this process's copy of user groups, used when the shared
+	// cache cannot be read.
+	groups localGroups
+
+	bg sync.WaitGroup
 	// bgCtx outlives any one request: work continued after an ack must not be
 	// cancelled when the request that started it returns.
 	bgCtx context.Context
@@ -63,6 +70,10 @@ func New(d Deps) *Bot {
 
 // SetAckBudget changes how long handlers work before answering, for tests.
 func (b *Bot) SetAckBudget(d time.Duration) { b.ackBudget = d }
+
+// AckBudget is how long handlers work before answering: transports give a
+// request's checks and handling one deadline of this length.
+func (b *Bot) AckBudget() time.Duration { return b.ackBudget }
 
 // Wait blocks until work continued after acks has finished: for tests, and
 // for a graceful shutdown.

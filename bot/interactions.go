@@ -13,6 +13,11 @@ const maxValueLen = 255
 // submission it may return the response Slack shows in the modal (errors,
 // update); nil means an empty acknowledgement.
 func (b *Bot) HandleInteraction(ctx context.Context, cb slack.InteractionCallback) *slack.ViewSubmissionResponse {
+	// What happens before the answer gets the ack budget, so that a locked
+	// row or a slow database never makes it late; work continued after the
+	// answer has its own deadline (goBackground).
+	ctx, cancel := context.WithTimeout(ctx, b.ackBudget)
+	defer cancel()
 	if !b.teamAllowed(cb.Team.ID) {
 		if cb.ResponseURL != "" {
 			b.respond(ctx, cb.ResponseURL, wrongTeam)
@@ -85,9 +90,15 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 	}
 }
 
-// respond answers through a response URL as an ephemeral message.
+// respond answers through a response URL as an ephemeral message. When ctx
+// has run out (the ack budget went on a database that did not answer), the
+// answer is sent after the ack instead.
 func (b *Bot) respond(ctx context.Context, responseURL string, m Message) {
 	if responseURL == "" {
+		return
+	}
+	if ctx.Err() != nil {
+		b.goBackground("respond", func(ctx context.Context) { b.respond(ctx, responseURL, m) })
 		return
 	}
 	if err := b.slack.Respond(ctx, responseURL, m, false); err != nil {

@@ -76,7 +76,7 @@ func NewKV(tb testing.TB) *kv.Redis {
 		}
 		client.Close()
 	})
-	return kv.NewRedis(client, prefix)
+	return kv.NewRedis(client, kv.Options{Prefix: prefix})
 }
 
 // Env is one running bot with everything around it.
@@ -138,8 +138,8 @@ func New(tb testing.TB, opts ...Options) *Env {
 // start builds this environment's bot process: its Bot and HTTP server.
 func (e *Env) start() {
 	e.Bot = bot.New(bot.Deps{Store: e.Store, Slack: slackapi.New(e.Config.SlackBotToken, e.Slack.URL(), nil), KV: e.KV, Config: e.Config, Now: e.Clock.Now})
-	h := slackhttp.New(e.Bot, slackhttp.Options{SigningSecret: Secret, KV: e.KV,
-		Ready: map[string]slackhttp.Pinger{"database": e.Store, "redis": e.KV}, Metrics: slackhttp.NewMetrics()})
+	h := slackhttp.New(e.Bot, slackhttp.Options{SigningSecret: Secret,
+		Ready: map[string]slackhttp.Pinger{"database": e.Store}, Degradable: map[string]slackhttp.Pinger{"redis": e.KV}, Metrics: slackhttp.NewMetrics()})
 	e.Server = httptest.NewServer(h)
 	e.TB.Cleanup(func() {
 		e.Bot.Wait()
