@@ -41,7 +41,7 @@ type Options struct {
 	// Degradable are pinged by /readyz too, but the bot still works without
 	// them (Redis): when one fails the answer is 200, saying "degraded".
 	Degradable map[string]Pinger
-	Log   *slog.Logger
+	Log        *slog.Logger
 	// Metrics, when set, counts and times the Slack routes and serves GET /metrics.
 	Metrics *Metrics
 }
