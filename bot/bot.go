@@ -97,10 +97,16 @@ func (b *Bot) goBackground(name string, fn func(ctx context.Context)) {
 }
 
 // userMessage turns an error into the sentence a user sees, logging the
-// cause when it is ours rather than theirs.
+// cause when it is ours rather than theirs: a bug as an error, a database
+// that is down or late as a warning (its outage is not a bug of ours).
 func (b *Bot) userMessage(err error, what string, attrs ...any) string {
-	if crm.ErrorCode(err) == crm.EINTERNAL && !errors.Is(err, context.Canceled) {
-		b.log.Error(what, append(attrs, "err", err)...)
+	switch crm.ErrorCode(err) {
+	case crm.EINTERNAL:
+		if !errors.Is(err, context.Canceled) {
+			b.log.Error(what, append(attrs, "err", err)...)
+		}
+	case crm.EUNAVAILABLE:
+		b.log.Warn(what+": database unavailable", append(attrs, "err", err)...)
 	}
 	return crm.ErrorMessage(err)
 }

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -89,6 +90,7 @@ type Env struct {
 	Bot    *bot.Bot
 	Server *httptest.Server
 	Clock  *Clock
+	log    *slog.Logger
 }
 
 // Clock is a settable clock shared by the bot and the store.
@@ -97,6 +99,14 @@ type Clock = crmtest.Clock
 // Options adjust the environment; Env is the configuration's environment map.
 type Options struct {
 	Env map[string]string
+	// RedisURL, when set, is the Redis the bot uses, opened as serve opens it
+	// (kv.OpenRedis: fail-fast timeouts, a breaker that retries after 100 ms),
+	// e.g. a private testsvc server that the test stops.
+	RedisURL string
+	// Store, when set, is the database, e.g. on a private testsvc PostgreSQL.
+	Store *crm.Store
+	// Log, when set, receives the bot's and the HTTP handler's logs (see Logs).
+	Log *slog.Logger
 }
 
 // New starts a bot. Admins: UADMIN1, UADMIN2; deleter: UDELETER; USUPPORT has no rights.
@@ -114,6 +124,18 @@ func New(tb testing.TB, opts ...Options) *Env {
 		"DATABASE_URL":         "postgres://unused",
 		"REDIS_URL":            "redis://unused",
 	}
+	var o Options
+	for _, opt := range opts {
+		if opt.RedisURL != "" {
+			o.RedisURL = opt.RedisURL
+		}
+		if opt.Store != nil {
+			o.Store = opt.Store
+		}
+		if opt.Log != nil {
+			o.Log = opt.Log
+		}
+	}
 	for _, o := range opts {
 		for k, v := range o.Env {
 			if v == "" {
@@ -127,18 +149,31 @@ func New(tb testing.TB, opts ...Options) *Env {
 	if err != nil {
 		tb.Fatalf("config: %v", err)
 	}
-	store := crmtest.NewStore(tb)
+	store := o.Store
+	if store == nil {
+		store = crmtest.NewStore(tb)
+	}
 	clock := crmtest.NewClock(time.Now())
 	store.SetClock(func() time.Time { return clock.Now() })
-	e := &Env{TB: tb, Store: store, KV: NewKV(tb), Slack: fake, Config: cfg, Clock: clock}
+	var store2 *kv.Redis
+	if o.RedisURL != "" {
+		store2, err = kv.OpenRedis(o.RedisURL, kv.Options{Prefix: "contactbot-test:", Log: o.Log, OpenFor: 100 * time.Millisecond})
+		if err != nil {
+			tb.Fatalf("open Redis: %v", err)
+		}
+		tb.Cleanup(func() { store2.Close() })
+	} else {
+		store2 = NewKV(tb)
+	}
+	e := &Env{TB: tb, Store: store, KV: store2, Slack: fake, Config: cfg, Clock: clock, log: o.Log}
 	e.start()
 	return e
 }
 
 // start builds this environment's bot process: its Bot and HTTP server.
 func (e *Env) start() {
-	e.Bot = bot.New(bot.Deps{Store: e.Store, Slack: slackapi.New(e.Config.SlackBotToken, e.Slack.URL(), nil), KV: e.KV, Config: e.Config, Now: e.Clock.Now})
-	h := slackhttp.New(e.Bot, slackhttp.Options{SigningSecret: Secret,
+	e.Bot = bot.New(bot.Deps{Store: e.Store, Slack: slackapi.New(e.Config.SlackBotToken, e.Slack.URL(), nil), KV: e.KV, Config: e.Config, Now: e.Clock.Now, Log: e.log})
+	h := slackhttp.New(e.Bot, slackhttp.Options{SigningSecret: Secret, Log: e.log,
 		Ready: map[string]slackhttp.Pinger{"database": e.Store}, Degradable: map[string]slackhttp.Pinger{"redis": e.KV}, Metrics: slackhttp.NewMetrics()})
 	e.Server = httptest.NewServer(h)
 	e.TB.Cleanup(func() {
@@ -150,7 +185,7 @@ func (e *Env) start() {
 // Replica starts a second bot process on the same PostgreSQL database, Redis
 // prefix and fake Slack, as a second web dyno would be.
 func (e *Env) Replica() *Env {
-	r := &Env{TB: e.TB, Store: e.Store, KV: e.KV, Slack: e.Slack, Config: e.Config, Clock: e.Clock}
+	r := &Env{TB: e.TB, Store: e.Store, KV: e.KV, Slack: e.Slack, Config: e.Config, Clock: e.Clock, log: e.log}
 	r.start()
 	return r
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -122,9 +123,21 @@ func OpenRedis(rawURL string, o Options) (*Redis, error) {
 	}
 	opts.DialerRetries = 1
 	opts.ContextTimeoutEnabled = true
+	quietRedis.Do(func() { redis.SetLogger(debugLogger{}) })
 	r := NewRedis(redis.NewClient(opts), o)
 	r.owned = true
 	return r, nil
+}
+
+// quietRedis routes go-redis's own log lines ("failed to dial", on every
+// attempt while Redis is down) to slog's debug level: the breaker logs the
+// outage once. go-redis has one logger per process.
+var quietRedis sync.Once
+
+type debugLogger struct{}
+
+func (debugLogger) Printf(ctx context.Context, format string, v ...any) {
+	slog.Default().DebugContext(ctx, "go-redis: "+fmt.Sprintf(format, v...))
 }
 
 // do runs one call through the breaker.
