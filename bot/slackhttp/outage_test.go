@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/slack-go/slack"
 
 	"contactbot/bot"
 	"contactbot/bot/bottest"
@@ -320,4 +321,91 @@ func TestDatabaseDown(t *testing.T) {
 	}
 	e.Bot.Wait()
 	noErrorLines(t, logs)
+}
+
+// holdRow locks rows with SELECT … FOR UPDATE in another session until the
+// test ends or release is called, as a long delete or a stuck client would.
+func holdRow(t *testing.T, e *bottest.Env, query string, args ...any) (release func()) {
+	t.Helper()
+	tx, err := e.Store.DB().Beginx()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(query, args...); err != nil {
+		tx.Rollback()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tx.Rollback() })
+	return func() { tx.Rollback() }
+}
+
+// TestLockedRowAnswersInTime: a submit whose change waits on a row another
+// session holds is answered within Slack's 3 seconds (the ack budget bounds
+// the wait), says that nothing was changed and why, and changes nothing;
+// once the lock is gone the same submit goes through.
+func TestLockedRowAnswersInTime(t *testing.T) {
+	log, logs := bottest.NewLogs(nil)
+	e := bottest.New(t, bottest.Options{Log: log})
+	const slow = "The contact database did not answer in time: the contact may be in the middle of another change, or the database is busy. Try again in a minute."
+	answeredInTime := func(t *testing.T, what string, send func() bottest.Response) bottest.Response {
+		t.Helper()
+		start := time.Now()
+		r := send()
+		took := time.Since(start)
+		if took > 3*time.Second || took < e.Bot.AckBudget()/2 {
+			t.Errorf("%s answered after %s; want within 3 s, after waiting on the lock", what, took)
+		}
+		if r.Status != http.StatusOK {
+			t.Errorf("%s: HTTP %d", what, r.Status)
+		}
+		return r
+	}
+
+	t.Run("SetDND", func(t *testing.T) {
+		id := lowRisk(t, e, "Locked")
+		e.Click(bottest.Support, bot.ActionSetDND, id)
+		v := e.LastView()
+		release := holdRow(t, e, `SELECT id FROM contacts WHERE id = $1 FOR UPDATE`, id)
+		r := answeredInTime(t, "Set DND submit", func() bottest.Response {
+			return e.SubmitChecked(bottest.Support, v, map[string][]string{"channels": crm.DNDChannels})
+		})
+		wantAll(t, "Set DND submit on a locked contact", text(r), `"text":"DND not set"`, "*Nothing was changed.* "+slow)
+		if n := crmtest.CountRows(t, e.Store, "dnd_settings", "contact_id = $1", id); n != 0 {
+			t.Errorf("%d DND rows written", n)
+		}
+		release()
+		if r := e.SubmitChecked(bottest.Support, v, map[string][]string{"channels": crm.DNDChannels}); strings.TrimSpace(r.Body) != "" {
+			t.Fatalf("Set DND submit after the lock: %s", r.Body)
+		}
+		if n := crmtest.CountRows(t, e.Store, "dnd_settings", "contact_id = $1 AND status = 'active'", id); n != 6 {
+			t.Errorf("after the lock: %d channels on, want 6", n)
+		}
+	})
+	t.Run("Reject", func(t *testing.T) {
+		a := requestDelete(t, e, bottest.Support, lowRisk(t, e, "Rejected"))
+		clickAndWait(t, e, bottest.Admin, bot.ActionReject, a.ID)
+		v := e.LastView()
+		release := holdRow(t, e, `SELECT id FROM approval_requests WHERE id = $1 FOR UPDATE`, a.ID)
+		r := answeredInTime(t, "reject submit", func() bottest.Response {
+			return e.Interact(slackSubmit(bottest.Admin, v))
+		})
+		wantAll(t, "reject submit on a locked request", text(r), `"text":"Not rejected"`, slow)
+		if got := state(t, e, a.ID).State; got != crm.ApprovalPending {
+			t.Errorf("request is %s after the timed-out reject", got)
+		}
+		release()
+		if r := e.Interact(slackSubmit(bottest.Admin, v)); strings.TrimSpace(r.Body) != "" {
+			t.Fatalf("reject after the lock: %s", r.Body)
+		}
+		if got := state(t, e, a.ID).State; got != crm.ApprovalRejected {
+			t.Errorf("request is %s after the reject", got)
+		}
+	})
+	e.Bot.Wait()
+	noErrorLines(t, logs)
+}
+
+// slackSubmit is a view submission of v by user, as Slack sends it.
+func slackSubmit(user string, v slack.View) slack.InteractionCallback {
+	return slack.InteractionCallback{Type: slack.InteractionTypeViewSubmission, User: slack.User{ID: user}, Team: slack.Team{ID: bottest.Team}, View: v}
 }
