@@ -19,11 +19,21 @@ func (b *Bot) HandleInteraction(ctx context.Context, cb slack.InteractionCallbac
 	ctx, cancel := context.WithTimeout(ctx, b.ackBudget)
 	defer cancel()
 	if !b.teamAllowed(cb.Team.ID) {
-		if cb.ResponseURL != "" {
-			b.respond(ctx, cb.ResponseURL, wrongTeam)
-		}
+		b.respond(ctx, usableURL(cb.ResponseURL), wrongTeam)
 		return nil
 	}
+	if answer, inputs := interactionProblem(cb); answer != "" || len(inputs) > 0 {
+		b.log.Warn("interaction refused: unusable values", "type", cb.Type, "user", cut(cb.User.ID, 64))
+		if cb.Type != slack.InteractionTypeViewSubmission {
+			b.respond(ctx, usableURL(cb.ResponseURL), *textMessage(answer))
+			return nil
+		}
+		if answer != "" {
+			return slack.NewUpdateViewSubmissionResponse(infoModal("Not understood", answer))
+		}
+		return slack.NewErrorsViewSubmissionResponse(inputs)
+	}
+	cb.ResponseURL = usableURL(cb.ResponseURL)
 	switch cb.Type {
 	case slack.InteractionTypeBlockActions:
 		for _, a := range cb.ActionCallback.BlockActions {
@@ -55,6 +65,11 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 	user := cb.User.ID
 	if len(a.Value) > maxValueLen {
 		b.respond(ctx, cb.ResponseURL, *textMessage("That button carried more than contactbot accepts, so nothing was done. Search again with `/contact`."))
+		return
+	}
+	if problem := idProblem(a.ActionID, a.Value); problem != "" {
+		b.log.Info("click refused: not an id", "user", user, "action", a.ActionID)
+		b.respond(ctx, cb.ResponseURL, *textMessage(problem))
 		return
 	}
 	b.log.Info("action", "user", user, "action", a.ActionID)

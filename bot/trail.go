@@ -55,9 +55,11 @@ func (m actionMeta) encode() string {
 
 func readActionMeta(s string) (actionMeta, bool) {
 	var m actionMeta
-	if err := json.Unmarshal([]byte(s), &m); err != nil || m.ContactID == "" || len(m.ContactID) > maxValueLen {
+	// Via goes into the audit trail: it must be text the database stores.
+	if err := json.Unmarshal([]byte(s), &m); err != nil || !validID(m.ContactID) || badChars(m.Via) || len(m.Via) > maxValueLen {
 		return m, false
 	}
+	m.ResponseURL = usableURL(m.ResponseURL)
 	return m, true
 }
 
