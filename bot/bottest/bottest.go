@@ -103,6 +103,9 @@ type Options struct {
 	// (kv.OpenRedis: fail-fast timeouts, a breaker that retries after 100 ms),
 	// e.g. a private testsvc server that the test stops.
 	RedisURL string
+	// RedisOpenFor is the breaker's wait before it tries Redis again; zero:
+	// 100 ms, so that tests see Redis back quickly.
+	RedisOpenFor time.Duration
 	// Store, when set, is the database, e.g. on a private testsvc PostgreSQL.
 	Store *crm.Store
 	// Log, when set, receives the bot's and the HTTP handler's logs (see Logs).
@@ -128,6 +131,9 @@ func New(tb testing.TB, opts ...Options) *Env {
 	for _, opt := range opts {
 		if opt.RedisURL != "" {
 			o.RedisURL = opt.RedisURL
+		}
+		if opt.RedisOpenFor != 0 {
+			o.RedisOpenFor = opt.RedisOpenFor
 		}
 		if opt.Store != nil {
 			o.Store = opt.Store
@@ -155,17 +161,20 @@ func New(tb testing.TB, opts ...Options) *Env {
 	}
 	clock := crmtest.NewClock(time.Now())
 	store.SetClock(func() time.Time { return clock.Now() })
-	var store2 *kv.Redis
+	var shared *kv.Redis
 	if o.RedisURL != "" {
-		store2, err = kv.OpenRedis(o.RedisURL, kv.Options{Prefix: "contactbot-test:", Log: o.Log, OpenFor: 100 * time.Millisecond})
+		if o.RedisOpenFor == 0 {
+			o.RedisOpenFor = 100 * time.Millisecond
+		}
+		shared, err = kv.OpenRedis(o.RedisURL, kv.Options{Prefix: "contactbot-test:", Log: o.Log, OpenFor: o.RedisOpenFor})
 		if err != nil {
 			tb.Fatalf("open Redis: %v", err)
 		}
-		tb.Cleanup(func() { store2.Close() })
+		tb.Cleanup(func() { shared.Close() })
 	} else {
-		store2 = NewKV(tb)
+		shared = NewKV(tb)
 	}
-	e := &Env{TB: tb, Store: store, KV: store2, Slack: fake, Config: cfg, Clock: clock, log: o.Log}
+	e := &Env{TB: tb, Store: store, KV: shared, Slack: fake, Config: cfg, Clock: clock, log: o.Log}
 	e.start()
 	return e
 }

@@ -410,3 +410,23 @@ func TestLockedRowAnswersInTime(t *testing.T) {
 func slackSubmit(user string, v slack.View) slack.InteractionCallback {
 	return slack.InteractionCallback{Type: slack.InteractionTypeViewSubmission, User: slack.User{ID: user}, Team: slack.Team{ID: bottest.Team}, View: v}
 }
+
+// TestUserGroupsWithRedisDown: with the shared cache gone, a group admin
+// keeps their role, and Slack's usergroups.users.list (about 20 calls a
+// minute) is asked once, not on every click: this process keeps a copy.
+func TestUserGroupsWithRedisDown(t *testing.T) {
+	rd := testsvc.StartRedis(t)
+	e := bottest.New(t, bottest.Options{RedisURL: rd.URL(), Env: map[string]string{"ADMIN_USERGROUP_ID": "SADMINS"}})
+	e.Slack.SetGroupMembers("SADMINS", "UGROUPADMIN")
+	risky := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Risky"}, crmtest.SmallFull)
+	rd.Stop(t)
+	for i := range 3 {
+		timed(t, "Delete…", func() bottest.Response { return e.Click("UGROUPADMIN", bot.ActionDelete, risky) })
+		if v := e.LastView(); v.Submit == nil || v.Submit.Text != "Delete" {
+			t.Errorf("click %d: the group admin's modal says %+v, want Delete", i, v.Submit)
+		}
+	}
+	if n := len(e.Slack.Calls("usergroups.users.list")); n != 1 {
+		t.Errorf("usergroups.users.list called %d times with Redis down, want 1", n)
+	}
+}

@@ -2,8 +2,10 @@
 -- Keys seen recently (a request's signature, a Socket Mode envelope, a
 -- warning already shown), kept while Redis cannot answer: replays and
 -- redeliveries are refused across replicas without it. Rows only accumulate
--- during an outage and are deleted once expired.
-CREATE TABLE IF NOT EXISTS seen_keys (
+-- during an outage and are deleted once expired. UNLOGGED: a write costs no
+-- WAL flush (the fallback adds ~1 ms to a request instead of ~4); what a
+-- crash loses is a few minutes of replay memory, as when Redis restarts.
+CREATE UNLOGGED TABLE IF NOT EXISTS seen_keys (
     key        text PRIMARY KEY,
     expires_at timestamptz NOT NULL
 );
