@@ -22,6 +22,7 @@ const (
 	notValidSender = "This request does not say who sent it in a form contactbot accepts, so nothing was done."
 	unknownContact = "That button does not name a contact contactbot knows, so nothing was done. Search again with `/contact`."
 	unknownItem    = "That button does not name anything contactbot knows, so nothing was done. Search again with `/contact`."
+	noTrigger      = "That click came without what Slack needs to open a window, so nothing was opened. Press the button again."
 )
 
 // validID reports whether s can be an id: a CRM contact id, a deletion,
@@ -122,9 +123,16 @@ func interactionProblem(cb slack.InteractionCallback) (answer string, inputs map
 	return "", inputs
 }
 
-// idProblem is the answer to a button whose value cannot be the id its
-// action names, or "".
-func idProblem(actionID, value string) string {
+// clickProblem is the answer to a button whose value cannot be the id its
+// action names, or that should open a window but came without a trigger id,
+// or "".
+func clickProblem(actionID, value, triggerID string) string {
+	switch actionID {
+	case ActionDelete, ActionSetDND, ActionRemoveFollowUp, ActionReject:
+		if triggerID == "" {
+			return noTrigger
+		}
+	}
 	switch actionID {
 	case ActionDelete, ActionSetDND, ActionRemoveFollowUp:
 		if !validID(value) {

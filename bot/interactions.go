@@ -67,7 +67,7 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 		b.respond(ctx, cb.ResponseURL, *textMessage("That button carried more than contactbot accepts, so nothing was done. Search again with `/contact`."))
 		return
 	}
-	if problem := idProblem(a.ActionID, a.Value); problem != "" {
+	if problem := clickProblem(a.ActionID, a.Value, cb.TriggerID); problem != "" {
 		b.log.Info("click refused: not an id", "user", user, "action", a.ActionID)
 		b.respond(ctx, cb.ResponseURL, *textMessage(problem))
 		return
