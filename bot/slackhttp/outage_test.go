@@ -31,7 +31,9 @@ func timed(t *testing.T, what string, send func() bottest.Response) bottest.Resp
 	t.Helper()
 	start := time.Now()
 	r := send()
-	if took := time.Since(start); took > ackLimit {
+	took := time.Since(start)
+	t.Logf("%s: HTTP %d in %s", what, r.Status, took.Round(100*time.Microsecond))
+	if took > ackLimit {
 		t.Errorf("%s took %s", what, took)
 	}
 	if r.Status != http.StatusOK {
@@ -429,4 +431,26 @@ func TestUserGroupsWithRedisDown(t *testing.T) {
 	if n := len(e.Slack.Calls("usergroups.users.list")); n != 1 {
 		t.Errorf("usergroups.users.list called %d times with Redis down, want 1", n)
 	}
+}
+
+// TestRedisHung: a Redis that accepts connections and never answers (a
+// paused redis-server) costs the first requests their timeouts, until the
+// breaker opens; every request is still answered within the ack budget.
+func TestRedisHung(t *testing.T) {
+	rd := testsvc.StartRedis(t)
+	log, logs := bottest.NewLogs(nil)
+	e := bottest.New(t, bottest.Options{RedisURL: rd.URL(), Log: log, RedisOpenFor: time.Minute})
+	jane := lowRisk(t, e, "Jane")
+	rd.Pause(t)
+	defer rd.Resume(t)
+	for i := range 3 { // a deleter's click makes three Redis calls: the breaker opens during the first
+		timed(t, "Delete…", func() bottest.Response { return e.Click(bottest.Deleter, bot.ActionDelete, jane) })
+		if v := e.LastView(); v.Submit == nil || v.Submit.Text != "Delete" {
+			t.Errorf("click %d: modal %+v", i, v.Submit)
+		}
+		r := timed(t, "search", func() bottest.Response { return e.Command(bottest.Support, "jane@example.com") })
+		wantAll(t, "search answer", body(t, r), "Jane Test", jane)
+	}
+	e.Bot.Wait()
+	noErrorLines(t, logs)
 }
