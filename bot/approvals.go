@@ -53,23 +53,29 @@ func (b *Bot) requestApproval(ctx context.Context, user string, c crm.Contact, l
 	}
 	b.log.Info("approval requested", "user", user, "contact", c.ID, "request", a.ID)
 	return slack.NewUpdateViewSubmissionResponse(infoModal("Request sent", fmt.Sprintf(
-		"*Nothing is deleted yet.* %s\n\nYour request to delete %s is in %s for an admin's approval (request `%s`). You will get a DM with the outcome; if nobody decides, it expires %s.",
+		"*Nothing is deleted yet.* %s\n\nYour request to delete %s is in %s for an admin's approval (request `%s`). You will get a DM with the outcome; if nobody decides, it expires %s. Changed your mind? Withdraw it from the DM or from `/contact deletions`.",
 		why, contactLine(c), channelRef(b.cfg.ApprovalsChannel), a.ID, slackDate(a.ExpiresAt))))
 }
 
 // requestNotes announce a recorded request: its post in the approvals
-// channel, then the requester's DM that says where it is.
+// channel, then the requester's DM that says where it is, with the button
+// that withdraws it.
 func (b *Bot) requestNotes(a crm.Approval, c crm.Contact, l crm.Linked) []crm.Note {
-	dm := note(a.Requester, *textMessage(fmt.Sprintf("📨 Your request to delete %s is waiting for an admin in %s (request `%s`). Nothing is deleted yet; you will hear the outcome here. It expires %s.",
-		contactLine(c), channelRef(b.cfg.ApprovalsChannel), a.ID, slackDate(a.ExpiresAt))))
+	text := fmt.Sprintf("📨 Your request to delete %s is waiting for an admin in %s (request `%s`). Nothing is deleted yet; you will hear the outcome here. It expires %s.",
+		contactLine(c), channelRef(b.cfg.ApprovalsChannel), a.ID, slackDate(a.ExpiresAt))
+	dm := note(a.Requester, Message{Text: text, Blocks: []slack.Block{
+		section(text),
+		slack.NewActionBlock("withdraw:"+a.ID, withdrawButton(a.ID)),
+	}})
 	dm.After = crm.ApprovalRef(a.ID)
-	return []crm.Note{noteAs(crm.ApprovalRef(a.ID), b.cfg.ApprovalsChannel, approvalMessage(a, &c, &l)), dm}
+	return []crm.Note{noteAs(crm.ApprovalRef(a.ID), b.cfg.ApprovalsChannel, approvalMessage(a, &c, &l, b.cfg.CurrencyOf(c.LocationID))), dm}
 }
 
 // approvalMessage is the request as the approvals channel shows it. c and l
 // are the contact as requested; when nil (after the decision, the contact
-// may be gone) the stored label and counts stand in.
-func approvalMessage(a crm.Approval, c *crm.Contact, l *crm.Linked) Message {
+// may be gone) the stored label and counts stand in. cur is the currency
+// of the contact's opportunity values.
+func approvalMessage(a crm.Approval, c *crm.Contact, l *crm.Linked, cur string) Message {
 	who := "*" + esc(a.ContactLabel) + "* `" + esc(a.ContactID) + "`"
 	if c != nil {
 		who = contactLine(*c)
@@ -81,7 +87,7 @@ func approvalMessage(a crm.Approval, c *crm.Contact, l *crm.Linked) Message {
 	info += fmt.Sprintf("\n*Requested* %s · *expires* %s", slackDate(a.CreatedAt), slackDate(a.ExpiresAt))
 	blocks := []slack.Block{header(cut("Delete request: "+a.ContactLabel, 150)), section(info)}
 	if l != nil && c != nil {
-		blocks = append(blocks, section("*Deleting removes:*\n"+strings.Join(linkedLines(*l), "\n")))
+		blocks = append(blocks, section("*Deleting removes:*\n"+strings.Join(linkedLines(*l, cur), "\n")))
 		if risky := l.Risky(c.DND); len(risky) > 0 {
 			blocks = append(blocks, contextBlock("⚠️ Look twice: "+strings.Join(risky, ", ")+"."))
 		}
@@ -99,7 +105,7 @@ func approvalMessage(a crm.Approval, c *crm.Contact, l *crm.Linked) Message {
 	} else {
 		blocks = append(blocks, section(outcomeLine(a)))
 	}
-	return Message{Text: fmt.Sprintf("Delete request %s for %s: %s", a.ID, esc(a.ContactLabel), a.State), Blocks: blocks}
+	return Message{Text: fmt.Sprintf("Delete request %s for %s: %s", a.ID, esc(a.ContactLabel), stateLabel(a.State)), Blocks: blocks}
 }
 
 // outcomeLine says how a decided request ended, who decided and when.
@@ -121,6 +127,8 @@ func outcomeLine(a crm.Approval) string {
 		return fmt.Sprintf("⌛ *Expired*%s: no admin decided in time. Nothing was deleted.", when)
 	case crm.ApprovalFailed:
 		return fmt.Sprintf("⚠️ *Not deleted*: approved by %s%s, but %s", mention(a.DecidedBy), when, esc(lowerFirst(a.FailReason)))
+	case crm.ApprovalWithdrawn:
+		return fmt.Sprintf("↩️ *Withdrawn* by %s%s, who asked for it. Nothing was deleted.", mention(a.DecidedBy), when)
 	}
 	return "⏳ Waiting for an admin."
 }
@@ -148,6 +156,8 @@ func decidedText(a crm.Approval) string {
 		return fmt.Sprintf("This request expired%s without a decision. Nothing was deleted; the requester can ask again.", when)
 	case crm.ApprovalFailed:
 		return fmt.Sprintf("Already approved by %s%s, but the contact was gone. Nothing more was done.", mention(a.DecidedBy), when)
+	case crm.ApprovalWithdrawn:
+		return fmt.Sprintf("%s withdrew this request%s. Nothing was deleted and nothing more was done.", mention(a.DecidedBy), when)
 	}
 	return "This request is still open."
 }
@@ -160,7 +170,7 @@ func (b *Bot) decisionNotes(a crm.Approval, deleted *crm.Deleted) []crm.Note {
 	if channel == "" {
 		channel = b.cfg.ApprovalsChannel
 	}
-	notes := []crm.Note{replacing(crm.ApprovalRef(a.ID), channel, approvalMessage(a, nil, nil))}
+	notes := []crm.Note{replacing(crm.ApprovalRef(a.ID), channel, approvalMessage(a, nil, nil, ""))}
 	if m, ok := requesterOutcome(a, deleted); ok {
 		notes = append(notes, note(a.Requester, m))
 	}
@@ -298,9 +308,9 @@ func (b *Bot) approve(ctx context.Context, user, requestID, fingerprint, respons
 	a = res.Approval
 	if res.Changed {
 		b.log.Info("approval held: contact changed", "user", user, "request", a.ID, "contact", a.ContactID)
-		b.respond(ctx, responseURL, changedMessage(a, res))
+		b.respond(ctx, responseURL, changedMessage(a, res, b.cfg.CurrencyOf(res.Contact.LocationID)))
 		b.audit(ctx, crm.AuditEntry{Actor: user, Action: crm.AuditApprovalHeld, ContactID: a.ContactID, RequestID: a.ID, Reason: a.Reason,
-			Outcome: "held", Detail: fmt.Sprintf("contact changed since the request; %d differences shown", len(res.Changes))})
+			Outcome: "held", Detail: "contact changed since the request; " + plural(len(res.Changes), "difference", "differences") + " shown"})
 		return
 	}
 	b.log.Info("approval decided", "user", user, "request", a.ID, "state", a.State, "deletion", a.DeletionID)
@@ -312,7 +322,7 @@ func (b *Bot) approve(ctx context.Context, user, requestID, fingerprint, respons
 // changedMessage shows an approver what changed since the request (or since
 // they last confirmed), and offers to approve the contact as it is now.
 // Nothing has been deleted.
-func changedMessage(a crm.Approval, res crm.ApproveResult) Message {
+func changedMessage(a crm.Approval, res crm.ApproveResult, cur string) Message {
 	var diff []string
 	for _, c := range res.Changes {
 		diff = append(diff, "• "+esc(c))
@@ -320,7 +330,7 @@ func changedMessage(a crm.Approval, res crm.ApproveResult) Message {
 	text := fmt.Sprintf("⚠️ *Nothing was deleted: %s changed since %s asked.*\n%s", contactLine(res.Contact), mention(a.Requester), strings.Join(diff, "\n"))
 	blocks := []slack.Block{
 		section(text),
-		section("*Deleting it now removes:*\n" + strings.Join(linkedLines(res.Linked), "\n")),
+		section("*Deleting it now removes:*\n" + strings.Join(linkedLines(res.Linked, cur), "\n")),
 	}
 	if risky := res.Linked.Risky(res.Contact.DND); len(risky) > 0 {
 		blocks = append(blocks, contextBlock("⚠️ Look twice: "+strings.Join(risky, ", ")+"."))

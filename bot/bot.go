@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -117,6 +118,10 @@ func (b *Bot) goBackground(name string, fn func(ctx context.Context)) {
 // userMessage turns an error into the sentence a user sees, logging the
 // cause when it is ours rather than theirs: a bug as an error, a database
 // that is down or late as a warning (its outage is not a bug of ours).
+// crm's sentences may quote what was typed ("There is no deletion with id
+// …"): < and > are escaped so that Slack never reads them as a link or a
+// mention. (& is left: the bot's own sentences are escaped already, and a
+// stray & forms nothing harmful.)
 func (b *Bot) userMessage(err error, what string, attrs ...any) string {
 	switch crm.ErrorCode(err) {
 	case crm.EINTERNAL:
@@ -126,7 +131,7 @@ func (b *Bot) userMessage(err error, what string, attrs ...any) string {
 	case crm.EUNAVAILABLE:
 		b.log.Warn(what+": database unavailable", append(attrs, "err", err)...)
 	}
-	return crm.ErrorMessage(err)
+	return strings.NewReplacer("<", "&lt;", ">", "&gt;").Replace(crm.ErrorMessage(err))
 }
 
 // teamAllowed reports whether a payload from teamID may be served.

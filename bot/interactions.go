@@ -50,6 +50,8 @@ func (b *Bot) HandleInteraction(ctx context.Context, cb slack.InteractionCallbac
 			return b.handleFollowUpSubmit(ctx, cb)
 		case CallbackRejectModal:
 			return b.handleRejectSubmit(ctx, cb)
+		case CallbackReportModal:
+			return b.handleReportSubmit(ctx, cb)
 		}
 		b.log.Warn("unknown view submission", "callback", cb.View.CallbackID, "user", cb.User.ID)
 		return slack.NewUpdateViewSubmissionResponse(infoModal("Not understood", "This window is not one contactbot knows, so nothing was done. Close it and start again from `/contact`."))
@@ -91,13 +93,21 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 	case ActionUndo:
 		b.handleUndo(cb, a.Value)
 	case ActionReport:
-		b.reportClick(cb, a.Value)
+		b.reportClick(ctx, cb, a.Value)
+	case ActionWithdraw:
+		b.withdrawClick(cb, a.Value)
 	case ActionRestore:
 		b.restoreClick(ctx, cb, a.Value)
 	case ActionApprove, ActionApproveAnyway:
 		b.handleApproveClick(cb, a)
 	case ActionReject:
 		b.openRejectModal(ctx, cb, a.Value)
+	case blockReason:
+		if cb.View.CallbackID == CallbackDeleteModal {
+			b.reasonChosen(ctx, cb, a)
+			return
+		}
+		b.log.Warn("reason chosen outside the delete window", "user", user)
 	case ActionNoop:
 	default:
 		b.log.Warn("unknown action", "action", cut(a.ActionID, 100), "user", user)

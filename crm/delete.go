@@ -169,7 +169,7 @@ func (s *Store) deleteTx(ctx context.Context, tx *sqlx.Tx, req DeleteRequest) (D
 		}
 		out = Deleted{Deletion: d, Contact: c}
 		out.Audit, err = s.auditTx(ctx, tx, AuditEntry{Actor: req.Actor, Action: AuditDeleted, ContactID: c.ID, DeletionID: d.ID,
-			RequestID: req.RequestID, Reason: req.Reason, Outcome: "ok", Detail: fmt.Sprintf("%d rows archived", removed), At: now})
+			RequestID: req.RequestID, Reason: req.Reason, Outcome: "ok", Detail: rowsText(removed) + " archived", At: now})
 		return err
 	}()
 	return out, err

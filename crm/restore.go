@@ -139,7 +139,7 @@ func (s *Store) RestoreWith(ctx context.Context, r RestoreRequest) (Restored, er
 		if out.Duplicates, err = s.duplicatesIn(ctx, tx, c); err != nil {
 			return err
 		}
-		detail := fmt.Sprintf("%d rows restored", n)
+		detail := rowsText(n) + " restored"
 		for _, dup := range out.Duplicates {
 			detail += "; possible duplicate " + dup.ID
 		}

@@ -365,3 +365,31 @@ func (e *Env) AuditPosts() []slackfake.Call {
 	}
 	return out
 }
+
+// Report presses Report wrong deletion on deletion as user and, when the
+// window asking what was wrong opens, submits it with note; it waits for
+// the work after the ack. The answer arrives on the click's response URL.
+func (e *Env) Report(user, deletion, note string) {
+	e.TB.Helper()
+	opened := len(e.Slack.Calls("views.open"))
+	if r := e.Click(user, bot.ActionReport, deletion); r.Status != http.StatusOK {
+		e.TB.Fatalf("click Report: %d %s", r.Status, r.Body)
+	}
+	if len(e.Slack.Calls("views.open")) > opened {
+		e.SubmitReport(user, note)
+	}
+	e.Bot.Wait()
+}
+
+// SubmitReport submits the report window opened last (by a click or by
+// `/contact report`) as user, with note, and waits for the work after the ack.
+func (e *Env) SubmitReport(user, note string) Response {
+	e.TB.Helper()
+	v := e.LastView()
+	if v.CallbackID != bot.CallbackReportModal {
+		e.TB.Fatalf("the last window is %q, not the report window", v.CallbackID)
+	}
+	r := e.Submit(user, v, map[string]string{"report_note": note})
+	e.Bot.Wait()
+	return r
+}
