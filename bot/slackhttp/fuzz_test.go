@@ -1,6 +1,7 @@
 package slackhttp_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 
 	"contactbot/bot"
 	"contactbot/bot/bottest"
+	"contactbot/crm"
 	"contactbot/crm/crmtest"
 )
 
@@ -33,10 +35,11 @@ import (
 // linked row and a pending approval request, and a recorder of its logs.
 type fuzzEnv struct {
 	*bottest.Env
-	logs    *bottest.Logs
-	contact string
-	request string
-	nonce   atomic.Int64
+	logs     *bottest.Logs
+	contact  string
+	request  string
+	deletion string
+	nonce    atomic.Int64
 }
 
 func newFuzzEnv(f *testing.F) *fuzzEnv {
@@ -45,6 +48,17 @@ func newFuzzEnv(f *testing.F) *fuzzEnv {
 	fe := &fuzzEnv{Env: e, logs: logs}
 	fe.contact = crmtest.InsertFull(f, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com", Phone: "+1 (555) 010-2233"}, crmtest.SmallFull)
 	fe.request = requestDelete(f, e, bottest.Support, lowRisk(f, e, "Requested")).ID
+	gone := lowRisk(f, e, "Deleted")
+	_, l, err := e.Store.Linked(context.Background(), gone)
+	if err != nil {
+		f.Fatal(err)
+	}
+	d, err := e.Store.Delete(context.Background(), crm.DeleteRequest{ContactID: gone, Actor: bottest.Deleter, Reason: "duplicate",
+		ExpectFingerprint: l.Fingerprint, RestoreWindow: time.Hour})
+	if err != nil {
+		f.Fatal(err)
+	}
+	fe.deletion = d.Deletion.ID
 	return fe
 }
 
@@ -159,21 +173,22 @@ func FuzzInteractionPayload(f *testing.F) {
 	})
 }
 
-// FuzzPrivateMetadata fuzzes the private_metadata of the four modals that
-// carry it (delete, Set DND, Remove follow-up, reject) and the value of the
-// field each asks for, submitted by an admin with DELETE typed.
+// FuzzPrivateMetadata fuzzes the private_metadata of the five modals that
+// carry it (delete, Set DND, Remove follow-up, reject, report) and the value
+// of the field each asks for, submitted by an admin with DELETE typed.
 func FuzzPrivateMetadata(f *testing.F) {
 	fe := newFuzzEnv(f)
 	views := map[string]slack.View{}
 	for _, open := range []struct{ action, value string }{
 		{bot.ActionDelete, fe.contact}, {bot.ActionSetDND, fe.contact}, {bot.ActionRemoveFollowUp, fe.contact}, {bot.ActionReject, fe.request},
+		{bot.ActionReport, fe.deletion},
 	} {
 		fe.Click(bottest.Admin, open.action, open.value)
 		v := fe.LastView()
 		views[v.CallbackID] = v
 	}
 	fe.Bot.Wait()
-	callbacks := []string{bot.CallbackDeleteModal, bot.CallbackDNDModal, bot.CallbackFollowUpModal, bot.CallbackRejectModal}
+	callbacks := []string{bot.CallbackDeleteModal, bot.CallbackDNDModal, bot.CallbackFollowUpModal, bot.CallbackRejectModal, bot.CallbackReportModal}
 	for i, cb := range callbacks {
 		f.Add(uint8(i), views[cb].PrivateMetadata, "")
 	}
@@ -185,6 +200,7 @@ func FuzzPrivateMetadata(f *testing.F) {
 	f.Add(uint8(3), "R"+strings.Repeat("Z", 10), "")
 	f.Add(uint8(0), "{", "")
 	f.Add(uint8(1), `{"c":""}`, "")
+	f.Add(uint8(4), `{"d":"`+fe.deletion+`","ru":"\u0000"}`, "the wrong Jane")
 
 	f.Fuzz(func(t *testing.T, which uint8, metadata, field string) {
 		cb := callbacks[int(which)%len(callbacks)]
@@ -202,6 +218,8 @@ func FuzzPrivateMetadata(f *testing.F) {
 			state["workflows"] = map[string]slack.BlockAction{"workflows": {Type: "checkboxes", SelectedOptions: []slack.OptionBlockObject{{Value: field}}}}
 		case bot.CallbackRejectModal:
 			state["reject_reason"] = map[string]slack.BlockAction{"reject_reason": {Value: field}}
+		case bot.CallbackReportModal:
+			state["report_note"] = map[string]slack.BlockAction{"report_note": {Value: field}}
 		}
 		v.State = &slack.ViewState{Values: state}
 		payload, err := json.Marshal(slack.InteractionCallback{Type: slack.InteractionTypeViewSubmission, User: slack.User{ID: bottest.Admin}, Team: slack.Team{ID: bottest.Team}, View: v})

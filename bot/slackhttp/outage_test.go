@@ -144,6 +144,7 @@ func TestRedisDown(t *testing.T) {
 	})
 	t.Run("ReportAndRestore", func(t *testing.T) {
 		timed(t, "Report", func() bottest.Response { return e.Click(bottest.Deleter, bot.ActionReport, deletion) })
+		timed(t, "Report submit", func() bottest.Response { return e.SubmitReport(bottest.Deleter, "wrong Jane") })
 		wantAll(t, "report answer", lastAnswer(t, e), "Reported in <#"+bottest.Incident+">")
 		timed(t, "Restore", func() bottest.Response { return e.Click(bottest.Admin, bot.ActionRestore, deletion) })
 		e.Bot.Wait()
