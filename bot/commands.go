@@ -36,6 +36,11 @@ func (b *Bot) HandleCommand(ctx context.Context, cmd slack.SlashCommand) *Messag
 	if utf8.RuneCountInString(cmd.Text) > maxCommandText {
 		return textMessage(fmt.Sprintf("That is too long to search for (%d characters). Type a name, email, phone number or contact id.", utf8.RuneCountInString(cmd.Text)))
 	}
+	if problem := commandProblem(cmd); problem != "" {
+		b.log.Warn("command refused: unusable values", "user", cut(cmd.UserID, 64))
+		return textMessage(problem)
+	}
+	cmd.ResponseURL = usableURL(cmd.ResponseURL)
 	name := cmd.Command
 	if name == "" {
 		name = "/contact"

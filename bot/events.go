@@ -2,15 +2,14 @@ package bot
 
 import (
 	"context"
-	"time"
 
 	"github.com/slack-go/slack/slackevents"
 )
 
 // eventSeenTTL outlives Slack's retries of an event it thinks was not
 // acknowledged (three, over about five minutes), and a replay of a signed
-// delivery within its five-minute window.
-const eventSeenTTL = time.Hour
+// delivery within its five-minute window; FirstSeen takes up to maxSeenTTL.
+const eventSeenTTL = maxSeenTTL
 
 // HandleEvent handles an Events API event (event_callback), from either
 // transport. It returns at once: the work (publishing a Home tab) goes on
@@ -44,12 +43,13 @@ func (b *Bot) HandleEvent(ctx context.Context, ev slackevents.EventsAPIEvent) {
 }
 
 // firstEvent reports whether this is the first delivery of event id, on
-// any replica. When the shared store cannot tell, the event is handled:
-// publishing a Home tab twice is harmless.
+// any replica: through Redis, or the database while Redis is down
+// (FirstSeen). When neither can tell, the event is handled: publishing a
+// Home tab twice is harmless.
 func (b *Bot) firstEvent(ctx context.Context, id string) bool {
-	fresh, err := b.kv.SetNX(ctx, "event:"+id, "1", eventSeenTTL)
+	fresh, err := b.FirstSeen(ctx, "event:"+id, eventSeenTTL)
 	if err != nil {
-		b.log.Warn("event dedupe failed; handling it", "event", id, "err", err)
+		b.log.Warn("event dedupe skipped: shared store and database unreachable", "event", id, "err", err)
 		return true
 	}
 	return fresh

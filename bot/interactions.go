@@ -13,12 +13,27 @@ const maxValueLen = 255
 // submission it may return the response Slack shows in the modal (errors,
 // update); nil means an empty acknowledgement.
 func (b *Bot) HandleInteraction(ctx context.Context, cb slack.InteractionCallback) *slack.ViewSubmissionResponse {
+	// What happens before the answer gets the ack budget, so that a locked
+	// row or a slow database never makes it late; work continued after the
+	// answer has its own deadline (goBackground).
+	ctx, cancel := context.WithTimeout(ctx, b.ackBudget)
+	defer cancel()
 	if !b.teamAllowed(cb.Team.ID) {
-		if cb.ResponseURL != "" {
-			b.respond(ctx, cb.ResponseURL, wrongTeam)
-		}
+		b.respond(ctx, usableURL(cb.ResponseURL), wrongTeam)
 		return nil
 	}
+	if answer, inputs := interactionProblem(cb); answer != "" || len(inputs) > 0 {
+		b.log.Warn("interaction refused: unusable values", "type", cb.Type, "user", cut(cb.User.ID, 64))
+		if cb.Type != slack.InteractionTypeViewSubmission {
+			b.respond(ctx, usableURL(cb.ResponseURL), *textMessage(answer))
+			return nil
+		}
+		if answer != "" {
+			return slack.NewUpdateViewSubmissionResponse(infoModal("Not understood", answer))
+		}
+		return slack.NewErrorsViewSubmissionResponse(inputs)
+	}
+	cb.ResponseURL = usableURL(cb.ResponseURL)
 	switch cb.Type {
 	case slack.InteractionTypeBlockActions:
 		// Clicks on the Home tab and in modals have no response_url: their
@@ -60,6 +75,11 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 	user := cb.User.ID
 	if len(a.Value) > maxValueLen {
 		b.respond(ctx, cb.ResponseURL, *textMessage("That button carried more than contactbot accepts, so nothing was done. Search again with `/contact`."))
+		return
+	}
+	if problem := clickProblem(a.ActionID, a.Value, cb.TriggerID); problem != "" {
+		b.log.Info("click refused: not an id", "user", user, "action", a.ActionID)
+		b.respond(ctx, cb.ResponseURL, *textMessage(problem))
 		return
 	}
 	b.log.Info("action", "user", user, "action", a.ActionID)
@@ -111,9 +131,15 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 	}
 }
 
-// respond answers through a response URL as an ephemeral message.
+// respond answers through a response URL as an ephemeral message. When ctx
+// has run out (the ack budget went on a database that did not answer), the
+// answer is sent after the ack instead.
 func (b *Bot) respond(ctx context.Context, responseURL string, m Message) {
 	if responseURL == "" {
+		return
+	}
+	if ctx.Err() != nil {
+		b.goBackground("respond", func(ctx context.Context) { b.respond(ctx, responseURL, m) })
 		return
 	}
 	if err := b.slack.Respond(ctx, responseURL, m, false); err != nil {

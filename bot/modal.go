@@ -220,9 +220,10 @@ func (f deleteForm) validate() map[string]string {
 // everything holds, deletes after the ack and sends the summary.
 func (b *Bot) handleDeleteSubmit(ctx context.Context, cb slack.InteractionCallback) *slack.ViewSubmissionResponse {
 	var meta deleteMeta
-	if err := json.Unmarshal([]byte(cb.View.PrivateMetadata), &meta); err != nil || meta.ContactID == "" {
+	if err := json.Unmarshal([]byte(cb.View.PrivateMetadata), &meta); err != nil || !validID(meta.ContactID) {
 		return slack.NewUpdateViewSubmissionResponse(infoModal("Not deleted", "This window could not be read, so nothing was deleted. Close it and search for the contact again."))
 	}
+	meta.ResponseURL = usableURL(meta.ResponseURL)
 	user := cb.User.ID
 	form := readDeleteForm(cb.View)
 	// The "not a delete" reasons win over every other check: they never delete.

@@ -89,10 +89,10 @@ func (b *Bot) warnOptOutNote(ctx context.Context, user, contactID, reason, note 
 	}
 	sum := sha256.Sum256([]byte(note))
 	key := "notewarn:" + user + ":" + contactID + ":" + hex.EncodeToString(sum[:8])
-	first, err := b.kv.SetNX(ctx, key, "1", noteWarnTTL)
+	first, err := b.FirstSeen(ctx, key, noteWarnTTL)
 	if err != nil {
-		// Without the store we cannot tell a second submit: warn, the safe side.
-		b.log.Error("note warning: KV", "err", err)
+		// Without either store we cannot tell a second submit: warn, the safe side.
+		b.log.Warn("note warning: cannot tell a second submit", "err", err)
 		first = true
 	}
 	if !first {

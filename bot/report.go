@@ -98,6 +98,7 @@ func (b *Bot) handleReportSubmit(_ context.Context, cb slack.InteractionCallback
 	if err := json.Unmarshal([]byte(cb.View.PrivateMetadata), &meta); err != nil || !deletionIDRe.MatchString(meta.DeletionID) {
 		return slack.NewUpdateViewSubmissionResponse(infoModal("Not reported", "This window could not be read, so nothing was reported. Press *Report wrong deletion* again, or use `/contact report` with the deletion id."))
 	}
+	meta.ResponseURL = usableURL(meta.ResponseURL)
 	note := ""
 	if cb.View.State != nil {
 		note = strings.TrimSpace(cb.View.State.Values[blockReportNote][blockReportNote].Value)

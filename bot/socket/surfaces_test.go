@@ -28,7 +28,7 @@ func TestSocketModeSurfaces(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- socket.Run(ctx, e.Bot, socket.Options{AppToken: "xapp-1-test", BotToken: "xoxb-test-token", APIURL: e.Slack.URL(), KV: e.KV})
+		done <- socket.Run(ctx, e.Bot, socket.Options{AppToken: "xapp-1-test", BotToken: "xoxb-test-token", APIURL: e.Slack.URL()})
 	}()
 	conn := sock.Next(wait)
 

@@ -161,11 +161,17 @@ func serve(ctx context.Context, log *slog.Logger, demo bool) error {
 
 	var kvStore bot.KV
 	if cfg.RedisURL != "" {
-		r, err := kv.OpenRedis(cfg.RedisURL, "contactbot:")
+		r, err := kv.OpenRedis(cfg.RedisURL, kv.Options{Prefix: "contactbot:", Log: log})
 		if err != nil {
 			return err
 		}
 		defer r.Close()
+		// Redis is an accelerator: start without it, use it once it answers.
+		pingCtx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		if err := r.Ping(pingCtx); err != nil {
+			log.Warn("redis is not answering at start: running degraded until it does", "err", err)
+		}
+		cancel()
 		kvStore = r
 	} else {
 		kvStore = kv.NewMemory()
@@ -183,8 +189,8 @@ func serve(ctx context.Context, log *slog.Logger, demo bool) error {
 	metrics.WatchOutbox(store)
 	h := slackhttp.New(b, slackhttp.Options{
 		SigningSecret: cfg.SlackSigningSecret,
-		KV:            kvStore,
-		Ready:         map[string]slackhttp.Pinger{"database": store, "redis": kvStore},
+		Ready:         map[string]slackhttp.Pinger{"database": store},
+		Degradable:    map[string]slackhttp.Pinger{"redis": kvStore},
 		Log:           log,
 		Metrics:       metrics,
 	})
