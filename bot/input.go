@@ -128,7 +128,7 @@ func interactionProblem(cb slack.InteractionCallback) (answer string, inputs map
 // or "".
 func clickProblem(actionID, value, triggerID string) string {
 	switch actionID {
-	case ActionDelete, ActionSetDND, ActionRemoveFollowUp, ActionReject:
+	case ActionDelete, ActionSetDND, ActionRemoveFollowUp, ActionReject, ActionFindContact:
 		if triggerID == "" {
 			return noTrigger
 		}
@@ -138,7 +138,7 @@ func clickProblem(actionID, value, triggerID string) string {
 		if !validID(value) {
 			return unknownContact
 		}
-	case ActionReport, ActionRestore, ActionUndo:
+	case ActionReport, ActionRestore, ActionUndo, ActionAcknowledge:
 		if !validID(value) {
 			return unknownItem
 		}
