@@ -189,11 +189,6 @@ func (b *Bot) openHome(ctx context.Context, user string) {
 	}
 }
 
-// HomeView renders user's Home tab as it is now.
-func (b *Bot) HomeView(ctx context.Context, user string) (slack.HomeTabViewRequest, error) {
-	return b.homeView(ctx, user)
-}
-
 // homeView renders user's Home tab: for admins what waits for an admin,
 // for everyone their own requests and deletions.
 func (b *Bot) homeView(ctx context.Context, user string) (slack.HomeTabViewRequest, error) {

@@ -41,7 +41,7 @@ var (
 // address, phone number and contact id, each once, in the order they
 // appear (emails, then phones, then ids), at most shortcutTerms.
 func contactTerms(text string) []string {
-	var plain, urls []string
+	var urls []string
 	// Slack writes an email as <mailto:jane@x.com|jane@x.com> and a link as
 	// <https://…|label>: keep what a reader sees, and look for ids (not
 	// phones) in the links themselves.
@@ -60,7 +60,6 @@ func contactTerms(text string) []string {
 		return " " // mentions, channels, dates: nothing to find
 	})
 	visible = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(visible)
-	plain = append(plain, visible)
 
 	seen := map[string]bool{}
 	var out []string
@@ -92,7 +91,7 @@ func contactTerms(text string) []string {
 		}
 		add(p)
 	}
-	for _, s := range append(plain, urls...) {
+	for _, s := range append([]string{visible}, urls...) {
 		for _, id := range idRe.FindAllString(s, -1) {
 			if looksLikeContactID(id) {
 				add(id)
