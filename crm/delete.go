@@ -55,6 +55,9 @@ type DeleteRequest struct {
 type Deleted struct {
 	Deletion Deletion
 	Contact  Contact
+	// Suppressed are the suppression entries that keep the contact's
+	// opt-out (none when it had no DND).
+	Suppressed []Suppression
 	// Audit is the audit line written in the same transaction.
 	Audit AuditEntry
 }
@@ -92,7 +95,9 @@ func (s *Store) deleteTx(ctx context.Context, tx *sqlx.Tx, req DeleteRequest) (D
 		if req.ExpectFingerprint != "" && req.ExpectFingerprint != l.Fingerprint {
 			return ErrContactChanged
 		}
-		now := s.now().UTC()
+		// Whole microseconds, as PostgreSQL keeps them: the dates the caller
+		// shows must be the dates stored (suppression entries carry it too).
+		now := s.now().UTC().Truncate(time.Microsecond)
 		d := Deletion{
 			ID:           NewID("D", 10),
 			ContactID:    c.ID,
@@ -128,8 +133,15 @@ func (s *Store) deleteTx(ctx context.Context, tx *sqlx.Tx, req DeleteRequest) (D
 			return fmt.Errorf("archived %d rows of contact %s but counted %d: rolled back", removed, c.ID, l.Counts.Total())
 		}
 		out = Deleted{Deletion: d, Contact: c}
+		detail := fmt.Sprintf("%d rows archived", removed)
+		if o, ok := optOutOf(c, l); ok {
+			if out.Suppressed, err = s.suppressTx(ctx, tx, c, o, SuppressionDeleted, d.ID, req.Actor, now); err != nil {
+				return err
+			}
+			detail += "; " + describeSuppressed(out.Suppressed)
+		}
 		out.Audit, err = s.auditTx(ctx, tx, AuditEntry{Actor: req.Actor, Action: AuditDeleted, ContactID: c.ID, DeletionID: d.ID,
-			RequestID: req.RequestID, Reason: req.Reason, Outcome: "ok", Detail: fmt.Sprintf("%d rows archived", removed), At: now})
+			RequestID: req.RequestID, Reason: req.Reason, Outcome: "ok", Detail: detail, At: now})
 		return err
 	}()
 	return out, err

@@ -90,12 +90,20 @@ func (s *Store) RestoreProgress(ctx context.Context, deletionID, actor string, p
 		if err := tx.GetContext(ctx, &archived, tx.Rebind(`SELECT count(*) FROM archived_rows WHERE deletion_id = ?`), d.ID); err != nil {
 			return fmt.Errorf("count archived rows of %s: %w", d.ID, err)
 		}
+		// The archived DND rows come back as they were: the suppression
+		// triggers must not re-apply the contact's own opt-out first.
+		if err := skipReapply(ctx, tx, c.ID); err != nil {
+			return err
+		}
 		n, err := putBack(ctx, tx, d.ID, c.ID, func(done int) {
 			if progress != nil {
 				progress(done, archived)
 			}
 		})
 		if err != nil {
+			return err
+		}
+		if err := resumeReapply(ctx, tx, c.ID); err != nil {
 			return err
 		}
 		if n != archived || n != d.Counts.Total() {
@@ -114,6 +122,15 @@ func (s *Store) RestoreProgress(ctx context.Context, deletionID, actor string, p
 			return err
 		}
 		detail := fmt.Sprintf("%d rows restored", n)
+		// The contact carries its own DND again: the entries its delete
+		// kept are no longer needed.
+		unsuppressed, err := unsuppressTx(ctx, tx, d.ID)
+		if err != nil {
+			return err
+		}
+		if unsuppressed > 0 {
+			detail += fmt.Sprintf("; %s removed from the suppression list", plural(unsuppressed, "entry", "entries"))
+		}
 		for _, dup := range out.Duplicates {
 			detail += "; possible duplicate " + dup.ID
 		}

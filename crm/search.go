@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -36,6 +37,9 @@ type Match struct {
 	Exact bool `db:"exact"`
 	// Duplicates are other contacts sharing this one's email or phone digits.
 	Duplicates []ContactRef `db:"-"`
+	// OptedOutBefore is set when the contact got its DND back from the
+	// suppression list: the newest delete date that opt-out came from.
+	OptedOutBefore *time.Time `db:"-"`
 }
 
 // SearchResult is the contacts found for one query.
@@ -120,8 +124,30 @@ func (s *Store) Search(ctx context.Context, query string) (SearchResult, error) 
 		}
 		matches[i].Duplicates = dups
 	}
+	if err := s.markOptedOut(ctx, matches); err != nil {
+		return res, err
+	}
 	res.Matches = matches
 	return res, nil
+}
+
+// markOptedOut sets OptedOutBefore on the matches that got an opt-out back
+// from the suppression list.
+func (s *Store) markOptedOut(ctx context.Context, matches []Match) error {
+	ids := make([]string, len(matches))
+	for i, m := range matches {
+		ids[i] = m.ID
+	}
+	before, err := s.optedOutBefore(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for i := range matches {
+		if t, ok := before[matches[i].ID]; ok {
+			matches[i].OptedOutBefore = &t
+		}
+	}
+	return nil
 }
 
 // searchProbe is one indexed query for matches of a search.

@@ -68,8 +68,14 @@ func NewStore(tb testing.TB) *crm.Store {
 	if err := s.Migrate(ctx, nil); err != nil {
 		tb.Fatalf("migrate: %v", err)
 	}
+	if err := s.SetSuppressionKey(ctx, SuppressionKey); err != nil {
+		tb.Fatalf("set suppression key: %v", err)
+	}
 	return s
 }
+
+// SuppressionKey is the SUPPRESSION_KEY of test stores (never a real one).
+const SuppressionKey = "7e57c0de7e57c0de7e57c0de7e57c0de7e57c0de7e57c0de7e57c0de7e57c0de"
 
 // NewSQLiteStore opens a migrated store on a fresh SQLite file in a
 // temporary directory.
@@ -83,6 +89,9 @@ func NewSQLiteStore(tb testing.TB) *crm.Store {
 	tb.Cleanup(func() { s.Close() })
 	if err := s.Migrate(ctx, nil); err != nil {
 		tb.Fatalf("migrate SQLite: %v", err)
+	}
+	if err := s.SetSuppressionKey(ctx, SuppressionKey); err != nil {
+		tb.Fatalf("set suppression key: %v", err)
 	}
 	return s
 }
