@@ -8,6 +8,7 @@
 package config
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -27,6 +28,8 @@ const (
 	DefaultRestoreWindow   = 1440 * time.Hour // 60 days
 	DefaultApprovalTTL     = 24 * time.Hour
 	DefaultDeleteRateLimit = 10
+	// MinSuppressionKeyBytes is the shortest SUPPRESSION_KEY: 256 bits.
+	MinSuppressionKeyBytes = 32
 )
 
 // Config is the whole environment of the program. Empty strings mean unset.
@@ -52,6 +55,10 @@ type Config struct {
 	DeleterUserIDs     []string // DELETER_USER_IDS
 	AdminUsergroupID   string   // ADMIN_USERGROUP_ID
 	DeleterUsergroupID string   // DELETER_USERGROUP_ID
+
+	// SuppressionKey (SUPPRESSION_KEY) keys the hashes of opted-out emails
+	// and phones: hex, at least 32 bytes. Secret: never logged.
+	SuppressionKey string
 
 	RestoreWindow   time.Duration // RESTORE_WINDOW
 	ApprovalTTL     time.Duration // APPROVAL_TTL
@@ -119,6 +126,14 @@ func Load(environ map[string]string) (*Config, error) {
 			c.SlackAppToken = v
 		} else {
 			bad("SLACK_APP_TOKEN", `must start with "xapp-" (an app-level token with connections:write)`)
+		}
+	}
+
+	if v := get("SUPPRESSION_KEY"); v != "" {
+		if k, err := hex.DecodeString(v); err != nil || len(k) < MinSuppressionKeyBytes {
+			bad("SUPPRESSION_KEY", "must be at least %d hex characters (%d random bytes); make one with: openssl rand -hex 32", 2*MinSuppressionKeyBytes, MinSuppressionKeyBytes)
+		} else {
+			c.SuppressionKey = v
 		}
 	}
 
@@ -258,7 +273,8 @@ func Load(environ map[string]string) (*Config, error) {
 }
 
 // CheckServe reports, one line each, the variables `serve` needs that are
-// unset: SLACK_BOT_TOKEN, APPROVALS_CHANNEL and INCIDENT_CHANNEL always, and
+// unset: SLACK_BOT_TOKEN, APPROVALS_CHANNEL, INCIDENT_CHANNEL and
+// SUPPRESSION_KEY always, and
 // SLACK_SIGNING_SECRET unless SLACK_APP_TOKEN selects Socket Mode.
 func (c *Config) CheckServe() error {
 	var errs []error
@@ -274,6 +290,9 @@ func (c *Config) CheckServe() error {
 	}
 	if c.IncidentChannel == "" {
 		missing("INCIDENT_CHANNEL", "required for serve (channel id where wrong deletions are reported)")
+	}
+	if c.SuppressionKey == "" {
+		missing("SUPPRESSION_KEY", "required for serve (keys the hashes that keep deleted contacts' opt-outs; make one with: openssl rand -hex 32, and keep it)")
 	}
 	return errors.Join(errs...)
 }
@@ -304,6 +323,7 @@ func (c *Config) LogValue() slog.Value {
 		slog.Bool("slack_bot_token_set", c.SlackBotToken != ""),
 		slog.Bool("slack_signing_secret_set", c.SlackSigningSecret != ""),
 		slog.Bool("slack_app_token_set", c.SlackAppToken != ""),
+		slog.Bool("suppression_key_set", c.SuppressionKey != ""),
 		slog.Bool("socket_mode", c.SocketMode()),
 		slog.String("slack_api_url", c.SlackAPIURL),
 		slog.String("slack_team_id", c.SlackTeamID),

@@ -197,6 +197,9 @@ func serve(ctx context.Context, log *slog.Logger) error {
 		return err
 	}
 	defer store.Close()
+	if err := store.SetSuppressionKey(ctx, cfg.SuppressionKey); err != nil {
+		return fmt.Errorf("suppression list: %s", crm.ErrorMessage(err))
+	}
 	stopPurging := startPurging(ctx, store, purgeInterval, log)
 	defer stopPurging()
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"contactbot/bot/slackfake"
+	"contactbot/crm"
 )
 
 // lockedBuffer is a bytes.Buffer safe to read while serve writes its logs.
@@ -50,6 +51,7 @@ func TestServeSocketModeOnEmbeddedStores(t *testing.T) {
 		"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_APP_TOKEN": "xapp-1-test", "SLACK_SIGNING_SECRET": "", "SLACK_API_URL": fake.URL(),
 		"APPROVALS_CHANNEL": "CAPPROVALS", "INCIDENT_CHANNEL": "CINCIDENTS", "ADMIN_USER_IDS": "UADMIN",
 		"DATABASE_URL": "", "REDIS_URL": "", "CONTACTBOT_DATA_DIR": t.TempDir(), "PORT": strconv.Itoa(port),
+		"SUPPRESSION_KEY": crm.NewSuppressionKey(),
 	} {
 		t.Setenv(k, v)
 	}

@@ -2,17 +2,21 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"contactbot/bot"
 	"contactbot/bot/kv"
 	"contactbot/bot/shell"
 	"contactbot/config"
+	"contactbot/crm"
 )
 
 // shellEnv is the configuration the shell runs with: the demo workspace's
@@ -65,6 +69,9 @@ func runShell(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return err
 	}
 	defer db.Store.Close()
+	if err := useShellSuppressionKey(ctx, db.Store, d); err != nil {
+		return err
+	}
 
 	var contacts int
 	if err := db.Store.DB().GetContext(ctx, &contacts, `SELECT count(*) FROM contacts`); err != nil {
@@ -92,4 +99,27 @@ func isTerminal(r io.Reader) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// shellKeyFile holds the shell's own SUPPRESSION_KEY in its data directory,
+// beside the database whose suppression list it keys.
+const shellKeyFile = "suppression.key"
+
+// useShellSuppressionKey gives the shell's database its suppression key:
+// the one kept in the data directory, made the first time. The shell never
+// reads SUPPRESSION_KEY: its demo database is not a real CRM's.
+func useShellSuppressionKey(ctx context.Context, store *crm.Store, dir string) error {
+	path := filepath.Join(dir, shellKeyFile)
+	raw, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		raw = []byte(crm.NewSuppressionKey() + "\n")
+		err = os.WriteFile(path, raw, 0o600)
+	}
+	if err != nil {
+		return fmt.Errorf("the shell's suppression key: %w", err)
+	}
+	if err := store.SetSuppressionKey(ctx, strings.TrimSpace(string(raw))); err != nil {
+		return fmt.Errorf("the shell's suppression key in %s: %s", path, crm.ErrorMessage(err))
+	}
+	return nil
 }
