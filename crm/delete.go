@@ -55,6 +55,9 @@ type DeleteRequest struct {
 type Deleted struct {
 	Deletion Deletion
 	Contact  Contact
+	// Merge is set when the contact was merged into another rather than
+	// deleted: what moved onto the contact that stays.
+	Merge *MergeOutcome
 	// Suppressed are the suppression entries that keep the contact's
 	// opt-out (none when it had no DND).
 	Suppressed []Suppression
@@ -100,6 +103,7 @@ func (s *Store) deleteTx(ctx context.Context, tx *sqlx.Tx, req DeleteRequest) (D
 		now := s.now().UTC().Truncate(time.Microsecond)
 		d := Deletion{
 			ID:           NewID("D", 10),
+			Kind:         KindDelete,
 			ContactID:    c.ID,
 			ContactLabel: c.Name(),
 			DeletedBy:    req.Actor,
@@ -111,13 +115,8 @@ func (s *Store) deleteTx(ctx context.Context, tx *sqlx.Tx, req DeleteRequest) (D
 			DeletedAt:    now,
 			RestoreUntil: now.Add(req.RestoreWindow),
 		}
-		if d.CountsJSON, err = json.Marshal(d.Counts); err != nil {
-			return fmt.Errorf("encode counts: %w", err)
-		}
-		if _, err := tx.NamedExecContext(ctx, `INSERT INTO deletions
-			(id, contact_id, contact_label, deleted_by, approved_by, request_id, reason, note, counts, deleted_at, restore_until)
-			VALUES (:id, :contact_id, :contact_label, :deleted_by, :approved_by, :request_id, :reason, :note, :counts, :deleted_at, :restore_until)`, d); err != nil {
-			return fmt.Errorf("record deletion: %w", err)
+		if err := recordDeletion(ctx, tx, &d); err != nil {
+			return err
 		}
 		progress := func(done int) {
 			if req.Progress != nil {
@@ -145,6 +144,20 @@ func (s *Store) deleteTx(ctx context.Context, tx *sqlx.Tx, req DeleteRequest) (D
 		return err
 	}()
 	return out, err
+}
+
+// recordDeletion inserts a deletion record, its counts encoded.
+func recordDeletion(ctx context.Context, tx *sqlx.Tx, d *Deletion) error {
+	var err error
+	if d.CountsJSON, err = json.Marshal(d.Counts); err != nil {
+		return fmt.Errorf("encode counts: %w", err)
+	}
+	if _, err := tx.NamedExecContext(ctx, `INSERT INTO deletions
+		(id, kind, contact_id, contact_label, deleted_by, approved_by, request_id, reason, note, counts, deleted_at, restore_until, purged_at)
+		VALUES (:id, :kind, :contact_id, :contact_label, :deleted_by, :approved_by, :request_id, :reason, :note, :counts, :deleted_at, :restore_until, :purged_at)`, d); err != nil {
+		return fmt.Errorf("record deletion: %w", err)
+	}
+	return nil
 }
 
 // archiveAndDelete removes the contact's rows table by table, children first,
