@@ -49,6 +49,9 @@ func timeText(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC"
 
 // restorable returns why d cannot be restored (or reported) at now, or nil.
 func restorable(d Deletion, now time.Time) error {
+	if d.Kind == KindErasure {
+		return ErrErasureNotRestorable
+	}
 	if d.RestoredAt != nil {
 		by := ""
 		if d.RestoredBy != nil {
