@@ -252,6 +252,35 @@ func testMerge(t *testing.T, dialect crm.Dialect) {
 		}
 	})
 
+	t.Run("ThroughAnApproval", func(t *testing.T) {
+		s := crmtest.NewStoreOf(t, dialect)
+		orig, dup := mergePair(t, s)
+		_, ld, _ := s.Linked(ctx, dup)
+		_, lo, _ := s.Linked(ctx, orig)
+		fp := crm.MergeFingerprint(ld.Fingerprint, lo.Fingerprint)
+		if _, _, err := s.RequestApproval(ctx, crm.NewApproval{ContactID: dup, Requester: "USUP", Reason: "duplicate", Kind: crm.KindMerge, Fingerprint: ld.Fingerprint, MergeInto: orig, TTL: time.Hour}); err != crm.ErrContactChanged {
+			t.Errorf("a merge request on the duplicate's fingerprint alone: %v", err)
+		}
+		a, audit, err := s.RequestApproval(ctx, crm.NewApproval{ContactID: dup, Requester: "USUP", Reason: "duplicate", Kind: crm.KindMerge, Fingerprint: fp, MergeInto: orig, TTL: time.Hour})
+		if err != nil || a.Kind() != crm.KindMerge || a.Summary.MergeInto != orig || !strings.HasPrefix(audit.Detail, "merge into "+orig+"; expires ") {
+			t.Fatalf("RequestApproval = %+v %+v, %v", a, audit, err)
+		}
+		// The original changes after the request: the approver is shown it.
+		crmtest.InsertRows(t, s, "notes", "id, contact_id, body, created_at", 1, func(int) []any { return []any{"late_note", orig, "new", time.Now()} })
+		res, err := s.Approve(ctx, crm.Decision{RequestID: a.ID, Admin: "UADMIN", RestoreWindow: time.Hour})
+		if err != nil || !res.Changed || res.Deleted != nil || !cmp.Equal(res.Changes, []string{"the contact it merges into changed"}) {
+			t.Fatalf("approve after the original changed: %+v, %v", res, err)
+		}
+		// Approved as it is now: merged.
+		res, err = s.Approve(ctx, crm.Decision{RequestID: a.ID, Admin: "UADMIN", ExpectFingerprint: res.Fingerprint, RestoreWindow: time.Hour})
+		if err != nil || res.Deleted == nil || res.Deleted.Merge == nil || res.Deleted.Deletion.Kind != crm.KindMerge || *res.Deleted.Deletion.ApprovedBy != "UADMIN" {
+			t.Fatalf("approve as it is now: %+v, %v", res, err)
+		}
+		if n := crmtest.CountRows(t, s, "notes", "contact_id = $1", orig); n != 5 {
+			t.Errorf("the original has %d notes, want its 3 and the duplicate's 2", n)
+		}
+	})
+
 	t.Run("PurgeDropsWhatTheMergeKept", func(t *testing.T) {
 		s := crmtest.NewStoreOf(t, dialect)
 		clk := withClock(s)
