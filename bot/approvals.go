@@ -36,8 +36,16 @@ var requestIDRe = regexp.MustCompile(`^R[A-Z2-9]{10}$`)
 // recorded in the database, then posted to APPROVALS_CHANNEL after the ack.
 // It returns what the modal shows.
 func (b *Bot) requestApproval(ctx context.Context, user string, c crm.Contact, l crm.Linked, form deleteForm, meta deleteMeta, why string) *slack.ViewSubmissionResponse {
-	a, audit, err := b.store.RequestApproval(ctx, crm.NewApproval{ContactID: c.ID, Requester: user, Reason: form.Reason, Note: form.Note,
-		Fingerprint: meta.Fingerprint, TTL: b.cfg.ApprovalTTL})
+	return b.fileRequest(ctx, user, c, l, nil, crm.NewApproval{ContactID: c.ID, Requester: user, Reason: form.Reason, Note: form.Note,
+		Fingerprint: meta.Fingerprint, TTL: b.cfg.ApprovalTTL}, why)
+}
+
+// fileRequest records a request for a delete, a merge (original is the
+// contact that stays) or an erasure, posts it to APPROVALS_CHANNEL after the
+// ack, and returns what the window shows.
+func (b *Bot) fileRequest(ctx context.Context, user string, c crm.Contact, l crm.Linked, original *crm.Contact, req crm.NewApproval, why string) *slack.ViewSubmissionResponse {
+	req.TTL = b.cfg.ApprovalTTL
+	a, audit, err := b.store.RequestApproval(ctx, req)
 	switch {
 	case errors.Is(err, crm.ErrAlreadyRequested) && a.ID != "":
 		who := mention(a.Requester)
@@ -45,58 +53,140 @@ func (b *Bot) requestApproval(ctx context.Context, user string, c crm.Contact, l
 			who = "You"
 		}
 		return slack.NewUpdateViewSubmissionResponse(infoModal("Already requested", fmt.Sprintf(
-			"*Nothing more to do.* %s already asked to delete %s %s (request `%s`). An admin decides in %s before %s; the requester hears the outcome.",
-			who, contactLine(c), slackDate(a.CreatedAt), a.ID, channelRef(b.cfg.ApprovalsChannel), slackDate(a.ExpiresAt))))
+			"*Nothing more to do.* %s already asked to %s %s %s (request `%s`). An admin decides in %s before %s; the requester hears the outcome.",
+			who, kindVerb(a.Kind()), contactLine(c), slackDate(a.CreatedAt), a.ID, channelRef(b.cfg.ApprovalsChannel), slackDate(a.ExpiresAt))))
 	case err != nil:
 		b.log.Info("approval request not recorded", "user", user, "contact", c.ID, "code", crm.ErrorCode(err))
-		return slack.NewUpdateViewSubmissionResponse(infoModal("Not sent", "*Nothing was sent or deleted.* "+b.userMessage(err, "record approval request", "contact", c.ID)))
+		return slack.NewUpdateViewSubmissionResponse(infoModal("Not sent", "*Nothing was sent or changed.* "+b.userMessage(err, "record approval request", "contact", c.ID)))
 	}
-	b.log.Info("approval requested", "user", user, "contact", c.ID, "request", a.ID)
-	b.goBackground("post approval request", func(ctx context.Context) { b.postApprovalRequest(ctx, a, c, l, audit) })
+	b.log.Info("approval requested", "user", user, "contact", c.ID, "request", a.ID, "kind", a.Kind())
+	b.goBackground("post approval request", func(ctx context.Context) { b.postApprovalRequest(ctx, a, c, l, original, audit) })
 	return slack.NewUpdateViewSubmissionResponse(infoModal("Request sent", fmt.Sprintf(
-		"*Nothing is deleted yet.* %s\n\nYour request to delete %s is in %s for an admin's approval (request `%s`). You will get a DM with the outcome; if nobody decides, it expires %s.",
-		why, contactLine(c), channelRef(b.cfg.ApprovalsChannel), a.ID, slackDate(a.ExpiresAt))))
+		"*Nothing is %s yet.* %s\n\nYour request to %s is in %s for an admin's approval (request `%s`). You will get a DM with the outcome; if nobody decides, it expires %s.",
+		kindDone(a.Kind()), why, requestWhat(a, c, original), channelRef(b.cfg.ApprovalsChannel), a.ID, slackDate(a.ExpiresAt))))
+}
+
+// kindVerb is what a request or deletion of kind k does, as a verb.
+func kindVerb(k string) string {
+	switch k {
+	case crm.KindMerge:
+		return "merge"
+	case crm.KindErasure:
+		return "erase"
+	}
+	return "delete"
+}
+
+// kindDone is kindVerb's past participle.
+func kindDone(k string) string {
+	switch k {
+	case crm.KindMerge:
+		return "merged"
+	case crm.KindErasure:
+		return "erased"
+	}
+	return "deleted"
+}
+
+// requestWhat says what a request asks, e.g. "merge *Jane Doe* · … into
+// *Jane Doe* · …"; original is the contact a merge keeps, when known.
+func requestWhat(a crm.Approval, c crm.Contact, original *crm.Contact) string {
+	switch a.Kind() {
+	case crm.KindMerge:
+		into := "`" + esc(a.Summary.MergeInto) + "`"
+		if original != nil {
+			into = contactLine(*original)
+		}
+		return "merge " + contactLine(c) + " into " + into
+	case crm.KindErasure:
+		return "erase " + contactLine(c) + " (privacy erasure)"
+	}
+	return "delete " + contactLine(c)
 }
 
 // postApprovalRequest posts a recorded request to the approvals channel and
 // tells the requester where it is.
-func (b *Bot) postApprovalRequest(ctx context.Context, a crm.Approval, c crm.Contact, l crm.Linked, audit crm.AuditEntry) {
+func (b *Bot) postApprovalRequest(ctx context.Context, a crm.Approval, c crm.Contact, l crm.Linked, original *crm.Contact, audit crm.AuditEntry) {
 	b.postAudit(ctx, audit)
-	ts, err := b.slack.Post(ctx, b.cfg.ApprovalsChannel, approvalMessage(a, &c, &l))
+	target := ""
+	if original != nil {
+		target = contactLine(*original)
+	}
+	what := requestWhat(a, c, original)
+	if a.Kind() == crm.KindErasure {
+		// The requester's DM outlives the erasure: no contact details in it.
+		what = fmt.Sprintf("erase contact `%s` (privacy erasure)", esc(c.ID))
+	}
+	ts, err := b.slack.Post(ctx, b.cfg.ApprovalsChannel, approvalMessage(a, &c, &l, target))
 	if err != nil {
 		b.log.Error("post approval request", "request", a.ID, "err", err)
-		b.dm(ctx, a.Requester, *textMessage(fmt.Sprintf("Your request `%s` to delete %s is saved, but it could not be posted to %s. Admins still see it with `/contact deletions`; tell one of them about it.",
-			a.ID, contactLine(c), channelRef(b.cfg.ApprovalsChannel))))
+		b.dm(ctx, a.Requester, *textMessage(fmt.Sprintf("Your request `%s` to %s is saved, but it could not be posted to %s. Admins still see it with `/contact deletions`; tell one of them about it.",
+			a.ID, what, channelRef(b.cfg.ApprovalsChannel))))
 		return
 	}
 	if err := b.store.SetApprovalMessage(ctx, a.ID, b.cfg.ApprovalsChannel, ts); err != nil {
 		b.log.Error("record approval message", "request", a.ID, "err", err)
 	}
-	b.dm(ctx, a.Requester, *textMessage(fmt.Sprintf("📨 Your request to delete %s is waiting for an admin in %s (request `%s`). Nothing is deleted yet; you will hear the outcome here. It expires %s.",
-		contactLine(c), channelRef(b.cfg.ApprovalsChannel), a.ID, slackDate(a.ExpiresAt))))
+	b.dm(ctx, a.Requester, *textMessage(fmt.Sprintf("📨 Your request to %s is waiting for an admin in %s (request `%s`). Nothing is %s yet; you will hear the outcome here. It expires %s.",
+		what, channelRef(b.cfg.ApprovalsChannel), a.ID, kindDone(a.Kind()), slackDate(a.ExpiresAt))))
+}
+
+// mergeTarget names the contact a merge request keeps, as it is now, for
+// messages about the request; its id when it is gone.
+func (b *Bot) mergeTarget(ctx context.Context, a crm.Approval) string {
+	if a.Kind() != crm.KindMerge {
+		return ""
+	}
+	c, err := b.store.Contact(ctx, a.Summary.MergeInto)
+	if err != nil {
+		return "`" + esc(a.Summary.MergeInto) + "`"
+	}
+	return contactLine(c)
 }
 
 // approvalMessage is the request as the approvals channel shows it. c and l
 // are the contact as requested; when nil (after the decision, the contact
-// may be gone) the stored label and counts stand in.
-func approvalMessage(a crm.Approval, c *crm.Contact, l *crm.Linked) Message {
+// may be gone) the stored label and counts stand in. target names the
+// contact a merge keeps.
+func approvalMessage(a crm.Approval, c *crm.Contact, l *crm.Linked, target string) Message {
 	who := "*" + esc(a.ContactLabel) + "* `" + esc(a.ContactID) + "`"
 	if c != nil {
 		who = contactLine(*c)
 	}
-	info := fmt.Sprintf("%s asks to delete %s\n*Reason:* %s", mention(a.Requester), who, esc(reasonLabel(a.Reason)))
+	kind := a.Kind()
+	title, removes := "Delete request: ", "*Deleting removes:*"
+	info := fmt.Sprintf("%s asks to delete %s", mention(a.Requester), who)
+	switch kind {
+	case crm.KindMerge:
+		if target == "" {
+			target = "`" + esc(a.Summary.MergeInto) + "`"
+		}
+		title, removes = "Merge request: ", "*Moves to the contact that stays:*"
+		info = fmt.Sprintf("%s asks to merge the duplicate %s into %s, the contact that stays", mention(a.Requester), who, target)
+	case crm.KindErasure:
+		title, removes = "Erasure request: ", "*Erasing removes, with no archive:*"
+		info = fmt.Sprintf("%s asks to *erase* %s (privacy erasure). *This cannot be restored.*", mention(a.Requester), who)
+	}
+	info += "\n*Reason:* " + esc(reasonLabel(a.Reason))
 	if a.Note != "" {
 		info += " — " + esc(a.Note)
 	}
 	info += fmt.Sprintf("\n*Requested* %s · *expires* %s", slackDate(a.CreatedAt), slackDate(a.ExpiresAt))
-	blocks := []slack.Block{header(cut("Delete request: "+a.ContactLabel, 150)), section(info)}
+	blocks := []slack.Block{header(cut(title+a.ContactLabel, 150)), section(info)}
 	if l != nil && c != nil {
-		blocks = append(blocks, section("*Deleting removes:*\n"+strings.Join(linkedLines(*l), "\n")))
-		if risky := l.Risky(c.DND); len(risky) > 0 {
+		lines := linkedLines(*l)
+		if kind == crm.KindMerge {
+			lines = movedLines(*l)
+		}
+		blocks = append(blocks, section(removes+"\n"+strings.Join(lines, "\n")))
+		if risky := l.Risky(c.DND); len(risky) > 0 && kind != crm.KindErasure {
 			blocks = append(blocks, contextBlock("⚠️ Look twice: "+strings.Join(risky, ", ")+"."))
 		}
+		if kind == crm.KindErasure {
+			blocks = append(blocks, contextBlock("Approving deletes the contact and every linked row with no archive and puts its email and phone on the suppression list with every channel permanent. Its name, email and phone become “[erased]” in contactbot's records, this message included."))
+		}
 	} else {
-		blocks = append(blocks, section("*Requested to remove:* "+countsLine(a.Counts)))
+		blocks = append(blocks, section(fmt.Sprintf("*Requested to %s:* %s", kindVerb(kind), countsLine(a.Counts))))
 	}
 	if a.State == crm.ApprovalPending {
 		blocks = append(blocks,
@@ -109,7 +199,7 @@ func approvalMessage(a crm.Approval, c *crm.Contact, l *crm.Linked) Message {
 	} else {
 		blocks = append(blocks, section(outcomeLine(a)))
 	}
-	return Message{Text: fmt.Sprintf("Delete request %s for %s: %s", a.ID, esc(a.ContactLabel), a.State), Blocks: blocks}
+	return Message{Text: fmt.Sprintf("%s%s for %s: %s", title[:len(title)-2], " "+a.ID, esc(a.ContactLabel), a.State), Blocks: blocks}
 }
 
 // outcomeLine says how a decided request ended, who decided and when.
@@ -120,17 +210,20 @@ func outcomeLine(a crm.Approval) string {
 	}
 	switch a.State {
 	case crm.ApprovalApproved:
-		return fmt.Sprintf("✅ *Approved* by %s%s: deleted (deletion `%s`).", mention(a.DecidedBy), when, esc(a.DeletionID))
+		if a.Kind() == crm.KindErasure {
+			return fmt.Sprintf("✅ *Approved* by %s%s: erased (deletion `%s`). It cannot be restored.", mention(a.DecidedBy), when, esc(a.DeletionID))
+		}
+		return fmt.Sprintf("✅ *Approved* by %s%s: %s (deletion `%s`).", mention(a.DecidedBy), when, kindDone(a.Kind()), esc(a.DeletionID))
 	case crm.ApprovalRejected:
-		s := fmt.Sprintf("❌ *Rejected* by %s%s. Nothing was deleted.", mention(a.DecidedBy), when)
+		s := fmt.Sprintf("❌ *Rejected* by %s%s. Nothing was %s.", mention(a.DecidedBy), when, kindDone(a.Kind()))
 		if a.RejectReason != "" {
 			s += " Reason: " + esc(a.RejectReason)
 		}
 		return s
 	case crm.ApprovalExpired:
-		return fmt.Sprintf("⌛ *Expired*%s: no admin decided in time. Nothing was deleted.", when)
+		return fmt.Sprintf("⌛ *Expired*%s: no admin decided in time. Nothing was %s.", when, kindDone(a.Kind()))
 	case crm.ApprovalFailed:
-		return fmt.Sprintf("⚠️ *Not deleted*: approved by %s%s, but %s", mention(a.DecidedBy), when, esc(lowerFirst(a.FailReason)))
+		return fmt.Sprintf("⚠️ *Not %s*: approved by %s%s, but %s", kindDone(a.Kind()), mention(a.DecidedBy), when, esc(lowerFirst(a.FailReason)))
 	}
 	return "⏳ Waiting for an admin."
 }
@@ -151,7 +244,7 @@ func decidedText(a crm.Approval) string {
 	}
 	switch a.State {
 	case crm.ApprovalApproved:
-		return fmt.Sprintf("Already approved by %s%s: the contact was deleted (deletion `%s`). Nothing more was done.", mention(a.DecidedBy), when, esc(a.DeletionID))
+		return fmt.Sprintf("Already approved by %s%s: the contact was %s (deletion `%s`). Nothing more was done.", mention(a.DecidedBy), when, kindDone(a.Kind()), esc(a.DeletionID))
 	case crm.ApprovalRejected:
 		return fmt.Sprintf("Already rejected by %s%s. Nothing was deleted and nothing more was done.", mention(a.DecidedBy), when)
 	case crm.ApprovalExpired:
@@ -168,7 +261,7 @@ func (b *Bot) updateApprovalMessage(ctx context.Context, a crm.Approval) {
 	if a.Channel == "" || a.MessageTS == "" {
 		return // never posted; nothing to update
 	}
-	if err := b.slack.Update(ctx, a.Channel, a.MessageTS, approvalMessage(a, nil, nil)); err != nil {
+	if err := b.slack.Update(ctx, a.Channel, a.MessageTS, approvalMessage(a, nil, nil, b.mergeTarget(ctx, a))); err != nil {
 		b.log.Error("update approval message", "request", a.ID, "err", err)
 	}
 }
@@ -176,23 +269,23 @@ func (b *Bot) updateApprovalMessage(ctx context.Context, a crm.Approval) {
 // tellRequester DMs the requester how their request ended.
 func (b *Bot) tellRequester(ctx context.Context, a crm.Approval, deleted *crm.Deleted) {
 	if deleted != nil {
-		b.dm(ctx, a.Requester, deletionSummary(*deleted))
+		b.dm(ctx, a.Requester, outcomeSummary(*deleted))
 		return
 	}
-	what := fmt.Sprintf("your request to delete *%s* (`%s`, request `%s`)", esc(a.ContactLabel), esc(a.ContactID), a.ID)
+	what := fmt.Sprintf("your request to %s *%s* (`%s`, request `%s`)", kindVerb(a.Kind()), esc(a.ContactLabel), esc(a.ContactID), a.ID)
 	var text string
 	switch a.State {
 	case crm.ApprovalRejected:
-		text = fmt.Sprintf("❌ %s rejected %s. Nothing was deleted.", mention(a.DecidedBy), what)
+		text = fmt.Sprintf("❌ %s rejected %s. Nothing was %s.", mention(a.DecidedBy), what, kindDone(a.Kind()))
 		if a.RejectReason != "" {
 			text += " Reason: " + esc(a.RejectReason)
 		} else {
 			text += " Ask them why before asking again."
 		}
 	case crm.ApprovalExpired:
-		text = fmt.Sprintf("⌛ No admin decided on %s in time, so it expired. Nothing was deleted. If it should still go, ask again with `/contact delete` or talk to an admin.", what)
+		text = fmt.Sprintf("⌛ No admin decided on %s in time, so it expired. Nothing was %s. If it should still go, ask again with `/contact delete` or talk to an admin.", what, kindDone(a.Kind()))
 	case crm.ApprovalFailed:
-		text = fmt.Sprintf("⚠️ %s approved %s, but it was not deleted: %s", mention(a.DecidedBy), what, esc(lowerFirst(a.FailReason)))
+		text = fmt.Sprintf("⚠️ %s approved %s, but it was not %s: %s", mention(a.DecidedBy), what, kindDone(a.Kind()), esc(lowerFirst(a.FailReason)))
 	default:
 		return
 	}
@@ -328,22 +421,29 @@ func changedMessage(a crm.Approval, res crm.ApproveResult) Message {
 	for _, c := range res.Changes {
 		diff = append(diff, "• "+esc(c))
 	}
-	text := fmt.Sprintf("⚠️ *Nothing was deleted: %s changed since %s asked.*\n%s", contactLine(res.Contact), mention(a.Requester), strings.Join(diff, "\n"))
+	text := fmt.Sprintf("⚠️ *Nothing was %s: %s changed since %s asked.*\n%s", kindDone(a.Kind()), contactLine(res.Contact), mention(a.Requester), strings.Join(diff, "\n"))
+	now, lines := "*Deleting it now removes:*", linkedLines(res.Linked)
+	switch a.Kind() {
+	case crm.KindMerge:
+		now, lines = "*Merging it now moves:*", movedLines(res.Linked)
+	case crm.KindErasure:
+		now = "*Erasing it now removes, with no archive:*"
+	}
 	blocks := []slack.Block{
 		section(text),
-		section("*Deleting it now removes:*\n" + strings.Join(linkedLines(res.Linked), "\n")),
+		section(now + "\n" + strings.Join(lines, "\n")),
 	}
 	if risky := res.Linked.Risky(res.Contact.DND); len(risky) > 0 {
 		blocks = append(blocks, contextBlock("⚠️ Look twice: "+strings.Join(risky, ", ")+"."))
 	}
 	blocks = append(blocks,
 		slack.NewActionBlock("approval:"+a.ID+":changed",
-			button(ActionApproveAnyway, a.ID+":"+res.Linked.Fingerprint, "Approve as it is now", slack.StyleDanger),
+			button(ActionApproveAnyway, a.ID+":"+res.Fingerprint, "Approve as it is now", slack.StyleDanger),
 			button(ActionReject, a.ID, "Reject", ""),
 		),
 		contextBlock("Approve only if the contact should still go with what it has now. The request stays open until an admin decides."),
 	)
-	return Message{Text: "Nothing was deleted: the contact changed since the request.", Blocks: blocks}
+	return Message{Text: "Nothing was " + kindDone(a.Kind()) + ": the contact changed since the request.", Blocks: blocks}
 }
 
 // respondReplace replaces the message an interaction came from.

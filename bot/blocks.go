@@ -71,6 +71,12 @@ func slackDate(t time.Time) string {
 	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", t.Unix(), t.UTC().Format("2006-01-02 15:04 UTC"))
 }
 
+// slackDay is slackDate without the time of day, where space is short
+// (Block Kit's 75 characters for an option's description).
+func slackDay(t time.Time) string {
+	return fmt.Sprintf("<!date^%d^{date_short_pretty}|%s>", t.Unix(), t.UTC().Format("2006-01-02"))
+}
+
 func mention(userID string) string { return "<@" + userID + ">" }
 
 // plural writes "1 note" or "3 notes".

@@ -20,6 +20,7 @@ const (
 	ActionDelete         = "contact.delete"       // value: contact id
 	ActionSetDND         = "contact.dnd"          // value: contact id
 	ActionRemoveFollowUp = "contact.followup"     // value: contact id
+	ActionMerge          = "contact.merge"        // value: contact id of the duplicate
 	ActionReport         = "deletion.report"      // value: deletion id
 	ActionNoop           = "contactbot.noop"      // links and other buttons with nothing to do
 	CallbackDeleteModal  = "contact.delete.modal" // the delete modal's callback id
@@ -66,6 +67,8 @@ func (b *Bot) HandleCommand(ctx context.Context, cmd slack.SlashCommand) *Messag
 		run = func(ctx context.Context) *Message { return b.historyCommand(ctx, cmd, name, rest) }
 	case "deletions":
 		run = func(ctx context.Context) *Message { return b.deletionsCommand(ctx, name, cmd.UserID, rest) }
+	case "suppression":
+		run = func(ctx context.Context) *Message { return b.suppressionCommand(ctx, name, cmd.UserID, rest) }
 	default:
 		run = func(ctx context.Context) *Message { return b.find(ctx, name, cmd.Text) }
 	}
@@ -102,7 +105,7 @@ func splitVerb(text string) (verb, rest string) {
 	text = strings.TrimSpace(text)
 	first, rest, _ := strings.Cut(text, " ")
 	switch v := strings.ToLower(first); v {
-	case "", "help", "find", "delete", "dnd", "stop-followup", "report", "restore", "deletions", "history":
+	case "", "help", "find", "delete", "dnd", "stop-followup", "report", "restore", "deletions", "history", "suppression":
 		return v, strings.TrimSpace(rest)
 	}
 	return "search", text
@@ -119,6 +122,7 @@ func (b *Bot) help(name string) *Message {
 		"• `%[1]s deletions [mine]`: approval requests waiting, and your own\n"+
 		"• `%[1]s restore <deletion id>` (admins): put a deleted contact back whole\n"+
 		"• `%[1]s history <query or deletion id>` (admins): who did what to a contact, and why\n"+
+		"• `%[1]s suppression <email | phone>` (admins): the opt-outs of deleted contacts kept for that email or phone, and remove one\n"+
 		"• `%[1]s help`: this message\n\n"+
 		"*Before you delete*\n"+
 		"1. Deleting is not the same as stopping follow-up. Never delete to process an unsubscribe, STOP or DND: use Set DND, or Remove follow-up.\n"+
@@ -187,9 +191,13 @@ func contactBlocks(c crm.Contact, l crm.Linked, m crm.Match) []slack.Block {
 	info := fmt.Sprintf("%s\nLocation `%s` · created %s · %s", id, esc(c.LocationID), slackDate(c.CreatedAt), dndLine(c, l))
 	body := info + "\n*A delete would take:* " + strings.Join(linkedLines(l), " · ")
 	blocks := []slack.Block{section(body)}
+	if m.OptedOutBefore != nil {
+		// A line of its own: DND that came back from the suppression list.
+		blocks = append(blocks, contextBlock("⛔ opted out before (deleted "+slackDay(*m.OptedOutBefore)+"): DND re-applied"))
+	}
 	var warn []string
 	if c.DND || l.HasDND() {
-		warn = append(warn, "⚠️ This contact has opted out (DND). Deleting it loses the opt-out: a later import would message them again. To stop messages, use *Set DND*.")
+		warn = append(warn, "⚠️ This contact has opted out (DND). To stop messages, use *Set DND*, never Delete.")
 	}
 	if len(m.Duplicates) > 0 {
 		var names []string
@@ -201,14 +209,16 @@ func contactBlocks(c crm.Contact, l crm.Linked, m crm.Match) []slack.Block {
 	if len(warn) > 0 {
 		blocks = append(blocks, contextBlock(warn...))
 	}
-	blocks = append(blocks,
-		slack.NewActionBlock("contact:"+cut(c.ID, 200),
-			button(ActionDelete, c.ID, "Delete…", slack.StyleDanger),
-			button(ActionSetDND, c.ID, "Set DND", ""),
-			button(ActionRemoveFollowUp, c.ID, "Remove follow-up", ""),
-		),
-		slack.NewDividerBlock(),
-	)
+	buttons := []slack.BlockElement{
+		button(ActionDelete, c.ID, "Delete…", slack.StyleDanger),
+		button(ActionSetDND, c.ID, "Set DND", ""),
+		button(ActionRemoveFollowUp, c.ID, "Remove follow-up", ""),
+	}
+	if len(m.Duplicates) > 0 {
+		// This contact is the one that goes; the window names the one that stays.
+		buttons = append(buttons, button(ActionMerge, c.ID, "Merge…", ""))
+	}
+	blocks = append(blocks, slack.NewActionBlock("contact:"+cut(c.ID, 200), buttons...), slack.NewDividerBlock())
 	return blocks
 }
 

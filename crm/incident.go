@@ -28,6 +28,8 @@ type Report struct {
 	Deletion Deletion
 	// Contact is the deleted contact as archived.
 	Contact Contact
+	// MergedInto is set for a merge: the contact it was merged into.
+	MergedInto *ContactRef
 	// Incident is the incident: this report's when New, else the first one.
 	Incident Incident
 	// New is true when this call recorded the incident: the caller must post
@@ -64,6 +66,17 @@ func (s *Store) ReportDeletion(ctx context.Context, deletionID, reporter string)
 		}
 		if out.Contact, err = archivedContact(ctx, tx, d.ID); err != nil {
 			return err
+		}
+		if d.Kind == KindMerge {
+			m, err := loadMerge(ctx, tx, d.ID)
+			if err != nil {
+				return err
+			}
+			ref := ContactRef{ID: m.OriginalID}
+			if err := tx.GetContext(ctx, &ref, tx.Rebind(`SELECT id, first_name, last_name FROM contacts WHERE id = ?`), m.OriginalID); err != nil && !isNoRows(err) {
+				return fmt.Errorf("load contact %s: %w", m.OriginalID, err)
+			}
+			out.MergedInto = &ref
 		}
 		// ON CONFLICT DO NOTHING: of two concurrent reports the second waits
 		// for the first to commit, then inserts nothing.

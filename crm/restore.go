@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -147,6 +148,11 @@ func (s *Store) RestoreProgress(ctx context.Context, deletionID, actor string, p
 		out.Contact, out.Rows = c, n
 		if out.Duplicates, err = s.duplicatesIn(ctx, tx, c); err != nil {
 			return err
+		}
+		if out.Original != nil {
+			// The contact it was merged into shares its email or phone, of
+			// course: that is not news.
+			out.Duplicates = slices.DeleteFunc(out.Duplicates, func(r ContactRef) bool { return r.ID == out.Original.ID })
 		}
 		detail := fmt.Sprintf("%d rows restored", n)
 		if out.Original != nil {

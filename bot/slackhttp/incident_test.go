@@ -24,7 +24,8 @@ import (
 func deleteByModal(t *testing.T, e *bottest.Env, user, contactID string) string {
 	t.Helper()
 	e.Click(user, bot.ActionDelete, contactID)
-	r := e.Submit(user, e.LastView(), map[string]string{"reason": "duplicate", "note": "created twice by import", "confirm": "DELETE"})
+	// A test contact: "duplicate" would merge a contact that has one.
+	r := e.Submit(user, e.LastView(), map[string]string{"reason": "test_contact", "note": "created twice by import", "confirm": "DELETE"})
 	if r.Status != http.StatusOK {
 		t.Fatalf("delete submit: %d %s", r.Status, r.Body)
 	}
@@ -106,7 +107,7 @@ func TestReportAndRestore(t *testing.T) {
 	}
 	incident := incidents[0]
 	wantAll(t, "incident message", incident.Text(), "Wrong deletion reported: Jane Doe", "<@"+bottest.Support+"> reported this deletion as wrong",
-		"jane@example.com", "+1 (555) 010-2233", id, "Deleted by* <@"+bottest.Deleter+">", "Duplicate created by mistake", "created twice by import",
+		"jane@example.com", "+1 (555) 010-2233", id, "Deleted by* <@"+bottest.Deleter+">", "Test contact", "created twice by import",
 		"2 conversations", "6 messages", "(23 rows)", "Restorable until", del)
 	if !strings.Contains(incident.Params["blocks"], `"action_id":"`+bot.ActionRestore+`"`) {
 		t.Errorf("incident has no Restore button: %s", incident.Params["blocks"])

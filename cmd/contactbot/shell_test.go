@@ -64,7 +64,7 @@ func TestShellSession(t *testing.T) {
 	text := shellRun(t, []string{
 		"jane.doe@example.com",
 		"1",                 // [1] Delete…
-		"2",                 // reason: duplicate
+		"1",                 // reason: test contact (a duplicate would be merged)
 		"same person twice", // note
 		"delete",            // wrong: lower case
 		"DELETE",            // as support: an approval request
@@ -89,7 +89,7 @@ func TestShellSession(t *testing.T) {
 		"  ✗ Type DELETE to confirm: Type DELETE in capital letters to confirm. Nothing was deleted.",
 		"┌─ Request sent ─────",
 		"[#approvals] ── Delete request: Jane Doe ──",
-		"[#approvals] *Reason:* Duplicate created by mistake — same person twice",
+		"[#approvals] *Reason:* Test contact — same person twice",
 		"[#approvals]   [1] Approve   [2] Reject",
 		"(@support presses [1] Approve)",
 		"You asked for this delete, so you cannot decide on it: another admin must approve or reject it. Nothing was changed.",
@@ -144,7 +144,7 @@ func TestShellSession(t *testing.T) {
 		want         int
 	}{
 		{"approval_requests", "contact_id = $1 AND requester = $2 AND state = 'approved' AND decided_by = $3 AND note = 'same person twice'", []any{id, shell.Support.ID, shell.Admin.ID}, 1},
-		{"deletions", "contact_id = $1 AND deleted_by = $2 AND approved_by = $3 AND reason = 'duplicate' AND restored_by = $3 AND request_id IS NOT NULL", []any{id, shell.Support.ID, shell.Admin.ID}, 1},
+		{"deletions", "contact_id = $1 AND deleted_by = $2 AND approved_by = $3 AND reason = 'test_contact' AND restored_by = $3 AND request_id IS NOT NULL", []any{id, shell.Support.ID, shell.Admin.ID}, 1},
 		{"incidents", "reported_by = $1 AND message_ts <> ''", []any{shell.Support.ID}, 1},
 		{"archived_rows", "", nil, 0},
 		{"audit_log", "actor = $1 AND action = 'decision_refused' AND contact_id = $2", []any{shell.Support.ID, id}, 1},
