@@ -352,7 +352,7 @@ func (b *Bot) runMerge(ctx context.Context, req crm.MergeRequest) {
 	res, err := b.store.Merge(ctx, req)
 	if err != nil {
 		b.log.Info("merge failed", "user", req.Actor, "contact", req.DuplicateID, "code", crm.ErrorCode(err))
-		b.dm(ctx, req.Actor, *textMessage("*The contacts were not merged.* "+b.userMessage(err, "merge", "contact", req.DuplicateID)))
+		b.dm(ctx, req.Actor, *textMessage("*The contacts were not merged.* " + b.userMessage(err, "merge", "contact", req.DuplicateID)))
 		return
 	}
 	b.log.Info("contact merged", "user", req.Actor, "contact", req.DuplicateID, "into", req.OriginalID, "deletion", res.Deletion.ID)
