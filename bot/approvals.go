@@ -296,7 +296,8 @@ func (b *Bot) tellRequester(ctx context.Context, a crm.Approval, deleted *crm.De
 // not the requester. It returns the refusal's audit detail and sentence.
 func (b *Bot) mayDecide(ctx context.Context, user string, a crm.Approval) (detail, text string, ok bool) {
 	if user == a.Requester {
-		return "own request", "You asked for this delete, so you cannot decide on it: another admin must approve or reject it. Nothing was changed.", false
+		what := map[string]string{crm.KindDelete: "delete", crm.KindMerge: "merge", crm.KindErasure: "erasure"}[a.Kind()]
+		return "own request", "You asked for this " + what + ", so you cannot decide on it: another admin must approve or reject it. Nothing was changed.", false
 	}
 	if !b.isAdmin(ctx, user) {
 		return "not an admin", "Only admins can approve or reject delete requests, and you are not one. Nothing was changed.", false

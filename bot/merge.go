@@ -233,10 +233,14 @@ func mergePreview(dup, o linkedContact) string {
 	for _, d := range o.L.DND {
 		was[d.Channel] = d.Status
 	}
-	var raised []string
+	now := map[string]string{}
 	for _, d := range dup.L.DND {
-		if dndStrictness(d.Status) > dndStrictness(was[d.Channel]) {
-			raised = append(raised, channelLabel(d.Channel)+" "+statusLabel(d.Status))
+		now[d.Channel] = d.Status
+	}
+	var raised []string
+	for _, ch := range crm.DNDChannels { // the order the merge reports them in
+		if dndStrictness(now[ch]) > dndStrictness(was[ch]) {
+			raised = append(raised, channelLabel(ch)+" "+statusLabel(now[ch]))
 		}
 	}
 	if dup.C.DND && !o.C.DND {

@@ -2,7 +2,6 @@ package crm_test
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -12,53 +11,6 @@ import (
 	"contactbot/crm"
 	"contactbot/crm/crmtest"
 )
-
-// textColumns lists every column of every table of the store's database, as
-// table → columns: on PostgreSQL the text and JSON ones, on SQLite all
-// (its columns hold any type).
-func textColumns(t *testing.T, s *crm.Store) map[string][]string {
-	t.Helper()
-	out := map[string][]string{}
-	var rows []struct {
-		Table  string `db:"t"`
-		Column string `db:"c"`
-	}
-	q := `SELECT table_name AS t, column_name AS c FROM information_schema.columns
-		WHERE table_schema = 'public' AND data_type IN ('text', 'character varying', 'jsonb', 'json')`
-	if s.Dialect() == crm.SQLite {
-		q = `SELECT m.name AS t, p.name AS c FROM sqlite_master m, pragma_table_info(m.name) p
-			WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'`
-	}
-	if err := s.DB().Select(&rows, q); err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range rows {
-		out[r.Table] = append(out[r.Table], r.Column)
-	}
-	return out
-}
-
-// findText returns "table.column: value" for every value in the database
-// that contains one of needles, ignoring case.
-func findText(t *testing.T, s *crm.Store, needles ...string) []string {
-	t.Helper()
-	var found []string
-	for table, cols := range textColumns(t, s) {
-		for _, col := range cols {
-			for _, n := range needles {
-				var vals []string
-				q := fmt.Sprintf(`SELECT CAST(%q AS TEXT) FROM %q WHERE lower(CAST(%q AS TEXT)) LIKE ?`, col, table, col)
-				if err := s.DB().Select(&vals, s.DB().Rebind(q), "%"+strings.ToLower(n)+"%"); err != nil {
-					t.Fatalf("search %s.%s: %v", table, col, err)
-				}
-				for _, v := range vals {
-					found = append(found, fmt.Sprintf("%s.%s: %s", table, col, v))
-				}
-			}
-		}
-	}
-	return found
-}
 
 func TestErasure(t *testing.T) {
 	crmtest.EachDialect(t, testErasure)
@@ -94,7 +46,7 @@ func testErasure(t *testing.T, dialect crm.Dialect) {
 		bystanderBefore := crmtest.Dump(t, s)
 		// The search below can fail: before the erasure it finds her in the
 		// contacts, the archive, the merge record, requests and the audit trail.
-		foundBefore := strings.Join(findText(t, s, personal...), "\n")
+		foundBefore := strings.Join(crmtest.FindText(t, s, personal...), "\n")
 		for _, where := range []string{"contacts.email", "archived_rows.data", "merges.original_before", "approval_requests.note", "audit_log.detail", "deletions.note"} {
 			if !strings.Contains(foundBefore, where+": ") {
 				t.Errorf("before the erasure the search does not find her in %s:\n%s", where, foundBefore)
@@ -124,7 +76,7 @@ func testErasure(t *testing.T, dialect crm.Dialect) {
 		}
 
 		// Nothing of her is left in any table, column by column.
-		if found := findText(t, s, personal...); len(found) > 0 {
+		if found := crmtest.FindText(t, s, personal...); len(found) > 0 {
 			t.Errorf("personal data left after the erasure:\n%s", strings.Join(found, "\n"))
 		}
 		// Her rows are gone, with no archive; nobody else's changed.
