@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
@@ -33,19 +32,21 @@ const (
 var requestIDRe = regexp.MustCompile(`^R[A-Z2-9]{10}$`)
 
 // requestApproval turns a submitted delete modal into an approval request:
-// recorded in the database, then posted to APPROVALS_CHANNEL after the ack.
-// It returns what the modal shows.
+// recorded in the database with its post to APPROVALS_CHANNEL and the
+// requester's DM, which the outbox delivers. It returns what the modal shows.
 func (b *Bot) requestApproval(ctx context.Context, user string, c crm.Contact, l crm.Linked, form deleteForm, meta deleteMeta, why string) *slack.ViewSubmissionResponse {
 	return b.fileRequest(ctx, user, c, l, nil, crm.NewApproval{ContactID: c.ID, Requester: user, Reason: form.Reason, Note: form.Note,
-		Fingerprint: meta.Fingerprint, TTL: b.cfg.ApprovalTTL}, why)
+		Fingerprint: meta.Fingerprint}, why)
 }
 
 // fileRequest records a request for a delete, a merge (original is the
-// contact that stays) or an erasure, posts it to APPROVALS_CHANNEL after the
-// ack, and returns what the window shows.
+// contact that stays) or an erasure, with its post to APPROVALS_CHANNEL and
+// the requester's DM, which the outbox delivers. It returns what the window
+// shows.
 func (b *Bot) fileRequest(ctx context.Context, user string, c crm.Contact, l crm.Linked, original *crm.Contact, req crm.NewApproval, why string) *slack.ViewSubmissionResponse {
 	req.TTL = b.cfg.ApprovalTTL
-	a, audit, err := b.store.RequestApproval(ctx, req)
+	req.Notify = func(a crm.Approval) ([]crm.Note, error) { return b.requestNotes(a, c, l, original), nil }
+	a, _, err := b.store.RequestApproval(ctx, req)
 	switch {
 	case errors.Is(err, crm.ErrAlreadyRequested) && a.ID != "":
 		who := mention(a.Requester)
@@ -60,7 +61,6 @@ func (b *Bot) fileRequest(ctx context.Context, user string, c crm.Contact, l crm
 		return slack.NewUpdateViewSubmissionResponse(infoModal("Not sent", "*Nothing was sent or changed.* "+b.userMessage(err, "record approval request", "contact", c.ID)))
 	}
 	b.log.Info("approval requested", "user", user, "contact", c.ID, "request", a.ID, "kind", a.Kind())
-	b.goBackground("post approval request", func(ctx context.Context) { b.postApprovalRequest(ctx, a, c, l, original, audit) })
 	return slack.NewUpdateViewSubmissionResponse(infoModal("Request sent", fmt.Sprintf(
 		"*Nothing is %s yet.* %s\n\nYour request to %s is in %s for an admin's approval (request `%s`). You will get a DM with the outcome; if nobody decides, it expires %s.",
 		kindDone(a.Kind()), why, requestWhat(a, c, original), channelRef(b.cfg.ApprovalsChannel), a.ID, slackDate(a.ExpiresAt))))
@@ -104,10 +104,10 @@ func requestWhat(a crm.Approval, c crm.Contact, original *crm.Contact) string {
 	return "delete " + contactLine(c)
 }
 
-// postApprovalRequest posts a recorded request to the approvals channel and
-// tells the requester where it is.
-func (b *Bot) postApprovalRequest(ctx context.Context, a crm.Approval, c crm.Contact, l crm.Linked, original *crm.Contact, audit crm.AuditEntry) {
-	b.postAudit(ctx, audit)
+// requestNotes announce a recorded request: its post in the approvals
+// channel, then the requester's DM that says where it is. original is the
+// contact a merge keeps.
+func (b *Bot) requestNotes(a crm.Approval, c crm.Contact, l crm.Linked, original *crm.Contact) []crm.Note {
 	target := ""
 	if original != nil {
 		target = contactLine(*original)
@@ -117,31 +117,10 @@ func (b *Bot) postApprovalRequest(ctx context.Context, a crm.Approval, c crm.Con
 		// The requester's DM outlives the erasure: no contact details in it.
 		what = fmt.Sprintf("erase contact `%s` (privacy erasure)", esc(c.ID))
 	}
-	ts, err := b.slack.Post(ctx, b.cfg.ApprovalsChannel, approvalMessage(a, &c, &l, target))
-	if err != nil {
-		b.log.Error("post approval request", "request", a.ID, "err", err)
-		b.dm(ctx, a.Requester, *textMessage(fmt.Sprintf("Your request `%s` to %s is saved, but it could not be posted to %s. Admins still see it with `/contact deletions`; tell one of them about it.",
-			a.ID, what, channelRef(b.cfg.ApprovalsChannel))))
-		return
-	}
-	if err := b.store.SetApprovalMessage(ctx, a.ID, b.cfg.ApprovalsChannel, ts); err != nil {
-		b.log.Error("record approval message", "request", a.ID, "err", err)
-	}
-	b.dm(ctx, a.Requester, *textMessage(fmt.Sprintf("📨 Your request to %s is waiting for an admin in %s (request `%s`). Nothing is %s yet; you will hear the outcome here. It expires %s.",
+	dm := note(a.Requester, *textMessage(fmt.Sprintf("📨 Your request to %s is waiting for an admin in %s (request `%s`). Nothing is %s yet; you will hear the outcome here. It expires %s.",
 		what, channelRef(b.cfg.ApprovalsChannel), a.ID, kindDone(a.Kind()), slackDate(a.ExpiresAt))))
-}
-
-// mergeTarget names the contact a merge request keeps, as it is now, for
-// messages about the request; its id when it is gone.
-func (b *Bot) mergeTarget(ctx context.Context, a crm.Approval) string {
-	if a.Kind() != crm.KindMerge {
-		return ""
-	}
-	c, err := b.store.Contact(ctx, a.Summary.MergeInto)
-	if err != nil {
-		return "`" + esc(a.Summary.MergeInto) + "`"
-	}
-	return contactLine(c)
+	dm.After = crm.ApprovalRef(a.ID)
+	return []crm.Note{noteAs(crm.ApprovalRef(a.ID), b.cfg.ApprovalsChannel, approvalMessage(a, &c, &l, target)), dm}
 }
 
 // approvalMessage is the request as the approvals channel shows it. c and l
@@ -255,22 +234,29 @@ func decidedText(a crm.Approval) string {
 	return "This request is still open."
 }
 
-// updateApprovalMessage shows a request's current state in place of the
-// message in the approvals channel.
-func (b *Bot) updateApprovalMessage(ctx context.Context, a crm.Approval) {
-	if a.Channel == "" || a.MessageTS == "" {
-		return // never posted; nothing to update
+// decisionNotes show a request's current state in place of its message in
+// the approvals channel (once that is posted; nothing when it never was),
+// and DM the requester how it ended.
+func (b *Bot) decisionNotes(a crm.Approval, deleted *crm.Deleted) []crm.Note {
+	channel := a.Channel
+	if channel == "" {
+		channel = b.cfg.ApprovalsChannel
 	}
-	if err := b.slack.Update(ctx, a.Channel, a.MessageTS, approvalMessage(a, nil, nil, b.mergeTarget(ctx, a))); err != nil {
-		b.log.Error("update approval message", "request", a.ID, "err", err)
+	target := ""
+	if deleted != nil && deleted.Merge != nil {
+		target = contactLine(deleted.Merge.Original)
 	}
+	notes := []crm.Note{replacing(crm.ApprovalRef(a.ID), channel, approvalMessage(a, nil, nil, target))}
+	if m, ok := requesterOutcome(a, deleted); ok {
+		notes = append(notes, note(a.Requester, m))
+	}
+	return notes
 }
 
-// tellRequester DMs the requester how their request ended.
-func (b *Bot) tellRequester(ctx context.Context, a crm.Approval, deleted *crm.Deleted) {
+// requesterOutcome is the DM that tells the requester how their request ended.
+func requesterOutcome(a crm.Approval, deleted *crm.Deleted) (Message, bool) {
 	if deleted != nil {
-		b.dm(ctx, a.Requester, outcomeSummary(*deleted))
-		return
+		return outcomeSummary(*deleted), true
 	}
 	what := fmt.Sprintf("your request to %s *%s* (`%s`, request `%s`)", kindVerb(a.Kind()), esc(a.ContactLabel), esc(a.ContactID), a.ID)
 	var text string
@@ -287,9 +273,9 @@ func (b *Bot) tellRequester(ctx context.Context, a crm.Approval, deleted *crm.De
 	case crm.ApprovalFailed:
 		text = fmt.Sprintf("⚠️ %s approved %s, but it was not %s: %s", mention(a.DecidedBy), what, kindDone(a.Kind()), esc(lowerFirst(a.FailReason)))
 	default:
-		return
+		return Message{}, false
 	}
-	b.dm(ctx, a.Requester, *textMessage(text))
+	return *textMessage(text), true
 }
 
 // mayDecide checks on the server that user may decide on a: an admin who is
@@ -386,7 +372,8 @@ func (b *Bot) approve(ctx context.Context, user, requestID, fingerprint, respons
 		b.refuseDecision(ctx, user, responseURL, a, requestID, detail, text)
 		return
 	}
-	res, err := b.store.Approve(ctx, crm.Decision{RequestID: requestID, Admin: user, ExpectFingerprint: fingerprint, RestoreWindow: b.cfg.RestoreWindow})
+	res, err := b.store.Approve(ctx, crm.Decision{RequestID: requestID, Admin: user, ExpectFingerprint: fingerprint, RestoreWindow: b.cfg.RestoreWindow,
+		Notify: func(r crm.ApproveResult) ([]crm.Note, error) { return b.decisionNotes(r.Approval, r.Deleted), nil }})
 	if detail, text, ok := closedRefusal(res.Approval, err); ok {
 		b.refuseDecision(ctx, user, responseURL, res.Approval, requestID, detail, text)
 		return
@@ -403,12 +390,7 @@ func (b *Bot) approve(ctx context.Context, user, requestID, fingerprint, respons
 			Outcome: "held", Detail: fmt.Sprintf("contact changed since the request; %d differences shown", len(res.Changes))})
 		return
 	}
-	for _, e := range res.Audit {
-		b.postAudit(ctx, e)
-	}
 	b.log.Info("approval decided", "user", user, "request", a.ID, "state", a.State, "deletion", a.DeletionID)
-	b.updateApprovalMessage(ctx, a)
-	b.tellRequester(ctx, a, res.Deleted)
 	if fromEphemeral || a.Channel == "" {
 		b.respondReplace(ctx, responseURL, *textMessage(outcomeLine(a)))
 	}
@@ -520,7 +502,7 @@ func (b *Bot) handleRejectSubmit(ctx context.Context, cb slack.InteractionCallba
 	if utf8.RuneCountInString(reason) > maxRejectReason {
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{blockRejectReason: fmt.Sprintf("Keep the reason under %d characters.", maxRejectReason)})
 	}
-	a, audit, err := b.store.Reject(ctx, requestID, user, reason)
+	a, _, err = b.store.Reject(ctx, requestID, user, reason, func(a crm.Approval) ([]crm.Note, error) { return b.decisionNotes(a, nil), nil })
 	if detail, text, ok := closedRefusal(a, err); ok {
 		b.refuseDecision(ctx, user, "", a, requestID, detail, text)
 		return notRejected(text)
@@ -529,41 +511,34 @@ func (b *Bot) handleRejectSubmit(ctx context.Context, cb slack.InteractionCallba
 		return notRejected(b.userMessage(err, "reject", "request", requestID))
 	}
 	b.log.Info("approval decided", "user", user, "request", a.ID, "state", a.State)
-	b.goBackground("rejected", func(ctx context.Context) {
-		b.postAudit(ctx, audit)
-		b.updateApprovalMessage(ctx, a)
-		b.tellRequester(ctx, a, nil)
-	})
 	return nil // closes the modal; the channel message shows the outcome
 }
 
-// RunApprovalJobs expires requests whose APPROVAL_TTL has passed (updating
-// their messages and telling requesters) and reminds approvers, in the
-// request's thread, of requests half-way to expiry. Every replica may run it:
-// each request is claimed by exactly one run.
+// RunApprovalJobs expires requests whose APPROVAL_TTL has passed (their
+// messages updated and requesters told, through the outbox) and reminds
+// approvers, in the request's thread, of requests half-way to expiry. Every
+// replica may run it: each request is claimed by exactly one run.
 func (b *Bot) RunApprovalJobs(ctx context.Context) error {
-	expired, audits, err := b.store.ExpireDue(ctx)
+	expired, _, err := b.store.ExpireDue(ctx, func(a crm.Approval) ([]crm.Note, error) { return b.decisionNotes(a, nil), nil })
 	if err != nil {
 		return fmt.Errorf("expire requests: %w", err)
 	}
-	for i, a := range expired {
+	for _, a := range expired {
 		b.log.Info("approval expired", "request", a.ID, "contact", a.ContactID)
-		b.postAudit(ctx, audits[i])
-		b.updateApprovalMessage(ctx, a)
-		b.tellRequester(ctx, a, nil)
 	}
-	due, err := b.store.ClaimReminders(ctx)
+	due, err := b.store.ClaimReminders(ctx, func(a crm.Approval) ([]crm.Note, error) { return []crm.Note{b.reminder(a)}, nil })
 	if err != nil {
 		return fmt.Errorf("claim reminders: %w", err)
 	}
 	for _, a := range due {
-		b.remind(ctx, a)
+		b.log.Info("approval reminder written", "request", a.ID)
 	}
 	return nil
 }
 
-// remind posts a nudge in the request's thread.
-func (b *Bot) remind(ctx context.Context, a crm.Approval) {
+// reminder is a nudge in the request's thread (at the top level of the
+// approvals channel when its message was never posted).
+func (b *Bot) reminder(a crm.Approval) crm.Note {
 	who := "Admins"
 	if b.cfg.AdminUsergroupID != "" {
 		who = "<!subteam^" + b.cfg.AdminUsergroupID + ">"
@@ -575,28 +550,7 @@ func (b *Bot) remind(ctx context.Context, a crm.Approval) {
 		channel = b.cfg.ApprovalsChannel
 		text += fmt.Sprintf(" (request `%s`; see `/contact deletions`)", a.ID)
 	}
-	if _, err := b.slack.Post(ctx, channel, Message{Text: text, ThreadTS: a.MessageTS}); err != nil {
-		b.log.Error("post reminder", "request", a.ID, "err", err)
-		return
-	}
-	b.log.Info("approval reminder posted", "request", a.ID)
-}
-
-// RunApprovalJobsEvery runs RunApprovalJobs every interval until ctx ends.
-func (b *Bot) RunApprovalJobsEvery(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		// A run that started finishes even if shutdown begins meanwhile.
-		run, cancel := context.WithTimeout(context.WithoutCancel(ctx), every)
-		if err := b.RunApprovalJobs(run); err != nil {
-			b.log.Error("approval jobs", "err", err)
-		}
-		cancel()
-	}
+	n := note(channel, Message{Text: text})
+	n.Thread = crm.ApprovalRef(a.ID)
+	return n
 }

@@ -8,25 +8,12 @@ import (
 	"contactbot/crm"
 )
 
-// audit appends e to the audit trail and posts it to the audit channel.
-// A failure is logged, never shown: the action itself already happened.
+// audit appends e to the audit trail; its line for the audit channel is
+// written with it and delivered by the outbox. A failure is logged, never
+// shown: the action itself already happened.
 func (b *Bot) audit(ctx context.Context, e crm.AuditEntry) {
-	stored, err := b.store.Audit(ctx, e)
-	if err != nil {
+	if _, err := b.store.Audit(ctx, e); err != nil {
 		b.log.Error("write audit", "action", e.Action, "actor", e.Actor, "err", err)
-		return
-	}
-	b.postAudit(ctx, stored)
-}
-
-// postAudit posts an already stored entry to AUDIT_CHANNEL, when set.
-func (b *Bot) postAudit(ctx context.Context, e crm.AuditEntry) {
-	if b.cfg.AuditChannel == "" {
-		return
-	}
-	line := auditLine(e)
-	if _, err := b.slack.Post(ctx, b.cfg.AuditChannel, Message{Text: line, Blocks: nil}); err != nil {
-		b.log.Error("post audit line", "action", e.Action, "err", err)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -46,17 +47,28 @@ type Bot struct {
 	// bgCtx outlives any one request: work continued after an ack must not be
 	// cancelled when the request that started it returns.
 	bgCtx context.Context
+
+	// The outbox: worker is set while StartOutbox runs, wake nudges it
+	// after a commit; delivering is held by whoever delivers in this
+	// process (the worker, a flush), one at a time.
+	worker     atomic.Bool
+	wake       chan struct{}
+	delivering sync.Mutex
 }
 
 // New returns a Bot.
 func New(d Deps) *Bot {
 	b := &Bot{store: d.Store, slack: d.Slack, kv: d.KV, cfg: d.Config, log: d.Log, now: d.Now,
-		ackBudget: AckBudget, bgCtx: context.Background()}
+		ackBudget: AckBudget, bgCtx: context.Background(), wake: make(chan struct{}, 1)}
 	if b.log == nil {
 		b.log = slog.Default()
 	}
 	if b.now == nil {
 		b.now = time.Now
+	}
+	if b.store != nil {
+		b.store.OnNotes(b.notesWritten)
+		b.store.SetAuditNotes(b.auditNotes)
 	}
 	return b
 }
@@ -64,9 +76,13 @@ func New(d Deps) *Bot {
 // SetAckBudget changes how long handlers work before answering, for tests.
 func (b *Bot) SetAckBudget(d time.Duration) { b.ackBudget = d }
 
-// Wait blocks until work continued after acks has finished: for tests, and
-// for a graceful shutdown.
-func (b *Bot) Wait() { b.bg.Wait() }
+// Wait blocks until work continued after acks has finished and what it
+// wrote to the outbox is delivered (unless waiting for a retry): for the
+// shell, for tests, and for a graceful shutdown.
+func (b *Bot) Wait() {
+	b.bg.Wait()
+	b.flush(b.bgCtx)
+}
 
 // goBackground runs fn after the ack, with a context that is not cancelled
 // when the request ends but is bounded in time.

@@ -80,15 +80,14 @@ func (b *Bot) reportClick(cb slack.InteractionCallback, deletionID string) {
 	})
 }
 
-// report records a wrong deletion and posts the incident to INCIDENT_CHANNEL
-// once, whoever reports it how often; it returns the reporter's answer.
+// report records a wrong deletion with the incident for INCIDENT_CHANNEL,
+// posted once whoever reports it how often; it returns the reporter's answer.
 func (b *Bot) report(ctx context.Context, reporter, deletionID string) *Message {
-	rep, err := b.store.ReportDeletion(ctx, deletionID, reporter)
+	rep, err := b.store.ReportDeletion(ctx, deletionID, reporter, func(rep crm.Report) ([]crm.Note, error) { return b.reportNotes(rep, reporter), nil })
 	if err != nil {
 		b.log.Info("report refused", "user", reporter, "deletion", deletionID, "code", crm.ErrorCode(err))
 		return textMessage(b.refusal(err, rep.Deletion, "report deletion"))
 	}
-	b.postAudit(ctx, rep.Audit)
 	d, inc := rep.Deletion, rep.Incident
 	if !rep.New {
 		if inc.MessageTS == "" {
@@ -97,29 +96,10 @@ func (b *Bot) report(ctx context.Context, reporter, deletionID string) *Message 
 		return textMessage(fmt.Sprintf("This deletion was already reported by %s %s in %s. An admin can restore it from that message until %s.",
 			mention(inc.ReportedBy), slackDate(inc.ReportedAt), channelMention(inc.Channel), slackDate(d.RestoreUntil)))
 	}
-	ts, err := b.slack.Post(ctx, b.cfg.IncidentChannel, incidentMessage(rep))
-	if err != nil {
-		b.log.Error("post incident", "deletion", d.ID, "err", err)
-		if err := b.store.ReleaseIncident(ctx, inc); err != nil {
-			b.log.Error("release incident", "deletion", d.ID, "err", err)
-		}
-		return textMessage(fmt.Sprintf("The report could not be posted to %s, so nobody has been told yet. Try again in a minute; if it keeps failing, tell an admin directly: deletion `%s`.", channelMention(b.cfg.IncidentChannel), esc(d.ID)))
-	}
-	if err := b.store.SetIncidentMessage(ctx, d.ID, b.cfg.IncidentChannel, ts); err != nil {
-		b.log.Error("record incident message", "deletion", d.ID, "err", err)
-	}
 	b.log.Info("deletion reported", "user", reporter, "deletion", d.ID)
-
-	told := []string{}
-	where := fmt.Sprintf("was reported as wrong by %s in %s. An admin can restore it until %s.", mention(reporter), channelMention(b.cfg.IncidentChannel), slackDate(d.RestoreUntil))
-	what := fmt.Sprintf("*%s* (deletion `%s`, %s)", esc(rep.Contact.Name()), esc(d.ID), slackDate(d.DeletedAt))
-	if d.DeletedBy != reporter {
-		b.dm(ctx, d.DeletedBy, *textMessage("⚠️ Your deletion of " + what + " " + where))
-		told = append(told, mention(d.DeletedBy))
-	}
-	if a := d.ApprovedBy; a != nil && *a != reporter && *a != d.DeletedBy {
-		b.dm(ctx, *a, *textMessage("⚠️ A deletion you approved, " + what + ", " + where))
-		told = append(told, mention(*a))
+	var told []string
+	for _, n := range b.reportNotes(rep, reporter)[1:] {
+		told = append(told, mention(n.Channel))
 	}
 	text := fmt.Sprintf("Reported in %s: an admin can restore every row until %s.", channelMention(b.cfg.IncidentChannel), slackDate(d.RestoreUntil))
 	switch len(told) {
@@ -130,6 +110,22 @@ func (b *Bot) report(ctx context.Context, reporter, deletionID string) *Message 
 		text += " " + strings.Join(told, " and ") + " were told."
 	}
 	return textMessage(text)
+}
+
+// reportNotes announce a new incident: its message in INCIDENT_CHANNEL
+// first, then a DM to whoever deleted and approved it (but the reporter).
+func (b *Bot) reportNotes(rep crm.Report, reporter string) []crm.Note {
+	d := rep.Deletion
+	notes := []crm.Note{noteAs(crm.IncidentRef(d.ID), b.cfg.IncidentChannel, incidentMessage(rep))}
+	where := fmt.Sprintf("was reported as wrong by %s in %s. An admin can restore it until %s.", mention(reporter), channelMention(b.cfg.IncidentChannel), slackDate(d.RestoreUntil))
+	what := fmt.Sprintf("*%s* (deletion `%s`, %s)", esc(rep.Contact.Name()), esc(d.ID), slackDate(d.DeletedAt))
+	if d.DeletedBy != reporter {
+		notes = append(notes, note(d.DeletedBy, *textMessage("⚠️ Your deletion of " + what + " " + where)))
+	}
+	if a := d.ApprovedBy; a != nil && *a != reporter && *a != d.DeletedBy {
+		notes = append(notes, note(*a, *textMessage("⚠️ A deletion you approved, " + what + ", " + where)))
+	}
+	return notes
 }
 
 // refusal words why a deletion cannot be reported or restored: already
@@ -246,53 +242,73 @@ func (b *Bot) restoreClick(ctx context.Context, cb slack.InteractionCallback, de
 // announces the restore in INCIDENT_CHANNEL when it was never reported),
 // tells the reporter and the deleter, and returns the restorer's answer.
 func (b *Bot) restore(ctx context.Context, actor, deletionID string) *Message {
+	op, err := b.store.StartOperation(ctx, crm.OperationRestore, actor, deletionID, "")
+	if err != nil {
+		return textMessage("*Nothing was restored.* " + b.userMessage(err, "start restore", "deletion", deletionID))
+	}
 	// A restore that takes over a second shows its progress in a DM, which
 	// the answer then replaces; the answer also goes where it was asked for.
-	prog := b.startProgress(ctx, actor, "Restoring deletion `"+esc(deletionID)+"`", "putting back")
-	answer := b.restoreRun(ctx, actor, deletionID, prog.update)
-	prog.replace(ctx, *answer)
-	return answer
-}
-
-// restoreRun is restore without the progress report.
-func (b *Bot) restoreRun(ctx context.Context, actor, deletionID string, progress func(done, total int)) *Message {
-	res, err := b.store.RestoreProgress(ctx, deletionID, actor, progress)
+	prog := b.startProgress(ctx, op, actor, "Restoring deletion `"+esc(deletionID)+"`", "putting back", "deletion `"+esc(deletionID)+"`")
+	defer prog.end()
+	var answer *Message
+	res, err := b.store.RestoreWith(ctx, crm.RestoreRequest{DeletionID: deletionID, Actor: actor, Progress: prog.update, Operation: op.ID,
+		Notify: func(res crm.Restored) ([]crm.Note, error) {
+			answer = restoredAnswer(res)
+			return append(b.restoreNotes(res, actor), prog.outcome(*answer, false)), nil
+		}})
 	if err != nil {
 		b.log.Info("restore refused", "user", actor, "deletion", deletionID, "code", crm.ErrorCode(err))
+		var notes []crm.Note
 		if d := res.Deletion; crm.ErrorCode(err) == crm.EINVALID && d.ID != "" && d.WindowClosed(b.now()) {
-			b.closeIncident(ctx, d)
+			notes = b.closeIncident(ctx, d)
 		}
-		return textMessage(b.refusal(err, res.Deletion, "restore deletion"))
+		answer = textMessage(b.refusal(err, res.Deletion, "restore deletion"))
+		if err := b.store.FinishOperation(ctx, op.ID, crm.OperationFailed, append(notes, prog.outcome(*answer, false))); err != nil {
+			b.log.Error("record refused restore", "deletion", deletionID, "err", err)
+		}
+		return answer
 	}
 	d := res.Deletion
 	b.log.Info("deletion restored", "user", actor, "deletion", d.ID, "contact", res.Contact.ID, "rows", res.Rows, "duplicates", len(res.Duplicates))
-	b.postAudit(ctx, res.Audit)
+	return answer
+}
 
-	inc, reported, err := b.store.Incident(ctx, d.ID)
-	if err != nil {
-		b.log.Error("load incident", "deletion", d.ID, "err", err)
-	}
+// restoreNotes announce a restore: the incident message updated in place
+// (or a new one when it was never reported), and the reporter and the
+// deleter told.
+func (b *Bot) restoreNotes(res crm.Restored, actor string) []crm.Note {
+	d, inc, reported := res.Deletion, res.Incident, res.Reported
+	var notes []crm.Note
 	msg := restoredMessage(res, inc, reported)
-	if reported && inc.MessageTS != "" {
-		if err := b.slack.Update(ctx, inc.Channel, inc.MessageTS, msg); err != nil {
-			b.log.Error("update incident", "deletion", d.ID, "err", err)
+	if reported {
+		channel := inc.Channel
+		if channel == "" {
+			channel = b.cfg.IncidentChannel
 		}
-	} else if _, err := b.slack.Post(ctx, b.cfg.IncidentChannel, msg); err != nil {
-		b.log.Error("post restore", "deletion", d.ID, "err", err)
+		n := replacing(crm.IncidentRef(d.ID), channel, msg)
+		n.Missing = crm.MissingPost
+		notes = append(notes, n)
+	} else {
+		notes = append(notes, note(b.cfg.IncidentChannel, msg))
 	}
-
 	dup := duplicatesLine(res.Duplicates)
-	note := fmt.Sprintf("✅ *%s* (deletion `%s`) was restored by %s: every row is back with the same ids and values.", esc(res.Contact.Name()), esc(d.ID), mention(actor))
+	text := fmt.Sprintf("✅ *%s* (deletion `%s`) was restored by %s: every row is back with the same ids and values.", esc(res.Contact.Name()), esc(d.ID), mention(actor))
 	if dup != "" {
-		note += "\n" + dup
+		text += "\n" + dup
 	}
 	if reported && inc.ReportedBy != actor {
-		b.dm(ctx, inc.ReportedBy, *textMessage(note))
+		notes = append(notes, note(inc.ReportedBy, *textMessage(text)))
 	}
 	if d.DeletedBy != actor && (!reported || d.DeletedBy != inc.ReportedBy) {
-		b.dm(ctx, d.DeletedBy, *textMessage(note))
+		notes = append(notes, note(d.DeletedBy, *textMessage(text)))
 	}
+	return notes
+}
 
+// restoredAnswer is what the restorer is told.
+func restoredAnswer(res crm.Restored) *Message {
+	dup := duplicatesLine(res.Duplicates)
+	d := res.Deletion
 	text := fmt.Sprintf("✅ Restored *%s*: %s put back with the same ids and values.\n*Put back:* %s", esc(res.Contact.Name()), plural(res.Rows, "row", "rows"), countsLine(d.Counts))
 	if o := res.Original; o != nil {
 		text = fmt.Sprintf("✅ Merge undone: *%s* (`%s`) is back with its %s, moved back from *%s* (`%s`), whose fields and DND are as before the merge.\n*Back with the duplicate:* %s",
@@ -348,12 +364,12 @@ func restoredMessage(res crm.Restored, inc crm.Incident, reported bool) Message 
 	return Message{Text: fmt.Sprintf("%s (deletion %s)", title, d.ID), Blocks: blocks}
 }
 
-// closeIncident replaces an incident's Restore button, once the window has
-// closed, with a line that says so.
-func (b *Bot) closeIncident(ctx context.Context, d crm.Deletion) {
+// closeIncident is the note that replaces an incident's Restore button, once
+// the window has closed, with a line that says so.
+func (b *Bot) closeIncident(ctx context.Context, d crm.Deletion) []crm.Note {
 	inc, reported, err := b.store.Incident(ctx, d.ID)
-	if err != nil || !reported || inc.MessageTS == "" {
-		return
+	if err != nil || !reported {
+		return nil
 	}
 	title := "Restore window closed"
 	if d.ContactLabel != "" {
@@ -362,9 +378,11 @@ func (b *Bot) closeIncident(ctx context.Context, d crm.Deletion) {
 	text := fmt.Sprintf("Deletion `%s` was reported as wrong by %s %s, but its restore window closed at %s before anyone restored it: it can no longer be restored.",
 		esc(d.ID), mention(inc.ReportedBy), slackDate(inc.ReportedAt), slackDate(d.RestoreUntil))
 	m := Message{Text: title, Blocks: []slack.Block{header(title), section(text)}}
-	if err := b.slack.Update(ctx, inc.Channel, inc.MessageTS, m); err != nil {
-		b.log.Error("close incident", "deletion", d.ID, "err", err)
+	channel := inc.Channel
+	if channel == "" {
+		channel = b.cfg.IncidentChannel
 	}
+	return []crm.Note{replacing(crm.IncidentRef(d.ID), channel, m)}
 }
 
 func deref[T any](p *T) T {

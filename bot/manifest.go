@@ -14,7 +14,7 @@ import (
 const DefaultCommandName = "/contact"
 
 // BotScopes are the bot token scopes contactbot asks for.
-var BotScopes = []string{"commands", "chat:write", "users:read", "usergroups:read"}
+var BotScopes = []string{"commands", "chat:write", "users:read", "usergroups:read", "im:write"}
 
 // commandNameRe: Slack slash commands are lower case, without spaces, at most 32 characters.
 var commandNameRe = regexp.MustCompile(`^/[a-z0-9][a-z0-9_-]{0,30}$`)

@@ -21,7 +21,8 @@ func TestManifestHTTP(t *testing.T) {
 			`      - "commands"` + "\n" +
 			`      - "chat:write"` + "\n" +
 			`      - "users:read"` + "\n" +
-			`      - "usergroups:read"` + "\n",
+			`      - "usergroups:read"` + "\n" +
+			`      - "im:write"` + "\n",
 		"settings:\n  interactivity:\n    is_enabled: true\n" +
 			`    request_url: "https://contactbot.example.com/slack/interactions"` + "\n",
 		"  org_deploy_enabled: false\n",

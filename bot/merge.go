@@ -351,17 +351,23 @@ func (b *Bot) handleMergeSubmit(ctx context.Context, cb slack.InteractionCallbac
 	return nil // closes the window; the outcome arrives by DM
 }
 
-// runMerge merges and tells the person how it went.
+// runMerge merges and tells the person how it went: the summary is written
+// to the outbox with the merge's commit, a failure once it rolled back.
 func (b *Bot) runMerge(ctx context.Context, req crm.MergeRequest) {
+	req.Notify = func(res crm.Deleted) ([]crm.Note, error) {
+		return []crm.Note{note(req.Actor, mergeSummary(res))}, nil
+	}
 	res, err := b.store.Merge(ctx, req)
 	if err != nil {
 		b.log.Info("merge failed", "user", req.Actor, "contact", req.DuplicateID, "code", crm.ErrorCode(err))
-		b.dm(ctx, req.Actor, *textMessage("*The contacts were not merged.* " + b.userMessage(err, "merge", "contact", req.DuplicateID)))
+		failed := *textMessage("*The contacts were not merged.* " + b.userMessage(err, "merge", "contact", req.DuplicateID))
+		if err := b.store.Enqueue(ctx, note(req.Actor, failed)); err != nil {
+			b.log.Error("record failed merge", "contact", req.DuplicateID, "err", err)
+			b.dm(ctx, req.Actor, failed)
+		}
 		return
 	}
 	b.log.Info("contact merged", "user", req.Actor, "contact", req.DuplicateID, "into", req.OriginalID, "deletion", res.Deletion.ID)
-	b.postAudit(ctx, res.Audit)
-	b.dm(ctx, req.Actor, mergeSummary(res))
 }
 
 // mergeSummary is what the person who merged (or asked for the merge) is

@@ -258,7 +258,8 @@ func (b *Bot) handleDeleteSubmit(ctx context.Context, cb slack.InteractionCallba
 
 	req := crm.DeleteRequest{ContactID: c.ID, Actor: user, Reason: form.Reason, Note: form.Note,
 		ExpectFingerprint: meta.Fingerprint, RestoreWindow: b.cfg.RestoreWindow}
-	b.goBackground("delete", func(ctx context.Context) { b.runDelete(ctx, req) })
+	name := c.Name()
+	b.goBackground("delete", func(ctx context.Context) { b.runDelete(ctx, req, name) })
 	return nil // an empty answer closes the modal; the summary arrives by DM
 }
 
@@ -277,19 +278,36 @@ func describeChange(before, after crm.Counts) string {
 	return ": " + strings.Join(parts, ", ")
 }
 
-// runDelete performs the archived delete and tells the user how it went.
-func (b *Bot) runDelete(ctx context.Context, req crm.DeleteRequest) {
-	prog := b.startProgress(ctx, req.Actor, "Deleting contact `"+esc(req.ContactID)+"`", "archiving")
-	req.Progress = prog.update
+// runDelete performs the archived delete of the contact called name and
+// tells the user how it went: the summary is written with the delete's
+// commit, a failure once it rolled back, both in place of the progress DM
+// when there is one. A process killed meanwhile leaves the operation for
+// RecoverOperations.
+func (b *Bot) runDelete(ctx context.Context, req crm.DeleteRequest, name string) {
+	notDeleted := func(err error) Message {
+		return *textMessage("*The contact was not deleted.* " + b.userMessage(err, "delete contact", "contact", req.ContactID))
+	}
+	op, err := b.store.StartOperation(ctx, crm.OperationDelete, req.Actor, req.ContactID, name)
+	if err != nil {
+		b.dm(ctx, req.Actor, notDeleted(err)) // the outbox is in that database too
+		return
+	}
+	prog := b.startProgress(ctx, op, req.Actor, "Deleting contact `"+esc(req.ContactID)+"`", "archiving", esc(name))
+	defer prog.end()
+	req.Progress, req.Operation = prog.update, op.ID
+	req.Notify = func(res crm.Deleted) ([]crm.Note, error) {
+		return []crm.Note{prog.outcome(deletionSummary(res), true)}, nil
+	}
 	res, err := b.store.Delete(ctx, req)
 	if err != nil {
 		b.log.Info("delete failed", "user", req.Actor, "contact", req.ContactID, "code", crm.ErrorCode(err))
-		prog.finish(ctx, *textMessage("*The contact was not deleted.* " + b.userMessage(err, "delete contact", "contact", req.ContactID)))
+		if ferr := b.store.FinishOperation(ctx, op.ID, crm.OperationFailed, []crm.Note{prog.outcome(notDeleted(err), true)}); ferr != nil {
+			b.log.Error("record failed delete", "contact", req.ContactID, "err", ferr)
+			b.dm(ctx, req.Actor, notDeleted(err))
+		}
 		return
 	}
 	b.log.Info("contact deleted", "user", req.Actor, "contact", req.ContactID, "deletion", res.Deletion.ID, "rows", res.Deletion.Counts.Total())
-	b.postAudit(ctx, res.Audit)
-	prog.finish(ctx, outcomeSummary(res))
 }
 
 // optOutKept is the window's line on deleting a contact with DND.

@@ -99,13 +99,12 @@ func (b *Bot) suppressionRemoveClick(cb slack.InteractionCallback, id string) {
 			b.respond(ctx, responseURL, *textMessage("That button does not name a suppression entry contactbot knows, so nothing was removed."))
 			return
 		}
-		e, audit, err := b.store.RemoveSuppression(ctx, id, user)
+		e, _, err := b.store.RemoveSuppression(ctx, id, user) // its audit line feeds AUDIT_CHANNEL through the outbox
 		if err != nil {
 			b.respond(ctx, responseURL, *textMessage(b.userMessage(err, "remove suppression entry", "entry", id)))
 			return
 		}
 		b.log.Info("suppression entry removed", "user", user, "entry", e.ID)
-		b.postAudit(ctx, audit)
 		what := "email"
 		if e.Kind == crm.SuppressionPhone {
 			what = "phone number"

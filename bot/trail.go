@@ -160,7 +160,7 @@ func (b *Bot) handleActionSubmit(ctx context.Context, cb slack.InteractionCallba
 	}
 	ctx, cancel := context.WithTimeout(ctx, b.ackBudget)
 	defer cancel()
-	audit, confirmation, attrs, err := a.run(ctx, meta, user, ticked)
+	_, confirmation, attrs, err := a.run(ctx, meta, user, ticked)
 	if crm.ErrorCode(err) == crm.EINVALID {
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{a.block: crm.ErrorMessage(err)})
 	}
@@ -170,7 +170,6 @@ func (b *Bot) handleActionSubmit(ctx context.Context, cb slack.InteractionCallba
 	}
 	b.log.Info(a.what+" done", append([]any{"user", user}, attrs...)...)
 	b.goBackground(a.what+" confirmation", func(ctx context.Context) {
-		b.postAudit(ctx, audit)
 		b.confirm(ctx, user, meta.ResponseURL, confirmation)
 	})
 	return nil // closes the modal

@@ -26,7 +26,6 @@ func (b *Bot) handleUndo(cb slack.InteractionCallback, undoID string) {
 			return
 		}
 		b.log.Info("undone", "user", user, "undo", undoID, "contact", res.Contact.ID)
-		b.postAudit(ctx, res.Audit)
 		m := undoneMessage(res)
 		if responseURL != "" && b.slack.Respond(ctx, responseURL, m, true) == nil {
 			return // the confirmation now says it was undone, without its button

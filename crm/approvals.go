@@ -187,6 +187,9 @@ type NewApproval struct {
 	Kind string
 	// MergeInto is the contact a merge keeps (Kind KindMerge).
 	MergeInto string
+	// Notify renders the messages that announce the request (the post in the
+	// approvals channel, the requester's DM), written in its transaction.
+	Notify func(Approval) ([]Note, error)
 }
 
 // RequestApproval records a pending request, after checking the contact is
@@ -270,7 +273,10 @@ func (s *Store) RequestApproval(ctx context.Context, r NewApproval) (Approval, A
 		}
 		audit, err = s.auditTx(ctx, tx, AuditEntry{Actor: r.Requester, Action: AuditDeleteRequested, ContactID: c.ID, RequestID: a.ID,
 			Reason: r.Reason, Outcome: "pending", Detail: detail, At: now})
-		return err
+		if err != nil {
+			return err
+		}
+		return notifyOf(ctx, s, tx, r.Notify, a)
 	})
 	if err != nil && !errors.Is(err, ErrAlreadyRequested) {
 		return Approval{}, AuditEntry{}, err
@@ -279,13 +285,12 @@ func (s *Store) RequestApproval(ctx context.Context, r NewApproval) (Approval, A
 }
 
 // SetApprovalMessage records where the request was posted in Slack, so that
-// deciders and the expiry job can update it in place.
+// deciders and the expiry job can update it in place (the outbox records it
+// itself when it delivers the post; this is for posts made otherwise).
 func (s *Store) SetApprovalMessage(ctx context.Context, id, channel, ts string) error {
-	_, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE approval_requests SET channel = ?, message_ts = ? WHERE id = ?`), channel, ts, id)
-	if err != nil {
-		return fmt.Errorf("record message of request %s: %w", id, err)
-	}
-	return nil
+	return s.withTx(ctx, func(tx *sqlx.Tx) error {
+		return s.recordRef(ctx, tx, ApprovalRef(id), Sent{Channel: channel, TS: ts}, s.now().UTC())
+	})
 }
 
 // Approval loads one request.
@@ -370,6 +375,9 @@ type Decision struct {
 	// after being shown a change; empty means the state the requester saw.
 	ExpectFingerprint string
 	RestoreWindow     time.Duration
+	// Notify renders the messages that announce the decision, written in its
+	// transaction; it is not called when the contact changed (nothing decided).
+	Notify func(ApproveResult) ([]Note, error)
 }
 
 // ApproveResult is what an approve did.
@@ -437,7 +445,10 @@ func (s *Store) Approve(ctx context.Context, d Decision) (ApproveResult, error) 
 			e, err := s.auditTx(ctx, tx, AuditEntry{Actor: d.Admin, Action: AuditApprovalFailed, ContactID: a.ContactID, RequestID: a.ID,
 				Reason: a.Reason, Outcome: "contact gone", At: now})
 			res.Audit = append(res.Audit, e)
-			return err
+			if err != nil {
+				return err
+			}
+			return notifyOf(ctx, s, tx, d.Notify, res)
 		case errors.Is(err, ErrContactChanged):
 			c, l, err := s.linked(ctx, tx, a.ContactID, false)
 			if err != nil {
@@ -469,17 +480,24 @@ func (s *Store) Approve(ctx context.Context, d Decision) (ApproveResult, error) 
 		e, err := s.auditTx(ctx, tx, AuditEntry{Actor: d.Admin, Action: AuditApproved, ContactID: a.ContactID, DeletionID: del.Deletion.ID,
 			RequestID: a.ID, Reason: a.Reason, Outcome: "deleted", Detail: "requested by " + a.Requester, At: now})
 		res.Audit = append(res.Audit, del.Audit, e)
-		return err
+		if err != nil {
+			return err
+		}
+		return notifyOf(ctx, s, tx, d.Notify, res)
 	})
 	if err != nil {
 		res.Deleted, res.Audit = nil, nil
 	}
+	if isLockTimeout(err) {
+		err = ErrLockTimeout
+	}
 	return res, err
 }
 
-// Reject decides a pending request as rejected, with an optional reason.
-// Its errors are Approve's; nothing is deleted either way.
-func (s *Store) Reject(ctx context.Context, id, admin, reason string) (Approval, AuditEntry, error) {
+// Reject decides a pending request as rejected, with an optional reason, and
+// writes the messages notify renders (may be nil) in its transaction. Its
+// errors are Approve's; nothing is deleted either way.
+func (s *Store) Reject(ctx context.Context, id, admin, reason string, notify func(Approval) ([]Note, error)) (Approval, AuditEntry, error) {
 	var a Approval
 	var audit AuditEntry
 	if id == "" || admin == "" {
@@ -499,7 +517,10 @@ func (s *Store) Reject(ctx context.Context, id, admin, reason string) (Approval,
 		}
 		audit, err = s.auditTx(ctx, tx, AuditEntry{Actor: admin, Action: AuditRejected, ContactID: a.ContactID, RequestID: a.ID,
 			Reason: a.Reason, Outcome: "rejected", Detail: reason, At: now})
-		return err
+		if err != nil {
+			return err
+		}
+		return notifyOf(ctx, s, tx, notify, a)
 	})
 	return a, audit, err
 }
@@ -508,10 +529,11 @@ func (s *Store) Reject(ctx context.Context, id, admin, reason string) (Approval,
 const jobBatch = 100
 
 // ExpireDue marks pending requests whose time is up as expired and returns
-// them with their audit lines. Each request is returned by exactly one
-// caller, however many replicas run the job at once: the UPDATE re-checks
-// state = 'pending' under the row lock.
-func (s *Store) ExpireDue(ctx context.Context) ([]Approval, []AuditEntry, error) {
+// them with their audit lines; notify (may be nil) renders each one's
+// messages, written in the same transaction. Each request is returned by
+// exactly one caller, however many replicas run the job at once: the UPDATE
+// re-checks state = 'pending' under the row lock.
+func (s *Store) ExpireDue(ctx context.Context, notify func(Approval) ([]Note, error)) ([]Approval, []AuditEntry, error) {
 	var out []Approval
 	var audits []AuditEntry
 	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
@@ -533,6 +555,9 @@ func (s *Store) ExpireDue(ctx context.Context) ([]Approval, []AuditEntry, error)
 				return err
 			}
 			audits = append(audits, e)
+			if err := notifyOf(ctx, s, tx, notify, out[i]); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
@@ -544,20 +569,43 @@ func (s *Store) ExpireDue(ctx context.Context) ([]Approval, []AuditEntry, error)
 
 // ClaimReminders returns pending requests past their reminder time that
 // nobody reminded of yet, marking them reminded: each to exactly one caller.
-func (s *Store) ClaimReminders(ctx context.Context) ([]Approval, error) {
+// notify (may be nil) renders each reminder, written in the same transaction.
+func (s *Store) ClaimReminders(ctx context.Context, notify func(Approval) ([]Note, error)) ([]Approval, error) {
 	var out []Approval
-	now := s.now().UTC()
-	q := `UPDATE approval_requests SET reminded_at = ?
-		WHERE state = ? AND reminded_at IS NULL AND remind_at <= ? AND expires_at > ? AND id IN (
-			SELECT id FROM approval_requests WHERE state = ? AND reminded_at IS NULL AND remind_at <= ? ORDER BY remind_at LIMIT ?)
-		RETURNING ` + approvalColumns
-	if err := s.db.SelectContext(ctx, &out, s.db.Rebind(q), now, ApprovalPending, now, now, ApprovalPending, now, jobBatch); err != nil {
-		return nil, fmt.Errorf("claim reminders: %w", err)
-	}
-	for i := range out {
-		if err := out[i].decode(); err != nil {
-			return nil, err
+	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
+		out = nil
+		now := s.now().UTC()
+		q := `UPDATE approval_requests SET reminded_at = ?
+			WHERE state = ? AND reminded_at IS NULL AND remind_at <= ? AND expires_at > ? AND id IN (
+				SELECT id FROM approval_requests WHERE state = ? AND reminded_at IS NULL AND remind_at <= ? ORDER BY remind_at LIMIT ?)
+			RETURNING ` + approvalColumns
+		if err := tx.SelectContext(ctx, &out, tx.Rebind(q), now, ApprovalPending, now, now, ApprovalPending, now, jobBatch); err != nil {
+			return fmt.Errorf("claim reminders: %w", err)
 		}
+		for i := range out {
+			if err := out[i].decode(); err != nil {
+				return err
+			}
+			if err := notifyOf(ctx, s, tx, notify, out[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// notifyOf writes the notes fn renders for v in tx; a nil fn writes none.
+func notifyOf[T any](ctx context.Context, s *Store, tx *sqlx.Tx, fn func(T) ([]Note, error), v T) error {
+	if fn == nil {
+		return nil
+	}
+	notes, err := fn(v)
+	if err != nil {
+		return fmt.Errorf("render notes: %w", err)
+	}
+	return s.enqueueTx(ctx, tx, notes)
 }

@@ -69,7 +69,7 @@ func (s *Store) eraseTx(ctx context.Context, tx *sqlx.Tx, req eraseRequest) (Del
 	if removed != l.Counts.Total() {
 		return out, fmt.Errorf("erased %d rows of contact %s but counted %d: rolled back", removed, c.ID, l.Counts.Total())
 	}
-	scrubbed, err := scrubTraces(ctx, tx, c.ID, d.ID, now)
+	scrubbed, err := scrubTraces(ctx, tx, c, d.ID, now)
 	if err != nil {
 		return out, err
 	}
@@ -113,7 +113,8 @@ func removeContact(ctx context.Context, tx *sqlx.Tx, contactID string) (int, err
 // in everything contactbot kept about it, and drops the archives that hold
 // copies of it. erasure is the erasure's own deletion id. It returns what it
 // did, in counts, for the audit line.
-func scrubTraces(ctx context.Context, tx *sqlx.Tx, contactID, erasure string, now time.Time) (string, error) {
+func scrubTraces(ctx context.Context, tx *sqlx.Tx, c Contact, erasure string, now time.Time) (string, error) {
+	contactID := c.ID
 	exec := func(what, q string, args ...any) (int, error) {
 		res, err := tx.ExecContext(ctx, tx.Rebind(q), args...)
 		if err != nil {
@@ -186,7 +187,72 @@ func scrubTraces(ctx context.Context, tx *sqlx.Tx, contactID, erasure string, no
 	if _, err := exec("suppression hits", `DELETE FROM suppression_hits WHERE contact_id = ?`, contactID); err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("%s and %s of earlier deletions or merges erased, %s and %s scrubbed",
+	messages, err := scrubOutbox(ctx, tx, c, erasure, deletionIDs)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s and %s of earlier deletions or merges erased, %s, %s and %s scrubbed",
 		plural(len(deletionIDs), "record", "records"), plural(archives, "archived row", "archived rows"),
-		plural(requests, "request", "requests"), plural(lines, "audit detail", "audit details")), nil
+		plural(requests, "request", "requests"), plural(lines, "audit detail", "audit details"),
+		plural(messages, "Slack message", "Slack messages")), nil
+}
+
+// erasedPayload stands in for an outbox message about an erased contact: a
+// message the bot can still deliver, which says only that.
+const erasedPayload = `{"text":"` + ErasedText + `","blocks":null}`
+
+// scrubOutbox replaces the outbox messages (sent or still to send) that
+// name the erased contact with erasedPayload, and its name on long
+// operations with ErasedText. A message names it when it holds its id, the
+// id of one of its deletions or requests, its email or its phone; a message
+// already delivered also when it holds its full name (a pending one is left
+// to be sent when only the name matches: it may be another person's).
+// It returns how many messages it replaced.
+func scrubOutbox(ctx context.Context, tx *sqlx.Tx, c Contact, erasure string, deletionIDs []string) (int, error) {
+	var requestIDs []string
+	if err := tx.SelectContext(ctx, &requestIDs, tx.Rebind(`SELECT id FROM approval_requests WHERE contact_id = ? OR `+
+		dialectOf(tx).jsonField("summary", "merge_into")+` = ?`), c.ID, c.ID); err != nil {
+		return 0, fmt.Errorf("find requests of contact %s: %w", c.ID, err)
+	}
+	var anyRow, delivered []string
+	var args []any
+	contains := func(list *[]string, needle string) {
+		if needle != "" {
+			*list = append(*list, `lower(payload) LIKE ? ESCAPE '\'`)
+			args = append(args, "%"+likeEscape(strings.ToLower(needle))+"%")
+		}
+	}
+	for _, id := range append(append([]string{c.ID, erasure}, deletionIDs...), requestIDs...) {
+		contains(&anyRow, id)
+	}
+	contains(&anyRow, c.Email)
+	contains(&anyRow, c.Phone)
+	if c.FirstName != "" || c.LastName != "" {
+		contains(&delivered, c.Name())
+	}
+	where := "(" + strings.Join(anyRow, " OR ") + ")"
+	if len(delivered) > 0 {
+		where += " OR (delivered_at IS NOT NULL AND (" + strings.Join(delivered, " OR ") + "))"
+	}
+	res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE outbox SET payload = '`+erasedPayload+`' WHERE payload <> '`+erasedPayload+`' AND (`+where+`)`), args...)
+	if err != nil {
+		return 0, fmt.Errorf("erase outbox messages of contact %s: %w", c.ID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, err
+	}
+	q, qargs, err := sqlx.In(`UPDATE operations SET label = '`+ErasedText+`' WHERE label <> '' AND subject IN (?)`, append([]string{c.ID}, deletionIDs...))
+	if err != nil {
+		return 0, fmt.Errorf("erase operation labels: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, tx.Rebind(q), qargs...); err != nil {
+		return 0, fmt.Errorf("erase operation labels of contact %s: %w", c.ID, err)
+	}
+	return int(n), nil
+}
+
+// likeEscape escapes LIKE's wildcards (with ESCAPE '\') in s.
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(s)
 }

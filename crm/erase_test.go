@@ -36,18 +36,23 @@ func testErasure(t *testing.T, dialect crm.Dialect) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := s.Reject(ctx, req.ID, "UADMIN", "Jane Doe still has a deal"); err != nil {
+		if _, _, err := s.Reject(ctx, req.ID, "UADMIN", "Jane Doe still has a deal", nil); err != nil {
 			t.Fatal(err)
 		}
 		dup := crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "JANE.DOE@example.com", Phone: "555-010-2233"}, crmtest.SmallLowRisk)
 		if _, err := s.Merge(ctx, crm.MergeRequest{DuplicateID: dup, OriginalID: id, Actor: "UDEL", Reason: "duplicate", Note: "second Jane Doe", RestoreWindow: time.Hour}); err != nil {
 			t.Fatal(err)
 		}
+		// Messages to Slack about her and about someone else.
+		if err := s.Enqueue(ctx, crm.Note{Channel: "UDEL", Payload: []byte(`{"text":"Deleted *Jane Doe* · jane.doe@example.com","blocks":null}`)},
+			crm.Note{Channel: "UDEL", Payload: []byte(`{"text":"Deleted *Bob Keep* · bob@example.com","blocks":null}`)}); err != nil {
+			t.Fatal(err)
+		}
 		bystanderBefore := crmtest.Dump(t, s)
 		// The search below can fail: before the erasure it finds her in the
 		// contacts, the archive, the merge record, requests and the audit trail.
 		foundBefore := strings.Join(crmtest.FindText(t, s, personal...), "\n")
-		for _, where := range []string{"contacts.email", "archived_rows.data", "merges.original_before", "approval_requests.note", "audit_log.detail", "deletions.note"} {
+		for _, where := range []string{"contacts.email", "archived_rows.data", "merges.original_before", "approval_requests.note", "audit_log.detail", "deletions.note", "outbox.payload"} {
 			if !strings.Contains(foundBefore, where+": ") {
 				t.Errorf("before the erasure the search does not find her in %s:\n%s", where, foundBefore)
 			}
@@ -95,6 +100,9 @@ func testErasure(t *testing.T, dialect crm.Dialect) {
 		if n := crmtest.CountRows(t, s, "archived_rows", ""); n != 0 {
 			t.Errorf("%d archived rows kept after the erasure", n)
 		}
+		if n := crmtest.CountRows(t, s, "outbox", "payload LIKE '%Bob Keep%'"); n != 1 {
+			t.Error("the erasure touched a message about someone else")
+		}
 		after := crmtest.Dump(t, s)
 		for table, rows := range bystanderBefore {
 			var want []string
@@ -125,7 +133,7 @@ func testErasure(t *testing.T, dialect crm.Dialect) {
 		}
 		// 42 rows: hers (23) and the merged duplicate's moved onto her (19).
 		wantDetail := "42 rows erased without an archive; opt-out kept on the suppression list: email " + res.Deleted.Suppressed[0].ID + ", phone " + res.Deleted.Suppressed[1].ID +
-			"; 1 record and 4 archived rows of earlier deletions or merges erased, 2 requests and 5 audit details scrubbed"
+			"; 1 record and 4 archived rows of earlier deletions or merges erased, 2 requests, 5 audit details and 1 Slack message scrubbed"
 		if erasedLine.Detail != wantDetail {
 			t.Errorf("erasure audit detail =\n%q, want\n%q", erasedLine.Detail, wantDetail)
 		}
@@ -156,7 +164,7 @@ func testErasure(t *testing.T, dialect crm.Dialect) {
 		if _, err := s.Restore(ctx, d.ID, "UADMIN"); err != crm.ErrErasureNotRestorable {
 			t.Errorf("restore of an erasure: %v", err)
 		}
-		if _, err := s.ReportDeletion(ctx, d.ID, "USUP"); err != crm.ErrErasureNotRestorable {
+		if _, err := s.ReportDeletion(ctx, d.ID, "USUP", nil); err != crm.ErrErasureNotRestorable {
 			t.Errorf("report of an erasure: %v", err)
 		}
 	})

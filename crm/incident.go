@@ -32,24 +32,26 @@ type Report struct {
 	MergedInto *ContactRef
 	// Incident is the incident: this report's when New, else the first one.
 	Incident Incident
-	// New is true when this call recorded the incident: the caller must post
-	// the incident message and then call SetIncidentMessage (or
-	// ReleaseIncident if it could not).
+	// New is true when this call recorded the incident, and wrote the
+	// messages that announce it (the incident message, named
+	// IncidentRef, and the DMs).
 	New bool
 	// Audit is the audit line written in the same transaction.
 	Audit AuditEntry
 }
 
-// staleClaim is how long a report may stay without its message before
-// another report takes it over (the first reporter's process died between
-// recording the report and posting it).
+// staleClaim is how long a report may stay without its message, and
+// without a note in the outbox that will post it, before another report
+// takes it over (reports from before the outbox, or whose message was given
+// up on).
 const staleClaim = 2 * time.Minute
 
 // ReportDeletion records that reporter reports a deletion as wrong. A
 // deletion has at most one incident, whoever reports it and on whichever
 // replica: the first report gets New; later ones get the first incident.
 // A deletion already restored, or past its restore window, is refused.
-func (s *Store) ReportDeletion(ctx context.Context, deletionID, reporter string) (Report, error) {
+// notify renders the messages of a new incident, written in its transaction.
+func (s *Store) ReportDeletion(ctx context.Context, deletionID, reporter string, notify func(Report) ([]Note, error)) (Report, error) {
 	var out Report
 	if deletionID == "" || reporter == "" {
 		return out, Errorf(EINVALID, "A report needs a deletion id and who reports it.")
@@ -91,7 +93,8 @@ func (s *Store) ReportDeletion(ctx context.Context, deletionID, reporter string)
 		}
 		if n == 0 {
 			res, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE incidents SET reported_by = ?, reported_at = ?
-				WHERE deletion_id = ? AND message_ts = '' AND reported_at < ?`), reporter, now, d.ID, now.Add(-staleClaim))
+				WHERE deletion_id = ? AND message_ts = '' AND reported_at < ?
+				AND NOT EXISTS (SELECT 1 FROM outbox WHERE ref = ? AND `+pendingNote+`)`), reporter, now, d.ID, now.Add(-staleClaim), IncidentRef(d.ID))
 			if err != nil {
 				return fmt.Errorf("take over incident of %s: %w", d.ID, err)
 			}
@@ -108,8 +111,10 @@ func (s *Store) ReportDeletion(ctx context.Context, deletionID, reporter string)
 		if !out.New {
 			e.Outcome = "already reported by " + out.Incident.ReportedBy
 		}
-		out.Audit, err = s.auditTx(ctx, tx, e)
-		return err
+		if out.Audit, err = s.auditTx(ctx, tx, e); err != nil || !out.New {
+			return err
+		}
+		return notifyOf(ctx, s, tx, notify, out)
 	})
 	return out, err
 }

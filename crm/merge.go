@@ -69,6 +69,9 @@ type MergeRequest struct {
 	// contacts as they are now, or nothing happens (ErrContactChanged).
 	ExpectFingerprint string
 	RestoreWindow     time.Duration
+	// Notify renders the messages that announce the merge (the merger's
+	// summary), written in its transaction.
+	Notify func(Deleted) ([]Note, error)
 }
 
 // MergeFingerprint condenses what the person merging looked at: the
@@ -91,10 +94,18 @@ func (s *Store) Merge(ctx context.Context, req MergeRequest) (Deleted, error) {
 		return out, Errorf(EINVALID, "A merge needs a restore window.")
 	}
 	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
+		if err := s.boundLockWait(ctx, tx); err != nil {
+			return err
+		}
 		var err error
-		out, err = s.mergeTx(ctx, tx, req)
-		return err
+		if out, err = s.mergeTx(ctx, tx, req); err != nil {
+			return err
+		}
+		return notifyOf(ctx, s, tx, req.Notify, out)
 	})
+	if isLockTimeout(err) {
+		err = ErrLockTimeout
+	}
 	return out, err
 }
 

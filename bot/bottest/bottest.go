@@ -17,6 +17,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -89,6 +90,8 @@ type Env struct {
 	Bot    *bot.Bot
 	Server *httptest.Server
 	Clock  *Clock
+
+	stopOutbox func()
 }
 
 // Clock is a settable clock shared by the bot and the store.
@@ -138,14 +141,24 @@ func New(tb testing.TB, opts ...Options) *Env {
 // start builds this environment's bot process: its Bot and HTTP server.
 func (e *Env) start() {
 	e.Bot = bot.New(bot.Deps{Store: e.Store, Slack: slackapi.New(e.Config.SlackBotToken, e.Slack.URL(), nil), KV: e.KV, Config: e.Config, Now: e.Clock.Now})
+	stop := e.Bot.StartOutbox(context.Background())
+	var once sync.Once
+	e.stopOutbox = func() { once.Do(stop) }
+	metrics := slackhttp.NewMetrics()
+	metrics.WatchOutbox(e.Store)
 	h := slackhttp.New(e.Bot, slackhttp.Options{SigningSecret: Secret, KV: e.KV,
-		Ready: map[string]slackhttp.Pinger{"database": e.Store, "redis": e.KV}, Metrics: slackhttp.NewMetrics()})
+		Ready: map[string]slackhttp.Pinger{"database": e.Store, "redis": e.KV}, Metrics: metrics})
 	e.Server = httptest.NewServer(h)
 	e.TB.Cleanup(func() {
 		e.Bot.Wait()
+		e.stopOutbox()
 		e.Server.Close()
 	})
 }
+
+// StopOutbox stops this process's outbox worker, as a process that dies
+// would: what it has not delivered stays in the database.
+func (e *Env) StopOutbox() { e.stopOutbox() }
 
 // Replica starts a second bot process on the same PostgreSQL database, Redis
 // prefix and fake Slack, as a second web dyno would be.

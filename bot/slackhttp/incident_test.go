@@ -393,25 +393,36 @@ func TestRestoreEdges(t *testing.T) {
 }
 
 func TestReportEdges(t *testing.T) {
-	t.Run("PostFailureLeavesNoIncident", func(t *testing.T) {
+	t.Run("PostFailureIsRetried", func(t *testing.T) {
+		// Slack refusing the incident channel does not lose the report: it
+		// is recorded, answered, and posted once Slack takes it.
 		e := bottest.New(t)
 		id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe"}, crmtest.SmallLowRisk)
 		del := deleteByModal(t, e, bottest.Deleter, id)
-		e.Slack.Fail("chat.postMessage", "channel_not_found")
+		e.Slack.Fail("chat.postMessage", "not_in_channel")
 		e.Click(bottest.Support, bot.ActionReport, del)
-		wantAll(t, "failed report", lastAnswer(t, e), "could not be posted", "Try again", del)
-		if n := crmtest.CountRows(t, e.Store, "incidents", ""); n != 0 {
-			t.Fatalf("a report that was never posted left %d incidents", n)
+		wantAll(t, "report while Slack refuses", lastAnswer(t, e), "Reported in <#"+bottest.Incident+">")
+		if n := crmtest.CountRows(t, e.Store, "incidents", "message_ts = ''"); n != 1 {
+			t.Fatalf("%d incidents waiting for their message, want 1", n)
 		}
-		e.Slack.Unfail("chat.postMessage")
 		e.Click(bottest.Support, bot.ActionReport, del)
-		wantAll(t, "retried report", lastAnswer(t, e), "Reported in")
-		if n := len(posts(e, bottest.Incident)); n != 2 { // the failed attempt is recorded too
-			t.Errorf("%d posts to the incident channel, want the failed one and the real one", n)
+		wantAll(t, "second report before the post", lastAnswer(t, e), "is reporting this deletion right now")
+		e.Slack.Unfail("chat.postMessage")
+		e.Clock.Advance(time.Minute) // past the retry's backoff
+		e.Bot.Wait()
+		incidentPosts := posts(e, bottest.Incident)
+		if n := len(incidentPosts); n < 2 || !strings.Contains(incidentPosts[n-1].Text(), "Wrong deletion reported: Jane Doe") {
+			t.Fatalf("incident posts %v: want the refused attempts, then the incident", incidentPosts)
 		}
 		var inc crm.Incident
 		if err := e.Store.DB().Get(&inc, `SELECT * FROM incidents`); err != nil || inc.MessageTS == "" || inc.Channel != bottest.Incident {
 			t.Errorf("incident = %+v, %v", inc, err)
+		}
+		e.Click(bottest.Support, bot.ActionReport, del)
+		wantAll(t, "report after the post", lastAnswer(t, e), "already reported by")
+		e.Bot.Wait()
+		if n := len(posts(e, bottest.Incident)); n != len(incidentPosts) {
+			t.Errorf("a later report posted the incident again")
 		}
 	})
 

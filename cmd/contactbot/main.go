@@ -200,8 +200,6 @@ func serve(ctx context.Context, log *slog.Logger) error {
 	if err := store.SetSuppressionKey(ctx, cfg.SuppressionKey); err != nil {
 		return fmt.Errorf("suppression list: %s", crm.ErrorMessage(err))
 	}
-	stopPurging := startPurging(ctx, store, purgeInterval, log)
-	defer stopPurging()
 
 	var kvStore bot.KV
 	if cfg.RedisURL != "" {
@@ -220,13 +218,21 @@ func serve(ctx context.Context, log *slog.Logger) error {
 	}
 
 	b := bot.New(bot.Deps{Store: store, Slack: slackapi.New(cfg.SlackBotToken, cfg.SlackAPIURL, nil), KV: kvStore, Config: cfg, Log: log})
-	go b.RunApprovalJobsEvery(ctx, time.Minute) // expiry and reminders; safe on every replica
+	// Stopped last (defers run in reverse): deletes acknowledged before a
+	// shutdown still have their outcome delivered.
+	stopOutbox := b.StartOutbox(context.WithoutCancel(ctx))
+	defer stopOutbox()
+	go b.RecoverOnStart(ctx)
+	stopJobs := startJobs(ctx, store, periodicJobs(b, store, log), log)
+	defer stopJobs()
+	metrics := slackhttp.NewMetrics()
+	metrics.WatchOutbox(store)
 	h := slackhttp.New(b, slackhttp.Options{
 		SigningSecret: cfg.SlackSigningSecret,
 		KV:            kvStore,
 		Ready:         map[string]slackhttp.Pinger{"database": store, "redis": kvStore},
 		Log:           log,
-		Metrics:       slackhttp.NewMetrics(),
+		Metrics:       metrics,
 	})
 	srv := &http.Server{
 		Addr:              fmt.Sprintf(":%d", cfg.Port),
