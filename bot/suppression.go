@@ -77,7 +77,11 @@ func suppressionLine(e crm.Suppression) string {
 	}
 	var ch []string
 	for _, d := range e.Channels() {
-		ch = append(ch, channelLabel(d.Channel)+" "+statusLabel(d.Status))
+		st := "on"
+		if d.Status == crm.DNDPermanent {
+			st = "on (permanent)" // not necessarily a STOP reply: an erasure's are too
+		}
+		ch = append(ch, channelLabel(d.Channel)+" "+st)
 	}
 	if e.ContactDND {
 		ch = append(ch, "contact DND on for all channels")

@@ -350,10 +350,12 @@ func recordMerge(ctx context.Context, tx *sqlx.Tx, deletionID, duplicateID, orig
 // describeMerge is a merge's audit detail: what moved, what was filled,
 // which DND was raised. Ids and counts only.
 func describeMerge(m MergeOutcome) string {
+	one := map[string]string{"conversations": "conversation", "messages": "message", "notes": "note", "opportunities": "opportunity",
+		"tasks": "task", "appointments": "appointment", "workflow_enrollments": "workflow enrollment"}
 	var parts []string
 	for _, k := range m.Moved.Kinds() {
 		if k.N > 0 && k.Table != "dnd_settings" {
-			parts = append(parts, fmt.Sprintf("%d %s", k.N, strings.ReplaceAll(k.Table, "_", " ")))
+			parts = append(parts, plural(k.N, one[k.Table], strings.ReplaceAll(k.Table, "_", " ")))
 		}
 	}
 	s := "moved " + strings.Join(parts, ", ")

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/nyaruka/phonenumbers"
 )
 
 // The suppression list keeps the opt-out of a deleted contact as keyed
@@ -126,12 +127,31 @@ func suppressedPhone(phone string) string {
 	return n
 }
 
-// nationalDigits approximates a phone's national significant number: the
-// digits without trunk-prefix zeros, at most the last ten (a country code
-// such as NANP's 1 is cut off). It always ends the number's digits, which
-// is what the triggers rely on.
+// nationalDigits is a phone's national significant number: its digits
+// without country code, international or trunk prefix ("+49 30 901820",
+// "0049 30 901820" and "030 901820" all give "30901820"). It ends the
+// number's digits however the number is written, which is what the triggers
+// rely on. A number the phone library cannot read keeps its digits without
+// leading zeros, at most the last ten. (Issue 12's crm.NationalNumber is the
+// same rule with a default country; this one has none, so that a hash never
+// depends on configuration.)
 func nationalDigits(phone string) string {
-	d := strings.TrimLeft(PhoneDigits(phone), "0")
+	digits := PhoneDigits(phone)
+	if digits == "" {
+		return ""
+	}
+	trimmed := strings.TrimSpace(phone)
+	if strings.HasPrefix(trimmed, "+") || strings.HasPrefix(digits, "00") {
+		if !strings.HasPrefix(trimmed, "+") {
+			trimmed = "+" + digits[2:] // 00, the international prefix of most countries
+		}
+		if n, err := phonenumbers.Parse(trimmed, "ZZ"); err == nil {
+			if nsn := phonenumbers.GetNationalSignificantNumber(n); nsn != "" && strings.HasSuffix(digits, nsn) {
+				return nsn
+			}
+		}
+	}
+	d := strings.TrimLeft(digits, "0")
 	if len(d) > 10 {
 		d = d[len(d)-10:]
 	}

@@ -2,6 +2,7 @@ package crm_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -197,6 +198,26 @@ func testSuppression(t *testing.T, dialect crm.Dialect) {
 		}
 		if got := dndOf(t, s, "recreated_000000001"); !cmp.Equal(optedOut, got) {
 			t.Errorf("the re-created contact's DND = %v, want it kept: %v", got, optedOut)
+		}
+	})
+
+	t.Run("PhoneByItsNationalNumber", func(t *testing.T) {
+		s := crmtest.NewStoreOf(t, dialect)
+		// Deleted with the country code; re-created in national format, and
+		// with the international prefix instead of +.
+		id := crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Tom", Phone: "+49 30 901820"}, crmtest.SmallFull)
+		deleteContact(t, s, id)
+		for i, phone := range []string{"030 901820", "0049-30-901820", "(030) 90 18 20"} {
+			rid := fmt.Sprintf("recreated_phone_%03d", i)
+			insertPlain(t, s, rid, "", phone)
+			if got := dndOf(t, s, rid); !cmp.Equal(optedOut, got) {
+				t.Errorf("re-created as %q: DND %v, want %v", phone, got, optedOut)
+			}
+		}
+		// A number that merely shares the area code is someone else.
+		insertPlain(t, s, "other_berlin_number", "", "030 901821")
+		if got := dndOf(t, s, "other_berlin_number"); len(got) != 0 {
+			t.Errorf("another number got DND %v", got)
 		}
 	})
 

@@ -44,7 +44,7 @@ func TestSuppressionThroughSlack(t *testing.T) {
 	list := body(t, e.Command(bottest.Admin, "suppression JANE@example.com"))
 	wantAll(t, "lookup by email", list, "1 suppression entry for “JANE@example.com”",
 		"A contact created with this email gets this DND back at once, whatever creates it. The list keeps only keyed hashes, never the email itself.",
-		"*Email entry* `"+email.ID+"` · deleted with DND "+day+" by <@"+bottest.Admin+"> (deletion `"+d.ID+"`)\\nRe-applies: SMS on, Email on (STOP reply, permanent)",
+		"*Email entry* `"+email.ID+"` · deleted with DND "+day+" by <@"+bottest.Admin+"> (deletion `"+d.ID+"`)\\nRe-applies: SMS on, Email on (permanent)",
 		`"action_id":"`+bot.ActionSuppressionRemove+`"`, `"value":"`+email.ID+`"`)
 	wantAll(t, "lookup by phone", body(t, e.Command(bottest.Admin, "suppression 555-010-2233")),
 		"*Phone entry* `"+phone.ID+"` · deleted with DND "+day)

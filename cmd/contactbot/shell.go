@@ -11,12 +11,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"contactbot/bot"
 	"contactbot/bot/kv"
 	"contactbot/bot/shell"
 	"contactbot/config"
 	"contactbot/crm"
+	"contactbot/crm/demo"
 )
 
 // shellEnv is the configuration the shell runs with: the demo workspace's
@@ -86,7 +88,7 @@ func runShell(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		fmt.Fprintln(stdout, "(DATABASE_URL is not used: the shell works on its own demo database, never on a real CRM.)")
 	}
 
-	sh := shell.New(shell.Options{Out: stdout, As: user, Echo: !isTerminal(stdin)})
+	sh := shell.New(shell.Options{Out: stdout, As: user, Echo: !isTerminal(stdin), Import: importer(db.Store)})
 	b := bot.New(bot.Deps{Store: db.Store, Slack: sh, KV: kv.NewMemory(), Config: cfg, Log: log})
 	return sh.Run(ctx, b, stdin)
 }
@@ -122,4 +124,27 @@ func useShellSuppressionKey(ctx context.Context, store *crm.Store, dir string) e
 		return fmt.Errorf("the shell's suppression key in %s: %s", path, crm.ErrorMessage(err))
 	}
 	return nil
+}
+
+// importer writes a contact as an import or a web form does: one plain
+// INSERT into contacts, nothing of contactbot's code on the way, so that
+// whatever happens next is the database's own doing (the suppression
+// triggers). address is an email when it has an @, else a phone number.
+func importer(store *crm.Store) func(ctx context.Context, first, last, address string) (string, error) {
+	return func(ctx context.Context, first, last, address string) (string, error) {
+		email, phone := any(nil), any(nil)
+		if strings.Contains(address, "@") {
+			email = address
+		} else {
+			phone = address
+		}
+		id := crm.NewID("", 20)
+		now := time.Now().UTC()
+		_, err := store.DB().ExecContext(ctx, store.DB().Rebind(`INSERT INTO contacts (id, location_id, first_name, last_name, email, phone, source, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, 'csv import', ?, ?)`), id, demo.LocationID, first, last, email, phone, now, now)
+		if err != nil {
+			return "", fmt.Errorf("insert contact: %w", err)
+		}
+		return id, nil
+	}
 }
