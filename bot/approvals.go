@@ -62,7 +62,7 @@ func (b *Bot) fileRequest(ctx context.Context, user string, c crm.Contact, l crm
 	}
 	b.log.Info("approval requested", "user", user, "contact", c.ID, "request", a.ID, "kind", a.Kind())
 	return slack.NewUpdateViewSubmissionResponse(infoModal("Request sent", fmt.Sprintf(
-		"*Nothing is %s yet.* %s\n\nYour request to %s is in %s for an admin's approval (request `%s`). You will get a DM with the outcome; if nobody decides, it expires %s.",
+		"*Nothing is %s yet.* %s\n\nYour request to %s is in %s for an admin's approval (request `%s`). You will get a DM with the outcome; if nobody decides, it expires %s. Changed your mind? Withdraw it from the DM or from `/contact deletions`.",
 		kindDone(a.Kind()), why, requestWhat(a, c, original), channelRef(b.cfg.ApprovalsChannel), a.ID, slackDate(a.ExpiresAt))))
 }
 
@@ -105,8 +105,8 @@ func requestWhat(a crm.Approval, c crm.Contact, original *crm.Contact) string {
 }
 
 // requestNotes announce a recorded request: its post in the approvals
-// channel, then the requester's DM that says where it is. original is the
-// contact a merge keeps.
+// channel, then the requester's DM that says where it is, with the button
+// that withdraws it. original is the contact a merge keeps.
 func (b *Bot) requestNotes(a crm.Approval, c crm.Contact, l crm.Linked, original *crm.Contact) []crm.Note {
 	target := ""
 	if original != nil {
@@ -117,17 +117,22 @@ func (b *Bot) requestNotes(a crm.Approval, c crm.Contact, l crm.Linked, original
 		// The requester's DM outlives the erasure: no contact details in it.
 		what = fmt.Sprintf("erase contact `%s` (privacy erasure)", esc(c.ID))
 	}
-	dm := note(a.Requester, *textMessage(fmt.Sprintf("📨 Your request to %s is waiting for an admin in %s (request `%s`). Nothing is %s yet; you will hear the outcome here. It expires %s.",
-		what, channelRef(b.cfg.ApprovalsChannel), a.ID, kindDone(a.Kind()), slackDate(a.ExpiresAt))))
+	text := fmt.Sprintf("📨 Your request to %s is waiting for an admin in %s (request `%s`). Nothing is %s yet; you will hear the outcome here. It expires %s.",
+		what, channelRef(b.cfg.ApprovalsChannel), a.ID, kindDone(a.Kind()), slackDate(a.ExpiresAt))
+	dm := note(a.Requester, Message{Text: text, Blocks: []slack.Block{
+		section(text),
+		slack.NewActionBlock("withdraw:"+a.ID, withdrawButton(a.ID)),
+	}})
 	dm.After = crm.ApprovalRef(a.ID)
-	return []crm.Note{noteAs(crm.ApprovalRef(a.ID), b.cfg.ApprovalsChannel, approvalMessage(a, &c, &l, target)), dm}
+	return []crm.Note{noteAs(crm.ApprovalRef(a.ID), b.cfg.ApprovalsChannel, approvalMessage(a, &c, &l, b.cfg.CurrencyOf(c.LocationID), target)), dm}
 }
 
 // approvalMessage is the request as the approvals channel shows it. c and l
 // are the contact as requested; when nil (after the decision, the contact
-// may be gone) the stored label and counts stand in. target names the
-// contact a merge keeps.
-func approvalMessage(a crm.Approval, c *crm.Contact, l *crm.Linked, target string) Message {
+// may be gone) the stored label and counts stand in. cur is the currency
+// of the contact's opportunity values; target names the contact a merge
+// keeps.
+func approvalMessage(a crm.Approval, c *crm.Contact, l *crm.Linked, cur, target string) Message {
 	who := "*" + esc(a.ContactLabel) + "* `" + esc(a.ContactID) + "`"
 	if c != nil {
 		who = contactLine(*c)
@@ -153,7 +158,7 @@ func approvalMessage(a crm.Approval, c *crm.Contact, l *crm.Linked, target strin
 	info += fmt.Sprintf("\n*Requested* %s · *expires* %s", slackDate(a.CreatedAt), slackDate(a.ExpiresAt))
 	blocks := []slack.Block{header(cut(title+a.ContactLabel, 150)), section(info)}
 	if l != nil && c != nil {
-		lines := linkedLines(*l)
+		lines := linkedLines(*l, cur)
 		if kind == crm.KindMerge {
 			lines = movedLines(*l)
 		}
@@ -178,7 +183,7 @@ func approvalMessage(a crm.Approval, c *crm.Contact, l *crm.Linked, target strin
 	} else {
 		blocks = append(blocks, section(outcomeLine(a)))
 	}
-	return Message{Text: fmt.Sprintf("%s%s for %s: %s", title[:len(title)-2], " "+a.ID, esc(a.ContactLabel), a.State), Blocks: blocks}
+	return Message{Text: fmt.Sprintf("%s %s for %s: %s", title[:len(title)-2], a.ID, esc(a.ContactLabel), stateLabel(a.State)), Blocks: blocks}
 }
 
 // outcomeLine says how a decided request ended, who decided and when.
@@ -203,6 +208,8 @@ func outcomeLine(a crm.Approval) string {
 		return fmt.Sprintf("⌛ *Expired*%s: no admin decided in time. Nothing was %s.", when, kindDone(a.Kind()))
 	case crm.ApprovalFailed:
 		return fmt.Sprintf("⚠️ *Not %s*: approved by %s%s, but %s", kindDone(a.Kind()), mention(a.DecidedBy), when, esc(lowerFirst(a.FailReason)))
+	case crm.ApprovalWithdrawn:
+		return fmt.Sprintf("↩️ *Withdrawn* by %s%s, who asked for it. Nothing was %s.", mention(a.DecidedBy), when, kindDone(a.Kind()))
 	}
 	return "⏳ Waiting for an admin."
 }
@@ -230,6 +237,8 @@ func decidedText(a crm.Approval) string {
 		return fmt.Sprintf("This request expired%s without a decision. Nothing was deleted; the requester can ask again.", when)
 	case crm.ApprovalFailed:
 		return fmt.Sprintf("Already approved by %s%s, but the contact was gone. Nothing more was done.", mention(a.DecidedBy), when)
+	case crm.ApprovalWithdrawn:
+		return fmt.Sprintf("%s withdrew this request%s. Nothing was deleted and nothing more was done.", mention(a.DecidedBy), when)
 	}
 	return "This request is still open."
 }
@@ -246,7 +255,7 @@ func (b *Bot) decisionNotes(a crm.Approval, deleted *crm.Deleted) []crm.Note {
 	if deleted != nil && deleted.Merge != nil {
 		target = contactLine(deleted.Merge.Original)
 	}
-	notes := []crm.Note{replacing(crm.ApprovalRef(a.ID), channel, approvalMessage(a, nil, nil, target))}
+	notes := []crm.Note{replacing(crm.ApprovalRef(a.ID), channel, approvalMessage(a, nil, nil, "", target))}
 	if m, ok := requesterOutcome(a, deleted); ok {
 		notes = append(notes, note(a.Requester, m))
 	}
@@ -385,9 +394,9 @@ func (b *Bot) approve(ctx context.Context, user, requestID, fingerprint, respons
 	a = res.Approval
 	if res.Changed {
 		b.log.Info("approval held: contact changed", "user", user, "request", a.ID, "contact", a.ContactID)
-		b.respond(ctx, responseURL, changedMessage(a, res))
+		b.respond(ctx, responseURL, changedMessage(a, res, b.cfg.CurrencyOf(res.Contact.LocationID)))
 		b.audit(ctx, crm.AuditEntry{Actor: user, Action: crm.AuditApprovalHeld, ContactID: a.ContactID, RequestID: a.ID, Reason: a.Reason,
-			Outcome: "held", Detail: fmt.Sprintf("contact changed since the request; %d differences shown", len(res.Changes))})
+			Outcome: "held", Detail: "contact changed since the request; " + plural(len(res.Changes), "difference", "differences") + " shown"})
 		return
 	}
 	b.log.Info("approval decided", "user", user, "request", a.ID, "state", a.State, "deletion", a.DeletionID)
@@ -399,13 +408,13 @@ func (b *Bot) approve(ctx context.Context, user, requestID, fingerprint, respons
 // changedMessage shows an approver what changed since the request (or since
 // they last confirmed), and offers to approve the contact as it is now.
 // Nothing has been deleted.
-func changedMessage(a crm.Approval, res crm.ApproveResult) Message {
+func changedMessage(a crm.Approval, res crm.ApproveResult, cur string) Message {
 	var diff []string
 	for _, c := range res.Changes {
 		diff = append(diff, "• "+esc(c))
 	}
 	text := fmt.Sprintf("⚠️ *Nothing was %s: %s changed since %s asked.*\n%s", kindDone(a.Kind()), contactLine(res.Contact), mention(a.Requester), strings.Join(diff, "\n"))
-	now, lines := "*Deleting it now removes:*", linkedLines(res.Linked)
+	now, lines := "*Deleting it now removes:*", linkedLines(res.Linked, cur)
 	switch a.Kind() {
 	case crm.KindMerge:
 		now, lines = "*Merging it now moves:*", movedLines(res.Linked)

@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"contactbot/crm"
@@ -18,12 +17,14 @@ func (b *Bot) audit(ctx context.Context, e crm.AuditEntry) {
 }
 
 // auditLine is one readable line: when, who, what, on what, why, outcome.
+// People are mentions and codes are labels, in entries written before this
+// wording too: "requested by U123" in an outcome or detail becomes a mention.
 func auditLine(e crm.AuditEntry) string {
 	actor := mention(e.Actor)
 	if e.Actor == "system" {
 		actor = "contactbot"
 	}
-	parts := []string{slackDate(e.At), actor, strings.ReplaceAll(e.Action, "_", " ")}
+	parts := []string{slackDate(e.At), actor, actionLabel(e.Action)}
 	if e.ContactID != "" {
 		parts = append(parts, "contact `"+esc(e.ContactID)+"`")
 	}
@@ -34,14 +35,22 @@ func auditLine(e crm.AuditEntry) string {
 		parts = append(parts, "request `"+esc(e.RequestID)+"`")
 	}
 	line := strings.Join(parts, " ")
-	if e.Reason != "" {
-		line += fmt.Sprintf(" — reason: %s", esc(reasonLabel(e.Reason)))
+	switch {
+	case e.Reason == "":
+	case e.Action == crm.AuditUndone:
+		line += " — undid: " + esc(reasonLabel(e.Reason))
+	default:
+		line += " — reason: " + esc(reasonLabel(e.Reason))
 	}
 	if e.Outcome != "" {
-		line += " — " + esc(e.Outcome)
+		line += " — " + mentionUsers(esc(e.Outcome))
 	}
 	if e.Detail != "" {
-		line += " (" + esc(e.Detail) + ")"
+		detail := esc(e.Detail)
+		if e.Action == crm.AuditApproved || e.Action == crm.AuditUndone { // contactbot's words, not a person's
+			detail = mentionUsers(detail)
+		}
+		line += " (" + slackDates(detail) + ")"
 	}
 	return line
 }

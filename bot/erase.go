@@ -33,17 +33,17 @@ func (m eraseMeta) encode() string {
 // eraseWhy is why every erasure waits for a second admin.
 const eraseWhy = "A privacy erasure always needs a second admin's approval, even when an admin asks: it cannot be restored."
 
-// switchToErasure answers the delete window's "Privacy erasure request":
+// erasureView answers the delete window's "Privacy erasure request":
 // nothing is deleted, and the window becomes the erasure window.
-func (b *Bot) switchToErasure(ctx context.Context, user string, meta deleteMeta) *slack.ViewSubmissionResponse {
+func (b *Bot) erasureView(ctx context.Context, user string, meta deleteMeta) *slack.ModalViewRequest {
 	c, l, err := b.store.Linked(ctx, meta.ContactID)
 	if err != nil {
-		return slack.NewUpdateViewSubmissionResponse(infoModal("Not erased", "*Nothing was erased.* "+b.userMessage(err, "load contact for erasure", "contact", meta.ContactID)))
+		return infoModal("Not erased", "*Nothing was erased.* "+b.userMessage(err, "load contact for erasure", "contact", meta.ContactID))
 	}
 	b.log.Info("delete window: erasure reason, showing the erasure window", "user", user, "contact", c.ID)
 	b.auditOpened(user, c.ID, windowErase, viaDeleteWindow)
 	v := b.eraseModal(c, l, eraseMeta{ContactID: c.ID, Fingerprint: l.Fingerprint}, "*Nothing was deleted.* A privacy erasure is not a delete: it keeps no archive, so it has its own window, confirmed with ERASE.")
-	return slack.NewUpdateViewSubmissionResponse(&v)
+	return &v
 }
 
 // eraseModal is the privacy erasure window.
@@ -54,7 +54,7 @@ func (b *Bot) eraseModal(c crm.Contact, l crm.Linked, meta eraseMeta, banner str
 	}
 	blocks = append(blocks,
 		section(contactLine(c)+"\n"+dndLine(c, l)),
-		section("*Erasing removes, with no archive:*\n"+strings.Join(linkedLines(l), "\n")),
+		section("*Erasing removes, with no archive:*\n"+strings.Join(linkedLines(l, b.cfg.CurrencyOf(c.LocationID)), "\n")),
 		section("*This cannot be restored.* The contact and every linked row are deleted and no archive is kept. Its name, email and phone are replaced by “[erased]” in contactbot's records (the request, the deletion record, the audit trail). Its email and phone go on the suppression list with every channel permanent, so it is never messaged again."),
 		section("🔒 *Nothing is erased until a second admin approves it* in "+channelRef(b.cfg.ApprovalsChannel)+". "+eraseWhy),
 	)

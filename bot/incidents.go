@@ -24,10 +24,12 @@ func (b *Bot) notAdminRestore() *Message {
 
 func channelMention(id string) string { return "<#" + id + ">" }
 
-// reportCommand answers `/contact report <deletion id | email | phone>`.
-func (b *Bot) reportCommand(ctx context.Context, name, user, query string) *Message {
+// reportCommand answers `/contact report <deletion id | email | phone>`:
+// one deletion found opens the report window with the command's trigger id.
+func (b *Bot) reportCommand(ctx context.Context, cmd slack.SlashCommand, name, user, query string) *Message {
+	query = normalID(query)
 	if strings.TrimSpace(query) == "" {
-		return textMessage(fmt.Sprintf("Say which deletion to report: `%s report <deletion id>` with the id from the delete summary, or the deleted contact's email or phone number.", name))
+		return textMessage(fmt.Sprintf("Say which deletion to report: `%s report` followed by the deletion id from the delete summary, or by the deleted contact's email or phone number.", name))
 	}
 	ds, err := b.store.FindDeletions(ctx, query)
 	if err != nil {
@@ -37,7 +39,7 @@ func (b *Bot) reportCommand(ctx context.Context, name, user, query string) *Mess
 	case 0:
 		return textMessage(fmt.Sprintf("No deletion that can still be restored matches *%s*. Check the deletion id in the delete summary; if the contact was restored already, `%s %s` finds it.", esc(cut(query, 100)), name, esc(cut(query, 100))))
 	case 1:
-		return b.report(ctx, user, ds[0].ID)
+		return b.openReportModal(ctx, user, cmd.TriggerID, ds[0].ID, cmd.ResponseURL)
 	}
 	return b.deletionChoices(query, ds)
 }
@@ -69,21 +71,22 @@ func (b *Bot) deletionChoices(query string, ds []crm.Deletion) *Message {
 			blocks = append(blocks, slack.NewActionBlock("deletion:"+cut(d.ID, 200), button(ActionReport, d.ID, "Report", slack.StyleDanger)))
 		}
 	}
-	return &Message{Text: title, Blocks: limitBlocks(blocks, maxMessageBlocks, func(int) string { return "and more: use the deletion id." })}
+	return &Message{Text: esc(title), Blocks: limitBlocks(blocks, maxMessageBlocks, func(int) string { return "and more: use the deletion id." })}
 }
 
-// reportClick answers the Report wrong deletion button, after the ack.
-func (b *Bot) reportClick(cb slack.InteractionCallback, deletionID string) {
-	user, responseURL := cb.User.ID, cb.ResponseURL
-	b.goBackground("report", func(ctx context.Context) {
-		b.respond(ctx, responseURL, *b.report(ctx, user, deletionID))
-	})
+// reportClick answers the Report wrong deletion button: the window that
+// asks what was wrong opens with the click's trigger id, before the ack.
+func (b *Bot) reportClick(ctx context.Context, cb slack.InteractionCallback, deletionID string) {
+	if m := b.openReportModal(ctx, cb.User.ID, cb.TriggerID, deletionID, cb.ResponseURL); m != nil {
+		b.respond(ctx, cb.ResponseURL, *m)
+	}
 }
 
 // report records a wrong deletion with the incident for INCIDENT_CHANNEL,
-// posted once whoever reports it how often; it returns the reporter's answer.
-func (b *Bot) report(ctx context.Context, reporter, deletionID string) *Message {
-	rep, err := b.store.ReportDeletion(ctx, deletionID, reporter, func(rep crm.Report) ([]crm.Note, error) { return b.reportNotes(rep, reporter), nil })
+// posted once whoever reports it how often; wrong is what the reporter says
+// was wrong (may be empty). It returns the reporter's answer.
+func (b *Bot) report(ctx context.Context, reporter, deletionID, wrong string) *Message {
+	rep, err := b.store.ReportDeletion(ctx, deletionID, reporter, wrong, func(rep crm.Report) ([]crm.Note, error) { return b.reportNotes(rep, reporter), nil })
 	if err != nil {
 		b.log.Info("report refused", "user", reporter, "deletion", deletionID, "code", crm.ErrorCode(err))
 		return textMessage(b.refusal(err, rep.Deletion, "report deletion"))
@@ -162,10 +165,10 @@ func incidentMessage(rep crm.Report) Message {
 		title = "Wrong merge reported: " + c.Name()
 	}
 	return Message{
-		Text: fmt.Sprintf("%s (deletion %s)", title, d.ID),
+		Text: fmt.Sprintf("%s (deletion %s)", esc(title), d.ID),
 		Blocks: []slack.Block{
 			header(title),
-			section(fmt.Sprintf("%s reported this deletion as wrong %s.", mention(rep.Incident.ReportedBy), slackDate(rep.Incident.ReportedAt))),
+			section(reportedLine(rep.Incident)),
 			section(deletionDetails(d, c, rep.MergedInto) + fmt.Sprintf("\n*Restorable until* %s", slackDate(d.RestoreUntil))),
 			slack.NewActionBlock("incident:"+cut(d.ID, 200), button(ActionRestore, d.ID, "Restore", slack.StylePrimary)),
 			contextBlock(restoreExplained(d)),
@@ -188,6 +191,16 @@ func contactRef(r crm.ContactRef) string {
 		return "`" + esc(r.ID) + "`"
 	}
 	return fmt.Sprintf("*%s* (`%s`)", esc(r.Name()), esc(r.ID))
+}
+
+// reportedLine says who reported a deletion as wrong, when, and what they
+// said was wrong.
+func reportedLine(inc crm.Incident) string {
+	s := fmt.Sprintf("%s reported this deletion as wrong %s.", mention(inc.ReportedBy), slackDate(inc.ReportedAt))
+	if inc.Note != "" {
+		s += "\n*What was wrong:* " + esc(inc.Note)
+	}
+	return s
 }
 
 // deletionDetails describes a deletion: the contact, who deleted it, when,
@@ -217,9 +230,9 @@ func (b *Bot) restoreCommand(ctx context.Context, name, user, arg string) *Messa
 		b.log.Info("restore refused: not an admin", "user", user)
 		return b.notAdminRestore()
 	}
-	id := strings.TrimSpace(arg)
+	id := normalID(arg)
 	if id == "" || strings.ContainsAny(id, " \t\n") || len(id) > 40 {
-		return textMessage(fmt.Sprintf("Say which deletion to restore: `%s restore <deletion id>`, with the id from the delete summary or the incident.", name))
+		return textMessage(fmt.Sprintf("Say which deletion to restore: `%s restore` followed by the deletion id from the delete summary or the incident.", name))
 	}
 	return b.restore(ctx, user, id)
 }
@@ -344,6 +357,9 @@ func restoredMessage(res crm.Restored, inc crm.Incident, reported bool) Message 
 	restored := fmt.Sprintf("✅ *Restored* by %s %s: %s put back with the same ids and values.", mention(deref(d.RestoredBy)), slackDate(deref(d.RestoredAt)), plural(res.Rows, "row", "rows"))
 	if reported {
 		restored += fmt.Sprintf("\nReported by %s %s.", mention(inc.ReportedBy), slackDate(inc.ReportedAt))
+		if inc.Note != "" {
+			restored += " *What was wrong:* " + esc(inc.Note)
+		}
 	}
 	var into *crm.ContactRef
 	if res.Original != nil {
@@ -361,7 +377,7 @@ func restoredMessage(res crm.Restored, inc crm.Incident, reported bool) Message 
 	if dup := duplicatesLine(res.Duplicates); dup != "" {
 		blocks = append(blocks, contextBlock(dup))
 	}
-	return Message{Text: fmt.Sprintf("%s (deletion %s)", title, d.ID), Blocks: blocks}
+	return Message{Text: fmt.Sprintf("%s (deletion %s)", esc(title), d.ID), Blocks: blocks}
 }
 
 // closeIncident is the note that replaces an incident's Restore button, once
@@ -377,7 +393,7 @@ func (b *Bot) closeIncident(ctx context.Context, d crm.Deletion) []crm.Note {
 	}
 	text := fmt.Sprintf("Deletion `%s` was reported as wrong by %s %s, but its restore window closed at %s before anyone restored it: it can no longer be restored.",
 		esc(d.ID), mention(inc.ReportedBy), slackDate(inc.ReportedAt), slackDate(d.RestoreUntil))
-	m := Message{Text: title, Blocks: []slack.Block{header(title), section(text)}}
+	m := Message{Text: esc(title), Blocks: []slack.Block{header(title), section(text)}}
 	channel := inc.Channel
 	if channel == "" {
 		channel = b.cfg.IncidentChannel

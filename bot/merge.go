@@ -112,10 +112,10 @@ func newMergeMeta(dup linkedContact, origs []linkedContact, mode, channel, respo
 	return m
 }
 
-// switchToMerge answers the delete window's "Duplicate created by mistake":
+// mergeView answers the delete window's "Duplicate created by mistake":
 // the window becomes the Merge duplicate window when there is a contact to
 // merge into; nil means there is none, and the delete goes on as asked.
-func (b *Bot) switchToMerge(ctx context.Context, user string, meta deleteMeta) *slack.ViewSubmissionResponse {
+func (b *Bot) mergeView(ctx context.Context, user string, meta deleteMeta) *slack.ModalViewRequest {
 	dup, origs, err := b.mergeCandidates(ctx, meta.ContactID)
 	if err != nil || len(origs) == 0 {
 		return nil // the delete's own checks answer (a gone contact, a failure)
@@ -125,7 +125,7 @@ func (b *Bot) switchToMerge(ctx context.Context, user string, meta deleteMeta) *
 	perm := b.deletePermission(ctx, user, dup.C, dup.L)
 	v := b.mergeModal(dup, origs, newMergeMeta(dup, origs, perm.Mode, meta.Channel, meta.ResponseURL),
 		"*Nothing was deleted.* A duplicate is merged rather than deleted: its conversations, notes and deals move to the contact that stays, and a merge can be restored like a delete.", perm)
-	return slack.NewUpdateViewSubmissionResponse(&v)
+	return &v
 }
 
 // mergeModal is the Merge duplicate window.

@@ -168,11 +168,21 @@ func (b *Bot) notesWritten() {
 func (b *Bot) deliverDue(ctx context.Context) crm.DeliveryResult {
 	for {
 		res, err := b.store.DeliverNext(ctx, b.send)
-		if err != nil {
-			if ctx.Err() == nil {
-				b.log.Error("outbox delivery", "err", err)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return crm.DeliveryResult{Status: crm.DeliveryIdle}
+		case crm.ErrorCode(err) == crm.EUNAVAILABLE:
+			// The database is down: an outage, logged once, not a bug each poll.
+			if !b.outboxDBDown.Swap(true) {
+				b.log.Warn("outbox waits: the database is not answering", "err", err)
 			}
 			return crm.DeliveryResult{Status: crm.DeliveryIdle}
+		case err != nil:
+			b.log.Error("outbox delivery", "err", err)
+			return crm.DeliveryResult{Status: crm.DeliveryIdle}
+		}
+		if b.outboxDBDown.Swap(false) {
+			b.log.Info("outbox: the database answers again")
 		}
 		b.logDelivery(ctx, res)
 		if res.Status == crm.DeliveryIdle || res.Status == crm.DeliveryBusy {

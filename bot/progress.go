@@ -68,7 +68,7 @@ func (p *progress) text() string {
 	case p.total == 0:
 		return p.label + ": starting…"
 	}
-	return fmt.Sprintf("%s: %s %s of %s rows…", p.label, p.verb, thousands(p.done), thousands(p.total))
+	return fmt.Sprintf("%s: %s %s of %s %s…", p.label, p.verb, thousands(p.done), thousands(p.total), pluralNoun(p.total, "row", "rows"))
 }
 
 func (p *progress) run(ctx context.Context) {
@@ -172,8 +172,11 @@ func (b *Bot) RecoverOnStart(ctx context.Context) {
 }
 
 // thousands writes n with thousands separators: 12,400.
-func thousands(n int) string {
-	s := fmt.Sprint(n)
+func thousands(n int) string { return groupDigits(fmt.Sprint(n)) }
+
+// groupDigits puts separators into a string of digits: "12400" → "12,400".
+func groupDigits(digits string) string {
+	s := digits
 	for i := len(s) - 3; i > 0; i -= 3 {
 		s = s[:i] + "," + s[i:]
 	}

@@ -57,9 +57,11 @@ func (m actionMeta) encode() string {
 
 func readActionMeta(s string) (actionMeta, bool) {
 	var m actionMeta
-	if err := json.Unmarshal([]byte(s), &m); err != nil || m.ContactID == "" || len(m.ContactID) > maxValueLen {
+	// Via goes into the audit trail: it must be text the database stores.
+	if err := json.Unmarshal([]byte(s), &m); err != nil || !validID(m.ContactID) || badChars(m.Via) || len(m.Via) > maxValueLen {
 		return m, false
 	}
+	m.ResponseURL = usableURL(m.ResponseURL)
 	return m, true
 }
 
@@ -118,7 +120,9 @@ func (b *Bot) commandForOne(ctx context.Context, cmd slack.SlashCommand, name, v
 	if err != nil {
 		return textMessage(b.userMessage(err, "search failed"))
 	}
-	if len(res.Matches) != 1 {
+	// Without a trigger id no window can open: the find message's buttons
+	// bring their own.
+	if len(res.Matches) != 1 || cmd.TriggerID == "" {
 		msg := b.find(ctx, name, query)
 		if len(res.Matches) > 1 {
 			msg.Blocks = append([]slack.Block{section("Several contacts match: press *" + button + "* on the right one.")}, msg.Blocks...)

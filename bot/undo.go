@@ -63,7 +63,7 @@ func undoneMessage(res crm.UndoResult) Message {
 		what = append(what, "contact DND off")
 	}
 	for _, e := range a.Previous.Enrollments {
-		what = append(what, esc(e.WorkflowName)+" "+e.Status)
+		what = append(what, esc(e.WorkflowName)+" "+workflowStatusLabel(e.Status))
 	}
 	title := "Set DND undone"
 	if a.Kind == crm.UndoKindFollowUp {

@@ -19,6 +19,8 @@ const (
 	ApprovalRejected = "rejected"
 	ApprovalExpired  = "expired"
 	ApprovalFailed   = "failed" // approved, but the contact could not be deleted
+	// ApprovalWithdrawn is a request its requester took back before anyone decided.
+	ApprovalWithdrawn = "withdrawn"
 )
 
 // Audit actions of the approval flow besides those in audit.go.
@@ -31,6 +33,8 @@ const (
 	AuditApprovalHeld = "approval_held"
 	// AuditApprovalFailed is an approve that found the contact gone.
 	AuditApprovalFailed = "approval_failed"
+	// AuditWithdrawn is a requester taking back their pending request.
+	AuditWithdrawn = "withdrawn"
 )
 
 // Errors of the approval flow. The bot words its own answers from the
@@ -41,6 +45,7 @@ var (
 	ErrApprovalExpired  = &Error{Code: ECONFLICT, Message: "This request has expired. Nothing was deleted; the requester can ask again."}
 	ErrOwnRequest       = &Error{Code: EINVALID, Message: "Nobody decides on their own request: another admin must approve or reject it."}
 	ErrAlreadyRequested = &Error{Code: ECONFLICT, Message: "Someone already asked to delete this contact and an admin has not decided yet. Nothing more to do: the requester hears the outcome."}
+	ErrNotYourRequest   = &Error{Code: EINVALID, Message: "Only the person who asked for a delete can withdraw the request; an admin can reject it instead. Nothing was changed."}
 )
 
 // Summary is what an approver weighs besides the row counts, kept with a
@@ -522,6 +527,50 @@ func (s *Store) Reject(ctx context.Context, id, admin, reason string, notify fun
 		}
 		return notifyOf(ctx, s, tx, notify, a)
 	})
+	return a, audit, err
+}
+
+// Withdraw takes back a pending request, for its requester only: the
+// request ends as withdrawn (decided by the requester), so that no admin can
+// approve it any more. It runs under the request's row lock, like every
+// decision, so of a withdraw and an approve (or two withdraws) exactly one
+// takes effect; the other gets ErrAlreadyDecided with the request as it now
+// is. An expired request gives ErrApprovalExpired, someone else's
+// ErrNotYourRequest; neither changes anything. notify renders the messages
+// that announce it (may be nil), written in its transaction.
+func (s *Store) Withdraw(ctx context.Context, id, requester string, notify func(Approval) ([]Note, error)) (Approval, AuditEntry, error) {
+	var a Approval
+	var audit AuditEntry
+	if id == "" || requester == "" {
+		return a, audit, Errorf(EINVALID, "A withdrawal needs a request and who asked for it.")
+	}
+	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		if a, err = s.lockApproval(ctx, tx, id); err != nil {
+			return err
+		}
+		now := s.now().UTC()
+		switch {
+		case a.Requester != requester:
+			return ErrNotYourRequest
+		case a.State != ApprovalPending:
+			return ErrAlreadyDecided
+		case !now.Before(a.ExpiresAt):
+			return ErrApprovalExpired
+		}
+		if a, err = s.finish(ctx, tx, id, ApprovalWithdrawn, requester, now, ""); err != nil {
+			return err
+		}
+		audit, err = s.auditTx(ctx, tx, AuditEntry{Actor: requester, Action: AuditWithdrawn, ContactID: a.ContactID, RequestID: a.ID,
+			Reason: a.Reason, Outcome: "withdrawn", At: now})
+		if err != nil {
+			return err
+		}
+		return notifyOf(ctx, s, tx, notify, a)
+	})
+	if isLockTimeout(err) {
+		err = ErrLockTimeout
+	}
 	return a, audit, err
 }
 

@@ -172,7 +172,7 @@ func (s *Store) deleteTx(ctx context.Context, tx *sqlx.Tx, req DeleteRequest) (D
 			return fmt.Errorf("archived %d rows of contact %s but counted %d: rolled back", removed, c.ID, l.Counts.Total())
 		}
 		out = Deleted{Deletion: d, Contact: c}
-		detail := fmt.Sprintf("%d rows archived", removed)
+		detail := rowsText(removed) + " archived"
 		if o, ok := optOutOf(c, l); ok {
 			if out.Suppressed, err = s.suppressTx(ctx, tx, c, o, SuppressionDeleted, d.ID, req.Actor, now); err != nil {
 				return err

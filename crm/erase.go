@@ -74,7 +74,7 @@ func (s *Store) eraseTx(ctx context.Context, tx *sqlx.Tx, req eraseRequest) (Del
 		return out, err
 	}
 	out = Deleted{Deletion: d, Contact: Contact{ID: c.ID, LocationID: c.LocationID, FirstName: ErasedText}, Suppressed: out.Suppressed}
-	detail := fmt.Sprintf("%d rows erased without an archive; %s; %s", removed, describeSuppressed(out.Suppressed), scrubbed)
+	detail := fmt.Sprintf("%s erased without an archive; %s; %s", rowsText(removed), describeSuppressed(out.Suppressed), scrubbed)
 	out.Audit, err = s.auditTx(ctx, tx, AuditEntry{Actor: req.Actor, Action: AuditErased, ContactID: c.ID, DeletionID: d.ID,
 		RequestID: req.RequestID, Reason: req.Reason, Outcome: "ok", Detail: detail, At: now})
 	return out, err
@@ -151,6 +151,10 @@ func scrubTraces(ctx context.Context, tx *sqlx.Tx, c Contact, erasure string, no
 		}
 		q, args = in(`UPDATE merges SET original_before = '{}', original_after = '{}' WHERE deletion_id IN (?)`)
 		if _, err := exec("merge records", q, args...); err != nil {
+			return "", err
+		}
+		q, args = in(`UPDATE incidents SET note = '` + ErasedText + `' WHERE note <> '' AND deletion_id IN (?)`)
+		if _, err := exec("incident notes", q, args...); err != nil {
 			return "", err
 		}
 		q, args = in(`UPDATE deletions SET contact_label = '`+ErasedText+`',

@@ -164,7 +164,7 @@ func testErasure(t *testing.T, dialect crm.Dialect) {
 		if _, err := s.Restore(ctx, d.ID, "UADMIN"); err != crm.ErrErasureNotRestorable {
 			t.Errorf("restore of an erasure: %v", err)
 		}
-		if _, err := s.ReportDeletion(ctx, d.ID, "USUP", nil); err != crm.ErrErasureNotRestorable {
+		if _, err := s.ReportDeletion(ctx, d.ID, "USUP", "", nil); err != crm.ErrErasureNotRestorable {
 			t.Errorf("report of an erasure: %v", err)
 		}
 	})

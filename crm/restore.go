@@ -180,9 +180,9 @@ func (s *Store) RestoreWith(ctx context.Context, r RestoreRequest) (Restored, er
 			// course: that is not news.
 			out.Duplicates = slices.DeleteFunc(out.Duplicates, func(r ContactRef) bool { return r.ID == out.Original.ID })
 		}
-		detail := fmt.Sprintf("%d rows restored", n)
+		detail := rowsText(n) + " restored"
 		if out.Original != nil {
-			detail = fmt.Sprintf("merge into %s undone: %d rows back with the duplicate; its fields and DND as before the merge", out.Original.ID, n)
+			detail = fmt.Sprintf("merge into %s undone: %s back with the duplicate; its fields and DND as before the merge", out.Original.ID, rowsText(n))
 			if len(out.Kept) > 0 {
 				detail += " except " + strings.Join(out.Kept, ", ") + " (changed since)"
 			}

@@ -190,7 +190,7 @@ func TestApprovalRequest(t *testing.T) {
 	}
 	var audited bool
 	for _, c := range e.Slack.Calls("chat.postMessage") {
-		audited = audited || c.Params["channel"] == bottest.Audit && strings.Contains(c.Text(), "delete requested")
+		audited = audited || c.Params["channel"] == bottest.Audit && strings.Contains(c.Text(), "<@"+bottest.Support+"> asked to delete contact `"+id+"` request `"+a[0].ID+"` — reason: Duplicate created by mistake — pending (expires <!date^"+fmt.Sprint(a[0].ExpiresAt.Unix())+"^{date_short_pretty} {time}|")
 	}
 	if !audited {
 		t.Error("request not posted to the audit channel")

@@ -63,7 +63,7 @@ func TestMergeFlow(t *testing.T) {
 		t.Fatalf("window = %s %q %+v", view.CallbackID, view.Title.Text, view.Submit)
 	}
 	wantAll(t, "merge window", open.Text(),
-		"*This contact goes:* *Jane Doe* · JANE@example.com · +1 (555) 010-2233 · `"+dup+"`\nDND: *on for email (STOP, permanent), sms*",
+		"*This contact goes:* *Jane Doe* · JANE@example.com · +1 (555) 010-2233 · `"+dup+"`\nDND: *on for Email (STOP, permanent), SMS*",
 		"*It merges into the contact that stays:* *Jane Doe* · jane@example.com · `"+orig+"`\nDND: off",
 		"*Fills in:* phone +1 (555) 010-2233, company Doe &amp; Sons\n*DND it takes from this contact:* SMS on, Email on (STOP reply, permanent)",
 		"*Moves to the contact that stays:*\n💬 2 conversations (6 messages)\n📝 2 notes\n💼 2 opportunities (1 open)\n✅ 3 tasks (2 open)\n📅 2 appointments (1 upcoming)\n⚙️ 2 workflow enrollments (1 active)",
@@ -112,7 +112,7 @@ func TestMergeFlow(t *testing.T) {
 	}
 
 	// Reported as wrong: the incident says it was a merge, and into what.
-	clickAndWait(t, e, bottest.Support, bot.ActionReport, d.ID)
+	e.Report(bottest.Support, d.ID, "they are two people")
 	incidents := posts(e, bottest.Incident)
 	if len(incidents) != 1 {
 		t.Fatalf("%d incident messages, want 1", len(incidents))

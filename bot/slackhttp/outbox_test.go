@@ -140,9 +140,19 @@ func TestOutboxThroughSlackOutage(t *testing.T) {
 	if err := e.Store.DB().Select(&actions, `SELECT action FROM audit_log ORDER BY id`); err != nil {
 		t.Fatal(err)
 	}
+	// Each audit line reads as a sentence: the action's words, not its code.
+	words := map[string]string{
+		crm.AuditFind: "> found contact", crm.AuditDeleteRequested: "> asked to delete contact", crm.AuditApproved: "> approved the delete of contact",
+		crm.AuditDeleted: "> deleted contact", crm.AuditRejected: "> rejected the delete of contact", crm.AuditReported: "> reported a wrong deletion of contact",
+		crm.AuditRestored: "> restored contact", crm.AuditDecisionRefused: "> was refused a decision on",
+	}
 	var lines []string
 	for _, a := range actions {
-		lines = append(lines, strings.ReplaceAll(a, "_", " "))
+		w, ok := words[a]
+		if !ok {
+			t.Fatalf("no words for audit action %q in this test", a)
+		}
+		lines = append(lines, w)
 	}
 	inOrder(t, "audit channel", texts(posts(e, bottest.Audit)), lines...)
 	if _, metrics := get(t, e, "/metrics"); !strings.Contains(metrics, "contactbot_outbox_depth 0") {

@@ -62,7 +62,7 @@ func TestSuppressionThroughSlack(t *testing.T) {
 		"No suppression entry matches *jane@example.com*: a contact created with this email does not get DND re-applied.")
 	clickAndWait(t, e, bottest.Admin, bot.ActionSuppressionRemove, email.ID)
 	wantAll(t, "removing twice", lastResponse(t, e), "There is no suppression entry "+email.ID+": it was removed already.")
-	if !strings.Contains(body(t, e.Command(bottest.Admin, "help")), "suppression <email | phone>` (admins)") {
+	if !strings.Contains(body(t, e.Command(bottest.Admin, "help")), "suppression` _email or phone_ (admins): the opt-outs of deleted contacts kept for it, and remove one") {
 		t.Error("help does not list the suppression command")
 	}
 }

@@ -178,6 +178,13 @@ func TestKilledMidDeleteIsResolvedOnRestart(t *testing.T) {
 	progress := waitFor(t, fake, "chat.postMessage", 15*time.Second, func(c slackfake.Call) bool {
 		return c.Params["channel"] == bottest.Admin && strings.Contains(c.Text(), "archiving")
 	})
+	// The fake has the post before the process records its ts (outbox_refs):
+	// kill after that, or the restart cannot know which message to replace
+	// (a race that lost this test under load).
+	deadline := time.Now().Add(10 * time.Second)
+	for crmtest.CountRows(t, store, "outbox_refs", "ref LIKE 'op:%'") == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if err := first.cmd.Process.Kill(); err != nil { // SIGKILL: no shutdown, no cleanup
 		t.Fatal(err)
 	}

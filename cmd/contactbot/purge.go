@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"time"
 
@@ -17,8 +16,8 @@ const purgeInterval = time.Hour
 
 // purge is `contactbot purge`: it ends the restore window of every expired
 // deletion (archived rows deleted, contact details blanked) and exits.
-func purge(ctx context.Context, stdout io.Writer, log *slog.Logger) error {
-	store, err := openConfigured(ctx, log)
+func purge(ctx context.Context, env cmdEnv) error {
+	store, err := openConfigured(ctx, env.log)
 	if err != nil {
 		return err
 	}
@@ -27,7 +26,7 @@ func purge(ctx context.Context, stdout io.Writer, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("purge: %w", err)
 	}
-	fmt.Fprintf(stdout, "purged %d deletions whose restore window had passed\n", n)
+	fmt.Fprintf(env.stdout, "purged %d deletions whose restore window had passed\n", n)
 	return nil
 }
 

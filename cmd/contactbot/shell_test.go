@@ -33,7 +33,7 @@ func TestShellSession(t *testing.T) {
 	}
 	ctx := context.Background()
 	dir := t.TempDir()
-	dbURL := "sqlite:" + filepath.Join(dir, DatabaseFile)
+	dbURL := "sqlite:" + filepath.Join(dir, DemoDatabaseFile)
 	shellRun := func(t *testing.T, script []string, args ...string) string {
 		t.Helper()
 		var out, errb bytes.Buffer
@@ -57,7 +57,7 @@ func TestShellSession(t *testing.T) {
 	}
 
 	first := shellRun(t, []string{"quit"})
-	if want := "on a demo CRM, just created (35 contacts) in " + filepath.Join(dir, DatabaseFile); !strings.Contains(first, want) {
+	if want := "on a demo CRM, just created (35 contacts) in " + filepath.Join(dir, DemoDatabaseFile); !strings.Contains(first, want) {
 		t.Errorf("first start lacks %q:\n%s", want, first)
 	}
 	before := dump(t)
@@ -73,9 +73,11 @@ func TestShellSession(t *testing.T) {
 		"1",                 // [1] Approve in #approvals, by the requester: refused
 		"/as admin",
 		"1", // [1] Approve, by an admin: deleted
+		"1", // [1] Report wrong deletion, in support's DM: not the admin's to press
 		"/as support",
-		"1", // [1] Report wrong deletion, in support's DM
-		"1", // [1] Restore in #incidents, by support: refused
+		"1",                        // [1] Report wrong deletion, in support's DM
+		"she is a paying customer", // what was wrong
+		"1",                        // [1] Restore in #incidents, by support: refused
 		"/as admin",
 		"1", // [1] Restore, by an admin
 		"jane.doe@example.com",
@@ -102,8 +104,12 @@ func TestShellSession(t *testing.T) {
 		"[DM to @support] Approved by @admin",
 		"[DM to @support] *Removed:* 1 contact, 2 conversations, 5 messages, 2 notes, 1 opportunity, 2 tasks, 1 appointment, 1 workflow enrollment (15 rows)",
 		"[DM to @support]   [1] Report wrong deletion",
+		"[1] Report wrong deletion is in @support's DM, so @admin cannot press it. Type /as support to act as them.",
 		"(@support presses [1] Report wrong deletion)",
+		"┌─ Report wrong deletion ─────",
+		"What was wrong? (optional, Enter to skip) > she is a paying customer",
 		"[#incidents] ── Wrong deletion reported: Jane Doe ──",
+		"[#incidents] *What was wrong:* she is a paying customer",
 		"[#incidents]   [1] Restore",
 		"(@support presses [1] Restore)",
 		"Only admins can restore a deletion, so nothing was restored.",
@@ -147,7 +153,7 @@ func TestShellSession(t *testing.T) {
 	}{
 		{"approval_requests", "contact_id = $1 AND requester = $2 AND state = 'approved' AND decided_by = $3 AND note = 'same person twice'", []any{id, shell.Support.ID, shell.Admin.ID}, 1},
 		{"deletions", "contact_id = $1 AND deleted_by = $2 AND approved_by = $3 AND reason = 'test_contact' AND restored_by = $3 AND request_id IS NOT NULL", []any{id, shell.Support.ID, shell.Admin.ID}, 1},
-		{"incidents", "reported_by = $1 AND message_ts <> ''", []any{shell.Support.ID}, 1},
+		{"incidents", "reported_by = $1 AND message_ts <> '' AND note = 'she is a paying customer'", []any{shell.Support.ID}, 1},
 		{"archived_rows", "", nil, 0},
 		{"audit_log", "actor = $1 AND action = 'decision_refused' AND contact_id = $2", []any{shell.Support.ID, id}, 1},
 		{"audit_log", "action IN ('delete_requested', 'deleted', 'approved', 'reported', 'restored') AND contact_id = $1", []any{id}, 5},
@@ -194,7 +200,7 @@ func TestShellMergeSuppressionErasure(t *testing.T) {
 		"/contact delete priya.patel@example.com", "1", "", "DELETE",
 		"/import Priya Patel priya.patel@example.com",
 		"priya patel",
-		"/contact delete tom.becker@example.com", "6", "", "DELETE", // the erasure reason: its own window
+		"/contact delete tom.becker@example.com", "6", // the erasure reason: its own window, at once
 		"ticket 4711", "DELETE", "ERASE",
 		"1", // [1] Approve, by the requester: refused
 		"/as admin2",
@@ -234,7 +240,7 @@ func TestShellMergeSuppressionErasure(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, text)
 		}
 	}
-	store, err := crm.Open(ctx, "sqlite:"+filepath.Join(dir, DatabaseFile))
+	store, err := crm.Open(ctx, "sqlite:"+filepath.Join(dir, DemoDatabaseFile))
 	if err != nil {
 		t.Fatal(err)
 	}
