@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/slack-go/slack"
+
 	"contactbot/bot"
 	"contactbot/bot/bottest"
 	"contactbot/crm"
@@ -209,4 +211,51 @@ func TestDeleteWindowDuplicateReasonMerges(t *testing.T) {
 	if r.Status != http.StatusOK || contactExists(t, e, dup) || crmtest.CountRows(t, e.Store, "notes", "contact_id = $1", third) != 2 {
 		t.Errorf("merge into the chosen contact: %d %s", r.Status, r.Body)
 	}
+}
+
+// TestReasonSwitchesToMergeOrErasureAtOnce: in the delete window of a
+// contact that has a duplicate, picking "Duplicate created by mistake"
+// replaces the window with Merge duplicate straight away, and "Privacy
+// erasure request" with the erasure window; nothing is deleted.
+func TestReasonSwitchesToMergeOrErasureAtOnce(t *testing.T) {
+	e := bottest.New(t)
+	orig, dup := mergePair(t, e)
+	before := crmtest.Dump(t, e.Store)
+	view, _ := openModal(t, e, bottest.Admin, dup)
+	pick := func(reason string) slack.View {
+		t.Helper()
+		v := view
+		v.ID = "VDELETE" + reason
+		cb := slack.InteractionCallback{Type: slack.InteractionTypeBlockActions, User: slack.User{ID: bottest.Admin}, Team: slack.Team{ID: bottest.Team},
+			View: v, ActionCallback: slack.ActionCallbacks{BlockActions: []*slack.BlockAction{{
+				ActionID: "reason", BlockID: "reason", Type: "static_select", SelectedOption: slack.OptionBlockObject{Value: reason}}}}}
+		if r := e.Interact(cb); r.Status != http.StatusOK || r.Body != "" {
+			t.Fatalf("pick %s: %d %q", reason, r.Status, r.Body)
+		}
+		e.Bot.Wait()
+		call, ok := e.Slack.Last("views.update")
+		if !ok || call.Params["view_id"] != v.ID {
+			t.Fatalf("picking %s did not update its window: %v", reason, e.Slack.Calls("views.update"))
+		}
+		var got slack.View
+		if err := json.Unmarshal([]byte(call.Params["view"]), &got); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if v := pick("duplicate"); v.CallbackID != bot.CallbackMergeModal {
+		t.Errorf("duplicate: the window became %q, want the merge window", v.CallbackID)
+	}
+	last, _ := e.Slack.Last("views.update")
+	wantText(t, "merge window", blockTexts(last.Blocks()),
+		"*Nothing was deleted.* A duplicate is merged rather than deleted: its conversations, notes and deals move to the contact that stays, and a merge can be restored like a delete.")
+	wantText(t, "merge window", blockTexts(last.Blocks()), "*It merges into the contact that stays:* *Jane Doe* · jane@example.com · `"+orig+"`\nDND: off")
+	if v := pick("erasure"); v.CallbackID != bot.CallbackEraseModal {
+		t.Errorf("erasure: the window became %q, want the erasure window", v.CallbackID)
+	}
+	last, _ = e.Slack.Last("views.update")
+	wantText(t, "erasure window", blockTexts(last.Blocks()),
+		"*Nothing was deleted.* A privacy erasure is not a delete: it keeps no archive, so it has its own window, confirmed with ERASE.")
+	e.Bot.Wait()
+	sameDump(t, "after picking reasons", before, crmtest.Dump(t, e.Store))
 }
