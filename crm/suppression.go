@@ -492,3 +492,49 @@ func plural(n int, one, many string) string {
 	}
 	return fmt.Sprintf("%d %s", n, many)
 }
+
+// feedBatch bounds the re-apply lines one FeedReapplied takes.
+const feedBatch = 100
+
+// FeedReapplied writes the audit feed's notes (SetAuditNotes) for the
+// re-apply lines the database triggers wrote since the last call: the
+// triggers run in whatever session creates the contact, which cannot render
+// Slack messages, so they leave the line's id in suppression_feed. Each line
+// is taken once, by one caller, whatever the number of replicas: the rows
+// are deleted in the transaction that writes their notes. It returns how many
+// lines it took.
+func (s *Store) FeedReapplied(ctx context.Context) (int, error) {
+	n := 0
+	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
+		var ids []int64
+		if err := tx.SelectContext(ctx, &ids, tx.Rebind(`DELETE FROM suppression_feed WHERE audit_id IN
+			(SELECT audit_id FROM suppression_feed ORDER BY audit_id LIMIT ?`+s.dialect.ForUpdateSkipLocked()+`) RETURNING audit_id`), feedBatch); err != nil {
+			return fmt.Errorf("take re-apply audit lines: %w", err)
+		}
+		n = len(ids)
+		if n == 0 {
+			return nil
+		}
+		s.out.mu.Lock()
+		feed := s.out.auditNotes
+		s.out.mu.Unlock()
+		if feed == nil {
+			return nil // no audit channel: the lines are in the audit trail, which is enough
+		}
+		q, args, err := sqlx.In(`SELECT * FROM audit_log WHERE id IN (?) ORDER BY id`, ids)
+		if err != nil {
+			return fmt.Errorf("load re-apply audit lines: %w", err)
+		}
+		var entries []AuditEntry
+		if err := tx.SelectContext(ctx, &entries, tx.Rebind(q), args...); err != nil {
+			return fmt.Errorf("load re-apply audit lines: %w", err)
+		}
+		for _, e := range entries {
+			if err := s.enqueueTx(ctx, tx, feed(e)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return n, err
+}

@@ -98,6 +98,19 @@ func testSuppression(t *testing.T, dialect crm.Dialect) {
 			t.Errorf("re-apply audit detail =\n%q, want\n%q", trail[0].Detail, want)
 		}
 		deletedAt := res.Deletion.DeletedAt
+		// The bot posts the trigger's lines to the audit channel: each once.
+		s.SetAuditNotes(func(e crm.AuditEntry) []crm.Note {
+			return []crm.Note{{Channel: "CAUDIT", Payload: []byte(`{"text":"` + e.Action + ` ` + e.ContactID + `"}`)}}
+		})
+		if n, err := s.FeedReapplied(ctx); err != nil || n != 2 {
+			t.Fatalf("FeedReapplied = %d, %v; want the 2 lines", n, err)
+		}
+		if n, err := s.FeedReapplied(ctx); err != nil || n != 0 {
+			t.Errorf("FeedReapplied again = %d, %v; want 0", n, err)
+		}
+		if n := crmtest.CountRows(t, s, "outbox", "channel = 'CAUDIT' AND payload LIKE '%dnd_reapplied recreated_by_%'"); n != 2 {
+			t.Errorf("%d audit feed notes for the re-applies, want 2", n)
+		}
 		at, ok, err := s.OptedOutBefore(ctx, "recreated_by_phone01")
 		if err != nil || !ok || !at.Equal(deletedAt) {
 			t.Errorf("OptedOutBefore = %v, %t, %v; want %v", at, ok, err, res.Deletion.DeletedAt)

@@ -34,6 +34,11 @@ func purge(ctx context.Context, env cmdEnv) error {
 // killed replica left unfinished (besides once at start).
 const recoverEvery = 15 * time.Second
 
+// reapplyFeedEvery is how often the DND re-applies the database triggers
+// recorded are posted to the audit channel: the re-apply itself is
+// immediate, its line in the channel follows within this.
+const reapplyFeedEvery = 10 * time.Second
+
 // periodicJobs are serve's scheduled work, each run once per interval across
 // every replica (crm.Store.RunJobs): approval expiry and reminders, the
 // purge of expired archives, recovery of operations killed processes left,
@@ -44,6 +49,11 @@ func periodicJobs(b *bot.Bot, store *crm.Store, log *slog.Logger) []crm.Job {
 		purgeJob(store, log),
 		{Name: "recover", Every: recoverEvery, Run: func(ctx context.Context) error {
 			_, err := b.RecoverOperations(ctx)
+			return err
+		}},
+		// The suppression triggers' audit lines, to the audit channel.
+		{Name: "reapply-feed", Every: reapplyFeedEvery, Run: func(ctx context.Context) error {
+			_, err := store.FeedReapplied(ctx)
 			return err
 		}},
 		{Name: "prune-outbox", Every: purgeInterval, Run: func(ctx context.Context) error {

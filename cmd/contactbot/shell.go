@@ -162,6 +162,11 @@ func importer(store *crm.Store) func(ctx context.Context, first, last, address s
 		if err != nil {
 			return "", fmt.Errorf("insert contact: %w", err)
 		}
+		// serve posts the triggers' audit lines every few seconds; the shell
+		// at once, so that [#audit] shows what the database did.
+		if _, err := store.FeedReapplied(ctx); err != nil {
+			return id, fmt.Errorf("post the audit line: %w", err)
+		}
 		return id, nil
 	}
 }

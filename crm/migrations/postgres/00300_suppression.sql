@@ -51,6 +51,13 @@ CREATE TABLE IF NOT EXISTS suppression_hits (
     PRIMARY KEY (contact_id, suppression_id)
 );
 
+-- Re-apply audit lines written by the trigger, waiting for the bot to post
+-- them to the audit channel (the trigger runs in other tools' sessions, which
+-- cannot render Slack messages): Store.FeedReapplied takes them.
+CREATE TABLE IF NOT EXISTS suppression_feed (
+    audit_id bigint PRIMARY KEY
+);
+
 -- Contacts a restore or a merge is putting back within its transaction:
 -- their archived DND rows come back as they were, so the triggers leave
 -- them alone. Rows live only inside that transaction.
@@ -96,6 +103,7 @@ DECLARE
     hit_ids text[];
     newest  record;
     flag    boolean;
+    aid     bigint;
 BEGIN
     -- Cheap exits first: an import into a database with an empty list
     -- costs one index probe per row.
@@ -140,7 +148,9 @@ BEGIN
             || coalesce((SELECT string_agg(channel || ' ' || status, ', ' ORDER BY channel) FROM dnd_settings
                           WHERE contact_id = NEW.id AND status IN ('active', 'permanent')), 'no channel')
             || CASE WHEN flag THEN '; contact DND on' ELSE '' END
-            || '; suppression ' || array_to_string(hit_ids, ', '));
+            || '; suppression ' || array_to_string(hit_ids, ', '))
+    RETURNING id INTO aid;
+    INSERT INTO suppression_feed (audit_id) VALUES (aid);
     RETURN NULL;
 END $$;
 -- +goose StatementEnd
@@ -195,6 +205,7 @@ DROP FUNCTION IF EXISTS contactbot_dnd_rank(text);
 DROP FUNCTION IF EXISTS contactbot_phone_suffixes(text);
 DROP FUNCTION IF EXISTS contactbot_email_key(text);
 DROP TABLE IF EXISTS suppression_skip;
+DROP TABLE IF EXISTS suppression_feed;
 DROP TABLE IF EXISTS suppression_hits;
 DROP TABLE IF EXISTS suppressions;
 DROP TABLE IF EXISTS contactbot_settings;

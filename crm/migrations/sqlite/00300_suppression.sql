@@ -33,6 +33,11 @@ CREATE TABLE IF NOT EXISTS suppression_hits (
     PRIMARY KEY (contact_id, suppression_id)
 ) WITHOUT ROWID;
 
+-- Re-apply audit lines waiting for the bot to post them (Store.FeedReapplied).
+CREATE TABLE IF NOT EXISTS suppression_feed (
+    audit_id INTEGER PRIMARY KEY
+);
+
 CREATE TABLE IF NOT EXISTS suppression_skip (
     contact_id TEXT PRIMARY KEY
 ) WITHOUT ROWID;
@@ -80,6 +85,10 @@ BEGIN
                || '; suppression ' || (SELECT group_concat(suppression_id, ', ' ORDER BY suppression_id) FROM suppression_pending WHERE contact_id = new.id)
           FROM (SELECT s.deletion_id, s.deleted_at FROM suppression_pending p JOIN suppressions s ON s.id = p.suppression_id
                  WHERE p.contact_id = new.id ORDER BY s.deleted_at DESC, s.id LIMIT 1) n;
+    -- last_insert_rowid() is the audit line's while this trigger runs; the
+    -- line was written exactly when entries are pending.
+    INSERT INTO suppression_feed (audit_id)
+        SELECT last_insert_rowid() WHERE EXISTS (SELECT 1 FROM suppression_pending WHERE contact_id = new.id);
     DELETE FROM suppression_pending WHERE contact_id = new.id;
 END;
 -- +goose StatementEnd
@@ -118,6 +127,10 @@ BEGIN
                || '; suppression ' || (SELECT group_concat(suppression_id, ', ' ORDER BY suppression_id) FROM suppression_pending WHERE contact_id = new.id)
           FROM (SELECT s.deletion_id, s.deleted_at FROM suppression_pending p JOIN suppressions s ON s.id = p.suppression_id
                  WHERE p.contact_id = new.id ORDER BY s.deleted_at DESC, s.id LIMIT 1) n;
+    -- last_insert_rowid() is the audit line's while this trigger runs; the
+    -- line was written exactly when entries are pending.
+    INSERT INTO suppression_feed (audit_id)
+        SELECT last_insert_rowid() WHERE EXISTS (SELECT 1 FROM suppression_pending WHERE contact_id = new.id);
     DELETE FROM suppression_pending WHERE contact_id = new.id;
 END;
 -- +goose StatementEnd
@@ -142,6 +155,7 @@ DROP TRIGGER IF EXISTS contacts_reapply_suppression_update;
 DROP TRIGGER IF EXISTS contacts_reapply_suppression_insert;
 DROP TABLE IF EXISTS suppression_pending;
 DROP TABLE IF EXISTS suppression_skip;
+DROP TABLE IF EXISTS suppression_feed;
 DROP TABLE IF EXISTS suppression_hits;
 DROP TABLE IF EXISTS suppressions;
 DROP TABLE IF EXISTS contactbot_settings;
