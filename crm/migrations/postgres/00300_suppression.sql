@@ -100,6 +100,8 @@ CREATE OR REPLACE FUNCTION contactbot_reapply_suppression() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 DECLARE
     k       bytea;
+    email_h text;
+    phone_h text[];
     hit_ids text[];
     newest  record;
     flag    boolean;
@@ -117,10 +119,15 @@ BEGIN
     IF k IS NULL THEN
         RETURN NULL;
     END IF;
-    SELECT array_agg(s.id ORDER BY s.deleted_at, s.id) INTO hit_ids FROM suppressions s
-     WHERE ((s.kind = 'email' AND s.hash = encode(hmac(convert_to(contactbot_email_key(NEW.email), 'UTF8'), k, 'sha256'), 'hex'))
-         OR (s.kind = 'phone' AND s.hash IN (SELECT encode(hmac(convert_to(x, 'UTF8'), k, 'sha256'), 'hex') FROM contactbot_phone_suffixes(NEW.phone) x)))
-       AND NOT EXISTS (SELECT 1 FROM suppression_hits h WHERE h.contact_id = NEW.id AND h.suppression_id = s.id);
+    -- The hashes first, then one index probe per kind: an OR across both
+    -- kinds (or a join to the set of hashes) makes the planner scan the list.
+    email_h := encode(hmac(convert_to(contactbot_email_key(NEW.email), 'UTF8'), k, 'sha256'), 'hex');
+    SELECT array_agg(encode(hmac(convert_to(x, 'UTF8'), k, 'sha256'), 'hex')) INTO phone_h FROM contactbot_phone_suffixes(NEW.phone) x;
+    SELECT array_agg(m.id ORDER BY m.deleted_at, m.id) INTO hit_ids FROM (
+        SELECT s.id, s.deleted_at FROM suppressions s WHERE s.kind = 'email' AND s.hash = email_h
+        UNION ALL
+        SELECT s.id, s.deleted_at FROM suppressions s WHERE s.kind = 'phone' AND s.hash = ANY (phone_h)) m
+     WHERE NOT EXISTS (SELECT 1 FROM suppression_hits h WHERE h.contact_id = NEW.id AND h.suppression_id = m.id);
     IF hit_ids IS NULL THEN
         RETURN NULL;
     END IF;
