@@ -368,12 +368,12 @@ func describeMerge(m MergeOutcome) string {
 	if len(m.DNDRaised) > 0 {
 		var ch []string
 		for _, c := range m.DNDRaised {
-			ch = append(ch, fmt.Sprintf("%s %s→%s", c.Channel, statusName(c.Before), c.After))
+			ch = append(ch, fmt.Sprintf("%s: %s → %s", ChannelLabel(c.Channel), DNDStatusLabel(c.Before), DNDStatusLabel(c.After)))
 		}
 		s += "; DND " + strings.Join(ch, ", ")
 	}
 	if m.ContactDNDRaised {
-		s += "; contact DND on"
+		s += fmt.Sprintf("; contact DND: %s → %s", contactDNDLabel(false), contactDNDLabel(true))
 	}
 	return s
 }

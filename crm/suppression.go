@@ -431,19 +431,24 @@ func (s *Store) RemoveSuppression(ctx context.Context, id, actor string) (Suppre
 	return e, audit, err
 }
 
-// describeOptOut lists an entry's channels for an audit line, e.g.
-// "sms active, email permanent; contact DND on".
+// describeOptOut lists an entry's channels for an audit line, e.g. "SMS
+// on, Email on (permanent); contact DND on for all channels", as the
+// triggers word a re-apply.
 func describeOptOut(e Suppression) string {
 	var parts []string
 	for _, d := range e.Channels() {
-		parts = append(parts, d.Channel+" "+d.Status)
+		st := "on"
+		if d.Status == DNDPermanent {
+			st = "on (permanent)" // not only STOP replies: an erasure's are too
+		}
+		parts = append(parts, ChannelLabel(d.Channel)+" "+st)
 	}
 	s := strings.Join(parts, ", ")
 	if s == "" {
 		s = "no channel"
 	}
 	if e.ContactDND {
-		s += "; contact DND on"
+		s += "; contact DND " + contactDNDLabel(true)
 	}
 	return s
 }
@@ -483,14 +488,6 @@ func (s *Store) OptedOutBefore(ctx context.Context, contactID string) (time.Time
 	}
 	t, ok := m[contactID]
 	return t, ok, nil
-}
-
-// plural writes "1 entry" or "3 entries".
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }
 
 // feedBatch bounds the re-apply lines one FeedReapplied takes.

@@ -93,7 +93,7 @@ func testSuppression(t *testing.T, dialect crm.Dialect) {
 		if len(trail) != 2 || trail[0].ContactID != "recreated_by_email01" || trail[0].Actor != "system" || trail[0].DeletionID != res.Deletion.ID {
 			t.Fatalf("re-apply audit lines = %+v", trail)
 		}
-		want := "opted out before (deleted " + res.Deletion.DeletedAt.UTC().Format("2006-01-02") + "): DND re-applied: email permanent, sms active; suppression " + res.Suppressed[0].ID
+		want := "opted out before (deleted " + res.Deletion.DeletedAt.UTC().Format("2006-01-02") + "): DND re-applied: SMS on, Email on (permanent); suppression " + res.Suppressed[0].ID
 		if trail[0].Detail != want {
 			t.Errorf("re-apply audit detail =\n%q, want\n%q", trail[0].Detail, want)
 		}
@@ -283,7 +283,7 @@ func testSuppression(t *testing.T, dialect crm.Dialect) {
 		if err != nil || removed.ID != byEmail[0].ID {
 			t.Fatalf("RemoveSuppression: %+v, %v", removed, err)
 		}
-		wantDetail := "email entry " + removed.ID + " (deleted; sms active, email permanent, deleted " + del.DeletedAt.UTC().Format("2006-01-02") + ") removed"
+		wantDetail := "email entry " + removed.ID + " (deleted; SMS on, Email on (permanent), deleted " + del.DeletedAt.UTC().Format("2006-01-02") + ") removed"
 		if audit.Action != crm.AuditSuppressionRemoved || audit.Actor != "UADMIN" || audit.Detail != wantDetail || audit.DeletionID != del.ID {
 			t.Errorf("audit = %+v, want detail %q", audit, wantDetail)
 		}

@@ -34,7 +34,7 @@ func TestSuppressionThroughSlack(t *testing.T) {
 		t.Fatalf("FeedReapplied = %d, %v", n, err)
 	}
 	e.Bot.Wait()
-	if auditPostsSaying(e, "contactbot re-applied a deleted contact's DND to contact `reimported000000001` deletion `"+d.ID+"` — ok (opted out before (deleted "+d.DeletedAt.UTC().Format("2006-01-02")+"): DND re-applied: email permanent, sms active; suppression ") != 1 {
+	if auditPostsSaying(e, "contactbot re-applied a deleted contact's DND to contact `reimported000000001` deletion `"+d.ID+"` — ok (opted out before (deleted "+d.DeletedAt.UTC().Format("2006-01-02")+"): DND re-applied: SMS on, Email on (permanent); suppression ") != 1 {
 		t.Errorf("no audit post of the re-apply: %v", e.AuditPosts())
 	}
 	found := body(t, e.Command(bottest.Support, "jane@example.com"))
@@ -63,7 +63,7 @@ func TestSuppressionThroughSlack(t *testing.T) {
 	wantAll(t, "support's removal", lastResponse(t, e), "Only admins can remove suppression entries, so nothing was removed.")
 	clickAndWait(t, e, bottest.Admin, bot.ActionSuppressionRemove, email.ID)
 	wantAll(t, "removal", lastResponse(t, e), "🗑️ Suppression entry `"+email.ID+"` removed by <@"+bottest.Admin+">: a contact created later with this email no longer gets its DND back. Contacts that already got it keep it.")
-	if auditRows(t, e, crm.AuditSuppressionRemoved) != 1 || auditPostsSaying(e, "<@"+bottest.Admin+"> removed a suppression entry of contact `"+id+"` deletion `"+d.ID+"` — ok (email entry "+email.ID+" (deleted; sms active, email permanent, deleted "+d.DeletedAt.UTC().Format("2006-01-02")+") removed)") != 1 {
+	if auditRows(t, e, crm.AuditSuppressionRemoved) != 1 || auditPostsSaying(e, "<@"+bottest.Admin+"> removed a suppression entry of contact `"+id+"` deletion `"+d.ID+"` — ok (email entry "+email.ID+" (deleted; SMS on, Email on (permanent), deleted "+d.DeletedAt.UTC().Format("2006-01-02")+") removed)") != 1 {
 		t.Errorf("the removal is not in the audit trail and feed: %v", e.AuditPosts())
 	}
 	wantAll(t, "lookup after", body(t, e.Command(bottest.Admin, "suppression jane@example.com")),

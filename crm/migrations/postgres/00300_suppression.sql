@@ -84,6 +84,13 @@ CREATE OR REPLACE FUNCTION contactbot_phone_suffixes(phone text) RETURNS SETOF t
     AS $$ SELECT right(d, n) FROM (SELECT regexp_replace(phone, '[^0-9]', '', 'g') AS d) p, generate_series(7, least(length(d), 15)) n $$;
 -- +goose StatementEnd
 
+-- A DND channel as people read it (crm.ChannelLabel), for audit details.
+-- +goose StatementBegin
+CREATE OR REPLACE FUNCTION contactbot_channel_label(channel text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT CASE channel WHEN 'sms' THEN 'SMS' WHEN 'email' THEN 'Email' WHEN 'call' THEN 'Calls' WHEN 'whatsapp' THEN 'WhatsApp' WHEN 'gmb' THEN 'Google Business' WHEN 'fb' THEN 'Facebook' ELSE channel END $$;
+-- +goose StatementEnd
+
 -- The order of strictness of DND statuses: permanent is never lowered.
 -- +goose StatementBegin
 CREATE OR REPLACE FUNCTION contactbot_dnd_rank(status text) RETURNS int
@@ -152,9 +159,10 @@ BEGIN
     INSERT INTO audit_log (at, actor, action, contact_id, deletion_id, outcome, detail)
     VALUES (now(), 'system', 'dnd_reapplied', NEW.id, newest.deletion_id, 'ok',
             'opted out before (deleted ' || to_char(newest.deleted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') || '): DND re-applied: '
-            || coalesce((SELECT string_agg(channel || ' ' || status, ', ' ORDER BY channel) FROM dnd_settings
-                          WHERE contact_id = NEW.id AND status IN ('active', 'permanent')), 'no channel')
-            || CASE WHEN flag THEN '; contact DND on' ELSE '' END
+            || coalesce((SELECT string_agg(contactbot_channel_label(channel) || CASE status WHEN 'permanent' THEN ' on (permanent)' ELSE ' on' END, ', '
+                                           ORDER BY array_position(ARRAY['sms', 'email', 'call', 'whatsapp', 'gmb', 'fb'], channel))
+                           FROM dnd_settings WHERE contact_id = NEW.id AND status IN ('active', 'permanent')), 'no channel')
+            || CASE WHEN flag THEN '; contact DND on for all channels' ELSE '' END
             || '; suppression ' || array_to_string(hit_ids, ', '))
     RETURNING id INTO aid;
     INSERT INTO suppression_feed (audit_id) VALUES (aid);
@@ -209,6 +217,7 @@ DROP TRIGGER IF EXISTS contacts_reapply_suppression_update ON contacts;
 DROP TRIGGER IF EXISTS contacts_reapply_suppression_insert ON contacts;
 DROP FUNCTION IF EXISTS contactbot_reapply_suppression();
 DROP FUNCTION IF EXISTS contactbot_dnd_rank(text);
+DROP FUNCTION IF EXISTS contactbot_channel_label(text);
 DROP FUNCTION IF EXISTS contactbot_phone_suffixes(text);
 DROP FUNCTION IF EXISTS contactbot_email_key(text);
 DROP TABLE IF EXISTS suppression_skip;

@@ -79,9 +79,9 @@ BEGIN
     INSERT INTO audit_log (at, actor, action, contact_id, deletion_id, outcome, detail)
         SELECT strftime('%Y-%m-%d %H:%M:%f+00:00', 'now'), 'system', 'dnd_reapplied', new.id, n.deletion_id, 'ok',
                'opted out before (deleted ' || substr(n.deleted_at, 1, 10) || '): DND re-applied: '
-               || coalesce((SELECT group_concat(channel || ' ' || status, ', ' ORDER BY channel) FROM dnd_settings
-                             WHERE contact_id = new.id AND status IN ('active', 'permanent')), 'no channel')
-               || CASE WHEN EXISTS (SELECT 1 FROM suppression_pending p JOIN suppressions s ON s.id = p.suppression_id WHERE p.contact_id = new.id AND s.contact_dnd) THEN '; contact DND on' ELSE '' END
+               || coalesce((SELECT group_concat(CASE channel WHEN 'sms' THEN 'SMS' WHEN 'email' THEN 'Email' WHEN 'call' THEN 'Calls' WHEN 'whatsapp' THEN 'WhatsApp' WHEN 'gmb' THEN 'Google Business' WHEN 'fb' THEN 'Facebook' ELSE channel END || CASE status WHEN 'permanent' THEN ' on (permanent)' ELSE ' on' END, ', ' ORDER BY CASE channel WHEN 'sms' THEN 1 WHEN 'email' THEN 2 WHEN 'call' THEN 3 WHEN 'whatsapp' THEN 4 WHEN 'gmb' THEN 5 WHEN 'fb' THEN 6 ELSE 7 END)
+                              FROM dnd_settings WHERE contact_id = new.id AND status IN ('active', 'permanent')), 'no channel')
+               || CASE WHEN EXISTS (SELECT 1 FROM suppression_pending p JOIN suppressions s ON s.id = p.suppression_id WHERE p.contact_id = new.id AND s.contact_dnd) THEN '; contact DND on for all channels' ELSE '' END
                || '; suppression ' || (SELECT group_concat(suppression_id, ', ' ORDER BY suppression_id) FROM suppression_pending WHERE contact_id = new.id)
           FROM (SELECT s.deletion_id, s.deleted_at FROM suppression_pending p JOIN suppressions s ON s.id = p.suppression_id
                  WHERE p.contact_id = new.id ORDER BY s.deleted_at DESC, s.id LIMIT 1) n;
@@ -121,9 +121,9 @@ BEGIN
     INSERT INTO audit_log (at, actor, action, contact_id, deletion_id, outcome, detail)
         SELECT strftime('%Y-%m-%d %H:%M:%f+00:00', 'now'), 'system', 'dnd_reapplied', new.id, n.deletion_id, 'ok',
                'opted out before (deleted ' || substr(n.deleted_at, 1, 10) || '): DND re-applied: '
-               || coalesce((SELECT group_concat(channel || ' ' || status, ', ' ORDER BY channel) FROM dnd_settings
-                             WHERE contact_id = new.id AND status IN ('active', 'permanent')), 'no channel')
-               || CASE WHEN EXISTS (SELECT 1 FROM suppression_pending p JOIN suppressions s ON s.id = p.suppression_id WHERE p.contact_id = new.id AND s.contact_dnd) THEN '; contact DND on' ELSE '' END
+               || coalesce((SELECT group_concat(CASE channel WHEN 'sms' THEN 'SMS' WHEN 'email' THEN 'Email' WHEN 'call' THEN 'Calls' WHEN 'whatsapp' THEN 'WhatsApp' WHEN 'gmb' THEN 'Google Business' WHEN 'fb' THEN 'Facebook' ELSE channel END || CASE status WHEN 'permanent' THEN ' on (permanent)' ELSE ' on' END, ', ' ORDER BY CASE channel WHEN 'sms' THEN 1 WHEN 'email' THEN 2 WHEN 'call' THEN 3 WHEN 'whatsapp' THEN 4 WHEN 'gmb' THEN 5 WHEN 'fb' THEN 6 ELSE 7 END)
+                              FROM dnd_settings WHERE contact_id = new.id AND status IN ('active', 'permanent')), 'no channel')
+               || CASE WHEN EXISTS (SELECT 1 FROM suppression_pending p JOIN suppressions s ON s.id = p.suppression_id WHERE p.contact_id = new.id AND s.contact_dnd) THEN '; contact DND on for all channels' ELSE '' END
                || '; suppression ' || (SELECT group_concat(suppression_id, ', ' ORDER BY suppression_id) FROM suppression_pending WHERE contact_id = new.id)
           FROM (SELECT s.deletion_id, s.deleted_at FROM suppression_pending p JOIN suppressions s ON s.id = p.suppression_id
                  WHERE p.contact_id = new.id ORDER BY s.deleted_at DESC, s.id LIMIT 1) n;
