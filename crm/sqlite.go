@@ -82,7 +82,7 @@ func strictText(fn func(string) driver.Value) func([]driver.Value) (driver.Value
 func nameWordsJSON(args []driver.Value) (driver.Value, error) {
 	first, _ := sqlText(args[0])
 	last, _ := sqlText(args[1])
-	words := foldedWords(first, last)
+	words := NameWords(first, last)
 	if words == nil {
 		words = []string{}
 	}
