@@ -120,7 +120,7 @@ func BenchmarkSearch(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if len(r.Matches) == 0 && kind != "rare-name" {
+				if len(r.Matches) == 0 && strings.HasPrefix(kind, "common") {
 					b.Fatalf("%s search %q found nothing", kind, q(i))
 				}
 				d = append(d, time.Since(start))

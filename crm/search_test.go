@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/lib/pq"
 
 	"contactbot/crm"
@@ -330,4 +332,37 @@ func TestNameWordsAgree(t *testing.T) {
 			t.Errorf("name words of %q %q: PostgreSQL %q, Go %q", n[0], n[1], pg, goWords)
 		}
 	}
+}
+
+// TestLinkedMany checks that loading the shown contacts together gives each
+// exactly what loading it alone gives (fingerprint included), in the order
+// asked, without the ones that are gone.
+func TestLinkedMany(t *testing.T) {
+	crmtest.ForEachDialect(t, func(t *testing.T, s *crm.Store) {
+		ctx := context.Background()
+		a := crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Ann", Email: "ann@example.com"}, crmtest.SmallFull)
+		b := crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Bob"}, crmtest.Full{Opportunities: 12, Appointments: 1, Workflows: 11})
+		c := crmtest.InsertContact(t, s, crmtest.Contact{FirstName: "Cy"})
+		all, err := s.LinkedMany(ctx, []string{c, "gone0000000000000000", a, b})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, cl := range all {
+			got = append(got, cl.Contact.ID)
+			contact, linked, err := s.Linked(ctx, cl.Contact.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(crm.ContactLinked{Contact: contact, Linked: linked}, cl, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("LinkedMany differs from Linked for %s (-alone +together):\n%s", cl.Contact.ID, diff)
+			}
+		}
+		if want := []string{c, a, b}; !slices.Equal(got, want) {
+			t.Errorf("LinkedMany order %v, want %v", got, want)
+		}
+		if l := all[1].Linked; len(l.DND) != 3 || l.OpenOpportunityCount != 1 || len(l.UpcomingAppointments) != 1 || len(l.ActiveWorkflows) != 1 {
+			t.Errorf("Ann's linked items: %+v", l)
+		}
+	})
 }
