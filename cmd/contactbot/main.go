@@ -114,7 +114,7 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*crm.
 			return nil, err
 		}
 		log.Info("DATABASE_URL is not set: using the embedded SQLite database", "path", db.Path)
-		return db.Store, nil
+		return db.Store, db.Store.SetPhoneCountry(cfg.DefaultPhoneCountry)
 	}
 	store, err := crm.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
@@ -124,7 +124,7 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*crm.
 		store.Close()
 		return nil, err
 	}
-	return store, nil
+	return store, store.SetPhoneCountry(cfg.DefaultPhoneCountry)
 }
 
 // openConfigured reads the environment and opens the migrated store, for the

@@ -21,7 +21,7 @@ import (
 // a real CRM.
 func shellEnv() map[string]string {
 	env := shell.DemoEnv()
-	for _, k := range []string{"RESTORE_WINDOW", "APPROVAL_TTL", "DELETE_RATE_LIMIT", "CONTACTBOT_DATA_DIR"} {
+	for _, k := range []string{"RESTORE_WINDOW", "APPROVAL_TTL", "DELETE_RATE_LIMIT", "CONTACTBOT_DATA_DIR", "DEFAULT_PHONE_COUNTRY"} {
 		if v, ok := os.LookupEnv(k); ok {
 			env[k] = v
 		}
@@ -80,6 +80,9 @@ func runShell(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 
 	sh := shell.New(shell.Options{Out: stdout, As: user, Echo: !isTerminal(stdin)})
+	if err := db.Store.SetPhoneCountry(cfg.DefaultPhoneCountry); err != nil {
+		return err
+	}
 	b := bot.New(bot.Deps{Store: db.Store, Slack: sh, KV: kv.NewMemory(), Config: cfg, Log: log})
 	return sh.Run(ctx, b, stdin)
 }
