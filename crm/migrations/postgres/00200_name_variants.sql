@@ -41,9 +41,16 @@ INSERT INTO contacts_name_words (word, contact_id)
     WHERE contactbot_fold(c.first_name || ' ' || c.last_name) ~ '[''’‘ʼ`´]'
        OR contactbot_fold(c.first_name || ' ' || c.last_name) <> contactbot_translit(c.first_name || ' ' || c.last_name)
     ON CONFLICT DO NOTHING;
+-- Statistics on up to 1,000 of the most common words (100 by default): with
+-- a few hundred first and last names in common use, a rarer word's prefix
+-- range was estimated at one row, and the planner then rescanned the other
+-- word's range for each of its thousands of postings (0.9 s at a million
+-- contacts, against 1 ms by hash).
+ALTER TABLE contacts_name_words ALTER COLUMN word SET STATISTICS 1000;
 ANALYZE contacts_name_words;
 
 -- +goose Down
+ALTER TABLE contacts_name_words ALTER COLUMN word SET STATISTICS -1;
 -- +goose StatementBegin
 CREATE OR REPLACE FUNCTION contactbot_name_words(first_name text, last_name text) RETURNS SETOF text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
