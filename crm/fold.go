@@ -4,6 +4,7 @@ import (
 	_ "embed" // unaccent.rules
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // unaccentRules is PostgreSQL 15's contrib/unaccent/unaccent.rules (PostgreSQL
@@ -34,6 +35,13 @@ func Fold(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range s {
+		if r < utf8.RuneSelf { // unaccent's rules start above ASCII
+			if 'A' <= r && r <= 'Z' {
+				r += 'a' - 'A'
+			}
+			b.WriteByte(byte(r))
+			continue
+		}
 		to, ok := foldTable[r]
 		if !ok {
 			b.WriteRune(unicode.ToLower(r))

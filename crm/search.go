@@ -87,6 +87,7 @@ func (s *Store) Search(ctx context.Context, query string) (SearchResult, error) 
 	// database sort thousands of rows to show ten.
 	var found []Match
 	full := false
+	var counted1 *int // the first count, when a probe brought it along
 	var extends *bool // whether a query word has longer words in the index; asked once, when needed
 	wordsExtend := func() (bool, error) {
 		if extends == nil {
@@ -114,12 +115,22 @@ func (s *Store) Search(ctx context.Context, query string) (SearchResult, error) 
 		}
 		var rows []Match
 		var err error
-		if p.prepare {
-			var st *sqlx.Stmt
-			if st, err = s.prepared(ctx, p.sql); err == nil {
-				err = st.SelectContext(ctx, &rows, p.args...)
+		switch {
+		case p.counted:
+			var counted []struct {
+				Match
+				Total int `db:"total"`
 			}
-		} else {
+			if err = s.selectPrepared(ctx, s.db, &counted, p.sql, p.args...); err == nil {
+				known := 0
+				for _, r := range counted {
+					rows, known = append(rows, r.Match), r.Total
+				}
+				counted1 = &known
+			}
+		case p.prepare:
+			err = s.selectPrepared(ctx, s.db, &rows, p.sql, p.args...)
+		default:
 			err = s.db.SelectContext(ctx, &rows, s.db.Rebind(p.sql), p.args...)
 		}
 		if err != nil {
@@ -141,7 +152,7 @@ func (s *Store) Search(ctx context.Context, query string) (SearchResult, error) 
 	matches := mergeMatches(found)
 	res.Total = len(matches)
 	if full || len(matches) > SearchShown {
-		n, err := s.countMatches(ctx, plan, wordsExtend)
+		n, err := s.countMatches(ctx, plan, counted1, wordsExtend)
 		if err != nil {
 			return res, err
 		}
@@ -170,9 +181,13 @@ func (s *Store) Search(ctx context.Context, query string) (SearchResult, error) 
 // and stops at the cap, so a common full name costs a few thousand index
 // entries; only when it stays under the cap and some query word starts
 // longer words does the prefix count run.
-func (s *Store) countMatches(ctx context.Context, plan searchPlan, wordsExtend func() (bool, error)) (int, error) {
+func (s *Store) countMatches(ctx context.Context, plan searchPlan, first *int, wordsExtend func() (bool, error)) (int, error) {
 	var n int
 	for i, c := range plan.counts {
+		if i == 0 && first != nil {
+			n = *first
+			continue
+		}
 		if i > 0 {
 			if n >= SearchCounted {
 				break
@@ -225,6 +240,9 @@ type searchProbe struct {
 	// fallback runs only when the probes before it found no more than
 	// SearchShown contacts and a query word starts longer words.
 	fallback bool
+	// counted rows carry a column "total": the plan's first count, read in
+	// the same pass over the postings.
+	counted bool
 }
 
 // searchPlan is how a query is answered: its kind, probes in order, and the
@@ -279,8 +297,10 @@ func (s *Store) planSearch(q string) searchPlan {
 		// A full name equal to the query's words (any case or accent) is exact.
 		probe("contactbot_fold(c.first_name || ' ' || c.last_name) = contactbot_fold(?)", true, strings.Join(words, " ")),
 		// Names with every query word as a whole word: the postings of the
-		// words intersected in id order, stopping at the rows shown.
-		searchProbe{statement: statement{sql: `SELECT ` + contactColumns + `, false AS exact FROM (` + whole + ` LIMIT ` + fmt.Sprint(SearchShown+1) + `) m JOIN contacts c ON c.id = m.contact_id`, args: wholeArgs, prepare: true}},
+		// words intersected in id order, stopping at the count's cap, and
+		// the first of them shown: one pass serves the probe and the count.
+		searchProbe{counted: true, statement: statement{sql: `SELECT ` + contactColumns + `, false AS exact, m.total FROM (SELECT a.contact_id, count(*) OVER () AS total FROM (` +
+			whole + ` LIMIT ` + fmt.Sprint(SearchCounted) + `) a LIMIT ` + fmt.Sprint(SearchShown+1) + `) m JOIN contacts c ON c.id = m.contact_id`, args: wholeArgs, prepare: true}},
 	)
 	// The prefix probe is planned with the words' own statistics (not
 	// prepared), and joins contacts only for the rows it returns: as
