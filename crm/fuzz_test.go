@@ -44,7 +44,9 @@ func FuzzPlanSearch(f *testing.F) {
 			for _, p := range plan.probes {
 				stmts = append(stmts, p.statement)
 			}
-			stmts = append(stmts, plan.counts...)
+			if plan.count.sql != "" {
+				stmts = append(stmts, plan.count)
+			}
 			if plan.extends.sql != "" {
 				stmts = append(stmts, plan.extends)
 			}

@@ -87,7 +87,7 @@ func (s *Store) Search(ctx context.Context, query string) (SearchResult, error) 
 	// database sort thousands of rows to show ten.
 	var found []Match
 	full := false
-	var counted1 *int // the first count, when a probe brought it along
+	var counted *int // the capped count, when a counted probe brought it along
 	var extends *bool // whether a query word has longer words in the index; asked once, when needed
 	wordsExtend := func() (bool, error) {
 		if extends == nil {
@@ -101,10 +101,12 @@ func (s *Store) Search(ctx context.Context, query string) (SearchResult, error) 
 	}
 	for _, p := range plan.probes {
 		if p.fallback {
-			// The range probe finds what the whole-word probes cannot:
-			// names that only start with a query word. Needed when those
-			// did not fill the page and such names exist.
-			if full || len(mergeMatches(found)) > SearchShown {
+			// The prefix probe finds what the whole-word probe cannot:
+			// names that only start with a query word. Needed when such
+			// names exist and either the page is not full or the whole-word
+			// count stayed under the cap.
+			pageFull := full || len(mergeMatches(found)) > SearchShown
+			if pageFull && counted != nil && *counted >= SearchCounted {
 				continue
 			}
 			if ext, err := wordsExtend(); err != nil {
@@ -115,23 +117,23 @@ func (s *Store) Search(ctx context.Context, query string) (SearchResult, error) 
 		}
 		var rows []Match
 		var err error
-		switch {
-		case p.counted:
-			var counted []struct {
+		if p.counted {
+			var withTotal []struct {
 				Match
 				Total int `db:"total"`
 			}
-			if err = s.selectPrepared(ctx, s.db, &counted, p.sql, p.args...); err == nil {
-				known := 0
-				for _, r := range counted {
-					rows, known = append(rows, r.Match), r.Total
-				}
-				counted1 = &known
+			if p.prepare {
+				err = s.selectPrepared(ctx, s.db, &withTotal, p.sql, p.args...)
+			} else {
+				err = s.db.SelectContext(ctx, &withTotal, s.db.Rebind(p.sql), p.args...)
 			}
-		case p.prepare:
+			n := 0
+			for _, r := range withTotal {
+				rows, n = append(rows, r.Match), r.Total
+			}
+			counted = &n // a later counted probe's set contains the earlier one's
+		} else {
 			err = s.selectPrepared(ctx, s.db, &rows, p.sql, p.args...)
-		default:
-			err = s.db.SelectContext(ctx, &rows, s.db.Rebind(p.sql), p.args...)
 		}
 		if err != nil {
 			return res, fmt.Errorf("search contacts (%s): %w", plan.kind, err)
@@ -152,9 +154,11 @@ func (s *Store) Search(ctx context.Context, query string) (SearchResult, error) 
 	matches := mergeMatches(found)
 	res.Total = len(matches)
 	if full || len(matches) > SearchShown {
-		n, err := s.countMatches(ctx, plan, counted1, wordsExtend)
-		if err != nil {
-			return res, err
+		n := 0
+		if counted != nil {
+			n = *counted
+		} else if err := s.getPrepared(ctx, &n, plan.count.sql, plan.count.args...); err != nil {
+			return res, fmt.Errorf("count contacts: %w", err)
 		}
 		res.Total = max(n, len(matches))
 	}
@@ -174,43 +178,6 @@ func (s *Store) Search(ctx context.Context, query string) (SearchResult, error) 
 	}
 	res.Matches = matches
 	return res, nil
-}
-
-// countMatches counts a search's matches up to SearchCounted. For names the
-// whole-word count comes first: it streams the words' postings in id order
-// and stops at the cap, so a common full name costs a few thousand index
-// entries; only when it stays under the cap and some query word starts
-// longer words does the prefix count run.
-func (s *Store) countMatches(ctx context.Context, plan searchPlan, first *int, wordsExtend func() (bool, error)) (int, error) {
-	var n int
-	for i, c := range plan.counts {
-		if i == 0 && first != nil {
-			n = *first
-			continue
-		}
-		if i > 0 {
-			if n >= SearchCounted {
-				break
-			}
-			if ext, err := wordsExtend(); err != nil {
-				return 0, err
-			} else if !ext {
-				break
-			}
-		}
-		var err error
-		if c.prepare {
-			err = s.getPrepared(ctx, &n, c.sql, c.args...)
-		} else {
-			// Planned with the words' own statistics: which word drives
-			// the count depends on how common each is.
-			err = s.db.GetContext(ctx, &n, s.db.Rebind(c.sql), c.args...)
-		}
-		if err != nil {
-			return 0, fmt.Errorf("count contacts: %w", err)
-		}
-	}
-	return n, nil
 }
 
 // getPrepared runs a one-row query prepared (see prepared).
@@ -240,17 +207,18 @@ type searchProbe struct {
 	// fallback runs only when the probes before it found no more than
 	// SearchShown contacts and a query word starts longer words.
 	fallback bool
-	// counted rows carry a column "total": the plan's first count, read in
-	// the same pass over the postings.
+	// counted rows carry a column "total": how many contacts the probe's
+	// set holds, up to SearchCounted, read in the same pass over the
+	// postings as the rows.
 	counted bool
 }
 
 // searchPlan is how a query is answered: its kind, probes in order, and the
-// counts of every match (capped) for "N more", tried in order (see countMatches).
+// count of every match (capped) for "N more" when no probe counts.
 type searchPlan struct {
 	kind    string
 	probes  []searchProbe
-	counts  []statement
+	count   statement
 	extends statement // names: does any query word start a longer indexed word?
 	words   []string  // names: the folded query words
 	// phoneKey: the national number a phone search compares.
@@ -269,12 +237,12 @@ func (s *Store) planSearch(q string) searchPlan {
 	case strings.Contains(q, "@"):
 		where := "c.email IS NOT NULL AND lower(c.email) = lower(?)"
 		return searchPlan{kind: KindEmail, probes: []searchProbe{probe(where, true, q)},
-			counts: []statement{{sql: capped(`SELECT 1 FROM contacts c WHERE ` + where), args: []any{q}, prepare: true}}}
+			count: statement{sql: capped(`SELECT 1 FROM contacts c WHERE ` + where), args: []any{q}, prepare: true}}
 	case isPhoneQuery(q):
 		key := s.PhoneKey(q)
 		where, args := s.dialect.phoneCondition(key)
 		return searchPlan{kind: KindPhone, probes: []searchProbe{probe(where, true, args...)}, phoneKey: key,
-			counts: []statement{{sql: capped(`SELECT 1 FROM contacts c WHERE ` + where), args: args, prepare: true}}}
+			count: statement{sql: capped(`SELECT 1 FROM contacts c WHERE ` + where), args: args, prepare: true}}
 	}
 	var plan searchPlan
 	if looksLikeID(q) {
@@ -299,21 +267,23 @@ func (s *Store) planSearch(q string) searchPlan {
 		// Names with every query word as a whole word: the postings of the
 		// words intersected in id order, stopping at the count's cap, and
 		// the first of them shown: one pass serves the probe and the count.
-		searchProbe{counted: true, statement: statement{sql: `SELECT ` + contactColumns + `, false AS exact, m.total FROM (SELECT a.contact_id, count(*) OVER () AS total FROM (` +
-			whole + ` LIMIT ` + fmt.Sprint(SearchCounted) + `) a LIMIT ` + fmt.Sprint(SearchShown+1) + `) m JOIN contacts c ON c.id = m.contact_id`, args: wholeArgs, prepare: true}},
+		searchProbe{counted: true, statement: statement{sql: countedProbe(whole), args: wholeArgs, prepare: true}},
 	)
-	// The prefix probe is planned with the words' own statistics (not
-	// prepared), and joins contacts only for the rows it returns: as
-	// "c.id IN (…)" a rare pair of words made PostgreSQL walk the whole
-	// primary key of contacts (0.9 s at a million).
-	plan.probes = append(plan.probes, searchProbe{fallback: true, statement: statement{
-		sql: `SELECT ` + contactColumns + `, false AS exact FROM (` + set + ` LIMIT ` + fmt.Sprint(SearchShown+1) + `) m JOIN contacts c ON c.id = m.contact_id`, args: setArgs}})
-	plan.counts = []statement{
-		{sql: capped(whole), args: wholeArgs, prepare: true},
-		{sql: capped(set), args: setArgs},
-	}
+	// The prefix probe, with its count, is planned with the words' own
+	// statistics (not prepared), and joins contacts only for the rows it
+	// returns: as "c.id IN (…)" a rare pair of words made PostgreSQL walk
+	// the whole primary key of contacts (0.9 s at a million).
+	plan.probes = append(plan.probes, searchProbe{fallback: true, counted: true, statement: statement{sql: countedProbe(set), args: setArgs}})
 	plan.extends = s.dialect.longerWords(words)
 	return plan
+}
+
+// countedProbe selects the first contacts of set (a SELECT of contact_id)
+// as a probe does, each row with the set's size up to SearchCounted as
+// "total": the set is read once, to the cap, for both.
+func countedProbe(set string) string {
+	return `SELECT ` + contactColumns + `, false AS exact, m.total FROM (SELECT a.contact_id, count(*) OVER () AS total FROM (` +
+		set + ` LIMIT ` + fmt.Sprint(SearchCounted) + `) a LIMIT ` + fmt.Sprint(SearchShown+1) + `) m JOIN contacts c ON c.id = m.contact_id`
 }
 
 // wholeWordSet selects, in id order, the ids of contacts that have every
