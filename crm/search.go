@@ -87,7 +87,7 @@ func (s *Store) Search(ctx context.Context, query string) (SearchResult, error) 
 	// database sort thousands of rows to show ten.
 	var found []Match
 	full := false
-	var counted *int // the capped count, when a counted probe brought it along
+	var counted *int  // the capped count, when a counted probe brought it along
 	var extends *bool // whether a query word has longer words in the index; asked once, when needed
 	wordsExtend := func() (bool, error) {
 		if extends == nil {
