@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
@@ -33,11 +32,12 @@ const (
 var requestIDRe = regexp.MustCompile(`^R[A-Z2-9]{10}$`)
 
 // requestApproval turns a submitted delete modal into an approval request:
-// recorded in the database, then posted to APPROVALS_CHANNEL after the ack.
-// It returns what the modal shows.
+// recorded in the database with its post to APPROVALS_CHANNEL and the
+// requester's DM, which the outbox delivers. It returns what the modal shows.
 func (b *Bot) requestApproval(ctx context.Context, user string, c crm.Contact, l crm.Linked, form deleteForm, meta deleteMeta, why string) *slack.ViewSubmissionResponse {
-	a, audit, err := b.store.RequestApproval(ctx, crm.NewApproval{ContactID: c.ID, Requester: user, Reason: form.Reason, Note: form.Note,
-		Fingerprint: meta.Fingerprint, TTL: b.cfg.ApprovalTTL})
+	a, _, err := b.store.RequestApproval(ctx, crm.NewApproval{ContactID: c.ID, Requester: user, Reason: form.Reason, Note: form.Note,
+		Fingerprint: meta.Fingerprint, TTL: b.cfg.ApprovalTTL,
+		Notify: func(a crm.Approval) ([]crm.Note, error) { return b.requestNotes(a, c, l), nil }})
 	switch {
 	case errors.Is(err, crm.ErrAlreadyRequested) && a.ID != "":
 		who := mention(a.Requester)
@@ -52,34 +52,30 @@ func (b *Bot) requestApproval(ctx context.Context, user string, c crm.Contact, l
 		return slack.NewUpdateViewSubmissionResponse(infoModal("Not sent", "*Nothing was sent or deleted.* "+b.userMessage(err, "record approval request", "contact", c.ID)))
 	}
 	b.log.Info("approval requested", "user", user, "contact", c.ID, "request", a.ID)
-	b.goBackground("post approval request", func(ctx context.Context) { b.postApprovalRequest(ctx, a, c, l, audit) })
 	return slack.NewUpdateViewSubmissionResponse(infoModal("Request sent", fmt.Sprintf(
-		"*Nothing is deleted yet.* %s\n\nYour request to delete %s is in %s for an admin's approval (request `%s`). You will get a DM with the outcome; if nobody decides, it expires %s.",
+		"*Nothing is deleted yet.* %s\n\nYour request to delete %s is in %s for an admin's approval (request `%s`). You will get a DM with the outcome; if nobody decides, it expires %s. Changed your mind? Withdraw it from the DM or from `/contact deletions`.",
 		why, contactLine(c), channelRef(b.cfg.ApprovalsChannel), a.ID, slackDate(a.ExpiresAt))))
 }
 
-// postApprovalRequest posts a recorded request to the approvals channel and
-// tells the requester where it is.
-func (b *Bot) postApprovalRequest(ctx context.Context, a crm.Approval, c crm.Contact, l crm.Linked, audit crm.AuditEntry) {
-	b.postAudit(ctx, audit)
-	ts, err := b.slack.Post(ctx, b.cfg.ApprovalsChannel, approvalMessage(a, &c, &l))
-	if err != nil {
-		b.log.Error("post approval request", "request", a.ID, "err", err)
-		b.dm(ctx, a.Requester, *textMessage(fmt.Sprintf("Your request `%s` to delete %s is saved, but it could not be posted to %s. Admins still see it with `/contact deletions`; tell one of them about it.",
-			a.ID, contactLine(c), channelRef(b.cfg.ApprovalsChannel))))
-		return
-	}
-	if err := b.store.SetApprovalMessage(ctx, a.ID, b.cfg.ApprovalsChannel, ts); err != nil {
-		b.log.Error("record approval message", "request", a.ID, "err", err)
-	}
-	b.dm(ctx, a.Requester, *textMessage(fmt.Sprintf("📨 Your request to delete %s is waiting for an admin in %s (request `%s`). Nothing is deleted yet; you will hear the outcome here. It expires %s.",
-		contactLine(c), channelRef(b.cfg.ApprovalsChannel), a.ID, slackDate(a.ExpiresAt))))
+// requestNotes announce a recorded request: its post in the approvals
+// channel, then the requester's DM that says where it is, with the button
+// that withdraws it.
+func (b *Bot) requestNotes(a crm.Approval, c crm.Contact, l crm.Linked) []crm.Note {
+	text := fmt.Sprintf("📨 Your request to delete %s is waiting for an admin in %s (request `%s`). Nothing is deleted yet; you will hear the outcome here. It expires %s.",
+		contactLine(c), channelRef(b.cfg.ApprovalsChannel), a.ID, slackDate(a.ExpiresAt))
+	dm := note(a.Requester, Message{Text: text, Blocks: []slack.Block{
+		section(text),
+		slack.NewActionBlock("withdraw:"+a.ID, withdrawButton(a.ID)),
+	}})
+	dm.After = crm.ApprovalRef(a.ID)
+	return []crm.Note{noteAs(crm.ApprovalRef(a.ID), b.cfg.ApprovalsChannel, approvalMessage(a, &c, &l, b.cfg.CurrencyOf(c.LocationID))), dm}
 }
 
 // approvalMessage is the request as the approvals channel shows it. c and l
 // are the contact as requested; when nil (after the decision, the contact
-// may be gone) the stored label and counts stand in.
-func approvalMessage(a crm.Approval, c *crm.Contact, l *crm.Linked) Message {
+// may be gone) the stored label and counts stand in. cur is the currency
+// of the contact's opportunity values.
+func approvalMessage(a crm.Approval, c *crm.Contact, l *crm.Linked, cur string) Message {
 	who := "*" + esc(a.ContactLabel) + "* `" + esc(a.ContactID) + "`"
 	if c != nil {
 		who = contactLine(*c)
@@ -91,7 +87,7 @@ func approvalMessage(a crm.Approval, c *crm.Contact, l *crm.Linked) Message {
 	info += fmt.Sprintf("\n*Requested* %s · *expires* %s", slackDate(a.CreatedAt), slackDate(a.ExpiresAt))
 	blocks := []slack.Block{header(cut("Delete request: "+a.ContactLabel, 150)), section(info)}
 	if l != nil && c != nil {
-		blocks = append(blocks, section("*Deleting removes:*\n"+strings.Join(linkedLines(*l), "\n")))
+		blocks = append(blocks, section("*Deleting removes:*\n"+strings.Join(linkedLines(*l, cur), "\n")))
 		if risky := l.Risky(c.DND); len(risky) > 0 {
 			blocks = append(blocks, contextBlock("⚠️ Look twice: "+strings.Join(risky, ", ")+"."))
 		}
@@ -109,7 +105,7 @@ func approvalMessage(a crm.Approval, c *crm.Contact, l *crm.Linked) Message {
 	} else {
 		blocks = append(blocks, section(outcomeLine(a)))
 	}
-	return Message{Text: fmt.Sprintf("Delete request %s for %s: %s", a.ID, esc(a.ContactLabel), a.State), Blocks: blocks}
+	return Message{Text: fmt.Sprintf("Delete request %s for %s: %s", a.ID, esc(a.ContactLabel), stateLabel(a.State)), Blocks: blocks}
 }
 
 // outcomeLine says how a decided request ended, who decided and when.
@@ -131,6 +127,8 @@ func outcomeLine(a crm.Approval) string {
 		return fmt.Sprintf("⌛ *Expired*%s: no admin decided in time. Nothing was deleted.", when)
 	case crm.ApprovalFailed:
 		return fmt.Sprintf("⚠️ *Not deleted*: approved by %s%s, but %s", mention(a.DecidedBy), when, esc(lowerFirst(a.FailReason)))
+	case crm.ApprovalWithdrawn:
+		return fmt.Sprintf("↩️ *Withdrawn* by %s%s, who asked for it. Nothing was deleted.", mention(a.DecidedBy), when)
 	}
 	return "⏳ Waiting for an admin."
 }
@@ -158,26 +156,31 @@ func decidedText(a crm.Approval) string {
 		return fmt.Sprintf("This request expired%s without a decision. Nothing was deleted; the requester can ask again.", when)
 	case crm.ApprovalFailed:
 		return fmt.Sprintf("Already approved by %s%s, but the contact was gone. Nothing more was done.", mention(a.DecidedBy), when)
+	case crm.ApprovalWithdrawn:
+		return fmt.Sprintf("%s withdrew this request%s. Nothing was deleted and nothing more was done.", mention(a.DecidedBy), when)
 	}
 	return "This request is still open."
 }
 
-// updateApprovalMessage shows a request's current state in place of the
-// message in the approvals channel.
-func (b *Bot) updateApprovalMessage(ctx context.Context, a crm.Approval) {
-	if a.Channel == "" || a.MessageTS == "" {
-		return // never posted; nothing to update
+// decisionNotes show a request's current state in place of its message in
+// the approvals channel (once that is posted; nothing when it never was),
+// and DM the requester how it ended.
+func (b *Bot) decisionNotes(a crm.Approval, deleted *crm.Deleted) []crm.Note {
+	channel := a.Channel
+	if channel == "" {
+		channel = b.cfg.ApprovalsChannel
 	}
-	if err := b.slack.Update(ctx, a.Channel, a.MessageTS, approvalMessage(a, nil, nil)); err != nil {
-		b.log.Error("update approval message", "request", a.ID, "err", err)
+	notes := []crm.Note{replacing(crm.ApprovalRef(a.ID), channel, approvalMessage(a, nil, nil, ""))}
+	if m, ok := requesterOutcome(a, deleted); ok {
+		notes = append(notes, note(a.Requester, m))
 	}
+	return notes
 }
 
-// tellRequester DMs the requester how their request ended.
-func (b *Bot) tellRequester(ctx context.Context, a crm.Approval, deleted *crm.Deleted) {
+// requesterOutcome is the DM that tells the requester how their request ended.
+func requesterOutcome(a crm.Approval, deleted *crm.Deleted) (Message, bool) {
 	if deleted != nil {
-		b.dm(ctx, a.Requester, deletionSummary(*deleted))
-		return
+		return deletionSummary(*deleted), true
 	}
 	what := fmt.Sprintf("your request to delete *%s* (`%s`, request `%s`)", esc(a.ContactLabel), esc(a.ContactID), a.ID)
 	var text string
@@ -194,9 +197,9 @@ func (b *Bot) tellRequester(ctx context.Context, a crm.Approval, deleted *crm.De
 	case crm.ApprovalFailed:
 		text = fmt.Sprintf("⚠️ %s approved %s, but it was not deleted: %s", mention(a.DecidedBy), what, esc(lowerFirst(a.FailReason)))
 	default:
-		return
+		return Message{}, false
 	}
-	b.dm(ctx, a.Requester, *textMessage(text))
+	return *textMessage(text), true
 }
 
 // mayDecide checks on the server that user may decide on a: an admin who is
@@ -292,7 +295,8 @@ func (b *Bot) approve(ctx context.Context, user, requestID, fingerprint, respons
 		b.refuseDecision(ctx, user, responseURL, a, requestID, detail, text)
 		return
 	}
-	res, err := b.store.Approve(ctx, crm.Decision{RequestID: requestID, Admin: user, ExpectFingerprint: fingerprint, RestoreWindow: b.cfg.RestoreWindow})
+	res, err := b.store.Approve(ctx, crm.Decision{RequestID: requestID, Admin: user, ExpectFingerprint: fingerprint, RestoreWindow: b.cfg.RestoreWindow,
+		Notify: func(r crm.ApproveResult) ([]crm.Note, error) { return b.decisionNotes(r.Approval, r.Deleted), nil }})
 	if detail, text, ok := closedRefusal(res.Approval, err); ok {
 		b.refuseDecision(ctx, user, responseURL, res.Approval, requestID, detail, text)
 		return
@@ -304,17 +308,12 @@ func (b *Bot) approve(ctx context.Context, user, requestID, fingerprint, respons
 	a = res.Approval
 	if res.Changed {
 		b.log.Info("approval held: contact changed", "user", user, "request", a.ID, "contact", a.ContactID)
-		b.respond(ctx, responseURL, changedMessage(a, res))
+		b.respond(ctx, responseURL, changedMessage(a, res, b.cfg.CurrencyOf(res.Contact.LocationID)))
 		b.audit(ctx, crm.AuditEntry{Actor: user, Action: crm.AuditApprovalHeld, ContactID: a.ContactID, RequestID: a.ID, Reason: a.Reason,
-			Outcome: "held", Detail: fmt.Sprintf("contact changed since the request; %d differences shown", len(res.Changes))})
+			Outcome: "held", Detail: "contact changed since the request; " + plural(len(res.Changes), "difference", "differences") + " shown"})
 		return
 	}
-	for _, e := range res.Audit {
-		b.postAudit(ctx, e)
-	}
 	b.log.Info("approval decided", "user", user, "request", a.ID, "state", a.State, "deletion", a.DeletionID)
-	b.updateApprovalMessage(ctx, a)
-	b.tellRequester(ctx, a, res.Deleted)
 	if fromEphemeral || a.Channel == "" {
 		b.respondReplace(ctx, responseURL, *textMessage(outcomeLine(a)))
 	}
@@ -323,7 +322,7 @@ func (b *Bot) approve(ctx context.Context, user, requestID, fingerprint, respons
 // changedMessage shows an approver what changed since the request (or since
 // they last confirmed), and offers to approve the contact as it is now.
 // Nothing has been deleted.
-func changedMessage(a crm.Approval, res crm.ApproveResult) Message {
+func changedMessage(a crm.Approval, res crm.ApproveResult, cur string) Message {
 	var diff []string
 	for _, c := range res.Changes {
 		diff = append(diff, "• "+esc(c))
@@ -331,7 +330,7 @@ func changedMessage(a crm.Approval, res crm.ApproveResult) Message {
 	text := fmt.Sprintf("⚠️ *Nothing was deleted: %s changed since %s asked.*\n%s", contactLine(res.Contact), mention(a.Requester), strings.Join(diff, "\n"))
 	blocks := []slack.Block{
 		section(text),
-		section("*Deleting it now removes:*\n" + strings.Join(linkedLines(res.Linked), "\n")),
+		section("*Deleting it now removes:*\n" + strings.Join(linkedLines(res.Linked, cur), "\n")),
 	}
 	if risky := res.Linked.Risky(res.Contact.DND); len(risky) > 0 {
 		blocks = append(blocks, contextBlock("⚠️ Look twice: "+strings.Join(risky, ", ")+"."))
@@ -419,7 +418,7 @@ func (b *Bot) handleRejectSubmit(ctx context.Context, cb slack.InteractionCallba
 	if utf8.RuneCountInString(reason) > maxRejectReason {
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{blockRejectReason: fmt.Sprintf("Keep the reason under %d characters.", maxRejectReason)})
 	}
-	a, audit, err := b.store.Reject(ctx, requestID, user, reason)
+	a, _, err = b.store.Reject(ctx, requestID, user, reason, func(a crm.Approval) ([]crm.Note, error) { return b.decisionNotes(a, nil), nil })
 	if detail, text, ok := closedRefusal(a, err); ok {
 		b.refuseDecision(ctx, user, "", a, requestID, detail, text)
 		return notRejected(text)
@@ -428,41 +427,34 @@ func (b *Bot) handleRejectSubmit(ctx context.Context, cb slack.InteractionCallba
 		return notRejected(b.userMessage(err, "reject", "request", requestID))
 	}
 	b.log.Info("approval decided", "user", user, "request", a.ID, "state", a.State)
-	b.goBackground("rejected", func(ctx context.Context) {
-		b.postAudit(ctx, audit)
-		b.updateApprovalMessage(ctx, a)
-		b.tellRequester(ctx, a, nil)
-	})
 	return nil // closes the modal; the channel message shows the outcome
 }
 
-// RunApprovalJobs expires requests whose APPROVAL_TTL has passed (updating
-// their messages and telling requesters) and reminds approvers, in the
-// request's thread, of requests half-way to expiry. Every replica may run it:
-// each request is claimed by exactly one run.
+// RunApprovalJobs expires requests whose APPROVAL_TTL has passed (their
+// messages updated and requesters told, through the outbox) and reminds
+// approvers, in the request's thread, of requests half-way to expiry. Every
+// replica may run it: each request is claimed by exactly one run.
 func (b *Bot) RunApprovalJobs(ctx context.Context) error {
-	expired, audits, err := b.store.ExpireDue(ctx)
+	expired, _, err := b.store.ExpireDue(ctx, func(a crm.Approval) ([]crm.Note, error) { return b.decisionNotes(a, nil), nil })
 	if err != nil {
 		return fmt.Errorf("expire requests: %w", err)
 	}
-	for i, a := range expired {
+	for _, a := range expired {
 		b.log.Info("approval expired", "request", a.ID, "contact", a.ContactID)
-		b.postAudit(ctx, audits[i])
-		b.updateApprovalMessage(ctx, a)
-		b.tellRequester(ctx, a, nil)
 	}
-	due, err := b.store.ClaimReminders(ctx)
+	due, err := b.store.ClaimReminders(ctx, func(a crm.Approval) ([]crm.Note, error) { return []crm.Note{b.reminder(a)}, nil })
 	if err != nil {
 		return fmt.Errorf("claim reminders: %w", err)
 	}
 	for _, a := range due {
-		b.remind(ctx, a)
+		b.log.Info("approval reminder written", "request", a.ID)
 	}
 	return nil
 }
 
-// remind posts a nudge in the request's thread.
-func (b *Bot) remind(ctx context.Context, a crm.Approval) {
+// reminder is a nudge in the request's thread (at the top level of the
+// approvals channel when its message was never posted).
+func (b *Bot) reminder(a crm.Approval) crm.Note {
 	who := "Admins"
 	if b.cfg.AdminUsergroupID != "" {
 		who = "<!subteam^" + b.cfg.AdminUsergroupID + ">"
@@ -474,28 +466,7 @@ func (b *Bot) remind(ctx context.Context, a crm.Approval) {
 		channel = b.cfg.ApprovalsChannel
 		text += fmt.Sprintf(" (request `%s`; see `/contact deletions`)", a.ID)
 	}
-	if _, err := b.slack.Post(ctx, channel, Message{Text: text, ThreadTS: a.MessageTS}); err != nil {
-		b.log.Error("post reminder", "request", a.ID, "err", err)
-		return
-	}
-	b.log.Info("approval reminder posted", "request", a.ID)
-}
-
-// RunApprovalJobsEvery runs RunApprovalJobs every interval until ctx ends.
-func (b *Bot) RunApprovalJobsEvery(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		// A run that started finishes even if shutdown begins meanwhile.
-		run, cancel := context.WithTimeout(context.WithoutCancel(ctx), every)
-		if err := b.RunApprovalJobs(run); err != nil {
-			b.log.Error("approval jobs", "err", err)
-		}
-		cancel()
-	}
+	n := note(channel, Message{Text: text})
+	n.Thread = crm.ApprovalRef(a.ID)
+	return n
 }

@@ -69,18 +69,30 @@ func plain(text string) *slack.TextBlockObject {
 }
 
 // slackDate shows t in each reader's own time zone, with a UTC fallback.
+// It is the one way contactbot writes a time.
 func slackDate(t time.Time) string {
 	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", t.Unix(), t.UTC().Format("2006-01-02 15:04 UTC"))
+}
+
+// slackDay is slackDate without the time of day, where space is short
+// (Block Kit's 75 characters for an option's description).
+func slackDay(t time.Time) string {
+	return fmt.Sprintf("<!date^%d^{date_short_pretty}|%s>", t.Unix(), t.UTC().Format("2006-01-02"))
 }
 
 func mention(userID string) string { return "<@" + userID + ">" }
 
 // plural writes "1 note" or "3 notes".
 func plural(n int, one, many string) string {
+	return fmt.Sprintf("%d %s", n, pluralNoun(n, one, many))
+}
+
+// pluralNoun is the noun alone: one for 1, many otherwise.
+func pluralNoun(n int, one, many string) string {
 	if n == 1 {
-		return "1 " + one
+		return one
 	}
-	return fmt.Sprintf("%d %s", n, many)
+	return many
 }
 
 // limitBlocks keeps a message within max blocks, replacing the tail with a
@@ -106,15 +118,28 @@ func contactLine(c crm.Contact) string {
 	return strings.Join(parts, " · ")
 }
 
+// duplicateWarning flags contacts that share c's email or phone, as a
+// search result does; "" when there are none.
+func duplicateWarning(dups []crm.ContactRef) string {
+	if len(dups) == 0 {
+		return ""
+	}
+	var names []string
+	for _, d := range dups {
+		names = append(names, fmt.Sprintf("%s (`%s`)", esc(d.Name()), esc(d.ID)))
+	}
+	return "⚠️ Possible duplicate of " + strings.Join(names, ", ") + ": same email or phone."
+}
+
 // dndLine says which channels are opted out.
 func dndLine(c crm.Contact, l crm.Linked) string {
 	var on []string
 	for _, d := range l.DND {
 		switch d.Status {
 		case crm.DNDActive:
-			on = append(on, d.Channel)
+			on = append(on, channelLabel(d.Channel))
 		case crm.DNDPermanent:
-			on = append(on, d.Channel+" (STOP, permanent)")
+			on = append(on, channelLabel(d.Channel)+" (STOP, permanent)")
 		}
 	}
 	switch {
@@ -138,19 +163,20 @@ func listNames(names []string, total, n int) string {
 	return s
 }
 
-// linkedLines describes what a delete would take, one line per kind that matters.
-func linkedLines(l crm.Linked) []string {
+// linkedLines describes what a delete would take, one line per kind that
+// matters; cur is the currency of the contact's opportunity values.
+func linkedLines(l crm.Linked, cur string) []string {
 	lines := []string{
 		fmt.Sprintf("💬 %s (%s)", plural(l.Conversations, "conversation", "conversations"), plural(l.Messages, "message", "messages")),
 		"📝 " + plural(l.Notes, "note", "notes"),
 	}
-	opp := fmt.Sprintf("💼 %d open / %d closed opportunities", l.OpenOpportunityCount, l.ClosedOpportunities)
+	opp := fmt.Sprintf("💼 %d open / %d closed %s", l.OpenOpportunityCount, l.ClosedOpportunities, pluralNoun(l.Opportunities, "opportunity", "opportunities"))
 	if l.OpenOpportunityCount > 0 {
 		var names []string
 		for _, o := range l.OpenOpportunities {
-			names = append(names, fmt.Sprintf("%s (%s)", esc(o.Name), o.MonetaryValue))
+			names = append(names, fmt.Sprintf("%s (%s)", esc(o.Name), esc(money(cur, o.MonetaryValue))))
 		}
-		opp += fmt.Sprintf(", %s open: %s", l.OpenValue, listNames(names, l.OpenOpportunityCount, 3))
+		opp += fmt.Sprintf(", %s open: %s", esc(money(cur, l.OpenValue)), listNames(names, l.OpenOpportunityCount, 3))
 	}
 	lines = append(lines, opp)
 	lines = append(lines, fmt.Sprintf("✅ %s (%d open)", plural(l.Tasks, "task", "tasks"), l.OpenTasks))
@@ -189,5 +215,5 @@ func countsLine(c crm.Counts) string {
 			parts = append(parts, plural(k.N, names[k.Table][0], names[k.Table][1]))
 		}
 	}
-	return strings.Join(parts, ", ") + fmt.Sprintf(" (%d rows)", c.Total())
+	return strings.Join(parts, ", ") + " (" + plural(c.Total(), "row", "rows") + ")"
 }

@@ -8,7 +8,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -42,21 +44,41 @@ type Bot struct {
 	now   func() time.Time
 
 	ackBudget time.Duration
-	bg        sync.WaitGroup
+	// lastFallback is when FirstSeen last had to use the database (unix ns).
+	lastFallback atomic.Int64
+	// groups is this process's copy of user groups, used when the shared
+	// cache cannot be read.
+	groups localGroups
+
+	bg sync.WaitGroup
 	// bgCtx outlives any one request: work continued after an ack must not be
 	// cancelled when the request that started it returns.
 	bgCtx context.Context
+
+	// The outbox: worker is set while StartOutbox runs, wake nudges it
+	// after a commit; delivering is held by whoever delivers in this
+	// process (the worker, a flush), one at a time.
+	worker     atomic.Bool
+	wake       chan struct{}
+	delivering sync.Mutex
+	// outboxDBDown is set while the outbox cannot reach the database, so
+	// that the outage is logged once.
+	outboxDBDown atomic.Bool
 }
 
 // New returns a Bot.
 func New(d Deps) *Bot {
 	b := &Bot{store: d.Store, slack: d.Slack, kv: d.KV, cfg: d.Config, log: d.Log, now: d.Now,
-		ackBudget: AckBudget, bgCtx: context.Background()}
+		ackBudget: AckBudget, bgCtx: context.Background(), wake: make(chan struct{}, 1)}
 	if b.log == nil {
 		b.log = slog.Default()
 	}
 	if b.now == nil {
 		b.now = time.Now
+	}
+	if b.store != nil {
+		b.store.OnNotes(b.notesWritten)
+		b.store.SetAuditNotes(b.auditNotes)
 	}
 	return b
 }
@@ -64,9 +86,17 @@ func New(d Deps) *Bot {
 // SetAckBudget changes how long handlers work before answering, for tests.
 func (b *Bot) SetAckBudget(d time.Duration) { b.ackBudget = d }
 
-// Wait blocks until work continued after acks has finished: for tests, and
-// for a graceful shutdown.
-func (b *Bot) Wait() { b.bg.Wait() }
+// AckBudget is how long handlers work before answering: transports give a
+// request's checks and handling one deadline of this length.
+func (b *Bot) AckBudget() time.Duration { return b.ackBudget }
+
+// Wait blocks until work continued after acks has finished and what it
+// wrote to the outbox is delivered (unless waiting for a retry): for the
+// shell, for tests, and for a graceful shutdown.
+func (b *Bot) Wait() {
+	b.bg.Wait()
+	b.flush(b.bgCtx)
+}
 
 // goBackground runs fn after the ack, with a context that is not cancelled
 // when the request ends but is bounded in time.
@@ -86,12 +116,22 @@ func (b *Bot) goBackground(name string, fn func(ctx context.Context)) {
 }
 
 // userMessage turns an error into the sentence a user sees, logging the
-// cause when it is ours rather than theirs.
+// cause when it is ours rather than theirs: a bug as an error, a database
+// that is down or late as a warning (its outage is not a bug of ours).
+// crm's sentences may quote what was typed ("There is no deletion with id
+// …"): < and > are escaped so that Slack never reads them as a link or a
+// mention. (& is left: the bot's own sentences are escaped already, and a
+// stray & forms nothing harmful.)
 func (b *Bot) userMessage(err error, what string, attrs ...any) string {
-	if crm.ErrorCode(err) == crm.EINTERNAL && !errors.Is(err, context.Canceled) {
-		b.log.Error(what, append(attrs, "err", err)...)
+	switch crm.ErrorCode(err) {
+	case crm.EINTERNAL:
+		if !errors.Is(err, context.Canceled) {
+			b.log.Error(what, append(attrs, "err", err)...)
+		}
+	case crm.EUNAVAILABLE:
+		b.log.Warn(what+": database unavailable", append(attrs, "err", err)...)
 	}
-	return crm.ErrorMessage(err)
+	return strings.NewReplacer("<", "&lt;", ">", "&gt;").Replace(crm.ErrorMessage(err))
 }
 
 // teamAllowed reports whether a payload from teamID may be served.

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -35,6 +36,11 @@ func (b *Bot) HandleCommand(ctx context.Context, cmd slack.SlashCommand) *Messag
 	if utf8.RuneCountInString(cmd.Text) > maxCommandText {
 		return textMessage(fmt.Sprintf("That is too long to search for (%d characters). Type a name, email, phone number or contact id.", utf8.RuneCountInString(cmd.Text)))
 	}
+	if problem := commandProblem(cmd); problem != "" {
+		b.log.Warn("command refused: unusable values", "user", cut(cmd.UserID, 64))
+		return textMessage(problem)
+	}
+	cmd.ResponseURL = usableURL(cmd.ResponseURL)
 	name := cmd.Command
 	if name == "" {
 		name = "/contact"
@@ -51,7 +57,7 @@ func (b *Bot) HandleCommand(ctx context.Context, cmd slack.SlashCommand) *Messag
 	case "delete":
 		run = func(ctx context.Context) *Message { return b.deleteCommand(ctx, cmd, name, rest) }
 	case "report":
-		run = func(ctx context.Context) *Message { return b.reportCommand(ctx, name, cmd.UserID, rest) }
+		run = func(ctx context.Context) *Message { return b.reportCommand(ctx, cmd, name, cmd.UserID, rest) }
 	case "restore":
 		run = func(ctx context.Context) *Message { return b.restoreCommand(ctx, name, cmd.UserID, rest) }
 	case "dnd":
@@ -66,6 +72,8 @@ func (b *Bot) HandleCommand(ctx context.Context, cmd slack.SlashCommand) *Messag
 		run = func(ctx context.Context) *Message { return b.historyCommand(ctx, cmd, name, rest) }
 	case "deletions":
 		run = func(ctx context.Context) *Message { return b.deletionsCommand(ctx, name, cmd.UserID, rest) }
+	case "withdraw":
+		run = func(ctx context.Context) *Message { return b.withdrawCommand(ctx, name, cmd.UserID, rest) }
 	default:
 		run = func(ctx context.Context) *Message { return b.find(ctx, name, cmd.Text) }
 	}
@@ -97,12 +105,15 @@ func (b *Bot) withinAck(ctx context.Context, responseURL string, fn func(ctx con
 	return textMessage("Working on it… the answer will appear here in a moment.")
 }
 
+// Verbs are the words after the slash command that name a subcommand ("" is
+// none, which is help); any other text is a search.
+var Verbs = []string{"", "find", "delete", "dnd", "stop-followup", "report", "restore", "deletions", "withdraw", "history", "help"}
+
 // splitVerb separates a known subcommand from the rest of the text.
 func splitVerb(text string) (verb, rest string) {
 	text = strings.TrimSpace(text)
 	first, rest, _ := strings.Cut(text, " ")
-	switch v := strings.ToLower(first); v {
-	case "", "help", "find", "delete", "dnd", "stop-followup", "report", "restore", "deletions", "history":
+	if v := strings.ToLower(first); slices.Contains(Verbs, v) {
 		return v, strings.TrimSpace(rest)
 	}
 	return "search", text
@@ -110,16 +121,19 @@ func splitVerb(text string) (verb, rest string) {
 
 // help lists the commands and the SOP's rules.
 func (b *Bot) help(name string) *Message {
+	// Slack reads <…> as links and mentions, so placeholders are in italics.
 	text := fmt.Sprintf("*%[1]s* finds Leadgains contacts, stops messages to them, and deletes them safely.\n"+
-		"• `%[1]s <name, email, phone or id>`: find a contact and see what a delete would take\n"+
-		"• `%[1]s dnd <query>`: Set DND, for an unsubscribe, STOP or \"stop messaging them\"\n"+
-		"• `%[1]s stop-followup <query>`: Remove follow-up: stop the contact's active workflows, keep everything else\n"+
-		"• `%[1]s delete <query>`: open the delete window for the one contact that matches\n"+
-		"• `%[1]s report <deletion id | email | phone>`: report a wrong deletion so an admin can restore it\n"+
-		"• `%[1]s deletions [mine]`: approval requests waiting, and your own\n"+
-		"• `%[1]s restore <deletion id>` (admins): put a deleted contact back whole\n"+
-		"• `%[1]s history <query or deletion id>` (admins): who did what to a contact, and why\n"+
-		"• `%[1]s help`: this message\n\n"+
+		"• `%[1]s` _name, email, phone or id_: find a contact and see what a delete would take\n"+
+		"• `%[1]s dnd` _contact_: Set DND, for an unsubscribe, STOP or \"stop messaging them\"\n"+
+		"• `%[1]s stop-followup` _contact_: Remove follow-up: stop the contact's active workflows, keep everything else\n"+
+		"• `%[1]s delete` _contact_: open the delete window for the one contact that matches\n"+
+		"• `%[1]s report` _deletion id, email or phone_: report a wrong deletion so an admin can restore it\n"+
+		"• `%[1]s deletions`: approval requests waiting for you, and your own (`%[1]s deletions mine`: only your own); withdraw one of yours there\n"+
+		"• `%[1]s withdraw` _request id_: take back a delete request of yours that is still waiting\n"+
+		"• `%[1]s restore` _deletion id_ (admins): put a deleted contact back whole\n"+
+		"• `%[1]s history` _contact or deletion id_ (admins): who did what to a contact, and why\n"+
+		"• `%[1]s help`: this message\n"+
+		"_contact_ is a name, email, phone number or contact id, as for a search.\n\n"+
 		"*Before you delete*\n"+
 		"1. Deleting is not the same as stopping follow-up. Never delete to process an unsubscribe, STOP or DND: use Set DND, or Remove follow-up.\n"+
 		"2. Check the name, phone number and email first: a delete takes conversations, notes, opportunities, tasks, appointments and workflows with it.\n"+
@@ -171,7 +185,7 @@ func (b *Bot) findMessage(ctx context.Context, res crm.SearchResult) (*Message, 
 	for _, cl := range all {
 		for _, m := range res.Matches {
 			if m.ID == cl.Contact.ID {
-				blocks = append(blocks, contactBlocks(cl.Contact, cl.Linked, m)...)
+				blocks = append(blocks, contactBlocks(cl.Contact, cl.Linked, m, b.cfg.CurrencyOf(cl.Contact.LocationID))...)
 			}
 		}
 	}
@@ -181,29 +195,25 @@ func (b *Bot) findMessage(ctx context.Context, res crm.SearchResult) (*Message, 
 	blocks = limitBlocks(blocks, maxMessageBlocks, func(n int) string {
 		return fmt.Sprintf("and more not shown (%d blocks): refine your search.", n)
 	})
-	return &Message{Text: title, Blocks: blocks}, nil
+	return &Message{Text: esc(title), Blocks: blocks}, nil
 }
 
 // contactBlocks renders one found contact: identity, what a delete would
-// take, warnings, and the buttons.
-func contactBlocks(c crm.Contact, l crm.Linked, m crm.Match) []slack.Block {
+// take, warnings, and the buttons; cur is the currency of its opportunities.
+func contactBlocks(c crm.Contact, l crm.Linked, m crm.Match, cur string) []slack.Block {
 	id := contactLine(c)
 	if m.Exact {
 		id += "  _exact match_"
 	}
 	info := fmt.Sprintf("%s\nLocation `%s` · created %s · %s", id, esc(c.LocationID), slackDate(c.CreatedAt), dndLine(c, l))
-	body := info + "\n*A delete would take:* " + strings.Join(linkedLines(l), " · ")
+	body := info + "\n*A delete would take:* " + strings.Join(linkedLines(l, cur), " · ")
 	blocks := []slack.Block{section(body)}
 	var warn []string
 	if c.DND || l.HasDND() {
 		warn = append(warn, "⚠️ This contact has opted out (DND). Deleting it loses the opt-out: a later import would message them again. To stop messages, use *Set DND*.")
 	}
-	if len(m.Duplicates) > 0 {
-		var names []string
-		for _, d := range m.Duplicates {
-			names = append(names, fmt.Sprintf("%s (`%s`)", esc(d.Name()), esc(d.ID)))
-		}
-		warn = append(warn, "⚠️ Possible duplicate of "+strings.Join(names, ", ")+": same email or phone.")
+	if dup := duplicateWarning(m.Duplicates); dup != "" {
+		warn = append(warn, dup)
 	}
 	if len(warn) > 0 {
 		blocks = append(blocks, contextBlock(warn...))

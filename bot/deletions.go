@@ -53,7 +53,8 @@ func (b *Bot) pendingList(ctx context.Context, admin string) *Message {
 		case !now.Before(a.ExpiresAt):
 			blocks = append(blocks, contextBlock("⌛ Expired; it closes in a minute."))
 		case a.Requester == admin:
-			blocks = append(blocks, contextBlock("This is your request: another admin decides on it."))
+			blocks = append(blocks, contextBlock("This is your request: another admin decides on it."),
+				slack.NewActionBlock("withdraw:"+a.ID, withdrawButton(a.ID)))
 		default:
 			blocks = append(blocks, slack.NewActionBlock("approval:"+a.ID,
 				button(ActionApprove, a.ID, "Approve", slack.StylePrimary),
@@ -80,13 +81,17 @@ func (b *Bot) ownList(ctx context.Context, name, user string) *Message {
 	now := b.now()
 	for _, a := range list {
 		status := outcomeLine(a)
+		open := a.State == crm.ApprovalPending && now.Before(a.ExpiresAt)
 		if a.State == crm.ApprovalPending {
 			status = "⏳ Waiting for an admin in " + channelRef(b.cfg.ApprovalsChannel) + " · expires " + slackDate(a.ExpiresAt)
-			if !now.Before(a.ExpiresAt) {
+			if !open {
 				status = "⌛ Expired; it closes in a minute."
 			}
 		}
 		blocks = append(blocks, section(requestLine(a)+fmt.Sprintf("\nAsked %s\n", slackDate(a.CreatedAt))+status))
+		if open {
+			blocks = append(blocks, slack.NewActionBlock("withdraw:"+a.ID, withdrawButton(a.ID)))
+		}
 	}
 	return &Message{Text: title, Blocks: limitBlocks(blocks, maxMessageBlocks, func(int) string { return "and older ones not shown." })}
 }

@@ -70,8 +70,12 @@ func (b *Bot) dndModal(c crm.Contact, l crm.Linked, meta actionMeta, banner stri
 	var opts []*slack.OptionBlockObject
 	for _, ch := range crm.DNDChannels {
 		desc := "now " + statusLabel(status[ch])
-		if status[ch] == crm.DNDPermanent {
+		switch {
+		case status[ch] == crm.DNDPermanent:
 			desc += ": stays on whatever you choose"
+		case c.DND && status[ch] != crm.DNDActive:
+			// The contact-wide flag covers every channel, whatever its own row says.
+			desc = "now on: the contact has DND on for all channels"
 		}
 		opts = append(opts, option(ch, channelLabel(ch), desc))
 	}

@@ -50,12 +50,14 @@ func (b *Bot) followUpModal(c crm.Contact, l crm.Linked, meta actionMeta, banner
 	blocks = append(blocks, section(contactLine(c)+"\n"+plural(l.ActiveWorkflowCount, "active workflow", "active workflows")))
 	var opts []*slack.OptionBlockObject
 	for _, w := range l.ActiveWorkflows {
-		opts = append(opts, option(w.ID, w.WorkflowName, "enrolled "+w.EnrolledAt.UTC().Format("2 Jan 2006")))
+		o := option(w.ID, w.WorkflowName, "")
+		o.Description = slack.NewTextBlockObject(slack.MarkdownType, "enrolled "+slackDay(w.EnrolledAt), false, false)
+		opts = append(opts, o)
 	}
 	blocks = append(blocks, slack.NewInputBlock(blockEnrollments, plain("Stop these workflows"), plain("Untick a workflow to keep it running."),
 		checkboxes(blockEnrollments, opts)))
 	if more := l.ActiveWorkflowCount - len(opts); more > 0 {
-		blocks = append(blocks, contextBlock(fmt.Sprintf("%d more active workflows are not listed: stop these, then press *Remove follow-up* again.", more)))
+		blocks = append(blocks, contextBlock(plural(more, "more active workflow is", "more active workflows are")+" not listed: stop these, then press *Remove follow-up* again."))
 	}
 	blocks = append(blocks, contextBlock(fmt.Sprintf("Only the ticked workflows stop. The contact, its DND, conversations and everything else stay as they are. You can undo this for %s.", windowText())))
 	return slack.ModalViewRequest{

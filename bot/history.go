@@ -24,7 +24,7 @@ func (b *Bot) historyCommand(ctx context.Context, cmd slack.SlashCommand, name, 
 		return textMessage(fmt.Sprintf("Say which contact: `%s history jane@example.com`, a contact id, or a deletion id.", name))
 	}
 	contactID, label := "", ""
-	if d, err := b.store.Deletion(ctx, query); err == nil {
+	if d, err := b.store.Deletion(ctx, normalID(query)); err == nil {
 		contactID, label = d.ContactID, d.ContactLabel
 	} else if crm.ErrorCode(err) != crm.ENOTFOUND {
 		return textMessage(b.userMessage(err, "history: load deletion"))
@@ -88,5 +88,5 @@ func historyMessage(contactID, label string, entries []crm.AuditEntry, total int
 		size += len(line) + 1
 	}
 	flush()
-	return &Message{Text: title, Blocks: limitBlocks(blocks, maxMessageBlocks, func(int) string { return "and more: see the audit log." })}
+	return &Message{Text: esc(title), Blocks: limitBlocks(blocks, maxMessageBlocks, func(int) string { return "and more: see the audit log." })}
 }

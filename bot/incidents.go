@@ -23,10 +23,12 @@ func (b *Bot) notAdminRestore() *Message {
 
 func channelMention(id string) string { return "<#" + id + ">" }
 
-// reportCommand answers `/contact report <deletion id | email | phone>`.
-func (b *Bot) reportCommand(ctx context.Context, name, user, query string) *Message {
+// reportCommand answers `/contact report <deletion id | email | phone>`:
+// one deletion found opens the report window with the command's trigger id.
+func (b *Bot) reportCommand(ctx context.Context, cmd slack.SlashCommand, name, user, query string) *Message {
+	query = normalID(query)
 	if strings.TrimSpace(query) == "" {
-		return textMessage(fmt.Sprintf("Say which deletion to report: `%s report <deletion id>` with the id from the delete summary, or the deleted contact's email or phone number.", name))
+		return textMessage(fmt.Sprintf("Say which deletion to report: `%s report` followed by the deletion id from the delete summary, or by the deleted contact's email or phone number.", name))
 	}
 	ds, err := b.store.FindDeletions(ctx, query)
 	if err != nil {
@@ -36,7 +38,7 @@ func (b *Bot) reportCommand(ctx context.Context, name, user, query string) *Mess
 	case 0:
 		return textMessage(fmt.Sprintf("No deletion that can still be restored matches *%s*. Check the deletion id in the delete summary; if the contact was restored already, `%s %s` finds it.", esc(cut(query, 100)), name, esc(cut(query, 100))))
 	case 1:
-		return b.report(ctx, user, ds[0].ID)
+		return b.openReportModal(ctx, user, cmd.TriggerID, ds[0].ID, cmd.ResponseURL)
 	}
 	return b.deletionChoices(query, ds)
 }
@@ -66,26 +68,26 @@ func (b *Bot) deletionChoices(query string, ds []crm.Deletion) *Message {
 			blocks = append(blocks, slack.NewActionBlock("deletion:"+cut(d.ID, 200), button(ActionReport, d.ID, "Report", slack.StyleDanger)))
 		}
 	}
-	return &Message{Text: title, Blocks: limitBlocks(blocks, maxMessageBlocks, func(int) string { return "and more: use the deletion id." })}
+	return &Message{Text: esc(title), Blocks: limitBlocks(blocks, maxMessageBlocks, func(int) string { return "and more: use the deletion id." })}
 }
 
-// reportClick answers the Report wrong deletion button, after the ack.
-func (b *Bot) reportClick(cb slack.InteractionCallback, deletionID string) {
-	user, responseURL := cb.User.ID, cb.ResponseURL
-	b.goBackground("report", func(ctx context.Context) {
-		b.respond(ctx, responseURL, *b.report(ctx, user, deletionID))
-	})
+// reportClick answers the Report wrong deletion button: the window that
+// asks what was wrong opens with the click's trigger id, before the ack.
+func (b *Bot) reportClick(ctx context.Context, cb slack.InteractionCallback, deletionID string) {
+	if m := b.openReportModal(ctx, cb.User.ID, cb.TriggerID, deletionID, cb.ResponseURL); m != nil {
+		b.respond(ctx, cb.ResponseURL, *m)
+	}
 }
 
-// report records a wrong deletion and posts the incident to INCIDENT_CHANNEL
-// once, whoever reports it how often; it returns the reporter's answer.
-func (b *Bot) report(ctx context.Context, reporter, deletionID string) *Message {
-	rep, err := b.store.ReportDeletion(ctx, deletionID, reporter)
+// report records a wrong deletion with the incident for INCIDENT_CHANNEL,
+// posted once whoever reports it how often; wrong is what the reporter says
+// was wrong (may be empty). It returns the reporter's answer.
+func (b *Bot) report(ctx context.Context, reporter, deletionID, wrong string) *Message {
+	rep, err := b.store.ReportDeletion(ctx, deletionID, reporter, wrong, func(rep crm.Report) ([]crm.Note, error) { return b.reportNotes(rep, reporter), nil })
 	if err != nil {
 		b.log.Info("report refused", "user", reporter, "deletion", deletionID, "code", crm.ErrorCode(err))
 		return textMessage(b.refusal(err, rep.Deletion, "report deletion"))
 	}
-	b.postAudit(ctx, rep.Audit)
 	d, inc := rep.Deletion, rep.Incident
 	if !rep.New {
 		if inc.MessageTS == "" {
@@ -94,29 +96,10 @@ func (b *Bot) report(ctx context.Context, reporter, deletionID string) *Message 
 		return textMessage(fmt.Sprintf("This deletion was already reported by %s %s in %s. An admin can restore it from that message until %s.",
 			mention(inc.ReportedBy), slackDate(inc.ReportedAt), channelMention(inc.Channel), slackDate(d.RestoreUntil)))
 	}
-	ts, err := b.slack.Post(ctx, b.cfg.IncidentChannel, incidentMessage(rep))
-	if err != nil {
-		b.log.Error("post incident", "deletion", d.ID, "err", err)
-		if err := b.store.ReleaseIncident(ctx, inc); err != nil {
-			b.log.Error("release incident", "deletion", d.ID, "err", err)
-		}
-		return textMessage(fmt.Sprintf("The report could not be posted to %s, so nobody has been told yet. Try again in a minute; if it keeps failing, tell an admin directly: deletion `%s`.", channelMention(b.cfg.IncidentChannel), esc(d.ID)))
-	}
-	if err := b.store.SetIncidentMessage(ctx, d.ID, b.cfg.IncidentChannel, ts); err != nil {
-		b.log.Error("record incident message", "deletion", d.ID, "err", err)
-	}
 	b.log.Info("deletion reported", "user", reporter, "deletion", d.ID)
-
-	told := []string{}
-	where := fmt.Sprintf("was reported as wrong by %s in %s. An admin can restore it until %s.", mention(reporter), channelMention(b.cfg.IncidentChannel), slackDate(d.RestoreUntil))
-	what := fmt.Sprintf("*%s* (deletion `%s`, %s)", esc(rep.Contact.Name()), esc(d.ID), slackDate(d.DeletedAt))
-	if d.DeletedBy != reporter {
-		b.dm(ctx, d.DeletedBy, *textMessage("⚠️ Your deletion of " + what + " " + where))
-		told = append(told, mention(d.DeletedBy))
-	}
-	if a := d.ApprovedBy; a != nil && *a != reporter && *a != d.DeletedBy {
-		b.dm(ctx, *a, *textMessage("⚠️ A deletion you approved, " + what + ", " + where))
-		told = append(told, mention(*a))
+	var told []string
+	for _, n := range b.reportNotes(rep, reporter)[1:] {
+		told = append(told, mention(n.Channel))
 	}
 	text := fmt.Sprintf("Reported in %s: an admin can restore every row until %s.", channelMention(b.cfg.IncidentChannel), slackDate(d.RestoreUntil))
 	switch len(told) {
@@ -127,6 +110,22 @@ func (b *Bot) report(ctx context.Context, reporter, deletionID string) *Message 
 		text += " " + strings.Join(told, " and ") + " were told."
 	}
 	return textMessage(text)
+}
+
+// reportNotes announce a new incident: its message in INCIDENT_CHANNEL
+// first, then a DM to whoever deleted and approved it (but the reporter).
+func (b *Bot) reportNotes(rep crm.Report, reporter string) []crm.Note {
+	d := rep.Deletion
+	notes := []crm.Note{noteAs(crm.IncidentRef(d.ID), b.cfg.IncidentChannel, incidentMessage(rep))}
+	where := fmt.Sprintf("was reported as wrong by %s in %s. An admin can restore it until %s.", mention(reporter), channelMention(b.cfg.IncidentChannel), slackDate(d.RestoreUntil))
+	what := fmt.Sprintf("*%s* (deletion `%s`, %s)", esc(rep.Contact.Name()), esc(d.ID), slackDate(d.DeletedAt))
+	if d.DeletedBy != reporter {
+		notes = append(notes, note(d.DeletedBy, *textMessage("⚠️ Your deletion of " + what + " " + where)))
+	}
+	if a := d.ApprovedBy; a != nil && *a != reporter && *a != d.DeletedBy {
+		notes = append(notes, note(*a, *textMessage("⚠️ A deletion you approved, " + what + ", " + where)))
+	}
+	return notes
 }
 
 // refusal words why a deletion cannot be reported or restored: already
@@ -157,15 +156,25 @@ func incidentMessage(rep crm.Report) Message {
 	d, c := rep.Deletion, rep.Contact
 	title := "Wrong deletion reported: " + c.Name()
 	return Message{
-		Text: fmt.Sprintf("%s (deletion %s)", title, d.ID),
+		Text: fmt.Sprintf("%s (deletion %s)", esc(title), d.ID),
 		Blocks: []slack.Block{
 			header(title),
-			section(fmt.Sprintf("%s reported this deletion as wrong %s.", mention(rep.Incident.ReportedBy), slackDate(rep.Incident.ReportedAt))),
+			section(reportedLine(rep.Incident)),
 			section(deletionDetails(d, c) + fmt.Sprintf("\n*Restorable until* %s", slackDate(d.RestoreUntil))),
 			slack.NewActionBlock("incident:"+cut(d.ID, 200), button(ActionRestore, d.ID, "Restore", slack.StylePrimary)),
 			contextBlock("Admins only. Restore puts back every archived row (contact, DND, conversations and messages, notes, opportunities, tasks, appointments, workflows) with the same ids and values, in one transaction."),
 		},
 	}
+}
+
+// reportedLine says who reported a deletion as wrong, when, and what they
+// said was wrong.
+func reportedLine(inc crm.Incident) string {
+	s := fmt.Sprintf("%s reported this deletion as wrong %s.", mention(inc.ReportedBy), slackDate(inc.ReportedAt))
+	if inc.Note != "" {
+		s += "\n*What was wrong:* " + esc(inc.Note)
+	}
+	return s
 }
 
 // deletionDetails describes a deletion: the contact, who deleted it, when,
@@ -190,9 +199,9 @@ func (b *Bot) restoreCommand(ctx context.Context, name, user, arg string) *Messa
 		b.log.Info("restore refused: not an admin", "user", user)
 		return b.notAdminRestore()
 	}
-	id := strings.TrimSpace(arg)
+	id := normalID(arg)
 	if id == "" || strings.ContainsAny(id, " \t\n") || len(id) > 40 {
-		return textMessage(fmt.Sprintf("Say which deletion to restore: `%s restore <deletion id>`, with the id from the delete summary or the incident.", name))
+		return textMessage(fmt.Sprintf("Say which deletion to restore: `%s restore` followed by the deletion id from the delete summary or the incident.", name))
 	}
 	return b.restore(ctx, user, id)
 }
@@ -215,54 +224,73 @@ func (b *Bot) restoreClick(ctx context.Context, cb slack.InteractionCallback, de
 // announces the restore in INCIDENT_CHANNEL when it was never reported),
 // tells the reporter and the deleter, and returns the restorer's answer.
 func (b *Bot) restore(ctx context.Context, actor, deletionID string) *Message {
+	op, err := b.store.StartOperation(ctx, crm.OperationRestore, actor, deletionID, "")
+	if err != nil {
+		return textMessage("*Nothing was restored.* " + b.userMessage(err, "start restore", "deletion", deletionID))
+	}
 	// A restore that takes over a second shows its progress in a DM, which
 	// the answer then replaces; the answer also goes where it was asked for.
-	prog := b.startProgress(ctx, actor, "Restoring deletion `"+esc(deletionID)+"`", "putting back")
-	answer := b.restoreRun(ctx, actor, deletionID, prog.update)
-	prog.replace(ctx, *answer)
-	return answer
-}
-
-// restoreRun is restore without the progress report.
-func (b *Bot) restoreRun(ctx context.Context, actor, deletionID string, progress func(done, total int)) *Message {
-	res, err := b.store.RestoreProgress(ctx, deletionID, actor, progress)
+	prog := b.startProgress(ctx, op, actor, "Restoring deletion `"+esc(deletionID)+"`", "putting back", "deletion `"+esc(deletionID)+"`")
+	defer prog.end()
+	var answer *Message
+	res, err := b.store.RestoreWith(ctx, crm.RestoreRequest{DeletionID: deletionID, Actor: actor, Progress: prog.update, Operation: op.ID,
+		Notify: func(res crm.Restored) ([]crm.Note, error) {
+			answer = restoredAnswer(res)
+			return append(b.restoreNotes(res, actor), prog.outcome(*answer, false)), nil
+		}})
 	if err != nil {
 		b.log.Info("restore refused", "user", actor, "deletion", deletionID, "code", crm.ErrorCode(err))
+		var notes []crm.Note
 		if d := res.Deletion; crm.ErrorCode(err) == crm.EINVALID && d.ID != "" && d.WindowClosed(b.now()) {
-			b.closeIncident(ctx, d)
+			notes = b.closeIncident(ctx, d)
 		}
-		return textMessage(b.refusal(err, res.Deletion, "restore deletion"))
+		answer = textMessage(b.refusal(err, res.Deletion, "restore deletion"))
+		if err := b.store.FinishOperation(ctx, op.ID, crm.OperationFailed, append(notes, prog.outcome(*answer, false))); err != nil {
+			b.log.Error("record refused restore", "deletion", deletionID, "err", err)
+		}
+		return answer
 	}
 	d := res.Deletion
 	b.log.Info("deletion restored", "user", actor, "deletion", d.ID, "contact", res.Contact.ID, "rows", res.Rows, "duplicates", len(res.Duplicates))
-	b.postAudit(ctx, res.Audit)
+	return answer
+}
 
-	inc, reported, err := b.store.Incident(ctx, d.ID)
-	if err != nil {
-		b.log.Error("load incident", "deletion", d.ID, "err", err)
-	}
+// restoreNotes announce a restore: the incident message updated in place
+// (or a new one when it was never reported), and the reporter and the
+// deleter told.
+func (b *Bot) restoreNotes(res crm.Restored, actor string) []crm.Note {
+	d, inc, reported := res.Deletion, res.Incident, res.Reported
+	var notes []crm.Note
 	msg := restoredMessage(res, inc, reported)
-	if reported && inc.MessageTS != "" {
-		if err := b.slack.Update(ctx, inc.Channel, inc.MessageTS, msg); err != nil {
-			b.log.Error("update incident", "deletion", d.ID, "err", err)
+	if reported {
+		channel := inc.Channel
+		if channel == "" {
+			channel = b.cfg.IncidentChannel
 		}
-	} else if _, err := b.slack.Post(ctx, b.cfg.IncidentChannel, msg); err != nil {
-		b.log.Error("post restore", "deletion", d.ID, "err", err)
+		n := replacing(crm.IncidentRef(d.ID), channel, msg)
+		n.Missing = crm.MissingPost
+		notes = append(notes, n)
+	} else {
+		notes = append(notes, note(b.cfg.IncidentChannel, msg))
 	}
-
 	dup := duplicatesLine(res.Duplicates)
-	note := fmt.Sprintf("✅ *%s* (deletion `%s`) was restored by %s: every row is back with the same ids and values.", esc(res.Contact.Name()), esc(d.ID), mention(actor))
+	text := fmt.Sprintf("✅ *%s* (deletion `%s`) was restored by %s: every row is back with the same ids and values.", esc(res.Contact.Name()), esc(d.ID), mention(actor))
 	if dup != "" {
-		note += "\n" + dup
+		text += "\n" + dup
 	}
 	if reported && inc.ReportedBy != actor {
-		b.dm(ctx, inc.ReportedBy, *textMessage(note))
+		notes = append(notes, note(inc.ReportedBy, *textMessage(text)))
 	}
 	if d.DeletedBy != actor && (!reported || d.DeletedBy != inc.ReportedBy) {
-		b.dm(ctx, d.DeletedBy, *textMessage(note))
+		notes = append(notes, note(d.DeletedBy, *textMessage(text)))
 	}
+	return notes
+}
 
-	text := fmt.Sprintf("✅ Restored *%s*: %s put back with the same ids and values.\n*Put back:* %s", esc(res.Contact.Name()), plural(res.Rows, "row", "rows"), countsLine(d.Counts))
+// restoredAnswer is what the restorer is told.
+func restoredAnswer(res crm.Restored) *Message {
+	dup := duplicatesLine(res.Duplicates)
+	text := fmt.Sprintf("✅ Restored *%s*: %s put back with the same ids and values.\n*Put back:* %s", esc(res.Contact.Name()), plural(res.Rows, "row", "rows"), countsLine(res.Deletion.Counts))
 	if dup != "" {
 		text += "\n" + dup
 	}
@@ -290,20 +318,23 @@ func restoredMessage(res crm.Restored, inc crm.Incident, reported bool) Message 
 	restored := fmt.Sprintf("✅ *Restored* by %s %s: %s put back with the same ids and values.", mention(deref(d.RestoredBy)), slackDate(deref(d.RestoredAt)), plural(res.Rows, "row", "rows"))
 	if reported {
 		restored += fmt.Sprintf("\nReported by %s %s.", mention(inc.ReportedBy), slackDate(inc.ReportedAt))
+		if inc.Note != "" {
+			restored += " *What was wrong:* " + esc(inc.Note)
+		}
 	}
 	blocks := []slack.Block{header(title), section(restored), section(deletionDetails(d, c))}
 	if dup := duplicatesLine(res.Duplicates); dup != "" {
 		blocks = append(blocks, contextBlock(dup))
 	}
-	return Message{Text: fmt.Sprintf("%s (deletion %s)", title, d.ID), Blocks: blocks}
+	return Message{Text: fmt.Sprintf("%s (deletion %s)", esc(title), d.ID), Blocks: blocks}
 }
 
-// closeIncident replaces an incident's Restore button, once the window has
-// closed, with a line that says so.
-func (b *Bot) closeIncident(ctx context.Context, d crm.Deletion) {
+// closeIncident is the note that replaces an incident's Restore button, once
+// the window has closed, with a line that says so.
+func (b *Bot) closeIncident(ctx context.Context, d crm.Deletion) []crm.Note {
 	inc, reported, err := b.store.Incident(ctx, d.ID)
-	if err != nil || !reported || inc.MessageTS == "" {
-		return
+	if err != nil || !reported {
+		return nil
 	}
 	title := "Restore window closed"
 	if d.ContactLabel != "" {
@@ -311,10 +342,12 @@ func (b *Bot) closeIncident(ctx context.Context, d crm.Deletion) {
 	}
 	text := fmt.Sprintf("Deletion `%s` was reported as wrong by %s %s, but its restore window closed at %s before anyone restored it: it can no longer be restored.",
 		esc(d.ID), mention(inc.ReportedBy), slackDate(inc.ReportedAt), slackDate(d.RestoreUntil))
-	m := Message{Text: title, Blocks: []slack.Block{header(title), section(text)}}
-	if err := b.slack.Update(ctx, inc.Channel, inc.MessageTS, m); err != nil {
-		b.log.Error("close incident", "deletion", d.ID, "err", err)
+	m := Message{Text: esc(title), Blocks: []slack.Block{header(title), section(text)}}
+	channel := inc.Channel
+	if channel == "" {
+		channel = b.cfg.IncidentChannel
 	}
+	return []crm.Note{replacing(crm.IncidentRef(d.ID), channel, m)}
 }
 
 func deref[T any](p *T) T {

@@ -13,12 +13,27 @@ const maxValueLen = 255
 // submission it may return the response Slack shows in the modal (errors,
 // update); nil means an empty acknowledgement.
 func (b *Bot) HandleInteraction(ctx context.Context, cb slack.InteractionCallback) *slack.ViewSubmissionResponse {
+	// What happens before the answer gets the ack budget, so that a locked
+	// row or a slow database never makes it late; work continued after the
+	// answer has its own deadline (goBackground).
+	ctx, cancel := context.WithTimeout(ctx, b.ackBudget)
+	defer cancel()
 	if !b.teamAllowed(cb.Team.ID) {
-		if cb.ResponseURL != "" {
-			b.respond(ctx, cb.ResponseURL, wrongTeam)
-		}
+		b.respond(ctx, usableURL(cb.ResponseURL), wrongTeam)
 		return nil
 	}
+	if answer, inputs := interactionProblem(cb); answer != "" || len(inputs) > 0 {
+		b.log.Warn("interaction refused: unusable values", "type", cb.Type, "user", cut(cb.User.ID, 64))
+		if cb.Type != slack.InteractionTypeViewSubmission {
+			b.respond(ctx, usableURL(cb.ResponseURL), *textMessage(answer))
+			return nil
+		}
+		if answer != "" {
+			return slack.NewUpdateViewSubmissionResponse(infoModal("Not understood", answer))
+		}
+		return slack.NewErrorsViewSubmissionResponse(inputs)
+	}
+	cb.ResponseURL = usableURL(cb.ResponseURL)
 	switch cb.Type {
 	case slack.InteractionTypeBlockActions:
 		for _, a := range cb.ActionCallback.BlockActions {
@@ -35,6 +50,8 @@ func (b *Bot) HandleInteraction(ctx context.Context, cb slack.InteractionCallbac
 			return b.handleFollowUpSubmit(ctx, cb)
 		case CallbackRejectModal:
 			return b.handleRejectSubmit(ctx, cb)
+		case CallbackReportModal:
+			return b.handleReportSubmit(ctx, cb)
 		}
 		b.log.Warn("unknown view submission", "callback", cb.View.CallbackID, "user", cb.User.ID)
 		return slack.NewUpdateViewSubmissionResponse(infoModal("Not understood", "This window is not one contactbot knows, so nothing was done. Close it and start again from `/contact`."))
@@ -50,6 +67,11 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 	user := cb.User.ID
 	if len(a.Value) > maxValueLen {
 		b.respond(ctx, cb.ResponseURL, *textMessage("That button carried more than contactbot accepts, so nothing was done. Search again with `/contact`."))
+		return
+	}
+	if problem := clickProblem(a.ActionID, a.Value, cb.TriggerID); problem != "" {
+		b.log.Info("click refused: not an id", "user", user, "action", a.ActionID)
+		b.respond(ctx, cb.ResponseURL, *textMessage(problem))
 		return
 	}
 	b.log.Info("action", "user", user, "action", a.ActionID)
@@ -71,13 +93,21 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 	case ActionUndo:
 		b.handleUndo(cb, a.Value)
 	case ActionReport:
-		b.reportClick(cb, a.Value)
+		b.reportClick(ctx, cb, a.Value)
+	case ActionWithdraw:
+		b.withdrawClick(cb, a.Value)
 	case ActionRestore:
 		b.restoreClick(ctx, cb, a.Value)
 	case ActionApprove, ActionApproveAnyway:
 		b.handleApproveClick(cb, a)
 	case ActionReject:
 		b.openRejectModal(ctx, cb, a.Value)
+	case blockReason:
+		if cb.View.CallbackID == CallbackDeleteModal {
+			b.reasonChosen(ctx, cb, a)
+			return
+		}
+		b.log.Warn("reason chosen outside the delete window", "user", user)
 	case ActionNoop:
 	default:
 		b.log.Warn("unknown action", "action", cut(a.ActionID, 100), "user", user)
@@ -85,9 +115,15 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 	}
 }
 
-// respond answers through a response URL as an ephemeral message.
+// respond answers through a response URL as an ephemeral message. When ctx
+// has run out (the ack budget went on a database that did not answer), the
+// answer is sent after the ack instead.
 func (b *Bot) respond(ctx context.Context, responseURL string, m Message) {
 	if responseURL == "" {
+		return
+	}
+	if ctx.Err() != nil {
+		b.goBackground("respond", func(ctx context.Context) { b.respond(ctx, responseURL, m) })
 		return
 	}
 	if err := b.slack.Respond(ctx, responseURL, m, false); err != nil {

@@ -13,8 +13,29 @@ import (
 // DefaultCommandName is the slash command the manifest declares when none is given.
 const DefaultCommandName = "/contact"
 
-// BotScopes are the bot token scopes contactbot asks for.
-var BotScopes = []string{"commands", "chat:write", "users:read", "usergroups:read"}
+// MethodScopes maps each Slack Web API method contactbot calls with its bot
+// token to the scope it needs ("" for none). A test calls every
+// Messenger method and checks that each method it sees is here.
+var MethodScopes = map[string]string{
+	"chat.postMessage":      "chat:write",
+	"chat.postEphemeral":    "chat:write",
+	"chat.update":           "chat:write",
+	"views.open":            "",
+	"views.update":          "",
+	"usergroups.users.list": "usergroups:read",
+	// Opens the bot's DM with a user, to update a DM whose channel id this
+	// process has not seen (after a restart, or on another replica).
+	"conversations.open": "im:write",
+}
+
+// BotScopes are the bot token scopes contactbot asks for: the slash
+// command's, and those of the methods in MethodScopes, no more.
+var BotScopes = []string{"commands", "chat:write", "im:write", "usergroups:read"}
+
+// UsageHint is the slash command's usage hint in the manifest: every verb.
+func UsageHint() string {
+	return "[" + strings.Join(Verbs[1:], "|") + "] name, email, phone or id"
+}
 
 // commandNameRe: Slack slash commands are lower case, without spaces, at most 32 characters.
 var commandNameRe = regexp.MustCompile(`^/[a-z0-9][a-z0-9_-]{0,30}$`)
@@ -39,7 +60,7 @@ features:
       url: {{q .CommandsURL}}
 {{- end}}
       description: {{q "Find, delete, restore or unsubscribe a CRM contact"}}
-      usage_hint: {{q "[find|delete|dnd|stop-followup|report|restore|deletions|help] <query>"}}
+      usage_hint: {{q .UsageHint}}
       should_escape: false
 oauth_config:
   scopes:
@@ -88,11 +109,12 @@ func Manifest(baseURL, commandName string, socketMode bool) (string, error) {
 	}
 
 	data := struct {
-		Command, CommandsURL, InteractionsURL string
-		Scopes                                []string
-		SocketMode                            bool
+		Command, CommandsURL, InteractionsURL, UsageHint string
+		Scopes                                           []string
+		SocketMode                                       bool
 	}{
 		Command:    cmd,
+		UsageHint:  UsageHint(),
 		Scopes:     BotScopes,
 		SocketMode: socketMode,
 	}

@@ -15,12 +15,12 @@ func TestManifestHTTP(t *testing.T) {
 		"  bot_user:\n    display_name: contactbot\n    always_online: true\n",
 		`    - command: "/contact"` + "\n",
 		`      url: "https://contactbot.example.com/slack/commands"` + "\n",
-		`      usage_hint: "[find|delete|dnd|stop-followup|report|restore|deletions|help] <query>"` + "\n",
+		`      usage_hint: "[find|delete|dnd|stop-followup|report|restore|deletions|withdraw|history|help] name, email, phone or id"` + "\n",
 		"      should_escape: false\n",
 		"oauth_config:\n  scopes:\n    bot:\n" +
 			`      - "commands"` + "\n" +
 			`      - "chat:write"` + "\n" +
-			`      - "users:read"` + "\n" +
+			`      - "im:write"` + "\n" +
 			`      - "usergroups:read"` + "\n",
 		"settings:\n  interactivity:\n    is_enabled: true\n" +
 			`    request_url: "https://contactbot.example.com/slack/interactions"` + "\n",
@@ -30,6 +30,14 @@ func TestManifestHTTP(t *testing.T) {
 	} {
 		if !strings.Contains(m, want) {
 			t.Errorf("manifest lacks %q:\n%s", want, m)
+		}
+	}
+	if strings.Contains(m, "users:read") {
+		t.Errorf("manifest asks for users:read, which nothing uses:\n%s", m)
+	}
+	for _, verb := range Verbs[1:] {
+		if !strings.Contains(UsageHint(), verb) {
+			t.Errorf("usage hint %q lacks %s", UsageHint(), verb)
 		}
 	}
 	if strings.Contains(m, "//slack") {

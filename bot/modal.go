@@ -30,14 +30,18 @@ var reasonLabels = []struct{ Value, Label string }{
 	{ReasonOther, "Other (explain in the note)"},
 }
 
-// reasonLabel returns the human label of a reason value.
+// reasonLabel returns the human label of a reason value, or of the change
+// an undo reverts.
 func reasonLabel(v string) string {
 	for _, r := range reasonLabels {
 		if r.Value == v {
 			return r.Label
 		}
 	}
-	return v
+	if l, ok := changeLabels[v]; ok {
+		return l
+	}
+	return spaced(v)
 }
 
 // Block and action ids of the delete modal's inputs.
@@ -82,7 +86,7 @@ func (b *Bot) openDeleteModal(ctx context.Context, user, triggerID, contactID, c
 		return err
 	}
 	perm := b.deletePermission(ctx, user, c, l)
-	view := b.deleteModal(c, l, deleteMeta{ContactID: c.ID, Fingerprint: l.Fingerprint, Counts: l.Counts, Channel: channel, ResponseURL: responseURL, Mode: perm.Mode}, "", perm)
+	view := b.deleteModal(ctx, c, l, deleteMeta{ContactID: c.ID, Fingerprint: l.Fingerprint, Counts: l.Counts, Channel: channel, ResponseURL: responseURL, Mode: perm.Mode}, "", perm)
 	if _, err := b.slack.OpenView(ctx, triggerID, view); err != nil {
 		return fmt.Errorf("open delete modal: %w", err)
 	}
@@ -92,18 +96,30 @@ func (b *Bot) openDeleteModal(ctx context.Context, user, triggerID, contactID, c
 
 // deleteModal is the delete window: the contact and what it takes, a reason,
 // a note, and "type DELETE". banner, when set, leads the modal. perm says
-// whether submitting deletes or asks an admin, and the modal says why.
-func (b *Bot) deleteModal(c crm.Contact, l crm.Linked, meta deleteMeta, banner string, perm deletePermission) slack.ModalViewRequest {
+// whether submitting deletes or asks an admin, and the modal says why. It
+// warns of possible duplicates, as the search result does.
+func (b *Bot) deleteModal(ctx context.Context, c crm.Contact, l crm.Linked, meta deleteMeta, banner string, perm deletePermission) slack.ModalViewRequest {
 	var blocks []slack.Block
 	if banner != "" {
 		blocks = append(blocks, section(banner))
 	}
 	blocks = append(blocks,
 		section(contactLine(c)+"\n"+dndLine(c, l)),
-		section("*Deleting removes:*\n"+strings.Join(linkedLines(l), "\n")),
+		section("*Deleting removes:*\n"+strings.Join(linkedLines(l, b.cfg.CurrencyOf(c.LocationID)), "\n")),
 	)
+	var warn []string
 	if c.DND || l.HasDND() {
-		blocks = append(blocks, contextBlock("⚠️ This contact has opted out (DND). Deleting it loses the opt-out: a later import would message them again."))
+		warn = append(warn, "⚠️ This contact has opted out (DND). Deleting it loses the opt-out: a later import would message them again.")
+	}
+	dups, err := b.store.Duplicates(ctx, c)
+	if err != nil {
+		b.log.Error("delete window: look for duplicates", "contact", c.ID, "err", err) // the window opens without the warning
+	}
+	if dup := duplicateWarning(dups); dup != "" {
+		warn = append(warn, dup+" Check that you are deleting the right one.")
+	}
+	if len(warn) > 0 {
+		blocks = append(blocks, contextBlock(warn...))
 	}
 	title, submit := "Delete contact", "Delete"
 	if perm.Direct() {
@@ -124,8 +140,12 @@ func (b *Bot) deleteModal(c crm.Contact, l crm.Linked, meta deleteMeta, banner s
 	confirm.MaxLength = 50
 	noteBlock := slack.NewInputBlock(blockNote, plain("Note"), nil, note)
 	noteBlock.Optional = true
+	reasonBlock := slack.NewInputBlock(blockReason, plain("Why delete this contact?"), nil, reason)
+	// Picking "Unsubscribe" or "Only stop follow-up" switches the window at
+	// once (reasonChosen), instead of after DELETE is typed.
+	reasonBlock.DispatchAction = true
 	blocks = append(blocks,
-		slack.NewInputBlock(blockReason, plain("Why delete this contact?"), nil, reason),
+		reasonBlock,
 		noteBlock,
 		slack.NewInputBlock(blockConfirm, plain("Type DELETE to confirm"), plain("In capital letters. Stop here if you are unsure this contact may be removed."), confirm),
 	)
@@ -196,9 +216,10 @@ func (f deleteForm) validate() map[string]string {
 // everything holds, deletes after the ack and sends the summary.
 func (b *Bot) handleDeleteSubmit(ctx context.Context, cb slack.InteractionCallback) *slack.ViewSubmissionResponse {
 	var meta deleteMeta
-	if err := json.Unmarshal([]byte(cb.View.PrivateMetadata), &meta); err != nil || meta.ContactID == "" {
+	if err := json.Unmarshal([]byte(cb.View.PrivateMetadata), &meta); err != nil || !validID(meta.ContactID) {
 		return slack.NewUpdateViewSubmissionResponse(infoModal("Not deleted", "This window could not be read, so nothing was deleted. Close it and search for the contact again."))
 	}
+	meta.ResponseURL = usableURL(meta.ResponseURL)
 	user := cb.User.ID
 	form := readDeleteForm(cb.View)
 	// The "not a delete" reasons win over every other check: they never delete.
@@ -224,7 +245,7 @@ func (b *Bot) handleDeleteSubmit(ctx context.Context, cb slack.InteractionCallba
 		banner := "⚠️ *This contact changed since you opened this window*" + describeChange(meta.Counts, l.Counts) + ". Nothing was deleted. Check it again and confirm if it should still go."
 		perm := b.deletePermission(ctx, user, c, l)
 		meta.Fingerprint, meta.Counts, meta.Mode = l.Fingerprint, l.Counts, perm.Mode
-		v := b.deleteModal(c, l, meta, banner, perm)
+		v := b.deleteModal(ctx, c, l, meta, banner, perm)
 		return slack.NewUpdateViewSubmissionResponse(&v)
 	}
 	// The rule is applied again on the server, whatever the window said.
@@ -239,7 +260,7 @@ func (b *Bot) handleDeleteSubmit(ctx context.Context, cb slack.InteractionCallba
 		// they meant as a delete: show what a submit does now.
 		b.log.Info("delete modal outdated: permission changed", "user", user, "contact", c.ID, "mode", perm.Mode)
 		meta.Mode = perm.Mode
-		v := b.deleteModal(c, l, meta, "⚠️ *What this window does has changed since you opened it.* Nothing was deleted or sent. Check below and submit again.", perm)
+		v := b.deleteModal(ctx, c, l, meta, "⚠️ *What this window does has changed since you opened it.* Nothing was deleted or sent. Check below and submit again.", perm)
 		return slack.NewUpdateViewSubmissionResponse(&v)
 	}
 	if !perm.Direct() {
@@ -248,7 +269,8 @@ func (b *Bot) handleDeleteSubmit(ctx context.Context, cb slack.InteractionCallba
 
 	req := crm.DeleteRequest{ContactID: c.ID, Actor: user, Reason: form.Reason, Note: form.Note,
 		ExpectFingerprint: meta.Fingerprint, RestoreWindow: b.cfg.RestoreWindow}
-	b.goBackground("delete", func(ctx context.Context) { b.runDelete(ctx, req) })
+	name := c.Name()
+	b.goBackground("delete", func(ctx context.Context) { b.runDelete(ctx, req, name) })
 	return nil // an empty answer closes the modal; the summary arrives by DM
 }
 
@@ -267,19 +289,36 @@ func describeChange(before, after crm.Counts) string {
 	return ": " + strings.Join(parts, ", ")
 }
 
-// runDelete performs the archived delete and tells the user how it went.
-func (b *Bot) runDelete(ctx context.Context, req crm.DeleteRequest) {
-	prog := b.startProgress(ctx, req.Actor, "Deleting contact `"+esc(req.ContactID)+"`", "archiving")
-	req.Progress = prog.update
+// runDelete performs the archived delete of the contact called name and
+// tells the user how it went: the summary is written with the delete's
+// commit, a failure once it rolled back, both in place of the progress DM
+// when there is one. A process killed meanwhile leaves the operation for
+// RecoverOperations.
+func (b *Bot) runDelete(ctx context.Context, req crm.DeleteRequest, name string) {
+	notDeleted := func(err error) Message {
+		return *textMessage("*The contact was not deleted.* " + b.userMessage(err, "delete contact", "contact", req.ContactID))
+	}
+	op, err := b.store.StartOperation(ctx, crm.OperationDelete, req.Actor, req.ContactID, name)
+	if err != nil {
+		b.dm(ctx, req.Actor, notDeleted(err)) // the outbox is in that database too
+		return
+	}
+	prog := b.startProgress(ctx, op, req.Actor, "Deleting contact `"+esc(req.ContactID)+"`", "archiving", esc(name))
+	defer prog.end()
+	req.Progress, req.Operation = prog.update, op.ID
+	req.Notify = func(res crm.Deleted) ([]crm.Note, error) {
+		return []crm.Note{prog.outcome(deletionSummary(res), true)}, nil
+	}
 	res, err := b.store.Delete(ctx, req)
 	if err != nil {
 		b.log.Info("delete failed", "user", req.Actor, "contact", req.ContactID, "code", crm.ErrorCode(err))
-		prog.finish(ctx, *textMessage("*The contact was not deleted.* " + b.userMessage(err, "delete contact", "contact", req.ContactID)))
+		if ferr := b.store.FinishOperation(ctx, op.ID, crm.OperationFailed, []crm.Note{prog.outcome(notDeleted(err), true)}); ferr != nil {
+			b.log.Error("record failed delete", "contact", req.ContactID, "err", ferr)
+			b.dm(ctx, req.Actor, notDeleted(err))
+		}
 		return
 	}
 	b.log.Info("contact deleted", "user", req.Actor, "contact", req.ContactID, "deletion", res.Deletion.ID, "rows", res.Deletion.Counts.Total())
-	b.postAudit(ctx, res.Audit)
-	prog.finish(ctx, deletionSummary(res))
 }
 
 // deletionSummary is what the deleter gets after a delete.
@@ -296,7 +335,7 @@ func deletionSummary(res crm.Deleted) Message {
 	text += "\n*Removed:* " + countsLine(d.Counts)
 	text += fmt.Sprintf("\nDeletion id `%s` · restorable until %s", d.ID, slackDate(d.RestoreUntil))
 	return Message{
-		Text: fmt.Sprintf("%s (deletion %s)", title, d.ID),
+		Text: fmt.Sprintf("%s (deletion %s)", esc(title), d.ID),
 		Blocks: []slack.Block{
 			header(title),
 			section(text),

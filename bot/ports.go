@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -37,6 +38,11 @@ type Messenger interface {
 	// UserGroupMembers lists the user ids in a Slack user group.
 	UserGroupMembers(ctx context.Context, groupID string) ([]string, error)
 }
+
+// ErrKVUnavailable is wrapped by a KV's errors when it did not even try: the
+// store is known to be down (its circuit breaker is open). Callers fall back
+// at once and need not log each such call; the store logs the outage once.
+var ErrKVUnavailable = errors.New("shared store unavailable")
 
 // KV is the shared fast store (Redis, or an in-process map on a laptop):
 // deduplication of Slack deliveries and clicks, rate limits, caches.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"regexp"
 	"time"
 
@@ -31,25 +32,52 @@ const noteWarning = "This note sounds like an opt-out (unsubscribe, STOP, DND). 
 // deleted and the window becomes the right action's, for the same contact,
 // with the SOP's line on why.
 func (b *Bot) redirectFromDelete(ctx context.Context, user string, meta deleteMeta, reason string) *slack.ViewSubmissionResponse {
+	return slack.NewUpdateViewSubmissionResponse(b.redirectView(ctx, user, meta, reason))
+}
+
+// redirectView is the window that replaces the delete window for one of
+// the two "not a delete" reasons, and records that nothing was deleted.
+func (b *Bot) redirectView(ctx context.Context, user string, meta deleteMeta, reason string) *slack.ModalViewRequest {
 	c, l, err := b.store.Linked(ctx, meta.ContactID)
 	if err != nil {
-		return slack.NewUpdateViewSubmissionResponse(infoModal("Not deleted", "*Nothing was deleted.* "+b.userMessage(err, "load contact for redirect", "contact", meta.ContactID)))
+		return infoModal("Not deleted", "*Nothing was deleted.* "+b.userMessage(err, "load contact for redirect", "contact", meta.ContactID))
 	}
 	next := actionMeta{ContactID: c.ID, ResponseURL: meta.ResponseURL, Via: viaDeleteWindow}
 	if reason == ReasonUnsubscribe {
 		b.log.Info("delete refused: unsubscribe reason, showing Set DND", "user", user, "contact", c.ID)
 		b.auditRefusal(user, c.ID, reason, "not deleted: "+windowDND+" offered")
 		v := b.dndModal(c, l, next, "*Nothing was deleted.* "+sopUnsubscribe)
-		return slack.NewUpdateViewSubmissionResponse(&v)
+		return &v
 	}
 	b.log.Info("delete refused: stop follow-up reason, showing Remove follow-up", "user", user, "contact", c.ID)
 	if l.ActiveWorkflowCount == 0 {
 		b.auditRefusal(user, c.ID, reason, "not deleted: no active workflow to stop")
-		return slack.NewUpdateViewSubmissionResponse(infoModal("Not deleted", "*Nothing was deleted.* "+sopStopFollowUp+"\n\n"+crm.ErrorMessage(noActiveWorkflows(c))))
+		return infoModal("Not deleted", "*Nothing was deleted.* "+sopStopFollowUp+"\n\n"+crm.ErrorMessage(noActiveWorkflows(c)))
 	}
 	b.auditRefusal(user, c.ID, reason, "not deleted: "+windowFollowUp+" offered")
 	v := b.followUpModal(c, l, next, "*Nothing was deleted.* "+sopStopFollowUp)
-	return slack.NewUpdateViewSubmissionResponse(&v)
+	return &v
+}
+
+// reasonChosen answers a reason picked in the delete window (the select
+// dispatches its action at once): the two "not a delete" reasons switch the
+// window to Set DND or Remove follow-up straight away, before anyone types
+// DELETE; the others change nothing.
+func (b *Bot) reasonChosen(ctx context.Context, cb slack.InteractionCallback, a *slack.BlockAction) {
+	reason := a.SelectedOption.Value
+	if reason != ReasonUnsubscribe && reason != ReasonStopFollowUp {
+		return
+	}
+	var meta deleteMeta
+	if err := json.Unmarshal([]byte(cb.View.PrivateMetadata), &meta); err != nil || meta.ContactID == "" || len(meta.ContactID) > maxValueLen {
+		b.log.Warn("reason chosen in an unreadable delete window", "user", cb.User.ID)
+		return
+	}
+	v := b.redirectView(ctx, cb.User.ID, meta, reason)
+	if err := b.slack.UpdateView(ctx, cb.View.ID, *v); err != nil {
+		// The submit still redirects: nothing is lost but a step.
+		b.log.Error("switch delete window", "user", cb.User.ID, "contact", meta.ContactID, "err", err)
+	}
 }
 
 // warnOptOutNote returns the warning for a note that mentions an opt-out,
@@ -61,10 +89,10 @@ func (b *Bot) warnOptOutNote(ctx context.Context, user, contactID, reason, note 
 	}
 	sum := sha256.Sum256([]byte(note))
 	key := "notewarn:" + user + ":" + contactID + ":" + hex.EncodeToString(sum[:8])
-	first, err := b.kv.SetNX(ctx, key, "1", noteWarnTTL)
+	first, err := b.FirstSeen(ctx, key, noteWarnTTL)
 	if err != nil {
-		// Without the store we cannot tell a second submit: warn, the safe side.
-		b.log.Error("note warning: KV", "err", err)
+		// Without either store we cannot tell a second submit: warn, the safe side.
+		b.log.Warn("note warning: cannot tell a second submit", "err", err)
 		first = true
 	}
 	if !first {

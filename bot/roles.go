@@ -24,12 +24,16 @@ const groupLookupTimeout = 1500 * time.Millisecond
 // groupMembers returns the members of a Slack user group, from the shared
 // cache or from usergroups.users.list. ok is false when neither answered:
 // callers then grant nothing through the group. Failures are not cached, so
-// the next check asks Slack again.
+// the next check asks Slack again. While the shared cache cannot be read,
+// this process's own copy of Slack's last answer stands in for it.
 func (b *Bot) groupMembers(ctx context.Context, groupID string) (members []string, ok bool) {
 	key := "usergroup:" + groupID
 	v, found, err := b.kv.Get(ctx, key)
 	if err != nil {
-		b.log.Warn("user group cache unreadable; asking Slack", "group", groupID, "err", err)
+		b.kvFailed("user group cache", err, "group", groupID)
+		if members, ok := b.groups.get(groupID, b.now()); ok {
+			return members, true
+		}
 	}
 	if found && json.Unmarshal([]byte(v), &members) == nil {
 		return members, true
@@ -44,9 +48,10 @@ func (b *Bot) groupMembers(ctx context.Context, groupID string) (members []strin
 	if members == nil {
 		members = []string{}
 	}
+	b.groups.put(groupID, members, b.now())
 	raw, _ := json.Marshal(members)
 	if err := b.kv.Set(ctx, key, string(raw), groupCacheTTL); err != nil {
-		b.log.Warn("cache user group", "group", groupID, "err", err)
+		b.kvFailed("cache user group", err, "group", groupID)
 	}
 	return members, true
 }
@@ -152,38 +157,73 @@ func (b *Bot) rateKeys(user string) (cur, prev string, elapsed float64) {
 // sliding window over two hourly counters shared by every replica: all of
 // this hour's, and the previous hour's in proportion to how much of it is
 // still within the hour. (A fixed window would allow twice the limit around
-// the turn of the hour.)
+// the turn of the hour.) The deletions table counts too: it knows the deletes
+// made while Redis was down or since it lost its counters, and stands in for
+// the counters when Redis cannot answer.
 func (b *Bot) recentDirectDeletes(ctx context.Context, user string) (float64, error) {
 	cur, prev, elapsed := b.rateKeys(user)
-	c, err := b.counter(ctx, cur)
-	if err != nil {
-		return 0, err
+	est, kvErr := b.counterEstimate(ctx, cur, prev, elapsed, 0)
+	return b.withRecorded(ctx, user, est, kvErr)
+}
+
+// counterEstimate is the sliding-window estimate from the previous hour's
+// counter and this hour's count n (read from cur when n is 0).
+func (b *Bot) counterEstimate(ctx context.Context, cur, prev string, elapsed float64, n int64) (float64, error) {
+	if n == 0 {
+		var err error
+		if n, err = b.counter(ctx, cur); err != nil {
+			return 0, err
+		}
 	}
 	p, err := b.counter(ctx, prev)
 	if err != nil {
 		return 0, err
 	}
-	return float64(p)*(1-elapsed) + float64(c), nil
+	return float64(p)*(1-elapsed) + float64(n), nil
+}
+
+// withRecorded combines the counters' estimate with the direct deletes the
+// deletions table recorded in the last hour: the larger counts. With the
+// counters unreadable (kvErr), the table alone counts; an error only when
+// neither can be read.
+func (b *Bot) withRecorded(ctx context.Context, user string, estimate float64, kvErr error) (float64, error) {
+	if kvErr != nil {
+		b.kvFailed("delete rate", kvErr, "user", user)
+	}
+	n, dbErr := b.store.DirectDeletesSince(ctx, user, b.now().Add(-rateWindow))
+	switch {
+	case dbErr != nil && kvErr != nil:
+		return 0, fmt.Errorf("count direct deletes: shared store: %v; database: %w", kvErr, dbErr)
+	case dbErr != nil:
+		b.log.Warn("count direct deletes in the database", "user", user, "err", dbErr)
+		return estimate, nil
+	case kvErr != nil:
+		return float64(n), nil
+	}
+	return max(estimate, float64(n)), nil
 }
 
 // reserveDirectDelete counts one direct delete for user before it happens,
 // and reports whether it stays within DELETE_RATE_LIMIT. Counting first means
 // concurrent submits cannot all slip under the limit; a reservation that was
-// refused still counts, which errs on the side of asking an admin.
+// refused still counts, which errs on the side of asking an admin. Without
+// Redis only the deletions table counts, which does not see concurrent
+// submits: during an outage a deleter's racing submits may pass the limit by
+// the number in flight.
 func (b *Bot) reserveDirectDelete(ctx context.Context, user string) (ok bool, estimate float64) {
 	cur, prev, elapsed := b.rateKeys(user)
+	var est float64
 	n, err := b.kv.Incr(ctx, cur, 2*rateWindow+time.Minute) // it is still read as "previous" next hour
+	if err == nil {
+		est, err = b.counterEstimate(ctx, cur, prev, elapsed, n)
+		est-- // this delete is counted below
+	}
+	before, err := b.withRecorded(ctx, user, est, err)
 	if err != nil {
-		b.log.Error("count direct delete", "user", user, "err", err)
+		b.log.Error("count direct deletes", "user", user, "err", err)
 		return false, 0
 	}
-	p, err := b.counter(ctx, prev)
-	if err != nil {
-		b.log.Error("read delete rate", "user", user, "err", err)
-		return false, 0
-	}
-	estimate = float64(p)*(1-elapsed) + float64(n)
-	return estimate <= float64(b.cfg.DeleteRateLimit), estimate - 1
+	return before+1 <= float64(b.cfg.DeleteRateLimit), before
 }
 
 func (b *Bot) counter(ctx context.Context, key string) (int64, error) {

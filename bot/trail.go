@@ -55,9 +55,11 @@ func (m actionMeta) encode() string {
 
 func readActionMeta(s string) (actionMeta, bool) {
 	var m actionMeta
-	if err := json.Unmarshal([]byte(s), &m); err != nil || m.ContactID == "" || len(m.ContactID) > maxValueLen {
+	// Via goes into the audit trail: it must be text the database stores.
+	if err := json.Unmarshal([]byte(s), &m); err != nil || !validID(m.ContactID) || badChars(m.Via) || len(m.Via) > maxValueLen {
 		return m, false
 	}
+	m.ResponseURL = usableURL(m.ResponseURL)
 	return m, true
 }
 
@@ -116,7 +118,9 @@ func (b *Bot) commandForOne(ctx context.Context, cmd slack.SlashCommand, name, v
 	if err != nil {
 		return textMessage(b.userMessage(err, "search failed"))
 	}
-	if len(res.Matches) != 1 {
+	// Without a trigger id no window can open: the find message's buttons
+	// bring their own.
+	if len(res.Matches) != 1 || cmd.TriggerID == "" {
 		msg := b.find(ctx, name, query)
 		if len(res.Matches) > 1 {
 			msg.Blocks = append([]slack.Block{section("Several contacts match: press *" + button + "* on the right one.")}, msg.Blocks...)
@@ -158,7 +162,7 @@ func (b *Bot) handleActionSubmit(ctx context.Context, cb slack.InteractionCallba
 	}
 	ctx, cancel := context.WithTimeout(ctx, b.ackBudget)
 	defer cancel()
-	audit, confirmation, attrs, err := a.run(ctx, meta, user, ticked)
+	_, confirmation, attrs, err := a.run(ctx, meta, user, ticked)
 	if crm.ErrorCode(err) == crm.EINVALID {
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{a.block: crm.ErrorMessage(err)})
 	}
@@ -168,7 +172,6 @@ func (b *Bot) handleActionSubmit(ctx context.Context, cb slack.InteractionCallba
 	}
 	b.log.Info(a.what+" done", append([]any{"user", user}, attrs...)...)
 	b.goBackground(a.what+" confirmation", func(ctx context.Context) {
-		b.postAudit(ctx, audit)
 		b.confirm(ctx, user, meta.ResponseURL, confirmation)
 	})
 	return nil // closes the modal

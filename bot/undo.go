@@ -26,7 +26,6 @@ func (b *Bot) handleUndo(cb slack.InteractionCallback, undoID string) {
 			return
 		}
 		b.log.Info("undone", "user", user, "undo", undoID, "contact", res.Contact.ID)
-		b.postAudit(ctx, res.Audit)
 		m := undoneMessage(res)
 		if responseURL != "" && b.slack.Respond(ctx, responseURL, m, true) == nil {
 			return // the confirmation now says it was undone, without its button
@@ -64,7 +63,7 @@ func undoneMessage(res crm.UndoResult) Message {
 		what = append(what, "contact DND off")
 	}
 	for _, e := range a.Previous.Enrollments {
-		what = append(what, esc(e.WorkflowName)+" "+e.Status)
+		what = append(what, esc(e.WorkflowName)+" "+workflowStatusLabel(e.Status))
 	}
 	title := "Set DND undone"
 	if a.Kind == crm.UndoKindFollowUp {

@@ -63,6 +63,28 @@ type Config struct {
 	// "DE") reads phone numbers written without a country code by that
 	// country's trunk prefix; empty: a leading 0 is taken for one.
 	DefaultPhoneCountry string
+
+	// Currency (CRM_CURRENCY) is the ISO 4217 code opportunity values are
+	// shown in: the CRM stores amounts without a currency, which Leadgains
+	// (like HighLevel) keeps per location. LocationCurrencies
+	// (LOCATION_CURRENCIES, "locationId=EUR,…") overrides it per location.
+	Currency           string
+	LocationCurrencies map[string]string
+}
+
+// DefaultCurrency is the currency opportunity values are shown in when
+// CRM_CURRENCY is unset.
+const DefaultCurrency = "USD"
+
+// CurrencyOf is the currency of a location's opportunity values.
+func (c *Config) CurrencyOf(locationID string) string {
+	if cur, ok := c.LocationCurrencies[locationID]; ok {
+		return cur
+	}
+	if c.Currency == "" {
+		return DefaultCurrency
+	}
+	return c.Currency
 }
 
 // VarError is one problem with one variable. Load and CheckServe return
@@ -78,6 +100,7 @@ var (
 	channelIDRe   = regexp.MustCompile(`^[CG][A-Z0-9]+$`)
 	userIDRe      = regexp.MustCompile(`^[UW][A-Z0-9]+$`)
 	usergroupIDRe = regexp.MustCompile(`^S[A-Z0-9]+$`)
+	currencyRe    = regexp.MustCompile(`^[A-Z]{3}$`)
 	teamIDRe      = regexp.MustCompile(`^T[A-Z0-9]+$`)
 )
 
@@ -110,6 +133,7 @@ func Load(environ map[string]string) (*Config, error) {
 		RestoreWindow:   DefaultRestoreWindow,
 		ApprovalTTL:     DefaultApprovalTTL,
 		DeleteRateLimit: DefaultDeleteRateLimit,
+		Currency:        DefaultCurrency,
 	}
 
 	// Secrets: checked by prefix only, never echoed.
@@ -268,6 +292,26 @@ func Load(environ map[string]string) (*Config, error) {
 		}
 	}
 
+	if v := get("CRM_CURRENCY"); v != "" {
+		if currencyRe.MatchString(v) {
+			c.Currency = v
+		} else {
+			bad("CRM_CURRENCY", "%s is not an ISO 4217 currency code (three capital letters, e.g. USD, EUR, GBP)", show(v))
+		}
+	}
+	if v := get("LOCATION_CURRENCIES"); v != "" {
+		c.LocationCurrencies = map[string]string{}
+		for _, pair := range splitList(v) {
+			loc, cur, ok := strings.Cut(pair, "=")
+			loc, cur = strings.TrimSpace(loc), strings.TrimSpace(cur)
+			if !ok || loc == "" || !currencyRe.MatchString(cur) {
+				bad("LOCATION_CURRENCIES", "%s is not locationId=CODE (e.g. ve9EPM428h8vShlRW1KT=EUR; codes are ISO 4217, three capital letters)", show(pair))
+				continue
+			}
+			c.LocationCurrencies[loc] = cur
+		}
+	}
+
 	return c, errors.Join(errs...)
 }
 
@@ -335,6 +379,8 @@ func (c *Config) LogValue() slog.Value {
 		slog.Duration("restore_window", c.RestoreWindow),
 		slog.Duration("approval_ttl", c.ApprovalTTL),
 		slog.Int("delete_rate_limit", c.DeleteRateLimit),
+		slog.String("currency", c.Currency),
+		slog.Any("location_currencies", c.LocationCurrencies),
 	)
 }
 

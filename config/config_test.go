@@ -41,6 +41,7 @@ func TestLoadDefaults(t *testing.T) {
 				RestoreWindow:   1440 * time.Hour,
 				ApprovalTTL:     24 * time.Hour,
 				DeleteRateLimit: 10,
+				Currency:        "USD",
 			}
 			if diff := cmp.Diff(want, c); diff != "" {
 				t.Errorf("defaults (-want +got):\n%s", diff)
@@ -72,6 +73,8 @@ func TestLoadAll(t *testing.T) {
 		"RESTORE_WINDOW":       "720h",
 		"APPROVAL_TTL":         "90m",
 		"DELETE_RATE_LIMIT":    "0",
+		"CRM_CURRENCY":         "EUR",
+		"LOCATION_CURRENCIES":  "ve9EPM428h8vShlRW1KT=GBP, locB = CHF",
 	})
 	if err != nil {
 		t.Fatalf("Load: %v", err)
@@ -95,12 +98,19 @@ func TestLoadAll(t *testing.T) {
 		RestoreWindow:      720 * time.Hour,
 		ApprovalTTL:        90 * time.Minute,
 		DeleteRateLimit:    0,
+		Currency:           "EUR",
+		LocationCurrencies: map[string]string{"ve9EPM428h8vShlRW1KT": "GBP", "locB": "CHF"},
 	}
 	if diff := cmp.Diff(want, c); diff != "" {
 		t.Errorf("config (-want +got):\n%s", diff)
 	}
 	if !c.SocketMode() {
 		t.Error("SocketMode() = false with SLACK_APP_TOKEN set")
+	}
+	for loc, want := range map[string]string{"ve9EPM428h8vShlRW1KT": "GBP", "locB": "CHF", "elsewhere": "EUR"} {
+		if got := c.CurrencyOf(loc); got != want {
+			t.Errorf("CurrencyOf(%s) = %s, want %s", loc, got, want)
+		}
 	}
 	if err := c.CheckServe(); err != nil {
 		t.Errorf("CheckServe: %v", err)
@@ -162,6 +172,10 @@ func TestLoadMalformed(t *testing.T) {
 		{"DELETER_USER_IDS", "bob, @alice ,U0OK", `DELETER_USER_IDS: "bob", "@alice" are not Slack user ids`},
 		{"ADMIN_USERGROUP_ID", "@admins", `ADMIN_USERGROUP_ID: "@admins" is not a Slack user group id (S…`},
 		{"DELETER_USERGROUP_ID", "U0123", `DELETER_USERGROUP_ID: "U0123" is not a Slack user group id (S…`},
+		{"CRM_CURRENCY", "usd", `CRM_CURRENCY: "usd" is not an ISO 4217 currency code (three capital letters, e.g. USD, EUR, GBP)`},
+		{"CRM_CURRENCY", "$", `CRM_CURRENCY: "$" is not an ISO 4217 currency code`},
+		{"LOCATION_CURRENCIES", "locA:EUR", `LOCATION_CURRENCIES: "locA:EUR" is not locationId=CODE`},
+		{"LOCATION_CURRENCIES", "locA=euro", `LOCATION_CURRENCIES: "locA=euro" is not locationId=CODE`},
 		{"RESTORE_WINDOW", "2 days", `RESTORE_WINDOW: "2 days" is not a duration (use e.g. 1440h)`},
 		{"RESTORE_WINDOW", "60d", `RESTORE_WINDOW: "60d" is not a duration (use e.g. 1440h)`},
 		{"RESTORE_WINDOW", "0s", `RESTORE_WINDOW: must be > 0, got "0s"`},

@@ -313,7 +313,7 @@ func (s *Store) Undo(ctx context.Context, undoID, actor string, isAdmin bool) (U
 		out.Action.UndoneBy, out.Action.UndoneAt = &actor, &now
 		out.Contact = c
 		out.Audit, err = s.auditTx(ctx, tx, AuditEntry{Actor: actor, Action: AuditUndone, ContactID: c.ID, Reason: undoneAction(a.Kind),
-			Outcome: "ok", At: now, Detail: fmt.Sprintf("undid %s %s by %s: %s", strings.ReplaceAll(undoneAction(a.Kind), "_", " "), a.ID, a.Actor, describeRestore(a))})
+			Outcome: "ok", At: now, Detail: fmt.Sprintf("undid %s %s by %s: %s", undoneWhat(a.Kind), a.ID, a.Actor, describeRestore(a))})
 		return err
 	})
 	return out, err
@@ -578,6 +578,22 @@ func undoneAction(kind string) string {
 		return AuditFollowUpRemoved
 	}
 	return AuditDNDSet
+}
+
+// undoneWhat names the change an undo reverts, as the bot's buttons do.
+func undoneWhat(kind string) string {
+	if kind == UndoKindFollowUp {
+		return "Remove follow-up"
+	}
+	return "Set DND"
+}
+
+// rowsText is "1 row" or "N rows", for audit details.
+func rowsText(n int) string {
+	if n == 1 {
+		return "1 row"
+	}
+	return fmt.Sprintf("%d rows", n)
 }
 
 func statusName(s string) string {

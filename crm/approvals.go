@@ -19,6 +19,8 @@ const (
 	ApprovalRejected = "rejected"
 	ApprovalExpired  = "expired"
 	ApprovalFailed   = "failed" // approved, but the contact could not be deleted
+	// ApprovalWithdrawn is a request its requester took back before anyone decided.
+	ApprovalWithdrawn = "withdrawn"
 )
 
 // Audit actions of the approval flow besides those in audit.go.
@@ -31,6 +33,8 @@ const (
 	AuditApprovalHeld = "approval_held"
 	// AuditApprovalFailed is an approve that found the contact gone.
 	AuditApprovalFailed = "approval_failed"
+	// AuditWithdrawn is a requester taking back their pending request.
+	AuditWithdrawn = "withdrawn"
 )
 
 // Errors of the approval flow. The bot words its own answers from the
@@ -41,6 +45,7 @@ var (
 	ErrApprovalExpired  = &Error{Code: ECONFLICT, Message: "This request has expired. Nothing was deleted; the requester can ask again."}
 	ErrOwnRequest       = &Error{Code: EINVALID, Message: "Nobody decides on their own request: another admin must approve or reject it."}
 	ErrAlreadyRequested = &Error{Code: ECONFLICT, Message: "Someone already asked to delete this contact and an admin has not decided yet. Nothing more to do: the requester hears the outcome."}
+	ErrNotYourRequest   = &Error{Code: EINVALID, Message: "Only the person who asked for a delete can withdraw the request; an admin can reject it instead. Nothing was changed."}
 )
 
 // Summary is what an approver weighs besides the row counts, kept with a
@@ -166,6 +171,9 @@ type NewApproval struct {
 	// Fingerprint is Linked.Fingerprint as the requester saw it; it must still hold.
 	Fingerprint string
 	TTL         time.Duration
+	// Notify renders the messages that announce the request (the post in the
+	// approvals channel, the requester's DM), written in its transaction.
+	Notify func(Approval) ([]Note, error)
 }
 
 // RequestApproval records a pending request, after checking the contact is
@@ -221,7 +229,10 @@ func (s *Store) RequestApproval(ctx context.Context, r NewApproval) (Approval, A
 		}
 		audit, err = s.auditTx(ctx, tx, AuditEntry{Actor: r.Requester, Action: AuditDeleteRequested, ContactID: c.ID, RequestID: a.ID,
 			Reason: r.Reason, Outcome: "pending", Detail: "expires " + a.ExpiresAt.Format(time.RFC3339), At: now})
-		return err
+		if err != nil {
+			return err
+		}
+		return notifyOf(ctx, s, tx, r.Notify, a)
 	})
 	if err != nil && !errors.Is(err, ErrAlreadyRequested) {
 		return Approval{}, AuditEntry{}, err
@@ -230,13 +241,12 @@ func (s *Store) RequestApproval(ctx context.Context, r NewApproval) (Approval, A
 }
 
 // SetApprovalMessage records where the request was posted in Slack, so that
-// deciders and the expiry job can update it in place.
+// deciders and the expiry job can update it in place (the outbox records it
+// itself when it delivers the post; this is for posts made otherwise).
 func (s *Store) SetApprovalMessage(ctx context.Context, id, channel, ts string) error {
-	_, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE approval_requests SET channel = ?, message_ts = ? WHERE id = ?`), channel, ts, id)
-	if err != nil {
-		return fmt.Errorf("record message of request %s: %w", id, err)
-	}
-	return nil
+	return s.withTx(ctx, func(tx *sqlx.Tx) error {
+		return s.recordRef(ctx, tx, ApprovalRef(id), Sent{Channel: channel, TS: ts}, s.now().UTC())
+	})
 }
 
 // Approval loads one request.
@@ -321,6 +331,9 @@ type Decision struct {
 	// after being shown a change; empty means the state the requester saw.
 	ExpectFingerprint string
 	RestoreWindow     time.Duration
+	// Notify renders the messages that announce the decision, written in its
+	// transaction; it is not called when the contact changed (nothing decided).
+	Notify func(ApproveResult) ([]Note, error)
 }
 
 // ApproveResult is what an approve did.
@@ -376,7 +389,10 @@ func (s *Store) Approve(ctx context.Context, d Decision) (ApproveResult, error) 
 			e, err := s.auditTx(ctx, tx, AuditEntry{Actor: d.Admin, Action: AuditApprovalFailed, ContactID: a.ContactID, RequestID: a.ID,
 				Reason: a.Reason, Outcome: "contact gone", At: now})
 			res.Audit = append(res.Audit, e)
-			return err
+			if err != nil {
+				return err
+			}
+			return notifyOf(ctx, s, tx, d.Notify, res)
 		case errors.Is(err, ErrContactChanged):
 			c, l, err := s.linked(ctx, tx, a.ContactID, false)
 			if err != nil {
@@ -398,17 +414,24 @@ func (s *Store) Approve(ctx context.Context, d Decision) (ApproveResult, error) 
 		e, err := s.auditTx(ctx, tx, AuditEntry{Actor: d.Admin, Action: AuditApproved, ContactID: a.ContactID, DeletionID: del.Deletion.ID,
 			RequestID: a.ID, Reason: a.Reason, Outcome: "deleted", Detail: "requested by " + a.Requester, At: now})
 		res.Audit = append(res.Audit, del.Audit, e)
-		return err
+		if err != nil {
+			return err
+		}
+		return notifyOf(ctx, s, tx, d.Notify, res)
 	})
 	if err != nil {
 		res.Deleted, res.Audit = nil, nil
 	}
+	if isLockTimeout(err) {
+		err = ErrLockTimeout
+	}
 	return res, err
 }
 
-// Reject decides a pending request as rejected, with an optional reason.
-// Its errors are Approve's; nothing is deleted either way.
-func (s *Store) Reject(ctx context.Context, id, admin, reason string) (Approval, AuditEntry, error) {
+// Reject decides a pending request as rejected, with an optional reason, and
+// writes the messages notify renders (may be nil) in its transaction. Its
+// errors are Approve's; nothing is deleted either way.
+func (s *Store) Reject(ctx context.Context, id, admin, reason string, notify func(Approval) ([]Note, error)) (Approval, AuditEntry, error) {
 	var a Approval
 	var audit AuditEntry
 	if id == "" || admin == "" {
@@ -428,8 +451,55 @@ func (s *Store) Reject(ctx context.Context, id, admin, reason string) (Approval,
 		}
 		audit, err = s.auditTx(ctx, tx, AuditEntry{Actor: admin, Action: AuditRejected, ContactID: a.ContactID, RequestID: a.ID,
 			Reason: a.Reason, Outcome: "rejected", Detail: reason, At: now})
-		return err
+		if err != nil {
+			return err
+		}
+		return notifyOf(ctx, s, tx, notify, a)
 	})
+	return a, audit, err
+}
+
+// Withdraw takes back a pending request, for its requester only: the
+// request ends as withdrawn (decided by the requester), so that no admin can
+// approve it any more. It runs under the request's row lock, like every
+// decision, so of a withdraw and an approve (or two withdraws) exactly one
+// takes effect; the other gets ErrAlreadyDecided with the request as it now
+// is. An expired request gives ErrApprovalExpired, someone else's
+// ErrNotYourRequest; neither changes anything. notify renders the messages
+// that announce it (may be nil), written in its transaction.
+func (s *Store) Withdraw(ctx context.Context, id, requester string, notify func(Approval) ([]Note, error)) (Approval, AuditEntry, error) {
+	var a Approval
+	var audit AuditEntry
+	if id == "" || requester == "" {
+		return a, audit, Errorf(EINVALID, "A withdrawal needs a request and who asked for it.")
+	}
+	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		if a, err = s.lockApproval(ctx, tx, id); err != nil {
+			return err
+		}
+		now := s.now().UTC()
+		switch {
+		case a.Requester != requester:
+			return ErrNotYourRequest
+		case a.State != ApprovalPending:
+			return ErrAlreadyDecided
+		case !now.Before(a.ExpiresAt):
+			return ErrApprovalExpired
+		}
+		if a, err = s.finish(ctx, tx, id, ApprovalWithdrawn, requester, now, ""); err != nil {
+			return err
+		}
+		audit, err = s.auditTx(ctx, tx, AuditEntry{Actor: requester, Action: AuditWithdrawn, ContactID: a.ContactID, RequestID: a.ID,
+			Reason: a.Reason, Outcome: "withdrawn", At: now})
+		if err != nil {
+			return err
+		}
+		return notifyOf(ctx, s, tx, notify, a)
+	})
+	if isLockTimeout(err) {
+		err = ErrLockTimeout
+	}
 	return a, audit, err
 }
 
@@ -437,10 +507,11 @@ func (s *Store) Reject(ctx context.Context, id, admin, reason string) (Approval,
 const jobBatch = 100
 
 // ExpireDue marks pending requests whose time is up as expired and returns
-// them with their audit lines. Each request is returned by exactly one
-// caller, however many replicas run the job at once: the UPDATE re-checks
-// state = 'pending' under the row lock.
-func (s *Store) ExpireDue(ctx context.Context) ([]Approval, []AuditEntry, error) {
+// them with their audit lines; notify (may be nil) renders each one's
+// messages, written in the same transaction. Each request is returned by
+// exactly one caller, however many replicas run the job at once: the UPDATE
+// re-checks state = 'pending' under the row lock.
+func (s *Store) ExpireDue(ctx context.Context, notify func(Approval) ([]Note, error)) ([]Approval, []AuditEntry, error) {
 	var out []Approval
 	var audits []AuditEntry
 	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
@@ -462,6 +533,9 @@ func (s *Store) ExpireDue(ctx context.Context) ([]Approval, []AuditEntry, error)
 				return err
 			}
 			audits = append(audits, e)
+			if err := notifyOf(ctx, s, tx, notify, out[i]); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
@@ -473,20 +547,43 @@ func (s *Store) ExpireDue(ctx context.Context) ([]Approval, []AuditEntry, error)
 
 // ClaimReminders returns pending requests past their reminder time that
 // nobody reminded of yet, marking them reminded: each to exactly one caller.
-func (s *Store) ClaimReminders(ctx context.Context) ([]Approval, error) {
+// notify (may be nil) renders each reminder, written in the same transaction.
+func (s *Store) ClaimReminders(ctx context.Context, notify func(Approval) ([]Note, error)) ([]Approval, error) {
 	var out []Approval
-	now := s.now().UTC()
-	q := `UPDATE approval_requests SET reminded_at = ?
-		WHERE state = ? AND reminded_at IS NULL AND remind_at <= ? AND expires_at > ? AND id IN (
-			SELECT id FROM approval_requests WHERE state = ? AND reminded_at IS NULL AND remind_at <= ? ORDER BY remind_at LIMIT ?)
-		RETURNING ` + approvalColumns
-	if err := s.db.SelectContext(ctx, &out, s.db.Rebind(q), now, ApprovalPending, now, now, ApprovalPending, now, jobBatch); err != nil {
-		return nil, fmt.Errorf("claim reminders: %w", err)
-	}
-	for i := range out {
-		if err := out[i].decode(); err != nil {
-			return nil, err
+	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
+		out = nil
+		now := s.now().UTC()
+		q := `UPDATE approval_requests SET reminded_at = ?
+			WHERE state = ? AND reminded_at IS NULL AND remind_at <= ? AND expires_at > ? AND id IN (
+				SELECT id FROM approval_requests WHERE state = ? AND reminded_at IS NULL AND remind_at <= ? ORDER BY remind_at LIMIT ?)
+			RETURNING ` + approvalColumns
+		if err := tx.SelectContext(ctx, &out, tx.Rebind(q), now, ApprovalPending, now, now, ApprovalPending, now, jobBatch); err != nil {
+			return fmt.Errorf("claim reminders: %w", err)
 		}
+		for i := range out {
+			if err := out[i].decode(); err != nil {
+				return err
+			}
+			if err := notifyOf(ctx, s, tx, notify, out[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// notifyOf writes the notes fn renders for v in tx; a nil fn writes none.
+func notifyOf[T any](ctx context.Context, s *Store, tx *sqlx.Tx, fn func(T) ([]Note, error), v T) error {
+	if fn == nil {
+		return nil
+	}
+	notes, err := fn(v)
+	if err != nil {
+		return fmt.Errorf("render notes: %w", err)
+	}
+	return s.enqueueTx(ctx, tx, notes)
 }

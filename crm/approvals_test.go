@@ -114,7 +114,7 @@ func testApprovals(t *testing.T, dialect crm.Dialect) {
 		if !errors.Is(err, crm.ErrAlreadyDecided) || again.Deleted != nil || again.Approval.DecidedBy != "U2" {
 			t.Errorf("second approve = %+v, %v", again.Approval, err)
 		}
-		if _, _, err := s.Reject(ctx, a.ID, "U3", "too late"); !errors.Is(err, crm.ErrAlreadyDecided) {
+		if _, _, err := s.Reject(ctx, a.ID, "U3", "too late", nil); !errors.Is(err, crm.ErrAlreadyDecided) {
 			t.Errorf("reject after approve: %v", err)
 		}
 		if n := crmtest.CountRows(t, s, "deletions", "contact_id = $1 AND approved_by = 'U2' AND request_id = $2 AND deleted_by = 'U1'", id, a.ID); n != 1 {
@@ -143,7 +143,7 @@ func testApprovals(t *testing.T, dialect crm.Dialect) {
 		if _, err := s.Approve(ctx, crm.Decision{RequestID: a.ID, Admin: "U1", RestoreWindow: time.Hour}); !errors.Is(err, crm.ErrOwnRequest) {
 			t.Errorf("own approve: %v", err)
 		}
-		if _, _, err := s.Reject(ctx, a.ID, "U1", ""); !errors.Is(err, crm.ErrOwnRequest) {
+		if _, _, err := s.Reject(ctx, a.ID, "U1", "", nil); !errors.Is(err, crm.ErrOwnRequest) {
 			t.Errorf("own reject: %v", err)
 		}
 		now = now.Add(time.Hour)
@@ -161,7 +161,7 @@ func testApprovals(t *testing.T, dialect crm.Dialect) {
 	t.Run("RejectKeepsContact", func(t *testing.T) {
 		s := crmtest.NewStoreOf(t, dialect)
 		id, a := newRequest(t, s, time.Hour)
-		got, audit, err := s.Reject(ctx, a.ID, "U2", "not a duplicate")
+		got, audit, err := s.Reject(ctx, a.ID, "U2", "not a duplicate", nil)
 		if err != nil || got.State != crm.ApprovalRejected || got.RejectReason != "not a duplicate" || got.DecidedBy != "U2" || audit.Action != crm.AuditRejected {
 			t.Fatalf("Reject = %+v, %+v, %v", got, audit, err)
 		}
@@ -235,7 +235,7 @@ func testApprovals(t *testing.T, dialect crm.Dialect) {
 		_, b := newRequest(t, s, 3*time.Hour)
 		advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
 
-		if r, err := s.ClaimReminders(ctx); err != nil || len(r) != 0 {
+		if r, err := s.ClaimReminders(ctx, nil); err != nil || len(r) != 0 {
 			t.Fatalf("reminders before half time: %v %v", r, err)
 		}
 		advance(31 * time.Minute)
@@ -243,7 +243,7 @@ func testApprovals(t *testing.T, dialect crm.Dialect) {
 		var wg sync.WaitGroup
 		for range 5 {
 			wg.Go(func() {
-				r, err := s.ClaimReminders(ctx)
+				r, err := s.ClaimReminders(ctx, nil)
 				if err != nil {
 					t.Error(err)
 				}
@@ -266,7 +266,7 @@ func testApprovals(t *testing.T, dialect crm.Dialect) {
 		expired := make(chan string, 20)
 		for range 5 {
 			wg.Go(func() {
-				r, _, err := s.ExpireDue(ctx)
+				r, _, err := s.ExpireDue(ctx, nil)
 				if err != nil {
 					t.Error(err)
 				}

@@ -70,7 +70,18 @@ func (s *Store) auditTx(ctx context.Context, tx *sqlx.Tx, e AuditEntry) (AuditEn
 			return e, fmt.Errorf("append audit %s: %w", e.Action, err)
 		}
 	}
-	return e, rows.Err()
+	if err := rows.Err(); err != nil {
+		return e, fmt.Errorf("append audit %s: %w", e.Action, err)
+	}
+	rows.Close()
+	s.out.mu.Lock()
+	feed := s.out.auditNotes
+	s.out.mu.Unlock()
+	if feed == nil {
+		return e, nil
+	}
+	// The audit feed's line commits with the entry, or not at all.
+	return e, s.enqueueTx(ctx, tx, feed(e))
 }
 
 // AuditTrail lists the audit entries of a contact or a deletion, oldest first.

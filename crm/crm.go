@@ -15,6 +15,7 @@ const (
 	ECONFLICT = "conflict"  // the data changed under the caller, or someone else got there first
 	EINVALID  = "invalid"   // the caller's input cannot be used
 	EINTERNAL = "internal"  // anything else; the cause is logged, not shown
+	// EUNAVAILABLE (outage.go): the database did not answer, or not in time.
 )
 
 // Error is an error the user may see: a code and a sentence.
@@ -30,11 +31,16 @@ func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-// ErrorCode returns the code of the first *Error in err's chain, or EINTERNAL.
+// ErrorCode returns the code of the first *Error in err's chain; for a
+// database that is down, late or refuses the text, EUNAVAILABLE or
+// EINVALID; else EINTERNAL.
 func ErrorCode(err error) string {
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Code
+	}
+	if c := classify(err); c != nil {
+		return c.Code
 	}
 	if err == nil {
 		return ""
@@ -43,11 +49,15 @@ func ErrorCode(err error) string {
 }
 
 // ErrorMessage returns the user-facing sentence of the first *Error in err's
-// chain, or a generic one that never leaks the cause.
+// chain (or of the database failure it is), or a generic one that never
+// leaks the cause.
 func ErrorMessage(err error) string {
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Message
+	}
+	if c := classify(err); c != nil {
+		return c.Message
 	}
 	return "Something went wrong on our side. Please try again in a minute; if it keeps failing, tell an admin."
 }

@@ -47,9 +47,24 @@ type DeleteRequest struct {
 	ExpectFingerprint string
 	RestoreWindow     time.Duration
 	// Progress, when set, hears how many of the rows have been archived so
-	// far, after each table. It runs inside the transaction: keep it quick.
+	// far: (0, total) once the contact is locked and counted, then after
+	// each table. It runs inside the transaction: keep it quick.
 	Progress func(done, total int)
+	// Operation, when set, is the StartOperation this delete finishes: its
+	// row is held while the delete runs and marked done when it commits.
+	Operation string
+	// Notify renders the messages that announce the delete (the deleter's
+	// summary), written in its transaction.
+	Notify func(Deleted) ([]Note, error)
 }
+
+// ErrLockTimeout is returned when another change held the contact (or the
+// deletion) longer than LockWait: nothing was changed.
+var ErrLockTimeout = &Error{Code: ECONFLICT, Message: "Another change to this contact took too long to finish, so nothing was changed. Try again in a minute."}
+
+// LockWait bounds how long a delete or restore waits for another change to
+// the same contact to finish.
+const LockWait = 30 * time.Second
 
 // Deleted is the outcome of an archived delete.
 type Deleted struct {
@@ -73,10 +88,29 @@ func (s *Store) Delete(ctx context.Context, req DeleteRequest) (Deleted, error) 
 		return out, Errorf(EINVALID, "A delete needs a restore window.")
 	}
 	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
+		if req.Operation != "" {
+			if err := s.lockOperation(ctx, tx, req.Operation); err != nil {
+				return err
+			}
+		}
 		var err error
-		out, err = s.deleteTx(ctx, tx, req)
-		return err
+		if out, err = s.deleteTx(ctx, tx, req); err != nil {
+			return err
+		}
+		if req.Operation != "" {
+			if _, err := s.finishOperationTx(ctx, tx, req.Operation, OperationDone); err != nil {
+				return err
+			}
+		}
+		return notifyOf(ctx, s, tx, req.Notify, out)
 	})
+	if err == nil && req.Operation != "" {
+		// A failed operation stays this process's until FinishOperation.
+		s.operationEnded(req.Operation)
+	}
+	if isLockTimeout(err) {
+		err = ErrLockTimeout
+	}
 	return out, err
 }
 
@@ -85,9 +119,15 @@ func (s *Store) Delete(ctx context.Context, req DeleteRequest) (Deleted, error) 
 func (s *Store) deleteTx(ctx context.Context, tx *sqlx.Tx, req DeleteRequest) (Deleted, error) {
 	var out Deleted
 	err := func() error {
+		if err := s.boundLockWait(ctx, tx); err != nil {
+			return err
+		}
 		c, l, err := s.linked(ctx, tx, req.ContactID, true)
 		if err != nil {
 			return err
+		}
+		if req.Progress != nil {
+			req.Progress(0, l.Counts.Total())
 		}
 		if req.ExpectFingerprint != "" && req.ExpectFingerprint != l.Fingerprint {
 			return ErrContactChanged
@@ -129,7 +169,7 @@ func (s *Store) deleteTx(ctx context.Context, tx *sqlx.Tx, req DeleteRequest) (D
 		}
 		out = Deleted{Deletion: d, Contact: c}
 		out.Audit, err = s.auditTx(ctx, tx, AuditEntry{Actor: req.Actor, Action: AuditDeleted, ContactID: c.ID, DeletionID: d.ID,
-			RequestID: req.RequestID, Reason: req.Reason, Outcome: "ok", Detail: fmt.Sprintf("%d rows archived", removed), At: now})
+			RequestID: req.RequestID, Reason: req.Reason, Outcome: "ok", Detail: rowsText(removed) + " archived", At: now})
 		return err
 	}()
 	return out, err

@@ -1,10 +1,14 @@
 package crm
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // Dialect is the SQL database behind a Store. Query text is shared between
@@ -187,4 +191,31 @@ func (d Dialect) nameSet(words []string) (string, []any) {
 		}
 	}
 	return set, args
+}
+
+// boundLockWait makes the row locks tx waits for give up after LockWait
+// (PostgreSQL's lock_timeout, for this transaction only). On SQLite a
+// writer waits SQLiteBusyTimeout for the write lock instead.
+func (s *Store) boundLockWait(ctx context.Context, tx *sqlx.Tx) error {
+	if s.dialect == SQLite {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`SET LOCAL lock_timeout = '%dms'`, LockWait.Milliseconds())); err != nil {
+		return fmt.Errorf("bound lock wait: %w", err)
+	}
+	return nil
+}
+
+// isLockTimeout reports whether err is a lock wait that gave up: SQLSTATE
+// 55P03 on PostgreSQL, SQLITE_BUSY on SQLite.
+func isLockTimeout(err error) bool {
+	var st interface{ SQLState() string }
+	if errors.As(err, &st) {
+		return st.SQLState() == "55P03"
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code()&0xff == sqlite3.SQLITE_BUSY
+	}
+	return false
 }

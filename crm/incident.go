@@ -19,7 +19,12 @@ type Incident struct {
 	// first reporter is still posting it.
 	Channel   string `db:"channel"`
 	MessageTS string `db:"message_ts"`
+	// Note is what the reporter said was wrong, if anything.
+	Note string `db:"note"`
 }
+
+// MaxReportNote bounds what a reporter may say was wrong.
+const MaxReportNote = 500
 
 // Report is the outcome of ReportDeletion.
 type Report struct {
@@ -30,27 +35,34 @@ type Report struct {
 	Contact Contact
 	// Incident is the incident: this report's when New, else the first one.
 	Incident Incident
-	// New is true when this call recorded the incident: the caller must post
-	// the incident message and then call SetIncidentMessage (or
-	// ReleaseIncident if it could not).
+	// New is true when this call recorded the incident, and wrote the
+	// messages that announce it (the incident message, named
+	// IncidentRef, and the DMs).
 	New bool
 	// Audit is the audit line written in the same transaction.
 	Audit AuditEntry
 }
 
-// staleClaim is how long a report may stay without its message before
-// another report takes it over (the first reporter's process died between
-// recording the report and posting it).
+// staleClaim is how long a report may stay without its message, and
+// without a note in the outbox that will post it, before another report
+// takes it over (reports from before the outbox, or whose message was given
+// up on).
 const staleClaim = 2 * time.Minute
 
 // ReportDeletion records that reporter reports a deletion as wrong. A
 // deletion has at most one incident, whoever reports it and on whichever
 // replica: the first report gets New; later ones get the first incident.
 // A deletion already restored, or past its restore window, is refused.
-func (s *Store) ReportDeletion(ctx context.Context, deletionID, reporter string) (Report, error) {
+// notify renders the messages of a new incident, written in its
+// transaction. note is what the reporter says was wrong (may be empty);
+// it stays out of the audit line, which never holds contact details.
+func (s *Store) ReportDeletion(ctx context.Context, deletionID, reporter, note string, notify func(Report) ([]Note, error)) (Report, error) {
 	var out Report
 	if deletionID == "" || reporter == "" {
 		return out, Errorf(EINVALID, "A report needs a deletion id and who reports it.")
+	}
+	if len([]rune(note)) > MaxReportNote {
+		return out, Errorf(EINVALID, "Say what was wrong in at most %d characters.", MaxReportNote)
 	}
 	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
 		d, err := loadDeletion(ctx, tx, deletionID, "")
@@ -67,8 +79,8 @@ func (s *Store) ReportDeletion(ctx context.Context, deletionID, reporter string)
 		}
 		// ON CONFLICT DO NOTHING: of two concurrent reports the second waits
 		// for the first to commit, then inserts nothing.
-		res, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO incidents (deletion_id, reported_by, reported_at)
-			VALUES (?, ?, ?) ON CONFLICT (deletion_id) DO NOTHING`), d.ID, reporter, now)
+		res, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO incidents (deletion_id, reported_by, reported_at, note)
+			VALUES (?, ?, ?, ?) ON CONFLICT (deletion_id) DO NOTHING`), d.ID, reporter, now, note)
 		if err != nil {
 			return fmt.Errorf("record incident of %s: %w", d.ID, err)
 		}
@@ -77,8 +89,9 @@ func (s *Store) ReportDeletion(ctx context.Context, deletionID, reporter string)
 			return fmt.Errorf("record incident of %s: %w", d.ID, err)
 		}
 		if n == 0 {
-			res, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE incidents SET reported_by = ?, reported_at = ?
-				WHERE deletion_id = ? AND message_ts = '' AND reported_at < ?`), reporter, now, d.ID, now.Add(-staleClaim))
+			res, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE incidents SET reported_by = ?, reported_at = ?, note = ?
+				WHERE deletion_id = ? AND message_ts = '' AND reported_at < ?
+				AND NOT EXISTS (SELECT 1 FROM outbox WHERE ref = ? AND `+pendingNote+`)`), reporter, now, note, d.ID, now.Add(-staleClaim), IncidentRef(d.ID))
 			if err != nil {
 				return fmt.Errorf("take over incident of %s: %w", d.ID, err)
 			}
@@ -91,12 +104,14 @@ func (s *Store) ReportDeletion(ctx context.Context, deletionID, reporter string)
 			return fmt.Errorf("load incident of %s: %w", d.ID, err)
 		}
 		e := AuditEntry{Actor: reporter, Action: AuditReported, ContactID: d.ContactID, DeletionID: d.ID,
-			RequestID: deref(d.RequestID), Outcome: "reported", At: now}
+			RequestID: deref(d.RequestID), Outcome: "reported", At: now} // the note stays out: it may name the contact
 		if !out.New {
 			e.Outcome = "already reported by " + out.Incident.ReportedBy
 		}
-		out.Audit, err = s.auditTx(ctx, tx, e)
-		return err
+		if out.Audit, err = s.auditTx(ctx, tx, e); err != nil || !out.New {
+			return err
+		}
+		return notifyOf(ctx, s, tx, notify, out)
 	})
 	return out, err
 }

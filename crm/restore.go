@@ -27,6 +27,23 @@ type Restored struct {
 	Duplicates []ContactRef
 	// Audit is the audit line written in the same transaction.
 	Audit AuditEntry
+	// Incident is the deletion's incident, when Reported.
+	Incident Incident
+	Reported bool
+}
+
+// RestoreRequest is who restores which deletion, and what to tell.
+type RestoreRequest struct {
+	DeletionID string
+	Actor      string
+	// Progress, when set, hears how many rows are back so far, after each
+	// table. It runs inside the transaction: keep it quick.
+	Progress func(done, total int)
+	// Operation, when set, is the StartOperation this restore finishes.
+	Operation string
+	// Notify renders the messages that announce the restore (the incident
+	// update, DMs), written in its transaction.
+	Notify func(Restored) ([]Note, error)
 }
 
 // WindowClosed reports whether the deletion can no longer be restored at now:
@@ -62,17 +79,26 @@ func restorable(d Deletion, now time.Time) error {
 // and keeping a second copy of it until the window closes would serve no
 // restore (a deletion restores once) and would keep personal data longer.
 func (s *Store) Restore(ctx context.Context, deletionID, actor string) (Restored, error) {
-	return s.RestoreProgress(ctx, deletionID, actor, nil)
+	return s.RestoreWith(ctx, RestoreRequest{DeletionID: deletionID, Actor: actor})
 }
 
-// RestoreProgress is Restore that tells progress, when set, how many rows are
-// back so far, after each table. It runs inside the transaction: keep it quick.
-func (s *Store) RestoreProgress(ctx context.Context, deletionID, actor string, progress func(done, total int)) (Restored, error) {
+// RestoreWith is Restore with progress, an operation to finish and the
+// messages to write with it.
+func (s *Store) RestoreWith(ctx context.Context, r RestoreRequest) (Restored, error) {
 	var out Restored
+	deletionID, actor, progress := r.DeletionID, r.Actor, r.Progress
 	if deletionID == "" || actor == "" {
 		return out, Errorf(EINVALID, "A restore needs a deletion id and who restores it.")
 	}
 	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
+		if r.Operation != "" {
+			if err := s.lockOperation(ctx, tx, r.Operation); err != nil {
+				return err
+			}
+		}
+		if err := s.boundLockWait(ctx, tx); err != nil {
+			return err
+		}
 		d, err := loadDeletion(ctx, tx, deletionID, s.dialect.ForUpdate())
 		if err != nil {
 			return err
@@ -113,14 +139,37 @@ func (s *Store) RestoreProgress(ctx context.Context, deletionID, actor string, p
 		if out.Duplicates, err = s.duplicatesIn(ctx, tx, c); err != nil {
 			return err
 		}
-		detail := fmt.Sprintf("%d rows restored", n)
+		detail := rowsText(n) + " restored"
 		for _, dup := range out.Duplicates {
 			detail += "; possible duplicate " + dup.ID
 		}
 		out.Audit, err = s.auditTx(ctx, tx, AuditEntry{Actor: actor, Action: AuditRestored, ContactID: c.ID, DeletionID: d.ID,
 			RequestID: deref(d.RequestID), Reason: d.Reason, Outcome: "ok", Detail: detail, At: now})
-		return err
+		if err != nil {
+			return err
+		}
+		err = tx.GetContext(ctx, &out.Incident, tx.Rebind(`SELECT * FROM incidents WHERE deletion_id = ?`), d.ID)
+		switch {
+		case isNoRows(err):
+		case err != nil:
+			return fmt.Errorf("load incident of %s: %w", d.ID, err)
+		default:
+			out.Reported = true
+		}
+		if r.Operation != "" {
+			if _, err := s.finishOperationTx(ctx, tx, r.Operation, OperationDone); err != nil {
+				return err
+			}
+		}
+		return notifyOf(ctx, s, tx, r.Notify, out)
 	})
+	if err == nil && r.Operation != "" {
+		// A failed operation stays this process's until FinishOperation.
+		s.operationEnded(r.Operation)
+	}
+	if isLockTimeout(err) {
+		err = ErrLockTimeout
+	}
 	return out, err
 }
 

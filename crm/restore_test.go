@@ -377,7 +377,7 @@ func testReportDeletion(t *testing.T, s *crm.Store) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				reps[i], errs[i] = s.ReportDeletion(ctx, d.ID, "UREP"+strconv.Itoa(i))
+				reps[i], errs[i] = s.ReportDeletion(ctx, d.ID, "UREP"+strconv.Itoa(i), "", nil)
 			}()
 		}
 		wg.Wait()
@@ -418,7 +418,7 @@ func testReportDeletion(t *testing.T, s *crm.Store) {
 			t.Fatalf("incident = %+v, %v, %v", inc, found, err)
 		}
 		clk.Advance(3 * time.Minute) // the first reporter never posted
-		rep, err := s.ReportDeletion(ctx, d.ID, "ULATE")
+		rep, err := s.ReportDeletion(ctx, d.ID, "ULATE", "", nil)
 		if err != nil || !rep.New || rep.Incident.ReportedBy != "ULATE" {
 			t.Fatalf("report after a stale claim = %+v, %v", rep, err)
 		}
@@ -428,7 +428,7 @@ func testReportDeletion(t *testing.T, s *crm.Store) {
 		if _, found, _ := s.Incident(ctx, d.ID); found {
 			t.Fatal("ReleaseIncident left the claim")
 		}
-		rep, err = s.ReportDeletion(ctx, d.ID, "UREP")
+		rep, err = s.ReportDeletion(ctx, d.ID, "UREP", "", nil)
 		if err != nil || !rep.New {
 			t.Fatalf("report after release = %+v, %v", rep, err)
 		}
@@ -436,7 +436,7 @@ func testReportDeletion(t *testing.T, s *crm.Store) {
 			t.Fatal(err)
 		}
 		clk.Advance(time.Minute * 10)
-		again, err := s.ReportDeletion(ctx, d.ID, "UOTHER")
+		again, err := s.ReportDeletion(ctx, d.ID, "UOTHER", "", nil)
 		if err != nil || again.New || again.Incident.ReportedBy != "UREP" || again.Incident.MessageTS != "1700000000.000100" || again.Incident.Channel != "CINC" {
 			t.Errorf("report of a posted incident = %+v, %v", again, err)
 		}
@@ -452,7 +452,7 @@ func testReportDeletion(t *testing.T, s *crm.Store) {
 		if _, err := s.Restore(ctx, d.ID, "UADMIN"); err != nil {
 			t.Fatal(err)
 		}
-		rep, err := s.ReportDeletion(ctx, d.ID, "UREP")
+		rep, err := s.ReportDeletion(ctx, d.ID, "UREP", "", nil)
 		if crm.ErrorCode(err) != crm.ECONFLICT || rep.Deletion.RestoredBy == nil {
 			t.Errorf("report of a restored deletion = %+v, %v", rep, err)
 		}

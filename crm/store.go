@@ -33,6 +33,8 @@ type Store struct {
 
 	stmtMu sync.Mutex
 	stmts  map[string]*sqlx.Stmt // prepared hot statements, by query text
+
+	out outboxState
 }
 
 // Open connects to the database at url and checks the connection: PostgreSQL
@@ -186,11 +188,14 @@ func (s *Store) withTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	}
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
+		s.txEnded(tx, false)
 		return err
 	}
 	if err := tx.Commit(); err != nil {
+		s.txEnded(tx, false)
 		return fmt.Errorf("commit: %w", err)
 	}
+	s.txEnded(tx, true)
 	return nil
 }
 

@@ -11,12 +11,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -76,7 +78,7 @@ func NewKV(tb testing.TB) *kv.Redis {
 		}
 		client.Close()
 	})
-	return kv.NewRedis(client, prefix)
+	return kv.NewRedis(client, kv.Options{Prefix: prefix})
 }
 
 // Env is one running bot with everything around it.
@@ -89,6 +91,9 @@ type Env struct {
 	Bot    *bot.Bot
 	Server *httptest.Server
 	Clock  *Clock
+	log    *slog.Logger
+
+	stopOutbox func()
 }
 
 // Clock is a settable clock shared by the bot and the store.
@@ -97,6 +102,17 @@ type Clock = crmtest.Clock
 // Options adjust the environment; Env is the configuration's environment map.
 type Options struct {
 	Env map[string]string
+	// RedisURL, when set, is the Redis the bot uses, opened as serve opens it
+	// (kv.OpenRedis: fail-fast timeouts, a breaker that retries after 100 ms),
+	// e.g. a private testsvc server that the test stops.
+	RedisURL string
+	// RedisOpenFor is the breaker's wait before it tries Redis again; zero:
+	// 100 ms, so that tests see Redis back quickly.
+	RedisOpenFor time.Duration
+	// Store, when set, is the database, e.g. on a private testsvc PostgreSQL.
+	Store *crm.Store
+	// Log, when set, receives the bot's and the HTTP handler's logs (see Logs).
+	Log *slog.Logger
 }
 
 // New starts a bot. Admins: UADMIN1, UADMIN2; deleter: UDELETER; USUPPORT has no rights.
@@ -114,6 +130,21 @@ func New(tb testing.TB, opts ...Options) *Env {
 		"DATABASE_URL":         "postgres://unused",
 		"REDIS_URL":            "redis://unused",
 	}
+	var o Options
+	for _, opt := range opts {
+		if opt.RedisURL != "" {
+			o.RedisURL = opt.RedisURL
+		}
+		if opt.RedisOpenFor != 0 {
+			o.RedisOpenFor = opt.RedisOpenFor
+		}
+		if opt.Store != nil {
+			o.Store = opt.Store
+		}
+		if opt.Log != nil {
+			o.Log = opt.Log
+		}
+	}
 	for _, o := range opts {
 		for k, v := range o.Env {
 			if v == "" {
@@ -127,30 +158,56 @@ func New(tb testing.TB, opts ...Options) *Env {
 	if err != nil {
 		tb.Fatalf("config: %v", err)
 	}
-	store := crmtest.NewStore(tb)
+	store := o.Store
+	if store == nil {
+		store = crmtest.NewStore(tb)
+	}
 	clock := crmtest.NewClock(time.Now())
 	store.SetClock(func() time.Time { return clock.Now() })
-	e := &Env{TB: tb, Store: store, KV: NewKV(tb), Slack: fake, Config: cfg, Clock: clock}
+	var shared *kv.Redis
+	if o.RedisURL != "" {
+		if o.RedisOpenFor == 0 {
+			o.RedisOpenFor = 100 * time.Millisecond
+		}
+		shared, err = kv.OpenRedis(o.RedisURL, kv.Options{Prefix: "contactbot-test:", Log: o.Log, OpenFor: o.RedisOpenFor})
+		if err != nil {
+			tb.Fatalf("open Redis: %v", err)
+		}
+		tb.Cleanup(func() { shared.Close() })
+	} else {
+		shared = NewKV(tb)
+	}
+	e := &Env{TB: tb, Store: store, KV: shared, Slack: fake, Config: cfg, Clock: clock, log: o.Log}
 	e.start()
 	return e
 }
 
 // start builds this environment's bot process: its Bot and HTTP server.
 func (e *Env) start() {
-	e.Bot = bot.New(bot.Deps{Store: e.Store, Slack: slackapi.New(e.Config.SlackBotToken, e.Slack.URL(), nil), KV: e.KV, Config: e.Config, Now: e.Clock.Now})
-	h := slackhttp.New(e.Bot, slackhttp.Options{SigningSecret: Secret, KV: e.KV,
-		Ready: map[string]slackhttp.Pinger{"database": e.Store, "redis": e.KV}, Metrics: slackhttp.NewMetrics()})
+	e.Bot = bot.New(bot.Deps{Store: e.Store, Slack: slackapi.New(e.Config.SlackBotToken, e.Slack.URL(), nil), KV: e.KV, Config: e.Config, Now: e.Clock.Now, Log: e.log})
+	stop := e.Bot.StartOutbox(context.Background())
+	var once sync.Once
+	e.stopOutbox = func() { once.Do(stop) }
+	metrics := slackhttp.NewMetrics()
+	metrics.WatchOutbox(e.Store)
+	h := slackhttp.New(e.Bot, slackhttp.Options{SigningSecret: Secret, Log: e.log,
+		Ready: map[string]slackhttp.Pinger{"database": e.Store}, Degradable: map[string]slackhttp.Pinger{"redis": e.KV}, Metrics: metrics})
 	e.Server = httptest.NewServer(h)
 	e.TB.Cleanup(func() {
 		e.Bot.Wait()
+		e.stopOutbox()
 		e.Server.Close()
 	})
 }
 
+// StopOutbox stops this process's outbox worker, as a process that dies
+// would: what it has not delivered stays in the database.
+func (e *Env) StopOutbox() { e.stopOutbox() }
+
 // Replica starts a second bot process on the same PostgreSQL database, Redis
 // prefix and fake Slack, as a second web dyno would be.
 func (e *Env) Replica() *Env {
-	r := &Env{TB: e.TB, Store: e.Store, KV: e.KV, Slack: e.Slack, Config: e.Config, Clock: e.Clock}
+	r := &Env{TB: e.TB, Store: e.Store, KV: e.KV, Slack: e.Slack, Config: e.Config, Clock: e.Clock, log: e.log}
 	r.start()
 	return r
 }
@@ -307,4 +364,32 @@ func (e *Env) AuditPosts() []slackfake.Call {
 		}
 	}
 	return out
+}
+
+// Report presses Report wrong deletion on deletion as user and, when the
+// window asking what was wrong opens, submits it with note; it waits for
+// the work after the ack. The answer arrives on the click's response URL.
+func (e *Env) Report(user, deletion, note string) {
+	e.TB.Helper()
+	opened := len(e.Slack.Calls("views.open"))
+	if r := e.Click(user, bot.ActionReport, deletion); r.Status != http.StatusOK {
+		e.TB.Fatalf("click Report: %d %s", r.Status, r.Body)
+	}
+	if len(e.Slack.Calls("views.open")) > opened {
+		e.SubmitReport(user, note)
+	}
+	e.Bot.Wait()
+}
+
+// SubmitReport submits the report window opened last (by a click or by
+// `/contact report`) as user, with note, and waits for the work after the ack.
+func (e *Env) SubmitReport(user, note string) Response {
+	e.TB.Helper()
+	v := e.LastView()
+	if v.CallbackID != bot.CallbackReportModal {
+		e.TB.Fatalf("the last window is %q, not the report window", v.CallbackID)
+	}
+	r := e.Submit(user, v, map[string]string{"report_note": note})
+	e.Bot.Wait()
+	return r
 }

@@ -5,36 +5,98 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/sony/gobreaker/v2"
 
 	"contactbot/bot"
 )
 
-// PingTimeout bounds the connection check in OpenRedis.
-const PingTimeout = 3 * time.Second
+// How a Redis that does not answer is handled. Redis on the same network
+// answers in well under a millisecond; a request makes a few calls, so these
+// bound what an outage costs a request until the breaker opens, after which
+// calls fail at once and callers use their fallbacks (README, "When things
+// fail").
+const (
+	// DialTimeout bounds one connection attempt; go-redis's default (5 s, then
+	// retried five times) is what made every request take 1.7 s.
+	DialTimeout = 250 * time.Millisecond
+	// IOTimeout bounds one command's write and read.
+	IOTimeout = 200 * time.Millisecond
+	// TripAfter consecutive failed calls open the breaker.
+	TripAfter = 3
+	// OpenFor is how long an open breaker fails calls without trying; then
+	// one call probes Redis and, if it answers, closes the breaker.
+	OpenFor = 2 * time.Second
+)
 
 // Redis is a bot.KV over Redis; every key is prefixed. Incr needs Redis 7.0 or
-// later (PEXPIRE … NX).
+// later (PEXPIRE … NX). Calls go through a circuit breaker: while Redis does
+// not answer they fail at once with an error wrapping bot.ErrKVUnavailable.
 type Redis struct {
-	client *redis.Client
-	prefix string
-	owned  bool
+	client  *redis.Client
+	prefix  string
+	owned   bool
+	breaker *gobreaker.CircuitBreaker[any]
 }
 
 var _ bot.KV = (*Redis)(nil)
 
-// NewRedis wraps client; prefix (e.g. "contactbot:") goes before every key.
-// The caller keeps ownership of client: Close does not close it.
-func NewRedis(client *redis.Client, prefix string) *Redis {
-	return &Redis{client: client, prefix: prefix}
+// Options configure OpenRedis and NewRedis.
+type Options struct {
+	// Prefix goes before every key, e.g. "contactbot:".
+	Prefix string
+	// Log hears when Redis stops and starts answering; nil: slog.Default().
+	Log *slog.Logger
+	// OpenFor overrides the breaker's OpenFor (tests); zero: OpenFor.
+	OpenFor time.Duration
 }
 
-// OpenRedis connects to the Redis at rawURL (redis:// or rediss://) and checks
-// it answers. Errors never echo the URL, which may hold a password.
-func OpenRedis(rawURL, prefix string) (*Redis, error) {
+// NewRedis wraps client; the caller keeps ownership of client: Close does
+// not close it. The client's own timeouts and retries stay as they are.
+func NewRedis(client *redis.Client, o Options) *Redis {
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	if o.OpenFor <= 0 {
+		o.OpenFor = OpenFor
+	}
+	log := o.Log
+	return &Redis{client: client, prefix: o.Prefix, breaker: gobreaker.NewCircuitBreaker[any](gobreaker.Settings{
+		Name:        "redis",
+		MaxRequests: 1, // one probe at a time while half-open
+		Timeout:     o.OpenFor,
+		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= TripAfter },
+		IsSuccessful: func(err error) bool {
+			// An answer is success, even an error reply (WRONGTYPE…) or a miss.
+			var reply redis.Error
+			return err == nil || errors.As(err, &reply)
+		},
+		// A caller that gave up says nothing about Redis.
+		IsExcluded: func(err error) bool { return errors.Is(err, context.Canceled) },
+		OnStateChange: func(_ string, from, to gobreaker.State) {
+			switch to {
+			case gobreaker.StateOpen:
+				if from == gobreaker.StateClosed {
+					log.Warn("redis is not answering: running degraded (replay checks in the database, delete rate from the deletions table, no shared cache) until it answers again")
+				}
+			case gobreaker.StateClosed:
+				log.Info("redis answers again: shared store back in use")
+			}
+		},
+	})}
+}
+
+// OpenRedis returns a store for the Redis at rawURL (redis:// or rediss://),
+// configured to fail fast (DialTimeout, IOTimeout, no retries: the callers
+// have fallbacks). Only a malformed URL is an error: a Redis that is down now
+// is used once it answers (Ping tells). Errors never echo the URL, which may
+// hold a password.
+func OpenRedis(rawURL string, o Options) (*Redis, error) {
 	opts, err := redis.ParseURL(rawURL)
 	if err != nil {
 		var ue *url.Error
@@ -43,16 +105,48 @@ func OpenRedis(rawURL, prefix string) (*Redis, error) {
 		}
 		return nil, fmt.Errorf("kv: invalid redis URL: %w", err)
 	}
-	client := redis.NewClient(opts)
-	ctx, cancel := context.WithTimeout(context.Background(), PingTimeout)
-	defer cancel()
-	if err := client.Ping(ctx).Err(); err != nil {
-		_ = client.Close()
-		return nil, fmt.Errorf("kv: ping redis at %s: %w", opts.Addr, err)
+	// The URL's own settings (?dial_timeout=…) win.
+	if opts.DialTimeout == 0 {
+		opts.DialTimeout = DialTimeout
 	}
-	r := NewRedis(client, prefix)
+	if opts.ReadTimeout == 0 {
+		opts.ReadTimeout = IOTimeout
+	}
+	if opts.WriteTimeout == 0 {
+		opts.WriteTimeout = IOTimeout
+	}
+	if opts.PoolTimeout == 0 {
+		opts.PoolTimeout = IOTimeout
+	}
+	if opts.MaxRetries == 0 {
+		opts.MaxRetries = -1 // none: a retry of a dead server only doubles the wait
+	}
+	opts.DialerRetries = 1
+	opts.ContextTimeoutEnabled = true
+	quietRedis.Do(func() { redis.SetLogger(debugLogger{}) })
+	r := NewRedis(redis.NewClient(opts), o)
 	r.owned = true
 	return r, nil
+}
+
+// quietRedis routes go-redis's own log lines ("failed to dial", on every
+// attempt while Redis is down) to slog's debug level: the breaker logs the
+// outage once. go-redis has one logger per process.
+var quietRedis sync.Once
+
+type debugLogger struct{}
+
+func (debugLogger) Printf(ctx context.Context, format string, v ...any) {
+	slog.Default().DebugContext(ctx, "go-redis: "+fmt.Sprintf(format, v...))
+}
+
+// do runs one call through the breaker.
+func (r *Redis) do(fn func() error) error {
+	_, err := r.breaker.Execute(func() (any, error) { return nil, fn() })
+	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
+		return fmt.Errorf("kv: redis circuit open: %w", bot.ErrKVUnavailable)
+	}
+	return err
 }
 
 // Close closes the client if OpenRedis opened it.
@@ -76,7 +170,7 @@ func (r *Redis) SetNX(ctx context.Context, key, value string, ttl time.Duration)
 	if ttl > 0 {
 		args = append(args, "px", ms(ttl))
 	}
-	err := r.client.Do(ctx, args...).Err()
+	err := r.do(func() error { return r.client.Do(ctx, args...).Err() })
 	switch {
 	case errors.Is(err, redis.Nil):
 		return false, nil
@@ -88,7 +182,11 @@ func (r *Redis) SetNX(ctx context.Context, key, value string, ttl time.Duration)
 
 // Get returns the value under key, and false when there is none.
 func (r *Redis) Get(ctx context.Context, key string) (string, bool, error) {
-	v, err := r.client.Get(ctx, r.key(key)).Result()
+	var v string
+	err := r.do(func() (err error) {
+		v, err = r.client.Get(ctx, r.key(key)).Result()
+		return err
+	})
 	switch {
 	case errors.Is(err, redis.Nil):
 		return "", false, nil
@@ -104,7 +202,7 @@ func (r *Redis) Set(ctx context.Context, key, value string, ttl time.Duration) e
 	if ttl > 0 {
 		args = append(args, "px", ms(ttl))
 	}
-	if err := r.client.Do(ctx, args...).Err(); err != nil {
+	if err := r.do(func() error { return r.client.Do(ctx, args...).Err() }); err != nil {
 		return fmt.Errorf("kv: set: %w", err)
 	}
 	return nil
@@ -116,13 +214,16 @@ func (r *Redis) Set(ctx context.Context, key, value string, ttl time.Duration) e
 func (r *Redis) Incr(ctx context.Context, key string, ttl time.Duration) (int64, error) {
 	k := r.key(key)
 	var incr *redis.IntCmd
-	_, err := r.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		incr = p.Incr(ctx, k)
-		if ttl > 0 {
-			// Not EXPIRE: it takes whole seconds, and 0 would delete the key.
-			p.Do(ctx, "pexpire", k, ms(ttl), "nx")
-		}
-		return nil
+	err := r.do(func() error {
+		_, err := r.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			incr = p.Incr(ctx, k)
+			if ttl > 0 {
+				// Not EXPIRE: it takes whole seconds, and 0 would delete the key.
+				p.Do(ctx, "pexpire", k, ms(ttl), "nx")
+			}
+			return nil
+		})
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("kv: incr: %w", err)
@@ -139,15 +240,16 @@ func (r *Redis) Del(ctx context.Context, keys ...string) error {
 	for i, k := range keys {
 		full[i] = r.key(k)
 	}
-	if err := r.client.Del(ctx, full...).Err(); err != nil {
+	if err := r.do(func() error { return r.client.Del(ctx, full...).Err() }); err != nil {
 		return fmt.Errorf("kv: del: %w", err)
 	}
 	return nil
 }
 
-// Ping reports whether Redis answers.
+// Ping reports whether Redis answers. It goes through the breaker too, so
+// /readyz probing a dead Redis costs nothing and a ping that answers closes it.
 func (r *Redis) Ping(ctx context.Context) error {
-	if err := r.client.Ping(ctx).Err(); err != nil {
+	if err := r.do(func() error { return r.client.Ping(ctx).Err() }); err != nil {
 		return fmt.Errorf("kv: ping: %w", err)
 	}
 	return nil

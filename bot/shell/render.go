@@ -14,6 +14,9 @@ type button struct {
 	// Where the message carrying it was shown, for the interaction payload.
 	Channel, TS string
 	Ephemeral   bool
+	// Viewer is the only user who sees the button (a DM's owner, the asker
+	// of an ephemeral answer); empty: everyone in the channel.
+	Viewer string
 }
 
 // renderer turns Block Kit into lines of text, numbering buttons as it goes.

@@ -9,11 +9,12 @@
 //	[DM to @deleter] Deleted Jane Doe (deletion D7QK…)
 //
 // It reads lines from any io.Reader, so a piped script works as well as a
-// person at a terminal.
+// person at a terminal (Terminal: line editing, history, Ctrl-C cancels a
+// window). Control characters, typed or in contact data, are shown
+// harmlessly, never sent raw to the terminal.
 package shell
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -116,6 +117,9 @@ type Shell struct {
 	pending *strings.Builder // what the bot sent during the current turn, shown at its end
 	buttons []button         // the numbers the person can press
 	modal   *modal           // the open modal, if any
+	// askers maps the response URLs the shell made up to who typed or
+	// clicked: an answer through one is shown to that person only.
+	askers map[string]string
 }
 
 // modal is an open modal view and what has been typed into it.
@@ -136,7 +140,7 @@ func New(opts Options) *Shell {
 	if opts.As.ID == "" {
 		opts.As = Support
 	}
-	return &Shell{opts: opts, user: opts.As, turn: &renderer{}}
+	return &Shell{opts: opts, user: opts.As, turn: &renderer{}, askers: map[string]string{}}
 }
 
 // User is who is typing now.
@@ -146,41 +150,29 @@ func (s *Shell) User() User {
 	return s.user
 }
 
-// Run reads lines from in until "quit", the end of input or ctx is done,
-// and hands them to b, which must have been built with s as its Messenger.
+// Run reads lines from in (a pipe or a file) until "quit", the end of input
+// or ctx is done, and hands them to b, which must have been built with s as
+// its Messenger.
 func (s *Shell) Run(ctx context.Context, b *bot.Bot, in io.Reader) error {
+	return s.RunLines(ctx, b, newPipeReader(ctx, s, in))
+}
+
+// RunLines is Run on any LineReader, such as a Terminal.
+func (s *Shell) RunLines(ctx context.Context, b *bot.Bot, in LineReader) error {
 	s.bot = b
-	lines := make(chan string)
-	readErr := make(chan error, 1)
-	go func() {
-		sc := bufio.NewScanner(in)
-		sc.Buffer(make([]byte, 64*1024), 1024*1024)
-		for sc.Scan() {
-			select {
-			case lines <- sc.Text():
-			case <-ctx.Done():
-				return
-			}
+	if c, ok := in.(io.Closer); ok {
+		// A terminal read blocks; closing it is how it ends with ctx.
+		stop := context.AfterFunc(ctx, func() { c.Close() })
+		defer stop()
+	}
+	var readErr error
+	read := func(prompt string) (string, error) {
+		line, err := in.ReadLine(prompt)
+		if err != nil && !errors.Is(err, ErrInterrupt) && !errors.Is(err, io.EOF) {
+			readErr = err
+			err = io.EOF
 		}
-		readErr <- sc.Err()
-		close(lines)
-	}()
-	read := func(prompt string) (string, bool) {
-		s.printf("%s", prompt)
-		select {
-		case line, ok := <-lines:
-			if !ok {
-				s.printf("\n")
-				return "", false
-			}
-			if s.opts.Echo {
-				s.printf("%s\n", line)
-			}
-			return line, true
-		case <-ctx.Done():
-			s.printf("\n")
-			return "", false
-		}
+		return line, err
 	}
 
 	u := s.User()
@@ -192,8 +184,12 @@ func (s *Shell) Run(ctx context.Context, b *bot.Bot, in io.Reader) error {
 			}
 			continue
 		}
-		line, ok := read(s.User().Name + "> ")
-		if !ok {
+		line, err := read(s.User().Name + "> ")
+		if errors.Is(err, ErrInterrupt) {
+			s.printf("(Ctrl-C: line dropped; quit or Ctrl-D ends the shell)\n")
+			continue
+		}
+		if err != nil || ctx.Err() != nil {
 			break
 		}
 		if quit := s.handleLine(ctx, line); quit {
@@ -201,12 +197,8 @@ func (s *Shell) Run(ctx context.Context, b *bot.Bot, in io.Reader) error {
 		}
 	}
 	b.Wait()
-	select {
-	case err := <-readErr:
-		if err != nil {
-			return fmt.Errorf("read input: %w", err)
-		}
-	default:
+	if readErr != nil {
+		return fmt.Errorf("read input: %w", readErr)
 	}
 	return nil
 }
@@ -225,6 +217,9 @@ func (s *Shell) handleLine(ctx context.Context, line string) bool {
 		return false
 	case lower == "/users":
 		s.users()
+		return false
+	case lower == "/cancel":
+		s.printf("There is no open window to cancel.\n")
 		return false
 	case lower == "/as" || strings.HasPrefix(lower, "/as "):
 		s.switchUser(strings.TrimSpace(line[len("/as"):]))
@@ -251,9 +246,11 @@ func (s *Shell) help() {
   jane doe                 find contacts (name, email, phone or contact id)
   %[1]s delete jane@…   find one contact and open its delete window
   %[1]s help            the bot's own help
-A number presses the button shown with it, e.g. 1 for [1] Delete….
+A number presses the button shown with it, e.g. 1 for [1] Delete…, if the
+current user can see it (a DM's buttons are its owner's).
 In a window, answer each field in turn: a number picks an option, text fills
-a text field, an empty line leaves an optional field empty; /cancel closes it.
+a text field, an empty line leaves an optional field empty; /cancel (or
+Ctrl-C at a terminal) closes it. Ctrl-D or quit ends the shell.
   /as NAME                 act as another user: admin, admin2, deleter, support, or a user id (now @%[2]s)
   /users                   list the users and what they may do
   help, quit
@@ -293,10 +290,10 @@ func (s *Shell) command(ctx context.Context, text string) {
 	msg := s.bot.HandleCommand(ctx, slack.SlashCommand{
 		Command: s.opts.Command, Text: text, UserID: u.ID, UserName: u.Name,
 		TeamID: TeamID, ChannelID: SupportChannel, ChannelName: channelNames[SupportChannel],
-		TriggerID: s.nextID("shell-trigger-"), ResponseURL: s.nextID("shell://response/"),
+		TriggerID: s.nextID("shell-trigger-"), ResponseURL: s.responseURL(u),
 	})
 	if msg != nil { // the command's own answer, before anything it caused
-		s.printf("%s", s.render("", button{Channel: SupportChannel, Ephemeral: true}, *msg))
+		s.printf("%s", s.render("", button{Channel: SupportChannel, Ephemeral: true, Viewer: u.ID}, *msg))
 	}
 	s.endTurn()
 }
@@ -317,6 +314,18 @@ func (s *Shell) press(ctx context.Context, n int) {
 	btn := s.buttons[n-1]
 	u := s.user
 	s.mu.Unlock()
+	if btn.Viewer != "" && btn.Viewer != u.ID {
+		// Slack shows a DM or an ephemeral answer to one person only.
+		s.mu.Lock()
+		owner := s.name('@', btn.Viewer)
+		s.mu.Unlock()
+		where := "in @" + owner + "'s DM"
+		if btn.Ephemeral {
+			where = "shown only to @" + owner
+		}
+		s.printf("[%d] %s is %s, so @%s cannot press it. Type /as %s to act as them.\n", n, btn.Text, where, u.Name, owner)
+		return
+	}
 
 	s.printf("(@%s presses [%d] %s)\n", u.Name, n, btn.Text)
 	cb := slack.InteractionCallback{
@@ -325,7 +334,7 @@ func (s *Shell) press(ctx context.Context, n int) {
 		Team:        slack.Team{ID: TeamID},
 		Channel:     slack.Channel{GroupConversation: slack.GroupConversation{Conversation: slack.Conversation{ID: btn.Channel}}},
 		TriggerID:   s.nextID("shell-trigger-"),
-		ResponseURL: s.nextID("shell://response/"),
+		ResponseURL: s.responseURL(u),
 		Container:   slack.Container{Type: "message", ChannelID: btn.Channel, MessageTs: btn.TS, IsEphemeral: btn.Ephemeral},
 		Message:     slack.Message{Msg: slack.Msg{Channel: btn.Channel, Timestamp: btn.TS}},
 		ActionCallback: slack.ActionCallbacks{BlockActions: []*slack.BlockAction{
@@ -335,6 +344,16 @@ func (s *Shell) press(ctx context.Context, n int) {
 	s.beginTurn()
 	s.bot.HandleInteraction(ctx, cb)
 	s.endTurn()
+}
+
+// responseURL makes up a response URL for what u types or clicks: answers
+// through it are shown to u only.
+func (s *Shell) responseURL(u User) string {
+	url := s.nextID("shell://response/")
+	s.mu.Lock()
+	s.askers[url] = u.ID
+	s.mu.Unlock()
+	return url
 }
 
 // beginTurn starts numbering buttons afresh for what one input shows, and
@@ -425,17 +444,18 @@ func (s *Shell) label(channel string) string {
 	return "[#" + s.name('#', channel) + "]"
 }
 
-// printf writes to the output now.
+// printf writes to the output now, with control characters (typed, or in
+// contact data) shown harmlessly.
 func (s *Shell) printf(format string, args ...any) {
 	s.outMu.Lock()
 	defer s.outMu.Unlock()
-	fmt.Fprintf(s.opts.Out, format, args...)
+	io.WriteString(s.opts.Out, sanitize(fmt.Sprintf(format, args...)))
 }
 
 // Post prints a channel message or DM under its label.
 func (s *Shell) Post(_ context.Context, channel string, m bot.Message) (string, error) {
 	ts := s.nextID("1700000000.")
-	where := button{Channel: channel, TS: ts}
+	where := button{Channel: channel, TS: ts, Viewer: dmOwner(channel)}
 	label := s.label(channel)
 	if m.ThreadTS != "" {
 		label = strings.TrimSuffix(label, "]") + ", in thread]"
@@ -449,23 +469,34 @@ func (s *Shell) PostEphemeral(_ context.Context, channel, user string, m bot.Mes
 	s.mu.Lock()
 	label := "[only @" + s.name('@', user) + " sees, in #" + s.name('#', channel) + "]"
 	s.mu.Unlock()
-	s.show(label, button{Channel: channel, Ephemeral: true}, m)
+	s.show(label, button{Channel: channel, Ephemeral: true, Viewer: user}, m)
 	return nil
+}
+
+// dmOwner is the user whose DM channel is (a user id), else "".
+func dmOwner(channel string) string {
+	if len(channel) > 1 && (channel[0] == 'U' || channel[0] == 'W') {
+		return channel
+	}
+	return ""
 }
 
 // Update prints the new version of a posted message.
 func (s *Shell) Update(_ context.Context, channel, ts string, m bot.Message) error {
 	label := strings.TrimSuffix(s.label(channel), "]") + ", updated]"
-	s.show(label, button{Channel: channel, TS: ts}, m)
+	s.show(label, button{Channel: channel, TS: ts, Viewer: dmOwner(channel)}, m)
 	return nil
 }
 
 // Respond prints an answer to the person who clicked or typed.
-func (s *Shell) Respond(_ context.Context, _ string, m bot.Message, replace bool) error {
+func (s *Shell) Respond(_ context.Context, responseURL string, m bot.Message, replace bool) error {
 	if replace {
 		s.deliver("(replaces the answer above)\n")
 	}
-	s.show("", button{Channel: SupportChannel, Ephemeral: true}, m)
+	s.mu.Lock()
+	asker := s.askers[responseURL]
+	s.mu.Unlock()
+	s.show("", button{Channel: SupportChannel, Ephemeral: true, Viewer: asker}, m)
 	return nil
 }
 
@@ -488,7 +519,13 @@ func (s *Shell) UpdateView(_ context.Context, viewID string, v slack.ModalViewRe
 	if m == nil || m.ID != viewID {
 		return errors.New("views.update: not_found")
 	}
-	s.setModal(&modal{ID: viewID, View: v, Values: m.Values})
+	kept := map[string]slack.BlockAction{}
+	for _, f := range inputs(v) {
+		if a, ok := m.Values[f.BlockID]; ok {
+			kept[f.BlockID] = a
+		}
+	}
+	s.setModal(&modal{ID: viewID, View: v, Values: kept})
 	return nil
 }
 
@@ -546,8 +583,8 @@ func inputs(v slack.ModalViewRequest) []*slack.InputBlock {
 }
 
 // fillModal asks for the open modal's fields and submits it. It reports
-// false when the input ended.
-func (s *Shell) fillModal(ctx context.Context, read func(prompt string) (string, bool)) bool {
+// false when the input ended. Ctrl-C or /cancel closes the window.
+func (s *Shell) fillModal(ctx context.Context, read func(prompt string) (string, error)) bool {
 	m := s.openModal()
 	fields := inputs(m.View)
 	if len(fields) == 0 {
@@ -564,14 +601,14 @@ func (s *Shell) fillModal(ctx context.Context, read func(prompt string) (string,
 	for _, f := range ask {
 		for {
 			prompt := s.fieldPrompt(f)
-			line, ok := read(prompt)
-			if !ok {
-				s.closeModal(ctx, m, true)
-				return false
-			}
-			if strings.TrimSpace(line) == "/cancel" {
+			line, err := read(prompt)
+			if errors.Is(err, ErrInterrupt) || (err == nil && strings.TrimSpace(line) == "/cancel") {
 				s.closeModal(ctx, m, true)
 				return true
+			}
+			if err != nil {
+				s.closeModal(ctx, m, true)
+				return false
 			}
 			action, problem := fieldValue(f, line)
 			if problem != "" {
@@ -581,9 +618,40 @@ func (s *Shell) fillModal(ctx context.Context, read func(prompt string) (string,
 			m.Values[f.BlockID] = action
 			break
 		}
+		if f.DispatchAction && s.dispatch(ctx, m, f) {
+			return true // the window was replaced: its fields are asked next
+		}
 	}
 	s.submit(ctx, m)
 	return true
+}
+
+// dispatch sends a field's value at once, as Slack does for an input with
+// dispatch_action, and reports whether the bot replaced the window.
+func (s *Shell) dispatch(ctx context.Context, m *modal, f *slack.InputBlock) bool {
+	u := s.User()
+	a := m.Values[f.BlockID]
+	a.BlockID = f.BlockID
+	s.beginTurn()
+	s.bot.HandleInteraction(ctx, slack.InteractionCallback{
+		Type: slack.InteractionTypeBlockActions,
+		User: slack.User{ID: u.ID, Name: u.Name},
+		Team: slack.Team{ID: TeamID},
+		View: slack.View{ID: m.ID, Type: slack.VTModal, CallbackID: m.View.CallbackID, PrivateMetadata: m.View.PrivateMetadata,
+			Title: m.View.Title, Blocks: m.View.Blocks, State: viewState(m)},
+		ActionCallback: slack.ActionCallbacks{BlockActions: []*slack.BlockAction{&a}},
+	})
+	s.endTurn()
+	return s.openModal() != m
+}
+
+// viewState is the state Slack sends with a view: what was typed, by block.
+func viewState(m *modal) *slack.ViewState {
+	state := &slack.ViewState{Values: map[string]map[string]slack.BlockAction{}}
+	for block, a := range m.Values {
+		state.Values[block] = map[string]slack.BlockAction{a.ActionID: a}
+	}
+	return state
 }
 
 // fieldPrompt is the prompt for one input field.
@@ -661,10 +729,7 @@ func checkboxValue(e *slack.CheckboxGroupsBlockElement, line string) (slack.Bloc
 // inline errors (asked again), a new view, or nothing (the window closes).
 func (s *Shell) submit(ctx context.Context, m *modal) {
 	u := s.User()
-	state := &slack.ViewState{Values: map[string]map[string]slack.BlockAction{}}
-	for block, a := range m.Values {
-		state.Values[block] = map[string]slack.BlockAction{a.ActionID: a}
-	}
+	state := viewState(m)
 	cb := slack.InteractionCallback{
 		Type: slack.InteractionTypeViewSubmission,
 		User: slack.User{ID: u.ID, Name: u.Name},

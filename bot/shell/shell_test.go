@@ -228,21 +228,34 @@ func TestCancelAndNotADelete(t *testing.T) {
 		"/contact delete priya.patel@example.com", // one match: the window opens at once
 		"/cancel",
 		"/contact delete priya.patel@example.com",
-		"3", "", "DELETE", // "Unsubscribe / STOP / DND request" is never a delete: Set DND is offered
-		"/cancel",
-		"5",  // a button number that is not there
-		"/x", // not a command
+		"3",       // "Unsubscribe / STOP / DND request" is never a delete: Set DND replaces the window at once
+		"/cancel", // closes Set DND
+		"/cancel", // nothing left to cancel
+		"5",       // a button number that is not there
+		"/x",      // not a command
 		"quit",
 	)
 	mustContain(t, out,
 		"│ DND: *on for all channels*",
 		"(the window closes; nothing was submitted)",
-		"┌─ Set DND ─────",
-		"│ *Nothing was deleted.*",
+		"┌─ Set DND ─────\n│ *Nothing was deleted.*",
 		"Use *Set DND* on the contact instead.",
+		// DND on for all channels: no channel reads "not set".
+		"│    5) [x] Google Business (now on: the contact has DND on for all channels)",
+		"There is no open window to cancel.",
 		"There are no buttons to press yet",
 		"/x is not a shell command",
 	)
+	// The window switched right after the reason: no other field was asked
+	// (the audit line may come before or after the window, as in Slack).
+	picked := strings.Index(out, "Why delete this contact? (1-5) > 3\n")
+	switched := strings.Index(out, "┌─ Set DND ─────")
+	if picked < 0 || switched < picked || strings.Contains(out[picked+len("Why delete this contact? (1-5) > 3\n"):switched], "> ") {
+		t.Errorf("Set DND did not follow the reason at once:\n%s", out)
+	}
+	if strings.Contains(out, "Type DELETE to confirm >") || strings.Contains(out, "now not set") {
+		t.Errorf("the window asked for DELETE after the reason, or listed a channel as not set:\n%s", out)
+	}
 	if after := crmtest.Dump(t, s.store); len(after["contacts"]) != len(before["contacts"]) {
 		t.Error("something was deleted")
 	}

@@ -65,6 +65,7 @@ type Server struct {
 	groups    map[string][]string
 	fails     map[string]string
 	httpFails map[string]int
+	chanFails map[string]string
 	socketURL string
 	msgSeq    int
 	viewSeq   int
@@ -80,6 +81,7 @@ func New(t testing.TB) *Server {
 		groups:    map[string][]string{},
 		fails:     map[string]string{},
 		httpFails: map[string]int{},
+		chanFails: map[string]string{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/{method}", s.handleAPI)
@@ -136,6 +138,22 @@ func (s *Server) FailHTTP(method string, status int) {
 	defer s.mu.Unlock()
 	s.httpFails[method] = status
 	delete(s.fails, method)
+}
+
+// FailChannel makes chat.postMessage and chat.update to channel (as the
+// call names it: a channel id or a user id) answer slackError until
+// UnfailChannel, while other conversations work.
+func (s *Server) FailChannel(channel, slackError string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.chanFails[channel] = slackError
+}
+
+// UnfailChannel undoes FailChannel.
+func (s *Server) UnfailChannel(channel string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.chanFails, channel)
 }
 
 // Unfail undoes Fail and FailHTTP for method.
@@ -383,6 +401,10 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := c.Params
+	if e, ok := s.chanFails[p["channel"]]; ok && (method == "chat.postMessage" || method == "chat.update") {
+		slackError(w, e)
+		return
+	}
 
 	switch method {
 	case "chat.postMessage":

@@ -181,10 +181,10 @@ func TestSetDNDAllChannelsAndUndo(t *testing.T) {
 	if f, d := auditRows(t, e, crm.AuditFind), auditRows(t, e, crm.AuditDNDSet); f != 1 || d != 1 {
 		t.Errorf("audit rows: %d find, %d dnd_set; want 1 each", f, d)
 	}
-	if n := auditPostsSaying(e, "<@"+bottest.Support+">", "dnd set", id, "Unsubscribe / STOP / DND request", undoID); n != 1 {
+	if n := auditPostsSaying(e, "<@"+bottest.Support+">", "set DND on contact `"+id+"`", "Unsubscribe / STOP / DND request", undoID); n != 1 {
 		t.Errorf("%d audit posts for the DND change, want 1: %v", n, e.AuditPosts())
 	}
-	if n := auditPostsSaying(e, "find", "Set DND window opened", id); n != 1 {
+	if n := auditPostsSaying(e, "> found contact `"+id+"` — Set DND window opened"); n != 1 {
 		t.Errorf("%d audit posts for the find, want 1", n)
 	}
 	if n := len(e.AuditPosts()); n != 2 {
@@ -216,7 +216,7 @@ func TestSetDNDAllChannelsAndUndo(t *testing.T) {
 		if n := auditRows(t, e, crm.AuditUndone); n != 1 {
 			t.Errorf("%d undone audit rows, want 1", n)
 		}
-		if n := auditPostsSaying(e, "undone", id, undoID); n != 1 {
+		if n := auditPostsSaying(e, "> undid a change to contact `"+id+"` — undid: Set DND — ok (undid Set DND "+undoID+" by <@"+bottest.Support+">:"); n != 1 {
 			t.Errorf("%d audit posts for the undo, want 1", n)
 		}
 	})
@@ -359,7 +359,7 @@ func TestRemoveFollowUp(t *testing.T) {
 	if n := auditRows(t, e, crm.AuditFollowUpRemoved); n != 1 {
 		t.Errorf("%d followup_removed audit rows, want 1", n)
 	}
-	if n := auditPostsSaying(e, "followup removed", id, "Only stop follow-up"); n != 1 {
+	if n := auditPostsSaying(e, "> removed follow-up from contact `"+id+"` — reason: Only stop follow-up"); n != 1 {
 		t.Errorf("%d audit posts for the removal, want 1", n)
 	}
 
@@ -374,10 +374,10 @@ func TestRemoveFollowUp(t *testing.T) {
 	e.Bot.Wait()
 	sameDump(t, "admin's undo", before, crmtest.Dump(t, e.Store))
 	got := e.Slack.Responses()
-	if last := got[len(got)-1]; !strings.Contains(last.Text(), "Remove follow-up undone* by <@"+bottest.Admin+">") || !strings.Contains(last.Text(), "Reminders active") {
+	if last := got[len(got)-1]; !strings.Contains(last.Text(), "Remove follow-up undone* by <@"+bottest.Admin+">") || !strings.Contains(last.Text(), "is back as it was: Nurture 1 running, Reminders running.") {
 		t.Errorf("undo answer: %s", last.Text())
 	}
-	if n := auditPostsSaying(e, "<@"+bottest.Admin+">", "undone", undoID); n != 1 {
+	if n := auditPostsSaying(e, "<@"+bottest.Admin+"> undid a change to contact", "— undid: Remove follow-up — ok (undid Remove follow-up "+undoID+" by <@"+bottest.Support+">"); n != 1 {
 		t.Errorf("%d audit posts for the admin's undo, want 1", n)
 	}
 
@@ -433,7 +433,7 @@ func TestDeleteLeadsToTheRightAction(t *testing.T) {
 		if n := auditRows(t, e, crm.AuditDeleteRefused); n != 1 {
 			t.Errorf("%d delete_refused rows, want 1", n)
 		}
-		if n := auditPostsSaying(e, "delete refused", id, "Unsubscribe / STOP / DND request", "Set DND offered"); n != 1 {
+		if n := auditPostsSaying(e, "> was stopped from deleting contact `"+id+"`", "Unsubscribe / STOP / DND request", "Set DND offered"); n != 1 {
 			t.Errorf("%d audit posts for the refusal, want 1", n)
 		}
 		// The swapped window works: DND is set, the audit says where it came from.
@@ -503,10 +503,10 @@ func TestAuditEveryAction(t *testing.T) {
 	e.Command(bottest.Support, "delete jane@example.com")
 	e.Submit(bottest.Support, e.LastView(), map[string]string{"reason": "test_contact", "confirm": "DELETE"})
 	e.Bot.Wait()
-	if n := auditPostsSaying(e, "delete requested", id); n != 1 || auditRows(t, e, crm.AuditDeleteRequested) != 1 {
+	if n := auditPostsSaying(e, "> asked to delete contact `"+id+"`"); n != 1 || auditRows(t, e, crm.AuditDeleteRequested) != 1 {
 		t.Errorf("request: %d posts, %d rows", n, auditRows(t, e, crm.AuditDeleteRequested))
 	}
-	if n := auditPostsSaying(e, "find", "delete window opened", "/contact delete"); n != 1 {
+	if n := auditPostsSaying(e, "> found contact", "delete window opened", "/contact delete"); n != 1 {
 		t.Errorf("%d posts for the find that opened the delete window, want 1", n)
 	}
 	e.Command(bottest.Admin, "delete jane@example.com")
@@ -535,14 +535,14 @@ func TestHistory(t *testing.T) {
 
 	t.Run("AdminsOnly", func(t *testing.T) {
 		for _, user := range []string{bottest.Support, bottest.Deleter} {
-			if r := readable(t, e.Command(user, "history jane@example.com")); !strings.Contains(r.Body, "Only admins") || strings.Contains(r.Body, "dnd set") {
+			if r := readable(t, e.Command(user, "history jane@example.com")); !strings.Contains(r.Body, "Only admins") || strings.Contains(r.Body, "set DND on") {
 				t.Errorf("%s got history: %s", user, r.Body)
 			}
 		}
 	})
 	t.Run("ByQuery", func(t *testing.T) {
 		r := readable(t, e.Command(bottest.Admin, "history jane@example.com"))
-		for _, want := range []string{"History of Jane Doe", "2 entries", "<@" + bottest.Support + "> find contact", "Set DND window opened", "dnd set", "fb none→active"} {
+		for _, want := range []string{"History of Jane Doe", "2 entries", "<@" + bottest.Support + "> found contact", "Set DND window opened", "<@" + bottest.Support + "> set DND on contact", "fb none→active"} {
 			if !strings.Contains(r.Body, want) {
 				t.Errorf("history lacks %q: %s", want, r.Body)
 			}
@@ -559,9 +559,9 @@ func TestHistory(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, q := range []string{res.Deletion.ID, id} {
+		for _, q := range []string{res.Deletion.ID, strings.ToLower(res.Deletion.ID), id} {
 			r := e.Command(bottest.Admin, "history "+q)
-			if !strings.Contains(r.Body, "3 entries") || !strings.Contains(r.Body, "deleted contact") || !strings.Contains(r.Body, "dnd set") {
+			if !strings.Contains(r.Body, "3 entries") || !strings.Contains(r.Body, "deleted contact") || !strings.Contains(r.Body, "set DND on contact") {
 				t.Errorf("history %s: %s", q, r.Body)
 			}
 		}

@@ -190,7 +190,7 @@ func TestApprovalRequest(t *testing.T) {
 	}
 	var audited bool
 	for _, c := range e.Slack.Calls("chat.postMessage") {
-		audited = audited || c.Params["channel"] == bottest.Audit && strings.Contains(c.Text(), "delete requested")
+		audited = audited || c.Params["channel"] == bottest.Audit && strings.Contains(c.Text(), "<@"+bottest.Support+"> asked to delete contact `"+id+"` request `"+a[0].ID+"` — reason: Duplicate created by mistake — pending (expires <!date^"+fmt.Sprint(a[0].ExpiresAt.Unix())+"^{date_short_pretty} {time}|")
 	}
 	if !audited {
 		t.Error("request not posted to the audit channel")
@@ -498,6 +498,7 @@ func TestExpiry(t *testing.T) {
 	if err := e.Bot.RunApprovalJobs(ctx); err != nil {
 		t.Fatal(err)
 	}
+	e.Bot.Wait() // the outbox delivers what the jobs wrote
 	if n := len(threadReplies()); n != 0 {
 		t.Fatalf("reminder before half-time: %d", n)
 	}
@@ -506,6 +507,7 @@ func TestExpiry(t *testing.T) {
 		if err := e.Bot.RunApprovalJobs(ctx); err != nil {
 			t.Fatal(err)
 		}
+		e.Bot.Wait() // the outbox delivers what the jobs wrote
 	}
 	replies := threadReplies()
 	if len(replies) != 1 || replies[0].Params["thread_ts"] != msgTS || replies[0].Params["channel"] != bottest.Approval ||
@@ -525,6 +527,7 @@ func TestExpiry(t *testing.T) {
 	if err := e.Bot.RunApprovalJobs(ctx); err != nil {
 		t.Fatal(err)
 	}
+	e.Bot.Wait() // the outbox delivers what the jobs wrote
 	if got := state(t, e, a.ID); got.State != crm.ApprovalExpired {
 		t.Fatalf("state after the job: %s", got.State)
 	}
@@ -539,6 +542,7 @@ func TestExpiry(t *testing.T) {
 	if err := e.Bot.RunApprovalJobs(ctx); err != nil {
 		t.Fatal(err)
 	}
+	e.Bot.Wait() // the outbox delivers what the jobs wrote
 	if n := len(updatesOf(e, msgTS)); n != 1 {
 		t.Errorf("expired twice: %d updates", n)
 	}

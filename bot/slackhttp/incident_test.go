@@ -96,9 +96,7 @@ func TestReportAndRestore(t *testing.T) {
 	}
 
 	// Report wrong deletion, pressed by someone without rights.
-	if r := e.Click(bottest.Support, bot.ActionReport, del); r.Status != http.StatusOK {
-		t.Fatalf("click Report: %d %s", r.Status, r.Body)
-	}
+	e.Report(bottest.Support, del, "")
 	wantAll(t, "answer to the reporter", lastAnswer(t, e), "Reported in <#"+bottest.Incident+">", "<@"+bottest.Deleter+"> was told")
 	incidents := posts(e, bottest.Incident)
 	if len(incidents) != 1 {
@@ -117,7 +115,7 @@ func TestReportAndRestore(t *testing.T) {
 	// Reporting again (by command, by email) points to the incident.
 	r := e.Command(bottest.Admin, "report jane@example.com")
 	wantAll(t, "second report", body(t, r), "already reported by <@"+bottest.Support+">", "<#"+bottest.Incident+">")
-	e.Click(bottest.Deleter, bot.ActionReport, del)
+	e.Report(bottest.Deleter, del, "")
 	wantAll(t, "third report", lastAnswer(t, e), "already reported by")
 	if n := len(posts(e, bottest.Incident)); n != 1 {
 		t.Errorf("reporting again posted again: %d incident messages", n)
@@ -210,8 +208,11 @@ func TestReportByCommand(t *testing.T) {
 	}
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			r := e.Command(bottest.Support, "report "+c.query)
-			wantAll(t, "answer", body(t, r), "Reported in <#"+bottest.Incident+">")
+			if r := e.Command(bottest.Support, "report "+c.query); r.Status != http.StatusOK || r.Body != "" {
+				t.Fatalf("report command: want an empty ack while the window asks what was wrong, got %d %q", r.Status, r.Body)
+			}
+			e.SubmitReport(bottest.Support, "")
+			wantAll(t, "answer", lastAnswer(t, e), "Reported in <#"+bottest.Incident+">")
 			e.Bot.Wait()
 			ps := posts(e, bottest.Incident)
 			if len(ps) != i+1 {
@@ -249,7 +250,7 @@ func TestRestoreEdges(t *testing.T) {
 		id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"}, crmtest.SmallLowRisk)
 		before := crmtest.Dump(t, e.Store)
 		del := deleteByModal(t, e, bottest.Deleter, id)
-		e.Click(bottest.Deleter, bot.ActionReport, del)
+		e.Report(bottest.Deleter, del, "")
 		e.Bot.Wait()
 
 		// Admins (and a double click) press Restore at once, each request
@@ -308,7 +309,7 @@ func TestRestoreEdges(t *testing.T) {
 		e := bottest.New(t, bottest.Options{Env: map[string]string{"RESTORE_WINDOW": "48h"}})
 		id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe"}, crmtest.SmallLowRisk)
 		del := deleteByModal(t, e, bottest.Deleter, id)
-		e.Click(bottest.Support, bot.ActionReport, del)
+		e.Report(bottest.Support, del, "")
 		e.Bot.Wait()
 		e.Clock.Advance(48*time.Hour + time.Minute)
 
@@ -339,7 +340,7 @@ func TestRestoreEdges(t *testing.T) {
 		id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"}, crmtest.SmallLowRisk)
 		del := deleteByModal(t, e, bottest.Deleter, id)
 		again := crmtest.InsertContact(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Again", Email: "jane@example.com"})
-		e.Click(bottest.Support, bot.ActionReport, del)
+		e.Report(bottest.Support, del, "")
 		e.Bot.Wait()
 		e.Click(bottest.Admin, bot.ActionRestore, del)
 		wantAll(t, "restore answer", lastAnswer(t, e), "Restored *Jane Doe*", "Possible duplicate: *Jane Again* (`"+again+"`)", "Both remain")
@@ -392,25 +393,36 @@ func TestRestoreEdges(t *testing.T) {
 }
 
 func TestReportEdges(t *testing.T) {
-	t.Run("PostFailureLeavesNoIncident", func(t *testing.T) {
+	t.Run("PostFailureIsRetried", func(t *testing.T) {
+		// Slack refusing the incident channel does not lose the report: it
+		// is recorded, answered, and posted once Slack takes it.
 		e := bottest.New(t)
 		id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe"}, crmtest.SmallLowRisk)
 		del := deleteByModal(t, e, bottest.Deleter, id)
-		e.Slack.Fail("chat.postMessage", "channel_not_found")
-		e.Click(bottest.Support, bot.ActionReport, del)
-		wantAll(t, "failed report", lastAnswer(t, e), "could not be posted", "Try again", del)
-		if n := crmtest.CountRows(t, e.Store, "incidents", ""); n != 0 {
-			t.Fatalf("a report that was never posted left %d incidents", n)
+		e.Slack.Fail("chat.postMessage", "not_in_channel")
+		e.Report(bottest.Support, del, "")
+		wantAll(t, "report while Slack refuses", lastAnswer(t, e), "Reported in <#"+bottest.Incident+">")
+		if n := crmtest.CountRows(t, e.Store, "incidents", "message_ts = ''"); n != 1 {
+			t.Fatalf("%d incidents waiting for their message, want 1", n)
 		}
+		e.Report(bottest.Support, del, "")
+		wantAll(t, "second report before the post", lastAnswer(t, e), "is reporting this deletion right now")
 		e.Slack.Unfail("chat.postMessage")
-		e.Click(bottest.Support, bot.ActionReport, del)
-		wantAll(t, "retried report", lastAnswer(t, e), "Reported in")
-		if n := len(posts(e, bottest.Incident)); n != 2 { // the failed attempt is recorded too
-			t.Errorf("%d posts to the incident channel, want the failed one and the real one", n)
+		e.Clock.Advance(time.Minute) // past the retry's backoff
+		e.Bot.Wait()
+		incidentPosts := posts(e, bottest.Incident)
+		if n := len(incidentPosts); n < 2 || !strings.Contains(incidentPosts[n-1].Text(), "Wrong deletion reported: Jane Doe") {
+			t.Fatalf("incident posts %v: want the refused attempts, then the incident", incidentPosts)
 		}
 		var inc crm.Incident
 		if err := e.Store.DB().Get(&inc, `SELECT * FROM incidents`); err != nil || inc.MessageTS == "" || inc.Channel != bottest.Incident {
 			t.Errorf("incident = %+v, %v", inc, err)
+		}
+		e.Report(bottest.Support, del, "")
+		wantAll(t, "report after the post", lastAnswer(t, e), "already reported by")
+		e.Bot.Wait()
+		if n := len(posts(e, bottest.Incident)); n != len(incidentPosts) {
+			t.Errorf("a later report posted the incident again")
 		}
 	})
 
@@ -422,8 +434,9 @@ func TestReportEdges(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r := e.Command(bottest.Deleter, "report "+res.Deletion.ID)
-		wantAll(t, "answer", body(t, r), "Reported in", "<@"+bottest.Support+"> and <@"+bottest.Admin2+"> were told")
+		e.Command(bottest.Deleter, "report "+strings.ToLower(res.Deletion.ID)) // ids in any case
+		e.SubmitReport(bottest.Deleter, "")
+		wantAll(t, "answer", lastAnswer(t, e), "Reported in", "<@"+bottest.Support+"> and <@"+bottest.Admin2+"> were told")
 		e.Bot.Wait()
 		wantAll(t, "incident", posts(e, bottest.Incident)[0].Text(), "*Approved by* <@"+bottest.Admin2+">", "Deleted by* <@"+bottest.Support+">", "Test contact")
 		if dms := posts(e, bottest.Admin2); len(dms) != 1 || !strings.Contains(dms[0].Text(), "A deletion you approved, *Jane Doe*") {
@@ -436,10 +449,18 @@ func TestReportEdges(t *testing.T) {
 		id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe"}, crmtest.SmallLowRisk)
 		del := deleteByModal(t, e, bottest.Deleter, id)
 		reporters := []string{bottest.Support, bottest.Admin, bottest.Admin2, bottest.Deleter}
+		// Each presses Report wrong deletion; then all four windows are
+		// submitted at once.
+		views := map[string]slack.View{}
+		for _, user := range reporters {
+			e.Click(user, bot.ActionReport, del)
+			views[user] = e.LastView()
+		}
 		var wg sync.WaitGroup
 		for _, user := range reporters {
-			cb := slack.InteractionCallback{Type: slack.InteractionTypeBlockActions, User: slack.User{ID: user}, Team: slack.Team{ID: bottest.Team},
-				ResponseURL: e.Slack.NewResponseURL(), ActionCallback: slack.ActionCallbacks{BlockActions: []*slack.BlockAction{{ActionID: bot.ActionReport, Value: del}}}}
+			v := views[user]
+			v.State = &slack.ViewState{Values: map[string]map[string]slack.BlockAction{"report_note": {"report_note": {Value: "wrong one, by " + user}}}}
+			cb := slack.InteractionCallback{Type: slack.InteractionTypeViewSubmission, User: slack.User{ID: user}, Team: slack.Team{ID: bottest.Team}, View: v}
 			payload, _ := json.Marshal(cb)
 			body := url.Values{"payload": {string(payload)}}.Encode()
 			wg.Add(1)

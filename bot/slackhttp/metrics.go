@@ -1,6 +1,8 @@
 package slackhttp
 
 import (
+	"context"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
@@ -8,6 +10,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"contactbot/crm"
 )
 
 // Metrics counts and times the HTTP routes. It owns its registry (made once
@@ -61,4 +65,52 @@ type statusWriter struct {
 func (w *statusWriter) WriteHeader(code int) {
 	w.code = code
 	w.ResponseWriter.WriteHeader(code)
+}
+
+// OutboxStatser reads the state of the outbox (crm.Store).
+type OutboxStatser interface {
+	OutboxStats(ctx context.Context) (crm.OutboxStats, error)
+}
+
+// WatchOutbox adds the outbox's gauges, read from the database at each
+// scrape: contactbot_outbox_depth, contactbot_outbox_oldest_age_seconds,
+// contactbot_outbox_retrying and contactbot_outbox_given_up.
+func (m *Metrics) WatchOutbox(s OutboxStatser) {
+	m.registry.MustRegister(&outboxCollector{stats: s,
+		depth:    prometheus.NewDesc("contactbot_outbox_depth", "Messages for Slack written and not yet delivered (all replicas).", nil, nil),
+		oldest:   prometheus.NewDesc("contactbot_outbox_oldest_age_seconds", "Age of the oldest undelivered message for Slack; 0 when none.", nil, nil),
+		retrying: prometheus.NewDesc("contactbot_outbox_retrying", "Undelivered messages that Slack refused at least once.", nil, nil),
+		gaveUp:   prometheus.NewDesc("contactbot_outbox_given_up", "Messages given up on (Slack refused them for good), kept a week.", nil, nil),
+	})
+}
+
+type outboxCollector struct {
+	stats                           OutboxStatser
+	depth, oldest, retrying, gaveUp *prometheus.Desc
+}
+
+func (c *outboxCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.depth
+	ch <- c.oldest
+	ch <- c.retrying
+	ch <- c.gaveUp
+}
+
+func (c *outboxCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	st, err := c.stats.OutboxStats(ctx)
+	if err != nil {
+		// The database is down: /readyz says so; the other metrics still serve.
+		slog.Warn("metrics: outbox stats", "err", err)
+		return
+	}
+	age := 0.0
+	if !st.Oldest.IsZero() {
+		age = max(time.Since(st.Oldest).Seconds(), 0)
+	}
+	ch <- prometheus.MustNewConstMetric(c.depth, prometheus.GaugeValue, float64(st.Pending))
+	ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, age)
+	ch <- prometheus.MustNewConstMetric(c.retrying, prometheus.GaugeValue, float64(st.Retrying))
+	ch <- prometheus.MustNewConstMetric(c.gaveUp, prometheus.GaugeValue, float64(st.GaveUp))
 }

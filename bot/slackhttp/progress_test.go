@@ -3,6 +3,7 @@ package slackhttp_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"contactbot/bot"
 	"contactbot/bot/bottest"
@@ -88,5 +89,32 @@ func TestLongRestoreShowsProgress(t *testing.T) {
 	}
 	if n := crmtest.CountRows(t, e.Store, "contacts", "id = $1", id); n != 1 {
 		t.Error("the contact was not restored")
+	}
+}
+
+// TestDeleteWaitingForALockSaysSo: a delete that waits for another change to
+// the same contact tells the person after a few seconds, then finishes in
+// place of that message once the other change is done.
+func TestDeleteWaitingForALockSaysSo(t *testing.T) {
+	e := bottest.New(t)
+	id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe"}, crmtest.SmallFull)
+	e.Click(bottest.Admin, bot.ActionDelete, id)
+	release := crmtest.HoldContact(t, e.Store, id) // another change holds the contact
+	e.Submit(bottest.Admin, e.LastView(), map[string]string{"reason": "duplicate", "confirm": "DELETE"})
+	waiting := e.Slack.WaitCalls("chat.update", 1, 10*time.Second)[0]
+	if want := "⏳ Waiting for another change to Jane Doe to finish…"; waiting.Params["text"] != want {
+		t.Errorf("while waiting the DM says %q, want %q", waiting.Params["text"], want)
+	}
+	if n := crmtest.CountRows(t, e.Store, "contacts", "id = $1", id); n != 1 {
+		t.Fatal("deleted while another change held the contact")
+	}
+	release()
+	e.Bot.Wait()
+	ups := e.Slack.Calls("chat.update")
+	if last := ups[len(ups)-1]; !strings.Contains(last.Text(), "Deleted Jane Doe") || last.Params["ts"] != waiting.Params["ts"] {
+		t.Errorf("the waiting DM was not replaced by the summary: %v", ups)
+	}
+	if n := crmtest.CountRows(t, e.Store, "contacts", "id = $1", id); n != 0 {
+		t.Error("the delete did not finish once the lock was released")
 	}
 }

@@ -8,8 +8,11 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -33,12 +36,12 @@ type Pinger interface {
 // Options configure the handler.
 type Options struct {
 	SigningSecret string
-	// KV remembers seen signatures so that a replayed request is refused, on
-	// every replica.
-	KV bot.KV
-	// Ready are pinged by /readyz.
+	// Ready are pinged by /readyz: when one fails, the answer is 503.
 	Ready map[string]Pinger
-	Log   *slog.Logger
+	// Degradable are pinged by /readyz too, but the bot still works without
+	// them (Redis): when one fails the answer is 200, saying "degraded".
+	Degradable map[string]Pinger
+	Log        *slog.Logger
 	// Metrics, when set, counts and times the Slack routes and serves GET /metrics.
 	Metrics *Metrics
 }
@@ -88,27 +91,29 @@ func (h *Handler) verified(next func(w http.ResponseWriter, r *http.Request, for
 			http.Error(w, "invalid Slack signature: "+signatureProblem(err), http.StatusUnauthorized)
 			return
 		}
-		if h.opts.KV != nil {
-			sig := r.Header.Get("X-Slack-Signature")
-			fresh, err := h.opts.KV.SetNX(r.Context(), "replay:"+sig, "1", replayTTL)
-			if err != nil {
-				// Without the store we cannot tell a replay; refusing is the safe side.
-				h.opts.Log.Error("replay check failed", "err", err)
-				http.Error(w, "temporarily unavailable, try again", http.StatusServiceUnavailable)
-				return
-			}
-			if !fresh {
-				h.opts.Log.Warn("refused replayed request", "path", r.URL.Path)
-				http.Error(w, "replayed request refused", http.StatusUnauthorized)
-				return
-			}
+		// One deadline for the replay check and the handling: Slack waits 3 s.
+		ctx, cancel := context.WithTimeout(r.Context(), h.bot.AckBudget())
+		defer cancel()
+		// Replays are refused on every replica: through Redis, or through
+		// the database while Redis is down (bot.FirstSeen).
+		fresh, err := h.bot.FirstSeen(ctx, "replay:"+r.Header.Get("X-Slack-Signature"), replayTTL)
+		switch {
+		case err != nil:
+			// Neither Redis nor the database answers. Nothing can change
+			// without the database, so a replay could do no harm: serve the
+			// request, whose answer says that the database is down.
+			h.opts.Log.Warn("replay check skipped: shared store and database unreachable", "path", r.URL.Path, "err", err)
+		case !fresh:
+			h.opts.Log.Warn("refused replayed request", "path", r.URL.Path)
+			http.Error(w, "replayed request refused", http.StatusUnauthorized)
+			return
 		}
 		form, err := url.ParseQuery(string(body))
 		if err != nil {
 			http.Error(w, "malformed form body", http.StatusBadRequest)
 			return
 		}
-		next(w, r, form)
+		next(w, r.WithContext(ctx), form)
 	}
 }
 
@@ -165,15 +170,29 @@ func (h *Handler) interactions(w http.ResponseWriter, r *http.Request, form url.
 	writeJSON(w, resp)
 }
 
+// readyz answers 503 when a dependency the bot cannot work without does not
+// answer (the database), and 200 otherwise; a degradable one that does not
+// answer (Redis) is named: "ready, degraded: redis unreachable".
 func (h *Handler) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	for name, p := range h.opts.Ready {
-		if err := p.Ping(ctx); err != nil {
+	for _, name := range slices.Sorted(maps.Keys(h.opts.Ready)) {
+		if err := h.opts.Ready[name].Ping(ctx); err != nil {
 			h.opts.Log.Warn("not ready", "dependency", name, "err", err)
 			http.Error(w, name+" unreachable", http.StatusServiceUnavailable)
 			return
 		}
+	}
+	var down []string
+	for _, name := range slices.Sorted(maps.Keys(h.opts.Degradable)) {
+		if err := h.opts.Degradable[name].Ping(ctx); err != nil {
+			h.opts.Log.Info("ready, degraded", "dependency", name, "err", err)
+			down = append(down, name+" unreachable")
+		}
+	}
+	if len(down) > 0 {
+		io.WriteString(w, "ready, degraded: "+strings.Join(down, ", ")+"\n")
+		return
 	}
 	io.WriteString(w, "ready\n")
 }

@@ -36,10 +36,7 @@ type Options struct {
 	// APIURL is the Web API base URL, ending with "/"; empty means Slack's.
 	APIURL     string
 	HTTPClient *http.Client
-	// KV remembers envelope ids, so that an envelope Slack sends again (its
-	// ack was lost) is acknowledged but not handled twice, on any replica.
-	KV  bot.KV
-	Log *slog.Logger
+	Log        *slog.Logger
 	// PingInterval is how long without a ping from Slack before the
 	// connection counts as dead and is reopened; zero means slack-go's 30s.
 	PingInterval time.Duration
@@ -141,7 +138,11 @@ func (s *server) event(ctx context.Context, evt socketmode.Event) {
 // envelope handles and acknowledges one envelope.
 func (s *server) envelope(ctx context.Context, evt socketmode.Event) {
 	req := *evt.Request
-	if !s.first(ctx, req) {
+	// The dedupe and what is answered in the ack share one deadline: Slack
+	// waits 3 seconds for the ack.
+	ackCtx, cancel := context.WithTimeout(ctx, s.bot.AckBudget())
+	defer cancel()
+	if !s.first(ackCtx, req) {
 		s.ack(req, nil)
 		return
 	}
@@ -154,7 +155,7 @@ func (s *server) envelope(ctx context.Context, evt socketmode.Event) {
 		}
 		// HandleCommand answers within bot.AckBudget; slower work answers
 		// later through the response URL, as over HTTP.
-		msg := s.bot.HandleCommand(ctx, cmd)
+		msg := s.bot.HandleCommand(ackCtx, cmd)
 		if msg == nil {
 			s.ack(req, nil)
 			return
@@ -168,7 +169,7 @@ func (s *server) envelope(ctx context.Context, evt socketmode.Event) {
 		}
 		if cb.Type == slack.InteractionTypeViewSubmission {
 			// The answer (inline errors, a new view) travels in the ack.
-			if resp := s.bot.HandleInteraction(ctx, cb); resp != nil {
+			if resp := s.bot.HandleInteraction(ackCtx, cb); resp != nil {
 				s.ack(req, resp)
 			} else {
 				s.ack(req, nil)
@@ -176,24 +177,24 @@ func (s *server) envelope(ctx context.Context, evt socketmode.Event) {
 			return
 		}
 		// Clicks answer through Slack's Web API (views.open with the trigger
-		// id, response URLs): ack at once, then handle.
+		// id, which lasts 3 seconds, and response URLs): ack at once, then handle.
 		s.ack(req, nil)
-		s.bot.HandleInteraction(ctx, cb)
+		s.bot.HandleInteraction(ackCtx, cb)
 	default:
 		// Events API envelopes and anything newer: acknowledged, not used.
 		s.ack(req, nil)
 	}
 }
 
-// first reports whether this is the first delivery of the envelope. When
-// the shared store fails, it handles the envelope rather than drop it.
+// first reports whether this is the first delivery of the envelope, on any
+// replica: an envelope Slack sends again (its ack was lost) is acknowledged
+// but not handled twice. Envelope ids are remembered in Redis, or in the
+// database while Redis is down (bot.FirstSeen); when neither answers, the
+// envelope is handled rather than dropped.
 func (s *server) first(ctx context.Context, req socketmode.Request) bool {
-	if s.opts.KV == nil {
-		return true
-	}
-	fresh, err := s.opts.KV.SetNX(ctx, "socket-envelope:"+req.EnvelopeID, "1", seenTTL)
+	fresh, err := s.bot.FirstSeen(ctx, "socket-envelope:"+req.EnvelopeID, seenTTL)
 	if err != nil {
-		s.opts.Log.Error("socket mode: envelope dedupe failed", "envelope", req.EnvelopeID, "err", err)
+		s.opts.Log.Warn("socket mode: envelope dedupe skipped: shared store and database unreachable", "envelope", req.EnvelopeID, "err", err)
 		return true
 	}
 	if !fresh {

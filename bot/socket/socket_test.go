@@ -14,6 +14,7 @@ import (
 	"contactbot/bot/slackfake"
 	"contactbot/bot/socket"
 	"contactbot/crm/crmtest"
+	"contactbot/internal/testsvc"
 )
 
 // wait bounds every wait for the client; generous, as tests run under -race.
@@ -52,7 +53,7 @@ func TestSocketMode(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- socket.Run(ctx, e.Bot, socket.Options{AppToken: "xapp-1-test", BotToken: "xoxb-test-token", APIURL: e.Slack.URL(), KV: e.KV})
+		done <- socket.Run(ctx, e.Bot, socket.Options{AppToken: "xapp-1-test", BotToken: "xoxb-test-token", APIURL: e.Slack.URL()})
 	}()
 	conn := sock.Next(wait)
 	if open, _ := e.Slack.Last("apps.connections.open"); open.Token != "xapp-1-test" {
@@ -144,5 +145,41 @@ func TestSocketModeRefusedToken(t *testing.T) {
 	err := socket.Run(context.Background(), e.Bot, socket.Options{AppToken: "xapp-bad", BotToken: "xoxb-test-token", APIURL: e.Slack.URL()})
 	if err == nil || !strings.Contains(err.Error(), "invalid_auth") {
 		t.Errorf("Run = %v, want invalid_auth", err)
+	}
+}
+
+// TestSocketModeRedisDown: with the bot's Redis (a private redis-server)
+// stopped, envelopes are still answered in their acks, and one Slack sends
+// again is still acknowledged without being handled twice: the database
+// remembers envelope ids instead.
+func TestSocketModeRedisDown(t *testing.T) {
+	rd := testsvc.StartRedis(t)
+	e := bottest.New(t, bottest.Options{RedisURL: rd.URL(), Env: map[string]string{"SLACK_APP_TOKEN": "xapp-1-test", "SLACK_SIGNING_SECRET": ""}})
+	id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"}, crmtest.SmallLowRisk)
+	sock := slackfake.NewSocket(t)
+	e.Slack.SetSocketURL(sock.URL())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go socket.Run(ctx, e.Bot, socket.Options{AppToken: "xapp-1-test", BotToken: "xoxb-test-token", APIURL: e.Slack.URL()})
+	conn := sock.Next(wait)
+	rd.Stop(t)
+
+	cmd := map[string]any{"token": "x", "team_id": bottest.Team, "channel_id": bottest.Channel, "user_id": bottest.Deleter,
+		"command": "/contact", "text": "jane@example.com", "response_url": e.Slack.NewResponseURL(), "trigger_id": "trigger-cmd"}
+	if a := conn.Send("env-cmd", "slash_commands", cmd, 0); !strings.Contains(string(a.Payload), "Jane Doe") {
+		t.Errorf("slash command with Redis down: ack %s", a.Payload)
+	}
+	click := slack.InteractionCallback{Type: slack.InteractionTypeBlockActions, User: slack.User{ID: bottest.Deleter}, Team: slack.Team{ID: bottest.Team},
+		TriggerID: "trigger-click", ResponseURL: e.Slack.NewResponseURL(),
+		ActionCallback: slack.ActionCallbacks{BlockActions: []*slack.BlockAction{{ActionID: bot.ActionDelete, BlockID: "b", Value: id}}}}
+	conn.Send("env-click", "interactive", cbPayload(t, click), 0)
+	e.Slack.WaitCalls("views.open", 1, wait)
+	conn.Send("env-click", "interactive", cbPayload(t, click), 1) // redelivered
+	e.Bot.Wait()
+	if n := len(e.Slack.Calls("views.open")); n != 1 {
+		t.Errorf("a redelivered click was handled again with Redis down: %d views.open", n)
+	}
+	if n := crmtest.CountRows(t, e.Store, "seen_keys", "key LIKE 'socket-envelope:%'"); n != 2 {
+		t.Errorf("%d envelope ids in the database, want 2", n)
 	}
 }

@@ -14,8 +14,14 @@ import (
 	"contactbot/crm/demo"
 )
 
-// DatabaseFile is the embedded database's file name inside the data directory.
+// DatabaseFile is the embedded database's file name inside the data
+// directory: what `serve`, `migrate` and `purge` use without DATABASE_URL.
 const DatabaseFile = "contactbot.db"
+
+// DemoDatabaseFile is the demo CRM's file beside it: the shell's, and
+// `serve --demo-data`'s. A file of its own, so that made-up contacts never
+// appear where real ones are kept.
+const DemoDatabaseFile = "demo.db"
 
 // dataDir is where the embedded database lives: the flag, else
 // CONTACTBOT_DATA_DIR, else the user's data directory: $XDG_DATA_HOME or
@@ -52,13 +58,17 @@ type embedded struct {
 	Seeded bool // the demo CRM was written just now
 }
 
-// openEmbedded opens (creating if needed) the SQLite database in dir,
-// migrates it and, the first time, seeds the demo CRM into it.
-func openEmbedded(ctx context.Context, dir string, log *slog.Logger) (*embedded, error) {
+// openEmbedded opens (creating if needed) an SQLite database in dir and
+// migrates it: DatabaseFile, or with demoData DemoDatabaseFile, which is
+// seeded with the demo CRM the first time.
+func openEmbedded(ctx context.Context, dir string, log *slog.Logger, demoData bool) (*embedded, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create the data directory: %w", err)
 	}
 	path := filepath.Join(dir, DatabaseFile)
+	if demoData {
+		path = filepath.Join(dir, DemoDatabaseFile)
+	}
 	store, err := crm.Open(ctx, "sqlite:"+path)
 	if err != nil {
 		return nil, err
@@ -66,6 +76,9 @@ func openEmbedded(ctx context.Context, dir string, log *slog.Logger) (*embedded,
 	if err := store.Migrate(ctx, log); err != nil {
 		store.Close()
 		return nil, err
+	}
+	if !demoData {
+		return &embedded{Store: store, Path: path}, nil
 	}
 	seeded, err := demo.Seed(ctx, store, time.Now())
 	if err != nil {

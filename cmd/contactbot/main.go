@@ -1,10 +1,13 @@
 // Command contactbot is the Slack bot that deletes Leadgains contacts safely.
 //
-//	contactbot serve       serve Slack over HTTP on $PORT, or Socket Mode (default subcommand)
+//	contactbot serve       serve Slack over HTTP on $PORT, or Socket Mode
 //	contactbot migrate     apply database migrations and exit
 //	contactbot purge       delete archives whose restore window has passed
 //	contactbot shell       the whole bot in a terminal, on a demo CRM (--as USER)
 //	contactbot manifest    print the Slack app manifest (--url https://host)
+//	contactbot seed        fill a database with generated contacts (--contacts N)
+//
+// `contactbot help` and `contactbot COMMAND --help` describe them (cli.go).
 package main
 
 import (
@@ -35,66 +38,6 @@ func main() {
 	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-// run is main without the process: it returns the exit code.
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	log := slog.New(slog.NewTextHandler(stderr, nil))
-	sub := "serve"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		sub, args = args[0], args[1:]
-	}
-	var err error
-	switch sub {
-	case "serve":
-		err = serve(ctx, log)
-	case "migrate":
-		err = migrate(ctx, log)
-	case "purge":
-		err = purge(ctx, stdout, log)
-	case "shell":
-		err = runShell(ctx, args, stdin, stdout, stderr)
-	case "manifest":
-		err = manifest(args, stdout, stderr)
-	case "seed":
-		err = seed(ctx, args, stdout, stderr, log)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return 0
-	default:
-		fmt.Fprintf(stderr, "contactbot: unknown command %q\n\n%s", sub, usage)
-		return 2
-	}
-	var cfgErr configError
-	switch {
-	case err == nil:
-		return 0
-	case errors.As(err, &cfgErr):
-		fmt.Fprintf(stderr, "contactbot %s: the configuration is incomplete:\n", sub)
-		for _, line := range strings.Split(cfgErr.err.Error(), "\n") {
-			fmt.Fprintf(stderr, "  %s\n", line)
-		}
-		return 2
-	case errors.Is(err, flag.ErrHelp):
-		return 0
-	}
-	fmt.Fprintf(stderr, "contactbot %s: %v\n", sub, err)
-	return 1
-}
-
-const usage = `Usage: contactbot <command> [flags]
-
-  serve                  serve Slack over HTTP on $PORT, or over Socket Mode
-                         when SLACK_APP_TOKEN is set (the default)
-  migrate                apply database migrations and exit
-  purge                  delete archives whose restore window has passed (serve does it hourly)
-  shell [--as USER]      the whole bot in a terminal, on a demo CRM; no Slack,
-                         PostgreSQL or Redis needed (USER: admin, admin2,
-                         deleter, support; --data-dir DIR)
-  manifest --url URL     print the Slack app manifest for "Create an app from a manifest"
-  seed --contacts N      fill the database with N demo contacts and linked rows (benchmarks, demos)
-
-Configuration is read from the environment; see README.md.
-`
-
 // configError marks configuration problems, printed one per line.
 type configError struct{ err error }
 
@@ -102,14 +45,15 @@ func (e configError) Error() string { return e.err.Error() }
 
 // openStore connects to the configured database and applies migrations.
 // Without DATABASE_URL it opens the embedded SQLite database in the data
-// directory, seeded with the demo CRM the first time.
-func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*crm.Store, error) {
+// directory; demo fills it with the demo CRM the first time (never a
+// configured database: real Slack users would see made-up contacts).
+func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger, demo bool) (*crm.Store, error) {
 	if cfg.DatabaseURL == "" {
 		dir, err := dataDir("", cfg)
 		if err != nil {
 			return nil, err
 		}
-		db, err := openEmbedded(ctx, dir, log)
+		db, err := openEmbedded(ctx, dir, log, demo)
 		if err != nil {
 			return nil, err
 		}
@@ -134,16 +78,16 @@ func openConfigured(ctx context.Context, log *slog.Logger) (*crm.Store, error) {
 	if err != nil {
 		return nil, configError{err}
 	}
-	return openStore(ctx, cfg, log)
+	return openStore(ctx, cfg, log, false)
 }
 
-func migrate(ctx context.Context, log *slog.Logger) error {
-	store, err := openConfigured(ctx, log)
+func migrate(ctx context.Context, env cmdEnv) error {
+	store, err := openConfigured(ctx, env.log)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	log.Info("migrations applied")
+	env.log.Info("migrations applied")
 	return nil
 }
 
@@ -186,44 +130,67 @@ func varErrors(err error) []error {
 	return []error{err}
 }
 
-func serve(ctx context.Context, log *slog.Logger) error {
+// serveFlags declares serve's flags.
+func serveFlags(fs *flag.FlagSet) func(context.Context, cmdEnv, []string) error {
+	demo := fs.Bool("demo-data", false, "fill an empty embedded database with the demo CRM (a trial; never with DATABASE_URL)")
+	return func(ctx context.Context, env cmdEnv, args []string) error {
+		if len(args) > 0 {
+			return usageError{fmt.Sprintf("takes no arguments, got %q", strings.Join(args, " "))}
+		}
+		return serve(ctx, env.log, *demo)
+	}
+}
+
+func serve(ctx context.Context, log *slog.Logger, demo bool) error {
 	cfg, err := serveConfig()
 	if err != nil {
 		return err
 	}
+	if demo && cfg.DatabaseURL != "" {
+		return usageError{"--demo-data only fills the embedded database; unset DATABASE_URL to try the demo CRM"}
+	}
 	log.Info("starting", "config", cfg)
-	store, err := openStore(ctx, cfg, log)
+	warnServeConfig(cfg, log)
+	store, err := openStore(ctx, cfg, log, demo)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	stopPurging := startPurging(ctx, store, purgeInterval, log)
-	defer stopPurging()
 
 	var kvStore bot.KV
 	if cfg.RedisURL != "" {
-		r, err := kv.OpenRedis(cfg.RedisURL, "contactbot:")
+		r, err := kv.OpenRedis(cfg.RedisURL, kv.Options{Prefix: "contactbot:", Log: log})
 		if err != nil {
 			return err
 		}
 		defer r.Close()
+		// Redis is an accelerator: start without it, use it once it answers.
+		pingCtx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		if err := r.Ping(pingCtx); err != nil {
+			log.Warn("redis is not answering at start: running degraded until it does", "err", err)
+		}
+		cancel()
 		kvStore = r
 	} else {
 		kvStore = kv.NewMemory()
 	}
-	if cfg.DatabaseURL == "" || cfg.RedisURL == "" {
-		log.Warn("running on embedded stores: this process must be the only replica (set DATABASE_URL and REDIS_URL to scale out)",
-			"embedded_database", cfg.DatabaseURL == "", "in_process_kv", cfg.RedisURL == "")
-	}
 
 	b := bot.New(bot.Deps{Store: store, Slack: slackapi.New(cfg.SlackBotToken, cfg.SlackAPIURL, nil), KV: kvStore, Config: cfg, Log: log})
-	go b.RunApprovalJobsEvery(ctx, time.Minute) // expiry and reminders; safe on every replica
+	// Stopped last (defers run in reverse): deletes acknowledged before a
+	// shutdown still have their outcome delivered.
+	stopOutbox := b.StartOutbox(context.WithoutCancel(ctx))
+	defer stopOutbox()
+	go b.RecoverOnStart(ctx)
+	stopJobs := startJobs(ctx, store, periodicJobs(b, store, log), log)
+	defer stopJobs()
+	metrics := slackhttp.NewMetrics()
+	metrics.WatchOutbox(store)
 	h := slackhttp.New(b, slackhttp.Options{
 		SigningSecret: cfg.SlackSigningSecret,
-		KV:            kvStore,
-		Ready:         map[string]slackhttp.Pinger{"database": store, "redis": kvStore},
+		Ready:         map[string]slackhttp.Pinger{"database": store},
+		Degradable:    map[string]slackhttp.Pinger{"redis": kvStore},
 		Log:           log,
-		Metrics:       slackhttp.NewMetrics(),
+		Metrics:       metrics,
 	})
 	srv := &http.Server{
 		Addr:              fmt.Sprintf(":%d", cfg.Port),
@@ -262,41 +229,58 @@ func serve(ctx context.Context, log *slog.Logger) error {
 	return nil
 }
 
-func manifest(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("manifest", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	url := fs.String("url", "", "public base URL of the bot, e.g. https://contactbot.example.com")
-	command := fs.String("command", bot.DefaultCommandName, "slash command name")
-	socket := fs.Bool("socket-mode", false, "enable Socket Mode (no request URLs needed)")
-	if err := fs.Parse(args); err != nil {
-		return err
+// warnServeConfig logs, at start, settings that run but that a careful
+// admin would not want by accident.
+func warnServeConfig(cfg *config.Config, log *slog.Logger) {
+	if len(cfg.AdminUserIDs) == 0 && cfg.AdminUsergroupID == "" {
+		log.Warn("no admin is configured: nobody can approve delete requests or restore deletions (set ADMIN_USER_IDS or ADMIN_USERGROUP_ID)")
 	}
-	m, err := bot.Manifest(*url, *command, *socket)
-	if err != nil {
-		return err
+	if cfg.DatabaseURL == "" || cfg.RedisURL == "" {
+		log.Warn("running on embedded stores: this process must be the only replica (set DATABASE_URL and REDIS_URL to scale out)",
+			"embedded_database", cfg.DatabaseURL == "", "in_process_kv", cfg.RedisURL == "")
 	}
-	_, err = io.WriteString(stdout, m)
-	return err
 }
 
-func seed(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
-	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+// manifestFlags declares manifest's flags.
+func manifestFlags(fs *flag.FlagSet) func(context.Context, cmdEnv, []string) error {
+	url := fs.String("url", "", "public base URL of the bot, e.g. https://contactbot.example.com (not needed with --socket-mode)")
+	command := fs.String("command", bot.DefaultCommandName, "slash command name")
+	socket := fs.Bool("socket-mode", false, "enable Socket Mode (no request URLs needed)")
+	return func(_ context.Context, env cmdEnv, args []string) error {
+		if len(args) > 0 {
+			return usageError{fmt.Sprintf("takes no arguments, got %q (the URL goes after --url)", strings.Join(args, " "))}
+		}
+		m, err := bot.Manifest(*url, *command, *socket)
+		if err != nil {
+			return usageError{err.Error()}
+		}
+		_, err = io.WriteString(env.stdout, m)
+		return err
+	}
+}
+
+// seedFlags declares seed's flags.
+func seedFlags(fs *flag.FlagSet) func(context.Context, cmdEnv, []string) error {
 	contacts := fs.Int("contacts", 1000, "how many contacts to create")
 	prefix := fs.String("prefix", "s", "id prefix, so that several seeds can share a database")
-	if err := fs.Parse(args); err != nil {
-		return err
+	return func(ctx context.Context, env cmdEnv, args []string) error {
+		if len(args) > 0 {
+			return usageError{fmt.Sprintf("takes no arguments, got %q", strings.Join(args, " "))}
+		}
+		if *contacts < 1 {
+			return usageError{fmt.Sprintf("--contacts must be at least 1, got %d", *contacts)}
+		}
+		store, err := openConfigured(ctx, env.log)
+		if err != nil {
+			return err
+		}
+		defer store.Close()
+		start := time.Now()
+		got, err := store.Seed(ctx, crm.SeedOptions{Contacts: *contacts, Prefix: *prefix})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "seeded %d contacts and %d linked rows in %s\n", got.Contacts, got.Linked, time.Since(start).Round(time.Millisecond))
+		return nil
 	}
-	store, err := openConfigured(ctx, log)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	start := time.Now()
-	got, err := store.Seed(ctx, crm.SeedOptions{Contacts: *contacts, Prefix: *prefix})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "seeded %d contacts and %d linked rows in %s\n", got.Contacts, got.Linked, time.Since(start).Round(time.Millisecond))
-	return nil
 }

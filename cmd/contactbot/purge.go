@@ -3,11 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
-	"sync"
 	"time"
 
+	"contactbot/bot"
 	"contactbot/crm"
 )
 
@@ -17,8 +16,8 @@ const purgeInterval = time.Hour
 
 // purge is `contactbot purge`: it ends the restore window of every expired
 // deletion (archived rows deleted, contact details blanked) and exits.
-func purge(ctx context.Context, stdout io.Writer, log *slog.Logger) error {
-	store, err := openConfigured(ctx, log)
+func purge(ctx context.Context, env cmdEnv) error {
+	store, err := openConfigured(ctx, env.log)
 	if err != nil {
 		return err
 	}
@@ -27,40 +26,58 @@ func purge(ctx context.Context, stdout io.Writer, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("purge: %w", err)
 	}
-	fmt.Fprintf(stdout, "purged %d deletions whose restore window had passed\n", n)
+	fmt.Fprintf(env.stdout, "purged %d deletions whose restore window had passed\n", n)
 	return nil
 }
 
-// startPurging purges now and then every interval, until the returned stop
-// is called (stop waits for a purge in progress). Every replica runs it:
-// each purge claims its deletions with SKIP LOCKED, so they never collide.
-func startPurging(ctx context.Context, store *crm.Store, interval time.Duration, log *slog.Logger) (stop func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			n, err := store.Purge(ctx)
-			switch {
-			case ctx.Err() != nil:
-				return
-			case err != nil:
-				log.Error("purge expired deletions", "err", err)
-			case n > 0:
-				log.Info("purged expired deletions", "deletions", n)
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
+// recoverEvery is how often serve looks for deletes and restores that a
+// killed replica left unfinished (besides once at start).
+const recoverEvery = 15 * time.Second
+
+// periodicJobs are serve's scheduled work, each run once per interval across
+// every replica (crm.Store.RunJobs): approval expiry and reminders, the
+// purge of expired archives, recovery of operations killed processes left,
+// and pruning delivered outbox notes.
+func periodicJobs(b *bot.Bot, store *crm.Store, log *slog.Logger) []crm.Job {
+	return []crm.Job{
+		{Name: "approvals", Every: time.Minute, Run: b.RunApprovalJobs},
+		purgeJob(store, log),
+		{Name: "recover", Every: recoverEvery, Run: func(ctx context.Context) error {
+			_, err := b.RecoverOperations(ctx)
+			return err
+		}},
+		{Name: "prune-outbox", Every: purgeInterval, Run: func(ctx context.Context) error {
+			_, err := store.PruneOutbox(ctx)
+			return err
+		}},
+	}
+}
+
+// purgeJob purges expired archives every purgeInterval.
+func purgeJob(store *crm.Store, log *slog.Logger) crm.Job {
+	return crm.Job{Name: "purge", Every: purgeInterval, Run: func(ctx context.Context) error {
+		n, err := store.Purge(ctx)
+		if n > 0 {
+			log.Info("purged expired deletions", "deletions", n)
 		}
+		return err
+	}}
+}
+
+// startJobs runs the periodic jobs until the returned stop is called (stop
+// waits for runs in progress).
+func startJobs(ctx context.Context, store *crm.Store, jobs []crm.Job, log *slog.Logger) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		store.RunJobs(ctx, jobs, jobTick, log)
 	}()
 	return func() {
 		cancel()
-		wg.Wait()
+		<-done
 	}
 }
+
+// jobTick is how often serve checks which periodic jobs are due.
+const jobTick = 5 * time.Second

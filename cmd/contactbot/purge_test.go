@@ -53,14 +53,17 @@ func testPurgeCommand(t *testing.T, url string) {
 	}
 }
 
-func TestStartPurgingPurgesAtOnceAndStops(t *testing.T) {
+// TestJobsPurgeAtOnceAndStop: serve's periodic purge runs when it starts
+// (a job never run is due), and stopping waits for the run loop to end.
+func TestJobsPurgeAtOnceAndStop(t *testing.T) {
 	ctx := context.Background()
 	store := crmtest.NewStore(t)
 	id := crmtest.InsertFull(t, store, crmtest.Contact{FirstName: "Old"}, crmtest.SmallFull)
 	if _, err := store.Delete(ctx, crm.DeleteRequest{ContactID: id, Actor: "U1", Reason: "duplicate", RestoreWindow: time.Nanosecond}); err != nil {
 		t.Fatal(err)
 	}
-	stop := startPurging(ctx, store, time.Hour, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	stop := startJobs(ctx, store, []crm.Job{purgeJob(store, log)}, log)
 	deadline := time.Now().Add(10 * time.Second)
 	for crmtest.CountRows(t, store, "deletions", "purged_at IS NOT NULL") == 0 {
 		if time.Now().After(deadline) {

@@ -31,12 +31,51 @@ func (b *lockedBuffer) String() string {
 	return b.b.String()
 }
 
-// TestServeSocketModeOnEmbeddedStores starts `contactbot serve` as a team
-// without a public endpoint, PostgreSQL or Redis would: SLACK_APP_TOKEN set,
-// no DATABASE_URL, no REDIS_URL. It connects over Socket Mode, answers a
-// slash command from the demo CRM in the envelope's ack, says once that it
-// must run alone, and stops cleanly.
+// TestServeSocketModeOnEmbeddedStores starts `contactbot serve --demo-data`
+// as a team trying it without a public endpoint, PostgreSQL or Redis would:
+// SLACK_APP_TOKEN set, no DATABASE_URL, no REDIS_URL. It connects over
+// Socket Mode, answers a slash command from the demo CRM in the envelope's
+// ack, says once that it must run alone, and stops cleanly.
 func TestServeSocketModeOnEmbeddedStores(t *testing.T) {
+	logs := serveOnce(t, []string{"serve", "--demo-data"}, "UADMIN", "2 contacts for “jane doe”")
+	if n := strings.Count(logs, "must be the only replica"); n != 1 {
+		t.Errorf("single-replica warning logged %d times, want once:\n%s", n, logs)
+	}
+	for _, want := range []string{"serving Slack over Socket Mode", "socket mode: connected to Slack", "seeded the demo CRM", DemoDatabaseFile} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("logs lack %q:\n%s", want, logs)
+		}
+	}
+	if strings.Contains(logs, "no admin is configured") {
+		t.Errorf("warned of no admin with ADMIN_USER_IDS set:\n%s", logs)
+	}
+}
+
+// TestServeEmbeddedWithoutDemo: plain `serve` on the embedded database
+// keeps it empty (real Slack users never see the demo CRM) and warns, at
+// start, that no admin is configured and that it must run alone.
+func TestServeEmbeddedWithoutDemo(t *testing.T) {
+	logs := serveOnce(t, []string{"serve"}, "", "No contact matches *jane doe*")
+	for _, want := range []string{
+		`level=WARN msg="no admin is configured: nobody can approve delete requests or restore deletions (set ADMIN_USER_IDS or ADMIN_USERGROUP_ID)"`,
+		`level=WARN msg="running on embedded stores: this process must be the only replica (set DATABASE_URL and REDIS_URL to scale out)" embedded_database=true in_process_kv=true`,
+		DatabaseFile,
+	} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("logs lack %q:\n%s", want, logs)
+		}
+	}
+	if strings.Contains(logs, "seeded the demo CRM") || strings.Contains(logs, DemoDatabaseFile) {
+		t.Errorf("plain serve seeded or opened the demo CRM:\n%s", logs)
+	}
+}
+
+// serveOnce runs serve with args over Socket Mode on embedded stores in a
+// fresh data directory, with admins as ADMIN_USER_IDS, sends one
+// `/contact jane doe`, checks that its answer contains want, stops serve
+// and returns its logs.
+func serveOnce(t *testing.T, args []string, admins, want string) string {
+	t.Helper()
 	fake := slackfake.New(t)
 	sock := slackfake.NewSocket(t)
 	fake.SetSocketURL(sock.URL())
@@ -48,7 +87,7 @@ func TestServeSocketModeOnEmbeddedStores(t *testing.T) {
 	l.Close()
 	for k, v := range map[string]string{
 		"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_APP_TOKEN": "xapp-1-test", "SLACK_SIGNING_SECRET": "", "SLACK_API_URL": fake.URL(),
-		"APPROVALS_CHANNEL": "CAPPROVALS", "INCIDENT_CHANNEL": "CINCIDENTS", "ADMIN_USER_IDS": "UADMIN",
+		"APPROVALS_CHANNEL": "CAPPROVALS", "INCIDENT_CHANNEL": "CINCIDENTS", "ADMIN_USER_IDS": admins, "ADMIN_USERGROUP_ID": "",
 		"DATABASE_URL": "", "REDIS_URL": "", "CONTACTBOT_DATA_DIR": t.TempDir(), "PORT": strconv.Itoa(port),
 	} {
 		t.Setenv(k, v)
@@ -57,13 +96,13 @@ func TestServeSocketModeOnEmbeddedStores(t *testing.T) {
 	defer cancel()
 	stderr := &lockedBuffer{}
 	code := make(chan int, 1)
-	go func() { code <- run(ctx, []string{"serve"}, strings.NewReader(""), &bytes.Buffer{}, stderr) }()
+	go func() { code <- run(ctx, args, strings.NewReader(""), &bytes.Buffer{}, stderr) }()
 
 	conn := sock.Next(30 * time.Second) // first start: migrate and seed
 	cmd := map[string]any{"team_id": "T0TEST", "channel_id": "CSUPPORT", "user_id": "USUPPORT", "command": "/contact",
 		"text": "jane doe", "is_enterprise_install": "false", "response_url": fake.NewResponseURL(), "trigger_id": "t1"}
 	ack := conn.Send("env-1", "slash_commands", cmd, 0)
-	if !strings.Contains(string(ack.Payload), "2 contacts for “jane doe”") || !strings.Contains(string(ack.Payload), `"response_type":"ephemeral"`) {
+	if !strings.Contains(string(ack.Payload), want) || !strings.Contains(string(ack.Payload), `"response_type":"ephemeral"`) {
 		t.Errorf("ack payload = %s", ack.Payload)
 	}
 
@@ -76,13 +115,5 @@ func TestServeSocketModeOnEmbeddedStores(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("serve did not stop")
 	}
-	logs := stderr.String()
-	if n := strings.Count(logs, "must be the only replica"); n != 1 {
-		t.Errorf("single-replica warning logged %d times, want once:\n%s", n, logs)
-	}
-	for _, want := range []string{"serving Slack over Socket Mode", "socket mode: connected to Slack", "seeded the demo CRM"} {
-		if !strings.Contains(logs, want) {
-			t.Errorf("logs lack %q:\n%s", want, logs)
-		}
-	}
+	return stderr.String()
 }

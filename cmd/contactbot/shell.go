@@ -9,6 +9,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/chzyer/readline"
+
 	"contactbot/bot"
 	"contactbot/bot/kv"
 	"contactbot/bot/shell"
@@ -29,38 +31,41 @@ func shellEnv() map[string]string {
 	return env
 }
 
-// runShell is `contactbot shell`: the whole bot in a terminal, on the
-// embedded demo database and an in-process store.
-func runShell(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("shell", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+// shellFlags declares the shell's flags.
+func shellFlags(fs *flag.FlagSet) func(context.Context, cmdEnv, []string) error {
 	as := fs.String("as", shell.Support.Name, "who you are: admin, admin2, deleter, support, or a Slack user id (U…)")
 	dir := fs.String("data-dir", "", "directory of the demo database (default $CONTACTBOT_DATA_DIR, else the user's data directory)")
 	verbose := fs.Bool("v", false, "log what the bot does, to stderr")
-	if err := fs.Parse(args); err != nil {
-		return err
+	return func(ctx context.Context, env cmdEnv, args []string) error {
+		if len(args) > 0 {
+			return usageError{fmt.Sprintf("takes no arguments, got %q", strings.Join(args, " "))}
+		}
+		user, ok := shell.FindUser(*as)
+		if !ok {
+			return usageError{fmt.Sprintf("--as %s: no such user; use admin, admin2, deleter, support, or a Slack user id", *as)}
+		}
+		return runShell(ctx, env, user, *dir, *verbose)
 	}
-	if fs.NArg() > 0 {
-		return configError{fmt.Errorf("shell takes no arguments, got %q (flags: --as NAME, --data-dir DIR, -v)", strings.Join(fs.Args(), " "))}
-	}
-	user, ok := shell.FindUser(*as)
-	if !ok {
-		return configError{fmt.Errorf("--as %s: no such user; use admin, admin2, deleter, support, or a Slack user id", *as)}
-	}
+}
+
+// runShell is `contactbot shell`: the whole bot in a terminal, on the
+// embedded demo database and an in-process store.
+func runShell(ctx context.Context, env cmdEnv, user shell.User, dir string, verbose bool) error {
+	stdin, stdout, stderr := env.stdin, env.stdout, env.stderr
 	cfg, err := config.Load(shellEnv())
 	if err != nil {
 		return configError{err}
 	}
 	level := slog.LevelWarn
-	if *verbose {
+	if verbose {
 		level = slog.LevelInfo
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	d, err := dataDir(*dir, cfg)
+	d, err := dataDir(dir, cfg)
 	if err != nil {
 		return err
 	}
-	db, err := openEmbedded(ctx, d, log)
+	db, err := openEmbedded(ctx, d, log, true)
 	if err != nil {
 		return err
 	}
@@ -79,12 +84,24 @@ func runShell(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		fmt.Fprintln(stdout, "(DATABASE_URL is not used: the shell works on its own demo database, never on a real CRM.)")
 	}
 
-	sh := shell.New(shell.Options{Out: stdout, As: user, Echo: !isTerminal(stdin)})
 	if err := db.Store.SetPhoneCountry(cfg.DefaultPhoneCountry); err != nil {
 		return err
 	}
+	if !isTerminal(stdin) {
+		sh := shell.New(shell.Options{Out: stdout, As: user, Echo: true})
+		b := bot.New(bot.Deps{Store: db.Store, Slack: sh, KV: kv.NewMemory(), Config: cfg, Log: log})
+		return sh.Run(ctx, b, stdin)
+	}
+	// readline's defaults: the process's terminal, made raw while a line is
+	// read, so that Ctrl-C is a key (ErrInterrupt) rather than a signal.
+	term, err := shell.NewTerminal(&readline.Config{Stdout: stdout, Stderr: stderr})
+	if err != nil {
+		return fmt.Errorf("start line editing: %w", err)
+	}
+	defer term.Close()
+	sh := shell.New(shell.Options{Out: term.Out(), As: user})
 	b := bot.New(bot.Deps{Store: db.Store, Slack: sh, KV: kv.NewMemory(), Config: cfg, Log: log})
-	return sh.Run(ctx, b, stdin)
+	return sh.RunLines(ctx, b, term)
 }
 
 // isTerminal reports whether r is an interactive terminal (not a pipe or file).

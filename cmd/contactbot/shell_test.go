@@ -31,7 +31,7 @@ func TestShellSession(t *testing.T) {
 	}
 	ctx := context.Background()
 	dir := t.TempDir()
-	dbURL := "sqlite:" + filepath.Join(dir, DatabaseFile)
+	dbURL := "sqlite:" + filepath.Join(dir, DemoDatabaseFile)
 	shellRun := func(t *testing.T, script []string, args ...string) string {
 		t.Helper()
 		var out, errb bytes.Buffer
@@ -55,7 +55,7 @@ func TestShellSession(t *testing.T) {
 	}
 
 	first := shellRun(t, []string{"quit"})
-	if want := "on a demo CRM, just created (35 contacts) in " + filepath.Join(dir, DatabaseFile); !strings.Contains(first, want) {
+	if want := "on a demo CRM, just created (35 contacts) in " + filepath.Join(dir, DemoDatabaseFile); !strings.Contains(first, want) {
 		t.Errorf("first start lacks %q:\n%s", want, first)
 	}
 	before := dump(t)
@@ -71,9 +71,11 @@ func TestShellSession(t *testing.T) {
 		"1",                 // [1] Approve in #approvals, by the requester: refused
 		"/as admin",
 		"1", // [1] Approve, by an admin: deleted
+		"1", // [1] Report wrong deletion, in support's DM: not the admin's to press
 		"/as support",
-		"1", // [1] Report wrong deletion, in support's DM
-		"1", // [1] Restore in #incidents, by support: refused
+		"1",                        // [1] Report wrong deletion, in support's DM
+		"she is a paying customer", // what was wrong
+		"1",                        // [1] Restore in #incidents, by support: refused
 		"/as admin",
 		"1", // [1] Restore, by an admin
 		"jane.doe@example.com",
@@ -100,8 +102,12 @@ func TestShellSession(t *testing.T) {
 		"[DM to @support] Approved by @admin",
 		"[DM to @support] *Removed:* 1 contact, 2 conversations, 5 messages, 2 notes, 1 opportunity, 2 tasks, 1 appointment, 1 workflow enrollment (15 rows)",
 		"[DM to @support]   [1] Report wrong deletion",
+		"[1] Report wrong deletion is in @support's DM, so @admin cannot press it. Type /as support to act as them.",
 		"(@support presses [1] Report wrong deletion)",
+		"┌─ Report wrong deletion ─────",
+		"What was wrong? (optional, Enter to skip) > she is a paying customer",
 		"[#incidents] ── Wrong deletion reported: Jane Doe ──",
+		"[#incidents] *What was wrong:* she is a paying customer",
 		"[#incidents]   [1] Restore",
 		"(@support presses [1] Restore)",
 		"Only admins can restore a deletion, so nothing was restored.",
@@ -145,7 +151,7 @@ func TestShellSession(t *testing.T) {
 	}{
 		{"approval_requests", "contact_id = $1 AND requester = $2 AND state = 'approved' AND decided_by = $3 AND note = 'same person twice'", []any{id, shell.Support.ID, shell.Admin.ID}, 1},
 		{"deletions", "contact_id = $1 AND deleted_by = $2 AND approved_by = $3 AND reason = 'duplicate' AND restored_by = $3 AND request_id IS NOT NULL", []any{id, shell.Support.ID, shell.Admin.ID}, 1},
-		{"incidents", "reported_by = $1 AND message_ts <> ''", []any{shell.Support.ID}, 1},
+		{"incidents", "reported_by = $1 AND message_ts <> '' AND note = 'she is a paying customer'", []any{shell.Support.ID}, 1},
 		{"archived_rows", "", nil, 0},
 		{"audit_log", "actor = $1 AND action = 'decision_refused' AND contact_id = $2", []any{shell.Support.ID, id}, 1},
 		{"audit_log", "action IN ('delete_requested', 'deleted', 'approved', 'reported', 'restored') AND contact_id = $1", []any{id}, 5},

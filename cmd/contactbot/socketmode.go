@@ -11,5 +11,5 @@ import (
 
 // runSocketMode serves Slack over Socket Mode until ctx is done.
 func runSocketMode(ctx context.Context, b *bot.Bot, cfg *config.Config, kvStore bot.KV, log *slog.Logger) error {
-	return socket.Run(ctx, b, socket.Options{AppToken: cfg.SlackAppToken, BotToken: cfg.SlackBotToken, APIURL: cfg.SlackAPIURL, KV: kvStore, Log: log})
+	return socket.Run(ctx, b, socket.Options{AppToken: cfg.SlackAppToken, BotToken: cfg.SlackBotToken, APIURL: cfg.SlackAPIURL, Log: log})
 }

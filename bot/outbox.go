@@ -1,0 +1,342 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"contactbot/crm"
+)
+
+// Delivery policy of the outbox (see README, "When things fail").
+const (
+	// retryCap bounds the wait between attempts while Slack is down or
+	// failing, so a message waits at most this long after Slack recovers.
+	retryCap = 30 * time.Second
+	// fixableRetry is the wait between attempts when Slack refuses a
+	// conversation in a way a person can fix (the bot not invited, a token
+	// revoked): often enough to go out soon after the fix.
+	fixableRetry = 5 * time.Minute
+	// giveUpAfter is how long a message refused that way is kept trying;
+	// then it and the rest of its conversation's queue are given up, and
+	// the admins are told.
+	giveUpAfter = 24 * time.Hour
+	// outboxPoll is how often the worker looks for notes it was not woken
+	// for: written by another replica, or due for a retry.
+	outboxPoll = time.Second
+)
+
+// fixableErrors are Slack's answers that a person can fix for the whole
+// conversation: retried slowly for giveUpAfter.
+var fixableErrors = map[string]bool{
+	"channel_not_found": true, "not_in_channel": true, "is_archived": true, "not_authed": true,
+	"invalid_auth": true, "account_inactive": true, "token_revoked": true, "token_expired": true,
+	"missing_scope": true, "no_permission": true, "team_access_not_granted": true,
+	"ekm_access_denied": true, "org_login_required": true, "restricted_action": true,
+}
+
+// hopelessErrors are Slack's answers about this one message, which no retry
+// changes: it is given up at once (and logged; it is our bug or a message
+// someone deleted).
+var hopelessErrors = map[string]bool{
+	"message_not_found": true, "cant_update_message": true, "edit_window_closed": true,
+	"msg_too_long": true, "invalid_blocks": true, "invalid_blocks_format": true, "invalid_arguments": true,
+	"no_text": true, "too_many_attachments": true, "cannot_dm_bot": true, "user_not_found": true,
+	"invalid_form_data": true, "invalid_json": true, "json_not_object": true,
+}
+
+// storedMessage is a Message as the outbox keeps it.
+type storedMessage struct {
+	Text   string       `json:"text"`
+	Blocks slack.Blocks `json:"blocks"`
+}
+
+// encodeMessage is m as an outbox payload.
+func encodeMessage(m Message) []byte {
+	b, err := json.Marshal(storedMessage{Text: m.Text, Blocks: slack.Blocks{BlockSet: m.Blocks}})
+	if err != nil {
+		// Blocks are our own values; they always marshal.
+		panic(fmt.Sprintf("encode message: %v", err))
+	}
+	return b
+}
+
+// decodeMessage reads an outbox payload back.
+func decodeMessage(b []byte) (Message, error) {
+	var s storedMessage
+	if err := json.Unmarshal(b, &s); err != nil {
+		return Message{}, fmt.Errorf("decode outbox message: %w", err)
+	}
+	return Message{Text: s.Text, Blocks: s.Blocks.BlockSet}, nil
+}
+
+// note is m for channel (a user id: their DM), as an outbox note.
+func note(channel string, m Message) crm.Note {
+	return crm.Note{Channel: channel, Payload: encodeMessage(m)}
+}
+
+// noteAs is note with the post named ref.
+func noteAs(ref, channel string, m Message) crm.Note {
+	n := note(channel, m)
+	n.Ref = ref
+	return n
+}
+
+// replacing is a note that updates the post named ref in channel.
+func replacing(ref, channel string, m Message) crm.Note {
+	n := note(channel, m)
+	n.Replaces = ref
+	return n
+}
+
+// auditNotes is the audit feed's line for e, when AUDIT_CHANNEL is set.
+func (b *Bot) auditNotes(e crm.AuditEntry) []crm.Note {
+	if b.cfg.AuditChannel == "" {
+		return nil
+	}
+	return []crm.Note{note(b.cfg.AuditChannel, Message{Text: auditLine(e)})}
+}
+
+// StartOutbox delivers the outbox until ctx ends: at once when this process
+// commits notes, else every second (notes of other replicas, retries).
+// Every replica runs one; they share the outbox. Without it (the shell),
+// notes are delivered synchronously right after each commit.
+func (b *Bot) StartOutbox(ctx context.Context) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	b.worker.Store(true)
+	go func() {
+		defer close(done)
+		b.runOutbox(ctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+		b.worker.Store(false)
+	}
+}
+
+func (b *Bot) runOutbox(ctx context.Context) {
+	for {
+		b.delivering.Lock()
+		b.deliverDue(ctx)
+		b.delivering.Unlock()
+		wait := outboxPoll
+		if next, err := b.store.NextDue(ctx); err == nil && !next.IsZero() {
+			if d := next.Sub(b.now()); d < wait {
+				wait = max(d, 10*time.Millisecond)
+			}
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-b.wake:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// notesWritten is the store's OnNotes hook: wake the worker, or deliver now
+// when there is none.
+func (b *Bot) notesWritten() {
+	if b.worker.Load() {
+		select {
+		case b.wake <- struct{}{}:
+		default:
+		}
+		return
+	}
+	// No worker (the shell): deliver now, unless a delivery in progress on
+	// this process will pick these notes up as well.
+	if b.delivering.TryLock() {
+		defer b.delivering.Unlock()
+		b.deliverAll(b.bgCtx)
+	}
+}
+
+// deliverDue delivers what is due until nothing is, or another worker has it.
+func (b *Bot) deliverDue(ctx context.Context) crm.DeliveryResult {
+	for {
+		res, err := b.store.DeliverNext(ctx, b.send)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return crm.DeliveryResult{Status: crm.DeliveryIdle}
+		case crm.ErrorCode(err) == crm.EUNAVAILABLE:
+			// The database is down: an outage, logged once, not a bug each poll.
+			if !b.outboxDBDown.Swap(true) {
+				b.log.Warn("outbox waits: the database is not answering", "err", err)
+			}
+			return crm.DeliveryResult{Status: crm.DeliveryIdle}
+		case err != nil:
+			b.log.Error("outbox delivery", "err", err)
+			return crm.DeliveryResult{Status: crm.DeliveryIdle}
+		}
+		if b.outboxDBDown.Swap(false) {
+			b.log.Info("outbox: the database answers again")
+		}
+		b.logDelivery(ctx, res)
+		if res.Status == crm.DeliveryIdle || res.Status == crm.DeliveryBusy {
+			return res
+		}
+	}
+}
+
+// flush delivers every note that is due now, after this process's worker
+// has finished what it is delivering: for the shell after each input, for
+// tests, and at shutdown. Notes waiting for a retry stay.
+func (b *Bot) flush(ctx context.Context) {
+	b.delivering.Lock()
+	defer b.delivering.Unlock()
+	b.deliverAll(ctx)
+}
+
+// deliverAll delivers until nothing is due, waiting while another replica
+// holds a conversation; delivering must be held.
+func (b *Bot) deliverAll(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for ctx.Err() == nil {
+		if b.deliverDue(ctx).Status == crm.DeliveryIdle {
+			return
+		}
+		time.Sleep(5 * time.Millisecond) // another replica holds a conversation
+	}
+}
+
+// logDelivery logs failures and what was given up, and tells the admins
+// when a conversation's queue was given up on.
+func (b *Bot) logDelivery(ctx context.Context, res crm.DeliveryResult) {
+	switch res.Status {
+	case crm.DeliveryFailed:
+		b.log.Warn("Slack did not take a message; it will be retried", "note", res.Note.ID, "channel", res.Note.Channel,
+			"attempts", res.Note.Attempts+1, "err", res.Err)
+	case crm.DeliveryGaveUp:
+		b.log.Error("gave up on a message to Slack", "note", res.Note.ID, "channel", res.Note.Channel, "dropped", res.GaveUp, "err", res.Err)
+		var de *crm.DeliveryError
+		if errors.As(res.Err, &de) && de.GiveUpStream {
+			b.tellAdminsGaveUp(ctx, res)
+		}
+	}
+}
+
+// tellAdminsGaveUp DMs the admins (ADMIN_USER_IDS) that a conversation could
+// not be posted to for giveUpAfter and its messages were dropped.
+func (b *Bot) tellAdminsGaveUp(ctx context.Context, res crm.DeliveryResult) {
+	where := channelMention(res.Note.Channel)
+	if isUserChannel(res.Note.Channel) {
+		where = "the DM with " + mention(res.Note.Channel)
+	}
+	text := fmt.Sprintf("⚠️ contactbot could not post to %s for %s (Slack answered `%s`), so it gave up on %s. "+
+		"Check that the bot is in that channel and the configuration names it; the audit trail (`/contact history`) still has every action.",
+		where, durationWords(giveUpAfter), esc(slackErrorCode(res.Err)), plural(res.GaveUp, "message", "messages"))
+	var notes []crm.Note
+	for _, admin := range b.cfg.AdminUserIDs {
+		if admin != res.Note.Channel {
+			notes = append(notes, note(admin, *textMessage(text)))
+		}
+	}
+	if err := b.store.Enqueue(ctx, notes...); err != nil {
+		b.log.Error("tell admins about dropped messages", "err", err)
+	}
+}
+
+// send delivers one note through Slack and classifies a failure for the outbox.
+func (b *Bot) send(ctx context.Context, o crm.Outgoing) (crm.Sent, error) {
+	m, err := decodeMessage(o.Payload)
+	if err != nil {
+		return crm.Sent{}, &crm.DeliveryError{Err: err, GiveUp: true}
+	}
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if o.UpdateTS != "" {
+		err := b.slack.Update(ctx, o.UpdateChannel, o.UpdateTS, m)
+		return crm.Sent{Channel: o.UpdateChannel, TS: o.UpdateTS}, b.classify(err, o)
+	}
+	m.ThreadTS = o.ThreadTS
+	ts, err := b.slack.Post(ctx, o.Channel, m)
+	return crm.Sent{Channel: o.Channel, TS: ts}, b.classify(err, o)
+}
+
+// classify says what the outbox does after err: retry soon (Slack down,
+// rate-limited, a timeout), retry slowly and then give up on the
+// conversation (a person must fix something), or give up on the message.
+func (b *Bot) classify(err error, o crm.Outgoing) error {
+	if err == nil {
+		return nil
+	}
+	var rl *slack.RateLimitedError
+	if errors.As(err, &rl) {
+		return &crm.DeliveryError{Err: err, RetryIn: max(rl.RetryAfter, time.Second)}
+	}
+	code := slackErrorCode(err)
+	switch {
+	case hopelessErrors[code]:
+		return &crm.DeliveryError{Err: err, GiveUp: true}
+	case fixableErrors[code]:
+		if b.now().Sub(o.CreatedAt) >= giveUpAfter {
+			return &crm.DeliveryError{Err: err, GiveUpStream: true}
+		}
+		return &crm.DeliveryError{Err: err, RetryIn: min(backoff(o.Attempts), fixableRetry)}
+	}
+	return &crm.DeliveryError{Err: err, RetryIn: backoff(o.Attempts)}
+}
+
+// backoff is the wait after the attempts-th failure: 1 s doubling to
+// retryCap, with jitter so replicas do not retry in step.
+func backoff(attempts int) time.Duration {
+	d := retryCap
+	if attempts < 5 {
+		d = min(time.Second<<attempts, retryCap)
+	}
+	return d - time.Duration(rand.Int64N(int64(d/5)))
+}
+
+// slackErrorCode is Slack's error code ("not_in_channel"), an HTTP status
+// ("http_500"), "timeout" or "network" for err.
+func slackErrorCode(err error) string {
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) {
+		return se.Err
+	}
+	var sc slack.StatusCodeError
+	if errors.As(err, &sc) {
+		return fmt.Sprintf("http_%d", sc.Code)
+	}
+	var rl *slack.RateLimitedError
+	if errors.As(err, &rl) {
+		return "ratelimited"
+	}
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+		return "timeout"
+	}
+	if ne != nil || errors.As(err, &ne) {
+		return "network"
+	}
+	// Our own fakes and clients may return a bare Slack code.
+	if s := err.Error(); !strings.ContainsAny(s, " :") {
+		return s
+	}
+	return "error"
+}
+
+// isUserChannel reports whether a note goes to a user's DM.
+func isUserChannel(id string) bool { return len(id) > 1 && (id[0] == 'U' || id[0] == 'W') }
+
+// durationWords writes d as "24 hours".
+func durationWords(d time.Duration) string {
+	if d%time.Hour == 0 {
+		return plural(int(d/time.Hour), "hour", "hours")
+	}
+	return plural(int(d/time.Minute), "minute", "minutes")
+}

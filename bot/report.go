@@ -1,0 +1,118 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
+
+	"contactbot/crm"
+)
+
+// The modal that asks what was wrong with a deletion before reporting it.
+const (
+	CallbackReportModal = "deletion.report.modal" // private_metadata: reportMeta
+	blockReportNote     = "report_note"
+)
+
+// deletionIDRe is the shape of crm.NewID("D", 10) in any case: people type
+// ids as they read them.
+var deletionIDRe = regexp.MustCompile(`^[Dd][A-Za-z2-9]{10}$`)
+
+// normalID puts a deletion or request id typed in any case into the case
+// contactbot issues it in; anything else (an email, a phone number, a
+// contact id, whose case matters) is returned as it is.
+func normalID(s string) string {
+	s = strings.TrimSpace(s)
+	if deletionIDRe.MatchString(s) || requestIDRe.MatchString(strings.ToUpper(s)) {
+		return strings.ToUpper(s)
+	}
+	return s
+}
+
+// reportMeta travels in the report modal's private_metadata.
+type reportMeta struct {
+	DeletionID  string `json:"d"`
+	ResponseURL string `json:"ru,omitempty"`
+}
+
+// openReportModal answers Report wrong deletion (button or command): it
+// checks the deletion can still be reported and opens the small window that
+// asks what was wrong. A deletion that cannot be reported, or that was
+// reported already, is answered at once instead. The answer to the report
+// itself goes to responseURL, or by DM.
+func (b *Bot) openReportModal(ctx context.Context, user, triggerID, deletionID, responseURL string) *Message {
+	deletionID = normalID(deletionID)
+	d, err := b.store.Deletion(ctx, deletionID)
+	if err != nil {
+		return textMessage(b.refusal(err, d, "load deletion to report"))
+	}
+	if d.RestoredAt != nil || d.WindowClosed(b.now()) {
+		return b.report(ctx, user, d.ID, "") // words the refusal, audited as before
+	}
+	if _, found, err := b.store.Incident(ctx, d.ID); err == nil && found {
+		return b.report(ctx, user, d.ID, "") // points to the incident already posted
+	}
+	label := d.ContactLabel
+	if label == "" {
+		label = "(details purged)"
+	}
+	note := slack.NewPlainTextInputBlockElement(plain("e.g. she is a customer, not a duplicate"), blockReportNote)
+	note.Multiline = true
+	note.MaxLength = crm.MaxReportNote
+	input := slack.NewInputBlock(blockReportNote, plain("What was wrong?"), plain("Shown to the admins in the incident."), note)
+	input.Optional = true
+	meta, _ := json.Marshal(reportMeta{DeletionID: d.ID, ResponseURL: responseURL})
+	if len(meta) > maxMetadata {
+		meta, _ = json.Marshal(reportMeta{DeletionID: d.ID})
+	}
+	view := slack.ModalViewRequest{
+		Type:       slack.VTModal,
+		CallbackID: CallbackReportModal,
+		Title:      plain(cut("Report wrong deletion", maxModalTitle)),
+		Submit:     plain("Report"),
+		Close:      plain("Cancel"),
+		Blocks: slack.Blocks{BlockSet: []slack.Block{
+			section(fmt.Sprintf("Report the deletion of *%s* (deletion `%s`, deleted by %s %s) as wrong? It is posted in %s, where an admin can restore every row until %s.",
+				esc(label), esc(d.ID), mention(d.DeletedBy), slackDate(d.DeletedAt), channelMention(b.cfg.IncidentChannel), slackDate(d.RestoreUntil))),
+			input,
+		}},
+		PrivateMetadata: string(meta),
+	}
+	if _, err := b.slack.OpenView(ctx, triggerID, view); err != nil {
+		// Reporting matters more than the note: report without one.
+		b.log.Warn("open report modal failed; reporting without a note", "deletion", d.ID, "err", err)
+		return b.report(ctx, user, d.ID, "")
+	}
+	return nil
+}
+
+// handleReportSubmit reports the deletion with what the person said was
+// wrong; the incident is posted after the ack and the answer follows.
+func (b *Bot) handleReportSubmit(_ context.Context, cb slack.InteractionCallback) *slack.ViewSubmissionResponse {
+	var meta reportMeta
+	if err := json.Unmarshal([]byte(cb.View.PrivateMetadata), &meta); err != nil || !deletionIDRe.MatchString(meta.DeletionID) {
+		return slack.NewUpdateViewSubmissionResponse(infoModal("Not reported", "This window could not be read, so nothing was reported. Press *Report wrong deletion* again, or use `/contact report` with the deletion id."))
+	}
+	meta.ResponseURL = usableURL(meta.ResponseURL)
+	note := ""
+	if cb.View.State != nil {
+		note = strings.TrimSpace(cb.View.State.Values[blockReportNote][blockReportNote].Value)
+	}
+	if utf8.RuneCountInString(note) > crm.MaxReportNote {
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{blockReportNote: fmt.Sprintf("Keep it under %d characters.", crm.MaxReportNote)})
+	}
+	user := cb.User.ID
+	b.goBackground("report", func(ctx context.Context) {
+		answer := b.report(ctx, user, meta.DeletionID, note)
+		if meta.ResponseURL != "" && b.slack.Respond(ctx, meta.ResponseURL, *answer, false) == nil {
+			return
+		}
+		b.dm(ctx, user, *answer)
+	})
+	return nil // closes the window
+}
