@@ -86,7 +86,10 @@ func nationalNumber(phone, country string) string {
 			}
 		}
 		if n, err := phonenumbers.Parse(trimmed, region); err == nil {
-			if nsn := phonenumbers.GetNationalSignificantNumber(n); nsn != "" {
+			// The key is compared with the end of a stored number's digits,
+			// so it must be one: not a vanity number's letters turned into
+			// digits ("+1 800 FLOWERS").
+			if nsn := phonenumbers.GetNationalSignificantNumber(n); nsn != "" && strings.HasSuffix(digits, nsn) {
 				return nsn
 			}
 		}

@@ -282,6 +282,7 @@ func TestNationalNumber(t *testing.T) {
 		{"011 49 30 901820", "US", "30901820"},
 		{"8 495 123 4567", "RU", "4951234567"},
 		{"+39 06 1234 5678", "", "0612345678"}, // Italy keeps its leading zero
+		{"+1 800 FLOWERS", "", "1800"},         // letters are not digits of the stored number
 		{"", "", ""},
 		{"no digits", "DE", ""},
 	} {
