@@ -46,14 +46,19 @@ type SearchResult struct {
 	// Total counts every match, up to SearchCounted; More is Total minus the
 	// shown ones. Capped says the count stopped at SearchCounted.
 	Total int
+	// Partial says Total is a lower bound below SearchCounted: the whole
+	// words' count, when the page is full and some query word also starts
+	// longer names (counting those would read their whole posting lists).
+	Partial bool
 }
 
 // More is how many matches were not shown.
 func (r SearchResult) More() int { return r.Total - len(r.Matches) }
 
-// Capped reports whether there are at least SearchCounted matches: the count
-// stops there.
-func (r SearchResult) Capped() bool { return r.Total >= SearchCounted }
+// Capped reports whether there are at least Total matches rather than
+// exactly Total: the count stops at SearchCounted, or is Partial. The
+// message then says "200+" or "12+".
+func (r SearchResult) Capped() bool { return r.Total >= SearchCounted || r.Partial }
 
 const contactColumns = `c.id, c.location_id, c.first_name, c.last_name, coalesce(c.email, '') AS email,
 	coalesce(c.phone, '') AS phone, coalesce(c.company_name, '') AS company_name, coalesce(c.source, '') AS source,
@@ -103,10 +108,8 @@ func (s *Store) Search(ctx context.Context, query string) (SearchResult, error) 
 		if p.fallback {
 			// The prefix probe finds what the whole-word probe cannot:
 			// names that only start with a query word. Needed when such
-			// names exist and either the page is not full or the whole-word
-			// count stayed under the cap.
-			pageFull := full || len(mergeMatches(found)) > SearchShown
-			if pageFull && counted != nil && *counted >= SearchCounted {
+			// names exist and the page is not full yet.
+			if full || len(mergeMatches(found)) > SearchShown {
 				continue
 			}
 			if ext, err := wordsExtend(); err != nil {
@@ -132,8 +135,10 @@ func (s *Store) Search(ctx context.Context, query string) (SearchResult, error) 
 				rows, n = append(rows, r.Match), r.Total
 			}
 			counted = &n // a later counted probe's set contains the earlier one's
-		} else {
+		} else if p.prepare {
 			err = s.selectPrepared(ctx, s.db, &rows, p.sql, p.args...)
+		} else {
+			err = s.db.SelectContext(ctx, &rows, s.db.Rebind(p.sql), p.args...)
 		}
 		if err != nil {
 			return res, fmt.Errorf("search contacts (%s): %w", plan.kind, err)
@@ -161,6 +166,17 @@ func (s *Store) Search(ctx context.Context, query string) (SearchResult, error) 
 			return res, fmt.Errorf("count contacts: %w", err)
 		}
 		res.Total = max(n, len(matches))
+		if plan.kind == KindName && res.Total < SearchCounted {
+			// The whole words' count misses names that only start with a
+			// query word: say "at least" rather than read their postings
+			// (a rare name whose word starts a common one, "smit" and
+			// Smith, cost 15–40 ms at a million contacts).
+			ext, err := wordsExtend()
+			if err != nil {
+				return res, err
+			}
+			res.Partial = ext
+		}
 	}
 	if len(matches) > SearchShown {
 		matches = matches[:SearchShown]
@@ -269,11 +285,12 @@ func (s *Store) planSearch(q string) searchPlan {
 		// the first of them shown: one pass serves the probe and the count.
 		searchProbe{counted: true, statement: statement{sql: countedProbe(whole), args: wholeArgs, prepare: true}},
 	)
-	// The prefix probe, with its count, is planned with the words' own
-	// statistics (not prepared), and joins contacts only for the rows it
-	// returns: as "c.id IN (…)" a rare pair of words made PostgreSQL walk
-	// the whole primary key of contacts (0.9 s at a million).
-	plan.probes = append(plan.probes, searchProbe{fallback: true, counted: true, statement: statement{sql: countedProbe(set), args: setArgs}})
+	// The prefix probe is planned with the words' own statistics (not
+	// prepared), and joins contacts only for the rows it returns: as
+	// "c.id IN (…)" a rare pair of words made PostgreSQL walk the whole
+	// primary key of contacts (0.9 s at a million).
+	plan.probes = append(plan.probes, searchProbe{fallback: true, statement: statement{
+		sql: `SELECT ` + contactColumns + `, false AS exact FROM (` + set + ` LIMIT ` + fmt.Sprint(SearchShown+1) + `) m JOIN contacts c ON c.id = m.contact_id`, args: setArgs}})
 	plan.extends = s.dialect.longerWords(words)
 	return plan
 }
