@@ -3,7 +3,6 @@ module contactbot
 go 1.26.8
 
 require (
-	github.com/chzyer/readline v1.5.1
 	github.com/google/go-cmp v0.7.0
 	github.com/gorilla/websocket v1.5.3
 	github.com/jmoiron/sqlx v1.4.0
@@ -14,6 +13,7 @@ require (
 	github.com/redis/go-redis/v9 v9.23.0
 	github.com/slack-go/slack v0.35.0
 	github.com/sony/gobreaker/v2 v2.4.0
+	golang.org/x/term v0.48.0
 	modernc.org/sqlite v1.62.0
 )
 

@@ -325,7 +325,7 @@ func (b *Bot) approve(ctx context.Context, user, requestID, fingerprint, respons
 func changedMessage(a crm.Approval, res crm.ApproveResult, cur string) Message {
 	var diff []string
 	for _, c := range res.Changes {
-		diff = append(diff, "• "+esc(c))
+		diff = append(diff, "• "+changeText(c, cur))
 	}
 	text := fmt.Sprintf("⚠️ *Nothing was deleted: %s changed since %s asked.*\n%s", contactLine(res.Contact), mention(a.Requester), strings.Join(diff, "\n"))
 	blocks := []slack.Block{

@@ -47,8 +47,17 @@ func auditLine(e crm.AuditEntry) string {
 	}
 	if e.Detail != "" {
 		detail := esc(e.Detail)
-		if e.Action == crm.AuditApproved || e.Action == crm.AuditUndone { // contactbot's words, not a person's
+		switch e.Action { // "by U…" in contactbot's own words, not in a person's or the CRM's
+		case crm.AuditApproved:
 			detail = mentionUsers(detail)
+		case crm.AuditUndone:
+			// "undid Set DND A… by U…: <what>": after the colon come
+			// workflow names, which could hold "by U…" themselves.
+			head, rest, found := strings.Cut(detail, ": ")
+			detail = mentionUsers(head)
+			if found {
+				detail += ": " + rest
+			}
 		}
 		line += " (" + slackDates(detail) + ")"
 	}

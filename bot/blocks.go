@@ -203,16 +203,9 @@ func linkedLines(l crm.Linked, cur string) []string {
 // countsLine lists removed rows per kind, e.g. for a delete summary.
 func countsLine(c crm.Counts) string {
 	parts := []string{"1 contact"}
-	names := map[string][2]string{
-		"conversations": {"conversation", "conversations"}, "messages": {"message", "messages"},
-		"notes": {"note", "notes"}, "opportunities": {"opportunity", "opportunities"},
-		"tasks": {"task", "tasks"}, "appointments": {"appointment", "appointments"},
-		"workflow_enrollments": {"workflow enrollment", "workflow enrollments"},
-		"dnd_settings":         {"DND setting", "DND settings"},
-	}
 	for _, k := range c.Kinds() {
 		if k.N > 0 {
-			parts = append(parts, plural(k.N, names[k.Table][0], names[k.Table][1]))
+			parts = append(parts, plural(k.N, itemNames[k.Table][0], itemNames[k.Table][1]))
 		}
 	}
 	return strings.Join(parts, ", ") + " (" + plural(c.Total(), "row", "rows") + ")"

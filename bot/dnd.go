@@ -16,30 +16,12 @@ const (
 	blockChannels    = "channels"
 )
 
-// channelLabels name the DND channels as Leadgains shows them.
-var channelLabels = map[string]string{
-	"sms": "SMS", "email": "Email", "call": "Calls", "whatsapp": "WhatsApp", "gmb": "Google Business", "fb": "Facebook",
-}
+// channelLabel names a DND channel as Leadgains shows it; the words are
+// crm's, which writes them into audit details too.
+func channelLabel(ch string) string { return crm.ChannelLabel(ch) }
 
-func channelLabel(ch string) string {
-	if l, ok := channelLabels[ch]; ok {
-		return l
-	}
-	return ch
-}
-
-// statusLabel says a DND status in words.
-func statusLabel(st string) string {
-	switch st {
-	case crm.DNDActive:
-		return "on"
-	case crm.DNDPermanent:
-		return "on (STOP reply, permanent)"
-	case crm.DNDInactive:
-		return "off"
-	}
-	return "not set"
-}
+// statusLabel says a DND status in words ("not set" for no row).
+func statusLabel(st string) string { return crm.DNDStatusLabel(st) }
 
 // openDNDModal loads the contact and opens Set DND with the trigger id.
 func (b *Bot) openDNDModal(ctx context.Context, triggerID, contactID, responseURL, user, via string) error {

@@ -1,7 +1,9 @@
 package bot
 
 import (
+	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	"contactbot/crm"
@@ -64,17 +66,68 @@ func stateLabel(state string) string {
 	return spaced(state)
 }
 
-// workflowStatusLabel words a workflow enrollment's status.
-func workflowStatusLabel(status string) string {
-	switch status {
-	case "active":
-		return "running"
-	case "finished":
-		return "finished"
-	case "stopped":
-		return "stopped"
+// workflowStatusLabel words a workflow enrollment's status ("running").
+func workflowStatusLabel(status string) string { return crm.WorkflowStatusLabel(status) }
+
+// itemNames name what the CRM counts, one and many: the linked tables
+// (crm.Counts.Kinds) and the figures of a request's summary (crm.Summary,
+// by JSON name), as change lists and summaries show them.
+var itemNames = map[string][2]string{
+	"conversations": {"conversation", "conversations"}, "messages": {"message", "messages"},
+	"notes": {"note", "notes"}, "opportunities": {"opportunity", "opportunities"},
+	"tasks": {"task", "tasks"}, "appointments": {"appointment", "appointments"},
+	"workflow_enrollments":  {"workflow enrollment", "workflow enrollments"},
+	"dnd_settings":          {"DND setting", "DND settings"},
+	"open_opportunities":    {"open opportunity", "open opportunities"},
+	"open_tasks":            {"open task", "open tasks"},
+	"upcoming_appointments": {"upcoming appointment", "upcoming appointments"},
+	"active_workflows":      {"active workflow", "active workflows"},
+}
+
+// itemLabel names a counted item in the plural, as a change list's "messages
+// 6 → 7" does.
+func itemLabel(item string) string {
+	if n, ok := itemNames[item]; ok {
+		return n[1]
 	}
-	return spaced(status)
+	return spaced(item)
+}
+
+// changeText words one difference of a held approve, as mrkdwn: labels for
+// items and DND channels, amounts in the contact's currency cur.
+func changeText(c crm.Change, cur string) string {
+	switch c.Kind {
+	case crm.ChangeCount:
+		return fmt.Sprintf("%s %s → %s", itemLabel(c.Item), esc(c.Before), esc(c.After))
+	case crm.ChangeOpenValue:
+		return fmt.Sprintf("open opportunity value %s → %s", esc(money(cur, c.Before)), esc(money(cur, c.After)))
+	case crm.ChangeDND:
+		return fmt.Sprintf("DND %s → %s", dndSummary(c.DNDBefore), dndSummary(c.DNDAfter))
+	case crm.ChangeName:
+		return fmt.Sprintf("name %s → %s", esc(c.Before), esc(c.After))
+	case crm.ChangeEdited:
+		return "the contact's details were edited"
+	case crm.ChangeSinceConfirmed:
+		return "the contact changed again since the state you confirmed"
+	}
+	return "the contact's details changed"
+}
+
+// dndSummary words the opted-out channels of a request's summary: "off",
+// "on for SMS, Calls", "on for all channels".
+func dndSummary(chs []string) string {
+	if len(chs) == 0 {
+		return "off"
+	}
+	var on []string
+	for _, ch := range chs {
+		if ch == crm.SummaryDNDAll {
+			on = append(on, "all channels")
+		} else {
+			on = append(on, esc(channelLabel(ch)))
+		}
+	}
+	return "on for " + strings.Join(on, ", ")
 }
 
 func spaced(code string) string {

@@ -280,7 +280,7 @@ func describeChange(before, after crm.Counts) string {
 	b, a := before.Kinds(), after.Kinds()
 	for i := range b {
 		if b[i].N != a[i].N {
-			parts = append(parts, fmt.Sprintf("%s %d → %d", strings.ReplaceAll(b[i].Table, "_", " "), b[i].N, a[i].N))
+			parts = append(parts, fmt.Sprintf("%s %d → %d", itemLabel(b[i].Table), b[i].N, a[i].N))
 		}
 	}
 	if len(parts) == 0 {

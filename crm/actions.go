@@ -589,62 +589,79 @@ func undoneWhat(kind string) string {
 }
 
 // rowsText is "1 row" or "N rows", for audit details.
-func rowsText(n int) string {
+func rowsText(n int) string { return plural(n, "row", "rows") }
+
+// plural is "1 workflow" or "N workflows", for audit details.
+func plural(n int, one, many string) string {
 	if n == 1 {
-		return "1 row"
+		return "1 " + one
 	}
-	return fmt.Sprintf("%d rows", n)
+	return fmt.Sprintf("%d %s", n, many)
 }
 
-func statusName(s string) string {
-	if s == "" {
-		return "none"
+// The audit details below are read by people (the audit channel, /contact
+// history, exports show them as stored): channels, statuses and the
+// contact-wide flag in words (labels.go), as the bot's messages say them.
+// Ids stay where they identify a row; workflow names are the CRM's.
+
+// contactDNDLabel words the contact-wide DND flag.
+func contactDNDLabel(on bool) string {
+	if on {
+		return "on for all channels"
 	}
-	return s
+	return "off"
 }
 
-// describeDND is the audit detail of a Set DND: ids and statuses only.
+// describeDND is the audit detail of a Set DND, e.g. "Calls: off → on,
+// WhatsApp: not set → on, Email: already on (STOP reply, permanent); contact
+// DND: off → on for all channels".
 func describeDND(r DNDResult) string {
 	var parts []string
 	for _, c := range r.Changed {
-		parts = append(parts, fmt.Sprintf("%s %s→%s", c.Channel, statusName(c.Before), c.After))
+		parts = append(parts, fmt.Sprintf("%s: %s → %s", ChannelLabel(c.Channel), DNDStatusLabel(c.Before), DNDStatusLabel(c.After)))
 	}
 	for _, k := range r.Kept {
-		parts = append(parts, fmt.Sprintf("%s already %s", k.Channel, k.Status))
+		parts = append(parts, fmt.Sprintf("%s: already %s", ChannelLabel(k.Channel), DNDStatusLabel(k.Status)))
 	}
 	s := strings.Join(parts, ", ")
 	if r.ContactDNDChanged {
-		s += "; contact DND on"
+		s += fmt.Sprintf("; contact DND: %s → %s", contactDNDLabel(false), contactDNDLabel(true))
 	}
 	return s
 }
 
+// describeEnrollments is the audit detail of a Remove follow-up, e.g.
+// "stopped 2 workflows: Nurture 1 (id), Reminders (id); 1 no longer
+// running, left alone".
 func describeEnrollments(verb string, ws []WorkflowEnrollment, skipped int) string {
 	var names []string
 	for _, w := range ws {
 		names = append(names, fmt.Sprintf("%s (%s)", cutText(w.WorkflowName, 60), w.ID))
 	}
-	s := fmt.Sprintf("%s %d: %s", verb, len(ws), strings.Join(names, ", "))
+	s := fmt.Sprintf("%s %s: %s", verb, plural(len(ws), "workflow", "workflows"), strings.Join(names, ", "))
 	if len(ws) == 0 {
 		s = verb + " none"
 	}
 	if skipped > 0 {
-		s += fmt.Sprintf("; %d not active, left alone", skipped)
+		s += fmt.Sprintf("; %d no longer running, left alone", skipped)
 	}
 	return s
 }
 
-// describeRestore says what an undo put back, for its audit line.
+// describeRestore says what an undo put back, for its audit line, e.g.
+// "Calls: on → off, WhatsApp: on → not set, contact DND: on for all
+// channels → off" or "Nurture 1 (id): stopped → running".
 func describeRestore(a UndoAction) string {
 	var parts []string
 	for i, p := range a.Previous.DND {
-		parts = append(parts, fmt.Sprintf("%s %s→%s", p.Channel, a.Applied.DND[i].Status, statusName(p.Status)))
+		parts = append(parts, fmt.Sprintf("%s: %s → %s", ChannelLabel(p.Channel), DNDStatusLabel(a.Applied.DND[i].Status), DNDStatusLabel(p.Status)))
 	}
-	if a.Previous.Contact != nil {
-		parts = append(parts, "contact DND off")
+	if pc, ac := a.Previous.Contact, a.Applied.Contact; pc != nil && ac != nil {
+		parts = append(parts, fmt.Sprintf("contact DND: %s → %s", contactDNDLabel(ac.DND), contactDNDLabel(pc.DND)))
 	}
 	for i, p := range a.Previous.Enrollments {
-		parts = append(parts, fmt.Sprintf("%s %s→%s", p.ID, a.Applied.Enrollments[i].Status, p.Status))
+		parts = append(parts, fmt.Sprintf("%s (%s): %s → %s", cutText(p.WorkflowName, 60), p.ID,
+			WorkflowStatusLabel(a.Applied.Enrollments[i].Status), WorkflowStatusLabel(p.Status)))
 	}
 	return strings.Join(parts, ", ")
 }

@@ -86,7 +86,7 @@ func testSetDND(t *testing.T, dialect crm.Dialect) {
 			t.Fatalf("undo = %+v", res.Undo)
 		}
 		if res.Audit.ID == 0 || res.Audit.Action != crm.AuditDNDSet || res.Audit.Actor != "U1" || res.Audit.ContactID != id ||
-			!strings.Contains(res.Audit.Detail, "call inactive→active") || !strings.Contains(res.Audit.Detail, res.Undo.ID) {
+			!strings.Contains(res.Audit.Detail, "Calls: off → on") || !strings.Contains(res.Audit.Detail, res.Undo.ID) {
 			t.Errorf("audit = %+v", res.Audit)
 		}
 		if n := auditCount(t, s, crm.AuditDNDSet); n != 1 {
@@ -102,7 +102,7 @@ func testSetDND(t *testing.T, dialect crm.Dialect) {
 		}
 		sameDump(t, "after undo", before, crmtest.Dump(t, s))
 		if u.Audit.Action != crm.AuditUndone || u.Audit.ContactID != id || u.Action.UndoneBy == nil || *u.Action.UndoneBy != "U1" ||
-			!strings.Contains(u.Audit.Detail, "whatsapp active→none") {
+			!strings.Contains(u.Audit.Detail, "WhatsApp: on → not set") {
 			t.Errorf("undo result = %+v", u)
 		}
 		if n := auditCount(t, s, crm.AuditUndone); n != 1 {

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
+	"strconv"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -65,7 +65,7 @@ func SummaryOf(c Contact, l Linked) Summary {
 	s := Summary{OpenOpportunities: l.OpenOpportunityCount, OpenValue: l.OpenValue, OpenTasks: l.OpenTasks,
 		Upcoming: l.UpcomingCount, ActiveWorkflows: l.ActiveWorkflowCount, ContactUpdatedAt: c.UpdatedAt.UTC(), DND: []string{}}
 	if c.DND {
-		s.DND = append(s.DND, "all")
+		s.DND = append(s.DND, SummaryDNDAll)
 	}
 	for _, d := range l.DND {
 		if d.Status == DNDActive || d.Status == DNDPermanent {
@@ -117,46 +117,81 @@ func (a *Approval) decode() error {
 	return nil
 }
 
-// Changes says, one entry each, what differs between the request and the
-// contact as it is now, e.g. "messages 6 → 7" or "DND none → sms". It is
-// never empty when the fingerprints differ.
-func (a Approval) Changes(c Contact, l Linked) []string {
-	var out []string
+// SummaryDNDAll stands in Summary.DND for the contact-wide DND flag.
+const SummaryDNDAll = "all"
+
+// ChangeKind says what a Change is about.
+type ChangeKind string
+
+// Kinds of Change.
+const (
+	// ChangeCount: a number of rows or items; Item names it, Before and
+	// After are the numbers.
+	ChangeCount ChangeKind = "count"
+	// ChangeOpenValue: the open opportunities' total value; Before and
+	// After are amounts as the CRM keeps them ("1250.00"), without a
+	// currency (it is the location's).
+	ChangeOpenValue ChangeKind = "open_value"
+	// ChangeDND: the opted-out channels; DNDBefore and DNDAfter list them.
+	ChangeDND ChangeKind = "dnd"
+	// ChangeName: the contact's name; Before and After are the names.
+	ChangeName ChangeKind = "name"
+	// ChangeEdited: the contact's details were edited (its updated_at).
+	ChangeEdited ChangeKind = "edited"
+	// ChangeOther: something the request's summary does not keep changed.
+	ChangeOther ChangeKind = "other"
+	// ChangeSinceConfirmed: the contact is as requested, but not as the
+	// approver confirmed it after being shown an earlier change.
+	ChangeSinceConfirmed ChangeKind = "since_confirmed"
+)
+
+// Change is one difference between the contact a delete request was made
+// on and the contact as it is now. It holds values, not sentences: the bot
+// words them (labels, the location's currency).
+type Change struct {
+	Kind ChangeKind
+	// Item is what ChangeCount counts: a table of Counts.Kinds
+	// ("messages", "workflow_enrollments") or a figure of Summary by its
+	// JSON name ("open_opportunities", "open_tasks",
+	// "upcoming_appointments", "active_workflows").
+	Item          string
+	Before, After string
+	// DNDBefore and DNDAfter are Summary.DND: DNDChannels values, and
+	// SummaryDNDAll for the contact-wide flag.
+	DNDBefore, DNDAfter []string
+}
+
+// Changes lists, one entry each, what differs between the request and the
+// contact as it is now. It is never empty when the fingerprints differ.
+func (a Approval) Changes(c Contact, l Linked) []Change {
+	var out []Change
+	count := func(item string, x, y int) {
+		if x != y {
+			out = append(out, Change{Kind: ChangeCount, Item: item, Before: strconv.Itoa(x), After: strconv.Itoa(y)})
+		}
+	}
 	before, after := a.Counts.Kinds(), l.Counts.Kinds()
 	for i := range before {
-		if before[i].N != after[i].N {
-			out = append(out, fmt.Sprintf("%s %d → %d", strings.ReplaceAll(before[i].Table, "_", " "), before[i].N, after[i].N))
-		}
+		count(before[i].Table, before[i].N, after[i].N)
 	}
 	was, now := a.Summary, SummaryOf(c, l)
-	num := func(what string, x, y int) {
-		if x != y {
-			out = append(out, fmt.Sprintf("%s %d → %d", what, x, y))
-		}
-	}
-	num("open opportunities", was.OpenOpportunities, now.OpenOpportunities)
+	count("open_opportunities", was.OpenOpportunities, now.OpenOpportunities)
 	if was.OpenValue != now.OpenValue {
-		out = append(out, fmt.Sprintf("open opportunity value %s → %s", was.OpenValue, now.OpenValue))
+		out = append(out, Change{Kind: ChangeOpenValue, Before: was.OpenValue, After: now.OpenValue})
 	}
-	num("open tasks", was.OpenTasks, now.OpenTasks)
-	num("upcoming appointments", was.Upcoming, now.Upcoming)
-	num("active workflows", was.ActiveWorkflows, now.ActiveWorkflows)
+	count("open_tasks", was.OpenTasks, now.OpenTasks)
+	count("upcoming_appointments", was.Upcoming, now.Upcoming)
+	count("active_workflows", was.ActiveWorkflows, now.ActiveWorkflows)
 	if !slices.Equal(was.DND, now.DND) {
-		list := func(s []string) string {
-			if len(s) == 0 {
-				return "none"
-			}
-			return strings.Join(s, ", ")
-		}
-		out = append(out, fmt.Sprintf("DND %s → %s", list(was.DND), list(now.DND)))
+		out = append(out, Change{Kind: ChangeDND, DNDBefore: was.DND, DNDAfter: now.DND})
 	}
 	if a.ContactLabel != c.Name() {
-		out = append(out, fmt.Sprintf("name %s → %s", a.ContactLabel, c.Name()))
+		out = append(out, Change{Kind: ChangeName, Before: a.ContactLabel, After: c.Name()})
 	} else if !was.ContactUpdatedAt.Equal(now.ContactUpdatedAt) {
-		out = append(out, "the contact's details were edited")
+		out = append(out, Change{Kind: ChangeEdited})
 	}
 	if len(out) == 0 && a.Fingerprint != l.Fingerprint {
-		out = append(out, "the contact's details changed")
+		out = append(out, Change{Kind: ChangeOther})
 	}
 	return out
 }
@@ -346,7 +381,7 @@ type ApproveResult struct {
 	// decided on: nothing was done, and Changes, Contact and Linked say how
 	// it is now.
 	Changed bool
-	Changes []string
+	Changes []Change
 	Contact Contact
 	Linked  Linked
 	// Audit are the lines written in the transaction.
@@ -401,7 +436,7 @@ func (s *Store) Approve(ctx context.Context, d Decision) (ApproveResult, error) 
 			res.Changed, res.Contact, res.Linked, res.Changes = true, c, l, a.Changes(c, l)
 			if len(res.Changes) == 0 {
 				// As requested, but not as the approver last confirmed it.
-				res.Changes = []string{"the contact changed again since the state you confirmed"}
+				res.Changes = []Change{{Kind: ChangeSinceConfirmed}}
 			}
 			return nil
 		case err != nil:

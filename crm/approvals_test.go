@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"contactbot/crm"
 	"contactbot/crm/crmtest"
 )
@@ -182,11 +184,13 @@ func testApprovals(t *testing.T, dialect crm.Dialect) {
 		if err != nil || !res.Changed || res.Deleted != nil {
 			t.Fatalf("approve of changed contact = %+v, %v", res, err)
 		}
-		joined := strings.Join(res.Changes, "; ")
-		for _, want := range []string{"opportunities 2 → 3", "open opportunities 1 → 2"} {
-			if !strings.Contains(joined, want) {
-				t.Errorf("changes %q lack %q", joined, want)
-			}
+		wantChanges := []crm.Change{
+			{Kind: crm.ChangeCount, Item: "opportunities", Before: "2", After: "3"},
+			{Kind: crm.ChangeCount, Item: "open_opportunities", Before: "1", After: "2"},
+			{Kind: crm.ChangeOpenValue, Before: "1234.56", After: "6234.56"},
+		}
+		if !cmp.Equal(res.Changes, wantChanges) {
+			t.Errorf("changes:\n%s", cmp.Diff(wantChanges, res.Changes))
 		}
 		if got, _ := s.Approval(ctx, a.ID); got.State != crm.ApprovalPending {
 			t.Errorf("state after held approve = %s", got.State)

@@ -374,7 +374,7 @@ func (s *Store) purgeOnce(ctx context.Context) (int, error) {
 				return fmt.Errorf("purge archive of %s: %w", d.ID, err)
 			}
 			if _, err := s.auditTx(ctx, tx, AuditEntry{Actor: "system", Action: AuditPurged, ContactID: d.ContactID, DeletionID: d.ID,
-				Outcome: "ok", Detail: fmt.Sprintf("restore window closed; %d archived rows and the contact's details removed", rows), At: now}); err != nil {
+				Outcome: "ok", Detail: "restore window closed; the archive (" + rowsText(int(rows)) + ") and the contact's details removed", At: now}); err != nil {
 				return err
 			}
 		}

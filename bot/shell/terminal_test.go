@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chzyer/readline"
-
 	"contactbot/bot"
 	"contactbot/bot/kv"
 	"contactbot/bot/shell"
@@ -29,8 +27,8 @@ const (
 )
 
 // terminalSession runs the shell on a Terminal whose keyboard is a pipe the
-// test types into, through readline's own input abstraction (its Stdin and
-// terminal functions), as a person at a terminal would.
+// test types into, as a person at a terminal would: the keys go through the
+// Terminal's own input (TerminalConfig.In), as a raw terminal sends them.
 type terminalSession struct {
 	*session
 	keys *io.PipeWriter
@@ -48,18 +46,7 @@ func newTerminalSessionWidth(t *testing.T, as shell.User, width func() int) *ter
 	t.Helper()
 	base := newSession(t, as)
 	r, w := io.Pipe()
-	term, err := shell.NewTerminal(&readline.Config{
-		Stdin: r, Stdout: base.out, Stderr: base.out,
-		ForceUseInteractive: true,
-		FuncIsTerminal:      func() bool { return true },
-		FuncMakeRaw:         func() error { return nil },
-		FuncExitRaw:         func() error { return nil },
-		FuncGetWidth:        width,
-		FuncOnWidthChanged:  func(func()) {},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	term := shell.NewTerminal(shell.TerminalConfig{In: r, Out: base.out, Width: width})
 	sh := shell.New(shell.Options{Out: term.Out(), As: as})
 	base.sh = sh
 	base.bot = rebuildBot(t, base, sh)
@@ -132,6 +119,23 @@ func TestTerminalDropsControlCharacters(t *testing.T) {
 	ts.typeKeys("jane.doe\x1c@exam\u009bple.co"+keyCtrlA+keyCtrlE+"m"+keyEnter, "1 contact for “jane.doe@example.com”")
 	if out := ts.out.String(); strings.ContainsAny(out, "\x1c\u009b") {
 		t.Errorf("a control character reached the terminal: %q", out)
+	}
+	io.WriteString(ts.keys, "quit"+keyEnter)
+	<-ts.done
+}
+
+// TestTerminalUnendingEscapeSequence: an escape sequence that never ends
+// (pasted garbage) is dropped, never echoed, and the terminal goes on
+// reading lines instead of waiting or spinning on it.
+func TestTerminalUnendingEscapeSequence(t *testing.T) {
+	ts := newTerminalSession(t, shell.Admin)
+	ts.typeKeys("", "admin> ")
+	// More than x/term's 256-byte input buffer, without the letter that
+	// would end the sequence; Ctrl-C drops what is left of it.
+	ts.typeKeys("\x1b["+strings.Repeat("1", 400)+keyCtrlC, "(Ctrl-C: line dropped; quit or Ctrl-D ends the shell)")
+	ts.typeKeys("/users"+keyEnter, "@deleter")
+	if out := ts.out.String(); strings.Contains(out, "\x1b[111") {
+		t.Errorf("the sequence reached the terminal: %q", out)
 	}
 	io.WriteString(ts.keys, "quit"+keyEnter)
 	<-ts.done

@@ -542,7 +542,7 @@ func TestHistory(t *testing.T) {
 	})
 	t.Run("ByQuery", func(t *testing.T) {
 		r := readable(t, e.Command(bottest.Admin, "history jane@example.com"))
-		for _, want := range []string{"History of Jane Doe", "2 entries", "<@" + bottest.Support + "> found contact", "Set DND window opened", "<@" + bottest.Support + "> set DND on contact", "fb none→active"} {
+		for _, want := range []string{"History of Jane Doe", "2 entries", "<@" + bottest.Support + "> found contact", "Set DND window opened", "<@" + bottest.Support + "> set DND on contact", "Facebook: not set → on"} {
 			if !strings.Contains(r.Body, want) {
 				t.Errorf("history lacks %q: %s", want, r.Body)
 			}

@@ -8,8 +8,9 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 
-	"github.com/chzyer/readline"
+	"golang.org/x/term"
 
 	"contactbot/bot"
 	"contactbot/bot/kv"
@@ -60,7 +61,8 @@ func runShell(ctx context.Context, env cmdEnv, user shell.User, dir string, verb
 	if verbose {
 		level = slog.LevelInfo
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	logs := &logWriter{w: stderr}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: level}))
 	d, err := dataDir(dir, cfg)
 	if err != nil {
 		return err
@@ -87,29 +89,51 @@ func runShell(ctx context.Context, env cmdEnv, user shell.User, dir string, verb
 	if err := db.Store.SetPhoneCountry(cfg.DefaultPhoneCountry); err != nil {
 		return err
 	}
-	if !isTerminal(stdin) {
+	in, ok := stdin.(*os.File)
+	if !ok || !isTerminal(in) {
 		sh := shell.New(shell.Options{Out: stdout, As: user, Echo: true})
 		b := bot.New(bot.Deps{Store: db.Store, Slack: sh, KV: kv.NewMemory(), Config: cfg, Log: log})
 		return sh.Run(ctx, b, stdin)
 	}
-	// readline's defaults: the process's terminal, made raw while a line is
-	// read, so that Ctrl-C is a key (ErrInterrupt) rather than a signal.
-	term, err := shell.NewTerminal(&readline.Config{Stdout: stdout, Stderr: stderr})
+	// The terminal is raw until Close, so that Ctrl-C is a key
+	// (ErrInterrupt) rather than a signal.
+	tty, err := shell.OpenTerminal(in, stdout)
 	if err != nil {
 		return fmt.Errorf("start line editing: %w", err)
 	}
-	defer term.Close()
-	sh := shell.New(shell.Options{Out: term.Out(), As: user})
+	defer tty.Close()
+	if f, ok := stderr.(*os.File); ok && isTerminal(f) {
+		// Raw mode does not turn \n into \r\n, and a log line would break
+		// the line being typed: the Terminal does both.
+		logs.set(tty.Out())
+		defer logs.set(stderr)
+	}
+	sh := shell.New(shell.Options{Out: tty.Out(), As: user})
 	b := bot.New(bot.Deps{Store: db.Store, Slack: sh, KV: kv.NewMemory(), Config: cfg, Log: log})
-	return sh.RunLines(ctx, b, term)
+	return sh.RunLines(ctx, b, tty)
 }
 
-// isTerminal reports whether r is an interactive terminal (not a pipe or file).
-func isTerminal(r io.Reader) bool {
-	f, ok := r.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+// isTerminal reports whether f is an interactive terminal (not a pipe, a
+// file or /dev/null, which is a character device but cannot be made raw).
+func isTerminal(f *os.File) bool {
+	return term.IsTerminal(int(f.Fd()))
+}
+
+// logWriter is where the shell's log goes: stderr, or the Terminal while
+// one shows the shell on the same screen.
+type logWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *logWriter) set(w io.Writer) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.w = w
+}
+
+func (l *logWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
