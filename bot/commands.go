@@ -176,15 +176,22 @@ func (b *Bot) findMessage(ctx context.Context, res crm.SearchResult) (*Message, 
 		title = fmt.Sprintf("%d of %s contacts for “%s”", len(res.Matches), total, cut(res.Query, 60))
 	}
 	blocks := []slack.Block{header(title)}
-	for _, m := range res.Matches {
-		c, l, err := b.store.Linked(ctx, m.ID)
-		if crm.ErrorCode(err) == crm.ENOTFOUND {
-			continue // deleted between the search and now
+	ids := make([]string, len(res.Matches))
+	for i, m := range res.Matches {
+		ids[i] = m.ID
+	}
+	// One round of statements for every contact shown, not one per contact;
+	// a contact deleted between the search and now is left out.
+	all, err := b.store.LinkedMany(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for _, cl := range all {
+		for _, m := range res.Matches {
+			if m.ID == cl.Contact.ID {
+				blocks = append(blocks, contactBlocks(cl.Contact, cl.Linked, m, b.cfg.CurrencyOf(cl.Contact.LocationID))...)
+			}
 		}
-		if err != nil {
-			return nil, err
-		}
-		blocks = append(blocks, contactBlocks(c, l, m, b.cfg.CurrencyOf(c.LocationID))...)
 	}
 	if res.More() > 0 {
 		blocks = append(blocks, contextBlock(more+" more: refine your search (add a last name, or use the email or phone)."))

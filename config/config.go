@@ -18,6 +18,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"contactbot/crm"
 	"time"
 )
 
@@ -63,6 +65,11 @@ type Config struct {
 	RestoreWindow   time.Duration // RESTORE_WINDOW
 	ApprovalTTL     time.Duration // APPROVAL_TTL
 	DeleteRateLimit int           // DELETE_RATE_LIMIT
+
+	// DefaultPhoneCountry (DEFAULT_PHONE_COUNTRY, ISO 3166 alpha-2, e.g.
+	// "DE") reads phone numbers written without a country code by that
+	// country's trunk prefix; empty: a leading 0 is taken for one.
+	DefaultPhoneCountry string
 
 	// Currency (CRM_CURRENCY) is the ISO 4217 code opportunity values are
 	// shown in: the CRM stores amounts without a currency, which Leadgains
@@ -285,6 +292,13 @@ func Load(environ map[string]string) (*Config, error) {
 		}
 	}
 
+	if v := get("DEFAULT_PHONE_COUNTRY"); v != "" {
+		if cc := strings.ToUpper(v); crm.ValidPhoneCountry(cc) {
+			c.DefaultPhoneCountry = cc
+		} else {
+			bad("DEFAULT_PHONE_COUNTRY", "must be a two-letter country code such as DE, GB or US, got %s", show(v))
+		}
+	}
 	if v := get("DELETE_RATE_LIMIT"); v != "" {
 		if n, err := strconv.Atoi(v); err == nil && n >= 0 {
 			c.DeleteRateLimit = n

@@ -177,7 +177,7 @@ func (s *Store) FindDeletions(ctx context.Context, query string) ([]Deletion, er
 	case len(q) > MaxQueryLen:
 		return nil, Errorf(EINVALID, "That is too long (%d characters) for a deletion id, an email or a phone number.", len(q))
 	case strings.Contains(q, "@") || isPhoneQuery(q):
-		archiveWhere, args = s.dialect.archivedContactWhere(q)
+		archiveWhere, args = s.dialect.archivedContactWhere(q, s.phoneCountry)
 	case looksLikeID(q):
 		args = []any{q, q}
 	default:
@@ -216,13 +216,14 @@ func (s *Store) FindDeletions(ctx context.Context, query string) ([]Deletion, er
 }
 
 // archivedContactWhere matches archived contacts (archived_rows a) by the
-// email in q (any case) or, when q has no @, by its phone digits, through
-// the expression indexes of migration 00020.
-func (d Dialect) archivedContactWhere(q string) (string, []any) {
+// email in q (any case) or, when q has no @, by its national phone number
+// (country: the default country, see NationalNumber), through the
+// expression indexes of migration 00020.
+func (d Dialect) archivedContactWhere(q, country string) (string, []any) {
 	if strings.Contains(q, "@") {
 		return `lower(` + d.jsonField("a.data", "email") + `) = lower(?)`, []any{q}
 	}
-	return d.phoneKeyMatch(d.jsonField("a.data", "phone"), q)
+	return d.phoneKeyMatch(d.jsonField("a.data", "phone"), NationalNumber(q, country))
 }
 
 // shorten cuts s to at most n characters, for echoing input back.

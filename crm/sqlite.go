@@ -118,7 +118,7 @@ func phoneHashesJSON(key []byte, phone string) (driver.Value, error) {
 func nameWordsJSON(args []driver.Value) (driver.Value, error) {
 	first, _ := sqlText(args[0])
 	last, _ := sqlText(args[1])
-	words := foldedWords(first, last)
+	words := NameWords(first, last)
 	if words == nil {
 		words = []string{}
 	}

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/nyaruka/phonenumbers"
 )
 
 // The suppression list keeps the opt-out of a deleted contact as keyed
@@ -127,35 +126,17 @@ func suppressedPhone(phone string) string {
 	return n
 }
 
-// nationalDigits is a phone's national significant number: its digits
-// without country code, international or trunk prefix ("+49 30 901820",
-// "0049 30 901820" and "030 901820" all give "30901820"). It ends the
-// number's digits however the number is written, which is what the triggers
-// rely on. A number the phone library cannot read keeps its digits without
-// leading zeros, at most the last ten. (Issue 12's crm.NationalNumber is the
-// same rule with a default country; this one has none, so that a hash never
-// depends on configuration.)
+// nationalDigits is a phone's national significant number as search reads
+// it (NationalNumber), but without a default country, so that a hash never
+// depends on configuration: "+49 30 901820", "0049 30 901820" and
+// "030 901820" all give "30901820". It ends the number's digits however the
+// number is written, which is what the triggers rely on. A number of zeros
+// only has none.
 func nationalDigits(phone string) string {
-	digits := PhoneDigits(phone)
-	if digits == "" {
+	if strings.Trim(PhoneDigits(phone), "0") == "" {
 		return ""
 	}
-	trimmed := strings.TrimSpace(phone)
-	if strings.HasPrefix(trimmed, "+") || strings.HasPrefix(digits, "00") {
-		if !strings.HasPrefix(trimmed, "+") {
-			trimmed = "+" + digits[2:] // 00, the international prefix of most countries
-		}
-		if n, err := phonenumbers.Parse(trimmed, "ZZ"); err == nil {
-			if nsn := phonenumbers.GetNationalSignificantNumber(n); nsn != "" && strings.HasSuffix(digits, nsn) {
-				return nsn
-			}
-		}
-	}
-	d := strings.TrimLeft(digits, "0")
-	if len(d) > 10 {
-		d = d[len(d)-10:]
-	}
-	return d
+	return NationalNumber(phone, "")
 }
 
 // keyedHash is the hex HMAC-SHA-256 of s under key, as pgcrypto's

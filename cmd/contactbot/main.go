@@ -58,7 +58,7 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger, demo b
 			return nil, err
 		}
 		log.Info("DATABASE_URL is not set: using the embedded SQLite database", "path", db.Path)
-		return db.Store, nil
+		return db.Store, db.Store.SetPhoneCountry(cfg.DefaultPhoneCountry)
 	}
 	store, err := crm.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
@@ -68,7 +68,7 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger, demo b
 		store.Close()
 		return nil, err
 	}
-	return store, nil
+	return store, store.SetPhoneCountry(cfg.DefaultPhoneCountry)
 }
 
 // openConfigured reads the environment and opens the migrated store, for the

@@ -30,7 +30,7 @@ import (
 // a real CRM.
 func shellEnv() map[string]string {
 	env := shell.DemoEnv()
-	for _, k := range []string{"RESTORE_WINDOW", "APPROVAL_TTL", "DELETE_RATE_LIMIT", "CONTACTBOT_DATA_DIR"} {
+	for _, k := range []string{"RESTORE_WINDOW", "APPROVAL_TTL", "DELETE_RATE_LIMIT", "CONTACTBOT_DATA_DIR", "DEFAULT_PHONE_COUNTRY"} {
 		if v, ok := os.LookupEnv(k); ok {
 			env[k] = v
 		}
@@ -95,6 +95,9 @@ func runShell(ctx context.Context, env cmdEnv, user shell.User, dir string, verb
 		fmt.Fprintln(stdout, "(DATABASE_URL is not used: the shell works on its own demo database, never on a real CRM.)")
 	}
 
+	if err := db.Store.SetPhoneCountry(cfg.DefaultPhoneCountry); err != nil {
+		return err
+	}
 	in, ok := stdin.(*os.File)
 	if !ok || !isTerminal(in) {
 		sh := shell.New(shell.Options{Out: stdout, As: user, Echo: true, Import: importer(db.Store)})
