@@ -35,9 +35,18 @@ var requestIDRe = regexp.MustCompile(`^R[A-Z2-9]{10}$`)
 // recorded in the database with its post to APPROVALS_CHANNEL and the
 // requester's DM, which the outbox delivers. It returns what the modal shows.
 func (b *Bot) requestApproval(ctx context.Context, user string, c crm.Contact, l crm.Linked, form deleteForm, meta deleteMeta, why string) *slack.ViewSubmissionResponse {
-	a, _, err := b.store.RequestApproval(ctx, crm.NewApproval{ContactID: c.ID, Requester: user, Reason: form.Reason, Note: form.Note,
-		Fingerprint: meta.Fingerprint, TTL: b.cfg.ApprovalTTL, Via: meta.Via,
-		Notify: func(a crm.Approval) ([]crm.Note, error) { return b.requestNotes(a, c, l), nil }})
+	return b.fileRequest(ctx, user, c, l, nil, crm.NewApproval{ContactID: c.ID, Requester: user, Reason: form.Reason, Note: form.Note,
+		Fingerprint: meta.Fingerprint, Via: meta.Via}, why)
+}
+
+// fileRequest records a request for a delete, a merge (original is the
+// contact that stays) or an erasure, with its post to APPROVALS_CHANNEL and
+// the requester's DM, which the outbox delivers. It returns what the window
+// shows.
+func (b *Bot) fileRequest(ctx context.Context, user string, c crm.Contact, l crm.Linked, original *crm.Contact, req crm.NewApproval, why string) *slack.ViewSubmissionResponse {
+	req.TTL = b.cfg.ApprovalTTL
+	req.Notify = func(a crm.Approval) ([]crm.Note, error) { return b.requestNotes(a, c, l, original), nil }
+	a, _, err := b.store.RequestApproval(ctx, req)
 	switch {
 	case errors.Is(err, crm.ErrAlreadyRequested) && a.ID != "":
 		who := mention(a.Requester)
@@ -45,54 +54,123 @@ func (b *Bot) requestApproval(ctx context.Context, user string, c crm.Contact, l
 			who = "You"
 		}
 		return slack.NewUpdateViewSubmissionResponse(infoModal("Already requested", fmt.Sprintf(
-			"*Nothing more to do.* %s already asked to delete %s %s (request `%s`). An admin decides in %s before %s; the requester hears the outcome.",
-			who, contactLine(c), slackDate(a.CreatedAt), a.ID, channelRef(b.cfg.ApprovalsChannel), slackDate(a.ExpiresAt))))
+			"*Nothing more to do.* %s already asked to %s %s %s (request `%s`). An admin decides in %s before %s; the requester hears the outcome.",
+			who, kindVerb(a.Kind()), contactLine(c), slackDate(a.CreatedAt), a.ID, channelRef(b.cfg.ApprovalsChannel), slackDate(a.ExpiresAt))))
 	case err != nil:
 		b.log.Info("approval request not recorded", "user", user, "contact", c.ID, "code", crm.ErrorCode(err))
-		return slack.NewUpdateViewSubmissionResponse(infoModal("Not sent", "*Nothing was sent or deleted.* "+b.userMessage(err, "record approval request", "contact", c.ID)))
+		return slack.NewUpdateViewSubmissionResponse(infoModal("Not sent", "*Nothing was sent or changed.* "+b.userMessage(err, "record approval request", "contact", c.ID)))
 	}
-	b.log.Info("approval requested", "user", user, "contact", c.ID, "request", a.ID)
+	b.log.Info("approval requested", "user", user, "contact", c.ID, "request", a.ID, "kind", a.Kind())
 	return slack.NewUpdateViewSubmissionResponse(infoModal("Request sent", fmt.Sprintf(
-		"*Nothing is deleted yet.* %s\n\nYour request to delete %s is in %s for an admin's approval (request `%s`). You will get a DM with the outcome; if nobody decides, it expires %s. Changed your mind? Withdraw it from the DM or from `/contact deletions`.",
-		why, contactLine(c), channelRef(b.cfg.ApprovalsChannel), a.ID, slackDate(a.ExpiresAt))))
+		"*Nothing is %s yet.* %s\n\nYour request to %s is in %s for an admin's approval (request `%s`). You will get a DM with the outcome; if nobody decides, it expires %s. Changed your mind? Withdraw it from the DM or from `/contact deletions`.",
+		kindDone(a.Kind()), why, requestWhat(a, c, original), channelRef(b.cfg.ApprovalsChannel), a.ID, slackDate(a.ExpiresAt))))
+}
+
+// kindVerb is what a request or deletion of kind k does, as a verb.
+func kindVerb(k string) string {
+	switch k {
+	case crm.KindMerge:
+		return "merge"
+	case crm.KindErasure:
+		return "erase"
+	}
+	return "delete"
+}
+
+// kindDone is kindVerb's past participle.
+func kindDone(k string) string {
+	switch k {
+	case crm.KindMerge:
+		return "merged"
+	case crm.KindErasure:
+		return "erased"
+	}
+	return "deleted"
+}
+
+// requestWhat says what a request asks, e.g. "merge *Jane Doe* · … into
+// *Jane Doe* · …"; original is the contact a merge keeps, when known.
+func requestWhat(a crm.Approval, c crm.Contact, original *crm.Contact) string {
+	switch a.Kind() {
+	case crm.KindMerge:
+		into := "`" + esc(a.Summary.MergeInto) + "`"
+		if original != nil {
+			into = contactLine(*original)
+		}
+		return "merge " + contactLine(c) + " into " + into
+	case crm.KindErasure:
+		return "erase " + contactLine(c) + " (privacy erasure)"
+	}
+	return "delete " + contactLine(c)
 }
 
 // requestNotes announce a recorded request: its post in the approvals
 // channel, then the requester's DM that says where it is, with the button
-// that withdraws it.
-func (b *Bot) requestNotes(a crm.Approval, c crm.Contact, l crm.Linked) []crm.Note {
-	text := fmt.Sprintf("📨 Your request to delete %s is waiting for an admin in %s (request `%s`). Nothing is deleted yet; you will hear the outcome here. It expires %s.",
-		contactLine(c), channelRef(b.cfg.ApprovalsChannel), a.ID, slackDate(a.ExpiresAt))
+// that withdraws it. original is the contact a merge keeps.
+func (b *Bot) requestNotes(a crm.Approval, c crm.Contact, l crm.Linked, original *crm.Contact) []crm.Note {
+	target := ""
+	if original != nil {
+		target = contactLine(*original)
+	}
+	what := requestWhat(a, c, original)
+	if a.Kind() == crm.KindErasure {
+		// The requester's DM outlives the erasure: no contact details in it.
+		what = fmt.Sprintf("erase contact `%s` (privacy erasure)", esc(c.ID))
+	}
+	text := fmt.Sprintf("📨 Your request to %s is waiting for an admin in %s (request `%s`). Nothing is %s yet; you will hear the outcome here. It expires %s.",
+		what, channelRef(b.cfg.ApprovalsChannel), a.ID, kindDone(a.Kind()), slackDate(a.ExpiresAt))
 	dm := note(a.Requester, Message{Text: text, Blocks: []slack.Block{
 		section(text),
 		slack.NewActionBlock("withdraw:"+a.ID, withdrawButton(a.ID)),
 	}})
 	dm.After = crm.ApprovalRef(a.ID)
-	return []crm.Note{noteAs(crm.ApprovalRef(a.ID), b.cfg.ApprovalsChannel, approvalMessage(a, &c, &l, b.cfg.CurrencyOf(c.LocationID))), dm}
+	return []crm.Note{noteAs(crm.ApprovalRef(a.ID), b.cfg.ApprovalsChannel, approvalMessage(a, &c, &l, b.cfg.CurrencyOf(c.LocationID), target)), dm}
 }
 
 // approvalMessage is the request as the approvals channel shows it. c and l
 // are the contact as requested; when nil (after the decision, the contact
 // may be gone) the stored label and counts stand in. cur is the currency
-// of the contact's opportunity values.
-func approvalMessage(a crm.Approval, c *crm.Contact, l *crm.Linked, cur string) Message {
+// of the contact's opportunity values; target names the contact a merge
+// keeps.
+func approvalMessage(a crm.Approval, c *crm.Contact, l *crm.Linked, cur, target string) Message {
 	who := "*" + esc(a.ContactLabel) + "* `" + esc(a.ContactID) + "`"
 	if c != nil {
 		who = contactLine(*c)
 	}
-	info := fmt.Sprintf("%s asks to delete %s\n*Reason:* %s", mention(a.Requester), who, esc(reasonLabel(a.Reason)))
+	kind := a.Kind()
+	title, removes := "Delete request: ", "*Deleting removes:*"
+	info := fmt.Sprintf("%s asks to delete %s", mention(a.Requester), who)
+	switch kind {
+	case crm.KindMerge:
+		if target == "" {
+			target = "`" + esc(a.Summary.MergeInto) + "`"
+		}
+		title, removes = "Merge request: ", "*Moves to the contact that stays:*"
+		info = fmt.Sprintf("%s asks to merge the duplicate %s into %s, the contact that stays", mention(a.Requester), who, target)
+	case crm.KindErasure:
+		title, removes = "Erasure request: ", "*Erasing removes, with no archive:*"
+		info = fmt.Sprintf("%s asks to *erase* %s (privacy erasure). *This cannot be restored.*", mention(a.Requester), who)
+	}
+	info += "\n*Reason:* " + esc(reasonLabel(a.Reason))
 	if a.Note != "" {
 		info += " — " + esc(a.Note)
 	}
 	info += fmt.Sprintf("\n*Requested* %s · *expires* %s", slackDate(a.CreatedAt), slackDate(a.ExpiresAt))
-	blocks := []slack.Block{header(cut("Delete request: "+a.ContactLabel, 150)), section(info)}
+	blocks := []slack.Block{header(cut(title+a.ContactLabel, 150)), section(info)}
 	if l != nil && c != nil {
-		blocks = append(blocks, section("*Deleting removes:*\n"+strings.Join(linkedLines(*l, cur), "\n")))
-		if risky := l.Risky(c.DND); len(risky) > 0 {
+		lines := linkedLines(*l, cur)
+		if kind == crm.KindMerge {
+			lines = movedLines(*l)
+		}
+		blocks = append(blocks, section(removes+"\n"+strings.Join(lines, "\n")))
+		if risky := l.Risky(c.DND); len(risky) > 0 && kind != crm.KindErasure {
 			blocks = append(blocks, contextBlock("⚠️ Look twice: "+strings.Join(risky, ", ")+"."))
 		}
+		if kind == crm.KindErasure {
+			blocks = append(blocks, contextBlock("Approving deletes the contact and every linked row with no archive and puts its email and phone on the suppression list with every channel permanent. Its name, email and phone become “[erased]” in contactbot's records, this message included."))
+		}
 	} else {
-		blocks = append(blocks, section("*Requested to remove:* "+countsLine(a.Counts)))
+		blocks = append(blocks, section(fmt.Sprintf("*Requested to %s:* %s", kindVerb(kind), countsLine(a.Counts))))
 	}
 	if a.State == crm.ApprovalPending {
 		blocks = append(blocks,
@@ -105,7 +183,7 @@ func approvalMessage(a crm.Approval, c *crm.Contact, l *crm.Linked, cur string) 
 	} else {
 		blocks = append(blocks, section(outcomeLine(a)))
 	}
-	return Message{Text: fmt.Sprintf("Delete request %s for %s: %s", a.ID, esc(a.ContactLabel), stateLabel(a.State)), Blocks: blocks}
+	return Message{Text: fmt.Sprintf("%s %s for %s: %s", title[:len(title)-2], a.ID, esc(a.ContactLabel), stateLabel(a.State)), Blocks: blocks}
 }
 
 // outcomeLine says how a decided request ended, who decided and when.
@@ -116,19 +194,22 @@ func outcomeLine(a crm.Approval) string {
 	}
 	switch a.State {
 	case crm.ApprovalApproved:
-		return fmt.Sprintf("✅ *Approved* by %s%s: deleted (deletion `%s`).", mention(a.DecidedBy), when, esc(a.DeletionID))
+		if a.Kind() == crm.KindErasure {
+			return fmt.Sprintf("✅ *Approved* by %s%s: erased (deletion `%s`). It cannot be restored.", mention(a.DecidedBy), when, esc(a.DeletionID))
+		}
+		return fmt.Sprintf("✅ *Approved* by %s%s: %s (deletion `%s`).", mention(a.DecidedBy), when, kindDone(a.Kind()), esc(a.DeletionID))
 	case crm.ApprovalRejected:
-		s := fmt.Sprintf("❌ *Rejected* by %s%s. Nothing was deleted.", mention(a.DecidedBy), when)
+		s := fmt.Sprintf("❌ *Rejected* by %s%s. Nothing was %s.", mention(a.DecidedBy), when, kindDone(a.Kind()))
 		if a.RejectReason != "" {
 			s += " Reason: " + esc(a.RejectReason)
 		}
 		return s
 	case crm.ApprovalExpired:
-		return fmt.Sprintf("⌛ *Expired*%s: no admin decided in time. Nothing was deleted.", when)
+		return fmt.Sprintf("⌛ *Expired*%s: no admin decided in time. Nothing was %s.", when, kindDone(a.Kind()))
 	case crm.ApprovalFailed:
-		return fmt.Sprintf("⚠️ *Not deleted*: approved by %s%s, but %s", mention(a.DecidedBy), when, esc(lowerFirst(a.FailReason)))
+		return fmt.Sprintf("⚠️ *Not %s*: approved by %s%s, but %s", kindDone(a.Kind()), mention(a.DecidedBy), when, esc(lowerFirst(a.FailReason)))
 	case crm.ApprovalWithdrawn:
-		return fmt.Sprintf("↩️ *Withdrawn* by %s%s, who asked for it. Nothing was deleted.", mention(a.DecidedBy), when)
+		return fmt.Sprintf("↩️ *Withdrawn* by %s%s, who asked for it. Nothing was %s.", mention(a.DecidedBy), when, kindDone(a.Kind()))
 	}
 	return "⏳ Waiting for an admin."
 }
@@ -149,7 +230,7 @@ func decidedText(a crm.Approval) string {
 	}
 	switch a.State {
 	case crm.ApprovalApproved:
-		return fmt.Sprintf("Already approved by %s%s: the contact was deleted (deletion `%s`). Nothing more was done.", mention(a.DecidedBy), when, esc(a.DeletionID))
+		return fmt.Sprintf("Already approved by %s%s: the contact was %s (deletion `%s`). Nothing more was done.", mention(a.DecidedBy), when, kindDone(a.Kind()), esc(a.DeletionID))
 	case crm.ApprovalRejected:
 		return fmt.Sprintf("Already rejected by %s%s. Nothing was deleted and nothing more was done.", mention(a.DecidedBy), when)
 	case crm.ApprovalExpired:
@@ -170,7 +251,11 @@ func (b *Bot) decisionNotes(a crm.Approval, deleted *crm.Deleted) []crm.Note {
 	if channel == "" {
 		channel = b.cfg.ApprovalsChannel
 	}
-	notes := []crm.Note{replacing(crm.ApprovalRef(a.ID), channel, approvalMessage(a, nil, nil, ""))}
+	target := ""
+	if deleted != nil && deleted.Merge != nil {
+		target = contactLine(deleted.Merge.Original)
+	}
+	notes := []crm.Note{replacing(crm.ApprovalRef(a.ID), channel, approvalMessage(a, nil, nil, "", target))}
 	if m, ok := requesterOutcome(a, deleted); ok {
 		notes = append(notes, note(a.Requester, m))
 	}
@@ -180,22 +265,22 @@ func (b *Bot) decisionNotes(a crm.Approval, deleted *crm.Deleted) []crm.Note {
 // requesterOutcome is the DM that tells the requester how their request ended.
 func requesterOutcome(a crm.Approval, deleted *crm.Deleted) (Message, bool) {
 	if deleted != nil {
-		return deletionSummary(*deleted), true
+		return outcomeSummary(*deleted), true
 	}
-	what := fmt.Sprintf("your request to delete *%s* (`%s`, request `%s`)", esc(a.ContactLabel), esc(a.ContactID), a.ID)
+	what := fmt.Sprintf("your request to %s *%s* (`%s`, request `%s`)", kindVerb(a.Kind()), esc(a.ContactLabel), esc(a.ContactID), a.ID)
 	var text string
 	switch a.State {
 	case crm.ApprovalRejected:
-		text = fmt.Sprintf("❌ %s rejected %s. Nothing was deleted.", mention(a.DecidedBy), what)
+		text = fmt.Sprintf("❌ %s rejected %s. Nothing was %s.", mention(a.DecidedBy), what, kindDone(a.Kind()))
 		if a.RejectReason != "" {
 			text += " Reason: " + esc(a.RejectReason)
 		} else {
 			text += " Ask them why before asking again."
 		}
 	case crm.ApprovalExpired:
-		text = fmt.Sprintf("⌛ No admin decided on %s in time, so it expired. Nothing was deleted. If it should still go, ask again with `/contact delete` or talk to an admin.", what)
+		text = fmt.Sprintf("⌛ No admin decided on %s in time, so it expired. Nothing was %s. If it should still go, ask again with `/contact delete` or talk to an admin.", what, kindDone(a.Kind()))
 	case crm.ApprovalFailed:
-		text = fmt.Sprintf("⚠️ %s approved %s, but it was not deleted: %s", mention(a.DecidedBy), what, esc(lowerFirst(a.FailReason)))
+		text = fmt.Sprintf("⚠️ %s approved %s, but it was not %s: %s", mention(a.DecidedBy), what, kindDone(a.Kind()), esc(lowerFirst(a.FailReason)))
 	default:
 		return Message{}, false
 	}
@@ -206,7 +291,8 @@ func requesterOutcome(a crm.Approval, deleted *crm.Deleted) (Message, bool) {
 // not the requester. It returns the refusal's audit detail and sentence.
 func (b *Bot) mayDecide(ctx context.Context, user string, a crm.Approval) (detail, text string, ok bool) {
 	if user == a.Requester {
-		return "own request", "You asked for this delete, so you cannot decide on it: another admin must approve or reject it. Nothing was changed.", false
+		what := map[string]string{crm.KindDelete: "delete", crm.KindMerge: "merge", crm.KindErasure: "erasure"}[a.Kind()]
+		return "own request", "You asked for this " + what + ", so you cannot decide on it: another admin must approve or reject it. Nothing was changed.", false
 	}
 	if !b.isAdmin(ctx, user) {
 		return "not an admin", "Only admins can approve or reject delete requests, and you are not one. Nothing was changed.", false
@@ -327,22 +413,29 @@ func changedMessage(a crm.Approval, res crm.ApproveResult, cur string) Message {
 	for _, c := range res.Changes {
 		diff = append(diff, "• "+changeText(c, cur))
 	}
-	text := fmt.Sprintf("⚠️ *Nothing was deleted: %s changed since %s asked.*\n%s", contactLine(res.Contact), mention(a.Requester), strings.Join(diff, "\n"))
+	text := fmt.Sprintf("⚠️ *Nothing was %s: %s changed since %s asked.*\n%s", kindDone(a.Kind()), contactLine(res.Contact), mention(a.Requester), strings.Join(diff, "\n"))
+	now, lines := "*Deleting it now removes:*", linkedLines(res.Linked, cur)
+	switch a.Kind() {
+	case crm.KindMerge:
+		now, lines = "*Merging it now moves:*", movedLines(res.Linked)
+	case crm.KindErasure:
+		now = "*Erasing it now removes, with no archive:*"
+	}
 	blocks := []slack.Block{
 		section(text),
-		section("*Deleting it now removes:*\n" + strings.Join(linkedLines(res.Linked, cur), "\n")),
+		section(now + "\n" + strings.Join(lines, "\n")),
 	}
 	if risky := res.Linked.Risky(res.Contact.DND); len(risky) > 0 {
 		blocks = append(blocks, contextBlock("⚠️ Look twice: "+strings.Join(risky, ", ")+"."))
 	}
 	blocks = append(blocks,
 		slack.NewActionBlock("approval:"+a.ID+":changed",
-			button(ActionApproveAnyway, a.ID+":"+res.Linked.Fingerprint, "Approve as it is now", slack.StyleDanger),
+			button(ActionApproveAnyway, a.ID+":"+res.Fingerprint, "Approve as it is now", slack.StyleDanger),
 			button(ActionReject, a.ID, "Reject", ""),
 		),
 		contextBlock("Approve only if the contact should still go with what it has now. The request stays open until an admin decides."),
 	)
-	return Message{Text: "Nothing was deleted: the contact changed since the request.", Blocks: blocks}
+	return Message{Text: "Nothing was " + kindDone(a.Kind()) + ": the contact changed since the request.", Blocks: blocks}
 }
 
 // respondReplace replaces the message an interaction came from.

@@ -24,9 +24,11 @@ const (
 
 // esc makes user data safe in mrkdwn: <, > and & would otherwise form links
 // and mentions such as <!channel>.
-func esc(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-}
+func esc(s string) string { return mrkdwnEscaper.Replace(s) }
+
+// mrkdwnEscaper is built once: building a Replacer per call was a tenth of
+// the bot's CPU time when rendering search results under load.
+var mrkdwnEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
 // cut shortens s to at most n characters, ending with an ellipsis when cut.
 func cut(s string, n int) string {

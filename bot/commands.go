@@ -21,6 +21,7 @@ const (
 	ActionDelete         = "contact.delete"       // value: contact id
 	ActionSetDND         = "contact.dnd"          // value: contact id
 	ActionRemoveFollowUp = "contact.followup"     // value: contact id
+	ActionMerge          = "contact.merge"        // value: contact id of the duplicate
 	ActionReport         = "deletion.report"      // value: deletion id
 	ActionNoop           = "contactbot.noop"      // links and other buttons with nothing to do
 	CallbackDeleteModal  = "contact.delete.modal" // the delete modal's callback id
@@ -78,6 +79,8 @@ func (b *Bot) HandleCommand(ctx context.Context, cmd slack.SlashCommand) *Messag
 		run = func(ctx context.Context) *Message {
 			return b.auditCommand(ctx, name, cmd.UserID, rest, cmd.ResponseURL)
 		}
+	case "suppression":
+		run = func(ctx context.Context) *Message { return b.suppressionCommand(ctx, name, cmd.UserID, rest) }
 	default:
 		run = func(ctx context.Context) *Message { return b.find(ctx, name, cmd.Text) }
 	}
@@ -111,7 +114,7 @@ func (b *Bot) withinAck(ctx context.Context, responseURL string, fn func(ctx con
 
 // Verbs are the words after the slash command that name a subcommand ("" is
 // none, which is help); any other text is a search.
-var Verbs = []string{"", "find", "delete", "dnd", "stop-followup", "report", "restore", "deletions", "withdraw", "history", "audit", "help"}
+var Verbs = []string{"", "find", "delete", "dnd", "stop-followup", "report", "restore", "deletions", "withdraw", "history", "suppression", "audit", "help"}
 
 // splitVerb separates a known subcommand from the rest of the text.
 func splitVerb(text string) (verb, rest string) {
@@ -136,6 +139,7 @@ func (b *Bot) help(name string) *Message {
 		"• `%[1]s withdraw` _request id_: take back a delete request of yours that is still waiting\n"+
 		"• `%[1]s restore` _deletion id_ (admins): put a deleted contact back whole\n"+
 		"• `%[1]s history` _contact or deletion id_ (admins): who did what to a contact, and why\n"+
+		"• `%[1]s suppression` _email or phone_ (admins): the opt-outs of deleted contacts kept for it, and remove one\n"+
 		"• `%[1]s audit` _days_ (admins): the audit trail of the last days (30 by default) as a CSV file in your DM\n"+
 		"• `%[1]s help`: this message\n"+
 		"_contact_ is a name, email, phone number or contact id, as for a search.\n\n"+
@@ -177,15 +181,22 @@ func (b *Bot) findMessage(ctx context.Context, res crm.SearchResult) (*Message, 
 		title = fmt.Sprintf("%d of %s contacts for “%s”", len(res.Matches), total, cut(res.Query, 60))
 	}
 	blocks := []slack.Block{header(title)}
-	for _, m := range res.Matches {
-		c, l, err := b.store.Linked(ctx, m.ID)
-		if crm.ErrorCode(err) == crm.ENOTFOUND {
-			continue // deleted between the search and now
+	ids := make([]string, len(res.Matches))
+	for i, m := range res.Matches {
+		ids[i] = m.ID
+	}
+	// One round of statements for every contact shown, not one per contact;
+	// a contact deleted between the search and now is left out.
+	all, err := b.store.LinkedMany(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for _, cl := range all {
+		for _, m := range res.Matches {
+			if m.ID == cl.Contact.ID {
+				blocks = append(blocks, contactBlocks(cl.Contact, cl.Linked, m, b.cfg.CurrencyOf(cl.Contact.LocationID))...)
+			}
 		}
-		if err != nil {
-			return nil, err
-		}
-		blocks = append(blocks, contactBlocks(c, l, m, b.cfg.CurrencyOf(c.LocationID))...)
 	}
 	if res.More() > 0 {
 		blocks = append(blocks, contextBlock(more+" more: refine your search (add a last name, or use the email or phone)."))
@@ -206,9 +217,13 @@ func contactBlocks(c crm.Contact, l crm.Linked, m crm.Match, cur string) []slack
 	info := fmt.Sprintf("%s\nLocation `%s` · created %s · %s", id, esc(c.LocationID), slackDate(c.CreatedAt), dndLine(c, l))
 	body := info + "\n*A delete would take:* " + strings.Join(linkedLines(l, cur), " · ")
 	blocks := []slack.Block{section(body)}
+	if m.OptedOutBefore != nil {
+		// A line of its own: DND that came back from the suppression list.
+		blocks = append(blocks, contextBlock("⛔ opted out before (deleted "+slackDay(*m.OptedOutBefore)+"): DND re-applied"))
+	}
 	var warn []string
 	if c.DND || l.HasDND() {
-		warn = append(warn, "⚠️ This contact has opted out (DND). Deleting it loses the opt-out: a later import would message them again. To stop messages, use *Set DND*.")
+		warn = append(warn, "⚠️ This contact has opted out (DND). To stop messages, use *Set DND*, never Delete.")
 	}
 	if dup := duplicateWarning(m.Duplicates); dup != "" {
 		warn = append(warn, dup)
@@ -216,14 +231,16 @@ func contactBlocks(c crm.Contact, l crm.Linked, m crm.Match, cur string) []slack
 	if len(warn) > 0 {
 		blocks = append(blocks, contextBlock(warn...))
 	}
-	blocks = append(blocks,
-		slack.NewActionBlock("contact:"+cut(c.ID, 200),
-			button(ActionDelete, c.ID, "Delete…", slack.StyleDanger),
-			button(ActionSetDND, c.ID, "Set DND", ""),
-			button(ActionRemoveFollowUp, c.ID, "Remove follow-up", ""),
-		),
-		slack.NewDividerBlock(),
-	)
+	buttons := []slack.BlockElement{
+		button(ActionDelete, c.ID, "Delete…", slack.StyleDanger),
+		button(ActionSetDND, c.ID, "Set DND", ""),
+		button(ActionRemoveFollowUp, c.ID, "Remove follow-up", ""),
+	}
+	if len(m.Duplicates) > 0 {
+		// This contact is the one that goes; the window names the one that stays.
+		buttons = append(buttons, button(ActionMerge, c.ID, "Merge…", ""))
+	}
+	blocks = append(blocks, slack.NewActionBlock("contact:"+cut(c.ID, 200), buttons...), slack.NewDividerBlock())
 	return blocks
 }
 

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -56,6 +57,8 @@ func (b *Bot) deletionChoices(query string, ds []crm.Deletion) *Message {
 		text := fmt.Sprintf("*%s* · deletion `%s`\nDeleted by %s %s · %s · %s", esc(label), esc(d.ID), mention(d.DeletedBy), slackDate(d.DeletedAt),
 			esc(reasonLabel(d.Reason)), countsLine(d.Counts))
 		switch {
+		case d.Kind == crm.KindErasure:
+			text += "\nA privacy erasure: it cannot be restored"
 		case d.RestoredAt != nil:
 			text += "\nAlready restored " + slackDate(*d.RestoredAt)
 		case d.WindowClosed(b.now()):
@@ -132,6 +135,9 @@ func (b *Bot) reportNotes(rep crm.Report, reporter string) []crm.Note {
 // restored (by whom, when) or past its window (since when); else err's sentence.
 func (b *Bot) refusal(err error, d crm.Deletion, what string) string {
 	switch code := crm.ErrorCode(err); {
+	case errors.Is(err, crm.ErrErasureNotRestorable):
+		return fmt.Sprintf("Deletion `%s` was a privacy erasure, approved %s: nothing was archived, so it cannot be restored. The contact's data is gone for good; its email and phone stay on the suppression list, so it is never messaged again.",
+			esc(d.ID), slackDate(d.DeletedAt))
 	case d.ID != "" && code == crm.ECONFLICT && d.RestoredAt != nil:
 		by := ""
 		if d.RestoredBy != nil {
@@ -155,16 +161,36 @@ func labelSuffix(d crm.Deletion) string {
 func incidentMessage(rep crm.Report) Message {
 	d, c := rep.Deletion, rep.Contact
 	title := "Wrong deletion reported: " + c.Name()
+	if d.Kind == crm.KindMerge {
+		title = "Wrong merge reported: " + c.Name()
+	}
 	return Message{
 		Text: fmt.Sprintf("%s (deletion %s)", esc(title), d.ID),
 		Blocks: []slack.Block{
 			header(title),
 			section(reportedLine(rep.Incident)),
-			section(deletionDetails(d, c) + fmt.Sprintf("\n*Restorable until* %s", slackDate(d.RestoreUntil))),
+			section(deletionDetails(d, c, rep.MergedInto) + fmt.Sprintf("\n*Restorable until* %s", slackDate(d.RestoreUntil))),
 			slack.NewActionBlock("incident:"+cut(d.ID, 200), button(ActionRestore, d.ID, "Restore", slack.StylePrimary)),
-			contextBlock("Admins only. Restore puts back every archived row (contact, DND, conversations and messages, notes, opportunities, tasks, appointments, workflows) with the same ids and values, in one transaction."),
+			contextBlock(restoreExplained(d)),
 		},
 	}
+}
+
+// restoreExplained says what the Restore button does.
+func restoreExplained(d crm.Deletion) string {
+	if d.Kind == crm.KindMerge {
+		return "Admins only. Restore puts the duplicate back and moves every row the merge moved back to it, and returns the contact it was merged into to its fields and DND before the merge, in one transaction."
+	}
+	return "Admins only. Restore puts back every archived row (contact, DND, conversations and messages, notes, opportunities, tasks, appointments, workflows) with the same ids and values, in one transaction."
+}
+
+// contactRef names a contact briefly: *Name* (`id`), or its id alone when
+// its name is unknown (it is gone).
+func contactRef(r crm.ContactRef) string {
+	if r.FirstName == "" && r.LastName == "" {
+		return "`" + esc(r.ID) + "`"
+	}
+	return fmt.Sprintf("*%s* (`%s`)", esc(r.Name()), esc(r.ID))
 }
 
 // reportedLine says who reported a deletion as wrong, when, and what they
@@ -178,10 +204,15 @@ func reportedLine(inc crm.Incident) string {
 }
 
 // deletionDetails describes a deletion: the contact, who deleted it, when,
-// why, who approved, and what went.
-func deletionDetails(d crm.Deletion, c crm.Contact) string {
+// why, who approved, and what went. into is the contact a merge kept.
+func deletionDetails(d crm.Deletion, c crm.Contact, into *crm.ContactRef) string {
 	text := "*Contact:* " + contactLine(c)
-	text += fmt.Sprintf("\n*Deleted by* %s %s · *Reason:* %s", mention(d.DeletedBy), slackDate(d.DeletedAt), esc(reasonLabel(d.Reason)))
+	verb := "Deleted"
+	if into != nil {
+		text += "\n*Merged into* " + contactRef(*into)
+		verb = "Merged"
+	}
+	text += fmt.Sprintf("\n*%s by* %s %s · *Reason:* %s", verb, mention(d.DeletedBy), slackDate(d.DeletedAt), esc(reasonLabel(d.Reason)))
 	if d.Note != "" {
 		text += " — " + esc(d.Note)
 	}
@@ -291,7 +322,15 @@ func (b *Bot) restoreNotes(res crm.Restored, actor string) []crm.Note {
 // restoredAnswer is what the restorer is told.
 func restoredAnswer(res crm.Restored) *Message {
 	dup := duplicatesLine(res.Duplicates)
-	text := fmt.Sprintf("✅ Restored *%s*: %s put back with the same ids and values.\n*Put back:* %s", esc(res.Contact.Name()), plural(res.Rows, "row", "rows"), countsLine(res.Deletion.Counts))
+	d := res.Deletion
+	text := fmt.Sprintf("✅ Restored *%s*: %s put back with the same ids and values.\n*Put back:* %s", esc(res.Contact.Name()), plural(res.Rows, "row", "rows"), countsLine(d.Counts))
+	if o := res.Original; o != nil {
+		text = fmt.Sprintf("✅ Merge undone: *%s* (`%s`) is back with its %s, moved back from *%s* (`%s`), whose fields and DND are as before the merge.\n*Back with the duplicate:* %s",
+			esc(res.Contact.Name()), esc(res.Contact.ID), plural(res.Rows, "row", "rows"), esc(o.Name()), esc(o.ID), countsLine(d.Counts))
+		if len(res.Kept) > 0 {
+			text += "\nKept as they are now (changed since the merge): " + esc(strings.Join(res.Kept, ", ")) + "."
+		}
+	}
 	if dup != "" {
 		text += "\n" + dup
 	}
@@ -323,7 +362,19 @@ func restoredMessage(res crm.Restored, inc crm.Incident, reported bool) Message 
 			restored += " *What was wrong:* " + esc(inc.Note)
 		}
 	}
-	blocks := []slack.Block{header(title), section(restored), section(deletionDetails(d, c))}
+	var into *crm.ContactRef
+	if res.Original != nil {
+		into = &crm.ContactRef{ID: res.Original.ID, FirstName: res.Original.FirstName, LastName: res.Original.LastName}
+		restored = fmt.Sprintf("✅ *Merge undone* by %s %s: the duplicate is back with its %s, moved back from %s, whose fields and DND are as before the merge.",
+			mention(deref(d.RestoredBy)), slackDate(deref(d.RestoredAt)), plural(res.Rows, "row", "rows"), contactRef(*into))
+		if len(res.Kept) > 0 {
+			restored += " Kept as they are now (changed since the merge): " + esc(strings.Join(res.Kept, ", ")) + "."
+		}
+		if reported {
+			restored += fmt.Sprintf("\nReported by %s %s.", mention(inc.ReportedBy), slackDate(inc.ReportedAt))
+		}
+	}
+	blocks := []slack.Block{header(title), section(restored), section(deletionDetails(d, c, into))}
 	if dup := duplicatesLine(res.Duplicates); dup != "" {
 		blocks = append(blocks, contextBlock(dup))
 	}

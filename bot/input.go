@@ -128,17 +128,17 @@ func interactionProblem(cb slack.InteractionCallback) (answer string, inputs map
 // or "".
 func clickProblem(actionID, value, triggerID string) string {
 	switch actionID {
-	case ActionDelete, ActionSetDND, ActionRemoveFollowUp, ActionReject, ActionFindContact:
+	case ActionDelete, ActionSetDND, ActionRemoveFollowUp, ActionReject, ActionMerge, ActionFindContact:
 		if triggerID == "" {
 			return noTrigger
 		}
 	}
 	switch actionID {
-	case ActionDelete, ActionSetDND, ActionRemoveFollowUp:
+	case ActionDelete, ActionSetDND, ActionRemoveFollowUp, ActionMerge:
 		if !validID(value) {
 			return unknownContact
 		}
-	case ActionReport, ActionRestore, ActionUndo, ActionAcknowledge:
+	case ActionReport, ActionRestore, ActionUndo, ActionSuppressionRemove, ActionAcknowledge:
 		if !validID(value) {
 			return unknownItem
 		}

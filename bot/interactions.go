@@ -56,6 +56,10 @@ func (b *Bot) HandleInteraction(ctx context.Context, cb slack.InteractionCallbac
 			return b.handleFollowUpSubmit(ctx, cb)
 		case CallbackRejectModal:
 			return b.handleRejectSubmit(ctx, cb)
+		case CallbackMergeModal:
+			return b.handleMergeSubmit(ctx, cb)
+		case CallbackEraseModal:
+			return b.handleEraseSubmit(ctx, cb)
 		case CallbackReportModal:
 			return b.handleReportSubmit(ctx, cb)
 		case CallbackFindModal:
@@ -102,6 +106,14 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 		if err := b.openFollowUpModal(ctx, cb.TriggerID, a.Value, cb.ResponseURL, user, via); err != nil {
 			b.respond(ctx, cb.ResponseURL, *textMessage(b.userMessage(err, "open follow-up modal", "contact", a.Value)))
 		}
+	case ActionMerge:
+		if err := b.openMergeModal(ctx, user, cb.TriggerID, a.Value, cb.Channel.ID, cb.ResponseURL); err != nil {
+			b.respond(ctx, cb.ResponseURL, *textMessage(b.userMessage(err, "open merge modal", "contact", a.Value)))
+		} else {
+			b.auditOpened(user, a.Value, windowMerge, viaButton)
+		}
+	case ActionSuppressionRemove:
+		b.suppressionRemoveClick(cb, a.Value)
 	case ActionUndo:
 		b.handleUndo(cb, a.Value)
 	case ActionReport:

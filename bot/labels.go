@@ -33,6 +33,10 @@ var actionLabels = map[string]string{
 	crm.AuditWithdrawn:          "withdrew the request to delete",
 	crm.AuditReviewAcknowledged: "acknowledged the review of",
 	crm.AuditExported:           "exported the audit trail",
+	crm.AuditDNDReapplied:       "re-applied a deleted contact's DND to",
+	crm.AuditMerged:             "merged",
+	crm.AuditErased:             "erased",
+	crm.AuditSuppressionRemoved: "removed a suppression entry of",
 }
 
 // actionLabel words an audit action; an unknown one (from a newer version)
@@ -111,6 +115,8 @@ func changeText(c crm.Change, cur string) string {
 		return "the contact's details were edited"
 	case crm.ChangeSinceConfirmed:
 		return "the contact changed again since the state you confirmed"
+	case crm.ChangeMergeTarget:
+		return "the contact it merges into changed"
 	}
 	return "the contact's details changed"
 }

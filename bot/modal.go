@@ -18,6 +18,7 @@ const (
 	ReasonDuplicate    = "duplicate"
 	ReasonUnsubscribe  = "unsubscribe"
 	ReasonStopFollowUp = "stop_followup"
+	ReasonErasure      = "erasure"
 	ReasonOther        = "other"
 )
 
@@ -28,6 +29,7 @@ var reasonLabels = []struct{ Value, Label string }{
 	{ReasonUnsubscribe, "Unsubscribe / STOP / DND request"},
 	{ReasonStopFollowUp, "Only stop follow-up"},
 	{ReasonOther, "Other (explain in the note)"},
+	{ReasonErasure, "Privacy erasure request"},
 }
 
 // reasonLabel returns the human label of a reason value, or of the change
@@ -113,7 +115,7 @@ func (b *Bot) deleteModal(ctx context.Context, c crm.Contact, l crm.Linked, meta
 	)
 	var warn []string
 	if c.DND || l.HasDND() {
-		warn = append(warn, "⚠️ This contact has opted out (DND). Deleting it loses the opt-out: a later import would message them again.")
+		warn = append(warn, optOutKept)
 	}
 	dups, err := b.store.Duplicates(ctx, c)
 	if err != nil {
@@ -227,10 +229,18 @@ func (b *Bot) handleDeleteSubmit(ctx context.Context, cb slack.InteractionCallba
 	user := cb.User.ID
 	form := readDeleteForm(cb.View)
 	// The "not a delete" reasons win over every other check: they never delete.
-	// They open the right action's window instead, for the same contact.
+	// They open the right action's window instead, for the same contact: a
+	// duplicate is merged (when there is a contact to merge it into), a
+	// privacy erasure has its own window, confirmed by ERASE.
 	switch form.Reason {
 	case ReasonUnsubscribe, ReasonStopFollowUp:
 		return b.redirectFromDelete(ctx, user, meta, form.Reason)
+	case ReasonErasure:
+		return slack.NewUpdateViewSubmissionResponse(b.erasureView(ctx, user, meta))
+	case ReasonDuplicate:
+		if v := b.mergeView(ctx, user, meta); v != nil {
+			return slack.NewUpdateViewSubmissionResponse(v)
+		}
 	}
 	if errs := form.validate(); len(errs) > 0 {
 		return slack.NewErrorsViewSubmissionResponse(errs)
@@ -323,6 +333,21 @@ func (b *Bot) runDelete(ctx context.Context, req crm.DeleteRequest, name string)
 		return
 	}
 	b.log.Info("contact deleted", "user", req.Actor, "contact", req.ContactID, "deletion", res.Deletion.ID, "rows", res.Deletion.Counts.Total())
+}
+
+// optOutKept is the window's line on deleting a contact with DND.
+const optOutKept = "⚠️ This contact has opted out (DND). If it goes, its opt-out is kept on the suppression list: a contact created later with the same email or phone gets the DND back. Everything else about it goes."
+
+// outcomeSummary is what the person who deleted, merged or erased a
+// contact is told afterwards.
+func outcomeSummary(res crm.Deleted) Message {
+	switch {
+	case res.Merge != nil:
+		return mergeSummary(res)
+	case res.Deletion.Kind == crm.KindErasure:
+		return erasureSummary(res)
+	}
+	return deletionSummary(res)
 }
 
 // deletionSummary is what the deleter gets after a delete.

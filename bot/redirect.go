@@ -62,10 +62,14 @@ func (b *Bot) redirectView(ctx context.Context, user string, meta deleteMeta, re
 // reasonChosen answers a reason picked in the delete window (the select
 // dispatches its action at once): the two "not a delete" reasons switch the
 // window to Set DND or Remove follow-up straight away, before anyone types
-// DELETE; the others change nothing.
+// DELETE; "Duplicate created by mistake" to Merge duplicate (when there is a
+// contact to merge into) and "Privacy erasure request" to the erasure
+// window; the others change nothing.
 func (b *Bot) reasonChosen(ctx context.Context, cb slack.InteractionCallback, a *slack.BlockAction) {
 	reason := a.SelectedOption.Value
-	if reason != ReasonUnsubscribe && reason != ReasonStopFollowUp {
+	switch reason {
+	case ReasonUnsubscribe, ReasonStopFollowUp, ReasonErasure, ReasonDuplicate:
+	default:
 		return
 	}
 	var meta deleteMeta
@@ -73,7 +77,17 @@ func (b *Bot) reasonChosen(ctx context.Context, cb slack.InteractionCallback, a 
 		b.log.Warn("reason chosen in an unreadable delete window", "user", cb.User.ID)
 		return
 	}
-	v := b.redirectView(ctx, cb.User.ID, meta, reason)
+	var v *slack.ModalViewRequest
+	switch reason {
+	case ReasonErasure:
+		v = b.erasureView(ctx, cb.User.ID, meta)
+	case ReasonDuplicate:
+		if v = b.mergeView(ctx, cb.User.ID, meta); v == nil {
+			return // nothing to merge into: it stays a delete
+		}
+	default:
+		v = b.redirectView(ctx, cb.User.ID, meta, reason)
+	}
 	if err := b.slack.UpdateView(ctx, cb.View.ID, *v); err != nil {
 		// The submit still redirects: nothing is lost but a step.
 		b.log.Error("switch delete window", "user", cb.User.ID, "contact", meta.ContactID, "err", err)

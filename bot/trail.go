@@ -16,6 +16,8 @@ const (
 	windowDelete   = "delete"
 	windowDND      = "Set DND"
 	windowFollowUp = "Remove follow-up"
+	windowMerge    = "Merge duplicate"
+	windowErase    = "Privacy erasure"
 
 	viaButton       = "button on a search result"
 	viaDeleteWindow = "delete window"

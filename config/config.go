@@ -8,6 +8,7 @@
 package config
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,6 +18,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"contactbot/crm"
 	"time"
 )
 
@@ -27,6 +30,8 @@ const (
 	DefaultRestoreWindow   = 1440 * time.Hour // 60 days
 	DefaultApprovalTTL     = 24 * time.Hour
 	DefaultDeleteRateLimit = 10
+	// MinSuppressionKeyBytes is the shortest SUPPRESSION_KEY: 256 bits.
+	MinSuppressionKeyBytes = 32
 )
 
 // DefaultDigestAt is when the weekly digest is posted by default: Monday 09:00 UTC.
@@ -56,9 +61,18 @@ type Config struct {
 	AdminUsergroupID   string   // ADMIN_USERGROUP_ID
 	DeleterUsergroupID string   // DELETER_USERGROUP_ID
 
+	// SuppressionKey (SUPPRESSION_KEY) keys the hashes of opted-out emails
+	// and phones: hex, at least 32 bytes. Secret: never logged.
+	SuppressionKey string
+
 	RestoreWindow   time.Duration // RESTORE_WINDOW
 	ApprovalTTL     time.Duration // APPROVAL_TTL
 	DeleteRateLimit int           // DELETE_RATE_LIMIT
+
+	// DefaultPhoneCountry (DEFAULT_PHONE_COUNTRY, ISO 3166 alpha-2, e.g.
+	// "DE") reads phone numbers written without a country code by that
+	// country's trunk prefix; empty: a leading 0 is taken for one.
+	DefaultPhoneCountry string
 
 	// Currency (CRM_CURRENCY) is the ISO 4217 code opportunity values are
 	// shown in: the CRM stores amounts without a currency, which Leadgains
@@ -159,6 +173,14 @@ func Load(environ map[string]string) (*Config, error) {
 			c.SlackAppToken = v
 		} else {
 			bad("SLACK_APP_TOKEN", `must start with "xapp-" (an app-level token with connections:write)`)
+		}
+	}
+
+	if v := get("SUPPRESSION_KEY"); v != "" {
+		if k, err := hex.DecodeString(v); err != nil || len(k) < MinSuppressionKeyBytes {
+			bad("SUPPRESSION_KEY", "must be at least %d hex characters (%d random bytes); make one with: openssl rand -hex 32", 2*MinSuppressionKeyBytes, MinSuppressionKeyBytes)
+		} else {
+			c.SuppressionKey = v
 		}
 	}
 
@@ -287,6 +309,13 @@ func Load(environ map[string]string) (*Config, error) {
 		}
 	}
 
+	if v := get("DEFAULT_PHONE_COUNTRY"); v != "" {
+		if cc := strings.ToUpper(v); crm.ValidPhoneCountry(cc) {
+			c.DefaultPhoneCountry = cc
+		} else {
+			bad("DEFAULT_PHONE_COUNTRY", "must be a two-letter country code such as DE, GB or US, got %s", show(v))
+		}
+	}
 	if v := get("DELETE_RATE_LIMIT"); v != "" {
 		if n, err := strconv.Atoi(v); err == nil && n >= 0 {
 			c.DeleteRateLimit = n
@@ -326,7 +355,8 @@ func Load(environ map[string]string) (*Config, error) {
 }
 
 // CheckServe reports, one line each, the variables `serve` needs that are
-// unset: SLACK_BOT_TOKEN, APPROVALS_CHANNEL and INCIDENT_CHANNEL always, and
+// unset: SLACK_BOT_TOKEN, APPROVALS_CHANNEL, INCIDENT_CHANNEL and
+// SUPPRESSION_KEY always, and
 // SLACK_SIGNING_SECRET unless SLACK_APP_TOKEN selects Socket Mode.
 func (c *Config) CheckServe() error {
 	var errs []error
@@ -342,6 +372,9 @@ func (c *Config) CheckServe() error {
 	}
 	if c.IncidentChannel == "" {
 		missing("INCIDENT_CHANNEL", "required for serve (channel id where wrong deletions are reported)")
+	}
+	if c.SuppressionKey == "" {
+		missing("SUPPRESSION_KEY", "required for serve (keys the hashes that keep deleted contacts' opt-outs; make one with: openssl rand -hex 32, and keep it)")
 	}
 	return errors.Join(errs...)
 }
@@ -372,6 +405,7 @@ func (c *Config) LogValue() slog.Value {
 		slog.Bool("slack_bot_token_set", c.SlackBotToken != ""),
 		slog.Bool("slack_signing_secret_set", c.SlackSigningSecret != ""),
 		slog.Bool("slack_app_token_set", c.SlackAppToken != ""),
+		slog.Bool("suppression_key_set", c.SuppressionKey != ""),
 		slog.Bool("socket_mode", c.SocketMode()),
 		slog.String("slack_api_url", c.SlackAPIURL),
 		slog.String("slack_team_id", c.SlackTeamID),

@@ -19,9 +19,11 @@ const (
 	signingSecret = "8f742231b10e8888abcd99yyyzzz85a5"
 	dbURL         = "postgres://bob:DBPASSWORD@db.example.com:5432/crm?sslmode=require&password=QUERYPASS"
 	redisURL      = "rediss://:REDISPASSWORD@cache.example.com:6380/0"
+	// suppressionKey is hex, as openssl rand -hex 32 prints it.
+	suppressionKey = "5ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2"
 )
 
-var secrets = []string{"SECRETBOT", "SECRETAPP", signingSecret, "DBPASSWORD", "QUERYPASS", "REDISPASSWORD", "bob:"}
+var secrets = []string{"SECRETBOT", "SECRETAPP", signingSecret, "DBPASSWORD", "QUERYPASS", "REDISPASSWORD", "bob:", "5ec2e7"}
 
 func TestLoadDefaults(t *testing.T) {
 	for name, env := range map[string]map[string]string{
@@ -74,6 +76,7 @@ func TestLoadAll(t *testing.T) {
 		"RESTORE_WINDOW":       "720h",
 		"APPROVAL_TTL":         "90m",
 		"DELETE_RATE_LIMIT":    "0",
+		"SUPPRESSION_KEY":      suppressionKey,
 		"CRM_CURRENCY":         "EUR",
 		"LOCATION_CURRENCIES":  "ve9EPM428h8vShlRW1KT=GBP, locB = CHF",
 		"DIGEST_CHANNEL":       "C0DIGEST",
@@ -101,6 +104,7 @@ func TestLoadAll(t *testing.T) {
 		RestoreWindow:      720 * time.Hour,
 		ApprovalTTL:        90 * time.Minute,
 		DeleteRateLimit:    0,
+		SuppressionKey:     suppressionKey,
 		Currency:           "EUR",
 		LocationCurrencies: map[string]string{"ve9EPM428h8vShlRW1KT": "GBP", "locB": "CHF"},
 		DigestChannel:      "C0DIGEST",
@@ -133,6 +137,7 @@ func TestLoadAcceptsVariants(t *testing.T) {
 		{"PORT": "65535"},
 		{"SLACK_API_URL": "https://slack.com/api/"},
 		{"DELETE_RATE_LIMIT": "1000"},
+		{"DEFAULT_PHONE_COUNTRY": "de"},
 		{"RESTORE_WINDOW": "1ns"},
 		{"APPROVAL_TTL": "1h30m"},
 		{"ADMIN_USER_IDS": "U1"},
@@ -186,7 +191,11 @@ func TestLoadMalformed(t *testing.T) {
 		{"APPROVAL_TTL", "24", `APPROVAL_TTL: "24" is not a duration (use e.g. 24h)`},
 		{"APPROVAL_TTL", "-1h", `APPROVAL_TTL: must be > 0, got "-1h"`},
 		{"DELETE_RATE_LIMIT", "ten", `DELETE_RATE_LIMIT: must be a whole number >= 0`},
+		{"DEFAULT_PHONE_COUNTRY", "Germany", `DEFAULT_PHONE_COUNTRY: must be a two-letter country code such as DE, GB or US`},
+		{"DEFAULT_PHONE_COUNTRY", "XX", `DEFAULT_PHONE_COUNTRY: must be a two-letter country code such as DE, GB or US`},
 		{"DELETE_RATE_LIMIT", "-1", `DELETE_RATE_LIMIT: must be a whole number >= 0`},
+		{"SUPPRESSION_KEY", "correct horse battery staple", `SUPPRESSION_KEY: must be at least 64 hex characters (32 random bytes); make one with: openssl rand -hex 32`},
+		{"SUPPRESSION_KEY", "abcdef0123", `SUPPRESSION_KEY: must be at least 64 hex characters`},
 		{"DELETE_RATE_LIMIT", "2.5", `DELETE_RATE_LIMIT: must be a whole number >= 0`},
 		{"DELETE_RATE_LIMIT", "99999999999999999999", `DELETE_RATE_LIMIT: must be a whole number >= 0`},
 		{"DIGEST_CHANNEL", "#digest", `DIGEST_CHANNEL: "#digest" is not a Slack channel id`},
@@ -275,6 +284,7 @@ func TestCheckServe(t *testing.T) {
 		"SLACK_SIGNING_SECRET": signingSecret,
 		"APPROVALS_CHANNEL":    "C0APPROVE",
 		"INCIDENT_CHANNEL":     "C0INCIDENT",
+		"SUPPRESSION_KEY":      suppressionKey,
 	}
 	without := func(drop ...string) map[string]string {
 		m := map[string]string{}
@@ -298,8 +308,9 @@ func TestCheckServe(t *testing.T) {
 		{"http needs signing secret", without("SLACK_SIGNING_SECRET"), []string{"SLACK_SIGNING_SECRET"}},
 		{"no bot token", without("SLACK_BOT_TOKEN"), []string{"SLACK_BOT_TOKEN"}},
 		{"no channels", without("APPROVALS_CHANNEL", "INCIDENT_CHANNEL"), []string{"APPROVALS_CHANNEL", "INCIDENT_CHANNEL"}},
-		{"nothing", nil, []string{"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "APPROVALS_CHANNEL", "INCIDENT_CHANNEL"}},
-		{"nothing, socket mode", map[string]string{"SLACK_APP_TOKEN": appToken}, []string{"SLACK_BOT_TOKEN", "APPROVALS_CHANNEL", "INCIDENT_CHANNEL"}},
+		{"no suppression key", without("SUPPRESSION_KEY"), []string{"SUPPRESSION_KEY"}},
+		{"nothing", nil, []string{"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "APPROVALS_CHANNEL", "INCIDENT_CHANNEL", "SUPPRESSION_KEY"}},
+		{"nothing, socket mode", map[string]string{"SLACK_APP_TOKEN": appToken}, []string{"SLACK_BOT_TOKEN", "APPROVALS_CHANNEL", "INCIDENT_CHANNEL", "SUPPRESSION_KEY"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -371,6 +382,7 @@ func TestNoSecretsInLogs(t *testing.T) {
 		"DATABASE_URL":         dbURL,
 		"REDIS_URL":            redisURL,
 		"APPROVALS_CHANNEL":    "C0APPROVE",
+		"SUPPRESSION_KEY":      suppressionKey,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -394,6 +406,7 @@ func TestNoSecretsInLogs(t *testing.T) {
 		"config.slack_bot_token_set=true",
 		"config.slack_signing_secret_set=true",
 		"config.slack_app_token_set=true",
+		"config.suppression_key_set=true",
 		"config.socket_mode=true",
 		"config.database=postgres://db.example.com:5432/crm",
 		"config.redis=rediss://cache.example.com:6380/0",

@@ -58,6 +58,11 @@ type Summary struct {
 	ActiveWorkflows   int       `json:"active_workflows"`
 	DND               []string  `json:"dnd"` // opted-out channels; "all" for the contact-wide flag
 	ContactUpdatedAt  time.Time `json:"contact_updated_at"`
+	// Kind is what the request asks for: KindMerge or KindErasure; empty
+	// for a delete (requests from before merges and erasures).
+	Kind string `json:"kind,omitempty"`
+	// MergeInto is the contact a merge request merges this one into.
+	MergeInto string `json:"merge_into,omitempty"`
 }
 
 // SummaryOf condenses a contact and its linked items into a Summary.
@@ -107,6 +112,14 @@ const approvalColumns = `id, contact_id, contact_label, requester, reason, note,
 	created_at, expires_at, remind_at, reminded_at, coalesce(decided_by, '') AS decided_by, decided_at,
 	reject_reason, fail_reason, coalesce(deletion_id, '') AS deletion_id, channel, message_ts`
 
+// Kind is what the request asks for: KindDelete, KindMerge or KindErasure.
+func (a Approval) Kind() string {
+	if a.Summary.Kind == "" {
+		return KindDelete
+	}
+	return a.Summary.Kind
+}
+
 func (a *Approval) decode() error {
 	if err := json.Unmarshal(a.CountsJSON, &a.Counts); err != nil {
 		return fmt.Errorf("decode counts of request %s: %w", a.ID, err)
@@ -140,6 +153,8 @@ const (
 	ChangeEdited ChangeKind = "edited"
 	// ChangeOther: something the request's summary does not keep changed.
 	ChangeOther ChangeKind = "other"
+	// ChangeMergeTarget: the contact a merge request merges into changed.
+	ChangeMergeTarget ChangeKind = "merge_target"
 	// ChangeSinceConfirmed: the contact is as requested, but not as the
 	// approver confirmed it after being shown an earlier change.
 	ChangeSinceConfirmed ChangeKind = "since_confirmed"
@@ -203,12 +218,17 @@ type NewApproval struct {
 	Requester string
 	Reason    string
 	Note      string
-	// Fingerprint is Linked.Fingerprint as the requester saw it; it must still hold.
+	// Fingerprint is Linked.Fingerprint as the requester saw it (for a
+	// merge, MergeFingerprint of both contacts); it must still hold.
 	Fingerprint string
 	TTL         time.Duration
 	// Via, when set, says where the request started (a message shortcut on
 	// a Slack message); its audit line mentions it.
 	Via string
+	// Kind is KindDelete (or empty), KindMerge or KindErasure.
+	Kind string
+	// MergeInto is the contact a merge keeps (Kind KindMerge).
+	MergeInto string
 	// Notify renders the messages that announce the request (the post in the
 	// approvals channel, the requester's DM), written in its transaction.
 	Notify func(Approval) ([]Note, error)
@@ -224,12 +244,32 @@ func (s *Store) RequestApproval(ctx context.Context, r NewApproval) (Approval, A
 	if r.ContactID == "" || r.Requester == "" || r.Reason == "" || r.Fingerprint == "" || r.TTL <= 0 {
 		return a, audit, Errorf(EINVALID, "A delete request needs a contact, who asks, a reason, what they saw and how long it stays open.")
 	}
+	if r.Kind == KindDelete {
+		r.Kind = ""
+	}
+	switch {
+	case r.Kind == KindMerge && (r.MergeInto == "" || r.MergeInto == r.ContactID):
+		return a, audit, Errorf(EINVALID, "A merge request needs the contact it merges into.")
+	case r.Kind != "" && r.Kind != KindMerge && r.Kind != KindErasure:
+		return a, audit, Errorf(EINVALID, "A request is for a delete, a merge or an erasure.")
+	}
 	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
 		c, l, err := s.linked(ctx, tx, r.ContactID, false)
 		if err != nil {
 			return err
 		}
-		if l.Fingerprint != r.Fingerprint {
+		saw := l.Fingerprint
+		if r.Kind == KindMerge {
+			oc, ol, err := s.linked(ctx, tx, r.MergeInto, false)
+			if err != nil {
+				return err
+			}
+			if !SameContactData(c, oc) {
+				return ErrNotDuplicates
+			}
+			saw = MergeFingerprint(l.Fingerprint, ol.Fingerprint)
+		}
+		if saw != r.Fingerprint {
 			return ErrContactChanged
 		}
 		existing, err := s.selectApprovals(ctx, tx, `WHERE contact_id = ? AND state = ?`, r.ContactID, ApprovalPending)
@@ -244,8 +284,9 @@ func (s *Store) RequestApproval(ctx context.Context, r NewApproval) (Approval, A
 		// in Go must be the expiry stored, not one rounded up by the database.
 		now := s.now().UTC().Truncate(time.Microsecond)
 		a = Approval{ID: NewID("R", 10), ContactID: c.ID, ContactLabel: c.Name(), Requester: r.Requester, Reason: r.Reason,
-			Note: r.Note, Fingerprint: l.Fingerprint, Counts: l.Counts, Summary: SummaryOf(c, l), State: ApprovalPending,
+			Note: r.Note, Fingerprint: saw, Counts: l.Counts, Summary: SummaryOf(c, l), State: ApprovalPending,
 			CreatedAt: now, ExpiresAt: now.Add(r.TTL), RemindAt: now.Add(r.TTL / 2)}
+		a.Summary.Kind, a.Summary.MergeInto = r.Kind, r.MergeInto
 		if a.CountsJSON, err = json.Marshal(a.Counts); err != nil {
 			return fmt.Errorf("encode counts: %w", err)
 		}
@@ -268,8 +309,15 @@ func (s *Store) RequestApproval(ctx context.Context, r NewApproval) (Approval, A
 		if err := s.scheduleEscalationTx(ctx, tx, a); err != nil {
 			return err
 		}
+		detail := "expires " + a.ExpiresAt.Format(time.RFC3339)
+		switch r.Kind {
+		case KindMerge:
+			detail = "merge into " + r.MergeInto + "; " + detail
+		case KindErasure:
+			detail = "privacy erasure; " + detail
+		}
 		audit, err = s.auditTx(ctx, tx, AuditEntry{Actor: r.Requester, Action: AuditDeleteRequested, ContactID: c.ID, RequestID: a.ID,
-			Reason: r.Reason, Outcome: "pending", Detail: withVia("expires "+a.ExpiresAt.Format(time.RFC3339), r.Via), At: now})
+			Reason: r.Reason, Outcome: "pending", Detail: withVia(detail, r.Via), At: now})
 		if err != nil {
 			return err
 		}
@@ -385,11 +433,13 @@ type ApproveResult struct {
 	Deleted *Deleted
 	// Changed is set when the contact changed since what the approver
 	// decided on: nothing was done, and Changes, Contact and Linked say how
-	// it is now.
-	Changed bool
-	Changes []Change
-	Contact Contact
-	Linked  Linked
+	// it is now. Fingerprint is what approving it as it is now confirms
+	// (Decision.ExpectFingerprint).
+	Changed     bool
+	Changes     []Change
+	Contact     Contact
+	Linked      Linked
+	Fingerprint string
 	// Audit are the lines written in the transaction.
 	Audit []AuditEntry
 }
@@ -420,8 +470,18 @@ func (s *Store) Approve(ctx context.Context, d Decision) (ApproveResult, error) 
 		if expect == "" {
 			expect = a.Fingerprint
 		}
-		del, err := s.deleteTx(ctx, tx, DeleteRequest{ContactID: a.ContactID, Actor: a.Requester, ApprovedBy: d.Admin, RequestID: a.ID,
-			Reason: a.Reason, Note: a.Note, ExpectFingerprint: expect, RestoreWindow: d.RestoreWindow})
+		var del Deleted
+		switch a.Kind() {
+		case KindMerge:
+			del, err = s.mergeTx(ctx, tx, MergeRequest{DuplicateID: a.ContactID, OriginalID: a.Summary.MergeInto, Actor: a.Requester, ApprovedBy: d.Admin,
+				RequestID: a.ID, Reason: a.Reason, Note: a.Note, ExpectFingerprint: expect, RestoreWindow: d.RestoreWindow})
+		case KindErasure:
+			del, err = s.eraseTx(ctx, tx, eraseRequest{ContactID: a.ContactID, Actor: a.Requester, ApprovedBy: d.Admin, RequestID: a.ID,
+				Reason: a.Reason, Note: a.Note, ExpectFingerprint: expect})
+		default:
+			del, err = s.deleteTx(ctx, tx, DeleteRequest{ContactID: a.ContactID, Actor: a.Requester, ApprovedBy: d.Admin, RequestID: a.ID,
+				Reason: a.Reason, Note: a.Note, ExpectFingerprint: expect, RestoreWindow: d.RestoreWindow})
+		}
 		switch {
 		case errors.Is(err, ErrContactGone):
 			if res.Approval, err = s.finish(ctx, tx, a.ID, ApprovalFailed, d.Admin, now, `, fail_reason = ?`, ErrContactGone.Message); err != nil {
@@ -439,7 +499,17 @@ func (s *Store) Approve(ctx context.Context, d Decision) (ApproveResult, error) 
 			if err != nil {
 				return err
 			}
-			res.Changed, res.Contact, res.Linked, res.Changes = true, c, l, a.Changes(c, l)
+			res.Changed, res.Contact, res.Linked, res.Changes, res.Fingerprint = true, c, l, a.Changes(c, l), l.Fingerprint
+			if a.Kind() == KindMerge {
+				_, ol, err := s.linked(ctx, tx, a.Summary.MergeInto, false)
+				if err != nil {
+					return err
+				}
+				res.Fingerprint = MergeFingerprint(l.Fingerprint, ol.Fingerprint)
+				if len(res.Changes) == 1 && res.Changes[0].Kind == ChangeOther {
+					res.Changes = []Change{{Kind: ChangeMergeTarget}}
+				}
+			}
 			if len(res.Changes) == 0 {
 				// As requested, but not as the approver last confirmed it.
 				res.Changes = []Change{{Kind: ChangeSinceConfirmed}}

@@ -228,9 +228,17 @@ func (r ContactRef) Name() string {
 	return Contact{FirstName: r.FirstName, LastName: r.LastName}.Name()
 }
 
-// Deletion is the record of one archived delete.
+// Deletion kinds: what a deletion record is the record of.
+const (
+	KindDelete  = "delete"  // an archived delete, restorable
+	KindMerge   = "merge"   // a duplicate merged into another contact, restorable
+	KindErasure = "erasure" // a privacy erasure: nothing archived, never restorable
+)
+
+// Deletion is the record of one archived delete, merge or erasure.
 type Deletion struct {
 	ID           string     `db:"id"`
+	Kind         string     `db:"kind"`
 	ContactID    string     `db:"contact_id"`
 	ContactLabel string     `db:"contact_label"`
 	DeletedBy    string     `db:"deleted_by"`

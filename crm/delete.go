@@ -76,6 +76,12 @@ const LockWait = 30 * time.Second
 type Deleted struct {
 	Deletion Deletion
 	Contact  Contact
+	// Merge is set when the contact was merged into another rather than
+	// deleted: what moved onto the contact that stays.
+	Merge *MergeOutcome
+	// Suppressed are the suppression entries that keep the contact's
+	// opt-out (none when it had no DND).
+	Suppressed []Suppression
 	// Audit is the audit line written in the same transaction.
 	Audit AuditEntry
 	// Review is the review opened for an admin's delete alone (DeleteRequest.Review).
@@ -140,9 +146,12 @@ func (s *Store) deleteTx(ctx context.Context, tx *sqlx.Tx, req DeleteRequest) (D
 		if req.ExpectFingerprint != "" && req.ExpectFingerprint != l.Fingerprint {
 			return ErrContactChanged
 		}
-		now := s.now().UTC()
+		// Whole microseconds, as PostgreSQL keeps them: the dates the caller
+		// shows must be the dates stored (suppression entries carry it too).
+		now := s.now().UTC().Truncate(time.Microsecond)
 		d := Deletion{
 			ID:           NewID("D", 10),
+			Kind:         KindDelete,
 			ContactID:    c.ID,
 			ContactLabel: c.Name(),
 			DeletedBy:    req.Actor,
@@ -154,13 +163,8 @@ func (s *Store) deleteTx(ctx context.Context, tx *sqlx.Tx, req DeleteRequest) (D
 			DeletedAt:    now,
 			RestoreUntil: now.Add(req.RestoreWindow),
 		}
-		if d.CountsJSON, err = json.Marshal(d.Counts); err != nil {
-			return fmt.Errorf("encode counts: %w", err)
-		}
-		if _, err := tx.NamedExecContext(ctx, `INSERT INTO deletions
-			(id, contact_id, contact_label, deleted_by, approved_by, request_id, reason, note, counts, deleted_at, restore_until)
-			VALUES (:id, :contact_id, :contact_label, :deleted_by, :approved_by, :request_id, :reason, :note, :counts, :deleted_at, :restore_until)`, d); err != nil {
-			return fmt.Errorf("record deletion: %w", err)
+		if err := recordDeletion(ctx, tx, &d); err != nil {
+			return err
 		}
 		progress := func(done int) {
 			if req.Progress != nil {
@@ -176,8 +180,15 @@ func (s *Store) deleteTx(ctx context.Context, tx *sqlx.Tx, req DeleteRequest) (D
 			return fmt.Errorf("archived %d rows of contact %s but counted %d: rolled back", removed, c.ID, l.Counts.Total())
 		}
 		out = Deleted{Deletion: d, Contact: c}
+		detail := rowsText(removed) + " archived"
+		if o, ok := optOutOf(c, l); ok {
+			if out.Suppressed, err = s.suppressTx(ctx, tx, c, o, SuppressionDeleted, d.ID, req.Actor, now); err != nil {
+				return err
+			}
+			detail += "; " + describeSuppressed(out.Suppressed)
+		}
 		out.Audit, err = s.auditTx(ctx, tx, AuditEntry{Actor: req.Actor, Action: AuditDeleted, ContactID: c.ID, DeletionID: d.ID,
-			RequestID: req.RequestID, Reason: req.Reason, Outcome: "ok", Detail: withVia(rowsText(removed)+" archived", req.Via), At: now})
+			RequestID: req.RequestID, Reason: req.Reason, Outcome: "ok", Detail: withVia(detail, req.Via), At: now})
 		if err != nil || !req.Review {
 			return err
 		}
@@ -185,6 +196,20 @@ func (s *Store) deleteTx(ctx context.Context, tx *sqlx.Tx, req DeleteRequest) (D
 		return err
 	}()
 	return out, err
+}
+
+// recordDeletion inserts a deletion record, its counts encoded.
+func recordDeletion(ctx context.Context, tx *sqlx.Tx, d *Deletion) error {
+	var err error
+	if d.CountsJSON, err = json.Marshal(d.Counts); err != nil {
+		return fmt.Errorf("encode counts: %w", err)
+	}
+	if _, err := tx.NamedExecContext(ctx, `INSERT INTO deletions
+		(id, kind, contact_id, contact_label, deleted_by, approved_by, request_id, reason, note, counts, deleted_at, restore_until, purged_at)
+		VALUES (:id, :kind, :contact_id, :contact_label, :deleted_by, :approved_by, :request_id, :reason, :note, :counts, :deleted_at, :restore_until, :purged_at)`, d); err != nil {
+		return fmt.Errorf("record deletion: %w", err)
+	}
+	return nil
 }
 
 // archiveAndDelete removes the contact's rows table by table, children first,

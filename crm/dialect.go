@@ -123,59 +123,71 @@ func (d Dialect) jsonField(expr, key string) string {
 	return expr + " ->> '" + key + "'"
 }
 
-// phoneCondition matches contacts (alias c) whose phone ends with the last
-// ten digits of phone, through the reversed-digits index (migration 00002).
-func (d Dialect) phoneCondition(phone string) (string, []any) {
-	cond, args := d.phoneKeyMatch("c.phone", phone)
+// phoneCondition matches contacts (alias c) whose phone digits end with
+// key, a national number (NationalNumber), through the reversed-digits index
+// (migration 00002).
+func (d Dialect) phoneCondition(key string) (string, []any) {
+	cond, args := d.phoneKeyMatch("c.phone", key)
 	return "c.phone IS NOT NULL AND " + cond, args
 }
 
-// phoneKeyMatch matches the phone number expr when it ends with the last ten
-// digits of phone, through an index on contactbot_phone_key(expr).
-func (d Dialect) phoneKeyMatch(expr, phone string) (string, []any) {
-	lo := strings.TrimSuffix(PhoneKeyPattern(phone), "%")
-	key := "contactbot_phone_key(" + expr + ")"
+// phoneKeyMatch matches the phone number expr when its digits end with key,
+// through an index on contactbot_phone_key(expr), its digits reversed.
+func (d Dialect) phoneKeyMatch(expr, key string) (string, []any) {
+	lo, hi := phoneKeyRange(key)
+	k := "contactbot_phone_key(" + expr + ")"
 	// A prefix match as a range, not LIKE: SQLite's LIKE never uses an
 	// expression index, and on PostgreSQL a range keeps using the index in a
 	// prepared statement's generic plan, where LIKE with a parameter cannot.
 	// ~>=~ and ~<~ are the byte-order operators of the text_pattern_ops index.
 	if d == SQLite {
-		return key + " >= ? AND " + key + " < ?", []any{lo, prefixEnd(lo)}
+		return k + " >= ? AND " + k + " < ?", []any{lo, hi}
 	}
-	return key + " ~>=~ ? AND " + key + " ~<~ ?", []any{lo, prefixEnd(lo)}
+	return k + " ~>=~ ? AND " + k + " ~<~ ?", []any{lo, hi}
 }
 
-// nameSet selects the ids of contacts where every word starts a word of the
-// first or last name, ignoring case and accents. Both dialects keep each
-// contact's folded name words in contacts_name_words (PostgreSQL 00040,
-// SQLite 00002): the set is driven by the longest word's prefix range, the
-// other words checked through theirs, so a probe that shows ten contacts
-// reads about ten index entries, however common the word, and planners have
-// real statistics on the word column.
+// longerWords asks whether any of the folded query words starts a longer
+// word of the name index: if none does, the whole-word statements find every
+// match. One index probe per word.
+func (d Dialect) longerWords(words []string) statement {
+	var parts []string
+	var args []any
+	for _, w := range words {
+		parts = append(parts, "EXISTS (SELECT 1 FROM contacts_name_words WHERE word > ? AND word < ?)")
+		args = append(args, w, prefixEnd(w))
+	}
+	return statement{sql: "SELECT " + strings.Join(parts, " OR "), args: args, prepare: true}
+}
+
+// nameSet selects the ids of contacts where every word (folded, as
+// queryWords gives them) starts a word of the first or last name. Both
+// dialects keep each contact's name words in contacts_name_words
+// (PostgreSQL 00040, SQLite 00002, both rebuilt by 00200): the set is driven
+// by the longest word's prefix range, the other words checked through
+// theirs. It is the fallback for words that only start names
+// (wholeWordSet serves whole words), planned with each word's statistics.
 func (d Dialect) nameSet(words []string) (string, []any) {
 	var args []any
-	folded := make([]string, len(words))
 	longest := 0
 	for i, w := range words {
-		folded[i] = Fold(w)
-		if len(folded[i]) > len(folded[longest]) {
+		if len(w) > len(words[longest]) {
 			longest = i
 		}
 	}
 	prefix := func(col string, i int) string {
-		if d == Postgres {
-			// Folded by the SQL function the words were indexed with;
-			// chr(1114111) sorts after every character in byte order ("C").
-			args = append(args, words[i], words[i])
-			return col + " >= contactbot_fold(?) AND " + col + " < contactbot_fold(?) || chr(1114111)"
-		}
-		args = append(args, folded[i], prefixEnd(folded[i]))
+		// Byte order on both: the PostgreSQL column is COLLATE "C".
+		args = append(args, words[i], prefixEnd(words[i]))
 		return col + " >= ? AND " + col + " < ?"
 	}
 	set := "SELECT w.contact_id FROM contacts_name_words w WHERE " + prefix("w.word", longest)
-	for i := range folded {
+	for i := range words {
 		if i != longest {
-			set += " AND w.contact_id IN (SELECT contact_id FROM contacts_name_words WHERE " + prefix("word", i) + ")"
+			// EXISTS, not IN: SQLite then probes the (contact_id, word) index
+			// once per candidate instead of first copying the other word's
+			// whole posting range (5.7 ms against 0.3 at 100,000 contacts);
+			// PostgreSQL plans both as the same semi join.
+			x := fmt.Sprintf("x%d", i)
+			set += " AND EXISTS (SELECT 1 FROM contacts_name_words " + x + " WHERE " + x + ".contact_id = w.contact_id AND " + prefix(x+".word", i) + ")"
 		}
 	}
 	return set, args

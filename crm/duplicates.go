@@ -6,5 +6,5 @@ import "context"
 // digits: what a search flags as "possible duplicate", for windows that show
 // one contact.
 func (s *Store) Duplicates(ctx context.Context, c Contact) ([]ContactRef, error) {
-	return s.duplicatesOf(ctx, c)
+	return s.duplicatesIn(ctx, s.db, c)
 }

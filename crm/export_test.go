@@ -1,28 +1,51 @@
 package crm
 
+import (
+	"context"
+	"fmt"
+)
+
 // DuplicatesQuery is the query Search runs to flag possible duplicates of c.
 func (s *Store) DuplicatesQuery(c Contact) (string, []any) { return s.duplicatesQuery(c) }
 
-// SearchProbe is one statement Search runs: a WHERE clause on contacts c.
-type SearchProbe struct {
-	Where string
-	Args  []any
+// SearchStatement is one statement Search may run for a query.
+type SearchStatement struct {
+	Name string // probe 1…, count 1…, longer words
+	SQL  string // ? placeholders
+	Args []any
 }
 
-// SearchProbes is every statement Search runs for q (the probes, then the
-// count, as a whole statement), so tests check the plans of the real queries.
-func (s *Store) SearchProbes(q string) (probes []SearchProbe, count string, countArgs []any) {
+// SearchStatements is every statement Search may run for q, in order: the
+// probes (whole SELECTs), the count, and the longer-words check, so that
+// tests check the plans of the real queries.
+func (s *Store) SearchStatements(q string) []SearchStatement {
 	plan := s.planSearch(q)
-	for _, p := range plan.probes {
-		probes = append(probes, SearchProbe{p.where, p.args})
+	var out []SearchStatement
+	for i, p := range plan.probes {
+		out = append(out, SearchStatement{fmt.Sprintf("probe %d", i+1), p.sql, p.args})
 	}
-	return probes, plan.count, plan.countArgs
+	if plan.count.sql != "" {
+		out = append(out, SearchStatement{"count", plan.count.sql, plan.count.args})
+	}
+	if plan.extends.sql != "" {
+		out = append(out, SearchStatement{"longer words", plan.extends.sql, plan.extends.args})
+	}
+	return out
 }
+
+// DuplicatesOfAll is the one statement Search runs to flag the shown
+// contacts' possible duplicates.
+func (s *Store) DuplicatesOfAll(ctx context.Context, cs []Contact) (map[string][]ContactRef, error) {
+	return s.duplicatesOfAll(ctx, cs)
+}
+
+// QueryWords are the folded words a name search looks for.
+var QueryWords = queryWords
 
 // ArchivedContactWhere is the condition (on archived_rows a) FindDeletions
 // runs to find deletions by an email or a phone number.
 func (s *Store) ArchivedContactWhere(q string) (string, []any) {
-	return s.dialect.archivedContactWhere(q)
+	return s.dialect.archivedContactWhere(q, s.phoneCountry)
 }
 
 // IsUniqueViolation is isUniqueViolation, for tests on each dialect's errors.

@@ -1,79 +1,142 @@
 package crm
 
 import (
+	_ "embed" // unaccent.rules
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
-// foldTable maps lower-case accented Latin letters to their plain letters,
-// as PostgreSQL's unaccent rules do for the names a CRM holds.
+// unaccentRules is PostgreSQL 15's contrib/unaccent/unaccent.rules (PostgreSQL
+// Licence), the very table contactbot_fold uses on PostgreSQL: one character,
+// a tab, and what it becomes (nothing for combining marks). Folding from the
+// same table is what keeps the name words of both dialects equal.
+//
+//go:embed unaccent.rules
+var unaccentRules string
+
+// foldTable maps a character to its unaccented text, as unaccent() does.
 var foldTable = func() map[rune]string {
-	groups := []struct{ from, to string }{
-		{"àáâãäåāăąǎǻȁȃȧạảấầẩẫậắằẳẵặ", "a"},
-		{"çćĉċč", "c"},
-		{"ďđð", "d"},
-		{"èéêëēĕėęěȅȇȩẹẻẽếềểễệ", "e"},
-		{"ĝğġģǧ", "g"},
-		{"ĥħ", "h"},
-		{"ìíîïĩīĭįıǐȉȋịỉ", "i"},
-		{"ĵ", "j"},
-		{"ķǩ", "k"},
-		{"ĺļľŀł", "l"},
-		{"ñńņňŉ", "n"},
-		{"òóôõöøōŏőǒǿȍȏȯọỏốồổỗộớờởỡợơ", "o"},
-		{"ŕŗř", "r"},
-		{"śŝşšș", "s"},
-		{"ţťŧț", "t"},
-		{"ùúûüũūŭůűųǔǖǘǚǜȕȗụủứừửữựư", "u"},
-		{"ŵ", "w"},
-		{"ýÿŷỳỵỷỹ", "y"},
-		{"źżž", "z"},
-		{"ß", "ss"}, {"æ", "ae"}, {"œ", "oe"}, {"þ", "th"}, {"ĳ", "ij"},
-	}
 	m := map[rune]string{}
-	for _, g := range groups {
-		for _, r := range g.from {
-			m[r] = g.to
+	for _, line := range strings.Split(unaccentRules, "\n") {
+		from, to, _ := strings.Cut(strings.TrimRight(line, "\r"), "\t")
+		if r := []rune(from); len(r) == 1 {
+			m[r[0]] = strings.TrimSpace(to) // as unaccent reads it ("¼\t 1/4")
 		}
 	}
 	return m
 }()
 
-// Fold lower-cases s and strips accents from Latin letters ("Zoë Ångström"
-// becomes "zoe angstrom"), like the contactbot_fold SQL function, so that name
-// search ignores case and accents on every dialect. Combining marks are
-// dropped, so decomposed input folds the same as composed input.
+// Fold lower-cases s and strips accents ("Zoë Ångström" becomes "zoe
+// angstrom", "Łukasz" "lukasz", combining marks are dropped), exactly as the
+// SQL function contactbot_fold does on PostgreSQL, lower(unaccent(s)), so
+// that name search ignores case and accents alike on every dialect.
 func Fold(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range s {
-		r = unicode.ToLower(r)
-		if unicode.Is(unicode.Mn, r) {
+		if r < utf8.RuneSelf { // unaccent's rules start above ASCII
+			if 'A' <= r && r <= 'Z' {
+				r += 'a' - 'A'
+			}
+			b.WriteByte(byte(r))
 			continue
 		}
-		if to, ok := foldTable[r]; ok {
-			b.WriteString(to)
+		to, ok := foldTable[r]
+		if !ok {
+			b.WriteRune(unicode.ToLower(r))
 			continue
 		}
-		b.WriteRune(r)
+		for _, t := range to {
+			b.WriteRune(unicode.ToLower(t))
+		}
 	}
 	return b.String()
 }
 
-// foldedWords splits a name into its folded words of letters and digits, as
-// the name index stores them.
-func foldedWords(parts ...string) []string {
+// transliterations spell German and Nordic letters the way people type them
+// without the letter ("Müller" as "Mueller", "Søren" as "Soeren"), applied to
+// lower-case text before folding; decomposed forms (u + U+0308) too. The SQL
+// function contactbot_translit (migration 00200) is the same chain.
+var transliterations = strings.NewReplacer(
+	"ü", "ue", "ö", "oe", "ä", "ae", "ß", "ss", "å", "aa", "ø", "oe", "æ", "ae",
+	"u\u0308", "ue", "o\u0308", "oe", "a\u0308", "ae", "a\u030a", "aa",
+)
+
+// Transliterate is Fold with German and Nordic letters spelled out: ü→ue,
+// ö→oe, ä→ae, ß→ss, å→aa, ø→oe, æ→ae ("Müller" becomes "mueller", where Fold
+// gives "muller"). Names are indexed under both spellings.
+func Transliterate(s string) string {
+	return Fold(transliterations.Replace(strings.ToLower(s)))
+}
+
+// apostrophes join the parts of a name such as O'Brien or D’Angelo: the
+// name is indexed as "o", "brien" and "obrien", so "obrien" finds it too.
+const apostrophes = "'’‘ʼ`´"
+
+func isApostrophe(r rune) bool { return strings.ContainsRune(apostrophes, r) }
+
+// isWordRune reports whether r belongs to a name word: a letter or digit,
+// as PostgreSQL's [[:alnum:]], but not an apostrophe (ʼ is a letter).
+func isWordRune(r rune) bool {
+	return (unicode.IsLetter(r) || unicode.IsDigit(r)) && !isApostrophe(r)
+}
+
+// NameWords are the words a contact's name is found by, as the name index
+// (contacts_name_words) stores them on both dialects: the words of the name
+// folded (Fold) and transliterated (Transliterate), and each word written
+// with apostrophes also without them. "Siobhán O'Brien" gives siobhan, o,
+// brien, obrien; "Jürgen Müller" gives jurgen, muller, juergen, mueller.
+func NameWords(first, last string) []string {
+	full := first + " " + last
 	var out []string
 	seen := map[string]bool{}
-	for _, p := range parts {
-		for _, w := range strings.FieldsFunc(Fold(p), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
-			if !seen[w] {
-				seen[w] = true
-				out = append(out, w)
+	add := func(w string) {
+		if w != "" && !seen[w] {
+			seen[w] = true
+			out = append(out, w)
+		}
+	}
+	for _, form := range []string{Fold(full), Transliterate(full)} {
+		for _, token := range strings.FieldsFunc(form, func(r rune) bool { return !isWordRune(r) && !isApostrophe(r) }) {
+			parts := strings.FieldsFunc(token, isApostrophe)
+			for _, p := range parts {
+				add(p)
+			}
+			if len(parts) > 1 {
+				add(strings.Join(parts, ""))
 			}
 		}
 	}
 	return out
+}
+
+// queryWords splits a search into the folded words it looks for: apostrophes
+// join ("o'brien" is "obrien", which every O'Brien is indexed under), any
+// other character that is not a letter or digit separates. Accents and case
+// are folded (Fold): "Müller" finds Müller and Muller, "mueller" finds Müller
+// through its transliterated word.
+func queryWords(q string) []string {
+	var words []string
+	for _, token := range strings.FieldsFunc(Fold(q), func(r rune) bool { return !isWordRune(r) && !isApostrophe(r) }) {
+		if w := strings.Join(strings.FieldsFunc(token, isApostrophe), ""); w != "" {
+			words = append(words, w)
+		}
+	}
+	return words
+}
+
+// nameKeys are the ways a full name is typed in full: its words in order,
+// folded or transliterated, apostrophes dropped ("o'brien patrick" →
+// "obrien patrick"). A search whose words join to one of them is an exact
+// match.
+func nameKeys(first, last string) []string {
+	plain := strings.Join(queryWords(first+" "+last), " ")
+	tr := strings.Join(queryWords(transliterations.Replace(strings.ToLower(first+" "+last))), " ")
+	if tr == plain {
+		return []string{plain}
+	}
+	return []string{plain, tr}
 }
 
 // prefixEnd returns the smallest string greater than every string that

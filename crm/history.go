@@ -7,7 +7,8 @@ import (
 
 // ContactHistory returns the newest limit audit entries about a contact (its
 // own and those of its deletions), oldest first, and how many there are in
-// all. It works for deleted contacts too: the audit trail outlives them.
+// all. It works for deleted contacts too: the audit trail outlives them. A
+// contact's history includes the merges of duplicates into it.
 func (s *Store) ContactHistory(ctx context.Context, contactID string, limit int) ([]AuditEntry, int, error) {
 	if contactID == "" {
 		return nil, 0, Errorf(EINVALID, "Say which contact: a contact id or a deletion id.")
@@ -15,14 +16,16 @@ func (s *Store) ContactHistory(ctx context.Context, contactID string, limit int)
 	if limit <= 0 {
 		limit = 20
 	}
-	where := `contact_id = ? OR deletion_id IN (SELECT id FROM deletions WHERE contact_id = ?)`
+	// Its own entries, its deletions', and those of merges into it.
+	where := `contact_id = ? OR deletion_id IN (SELECT id FROM deletions WHERE contact_id = ?)
+		OR deletion_id IN (SELECT deletion_id FROM merges WHERE original_id = ?)`
 	var total int
-	if err := s.db.GetContext(ctx, &total, s.db.Rebind(`SELECT count(*) FROM audit_log WHERE `+where), contactID, contactID); err != nil {
+	if err := s.db.GetContext(ctx, &total, s.db.Rebind(`SELECT count(*) FROM audit_log WHERE `+where), contactID, contactID, contactID); err != nil {
 		return nil, 0, fmt.Errorf("count audit trail of %s: %w", contactID, err)
 	}
 	var out []AuditEntry
 	err := s.db.SelectContext(ctx, &out, s.db.Rebind(`SELECT * FROM (SELECT * FROM audit_log WHERE `+where+`
-		ORDER BY at DESC, id DESC LIMIT ?) newest ORDER BY at, id`), contactID, contactID, limit)
+		ORDER BY at DESC, id DESC LIMIT ?) newest ORDER BY at, id`), contactID, contactID, contactID, limit)
 	if err != nil {
 		return nil, 0, fmt.Errorf("load audit trail of %s: %w", contactID, err)
 	}

@@ -33,6 +33,8 @@ type Report struct {
 	Deletion Deletion
 	// Contact is the deleted contact as archived.
 	Contact Contact
+	// MergedInto is set for a merge: the contact it was merged into.
+	MergedInto *ContactRef
 	// Incident is the incident: this report's when New, else the first one.
 	Incident Incident
 	// New is true when this call recorded the incident, and wrote the
@@ -76,6 +78,17 @@ func (s *Store) ReportDeletion(ctx context.Context, deletionID, reporter, note s
 		}
 		if out.Contact, err = archivedContact(ctx, tx, d.ID); err != nil {
 			return err
+		}
+		if d.Kind == KindMerge {
+			m, err := loadMerge(ctx, tx, d.ID)
+			if err != nil {
+				return err
+			}
+			ref := ContactRef{ID: m.OriginalID}
+			if err := tx.GetContext(ctx, &ref, tx.Rebind(`SELECT id, first_name, last_name FROM contacts WHERE id = ?`), m.OriginalID); err != nil && !isNoRows(err) {
+				return fmt.Errorf("load contact %s: %w", m.OriginalID, err)
+			}
+			out.MergedInto = &ref
 		}
 		// ON CONFLICT DO NOTHING: of two concurrent reports the second waits
 		// for the first to commit, then inserts nothing.
@@ -164,7 +177,7 @@ func (s *Store) FindDeletions(ctx context.Context, query string) ([]Deletion, er
 	case len(q) > MaxQueryLen:
 		return nil, Errorf(EINVALID, "That is too long (%d characters) for a deletion id, an email or a phone number.", len(q))
 	case strings.Contains(q, "@") || isPhoneQuery(q):
-		archiveWhere, args = s.dialect.archivedContactWhere(q)
+		archiveWhere, args = s.dialect.archivedContactWhere(q, s.phoneCountry)
 	case looksLikeID(q):
 		args = []any{q, q}
 	default:
@@ -203,13 +216,14 @@ func (s *Store) FindDeletions(ctx context.Context, query string) ([]Deletion, er
 }
 
 // archivedContactWhere matches archived contacts (archived_rows a) by the
-// email in q (any case) or, when q has no @, by its phone digits, through
-// the expression indexes of migration 00020.
-func (d Dialect) archivedContactWhere(q string) (string, []any) {
+// email in q (any case) or, when q has no @, by its national phone number
+// (country: the default country, see NationalNumber), through the
+// expression indexes of migration 00020.
+func (d Dialect) archivedContactWhere(q, country string) (string, []any) {
 	if strings.Contains(q, "@") {
 		return `lower(` + d.jsonField("a.data", "email") + `) = lower(?)`, []any{q}
 	}
-	return d.phoneKeyMatch(d.jsonField("a.data", "phone"), q)
+	return d.phoneKeyMatch(d.jsonField("a.data", "phone"), NationalNumber(q, country))
 }
 
 // shorten cuts s to at most n characters, for echoing input back.

@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -56,80 +58,166 @@ type summaryRow struct {
 	ActiveWfls int    `db:"active_workflows"`
 }
 
+// ContactLinked is a contact and what a delete of it would take.
+type ContactLinked struct {
+	Contact Contact
+	Linked  Linked
+}
+
+// LinkedMany is Linked for several contacts at once (the matches a search
+// shows), in a fixed number of statements however many contacts: one for
+// the contacts and their counts, then one per kind of named item that any
+// of them has. Contacts that no longer exist are left out; the others come
+// in the order of ids.
+func (s *Store) LinkedMany(ctx context.Context, ids []string) ([]ContactLinked, error) {
+	return s.linkedMany(ctx, s.db, ids)
+}
+
 // linked loads a contact and its linked items on q; forUpdate (q is then a
 // transaction) first locks the contact and its conversations so that no
 // linked row can be added until the transaction ends (an insert referencing
 // a locked row waits for it), and only then counts. On SQLite the
 // transaction already holds the database's write lock.
 func (s *Store) linked(ctx context.Context, q dbtx, contactID string, forUpdate bool) (Contact, Linked, error) {
-	var row struct {
+	if forUpdate {
+		var c Contact
+		err := sqlx.GetContext(ctx, q, &c, s.db.Rebind(`SELECT `+contactColumns+` FROM contacts c WHERE c.id = ?`+s.dialect.ForUpdate()), contactID)
+		if isNoRows(err) {
+			return c, Linked{}, ErrContactGone
+		}
+		if err != nil {
+			return c, Linked{}, fmt.Errorf("lock contact %s: %w", contactID, err)
+		}
+		if s.dialect == Postgres {
+			if _, err := q.ExecContext(ctx, s.db.Rebind(`SELECT 1 FROM conversations WHERE contact_id = ? FOR UPDATE`), contactID); err != nil {
+				return c, Linked{}, fmt.Errorf("lock conversations of %s: %w", contactID, err)
+			}
+		}
+	}
+	all, err := s.linkedMany(ctx, q, []string{contactID})
+	if err != nil {
+		return Contact{}, Linked{}, err
+	}
+	if len(all) == 0 {
+		return Contact{}, Linked{}, ErrContactGone
+	}
+	return all[0].Contact, all[0].Linked, nil
+}
+
+// linkedMany is LinkedMany on q, which may be a transaction.
+func (s *Store) linkedMany(ctx context.Context, q dbtx, ids []string) ([]ContactLinked, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	now := s.now()
+	in := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ") + ")"
+	idArgs := make([]any, len(ids))
+	for i, id := range ids {
+		idArgs[i] = id
+	}
+	var rows []struct {
 		Contact
 		summaryRow
 	}
-	var l Linked
-	now := s.now()
-	var err error
-	if forUpdate {
-		err = sqlx.GetContext(ctx, q, &row.Contact, s.db.Rebind(`SELECT `+contactColumns+` FROM contacts c WHERE c.id = ?`+s.dialect.ForUpdate()), contactID)
-		if err == nil && s.dialect == Postgres {
-			if _, err := q.ExecContext(ctx, s.db.Rebind(`SELECT 1 FROM conversations WHERE contact_id = ? FOR UPDATE`), contactID); err != nil {
-				return row.Contact, l, fmt.Errorf("lock conversations of %s: %w", contactID, err)
-			}
+	if err := s.selectPrepared(ctx, q, &rows, `SELECT `+contactColumns+`, `+s.linkedSummary()+` FROM contacts c WHERE c.id IN `+in, append([]any{now}, idArgs...)...); err != nil {
+		return nil, fmt.Errorf("load %d contacts and their linked rows: %w", len(ids), err)
+	}
+	byID := map[string]*Linked{}
+	var need struct{ dnd, opps, appts, workflows []any }
+	out := make([]ContactLinked, 0, len(rows))
+	for _, r := range rows {
+		l := Linked{Counts: r.Counts, OpenOpportunityCount: r.OpenOpps, OpenValue: r.OpenValue, OpenTasks: r.OpenTasks,
+			UpcomingCount: r.Upcoming, ActiveWorkflowCount: r.ActiveWfls}
+		l.ClosedOpportunities = l.Opportunities - l.OpenOpportunityCount
+		out = append(out, ContactLinked{Contact: r.Contact, Linked: l})
+		// The named items, only of the kinds a contact has.
+		if l.DNDSettings > 0 {
+			need.dnd = append(need.dnd, r.ID)
 		}
-		if err == nil {
-			err = sqlx.GetContext(ctx, q, &row.summaryRow, s.db.Rebind(`SELECT `+s.linkedSummary()+` FROM contacts c WHERE c.id = ?`), now, contactID)
+		if l.OpenOpportunityCount > 0 {
+			need.opps = append(need.opps, r.ID)
 		}
-	} else {
-		var rows []struct {
-			Contact
-			summaryRow
+		if l.UpcomingCount > 0 {
+			need.appts = append(need.appts, r.ID)
 		}
-		err = s.selectPrepared(ctx, q, &rows, `SELECT `+contactColumns+`, `+s.linkedSummary()+` FROM contacts c WHERE c.id = ?`, now, contactID)
-		if err == nil && len(rows) == 0 {
-			err = sql.ErrNoRows
-		}
-		if err == nil {
-			row = rows[0]
+		if l.ActiveWorkflowCount > 0 {
+			need.workflows = append(need.workflows, r.ID)
 		}
 	}
-	c := row.Contact
-	if isNoRows(err) {
-		return c, l, ErrContactGone
+	for i := range out {
+		byID[out[i].Contact.ID] = &out[i].Linked
 	}
-	if err != nil {
-		return c, l, fmt.Errorf("load contact %s and its linked rows: %w", contactID, err)
+	marks := func(ids []any) string { return "(" + strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ") + ")" }
+	// The first itemLimit items of each contact, by a window over its rows.
+	firstItems := func(cols, from, order string) string {
+		return `SELECT * FROM (SELECT contact_id, ` + cols + `, row_number() OVER (PARTITION BY contact_id ORDER BY ` + order + `) AS rn FROM ` + from + `) x WHERE rn <= ? ORDER BY contact_id, rn`
 	}
-	l.Counts = row.Counts
-	l.OpenOpportunityCount, l.OpenValue, l.OpenTasks = row.OpenOpps, row.OpenValue, row.OpenTasks
-	l.UpcomingCount, l.ActiveWorkflowCount = row.Upcoming, row.ActiveWfls
-	l.ClosedOpportunities = l.Opportunities - l.OpenOpportunityCount
-
-	// The named items, only of the kinds the contact has.
-	if l.DNDSettings > 0 {
-		if err := s.selectPrepared(ctx, q, &l.DND, `SELECT channel, status FROM dnd_settings WHERE contact_id = ? ORDER BY channel`, contactID); err != nil {
-			return c, l, fmt.Errorf("load DND of %s: %w", contactID, err)
+	if len(need.dnd) > 0 {
+		var items []struct {
+			ContactID string `db:"contact_id"`
+			DNDSetting
+		}
+		if err := s.selectPrepared(ctx, q, &items, `SELECT contact_id, channel, status FROM dnd_settings WHERE contact_id IN `+marks(need.dnd)+` ORDER BY contact_id, channel`, need.dnd...); err != nil {
+			return nil, fmt.Errorf("load DND settings: %w", err)
+		}
+		for _, it := range items {
+			byID[it.ContactID].DND = append(byID[it.ContactID].DND, it.DNDSetting)
 		}
 	}
-	if l.OpenOpportunityCount > 0 {
-		if err := s.selectPrepared(ctx, q, &l.OpenOpportunities, `SELECT id, name, status, `+s.dialect.MoneyText("monetary_value")+` AS monetary_value, created_at
-		FROM opportunities WHERE contact_id = ? AND status = 'open' ORDER BY monetary_value DESC, id LIMIT ?`, contactID, itemLimit); err != nil {
-			return c, l, fmt.Errorf("load opportunities of %s: %w", contactID, err)
+	if len(need.opps) > 0 {
+		var items []struct {
+			ContactID string `db:"contact_id"`
+			Rn        int    `db:"rn"`
+			Opportunity
+		}
+		if err := s.selectPrepared(ctx, q, &items, firstItems(`id, name, status, `+s.dialect.MoneyText("monetary_value")+` AS monetary_value, created_at`,
+			`opportunities WHERE contact_id IN `+marks(need.opps)+` AND status = 'open'`, `monetary_value DESC, id`), append(need.opps, itemLimit)...); err != nil {
+			return nil, fmt.Errorf("load open opportunities: %w", err)
+		}
+		for _, it := range items {
+			byID[it.ContactID].OpenOpportunities = append(byID[it.ContactID].OpenOpportunities, it.Opportunity)
 		}
 	}
-	if l.UpcomingCount > 0 {
-		if err := s.selectPrepared(ctx, q, &l.UpcomingAppointments, `SELECT id, title, starts_at, status
-		FROM appointments WHERE contact_id = ? AND status = 'confirmed' AND starts_at > ? ORDER BY starts_at, id LIMIT ?`, contactID, now, itemLimit); err != nil {
-			return c, l, fmt.Errorf("load appointments of %s: %w", contactID, err)
+	if len(need.appts) > 0 {
+		var items []struct {
+			ContactID string `db:"contact_id"`
+			Rn        int    `db:"rn"`
+			Appointment
+		}
+		if err := s.selectPrepared(ctx, q, &items, firstItems(`id, title, starts_at, status`,
+			`appointments WHERE contact_id IN `+marks(need.appts)+` AND status = 'confirmed' AND starts_at > ?`, `starts_at, id`), append(append(need.appts, now), itemLimit)...); err != nil {
+			return nil, fmt.Errorf("load upcoming appointments: %w", err)
+		}
+		for _, it := range items {
+			byID[it.ContactID].UpcomingAppointments = append(byID[it.ContactID].UpcomingAppointments, it.Appointment)
 		}
 	}
-	if l.ActiveWorkflowCount > 0 {
-		if err := s.selectPrepared(ctx, q, &l.ActiveWorkflows, `SELECT id, workflow_name, status, enrolled_at
-		FROM workflow_enrollments WHERE contact_id = ? AND status = 'active' ORDER BY enrolled_at, id LIMIT ?`, contactID, itemLimit); err != nil {
-			return c, l, fmt.Errorf("load workflows of %s: %w", contactID, err)
+	if len(need.workflows) > 0 {
+		var items []struct {
+			ContactID string `db:"contact_id"`
+			Rn        int    `db:"rn"`
+			WorkflowEnrollment
+		}
+		if err := s.selectPrepared(ctx, q, &items, firstItems(`id, workflow_name, status, enrolled_at`,
+			`workflow_enrollments WHERE contact_id IN `+marks(need.workflows)+` AND status = 'active'`, `enrolled_at, id`), append(need.workflows, itemLimit)...); err != nil {
+			return nil, fmt.Errorf("load active workflows: %w", err)
+		}
+		for _, it := range items {
+			byID[it.ContactID].ActiveWorkflows = append(byID[it.ContactID].ActiveWorkflows, it.WorkflowEnrollment)
 		}
 	}
-	l.Fingerprint = fingerprint(c, l)
-	return c, l, nil
+	// In the order asked for.
+	pos := map[string]int{}
+	for i, id := range ids {
+		if _, ok := pos[id]; !ok {
+			pos[id] = i
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return pos[out[i].Contact.ID] < pos[out[j].Contact.ID] })
+	for i := range out {
+		out[i].Linked.Fingerprint = fingerprint(out[i].Contact, out[i].Linked)
+	}
+	return out, nil
 }
 
 // fingerprint condenses what a person deciding on a delete looked at; if it

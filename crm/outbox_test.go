@@ -285,6 +285,9 @@ func TestRecoverOperations(t *testing.T) {
 		if err := s.Migrate(ctx, nil); err != nil {
 			t.Fatal(err)
 		}
+		if err := s.SetSuppressionKey(ctx, crmtest.SuppressionKey); err != nil {
+			t.Fatal(err)
+		}
 		clock := crmtest.NewClock(time.Now())
 		s.SetClock(clock.Now)
 		alive := crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Kept"}, crmtest.SmallFull)

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -24,7 +26,14 @@ type Restored struct {
 	Rows int
 	// Duplicates are other contacts that share the restored contact's email or
 	// phone digits, typically re-created while it was deleted. Both remain.
+	// (After a merge's restore the contact it was merged into is one.)
 	Duplicates []ContactRef
+	// Original is set for a merge: the contact the duplicate was merged
+	// into, with its fields and DND as before the merge.
+	Original *Contact
+	// Kept names the original's fields or DND channels a merge's restore
+	// left as they are, because they changed after the merge.
+	Kept []string
 	// Audit is the audit line written in the same transaction.
 	Audit AuditEntry
 	// Incident is the deletion's incident, when Reported.
@@ -63,6 +72,9 @@ func timeText(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC"
 
 // restorable returns why d cannot be restored (or reported) at now, or nil.
 func restorable(d Deletion, now time.Time) error {
+	if d.Kind == KindErasure {
+		return ErrErasureNotRestorable
+	}
 	if d.RestoredAt != nil {
 		by := ""
 		if d.RestoredBy != nil {
@@ -121,17 +133,41 @@ func (s *Store) RestoreWith(ctx context.Context, r RestoreRequest) (Restored, er
 		if err := tx.GetContext(ctx, &archived, tx.Rebind(`SELECT count(*) FROM archived_rows WHERE deletion_id = ?`), d.ID); err != nil {
 			return fmt.Errorf("count archived rows of %s: %w", d.ID, err)
 		}
-		n, err := putBack(ctx, tx, d.ID, c.ID, func(done int) {
-			if progress != nil {
-				progress(done, archived)
-			}
-		})
-		if err != nil {
-			return err
+		total := archived
+		if d.Kind == KindMerge {
+			total = d.Counts.Total()
 		}
-		if n != archived || n != d.Counts.Total() {
-			// Every archived row goes back or none does.
-			return fmt.Errorf("restored %d rows of deletion %s but %d are archived and %d were deleted: rolled back", n, d.ID, archived, d.Counts.Total())
+		report := func(done int) {
+			if progress != nil {
+				progress(done, total)
+			}
+		}
+		var n int
+		if d.Kind == KindMerge {
+			var orig Contact
+			if n, orig, out.Kept, err = s.restoreMergeTx(ctx, tx, d, c, report); err != nil {
+				return err
+			}
+			out.Original = &orig
+		} else {
+			// The archived DND rows come back as they were: the suppression
+			// triggers must not re-apply the contact's own opt-out first.
+			if err := skipReapply(ctx, tx, c.ID); err != nil {
+				return err
+			}
+			if n, err = putBack(ctx, tx, d.ID, c.ID, report); err != nil {
+				return err
+			}
+			if err := resumeReapply(ctx, tx, c.ID); err != nil {
+				return err
+			}
+			if n != archived {
+				return fmt.Errorf("restored %d rows of deletion %s but %d are archived: rolled back", n, d.ID, archived)
+			}
+		}
+		if n != d.Counts.Total() {
+			// Every archived (and moved) row goes back or none does.
+			return fmt.Errorf("restored %d rows of deletion %s but %d were deleted: rolled back", n, d.ID, d.Counts.Total())
 		}
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM archived_rows WHERE deletion_id = ?`), d.ID); err != nil {
 			return fmt.Errorf("drop archive of %s: %w", d.ID, err)
@@ -144,7 +180,27 @@ func (s *Store) RestoreWith(ctx context.Context, r RestoreRequest) (Restored, er
 		if out.Duplicates, err = s.duplicatesIn(ctx, tx, c); err != nil {
 			return err
 		}
+		if out.Original != nil {
+			// The contact it was merged into shares its email or phone, of
+			// course: that is not news.
+			out.Duplicates = slices.DeleteFunc(out.Duplicates, func(r ContactRef) bool { return r.ID == out.Original.ID })
+		}
 		detail := rowsText(n) + " restored"
+		if out.Original != nil {
+			detail = fmt.Sprintf("merge into %s undone: %s back with the duplicate; its fields and DND as before the merge", out.Original.ID, rowsText(n))
+			if len(out.Kept) > 0 {
+				detail += " except " + strings.Join(out.Kept, ", ") + " (changed since)"
+			}
+		}
+		// The contact carries its own DND again: the entries its delete
+		// kept are no longer needed.
+		unsuppressed, err := unsuppressTx(ctx, tx, d.ID)
+		if err != nil {
+			return err
+		}
+		if unsuppressed > 0 {
+			detail += fmt.Sprintf("; %s removed from the suppression list", plural(unsuppressed, "entry", "entries"))
+		}
 		for _, dup := range out.Duplicates {
 			detail += "; possible duplicate " + dup.ID
 		}
@@ -382,6 +438,13 @@ func (s *Store) purgeOnce(ctx context.Context) (int, error) {
 			rows, err := res.RowsAffected()
 			if err != nil {
 				return fmt.Errorf("purge archive of %s: %w", d.ID, err)
+			}
+			// A merge's record of what moved, and the original's old fields.
+			if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM merge_moves WHERE deletion_id = ?`), d.ID); err != nil {
+				return fmt.Errorf("purge moves of %s: %w", d.ID, err)
+			}
+			if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE merges SET original_before = '{}', original_after = '{}' WHERE deletion_id = ?`), d.ID); err != nil {
+				return fmt.Errorf("purge merge record of %s: %w", d.ID, err)
 			}
 			if _, err := s.auditTx(ctx, tx, AuditEntry{Actor: "system", Action: AuditPurged, ContactID: d.ContactID, DeletionID: d.ID,
 				Outcome: "ok", Detail: "restore window closed; the archive (" + rowsText(int(rows)) + ") and the contact's details removed", At: now}); err != nil {

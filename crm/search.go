@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -36,6 +37,9 @@ type Match struct {
 	Exact bool `db:"exact"`
 	// Duplicates are other contacts sharing this one's email or phone digits.
 	Duplicates []ContactRef `db:"-"`
+	// OptedOutBefore is set when the contact got its DND back from the
+	// suppression list: the newest delete date that opt-out came from.
+	OptedOutBefore *time.Time `db:"-"`
 }
 
 // SearchResult is the contacts found for one query.
@@ -46,23 +50,29 @@ type SearchResult struct {
 	// Total counts every match, up to SearchCounted; More is Total minus the
 	// shown ones. Capped says the count stopped at SearchCounted.
 	Total int
+	// Partial says Total is a lower bound below SearchCounted: the whole
+	// words' count, when the page is full and some query word also starts
+	// longer names (counting those would read their whole posting lists).
+	Partial bool
 }
 
 // More is how many matches were not shown.
 func (r SearchResult) More() int { return r.Total - len(r.Matches) }
 
-// Capped reports whether there are at least SearchCounted matches: the count
-// stops there.
-func (r SearchResult) Capped() bool { return r.Total >= SearchCounted }
+// Capped reports whether there are at least Total matches rather than
+// exactly Total: the count stops at SearchCounted, or is Partial. The
+// message then says "200+" or "12+".
+func (r SearchResult) Capped() bool { return r.Total >= SearchCounted || r.Partial }
 
 const contactColumns = `c.id, c.location_id, c.first_name, c.last_name, coalesce(c.email, '') AS email,
 	coalesce(c.phone, '') AS phone, coalesce(c.company_name, '') AS company_name, coalesce(c.source, '') AS source,
 	c.dnd, c.created_at, c.updated_at`
 
-// Search finds contacts by id (exact), email (any case), phone (by digits) or
-// name (every word starts a word of the first or last name, any case or
-// accent). Every branch is served by an index; see migration 00002 of each
-// dialect.
+// Search finds contacts by id (exact), email (any case), phone (by its
+// national number) or name (every word starts a word of the first or last
+// name, any case or accent). Every statement is served by an index and reads
+// about as many index entries as it returns; see migrations 00002, 00040 and
+// 00200 of each dialect.
 func (s *Store) Search(ctx context.Context, query string) (SearchResult, error) {
 	q := strings.TrimSpace(query)
 	res := SearchResult{Query: q}
@@ -86,11 +96,53 @@ func (s *Store) Search(ctx context.Context, query string) (SearchResult, error) 
 	// database sort thousands of rows to show ten.
 	var found []Match
 	full := false
+	var counted *int  // the capped count, when a counted probe brought it along
+	var extends *bool // whether a query word has longer words in the index; asked once, when needed
+	wordsExtend := func() (bool, error) {
+		if extends == nil {
+			var b bool
+			if err := s.getPrepared(ctx, &b, plan.extends.sql, plan.extends.args...); err != nil {
+				return false, fmt.Errorf("search contacts (longer words): %w", err)
+			}
+			extends = &b
+		}
+		return *extends, nil
+	}
 	for _, p := range plan.probes {
+		if p.fallback {
+			// The prefix probe finds what the whole-word probe cannot:
+			// names that only start with a query word. Needed when such
+			// names exist and the page is not full yet.
+			if full || len(mergeMatches(found)) > SearchShown {
+				continue
+			}
+			if ext, err := wordsExtend(); err != nil {
+				return res, err
+			} else if !ext {
+				continue
+			}
+		}
 		var rows []Match
-		st, err := s.prepared(ctx, `SELECT `+contactColumns+`, `+fmt.Sprint(p.exact)+` AS exact FROM contacts c WHERE `+p.where+` LIMIT `+fmt.Sprint(SearchShown+1))
-		if err == nil {
-			err = st.SelectContext(ctx, &rows, p.args...)
+		var err error
+		if p.counted {
+			var withTotal []struct {
+				Match
+				Total int `db:"total"`
+			}
+			if p.prepare {
+				err = s.selectPrepared(ctx, s.db, &withTotal, p.sql, p.args...)
+			} else {
+				err = s.db.SelectContext(ctx, &withTotal, s.db.Rebind(p.sql), p.args...)
+			}
+			n := 0
+			for _, r := range withTotal {
+				rows, n = append(rows, r.Match), r.Total
+			}
+			counted = &n // a later counted probe's set contains the earlier one's
+		} else if p.prepare {
+			err = s.selectPrepared(ctx, s.db, &rows, p.sql, p.args...)
+		} else {
+			err = s.db.SelectContext(ctx, &rows, s.db.Rebind(p.sql), p.args...)
 		}
 		if err != nil {
 			return res, fmt.Errorf("search contacts (%s): %w", plan.kind, err)
@@ -102,80 +154,217 @@ func (s *Store) Search(ctx context.Context, query string) (SearchResult, error) 
 			break
 		}
 	}
+	if plan.kind == KindName {
+		markExactNames(found, plan.words)
+	}
+	if plan.kind == KindPhone {
+		s.markExactPhones(found, plan.phoneKey)
+	}
 	matches := mergeMatches(found)
 	res.Total = len(matches)
 	if full || len(matches) > SearchShown {
-		if err := s.db.GetContext(ctx, &res.Total, s.db.Rebind(plan.count), plan.countArgs...); err != nil {
+		n := 0
+		if counted != nil {
+			n = *counted
+		} else if err := s.getPrepared(ctx, &n, plan.count.sql, plan.count.args...); err != nil {
 			return res, fmt.Errorf("count contacts: %w", err)
 		}
-		res.Total = max(res.Total, len(matches))
+		res.Total = max(n, len(matches))
+		if plan.kind == KindName && res.Total < SearchCounted {
+			// The whole words' count misses names that only start with a
+			// query word: say "at least" rather than read their postings
+			// (a rare name whose word starts a common one, "smit" and
+			// Smith, cost 15–40 ms at a million contacts).
+			ext, err := wordsExtend()
+			if err != nil {
+				return res, err
+			}
+			res.Partial = ext
+		}
 	}
 	if len(matches) > SearchShown {
 		matches = matches[:SearchShown]
 	}
+	contacts := make([]Contact, len(matches))
 	for i := range matches {
-		dups, err := s.duplicatesOf(ctx, matches[i].Contact)
-		if err != nil {
-			return res, err
-		}
-		matches[i].Duplicates = dups
+		contacts[i] = matches[i].Contact
+	}
+	dups, err := s.duplicatesOfAll(ctx, contacts)
+	if err != nil {
+		return res, err
+	}
+	for i := range matches {
+		matches[i].Duplicates = dups[matches[i].ID]
+	}
+	if err := s.markOptedOut(ctx, matches); err != nil {
+		return res, err
 	}
 	res.Matches = matches
 	return res, nil
 }
 
-// searchProbe is one indexed query for matches of a search.
+// markOptedOut sets OptedOutBefore on the matches that got an opt-out back
+// from the suppression list.
+func (s *Store) markOptedOut(ctx context.Context, matches []Match) error {
+	ids := make([]string, len(matches))
+	for i, m := range matches {
+		ids[i] = m.ID
+	}
+	before, err := s.optedOutBefore(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for i := range matches {
+		if t, ok := before[matches[i].ID]; ok {
+			matches[i].OptedOutBefore = &t
+		}
+	}
+	return nil
+}
+
+// getPrepared runs a one-row query prepared (see prepared).
+func (s *Store) getPrepared(ctx context.Context, dest any, query string, args ...any) error {
+	st, err := s.prepared(ctx, query)
+	if err != nil {
+		return err
+	}
+	return st.GetContext(ctx, dest, args...)
+}
+
+// statement is one SQL statement with its arguments (? placeholders).
+type statement struct {
+	sql  string
+	args []any
+	// prepare: its plan does not depend on the arguments' values.
+	prepare bool
+}
+
+// searchProbe is one indexed query for matches of a search: a SELECT of
+// contactColumns and exact, at most SearchShown+1 rows.
 type searchProbe struct {
-	where string // on contacts c
-	args  []any
-	exact bool // its matches are exact matches
+	statement
 	// enough ends the search when this probe finds anything: an id is unique
 	// and a query that is a contact's id is nobody's name.
 	enough bool
+	// fallback runs only when the probes before it found no more than
+	// SearchShown contacts and a query word starts longer words.
+	fallback bool
+	// counted rows carry a column "total": how many contacts the probe's
+	// set holds, up to SearchCounted, read in the same pass over the
+	// postings as the rows.
+	counted bool
 }
 
 // searchPlan is how a query is answered: its kind, probes in order, and the
-// count of every match (capped) for "N more".
+// count of every match (capped) for "N more" when no probe counts.
 type searchPlan struct {
-	kind      string
-	probes    []searchProbe
-	count     string
-	countArgs []any
+	kind    string
+	probes  []searchProbe
+	count   statement
+	extends statement // names: does any query word start a longer indexed word?
+	words   []string  // names: the folded query words
+	// phoneKey: the national number a phone search compares.
+	phoneKey string
 }
 
-// planSearch classifies q and plans its probes.
+// planSearch classifies q and plans its statements.
 func (s *Store) planSearch(q string) searchPlan {
 	capped := func(sub string) string {
 		return `SELECT count(*) FROM (` + sub + ` LIMIT ` + fmt.Sprint(SearchCounted) + `) n`
 	}
+	probe := func(where string, exact bool, args ...any) searchProbe {
+		return searchProbe{statement: statement{sql: `SELECT ` + contactColumns + `, ` + fmt.Sprint(exact) + ` AS exact FROM contacts c WHERE ` + where + ` LIMIT ` + fmt.Sprint(SearchShown+1), args: args, prepare: true}}
+	}
 	switch {
 	case strings.Contains(q, "@"):
 		where := "c.email IS NOT NULL AND lower(c.email) = lower(?)"
-		return searchPlan{kind: KindEmail, probes: []searchProbe{{where: where, args: []any{q}, exact: true}},
-			count: capped(`SELECT 1 FROM contacts c WHERE ` + where), countArgs: []any{q}}
+		return searchPlan{kind: KindEmail, probes: []searchProbe{probe(where, true, q)},
+			count: statement{sql: capped(`SELECT 1 FROM contacts c WHERE ` + where), args: []any{q}, prepare: true}}
 	case isPhoneQuery(q):
-		where, args := s.dialect.phoneCondition(q)
-		return searchPlan{kind: KindPhone, probes: []searchProbe{{where: where, args: args, exact: true}},
-			count: capped(`SELECT 1 FROM contacts c WHERE ` + where), countArgs: args}
+		key := s.PhoneKey(q)
+		where, args := s.dialect.phoneCondition(key)
+		return searchPlan{kind: KindPhone, probes: []searchProbe{probe(where, true, args...)}, phoneKey: key,
+			count: statement{sql: capped(`SELECT 1 FROM contacts c WHERE ` + where), args: args, prepare: true}}
 	}
 	var plan searchPlan
 	if looksLikeID(q) {
 		plan.kind = KindID
-		plan.probes = append(plan.probes, searchProbe{where: "c.id = ?", args: []any{q}, exact: true, enough: true})
+		p := probe("c.id = ?", true, q)
+		p.enough = true
+		plan.probes = append(plan.probes, p)
 	}
-	words := nameWords(q)
+	words := queryWords(q)
+	if len(words) > maxNameWords {
+		words = words[:maxNameWords]
+	}
 	if len(words) == 0 {
 		return plan
 	}
-	plan.kind = KindName
-	set, args := s.dialect.nameSet(words)
+	plan.kind, plan.words = KindName, words
+	whole, wholeArgs := wholeWordSet(words)
+	set, setArgs := s.dialect.nameSet(words)
 	plan.probes = append(plan.probes,
 		// A full name equal to the query's words (any case or accent) is exact.
-		searchProbe{where: "contactbot_fold(c.first_name || ' ' || c.last_name) = contactbot_fold(?)", args: []any{strings.Join(words, " ")}, exact: true},
-		searchProbe{where: "c.id IN (" + set + ")", args: args},
+		probe("contactbot_fold(c.first_name || ' ' || c.last_name) = contactbot_fold(?)", true, strings.Join(words, " ")),
+		// Names with every query word as a whole word: the postings of the
+		// words intersected in id order, stopping at the count's cap, and
+		// the first of them shown: one pass serves the probe and the count.
+		searchProbe{counted: true, statement: statement{sql: countedProbe(whole), args: wholeArgs, prepare: true}},
 	)
-	plan.count, plan.countArgs = capped(set), args
+	// The prefix probe is planned with the words' own statistics (not
+	// prepared), and joins contacts only for the rows it returns: as
+	// "c.id IN (…)" a rare pair of words made PostgreSQL walk the whole
+	// primary key of contacts (0.9 s at a million).
+	plan.probes = append(plan.probes, searchProbe{fallback: true, statement: statement{
+		sql: `SELECT ` + contactColumns + `, false AS exact FROM (` + set + ` LIMIT ` + fmt.Sprint(SearchShown+1) + `) m JOIN contacts c ON c.id = m.contact_id`, args: setArgs}})
+	plan.extends = s.dialect.longerWords(words)
 	return plan
+}
+
+// countedProbe selects the first contacts of set (a SELECT of contact_id)
+// as a probe does, each row with the set's size up to SearchCounted as
+// "total": the set is read once, to the cap, for both.
+func countedProbe(set string) string {
+	return `SELECT ` + contactColumns + `, false AS exact, m.total FROM (SELECT a.contact_id, count(*) OVER () AS total FROM (` +
+		set + ` LIMIT ` + fmt.Sprint(SearchCounted) + `) a LIMIT ` + fmt.Sprint(SearchShown+1) + `) m JOIN contacts c ON c.id = m.contact_id`
+}
+
+// wholeWordSet selects, in id order, the ids of contacts that have every
+// word among their name words: a merge of the words' postings, each read
+// in id order from the (word, contact_id) key, so it stops as soon as the
+// rows it is limited to are found.
+func wholeWordSet(words []string) (string, []any) {
+	sql := "SELECT w0.contact_id FROM contacts_name_words w0"
+	var args []any
+	for i, w := range words[1:] {
+		a := fmt.Sprintf("w%d", i+1)
+		sql += " JOIN contacts_name_words " + a + " ON " + a + ".word = ? AND " + a + ".contact_id = w0.contact_id"
+		args = append(args, w)
+	}
+	return sql + " WHERE w0.word = ? ORDER BY w0.contact_id", append(args, words[0])
+}
+
+// markExactNames marks a match exact when the query's words, in order, spell
+// its full name (folded or transliterated, apostrophes dropped): "obrien
+// patrick" is O'Brien Patrick, "hans mueller" is Hans Müller.
+func markExactNames(found []Match, words []string) {
+	q := strings.Join(words, " ")
+	for i := range found {
+		for _, k := range nameKeys(found[i].FirstName, found[i].LastName) {
+			if k == q {
+				found[i].Exact = true
+			}
+		}
+	}
+}
+
+// markExactPhones keeps a phone match exact only when its national number is
+// the query's: a suffix match of a short national number can also find a
+// longer number of another country, which is shown after the exact ones.
+func (s *Store) markExactPhones(found []Match, key string) {
+	for i := range found {
+		found[i].Exact = s.PhoneKey(found[i].Phone) == key
+	}
 }
 
 // looksLikeID reports whether q could be a CRM id: one token of letters and digits.
@@ -207,47 +396,11 @@ func isPhoneQuery(q string) bool {
 	return digits >= minPhoneDigit
 }
 
-// PhoneDigits returns the digits of a phone number as entered.
-func PhoneDigits(phone string) string {
-	var b strings.Builder
-	for _, r := range phone {
-		if r >= '0' && r <= '9' {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
+// maxDuplicates is how many other contacts a match names as possible duplicates.
+const maxDuplicates = 3
 
-// PhoneKeyPattern turns a phone query into a LIKE pattern on the reversed
-// digits: its last ten digits must end the stored number, so a query with or
-// without the country code finds "+1 (555) 010-2233".
-func PhoneKeyPattern(phone string) string {
-	d := PhoneDigits(phone)
-	if len(d) > 10 {
-		d = d[len(d)-10:]
-	}
-	r := []byte(d)
-	for i, j := 0, len(r)-1; i < j; i, j = i+1, j-1 {
-		r[i], r[j] = r[j], r[i]
-	}
-	return string(r) + "%"
-}
-
-// nameWords splits q into words of letters and digits, as the name index does.
-func nameWords(q string) []string {
-	words := strings.FieldsFunc(q, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
-	if len(words) > maxNameWords {
-		words = words[:maxNameWords]
-	}
-	return words
-}
-
-// duplicatesOf lists up to three other contacts that share c's email or phone digits.
-func (s *Store) duplicatesOf(ctx context.Context, c Contact) ([]ContactRef, error) {
-	return s.duplicatesIn(ctx, s.db, c)
-}
-
-// duplicatesIn is duplicatesOf on q, which may be a transaction.
+// duplicatesIn lists up to three other contacts that share c's email or
+// phone number, on q, which may be a transaction.
 func (s *Store) duplicatesIn(ctx context.Context, q sqlx.QueryerContext, c Contact) ([]ContactRef, error) {
 	sql, args := s.duplicatesQuery(c)
 	if sql == "" {
@@ -260,26 +413,93 @@ func (s *Store) duplicatesIn(ctx context.Context, q sqlx.QueryerContext, c Conta
 	return refs, nil
 }
 
-// duplicatesQuery is duplicatesOf's query, empty when c has neither an email
+// duplicatesQuery is duplicatesIn's query, empty when c has neither an email
 // nor a phone number to compare. It is one indexed probe per shared key,
 // joined by UNION: an OR across both keys with ORDER BY id makes the planner
 // walk the primary key instead (2.5 s at a million contacts).
 func (s *Store) duplicatesQuery(c Contact) (string, []any) {
-	var probes []string
-	var args []any
-	if c.Email != "" {
-		probes = append(probes, "SELECT * FROM (SELECT c.id, c.first_name, c.last_name FROM contacts c WHERE c.email IS NOT NULL AND lower(c.email) = lower(?) LIMIT 4) e")
-		args = append(args, c.Email)
-	}
-	if len(PhoneDigits(c.Phone)) >= minPhoneDigit {
-		cond, phoneArgs := s.dialect.phoneCondition(c.Phone)
-		probes = append(probes, "SELECT * FROM (SELECT c.id, c.first_name, c.last_name FROM contacts c WHERE "+cond+" LIMIT 4) p")
-		args = append(args, phoneArgs...)
-	}
+	probes, args := s.duplicateProbes(c, false)
 	if len(probes) == 0 {
 		return "", nil
 	}
-	return `SELECT d.id, d.first_name, d.last_name FROM (` + strings.Join(probes, " UNION ") + `) d WHERE d.id <> ? ORDER BY d.id LIMIT 3`, append(args, c.ID)
+	return `SELECT d.id, d.first_name, d.last_name FROM (` + strings.Join(probes, " UNION ") + `) d WHERE d.id <> ? ORDER BY d.id LIMIT ` + fmt.Sprint(maxDuplicates), append(args, c.ID)
+}
+
+// duplicateProbes are the indexed probes for contacts sharing c's email or
+// phone number, each at most maxDuplicates+1 rows (c itself may be one);
+// tagged adds c's id as column "of". With pad, both probes are there even
+// when c lacks the key (a NULL argument matches nothing), so that the
+// statement's text depends only on how many contacts it covers.
+func (s *Store) duplicateProbes(c Contact, pad bool) ([]string, []any) {
+	var probes []string
+	var args []any
+	cols := "c.id, c.first_name, c.last_name"
+	if pad {
+		cols = "CAST(? AS text) AS of, " + cols
+	}
+	limit := fmt.Sprint(maxDuplicates + 1)
+	if email := c.Email; email != "" || pad {
+		probes = append(probes, "SELECT * FROM (SELECT "+cols+" FROM contacts c WHERE c.email IS NOT NULL AND lower(c.email) = lower(?) LIMIT "+limit+") e")
+		if pad {
+			args = append(args, c.ID)
+		}
+		args = append(args, nullIfEmpty(email))
+	}
+	key := s.PhoneKey(c.Phone)
+	if len(key) < minPhoneDigit {
+		key = ""
+	}
+	if key != "" || pad {
+		cond, phoneArgs := s.dialect.phoneCondition(key)
+		if key == "" {
+			phoneArgs = []any{nil, nil}
+		}
+		probes = append(probes, "SELECT * FROM (SELECT "+cols+" FROM contacts c WHERE "+cond+" LIMIT "+limit+") p")
+		if pad {
+			args = append(args, c.ID)
+		}
+		args = append(args, phoneArgs...)
+	}
+	return probes, args
+}
+
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// duplicatesOfAll is duplicatesIn for the contacts a search shows, in one
+// statement: every contact's probes side by side (UNION ALL), tagged with
+// whose they are. Its text depends only on len(cs), so it is prepared.
+func (s *Store) duplicatesOfAll(ctx context.Context, cs []Contact) (map[string][]ContactRef, error) {
+	var probes []string
+	var args []any
+	for _, c := range cs {
+		p, a := s.duplicateProbes(c, true)
+		probes = append(probes, p...)
+		args = append(args, a...)
+	}
+	if len(probes) == 0 {
+		return nil, nil
+	}
+	var rows []struct {
+		Of string `db:"of"`
+		ContactRef
+	}
+	if err := s.selectPrepared(ctx, s.db, &rows, `SELECT d.of, d.id, d.first_name, d.last_name FROM (`+strings.Join(probes, " UNION ALL ")+`) d ORDER BY d.of, d.id`, args...); err != nil {
+		return nil, fmt.Errorf("find duplicates of %d contacts: %w", len(cs), err)
+	}
+	out := map[string][]ContactRef{}
+	for _, r := range rows {
+		refs := out[r.Of]
+		if r.ID == r.Of || len(refs) >= maxDuplicates || (len(refs) > 0 && refs[len(refs)-1].ID == r.ID) {
+			continue // itself, enough, or found by both email and phone
+		}
+		out[r.Of] = append(refs, r.ContactRef)
+	}
+	return out, nil
 }
 
 // Contact loads one contact by id.

@@ -2,9 +2,16 @@ package crm_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/lib/pq"
 
 	"contactbot/crm"
 	"contactbot/crm/crmtest"
@@ -143,19 +150,19 @@ func TestSearchUsesIndexes(t *testing.T) {
 	if _, err := s.DB().Exec(`ANALYZE contacts`); err != nil {
 		t.Fatal(err)
 	}
-	// The real statements Search runs: its probes and its count.
+	// The real statements Search runs: its probes, counts and checks.
 	type probe struct {
 		name, sql string
 		args      []any
 	}
 	var probes []probe
-	for _, q := range []string{"jane@example.com", "555 010 2233", "jane doe", "jan", "seD4PfOuKoVMLkEZqohJ"} {
-		ps, count, countArgs := s.SearchProbes(q)
-		for _, p := range ps {
-			probes = append(probes, probe{q, `SELECT * FROM contacts c WHERE ` + p.Where, p.Args})
+	for _, q := range []string{"jane@example.com", "555 010 2233", "030 901820", "jane doe", "jan", "o'brien mueller", "seD4PfOuKoVMLkEZqohJ"} {
+		for _, st := range s.SearchStatements(q) {
+			probes = append(probes, probe{q + " (" + st.Name + ")", st.SQL, st.Args})
 		}
-		probes = append(probes, probe{q + " (count)", count, countArgs})
 	}
+	dups, dupArgs := s.DuplicatesQuery(crm.Contact{ID: "x", Email: "jane@example.com", Phone: "5550102233"})
+	probes = append(probes, probe{"duplicates", dups, dupArgs})
 	for _, q := range probes {
 		tx := s.DB().MustBegin()
 		tx.MustExec(`SET LOCAL enable_seqscan = off`)
@@ -169,4 +176,336 @@ func TestSearchUsesIndexes(t *testing.T) {
 			t.Errorf("%s search scans contacts:\n%s", q.name, joined)
 		}
 	}
+}
+
+// TestSearchAsTyped covers how people type names and phone numbers (issue
+// 11), on both databases: national numbers with a trunk prefix, German and
+// Nordic letters spelled out, apostrophes left out.
+func TestSearchAsTyped(t *testing.T) {
+	crmtest.ForEachDialect(t, func(t *testing.T, s *crm.Store) {
+		ctx := context.Background()
+		berlin := crmtest.InsertContact(t, s, crmtest.Contact{FirstName: "Jürgen", LastName: "Müller", Phone: "+49 30 901820"})
+		london := crmtest.InsertContact(t, s, crmtest.Contact{FirstName: "Siobhán", LastName: "O'Brien", Phone: "+44 20 7946 0018"})
+		national := crmtest.InsertContact(t, s, crmtest.Contact{FirstName: "Søren", LastName: "Ångström", Phone: "030 901821"})
+		muller := crmtest.InsertContact(t, s, crmtest.Contact{FirstName: "Anne", LastName: "Muller", Phone: "+1 (213) 090-1820"})
+		typographic := crmtest.InsertContact(t, s, crmtest.Contact{FirstName: "Dario", LastName: "D’Angelo"})
+		find := func(q string) (ids []string, exact []bool) {
+			t.Helper()
+			r, err := s.Search(ctx, q)
+			if err != nil {
+				t.Fatalf("Search(%q): %v", q, err)
+			}
+			for _, m := range r.Matches {
+				ids, exact = append(ids, m.ID), append(exact, m.Exact)
+			}
+			return ids, exact
+		}
+		for _, c := range []struct {
+			q    string
+			want []string // in order
+		}{
+			{"030 901820", []string{berlin, muller}}, // +49 30 901820 exact; the US number ends with the same 8 digits
+			{"030 9018 20", []string{berlin, muller}},
+			{"+49 30 901820", []string{berlin, muller}},
+			{"0049 30 901820", []string{berlin, muller}},
+			{"020 7946 0018", []string{london}},
+			{"+44 (0)20 7946 0018", []string{london}},
+			{"+49 30 901821", []string{national}}, // stored nationally, found internationally
+			{"mueller", []string{berlin}},
+			{"muller", []string{muller, berlin}}, // Müller by its plain folding
+			{"Müller", []string{muller, berlin}},
+			{"juergen mueller", []string{berlin}},
+			{"jurgen muller", []string{berlin}},
+			{"obrien", []string{london}},
+			{"o'brien", []string{london}},
+			{"O’Brien", []string{london}},
+			{"o brien", []string{london}},
+			{"siobhan obr", []string{london}},
+			{"soeren aangstroem", []string{national}},
+			{"soren angstrom", []string{national}},
+			{"dangelo", []string{typographic}},
+			{"d'angelo dario", []string{typographic}},
+		} {
+			got, _ := find(c.q)
+			if !slices.Equal(got, c.want) {
+				t.Errorf("Search(%q) = %v, want %v", c.q, got, c.want)
+			}
+		}
+		// Exact marks: the whole name as typed, however spelled; the one
+		// phone number whose national number is the query's.
+		for _, q := range []string{"juergen mueller", "jurgen muller", "Jürgen Müller"} {
+			if _, exact := find(q); len(exact) != 1 || !exact[0] {
+				t.Errorf("Search(%q): Jürgen Müller not an exact match: %v", q, exact)
+			}
+		}
+		if _, exact := find("siobhan obrien"); len(exact) != 1 || !exact[0] {
+			t.Errorf("siobhan obrien: not exact: %v", exact)
+		}
+		if _, exact := find("030 901820"); len(exact) != 2 || !exact[0] || exact[1] {
+			t.Errorf("030 901820: exact marks %v, want the German number exact, the US one not", exact)
+		}
+		// A default country reads national numbers by its own trunk prefix.
+		if err := s.SetPhoneCountry("XX"); crm.ErrorCode(err) != crm.EINVALID {
+			t.Errorf("SetPhoneCountry(XX) = %v, want EINVALID", err)
+		}
+		us := crmtest.InsertContact(t, s, crmtest.Contact{FirstName: "Jo", LastName: "Doe", Phone: "555.010.2233"})
+		if err := s.SetPhoneCountry("US"); err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range []string{"1 555 010 2233", "+1 555 010 2233", "011 1 555 010 2233"} {
+			if got, _ := find(q); !slices.Equal(got, []string{us}) {
+				t.Errorf("with US: Search(%q) = %v, want %s", q, got, us)
+			}
+		}
+		if err := s.SetPhoneCountry("DE"); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := find("030 901821"); !slices.Equal(got, []string{national}) {
+			t.Errorf("with DE: Search(030 901821) = %v, want %s", got, national)
+		}
+	})
+}
+
+func TestNationalNumber(t *testing.T) {
+	for _, c := range []struct{ phone, country, want string }{
+		{"+49 30 901820", "", "30901820"},
+		{"0049 30 901820", "", "30901820"},
+		{"030 901820", "", "30901820"},
+		{"030 901820", "DE", "30901820"},
+		{"020 7946 0018", "", "2079460018"},
+		{"020 7946 0018", "GB", "2079460018"},
+		{"+44 (0)20 7946 0018", "", "2079460018"},
+		{"+1 (555) 010-2233", "", "5550102233"},
+		{"555.010.2233", "", "5550102233"},
+		{"1 555 010 2233", "", "5550102233"},
+		{"1 555 010 2233", "US", "5550102233"},
+		{"011 49 30 901820", "US", "30901820"},
+		{"8 495 123 4567", "RU", "4951234567"},
+		{"+39 06 1234 5678", "", "0612345678"}, // Italy keeps its leading zero
+		{"+1 800 FLOWERS", "", "1800"},         // letters are not digits of the stored number
+		{"", "", ""},
+		{"no digits", "DE", ""},
+	} {
+		if got := crm.NationalNumber(c.phone, c.country); got != c.want {
+			t.Errorf("NationalNumber(%q, %q) = %q, want %q", c.phone, c.country, got, c.want)
+		}
+	}
+}
+
+// TestNameWordsAgree compares the PostgreSQL functions behind the name index
+// with their Go twins, which SQLite's triggers call: folding of every Latin
+// letter and common punctuation, transliteration, and the words of tricky
+// names. Any difference would make the dialects find different contacts.
+func TestNameWordsAgree(t *testing.T) {
+	s := crmtest.NewStore(t)
+	var chars []string
+	for _, rg := range [][2]rune{{0x20, 0x7e}, {0xa0, 0x24f}, {0x1e00, 0x1eff}, {0x2000, 0x206f}} {
+		for r := rg[0]; r <= rg[1]; r++ {
+			chars = append(chars, string(r))
+		}
+	}
+	chars = append(chars, "u\u0308", "A\u030a", "ẞ", "İ", "ǅ")
+	var pgFold, pgTranslit []string
+	if err := s.DB().Select(&pgFold, `SELECT contactbot_fold(c) FROM unnest($1::text[]) WITH ORDINALITY AS x(c, i) ORDER BY i`, pq.Array(chars)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DB().Select(&pgTranslit, `SELECT contactbot_translit(c) FROM unnest($1::text[]) WITH ORDINALITY AS x(c, i) ORDER BY i`, pq.Array(chars)); err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range chars {
+		if got := crm.Fold(c); got != pgFold[i] {
+			t.Errorf("Fold(%q) = %q, contactbot_fold = %q", c, got, pgFold[i])
+		}
+		if got := crm.Transliterate(c); got != pgTranslit[i] {
+			t.Errorf("Transliterate(%q) = %q, contactbot_translit = %q", c, got, pgTranslit[i])
+		}
+	}
+	for _, n := range [][2]string{
+		{"Siobhán", "O'Brien"}, {"Jürgen", "Müller"}, {"Søren", "Ångström-Ærø"}, {"Dario", "D’Angelo"},
+		{"Mu\u0308ller", "GROẞ"}, {"Łukasz", "Wójcik"}, {"O''Neil", "'quoted'"}, {"Jean-Luc", "de l'Isle"},
+		{"", ""}, {"  ", "--"}, {"Zoë", "Ångström"}, {"Anna-Lena", "Ölçer"}, {"ʼEmma", "`Ava´"},
+	} {
+		var pg []string
+		if err := s.DB().Select(&pg, `SELECT w FROM contactbot_name_words($1, $2) w ORDER BY w`, n[0], n[1]); err != nil {
+			t.Fatal(err)
+		}
+		goWords := crm.NameWords(n[0], n[1])
+		slices.Sort(goWords)
+		if !slices.Equal(pg, goWords) && !(len(pg) == 0 && len(goWords) == 0) {
+			t.Errorf("name words of %q %q: PostgreSQL %q, Go %q", n[0], n[1], pg, goWords)
+		}
+	}
+}
+
+// TestLinkedMany checks that loading the shown contacts together gives each
+// exactly what loading it alone gives (fingerprint included), in the order
+// asked, without the ones that are gone.
+func TestLinkedMany(t *testing.T) {
+	crmtest.ForEachDialect(t, func(t *testing.T, s *crm.Store) {
+		ctx := context.Background()
+		a := crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Ann", Email: "ann@example.com"}, crmtest.SmallFull)
+		b := crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Bob"}, crmtest.Full{Opportunities: 12, Appointments: 1, Workflows: 11})
+		c := crmtest.InsertContact(t, s, crmtest.Contact{FirstName: "Cy"})
+		all, err := s.LinkedMany(ctx, []string{c, "gone0000000000000000", a, b})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, cl := range all {
+			got = append(got, cl.Contact.ID)
+			contact, linked, err := s.Linked(ctx, cl.Contact.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(crm.ContactLinked{Contact: contact, Linked: linked}, cl, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("LinkedMany differs from Linked for %s (-alone +together):\n%s", cl.Contact.ID, diff)
+			}
+		}
+		if want := []string{c, a, b}; !slices.Equal(got, want) {
+			t.Errorf("LinkedMany order %v, want %v", got, want)
+		}
+		if l := all[1].Linked; len(l.DND) != 3 || l.OpenOpportunityCount != 1 || len(l.UpcomingAppointments) != 1 || len(l.ActiveWorkflows) != 1 {
+			t.Errorf("Ann's linked items: %+v", l)
+		}
+	})
+}
+
+// commonNames fills s with n contacts of four full names in turn (Anna
+// Jansen, Anna Smith, Maria Jansen, Maria Smith): every word has n/2
+// postings, every full name n/4 matches.
+func commonNames(t *testing.T, s *crm.Store, n int) {
+	t.Helper()
+	firsts, lasts := []string{"Anna", "Anna", "Maria", "Maria"}, []string{"Jansen", "Smith", "Jansen", "Smith"}
+	crmtest.InsertRows(t, s, "contacts", "id, location_id, first_name, last_name, created_at, updated_at", n, func(g int) []any {
+		return []any{fmt.Sprintf("c%019d", g), "loc", firsts[g%4], lasts[g%4], crmtest.ContactCreatedAt, crmtest.ContactUpdatedAt}
+	})
+	s.DB().MustExec(`ANALYZE`)
+}
+
+// TestSearchReadsFewPostings runs, with EXPLAIN ANALYZE, every statement a
+// search for a common full name runs, and checks that none reads a whole
+// posting list: with 10,000 postings per word and 5,000 full matches, the
+// rows each scan of the name index returns stay far below 10,000 (the
+// whole-word count stops at 200 matches, about 400 postings a word).
+func TestSearchReadsFewPostings(t *testing.T) {
+	s := crmtest.NewStore(t)
+	commonNames(t, s, 20000)
+	r, err := s.Search(context.Background(), "anna jansen")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Total != crm.SearchCounted || len(r.Matches) != crm.SearchShown || !r.Matches[0].Exact {
+		t.Fatalf("anna jansen: %d shown, total %d", len(r.Matches), r.Total)
+	}
+	ran := 0
+	for _, st := range s.SearchStatements("anna jansen") {
+		if st.Name == "probe 3" {
+			continue // the prefix fallback: not run when whole words fill the page and the count
+		}
+		ran++
+		var plan []byte
+		if err := s.DB().Get(&plan, s.DB().Rebind(`EXPLAIN (ANALYZE, FORMAT JSON) `+st.SQL), st.Args...); err != nil {
+			t.Fatalf("%s: %v", st.Name, err)
+		}
+		var nodes []map[string]any
+		var walk func(n map[string]any)
+		walk = func(n map[string]any) {
+			nodes = append(nodes, n)
+			if kids, ok := n["Plans"].([]any); ok {
+				for _, k := range kids {
+					walk(k.(map[string]any))
+				}
+			}
+		}
+		var doc []map[string]any
+		if err := json.Unmarshal(plan, &doc); err != nil {
+			t.Fatal(err)
+		}
+		walk(doc[0]["Plan"].(map[string]any))
+		for _, n := range nodes {
+			typ, _ := n["Node Type"].(string)
+			if typ == "Seq Scan" || typ == "Hash" || typ == "Sort" {
+				t.Errorf("%s: a %s reads everything below it:\n%s", st.Name, typ, plan)
+			}
+			if rel, _ := n["Relation Name"].(string); rel == "contacts_name_words" {
+				if rows := n["Actual Rows"].(float64) * n["Actual Loops"].(float64); rows > 2000 {
+					t.Errorf("%s: %s on %s read %.0f postings of 10,000", st.Name, typ, rel, rows)
+				}
+			}
+		}
+	}
+	if ran < 2 {
+		t.Errorf("checked %d statements", ran)
+	}
+}
+
+// TestSQLiteSearchReadsFewPostings is the SQLite counterpart: its plans show
+// the whole-word statements walking each word's postings through the
+// primary key in id order, with no temporary b-tree (a sort or a copy of a
+// whole posting list).
+func TestSQLiteSearchReadsFewPostings(t *testing.T) {
+	s := crmtest.NewSQLiteStore(t)
+	commonNames(t, s, 4000)
+	for _, st := range s.SearchStatements("anna jansen") {
+		if st.Name == "probe 3" {
+			continue
+		}
+		p := sqlitePlan(t, s, st.SQL, st.Args...)
+		if strings.Contains(p, "TEMP B-TREE") || strings.Contains(p, "SCAN c") || strings.Contains(p, "SCAN w") {
+			t.Errorf("%s reads a whole posting list or table:\n%s", st.Name, p)
+		}
+		if st.Name == "probe 2" && !strings.Contains(p, "SEARCH w0 USING PRIMARY KEY (word=?)") {
+			t.Errorf("%s does not walk the first word's postings by key:\n%s", st.Name, p)
+		}
+	}
+}
+
+// TestSearchCountsPrefixes checks the count when whole words and prefixes
+// mix: 3 Jan Smits, 12 Jan Smiths and a Janet Smit. Whole-word matches are
+// counted exactly; when some query word also starts longer names and the
+// page is full, the count is a lower bound ("12+"), not a read of every
+// longer name's postings.
+func TestSearchCountsPrefixes(t *testing.T) {
+	crmtest.ForEachDialect(t, func(t *testing.T, s *crm.Store) {
+		ctx := context.Background()
+		for i := 0; i < 15; i++ {
+			last := "Smith"
+			if i%5 == 0 {
+				last = "Smit"
+			}
+			crmtest.InsertContact(t, s, crmtest.Contact{FirstName: "Jan", LastName: last})
+		}
+		crmtest.InsertContact(t, s, crmtest.Contact{FirstName: "Janet", LastName: "Smit"})
+		for _, c := range []struct {
+			q                string
+			atLeast, atMost  int
+			partial          bool
+			shown, exactSeen int
+		}{
+			{"jan smit", 11, 16, true, 10, 3}, // 3 whole-word matches, then names that start with the words
+			{"jan smi", 11, 16, true, 10, 0},
+			{"jan smith", 12, 12, true, 10, 10}, // "jan" also starts Janet: 12 or more
+			{"smith jan", 12, 12, true, 10, 0},
+			{"janet", 1, 1, false, 1, 0},
+			{"janet smit", 1, 1, false, 1, 1},
+		} {
+			r, err := s.Search(ctx, c.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			exact := 0
+			for i, m := range r.Matches {
+				if m.Exact {
+					exact++
+					if i >= c.exactSeen {
+						t.Errorf("%q: exact match at %d after others", c.q, i)
+					}
+				}
+			}
+			if r.Total < c.atLeast || r.Total > c.atMost || r.Partial != c.partial || r.Capped() != c.partial || len(r.Matches) != c.shown || exact != c.exactSeen {
+				t.Errorf("%q: total %d (partial %t), shown %d, exact %d; want %d–%d (partial %t), %d, %d",
+					c.q, r.Total, r.Partial, len(r.Matches), exact, c.atLeast, c.atMost, c.partial, c.shown, c.exactSeen)
+			}
+		}
+	})
 }

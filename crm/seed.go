@@ -3,19 +3,83 @@ package crm
 import (
 	"context"
 	"fmt"
+	"math"
+	"sort"
+	"strconv"
 	"strings"
 )
 
-// seedFirstNames and seedLastNames make realistic, searchable names; a few
-// carry accents and apostrophes so search folding is exercised.
+// SeedFirstNames and SeedLastNames are the names seeded contacts get, most
+// common first. Names are drawn with Zipf–Mandelbrot weights (seedWeight): a
+// few very common names, a long tail, every entry used. At a million
+// contacts the most common first and last names each belong to about 50,000
+// contacts and the most common full name ("Anna Jansen") to about 2,500; the
+// rarest full names to a handful. Some carry accents, transliterations and
+// apostrophes (Müller, Søndergaard, O'Brien), so search folding is exercised
+// at scale.
 var (
-	seedFirstNames = []string{"James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda", "David", "Elizabeth",
-		"William", "Barbara", "Richard", "Susan", "Joseph", "Jessica", "Thomas", "Sarah", "Charles", "Karen", "Zoë", "José",
-		"Chloé", "Anaïs", "Björn", "Siobhán", "Mateo", "Aisha", "Wei", "Priya", "Olivia", "Liam", "Emma", "Noah", "Ava"}
-	seedLastNames = []string{"Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez", "Martinez",
-		"Hernandez", "Lopez", "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore", "Jackson", "Martin", "O'Brien",
-		"Müller", "Ångström", "Nguyen", "Kim", "Patel", "Singh", "Chen", "Dubois", "Rossi", "Novak", "Kowalski", "Ivanova"}
+	SeedFirstNames = []string{"Anna", "James", "Maria", "John", "Mohammed", "Sarah", "David", "Laura", "Michael", "Emma",
+		"Thomas", "Sofia", "Daniel", "Julia", "Peter", "Lisa", "Robert", "Hannah", "Jan", "Olivia",
+		"Paul", "Chloé", "Lucas", "Sophie", "Mark", "Zoë", "José", "Ana", "Jennifer", "William",
+		"Linda", "Richard", "Susan", "Joseph", "Jessica", "Charles", "Karen", "Mary", "Patricia", "Elizabeth",
+		"Barbara", "Anaïs", "Björn", "Siobhán", "Mateo", "Aisha", "Wei", "Priya", "Liam", "Noah",
+		"Ava", "Jürgen", "Søren", "Åsa", "Zoltán", "Łukasz", "Ingrid", "Lars", "Niamh", "Fatima",
+		"Yusuf", "Hiroshi", "Yuki", "Carlos", "Lucía", "Andrés", "François", "Hélène", "Jörg", "Käthe",
+		"Ömer", "Çağla", "Dmitri", "Olga", "Sven", "Astrid", "Pål", "Maja", "Eva", "Tomás",
+		"Inês", "Rui", "Giulia", "Marco", "Ahmed", "Leila", "Omar", "Ravi", "Anjali", "Kwame",
+		"Amara", "Nkosi", "Mei", "Jun", "Thanh", "Minh", "Emily", "Jack", "Grace", "Ethan"}
+	SeedLastNames = []string{"Jansen", "Smith", "Müller", "García", "Nguyen", "Johnson", "Schmidt", "Brown", "Williams", "Jones",
+		"Rossi", "Martin", "Patel", "Kim", "Dubois", "Novak", "Kowalski", "Andersson", "Hansen", "Silva",
+		"Schneider", "Fischer", "Meyer", "Weber", "Wagner", "Becker", "Schäfer", "Koch", "Bauer", "Richter",
+		"O'Brien", "Murphy", "Kelly", "O'Connor", "Walsh", "Byrne", "Ryan", "Taylor", "Davies", "Evans",
+		"Thomas", "Roberts", "Wilson", "Anderson", "Jackson", "Moore", "Miller", "Davis", "Rodriguez", "Martinez",
+		"Hernandez", "Lopez", "Gonzalez", "Pérez", "Sánchez", "Ramírez", "Torres", "Flores", "Chen", "Wang",
+		"Li", "Zhang", "Liu", "Singh", "Kumar", "Sharma", "Khan", "Ali", "Ahmed", "Ivanova",
+		"Petrov", "Søndergaard", "Ångström", "Nørgaard", "Jørgensen", "Åberg", "Lindqvist", "Bergström", "Öztürk", "Yılmaz",
+		"Şahin", "Dvořák", "Wójcik", "Nowak", "Lefèvre", "Mercier", "D'Angelo", "Esposito", "Bianchi", "Romano",
+		"Ferrari", "De Vries", "Van Dijk", "Bakker", "Visser", "Smit", "Mulder", "Hoffmann", "Krüger", "Weiß"}
 )
+
+// seedNameOffset is q in the Zipf–Mandelbrot weight 1/(rank+q): with 100
+// names it gives the most common about 5% of contacts, the rarest about 0.35%.
+const seedNameOffset = 6
+
+// seedThresholds are the cumulative shares of n names, from 0: name i (from
+// 0) is drawn when a uniform u in [0, 1) falls in [t[i], t[i+1]).
+func seedThresholds(n int) []float64 {
+	t := make([]float64, n)
+	sum := 0.0
+	for r := 1; r <= n; r++ {
+		sum += 1 / float64(r+seedNameOffset)
+	}
+	acc := 0.0
+	for r := 1; r < n; r++ {
+		acc += 1 / float64(r+seedNameOffset) / sum
+		t[r] = acc
+	}
+	return t
+}
+
+// Weyl sequences draw the first and last names of contact g: u = frac(g·α),
+// equidistributed for an irrational α and the same in PostgreSQL's float8
+// arithmetic as in Go's float64, so SeedName tells what Seed wrote.
+const (
+	seedFirstAlpha = 0.6180339887498949 // golden ratio − 1
+	seedLastAlpha  = 0.4142135623730951 // √2 − 1
+)
+
+var seedFirstThresholds, seedLastThresholds = seedThresholds(len(SeedFirstNames)), seedThresholds(len(SeedLastNames))
+
+// SeedName is the first and last name Seed gives contact number g.
+func SeedName(g int) (first, last string) {
+	pick := func(names []string, t []float64, alpha float64) string {
+		x := float64(g) * alpha
+		u := x - math.Floor(x)
+		// As PostgreSQL's width_bucket: the number of thresholds ≤ u.
+		return names[sort.Search(len(t), func(i int) bool { return t[i] > u })-1]
+	}
+	return pick(SeedFirstNames, seedFirstThresholds, seedFirstAlpha), pick(SeedLastNames, seedLastThresholds, seedLastAlpha)
+}
 
 // SeedOptions size a seeded CRM.
 type SeedOptions struct {
@@ -51,15 +115,20 @@ func (s *Store) Seed(ctx context.Context, o SeedOptions) (SeedCounts, error) {
 	}
 	pad := 20 - len(o.Prefix)
 	id := func(expr string) string { return fmt.Sprintf("'%s' || lpad((%s)::text, %d, '0')", o.Prefix, expr, pad) }
-	firsts := "ARRAY['" + strings.Join(escapeAll(seedFirstNames), "','") + "']"
-	lasts := "ARRAY['" + strings.Join(escapeAll(seedLastNames), "','") + "']"
+	firsts := "ARRAY['" + strings.Join(escapeAll(SeedFirstNames), "','") + "']"
+	lasts := "ARRAY['" + strings.Join(escapeAll(SeedLastNames), "','") + "']"
+	// SeedName's draw in SQL: width_bucket counts the thresholds ≤ u.
+	draw := func(names string, t []float64, alpha float64) string {
+		a := strconv.FormatFloat(alpha, 'g', -1, 64)
+		return "(" + names + ")[width_bucket(g * " + a + "::float8 - floor(g * " + a + "::float8), " + floatArray(t) + ")]"
+	}
 	// g is the contact number; b is g, or g-1 for a duplicate (g % 50 = 0),
 	// which reuses the previous contact's email and phone.
 	stmts := []string{
 		`INSERT INTO contacts (id, location_id, first_name, last_name, email, phone, company_name, source, dnd, created_at, updated_at)
 		SELECT ` + id("g") + `, 'loc_' || (g % 7),
-			(` + firsts + `)[1 + (g * 7) % ` + fmt.Sprint(len(seedFirstNames)) + `],
-			(` + lasts + `)[1 + (g * 13) % ` + fmt.Sprint(len(seedLastNames)) + `],
+			` + draw(firsts, seedFirstThresholds, seedFirstAlpha) + `,
+			` + draw(lasts, seedLastThresholds, seedLastAlpha) + `,
 			CASE WHEN g % 11 = 0 THEN NULL ELSE 'contact' || b || '@example' || (b % 97) || '.com' END,
 			CASE WHEN g % 13 = 0 THEN NULL ELSE '+1 (' || (200 + b / 10000000 % 800) || ') ' ||
 				lpad((b / 10000 % 1000)::text, 3, '0') || '-' || lpad((b % 10000)::text, 4, '0') END,
@@ -109,6 +178,16 @@ func (s *Store) Seed(ctx context.Context, o SeedOptions) (SeedCounts, error) {
 		return out, fmt.Errorf("analyze after seed: %w", err)
 	}
 	return out, nil
+}
+
+// floatArray is t as a float8[] literal, each value exactly (shortest
+// round-trip form).
+func floatArray(t []float64) string {
+	parts := make([]string, len(t))
+	for i, f := range t {
+		parts[i] = strconv.FormatFloat(f, 'g', -1, 64)
+	}
+	return "ARRAY[" + strings.Join(parts, ",") + "]::float8[]"
 }
 
 func escapeAll(names []string) []string {

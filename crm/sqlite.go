@@ -3,6 +3,7 @@ package crm
 import (
 	"context"
 	"database/sql/driver"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -55,6 +56,10 @@ func init() {
 		"contactbot_fold":       {1, strictText(func(s string) driver.Value { return Fold(s) })},
 		"contactbot_phone_key":  {1, strictText(func(s string) driver.Value { return reverse(PhoneDigits(s)) })},
 		"contactbot_name_words": {2, nameWordsJSON},
+		// The suppression triggers (migration 00300): the key comes from
+		// contactbot_settings as hex, like PostgreSQL's decode(value, 'hex').
+		"contactbot_email_hash":   {2, keyedText(func(key []byte, email string) (driver.Value, error) { return keyedHash(key, EmailKey(email)), nil })},
+		"contactbot_phone_hashes": {2, keyedText(phoneHashesJSON)},
 	} {
 		f := fn.f
 		if err := sqlite.RegisterDeterministicScalarFunction(name, fn.n, func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
@@ -77,12 +82,43 @@ func strictText(fn func(string) driver.Value) func([]driver.Value) (driver.Value
 	}
 }
 
+// keyedText adapts fn to an SQL function of a hex key and one text
+// argument that returns NULL when either is NULL or the key is not hex.
+func keyedText(fn func(key []byte, s string) (driver.Value, error)) func([]driver.Value) (driver.Value, error) {
+	return func(args []driver.Value) (driver.Value, error) {
+		k, ok := sqlText(args[0])
+		if !ok {
+			return nil, nil
+		}
+		s, ok := sqlText(args[1])
+		if !ok {
+			return nil, nil
+		}
+		key, err := hex.DecodeString(k)
+		if err != nil {
+			return nil, nil
+		}
+		return fn(key, s)
+	}
+}
+
+// phoneHashesJSON is contactbot_phone_hashes(key, phone): the keyed hashes
+// of the phone's endings (phoneSuffixes) as a JSON array, for json_each.
+func phoneHashesJSON(key []byte, phone string) (driver.Value, error) {
+	hashes := []string{}
+	for _, x := range phoneSuffixes(phone) {
+		hashes = append(hashes, keyedHash(key, x))
+	}
+	b, err := json.Marshal(hashes)
+	return string(b), err
+}
+
 // nameWordsJSON is contactbot_name_words(first_name, last_name): the folded
 // words of a name as a JSON array, for json_each in the name-index triggers.
 func nameWordsJSON(args []driver.Value) (driver.Value, error) {
 	first, _ := sqlText(args[0])
 	last, _ := sqlText(args[1])
-	words := foldedWords(first, last)
+	words := NameWords(first, last)
 	if words == nil {
 		words = []string{}
 	}

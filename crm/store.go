@@ -28,6 +28,8 @@ type Store struct {
 	db      *sqlx.DB
 	now     func() time.Time
 	dialect Dialect
+	// phoneCountry reads national phone numbers (SetPhoneCountry).
+	phoneCountry string
 
 	stmtMu sync.Mutex
 	stmts  map[string]*sqlx.Stmt // prepared hot statements, by query text

@@ -316,13 +316,13 @@ func (e *Env) LastView() slack.View {
 }
 
 // Submit submits view as user with the given input values: block id to
-// value; a select's value is its option's value.
+// value; a select's ("reason", "original") value is its option's value.
 func (e *Env) Submit(user string, v slack.View, values map[string]string) Response {
 	e.TB.Helper()
 	state := &slack.ViewState{Values: map[string]map[string]slack.BlockAction{}}
 	for block, val := range values {
 		a := slack.BlockAction{ActionID: block, Value: val}
-		if block == "reason" {
+		if block == "reason" || block == "original" { // the selects
 			a = slack.BlockAction{ActionID: block, Type: "static_select", SelectedOption: slack.OptionBlockObject{Value: val}}
 		}
 		state.Values[block] = map[string]slack.BlockAction{block: a}

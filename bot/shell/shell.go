@@ -100,6 +100,11 @@ type Options struct {
 	Echo bool
 	// Command is the slash command's name; empty means "/contact".
 	Command string
+	// Import, when set, writes a contact into the demo CRM the way an import
+	// or a form does (one plain INSERT, nothing of contactbot's), for
+	// /import: it shows what the database itself does with a new contact,
+	// such as giving an opted-out address its DND back. It returns the id.
+	Import func(ctx context.Context, first, last, address string) (string, error)
 }
 
 // Shell is a bot.Messenger that prints, and the loop that reads what the
@@ -226,6 +231,9 @@ func (s *Shell) handleLine(ctx context.Context, line string) bool {
 	case lower == "/as" || strings.HasPrefix(lower, "/as "):
 		s.switchUser(strings.TrimSpace(line[len("/as"):]))
 		return false
+	case lower == "/import" || strings.HasPrefix(lower, "/import "):
+		s.importContact(ctx, strings.Fields(line)[1:])
+		return false
 	case s.surfaceLine(ctx, line):
 		return false
 	}
@@ -260,6 +268,8 @@ Ctrl-C at a terminal) closes it. Ctrl-D or quit ends the shell.
   home                     open your Home tab in the bot (what waits for you; Find a contact)
   /shortcut TEXT           use "Find contacts in this message" on a message saying TEXT
   /digest                  post the weekly digest now, as it is posted at DIGEST_AT
+  /import FIRST LAST EMAIL-OR-PHONE
+                           write a contact straight into the demo CRM, as an import would
   help, quit
 `, s.opts.Command, u.Name)
 }
@@ -280,6 +290,25 @@ func (s *Shell) switchUser(name string) {
 	s.user = u
 	s.mu.Unlock()
 	s.printf("You are now @%s (%s).\n", u.Name, u.Role)
+}
+
+// importContact is /import FIRST LAST EMAIL-OR-PHONE.
+func (s *Shell) importContact(ctx context.Context, args []string) {
+	if s.opts.Import == nil {
+		s.printf("This shell cannot import contacts.\n")
+		return
+	}
+	if len(args) < 3 {
+		s.printf("Use /import FIRST LAST EMAIL-OR-PHONE, e.g. /import Priya Patel priya.patel@example.com\n")
+		return
+	}
+	address := strings.Join(args[2:], " ") // a phone number may have spaces
+	id, err := s.opts.Import(ctx, args[0], args[1], address)
+	if err != nil {
+		s.printf("Not imported: %v\n", err)
+		return
+	}
+	s.printf("(an import writes contact `%s`, %s %s · %s, straight into the CRM, as a CSV import or a form would)\n", id, args[0], args[1], address)
 }
 
 // nextID numbers trigger ids, response URLs and views.

@@ -89,8 +89,8 @@ func TestFindShowsNumberedButtons(t *testing.T) {
 		"*Jane Doe* · jane.doe@example.com · +1 (555) 010-2233 · `"+demo.ID("jane")+"`",
 		"created 2025-01-14 09:28 UTC", // a Slack date shows its fallback
 		"⚠️ Possible duplicate of Jane Doe (`"+demo.ID("jane-import")+"`)",
-		"  [1] Delete…   [2] Set DND   [3] Remove follow-up",
-		"  [4] Delete…   [5] Set DND   [6] Remove follow-up",
+		"  [1] Delete…   [2] Set DND   [3] Remove follow-up   [4] Merge…",
+		"  [5] Delete…   [6] Set DND   [7] Remove follow-up   [8] Merge…",
 	)
 	if strings.Contains(out, "<!date") || strings.Contains(out, "&lt;") {
 		t.Errorf("Slack markup leaked into the text:\n%s", out)
@@ -103,29 +103,29 @@ func TestDeleteAsDeleter(t *testing.T) {
 	before := crmtest.CountRows(t, s.store, "contacts", "")
 	out := s.run(
 		"jane doe",
-		"4",      // Delete… on the second Jane Doe
-		"9", "2", // a wrong option number is asked again; 2: duplicate
+		"5",      // Delete… on the second Jane Doe
+		"9", "1", // a wrong option number is asked again; 1: test contact
 		"imported twice", // note
 		"delete",         // lower case: the bot's inline error
 		"DELETE",
 		"quit",
 	)
 	mustContain(t, out,
-		"(@deleter presses [4] Delete…)",
+		"(@deleter presses [5] Delete…)",
 		"┌─ Delete contact ─────",
 		"│    2) Duplicate created by mistake",
-		"Type a number from 1 to 5.",
+		"Type a number from 1 to 6.",
 		"(@deleter submits the window)",
 		"  ✗ Type DELETE to confirm: Type DELETE in capital letters to confirm. Nothing was deleted.",
 		"(the window closes)",
 		"[#audit] ", "@deleter deleted contact `"+id+"`",
 		"[DM to @deleter] ── Deleted Jane Doe ──",
-		"[DM to @deleter] Reason: Duplicate created by mistake — imported twice",
+		"[DM to @deleter] Reason: Test contact — imported twice",
 		"[DM to @deleter]   [1] Report wrong deletion",
 	)
 	// Only the confirm field is asked again after the error.
 	after := out[strings.Index(out, "✗ Type DELETE"):]
-	if strings.Contains(after, "Why delete this contact? (1-5) >") {
+	if strings.Contains(after, "Why delete this contact? (1-6) >") {
 		t.Errorf("the reason was asked again after an error on the confirm field:\n%s", after)
 	}
 	if n := crmtest.CountRows(t, s.store, "contacts", "id = $1", id); n != 0 {
@@ -248,9 +248,9 @@ func TestCancelAndNotADelete(t *testing.T) {
 	)
 	// The window switched right after the reason: no other field was asked
 	// (the audit line may come before or after the window, as in Slack).
-	picked := strings.Index(out, "Why delete this contact? (1-5) > 3\n")
+	picked := strings.Index(out, "Why delete this contact? (1-6) > 3\n")
 	switched := strings.Index(out, "┌─ Set DND ─────")
-	if picked < 0 || switched < picked || strings.Contains(out[picked+len("Why delete this contact? (1-5) > 3\n"):switched], "> ") {
+	if picked < 0 || switched < picked || strings.Contains(out[picked+len("Why delete this contact? (1-6) > 3\n"):switched], "> ") {
 		t.Errorf("Set DND did not follow the reason at once:\n%s", out)
 	}
 	if strings.Contains(out, "Type DELETE to confirm >") || strings.Contains(out, "now not set") {

@@ -20,8 +20,8 @@ func TestShellHomeShortcutReviewDigest(t *testing.T) {
 		"home",
 		"1", // Find a contact
 		"jane.doe@example.com",
-		"2", // Delete… in the results window
-		"2", "", "DELETE",
+		"2",               // Delete… in the results window
+		"1", "", "DELETE", // Test contact: Duplicate would switch to Merge duplicate
 		"/shortcut can someone delete the test lead testy@example.com?",
 		"/as admin2",
 		"home",
@@ -54,7 +54,7 @@ func TestShellHomeShortcutReviewDigest(t *testing.T) {
 		"[#approvals, updated] ✅ *Acknowledged* by @admin2 ",
 		"[DM to @admin2] ✅ Acknowledged: @admin deleted *Jane Doe* (`"+jane+"`) without a second person ",
 		"[#approvals] ── contactbot weekly digest ──",
-		"[#approvals] • Duplicate created by mistake: 1",
+		"[#approvals] • Test contact: 1",
 		"[#approvals] • @admin: 1",
 	)
 	if n := crmtest.CountRows(t, s.store, "contacts", "id = $1", jane); n != 0 {

@@ -85,7 +85,7 @@ func TestTerminalLineEditing(t *testing.T) {
 	ts.typeKeys(keyUp+keyLeft+keyLeft+"x"+keyEnter, "No contact matches *jane.doe@example.cxom*")
 
 	// Ctrl-C inside a window cancels the window, not the shell.
-	ts.typeKeys("/contact delete priya.patel@example.com"+keyEnter, "Why delete this contact? (1-5) > ")
+	ts.typeKeys("/contact delete priya.patel@example.com"+keyEnter, "Why delete this contact? (1-6) > ")
 	ts.typeKeys(keyCtrlC, "(the window closes; nothing was submitted)")
 	ts.typeKeys("/cancel"+keyEnter, "There is no open window to cancel.")
 	// At the prompt it drops the line being typed.

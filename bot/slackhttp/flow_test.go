@@ -13,6 +13,7 @@ import (
 
 	"contactbot/bot"
 	"contactbot/bot/bottest"
+	"contactbot/crm"
 	"contactbot/crm/crmtest"
 )
 
@@ -369,4 +370,46 @@ func fmtBlocks(blocks []map[string]any) string {
 		}
 	}
 	return strings.Join(parts, "\n")
+}
+
+// TestFindCounts checks how many more the find message says there are: an
+// exact count, a capped one ("200+"), and a lower bound ("12+") when a word
+// also starts longer names that were not counted.
+func TestFindCounts(t *testing.T) {
+	e := bottest.New(t)
+	add := func(n int, first, last string) {
+		crmtest.InsertRows(t, e.Store, "contacts", "id, location_id, first_name, last_name, created_at, updated_at", n, func(g int) []any {
+			return []any{crm.NewID("", 20), "loc", first, last, crmtest.ContactCreatedAt, crmtest.ContactUpdatedAt}
+		})
+	}
+	add(12, "Jan", "Smith")
+	add(1, "Janet", "Smith")
+	add(13, "Ola", "Nordmann")
+	add(205, "Test", "Person")
+	for _, c := range []struct{ q, title, more string }{
+		{"ola nordmann", "10 of 13 contacts for “ola nordmann”", "3 more: refine your search (add a last name, or use the email or phone)."},
+		{"test person", "10 of 200+ contacts for “test person”", "190+ more: refine your search (add a last name, or use the email or phone)."},
+		{"jan smith", "10 of 12+ contacts for “jan smith”", "2+ more: refine your search (add a last name, or use the email or phone)."},
+	} {
+		r := e.Command(bottest.Support, c.q)
+		var msg struct {
+			Text   string            `json:"text"`
+			Blocks []json.RawMessage `json:"blocks"`
+		}
+		var last struct {
+			Type     string `json:"type"`
+			Elements []struct {
+				Text string `json:"text"`
+			} `json:"elements"`
+		}
+		if err := json.Unmarshal([]byte(r.Body), &msg); err != nil || len(msg.Blocks) == 0 {
+			t.Fatalf("%q: %v\n%s", c.q, err, r.Body)
+		}
+		if err := json.Unmarshal(msg.Blocks[len(msg.Blocks)-1], &last); err != nil {
+			t.Fatal(err)
+		}
+		if msg.Text != c.title || last.Type != "context" || len(last.Elements) != 1 || last.Elements[0].Text != c.more {
+			t.Errorf("%q: title %q, last block %+v; want %q and %q", c.q, msg.Text, last, c.title, c.more)
+		}
+	}
 }

@@ -37,6 +37,7 @@ type fuzzEnv struct {
 	*bottest.Env
 	logs     *bottest.Logs
 	contact  string
+	twin     string // contact's duplicate, to merge
 	request  string
 	deletion string
 	nonce    atomic.Int64
@@ -47,6 +48,7 @@ func newFuzzEnv(f *testing.F) *fuzzEnv {
 	e := bottest.New(f, bottest.Options{Log: log})
 	fe := &fuzzEnv{Env: e, logs: logs}
 	fe.contact = crmtest.InsertFull(f, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com", Phone: "+1 (555) 010-2233"}, crmtest.SmallFull)
+	fe.twin = crmtest.InsertContact(f, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Twin", Email: "JANE@example.com"})
 	fe.request = requestDelete(f, e, bottest.Support, lowRisk(f, e, "Requested")).ID
 	gone := lowRisk(f, e, "Deleted")
 	_, l, err := e.Store.Linked(context.Background(), gone)
@@ -146,6 +148,8 @@ func FuzzInteractionPayload(f *testing.F) {
 		click(bottest.Admin, bot.ActionDelete, fe.contact),
 		click(bottest.Support, bot.ActionSetDND, fe.contact),
 		click(bottest.Support, bot.ActionRemoveFollowUp, fe.contact),
+		click(bottest.Deleter, bot.ActionMerge, fe.twin),
+		click(bottest.Support, bot.ActionSuppressionRemove, "SZZZZZZZZZZ"),
 		click(bottest.Deleter, bot.ActionReport, "DZZZZZZZZZZ"),
 		click(bottest.Admin, bot.ActionRestore, "DZZZZZZZZZZ"),
 		click(bottest.Admin2, bot.ActionReject, fe.request),
@@ -179,9 +183,10 @@ func FuzzInteractionPayload(f *testing.F) {
 	})
 }
 
-// FuzzPrivateMetadata fuzzes the private_metadata of the five modals that
-// carry it (delete, Set DND, Remove follow-up, reject, report) and the value
-// of the field each asks for, submitted by an admin with DELETE typed.
+// FuzzPrivateMetadata fuzzes the private_metadata of the seven modals that
+// carry it (delete, Set DND, Remove follow-up, reject, report, merge,
+// erasure) and the value of the field each asks for, submitted by an admin
+// with DELETE (MERGE, ERASE) typed.
 func FuzzPrivateMetadata(f *testing.F) {
 	fe := newFuzzEnv(f)
 	views := map[string]slack.View{}
@@ -193,8 +198,19 @@ func FuzzPrivateMetadata(f *testing.F) {
 		v := fe.LastView()
 		views[v.CallbackID] = v
 	}
+	fe.Click(bottest.Admin, bot.ActionMerge, fe.twin)
+	views[bot.CallbackMergeModal] = fe.LastView()
+	var erase struct {
+		View slack.View `json:"view"`
+	}
+	r := fe.Submit(bottest.Admin, views[bot.CallbackDeleteModal], map[string]string{"reason": "erasure"})
+	if err := json.Unmarshal([]byte(r.Body), &erase); err != nil || erase.View.CallbackID != bot.CallbackEraseModal {
+		f.Fatalf("the erasure window: %v %s", err, r.Body)
+	}
+	views[bot.CallbackEraseModal] = erase.View
 	fe.Bot.Wait()
-	callbacks := []string{bot.CallbackDeleteModal, bot.CallbackDNDModal, bot.CallbackFollowUpModal, bot.CallbackRejectModal, bot.CallbackReportModal}
+	callbacks := []string{bot.CallbackDeleteModal, bot.CallbackDNDModal, bot.CallbackFollowUpModal, bot.CallbackRejectModal, bot.CallbackReportModal,
+		bot.CallbackMergeModal, bot.CallbackEraseModal}
 	for i, cb := range callbacks {
 		f.Add(uint8(i), views[cb].PrivateMetadata, "")
 	}
@@ -207,6 +223,9 @@ func FuzzPrivateMetadata(f *testing.F) {
 	f.Add(uint8(0), "{", "")
 	f.Add(uint8(1), `{"c":""}`, "")
 	f.Add(uint8(4), `{"d":"`+fe.deletion+`","ru":"\u0000"}`, "the wrong Jane")
+	f.Add(uint8(5), `{"c":"`+fe.twin+`","f":"forged","o":[{"i":"`+fe.contact+`","f":"x"}]}`, fe.contact)
+	f.Add(uint8(5), `{"c":"`+fe.twin+`","o":[]}`, "")
+	f.Add(uint8(6), `{"c":"`+fe.contact+`","f":"forged"}`, "ticket \u0000")
 
 	f.Fuzz(func(t *testing.T, which uint8, metadata, field string) {
 		cb := callbacks[int(which)%len(callbacks)]
@@ -226,6 +245,12 @@ func FuzzPrivateMetadata(f *testing.F) {
 			state["reject_reason"] = map[string]slack.BlockAction{"reject_reason": {Value: field}}
 		case bot.CallbackReportModal:
 			state["report_note"] = map[string]slack.BlockAction{"report_note": {Value: field}}
+		case bot.CallbackMergeModal:
+			state["original"] = map[string]slack.BlockAction{"original": {Type: "static_select", SelectedOption: slack.OptionBlockObject{Value: field}}}
+			state["confirm"] = map[string]slack.BlockAction{"confirm": {Value: "MERGE"}}
+		case bot.CallbackEraseModal:
+			state["note"] = map[string]slack.BlockAction{"note": {Value: field}}
+			state["confirm"] = map[string]slack.BlockAction{"confirm": {Value: "ERASE"}}
 		}
 		v.State = &slack.ViewState{Values: state}
 		payload, err := json.Marshal(slack.InteractionCallback{Type: slack.InteractionTypeViewSubmission, User: slack.User{ID: bottest.Admin}, Team: slack.Team{ID: bottest.Team}, View: v})

@@ -101,6 +101,9 @@ func TestHelpLeavesPostgresAlone(t *testing.T) {
 	if err := store.Migrate(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
+	if err := store.SetSuppressionKey(ctx, crmtest.SuppressionKey); err != nil {
+		t.Fatal(err)
+	}
 	id := crmtest.InsertFull(t, store, crmtest.Contact{FirstName: "Old"}, crmtest.SmallFull)
 	if _, err := store.Delete(ctx, crm.DeleteRequest{ContactID: id, Actor: "U1", Reason: "duplicate", RestoreWindow: time.Nanosecond}); err != nil {
 		t.Fatal(err)

@@ -156,6 +156,7 @@ func TestKilledMidDeleteIsResolvedOnRestart(t *testing.T) {
 		"DATABASE_URL": dbURL, "REDIS_URL": "", "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": bottest.Secret,
 		"SLACK_APP_TOKEN": "", "SLACK_API_URL": fake.URL(), "APPROVALS_CHANNEL": bottest.Approval, "INCIDENT_CHANNEL": bottest.Incident,
 		"AUDIT_CHANNEL": "", "ADMIN_USER_IDS": bottest.Admin, "PORT": strconv.Itoa(freePort(t)),
+		"SUPPRESSION_KEY": crmtest.SuppressionKey,
 	}
 	first := startServe(t, bin, env)
 	first.interact(t, slack.InteractionCallback{Type: slack.InteractionTypeBlockActions, User: slack.User{ID: bottest.Admin},

@@ -60,7 +60,7 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger, demo b
 			return nil, err
 		}
 		log.Info("DATABASE_URL is not set: using the embedded SQLite database", "path", db.Path)
-		return db.Store, nil
+		return db.Store, db.Store.SetPhoneCountry(cfg.DefaultPhoneCountry)
 	}
 	store, err := crm.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
@@ -70,7 +70,7 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger, demo b
 		store.Close()
 		return nil, err
 	}
-	return store, nil
+	return store, store.SetPhoneCountry(cfg.DefaultPhoneCountry)
 }
 
 // openConfigured reads the environment and opens the migrated store, for the
@@ -158,6 +158,9 @@ func serve(ctx context.Context, log *slog.Logger, demo bool) error {
 		return err
 	}
 	defer store.Close()
+	if err := store.SetSuppressionKey(ctx, cfg.SuppressionKey); err != nil {
+		return fmt.Errorf("suppression list: %s", crm.ErrorMessage(err))
+	}
 
 	var kvStore bot.KV
 	if cfg.RedisURL != "" {

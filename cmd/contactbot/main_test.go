@@ -8,7 +8,7 @@ import (
 )
 
 func TestServeRefusesIncompleteConfig(t *testing.T) {
-	for _, k := range []string{"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "APPROVALS_CHANNEL", "INCIDENT_CHANNEL", "DATABASE_URL", "REDIS_URL"} {
+	for _, k := range []string{"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "APPROVALS_CHANNEL", "INCIDENT_CHANNEL", "DATABASE_URL", "REDIS_URL", "SUPPRESSION_KEY"} {
 		t.Setenv(k, "")
 	}
 	t.Setenv("PORT", "eighty")
@@ -18,7 +18,7 @@ func TestServeRefusesIncompleteConfig(t *testing.T) {
 		t.Fatalf("exit code %d, want 2; stderr:\n%s", code, errb.String())
 	}
 	lines := strings.Split(strings.TrimSpace(errb.String()), "\n")
-	for _, want := range []string{"PORT", "SLACK_BOT_TOKEN", "APPROVALS_CHANNEL", "INCIDENT_CHANNEL", "SLACK_SIGNING_SECRET"} {
+	for _, want := range []string{"PORT", "SLACK_BOT_TOKEN", "APPROVALS_CHANNEL", "INCIDENT_CHANNEL", "SLACK_SIGNING_SECRET", "SUPPRESSION_KEY"} {
 		found := 0
 		for _, l := range lines {
 			if strings.Contains(l, want) {

@@ -40,11 +40,16 @@ const recoverEvery = 15 * time.Second
 // indexed read.
 const checkEvery = 3 * time.Second
 
+// reapplyFeedEvery is how often the DND re-applies the database triggers
+// recorded are posted to the audit channel: the re-apply itself is
+// immediate, its line in the channel follows within this.
+const reapplyFeedEvery = 10 * time.Second
+
 // periodicJobs are serve's scheduled work, each run once per interval across
 // every replica (crm.Store.RunJobs): approval expiry, reminders and
 // escalation, review reminders, the weekly digest, the purge of expired
-// archives, recovery of operations killed processes left, and pruning
-// delivered outbox notes.
+// archives, recovery of operations killed processes left, the suppression
+// triggers' audit lines, and pruning delivered outbox notes.
 func periodicJobs(b *bot.Bot, store *crm.Store, log *slog.Logger) []crm.Job {
 	return []crm.Job{
 		{Name: "approvals", Every: checkEvery, Run: b.RunApprovalJobs},
@@ -53,6 +58,11 @@ func periodicJobs(b *bot.Bot, store *crm.Store, log *slog.Logger) []crm.Job {
 		purgeJob(store, log),
 		{Name: "recover", Every: recoverEvery, Run: func(ctx context.Context) error {
 			_, err := b.RecoverOperations(ctx)
+			return err
+		}},
+		// The suppression triggers' audit lines, to the audit channel.
+		{Name: "reapply-feed", Every: reapplyFeedEvery, Run: func(ctx context.Context) error {
+			_, err := store.FeedReapplied(ctx)
 			return err
 		}},
 		{Name: "prune-outbox", Every: pruneInterval, Run: func(ctx context.Context) error {

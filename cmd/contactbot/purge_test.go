@@ -29,6 +29,9 @@ func testPurgeCommand(t *testing.T, url string) {
 	if err := store.Migrate(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
+	if err := store.SetSuppressionKey(ctx, crmtest.SuppressionKey); err != nil {
+		t.Fatal(err)
+	}
 	expired := crmtest.InsertFull(t, store, crmtest.Contact{FirstName: "Old"}, crmtest.SmallFull)
 	young := crmtest.InsertFull(t, store, crmtest.Contact{FirstName: "Young"}, crmtest.SmallFull)
 	// A window of a nanosecond has passed by the time purge runs.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"contactbot/bot/slackfake"
+	"contactbot/crm"
 )
 
 // lockedBuffer is a bytes.Buffer safe to read while serve writes its logs.
@@ -89,6 +90,7 @@ func serveOnce(t *testing.T, args []string, admins, want string) string {
 		"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_APP_TOKEN": "xapp-1-test", "SLACK_SIGNING_SECRET": "", "SLACK_API_URL": fake.URL(),
 		"APPROVALS_CHANNEL": "CAPPROVALS", "INCIDENT_CHANNEL": "CINCIDENTS", "ADMIN_USER_IDS": admins, "ADMIN_USERGROUP_ID": "",
 		"DATABASE_URL": "", "REDIS_URL": "", "CONTACTBOT_DATA_DIR": t.TempDir(), "PORT": strconv.Itoa(port),
+		"SUPPRESSION_KEY": crm.NewSuppressionKey(),
 	} {
 		t.Setenv(k, v)
 	}

@@ -2,13 +2,17 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/term"
 
@@ -16,6 +20,8 @@ import (
 	"contactbot/bot/kv"
 	"contactbot/bot/shell"
 	"contactbot/config"
+	"contactbot/crm"
+	"contactbot/crm/demo"
 )
 
 // shellEnv is the configuration the shell runs with: the demo workspace's
@@ -24,7 +30,7 @@ import (
 // a real CRM.
 func shellEnv() map[string]string {
 	env := shell.DemoEnv()
-	for _, k := range []string{"RESTORE_WINDOW", "APPROVAL_TTL", "DELETE_RATE_LIMIT", "CONTACTBOT_DATA_DIR"} {
+	for _, k := range []string{"RESTORE_WINDOW", "APPROVAL_TTL", "DELETE_RATE_LIMIT", "CONTACTBOT_DATA_DIR", "DEFAULT_PHONE_COUNTRY"} {
 		if v, ok := os.LookupEnv(k); ok {
 			env[k] = v
 		}
@@ -72,6 +78,9 @@ func runShell(ctx context.Context, env cmdEnv, user shell.User, dir string, verb
 		return err
 	}
 	defer db.Store.Close()
+	if err := useShellSuppressionKey(ctx, db.Store, d); err != nil {
+		return err
+	}
 
 	var contacts int
 	if err := db.Store.DB().GetContext(ctx, &contacts, `SELECT count(*) FROM contacts`); err != nil {
@@ -86,9 +95,12 @@ func runShell(ctx context.Context, env cmdEnv, user shell.User, dir string, verb
 		fmt.Fprintln(stdout, "(DATABASE_URL is not used: the shell works on its own demo database, never on a real CRM.)")
 	}
 
+	if err := db.Store.SetPhoneCountry(cfg.DefaultPhoneCountry); err != nil {
+		return err
+	}
 	in, ok := stdin.(*os.File)
 	if !ok || !isTerminal(in) {
-		sh := shell.New(shell.Options{Out: stdout, As: user, Echo: true})
+		sh := shell.New(shell.Options{Out: stdout, As: user, Echo: true, Import: importer(db.Store)})
 		b := bot.New(bot.Deps{Store: db.Store, Slack: sh, KV: kv.NewMemory(), Config: cfg, Log: log})
 		return sh.Run(ctx, b, stdin)
 	}
@@ -105,7 +117,7 @@ func runShell(ctx context.Context, env cmdEnv, user shell.User, dir string, verb
 		logs.set(tty.Out())
 		defer logs.set(stderr)
 	}
-	sh := shell.New(shell.Options{Out: tty.Out(), As: user})
+	sh := shell.New(shell.Options{Out: tty.Out(), As: user, Import: importer(db.Store)})
 	b := bot.New(bot.Deps{Store: db.Store, Slack: sh, KV: kv.NewMemory(), Config: cfg, Log: log})
 	return sh.RunLines(ctx, b, tty)
 }
@@ -133,4 +145,55 @@ func (l *logWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// shellKeyFile holds the shell's own SUPPRESSION_KEY in its data directory,
+// beside the database whose suppression list it keys.
+const shellKeyFile = "suppression.key"
+
+// useShellSuppressionKey gives the shell's database its suppression key:
+// the one kept in the data directory, made the first time. The shell never
+// reads SUPPRESSION_KEY: its demo database is not a real CRM's.
+func useShellSuppressionKey(ctx context.Context, store *crm.Store, dir string) error {
+	path := filepath.Join(dir, shellKeyFile)
+	raw, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		raw = []byte(crm.NewSuppressionKey() + "\n")
+		err = os.WriteFile(path, raw, 0o600)
+	}
+	if err != nil {
+		return fmt.Errorf("the shell's suppression key: %w", err)
+	}
+	if err := store.SetSuppressionKey(ctx, strings.TrimSpace(string(raw))); err != nil {
+		return fmt.Errorf("the shell's suppression key in %s: %s", path, crm.ErrorMessage(err))
+	}
+	return nil
+}
+
+// importer writes a contact as an import or a web form does: one plain
+// INSERT into contacts, nothing of contactbot's code on the way, so that
+// whatever happens next is the database's own doing (the suppression
+// triggers). address is an email when it has an @, else a phone number.
+func importer(store *crm.Store) func(ctx context.Context, first, last, address string) (string, error) {
+	return func(ctx context.Context, first, last, address string) (string, error) {
+		email, phone := any(nil), any(nil)
+		if strings.Contains(address, "@") {
+			email = address
+		} else {
+			phone = address
+		}
+		id := crm.NewID("", 20)
+		now := time.Now().UTC()
+		_, err := store.DB().ExecContext(ctx, store.DB().Rebind(`INSERT INTO contacts (id, location_id, first_name, last_name, email, phone, source, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, 'csv import', ?, ?)`), id, demo.LocationID, first, last, email, phone, now, now)
+		if err != nil {
+			return "", fmt.Errorf("insert contact: %w", err)
+		}
+		// serve posts the triggers' audit lines every few seconds; the shell
+		// at once, so that [#audit] shows what the database did.
+		if _, err := store.FeedReapplied(ctx); err != nil {
+			return id, fmt.Errorf("post the audit line: %w", err)
+		}
+		return id, nil
+	}
 }

@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -64,7 +66,7 @@ func TestShellSession(t *testing.T) {
 	text := shellRun(t, []string{
 		"jane.doe@example.com",
 		"1",                 // [1] Delete…
-		"2",                 // reason: duplicate
+		"1",                 // reason: test contact (a duplicate would be merged)
 		"same person twice", // note
 		"delete",            // wrong: lower case
 		"DELETE",            // as support: an approval request
@@ -91,7 +93,7 @@ func TestShellSession(t *testing.T) {
 		"  ✗ Type DELETE to confirm: Type DELETE in capital letters to confirm. Nothing was deleted.",
 		"┌─ Request sent ─────",
 		"[#approvals] ── Delete request: Jane Doe ──",
-		"[#approvals] *Reason:* Duplicate created by mistake — same person twice",
+		"[#approvals] *Reason:* Test contact — same person twice",
 		"[#approvals]   [1] Approve   [2] Reject",
 		"(@support presses [1] Approve)",
 		"You asked for this delete, so you cannot decide on it: another admin must approve or reject it. Nothing was changed.",
@@ -150,7 +152,7 @@ func TestShellSession(t *testing.T) {
 		want         int
 	}{
 		{"approval_requests", "contact_id = $1 AND requester = $2 AND state = 'approved' AND decided_by = $3 AND note = 'same person twice'", []any{id, shell.Support.ID, shell.Admin.ID}, 1},
-		{"deletions", "contact_id = $1 AND deleted_by = $2 AND approved_by = $3 AND reason = 'duplicate' AND restored_by = $3 AND request_id IS NOT NULL", []any{id, shell.Support.ID, shell.Admin.ID}, 1},
+		{"deletions", "contact_id = $1 AND deleted_by = $2 AND approved_by = $3 AND reason = 'test_contact' AND restored_by = $3 AND request_id IS NOT NULL", []any{id, shell.Support.ID, shell.Admin.ID}, 1},
 		{"incidents", "reported_by = $1 AND message_ts <> '' AND note = 'she is a paying customer'", []any{shell.Support.ID}, 1},
 		{"archived_rows", "", nil, 0},
 		{"audit_log", "actor = $1 AND action = 'decision_refused' AND contact_id = $2", []any{shell.Support.ID, id}, 1},
@@ -175,5 +177,93 @@ func TestShellRefusesUnknownUser(t *testing.T) {
 	}
 	if !strings.Contains(errb.String(), "--as mallory: no such user") {
 		t.Errorf("stderr: %s", errb.String())
+	}
+}
+
+// TestShellMergeSuppressionErasure runs the issue-13 flows in `contactbot
+// shell` on its demo CRM: Sam Lee's duplicate merged by an admin (a wrong
+// MERGE first); Priya Patel, who replied STOP, deleted and then imported
+// again, getting her DND back at once; Tom Becker erased on a privacy
+// request (DELETE refused, ERASE, the requester's own approve refused, a
+// second admin's approve), his phone then suppressed with every channel
+// permanent. Its shell keeps its own suppression key in the data directory.
+func TestShellMergeSuppressionErasure(t *testing.T) {
+	for _, k := range []string{"DATABASE_URL", "REDIS_URL", "SLACK_BOT_TOKEN", "CONTACTBOT_DATA_DIR", "SUPPRESSION_KEY"} {
+		t.Setenv(k, "")
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	script := []string{
+		"sam lee",
+		"8", "same person, filled the form twice", "merge", "MERGE", // [8] Merge… on Samuel Lee
+		"/contact delete priya.patel@example.com", "1", "", "DELETE",
+		"/import Priya Patel priya.patel@example.com",
+		"priya patel",
+		"/contact delete tom.becker@example.com", "6", // the erasure reason: its own window, at once
+		"ticket 4711", "DELETE", "ERASE",
+		"1", // [1] Approve, by the requester: refused
+		"/as admin2",
+		"1", // [1] Approve, by a second admin
+		"suppression 030 901820",
+		"quit",
+	}
+	if code := run(ctx, []string{"shell", "--data-dir", dir, "--as", "admin"}, strings.NewReader(strings.Join(script, "\n")+"\n"), &out, &errb); code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s\nstdout:\n%s", code, errb.String(), out.String())
+	}
+	text := out.String()
+	sam, samuel, tom := demo.ID("sam"), demo.ID("samuel"), demo.ID("tom")
+	for _, want := range []string{
+		"  [5] Delete…   [6] Set DND   [7] Remove follow-up   [8] Merge…",
+		"┌─ Merge duplicate ─────",
+		"│ *This contact goes:* *Samuel Lee* · SAM.LEE@example.com · +1 (555) 016-2020 · `" + samuel + "`",
+		"│ *It merges into the contact that stays:* *Sam Lee* · sam.lee@example.com · +1 (555) 016-2020 · `" + sam + "`",
+		"  ✗ Type MERGE to confirm: Type MERGE in capital letters to confirm. Nothing was merged.",
+		"[DM to @admin] ── Merged Samuel Lee into Sam Lee ──",
+		"[DM to @admin] *Moved:* 1 conversation (3 messages), 1 note, 1 task",
+		"[DM to @admin]   [1] Report wrong merge",
+		"opt-out kept on the suppression list: email S",
+		"  ⛔ opted out before (deleted " + time.Now().UTC().Format("2006-01-02") + "): DND re-applied",
+		"┌─ Privacy erasure ─────",
+		"│ *This cannot be restored.*",
+		"  ✗ Type ERASE to confirm: DELETE does not confirm a privacy erasure: type ERASE in capital letters. Nothing was erased.",
+		"[#approvals] ── Erasure request: Tom Becker ──",
+		"You asked for this erasure, so you cannot decide on it: another admin must approve or reject it. Nothing was changed.",
+		"(@admin2 presses [1] Approve)",
+		"[#approvals, updated] ── Erasure request: [erased] ──",
+		"[DM to @admin] Contact `" + tom + "` is erased: 1 contact, 1 conversation, 2 messages, 1 workflow enrollment, 2 DND settings (7 rows) deleted with no archive. *This cannot be restored.*",
+		"*Phone entry* `S",
+		"privacy erasure " + time.Now().UTC().Format("2006-01-02") + " by @admin",
+		"Re-applies: SMS on (permanent), Email on (permanent), Calls on (permanent), WhatsApp on (permanent), Google Business on (permanent), Facebook on (permanent), contact DND on for all channels",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("output lacks %q:\n%s", want, text)
+		}
+	}
+	store, err := crm.Open(ctx, "sqlite:"+filepath.Join(dir, DemoDatabaseFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if n := crmtest.CountRows(t, store, "conversations", "contact_id = $1", sam); n != 2 {
+		t.Errorf("Sam Lee has %d conversations after the merge, want his and Samuel's", n)
+	}
+	if found := crmtest.FindText(t, store, "Becker", "tom.becker@example.com", "901820"); len(found) > 0 {
+		t.Errorf("Tom Becker is still in the database:\n%s", strings.Join(found, "\n"))
+	}
+	key, err := os.ReadFile(filepath.Join(dir, shellKeyFile))
+	if err != nil || len(strings.TrimSpace(string(key))) != 64 {
+		t.Fatalf("the shell's suppression key: %q, %v", key, err)
+	}
+	if st, err := os.Stat(filepath.Join(dir, shellKeyFile)); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("the key file's mode: %v, %v", st.Mode(), err)
+	}
+	// A second start keeps the key: the list made with it still matches.
+	out.Reset()
+	if code := run(ctx, []string{"shell", "--data-dir", dir, "--as", "admin"}, strings.NewReader("/import Tom B +49 30 901820\ntom b\nquit\n"), &out, &errb); code != 0 {
+		t.Fatalf("second start: exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), "DND: *on for all channels*") || !strings.Contains(out.String(), "⛔ opted out before") {
+		t.Errorf("the contact imported after the erasure did not get DND:\n%s", out.String())
 	}
 }

@@ -2,13 +2,19 @@
 // prints throughput and latency percentiles. It talks only to the URL given
 // (use a local one), runs a bounded number of requests and stops by itself.
 //
-//	go run ./cmd/loadtest -url http://127.0.0.1:3000 -secret "$SLACK_SIGNING_SECRET" -c 50 -n 20000 -seeded 1000000
+//	go run ./cmd/loadtest -url http://127.0.0.1:3000 -secret "$SLACK_SIGNING_SECRET" -c 50 -n 20000 -seeded 1000000 -mode email
+//
+// Modes (with -seeded): email, common-name (the seed's most common full
+// names, mixed), common-word, rare-name. -mode pk-floor skips the bot: the
+// same clients run a bare primary-key lookup of a seeded contact straight
+// against -db, the floor the bot's figures are compared to.
 package main
 
 import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"flag"
 	"fmt"
@@ -22,6 +28,10 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	_ "github.com/lib/pq" // the "postgres" driver, for -mode pk-floor
+
+	"contactbot/crm"
 )
 
 func main() {
@@ -34,7 +44,21 @@ func main() {
 	query := flag.String("query", "jane@example.com", "the /contact text when -seeded is 0")
 	team := flag.String("team", "T0LOAD", "team id sent with each request")
 	user := flag.String("user", "ULOAD", "user id sent with each request")
+	mode := flag.String("mode", "email", "with -seeded: email, common-name, common-word, rare-name, or pk-floor (needs -db)")
+	dbURL := flag.String("db", "", "pk-floor: the seeded PostgreSQL database (local only)")
 	flag.Parse()
+	queries, ok := seededQueries(*seeded)[*mode]
+	if *seeded > 0 && !ok && *mode != "pk-floor" {
+		fmt.Fprintln(os.Stderr, "loadtest: -mode must be email, common-name, common-word, rare-name or pk-floor")
+		os.Exit(2)
+	}
+	if *mode == "pk-floor" {
+		if err := pkFloor(*dbURL, *seeded, *concurrency, *total, *maxTime); err != nil {
+			fmt.Fprintln(os.Stderr, "loadtest:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *secret == "" {
 		fmt.Fprintln(os.Stderr, "loadtest: -secret (or SLACK_SIGNING_SECRET) is required")
 		os.Exit(2)
@@ -70,8 +94,7 @@ func main() {
 				}
 				text := *query
 				if *seeded > 0 {
-					k := 1 + int(i*7919)%*seeded
-					text = fmt.Sprintf("contact%d@example%d.com", k, k%97)
+					text = queries(int(i))
 				}
 				// A unique trigger id keeps every body, and so every signature, unique:
 				// the server refuses replays.
@@ -129,4 +152,88 @@ func report(w io.Writer, lat []time.Duration, statuses map[int]int, errs int, el
 	}
 	sort.Strings(codes)
 	fmt.Fprintf(w, "statuses: %s  transport errors: %d\n", strings.Join(codes, " "), errs)
+}
+
+// seededQueries are the /contact texts of each mode over n seeded contacts
+// (crm.SeedName tells their names), as crm's BenchmarkSearch uses them.
+func seededQueries(n int) map[string]func(i int) string {
+	if n <= 0 {
+		return nil
+	}
+	first, last := crm.SeedFirstNames, crm.SeedLastNames
+	return map[string]func(int) string{
+		"email": func(i int) string {
+			k := 1 + (i*7919)%n
+			return fmt.Sprintf("contact%d@example%d.com", k, k%97)
+		},
+		// The four most common full names, mixed: about 2,600, 2,200 (twice)
+		// and 1,900 matches at a million contacts, 50,000 per word.
+		"common-name": func(i int) string { return strings.ToLower(first[i%2] + " " + last[(i/2)%2]) },
+		"common-word": func(i int) string {
+			if i%2 == 0 {
+				return strings.ToLower(first[(i/2)%10])
+			}
+			return strings.ToLower(last[(i/2)%10])
+		},
+		"rare-name": func(i int) string {
+			return strings.ToLower(first[len(first)-1-i%5] + " " + last[len(last)-1-(i/5)%5])
+		},
+	}
+}
+
+// pkFloor runs c clients of bare primary-key lookups against the database,
+// n in all: what one indexed round trip costs under the same concurrency.
+func pkFloor(dbURL string, seeded, c, n int, maxTime time.Duration) error {
+	u, err := url.Parse(dbURL)
+	if err != nil || seeded <= 0 || (u.Hostname() != "127.0.0.1" && u.Hostname() != "localhost" && u.Hostname() != "::1") {
+		return fmt.Errorf("pk-floor needs -seeded N and -db postgres://… on a local address")
+	}
+	db, err := sql.Open("postgres", dbURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(c)
+	db.SetMaxIdleConns(c)
+	ctx, cancel := context.WithTimeout(context.Background(), maxTime)
+	defer cancel()
+	st, err := db.PrepareContext(ctx, `SELECT id, first_name, last_name, email, phone FROM contacts WHERE id = $1`)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	var next atomic.Int64
+	var mu sync.Mutex
+	lat := make([]time.Duration, 0, n)
+	errs := 0
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := 0; w < c; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				i := next.Add(1)
+				if i > int64(n) {
+					return
+				}
+				id := fmt.Sprintf("s%019d", 1+int(i*7919)%seeded)
+				var a, b, d string
+				var e, p sql.NullString
+				t0 := time.Now()
+				err := st.QueryRowContext(ctx, id).Scan(&a, &b, &d, &e, &p)
+				dur := time.Since(t0)
+				mu.Lock()
+				if err != nil {
+					errs++
+				} else {
+					lat = append(lat, dur)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	report(os.Stdout, lat, map[int]int{200: len(lat)}, errs, time.Since(start), c)
+	return nil
 }

@@ -68,8 +68,14 @@ func NewStore(tb testing.TB) *crm.Store {
 	if err := s.Migrate(ctx, nil); err != nil {
 		tb.Fatalf("migrate: %v", err)
 	}
+	if err := s.SetSuppressionKey(ctx, SuppressionKey); err != nil {
+		tb.Fatalf("set suppression key: %v", err)
+	}
 	return s
 }
+
+// SuppressionKey is the SUPPRESSION_KEY of test stores (never a real one).
+const SuppressionKey = "7e57c0de7e57c0de7e57c0de7e57c0de7e57c0de7e57c0de7e57c0de7e57c0de"
 
 // NewSQLiteStore opens a migrated store on a fresh SQLite file in a
 // temporary directory.
@@ -83,6 +89,9 @@ func NewSQLiteStore(tb testing.TB) *crm.Store {
 	tb.Cleanup(func() { s.Close() })
 	if err := s.Migrate(ctx, nil); err != nil {
 		tb.Fatalf("migrate SQLite: %v", err)
+	}
+	if err := s.SetSuppressionKey(ctx, SuppressionKey); err != nil {
+		tb.Fatalf("set suppression key: %v", err)
 	}
 	return s
 }
@@ -314,4 +323,39 @@ func (c *Clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
+}
+
+// FindText returns "table.column: value" for every value in the store's
+// database, in every table, that contains one of needles, ignoring case: on
+// PostgreSQL every text and JSON column, on SQLite every column (its columns
+// hold any type). For checking that personal data is gone.
+func FindText(tb testing.TB, s *crm.Store, needles ...string) []string {
+	tb.Helper()
+	var cols []struct {
+		Table  string `db:"t"`
+		Column string `db:"c"`
+	}
+	q := `SELECT table_name AS t, column_name AS c FROM information_schema.columns
+		WHERE table_schema = 'public' AND data_type IN ('text', 'character varying', 'jsonb', 'json') ORDER BY 1, 2`
+	if s.Dialect() == crm.SQLite {
+		q = `SELECT m.name AS t, p.name AS c FROM sqlite_master m, pragma_table_info(m.name) p
+			WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY 1, 2`
+	}
+	if err := s.DB().Select(&cols, q); err != nil {
+		tb.Fatalf("list columns: %v", err)
+	}
+	var found []string
+	for _, c := range cols {
+		for _, n := range needles {
+			var vals []string
+			q := fmt.Sprintf(`SELECT CAST(%q AS TEXT) FROM %q WHERE lower(CAST(%q AS TEXT)) LIKE ?`, c.Column, c.Table, c.Column)
+			if err := s.DB().Select(&vals, s.DB().Rebind(q), "%"+strings.ToLower(n)+"%"); err != nil {
+				tb.Fatalf("search %s.%s: %v", c.Table, c.Column, err)
+			}
+			for _, v := range vals {
+				found = append(found, fmt.Sprintf("%s.%s: %s", c.Table, c.Column, v))
+			}
+		}
+	}
+	return found
 }

@@ -1,7 +1,8 @@
 // Package demo fills an empty CRM with a small, realistic Leadgains account,
 // so that `contactbot shell` shows something worth deleting on a fresh
-// machine: a few dozen contacts with duplicates, test contacts, contacts
-// that opted out (DND), a customer with open opportunities and upcoming
+// machine: a few dozen contacts with duplicates (Sam Lee's with
+// conversations on both sides, to merge), test contacts, contacts that
+// opted out (DND), a customer with open opportunities and upcoming
 // appointments, and linked rows of every kind.
 //
 // Ids are fixed, so a transcript in the README stays true on every machine.
@@ -125,8 +126,12 @@ var contacts = []contact{
 		conversations: []conversation{{"sms", []string{"Do you take walk-ins?", "Yes, until 4pm on weekdays."}}},
 		appointments:  []appointment{{"Check-up", -20, "noshow"}},
 	},
-	{key: "samuel", first: "Samuel", last: "Lee", email: "SAM.LEE@example.com", source: "website form", created: "2025-08-30",
-		notes: []string{"Filled the form again after missing his appointment."},
+	// Sam Lee filled the form again: a duplicate with a conversation and a
+	// task of its own, which a merge keeps and a delete would lose.
+	{key: "samuel", first: "Samuel", last: "Lee", email: "SAM.LEE@example.com", phone: "+1 (555) 016-2020", source: "website form", created: "2025-08-30",
+		conversations: []conversation{{"email", []string{"I missed my check-up, can I book a new one?", "Of course Sam: Thursday 3pm?", "Thursday works."}}},
+		notes:         []string{"Filled the form again after missing his appointment."},
+		tasks:         []task{{"Confirm Thursday's check-up", 1, false}},
 	},
 	{key: "zoe", first: "Zoë", last: "Ångström", email: "zoe.angstrom@example.se", phone: "+46 8 123 456 78", source: "referral", created: "2025-03-03",
 		conversations: []conversation{{"whatsapp", []string{"Hej! Is parking available?", "Yes, two spots behind the building."}}},

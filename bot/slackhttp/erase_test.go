@@ -1,0 +1,158 @@
+package slackhttp_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"contactbot/bot"
+	"contactbot/bot/bottest"
+	"contactbot/crm"
+	"contactbot/crm/crmtest"
+)
+
+// TestErasureFlow goes through the HTTP routes: the delete window's
+// "Privacy erasure request" becomes the erasure window, DELETE does not
+// confirm it, ERASE files a request even for an admin, the requester cannot
+// approve it, a second admin does, and then nothing of the person is left in
+// any table, while a contact re-created with the email gets DND on every
+// channel. Reporting the erasure explains that it cannot be restored.
+func TestErasureFlow(t *testing.T) {
+	e := bottest.New(t, withAudit)
+	id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane.doe@example.com", Phone: "+1 (555) 010-2233"}, crmtest.SmallFull)
+
+	e.Click(bottest.Admin, bot.ActionDelete, id)
+	r := e.Submit(bottest.Admin, e.LastView(), map[string]string{"reason": "erasure", "note": "GDPR ticket 4711 from Jane Doe", "confirm": "DELETE"})
+	v := updatedView(t, r)
+	if v.CallbackID != bot.CallbackEraseModal || v.Title.Text != "Privacy erasure" || v.Submit.Text != "Request erasure" {
+		t.Fatalf("the window became %q %q %+v", v.CallbackID, v.Title.Text, v.Submit)
+	}
+	wantAll(t, "erasure window", readable(t, r).Body,
+		"*Nothing was deleted.* A privacy erasure is not a delete: it keeps no archive, so it has its own window, confirmed with ERASE.",
+		"*This cannot be restored.* The contact and every linked row are deleted and no archive is kept. Its name, email and phone are replaced by “[erased]” in contactbot's records (the request, the deletion record, the audit trail). Its email and phone go on the suppression list with every channel permanent, so it is never messaged again.",
+		"🔒 *Nothing is erased until a second admin approves it* in <#"+bottest.Approval+">. A privacy erasure always needs a second admin's approval, even when an admin asks: it cannot be restored.",
+		"Type ERASE to confirm", "In capital letters. DELETE does not confirm an erasure.")
+	if !contactExists(t, e, id) {
+		t.Fatal("choosing the reason deleted the contact")
+	}
+
+	// DELETE does not confirm an erasure; nor does anything but ERASE.
+	for typed, want := range map[string]string{
+		"DELETE": "DELETE does not confirm a privacy erasure: type ERASE in capital letters. Nothing was erased.",
+		"erase":  "Type ERASE in capital letters to confirm. Nothing was erased.",
+	} {
+		r = e.Submit(bottest.Admin, v, map[string]string{"confirm": typed})
+		if errs := submitErrors(t, r); errs["confirm"] != want {
+			t.Errorf("%s: %s", typed, r.Body)
+		}
+	}
+	e.Bot.Wait()
+	if n := crmtest.CountRows(t, e.Store, "approval_requests", ""); n != 0 {
+		t.Fatalf("a wrong confirmation filed %d requests", n)
+	}
+
+	// ERASE, by an admin: still a request.
+	r = e.Submit(bottest.Admin, v, map[string]string{"note": "GDPR ticket 4711 from Jane Doe", "confirm": "ERASE"})
+	e.Bot.Wait()
+	wantAll(t, "request sent", readable(t, r).Body,
+		"*Nothing is erased yet.* A privacy erasure always needs a second admin's approval, even when an admin asks: it cannot be restored.",
+		"Your request to erase *Jane Doe* · jane.doe@example.com · +1 (555) 010-2233 · `"+id+"` (privacy erasure) is in <#"+bottest.Approval+">")
+	var reqID string
+	if err := e.Store.DB().Get(&reqID, `SELECT id FROM approval_requests WHERE contact_id = $1`, id); err != nil {
+		t.Fatal(err)
+	}
+	post := approvalPost(t, e, reqID)
+	wantAll(t, "approval message", post.Text(), "Erasure request: Jane Doe",
+		"<@"+bottest.Admin+"> asks to *erase* *Jane Doe* · jane.doe@example.com · +1 (555) 010-2233 · `"+id+"` (privacy erasure). *This cannot be restored.*\n*Reason:* Privacy erasure request — GDPR ticket 4711 from Jane Doe",
+		"*Erasing removes, with no archive:*")
+	dms := dmsTo(e, bottest.Admin)
+	wantAll(t, "requester's DM", dms[len(dms)-1], "📨 Your request to erase contact `"+id+"` (privacy erasure) is waiting for an admin in <#"+bottest.Approval+"> (request `"+reqID+"`). Nothing is erased yet")
+
+	// The requester, an admin, cannot approve it.
+	clickAndWait(t, e, bottest.Admin, bot.ActionApprove, reqID)
+	wantAll(t, "own approve", lastResponse(t, e), "You asked for this erasure, so you cannot decide on it: another admin must approve or reject it. Nothing was changed.")
+	if !contactExists(t, e, id) {
+		t.Fatal("the requester's own approve erased")
+	}
+
+	// A second admin approves.
+	clickAndWait(t, e, bottest.Admin2, bot.ActionApprove, reqID)
+	if contactExists(t, e, id) {
+		t.Fatal("the approved erasure did not happen")
+	}
+	if found := crmtest.FindText(t, e.Store, "Jane", "Doe", "jane.doe@example.com", "(555)", "010-2233", "5550102233"); len(found) > 0 {
+		t.Errorf("personal data left after the erasure:\n%s", strings.Join(found, "\n"))
+	}
+	a := state(t, e, reqID)
+	updates := updatesOf(e, a.MessageTS)
+	if len(updates) != 1 {
+		t.Fatalf("%d updates of the approval message, want 1", len(updates))
+	}
+	up := updates[0].Text()
+	wantAll(t, "approval message after", up, "Erasure request: [erased]",
+		"<@"+bottest.Admin+"> asks to *erase* *[erased]* `"+id+"` (privacy erasure). *This cannot be restored.*\n*Reason:* Privacy erasure request — [erased]",
+		fmt.Sprintf("✅ *Approved* by <@%s> <!date^%d^{date_short_pretty} {time}|%s>: erased (deletion `%s`). It cannot be restored.",
+			bottest.Admin2, a.DecidedAt.Unix(), a.DecidedAt.UTC().Format("2006-01-02 15:04 UTC"), a.DeletionID))
+	if strings.Contains(up, "Jane") {
+		t.Errorf("the updated approval message still names her:\n%s", up)
+	}
+	dms = dmsTo(e, bottest.Admin)
+	done := dms[len(dms)-1]
+	wantAll(t, "erasure summary", done, "Privacy erasure done",
+		"Contact `"+id+"` is erased: 1 contact, 2 conversations, 6 messages, 2 notes, 2 opportunities, 3 tasks, 2 appointments, 2 workflow enrollments, 3 DND settings (23 rows) deleted with no archive. *This cannot be restored.*\n"+
+			"Its email and phone are on the suppression list with every channel permanent: it is never messaged again.\n"+
+			"Approved by <@"+bottest.Admin2+"> · deletion `"+a.DeletionID+"`")
+	if strings.Contains(done, "Jane") || strings.Contains(done, bot.ActionReport) {
+		t.Errorf("the erasure summary names her or offers a report:\n%s", done)
+	}
+	if auditPostsSaying(e, "erased contact `"+id+"`", "23 rows erased without an archive") != 1 {
+		t.Errorf("no audit post of the erasure")
+	}
+
+	// Reporting it explains that it cannot be restored.
+	rep := body(t, e.Command(bottest.Support, "report "+a.DeletionID))
+	var deletedAt int64
+	if err := e.Store.DB().Get(&deletedAt, `SELECT floor(extract(epoch FROM deleted_at))::bigint FROM deletions WHERE id = $1`, a.DeletionID); err != nil {
+		t.Fatal(err)
+	}
+	wantAll(t, "report", rep, fmt.Sprintf("Deletion `%s` was a privacy erasure, approved <!date^%d^", a.DeletionID, deletedAt),
+		": nothing was archived, so it cannot be restored. The contact's data is gone for good; its email and phone stay on the suppression list, so it is never messaged again.")
+	if r := e.Command(bottest.Admin2, "restore "+a.DeletionID); !strings.Contains(body(t, r), "was a privacy erasure") {
+		t.Errorf("restore of an erasure: %s", body(t, r))
+	}
+
+	// Yet a re-created contact with that email gets DND on every channel.
+	e.Store.DB().MustExec(`INSERT INTO contacts (id, location_id, first_name, last_name, email) VALUES ('again0000000000001', 'loc_main', 'J', 'D', 'Jane.Doe@example.com')`)
+	if got := dndOf(t, e, "again0000000000001"); len(got) != 6 || got["sms"] != crm.DNDPermanent || got["fb"] != crm.DNDPermanent {
+		t.Errorf("DND of the re-created contact = %v, want all six permanent", got)
+	}
+}
+
+// TestErasureRequestedBySupport: anyone may ask; only an admin who is not
+// the requester decides, and a rejection erases nothing.
+func TestErasureRequestedBySupport(t *testing.T) {
+	e := bottest.New(t)
+	id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"}, crmtest.SmallLowRisk)
+	e.Click(bottest.Deleter, bot.ActionDelete, id)
+	v := updatedView(t, e.Submit(bottest.Deleter, e.LastView(), map[string]string{"reason": "erasure"}))
+	r := e.Submit(bottest.Deleter, v, map[string]string{"confirm": "ERASE"})
+	if r.Status != http.StatusOK || !strings.Contains(r.Body, "Request sent") {
+		t.Fatalf("deleter's erasure: %s", r.Body)
+	}
+	e.Bot.Wait()
+	var reqID string
+	if err := e.Store.DB().Get(&reqID, `SELECT id FROM approval_requests WHERE contact_id = $1`, id); err != nil {
+		t.Fatal(err)
+	}
+	clickAndWait(t, e, bottest.Support, bot.ActionApprove, reqID)
+	wantAll(t, "support's approve", lastResponse(t, e), "Only admins can approve or reject delete requests, and you are not one. Nothing was changed.")
+	e.Click(bottest.Admin, bot.ActionReject, reqID)
+	e.Submit(bottest.Admin, e.LastView(), map[string]string{"reject_reason": "no written request yet"})
+	e.Bot.Wait()
+	if !contactExists(t, e, id) || state(t, e, reqID).State != crm.ApprovalRejected {
+		t.Fatal("a rejected erasure erased")
+	}
+	dms := dmsTo(e, bottest.Deleter)
+	wantAll(t, "requester's DM", dms[len(dms)-1], "❌ <@"+bottest.Admin+"> rejected your request to erase *Jane Doe* (`"+id+"`, request `"+reqID+"`). Nothing was erased. Reason: no written request yet")
+}

@@ -1,0 +1,518 @@
+package crm
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// The suppression list keeps the opt-out of a deleted contact as keyed
+// hashes (HMAC-SHA-256 with SUPPRESSION_KEY) of its normalised email and of
+// its phone's national number, with the DND channels and statuses it had.
+// Triggers on contacts (migration 00300 of each dialect) give a contact
+// created later with that email or phone the same DND back. The list holds
+// no contact details: without the key a hash cannot be tested against an
+// address, and the key lives only in the bot's environment and in
+// contactbot_settings, which only the bot's database role can read.
+
+// Suppression sources: what put an entry on the list.
+const (
+	SuppressionDeleted = "deleted" // a delete of a contact with DND
+	SuppressionMerged  = "merged"  // a merged-away duplicate with DND
+	SuppressionErased  = "erased"  // a privacy erasure: every channel permanent
+)
+
+// Suppression kinds: what an entry's hash is of.
+const (
+	SuppressionEmail = "email"
+	SuppressionPhone = "phone"
+)
+
+// Audit actions of the suppression list.
+const (
+	// AuditDNDReapplied is written by the database trigger when a new
+	// contact gets a suppressed opt-out back (actor "system").
+	AuditDNDReapplied = "dnd_reapplied"
+	// AuditSuppressionRemoved is an admin removing an entry.
+	AuditSuppressionRemoved = "suppression_removed"
+)
+
+// suppressionKeySetting names the key in contactbot_settings.
+const suppressionKeySetting = "suppression_key"
+
+// minSuppressionKeyBytes is the shortest SUPPRESSION_KEY accepted: 256 bits,
+// as long as the hash.
+const minSuppressionKeyBytes = 32
+
+// Phone endings compared with an entry's national number: at least
+// minSuppressedPhone digits (shorter numbers match too much), at most 15
+// (the longest international number).
+const (
+	minSuppressedPhone = 7
+	maxSuppressedPhone = 15
+)
+
+// ErrNoSuppressionKey is returned when a contact with DND would be deleted
+// but its opt-out cannot be kept: no key was ever set up.
+var ErrNoSuppressionKey = &Error{Code: EINTERNAL, Message: "This contact has DND, and its opt-out must be kept on the suppression list before it goes, but contactbot has no SUPPRESSION_KEY set up. Nothing was changed: ask an admin to set SUPPRESSION_KEY (see the README)."}
+
+// Suppression is one entry of the suppression list.
+type Suppression struct {
+	ID   string `db:"id"`
+	Kind string `db:"kind"` // SuppressionEmail or SuppressionPhone
+	Hash string `db:"hash"`
+	// DND maps each opted-out channel to its status (active or permanent).
+	DND        map[string]string `db:"-"`
+	DNDJSON    string            `db:"dnd"`
+	ContactDND bool              `db:"contact_dnd"` // the contact-wide flag
+	Source     string            `db:"source"`
+	DeletionID string            `db:"deletion_id"`
+	ContactID  string            `db:"contact_id"`
+	CreatedBy  string            `db:"created_by"`
+	DeletedAt  time.Time         `db:"deleted_at"`
+}
+
+// Channels lists the entry's channels with their statuses, in DNDChannels order.
+func (s Suppression) Channels() []DNDSetting {
+	var out []DNDSetting
+	for _, ch := range DNDChannels {
+		if st, ok := s.DND[ch]; ok {
+			out = append(out, DNDSetting{Channel: ch, Status: st})
+		}
+	}
+	return out
+}
+
+// EmailKey is the form of an email its hash is of: outer spaces cut, ASCII
+// letters in lower case (contactbot_email_key in SQL does the same; a
+// locale-dependent lower() would not agree across databases).
+func EmailKey(email string) string {
+	b := []byte(strings.Trim(email, " "))
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// phoneSuffixes are the endings of a phone's digits an entry's national
+// number is compared with (contactbot_phone_suffixes in SQL): every ending
+// from minSuppressedPhone to maxSuppressedPhone digits.
+func phoneSuffixes(phone string) []string {
+	d := PhoneDigits(phone)
+	var out []string
+	for n := minSuppressedPhone; n <= min(len(d), maxSuppressedPhone); n++ {
+		out = append(out, d[len(d)-n:])
+	}
+	return out
+}
+
+// suppressedPhone is the national number a phone's entry is the hash of, or
+// "" when it has too few digits to be suppressed on its own.
+func suppressedPhone(phone string) string {
+	n := nationalDigits(phone)
+	if len(n) < minSuppressedPhone || len(n) > maxSuppressedPhone {
+		return ""
+	}
+	return n
+}
+
+// nationalDigits is a phone's national significant number as search reads
+// it (NationalNumber), but without a default country, so that a hash never
+// depends on configuration: "+49 30 901820", "0049 30 901820" and
+// "030 901820" all give "30901820". It ends the number's digits however the
+// number is written, which is what the triggers rely on. A number of zeros
+// only has none.
+func nationalDigits(phone string) string {
+	if strings.Trim(PhoneDigits(phone), "0") == "" {
+		return ""
+	}
+	return NationalNumber(phone, "")
+}
+
+// keyedHash is the hex HMAC-SHA-256 of s under key, as pgcrypto's
+// encode(hmac(s, key, 'sha256'), 'hex') writes it.
+func keyedHash(key []byte, s string) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(s))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// ParseSuppressionKey checks a SUPPRESSION_KEY: hex, at least 32 bytes.
+func ParseSuppressionKey(s string) ([]byte, error) {
+	k, err := hex.DecodeString(strings.TrimSpace(s))
+	if err != nil || len(k) < minSuppressionKeyBytes {
+		return nil, Errorf(EINVALID, "SUPPRESSION_KEY must be at least %d hex characters (%d random bytes); make one with: openssl rand -hex 32", 2*minSuppressionKeyBytes, minSuppressionKeyBytes)
+	}
+	return k, nil
+}
+
+// NewSuppressionKey returns a fresh random key in SUPPRESSION_KEY's form,
+// for the shell, which keeps its own.
+func NewSuppressionKey() string {
+	k := make([]byte, minSuppressionKeyBytes)
+	if _, err := rand.Read(k); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return hex.EncodeToString(k)
+}
+
+// SetSuppressionKey makes hexKey the key of the suppression list, stored in
+// contactbot_settings where the triggers read it. The same key again is a
+// no-op. A different key is refused while entries exist: their hashes were
+// made with the old one and would silently stop matching.
+func (s *Store) SetSuppressionKey(ctx context.Context, hexKey string) error {
+	key, err := ParseSuppressionKey(hexKey)
+	if err != nil {
+		return err
+	}
+	return s.withTx(ctx, func(tx *sqlx.Tx) error {
+		cur, err := suppressionKey(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if cur != nil && hmac.Equal(cur, key) {
+			return nil
+		}
+		if cur != nil {
+			var n int
+			if err := tx.GetContext(ctx, &n, `SELECT count(*) FROM suppressions`); err != nil {
+				return fmt.Errorf("count suppression entries: %w", err)
+			}
+			if n > 0 {
+				return Errorf(EINVALID, "SUPPRESSION_KEY is not the key the %s on the suppression list were made with: with another key they would no longer match anyone. Set the key this database was first run with.", plural(n, "entry", "entries"))
+			}
+		}
+		_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO contactbot_settings (name, value, updated_at) VALUES (?, ?, ?)
+			ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`),
+			suppressionKeySetting, hex.EncodeToString(key), s.now().UTC())
+		if err != nil {
+			return fmt.Errorf("store the suppression key: %w", err)
+		}
+		return nil
+	})
+}
+
+// suppressionKey reads the key from contactbot_settings; nil when unset.
+func suppressionKey(ctx context.Context, q sqlx.QueryerContext) ([]byte, error) {
+	var v []string
+	if err := sqlx.SelectContext(ctx, q, &v, `SELECT value FROM contactbot_settings WHERE name = 'suppression_key'`); err != nil {
+		return nil, fmt.Errorf("read the suppression key: %w", err)
+	}
+	if len(v) == 0 {
+		return nil, nil
+	}
+	k, err := hex.DecodeString(v[0])
+	if err != nil {
+		return nil, fmt.Errorf("the stored suppression key is not hex: %w", err)
+	}
+	return k, nil
+}
+
+// optOut is what a suppression entry keeps of a contact's DND.
+type optOut struct {
+	dnd        map[string]string
+	contactDND bool
+}
+
+// optOutOf returns a contact's opt-out: its active and permanent channels
+// and the contact-wide flag; ok is false when it has none.
+func optOutOf(c Contact, l Linked) (o optOut, ok bool) {
+	o = optOut{dnd: map[string]string{}, contactDND: c.DND}
+	for _, d := range l.DND {
+		if d.Status == DNDActive || d.Status == DNDPermanent {
+			o.dnd[d.Channel] = d.Status
+		}
+	}
+	return o, c.DND || len(o.dnd) > 0
+}
+
+// everyChannelPermanent is the opt-out an erasure keeps: never messaged again.
+func everyChannelPermanent() optOut {
+	o := optOut{dnd: map[string]string{}, contactDND: true}
+	for _, ch := range DNDChannels {
+		o.dnd[ch] = DNDPermanent
+	}
+	return o
+}
+
+// suppressTx puts a contact's email and phone on the suppression list with
+// its opt-out, for the deletion that removes it. It returns the entries
+// written (none when the contact has neither an email nor a usable phone).
+func (s *Store) suppressTx(ctx context.Context, tx *sqlx.Tx, c Contact, o optOut, source, deletionID, actor string, at time.Time) ([]Suppression, error) {
+	key, err := suppressionKey(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	if key == nil {
+		return nil, ErrNoSuppressionKey
+	}
+	dnd, err := json.Marshal(o.dnd)
+	if err != nil {
+		return nil, fmt.Errorf("encode opt-out: %w", err)
+	}
+	var out []Suppression
+	add := func(kind, value string) {
+		if value != "" {
+			out = append(out, Suppression{ID: NewID("S", 10), Kind: kind, Hash: keyedHash(key, value), DND: o.dnd, DNDJSON: string(dnd),
+				ContactDND: o.contactDND, Source: source, DeletionID: deletionID, ContactID: c.ID, CreatedBy: actor, DeletedAt: at})
+		}
+	}
+	add(SuppressionEmail, EmailKey(c.Email))
+	add(SuppressionPhone, suppressedPhone(c.Phone))
+	for _, e := range out {
+		if _, err := tx.NamedExecContext(ctx, `INSERT INTO suppressions (id, kind, hash, dnd, contact_dnd, source, deletion_id, contact_id, created_by, deleted_at)
+			VALUES (:id, :kind, :hash, :dnd, :contact_dnd, :source, :deletion_id, :contact_id, :created_by, :deleted_at)`, e); err != nil {
+			return nil, fmt.Errorf("suppress %s of contact %s: %w", e.Kind, c.ID, err)
+		}
+	}
+	return out, nil
+}
+
+// describeSuppressed says which entries keep an opt-out, for audit lines:
+// "opt-out kept on the suppression list: email S…, phone S…".
+func describeSuppressed(list []Suppression) string {
+	if len(list) == 0 {
+		return "opt-out not kept: no email or phone to suppress"
+	}
+	var parts []string
+	for _, e := range list {
+		parts = append(parts, e.Kind+" "+e.ID)
+	}
+	return "opt-out kept on the suppression list: " + strings.Join(parts, ", ")
+}
+
+// unsuppressTx removes the entries a deletion wrote, when it is restored:
+// the contact carries its DND again. It returns how many it removed.
+func unsuppressTx(ctx context.Context, tx *sqlx.Tx, deletionID string) (int, error) {
+	res, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM suppressions WHERE deletion_id = ? AND source IN ('deleted', 'merged')`), deletionID)
+	if err != nil {
+		return 0, fmt.Errorf("remove suppression entries of %s: %w", deletionID, err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+// skipReapply marks contacts whose rows this transaction puts back itself
+// (a restore, a merge), so that the triggers leave their DND alone;
+// resumeReapply clears the mark before the transaction ends.
+func skipReapply(ctx context.Context, tx *sqlx.Tx, contactIDs ...string) error {
+	for _, id := range contactIDs {
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO suppression_skip (contact_id) VALUES (?)`), id); err != nil {
+			return fmt.Errorf("pause the suppression triggers for %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
+func resumeReapply(ctx context.Context, tx *sqlx.Tx, contactIDs ...string) error {
+	for _, id := range contactIDs {
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM suppression_skip WHERE contact_id = ?`), id); err != nil {
+			return fmt.Errorf("resume the suppression triggers for %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// SuppressionLookup is what FindSuppressions looked for.
+type SuppressionLookup struct {
+	Kind  string // SuppressionEmail or SuppressionPhone
+	Value string // the normalised email, or the phone's digits
+}
+
+// FindSuppressions lists the entries an email or phone number matches, as
+// the triggers would match a contact created with it, newest first.
+func (s *Store) FindSuppressions(ctx context.Context, query string) (SuppressionLookup, []Suppression, error) {
+	q := strings.TrimSpace(query)
+	var look SuppressionLookup
+	switch {
+	case q == "":
+		return look, nil, Errorf(EINVALID, "Give an email address or a phone number to look up.")
+	case len(q) > MaxQueryLen:
+		return look, nil, Errorf(EINVALID, "That is too long (%d characters) for an email address or a phone number.", len(q))
+	case strings.Contains(q, "@"):
+		look = SuppressionLookup{Kind: SuppressionEmail, Value: EmailKey(q)}
+	case isPhoneQuery(q):
+		look = SuppressionLookup{Kind: SuppressionPhone, Value: PhoneDigits(q)}
+	default:
+		return look, nil, Errorf(EINVALID, "%q is not an email address or a phone number.", shorten(q, 60))
+	}
+	key, err := suppressionKey(ctx, s.db)
+	if err != nil {
+		return look, nil, err
+	}
+	if key == nil {
+		return look, nil, nil // nothing can be on the list without a key
+	}
+	var hashes []string
+	if look.Kind == SuppressionEmail {
+		hashes = []string{keyedHash(key, look.Value)}
+	} else {
+		for _, x := range phoneSuffixes(look.Value) {
+			hashes = append(hashes, keyedHash(key, x))
+		}
+	}
+	q2, args, err := sqlx.In(`SELECT `+suppressionColumns+` FROM suppressions WHERE kind = ? AND hash IN (?) ORDER BY deleted_at DESC, id`, look.Kind, hashes)
+	if err != nil {
+		return look, nil, fmt.Errorf("find suppression entries: %w", err)
+	}
+	list, err := selectSuppressions(ctx, s.db, q2, args...)
+	return look, list, err
+}
+
+const suppressionColumns = `id, kind, hash, dnd, contact_dnd, source, deletion_id, contact_id, created_by, deleted_at`
+
+func selectSuppressions(ctx context.Context, q queryer, query string, args ...any) ([]Suppression, error) {
+	var out []Suppression
+	if err := sqlx.SelectContext(ctx, q, &out, q.Rebind(query), args...); err != nil {
+		return nil, fmt.Errorf("load suppression entries: %w", err)
+	}
+	for i := range out {
+		if err := json.Unmarshal([]byte(out[i].DNDJSON), &out[i].DND); err != nil {
+			return nil, fmt.Errorf("decode suppression entry %s: %w", out[i].ID, err)
+		}
+	}
+	return out, nil
+}
+
+// RemoveSuppression takes one entry off the list, with its audit line: a
+// contact created with its email or phone no longer gets DND back. Contacts
+// that already got it keep it.
+func (s *Store) RemoveSuppression(ctx context.Context, id, actor string) (Suppression, AuditEntry, error) {
+	var e Suppression
+	var audit AuditEntry
+	if id == "" || actor == "" {
+		return e, audit, Errorf(EINVALID, "Removing a suppression entry needs its id and who removes it.")
+	}
+	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
+		list, err := selectSuppressions(ctx, tx, `SELECT `+suppressionColumns+` FROM suppressions WHERE id = ?`+s.dialect.ForUpdate(), id)
+		if err != nil {
+			return err
+		}
+		if len(list) == 0 {
+			return Errorf(ENOTFOUND, "There is no suppression entry %s: it was removed already. Look the email or phone up again.", shorten(id, 20))
+		}
+		e = list[0]
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM suppressions WHERE id = ?`), id); err != nil {
+			return fmt.Errorf("remove suppression entry %s: %w", id, err)
+		}
+		audit, err = s.auditTx(ctx, tx, AuditEntry{Actor: actor, Action: AuditSuppressionRemoved, ContactID: e.ContactID, DeletionID: e.DeletionID,
+			Outcome: "ok", Detail: fmt.Sprintf("%s entry %s (%s; %s, deleted %s) removed", e.Kind, e.ID, e.Source, describeOptOut(e), e.DeletedAt.UTC().Format("2006-01-02"))})
+		return err
+	})
+	return e, audit, err
+}
+
+// describeOptOut lists an entry's channels for an audit line, e.g. "SMS
+// on, Email on (permanent); contact DND on for all channels", as the
+// triggers word a re-apply.
+func describeOptOut(e Suppression) string {
+	var parts []string
+	for _, d := range e.Channels() {
+		st := "on"
+		if d.Status == DNDPermanent {
+			st = "on (permanent)" // not only STOP replies: an erasure's are too
+		}
+		parts = append(parts, ChannelLabel(d.Channel)+" "+st)
+	}
+	s := strings.Join(parts, ", ")
+	if s == "" {
+		s = "no channel"
+	}
+	if e.ContactDND {
+		s += "; contact DND " + contactDNDLabel(true)
+	}
+	return s
+}
+
+// optedOutBefore returns, for each of the contacts that got an opt-out back
+// from the suppression list, the newest delete date it came from.
+func (s *Store) optedOutBefore(ctx context.Context, ids []string) (map[string]time.Time, error) {
+	out := map[string]time.Time{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	q, args, err := sqlx.In(`SELECT contact_id, deleted_at FROM suppression_hits WHERE contact_id IN (?)`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("find re-applied opt-outs: %w", err)
+	}
+	var rows []struct {
+		ContactID string    `db:"contact_id"`
+		DeletedAt time.Time `db:"deleted_at"`
+	}
+	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), args...); err != nil {
+		return nil, fmt.Errorf("find re-applied opt-outs: %w", err)
+	}
+	for _, r := range rows {
+		if r.DeletedAt.After(out[r.ContactID]) {
+			out[r.ContactID] = r.DeletedAt.UTC()
+		}
+	}
+	return out, nil
+}
+
+// OptedOutBefore reports whether a contact got its DND back from the
+// suppression list, and the newest delete date it came from.
+func (s *Store) OptedOutBefore(ctx context.Context, contactID string) (time.Time, bool, error) {
+	m, err := s.optedOutBefore(ctx, []string{contactID})
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	t, ok := m[contactID]
+	return t, ok, nil
+}
+
+// feedBatch bounds the re-apply lines one FeedReapplied takes.
+const feedBatch = 100
+
+// FeedReapplied writes the audit feed's notes (SetAuditNotes) for the
+// re-apply lines the database triggers wrote since the last call: the
+// triggers run in whatever session creates the contact, which cannot render
+// Slack messages, so they leave the line's id in suppression_feed. Each line
+// is taken once, by one caller, whatever the number of replicas: the rows
+// are deleted in the transaction that writes their notes. It returns how many
+// lines it took.
+func (s *Store) FeedReapplied(ctx context.Context) (int, error) {
+	n := 0
+	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
+		var ids []int64
+		if err := tx.SelectContext(ctx, &ids, tx.Rebind(`DELETE FROM suppression_feed WHERE audit_id IN
+			(SELECT audit_id FROM suppression_feed ORDER BY audit_id LIMIT ?`+s.dialect.ForUpdateSkipLocked()+`) RETURNING audit_id`), feedBatch); err != nil {
+			return fmt.Errorf("take re-apply audit lines: %w", err)
+		}
+		n = len(ids)
+		if n == 0 {
+			return nil
+		}
+		s.out.mu.Lock()
+		feed := s.out.auditNotes
+		s.out.mu.Unlock()
+		if feed == nil {
+			return nil // no audit channel: the lines are in the audit trail, which is enough
+		}
+		q, args, err := sqlx.In(`SELECT * FROM audit_log WHERE id IN (?) ORDER BY id`, ids)
+		if err != nil {
+			return fmt.Errorf("load re-apply audit lines: %w", err)
+		}
+		var entries []AuditEntry
+		if err := tx.SelectContext(ctx, &entries, tx.Rebind(q), args...); err != nil {
+			return fmt.Errorf("load re-apply audit lines: %w", err)
+		}
+		for _, e := range entries {
+			if err := s.enqueueTx(ctx, tx, feed(e)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return n, err
+}
