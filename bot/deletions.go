@@ -96,9 +96,19 @@ func (b *Bot) ownList(ctx context.Context, name, user string) *Message {
 	return &Message{Text: title, Blocks: limitBlocks(blocks, maxMessageBlocks, func(int) string { return "and older ones not shown." })}
 }
 
-// requestLine names a request: contact, reason, note, id.
+// requestLine names a request: what it asks (a merge and an erasure say
+// so), contact, reason, note, id.
 func requestLine(a crm.Approval) string {
-	s := fmt.Sprintf("*%s* `%s` · %s", esc(a.ContactLabel), esc(a.ContactID), esc(reasonLabel(a.Reason)))
+	who := fmt.Sprintf("*%s* `%s`", esc(a.ContactLabel), esc(a.ContactID))
+	var s string
+	switch a.Kind() {
+	case crm.KindMerge:
+		s = fmt.Sprintf("Merge %s into `%s` · %s", who, esc(a.Summary.MergeInto), esc(reasonLabel(a.Reason)))
+	case crm.KindErasure:
+		s = "Privacy erasure of " + who + " · *cannot be restored*"
+	default:
+		s = who + " · " + esc(reasonLabel(a.Reason))
+	}
 	if a.Note != "" {
 		s += " — " + esc(cut(a.Note, 200))
 	}

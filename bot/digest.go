@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,7 +16,8 @@ import (
 const DigestPeriod = 7 * 24 * time.Hour
 
 // DigestMessage renders the digest of [from, to): deletions by reason and
-// by person, restores, incidents, what waits, and archives whose restore
+// by person, merges, privacy erasures, restores (of merges too),
+// incidents, suppression hits, what waits, and archives whose restore
 // window closes within a week. The weekly post and `contactbot digest`
 // show the same message.
 func DigestMessage(ctx context.Context, store *crm.Store, from, to time.Time) (Message, error) {
@@ -25,14 +27,25 @@ func DigestMessage(ctx context.Context, store *crm.Store, from, to time.Time) (M
 	}
 	title := "contactbot weekly digest"
 	blocks := []slack.Block{header(title), section(fmt.Sprintf("From %s to %s.", slackDate(d.From), slackDate(d.To)))}
-	for _, part := range []func(crm.DigestData) string{digestDeletions, digestRestores, digestWaiting, digestExpiring} {
+	for _, part := range []func(crm.DigestData) string{digestDeletions, digestMerges, digestErasures, digestRestores, digestSuppressionHits, digestWaiting, digestExpiring} {
 		if text := part(d); text != "" {
 			blocks = append(blocks, section(text))
 		}
 	}
-	// Extension point (issue 13): merges, erasures and suppression hits
-	// are parts of their own here once the store reports them.
-	return Message{Text: fmt.Sprintf("%s: %s, %s", title, plural(d.Deletions, "deletion", "deletions"), plural(d.Restores, "restore", "restores")), Blocks: blocks}, nil
+	counts := []string{plural(d.Deletions, "deletion", "deletions")}
+	for _, c := range []struct {
+		n         int
+		one, many string
+	}{{d.Merges, "merge", "merges"}, {d.Erasures, "privacy erasure", "privacy erasures"}} {
+		if c.n > 0 {
+			counts = append(counts, plural(c.n, c.one, c.many))
+		}
+	}
+	counts = append(counts, plural(d.Restores, "restore", "restores"))
+	if d.SuppressionHits > 0 {
+		counts = append(counts, plural(d.SuppressionHits, "suppression hit", "suppression hits"))
+	}
+	return Message{Text: title + ": " + strings.Join(counts, ", "), Blocks: blocks}, nil
 }
 
 // digestDeletions: how many, one line per reason (its label and count),
@@ -41,19 +54,67 @@ func digestDeletions(d crm.DigestData) string {
 	if d.Deletions == 0 {
 		return "*Deletions:* none."
 	}
-	lines := []string{fmt.Sprintf("*Deletions:* %d", d.Deletions), "_By reason_"}
-	for _, t := range d.DeletionsByReason {
-		lines = append(lines, fmt.Sprintf("• %s: %d", esc(reasonLabel(t.Key)), t.N))
+	lines := digestTallies([]string{fmt.Sprintf("*Deletions:* %d", d.Deletions)}, "By reason", d.DeletionsByReason,
+		func(k string) string { return esc(reasonLabel(k)) })
+	return strings.Join(digestTallies(lines, "By person", d.DeletionsByPerson, mention), "\n")
+}
+
+// digestTallies lists tallies one a line under a heading, each key worded
+// by word.
+func digestTallies(lines []string, heading string, list []crm.Tally, word func(string) string) []string {
+	lines = append(lines, "_"+heading+"_")
+	for _, t := range list {
+		lines = append(lines, fmt.Sprintf("• %s: %d", word(t.Key), t.N))
 	}
-	lines = append(lines, "_By person_")
-	for _, t := range d.DeletionsByPerson {
-		lines = append(lines, fmt.Sprintf("• %s: %d", mention(t.Key), t.N))
+	return lines
+}
+
+// digestMerges: duplicates merged into the contact that stays, by person.
+func digestMerges(d crm.DigestData) string {
+	if d.Merges == 0 {
+		return "*Merges:* none."
 	}
-	return strings.Join(lines, "\n")
+	return strings.Join(digestTallies([]string{fmt.Sprintf("*Merges:* %d (duplicates merged into the contact that stays; restorable like a delete)", d.Merges)},
+		"By person", d.MergesByPerson, mention), "\n")
+}
+
+// digestErasures: privacy erasures, by who asked for them.
+func digestErasures(d crm.DigestData) string {
+	if d.Erasures == 0 {
+		return "*Privacy erasures:* none."
+	}
+	return strings.Join(digestTallies([]string{fmt.Sprintf("*Privacy erasures:* %d (nothing archived: they cannot be restored)", d.Erasures)},
+		"Requested by", d.ErasuresByPerson, mention), "\n")
 }
 
 func digestRestores(d crm.DigestData) string {
-	return fmt.Sprintf("*Restores:* %d · *Wrong deletions reported:* %d", d.Restores, d.Incidents)
+	restores := strconv.Itoa(d.Restores)
+	if d.MergeRestores > 0 {
+		restores += fmt.Sprintf(" (%s undone)", plural(d.MergeRestores, "merge", "merges"))
+	}
+	return fmt.Sprintf("*Restores:* %s · *Wrong deletions reported:* %d", restores, d.Incidents)
+}
+
+// digestSuppressionHits: contacts created again with an opted-out email or
+// phone, whose DND the database re-applied, by where the opt-out was kept
+// from.
+func digestSuppressionHits(d crm.DigestData) string {
+	if d.SuppressionHits == 0 {
+		return "*Suppression hits:* none (no contact was created again with an opted-out email or phone)."
+	}
+	return strings.Join(digestTallies([]string{fmt.Sprintf("*Suppression hits:* %d (DND re-applied to a contact created again with an opted-out email or phone)", d.SuppressionHits)},
+		"Opted out before in", d.SuppressionHitsBySource, suppressionSourceLabel), "\n")
+}
+
+// suppressionSourceLabel words the kind of deletion an opt-out was kept from.
+func suppressionSourceLabel(kind string) string {
+	switch kind {
+	case crm.KindMerge:
+		return "a merged duplicate"
+	case crm.KindErasure:
+		return "a privacy erasure"
+	}
+	return "a deleted contact"
 }
 
 func digestWaiting(d crm.DigestData) string {
@@ -71,7 +132,11 @@ func digestExpiring(d crm.DigestData) string {
 		if label == "" {
 			label = "(details purged)"
 		}
-		lines = append(lines, fmt.Sprintf("• *%s* · deletion `%s` · restorable until %s", esc(label), esc(del.ID), slackDate(del.RestoreUntil)))
+		what := "deletion"
+		if del.Kind == crm.KindMerge {
+			what = "merge"
+		}
+		lines = append(lines, fmt.Sprintf("• *%s* · %s `%s` · restorable until %s", esc(label), what, esc(del.ID), slackDate(del.RestoreUntil)))
 	}
 	if more := d.ExpiringTotal - len(d.Expiring); more > 0 {
 		lines = append(lines, fmt.Sprintf("• and %d more", more))

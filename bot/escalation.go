@@ -33,8 +33,19 @@ func (b *Bot) adminsWho(except string) string {
 // requester.
 func (b *Bot) escalationNotes(a crm.Approval) []crm.Note {
 	waited := durationRounded(crm.EscalateAt(a.CreatedAt, a.ExpiresAt).Sub(a.CreatedAt))
-	text := fmt.Sprintf("🔺 %s: %s's request to delete *%s* (`%s`) has waited %s without a decision and expires %s. Approve or reject it above.",
-		b.adminsWho(a.Requester), mention(a.Requester), esc(a.ContactLabel), esc(a.ContactID), waited, slackDate(a.ExpiresAt))
+	what := fmt.Sprintf("%s *%s* (`%s`)", kindVerb(a.Kind()), esc(a.ContactLabel), esc(a.ContactID))
+	told := fmt.Sprintf("%s *%s* (`%s`, request `%s`)", kindVerb(a.Kind()), esc(a.ContactLabel), esc(a.ContactID), a.ID)
+	switch a.Kind() {
+	case crm.KindMerge:
+		what += fmt.Sprintf(" into `%s`", esc(a.Summary.MergeInto))
+		told += fmt.Sprintf(" into `%s`", esc(a.Summary.MergeInto))
+	case crm.KindErasure:
+		what += " (privacy erasure)"
+		// The requester's DMs outlive the erasure: no contact details in them.
+		told = fmt.Sprintf("erase contact `%s` (privacy erasure, request `%s`)", esc(a.ContactID), a.ID)
+	}
+	text := fmt.Sprintf("🔺 %s: %s's request to %s has waited %s without a decision and expires %s. Approve or reject it above.",
+		b.adminsWho(a.Requester), mention(a.Requester), what, waited, slackDate(a.ExpiresAt))
 	channel := a.Channel
 	if channel == "" {
 		channel = b.cfg.ApprovalsChannel
@@ -42,9 +53,9 @@ func (b *Bot) escalationNotes(a crm.Approval) []crm.Note {
 	}
 	call := note(channel, Message{Text: text})
 	call.Thread = crm.ApprovalRef(a.ID)
-	told := note(a.Requester, *textMessage(fmt.Sprintf("🔺 No admin has decided on your request to delete *%s* (`%s`, request `%s`) in %s, so it was escalated to the admins. It expires %s; you will hear the outcome here.",
-		esc(a.ContactLabel), esc(a.ContactID), a.ID, waited, slackDate(a.ExpiresAt))))
-	return []crm.Note{call, told}
+	dm := note(a.Requester, *textMessage(fmt.Sprintf("🔺 No admin has decided on your request to %s in %s, so it was escalated to the admins. It expires %s; you will hear the outcome here.",
+		told, waited, slackDate(a.ExpiresAt))))
+	return []crm.Note{call, dm}
 }
 
 // durationRounded writes d for a person: "18 hours", "45 minutes", "2 days".

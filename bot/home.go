@@ -20,9 +20,10 @@ import (
 // the Home tab has no response_url.
 
 // Home tab bounds: each list shows at most homeListShown entries (two
-// blocks each), so that five lists stay within Slack's 100 blocks.
+// blocks each), so that five such lists and the admins' suppression hits
+// (one block for all) stay within Slack's 100 blocks.
 const (
-	homeListShown   = 8
+	homeListShown   = 7
 	maxHomeBlocks   = 100
 	homeRecentSince = 30 * 24 * time.Hour
 )
@@ -72,11 +73,16 @@ func (b *Bot) homeRefreshNotes(e crm.AuditEntry) []crm.Note {
 		f.Admins = true
 	case crm.AuditApproved, crm.AuditRejected, crm.AuditExpired, crm.AuditApprovalFailed, crm.AuditWithdrawn:
 		f.Requests, f.Admins = []string{e.RequestID}, true
-	case crm.AuditDeleted:
-		// Admins too when an admin deleted alone: the review waits for them.
+	case crm.AuditDeleted, crm.AuditMerged:
+		// Admins too when an admin deleted or merged alone: the review
+		// waits for them.
 		f.Deletions = []string{e.DeletionID}
-	case crm.AuditReported, crm.AuditRestored, crm.AuditPurged:
+	case crm.AuditReported, crm.AuditRestored, crm.AuditPurged, crm.AuditErased:
 		f.Deletions, f.Admins = []string{e.DeletionID}, true
+	case crm.AuditDNDReapplied:
+		// Written by the database's triggers: its line reaches the bot
+		// through Store.FeedReapplied, which writes these notes too.
+		f.Admins = true
 	case crm.AuditReviewAcknowledged:
 		f.Admins = true
 	default:
@@ -201,7 +207,7 @@ func (b *Bot) homeView(ctx context.Context, user string) (slack.HomeTabViewReque
 	}
 	var sections []homeSection
 	if admin {
-		sections = append(sections, b.homeRequests, b.homeIncidents, b.homeReviews)
+		sections = append(sections, b.homeRequests, b.homeIncidents, b.homeReviews, b.homeSuppressionHits)
 	}
 	sections = append(sections, b.homeOwnRequests, b.homeOwnDeletions)
 	for _, s := range sections {
@@ -324,32 +330,75 @@ func (b *Bot) homeOwnDeletions(ctx context.Context, user string) ([]slack.Block,
 	}
 	blocks := []slack.Block{header(fmt.Sprintf("Your deletions, last 30 days (%d)", total))}
 	for _, d := range list {
-		label := d.ContactLabel
-		if label == "" {
-			label = "(details purged)"
-		}
-		text := fmt.Sprintf("*%s* · deletion `%s` · deleted %s", esc(label), esc(d.ID), slackDate(d.DeletedAt))
-		if d.ApprovedBy != nil {
-			text += " · approved by " + mention(*d.ApprovedBy)
-		}
-		text += " · " + esc(reasonLabel(d.Reason))
-		restorable := false
-		switch {
-		case d.RestoredAt != nil:
-			text += fmt.Sprintf("\n✅ Restored by %s %s", mention(deref(d.RestoredBy)), slackDate(*d.RestoredAt))
-		case d.WindowClosed(now):
-			text += "\nThe restore window closed " + slackDate(d.RestoreUntil)
-		case d.Reported:
-			text += fmt.Sprintf("\n⚠️ Reported as wrong by %s %s · an admin can restore it until %s", mention(d.ReportedBy), slackDate(deref(d.ReportedAt)), slackDate(d.RestoreUntil))
-		default:
-			text += "\nRestorable until " + slackDate(d.RestoreUntil)
-			restorable = true
-		}
+		text, button := ownDeletionLine(d, user, now)
 		blocks = append(blocks, section(text))
-		if restorable {
-			blocks = append(blocks, slack.NewActionBlock("deletion:"+cut(d.ID, 200), button(ActionReport, d.ID, "Report wrong deletion", slack.StyleDanger)))
+		if button != nil {
+			blocks = append(blocks, slack.NewActionBlock("deletion:"+cut(d.ID, 200), button))
 		}
 	}
 	return listTail(blocks, len(list), total, "None in the last 30 days.",
 		fmt.Sprintf("`%s report` _deletion id_ reports any of them.", DefaultCommandName)), nil
+}
+
+// ownDeletionLine is one of user's recent deletions on their Home tab: a
+// delete, a merge (Report wrong merge) or a privacy erasure they asked for
+// or approved (never restorable, no personal data), with the button that
+// reports it while it can be restored (nil otherwise).
+func ownDeletionLine(d crm.DeletionItem, user string, now time.Time) (string, *slack.ButtonBlockElement) {
+	label := d.ContactLabel
+	if label == "" {
+		label = "(details purged)"
+	}
+	if d.Kind == crm.KindErasure {
+		text := fmt.Sprintf("*%s* · privacy erasure `%s` · erased %s", esc(label), esc(d.ID), slackDate(d.DeletedAt))
+		if d.DeletedBy != user {
+			text += " · requested by " + mention(d.DeletedBy)
+		}
+		if d.ApprovedBy != nil {
+			text += " · approved by " + mention(*d.ApprovedBy)
+		}
+		return text + "\nNot restorable: nothing was archived. Its name, email and phone are " + crm.ErasedText + " everywhere; its email and phone stay on the suppression list.", nil
+	}
+	what, report := "deleted", "Report wrong deletion"
+	text := fmt.Sprintf("*%s* · deletion `%s`", esc(label), esc(d.ID))
+	if d.Kind == crm.KindMerge {
+		what, report = "merged", "Report wrong merge"
+		text = fmt.Sprintf("*%s* · merged into `%s` · deletion `%s`", esc(label), esc(d.MergedInto), esc(d.ID))
+	}
+	text += fmt.Sprintf(" · %s %s", what, slackDate(d.DeletedAt))
+	if d.ApprovedBy != nil {
+		text += " · approved by " + mention(*d.ApprovedBy)
+	}
+	text += " · " + esc(reasonLabel(d.Reason))
+	switch {
+	case d.RestoredAt != nil:
+		return text + fmt.Sprintf("\n✅ Restored by %s %s", mention(deref(d.RestoredBy)), slackDate(*d.RestoredAt)), nil
+	case d.WindowClosed(now):
+		return text + "\nThe restore window closed " + slackDate(d.RestoreUntil), nil
+	case d.Reported:
+		return text + fmt.Sprintf("\n⚠️ Reported as wrong by %s %s · an admin can restore it until %s", mention(d.ReportedBy), slackDate(deref(d.ReportedAt)), slackDate(d.RestoreUntil)), nil
+	}
+	return text + "\nRestorable until " + slackDate(d.RestoreUntil), button(ActionReport, d.ID, report, slack.StyleDanger)
+}
+
+// homeSuppressionHits (admins): contacts created again with the email or
+// phone of an opted-out contact that was deleted, merged or erased, whose
+// DND the database re-applied from the suppression list, last 30 days,
+// newest first, in one block.
+func (b *Bot) homeSuppressionHits(ctx context.Context, _ string) ([]slack.Block, error) {
+	list, total, err := b.store.SuppressionHits(ctx, b.now().Add(-homeRecentSince), homeListShown)
+	if err != nil {
+		return nil, err
+	}
+	blocks := []slack.Block{header(fmt.Sprintf("Opted-out contacts back, DND re-applied, last 30 days (%d)", total))}
+	var lines []string
+	for _, h := range list {
+		lines = append(lines, fmt.Sprintf("⛔ *%s* `%s` · %s · %s", esc(h.Name()), esc(h.ContactID), slackDate(h.At), slackDates(esc(h.Detail))))
+	}
+	if len(lines) > 0 {
+		blocks = append(blocks, section(strings.Join(lines, "\n")))
+	}
+	return listTail(blocks, len(list), total,
+		"None: a contact created with the email or phone of a deleted contact that had opted out gets its DND back at once, and shows here.",
+		fmt.Sprintf("see `%s audit` or the audit channel.", DefaultCommandName)), nil
 }

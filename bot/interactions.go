@@ -110,7 +110,7 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 		if err := b.openMergeModal(ctx, user, cb.TriggerID, a.Value, cb.Channel.ID, cb.ResponseURL); err != nil {
 			b.respond(ctx, cb.ResponseURL, *textMessage(b.userMessage(err, "open merge modal", "contact", a.Value)))
 		} else {
-			b.auditOpened(user, a.Value, windowMerge, viaButton)
+			b.auditOpened(user, a.Value, windowMerge, via)
 		}
 	case ActionSuppressionRemove:
 		b.suppressionRemoveClick(cb, a.Value)

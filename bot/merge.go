@@ -33,6 +33,9 @@ type mergeMeta struct {
 	Mode        string        `json:"m,omitempty"`
 	Channel     string        `json:"ch,omitempty"`
 	ResponseURL string        `json:"ru,omitempty"`
+	// Via says where the merge started when not from a search (a message
+	// shortcut's message), for its audit line.
+	Via string `json:"v,omitempty"`
 }
 
 // mergeChoice is one contact the duplicate may merge into, as shown.
@@ -96,12 +99,22 @@ func (b *Bot) openMergeModal(ctx context.Context, user, triggerID, contactID, ch
 		return ErrNothingToMergeInto
 	}
 	perm := b.deletePermission(ctx, user, dup.C, dup.L)
-	view := b.mergeModal(dup, origs, newMergeMeta(dup, origs, perm.Mode, channel, responseURL), "", perm)
-	if _, err := b.slack.OpenView(ctx, triggerID, view); err != nil {
+	meta := newMergeMeta(dup, origs, perm.Mode, channel, responseURL)
+	meta.Via = surfaceOf(ctx).via
+	view := b.mergeModal(dup, origs, meta, "", perm)
+	if _, err := b.openView(ctx, triggerID, view); err != nil {
 		return fmt.Errorf("open merge modal: %w", err)
 	}
 	b.log.Info("merge modal opened", "contact", dup.C.ID, "originals", len(origs))
 	return nil
+}
+
+// again is the metadata of the window shown again after a refused submit:
+// the contacts as they are now, the same channel, response URL and origin.
+func (m mergeMeta) again(dup linkedContact, origs []linkedContact, mode string) mergeMeta {
+	next := newMergeMeta(dup, origs, mode, m.Channel, m.ResponseURL)
+	next.Via = m.Via
+	return next
 }
 
 func newMergeMeta(dup linkedContact, origs []linkedContact, mode, channel, responseURL string) mergeMeta {
@@ -123,7 +136,9 @@ func (b *Bot) mergeView(ctx context.Context, user string, meta deleteMeta) *slac
 	b.log.Info("delete window: duplicate reason, showing Merge duplicate", "user", user, "contact", dup.C.ID)
 	b.auditOpened(user, dup.C.ID, windowMerge, viaDeleteWindow)
 	perm := b.deletePermission(ctx, user, dup.C, dup.L)
-	v := b.mergeModal(dup, origs, newMergeMeta(dup, origs, perm.Mode, meta.Channel, meta.ResponseURL),
+	next := newMergeMeta(dup, origs, perm.Mode, meta.Channel, meta.ResponseURL)
+	next.Via = meta.Via
+	v := b.mergeModal(dup, origs, next,
 		"*Nothing was deleted.* A duplicate is merged rather than deleted: its conversations, notes and deals move to the contact that stays, and a merge can be restored like a delete.", perm)
 	return &v
 }
@@ -323,7 +338,7 @@ func (b *Bot) handleMergeSubmit(ctx context.Context, cb slack.InteractionCallbac
 	if dup.L.Fingerprint != meta.Fingerprint || orig.L.Fingerprint != meta.Originals[chosen].Fingerprint {
 		b.log.Info("merge refused: contacts changed", "user", user, "contact", dup.C.ID, "original", orig.C.ID)
 		perm := b.deletePermission(ctx, user, dup.C, dup.L)
-		v := b.mergeModal(dup, origs, newMergeMeta(dup, origs, perm.Mode, meta.Channel, meta.ResponseURL),
+		v := b.mergeModal(dup, origs, meta.again(dup, origs, perm.Mode),
 			"⚠️ *These contacts changed since you opened this window.* Nothing was merged. Check them again and confirm if they should still be merged.", perm)
 		return slack.NewUpdateViewSubmissionResponse(&v)
 	}
@@ -336,17 +351,18 @@ func (b *Bot) handleMergeSubmit(ctx context.Context, cb slack.InteractionCallbac
 	}
 	if meta.Mode != "" && meta.Mode != perm.Mode {
 		b.log.Info("merge modal outdated: permission changed", "user", user, "contact", dup.C.ID, "mode", perm.Mode)
-		v := b.mergeModal(dup, origs, newMergeMeta(dup, origs, perm.Mode, meta.Channel, meta.ResponseURL),
+		v := b.mergeModal(dup, origs, meta.again(dup, origs, perm.Mode),
 			"⚠️ *What this window does has changed since you opened it.* Nothing was merged or sent. Check below and submit again.", perm)
 		return slack.NewUpdateViewSubmissionResponse(&v)
 	}
 	fp := crm.MergeFingerprint(dup.L.Fingerprint, orig.L.Fingerprint)
 	if !perm.Direct() {
 		return b.fileRequest(ctx, user, dup.C, dup.L, &orig.C, crm.NewApproval{ContactID: dup.C.ID, Requester: user, Reason: ReasonDuplicate,
-			Note: form.Note, Fingerprint: fp, Kind: crm.KindMerge, MergeInto: orig.C.ID}, perm.Why)
+			Note: form.Note, Fingerprint: fp, Kind: crm.KindMerge, MergeInto: orig.C.ID, Via: meta.Via}, perm.Why)
 	}
+	// An admin's merge, like an admin's delete, is reviewed by another admin.
 	req := crm.MergeRequest{DuplicateID: dup.C.ID, OriginalID: orig.C.ID, Actor: user, Reason: ReasonDuplicate, Note: form.Note,
-		ExpectFingerprint: fp, RestoreWindow: b.cfg.RestoreWindow}
+		ExpectFingerprint: fp, RestoreWindow: b.cfg.RestoreWindow, Review: perm.admin, Via: meta.Via}
 	b.goBackground("merge", func(ctx context.Context) { b.runMerge(ctx, req) })
 	return nil // closes the window; the outcome arrives by DM
 }
@@ -355,7 +371,7 @@ func (b *Bot) handleMergeSubmit(ctx context.Context, cb slack.InteractionCallbac
 // to the outbox with the merge's commit, a failure once it rolled back.
 func (b *Bot) runMerge(ctx context.Context, req crm.MergeRequest) {
 	req.Notify = func(res crm.Deleted) ([]crm.Note, error) {
-		return []crm.Note{note(req.Actor, mergeSummary(res))}, nil
+		return append([]crm.Note{note(req.Actor, mergeSummary(res))}, b.reviewNotes(res.Review)...), nil
 	}
 	res, err := b.store.Merge(ctx, req)
 	if err != nil {

@@ -23,12 +23,30 @@ func reviewLine(r crm.Review) string {
 	if label == "" {
 		label = "(details purged)"
 	}
-	what := fmt.Sprintf("%s deleted *%s* (`%s`) without a second person %s · *Reason:* %s · deletion `%s`",
-		mention(r.Actor), esc(label), esc(r.ContactID), slackDate(r.CreatedAt), esc(reasonLabel(r.Reason)), esc(r.DeletionID))
-	if r.Kind == crm.ReviewRestore {
-		what = fmt.Sprintf("%s restored *%s* (`%s`) %s · deletion `%s`", mention(r.Actor), esc(label), esc(r.ContactID), slackDate(r.CreatedAt), esc(r.DeletionID))
+	merge := r.DeletionKind == crm.KindMerge
+	switch {
+	case r.Kind == crm.ReviewRestore && merge:
+		return fmt.Sprintf("%s restored *%s* (`%s`), undoing its merge into `%s` %s · deletion `%s`",
+			mention(r.Actor), esc(label), esc(r.ContactID), esc(r.MergedInto), slackDate(r.CreatedAt), esc(r.DeletionID))
+	case r.Kind == crm.ReviewRestore:
+		return fmt.Sprintf("%s restored *%s* (`%s`) %s · deletion `%s`", mention(r.Actor), esc(label), esc(r.ContactID), slackDate(r.CreatedAt), esc(r.DeletionID))
+	case merge:
+		return fmt.Sprintf("%s merged *%s* (`%s`) into `%s` without a second person %s · *Reason:* %s · deletion `%s`",
+			mention(r.Actor), esc(label), esc(r.ContactID), esc(r.MergedInto), slackDate(r.CreatedAt), esc(reasonLabel(r.Reason)), esc(r.DeletionID))
 	}
-	return what
+	return fmt.Sprintf("%s deleted *%s* (`%s`) without a second person %s · *Reason:* %s · deletion `%s`",
+		mention(r.Actor), esc(label), esc(r.ContactID), slackDate(r.CreatedAt), esc(reasonLabel(r.Reason)), esc(r.DeletionID))
+}
+
+// reviewWhat names what a review is of: "delete", "merge", "restore".
+func reviewWhat(r crm.Review) string {
+	switch {
+	case r.Kind == crm.ReviewRestore:
+		return "restore"
+	case r.DeletionKind == crm.KindMerge:
+		return "merge"
+	}
+	return "delete"
 }
 
 // reviewMessage is a review as the approvals channel shows it: with
@@ -38,10 +56,7 @@ func reviewMessage(r crm.Review) Message {
 	if label == "" {
 		label = "a contact"
 	}
-	title := "Needs review: delete of " + label
-	if r.Kind == crm.ReviewRestore {
-		title = "Needs review: restore of " + label
-	}
+	title := "Needs review: " + reviewWhat(r) + " of " + label
 	blocks := []slack.Block{header(cut(title, 150)), section(reviewLine(r))}
 	if r.Open() {
 		blocks = append(blocks,
@@ -117,7 +132,7 @@ func (b *Bot) RunReviewJobs(ctx context.Context) error {
 
 // reviewReminder is the one nudge of a review nobody acknowledged for a day.
 func (b *Bot) reviewReminder(r crm.Review) crm.Note {
-	what := "direct delete"
+	what := "direct " + reviewWhat(r)
 	if r.Kind == crm.ReviewRestore {
 		what = "restore"
 	}

@@ -666,11 +666,17 @@ func describeRestore(a UndoAction) string {
 	return strings.Join(parts, ", ")
 }
 
+// withVia adds where an action started to its audit detail, as one more
+// clause ("1 row archived; via message shortcut on …"): the feed shows a
+// detail in parentheses, which must not nest.
 func withVia(s, via string) string {
-	if via == "" {
+	switch {
+	case via == "":
 		return s
+	case s == "":
+		return "via " + via
 	}
-	return s + " (via " + via + ")"
+	return s + "; via " + via
 }
 
 // cutText shortens s to n runes for messages and audit details.

@@ -63,6 +63,9 @@ type Summary struct {
 	Kind string `json:"kind,omitempty"`
 	// MergeInto is the contact a merge request merges this one into.
 	MergeInto string `json:"merge_into,omitempty"`
+	// Via says where the request started (a message shortcut on a Slack
+	// message): the approved delete's audit line mentions it too.
+	Via string `json:"via,omitempty"`
 }
 
 // SummaryOf condenses a contact and its linked items into a Summary.
@@ -286,7 +289,7 @@ func (s *Store) RequestApproval(ctx context.Context, r NewApproval) (Approval, A
 		a = Approval{ID: NewID("R", 10), ContactID: c.ID, ContactLabel: c.Name(), Requester: r.Requester, Reason: r.Reason,
 			Note: r.Note, Fingerprint: saw, Counts: l.Counts, Summary: SummaryOf(c, l), State: ApprovalPending,
 			CreatedAt: now, ExpiresAt: now.Add(r.TTL), RemindAt: now.Add(r.TTL / 2)}
-		a.Summary.Kind, a.Summary.MergeInto = r.Kind, r.MergeInto
+		a.Summary.Kind, a.Summary.MergeInto, a.Summary.Via = r.Kind, r.MergeInto, r.Via
 		if a.CountsJSON, err = json.Marshal(a.Counts); err != nil {
 			return fmt.Errorf("encode counts: %w", err)
 		}
@@ -474,13 +477,13 @@ func (s *Store) Approve(ctx context.Context, d Decision) (ApproveResult, error) 
 		switch a.Kind() {
 		case KindMerge:
 			del, err = s.mergeTx(ctx, tx, MergeRequest{DuplicateID: a.ContactID, OriginalID: a.Summary.MergeInto, Actor: a.Requester, ApprovedBy: d.Admin,
-				RequestID: a.ID, Reason: a.Reason, Note: a.Note, ExpectFingerprint: expect, RestoreWindow: d.RestoreWindow})
+				RequestID: a.ID, Reason: a.Reason, Note: a.Note, ExpectFingerprint: expect, RestoreWindow: d.RestoreWindow, Via: a.Summary.Via})
 		case KindErasure:
 			del, err = s.eraseTx(ctx, tx, eraseRequest{ContactID: a.ContactID, Actor: a.Requester, ApprovedBy: d.Admin, RequestID: a.ID,
-				Reason: a.Reason, Note: a.Note, ExpectFingerprint: expect})
+				Reason: a.Reason, Note: a.Note, ExpectFingerprint: expect, Via: a.Summary.Via})
 		default:
 			del, err = s.deleteTx(ctx, tx, DeleteRequest{ContactID: a.ContactID, Actor: a.Requester, ApprovedBy: d.Admin, RequestID: a.ID,
-				Reason: a.Reason, Note: a.Note, ExpectFingerprint: expect, RestoreWindow: d.RestoreWindow})
+				Reason: a.Reason, Note: a.Note, ExpectFingerprint: expect, RestoreWindow: d.RestoreWindow, Via: a.Summary.Via})
 		}
 		switch {
 		case errors.Is(err, ErrContactGone):

@@ -16,14 +16,30 @@ type Tally struct {
 // and To, and what is waiting at To.
 type DigestData struct {
 	From, To time.Time
-	// Deletions made in the period, by reason and by who deleted (the
-	// requester, for a delete an admin approved), most first.
+	// Deletes made in the period (merges and erasures are counted apart),
+	// by reason and by who deleted (the requester, for a delete an admin
+	// approved), most first.
 	Deletions         int
 	DeletionsByReason []Tally
 	DeletionsByPerson []Tally
-	// Restores made and deletions reported as wrong in the period.
-	Restores  int
-	Incidents int
+	// Merges of duplicates into the contact that stays, by who merged (the
+	// requester, for a merge an admin approved).
+	Merges         int
+	MergesByPerson []Tally
+	// Privacy erasures, by who requested them (an admin always approved).
+	Erasures         int
+	ErasuresByPerson []Tally
+	// Restores made (MergeRestores of them undid a merge) and deletions
+	// reported as wrong in the period.
+	Restores      int
+	MergeRestores int
+	Incidents     int
+	// Suppression hits: contacts that got a deleted contact's opt-out back
+	// from the suppression list (the triggers' re-apply lines), by what the
+	// opt-out was kept from: a delete, a merge or an erasure (a deletion
+	// kind).
+	SuppressionHits         int
+	SuppressionHitsBySource []Tally
 	// Waiting at To: requests for a decision, reviews for an acknowledgement.
 	PendingRequests int
 	PendingReviews  int
@@ -46,24 +62,51 @@ func (s *Store) Digest(ctx context.Context, from, to time.Time) (DigestData, err
 		}
 		return nil
 	}
-	tally := func(dst *[]Tally, col string) error {
+	tally := func(dst *[]Tally, col, kind string) error {
 		if err := s.db.SelectContext(ctx, dst, s.db.Rebind(`SELECT `+col+` AS k, count(*) AS n FROM deletions
-			WHERE deleted_at >= ? AND deleted_at < ? GROUP BY `+col+` ORDER BY n DESC, k`), from, to); err != nil {
-			return fmt.Errorf("digest: deletions by %s: %w", col, err)
+			WHERE deleted_at >= ? AND deleted_at < ? AND kind = ? GROUP BY `+col+` ORDER BY n DESC, k`), from, to, kind); err != nil {
+			return fmt.Errorf("digest: %s by %s: %w", kind, col, err)
 		}
 		return nil
 	}
-	if err := count(&d.Deletions, `SELECT count(*) FROM deletions WHERE deleted_at >= ? AND deleted_at < ?`, from, to); err != nil {
-		return d, err
-	}
-	if err := tally(&d.DeletionsByReason, "reason"); err != nil {
-		return d, err
-	}
-	if err := tally(&d.DeletionsByPerson, "deleted_by"); err != nil {
-		return d, err
+	const made = `SELECT count(*) FROM deletions WHERE deleted_at >= ? AND deleted_at < ? AND kind = ?`
+	for _, k := range []struct {
+		kind     string
+		n        *int
+		by       []*[]Tally
+		byColumn []string
+	}{
+		{KindDelete, &d.Deletions, []*[]Tally{&d.DeletionsByReason, &d.DeletionsByPerson}, []string{"reason", "deleted_by"}},
+		{KindMerge, &d.Merges, []*[]Tally{&d.MergesByPerson}, []string{"deleted_by"}},
+		{KindErasure, &d.Erasures, []*[]Tally{&d.ErasuresByPerson}, []string{"deleted_by"}},
+	} {
+		if err := count(k.n, made, from, to, k.kind); err != nil {
+			return d, err
+		}
+		if *k.n == 0 {
+			continue
+		}
+		for i, dst := range k.by {
+			if err := tally(dst, k.byColumn[i], k.kind); err != nil {
+				return d, err
+			}
+		}
 	}
 	if err := count(&d.Restores, `SELECT count(*) FROM deletions WHERE restored_at >= ? AND restored_at < ?`, from, to); err != nil {
 		return d, err
+	}
+	if err := count(&d.MergeRestores, `SELECT count(*) FROM deletions WHERE restored_at >= ? AND restored_at < ? AND kind = ?`, from, to, KindMerge); err != nil {
+		return d, err
+	}
+	const hits = `FROM audit_log a LEFT JOIN deletions d ON d.id = a.deletion_id WHERE a.action = 'dnd_reapplied' AND a.at >= ? AND a.at < ?`
+	if err := count(&d.SuppressionHits, `SELECT count(*) `+hits, from, to); err != nil {
+		return d, err
+	}
+	if d.SuppressionHits > 0 {
+		if err := s.db.SelectContext(ctx, &d.SuppressionHitsBySource, s.db.Rebind(`SELECT coalesce(d.kind, 'delete') AS k, count(*) AS n `+hits+`
+			GROUP BY coalesce(d.kind, 'delete') ORDER BY n DESC, k`), from, to); err != nil {
+			return d, fmt.Errorf("digest: suppression hits by source: %w", err)
+		}
 	}
 	if err := count(&d.Incidents, `SELECT count(*) FROM incidents WHERE reported_at >= ? AND reported_at < ?`, from, to); err != nil {
 		return d, err

@@ -36,6 +36,8 @@ var ErrErasureNotRestorable = &Error{Code: EINVALID, Message: "This was a privac
 type eraseRequest struct {
 	ContactID, Actor, ApprovedBy, RequestID, Reason, Note string
 	ExpectFingerprint                                     string
+	// Via says where the request started (a message shortcut).
+	Via string
 }
 
 // eraseTx erases a contact inside an approval's transaction. The Deleted it
@@ -76,7 +78,7 @@ func (s *Store) eraseTx(ctx context.Context, tx *sqlx.Tx, req eraseRequest) (Del
 	out = Deleted{Deletion: d, Contact: Contact{ID: c.ID, LocationID: c.LocationID, FirstName: ErasedText}, Suppressed: out.Suppressed}
 	detail := fmt.Sprintf("%s erased without an archive; %s; %s", rowsText(removed), describeSuppressed(out.Suppressed), scrubbed)
 	out.Audit, err = s.auditTx(ctx, tx, AuditEntry{Actor: req.Actor, Action: AuditErased, ContactID: c.ID, DeletionID: d.ID,
-		RequestID: req.RequestID, Reason: req.Reason, Outcome: "ok", Detail: detail, At: now})
+		RequestID: req.RequestID, Reason: req.Reason, Outcome: "ok", Detail: withVia(detail, req.Via), At: now})
 	return out, err
 }
 

@@ -64,16 +64,19 @@ func (s *Store) PendingApprovalsOf(ctx context.Context, requester string, limit 
 	return list, n, nil
 }
 
-// DeletionItem is a deletion with its incident, when it was reported.
+// DeletionItem is a deletion with its incident, when it was reported, and
+// for a merge the contact it was merged into.
 type DeletionItem struct {
 	Deletion
 	Reported   bool       `db:"reported"`
 	ReportedBy string     `db:"reported_by"`
 	ReportedAt *time.Time `db:"reported_at"`
+	MergedInto string     `db:"merged_into"`
 }
 
-const deletionItemSelect = `SELECT d.*, i.deletion_id IS NOT NULL AS reported, coalesce(i.reported_by, '') AS reported_by, i.reported_at
-	FROM deletions d LEFT JOIN incidents i ON i.deletion_id = d.id `
+const deletionItemSelect = `SELECT d.*, i.deletion_id IS NOT NULL AS reported, coalesce(i.reported_by, '') AS reported_by, i.reported_at,
+	coalesce(m.original_id, '') AS merged_into
+	FROM deletions d LEFT JOIN incidents i ON i.deletion_id = d.id LEFT JOIN merges m ON m.deletion_id = d.id `
 
 func (s *Store) selectDeletionItems(ctx context.Context, q sqlx.QueryerContext, where string, args ...any) ([]DeletionItem, error) {
 	var out []DeletionItem
@@ -88,16 +91,18 @@ func (s *Store) selectDeletionItems(ctx context.Context, q sqlx.QueryerContext, 
 	return out, nil
 }
 
-// DeletionsBy lists what user deleted since a time (their own deletes and
-// those an admin approved for them), newest first, at most limit, and how
-// many there are.
+// DeletionsBy lists what user deleted since a time (their own deletes,
+// merges and erasures, and those an admin approved for them) and the
+// erasures they approved, newest first, at most limit, and how many there
+// are.
 func (s *Store) DeletionsBy(ctx context.Context, user string, since time.Time, limit int) ([]DeletionItem, int, error) {
-	list, err := s.selectDeletionItems(ctx, s.db, `WHERE d.deleted_by = ? AND d.deleted_at >= ? ORDER BY d.deleted_at DESC, d.id LIMIT ?`, user, since.UTC(), limit)
+	const by = `(d.deleted_by = ? OR (d.kind = 'erasure' AND d.approved_by = ?)) AND d.deleted_at >= ?`
+	list, err := s.selectDeletionItems(ctx, s.db, `WHERE `+by+` ORDER BY d.deleted_at DESC, d.id LIMIT ?`, user, user, since.UTC(), limit)
 	if err != nil {
 		return nil, 0, err
 	}
 	var n int
-	if err := s.db.GetContext(ctx, &n, s.db.Rebind(`SELECT count(*) FROM deletions WHERE deleted_by = ? AND deleted_at >= ?`), user, since.UTC()); err != nil {
+	if err := s.db.GetContext(ctx, &n, s.db.Rebind(`SELECT count(*) FROM deletions d WHERE `+by), user, user, since.UTC()); err != nil {
 		return nil, 0, fmt.Errorf("count deletions of %s: %w", user, err)
 	}
 	return list, n, nil
@@ -129,4 +134,42 @@ func (s *Store) DeletionItemOf(ctx context.Context, id string) (DeletionItem, er
 		return DeletionItem{}, Errorf(ENOTFOUND, "There is no deletion with id %s. Check the id in the delete summary.", id)
 	}
 	return list[0], nil
+}
+
+// SuppressionHit is a contact that got a deleted contact's opt-out back
+// from the suppression list: the database triggers' audit line, with the
+// contact as it is now.
+type SuppressionHit struct {
+	AuditID   int64     `db:"id"`
+	At        time.Time `db:"at"`
+	ContactID string    `db:"contact_id"`
+	// DeletionID is the delete, merge or erasure the newest matching entry
+	// came from.
+	DeletionID string `db:"deletion_id"`
+	// Detail is the audit line's detail: the delete date and the channels
+	// re-applied, in words.
+	Detail    string `db:"detail"`
+	FirstName string `db:"first_name"`
+	LastName  string `db:"last_name"`
+}
+
+// Name is the contact's name as Contact.Name gives it.
+func (h SuppressionHit) Name() string {
+	return Contact{ID: h.ContactID, FirstName: h.FirstName, LastName: h.LastName}.Name()
+}
+
+// SuppressionHits lists the DND re-applies since a time to contacts that
+// still exist, newest first, at most limit, and how many there are.
+func (s *Store) SuppressionHits(ctx context.Context, since time.Time, limit int) ([]SuppressionHit, int, error) {
+	const hits = `FROM audit_log a JOIN contacts c ON c.id = a.contact_id WHERE a.action = 'dnd_reapplied' AND a.at >= ?`
+	var list []SuppressionHit
+	if err := s.db.SelectContext(ctx, &list, s.db.Rebind(`SELECT a.id, a.at, a.contact_id, a.deletion_id, a.detail, c.first_name, c.last_name `+
+		hits+` ORDER BY a.at DESC, a.id DESC LIMIT ?`), since.UTC(), limit); err != nil {
+		return nil, 0, fmt.Errorf("suppression hits: %w", err)
+	}
+	var n int
+	if err := s.db.GetContext(ctx, &n, s.db.Rebind(`SELECT count(*) `+hits), since.UTC()); err != nil {
+		return nil, 0, fmt.Errorf("count suppression hits: %w", err)
+	}
+	return list, n, nil
 }

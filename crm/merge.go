@@ -69,6 +69,12 @@ type MergeRequest struct {
 	// contacts as they are now, or nothing happens (ErrContactChanged).
 	ExpectFingerprint string
 	RestoreWindow     time.Duration
+	// Review, when set, records that an admin merged alone: another admin
+	// is to acknowledge it (Deleted.Review), as for a direct delete.
+	Review bool
+	// Via, when set, says where the merge started (a message shortcut on a
+	// Slack message); its audit line mentions it.
+	Via string
 	// Notify renders the messages that announce the merge (the merger's
 	// summary), written in its transaction.
 	Notify func(Deleted) ([]Note, error)
@@ -234,7 +240,11 @@ func (s *Store) mergeTx(ctx context.Context, tx *sqlx.Tx, req MergeRequest) (Del
 	}
 	out.Merge = &m
 	out.Audit, err = s.auditTx(ctx, tx, AuditEntry{Actor: req.Actor, Action: AuditMerged, ContactID: dup.c.ID, DeletionID: d.ID,
-		RequestID: req.RequestID, Reason: req.Reason, Outcome: "ok", Detail: detail, At: now})
+		RequestID: req.RequestID, Reason: req.Reason, Outcome: "ok", Detail: withVia(detail, req.Via), At: now})
+	if err != nil || !req.Review {
+		return out, err
+	}
+	out.Review, err = s.openReviewTx(ctx, tx, ReviewDelete, d.ID, req.Actor, now)
 	return out, err
 }
 

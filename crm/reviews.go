@@ -48,14 +48,20 @@ type Review struct {
 	ContactID      string     `db:"contact_id"`
 	ContactLabel   string     `db:"contact_label"`
 	Reason         string     `db:"reason"`
+	// DeletionKind is the deletion's kind: a review of kind ReviewDelete
+	// is of a direct merge when it is KindMerge.
+	DeletionKind string `db:"deletion_kind"`
+	// MergedInto is the contact a merge kept (KindMerge), else "".
+	MergedInto string `db:"merged_into"`
 }
 
 // Open reports whether the review still waits for an acknowledgement.
 func (r Review) Open() bool { return r.AcknowledgedAt == nil }
 
 const reviewSelect = `SELECT r.id, r.kind, r.deletion_id, r.actor, r.created_at, r.remind_at, r.reminded_at,
-	coalesce(r.acknowledged_by, '') AS acknowledged_by, r.acknowledged_at, d.contact_id, d.contact_label, d.reason
-	FROM reviews r JOIN deletions d ON d.id = r.deletion_id `
+	coalesce(r.acknowledged_by, '') AS acknowledged_by, r.acknowledged_at, d.contact_id, d.contact_label, d.reason,
+	d.kind AS deletion_kind, coalesce(m.original_id, '') AS merged_into
+	FROM reviews r JOIN deletions d ON d.id = r.deletion_id LEFT JOIN merges m ON m.deletion_id = r.deletion_id `
 
 // openReviewTx records, in the transaction of the delete or restore, that
 // actor did it alone.
@@ -147,8 +153,11 @@ func (s *Store) AcknowledgeReview(ctx context.Context, id, admin string, notify 
 		}
 		r.AcknowledgedBy, r.AcknowledgedAt = admin, &now
 		what := "direct delete by "
-		if r.Kind == ReviewRestore {
+		switch {
+		case r.Kind == ReviewRestore:
 			what = "restore by "
+		case r.DeletionKind == KindMerge:
+			what = "direct merge by "
 		}
 		if _, err := s.auditTx(ctx, tx, AuditEntry{Actor: admin, Action: AuditReviewAcknowledged, ContactID: r.ContactID, DeletionID: r.DeletionID,
 			Reason: r.Reason, Outcome: "acknowledged", Detail: what + r.Actor, At: now}); err != nil {

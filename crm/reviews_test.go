@@ -29,7 +29,7 @@ func TestReviews(t *testing.T) {
 		if del.Review == nil || del.Review.Kind != crm.ReviewDelete || del.Review.Actor != "UADMIN1" || del.Review.ContactLabel != "Jane Doe" || !del.Review.Open() {
 			t.Fatalf("review = %+v", del.Review)
 		}
-		if !strings.HasSuffix(del.Audit.Detail, "(via message shortcut on a message)") {
+		if !strings.HasSuffix(del.Audit.Detail, "; via message shortcut on a message") {
 			t.Errorf("delete audit detail = %q, want the shortcut mentioned", del.Audit.Detail)
 		}
 		rv := *del.Review

@@ -102,6 +102,9 @@ func TestHomeTab(t *testing.T) {
 				s.tina, date(s.review.CreatedAt), s.tinaDel.ID),
 			"context: You did this: another admin acknowledges it.",
 			"divider",
+			"header: Opted-out contacts back, DND re-applied, last 30 days (0)",
+			"context: None: a contact created with the email or phone of a deleted contact that had opted out gets its DND back at once, and shows here.",
+			"divider",
 			"header: Your delete requests waiting (0)",
 			"context: None: when a delete needs an admin's approval, your request shows here.",
 			"divider",
@@ -286,13 +289,13 @@ func TestHomeTabLimits(t *testing.T) {
 	all := strings.Join(lines, "\n")
 	for _, want := range []string{
 		"header: Delete requests waiting for an admin (30)",
-		"context: 22 more: see `/contact deletions` or <#CAPPROVALS>.",
+		"context: 23 more: see `/contact deletions` or <#CAPPROVALS>.",
 		"header: Wrong deletions reported (30)",
-		"context: 22 more: see <#CINCIDENTS>.",
+		"context: 23 more: see <#CINCIDENTS>.",
 		"header: Done by an admin alone, to review (30)",
-		"context: 22 more: see <#CAPPROVALS>.",
+		"context: 23 more: see <#CAPPROVALS>.",
 		"header: Your delete requests waiting (30)",
-		"context: 22 more: see `/contact deletions mine`.",
+		"context: 23 more: see `/contact deletions mine`.",
 	} {
 		if !strings.Contains(all, want) {
 			t.Errorf("the tab lacks %q:\n%s", want, all)

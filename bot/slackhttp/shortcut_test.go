@@ -193,7 +193,7 @@ func TestMessageShortcut(t *testing.T) {
 	if contactExists(t, e, jane) {
 		t.Fatal("Jane was not deleted")
 	}
-	via := "(via message shortcut on the message of 2026-11-28 19:49:00 UTC in channel CSUPPORT, ts " + ts + ")"
+	via := "; via message shortcut on the message of 2026-11-28 19:49:00 UTC in channel CSUPPORT, ts " + ts
 	trail, err := e.Store.AuditTrail(context.Background(), jane, "", 10)
 	if err != nil {
 		t.Fatal(err)
@@ -207,7 +207,7 @@ func TestMessageShortcut(t *testing.T) {
 			opened = a
 		}
 	}
-	if deleted.Detail != "1 row archived "+via {
+	if deleted.Detail != "1 row archived"+via {
 		t.Errorf("delete audit detail = %q, want it to end with %q", deleted.Detail, via)
 	}
 	if opened.Detail != "via message shortcut on the message of 2026-11-28 19:49:00 UTC in channel CSUPPORT, ts "+ts {

@@ -57,15 +57,15 @@ func TestAuditDetailsInWords(t *testing.T) {
 	wants := []string{
 		fmt.Sprintf("%s <@%s> set DND on contact `%s` — reason: Unsubscribe / STOP / DND request — ok ("+
 			"Calls: off → on, WhatsApp: not set → on, Google Business: not set → on, Facebook: not set → on, "+
-			"SMS: already on, Email: already on (STOP reply, permanent); contact DND: off → on for all channels "+
-			"(via button on a search result); undo %s)",
+			"SMS: already on, Email: already on (STOP reply, permanent); contact DND: off → on for all channels"+
+			"; via button on a search result; undo %s)",
 			date(at[crm.AuditDNDSet][0].At), s, id, dndUndo),
 		fmt.Sprintf("%s <@%s> undid a change to contact `%s` — undid: Set DND — ok (undid Set DND %s by <@%s>: "+
 			"Calls: on → off, WhatsApp: on → not set, Google Business: on → not set, Facebook: on → not set, "+
 			"contact DND: on for all channels → off)",
 			date(at[crm.AuditUndone][0].At), s, id, dndUndo, s),
 		fmt.Sprintf("%s <@%s> removed follow-up from contact `%s` — reason: Only stop follow-up — ok ("+
-			"stopped 2 workflows: Nurture 1 (%s_w1), Handover by UEVIL42 (%s_w3) (via button on a search result); undo %s)",
+			"stopped 2 workflows: Nurture 1 (%s_w1), Handover by UEVIL42 (%s_w3); via button on a search result; undo %s)",
 			date(at[crm.AuditFollowUpRemoved][0].At), s, id, id, id, followUpUndo),
 		fmt.Sprintf("%s <@%s> undid a change to contact `%s` — undid: Remove follow-up — ok (undid Remove follow-up %s by <@%s>: "+
 			"Nurture 1 (%s_w1): stopped → running, Handover by UEVIL42 (%s_w3): stopped → running)",
