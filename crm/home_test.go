@@ -3,6 +3,7 @@ package crm_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -222,6 +223,100 @@ func TestPurgeDue(t *testing.T) {
 		}
 		if due, _ := s.PurgeDue(ctx); due {
 			t.Error("still due after the purge")
+		}
+	})
+}
+
+// TestHomeAndDigestIssue13: the Home tab's and the digest's reads of issue
+// 13's flows, on both dialects: a person's deletions include their merges
+// (with the contact that stays) and the erasures they asked for or
+// approved; the contacts whose DND the triggers re-applied are listed
+// (while they exist); the digest counts deletes, merges, erasures,
+// restores of merges and suppression hits apart, each by person or source.
+func TestHomeAndDigestIssue13(t *testing.T) {
+	crmtest.ForEachDialect(t, func(t *testing.T, s *crm.Store) {
+		ctx := context.Background()
+		clock := crmtest.NewClock(time.Now().UTC().Truncate(time.Second))
+		s.SetClock(clock.Now)
+		since := clock.Now().Add(-time.Hour)
+		// A merge by U1, restored later.
+		orig := crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Sam", LastName: "Lee", Email: "sam@example.com"}, crmtest.SmallLowRisk)
+		dup := crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Sam", LastName: "Lee", Email: "SAM@example.com"}, crmtest.SmallLowRisk)
+		m, err := s.Merge(ctx, crm.MergeRequest{DuplicateID: dup, OriginalID: orig, Actor: "U1", Reason: "duplicate", RestoreWindow: time.Hour, Review: true})
+		if err != nil || m.Review == nil {
+			t.Fatalf("Merge: %+v, %v", m.Review, err)
+		}
+		// An erasure U2 asked for and UADMIN approved.
+		tom := crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Tom", LastName: "Becker", Email: "tom@example.com"}, crmtest.SmallLowRisk)
+		_, l, _ := s.Linked(ctx, tom)
+		a, _, err := s.RequestApproval(ctx, crm.NewApproval{ContactID: tom, Requester: "U2", Reason: "erasure", Fingerprint: l.Fingerprint, TTL: time.Hour, Kind: crm.KindErasure, Via: "message shortcut on a message"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := s.Approve(ctx, crm.Decision{RequestID: a.ID, Admin: "UADMIN", RestoreWindow: time.Hour})
+		if err != nil || res.Deleted == nil {
+			t.Fatalf("Approve: %+v, %v", res, err)
+		}
+		if !strings.HasSuffix(res.Deleted.Audit.Detail, "; via message shortcut on a message") {
+			t.Errorf("the approved erasure's audit detail %q does not name where the request started", res.Deleted.Audit.Detail)
+		}
+		// An opted-out contact deleted by U1, imported again: a hit.
+		priya := crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Priya", LastName: "Patel", Email: "priya@example.com"}, crmtest.SmallFull)
+		if _, err := s.Delete(ctx, crm.DeleteRequest{ContactID: priya, Actor: "U1", Reason: "test_contact", RestoreWindow: time.Hour}); err != nil {
+			t.Fatal(err)
+		}
+		insertPlain(t, s, "priyaagain000000001", "priya@example.com", "")
+
+		list, total, err := s.DeletionsBy(ctx, "U1", since, 10)
+		if err != nil || total != 2 || len(list) != 2 {
+			t.Fatalf("DeletionsBy(U1) = %+v (%d), %v", list, total, err)
+		}
+		kinds := map[string]crm.DeletionItem{}
+		for _, d := range list {
+			kinds[d.Kind] = d
+		}
+		if kinds[crm.KindMerge].MergedInto != orig || kinds[crm.KindDelete].MergedInto != "" {
+			t.Errorf("merged into: %+v", kinds)
+		}
+		for _, who := range []string{"U2", "UADMIN"} {
+			list, total, err := s.DeletionsBy(ctx, who, since, 10)
+			if err != nil || total != 1 || len(list) != 1 || list[0].Kind != crm.KindErasure || list[0].ContactLabel != crm.ErasedText {
+				t.Errorf("DeletionsBy(%s) = %+v (%d), %v", who, list, total, err)
+			}
+		}
+		hits, total, err := s.SuppressionHits(ctx, since, 10)
+		if err != nil || total != 1 || len(hits) != 1 || hits[0].ContactID != "priyaagain000000001" || hits[0].Name() != "Re Created" ||
+			!strings.HasPrefix(hits[0].Detail, "opted out before (deleted ") || hits[0].DeletionID != kinds[crm.KindDelete].ID {
+			t.Errorf("SuppressionHits = %+v (%d), %v", hits, total, err)
+		}
+
+		if _, err := s.Restore(ctx, m.Deletion.ID, "UADMIN"); err != nil {
+			t.Fatal(err)
+		}
+		d, err := s.Digest(ctx, since, clock.Now().Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Deletions != 1 || d.Merges != 1 || d.Erasures != 1 || d.Restores != 1 || d.MergeRestores != 1 || d.SuppressionHits != 1 {
+			t.Errorf("digest = %+v", d)
+		}
+		for what, got := range map[string]string{
+			"deletions by reason": fmt.Sprint(d.DeletionsByReason), "deletions by person": fmt.Sprint(d.DeletionsByPerson),
+			"merges by person": fmt.Sprint(d.MergesByPerson), "erasures by person": fmt.Sprint(d.ErasuresByPerson),
+			"hits by source": fmt.Sprint(d.SuppressionHitsBySource),
+		} {
+			want := map[string]string{"deletions by reason": "[{test_contact 1}]", "deletions by person": "[{U1 1}]",
+				"merges by person": "[{U1 1}]", "erasures by person": "[{U2 1}]", "hits by source": "[{delete 1}]"}[what]
+			if got != want {
+				t.Errorf("%s = %s, want %s", what, got, want)
+			}
+		}
+		// A hit's contact that is gone no longer shows on the Home tab.
+		if _, err := s.Delete(ctx, crm.DeleteRequest{ContactID: "priyaagain000000001", Actor: "U1", Reason: "test_contact", RestoreWindow: time.Hour}); err != nil {
+			t.Fatal(err)
+		}
+		if _, total, _ := s.SuppressionHits(ctx, since, 10); total != 0 {
+			t.Errorf("%d hits listed for contacts that are gone", total)
 		}
 	})
 }
