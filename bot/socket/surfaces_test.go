@@ -12,6 +12,7 @@ import (
 	"contactbot/bot/bottest"
 	"contactbot/bot/slackfake"
 	"contactbot/bot/socket"
+	"contactbot/crm"
 	"contactbot/crm/crmtest"
 )
 
@@ -71,6 +72,37 @@ func TestSocketModeSurfaces(t *testing.T) {
 		rs := e.Slack.WaitResponses(1, wait)
 		if rs[0].Params["response_type"] != "ephemeral" || !strings.Contains(rs[0].Params["blocks"], `"block_id":"msg:CSUPPORT:1795895340.000200:`+jane+`"`) {
 			t.Errorf("shortcut answer %v", rs[0].Params)
+		}
+	})
+
+	t.Run("HomeShowsAnErasureRequestAsOne", func(t *testing.T) {
+		eve := crmtest.InsertContact(t, e.Store, crmtest.Contact{FirstName: "Eve", LastName: "Gone", Email: "eve@example.com"})
+		_, l, err := e.Store.Linked(context.Background(), eve)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, _, err := e.Store.RequestApproval(context.Background(), crm.NewApproval{ContactID: eve, Requester: bottest.Support, Reason: "erasure",
+			Fingerprint: l.Fingerprint, TTL: time.Hour, Kind: crm.KindErasure})
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := len(e.Slack.Calls("views.publish"))
+		conn.Send("env-home-admin", "events_api", bottest.HomeOpenedEvent(bottest.Admin, "Ev0SOCKET2"), 0)
+		e.Slack.WaitCalls("views.publish", before+1, wait)
+		e.Bot.Wait()
+		views := e.HomeViews(bottest.Admin)
+		if len(views) == 0 {
+			t.Fatal("the admin's Home tab was not published")
+		}
+		want := "Privacy erasure of *Eve Gone* `" + eve + "` · *cannot be restored* · request `" + a.ID + "`\nAsked by <@" + bottest.Support + ">"
+		var texts []string
+		for _, b := range views[len(views)-1].Blocks.BlockSet {
+			if sb, ok := b.(*slack.SectionBlock); ok && sb.Text != nil {
+				texts = append(texts, sb.Text.Text)
+			}
+		}
+		if all := strings.Join(texts, "\n"); !strings.Contains(all, want) {
+			t.Errorf("the admin's Home tab lacks %q:\n%s", want, all)
 		}
 	})
 
