@@ -23,6 +23,9 @@ const CallbackEraseModal = "contact.erase.modal"
 type eraseMeta struct {
 	ContactID   string `json:"c"`
 	Fingerprint string `json:"f"`
+	// Via says where the delete window it came from started (a message
+	// shortcut's message), for the request's and the erasure's audit lines.
+	Via string `json:"v,omitempty"`
 }
 
 func (m eraseMeta) encode() string {
@@ -42,7 +45,7 @@ func (b *Bot) erasureView(ctx context.Context, user string, meta deleteMeta) *sl
 	}
 	b.log.Info("delete window: erasure reason, showing the erasure window", "user", user, "contact", c.ID)
 	b.auditOpened(user, c.ID, windowErase, viaDeleteWindow)
-	v := b.eraseModal(c, l, eraseMeta{ContactID: c.ID, Fingerprint: l.Fingerprint}, "*Nothing was deleted.* A privacy erasure is not a delete: it keeps no archive, so it has its own window, confirmed with ERASE.")
+	v := b.eraseModal(c, l, eraseMeta{ContactID: c.ID, Fingerprint: l.Fingerprint, Via: meta.Via}, "*Nothing was deleted.* A privacy erasure is not a delete: it keeps no archive, so it has its own window, confirmed with ERASE.")
 	return &v
 }
 
@@ -110,12 +113,12 @@ func (b *Bot) handleEraseSubmit(ctx context.Context, cb slack.InteractionCallbac
 	}
 	if l.Fingerprint != meta.Fingerprint {
 		b.log.Info("erasure refused: contact changed", "user", user, "contact", c.ID)
-		v := b.eraseModal(c, l, eraseMeta{ContactID: c.ID, Fingerprint: l.Fingerprint},
+		v := b.eraseModal(c, l, eraseMeta{ContactID: c.ID, Fingerprint: l.Fingerprint, Via: meta.Via},
 			"⚠️ *This contact changed since you opened this window.* Nothing was sent. Check it again and confirm if it should still be erased.")
 		return slack.NewUpdateViewSubmissionResponse(&v)
 	}
 	return b.fileRequest(ctx, user, c, l, nil, crm.NewApproval{ContactID: c.ID, Requester: user, Reason: ReasonErasure, Note: note,
-		Fingerprint: l.Fingerprint, Kind: crm.KindErasure}, eraseWhy)
+		Fingerprint: l.Fingerprint, Kind: crm.KindErasure, Via: meta.Via}, eraseWhy)
 }
 
 // erasureSummary tells the requester an erasure is done. It names the

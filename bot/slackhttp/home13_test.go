@@ -328,8 +328,8 @@ func auditDetail(t *testing.T, e *bottest.Env, contactID, action string) string 
 }
 
 // TestShortcutThroughApprovalAndMerge: a request started from the message
-// shortcut names the message in the audit line of the delete an admin
-// approves, not only in the request's; a merge started there names it too,
+// shortcut names the message in the audit line of the delete (or erasure)
+// an admin approves, not only in the request's; a merge started there names it too,
 // and an admin's merge from there is reviewed like a direct delete. The
 // details read as clauses, without nested parentheses.
 func TestShortcutThroughApprovalAndMerge(t *testing.T) {
@@ -350,6 +350,24 @@ func TestShortcutThroughApprovalAndMerge(t *testing.T) {
 	}
 	if auditPostsSaying(e, "deleted contact `"+jane+"`", "— ok (1 row archived; "+shortcutVia+")") != 1 {
 		t.Errorf("the audit feed's line of the approved delete: %v", e.AuditPosts())
+	}
+
+	// An erasure asked for from there: the erasure's own line names it (the
+	// request's line is about the erased contact: its detail is scrubbed).
+	eve := crmtest.InsertContact(t, e.Store, crmtest.Contact{FirstName: "Eve", LastName: "Gone", Email: "eve@example.com"})
+	shortcutClick(t, e, bottest.Support, bot.ActionDelete, eve)
+	v := updatedView(t, e.Submit(bottest.Support, e.LastView(), map[string]string{"reason": "erasure"}))
+	if r := e.Submit(bottest.Support, v, map[string]string{"confirm": "ERASE"}); !strings.Contains(r.Body, "Request sent") {
+		t.Fatalf("erasure request: %s", r.Body)
+	}
+	e.Bot.Wait()
+	var eveReq string
+	if err := e.Store.DB().Get(&eveReq, `SELECT id FROM approval_requests WHERE contact_id = $1`, eve); err != nil {
+		t.Fatal(err)
+	}
+	clickAndWait(t, e, bottest.Admin, bot.ActionApprove, eveReq)
+	if got := auditDetail(t, e, eve, crm.AuditErased); !strings.HasSuffix(got, " scrubbed; "+shortcutVia) {
+		t.Errorf("erasure's audit detail %q", got)
 	}
 
 	orig, dup := mergePair(t, e)
