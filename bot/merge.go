@@ -82,7 +82,7 @@ func (b *Bot) mergeCandidates(ctx context.Context, contactID string) (linkedCont
 		if err != nil {
 			return linkedContact{}, nil, err
 		}
-		if crm.SameContactData(c, oc) {
+		if b.store.SameContactData(c, oc) {
 			out = append(out, linkedContact{oc, ol})
 		}
 	}

@@ -267,7 +267,7 @@ func (s *Store) RequestApproval(ctx context.Context, r NewApproval) (Approval, A
 			if err != nil {
 				return err
 			}
-			if !SameContactData(c, oc) {
+			if !s.SameContactData(c, oc) {
 				return ErrNotDuplicates
 			}
 			saw = MergeFingerprint(l.Fingerprint, ol.Fingerprint)

@@ -145,7 +145,7 @@ func (s *Store) mergeTx(ctx context.Context, tx *sqlx.Tx, req MergeRequest) (Del
 	if req.ExpectFingerprint != "" && req.ExpectFingerprint != MergeFingerprint(dup.l.Fingerprint, orig.l.Fingerprint) {
 		return out, ErrContactChanged
 	}
-	if !SameContactData(dup.c, orig.c) {
+	if !s.SameContactData(dup.c, orig.c) {
 		return out, ErrNotDuplicates
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
@@ -249,27 +249,20 @@ func (s *Store) mergeTx(ctx context.Context, tx *sqlx.Tx, req MergeRequest) (Del
 }
 
 // SameContactData reports whether two contacts of one location share an
-// email (any case) or a phone number (by its last ten digits, at least
-// seven): what makes them possible duplicates.
-func SameContactData(a, b Contact) bool {
+// email (any case) or a phone number as search flags possible duplicates
+// (Duplicates): one's digits end with the other's national number.
+func (s *Store) SameContactData(a, b Contact) bool {
 	if a.LocationID != b.LocationID {
 		return false
 	}
 	if ea, eb := EmailKey(a.Email), EmailKey(b.Email); ea != "" && ea == eb {
 		return true
 	}
-	last10 := func(p string) string {
-		d := PhoneDigits(p)
-		if len(d) > 10 {
-			d = d[len(d)-10:]
-		}
-		return d
+	sharesPhone := func(x, y Contact) bool {
+		key := s.duplicatePhoneKey(x.Phone)
+		return key != "" && strings.HasSuffix(PhoneDigits(y.Phone), key)
 	}
-	pa, pb := last10(a.Phone), last10(b.Phone)
-	if len(pa) < minPhoneDigit || len(pb) < minPhoneDigit {
-		return false
-	}
-	return strings.HasSuffix(pa, pb) || strings.HasSuffix(pb, pa)
+	return sharesPhone(a, b) || sharesPhone(b, a)
 }
 
 // dndRank orders DND statuses by strictness; no row counts as inactive.

@@ -221,6 +221,32 @@ func testMerge(t *testing.T, dialect crm.Dialect) {
 		}
 	})
 
+	// A merge accepts every pair that search flags as possible duplicates:
+	// a number stored with its country code and the same number typed
+	// nationally with its trunk prefix share their national number.
+	t.Run("MergesWhatSearchFlagsByNationalNumber", func(t *testing.T) {
+		s := crmtest.NewStoreOf(t, dialect)
+		for _, p := range [][2]string{
+			{"+49 30 901820", "030 901820"},
+			{"030 9018 21", "+49 30 901821"},
+			{"+44 20 7946 0018", "020 7946 0018"},
+			{"+1 (555) 010-2233", "555.010.2233"},
+		} {
+			orig := crmtest.InsertContact(t, s, crmtest.Contact{FirstName: "Orig", Phone: p[0]})
+			dup := crmtest.InsertContact(t, s, crmtest.Contact{FirstName: "Dup", Phone: p[1]})
+			c, err := s.Contact(ctx, dup)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if refs, err := s.Duplicates(ctx, c); err != nil || len(refs) != 1 || refs[0].ID != orig {
+				t.Fatalf("%s: duplicates %+v, %v; want %s flagged", p[1], refs, err, orig)
+			}
+			if _, err := s.Merge(ctx, crm.MergeRequest{DuplicateID: dup, OriginalID: orig, Actor: "UDEL", Reason: "duplicate", RestoreWindow: time.Hour}); err != nil {
+				t.Errorf("merge of %s into %s: %v", p[1], p[0], err)
+			}
+		}
+	})
+
 	t.Run("ConcurrentMergesBothWaysMergeOnce", func(t *testing.T) {
 		s := crmtest.NewStoreOf(t, dialect)
 		orig, dup := mergePair(t, s)

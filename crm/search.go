@@ -445,10 +445,7 @@ func (s *Store) duplicateProbes(c Contact, pad bool) ([]string, []any) {
 		}
 		args = append(args, nullIfEmpty(email))
 	}
-	key := s.PhoneKey(c.Phone)
-	if len(key) < minPhoneDigit {
-		key = ""
-	}
+	key := s.duplicatePhoneKey(c.Phone)
 	if key != "" || pad {
 		cond, phoneArgs := s.dialect.phoneCondition(key)
 		if key == "" {
@@ -461,6 +458,17 @@ func (s *Store) duplicateProbes(c Contact, pad bool) ([]string, []any) {
 		args = append(args, phoneArgs...)
 	}
 	return probes, args
+}
+
+// duplicatePhoneKey is the national number (PhoneKey) that flags other
+// contacts as possible duplicates of one with this phone: those whose phone
+// digits end with it. Empty when it is too short to tell anyone apart.
+func (s *Store) duplicatePhoneKey(phone string) string {
+	key := s.PhoneKey(phone)
+	if len(key) < minPhoneDigit {
+		return ""
+	}
+	return key
 }
 
 func nullIfEmpty(s string) any {
