@@ -3,6 +3,7 @@ package crm
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // DuplicatesQuery is the query Search runs to flag possible duplicates of c.
@@ -50,3 +51,23 @@ func (s *Store) ArchivedContactWhere(q string) (string, []any) {
 
 // IsUniqueViolation is isUniqueViolation, for tests on each dialect's errors.
 var IsUniqueViolation = isUniqueViolation
+
+// NextRun is when job name is due next; zero when it was never registered.
+func (s *Store) NextRun(ctx context.Context, name string) (time.Time, error) {
+	var at []time.Time
+	if err := s.db.SelectContext(ctx, &at, s.db.Rebind(`SELECT next_run_at FROM periodic_jobs WHERE name = ?`), name); err != nil {
+		return time.Time{}, err
+	}
+	if len(at) == 0 {
+		return time.Time{}, nil
+	}
+	return at[0], nil
+}
+
+// OptedOutBefore reports whether a contact got its DND back from the
+// suppression list, and the newest delete date it came from.
+func (s *Store) OptedOutBefore(ctx context.Context, contactID string) (time.Time, bool, error) {
+	m, err := s.optedOutBefore(ctx, []string{contactID})
+	t, ok := m[contactID]
+	return t, ok, err
+}

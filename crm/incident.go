@@ -129,27 +129,6 @@ func (s *Store) ReportDeletion(ctx context.Context, deletionID, reporter, note s
 	return out, err
 }
 
-// SetIncidentMessage records where the incident message of a deletion was
-// posted, completing the report that got New.
-func (s *Store) SetIncidentMessage(ctx context.Context, deletionID, channel, ts string) error {
-	_, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE incidents SET channel = ?, message_ts = ? WHERE deletion_id = ?`), channel, ts, deletionID)
-	if err != nil {
-		return fmt.Errorf("record incident message of %s: %w", deletionID, err)
-	}
-	return nil
-}
-
-// ReleaseIncident forgets a report whose message could not be posted, so
-// that the next report posts it. Only inc's own unfinished report is removed.
-func (s *Store) ReleaseIncident(ctx context.Context, inc Incident) error {
-	_, err := s.db.ExecContext(ctx, s.db.Rebind(`DELETE FROM incidents
-		WHERE deletion_id = ? AND reported_by = ? AND reported_at = ? AND message_ts = ''`), inc.DeletionID, inc.ReportedBy, inc.ReportedAt)
-	if err != nil {
-		return fmt.Errorf("release incident of %s: %w", inc.DeletionID, err)
-	}
-	return nil
-}
-
 // Incident loads the incident of a deletion; found is false when it was never reported.
 func (s *Store) Incident(ctx context.Context, deletionID string) (inc Incident, found bool, err error) {
 	err = s.db.GetContext(ctx, &inc, s.db.Rebind(`SELECT * FROM incidents WHERE deletion_id = ?`), deletionID)

@@ -415,24 +415,6 @@ func loadMerge(ctx context.Context, q queryer, deletionID string) (mergeRecord, 
 	return m, nil
 }
 
-// MergedInto returns the contact a merge deletion merged its duplicate
-// into, as it is now; ENOTFOUND when it is gone.
-func (s *Store) MergedInto(ctx context.Context, deletionID string) (ContactRef, error) {
-	m, err := loadMerge(ctx, s.db, deletionID)
-	if err != nil {
-		return ContactRef{}, err
-	}
-	var r ContactRef
-	err = s.db.GetContext(ctx, &r, s.db.Rebind(`SELECT id, first_name, last_name FROM contacts WHERE id = ?`), m.OriginalID)
-	if isNoRows(err) {
-		return ContactRef{ID: m.OriginalID}, Errorf(ENOTFOUND, "The contact it was merged into (%s) is no longer there.", m.OriginalID)
-	}
-	if err != nil {
-		return r, fmt.Errorf("load contact %s: %w", m.OriginalID, err)
-	}
-	return r, nil
-}
-
 // restoreMergeTx puts a merge back: the duplicate's archived rows return,
 // every moved row moves back to it, and the original's fields and DND
 // return to what they were before the merge, where they still hold what the

@@ -220,9 +220,9 @@ func TestOutboxConcurrentDeliverers(t *testing.T) {
 	})
 }
 
-// TestClaimRun: of several replicas asking at once, one runs the job; it is
+// TestClaimJob: of several replicas asking at once, one runs the job; it is
 // due again one interval later.
-func TestClaimRun(t *testing.T) {
+func TestClaimJob(t *testing.T) {
 	crmtest.ForEachDialect(t, func(t *testing.T, s *crm.Store) {
 		ctx := context.Background()
 		clock := crmtest.NewClock(time.Now())
@@ -235,7 +235,7 @@ func TestClaimRun(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					ok, err := s.ClaimRun(ctx, "purge", time.Hour)
+					ok, err := s.ClaimJob(ctx, crm.Job{Name: "purge", Every: time.Hour})
 					if err != nil {
 						t.Error(err)
 					}

@@ -51,15 +51,11 @@ func (j Job) first(now time.Time) time.Time {
 	return now
 }
 
-// ClaimRun reports whether the caller should run the job now: its next run
-// is due, and this caller moved it one interval on. Of any number of
-// replicas asking at once, one gets true. A job never seen before is due.
-func (s *Store) ClaimRun(ctx context.Context, name string, every time.Duration) (bool, error) {
-	return s.ClaimJob(ctx, Job{Name: name, Every: every})
-}
-
 // ClaimJob registers j (when new) and reports whether the caller should run
-// it now, as ClaimRun, for interval and scheduled jobs alike.
+// it now: its next run is due, and this caller moved it on (one interval, or
+// to the schedule's next time). Of any number of replicas asking at once,
+// one gets true. A new interval job is due at once, a scheduled one at its
+// first time.
 func (s *Store) ClaimJob(ctx context.Context, j Job) (bool, error) {
 	claimed := false
 	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
@@ -103,18 +99,6 @@ func (s *Store) dueJobs(ctx context.Context) (map[string]bool, error) {
 		notDue[r.Name] = r.Next.After(now)
 	}
 	return notDue, nil
-}
-
-// NextRun is when job name is due next; zero when it was never registered.
-func (s *Store) NextRun(ctx context.Context, name string) (time.Time, error) {
-	var at []time.Time
-	if err := s.db.SelectContext(ctx, &at, s.db.Rebind(`SELECT next_run_at FROM periodic_jobs WHERE name = ?`), name); err != nil {
-		return time.Time{}, fmt.Errorf("next run of %s: %w", name, err)
-	}
-	if len(at) == 0 {
-		return time.Time{}, nil
-	}
-	return at[0], nil
 }
 
 // finishRun records how a run ended.

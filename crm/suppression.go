@@ -460,17 +460,6 @@ func (s *Store) optedOutBefore(ctx context.Context, ids []string) (map[string]ti
 	return out, nil
 }
 
-// OptedOutBefore reports whether a contact got its DND back from the
-// suppression list, and the newest delete date it came from.
-func (s *Store) OptedOutBefore(ctx context.Context, contactID string) (time.Time, bool, error) {
-	m, err := s.optedOutBefore(ctx, []string{contactID})
-	if err != nil {
-		return time.Time{}, false, err
-	}
-	t, ok := m[contactID]
-	return t, ok, nil
-}
-
 // feedBatch bounds the re-apply lines one FeedReapplied takes.
 const feedBatch = 100
 
