@@ -469,6 +469,12 @@ func (s *Store) Approve(ctx context.Context, d Decision) (ApproveResult, error) 
 		if err := s.decidable(a, d.Admin, now); err != nil {
 			return err
 		}
+		// Bounded from here, whatever the request's kind: the contacts'
+		// locks. Not the request's, which concurrent approves wait for
+		// until the first has decided.
+		if err := s.boundLockWait(ctx, tx); err != nil {
+			return err
+		}
 		expect := d.ExpectFingerprint
 		if expect == "" {
 			expect = a.Fingerprint

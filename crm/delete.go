@@ -68,8 +68,8 @@ type DeleteRequest struct {
 // deletion) longer than LockWait: nothing was changed.
 var ErrLockTimeout = &Error{Code: ECONFLICT, Message: "Another change to this contact took too long to finish, so nothing was changed. Try again in a minute."}
 
-// LockWait bounds how long a delete or restore waits for another change to
-// the same contact to finish.
+// LockWait bounds how long a delete, merge, erasure or restore waits for
+// another change to the same contact to finish.
 const LockWait = 30 * time.Second
 
 // Deleted is the outcome of an archived delete.
@@ -107,6 +107,9 @@ func (s *Store) Delete(ctx context.Context, req DeleteRequest) (Deleted, error) 
 				return err
 			}
 		}
+		if err := s.boundLockWait(ctx, tx); err != nil {
+			return err
+		}
 		var err error
 		if out, err = s.deleteTx(ctx, tx, req); err != nil {
 			return err
@@ -133,9 +136,6 @@ func (s *Store) Delete(ctx context.Context, req DeleteRequest) (Deleted, error) 
 func (s *Store) deleteTx(ctx context.Context, tx *sqlx.Tx, req DeleteRequest) (Deleted, error) {
 	var out Deleted
 	err := func() error {
-		if err := s.boundLockWait(ctx, tx); err != nil {
-			return err
-		}
 		c, l, err := s.linked(ctx, tx, req.ContactID, true)
 		if err != nil {
 			return err

@@ -193,14 +193,18 @@ func (d Dialect) nameSet(words []string) (string, []any) {
 	return set, args
 }
 
-// boundLockWait makes the row locks tx waits for give up after LockWait
-// (PostgreSQL's lock_timeout, for this transaction only). On SQLite a
-// writer waits SQLiteBusyTimeout for the write lock instead.
+// boundLockWait makes the row locks tx waits for from now on give up after
+// LockWait (PostgreSQL's lock_timeout, for this transaction only). On
+// SQLite a writer waits SQLiteBusyTimeout for the write lock instead.
 func (s *Store) boundLockWait(ctx context.Context, tx *sqlx.Tx) error {
 	if s.dialect == SQLite {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`SET LOCAL lock_timeout = '%dms'`, LockWait.Milliseconds())); err != nil {
+	wait := LockWait
+	if s.lockWait > 0 {
+		wait = s.lockWait
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`SET LOCAL lock_timeout = '%dms'`, wait.Milliseconds())); err != nil {
 		return fmt.Errorf("bound lock wait: %w", err)
 	}
 	return nil

@@ -71,3 +71,7 @@ func (s *Store) OptedOutBefore(ctx context.Context, contactID string) (time.Time
 	t, ok := m[contactID]
 	return t, ok, err
 }
+
+// SetLockWait shortens LockWait for s, so that a test of a lock wait that
+// gives up does not wait half a minute.
+func (s *Store) SetLockWait(d time.Duration) { s.lockWait = d }

@@ -183,6 +183,105 @@ func TestDeadlineOnLockedRow(t *testing.T) {
 	})
 }
 
+// TestLockWaitGivesUp: a delete, merge, erasure or restore whose contact
+// (or deletion) another session holds gives up after LockWait with
+// ErrLockTimeout, however it started (directly or through an approval),
+// and changes nothing (PostgreSQL: SQLite's writers wait for its busy
+// timeout instead).
+func TestLockWaitGivesUp(t *testing.T) {
+	s := crmtest.NewStore(t)
+	s.SetLockWait(200 * time.Millisecond)
+	ctx := context.Background()
+	request := func(t *testing.T, id, kind, into string) string {
+		t.Helper()
+		_, l, err := s.Linked(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fp := l.Fingerprint
+		if kind == crm.KindMerge {
+			_, lo, _ := s.Linked(ctx, into)
+			fp = crm.MergeFingerprint(l.Fingerprint, lo.Fingerprint)
+		}
+		a, _, err := s.RequestApproval(ctx, crm.NewApproval{ContactID: id, Requester: "USUP", Reason: "duplicate", Kind: kind, MergeInto: into, Fingerprint: fp, TTL: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a.ID
+	}
+	approve := func(ctx context.Context, id string) error {
+		_, err := s.Approve(ctx, crm.Decision{RequestID: id, Admin: "UADMIN", RestoreWindow: time.Hour})
+		return err
+	}
+	for _, c := range []struct {
+		name string
+		run  func(t *testing.T) (held string, do func(context.Context) error)
+	}{
+		{"Delete", func(t *testing.T) (string, func(context.Context) error) {
+			id := crmtest.InsertContact(t, s, crmtest.Contact{FirstName: "Del"})
+			return id, func(ctx context.Context) error {
+				_, err := s.Delete(ctx, crm.DeleteRequest{ContactID: id, Actor: "UDEL", Reason: "duplicate", RestoreWindow: time.Hour})
+				return err
+			}
+		}},
+		{"Merge", func(t *testing.T) (string, func(context.Context) error) {
+			orig, dup := mergePair(t, s)
+			return dup, func(ctx context.Context) error {
+				_, err := s.Merge(ctx, crm.MergeRequest{DuplicateID: dup, OriginalID: orig, Actor: "UDEL", Reason: "duplicate", RestoreWindow: time.Hour})
+				return err
+			}
+		}},
+		{"ApprovedDelete", func(t *testing.T) (string, func(context.Context) error) {
+			id := crmtest.InsertContact(t, s, crmtest.Contact{FirstName: "Approved"})
+			r := request(t, id, crm.KindDelete, "")
+			return id, func(ctx context.Context) error { return approve(ctx, r) }
+		}},
+		{"ApprovedMerge", func(t *testing.T) (string, func(context.Context) error) {
+			orig, dup := mergePair(t, s)
+			r := request(t, dup, crm.KindMerge, orig)
+			return dup, func(ctx context.Context) error { return approve(ctx, r) }
+		}},
+		{"ApprovedErasure", func(t *testing.T) (string, func(context.Context) error) {
+			id := crmtest.InsertContact(t, s, crmtest.Contact{FirstName: "Erased", Email: "erased@example.com"})
+			r := request(t, id, crm.KindErasure, "")
+			return id, func(ctx context.Context) error { return approve(ctx, r) }
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			held, do := c.run(t)
+			crmtest.HoldContact(t, s, held)
+			// A wait that is not bounded ends at this deadline instead.
+			dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			start := time.Now()
+			err := do(dctx)
+			if err != crm.ErrLockTimeout {
+				t.Errorf("with the contact held: %v, want ErrLockTimeout", err)
+			}
+			if took := time.Since(start); took > 5*time.Second {
+				t.Errorf("gave up after %s, want about the lock wait", took)
+			}
+			if n := crmtest.CountRows(t, s, "contacts", "id = $1", held); n != 1 {
+				t.Error("the contact is gone")
+			}
+		})
+	}
+	t.Run("Restore", func(t *testing.T) {
+		d := deleteContact(t, s, crmtest.InsertContact(t, s, crmtest.Contact{FirstName: "Restored"}))
+		tx := s.DB().MustBegin()
+		defer tx.Rollback()
+		tx.MustExec(`SELECT id FROM deletions WHERE id = $1 FOR UPDATE`, d.ID)
+		dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		if _, err := s.Restore(dctx, d.ID, "UADMIN"); err != crm.ErrLockTimeout {
+			t.Errorf("with the deletion held: %v, want ErrLockTimeout", err)
+		}
+		if n := crmtest.CountRows(t, s, "deletions", "id = $1 AND restored_at IS NULL", d.ID); n != 1 {
+			t.Error("the deletion was restored")
+		}
+	})
+}
+
 func TestErrorCodes(t *testing.T) {
 	cases := []struct {
 		err  error

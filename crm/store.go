@@ -30,6 +30,8 @@ type Store struct {
 	dialect Dialect
 	// phoneCountry reads national phone numbers (SetPhoneCountry).
 	phoneCountry string
+	// lockWait replaces LockWait when set (tests).
+	lockWait time.Duration
 
 	stmtMu sync.Mutex
 	stmts  map[string]*sqlx.Stmt // prepared hot statements, by query text
