@@ -105,11 +105,7 @@ func keyedText(fn func(key []byte, s string) (driver.Value, error)) func([]drive
 // phoneHashesJSON is contactbot_phone_hashes(key, phone): the keyed hashes
 // of the phone's endings (phoneSuffixes) as a JSON array, for json_each.
 func phoneHashesJSON(key []byte, phone string) (driver.Value, error) {
-	hashes := []string{}
-	for _, x := range phoneSuffixes(phone) {
-		hashes = append(hashes, keyedHash(key, x))
-	}
-	b, err := json.Marshal(hashes)
+	b, err := json.Marshal(phoneHashes(key, phone))
 	return string(b), err
 }
 

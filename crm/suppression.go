@@ -116,6 +116,16 @@ func phoneSuffixes(phone string) []string {
 	return out
 }
 
+// phoneHashes are the keyed hashes of a phone's endings (phoneSuffixes):
+// one of them is the hash of an entry for that number.
+func phoneHashes(key []byte, phone string) []string {
+	hashes := []string{}
+	for _, x := range phoneSuffixes(phone) {
+		hashes = append(hashes, keyedHash(key, x))
+	}
+	return hashes
+}
+
 // suppressedPhone is the national number a phone's entry is the hash of, or
 // "" when it has too few digits to be suppressed on its own.
 func suppressedPhone(phone string) string {
@@ -357,9 +367,7 @@ func (s *Store) FindSuppressions(ctx context.Context, query string) (Suppression
 	if look.Kind == SuppressionEmail {
 		hashes = []string{keyedHash(key, look.Value)}
 	} else {
-		for _, x := range phoneSuffixes(look.Value) {
-			hashes = append(hashes, keyedHash(key, x))
-		}
+		hashes = phoneHashes(key, look.Value)
 	}
 	q2, args, err := sqlx.In(`SELECT `+suppressionColumns+` FROM suppressions WHERE kind = ? AND hash IN (?) ORDER BY deleted_at DESC, id`, look.Kind, hashes)
 	if err != nil {
