@@ -16,22 +16,27 @@ var ErrContactChanged = &Error{Code: ECONFLICT, Message: "This contact changed s
 
 // archivedTables are the tables a delete empties for one contact, parents
 // first: the order a restore inserts in. A delete removes them in reverse.
-// For each, the SQL that selects the contact's rows (alias t) and their id.
-var archivedTables = []struct {
-	Name  string
-	From  string // FROM clause with alias t, restricted to contact ?
-	RowID string
-}{
-	{"contacts", "contacts t WHERE t.id = ?", "t.id"},
-	{"dnd_settings", "dnd_settings t WHERE t.contact_id = ?", "t.channel"},
-	{"conversations", "conversations t WHERE t.contact_id = ?", "t.id"},
-	{"messages", "messages t WHERE t.conversation_id IN (SELECT id FROM conversations WHERE contact_id = ?)", "t.id"},
-	{"notes", "notes t WHERE t.contact_id = ?", "t.id"},
-	{"opportunities", "opportunities t WHERE t.contact_id = ?", "t.id"},
-	{"tasks", "tasks t WHERE t.contact_id = ?", "t.id"},
-	{"appointments", "appointments t WHERE t.contact_id = ?", "t.id"},
-	{"workflow_enrollments", "workflow_enrollments t WHERE t.contact_id = ?", "t.id"},
+var archivedTables = []archivedTable{
+	{"contacts", "t.id = ?", "t.id"},
+	{"dnd_settings", "t.contact_id = ?", "t.channel"},
+	{"conversations", "t.contact_id = ?", "t.id"},
+	{"messages", "t.conversation_id IN (SELECT id FROM conversations WHERE contact_id = ?)", "t.id"},
+	{"notes", "t.contact_id = ?", "t.id"},
+	{"opportunities", "t.contact_id = ?", "t.id"},
+	{"tasks", "t.contact_id = ?", "t.id"},
+	{"appointments", "t.contact_id = ?", "t.id"},
+	{"workflow_enrollments", "t.contact_id = ?", "t.id"},
 }
+
+// archivedTable is one table of a contact's rows: those of Name (alias t)
+// where Where holds for the contact id (its one parameter), each keyed by
+// RowID.
+type archivedTable struct {
+	Name, Where, RowID string
+}
+
+// from is the FROM clause of the contact's rows.
+func (t archivedTable) from() string { return t.Name + " AS t WHERE " + t.Where }
 
 // DeleteRequest is who deletes which contact, why, and on what they saw.
 type DeleteRequest struct {
@@ -222,8 +227,7 @@ func archiveAndDelete(ctx context.Context, tx *sqlx.Tx, deletionID, contactID st
 	total := 0
 	for i := len(archivedTables) - 1; i >= 0; i-- {
 		t := archivedTables[i]
-		where := strings.SplitN(t.From, " WHERE ", 2)
-		q := `WITH gone AS (DELETE FROM ` + where[0] + ` WHERE ` + where[1] + ` RETURNING t.*)
+		q := `WITH gone AS (DELETE FROM ` + t.from() + ` RETURNING t.*)
 			INSERT INTO archived_rows (deletion_id, table_name, row_id, data)
 			SELECT ?, '` + t.Name + `', ` + strings.Replace(t.RowID, "t.", "gone.", 1) + `, to_jsonb(gone) FROM gone ORDER BY 3`
 		res, err := tx.ExecContext(ctx, tx.Rebind(q), contactID, deletionID)

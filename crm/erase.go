@@ -96,9 +96,7 @@ func removeContact(ctx context.Context, tx *sqlx.Tx, contactID string) (int, err
 	total := 0
 	for i := len(archivedTables) - 1; i >= 0; i-- {
 		t := archivedTables[i]
-		from, where, _ := strings.Cut(t.From, " WHERE ")
-		name, alias, _ := strings.Cut(from, " ")
-		res, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM `+name+` AS `+alias+` WHERE `+where), contactID)
+		res, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM `+t.from()), contactID)
 		if err != nil {
 			return total, fmt.Errorf("erase %s of contact %s: %w", t.Name, contactID, err)
 		}

@@ -272,14 +272,12 @@ func archiveAndDeleteSQLite(ctx context.Context, tx *sqlx.Tx, deletionID, contac
 	total := 0
 	for i := len(archivedTables) - 1; i >= 0; i-- {
 		t := archivedTables[i]
-		from, where, _ := strings.Cut(t.From, " WHERE ")
-		name, alias, _ := strings.Cut(from, " ")
-		rowJSON, err := SQLiteRowJSON(ctx, tx, name, alias)
+		rowJSON, err := SQLiteRowJSON(ctx, tx, t.Name, "t")
 		if err != nil {
 			return total, err
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO archived_rows (deletion_id, table_name, row_id, data)
-			SELECT ?, '`+t.Name+`', `+t.RowID+`, `+rowJSON+` FROM `+t.From+` ORDER BY 3`, deletionID, contactID)
+			SELECT ?, '`+t.Name+`', `+t.RowID+`, `+rowJSON+` FROM `+t.from()+` ORDER BY 3`, deletionID, contactID)
 		if err != nil {
 			return total, fmt.Errorf("archive %s of contact %s: %w", t.Name, contactID, err)
 		}
@@ -287,7 +285,7 @@ func archiveAndDeleteSQLite(ctx context.Context, tx *sqlx.Tx, deletionID, contac
 		if err != nil {
 			return total, fmt.Errorf("archive %s: %w", t.Name, err)
 		}
-		res, err = tx.ExecContext(ctx, `DELETE FROM `+name+` AS `+alias+` WHERE `+where, contactID)
+		res, err = tx.ExecContext(ctx, `DELETE FROM `+t.from(), contactID)
 		if err != nil {
 			return total, fmt.Errorf("delete %s of contact %s: %w", t.Name, contactID, err)
 		}
