@@ -129,20 +129,14 @@ func (s *Store) Search(ctx context.Context, query string) (SearchResult, error) 
 				Match
 				Total int `db:"total"`
 			}
-			if p.prepare {
-				err = s.selectPrepared(ctx, s.db, &withTotal, p.sql, p.args...)
-			} else {
-				err = s.db.SelectContext(ctx, &withTotal, s.db.Rebind(p.sql), p.args...)
-			}
+			err = s.selectStatement(ctx, &withTotal, p.statement)
 			n := 0
 			for _, r := range withTotal {
 				rows, n = append(rows, r.Match), r.Total
 			}
 			counted = &n // a later counted probe's set contains the earlier one's
-		} else if p.prepare {
-			err = s.selectPrepared(ctx, s.db, &rows, p.sql, p.args...)
 		} else {
-			err = s.db.SelectContext(ctx, &rows, s.db.Rebind(p.sql), p.args...)
+			err = s.selectStatement(ctx, &rows, p.statement)
 		}
 		if err != nil {
 			return res, fmt.Errorf("search contacts (%s): %w", plan.kind, err)
@@ -237,6 +231,15 @@ type statement struct {
 	args []any
 	// prepare: its plan does not depend on the arguments' values.
 	prepare bool
+}
+
+// selectStatement runs st into dest: prepared, or planned for its
+// arguments' values.
+func (s *Store) selectStatement(ctx context.Context, dest any, st statement) error {
+	if st.prepare {
+		return s.selectPrepared(ctx, s.db, dest, st.sql, st.args...)
+	}
+	return s.db.SelectContext(ctx, dest, s.db.Rebind(st.sql), st.args...)
 }
 
 // searchProbe is one indexed query for matches of a search: a SELECT of
