@@ -4,6 +4,7 @@
 package crm
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -253,4 +254,13 @@ type Deletion struct {
 	RestoredBy   *string    `db:"restored_by"`
 	RestoredAt   *time.Time `db:"restored_at"`
 	PurgedAt     *time.Time `db:"purged_at"`
+}
+
+// decode reads CountsJSON into Counts, as a deletion read from the
+// database needs.
+func (d *Deletion) decode() error {
+	if err := json.Unmarshal(d.CountsJSON, &d.Counts); err != nil {
+		return fmt.Errorf("decode counts of deletion %s: %w", d.ID, err)
+	}
+	return nil
 }

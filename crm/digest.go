@@ -126,5 +126,10 @@ func (s *Store) Digest(ctx context.Context, from, to time.Time) (DigestData, err
 		to, week, ExpiringShown); err != nil {
 		return d, fmt.Errorf("digest: expiring archives: %w", err)
 	}
+	for i := range d.Expiring {
+		if err := d.Expiring[i].decode(); err != nil {
+			return d, err
+		}
+	}
 	return d, nil
 }

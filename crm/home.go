@@ -2,7 +2,6 @@ package crm
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -84,8 +83,8 @@ func (s *Store) selectDeletionItems(ctx context.Context, q sqlx.QueryerContext, 
 		return nil, fmt.Errorf("load deletions: %w", err)
 	}
 	for i := range out {
-		if err := json.Unmarshal(out[i].CountsJSON, &out[i].Counts); err != nil {
-			return nil, fmt.Errorf("decode counts of deletion %s: %w", out[i].ID, err)
+		if err := out[i].decode(); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil

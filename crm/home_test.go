@@ -126,7 +126,7 @@ func TestDigestData(t *testing.T) {
 		clock := crmtest.NewClock(start.Add(-24 * time.Hour))
 		s.SetClock(clock.Now)
 		del := func(actor, reason string, window time.Duration) string {
-			id := crmtest.InsertContact(t, s, crmtest.Contact{FirstName: "X", LastName: actor + reason})
+			id := crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "X", LastName: actor + reason}, crmtest.SmallLowRisk)
 			d, err := s.Delete(ctx, crm.DeleteRequest{ContactID: id, Actor: actor, Reason: reason, RestoreWindow: window})
 			if err != nil {
 				t.Fatal(err)
@@ -163,6 +163,8 @@ func TestDigestData(t *testing.T) {
 		}
 		if d.ExpiringTotal != 1 || len(d.Expiring) != 1 || d.Expiring[0].ID != expiring {
 			t.Errorf("expiring = %d %+v, want %s", d.ExpiringTotal, d.Expiring, expiring)
+		} else if want, err := s.Deletion(ctx, expiring); err != nil || d.Expiring[0].Counts != want.Counts || want.Counts == (crm.Counts{}) {
+			t.Errorf("expiring counts %+v, want the deletion's %+v (%v)", d.Expiring[0].Counts, want.Counts, err)
 		}
 	})
 }

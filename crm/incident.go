@@ -2,7 +2,6 @@ package crm
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -187,8 +186,8 @@ func (s *Store) FindDeletions(ctx context.Context, query string) ([]Deletion, er
 		return nil, fmt.Errorf("find deletions: %w", err)
 	}
 	for i := range out {
-		if err := json.Unmarshal(out[i].CountsJSON, &out[i].Counts); err != nil {
-			return nil, fmt.Errorf("decode counts of deletion %s: %w", out[i].ID, err)
+		if err := out[i].decode(); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil

@@ -2,7 +2,6 @@ package crm
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -257,10 +256,7 @@ func loadDeletion(ctx context.Context, tx queryer, id, lock string) (Deletion, e
 	if err != nil {
 		return d, fmt.Errorf("load deletion %s: %w", id, err)
 	}
-	if err := json.Unmarshal(d.CountsJSON, &d.Counts); err != nil {
-		return d, fmt.Errorf("decode counts of deletion %s: %w", id, err)
-	}
-	return d, nil
+	return d, d.decode()
 }
 
 // archivedContact reads the contact a deletion archived, as a Contact.
