@@ -457,7 +457,9 @@ func (s *Store) optedOutBefore(ctx context.Context, ids []string) (map[string]ti
 		ContactID string    `db:"contact_id"`
 		DeletedAt time.Time `db:"deleted_at"`
 	}
-	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), args...); err != nil {
+	// Prepared: search runs it for every result (its text depends only on
+	// how many contacts are shown).
+	if err := s.selectPrepared(ctx, s.db, &rows, q, args...); err != nil {
 		return nil, fmt.Errorf("find re-applied opt-outs: %w", err)
 	}
 	for _, r := range rows {
