@@ -356,12 +356,6 @@ func restoredMessage(res crm.Restored, inc crm.Incident, reported bool) Message 
 	d, c := res.Deletion, res.Contact
 	title := "Restored: " + c.Name()
 	restored := fmt.Sprintf("✅ *Restored* by %s %s: %s put back with the same ids and values.", mention(deref(d.RestoredBy)), slackDate(deref(d.RestoredAt)), plural(res.Rows, "row", "rows"))
-	if reported {
-		restored += fmt.Sprintf("\nReported by %s %s.", mention(inc.ReportedBy), slackDate(inc.ReportedAt))
-		if inc.Note != "" {
-			restored += " *What was wrong:* " + esc(inc.Note)
-		}
-	}
 	var into *crm.ContactRef
 	if res.Original != nil {
 		into = &crm.ContactRef{ID: res.Original.ID, FirstName: res.Original.FirstName, LastName: res.Original.LastName}
@@ -370,8 +364,11 @@ func restoredMessage(res crm.Restored, inc crm.Incident, reported bool) Message 
 		if len(res.Kept) > 0 {
 			restored += " Kept as they are now (changed since the merge): " + esc(strings.Join(res.Kept, ", ")) + "."
 		}
-		if reported {
-			restored += fmt.Sprintf("\nReported by %s %s.", mention(inc.ReportedBy), slackDate(inc.ReportedAt))
+	}
+	if reported {
+		restored += fmt.Sprintf("\nReported by %s %s.", mention(inc.ReportedBy), slackDate(inc.ReportedAt))
+		if inc.Note != "" {
+			restored += " *What was wrong:* " + esc(inc.Note)
 		}
 	}
 	blocks := []slack.Block{header(title), section(restored), section(deletionDetails(d, c, into))}

@@ -128,6 +128,14 @@ func TestMergeFlow(t *testing.T) {
 	wantAll(t, "restore answer", lastAnswer(t, e),
 		"✅ Merge undone: *Jane Doe* (`"+dup+"`) is back with its 23 rows, moved back from *Jane Doe* (`"+orig+"`), whose fields and DND are as before the merge.\n"+
 			"*Back with the duplicate:* 1 contact, 2 conversations, 6 messages, 2 notes, 2 opportunities, 3 tasks, 2 appointments, 2 workflow enrollments, 3 DND settings (23 rows)")
+	// The incident, updated in place, still says what the reporter said was wrong.
+	inc, _, err := e.Store.Incident(context.Background(), d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	update, _ := e.Slack.Last("chat.update")
+	wantAll(t, "restored incident", update.Text(), "✅ *Merge undone* by <@"+bottest.Admin+">",
+		"\nReported by <@"+bottest.Support+"> "+date(inc.ReportedAt)+". *What was wrong:* they are two people")
 	sameDump(t, "after merge and restore", before, crmtest.Dump(t, e.Store))
 }
 
