@@ -342,13 +342,8 @@ func (b *Bot) handleMergeSubmit(ctx context.Context, cb slack.InteractionCallbac
 			"⚠️ *These contacts changed since you opened this window.* Nothing was merged. Check them again and confirm if they should still be merged.", perm)
 		return slack.NewUpdateViewSubmissionResponse(&v)
 	}
-	// The delete rule, applied again on the server to the contact that goes.
-	perm := b.deletePermission(ctx, user, dup.C, dup.L)
-	if perm.Direct() && perm.rated && meta.Mode != modeApproval {
-		if ok, n := b.reserveDirectDelete(ctx, user); !ok {
-			perm = b.needsApproval(rateLimitWhy(n, b.cfg.DeleteRateLimit))
-		}
-	}
+	// The delete rule, applied to the contact that goes.
+	perm := b.submitPermission(ctx, user, dup.C, dup.L, meta.Mode)
 	if meta.Mode != "" && meta.Mode != perm.Mode {
 		b.log.Info("merge modal outdated: permission changed", "user", user, "contact", dup.C.ID, "mode", perm.Mode)
 		v := b.mergeModal(dup, origs, meta.again(dup, origs, perm.Mode),

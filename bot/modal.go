@@ -262,13 +262,7 @@ func (b *Bot) handleDeleteSubmit(ctx context.Context, cb slack.InteractionCallba
 		v := b.deleteModal(ctx, c, l, meta, banner, perm)
 		return slack.NewUpdateViewSubmissionResponse(&v)
 	}
-	// The rule is applied again on the server, whatever the window said.
-	perm := b.deletePermission(ctx, user, c, l)
-	if perm.Direct() && perm.rated && meta.Mode != modeApproval {
-		if ok, n := b.reserveDirectDelete(ctx, user); !ok {
-			perm = b.needsApproval(rateLimitWhy(n, b.cfg.DeleteRateLimit))
-		}
-	}
+	perm := b.submitPermission(ctx, user, c, l, meta.Mode)
 	if meta.Mode != "" && meta.Mode != perm.Mode {
 		// Never delete what the person meant as a request, nor file a request
 		// they meant as a delete: show what a submit does now.
