@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
@@ -24,6 +23,12 @@ const CallbackMergeModal = "contact.merge.modal"
 
 // blockOriginal is the window's choice of the contact that stays.
 const blockOriginal = "original"
+
+// The Merge duplicate window's note and confirmation.
+var (
+	mergeNote    = textField{block: blockNote, label: "Note", placeholder: "Why are these the same person?", multiline: true, maxLen: maxNoteLen, it: "the note"}
+	mergeConfirm = confirmWord{word: "MERGE", done: "merged", hint: "In capital letters. Stop here if you are unsure these are the same person."}
+)
 
 // mergeMeta travels in the window's private_metadata: what the person saw.
 type mergeMeta struct {
@@ -179,15 +184,7 @@ func (b *Bot) mergeModal(dup linkedContact, origs []linkedContact, meta mergeMet
 	if choice != nil {
 		blocks = append(blocks, choice)
 	}
-	note := slack.NewPlainTextInputBlockElement(plain("Why are these the same person?"), blockNote)
-	note.Multiline = true
-	note.MaxLength = maxNoteLen
-	noteBlock := slack.NewInputBlock(blockNote, plain("Note"), nil, note)
-	noteBlock.Optional = true
-	confirm := slack.NewPlainTextInputBlockElement(plain("MERGE"), blockConfirm)
-	confirm.MaxLength = 50
-	blocks = append(blocks, noteBlock,
-		slack.NewInputBlock(blockConfirm, plain("Type MERGE to confirm"), plain("In capital letters. Stop here if you are unsure these are the same person."), confirm))
+	blocks = append(blocks, mergeNote.input(), mergeConfirm.input())
 	return slack.ModalViewRequest{
 		Type:            slack.VTModal,
 		CallbackID:      CallbackMergeModal,
@@ -288,11 +285,9 @@ type mergeForm struct {
 }
 
 func readMergeForm(v slack.View, meta mergeMeta) mergeForm {
-	f := mergeForm{}
+	f := mergeForm{Note: typed(v, blockNote), Confirm: typed(v, blockConfirm)}
 	if v.State != nil {
 		f.Original = v.State.Values[blockOriginal][blockOriginal].SelectedOption.Value
-		f.Note = strings.TrimSpace(v.State.Values[blockNote][blockNote].Value)
-		f.Confirm = strings.TrimSpace(v.State.Values[blockConfirm][blockConfirm].Value)
 	}
 	if len(meta.Originals) == 1 {
 		f.Original = meta.Originals[0].ID // shown, not chosen
@@ -314,11 +309,11 @@ func (b *Bot) handleMergeSubmit(ctx context.Context, cb slack.InteractionCallbac
 	if chosen < 0 {
 		errs[blockOriginal] = "Choose the contact that stays."
 	}
-	if utf8.RuneCountInString(form.Note) > maxNoteLen {
-		errs[blockNote] = fmt.Sprintf("Keep the note under %d characters.", maxNoteLen)
+	if e := mergeNote.tooLong(form.Note); e != "" {
+		errs[blockNote] = e
 	}
-	if form.Confirm != "MERGE" {
-		errs[blockConfirm] = "Type MERGE in capital letters to confirm. Nothing was merged."
+	if e := mergeConfirm.problem(form.Confirm); e != "" {
+		errs[blockConfirm] = e
 	}
 	if len(errs) > 0 {
 		return slack.NewErrorsViewSubmissionResponse(errs)
