@@ -190,7 +190,7 @@ func contactRef(r crm.ContactRef) string {
 	if r.FirstName == "" && r.LastName == "" {
 		return "`" + esc(r.ID) + "`"
 	}
-	return fmt.Sprintf("*%s* (`%s`)", esc(r.Name()), esc(r.ID))
+	return contactRefs([]crm.ContactRef{r}, true)
 }
 
 // reportedLine says who reported a deletion as wrong, when, and what they
@@ -343,11 +343,7 @@ func duplicatesLine(dups []crm.ContactRef) string {
 	if len(dups) == 0 {
 		return ""
 	}
-	var names []string
-	for _, d := range dups {
-		names = append(names, fmt.Sprintf("*%s* (`%s`)", esc(d.Name()), esc(d.ID)))
-	}
-	return "⚠️ Possible duplicate: " + strings.Join(names, ", ") + " has the same email or phone (perhaps re-created while this contact was deleted). Both remain: check them, and merge or delete one."
+	return "⚠️ Possible duplicate: " + contactRefs(dups, true) + " has the same email or phone (perhaps re-created while this contact was deleted). Both remain: check them, and merge or delete one."
 }
 
 // restoredMessage is the incident message once the deletion is restored:
