@@ -418,18 +418,15 @@ func mergeSummary(res crm.Deleted) Message {
 // movedLine lists what a merge moved, e.g. "2 conversations (6 messages), 2 notes".
 func movedLine(c crm.Counts) string {
 	var parts []string
-	if c.Conversations > 0 {
-		parts = append(parts, fmt.Sprintf("%s (%s)", plural(c.Conversations, "conversation", "conversations"), plural(c.Messages, "message", "messages")))
-	}
-	for _, k := range []struct {
-		n         int
-		one, many string
-	}{
-		{c.Notes, "note", "notes"}, {c.Opportunities, "opportunity", "opportunities"}, {c.Tasks, "task", "tasks"},
-		{c.Appointments, "appointment", "appointments"}, {c.WorkflowEnrollments, "workflow enrollment", "workflow enrollments"},
-	} {
-		if k.n > 0 {
-			parts = append(parts, plural(k.n, k.one, k.many))
+	for _, k := range c.Kinds() {
+		switch {
+		// Messages move with their conversations; DND is not moved but
+		// combined (the summary says what the duplicate's raised).
+		case k.N == 0, k.Table == "messages", k.Table == "dnd_settings":
+		case k.Table == "conversations":
+			parts = append(parts, fmt.Sprintf("%s (%s)", plural(k.N, "conversation", "conversations"), plural(c.Messages, "message", "messages")))
+		default:
+			parts = append(parts, plural(k.N, itemNames[k.Table][0], itemNames[k.Table][1]))
 		}
 	}
 	if len(parts) == 0 {
