@@ -86,7 +86,11 @@ func (b *Bot) reportClick(ctx context.Context, cb slack.InteractionCallback, del
 // posted once whoever reports it how often; wrong is what the reporter says
 // was wrong (may be empty). It returns the reporter's answer.
 func (b *Bot) report(ctx context.Context, reporter, deletionID, wrong string) *Message {
-	rep, err := b.store.ReportDeletion(ctx, deletionID, reporter, wrong, func(rep crm.Report) ([]crm.Note, error) { return b.reportNotes(rep, reporter), nil })
+	var notes []crm.Note // written with a new incident: its post, and the DMs of whoever is told
+	rep, err := b.store.ReportDeletion(ctx, deletionID, reporter, wrong, func(rep crm.Report) ([]crm.Note, error) {
+		notes = b.reportNotes(rep, reporter)
+		return notes, nil
+	})
 	if err != nil {
 		b.log.Info("report refused", "user", reporter, "deletion", deletionID, "code", crm.ErrorCode(err))
 		return textMessage(b.refusal(err, rep.Deletion, "report deletion"))
@@ -101,8 +105,10 @@ func (b *Bot) report(ctx context.Context, reporter, deletionID, wrong string) *M
 	}
 	b.log.Info("deletion reported", "user", reporter, "deletion", d.ID)
 	var told []string
-	for _, n := range b.reportNotes(rep, reporter)[1:] {
-		told = append(told, mention(n.Channel))
+	for _, n := range notes {
+		if isUserChannel(n.Channel) {
+			told = append(told, mention(n.Channel))
+		}
 	}
 	text := fmt.Sprintf("Reported in %s: an admin can restore every row until %s.", channelMention(b.cfg.IncidentChannel), slackDate(d.RestoreUntil))
 	switch len(told) {
