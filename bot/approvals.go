@@ -556,8 +556,8 @@ func (b *Bot) reminder(a crm.Approval) crm.Note {
 	if b.cfg.AdminUsergroupID != "" {
 		who = "<!subteam^" + b.cfg.AdminUsergroupID + ">"
 	}
-	text := fmt.Sprintf("⏰ %s: %s's request to delete *%s* (`%s`) is still waiting and expires %s. Approve or reject it above.",
-		who, mention(a.Requester), esc(a.ContactLabel), esc(a.ContactID), slackDate(a.ExpiresAt))
+	text := fmt.Sprintf("⏰ %s: %s's request to %s is still waiting and expires %s. Approve or reject it above.",
+		who, mention(a.Requester), requestAsks(a), slackDate(a.ExpiresAt))
 	channel := a.Channel
 	if channel == "" {
 		channel = b.cfg.ApprovalsChannel

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/slack-go/slack"
 
@@ -167,6 +168,18 @@ func TestMergeNeedsApproval(t *testing.T) {
 		"*Moves to the contact that stays:*\n💬 2 conversations (6 messages)")
 	if !contactExists(t, e, dup) {
 		t.Fatal("a request merged before any approval")
+	}
+	// Half-way to expiry the admins are reminded, in its thread, of a merge.
+	e.Clock.Advance(a.ExpiresAt.Sub(a.CreatedAt)/2 + time.Second)
+	if err := e.Bot.RunApprovalJobs(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e.Bot.Wait()
+	_, replies := postsIn(e, bottest.Approval)
+	reminder := fmt.Sprintf("⏰ Admins: <@%s>'s request to merge *Jane Doe* (`%s`) into `%s` is still waiting and expires %s. Approve or reject it above.",
+		bottest.Support, dup, orig, date(a.ExpiresAt))
+	if len(replies) != 1 || replies[0] != reminder {
+		t.Errorf("reminders %q, want %q", replies, reminder)
 	}
 	// The requester cannot approve it.
 	clickAndWait(t, e, bottest.Support, bot.ActionApprove, a.ID)
