@@ -167,6 +167,13 @@ func TestCommandLineErrors(t *testing.T) {
 			t.Errorf("%q: stderr %q, want %q and the usage", c.args, errOut, c.want)
 		}
 	}
+	// No subcommand takes positional arguments: run refuses them for all.
+	for _, sc := range subcommands() {
+		code, _, errOut := runCLI(t, sc.name, "stray")
+		if want := `contactbot ` + sc.name + `: takes no arguments, got "stray"`; code != 2 || !strings.Contains(errOut, want) {
+			t.Errorf("%s stray: exit %d, stderr %q; want 2 and %q", sc.name, code, errOut, want)
+		}
+	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("a refused command line created %v", entries)
 	}
