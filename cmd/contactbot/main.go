@@ -205,7 +205,7 @@ func serve(ctx context.Context, log *slog.Logger, demo bool) error {
 	go func() { errc <- srv.ListenAndServe() }()
 	sockc := make(chan error, 1)
 	if cfg.SocketMode() {
-		go func() { sockc <- runSocketMode(ctx, b, cfg, kvStore, log) }()
+		go func() { sockc <- runSocketMode(ctx, b, cfg, log) }()
 		log.Info("serving Slack over Socket Mode; HTTP serves health checks only", "port", cfg.Port)
 	} else {
 		log.Info("serving Slack over HTTP", "port", cfg.Port)
