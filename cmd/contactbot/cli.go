@@ -43,7 +43,7 @@ func subcommands() []subcommand {
 		{name: "serve", args: "[--demo-data]", summary: "serve Slack over HTTP on $PORT, or over Socket Mode when SLACK_APP_TOKEN is set",
 			flags: serveFlags},
 		{name: "migrate", summary: "apply database migrations and exit", flags: noFlags(migrate)},
-		{name: "purge", summary: "delete archives whose restore window has passed (serve does it hourly)", flags: noFlags(purge)},
+		{name: "purge", summary: "delete archives whose restore window has passed (serve does it too, within seconds)", flags: noFlags(purge)},
 		{name: "shell", args: "[--as USER] [--data-dir DIR] [-v]", summary: "the whole bot in a terminal, on a demo CRM; no Slack, PostgreSQL or Redis needed",
 			flags: shellFlags},
 		{name: "manifest", args: "--url URL | --socket-mode", summary: "print the Slack app manifest for \"Create an app from a manifest\"",

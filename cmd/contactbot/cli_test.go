@@ -58,6 +58,10 @@ func TestHelpDoesNothing(t *testing.T) {
 			}
 		}
 	}
+	// serve checks for expired archives every few seconds (purgeJob).
+	if _, out, _ := runCLI(t, "help"); !strings.Contains(out, "\n  purge     delete archives whose restore window has passed (serve does it too, within seconds)\n") {
+		t.Errorf("help does not say how soon serve purges:\n%s", out)
+	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
