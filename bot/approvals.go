@@ -21,11 +21,11 @@ const (
 	CallbackRejectModal = "approval.reject.modal"   // private_metadata: request id
 )
 
-// Block id of the reject modal's reason input.
-const (
-	blockRejectReason = "reject_reason"
-	maxRejectReason   = 500
-)
+// The reject modal's reason input.
+const blockRejectReason = "reject_reason"
+
+var rejectReason = textField{block: blockRejectReason, label: "Reason (optional, sent to the requester)", placeholder: "e.g. it has an active deal; ask Sales first",
+	multiline: true, maxLen: 500, it: "the reason"}
 
 // requestIDRe is the shape of crm.NewID("R", 10): anything else on a button
 // did not come from contactbot.
@@ -466,11 +466,6 @@ func (b *Bot) openRejectModal(ctx context.Context, cb slack.InteractionCallback,
 		b.refuseDecision(ctx, user, cb.ResponseURL, a, requestID, detail, text)
 		return
 	}
-	reason := slack.NewPlainTextInputBlockElement(plain("e.g. it has an active deal; ask Sales first"), blockRejectReason)
-	reason.Multiline = true
-	reason.MaxLength = maxRejectReason
-	input := slack.NewInputBlock(blockRejectReason, plain("Reason (optional, sent to the requester)"), nil, reason)
-	input.Optional = true
 	view := slack.ModalViewRequest{
 		Type:       slack.VTModal,
 		CallbackID: CallbackRejectModal,
@@ -479,7 +474,7 @@ func (b *Bot) openRejectModal(ctx context.Context, cb slack.InteractionCallback,
 		Close:      plain("Cancel"),
 		Blocks: slack.Blocks{BlockSet: []slack.Block{
 			section(fmt.Sprintf("Reject %s's request to delete *%s* (`%s`)? Nothing is deleted; they will be told.", mention(a.Requester), esc(a.ContactLabel), esc(a.ContactID))),
-			input,
+			rejectReason.input(),
 		}},
 		PrivateMetadata: a.ID,
 	}
@@ -504,12 +499,9 @@ func (b *Bot) handleRejectSubmit(ctx context.Context, cb slack.InteractionCallba
 		b.refuseDecision(ctx, user, "", a, requestID, detail, text)
 		return notRejected(text)
 	}
-	reason := ""
-	if cb.View.State != nil {
-		reason = strings.TrimSpace(cb.View.State.Values[blockRejectReason][blockRejectReason].Value)
-	}
-	if utf8.RuneCountInString(reason) > maxRejectReason {
-		return slack.NewErrorsViewSubmissionResponse(map[string]string{blockRejectReason: fmt.Sprintf("Keep the reason under %d characters.", maxRejectReason)})
+	reason := typed(cb.View, blockRejectReason)
+	if e := rejectReason.tooLong(reason); e != "" {
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{blockRejectReason: e})
 	}
 	a, _, err = b.store.Reject(ctx, requestID, user, reason, func(a crm.Approval) ([]crm.Note, error) { return b.decisionNotes(a, nil), nil })
 	if detail, text, ok := closedRefusal(a, err); ok {
@@ -564,8 +556,8 @@ func (b *Bot) reminder(a crm.Approval) crm.Note {
 	if b.cfg.AdminUsergroupID != "" {
 		who = "<!subteam^" + b.cfg.AdminUsergroupID + ">"
 	}
-	text := fmt.Sprintf("⏰ %s: %s's request to delete *%s* (`%s`) is still waiting and expires %s. Approve or reject it above.",
-		who, mention(a.Requester), esc(a.ContactLabel), esc(a.ContactID), slackDate(a.ExpiresAt))
+	text := fmt.Sprintf("⏰ %s: %s's request to %s is still waiting and expires %s. Approve or reject it above.",
+		who, mention(a.Requester), requestAsks(a), slackDate(a.ExpiresAt))
 	channel := a.Channel
 	if channel == "" {
 		channel = b.cfg.ApprovalsChannel

@@ -124,11 +124,21 @@ func duplicateWarning(dups []crm.ContactRef) string {
 	if len(dups) == 0 {
 		return ""
 	}
-	var names []string
-	for _, d := range dups {
-		names = append(names, fmt.Sprintf("%s (`%s`)", esc(d.Name()), esc(d.ID)))
+	return "⚠️ Possible duplicate of " + contactRefs(dups, false) + ": same email or phone."
+}
+
+// contactRefs names contacts as "Name (`id`)", the names in bold when
+// bold, joined by commas.
+func contactRefs(refs []crm.ContactRef, bold bool) string {
+	names := make([]string, len(refs))
+	for i, r := range refs {
+		name := esc(r.Name())
+		if bold {
+			name = "*" + name + "*"
+		}
+		names[i] = name + " (`" + esc(r.ID) + "`)"
 	}
-	return "⚠️ Possible duplicate of " + strings.Join(names, ", ") + ": same email or phone."
+	return strings.Join(names, ", ")
 }
 
 // dndLine says which channels are opted out.

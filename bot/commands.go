@@ -180,24 +180,11 @@ func (b *Bot) findMessage(ctx context.Context, res crm.SearchResult) (*Message, 
 	if res.More() > 0 {
 		title = fmt.Sprintf("%d of %s contacts for “%s”", len(res.Matches), total, cut(res.Query, 60))
 	}
-	blocks := []slack.Block{header(title)}
-	ids := make([]string, len(res.Matches))
-	for i, m := range res.Matches {
-		ids[i] = m.ID
-	}
-	// One round of statements for every contact shown, not one per contact;
-	// a contact deleted between the search and now is left out.
-	all, err := b.store.LinkedMany(ctx, ids)
+	found, err := b.matchBlocks(ctx, res.Matches, nil)
 	if err != nil {
 		return nil, err
 	}
-	for _, cl := range all {
-		for _, m := range res.Matches {
-			if m.ID == cl.Contact.ID {
-				blocks = append(blocks, contactBlocks(cl.Contact, cl.Linked, m, b.cfg.CurrencyOf(cl.Contact.LocationID))...)
-			}
-		}
-	}
+	blocks := append([]slack.Block{header(title)}, found...)
 	if res.More() > 0 {
 		blocks = append(blocks, contextBlock(more+" more: refine your search (add a last name, or use the email or phone)."))
 	}
@@ -205,6 +192,33 @@ func (b *Bot) findMessage(ctx context.Context, res crm.SearchResult) (*Message, 
 		return fmt.Sprintf("and more not shown (%d blocks): refine your search.", n)
 	})
 	return &Message{Text: esc(title), Blocks: blocks}, nil
+}
+
+// matchBlocks renders matches as a search result does, in their order,
+// loading them in one round of statements for all, not one per contact; a
+// contact deleted between the search and now is left out. blockID, when
+// set, names each contact's buttons block (a shortcut's names the message).
+func (b *Bot) matchBlocks(ctx context.Context, matches []crm.Match, blockID func(contactID string) string) ([]slack.Block, error) {
+	ids := make([]string, len(matches))
+	for i, m := range matches {
+		ids[i] = m.ID
+	}
+	all, err := b.store.LinkedMany(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	var blocks []slack.Block
+	for _, cl := range all {
+		c := cl.Contact
+		m := matches[slices.IndexFunc(matches, func(m crm.Match) bool { return m.ID == c.ID })]
+		for _, blk := range contactBlocks(c, cl.Linked, m, b.cfg.CurrencyOf(c.LocationID)) {
+			if ab, ok := blk.(*slack.ActionBlock); ok && blockID != nil {
+				ab.BlockID = blockID(c.ID)
+			}
+			blocks = append(blocks, blk)
+		}
+	}
+	return blocks, nil
 }
 
 // contactBlocks renders one found contact: identity, what a delete would

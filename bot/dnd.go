@@ -87,16 +87,16 @@ func windowText() string {
 func (b *Bot) handleDNDSubmit(ctx context.Context, cb slack.InteractionCallback) *slack.ViewSubmissionResponse {
 	return b.handleActionSubmit(ctx, cb, actionSubmit{
 		failTitle: "DND not set", block: blockChannels, empty: "Tick at least one channel.", what: "set DND",
-		run: func(ctx context.Context, meta actionMeta, user string, channels []string) (crm.AuditEntry, Message, []any, error) {
+		run: func(ctx context.Context, meta actionMeta, user string, channels []string) (Message, []any, error) {
 			res, err := b.store.SetDND(ctx, crm.DNDRequest{ContactID: meta.ContactID, Channels: channels, Actor: user, Reason: ReasonUnsubscribe, Via: meta.Via})
 			if err != nil {
-				return crm.AuditEntry{}, Message{}, nil, err
+				return Message{}, nil, err
 			}
 			undo := ""
 			if res.Undo != nil {
 				undo = res.Undo.ID
 			}
-			return res.Audit, dndConfirmation(res), []any{"contact", res.Contact.ID, "changed", len(res.Changed), "undo", undo}, nil
+			return dndConfirmation(res), []any{"contact", res.Contact.ID, "changed", len(res.Changed), "undo", undo}, nil
 		},
 	})
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
@@ -32,6 +31,13 @@ func (m eraseMeta) encode() string {
 	b, _ := json.Marshal(m)
 	return string(b)
 }
+
+// The erasure window's reference and confirmation.
+var (
+	eraseNote = textField{block: blockNote, label: "Reference", placeholder: "e.g. the ticket number of the request",
+		hint: "It is replaced by “[erased]” too once the erasure is done.", maxLen: 200, it: "the reference"}
+	eraseConfirm = confirmWord{word: "ERASE", done: "erased", hint: "In capital letters. DELETE does not confirm an erasure."}
+)
 
 // eraseWhy is why every erasure waits for a second admin.
 const eraseWhy = "A privacy erasure always needs a second admin's approval, even when an admin asks: it cannot be restored."
@@ -61,14 +67,7 @@ func (b *Bot) eraseModal(c crm.Contact, l crm.Linked, meta eraseMeta, banner str
 		section("*This cannot be restored.* The contact and every linked row are deleted and no archive is kept. Its name, email and phone are replaced by “[erased]” in contactbot's records (the request, the deletion record, the audit trail). Its email and phone go on the suppression list with every channel permanent, so it is never messaged again."),
 		section("🔒 *Nothing is erased until a second admin approves it* in "+channelRef(b.cfg.ApprovalsChannel)+". "+eraseWhy),
 	)
-	note := slack.NewPlainTextInputBlockElement(plain("e.g. the ticket number of the request"), blockNote)
-	note.MaxLength = 200
-	noteBlock := slack.NewInputBlock(blockNote, plain("Reference"), plain("It is replaced by “[erased]” too once the erasure is done."), note)
-	noteBlock.Optional = true
-	confirm := slack.NewPlainTextInputBlockElement(plain("ERASE"), blockConfirm)
-	confirm.MaxLength = 50
-	blocks = append(blocks, noteBlock,
-		slack.NewInputBlock(blockConfirm, plain("Type ERASE to confirm"), plain("In capital letters. DELETE does not confirm an erasure."), confirm))
+	blocks = append(blocks, eraseNote.input(), eraseConfirm.input())
 	return slack.ModalViewRequest{
 		Type:            slack.VTModal,
 		CallbackID:      CallbackEraseModal,
@@ -88,21 +87,15 @@ func (b *Bot) handleEraseSubmit(ctx context.Context, cb slack.InteractionCallbac
 		return slack.NewUpdateViewSubmissionResponse(infoModal("Not erased", "This window could not be read, so nothing was erased. Close it and search for the contact again."))
 	}
 	user := cb.User.ID
-	var note, confirm string
-	if st := cb.View.State; st != nil {
-		note = strings.TrimSpace(st.Values[blockNote][blockNote].Value)
-		confirm = strings.TrimSpace(st.Values[blockConfirm][blockConfirm].Value)
-	}
+	note, confirm := typed(cb.View, blockNote), typed(cb.View, blockConfirm)
 	errs := map[string]string{}
-	switch confirm {
-	case "ERASE":
-	case "DELETE":
+	if confirm == "DELETE" {
 		errs[blockConfirm] = "DELETE does not confirm a privacy erasure: type ERASE in capital letters. Nothing was erased."
-	default:
-		errs[blockConfirm] = "Type ERASE in capital letters to confirm. Nothing was erased."
+	} else if e := eraseConfirm.problem(confirm); e != "" {
+		errs[blockConfirm] = e
 	}
-	if utf8.RuneCountInString(note) > 200 {
-		errs[blockNote] = "Keep the reference under 200 characters."
+	if e := eraseNote.tooLong(note); e != "" {
+		errs[blockNote] = e
 	}
 	if len(errs) > 0 {
 		return slack.NewErrorsViewSubmissionResponse(errs)

@@ -33,19 +33,16 @@ func (b *Bot) adminsWho(except string) string {
 // requester.
 func (b *Bot) escalationNotes(a crm.Approval) []crm.Note {
 	waited := durationRounded(crm.EscalateAt(a.CreatedAt, a.ExpiresAt).Sub(a.CreatedAt))
-	what := fmt.Sprintf("%s *%s* (`%s`)", kindVerb(a.Kind()), esc(a.ContactLabel), esc(a.ContactID))
 	told := fmt.Sprintf("%s *%s* (`%s`, request `%s`)", kindVerb(a.Kind()), esc(a.ContactLabel), esc(a.ContactID), a.ID)
 	switch a.Kind() {
 	case crm.KindMerge:
-		what += fmt.Sprintf(" into `%s`", esc(a.Summary.MergeInto))
 		told += fmt.Sprintf(" into `%s`", esc(a.Summary.MergeInto))
 	case crm.KindErasure:
-		what += " (privacy erasure)"
 		// The requester's DMs outlive the erasure: no contact details in them.
 		told = fmt.Sprintf("erase contact `%s` (privacy erasure, request `%s`)", esc(a.ContactID), a.ID)
 	}
 	text := fmt.Sprintf("🔺 %s: %s's request to %s has waited %s without a decision and expires %s. Approve or reject it above.",
-		b.adminsWho(a.Requester), mention(a.Requester), what, waited, slackDate(a.ExpiresAt))
+		b.adminsWho(a.Requester), mention(a.Requester), requestAsks(a), waited, slackDate(a.ExpiresAt))
 	channel := a.Channel
 	if channel == "" {
 		channel = b.cfg.ApprovalsChannel
@@ -56,6 +53,20 @@ func (b *Bot) escalationNotes(a crm.Approval) []crm.Note {
 	dm := note(a.Requester, *textMessage(fmt.Sprintf("🔺 No admin has decided on your request to %s in %s, so it was escalated to the admins. It expires %s; you will hear the outcome here.",
 		told, waited, slackDate(a.ExpiresAt))))
 	return []crm.Note{call, dm}
+}
+
+// requestAsks says what a request asks, for the admins' nudges in its
+// thread: "delete *Jane Doe* (`…`)", "merge … into `…`", "erase … (privacy
+// erasure)".
+func requestAsks(a crm.Approval) string {
+	what := fmt.Sprintf("%s *%s* (`%s`)", kindVerb(a.Kind()), esc(a.ContactLabel), esc(a.ContactID))
+	switch a.Kind() {
+	case crm.KindMerge:
+		what += fmt.Sprintf(" into `%s`", esc(a.Summary.MergeInto))
+	case crm.KindErasure:
+		what += " (privacy erasure)"
+	}
+	return what
 }
 
 // durationRounded writes d for a person: "18 hours", "45 minutes", "2 days".

@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"fmt"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
@@ -61,10 +60,7 @@ func (b *Bot) openFindModal(ctx context.Context, cb slack.InteractionCallback) {
 // field, so the person can type again; matches replace the form with the
 // results.
 func (b *Bot) handleFindSubmit(ctx context.Context, cb slack.InteractionCallback) *slack.ViewSubmissionResponse {
-	query := ""
-	if cb.View.State != nil {
-		query = strings.TrimSpace(cb.View.State.Values[blockFindQuery][blockFindQuery].Value)
-	}
+	query := typed(cb.View, blockFindQuery)
 	fieldErr := func(text string) *slack.ViewSubmissionResponse {
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{blockFindQuery: text})
 	}

@@ -76,12 +76,12 @@ func (b *Bot) followUpModal(c crm.Contact, l crm.Linked, meta actionMeta, banner
 func (b *Bot) handleFollowUpSubmit(ctx context.Context, cb slack.InteractionCallback) *slack.ViewSubmissionResponse {
 	return b.handleActionSubmit(ctx, cb, actionSubmit{
 		failTitle: "Nothing stopped", block: blockEnrollments, empty: "Tick at least one workflow, or press Cancel to keep them all.", what: "remove follow-up",
-		run: func(ctx context.Context, meta actionMeta, user string, ids []string) (crm.AuditEntry, Message, []any, error) {
+		run: func(ctx context.Context, meta actionMeta, user string, ids []string) (Message, []any, error) {
 			res, err := b.store.RemoveFollowUp(ctx, crm.FollowUpRequest{ContactID: meta.ContactID, EnrollmentIDs: ids, Actor: user, Reason: ReasonStopFollowUp, Via: meta.Via})
 			if err != nil {
-				return crm.AuditEntry{}, Message{}, nil, err
+				return Message{}, nil, err
 			}
-			return res.Audit, followUpConfirmation(res), []any{"contact", res.Contact.ID, "stopped", len(res.Stopped), "skipped", res.Skipped}, nil
+			return followUpConfirmation(res), []any{"contact", res.Contact.ID, "stopped", len(res.Stopped), "skipped", res.Skipped}, nil
 		},
 	})
 }

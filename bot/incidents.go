@@ -86,7 +86,11 @@ func (b *Bot) reportClick(ctx context.Context, cb slack.InteractionCallback, del
 // posted once whoever reports it how often; wrong is what the reporter says
 // was wrong (may be empty). It returns the reporter's answer.
 func (b *Bot) report(ctx context.Context, reporter, deletionID, wrong string) *Message {
-	rep, err := b.store.ReportDeletion(ctx, deletionID, reporter, wrong, func(rep crm.Report) ([]crm.Note, error) { return b.reportNotes(rep, reporter), nil })
+	var notes []crm.Note // written with a new incident: its post, and the DMs of whoever is told
+	rep, err := b.store.ReportDeletion(ctx, deletionID, reporter, wrong, func(rep crm.Report) ([]crm.Note, error) {
+		notes = b.reportNotes(rep, reporter)
+		return notes, nil
+	})
 	if err != nil {
 		b.log.Info("report refused", "user", reporter, "deletion", deletionID, "code", crm.ErrorCode(err))
 		return textMessage(b.refusal(err, rep.Deletion, "report deletion"))
@@ -101,8 +105,10 @@ func (b *Bot) report(ctx context.Context, reporter, deletionID, wrong string) *M
 	}
 	b.log.Info("deletion reported", "user", reporter, "deletion", d.ID)
 	var told []string
-	for _, n := range b.reportNotes(rep, reporter)[1:] {
-		told = append(told, mention(n.Channel))
+	for _, n := range notes {
+		if isUserChannel(n.Channel) {
+			told = append(told, mention(n.Channel))
+		}
 	}
 	text := fmt.Sprintf("Reported in %s: an admin can restore every row until %s.", channelMention(b.cfg.IncidentChannel), slackDate(d.RestoreUntil))
 	switch len(told) {
@@ -190,7 +196,7 @@ func contactRef(r crm.ContactRef) string {
 	if r.FirstName == "" && r.LastName == "" {
 		return "`" + esc(r.ID) + "`"
 	}
-	return fmt.Sprintf("*%s* (`%s`)", esc(r.Name()), esc(r.ID))
+	return contactRefs([]crm.ContactRef{r}, true)
 }
 
 // reportedLine says who reported a deletion as wrong, when, and what they
@@ -343,11 +349,7 @@ func duplicatesLine(dups []crm.ContactRef) string {
 	if len(dups) == 0 {
 		return ""
 	}
-	var names []string
-	for _, d := range dups {
-		names = append(names, fmt.Sprintf("*%s* (`%s`)", esc(d.Name()), esc(d.ID)))
-	}
-	return "⚠️ Possible duplicate: " + strings.Join(names, ", ") + " has the same email or phone (perhaps re-created while this contact was deleted). Both remain: check them, and merge or delete one."
+	return "⚠️ Possible duplicate: " + contactRefs(dups, true) + " has the same email or phone (perhaps re-created while this contact was deleted). Both remain: check them, and merge or delete one."
 }
 
 // restoredMessage is the incident message once the deletion is restored:
@@ -356,12 +358,6 @@ func restoredMessage(res crm.Restored, inc crm.Incident, reported bool) Message 
 	d, c := res.Deletion, res.Contact
 	title := "Restored: " + c.Name()
 	restored := fmt.Sprintf("✅ *Restored* by %s %s: %s put back with the same ids and values.", mention(deref(d.RestoredBy)), slackDate(deref(d.RestoredAt)), plural(res.Rows, "row", "rows"))
-	if reported {
-		restored += fmt.Sprintf("\nReported by %s %s.", mention(inc.ReportedBy), slackDate(inc.ReportedAt))
-		if inc.Note != "" {
-			restored += " *What was wrong:* " + esc(inc.Note)
-		}
-	}
 	var into *crm.ContactRef
 	if res.Original != nil {
 		into = &crm.ContactRef{ID: res.Original.ID, FirstName: res.Original.FirstName, LastName: res.Original.LastName}
@@ -370,8 +366,11 @@ func restoredMessage(res crm.Restored, inc crm.Incident, reported bool) Message 
 		if len(res.Kept) > 0 {
 			restored += " Kept as they are now (changed since the merge): " + esc(strings.Join(res.Kept, ", ")) + "."
 		}
-		if reported {
-			restored += fmt.Sprintf("\nReported by %s %s.", mention(inc.ReportedBy), slackDate(inc.ReportedAt))
+	}
+	if reported {
+		restored += fmt.Sprintf("\nReported by %s %s.", mention(inc.ReportedBy), slackDate(inc.ReportedAt))
+		if inc.Note != "" {
+			restored += " *What was wrong:* " + esc(inc.Note)
 		}
 	}
 	blocks := []slack.Block{header(title), section(restored), section(deletionDetails(d, c, into))}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
@@ -24,6 +23,12 @@ const CallbackMergeModal = "contact.merge.modal"
 
 // blockOriginal is the window's choice of the contact that stays.
 const blockOriginal = "original"
+
+// The Merge duplicate window's note and confirmation.
+var (
+	mergeNote    = textField{block: blockNote, label: "Note", placeholder: "Why are these the same person?", multiline: true, maxLen: maxNoteLen, it: "the note"}
+	mergeConfirm = confirmWord{word: "MERGE", done: "merged", hint: "In capital letters. Stop here if you are unsure these are the same person."}
+)
 
 // mergeMeta travels in the window's private_metadata: what the person saw.
 type mergeMeta struct {
@@ -179,15 +184,7 @@ func (b *Bot) mergeModal(dup linkedContact, origs []linkedContact, meta mergeMet
 	if choice != nil {
 		blocks = append(blocks, choice)
 	}
-	note := slack.NewPlainTextInputBlockElement(plain("Why are these the same person?"), blockNote)
-	note.Multiline = true
-	note.MaxLength = maxNoteLen
-	noteBlock := slack.NewInputBlock(blockNote, plain("Note"), nil, note)
-	noteBlock.Optional = true
-	confirm := slack.NewPlainTextInputBlockElement(plain("MERGE"), blockConfirm)
-	confirm.MaxLength = 50
-	blocks = append(blocks, noteBlock,
-		slack.NewInputBlock(blockConfirm, plain("Type MERGE to confirm"), plain("In capital letters. Stop here if you are unsure these are the same person."), confirm))
+	blocks = append(blocks, mergeNote.input(), mergeConfirm.input())
 	return slack.ModalViewRequest{
 		Type:            slack.VTModal,
 		CallbackID:      CallbackMergeModal,
@@ -288,11 +285,9 @@ type mergeForm struct {
 }
 
 func readMergeForm(v slack.View, meta mergeMeta) mergeForm {
-	f := mergeForm{}
+	f := mergeForm{Note: typed(v, blockNote), Confirm: typed(v, blockConfirm)}
 	if v.State != nil {
 		f.Original = v.State.Values[blockOriginal][blockOriginal].SelectedOption.Value
-		f.Note = strings.TrimSpace(v.State.Values[blockNote][blockNote].Value)
-		f.Confirm = strings.TrimSpace(v.State.Values[blockConfirm][blockConfirm].Value)
 	}
 	if len(meta.Originals) == 1 {
 		f.Original = meta.Originals[0].ID // shown, not chosen
@@ -314,11 +309,11 @@ func (b *Bot) handleMergeSubmit(ctx context.Context, cb slack.InteractionCallbac
 	if chosen < 0 {
 		errs[blockOriginal] = "Choose the contact that stays."
 	}
-	if utf8.RuneCountInString(form.Note) > maxNoteLen {
-		errs[blockNote] = fmt.Sprintf("Keep the note under %d characters.", maxNoteLen)
+	if e := mergeNote.tooLong(form.Note); e != "" {
+		errs[blockNote] = e
 	}
-	if form.Confirm != "MERGE" {
-		errs[blockConfirm] = "Type MERGE in capital letters to confirm. Nothing was merged."
+	if e := mergeConfirm.problem(form.Confirm); e != "" {
+		errs[blockConfirm] = e
 	}
 	if len(errs) > 0 {
 		return slack.NewErrorsViewSubmissionResponse(errs)
@@ -342,13 +337,8 @@ func (b *Bot) handleMergeSubmit(ctx context.Context, cb slack.InteractionCallbac
 			"⚠️ *These contacts changed since you opened this window.* Nothing was merged. Check them again and confirm if they should still be merged.", perm)
 		return slack.NewUpdateViewSubmissionResponse(&v)
 	}
-	// The delete rule, applied again on the server to the contact that goes.
-	perm := b.deletePermission(ctx, user, dup.C, dup.L)
-	if perm.Direct() && perm.rated && meta.Mode != modeApproval {
-		if ok, n := b.reserveDirectDelete(ctx, user); !ok {
-			perm = b.needsApproval(rateLimitWhy(n, b.cfg.DeleteRateLimit))
-		}
-	}
+	// The delete rule, applied to the contact that goes.
+	perm := b.submitPermission(ctx, user, dup.C, dup.L, meta.Mode)
 	if meta.Mode != "" && meta.Mode != perm.Mode {
 		b.log.Info("merge modal outdated: permission changed", "user", user, "contact", dup.C.ID, "mode", perm.Mode)
 		v := b.mergeModal(dup, origs, meta.again(dup, origs, perm.Mode),
@@ -428,18 +418,15 @@ func mergeSummary(res crm.Deleted) Message {
 // movedLine lists what a merge moved, e.g. "2 conversations (6 messages), 2 notes".
 func movedLine(c crm.Counts) string {
 	var parts []string
-	if c.Conversations > 0 {
-		parts = append(parts, fmt.Sprintf("%s (%s)", plural(c.Conversations, "conversation", "conversations"), plural(c.Messages, "message", "messages")))
-	}
-	for _, k := range []struct {
-		n         int
-		one, many string
-	}{
-		{c.Notes, "note", "notes"}, {c.Opportunities, "opportunity", "opportunities"}, {c.Tasks, "task", "tasks"},
-		{c.Appointments, "appointment", "appointments"}, {c.WorkflowEnrollments, "workflow enrollment", "workflow enrollments"},
-	} {
-		if k.n > 0 {
-			parts = append(parts, plural(k.n, k.one, k.many))
+	for _, k := range c.Kinds() {
+		switch {
+		// Messages move with their conversations; DND is not moved but
+		// combined (the summary says what the duplicate's raised).
+		case k.N == 0, k.Table == "messages", k.Table == "dnd_settings":
+		case k.Table == "conversations":
+			parts = append(parts, fmt.Sprintf("%s (%s)", plural(k.N, "conversation", "conversations"), plural(c.Messages, "message", "messages")))
+		default:
+			parts = append(parts, plural(k.N, itemNames[k.Table][0], itemNames[k.Table][1]))
 		}
 	}
 	if len(parts) == 0 {

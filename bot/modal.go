@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
@@ -52,6 +51,12 @@ const (
 	blockNote    = "note"
 	blockConfirm = "confirm"
 	maxNoteLen   = 500
+)
+
+// The delete window's note and confirmation.
+var (
+	deleteNote    = textField{block: blockNote, label: "Note", placeholder: "What happened? Required for “Other”.", multiline: true, maxLen: maxNoteLen, it: "the note"}
+	deleteConfirm = confirmWord{word: "DELETE", done: "deleted", hint: "In capital letters. Stop here if you are unsure this contact may be removed."}
 )
 
 // The SOP's words for the two "not a delete" reasons.
@@ -139,21 +144,14 @@ func (b *Bot) deleteModal(ctx context.Context, c crm.Contact, l crm.Linked, meta
 		opts = append(opts, slack.NewOptionBlockObject(r.Value, plain(r.Label), nil))
 	}
 	reason := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Choose a reason"), blockReason, opts...)
-	note := slack.NewPlainTextInputBlockElement(plain("What happened? Required for “Other”."), blockNote)
-	note.Multiline = true
-	note.MaxLength = maxNoteLen
-	confirm := slack.NewPlainTextInputBlockElement(plain("DELETE"), blockConfirm)
-	confirm.MaxLength = 50
-	noteBlock := slack.NewInputBlock(blockNote, plain("Note"), nil, note)
-	noteBlock.Optional = true
 	reasonBlock := slack.NewInputBlock(blockReason, plain("Why delete this contact?"), nil, reason)
 	// Picking "Unsubscribe" or "Only stop follow-up" switches the window at
 	// once (reasonChosen), instead of after DELETE is typed.
 	reasonBlock.DispatchAction = true
 	blocks = append(blocks,
 		reasonBlock,
-		noteBlock,
-		slack.NewInputBlock(blockConfirm, plain("Type DELETE to confirm"), plain("In capital letters. Stop here if you are unsure this contact may be removed."), confirm),
+		deleteNote.input(),
+		deleteConfirm.input(),
 	)
 	return slack.ModalViewRequest{
 		Type:            slack.VTModal,
@@ -182,18 +180,11 @@ type deleteForm struct {
 }
 
 func readDeleteForm(v slack.View) deleteForm {
-	vals := v.State
-	get := func(block string) slack.BlockAction {
-		if vals == nil {
-			return slack.BlockAction{}
-		}
-		return vals.Values[block][block]
+	f := deleteForm{Note: typed(v, blockNote), Confirm: typed(v, blockConfirm)}
+	if v.State != nil {
+		f.Reason = v.State.Values[blockReason][blockReason].SelectedOption.Value
 	}
-	return deleteForm{
-		Reason:  get(blockReason).SelectedOption.Value,
-		Note:    strings.TrimSpace(get(blockNote).Value),
-		Confirm: strings.TrimSpace(get(blockConfirm).Value),
-	}
+	return f
 }
 
 // validate returns inline errors by block id; empty means the form is usable.
@@ -209,11 +200,11 @@ func (f deleteForm) validate() map[string]string {
 	if f.Reason == ReasonOther && f.Note == "" {
 		errs[blockNote] = "Explain in a few words why this contact must go: “Other” needs a note."
 	}
-	if utf8.RuneCountInString(f.Note) > maxNoteLen {
-		errs[blockNote] = fmt.Sprintf("Keep the note under %d characters.", maxNoteLen)
+	if e := deleteNote.tooLong(f.Note); e != "" {
+		errs[blockNote] = e
 	}
-	if f.Confirm != "DELETE" {
-		errs[blockConfirm] = "Type DELETE in capital letters to confirm. Nothing was deleted."
+	if e := deleteConfirm.problem(f.Confirm); e != "" {
+		errs[blockConfirm] = e
 	}
 	return errs
 }
@@ -262,13 +253,7 @@ func (b *Bot) handleDeleteSubmit(ctx context.Context, cb slack.InteractionCallba
 		v := b.deleteModal(ctx, c, l, meta, banner, perm)
 		return slack.NewUpdateViewSubmissionResponse(&v)
 	}
-	// The rule is applied again on the server, whatever the window said.
-	perm := b.deletePermission(ctx, user, c, l)
-	if perm.Direct() && perm.rated && meta.Mode != modeApproval {
-		if ok, n := b.reserveDirectDelete(ctx, user); !ok {
-			perm = b.needsApproval(rateLimitWhy(n, b.cfg.DeleteRateLimit))
-		}
-	}
+	perm := b.submitPermission(ctx, user, c, l, meta.Mode)
 	if meta.Mode != "" && meta.Mode != perm.Mode {
 		// Never delete what the person meant as a request, nor file a request
 		// they meant as a delete: show what a submit does now.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
@@ -18,6 +17,10 @@ const (
 	CallbackReportModal = "deletion.report.modal" // private_metadata: reportMeta
 	blockReportNote     = "report_note"
 )
+
+// reportNote is the report window's "What was wrong?".
+var reportNote = textField{block: blockReportNote, label: "What was wrong?", placeholder: "e.g. she is a customer, not a duplicate",
+	hint: "Shown to the admins in the incident.", multiline: true, maxLen: crm.MaxReportNote, it: "it"}
 
 // deletionIDRe is the shape of crm.NewID("D", 10) in any case: people type
 // ids as they read them.
@@ -61,11 +64,6 @@ func (b *Bot) openReportModal(ctx context.Context, user, triggerID, deletionID, 
 	if label == "" {
 		label = "(details purged)"
 	}
-	note := slack.NewPlainTextInputBlockElement(plain("e.g. she is a customer, not a duplicate"), blockReportNote)
-	note.Multiline = true
-	note.MaxLength = crm.MaxReportNote
-	input := slack.NewInputBlock(blockReportNote, plain("What was wrong?"), plain("Shown to the admins in the incident."), note)
-	input.Optional = true
 	meta, _ := json.Marshal(reportMeta{DeletionID: d.ID, ResponseURL: responseURL})
 	if len(meta) > maxMetadata {
 		meta, _ = json.Marshal(reportMeta{DeletionID: d.ID})
@@ -79,7 +77,7 @@ func (b *Bot) openReportModal(ctx context.Context, user, triggerID, deletionID, 
 		Blocks: slack.Blocks{BlockSet: []slack.Block{
 			section(fmt.Sprintf("Report the deletion of *%s* (deletion `%s`, deleted by %s %s) as wrong? It is posted in %s, where an admin can restore every row until %s.",
 				esc(label), esc(d.ID), mention(d.DeletedBy), slackDate(d.DeletedAt), channelMention(b.cfg.IncidentChannel), slackDate(d.RestoreUntil))),
-			input,
+			reportNote.input(),
 		}},
 		PrivateMetadata: string(meta),
 	}
@@ -99,12 +97,9 @@ func (b *Bot) handleReportSubmit(_ context.Context, cb slack.InteractionCallback
 		return slack.NewUpdateViewSubmissionResponse(infoModal("Not reported", "This window could not be read, so nothing was reported. Press *Report wrong deletion* again, or use `/contact report` with the deletion id."))
 	}
 	meta.ResponseURL = usableURL(meta.ResponseURL)
-	note := ""
-	if cb.View.State != nil {
-		note = strings.TrimSpace(cb.View.State.Values[blockReportNote][blockReportNote].Value)
-	}
-	if utf8.RuneCountInString(note) > crm.MaxReportNote {
-		return slack.NewErrorsViewSubmissionResponse(map[string]string{blockReportNote: fmt.Sprintf("Keep it under %d characters.", crm.MaxReportNote)})
+	note := typed(cb.View, blockReportNote)
+	if e := reportNote.tooLong(note); e != "" {
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{blockReportNote: e})
 	}
 	user := cb.User.ID
 	b.goBackground("report", func(ctx context.Context) {

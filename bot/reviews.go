@@ -67,7 +67,7 @@ func reviewMessage(r crm.Review) Message {
 		blocks[0] = header(cut(title, 150))
 		blocks = append(blocks, section(fmt.Sprintf("✅ *Acknowledged* by %s %s.", mention(r.AcknowledgedBy), slackDate(deref(r.AcknowledgedAt)))))
 	}
-	return Message{Text: fmt.Sprintf("%s (review %s)", title, r.ID), Blocks: blocks}
+	return Message{Text: fmt.Sprintf("%s (review %s)", esc(title), r.ID), Blocks: blocks}
 }
 
 // reviewNotes post a new review to the approvals channel; none for nil.

@@ -122,6 +122,21 @@ func (b *Bot) deletePermission(ctx context.Context, user string, c crm.Contact, 
 	return deletePermission{Mode: modeDirect, rated: true, Why: "You are a deleter and this contact is low-risk: it is deleted when you confirm."}
 }
 
+// submitPermission is deletePermission applied again on the server when a
+// delete or merge window is submitted, whatever the window said (shown is
+// the mode it showed): a deleter's direct delete is counted against
+// DELETE_RATE_LIMIT now, before it happens, and past the limit becomes a
+// request. A window that said it asks an admin reserves nothing.
+func (b *Bot) submitPermission(ctx context.Context, user string, c crm.Contact, l crm.Linked, shown string) deletePermission {
+	perm := b.deletePermission(ctx, user, c, l)
+	if perm.Direct() && perm.rated && shown != modeApproval {
+		if ok, n := b.reserveDirectDelete(ctx, user); !ok {
+			perm = b.needsApproval(rateLimitWhy(n, b.cfg.DeleteRateLimit))
+		}
+	}
+	return perm
+}
+
 // needsApproval is the permission to ask an admin, for the given reason.
 func (b *Bot) needsApproval(why string) deletePermission {
 	return deletePermission{Mode: modeApproval, Why: why + " Your request goes to " + channelRef(b.cfg.ApprovalsChannel) + " and you will hear the outcome."}

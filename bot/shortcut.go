@@ -186,21 +186,11 @@ func (b *Bot) contactsInMessage(ctx context.Context, channel, ts, text string) *
 		title = "No contact found for this message"
 	}
 	blocks := []slack.Block{header(title), contextBlock("Looked up " + strings.Join(quoted, ", ") + ". Only you see this.")}
-	for _, m := range found {
-		c, l, err := b.store.Linked(ctx, m.ID)
-		if crm.ErrorCode(err) == crm.ENOTFOUND {
-			continue
-		}
-		if err != nil {
-			return textMessage(b.userMessage(err, "shortcut: linked items", "contact", m.ID))
-		}
-		for _, blk := range contactBlocks(c, l, m, b.cfg.CurrencyOf(c.LocationID)) {
-			if ab, ok := blk.(*slack.ActionBlock); ok {
-				ab.BlockID = shortcutBlockID(channel, ts, c.ID)
-			}
-			blocks = append(blocks, blk)
-		}
+	shown, err := b.matchBlocks(ctx, found, func(contactID string) string { return shortcutBlockID(channel, ts, contactID) })
+	if err != nil {
+		return textMessage(b.userMessage(err, "shortcut: linked items"))
 	}
+	blocks = append(blocks, shown...)
 	if more := total - len(found); more > 0 {
 		blocks = append(blocks, contextBlock(fmt.Sprintf("%d more: search for them with `/contact`.", more)))
 	}

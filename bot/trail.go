@@ -144,14 +144,15 @@ type actionSubmit struct {
 	block     string // the checkbox block the person ticks
 	empty     string // the inline error when nothing is ticked
 	what      string // the action, in logs: "set DND"
-	// run makes the change and returns its audit line (written in its
-	// transaction), the confirmation to send, and log attributes.
-	run func(ctx context.Context, meta actionMeta, user string, ticked []string) (crm.AuditEntry, Message, []any, error)
+	// run makes the change (its audit line, and the line's post, are written
+	// in its transaction) and returns the confirmation to send and log
+	// attributes.
+	run func(ctx context.Context, meta actionMeta, user string, ticked []string) (Message, []any, error)
 }
 
 // handleActionSubmit makes a Set DND or Remove follow-up change while Slack
-// waits, so a failure shows in the modal; the audit post and the
-// confirmation with Undo follow after the ack.
+// waits, so a failure shows in the modal; the confirmation with Undo
+// follows after the ack.
 func (b *Bot) handleActionSubmit(ctx context.Context, cb slack.InteractionCallback, a actionSubmit) *slack.ViewSubmissionResponse {
 	meta, ok := readActionMeta(cb.View.PrivateMetadata)
 	if !ok {
@@ -164,7 +165,7 @@ func (b *Bot) handleActionSubmit(ctx context.Context, cb slack.InteractionCallba
 	}
 	ctx, cancel := context.WithTimeout(ctx, b.ackBudget)
 	defer cancel()
-	_, confirmation, attrs, err := a.run(ctx, meta, user, ticked)
+	confirmation, attrs, err := a.run(ctx, meta, user, ticked)
 	if crm.ErrorCode(err) == crm.EINVALID {
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{a.block: crm.ErrorMessage(err)})
 	}

@@ -304,13 +304,20 @@ func (e *Env) Click(user, actionID, value string) Response {
 // LastView is the most recently opened modal, as Slack received it.
 func (e *Env) LastView() slack.View {
 	e.TB.Helper()
-	call, ok := e.Slack.Last("views.open")
+	return e.LastViewOf("views.open")
+}
+
+// LastViewOf is the view of the latest call of method (views.open,
+// views.push, views.update), as Slack received it.
+func (e *Env) LastViewOf(method string) slack.View {
+	e.TB.Helper()
+	call, ok := e.Slack.Last(method)
 	if !ok {
-		e.TB.Fatalf("no modal was opened; calls: %v", e.Slack.Calls(""))
+		e.TB.Fatalf("no %s call; calls: %v", method, e.Slack.Calls(""))
 	}
 	var v slack.View
 	if err := json.Unmarshal([]byte(call.Params["view"]), &v); err != nil {
-		e.TB.Fatalf("decode view: %v", err)
+		e.TB.Fatalf("decode %s view: %v", method, err)
 	}
 	return v
 }

@@ -99,3 +99,22 @@ func TestRedisHungFailsFast(t *testing.T) {
 		t.Fatalf("Redis resumed: %v", lastErr)
 	}
 }
+
+// TestCallerOutOfTimeKeepsBreakerClosed: calls whose caller ran out of time
+// (a request whose budget a slow database used up) say nothing about Redis:
+// however many there are, the breaker stays closed and the next call with
+// time left reaches Redis.
+func TestCallerOutOfTimeKeepsBreakerClosed(t *testing.T) {
+	rd := testsvc.StartRedis(t)
+	r := openPrivate(t, rd)
+	expired, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel()
+	for i := range kv.TripAfter + 2 {
+		if _, err := r.SetNX(expired, "late", "1", time.Minute); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("call %d with its deadline past: %v, want context.DeadlineExceeded", i, err)
+		}
+	}
+	if fresh, err := r.SetNX(context.Background(), "in-time", "1", time.Minute); err != nil || !fresh {
+		t.Errorf("a call in time after %d late ones: %v, %v; want true, nil (the breaker closed)", kv.TripAfter+2, fresh, err)
+	}
+}

@@ -76,8 +76,12 @@ func NewRedis(client *redis.Client, o Options) *Redis {
 			var reply redis.Error
 			return err == nil || errors.As(err, &reply)
 		},
-		// A caller that gave up says nothing about Redis.
-		IsExcluded: func(err error) bool { return errors.Is(err, context.Canceled) },
+		// A caller that gave up or ran out of time says nothing about
+		// Redis (do marks those failures).
+		IsExcluded: func(err error) bool {
+			var late callerDone
+			return errors.As(err, &late)
+		},
 		OnStateChange: func(_ string, from, to gobreaker.State) {
 			switch to {
 			case gobreaker.StateOpen:
@@ -140,14 +144,32 @@ func (debugLogger) Printf(ctx context.Context, format string, v ...any) {
 	slog.Default().DebugContext(ctx, "go-redis: "+fmt.Sprintf(format, v...))
 }
 
-// do runs one call through the breaker.
-func (r *Redis) do(fn func() error) error {
-	_, err := r.breaker.Execute(func() (any, error) { return nil, fn() })
-	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
+// do runs one call made with ctx through the breaker.
+func (r *Redis) do(ctx context.Context, fn func() error) error {
+	_, err := r.breaker.Execute(func() (any, error) {
+		err := fn()
+		if err != nil && ctx.Err() != nil {
+			// Cancelled, or out of time before Redis could answer (a
+			// request whose budget a slow database used up): not counted.
+			return nil, callerDone{err}
+		}
+		return nil, err
+	})
+	var late callerDone
+	switch {
+	case errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests):
 		return fmt.Errorf("kv: redis circuit open: %w", bot.ErrKVUnavailable)
+	case errors.As(err, &late):
+		return late.err
 	}
 	return err
 }
+
+// callerDone is a failed call whose context was done: the breaker does not
+// count it.
+type callerDone struct{ err error }
+
+func (e callerDone) Error() string { return e.err.Error() }
 
 // Close closes the client if OpenRedis opened it.
 func (r *Redis) Close() error {
@@ -170,7 +192,7 @@ func (r *Redis) SetNX(ctx context.Context, key, value string, ttl time.Duration)
 	if ttl > 0 {
 		args = append(args, "px", ms(ttl))
 	}
-	err := r.do(func() error { return r.client.Do(ctx, args...).Err() })
+	err := r.do(ctx, func() error { return r.client.Do(ctx, args...).Err() })
 	switch {
 	case errors.Is(err, redis.Nil):
 		return false, nil
@@ -183,7 +205,7 @@ func (r *Redis) SetNX(ctx context.Context, key, value string, ttl time.Duration)
 // Get returns the value under key, and false when there is none.
 func (r *Redis) Get(ctx context.Context, key string) (string, bool, error) {
 	var v string
-	err := r.do(func() (err error) {
+	err := r.do(ctx, func() (err error) {
 		v, err = r.client.Get(ctx, r.key(key)).Result()
 		return err
 	})
@@ -202,7 +224,7 @@ func (r *Redis) Set(ctx context.Context, key, value string, ttl time.Duration) e
 	if ttl > 0 {
 		args = append(args, "px", ms(ttl))
 	}
-	if err := r.do(func() error { return r.client.Do(ctx, args...).Err() }); err != nil {
+	if err := r.do(ctx, func() error { return r.client.Do(ctx, args...).Err() }); err != nil {
 		return fmt.Errorf("kv: set: %w", err)
 	}
 	return nil
@@ -214,7 +236,7 @@ func (r *Redis) Set(ctx context.Context, key, value string, ttl time.Duration) e
 func (r *Redis) Incr(ctx context.Context, key string, ttl time.Duration) (int64, error) {
 	k := r.key(key)
 	var incr *redis.IntCmd
-	err := r.do(func() error {
+	err := r.do(ctx, func() error {
 		_, err := r.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
 			incr = p.Incr(ctx, k)
 			if ttl > 0 {
@@ -240,7 +262,7 @@ func (r *Redis) Del(ctx context.Context, keys ...string) error {
 	for i, k := range keys {
 		full[i] = r.key(k)
 	}
-	if err := r.do(func() error { return r.client.Del(ctx, full...).Err() }); err != nil {
+	if err := r.do(ctx, func() error { return r.client.Del(ctx, full...).Err() }); err != nil {
 		return fmt.Errorf("kv: del: %w", err)
 	}
 	return nil
@@ -249,7 +271,7 @@ func (r *Redis) Del(ctx context.Context, keys ...string) error {
 // Ping reports whether Redis answers. It goes through the breaker too, so
 // /readyz probing a dead Redis costs nothing and a ping that answers closes it.
 func (r *Redis) Ping(ctx context.Context) error {
-	if err := r.do(func() error { return r.client.Ping(ctx).Err() }); err != nil {
+	if err := r.do(ctx, func() error { return r.client.Ping(ctx).Err() }); err != nil {
 		return fmt.Errorf("kv: ping: %w", err)
 	}
 	return nil

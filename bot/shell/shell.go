@@ -477,7 +477,7 @@ func (s *Shell) name(kind byte, id string) string {
 func (s *Shell) label(channel string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(channel) > 1 && (channel[0] == 'U' || channel[0] == 'W') {
+	if dmOwner(channel) != "" {
 		return "[DM to @" + s.name('@', channel) + "]"
 	}
 	return "[#" + s.name('#', channel) + "]"

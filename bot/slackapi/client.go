@@ -86,12 +86,9 @@ func (c *Client) PostEphemeral(ctx context.Context, channel, user string, m bot.
 // message was posted to: chat.update needs the DM channel id instead, which
 // Update takes from its earlier Post or, failing that, from conversations.open.
 func (c *Client) Update(ctx context.Context, channel, ts string, m bot.Message) error {
-	if isUserID(channel) {
-		dm, err := c.dmChannel(ctx, channel)
-		if err != nil {
-			return fmt.Errorf("chat.update: %w", err)
-		}
-		channel = dm
+	channel, err := c.conversation(ctx, channel)
+	if err != nil {
+		return fmt.Errorf("chat.update: %w", err)
 	}
 	if _, _, _, err := c.api.UpdateMessageContext(ctx, channel, ts, msgOptions(m, true)...); err != nil {
 		return fmt.Errorf("chat.update: %w", err)
@@ -170,14 +167,11 @@ func (c *Client) PublishHome(ctx context.Context, user string, v slack.HomeTabVi
 // Slack's external upload: files.getUploadURLExternal, the upload itself,
 // then files.completeUploadExternal.
 func (c *Client) UploadFile(ctx context.Context, channel string, f bot.File) error {
-	if isUserID(channel) {
-		dm, err := c.dmChannel(ctx, channel)
-		if err != nil {
-			return fmt.Errorf("upload %s: %w", f.Name, err)
-		}
-		channel = dm
+	channel, err := c.conversation(ctx, channel)
+	if err != nil {
+		return fmt.Errorf("upload %s: %w", f.Name, err)
 	}
-	_, err := c.api.UploadFileContext(ctx, slack.UploadFileParameters{
+	_, err = c.api.UploadFileContext(ctx, slack.UploadFileParameters{
 		Reader: bytes.NewReader(f.Content), FileSize: len(f.Content), Filename: f.Name, Title: f.Title,
 		InitialComment: f.Comment, Channel: channel,
 	})
@@ -199,6 +193,16 @@ func (c *Client) UserGroupMembers(ctx context.Context, groupID string) ([]string
 // isUserID reports whether id is a user id (U… or W…) rather than a conversation id.
 func isUserID(id string) bool {
 	return len(id) > 1 && (id[0] == 'U' || id[0] == 'W')
+}
+
+// conversation returns the conversation id for channel: channel itself, or
+// for a user id the bot's DM with that user, which chat.update and file
+// shares need instead.
+func (c *Client) conversation(ctx context.Context, channel string) (string, error) {
+	if !isUserID(channel) {
+		return channel, nil
+	}
+	return c.dmChannel(ctx, channel)
 }
 
 // dmChannel returns the id of the bot's DM with user.

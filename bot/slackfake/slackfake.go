@@ -47,6 +47,15 @@ const ResponseURLMethod = "response_url"
 // name to give Fail and FailHTTP to make them fail.
 const UploadMethod = "upload"
 
+// upload is a file announced by files.getUploadURLExternal: its name and
+// length, and its bytes once they came to the upload URL.
+type upload struct {
+	name     string
+	length   int
+	content  []byte
+	uploaded bool
+}
+
 // File is a file shared through files.completeUploadExternal.
 type File struct {
 	ID, Name, Title string
@@ -86,7 +95,7 @@ type Server struct {
 	httpFails map[string]int
 	chanFails map[string]string
 	socketURL string
-	uploads   map[string]*File // by file id: announced, then uploaded
+	uploads   map[string]*upload // by file id: announced, then uploaded
 	shared    []File
 	msgSeq    int
 	viewSeq   int
@@ -103,7 +112,7 @@ func New(t testing.TB) *Server {
 		fails:     map[string]string{},
 		httpFails: map[string]int{},
 		chanFails: map[string]string{},
-		uploads:   map[string]*File{},
+		uploads:   map[string]*upload{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/{method}", s.handleAPI)
@@ -432,10 +441,10 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unknown upload", http.StatusNotFound)
 	case readErr != nil:
 		http.Error(w, "no file part: "+readErr.Error(), http.StatusBadRequest)
-	case up.Title != strconv.Itoa(len(content)):
-		http.Error(w, fmt.Sprintf("announced %s bytes, got %d", up.Title, len(content)), http.StatusBadRequest)
+	case up.length != len(content):
+		http.Error(w, fmt.Sprintf("announced %d bytes, got %d", up.length, len(content)), http.StatusBadRequest)
 	default:
-		up.Content, up.Title = content, ""
+		up.content, up.uploaded = content, true
 		fmt.Fprintf(w, "OK - %d", len(content))
 	}
 }
@@ -566,8 +575,7 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 		}
 		s.msgSeq++
 		id := fmt.Sprintf("F%08d", s.msgSeq)
-		s.uploads[id] = &File{ID: id, Name: p["filename"], Content: nil}
-		s.uploads[id].Title = p["length"] // the announced length, until the upload
+		s.uploads[id] = &upload{name: p["filename"], length: n}
 		writeJSON(w, map[string]any{"ok": true, "upload_url": s.srv.URL + "/upload/" + id, "file_id": id})
 	case "files.completeUploadExternal":
 		var files []struct {
@@ -585,13 +593,12 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 		var done []map[string]any
 		for _, f := range files {
 			up, ok := s.uploads[f.ID]
-			if !ok || up.Content == nil {
+			if !ok || !up.uploaded {
 				slackError(w, "file_not_found")
 				return
 			}
-			shared := *up
-			shared.Title, shared.Channel, shared.Comment = f.Title, p["channel_id"], p["initial_comment"]
-			s.shared = append(s.shared, shared)
+			s.shared = append(s.shared, File{ID: f.ID, Name: up.name, Title: f.Title, Channel: p["channel_id"],
+				Comment: p["initial_comment"], Content: up.content})
 			delete(s.uploads, f.ID)
 			done = append(done, map[string]any{"id": f.ID, "title": f.Title})
 		}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/slack-go/slack"
 
@@ -128,6 +129,14 @@ func TestMergeFlow(t *testing.T) {
 	wantAll(t, "restore answer", lastAnswer(t, e),
 		"✅ Merge undone: *Jane Doe* (`"+dup+"`) is back with its 23 rows, moved back from *Jane Doe* (`"+orig+"`), whose fields and DND are as before the merge.\n"+
 			"*Back with the duplicate:* 1 contact, 2 conversations, 6 messages, 2 notes, 2 opportunities, 3 tasks, 2 appointments, 2 workflow enrollments, 3 DND settings (23 rows)")
+	// The incident, updated in place, still says what the reporter said was wrong.
+	inc, _, err := e.Store.Incident(context.Background(), d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	update, _ := e.Slack.Last("chat.update")
+	wantAll(t, "restored incident", update.Text(), "✅ *Merge undone* by <@"+bottest.Admin+">",
+		"\nReported by <@"+bottest.Support+"> "+date(inc.ReportedAt)+". *What was wrong:* they are two people")
 	sameDump(t, "after merge and restore", before, crmtest.Dump(t, e.Store))
 }
 
@@ -159,6 +168,18 @@ func TestMergeNeedsApproval(t *testing.T) {
 		"*Moves to the contact that stays:*\n💬 2 conversations (6 messages)")
 	if !contactExists(t, e, dup) {
 		t.Fatal("a request merged before any approval")
+	}
+	// Half-way to expiry the admins are reminded, in its thread, of a merge.
+	e.Clock.Advance(a.ExpiresAt.Sub(a.CreatedAt)/2 + time.Second)
+	if err := e.Bot.RunApprovalJobs(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e.Bot.Wait()
+	_, replies := postsIn(e, bottest.Approval)
+	reminder := fmt.Sprintf("⏰ Admins: <@%s>'s request to merge *Jane Doe* (`%s`) into `%s` is still waiting and expires %s. Approve or reject it above.",
+		bottest.Support, dup, orig, date(a.ExpiresAt))
+	if len(replies) != 1 || replies[0] != reminder {
+		t.Errorf("reminders %q, want %q", replies, reminder)
 	}
 	// The requester cannot approve it.
 	clickAndWait(t, e, bottest.Support, bot.ActionApprove, a.ID)

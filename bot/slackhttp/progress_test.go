@@ -7,7 +7,6 @@ import (
 
 	"contactbot/bot"
 	"contactbot/bot/bottest"
-	"contactbot/bot/slackfake"
 	"contactbot/crm/crmtest"
 )
 
@@ -26,7 +25,7 @@ func TestLongDeleteShowsProgress(t *testing.T) {
 		t.Fatalf("a quick delete showed progress: %v", ups)
 	}
 	// The admin's DM (the approvals channel has the delete's review).
-	if posts := postsTo(e, bottest.Admin); len(posts) != 1 || !strings.Contains(posts[0].Text(), "Deleted Quick One") {
+	if posts := posts(e, bottest.Admin); len(posts) != 1 || !strings.Contains(posts[0].Text(), "Deleted Quick One") {
 		t.Fatalf("quick delete: want just the summary, got %v", posts)
 	}
 	e.Slack.Reset()
@@ -37,7 +36,7 @@ func TestLongDeleteShowsProgress(t *testing.T) {
 	e.Click(bottest.Admin, bot.ActionDelete, slow)
 	e.Submit(bottest.Admin, e.LastView(), map[string]string{"reason": "duplicate", "confirm": "DELETE"})
 	e.Bot.Wait()
-	posts := postsTo(e, bottest.Admin)
+	posts := posts(e, bottest.Admin)
 	if len(posts) != 1 || !strings.Contains(posts[0].Text(), "Deleting contact `"+slow+"`: archiving 9 of 23 rows…") {
 		t.Fatalf("slow delete: want one progress DM at 9 of 23 rows, got %v", posts)
 	}
@@ -119,15 +118,4 @@ func TestDeleteWaitingForALockSaysSo(t *testing.T) {
 	if n := crmtest.CountRows(t, e.Store, "contacts", "id = $1", id); n != 0 {
 		t.Error("the delete did not finish once the lock was released")
 	}
-}
-
-// postsTo are the messages posted to channel (a user id: their DM).
-func postsTo(e *bottest.Env, channel string) []slackfake.Call {
-	var out []slackfake.Call
-	for _, c := range e.Slack.Calls("chat.postMessage") {
-		if c.Params["channel"] == channel {
-			out = append(out, c)
-		}
-	}
-	return out
 }

@@ -222,6 +222,20 @@ func TestReviews(t *testing.T) {
 		}
 	})
 
+	t.Run("NameEscapedInTheNotification", func(t *testing.T) {
+		// The header is plain text; the notification text is mrkdwn, where
+		// an unescaped name could form a mention such as <!channel>.
+		id := crmtest.InsertContact(t, e.Store, crmtest.Contact{FirstName: "Ann", LastName: "<!channel> & Co", Email: "ann@example.com"})
+		rv, found, err := e.Store.ReviewOf(ctx, crm.ReviewDelete, deleteByModal(t, e, bottest.Admin, id))
+		if !found || err != nil {
+			t.Fatalf("review of the delete: %v %v", found, err)
+		}
+		top, _ := postsIn(e, bottest.Approval)
+		if want := "Needs review: delete of Ann &lt;!channel&gt; &amp; Co (review " + rv.ID + ")"; top[len(top)-1] != want {
+			t.Errorf("review post text %q, want %q", top[len(top)-1], want)
+		}
+	})
+
 	t.Run("DeleterAndApprovedDeletesNeedNone", func(t *testing.T) {
 		before := crmtest.CountRows(t, e.Store, "reviews", "")
 		v, _ := openModal(t, e, bottest.Deleter, lowRisk(t, e, "Dee"))

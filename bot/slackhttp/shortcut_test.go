@@ -17,20 +17,6 @@ import (
 	"contactbot/crm/crmtest"
 )
 
-// viewOf decodes the view of a views.* call.
-func viewOf(t *testing.T, method string, e *bottest.Env) slack.View {
-	t.Helper()
-	call, ok := e.Slack.Last(method)
-	if !ok {
-		t.Fatalf("no %s call; calls: %v", method, e.Slack.Calls(""))
-	}
-	var v slack.View
-	if err := json.Unmarshal([]byte(call.Params["view"]), &v); err != nil {
-		t.Fatalf("decode %s view: %v", method, err)
-	}
-	return v
-}
-
 // submitted decodes a view submission's answer.
 func submitted(t *testing.T, r bottest.Response) slack.ViewSubmissionResponse {
 	t.Helper()
@@ -49,7 +35,7 @@ func TestFindContactWindow(t *testing.T) {
 	jane := lowRisk(t, e, "Jane")
 
 	clickOnHome(t, e, bottest.Support, bot.ActionFindContact, "")
-	form := viewOf(t, "views.open", e)
+	form := e.LastViewOf("views.open")
 	if form.CallbackID != bot.CallbackFindModal || form.Title.Text != "Find a contact" || form.Submit.Text != "Search" {
 		t.Fatalf("search window: %+v", form)
 	}
@@ -87,7 +73,7 @@ func TestFindContactWindow(t *testing.T) {
 		if n := len(e.Slack.Calls("views.open")); n != opened {
 			t.Errorf("views.open called from a modal (Slack refuses it): %d", n-opened)
 		}
-		pushed := viewOf(t, "views.push", e)
+		pushed := e.LastViewOf("views.push")
 		if pushed.CallbackID != bot.CallbackDeleteModal || pushed.Submit.Text != "Request approval" {
 			t.Fatalf("pushed view: %s %+v", pushed.CallbackID, pushed.Submit)
 		}
@@ -110,7 +96,7 @@ func TestFindContactWindow(t *testing.T) {
 		if !ok || up.Params["view_id"] != "VRESULTS1" {
 			t.Fatalf("New search did not turn the results window back into the form: %v", up)
 		}
-		sameLines(t, "the form again", viewLines(viewOf(t, "views.update", e).Blocks.BlockSet), []string{"input: Name, email, phone or contact id"})
+		sameLines(t, "the form again", viewLines(e.LastViewOf("views.update").Blocks.BlockSet), []string{"input: Name, email, phone or contact id"})
 	})
 
 	t.Run("DNDConfirmationByDM", func(t *testing.T) {
@@ -118,7 +104,7 @@ func TestFindContactWindow(t *testing.T) {
 		if r := e.ClickInView(bottest.Deleter, results, "contact:"+bob, bot.ActionSetDND, bob); r.Status != http.StatusOK {
 			t.Fatalf("click: %d", r.Status)
 		}
-		dnd := viewOf(t, "views.push", e)
+		dnd := e.LastViewOf("views.push")
 		if dnd.CallbackID != bot.CallbackDNDModal {
 			t.Fatalf("pushed %s", dnd.CallbackID)
 		}

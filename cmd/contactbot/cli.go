@@ -19,28 +19,35 @@ type cmdEnv struct {
 
 // subcommand is one `contactbot NAME`: its flags, declared on a FlagSet of
 // its own, and what runs once they are parsed. Help is answered before
-// anything runs, so asking for it never touches a database or Slack.
+// anything runs, so asking for it never touches a database or Slack. No
+// subcommand takes positional arguments: run refuses them for all.
 type subcommand struct {
 	name    string
 	args    string // what follows the name in usage, e.g. "[--as USER]"
 	summary string // one line for the command list
+	// argsHint, when set, follows the refusal of a positional argument,
+	// e.g. "the URL goes after --url".
+	argsHint string
 	// flags declares the subcommand's flags on fs and returns the function
-	// that runs it; args are the positional arguments left after the flags.
-	flags func(fs *flag.FlagSet) func(ctx context.Context, env cmdEnv, args []string) error
+	// that runs it once they are parsed.
+	flags func(fs *flag.FlagSet) runFunc
 }
 
+// runFunc runs a subcommand whose flags are parsed.
+type runFunc func(ctx context.Context, env cmdEnv) error
+
 // subcommands lists every subcommand in the order usage shows them. A new
-// one (digest, audit, …) is one more entry here.
+// one is one more entry here.
 func subcommands() []subcommand {
 	return []subcommand{
 		{name: "serve", args: "[--demo-data]", summary: "serve Slack over HTTP on $PORT, or over Socket Mode when SLACK_APP_TOKEN is set",
 			flags: serveFlags},
 		{name: "migrate", summary: "apply database migrations and exit", flags: noFlags(migrate)},
-		{name: "purge", summary: "delete archives whose restore window has passed (serve does it hourly)", flags: noFlags(purge)},
+		{name: "purge", summary: "delete archives whose restore window has passed (serve does it too, within seconds)", flags: noFlags(purge)},
 		{name: "shell", args: "[--as USER] [--data-dir DIR] [-v]", summary: "the whole bot in a terminal, on a demo CRM; no Slack, PostgreSQL or Redis needed",
 			flags: shellFlags},
 		{name: "manifest", args: "--url URL | --socket-mode", summary: "print the Slack app manifest for \"Create an app from a manifest\"",
-			flags: manifestFlags},
+			argsHint: "the URL goes after --url", flags: manifestFlags},
 		{name: "seed", args: "--contacts N", summary: "fill the database with N generated contacts and linked rows (benchmarks)",
 			flags: seedFlags},
 		{name: "digest", args: "[--since 168h]", summary: "print the weekly digest of the period before now", flags: digestFlags},
@@ -49,17 +56,9 @@ func subcommands() []subcommand {
 	}
 }
 
-// noFlags is the flags function of a subcommand that takes neither flags
-// nor arguments.
-func noFlags(run func(ctx context.Context, env cmdEnv) error) func(*flag.FlagSet) func(context.Context, cmdEnv, []string) error {
-	return func(*flag.FlagSet) func(context.Context, cmdEnv, []string) error {
-		return func(ctx context.Context, env cmdEnv, args []string) error {
-			if len(args) > 0 {
-				return usageError{fmt.Sprintf("takes no arguments, got %q", strings.Join(args, " "))}
-			}
-			return run(ctx, env)
-		}
-	}
+// noFlags is the flags function of a subcommand that takes no flags.
+func noFlags(run runFunc) func(*flag.FlagSet) runFunc {
+	return func(*flag.FlagSet) runFunc { return run }
 }
 
 // usageError is a command line that cannot be run: it is reported with the
@@ -127,8 +126,15 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case err != nil:
 		fmt.Fprintf(stderr, "contactbot %s: %v\n\n%s", sc.name, err, sc.usage(fs))
 		return 2
+	case len(rest) > 0:
+		msg := fmt.Sprintf("takes no arguments, got %q", strings.Join(rest, " "))
+		if sc.argsHint != "" {
+			msg += " (" + sc.argsHint + ")"
+		}
+		fmt.Fprintf(stderr, "contactbot %s: %s\n\n%s", sc.name, msg, sc.usage(fs))
+		return 2
 	}
-	err = runFn(ctx, env, rest)
+	err = runFn(ctx, env)
 	var cfgErr configError
 	var use usageError
 	switch {
@@ -150,7 +156,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 // flagSet declares sc's flags on a new FlagSet that prints nothing itself:
 // run prints help and errors where each belongs.
-func (sc subcommand) flagSet() (*flag.FlagSet, func(context.Context, cmdEnv, []string) error) {
+func (sc subcommand) flagSet() (*flag.FlagSet, runFunc) {
 	fs := flag.NewFlagSet("contactbot "+sc.name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}

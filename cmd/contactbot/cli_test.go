@@ -58,6 +58,10 @@ func TestHelpDoesNothing(t *testing.T) {
 			}
 		}
 	}
+	// serve checks for expired archives every few seconds (purgeJob).
+	if _, out, _ := runCLI(t, "help"); !strings.Contains(out, "\n  purge     delete archives whose restore window has passed (serve does it too, within seconds)\n") {
+		t.Errorf("help does not say how soon serve purges:\n%s", out)
+	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -165,6 +169,13 @@ func TestCommandLineErrors(t *testing.T) {
 		}
 		if !strings.Contains(errOut, c.want) || !strings.Contains(errOut, "Usage: contactbot") {
 			t.Errorf("%q: stderr %q, want %q and the usage", c.args, errOut, c.want)
+		}
+	}
+	// No subcommand takes positional arguments: run refuses them for all.
+	for _, sc := range subcommands() {
+		code, _, errOut := runCLI(t, sc.name, "stray")
+		if want := `contactbot ` + sc.name + `: takes no arguments, got "stray"`; code != 2 || !strings.Contains(errOut, want) {
+			t.Errorf("%s stray: exit %d, stderr %q; want 2 and %q", sc.name, code, errOut, want)
 		}
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -22,6 +21,7 @@ import (
 	"contactbot/bot/slackfake"
 	"contactbot/crm"
 	"contactbot/crm/crmtest"
+	"contactbot/internal/testsvc"
 )
 
 // buildBinary builds contactbot once for this test.
@@ -33,17 +33,6 @@ func buildBinary(t *testing.T) string {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	return bin
-}
-
-// freePort returns a TCP port nobody listens on now.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // process is `contactbot serve` running as a child process.
@@ -155,7 +144,7 @@ func TestKilledMidDeleteIsResolvedOnRestart(t *testing.T) {
 	env := map[string]string{
 		"DATABASE_URL": dbURL, "REDIS_URL": "", "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": bottest.Secret,
 		"SLACK_APP_TOKEN": "", "SLACK_API_URL": fake.URL(), "APPROVALS_CHANNEL": bottest.Approval, "INCIDENT_CHANNEL": bottest.Incident,
-		"AUDIT_CHANNEL": "", "ADMIN_USER_IDS": bottest.Admin, "PORT": strconv.Itoa(freePort(t)),
+		"AUDIT_CHANNEL": "", "ADMIN_USER_IDS": bottest.Admin, "PORT": strconv.Itoa(testsvc.FreePort(t)),
 		"SUPPRESSION_KEY": crmtest.SuppressionKey,
 	}
 	first := startServe(t, bin, env)

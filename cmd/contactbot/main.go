@@ -22,7 +22,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -133,12 +132,9 @@ func varErrors(err error) []error {
 }
 
 // serveFlags declares serve's flags.
-func serveFlags(fs *flag.FlagSet) func(context.Context, cmdEnv, []string) error {
+func serveFlags(fs *flag.FlagSet) runFunc {
 	demo := fs.Bool("demo-data", false, "fill an empty embedded database with the demo CRM (a trial; never with DATABASE_URL)")
-	return func(ctx context.Context, env cmdEnv, args []string) error {
-		if len(args) > 0 {
-			return usageError{fmt.Sprintf("takes no arguments, got %q", strings.Join(args, " "))}
-		}
+	return func(ctx context.Context, env cmdEnv) error {
 		return serve(ctx, env.log, *demo)
 	}
 }
@@ -209,7 +205,7 @@ func serve(ctx context.Context, log *slog.Logger, demo bool) error {
 	go func() { errc <- srv.ListenAndServe() }()
 	sockc := make(chan error, 1)
 	if cfg.SocketMode() {
-		go func() { sockc <- runSocketMode(ctx, b, cfg, kvStore, log) }()
+		go func() { sockc <- runSocketMode(ctx, b, cfg, log) }()
 		log.Info("serving Slack over Socket Mode; HTTP serves health checks only", "port", cfg.Port)
 	} else {
 		log.Info("serving Slack over HTTP", "port", cfg.Port)
@@ -247,14 +243,11 @@ func warnServeConfig(cfg *config.Config, log *slog.Logger) {
 }
 
 // manifestFlags declares manifest's flags.
-func manifestFlags(fs *flag.FlagSet) func(context.Context, cmdEnv, []string) error {
+func manifestFlags(fs *flag.FlagSet) runFunc {
 	url := fs.String("url", "", "public base URL of the bot, e.g. https://contactbot.example.com (not needed with --socket-mode)")
 	command := fs.String("command", bot.DefaultCommandName, "slash command name")
 	socket := fs.Bool("socket-mode", false, "enable Socket Mode (no request URLs needed)")
-	return func(_ context.Context, env cmdEnv, args []string) error {
-		if len(args) > 0 {
-			return usageError{fmt.Sprintf("takes no arguments, got %q (the URL goes after --url)", strings.Join(args, " "))}
-		}
+	return func(_ context.Context, env cmdEnv) error {
 		m, err := bot.Manifest(*url, *command, *socket)
 		if err != nil {
 			return usageError{err.Error()}
@@ -265,13 +258,10 @@ func manifestFlags(fs *flag.FlagSet) func(context.Context, cmdEnv, []string) err
 }
 
 // seedFlags declares seed's flags.
-func seedFlags(fs *flag.FlagSet) func(context.Context, cmdEnv, []string) error {
+func seedFlags(fs *flag.FlagSet) runFunc {
 	contacts := fs.Int("contacts", 1000, "how many contacts to create")
 	prefix := fs.String("prefix", "s", "id prefix, so that several seeds can share a database")
-	return func(ctx context.Context, env cmdEnv, args []string) error {
-		if len(args) > 0 {
-			return usageError{fmt.Sprintf("takes no arguments, got %q", strings.Join(args, " "))}
-		}
+	return func(ctx context.Context, env cmdEnv) error {
 		if *contacts < 1 {
 			return usageError{fmt.Sprintf("--contacts must be at least 1, got %d", *contacts)}
 		}

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"contactbot/bot"
@@ -15,12 +14,9 @@ import (
 
 // digestFlags is `contactbot digest [--since 168h]`: the weekly digest's
 // text for the period before now, on stdout, as the weekly post shows it.
-func digestFlags(fs *flag.FlagSet) func(context.Context, cmdEnv, []string) error {
+func digestFlags(fs *flag.FlagSet) runFunc {
 	since := fs.Duration("since", bot.DigestPeriod, "how far back the digest looks, e.g. 168h (a week)")
-	return func(ctx context.Context, env cmdEnv, args []string) error {
-		if len(args) > 0 {
-			return usageError{fmt.Sprintf("takes no arguments, got %q", strings.Join(args, " "))}
-		}
+	return func(ctx context.Context, env cmdEnv) error {
 		if *since <= 0 {
 			return usageError{fmt.Sprintf("--since must be more than zero, got %s", *since)}
 		}
@@ -42,13 +38,11 @@ func digestFlags(fs *flag.FlagSet) func(context.Context, cmdEnv, []string) error
 // auditFlags is `contactbot audit [--since 720h] [--format csv|jsonl]`:
 // the audit trail of the period before now, on stdout, for auditors; how
 // many entries, on stderr.
-func auditFlags(fs *flag.FlagSet) func(context.Context, cmdEnv, []string) error {
+func auditFlags(fs *flag.FlagSet) runFunc {
 	since := fs.Duration("since", 720*time.Hour, "how far back the export goes, e.g. 720h (30 days)")
 	format := fs.String("format", bot.FormatCSV, "csv (with a header row) or jsonl (one JSON object a line)")
-	return func(ctx context.Context, env cmdEnv, args []string) error {
+	return func(ctx context.Context, env cmdEnv) error {
 		switch {
-		case len(args) > 0:
-			return usageError{fmt.Sprintf("takes no arguments, got %q", strings.Join(args, " "))}
 		case *since <= 0:
 			return usageError{fmt.Sprintf("--since must be more than zero, got %s", *since)}
 		case *format != bot.FormatCSV && *format != bot.FormatJSONL:

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -12,6 +11,7 @@ import (
 
 	"contactbot/bot/slackfake"
 	"contactbot/crm"
+	"contactbot/internal/testsvc"
 )
 
 // lockedBuffer is a bytes.Buffer safe to read while serve writes its logs.
@@ -80,12 +80,7 @@ func serveOnce(t *testing.T, args []string, admins, want string) string {
 	fake := slackfake.New(t)
 	sock := slackfake.NewSocket(t)
 	fake.SetSocketURL(sock.URL())
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
+	port := testsvc.FreePort(t)
 	for k, v := range map[string]string{
 		"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_APP_TOKEN": "xapp-1-test", "SLACK_SIGNING_SECRET": "", "SLACK_API_URL": fake.URL(),
 		"APPROVALS_CHANNEL": "CAPPROVALS", "INCIDENT_CHANNEL": "CINCIDENTS", "ADMIN_USER_IDS": admins, "ADMIN_USERGROUP_ID": "",

@@ -39,14 +39,11 @@ func shellEnv() map[string]string {
 }
 
 // shellFlags declares the shell's flags.
-func shellFlags(fs *flag.FlagSet) func(context.Context, cmdEnv, []string) error {
+func shellFlags(fs *flag.FlagSet) runFunc {
 	as := fs.String("as", shell.Support.Name, "who you are: admin, admin2, deleter, support, or a Slack user id (U…)")
 	dir := fs.String("data-dir", "", "directory of the demo database (default $CONTACTBOT_DATA_DIR, else the user's data directory)")
 	verbose := fs.Bool("v", false, "log what the bot does, to stderr")
-	return func(ctx context.Context, env cmdEnv, args []string) error {
-		if len(args) > 0 {
-			return usageError{fmt.Sprintf("takes no arguments, got %q", strings.Join(args, " "))}
-		}
+	return func(ctx context.Context, env cmdEnv) error {
 		user, ok := shell.FindUser(*as)
 		if !ok {
 			return usageError{fmt.Sprintf("--as %s: no such user; use admin, admin2, deleter, support, or a Slack user id", *as)}

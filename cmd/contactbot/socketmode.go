@@ -10,6 +10,6 @@ import (
 )
 
 // runSocketMode serves Slack over Socket Mode until ctx is done.
-func runSocketMode(ctx context.Context, b *bot.Bot, cfg *config.Config, kvStore bot.KV, log *slog.Logger) error {
+func runSocketMode(ctx context.Context, b *bot.Bot, cfg *config.Config, log *slog.Logger) error {
 	return socket.Run(ctx, b, socket.Options{AppToken: cfg.SlackAppToken, BotToken: cfg.SlackBotToken, APIURL: cfg.SlackAPIURL, Log: log})
 }

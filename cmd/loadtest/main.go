@@ -66,7 +66,7 @@ func main() {
 	var endpoints []string
 	for _, b := range strings.Split(*base, ",") {
 		u, err := url.Parse(b)
-		if err != nil || (u.Hostname() != "127.0.0.1" && u.Hostname() != "localhost" && u.Hostname() != "::1") {
+		if err != nil || !isLocal(u) {
 			fmt.Fprintln(os.Stderr, "loadtest: -url must be local addresses (127.0.0.1, localhost or ::1)")
 			os.Exit(2)
 		}
@@ -76,39 +76,62 @@ func main() {
 	ctx, cancel := context.WithTimeout(context.Background(), *maxTime)
 	defer cancel()
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: *concurrency}}
+	start := time.Now()
+	run(ctx, *concurrency, *total, func(ctx context.Context, i int) (int, error) {
+		text := *query
+		if *seeded > 0 {
+			text = queries(i)
+		}
+		// A unique trigger id keeps every body, and so every signature, unique:
+		// the server refuses replays.
+		body := url.Values{"command": {"/contact"}, "text": {text}, "user_id": {*user}, "team_id": {*team},
+			"channel_id": {"CLOAD"}, "trigger_id": {fmt.Sprintf("load-%d-%d", start.UnixNano(), i)}}.Encode()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, endpoints[i%len(endpoints)], strings.NewReader(body))
+		stamp := strconv.FormatInt(time.Now().Unix(), 10)
+		mac := hmac.New(sha256.New, []byte(*secret))
+		fmt.Fprintf(mac, "v0:%s:%s", stamp, body)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Slack-Request-Timestamp", stamp)
+		req.Header.Set("X-Slack-Signature", "v0="+hex.EncodeToString(mac.Sum(nil)))
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, nil
+	})
+}
+
+// isLocal reports whether u points at this machine: the only place the tool
+// sends load to.
+func isLocal(u *url.URL) bool {
+	h := u.Hostname()
+	return h == "127.0.0.1" || h == "localhost" || h == "::1"
+}
+
+// run has c clients call do for requests 1 to n, stopping early when ctx is
+// done, and reports on stdout: latencies of the calls that got an answer
+// (do's status), and the calls that failed before ctx was done.
+func run(ctx context.Context, c, n int, do func(ctx context.Context, i int) (status int, err error)) {
 	var next atomic.Int64
 	var mu sync.Mutex
-	latencies := make([]time.Duration, 0, *total)
+	latencies := make([]time.Duration, 0, n)
 	statuses := map[int]int{}
 	errs := 0
 	start := time.Now()
 	var wg sync.WaitGroup
-	for w := 0; w < *concurrency; w++ {
+	for w := 0; w < c; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil {
 				i := next.Add(1)
-				if i > int64(*total) {
+				if i > int64(n) {
 					return
 				}
-				text := *query
-				if *seeded > 0 {
-					text = queries(int(i))
-				}
-				// A unique trigger id keeps every body, and so every signature, unique:
-				// the server refuses replays.
-				body := url.Values{"command": {"/contact"}, "text": {text}, "user_id": {*user}, "team_id": {*team},
-					"channel_id": {"CLOAD"}, "trigger_id": {fmt.Sprintf("load-%d-%d", start.UnixNano(), i)}}.Encode()
-				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, endpoints[int(i)%len(endpoints)], strings.NewReader(body))
-				stamp := strconv.FormatInt(time.Now().Unix(), 10)
-				mac := hmac.New(sha256.New, []byte(*secret))
-				fmt.Fprintf(mac, "v0:%s:%s", stamp, body)
-				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-				req.Header.Set("X-Slack-Request-Timestamp", stamp)
-				req.Header.Set("X-Slack-Signature", "v0="+hex.EncodeToString(mac.Sum(nil)))
 				t0 := time.Now()
-				resp, err := client.Do(req)
+				status, err := do(ctx, int(i))
 				d := time.Since(t0)
 				mu.Lock()
 				if err != nil {
@@ -116,9 +139,7 @@ func main() {
 						errs++
 					}
 				} else {
-					io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					statuses[resp.StatusCode]++
+					statuses[status]++
 					latencies = append(latencies, d)
 				}
 				mu.Unlock()
@@ -126,8 +147,7 @@ func main() {
 		}()
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
-	report(os.Stdout, latencies, statuses, errs, elapsed, *concurrency)
+	report(os.Stdout, latencies, statuses, errs, time.Since(start), c)
 }
 
 func report(w io.Writer, lat []time.Duration, statuses map[int]int, errs int, elapsed time.Duration, c int) {
@@ -185,7 +205,7 @@ func seededQueries(n int) map[string]func(i int) string {
 // n in all: what one indexed round trip costs under the same concurrency.
 func pkFloor(dbURL string, seeded, c, n int, maxTime time.Duration) error {
 	u, err := url.Parse(dbURL)
-	if err != nil || seeded <= 0 || (u.Hostname() != "127.0.0.1" && u.Hostname() != "localhost" && u.Hostname() != "::1") {
+	if err != nil || seeded <= 0 || !isLocal(u) {
 		return fmt.Errorf("pk-floor needs -seeded N and -db postgres://… on a local address")
 	}
 	db, err := sql.Open("postgres", dbURL)
@@ -202,38 +222,14 @@ func pkFloor(dbURL string, seeded, c, n int, maxTime time.Duration) error {
 		return err
 	}
 	defer st.Close()
-	var next atomic.Int64
-	var mu sync.Mutex
-	lat := make([]time.Duration, 0, n)
-	errs := 0
-	start := time.Now()
-	var wg sync.WaitGroup
-	for w := 0; w < c; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ctx.Err() == nil {
-				i := next.Add(1)
-				if i > int64(n) {
-					return
-				}
-				id := fmt.Sprintf("s%019d", 1+int(i*7919)%seeded)
-				var a, b, d string
-				var e, p sql.NullString
-				t0 := time.Now()
-				err := st.QueryRowContext(ctx, id).Scan(&a, &b, &d, &e, &p)
-				dur := time.Since(t0)
-				mu.Lock()
-				if err != nil {
-					errs++
-				} else {
-					lat = append(lat, dur)
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	report(os.Stdout, lat, map[int]int{200: len(lat)}, errs, time.Since(start), c)
+	run(ctx, c, n, func(ctx context.Context, i int) (int, error) {
+		id := fmt.Sprintf("s%019d", 1+(i*7919)%seeded)
+		var a, b, d string
+		var e, p sql.NullString
+		if err := st.QueryRowContext(ctx, id).Scan(&a, &b, &d, &e, &p); err != nil {
+			return 0, err
+		}
+		return http.StatusOK, nil
+	})
 	return nil
 }

@@ -84,7 +84,7 @@ func StartPostgres(tb testing.TB) *Postgres {
 	// A free port can be taken by someone else before the server binds it:
 	// try a few.
 	for attempt := 0; ; attempt++ {
-		p.port = freePort(tb)
+		p.port = FreePort(tb)
 		err := p.start()
 		if err == nil {
 			break
@@ -226,7 +226,7 @@ func StartRedis(tb testing.TB) *Redis {
 	r := &Redis{dir: tb.TempDir()}
 	tb.Cleanup(func() { r.kill() })
 	for attempt := 0; ; attempt++ {
-		r.port = freePort(tb)
+		r.port = FreePort(tb)
 		err := r.start()
 		if err == nil {
 			break
@@ -375,8 +375,9 @@ func waitTCP(port int) error {
 	}
 }
 
-// freePort asks the kernel for a port nobody listens on.
-func freePort(tb testing.TB) int {
+// FreePort asks the kernel for a TCP port on 127.0.0.1 that nobody listens
+// on now (someone may take it before the caller binds it).
+func FreePort(tb testing.TB) int {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatalf("testsvc: free port: %v", err)

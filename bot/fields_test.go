@@ -1,0 +1,50 @@
+package bot
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/slack-go/slack"
+)
+
+// TestFieldBounds: each window's server check allows what its field lets
+// Slack send (counted in characters, not bytes), and words the error for
+// one more.
+func TestFieldBounds(t *testing.T) {
+	for _, c := range []struct {
+		f    textField
+		max  int
+		want string
+	}{
+		{deleteNote, 500, "Keep the note under 500 characters."},
+		{mergeNote, 500, "Keep the note under 500 characters."},
+		{eraseNote, 200, "Keep the reference under 200 characters."},
+		{rejectReason, 500, "Keep the reason under 500 characters."},
+		{reportNote, 500, "Keep it under 500 characters."},
+	} {
+		if n := c.f.input().Element.(*slack.PlainTextInputBlockElement).MaxLength; n != c.max {
+			t.Errorf("%s: Slack allows %d characters, want %d", c.f.block, n, c.max)
+		}
+		if got := c.f.tooLong(strings.Repeat("é", c.max)); got != "" {
+			t.Errorf("%s: %d characters refused: %q", c.f.block, c.max, got)
+		}
+		if got := c.f.tooLong(strings.Repeat("é", c.max+1)); got != c.want {
+			t.Errorf("%s: %d characters: %q, want %q", c.f.block, c.max+1, got, c.want)
+		}
+	}
+	for _, c := range []struct {
+		w            confirmWord
+		typed, wantE string
+	}{
+		{deleteConfirm, "DELETE", ""},
+		{deleteConfirm, "delete", "Type DELETE in capital letters to confirm. Nothing was deleted."},
+		{mergeConfirm, "MERGE", ""},
+		{mergeConfirm, "DELETE", "Type MERGE in capital letters to confirm. Nothing was merged."},
+		{eraseConfirm, "ERASE", ""},
+		{eraseConfirm, "Erase", "Type ERASE in capital letters to confirm. Nothing was erased."},
+	} {
+		if got := c.w.problem(c.typed); got != c.wantE {
+			t.Errorf("%s, typed %q: %q, want %q", c.w.word, c.typed, got, c.wantE)
+		}
+	}
+}
