@@ -7,6 +7,7 @@ package crmtest
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"os"
@@ -329,6 +330,14 @@ func (c *Clock) Advance(d time.Duration) {
 // database, in every table, that contains one of needles, ignoring case: on
 // PostgreSQL every text and JSON column, on SQLite every column (its columns
 // hold any type). For checking that personal data is gone.
+//
+// A needle is also looked for as it reads inside a JSON string, the way
+// JSON columns and the outbox's payloads hold it: escaped by Go's
+// encoding/json ("Tom \u0026 Jerry", "Robert \"Bob\" Smith") and by
+// encoders that leave &, < and > alone (PostgreSQL's jsonb), once and
+// twice (JSON kept inside a JSON string). How a writer escapes text before
+// it is stored (Slack's mrkdwn, say) is not known here: callers pass those
+// forms as needles of their own.
 func FindText(tb testing.TB, s *crm.Store, needles ...string) []string {
 	tb.Helper()
 	var cols []struct {
@@ -344,18 +353,70 @@ func FindText(tb testing.TB, s *crm.Store, needles ...string) []string {
 	if err := s.DB().Select(&cols, q); err != nil {
 		tb.Fatalf("list columns: %v", err)
 	}
+	var patterns []any
+	for _, f := range TextForms(needles...) {
+		patterns = append(patterns, "%"+likeEscaper.Replace(f)+"%")
+	}
+	if len(patterns) == 0 {
+		return nil
+	}
 	var found []string
 	for _, c := range cols {
-		for _, n := range needles {
-			var vals []string
-			q := fmt.Sprintf(`SELECT CAST(%q AS TEXT) FROM %q WHERE lower(CAST(%q AS TEXT)) LIKE ?`, c.Column, c.Table, c.Column)
-			if err := s.DB().Select(&vals, s.DB().Rebind(q), "%"+strings.ToLower(n)+"%"); err != nil {
-				tb.Fatalf("search %s.%s: %v", c.Table, c.Column, err)
-			}
-			for _, v := range vals {
-				found = append(found, fmt.Sprintf("%s.%s: %s", c.Table, c.Column, v))
-			}
+		// lower() on both sides: SQLite's lowers ASCII only, so a needle
+		// lowered in Go ("émile") would miss the "Émile" it stands for.
+		var vals []string
+		cond := strings.TrimSuffix(strings.Repeat(fmt.Sprintf(`lower(CAST(%q AS TEXT)) LIKE lower(?) ESCAPE '\' OR `, c.Column), len(patterns)), " OR ")
+		q := fmt.Sprintf(`SELECT CAST(%q AS TEXT) FROM %q WHERE %s`, c.Column, c.Table, cond)
+		if err := s.DB().Select(&vals, s.DB().Rebind(q), patterns...); err != nil {
+			tb.Fatalf("search %s.%s: %v", c.Table, c.Column, err)
+		}
+		for _, v := range vals {
+			found = append(found, fmt.Sprintf("%s.%s: %s", c.Table, c.Column, v))
 		}
 	}
 	return found
 }
+
+// TextForms returns each needle as FindText looks for it: as it is, and as
+// it reads inside a JSON string (see FindText), without repeats.
+func TextForms(needles ...string) []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(f string) bool {
+		if f == "" || seen[f] {
+			return false
+		}
+		seen[f] = true
+		out = append(out, f)
+		return true
+	}
+	for _, n := range needles {
+		add(n)
+		for _, once := range jsonForms(n) {
+			add(once)
+			for _, twice := range jsonForms(once) {
+				add(twice)
+			}
+		}
+	}
+	return out
+}
+
+// jsonForms is s inside a JSON string, quotes cut: with &, < and > escaped
+// (encoding/json's default) and without.
+func jsonForms(s string) []string {
+	var out []string
+	for _, escapeHTML := range []bool{true, false} {
+		var b strings.Builder
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(escapeHTML)
+		if err := enc.Encode(s); err != nil {
+			panic(err) // a string always encodes
+		}
+		out = append(out, strings.TrimSuffix(strings.TrimPrefix(strings.TrimSuffix(b.String(), "\n"), `"`), `"`))
+	}
+	return out
+}
+
+// likeEscaper escapes LIKE's wildcards and its escape character (ESCAPE '\').
+var likeEscaper = strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
