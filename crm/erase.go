@@ -71,7 +71,7 @@ func (s *Store) eraseTx(ctx context.Context, tx *sqlx.Tx, req eraseRequest) (Del
 	if removed != l.Counts.Total() {
 		return out, fmt.Errorf("erased %d rows of contact %s but counted %d: rolled back", removed, c.ID, l.Counts.Total())
 	}
-	scrubbed, err := scrubTraces(ctx, tx, c, d.ID, now)
+	scrubbed, err := scrubTraces(ctx, tx, c, d.ID, now, s.payloadForms)
 	if err != nil {
 		return out, err
 	}
@@ -112,8 +112,9 @@ func removeContact(ctx context.Context, tx *sqlx.Tx, contactID string) (int, err
 // scrubTraces replaces the erased contact's personal data with ErasedText
 // in everything contactbot kept about it, and drops the archives that hold
 // copies of it. erasure is the erasure's own deletion id. It returns what it
-// did, in counts, for the audit line.
-func scrubTraces(ctx context.Context, tx *sqlx.Tx, c Contact, erasure string, now time.Time) (string, error) {
+// did, in counts, for the audit line. forms gives the forms text takes in
+// the outbox's payloads (Store.payloadForms).
+func scrubTraces(ctx context.Context, tx *sqlx.Tx, c Contact, erasure string, now time.Time, forms func(string) []string) (string, error) {
 	contactID := c.ID
 	exec := func(what, q string, args ...any) (int, error) {
 		res, err := tx.ExecContext(ctx, tx.Rebind(q), args...)
@@ -191,7 +192,7 @@ func scrubTraces(ctx context.Context, tx *sqlx.Tx, c Contact, erasure string, no
 	if _, err := exec("suppression hits", `DELETE FROM suppression_hits WHERE contact_id = ?`, contactID); err != nil {
 		return "", err
 	}
-	messages, err := scrubOutbox(ctx, tx, c, erasure, deletionIDs)
+	messages, err := scrubOutbox(ctx, tx, c, erasure, deletionIDs, forms)
 	if err != nil {
 		return "", err
 	}
@@ -207,23 +208,45 @@ const erasedPayload = `{"text":"` + ErasedText + `","blocks":null}`
 
 // scrubOutbox replaces the outbox messages (sent or still to send) that
 // name the erased contact with erasedPayload, and its name on long
-// operations with ErasedText. A message names it when it holds its id, the
-// id of one of its deletions or requests, its email or its phone; a message
-// already delivered also when it holds its full name (a pending one is left
-// to be sent when only the name matches: it may be another person's).
+// operations with ErasedText (those on it or its deletions, and finished
+// ones labelled with its full name). A message names it when it holds its id, the
+// id of one of its deletions or requests, its email or its phone, or when it
+// is, updates or replies under the post of one of them (its ref, replaces or
+// thread: a request's message, an incident, an operation's progress DM,
+// whose outcome names the contact by name only); a message already
+// delivered also when it holds its full name (a pending one is left to be
+// sent when only the name matches: it may be another person's).
+//
+// Payloads hold text as their writer put it there, escaped and encoded
+// (Tom & Jerry reads "Tom \u0026amp; Jerry" in the bot's): each of the
+// email, phone and name is looked for in every form forms gives. lower() is
+// applied to both sides in SQL, not to the needle in Go: SQLite's changes
+// ASCII only, so a needle lowered in Go ("öztürk") would miss the "Öztürk"
+// it leaves as it is.
 // It returns how many messages it replaced.
-func scrubOutbox(ctx context.Context, tx *sqlx.Tx, c Contact, erasure string, deletionIDs []string) (int, error) {
-	var requestIDs []string
+func scrubOutbox(ctx context.Context, tx *sqlx.Tx, c Contact, erasure string, deletionIDs []string, forms func(string) []string) (int, error) {
+	var requestIDs, operationIDs []string
 	if err := tx.SelectContext(ctx, &requestIDs, tx.Rebind(`SELECT id FROM approval_requests WHERE contact_id = ? OR `+
 		dialectOf(tx).jsonField("summary", "merge_into")+` = ?`), c.ID, c.ID); err != nil {
 		return 0, fmt.Errorf("find requests of contact %s: %w", c.ID, err)
 	}
+	subjects := append([]string{c.ID}, deletionIDs...)
+	q, qargs, err := sqlx.In(`SELECT id FROM operations WHERE subject IN (?)`, subjects)
+	if err != nil {
+		return 0, fmt.Errorf("find operations: %w", err)
+	}
+	if err := tx.SelectContext(ctx, &operationIDs, tx.Rebind(q), qargs...); err != nil {
+		return 0, fmt.Errorf("find operations of contact %s: %w", c.ID, err)
+	}
 	var anyRow, delivered []string
 	var args []any
 	contains := func(list *[]string, needle string) {
-		if needle != "" {
-			*list = append(*list, `lower(payload) LIKE ? ESCAPE '\'`)
-			args = append(args, "%"+likeEscape(strings.ToLower(needle))+"%")
+		if needle == "" {
+			return
+		}
+		for _, f := range forms(needle) {
+			*list = append(*list, `lower(payload) LIKE lower(?) ESCAPE '\'`)
+			args = append(args, "%"+likeEscape(f)+"%")
 		}
 	}
 	for _, id := range append(append([]string{c.ID, erasure}, deletionIDs...), requestIDs...) {
@@ -231,8 +254,28 @@ func scrubOutbox(ctx context.Context, tx *sqlx.Tx, c Contact, erasure string, de
 	}
 	contains(&anyRow, c.Email)
 	contains(&anyRow, c.Phone)
+	var refs []string
+	for _, id := range requestIDs {
+		refs = append(refs, ApprovalRef(id))
+	}
+	for _, id := range append([]string{erasure}, deletionIDs...) {
+		refs = append(refs, IncidentRef(id))
+	}
+	for _, id := range operationIDs {
+		refs = append(refs, OperationRef(id))
+	}
+	for _, col := range []string{"ref", "replaces", "thread"} {
+		in, inArgs, err := sqlx.In(col+` IN (?)`, refs)
+		if err != nil {
+			return 0, fmt.Errorf("outbox refs: %w", err)
+		}
+		anyRow = append(anyRow, in)
+		args = append(args, inArgs...)
+	}
+	var name string // its full name; none when it has none
 	if c.FirstName != "" || c.LastName != "" {
-		contains(&delivered, c.Name())
+		name = c.Name()
+		contains(&delivered, name)
 	}
 	where := "(" + strings.Join(anyRow, " OR ") + ")"
 	if len(delivered) > 0 {
@@ -246,7 +289,10 @@ func scrubOutbox(ctx context.Context, tx *sqlx.Tx, c Contact, erasure string, de
 	if err != nil {
 		return 0, err
 	}
-	q, qargs, err := sqlx.In(`UPDATE operations SET label = '`+ErasedText+`' WHERE label <> '' AND subject IN (?)`, append([]string{c.ID}, deletionIDs...))
+	// A finished operation's label, like a delivered message, also when it
+	// is only the name.
+	q, qargs, err = sqlx.In(`UPDATE operations SET label = '`+ErasedText+`' WHERE label <> '' AND (subject IN (?)
+		OR (finished_at IS NOT NULL AND lower(label) = lower(?)))`, subjects, name)
 	if err != nil {
 		return 0, fmt.Errorf("erase operation labels: %w", err)
 	}

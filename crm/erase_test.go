@@ -2,6 +2,7 @@ package crm_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -214,4 +215,117 @@ func testErasure(t *testing.T, dialect crm.Dialect) {
 			t.Errorf("a held erasure changed the CRM:\n%s", diff)
 		}
 	})
+}
+
+// TestErasureOfEscapedText: a writer of notes (the bot) escapes text and
+// encodes it as JSON, so a name such as Tom & Jerry reads "Tom \u0026amp;
+// Jerry" in a payload. Told how (SetPayloadText), an erasure finds it
+// there as it finds the raw text: a delivered message that names the
+// person, or a pending one with their email, or one that replaces the
+// post of an operation on them, is replaced; a pending one that only
+// names them is left to be sent (it may be about another person of that
+// name). Nothing else of the person is left in any table, in any of those
+// forms.
+func TestErasureOfEscapedText(t *testing.T) {
+	crmtest.EachDialect(t, testErasureOfEscapedText)
+}
+
+// entityEscaper is the test writer's escaping (as for Slack's mrkdwn).
+var entityEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+// jsonText is s inside a JSON string, as encoding/json writes it.
+func jsonText(s string) string {
+	b, err := json.Marshal(s)
+	if err != nil {
+		panic(err)
+	}
+	return string(b[1 : len(b)-1])
+}
+
+// writtenPayload is a note's payload as the test writer writes text.
+func writtenPayload(text string) []byte {
+	return []byte(`{"text":"` + jsonText(text) + `","blocks":null}`)
+}
+
+func testErasureOfEscapedText(t *testing.T, dialect crm.Dialect) {
+	ctx := context.Background()
+	for _, p := range []crmtest.Contact{
+		{FirstName: "Tom & Jerry", LastName: "Hanna-Barbera", Email: "tom&jerry+news@example.com", Phone: "+1 (555) 010-7788"},
+		{FirstName: `Robert "Bob"`, LastName: "Smith", Email: "bob.smith+crm@example.com"},
+		{FirstName: "<Ann>", LastName: "Öztürk", Email: "ann<o>@example.com"},
+	} {
+		t.Run(p.FirstName, func(t *testing.T) {
+			s := crmtest.NewStoreOf(t, dialect)
+			s.SetPayloadText(func(text string) []string { return []string{jsonText(text), jsonText(entityEscaper.Replace(text))} })
+			id := crmtest.InsertFull(t, s, p, crmtest.SmallLowRisk)
+			name := crm.Contact{FirstName: p.FirstName, LastName: p.LastName}.Name()
+			crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Bob", LastName: "Keep", Email: "bob@example.com"}, crmtest.SmallLowRisk)
+			op, err := s.StartOperation(ctx, crm.OperationDelete, "UDEL", id, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Delivered: one naming her only, one about someone else.
+			if err := s.Enqueue(ctx, crm.Note{Channel: "UDEL", Payload: writtenPayload("Deleted *" + entityEscaper.Replace(name) + "* from the list")},
+				crm.Note{Channel: "UDEL", Payload: writtenPayload("Deleted *Bob Keep* from the list")}); err != nil {
+				t.Fatal(err)
+			}
+			drain(t, s, (&recorder{}).send)
+			// Pending: her email alone; the outcome of the delete she was
+			// the subject of (its post named by ref); her name alone.
+			keptPayload := writtenPayload("Call " + entityEscaper.Replace(name) + " back")
+			if err := s.Enqueue(ctx, crm.Note{Channel: "UHOLD", Payload: writtenPayload("Write to <mailto:" + entityEscaper.Replace(p.Email) + ">")},
+				crm.Note{Channel: "UHOLD", Payload: writtenPayload("The delete of " + entityEscaper.Replace(name) + " did not complete"), Replaces: crm.OperationRef(op.ID), Missing: crm.MissingPost},
+				crm.Note{Channel: "UHOLD", Payload: keptPayload}); err != nil {
+				t.Fatal(err)
+			}
+
+			personal := []string{name, p.FirstName, p.LastName, p.Email}
+			if p.Phone != "" {
+				personal = append(personal, p.Phone)
+			}
+			for _, n := range personal[:4] {
+				personal = append(personal, entityEscaper.Replace(n)) // how the writer shows it
+			}
+			before := crmtest.FindText(t, s, personal...)
+			if got := strings.Count(strings.Join(uniq(before), "\n"), "outbox.payload: "); got != 4 {
+				t.Fatalf("before the erasure the search finds %d of her 4 messages in the outbox:\n%s", got, strings.Join(before, "\n"))
+			}
+
+			_, l, _ := s.Linked(ctx, id)
+			er, _, err := s.RequestApproval(ctx, crm.NewApproval{ContactID: id, Requester: "USUP", Reason: "erasure", Kind: crm.KindErasure, Fingerprint: l.Fingerprint, TTL: time.Hour})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res, err := s.Approve(ctx, crm.Decision{RequestID: er.ID, Admin: "UADMIN", RestoreWindow: time.Hour}); err != nil || res.Deleted == nil {
+				t.Fatalf("Approve: %+v, %v", res, err)
+			}
+			for _, found := range uniq(crmtest.FindText(t, s, personal...)) {
+				if found != "outbox.payload: "+string(keptPayload) {
+					t.Errorf("personal data left after the erasure: %s", found)
+				}
+			}
+			if n := crmtest.CountRows(t, s, "outbox", "payload = $1", string(keptPayload)); n != 1 {
+				t.Errorf("the pending message that only names her: %d left, want 1 (it may be about someone else)", n)
+			}
+			if n := crmtest.CountRows(t, s, "outbox", `payload = '{"text":"[erased]","blocks":null}'`); n != 3 {
+				t.Errorf("%d messages replaced, want 3 (delivered with her name, pending with her email, her operation's outcome)", n)
+			}
+			if n := crmtest.CountRows(t, s, "outbox", "payload LIKE '%Bob Keep%'"); n != 1 {
+				t.Error("the erasure touched a message about someone else")
+			}
+		})
+	}
+}
+
+// uniq is found without repeats (one row is found by each needle it holds).
+func uniq(found []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, f := range found {
+		if !seen[f] {
+			seen[f] = true
+			out = append(out, f)
+		}
+	}
+	return out
 }

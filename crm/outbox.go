@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -145,6 +146,8 @@ type outboxState struct {
 	onNotes func()
 	// auditNotes renders the audit feed's note for an audit entry.
 	auditNotes func(AuditEntry) []Note
+	// payloadText gives the forms text takes in the payloads (SetPayloadText).
+	payloadText func(string) []string
 	// txNotes marks open transactions that wrote notes.
 	txNotes map[*sqlx.Tx]bool
 	// streams serialises delivery per conversation on SQLite (one process);
@@ -172,6 +175,34 @@ func (s *Store) SetAuditNotes(fn func(AuditEntry) []Note) {
 	s.out.mu.Lock()
 	s.out.auditNotes = fn
 	s.out.mu.Unlock()
+}
+
+// SetPayloadText tells the outbox how the writer of its notes puts text
+// into their payloads, which are opaque here: fn returns the forms a piece
+// of text takes in a payload, byte for byte (escaped, encoded). An erasure
+// looks for the erased person's name, email and phone in each of these
+// forms as well as in the text as it is (scrubOutbox).
+func (s *Store) SetPayloadText(fn func(text string) []string) {
+	s.out.mu.Lock()
+	s.out.payloadText = fn
+	s.out.mu.Unlock()
+}
+
+// payloadForms is text and the forms it takes in payloads, without repeats.
+func (s *Store) payloadForms(text string) []string {
+	s.out.mu.Lock()
+	fn := s.out.payloadText
+	s.out.mu.Unlock()
+	forms := []string{text}
+	if fn == nil {
+		return forms
+	}
+	for _, f := range fn(text) {
+		if f != "" && !slices.Contains(forms, f) {
+			forms = append(forms, f)
+		}
+	}
+	return forms
 }
 
 // Enqueue writes notes in a transaction of their own, for messages that
