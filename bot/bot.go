@@ -79,6 +79,7 @@ func New(d Deps) *Bot {
 	if b.store != nil {
 		b.store.OnNotes(b.notesWritten)
 		b.store.SetAuditNotes(b.auditNotes)
+		b.store.SetPayloadText(payloadText)
 	}
 	return b
 }

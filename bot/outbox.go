@@ -77,6 +77,17 @@ func decodeMessage(b []byte) (Message, error) {
 	return Message{Text: s.Text, Blocks: s.Blocks.BlockSet}, nil
 }
 
+// payloadText is how text reads in the payloads encodeMessage writes,
+// byte for byte: inside a JSON string (encoding/json escapes ", \, control
+// characters, and &, < and > as \u0026, \u003c, \u003e), as it is (plain
+// text: headers, buttons) and escaped for mrkdwn (esc: Tom & Jerry becomes
+// "Tom \u0026amp; Jerry"). The store looks for these forms when it erases a
+// person from the outbox (crm.Store.SetPayloadText).
+func payloadText(text string) []string {
+	inJSON := func(s string) string { q := jsonString(s); return q[1 : len(q)-1] }
+	return []string{inJSON(text), inJSON(esc(text))}
+}
+
 // note is m for channel (a user id: their DM), as an outbox note.
 func note(channel string, m Message) crm.Note {
 	return crm.Note{Channel: channel, Payload: encodeMessage(m)}

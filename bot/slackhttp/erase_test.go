@@ -1,10 +1,12 @@
 package slackhttp_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"contactbot/bot"
 	"contactbot/bot/bottest"
@@ -155,4 +157,84 @@ func TestErasureRequestedBySupport(t *testing.T) {
 	}
 	dms := dmsTo(e, bottest.Deleter)
 	wantAll(t, "requester's DM", dms[len(dms)-1], "❌ <@"+bottest.Admin+"> rejected your request to erase *Jane Doe* (`"+id+"`, request `"+reqID+"`). Nothing was erased. Reason: no written request yet")
+}
+
+// TestErasureOfEscapedNames: the bot's messages hold a name as it wrote
+// them, escaped for Slack and encoded as JSON (Tom & Jerry reads "Tom
+// \u0026amp; Jerry" in the outbox), and an erasure leaves it in none of
+// them. The scene: a namesake (same name, another email) was deleted and
+// its archive purged, so only the DM of its delete names that name, with
+// no id of the person erased; and the person's own deletes, started by two
+// people, died with their processes: the DMs that say so name them by name
+// only, one delivered, one still waiting (Slack refuses that DM). After
+// the erasure no table holds the name, email or phone as it is, escaped
+// or JSON-encoded, and the waiting DM, once Slack takes it, says
+// "[erased]".
+func TestErasureOfEscapedNames(t *testing.T) {
+	slackEscaper := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+	for _, p := range []crmtest.Contact{
+		{FirstName: "Tom & Jerry", LastName: "Hanna-Barbera", Email: "tom&jerry+news@example.com", Phone: "+1 (555) 010-7788"},
+		{FirstName: `Robert "Bob"`, LastName: "Smith", Email: "bob.smith+crm@example.com"},
+		{FirstName: "<Ann>", LastName: "Öztürk", Email: "ann<o>@example.com"},
+	} {
+		t.Run(p.FirstName, func(t *testing.T) {
+			ctx := context.Background()
+			e := bottest.New(t, bottest.Options{Env: map[string]string{"AUDIT_CHANNEL": bottest.Audit, "RESTORE_WINDOW": "1h"}})
+			id := crmtest.InsertFull(t, e.Store, p, crmtest.SmallLowRisk)
+			name := crm.Contact{FirstName: p.FirstName, LastName: p.LastName}.Name()
+			namesake := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: p.FirstName, LastName: p.LastName, Email: "namesake@example.com"}, crmtest.SmallLowRisk)
+			deleteByModal(t, e, bottest.Admin, namesake)
+			e.Clock.Advance(2 * time.Hour)
+			if n, err := e.Store.Purge(ctx); err != nil || n != 1 {
+				t.Fatalf("purged %d, %v", n, err)
+			}
+			e.Bot.Wait()
+			for _, user := range []string{bottest.Deleter, bottest.Support} {
+				if _, err := e.Store.StartOperation(ctx, crm.OperationDelete, user, id, name); err != nil {
+					t.Fatal(err)
+				}
+			}
+			e.Slack.FailChannel(bottest.Support, "not_in_channel")
+			e.Clock.Advance(time.Minute)
+			if _, err := e.Bot.RecoverOperations(ctx); err != nil {
+				t.Fatal(err)
+			}
+			e.Bot.Wait()
+			told := "The delete of " + slackEscaper.Replace(name) + " did not complete: nothing was deleted. Try again."
+			if dms := dmsTo(e, bottest.Deleter); len(dms) != 1 || !strings.HasPrefix(dms[0], told) {
+				t.Fatalf("DMs to the deleter: %q, want %q", dms, told)
+			}
+			if n := crmtest.CountRows(t, e.Store, "outbox", "delivered_at IS NULL AND gave_up_at IS NULL AND channel = $1", bottest.Support); n != 1 {
+				t.Fatalf("%d DMs to support waiting, want 1", n)
+			}
+
+			needles := []string{name, p.FirstName, p.LastName, p.Email}
+			for _, n := range needles {
+				needles = append(needles, slackEscaper.Replace(n))
+			}
+			if p.Phone != "" {
+				needles = append(needles, p.Phone, "010-7788", "5550107788")
+			}
+			found := strings.Join(crmtest.FindText(t, e.Store, needles...), "\n")
+			for _, want := range []string{namesake, "did not complete"} {
+				if !strings.Contains(found, want) {
+					t.Fatalf("before the erasure the search does not find the DMs (%s) in the outbox: the test would prove nothing\n%s", want, found)
+				}
+			}
+			a := requestErasure(t, e, bottest.Deleter, id)
+			clickAndWait(t, e, bottest.Admin2, bot.ActionApprove, a.ID)
+			if contactExists(t, e, id) {
+				t.Fatal("not erased")
+			}
+			if found := crmtest.FindText(t, e.Store, needles...); len(found) > 0 {
+				t.Errorf("personal data left after the erasure:\n%s", strings.Join(found, "\n"))
+			}
+			e.Slack.UnfailChannel(bottest.Support)
+			e.Clock.Advance(time.Hour)
+			e.Bot.Wait()
+			if dms := dmsTo(e, bottest.Support); len(dms) == 0 || dms[len(dms)-1] != "[erased]" {
+				t.Errorf("the waiting DM, delivered after the erasure: %q, want [erased]", dms)
+			}
+		})
+	}
 }
