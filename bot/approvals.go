@@ -88,6 +88,15 @@ func kindDone(k string) string {
 	return "deleted"
 }
 
+// kindNoun is what a request or deletion of kind k does, as a noun:
+// "delete", "merge", "erasure".
+func kindNoun(k string) string {
+	if k == crm.KindErasure {
+		return "erasure"
+	}
+	return kindVerb(k)
+}
+
 // requestWhat says what a request asks, e.g. "merge *Jane Doe* · … into
 // *Jane Doe* · …"; original is the contact a merge keeps, when known.
 func requestWhat(a crm.Approval, c crm.Contact, original *crm.Contact) string {
@@ -115,7 +124,7 @@ func (b *Bot) requestNotes(a crm.Approval, c crm.Contact, l crm.Linked, original
 	what := requestWhat(a, c, original)
 	if a.Kind() == crm.KindErasure {
 		// The requester's DM outlives the erasure: no contact details in it.
-		what = fmt.Sprintf("erase contact `%s` (privacy erasure)", esc(c.ID))
+		what = requestAsksRequester(a)
 	}
 	text := fmt.Sprintf("📨 Your request to %s is waiting for an admin in %s (request `%s`). Nothing is %s yet; you will hear the outcome here. It expires %s.",
 		what, channelRef(b.cfg.ApprovalsChannel), a.ID, kindDone(a.Kind()), slackDate(a.ExpiresAt))
@@ -183,7 +192,7 @@ func approvalMessage(a crm.Approval, c *crm.Contact, l *crm.Linked, cur, target 
 	} else {
 		blocks = append(blocks, section(outcomeLine(a)))
 	}
-	return Message{Text: fmt.Sprintf("%s %s for %s: %s", title[:len(title)-2], a.ID, esc(a.ContactLabel), stateLabel(a.State)), Blocks: blocks}
+	return Message{Text: fmt.Sprintf("%s %s for %s: %s", title[:len(title)-2], a.ID, esc(a.ContactLabel), stateLabel(a.State, kind)), Blocks: blocks}
 }
 
 // outcomeLine says how a decided request ended, who decided and when.
@@ -232,13 +241,13 @@ func decidedText(a crm.Approval) string {
 	case crm.ApprovalApproved:
 		return fmt.Sprintf("Already approved by %s%s: the contact was %s (deletion `%s`). Nothing more was done.", mention(a.DecidedBy), when, kindDone(a.Kind()), esc(a.DeletionID))
 	case crm.ApprovalRejected:
-		return fmt.Sprintf("Already rejected by %s%s. Nothing was deleted and nothing more was done.", mention(a.DecidedBy), when)
+		return fmt.Sprintf("Already rejected by %s%s. Nothing was %s and nothing more was done.", mention(a.DecidedBy), when, kindDone(a.Kind()))
 	case crm.ApprovalExpired:
-		return fmt.Sprintf("This request expired%s without a decision. Nothing was deleted; the requester can ask again.", when)
+		return fmt.Sprintf("This request expired%s without a decision. Nothing was %s; the requester can ask again.", when, kindDone(a.Kind()))
 	case crm.ApprovalFailed:
 		return fmt.Sprintf("Already approved by %s%s, but the contact was gone. Nothing more was done.", mention(a.DecidedBy), when)
 	case crm.ApprovalWithdrawn:
-		return fmt.Sprintf("%s withdrew this request%s. Nothing was deleted and nothing more was done.", mention(a.DecidedBy), when)
+		return fmt.Sprintf("%s withdrew this request%s. Nothing was %s and nothing more was done.", mention(a.DecidedBy), when, kindDone(a.Kind()))
 	}
 	return "This request is still open."
 }
@@ -291,11 +300,10 @@ func requesterOutcome(a crm.Approval, deleted *crm.Deleted) (Message, bool) {
 // not the requester. It returns the refusal's audit detail and sentence.
 func (b *Bot) mayDecide(ctx context.Context, user string, a crm.Approval) (detail, text string, ok bool) {
 	if user == a.Requester {
-		what := map[string]string{crm.KindDelete: "delete", crm.KindMerge: "merge", crm.KindErasure: "erasure"}[a.Kind()]
-		return "own request", "You asked for this " + what + ", so you cannot decide on it: another admin must approve or reject it. Nothing was changed.", false
+		return "own request", "You asked for this " + kindNoun(a.Kind()) + ", so you cannot decide on it: another admin must approve or reject it. Nothing was changed.", false
 	}
 	if !b.isAdmin(ctx, user) {
-		return "not an admin", "Only admins can approve or reject delete requests, and you are not one. Nothing was changed.", false
+		return "not an admin", "Only admins can approve or reject " + kindNoun(a.Kind()) + " requests, and you are not one. Nothing was changed.", false
 	}
 	return "", "", true
 }
@@ -325,7 +333,7 @@ func closedRefusal(a crm.Approval, err error) (detail, text string, ok bool) {
 	case errors.Is(err, crm.ErrAlreadyDecided):
 		return "already " + a.State, decidedText(a), true
 	case errors.Is(err, crm.ErrApprovalExpired):
-		return "expired", fmt.Sprintf("This request expired %s. Nothing was deleted; the requester can ask again.", slackDate(a.ExpiresAt)), true
+		return "expired", fmt.Sprintf("This request expired %s. Nothing was %s; the requester can ask again.", slackDate(a.ExpiresAt), kindDone(a.Kind())), true
 	case errors.Is(err, crm.ErrOwnRequest):
 		return "own request", crm.ErrOwnRequest.Message, true
 	}
@@ -388,14 +396,14 @@ func (b *Bot) approve(ctx context.Context, user, requestID, fingerprint, respons
 		return
 	}
 	if err != nil {
-		b.respond(ctx, responseURL, *textMessage("*Nothing was deleted.* " + b.userMessage(err, "approve", "request", requestID)))
+		b.respond(ctx, responseURL, *textMessage("*Nothing was " + kindDone(a.Kind()) + ".* " + b.userMessage(err, "approve", "request", requestID)))
 		return
 	}
 	a = res.Approval
 	if res.Changed {
 		b.log.Info("approval held: contact changed", "user", user, "request", a.ID, "contact", a.ContactID)
 		b.respond(ctx, responseURL, changedMessage(a, res, b.cfg.CurrencyOf(res.Contact.LocationID)))
-		b.audit(ctx, crm.AuditEntry{Actor: user, Action: crm.AuditApprovalHeld, ContactID: a.ContactID, RequestID: a.ID, Reason: a.Reason,
+		b.audit(ctx, crm.AuditEntry{Actor: user, Action: crm.AuditApprovalHeld, ContactID: a.ContactID, RequestID: a.ID, RequestKind: a.Summary.Kind, Reason: a.Reason,
 			Outcome: "held", Detail: "contact changed since the request; " + plural(len(res.Changes), "difference", "differences") + " shown"})
 		return
 	}
@@ -473,7 +481,7 @@ func (b *Bot) openRejectModal(ctx context.Context, cb slack.InteractionCallback,
 		Submit:     plain("Reject"),
 		Close:      plain("Cancel"),
 		Blocks: slack.Blocks{BlockSet: []slack.Block{
-			section(fmt.Sprintf("Reject %s's request to delete *%s* (`%s`)? Nothing is deleted; they will be told.", mention(a.Requester), esc(a.ContactLabel), esc(a.ContactID))),
+			section(fmt.Sprintf("Reject %s's request to %s? Nothing is %s; they will be told.", mention(a.Requester), requestAsks(a), kindDone(a.Kind()))),
 			rejectReason.input(),
 		}},
 		PrivateMetadata: a.ID,

@@ -24,7 +24,7 @@ func auditLine(e crm.AuditEntry) string {
 	if e.Actor == "system" {
 		actor = "contactbot"
 	}
-	parts := []string{slackDate(e.At), actor, actionLabel(e.Action)}
+	parts := []string{slackDate(e.At), actor, actionLabel(e)}
 	if e.ContactID != "" {
 		parts = append(parts, "contact `"+esc(e.ContactID)+"`")
 	}

@@ -19,7 +19,7 @@ const deletionsShown = 20
 func (b *Bot) deletionsCommand(ctx context.Context, name, user, rest string) *Message {
 	arg := strings.ToLower(strings.TrimSpace(rest))
 	if arg != "" && arg != "mine" {
-		return textMessage(fmt.Sprintf("Use `%[1]s deletions` for the delete requests you can act on, or `%[1]s deletions mine` for your own.", name))
+		return textMessage(fmt.Sprintf("Use `%[1]s deletions` for the requests you can act on, or `%[1]s deletions mine` for your own.", name))
 	}
 	if arg == "" && b.isAdmin(ctx, user) {
 		return b.pendingList(ctx, user)
@@ -34,15 +34,15 @@ func (b *Bot) pendingList(ctx context.Context, admin string) *Message {
 		return textMessage(b.userMessage(err, "list pending requests"))
 	}
 	if len(list) == 0 {
-		return textMessage("No delete requests are waiting for an admin. 🎉")
+		return textMessage("No requests are waiting for an admin. 🎉")
 	}
 	more := len(list) > deletionsShown
 	if more {
 		list = list[:deletionsShown]
 	}
-	title := plural(len(list), "delete request waiting", "delete requests waiting")
+	title := plural(len(list), "request waiting", "requests waiting")
 	if more {
-		title = fmt.Sprintf("The %d oldest delete requests waiting", len(list))
+		title = fmt.Sprintf("The %d oldest requests waiting", len(list))
 	}
 	blocks := []slack.Block{header(title)}
 	now := b.now()
@@ -76,7 +76,7 @@ func (b *Bot) ownList(ctx context.Context, name, user string) *Message {
 	if len(list) == 0 {
 		return textMessage(fmt.Sprintf("You have not asked for any deletes. When `%s delete …` needs an admin's approval, your requests show here.", name))
 	}
-	title := "Your delete requests"
+	title := "Your requests"
 	blocks := []slack.Block{header(title)}
 	now := b.now()
 	for _, a := range list {

@@ -119,7 +119,7 @@ func suppressionSourceLabel(kind string) string {
 
 func digestWaiting(d crm.DigestData) string {
 	return fmt.Sprintf("*Waiting now:* %s for an admin · %s of what an admin did alone (`%s deletions`, the Home tab)",
-		plural(d.PendingRequests, "delete request", "delete requests"), plural(d.PendingReviews, "review", "reviews"), DefaultCommandName)
+		plural(d.PendingRequests, "request", "requests"), plural(d.PendingReviews, "review", "reviews"), DefaultCommandName)
 }
 
 func digestExpiring(d crm.DigestData) string {

@@ -69,6 +69,15 @@ func requestAsks(a crm.Approval) string {
 	return what
 }
 
+// requestAsksRequester is requestAsks for the requester's own answers and
+// DMs, which outlive an erasure: an erasure names the contact by id only.
+func requestAsksRequester(a crm.Approval) string {
+	if a.Kind() == crm.KindErasure {
+		return fmt.Sprintf("erase contact `%s` (privacy erasure)", esc(a.ContactID))
+	}
+	return requestAsks(a)
+}
+
 // durationRounded writes d for a person: "18 hours", "45 minutes", "2 days".
 func durationRounded(d time.Duration) string {
 	switch {

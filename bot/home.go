@@ -250,7 +250,7 @@ func (b *Bot) homeRequests(ctx context.Context, user string) ([]slack.Block, err
 	if err != nil {
 		return nil, err
 	}
-	blocks := []slack.Block{header(fmt.Sprintf("Delete requests waiting for an admin (%d)", total))}
+	blocks := []slack.Block{header(fmt.Sprintf("Requests waiting for an admin (%d)", total))}
 	now := b.now()
 	for _, a := range list {
 		blocks = append(blocks, section(requestLine(a)+fmt.Sprintf("\nAsked by %s %s · expires %s", mention(a.Requester), slackDate(a.CreatedAt), slackDate(a.ExpiresAt))))
@@ -309,14 +309,14 @@ func (b *Bot) homeOwnRequests(ctx context.Context, user string) ([]slack.Block, 
 	if err != nil {
 		return nil, err
 	}
-	blocks := []slack.Block{header(fmt.Sprintf("Your delete requests waiting (%d)", total))}
+	blocks := []slack.Block{header(fmt.Sprintf("Your requests waiting (%d)", total))}
 	for _, a := range list {
 		blocks = append(blocks,
 			section(requestLine(a)+fmt.Sprintf("\nAsked %s · expires %s · waiting for an admin in %s",
 				slackDate(a.CreatedAt), slackDate(a.ExpiresAt), channelRef(b.cfg.ApprovalsChannel))),
 			slack.NewActionBlock("withdraw:"+a.ID, withdrawButton(a.ID)))
 	}
-	return listTail(blocks, len(list), total, "None: when a delete needs an admin's approval, your request shows here.",
+	return listTail(blocks, len(list), total, "None: when a delete, merge or erasure needs an admin's approval, your request shows here.",
 		fmt.Sprintf("see `%s deletions mine`.", DefaultCommandName)), nil
 }
 

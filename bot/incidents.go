@@ -96,12 +96,13 @@ func (b *Bot) report(ctx context.Context, reporter, deletionID, wrong string) *M
 		return textMessage(b.refusal(err, rep.Deletion, "report deletion"))
 	}
 	d, inc := rep.Deletion, rep.Incident
+	what := deletionNoun(d.Kind)
 	if !rep.New {
 		if inc.MessageTS == "" {
-			return textMessage(fmt.Sprintf("%s is reporting this deletion right now: the incident will appear in %s in a moment.", mention(inc.ReportedBy), channelMention(b.cfg.IncidentChannel)))
+			return textMessage(fmt.Sprintf("%s is reporting this %s right now: the incident will appear in %s in a moment.", mention(inc.ReportedBy), what, channelMention(b.cfg.IncidentChannel)))
 		}
-		return textMessage(fmt.Sprintf("This deletion was already reported by %s %s in %s. An admin can restore it from that message until %s.",
-			mention(inc.ReportedBy), slackDate(inc.ReportedAt), channelMention(inc.Channel), slackDate(d.RestoreUntil)))
+		return textMessage(fmt.Sprintf("This %s was already reported by %s %s in %s. An admin can restore it from that message until %s.",
+			what, mention(inc.ReportedBy), slackDate(inc.ReportedAt), channelMention(inc.Channel), slackDate(d.RestoreUntil)))
 	}
 	b.log.Info("deletion reported", "user", reporter, "deletion", d.ID)
 	var told []string
@@ -110,7 +111,11 @@ func (b *Bot) report(ctx context.Context, reporter, deletionID, wrong string) *M
 			told = append(told, mention(n.Channel))
 		}
 	}
-	text := fmt.Sprintf("Reported in %s: an admin can restore every row until %s.", channelMention(b.cfg.IncidentChannel), slackDate(d.RestoreUntil))
+	restores := "restore every row"
+	if d.Kind == crm.KindMerge {
+		restores = "put both contacts back, row for row,"
+	}
+	text := fmt.Sprintf("Reported in %s: an admin can %s until %s.", channelMention(b.cfg.IncidentChannel), restores, slackDate(d.RestoreUntil))
 	switch len(told) {
 	case 0:
 	case 1:
@@ -128,11 +133,12 @@ func (b *Bot) reportNotes(rep crm.Report, reporter string) []crm.Note {
 	notes := []crm.Note{noteAs(crm.IncidentRef(d.ID), b.cfg.IncidentChannel, incidentMessage(rep))}
 	where := fmt.Sprintf("was reported as wrong by %s in %s. An admin can restore it until %s.", mention(reporter), channelMention(b.cfg.IncidentChannel), slackDate(d.RestoreUntil))
 	what := fmt.Sprintf("*%s* (deletion `%s`, %s)", esc(rep.Contact.Name()), esc(d.ID), slackDate(d.DeletedAt))
+	done := deletionNoun(d.Kind)
 	if d.DeletedBy != reporter {
-		notes = append(notes, note(d.DeletedBy, *textMessage("⚠️ Your deletion of " + what + " " + where)))
+		notes = append(notes, note(d.DeletedBy, *textMessage("⚠️ Your " + done + " of " + what + " " + where)))
 	}
 	if a := d.ApprovedBy; a != nil && *a != reporter && *a != d.DeletedBy {
-		notes = append(notes, note(*a, *textMessage("⚠️ A deletion you approved, " + what + ", " + where)))
+		notes = append(notes, note(*a, *textMessage("⚠️ A " + done + " you approved, " + what + ", " + where)))
 	}
 	return notes
 }
@@ -154,6 +160,15 @@ func (b *Bot) refusal(err error, d crm.Deletion, what string) string {
 		return fmt.Sprintf("The restore window of deletion `%s`%s closed at %s: it can no longer be restored.", esc(d.ID), labelSuffix(d), slackDate(d.RestoreUntil))
 	}
 	return b.userMessage(err, what, "deletion", d.ID)
+}
+
+// deletionNoun names a deletion of kind k as reports of it do: "deletion",
+// "merge".
+func deletionNoun(k string) string {
+	if k == crm.KindMerge {
+		return "merge"
+	}
+	return "deletion"
 }
 
 func labelSuffix(d crm.Deletion) string {

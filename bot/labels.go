@@ -12,14 +12,11 @@ import (
 // Labels: what people read instead of the codes the database keeps.
 
 // actionLabels word each audit action as what the actor did, so that an
-// audit line reads "@jane deleted contact `…`".
+// audit line reads "@jane deleted contact `…`" (those about a request are
+// in requestActionLabels).
 var actionLabels = map[string]string{
 	crm.AuditFind:               "found",
 	crm.AuditDeleteRefused:      "was stopped from deleting",
-	crm.AuditDeleteRequested:    "asked to delete",
-	crm.AuditApproved:           "approved the delete of",
-	crm.AuditRejected:           "rejected the delete of",
-	crm.AuditExpired:            "expired the request to delete",
 	crm.AuditDeleted:            "deleted",
 	crm.AuditReported:           "reported a wrong deletion of",
 	crm.AuditRestored:           "restored",
@@ -28,9 +25,6 @@ var actionLabels = map[string]string{
 	crm.AuditUndone:             "undid a change to",
 	crm.AuditPurged:             "purged the archive of",
 	crm.AuditDecisionRefused:    "was refused a decision on",
-	crm.AuditApprovalHeld:       "held the delete of",
-	crm.AuditApprovalFailed:     "approved but could not delete",
-	crm.AuditWithdrawn:          "withdrew the request to delete",
 	crm.AuditReviewAcknowledged: "acknowledged the review of",
 	crm.AuditExported:           "exported the audit trail",
 	crm.AuditDNDReapplied:       "re-applied a deleted contact's DND to",
@@ -39,13 +33,29 @@ var actionLabels = map[string]string{
 	crm.AuditSuppressionRemoved: "removed a suppression entry of",
 }
 
-// actionLabel words an audit action; an unknown one (from a newer version)
-// is shown with spaces for underscores.
-func actionLabel(action string) string {
-	if l, ok := actionLabels[action]; ok {
+// requestActionLabels word the audit actions about a request by what it
+// asks: "approved the merge of", "withdrew the request to erase".
+var requestActionLabels = map[string]func(kind string) string{
+	crm.AuditDeleteRequested: func(k string) string { return "asked to " + kindVerb(k) },
+	crm.AuditApproved:        func(k string) string { return "approved the " + kindNoun(k) + " of" },
+	crm.AuditRejected:        func(k string) string { return "rejected the " + kindNoun(k) + " of" },
+	crm.AuditExpired:         func(k string) string { return "expired the request to " + kindVerb(k) },
+	crm.AuditApprovalHeld:    func(k string) string { return "held the " + kindNoun(k) + " of" },
+	crm.AuditApprovalFailed:  func(k string) string { return "approved but could not " + kindVerb(k) },
+	crm.AuditWithdrawn:       func(k string) string { return "withdrew the request to " + kindVerb(k) },
+}
+
+// actionLabel words an entry's audit action, one about a request by what
+// the request asks; an unknown one (from a newer version) is shown with
+// spaces for underscores.
+func actionLabel(e crm.AuditEntry) string {
+	if l, ok := requestActionLabels[e.Action]; ok {
+		return l(e.RequestKind)
+	}
+	if l, ok := actionLabels[e.Action]; ok {
 		return l
 	}
-	return spaced(action)
+	return spaced(e.Action)
 }
 
 // changeLabels name the changes an undo reverts (stored as the reason of an
@@ -55,17 +65,21 @@ var changeLabels = map[string]string{
 	crm.AuditFollowUpRemoved: "Remove follow-up",
 }
 
-// stateLabels word the states of a delete request.
+// stateLabels word the states of a request (an approved one says what was
+// done: stateLabel).
 var stateLabels = map[string]string{
 	crm.ApprovalPending:   "waiting for an admin",
-	crm.ApprovalApproved:  "approved and deleted",
 	crm.ApprovalRejected:  "rejected",
 	crm.ApprovalExpired:   "expired",
 	crm.ApprovalFailed:    "approved, but the contact was gone",
 	crm.ApprovalWithdrawn: "withdrawn by the requester",
 }
 
-func stateLabel(state string) string {
+// stateLabel words the state of a request of kind k: "approved and merged".
+func stateLabel(state, k string) string {
+	if state == crm.ApprovalApproved {
+		return "approved and " + kindDone(k)
+	}
 	if l, ok := stateLabels[state]; ok {
 		return l
 	}

@@ -319,7 +319,7 @@ func (s *Store) RequestApproval(ctx context.Context, r NewApproval) (Approval, A
 		case KindErasure:
 			detail = "privacy erasure; " + detail
 		}
-		audit, err = s.auditTx(ctx, tx, AuditEntry{Actor: r.Requester, Action: AuditDeleteRequested, ContactID: c.ID, RequestID: a.ID,
+		audit, err = s.auditTx(ctx, tx, AuditEntry{Actor: r.Requester, Action: AuditDeleteRequested, ContactID: c.ID, RequestID: a.ID, RequestKind: a.Summary.Kind,
 			Reason: r.Reason, Outcome: "pending", Detail: withVia(detail, r.Via), At: now})
 		if err != nil {
 			return err
@@ -496,7 +496,7 @@ func (s *Store) Approve(ctx context.Context, d Decision) (ApproveResult, error) 
 			if res.Approval, err = s.finish(ctx, tx, a.ID, ApprovalFailed, d.Admin, now, `, fail_reason = ?`, ErrContactGone.Message); err != nil {
 				return err
 			}
-			e, err := s.auditTx(ctx, tx, AuditEntry{Actor: d.Admin, Action: AuditApprovalFailed, ContactID: a.ContactID, RequestID: a.ID,
+			e, err := s.auditTx(ctx, tx, AuditEntry{Actor: d.Admin, Action: AuditApprovalFailed, ContactID: a.ContactID, RequestID: a.ID, RequestKind: a.Summary.Kind,
 				Reason: a.Reason, Outcome: "contact gone", At: now})
 			res.Audit = append(res.Audit, e)
 			if err != nil {
@@ -532,7 +532,7 @@ func (s *Store) Approve(ctx context.Context, d Decision) (ApproveResult, error) 
 			return err
 		}
 		e, err := s.auditTx(ctx, tx, AuditEntry{Actor: d.Admin, Action: AuditApproved, ContactID: a.ContactID, DeletionID: del.Deletion.ID,
-			RequestID: a.ID, Reason: a.Reason, Outcome: "deleted", Detail: "requested by " + a.Requester, At: now})
+			RequestID: a.ID, RequestKind: a.Summary.Kind, Reason: a.Reason, Outcome: "deleted", Detail: "requested by " + a.Requester, At: now})
 		res.Audit = append(res.Audit, del.Audit, e)
 		if err != nil {
 			return err
@@ -569,7 +569,7 @@ func (s *Store) Reject(ctx context.Context, id, admin, reason string, notify fun
 		if a, err = s.finish(ctx, tx, id, ApprovalRejected, admin, now, `, reject_reason = ?`, reason); err != nil {
 			return err
 		}
-		audit, err = s.auditTx(ctx, tx, AuditEntry{Actor: admin, Action: AuditRejected, ContactID: a.ContactID, RequestID: a.ID,
+		audit, err = s.auditTx(ctx, tx, AuditEntry{Actor: admin, Action: AuditRejected, ContactID: a.ContactID, RequestID: a.ID, RequestKind: a.Summary.Kind,
 			Reason: a.Reason, Outcome: "rejected", Detail: reason, At: now})
 		if err != nil {
 			return err
@@ -610,7 +610,7 @@ func (s *Store) Withdraw(ctx context.Context, id, requester string, notify func(
 		if a, err = s.finish(ctx, tx, id, ApprovalWithdrawn, requester, now, ""); err != nil {
 			return err
 		}
-		audit, err = s.auditTx(ctx, tx, AuditEntry{Actor: requester, Action: AuditWithdrawn, ContactID: a.ContactID, RequestID: a.ID,
+		audit, err = s.auditTx(ctx, tx, AuditEntry{Actor: requester, Action: AuditWithdrawn, ContactID: a.ContactID, RequestID: a.ID, RequestKind: a.Summary.Kind,
 			Reason: a.Reason, Outcome: "withdrawn", At: now})
 		if err != nil {
 			return err
@@ -648,7 +648,7 @@ func (s *Store) ExpireDue(ctx context.Context, notify func(Approval) ([]Note, er
 				return err
 			}
 			e, err := s.auditTx(ctx, tx, AuditEntry{Actor: "system", Action: AuditExpired, ContactID: out[i].ContactID,
-				RequestID: out[i].ID, Reason: out[i].Reason, Outcome: "expired", At: now})
+				RequestID: out[i].ID, RequestKind: out[i].Summary.Kind, Reason: out[i].Reason, Outcome: "expired", At: now})
 			if err != nil {
 				return err
 			}

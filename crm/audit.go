@@ -40,6 +40,12 @@ type AuditEntry struct {
 	Reason     string    `db:"reason"`
 	Outcome    string    `db:"outcome"`
 	Detail     string    `db:"detail"`
+	// RequestKind is the Summary.Kind of the request the entry is about
+	// (empty for a delete, and for entries about no request), so that its
+	// line can say what was asked: "approved the merge of". It is no column
+	// of its own: the entries about a request are written with it, and the
+	// trail's readers (AuditTrail, ContactHistory) join it from the request.
+	RequestKind string `db:"request_kind"`
 }
 
 // Audit appends one entry to the audit trail and returns it as stored.
@@ -86,11 +92,16 @@ func (s *Store) auditTx(ctx context.Context, tx *sqlx.Tx, e AuditEntry) (AuditEn
 	return e, s.enqueueTx(ctx, tx, feed(e))
 }
 
+// requestKindOf selects the RequestKind of an audit entry joined with its
+// request, as r.
+const requestKindOf = `COALESCE(r.summary ->> 'kind', '') AS request_kind`
+
 // AuditTrail lists the audit entries of a contact or a deletion, oldest first.
 func (s *Store) AuditTrail(ctx context.Context, contactID, deletionID string, limit int) ([]AuditEntry, error) {
 	var out []AuditEntry
-	err := s.db.SelectContext(ctx, &out, s.db.Rebind(`SELECT * FROM audit_log
-		WHERE (? <> '' AND contact_id = ?) OR (? <> '' AND deletion_id = ?) ORDER BY at, id LIMIT ?`),
+	err := s.db.SelectContext(ctx, &out, s.db.Rebind(`SELECT a.*, `+requestKindOf+`
+		FROM audit_log a LEFT JOIN approval_requests r ON r.id = a.request_id
+		WHERE (? <> '' AND a.contact_id = ?) OR (? <> '' AND a.deletion_id = ?) ORDER BY a.at, a.id LIMIT ?`),
 		contactID, contactID, deletionID, deletionID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("load audit trail: %w", err)

@@ -2,6 +2,7 @@ package crm_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -40,6 +41,50 @@ func testAudit(t *testing.T, s *crm.Store) {
 	t.Run("NeedsActorAndAction", func(t *testing.T) {
 		if _, err := s.Audit(ctx, crm.AuditEntry{Action: crm.AuditFind}); crm.ErrorCode(err) != crm.EINVALID {
 			t.Errorf("no actor: %v", err)
+		}
+	})
+}
+
+// TestAuditRequestKind: the entries about a request carry its kind, as
+// written and as the trail's readers read them back, on every dialect.
+func TestAuditRequestKind(t *testing.T) {
+	crmtest.ForEachDialect(t, func(t *testing.T, s *crm.Store) {
+		ctx := context.Background()
+		id := crmtest.InsertContact(t, s, crmtest.Contact{FirstName: "Eve", Email: "eve@example.com"})
+		_, l, err := s.Linked(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, asked, err := s.RequestApproval(ctx, crm.NewApproval{ContactID: id, Requester: "USUP", Reason: "erasure", Kind: crm.KindErasure, Fingerprint: l.Fingerprint, TTL: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, rejected, err := s.Reject(ctx, a.ID, "UADMIN", "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if asked.RequestKind != crm.KindErasure || rejected.RequestKind != crm.KindErasure {
+			t.Errorf("written: %q, %q; want %q", asked.RequestKind, rejected.RequestKind, crm.KindErasure)
+		}
+		if _, err := s.Audit(ctx, crm.AuditEntry{Actor: "U1", Action: crm.AuditFind, ContactID: id}); err != nil {
+			t.Fatal(err)
+		}
+		trail, err := s.AuditTrail(ctx, id, "", 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hist, _, err := s.ContactHistory(ctx, id, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for what, got := range map[string][]crm.AuditEntry{"trail": trail, "history": hist} {
+			var kinds []string
+			for _, e := range got {
+				kinds = append(kinds, e.Action+":"+e.RequestKind)
+			}
+			if want := []string{"delete_requested:erasure", "rejected:erasure", "find:"}; !slices.Equal(kinds, want) {
+				t.Errorf("%s reads %v, want %v", what, kinds, want)
+			}
 		}
 	})
 }

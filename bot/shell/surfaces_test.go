@@ -32,7 +32,7 @@ func TestShellHomeShortcutReviewDigest(t *testing.T) {
 	mustContain(t, out,
 		"admin> home\n",
 		"[Home of @admin] ── contactbot ──",
-		"[Home of @admin] ── Delete requests waiting for an admin (0) ──",
+		"[Home of @admin] ── Requests waiting for an admin (0) ──",
 		"[Home of @admin]   [1] Find a contact",
 		"(@admin presses [1] Find a contact)",
 		"┌─ Find a contact ─────",

@@ -856,13 +856,13 @@ func TestDeletionsCommand(t *testing.T) {
 	a3 := requestDelete(t, e, bottest.Deleter, risky)
 
 	r := e.Command(bottest.Admin, "deletions")
-	for _, want := range []string{"3 delete requests waiting", "First Test", "Second Test", "Risky", a1.ID, a2.ID, a3.ID, "<@" + bottest.Support + ">", "<@" + bottest.Deleter + ">", bot.ActionApprove, bot.ActionReject} {
+	for _, want := range []string{"3 requests waiting", "First Test", "Second Test", "Risky", a1.ID, a2.ID, a3.ID, "<@" + bottest.Support + ">", "<@" + bottest.Deleter + ">", bot.ActionApprove, bot.ActionReject} {
 		if !strings.Contains(text(r), want) {
 			t.Errorf("admin's list lacks %q: %s", want, r.Body)
 		}
 	}
 	r = e.Command(bottest.Support, "deletions")
-	if !strings.Contains(text(r), "Your delete requests") || !strings.Contains(text(r), a1.ID) || !strings.Contains(text(r), a2.ID) || strings.Contains(text(r), a3.ID) || strings.Contains(text(r), bot.ActionApprove) {
+	if !strings.Contains(text(r), "Your requests") || !strings.Contains(text(r), a1.ID) || !strings.Contains(text(r), a2.ID) || strings.Contains(text(r), a3.ID) || strings.Contains(text(r), bot.ActionApprove) {
 		t.Errorf("support's list: %s", r.Body)
 	}
 	if r2 := e.Command(bottest.Support, "deletions mine"); r2.Body != r.Body {
@@ -892,7 +892,7 @@ func TestDeletionsCommand(t *testing.T) {
 	if !strings.Contains(text(r), "Approved") || !strings.Contains(text(r), "Waiting for an admin") {
 		t.Errorf("support's list after a decision: %s", r.Body)
 	}
-	if r := e.Command(bottest.Admin, "deletions"); !strings.Contains(text(r), "2 delete requests waiting") || strings.Contains(text(r), a1.ID) {
+	if r := e.Command(bottest.Admin, "deletions"); !strings.Contains(text(r), "2 requests waiting") || strings.Contains(text(r), a1.ID) {
 		t.Errorf("admin's list after a decision: %s", r.Body)
 	}
 }

@@ -55,7 +55,7 @@ func TestDigest(t *testing.T) {
 		"section: *Privacy erasures:* none.",
 		"section: *Restores:* 0 · *Wrong deletions reported:* 1",
 		"section: *Suppression hits:* none (no contact was created again with an opted-out email or phone).",
-		"section: *Waiting now:* 1 delete request for an admin · 1 review of what an admin did alone (`/contact deletions`, the Home tab)",
+		"section: *Waiting now:* 1 request for an admin · 1 review of what an admin did alone (`/contact deletions`, the Home tab)",
 		fmt.Sprintf("section: *Archives expiring in the next 7 days:* 2 (after that they can no longer be restored)\n• *%s* · deletion `%s` · restorable until %s\n• *%s* · deletion `%s` · restorable until %s",
 			"Jane Test", janeDel.ID, date(janeDel.RestoreUntil), "Bob Test", bobDel[0].ID, date(bobDel[0].RestoreUntil)),
 	}

@@ -148,7 +148,7 @@ func TestErasureRequestedBySupport(t *testing.T) {
 		t.Fatal(err)
 	}
 	clickAndWait(t, e, bottest.Support, bot.ActionApprove, reqID)
-	wantAll(t, "support's approve", lastResponse(t, e), "Only admins can approve or reject delete requests, and you are not one. Nothing was changed.")
+	wantAll(t, "support's approve", lastResponse(t, e), "Only admins can approve or reject erasure requests, and you are not one. Nothing was changed.")
 	e.Click(bottest.Admin, bot.ActionReject, reqID)
 	e.Submit(bottest.Admin, e.LastView(), map[string]string{"reject_reason": "no written request yet"})
 	e.Bot.Wait()

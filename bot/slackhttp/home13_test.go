@@ -156,7 +156,7 @@ func TestHomeTabIssue13(t *testing.T) {
 	footer := "context: Updated " + date(now) + ". This tab refreshes when something in it changes."
 	requests := []string{
 		"divider",
-		"header: Delete requests waiting for an admin (2)",
+		"header: Requests waiting for an admin (2)",
 		fmt.Sprintf("section: Merge *Sam Lee* `%s` into `%s` · Duplicate created by mistake · request `%s`\nAsked by <@USUPPORT> %s · expires %s",
 			s.samDup, s.samOrig, s.samReq.ID, date(s.samReq.CreatedAt), date(s.samReq.ExpiresAt)),
 		fmt.Sprintf("buttons: Approve [approval.approve=%[1]s] Reject [approval.reject=%[1]s]", s.samReq.ID),
@@ -184,8 +184,8 @@ func TestHomeTabIssue13(t *testing.T) {
 			"context: You did this: another admin acknowledges it."), hits...)
 		want = append(want,
 			"divider",
-			"header: Your delete requests waiting (0)",
-			"context: None: when a delete needs an admin's approval, your request shows here.",
+			"header: Your requests waiting (0)",
+			"context: None: when a delete, merge or erasure needs an admin's approval, your request shows here.",
 			"divider",
 			"header: Your deletions, last 30 days (1)",
 			fmt.Sprintf("section: *Jane Doe* · merged into `%s` · deletion `%s` · merged %s · Duplicate created by mistake\nRestorable until %s",
@@ -200,7 +200,7 @@ func TestHomeTabIssue13(t *testing.T) {
 		v := e.OpenHome(bottest.Support)
 		want := append(append([]string{}, intro...),
 			"divider",
-			"header: Your delete requests waiting (2)",
+			"header: Your requests waiting (2)",
 			fmt.Sprintf("section: Merge *Sam Lee* `%s` into `%s` · Duplicate created by mistake · request `%s`\nAsked %s · expires %s · waiting for an admin in <#CAPPROVALS>",
 				s.samDup, s.samOrig, s.samReq.ID, date(s.samReq.CreatedAt), date(s.samReq.ExpiresAt)),
 			fmt.Sprintf("buttons: Withdraw request [approval.withdraw=%s]", s.samReq.ID),
@@ -286,7 +286,7 @@ func TestDigestIssue13(t *testing.T) {
 		"section: *Privacy erasures:* 1 (nothing archived: they cannot be restored)\n_Requested by_\n• <@USUPPORT>: 1",
 		"section: *Restores:* 1 (1 merge undone) · *Wrong deletions reported:* 0",
 		"section: *Suppression hits:* 1 (DND re-applied to a contact created again with an opted-out email or phone)\n_Opted out before in_\n• a deleted contact: 1",
-		"section: *Waiting now:* 1 delete request for an admin · 2 reviews of what an admin did alone (`/contact deletions`, the Home tab)",
+		"section: *Waiting now:* 1 request for an admin · 2 reviews of what an admin did alone (`/contact deletions`, the Home tab)",
 		"section: *Archives expiring in the next 7 days:* 2 (after that they can no longer be restored)" + expiring(first) + expiring(second),
 	}
 	got := viewLines(decodeBlocks(t, posts[0].Params["blocks"]))

@@ -87,7 +87,7 @@ func TestHomeTab(t *testing.T) {
 		}
 		want := append(append([]string{}, intro...),
 			"divider",
-			"header: Delete requests waiting for an admin (1)",
+			"header: Requests waiting for an admin (1)",
 			fmt.Sprintf("section: *Jane Test* `%s` · Duplicate created by mistake — created twice by import · request `%s`\nAsked by <@USUPPORT> %s · expires %s",
 				s.jane, s.janeReq.ID, date(s.janeReq.CreatedAt), date(s.janeReq.ExpiresAt)),
 			fmt.Sprintf("buttons: Approve [approval.approve=%[1]s] Reject [approval.reject=%[1]s]", s.janeReq.ID),
@@ -105,8 +105,8 @@ func TestHomeTab(t *testing.T) {
 			"header: Opted-out contacts back, DND re-applied, last 30 days (0)",
 			"context: None: a contact created with the email or phone of a deleted contact that had opted out gets its DND back at once, and shows here.",
 			"divider",
-			"header: Your delete requests waiting (0)",
-			"context: None: when a delete needs an admin's approval, your request shows here.",
+			"header: Your requests waiting (0)",
+			"context: None: when a delete, merge or erasure needs an admin's approval, your request shows here.",
 			"divider",
 			"header: Your deletions, last 30 days (1)",
 			fmt.Sprintf("section: *Tina Test* · deletion `%s` · deleted %s · Duplicate created by mistake\nRestorable until %s",
@@ -121,7 +121,7 @@ func TestHomeTab(t *testing.T) {
 		v := e.OpenHome(bottest.Support)
 		want := append(append([]string{}, intro...),
 			"divider",
-			"header: Your delete requests waiting (1)",
+			"header: Your requests waiting (1)",
 			fmt.Sprintf("section: *Jane Test* `%s` · Duplicate created by mistake — created twice by import · request `%s`\nAsked %s · expires %s · waiting for an admin in <#CAPPROVALS>",
 				s.jane, s.janeReq.ID, date(s.janeReq.CreatedAt), date(s.janeReq.ExpiresAt)),
 			fmt.Sprintf("buttons: Withdraw request [approval.withdraw=%s]", s.janeReq.ID),
@@ -288,13 +288,13 @@ func TestHomeTabLimits(t *testing.T) {
 	}
 	all := strings.Join(lines, "\n")
 	for _, want := range []string{
-		"header: Delete requests waiting for an admin (30)",
+		"header: Requests waiting for an admin (30)",
 		"context: 23 more: see `/contact deletions` or <#CAPPROVALS>.",
 		"header: Wrong deletions reported (30)",
 		"context: 23 more: see <#CINCIDENTS>.",
 		"header: Done by an admin alone, to review (30)",
 		"context: 23 more: see <#CAPPROVALS>.",
-		"header: Your delete requests waiting (30)",
+		"header: Your requests waiting (30)",
 		"context: 23 more: see `/contact deletions mine`.",
 	} {
 		if !strings.Contains(all, want) {
