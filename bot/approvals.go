@@ -277,6 +277,11 @@ func requesterOutcome(a crm.Approval, deleted *crm.Deleted) (Message, bool) {
 		return outcomeSummary(*deleted), true
 	}
 	what := fmt.Sprintf("your request to %s *%s* (`%s`, request `%s`)", kindVerb(a.Kind()), esc(a.ContactLabel), esc(a.ContactID), a.ID)
+	if a.Kind() == crm.KindErasure {
+		// As in the request's own DM: a DM stays in Slack, even when the
+		// person is erased later, so it names the contact by id only.
+		what = fmt.Sprintf("your request `%s` to %s", a.ID, requestAsksRequester(a))
+	}
 	var text string
 	switch a.State {
 	case crm.ApprovalRejected:

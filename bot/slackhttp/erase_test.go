@@ -156,7 +156,10 @@ func TestErasureRequestedBySupport(t *testing.T) {
 		t.Fatal("a rejected erasure erased")
 	}
 	dms := dmsTo(e, bottest.Deleter)
-	wantAll(t, "requester's DM", dms[len(dms)-1], "❌ <@"+bottest.Admin+"> rejected your request to erase *Jane Doe* (`"+id+"`, request `"+reqID+"`). Nothing was erased. Reason: no written request yet")
+	wantAll(t, "requester's DM", dms[len(dms)-1], "❌ <@"+bottest.Admin+"> rejected your request `"+reqID+"` to erase contact `"+id+"` (privacy erasure). Nothing was erased. Reason: no written request yet")
+	if strings.Contains(dms[len(dms)-1], "Jane Doe") {
+		t.Errorf("the requester's DM about an erasure names the contact: %s", dms[len(dms)-1])
+	}
 }
 
 // TestErasureOfEscapedNames: the bot's messages hold a name as it wrote

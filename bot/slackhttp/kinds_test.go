@@ -148,6 +148,20 @@ func TestRequestTextsSayWhatTheyAsk(t *testing.T) {
 			e.Submit(bottest.Admin, v, map[string]string{"reject_reason": "ask Sales & <legal>"})
 			e.Bot.Wait()
 			rejected := state(t, e, a.ID)
+			// The requester's DM: an erasure's names the contact by id only.
+			yours := func(f filed, first string) string {
+				if k.kind == crm.KindErasure {
+					return fmt.Sprintf("your request `%s` to %s", f.ID, f.private)
+				}
+				return fmt.Sprintf("your request to %s *%s Lee &amp; Co* (`%s`, request `%s`)", k.verb, first, f.ContactID, f.ID)
+			}
+			lastDM := func() string { // its text; the block repeats it
+				dms := dmsTo(e, bottest.Support)
+				text, _, _ := strings.Cut(dms[len(dms)-1], "\n")
+				return text
+			}
+			sameText(t, "the requester's DM after a reject", lastDM(),
+				fmt.Sprintf("❌ <@%s> rejected %s. Nothing was %s. Reason: ask Sales &amp; &lt;legal&gt;", bottest.Admin, yours(a, "Sam"), k.done))
 			clickAndWait(t, e, bottest.Admin2, bot.ActionApprove, a.ID)
 			sameText(t, "approve after a reject", answer(t, e),
 				fmt.Sprintf("Already rejected by <@%s> %s. Nothing was %s and nothing more was done.", bottest.Admin, date(*rejected.DecidedAt), k.done))
@@ -200,6 +214,8 @@ func TestRequestTextsSayWhatTheyAsk(t *testing.T) {
 			}
 			e.Bot.Wait()
 			expired := state(t, e, x.ID)
+			sameText(t, "the requester's DM after the expiry", lastDM(),
+				fmt.Sprintf("⌛ No admin decided on %s in time, so it expired. Nothing was %s. If it should still go, ask again with `/contact delete` or talk to an admin.", yours(x, "Xia"), k.done))
 			clickAndWait(t, e, bottest.Admin, bot.ActionApprove, x.ID)
 			sameText(t, "approve after the expiry", answer(t, e),
 				fmt.Sprintf("This request expired %s without a decision. Nothing was %s; the requester can ask again.", date(*expired.DecidedAt), k.done))
