@@ -128,7 +128,7 @@ func (b *Bot) requestNotes(a crm.Approval, c crm.Contact, l crm.Linked, original
 	}
 	text := fmt.Sprintf("📨 Your request to %s is waiting for an admin in %s (request `%s`). Nothing is %s yet; you will hear the outcome here. It expires %s.",
 		what, channelRef(b.cfg.ApprovalsChannel), a.ID, kindDone(a.Kind()), slackDate(a.ExpiresAt))
-	dm := note(a.Requester, Message{Text: text, Blocks: []slack.Block{
+	dm := noteAs(crm.RequestDMRef(a.ID), a.Requester, Message{Text: text, Blocks: []slack.Block{
 		section(text),
 		slack.NewActionBlock("withdraw:"+a.ID, withdrawButton(a.ID)),
 	}})
@@ -264,11 +264,41 @@ func (b *Bot) decisionNotes(a crm.Approval, deleted *crm.Deleted) []crm.Note {
 	if deleted != nil && deleted.Merge != nil {
 		target = contactLine(deleted.Merge.Original)
 	}
-	notes := []crm.Note{replacing(crm.ApprovalRef(a.ID), channel, approvalMessage(a, nil, nil, "", target))}
+	notes := []crm.Note{
+		replacing(crm.ApprovalRef(a.ID), channel, approvalMessage(a, nil, nil, "", target)),
+		// The DM that said it was waiting loses its Withdraw button.
+		replacing(crm.RequestDMRef(a.ID), a.Requester, requestDMDecided(a)),
+	}
 	if m, ok := requesterOutcome(a, deleted); ok {
 		notes = append(notes, note(a.Requester, m))
 	}
 	return notes
+}
+
+// requestDMDecided is the requester's "waiting for an admin" DM once the
+// request is no longer waiting: what became of it, with no button.
+func requestDMDecided(a crm.Approval) Message {
+	when := ""
+	if a.DecidedAt != nil {
+		when = " " + slackDate(*a.DecidedAt)
+	}
+	done := kindDone(a.Kind())
+	var how string
+	switch a.State {
+	case crm.ApprovalApproved:
+		how = fmt.Sprintf("was approved by %s%s: the contact was %s (deletion `%s`).", mention(a.DecidedBy), when, done, esc(a.DeletionID))
+	case crm.ApprovalRejected:
+		how = fmt.Sprintf("was rejected by %s%s. Nothing was %s.", mention(a.DecidedBy), when, done)
+	case crm.ApprovalExpired:
+		how = fmt.Sprintf("expired%s without a decision. Nothing was %s.", when, done)
+	case crm.ApprovalWithdrawn:
+		how = fmt.Sprintf("was withdrawn%s. Nothing was %s.", when, done)
+	case crm.ApprovalFailed:
+		how = fmt.Sprintf("was approved by %s%s, but it could not be done. Nothing was %s.", mention(a.DecidedBy), when, done)
+	default:
+		how = "is waiting for an admin."
+	}
+	return *textMessage(fmt.Sprintf("📨 Your request `%s` to %s %s", a.ID, requestAsksRequester(a), how))
 }
 
 // requesterOutcome is the DM that tells the requester how their request ended.

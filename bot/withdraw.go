@@ -29,14 +29,15 @@ func (b *Bot) withdrawCommand(ctx context.Context, name, user, arg string) *Mess
 	return b.withdraw(ctx, user, arg)
 }
 
-// withdrawClick withdraws after the ack and replaces the message the button
-// was on (the listing, or the DM) with the outcome; a refusal is answered
-// beside it.
+// withdrawClick withdraws after the ack. On a listing (ephemeral: /contact
+// deletions) the outcome replaces the listing; the request's DM is updated
+// through the outbox like any decided request's (requestDMDecided), so the
+// outcome is answered beside it, as is a refusal.
 func (b *Bot) withdrawClick(cb slack.InteractionCallback, requestID string) {
-	user, responseURL := cb.User.ID, cb.ResponseURL
+	user, responseURL, listing := cb.User.ID, cb.ResponseURL, cb.Container.IsEphemeral
 	b.goBackground("withdraw", func(ctx context.Context) {
 		m, done := b.withdrawn(ctx, user, requestID)
-		if done {
+		if done && listing {
 			b.respondReplace(ctx, responseURL, *m)
 			return
 		}

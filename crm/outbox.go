@@ -50,6 +50,10 @@ const MissingPost = "post"
 // ApprovalRef names the approval request's message in the approvals channel.
 func ApprovalRef(requestID string) string { return "approval:" + requestID }
 
+// RequestDMRef names the DM that tells a requester their request is
+// waiting (with its Withdraw button), so the decision can update it.
+func RequestDMRef(requestID string) string { return "request-dm:" + requestID }
+
 // IncidentRef names the incident message of a deletion.
 func IncidentRef(deletionID string) string { return "incident:" + deletionID }
 

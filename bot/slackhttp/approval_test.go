@@ -403,8 +403,11 @@ func TestConcurrentApproves(t *testing.T) {
 	if already != 9 {
 		t.Errorf("%d clickers told it was already approved, want 9", already)
 	}
-	if n := len(e.Slack.Calls("chat.update")); n != 1 {
-		t.Errorf("%d message updates, want 1", n)
+	if n := len(updatesOf(e, got.MessageTS)); n != 1 {
+		t.Errorf("%d updates of the approvals message, want 1", n)
+	}
+	if n := len(e.Slack.Calls("chat.update")); n != 2 {
+		t.Errorf("%d message updates, want 2 (the approvals message and the requester's DM)", n)
 	}
 	if n := len(dmsTo(e, bottest.Support)); n != 1 {
 		t.Errorf("requester got %d DMs, want 1", n)

@@ -160,6 +160,30 @@ func TestRequestTextsSayWhatTheyAsk(t *testing.T) {
 				text, _, _ := strings.Cut(dms[len(dms)-1], "\n")
 				return text
 			}
+			// The DM that said it was waiting: updated, its Withdraw button gone.
+			waitingDM := func(f filed) string {
+				t.Helper()
+				var ts string
+				if err := e.Store.DB().Get(&ts, e.Store.DB().Rebind(`SELECT ts FROM outbox_refs WHERE ref = ?`), crm.RequestDMRef(f.ID)); err != nil {
+					t.Fatalf("the waiting DM of %s was not posted: %v", f.ID, err)
+				}
+				ups := updatesOf(e, ts)
+				if len(ups) != 1 {
+					t.Fatalf("the waiting DM of %s was updated %d times, want once", f.ID, len(ups))
+				}
+				if strings.Contains(ups[0].Params["blocks"], bot.ActionWithdraw) {
+					t.Errorf("the decided request's DM still has Withdraw: %s", ups[0].Params["blocks"])
+				}
+				return ups[0].Params["text"]
+			}
+			private := func(f filed) string { // what the requester's texts name
+				if k.kind == crm.KindErasure {
+					return f.private
+				}
+				return f.asks
+			}
+			sameText(t, "the waiting DM after a reject", waitingDM(a),
+				fmt.Sprintf("📨 Your request `%s` to %s was rejected by <@%s> %s. Nothing was %s.", a.ID, private(a), bottest.Admin, date(*rejected.DecidedAt), k.done))
 			sameText(t, "the requester's DM after a reject", lastDM(),
 				fmt.Sprintf("❌ <@%s> rejected %s. Nothing was %s. Reason: ask Sales &amp; &lt;legal&gt;", bottest.Admin, yours(a, "Sam"), k.done))
 			clickAndWait(t, e, bottest.Admin2, bot.ActionApprove, a.ID)
@@ -179,6 +203,9 @@ func TestRequestTextsSayWhatTheyAsk(t *testing.T) {
 			sameText(t, "the withdraw answer", commandText(t, e.Command(bottest.Support, "withdraw "+w.ID)),
 				fmt.Sprintf("↩️ You withdrew your request `%s` to %s. Nothing was %s, and admins can no longer approve it.", w.ID, w.private, k.done))
 			withdrawn := state(t, e, w.ID)
+			e.Bot.Wait()
+			sameText(t, "the waiting DM after a withdraw", waitingDM(w),
+				fmt.Sprintf("📨 Your request `%s` to %s was withdrawn %s. Nothing was %s.", w.ID, private(w), date(*withdrawn.DecidedAt), k.done))
 			clickAndWait(t, e, bottest.Admin, bot.ActionApprove, w.ID)
 			sameText(t, "approve after a withdraw", answer(t, e),
 				fmt.Sprintf("%s withdrew this request %s. Nothing was %s and nothing more was done.", sup, date(*withdrawn.DecidedAt), k.done))
@@ -188,6 +215,8 @@ func TestRequestTextsSayWhatTheyAsk(t *testing.T) {
 			ok := fileRequest(t, e, k, "Amy")
 			clickAndWait(t, e, bottest.Admin2, bot.ActionApprove, ok.ID)
 			approved := state(t, e, ok.ID)
+			sameText(t, "the waiting DM after an approve", waitingDM(ok),
+				fmt.Sprintf("📨 Your request `%s` to %s was approved by <@%s> %s: the contact was %s (deletion `%s`).", ok.ID, private(ok), bottest.Admin2, date(*approved.DecidedAt), k.done, approved.DeletionID))
 			auditSays(t, e, fmt.Sprintf("<@%s> approved the %s of contact `%s` deletion `%s` request `%s` — reason: %s — deleted (requested by %s)",
 				bottest.Admin2, k.noun, ok.ContactID, approved.DeletionID, ok.ID, k.reason, sup))
 			label := map[string]string{crm.KindErasure: "[erased]"}[k.kind]
@@ -214,6 +243,8 @@ func TestRequestTextsSayWhatTheyAsk(t *testing.T) {
 			}
 			e.Bot.Wait()
 			expired := state(t, e, x.ID)
+			sameText(t, "the waiting DM after the expiry", waitingDM(x),
+				fmt.Sprintf("📨 Your request `%s` to %s expired %s without a decision. Nothing was %s.", x.ID, private(x), date(*expired.DecidedAt), k.done))
 			sameText(t, "the requester's DM after the expiry", lastDM(),
 				fmt.Sprintf("⌛ No admin decided on %s in time, so it expired. Nothing was %s. If it should still go, ask again with `/contact delete` or talk to an admin.", yours(x, "Xia"), k.done))
 			clickAndWait(t, e, bottest.Admin, bot.ActionApprove, x.ID)

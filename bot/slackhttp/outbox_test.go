@@ -128,8 +128,8 @@ func TestOutboxThroughSlackOutage(t *testing.T) {
 			order = append(order, c.Method)
 		}
 	}
-	ups := e.Slack.Calls("chat.update")
-	if len(ups) != 1 || ups[0].Params["ts"] != posted.MessageTS || !strings.Contains(ups[0].Text(), "Approved") ||
+	ups := updatesOf(e, posted.MessageTS)
+	if len(ups) != 1 || ups[0].Params["channel"] != bottest.Approval || !strings.Contains(ups[0].Text(), "Approved") ||
 		strings.Join(order, " ") != "chat.postMessage chat.update" {
 		t.Errorf("the decision must update the request's post (ts %s) after it exists: calls %v, updates %v", posted.MessageTS, order, ups)
 	}

@@ -255,17 +255,32 @@ func TestWithdrawRequest(t *testing.T) {
 	}
 	rs := e.Slack.Responses()
 	answer := rs[len(rs)-1]
-	if answer.Params["replace_original"] != "true" {
-		t.Errorf("the DM was not replaced by the outcome: %v", answer.Params)
+	if answer.Params["replace_original"] == "true" {
+		t.Errorf("the withdraw answer replaced the DM instead of being answered beside it: %v", answer.Params)
 	}
 	want := fmt.Sprintf("↩️ You withdrew your request `%s` to delete *Jane Doe* (`%s`). Nothing was deleted, and admins can no longer approve it.", a.ID, id)
 	wantText(t, "withdraw answer", blockTexts(answer.Blocks()), want)
 
-	// The approvals message, updated in place: the outcome, no buttons.
-	update, ok := e.Slack.Last("chat.update")
-	if !ok || update.Params["channel"] != bottest.Approval || update.Params["ts"] != state(t, e, a.ID).MessageTS {
-		t.Fatalf("approvals message not updated in place: %v", update)
+	// The DM itself, updated in place: what became of it, no Withdraw.
+	var dmTS string
+	if err := e.Store.DB().Get(&dmTS, `SELECT ts FROM outbox_refs WHERE ref = $1`, crm.RequestDMRef(a.ID)); err != nil {
+		t.Fatalf("where the request's DM was posted: %v", err)
 	}
+	dmUpdates := updatesOf(e, dmTS)
+	if len(dmUpdates) != 1 {
+		t.Fatalf("the request's DM was updated %d times, want once", len(dmUpdates))
+	}
+	wantText(t, "the request's DM", blockTexts(dmUpdates[0].Blocks()), fmt.Sprintf("📨 Your request `%s` to delete *Jane Doe* (`%s`) was withdrawn %s. Nothing was deleted.", a.ID, id, date(*got.DecidedAt)))
+	if strings.Contains(dmUpdates[0].Params["blocks"], bot.ActionWithdraw) {
+		t.Error("the withdrawn request's DM still has Withdraw")
+	}
+
+	// The approvals message, updated in place: the outcome, no buttons.
+	ups := updatesOf(e, state(t, e, a.ID).MessageTS)
+	if len(ups) != 1 || ups[0].Params["channel"] != bottest.Approval {
+		t.Fatalf("approvals message not updated in place: %v", ups)
+	}
+	update := ups[0]
 	outcome := fmt.Sprintf("↩️ *Withdrawn* by <@%s> %s, who asked for it. Nothing was deleted.", bottest.Support, date(*got.DecidedAt))
 	wantText(t, "approvals message", blockTexts(update.Blocks()), outcome)
 	if update.Params["text"] != "Delete request "+a.ID+" for Jane Doe: withdrawn by the requester" {
@@ -300,7 +315,19 @@ func TestWithdrawRequest(t *testing.T) {
 	if !strings.Contains(list.Body, `"action_id":"`+bot.ActionWithdraw+`"`) || !strings.Contains(list.Body, `"value":"`+b.ID+`"`) {
 		t.Errorf("/contact deletions has no Withdraw button for %s: %s", b.ID, list.Body)
 	}
+	// Its button on that listing (an ephemeral message): the outcome
+	// replaces the listing.
+	e.Interact(slack.InteractionCallback{Type: slack.InteractionTypeBlockActions, User: slack.User{ID: bottest.Support}, Team: slack.Team{ID: bottest.Team},
+		Container: slack.Container{Type: "message", IsEphemeral: true}, ResponseURL: e.Slack.NewResponseURL(),
+		ActionCallback: slack.ActionCallbacks{BlockActions: []*slack.BlockAction{{ActionID: bot.ActionWithdraw, BlockID: "withdraw:" + b.ID, Value: b.ID}}}})
+	e.Bot.Wait()
+	rs = e.Slack.Responses()
+	if answer := rs[len(rs)-1]; answer.Params["replace_original"] != "true" || !strings.Contains(answer.Text(), "You withdrew your request `"+b.ID+"`") {
+		t.Errorf("the listing was not replaced by the outcome: %v", answer.Params)
+	}
+
 	// By command, the id in lower case.
+	b = requestDelete(t, e, bottest.Support, id)
 	r := e.Command(bottest.Support, "withdraw "+strings.ToLower(b.ID))
 	wantText(t, "withdraw command", blockTexts(answerBlocks(t, r)), fmt.Sprintf("↩️ You withdrew your request `%s` to delete *Jane Doe* (`%s`). Nothing was deleted, and admins can no longer approve it.", b.ID, id))
 	if state(t, e, b.ID).State != crm.ApprovalWithdrawn {
