@@ -96,7 +96,7 @@ func (b *Bot) report(ctx context.Context, reporter, deletionID, wrong string) *M
 		return textMessage(b.refusal(err, rep.Deletion, "report deletion"))
 	}
 	d, inc := rep.Deletion, rep.Incident
-	what := deletionNoun(d.Kind)
+	what, _, restores := deletionWords(d.Kind)
 	if !rep.New {
 		if inc.MessageTS == "" {
 			return textMessage(fmt.Sprintf("%s is reporting this %s right now: the incident will appear in %s in a moment.", mention(inc.ReportedBy), what, channelMention(b.cfg.IncidentChannel)))
@@ -110,10 +110,6 @@ func (b *Bot) report(ctx context.Context, reporter, deletionID, wrong string) *M
 		if isUserChannel(n.Channel) {
 			told = append(told, mention(n.Channel))
 		}
-	}
-	restores := "restore every row"
-	if d.Kind == crm.KindMerge {
-		restores = "put both contacts back, row for row,"
 	}
 	text := fmt.Sprintf("Reported in %s: an admin can %s until %s.", channelMention(b.cfg.IncidentChannel), restores, slackDate(d.RestoreUntil))
 	switch len(told) {
@@ -133,12 +129,12 @@ func (b *Bot) reportNotes(rep crm.Report, reporter string) []crm.Note {
 	notes := []crm.Note{noteAs(crm.IncidentRef(d.ID), b.cfg.IncidentChannel, incidentMessage(rep))}
 	where := fmt.Sprintf("was reported as wrong by %s in %s. An admin can restore it until %s.", mention(reporter), channelMention(b.cfg.IncidentChannel), slackDate(d.RestoreUntil))
 	what := fmt.Sprintf("*%s* (deletion `%s`, %s)", esc(rep.Contact.Name()), esc(d.ID), slackDate(d.DeletedAt))
-	done := deletionNoun(d.Kind)
+	noun, _, _ := deletionWords(d.Kind)
 	if d.DeletedBy != reporter {
-		notes = append(notes, note(d.DeletedBy, *textMessage("⚠️ Your " + done + " of " + what + " " + where)))
+		notes = append(notes, note(d.DeletedBy, *textMessage("⚠️ Your " + noun + " of " + what + " " + where)))
 	}
 	if a := d.ApprovedBy; a != nil && *a != reporter && *a != d.DeletedBy {
-		notes = append(notes, note(*a, *textMessage("⚠️ A " + done + " you approved, " + what + ", " + where)))
+		notes = append(notes, note(*a, *textMessage("⚠️ A " + noun + " you approved, " + what + ", " + where)))
 	}
 	return notes
 }
@@ -162,13 +158,14 @@ func (b *Bot) refusal(err error, d crm.Deletion, what string) string {
 	return b.userMessage(err, what, "deletion", d.ID)
 }
 
-// deletionNoun names a deletion of kind k as reports of it do: "deletion",
-// "merge".
-func deletionNoun(k string) string {
+// deletionWords are how reports of a deletion of kind k word it: its noun
+// ("deletion", "merge"), what was done ("deleted", "merged") and what an
+// admin's restore does.
+func deletionWords(k string) (noun, done, restore string) {
 	if k == crm.KindMerge {
-		return "merge"
+		return "merge", "merged", "put both contacts back, row for row,"
 	}
-	return "deletion"
+	return "deletion", "deleted", "restore every row"
 }
 
 func labelSuffix(d crm.Deletion) string {

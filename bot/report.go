@@ -68,16 +68,13 @@ func (b *Bot) openReportModal(ctx context.Context, user, triggerID, deletionID, 
 	if len(meta) > maxMetadata {
 		meta, _ = json.Marshal(reportMeta{DeletionID: d.ID})
 	}
-	title, ask := "Report wrong deletion", fmt.Sprintf("Report the deletion of *%s* (deletion `%s`, deleted by %s %s) as wrong? It is posted in %s, where an admin can restore every row until %s.",
-		esc(label), esc(d.ID), mention(d.DeletedBy), slackDate(d.DeletedAt), channelMention(b.cfg.IncidentChannel), slackDate(d.RestoreUntil))
-	if d.Kind == crm.KindMerge {
-		title, ask = "Report wrong merge", fmt.Sprintf("Report the merge of *%s* (deletion `%s`, merged by %s %s) as wrong? It is posted in %s, where an admin can put both contacts back, row for row, until %s.",
-			esc(label), esc(d.ID), mention(d.DeletedBy), slackDate(d.DeletedAt), channelMention(b.cfg.IncidentChannel), slackDate(d.RestoreUntil))
-	}
+	noun, done, restore := deletionWords(d.Kind)
+	ask := fmt.Sprintf("Report the %s of *%s* (deletion `%s`, %s by %s %s) as wrong? It is posted in %s, where an admin can %s until %s.",
+		noun, esc(label), esc(d.ID), done, mention(d.DeletedBy), slackDate(d.DeletedAt), channelMention(b.cfg.IncidentChannel), restore, slackDate(d.RestoreUntil))
 	view := slack.ModalViewRequest{
 		Type:       slack.VTModal,
 		CallbackID: CallbackReportModal,
-		Title:      plain(cut(title, maxModalTitle)),
+		Title:      plain(cut("Report wrong "+noun, maxModalTitle)),
 		Submit:     plain("Report"),
 		Close:      plain("Cancel"),
 		Blocks: slack.Blocks{BlockSet: []slack.Block{
