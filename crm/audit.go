@@ -94,12 +94,14 @@ func (s *Store) auditTx(ctx context.Context, tx *sqlx.Tx, e AuditEntry) (AuditEn
 
 // requestKindOf selects the RequestKind of an audit entry joined with its
 // request, as r.
-const requestKindOf = `COALESCE(r.summary ->> 'kind', '') AS request_kind`
+func (d Dialect) requestKindOf() string {
+	return `COALESCE(` + d.jsonField("r.summary", "kind") + `, '') AS request_kind`
+}
 
 // AuditTrail lists the audit entries of a contact or a deletion, oldest first.
 func (s *Store) AuditTrail(ctx context.Context, contactID, deletionID string, limit int) ([]AuditEntry, error) {
 	var out []AuditEntry
-	err := s.db.SelectContext(ctx, &out, s.db.Rebind(`SELECT a.*, `+requestKindOf+`
+	err := s.db.SelectContext(ctx, &out, s.db.Rebind(`SELECT a.*, `+s.dialect.requestKindOf()+`
 		FROM audit_log a LEFT JOIN approval_requests r ON r.id = a.request_id
 		WHERE (? <> '' AND a.contact_id = ?) OR (? <> '' AND a.deletion_id = ?) ORDER BY a.at, a.id LIMIT ?`),
 		contactID, contactID, deletionID, deletionID, limit)

@@ -24,7 +24,7 @@ func (s *Store) ContactHistory(ctx context.Context, contactID string, limit int)
 		return nil, 0, fmt.Errorf("count audit trail of %s: %w", contactID, err)
 	}
 	var out []AuditEntry
-	err := s.db.SelectContext(ctx, &out, s.db.Rebind(`SELECT a.*, `+requestKindOf+` FROM (SELECT * FROM audit_log WHERE `+where+`
+	err := s.db.SelectContext(ctx, &out, s.db.Rebind(`SELECT a.*, `+s.dialect.requestKindOf()+` FROM (SELECT * FROM audit_log WHERE `+where+`
 		ORDER BY at DESC, id DESC LIMIT ?) a LEFT JOIN approval_requests r ON r.id = a.request_id ORDER BY a.at, a.id`), contactID, contactID, contactID, limit)
 	if err != nil {
 		return nil, 0, fmt.Errorf("load audit trail of %s: %w", contactID, err)
