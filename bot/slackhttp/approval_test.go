@@ -81,11 +81,17 @@ func approvalPost(t testing.TB, e *bottest.Env, requestID string) slackfake.Call
 // lastResponse is the newest post to a response URL.
 func lastResponse(t testing.TB, e *bottest.Env) string {
 	t.Helper()
+	return newestResponse(t, e).Text()
+}
+
+// newestResponse is the newest post to a response URL.
+func newestResponse(t testing.TB, e *bottest.Env) slackfake.Call {
+	t.Helper()
 	rs := e.Slack.Responses()
 	if len(rs) == 0 {
 		t.Fatal("no response_url post")
 	}
-	return rs[len(rs)-1].Text()
+	return rs[len(rs)-1]
 }
 
 // clickAndWait presses a button and waits for the work after the ack.

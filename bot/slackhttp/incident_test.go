@@ -53,11 +53,7 @@ func posts(e *bottest.Env, channel string) []slackfake.Call {
 func lastAnswer(t *testing.T, e *bottest.Env) string {
 	t.Helper()
 	e.Bot.Wait()
-	rs := e.Slack.Responses()
-	if len(rs) == 0 {
-		t.Fatal("no answer through the response URL")
-	}
-	return rs[len(rs)-1].Text()
+	return newestResponse(t, e).Text()
 }
 
 // body is a command's JSON answer with <, > and & as Slack shows them.

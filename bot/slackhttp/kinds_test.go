@@ -80,11 +80,7 @@ func fileRequest(t *testing.T, e *bottest.Env, k requestKind, first string) file
 // answer is the mrkdwn of the newest post to a response URL.
 func answer(t *testing.T, e *bottest.Env) string {
 	t.Helper()
-	rs := e.Slack.Responses()
-	if len(rs) == 0 {
-		t.Fatal("no response_url post")
-	}
-	return rs[len(rs)-1].Params["text"]
+	return newestResponse(t, e).Params["text"]
 }
 
 // commandText is the mrkdwn of a command's answer.

@@ -253,8 +253,7 @@ func TestWithdrawRequest(t *testing.T) {
 	if got.State != crm.ApprovalWithdrawn || got.DecidedBy != bottest.Support {
 		t.Fatalf("request after withdraw: %+v", got)
 	}
-	rs := e.Slack.Responses()
-	answer := rs[len(rs)-1]
+	answer := newestResponse(t, e)
 	if answer.Params["replace_original"] == "true" {
 		t.Errorf("the withdraw answer replaced the DM instead of being answered beside it: %v", answer.Params)
 	}
@@ -321,8 +320,7 @@ func TestWithdrawRequest(t *testing.T) {
 		Container: slack.Container{Type: "message", IsEphemeral: true}, ResponseURL: e.Slack.NewResponseURL(),
 		ActionCallback: slack.ActionCallbacks{BlockActions: []*slack.BlockAction{{ActionID: bot.ActionWithdraw, BlockID: "withdraw:" + b.ID, Value: b.ID}}}})
 	e.Bot.Wait()
-	rs = e.Slack.Responses()
-	if answer := rs[len(rs)-1]; answer.Params["replace_original"] != "true" || !strings.Contains(answer.Text(), "You withdrew your request `"+b.ID+"`") {
+	if answer := newestResponse(t, e); answer.Params["replace_original"] != "true" || !strings.Contains(answer.Text(), "You withdrew your request `"+b.ID+"`") {
 		t.Errorf("the listing was not replaced by the outcome: %v", answer.Params)
 	}
 
