@@ -212,7 +212,7 @@ const erasedPayload = `{"text":"` + ErasedText + `","blocks":null}`
 // ones labelled with its full name). A message names it when it holds its id, the
 // id of one of its deletions or requests, its email or its phone, or when it
 // is, updates or replies under the post of one of them (its ref, replaces or
-// thread: a request's message, an incident, an operation's progress DM,
+// thread: a request's message or its DM, an incident, an operation's progress DM,
 // whose outcome names the contact by name only); a message already
 // delivered also when it holds its full name (a pending one is left to be
 // sent when only the name matches: it may be another person's).
@@ -256,7 +256,7 @@ func scrubOutbox(ctx context.Context, tx *sqlx.Tx, c Contact, erasure string, de
 	contains(&anyRow, c.Phone)
 	var refs []string
 	for _, id := range requestIDs {
-		refs = append(refs, ApprovalRef(id))
+		refs = append(refs, ApprovalRef(id), RequestDMRef(id))
 	}
 	for _, id := range append([]string{erasure}, deletionIDs...) {
 		refs = append(refs, IncidentRef(id))
