@@ -348,3 +348,18 @@ func TestAuditFeedShowsActionsNotWindows(t *testing.T) {
 		t.Errorf("%d audit rows for the window opened, want 1", n)
 	}
 }
+
+// TestUnknownVerbSaysSo: a first word that is no command is named above
+// the search of the whole text, typed bare or after /contact.
+func TestUnknownVerbSaysSo(t *testing.T) {
+	s := newSession(t, shell.Support)
+	out := s.run("/contact frobnicate jane", "delte jane.doe@example.com", "quit")
+	mustContain(t, out,
+		"support> /contact frobnicate jane\n"+
+			"`frobnicate` is not a `/contact` command (`/contact help` lists them); searched for the whole text:\n"+
+			"No contact matches *frobnicate jane*. Try the email address, the phone number with or without its country code, the start of a name (“jane do”), or the contact id from Leadgains.\n",
+		"support> delte jane.doe@example.com\n"+
+			"`delte` is not a `/contact` command; did you mean `/contact delete`? Searched for the whole text:\n"+
+			"No contact matches *delte jane.doe@example.com*.",
+	)
+}
