@@ -24,7 +24,7 @@ const (
 // The reject modal's reason input.
 const blockRejectReason = "reject_reason"
 
-var rejectReason = textField{block: blockRejectReason, label: "Reason (optional, sent to the requester)", placeholder: "e.g. it has an active deal; ask Sales first",
+var rejectReason = textField{block: blockRejectReason, label: "Reason, sent to the requester", placeholder: "e.g. it has an active deal; ask Sales first",
 	multiline: true, maxLen: 500, it: "the reason"}
 
 // requestIDRe is the shape of crm.NewID("R", 10): anything else on a button

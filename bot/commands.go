@@ -82,7 +82,7 @@ func (b *Bot) HandleCommand(ctx context.Context, cmd slack.SlashCommand) *Messag
 	case "suppression":
 		run = func(ctx context.Context) *Message { return b.suppressionCommand(ctx, name, cmd.UserID, rest) }
 	default:
-		run = func(ctx context.Context) *Message { return b.find(ctx, name, cmd.Text) }
+		run = func(ctx context.Context) *Message { return b.search(ctx, name, cmd.Text) }
 	}
 	return b.withinAck(ctx, cmd.ResponseURL, run)
 }
@@ -150,6 +150,11 @@ func (b *Bot) help(name string) *Message {
 	return &Message{Text: text, Blocks: []slack.Block{section(text)}}
 }
 
+// searchTips follow "No contact matches": what a search finds. A name
+// matches from the start of its words ("jane do" finds Jane Doe, "oe" does
+// not).
+const searchTips = "Try the email address, the phone number with or without its country code, the start of a name (“jane do”), or the contact id from Leadgains."
+
 // find runs a search and renders the find message.
 func (b *Bot) find(ctx context.Context, name, query string) *Message {
 	query = strings.TrimSpace(query)
@@ -157,11 +162,121 @@ func (b *Bot) find(ctx context.Context, name, query string) *Message {
 		return b.help(name)
 	}
 	res, err := b.store.Search(ctx, query)
+	return b.found(ctx, query, res, err)
+}
+
+// search is the command's text without a verb: a search, with a note above
+// it when the text looks like a command that does not exist (see
+// notACommand).
+func (b *Bot) search(ctx context.Context, name, text string) *Message {
+	text = strings.TrimSpace(text)
+	res, err := b.store.Search(ctx, text)
+	msg := b.found(ctx, text, res, err)
+	if err != nil || len(res.Matches) > 0 {
+		return msg
+	}
+	note := b.notACommand(ctx, name, text)
+	if note == "" {
+		return msg
+	}
+	return &Message{Text: note + "\n" + msg.Text, Blocks: append([]slack.Block{section(note)}, msg.Blocks...)}
+}
+
+// notACommand is the note for a search whose first word was meant as a
+// command: "`frobnicate` is not a `/contact` command …", or "" when the
+// text reads as a search. Only a search that found nothing asks, and the
+// note is given when
+//   - the text has two words or more and the first is typed as verbs are:
+//     lower-case letters and hyphens, and not a verb;
+//   - that word alone finds no contact either, so it is not the start of a
+//     name typed in lower case ("jane doe" with no Jane Doe);
+//   - and it is a verb mistyped (one letter off, two for a verb of six
+//     letters or more: "delte", "hisotry"), which the note then names, or
+//     the rest of the text alone finds a contact ("frobnicate jane").
+func (b *Bot) notACommand(ctx context.Context, name, text string) string {
+	first, rest, _ := strings.Cut(text, " ")
+	rest = strings.TrimSpace(rest)
+	if rest == "" || !commandShaped(first) {
+		return ""
+	}
+	if res, err := b.store.Search(ctx, first); err != nil || len(res.Matches) > 0 {
+		return ""
+	}
+	if verb := nearVerb(first); verb != "" {
+		return fmt.Sprintf("`%s` is not a `%s` command; did you mean `%s %s`? Searched for the whole text:", esc(first), esc(name), esc(name), verb)
+	}
+	if res, err := b.store.Search(ctx, rest); err != nil || len(res.Matches) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("`%s` is not a `%s` command (`%s help` lists them); searched for the whole text:", esc(first), esc(name), esc(name))
+}
+
+// commandShaped reports whether word is typed as the command's verbs are:
+// two or more lower-case letters and hyphens, and not a verb.
+func commandShaped(word string) bool {
+	if len(word) < 2 || slices.Contains(Verbs, word) {
+		return false
+	}
+	for _, r := range word {
+		if (r < 'a' || r > 'z') && r != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// nearVerb is the verb word is a typo of, or "": at most one edit away (a
+// letter added, dropped, changed, or two swapped), two for a verb of six
+// letters or more.
+func nearVerb(word string) string {
+	best, bestDist := "", 3
+	for _, v := range Verbs {
+		if v == "" {
+			continue
+		}
+		allowed := 1
+		if len(v) >= 6 {
+			allowed = 2
+		}
+		if d := editDistance(word, v); d <= allowed && d < bestDist {
+			best, bestDist = v, d
+		}
+	}
+	return best
+}
+
+// editDistance counts the edits from a to b (ASCII): letters inserted,
+// deleted, replaced, or two neighbours swapped.
+func editDistance(a, b string) int {
+	prev2, prev, cur := make([]int, len(b)+1), make([]int, len(b)+1), make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(b)]
+}
+
+// found renders what a search found: the find message, or what to try when
+// nothing matched.
+func (b *Bot) found(ctx context.Context, query string, res crm.SearchResult, err error) *Message {
 	if err != nil {
 		return textMessage(b.userMessage(err, "search failed"))
 	}
 	if len(res.Matches) == 0 {
-		return textMessage(fmt.Sprintf("No contact matches *%s*. Try the email address, the phone number with or without its country code, part of the name (\"jane do\"), or the contact id from Leadgains.", esc(cut(query, 100))))
+		return textMessage(fmt.Sprintf("No contact matches *%s*. %s", esc(cut(query, 100)), searchTips))
 	}
 	msg, err := b.findMessage(ctx, res)
 	if err != nil {

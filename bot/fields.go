@@ -13,7 +13,9 @@ import (
 // checked from one description, so that the length Slack enforces and the
 // length the server checks are the same number.
 
-// textField is an optional free-text input of a window.
+// textField is an optional free-text input of a window. Its label never says
+// "optional": Slack adds "(optional)" to an optional input's label itself,
+// and so does the shell.
 type textField struct {
 	block, label, placeholder string
 	hint                      string // under the field; "" for none

@@ -48,3 +48,18 @@ func TestFieldBounds(t *testing.T) {
 		}
 	}
 }
+
+// TestOptionalLabelsLeaveTheWordToSlack: Slack (and the shell) add
+// "(optional)" to an optional input's label, so a label saying it too
+// reads "(optional, …) (optional)".
+func TestOptionalLabelsLeaveTheWordToSlack(t *testing.T) {
+	for _, f := range []textField{deleteNote, mergeNote, eraseNote, rejectReason, reportNote} {
+		in := f.input()
+		if !in.Optional {
+			t.Errorf("%s: not optional", f.block)
+		}
+		if strings.Contains(strings.ToLower(in.Label.Text), "optional") {
+			t.Errorf("%s: the label %q says optional itself", f.block, in.Label.Text)
+		}
+	}
+}

@@ -80,7 +80,7 @@ func (b *Bot) handleFindSubmit(ctx context.Context, cb slack.InteractionCallback
 		return fieldErr(b.userMessage(err, "search window"))
 	}
 	if len(res.Matches) == 0 {
-		return fieldErr("No contact matches. Try the email address, the phone number with or without its country code, part of the name, or the contact id.")
+		return fieldErr("No contact matches. " + searchTips)
 	}
 	msg, err := b.findMessage(ctx, res)
 	if err != nil {

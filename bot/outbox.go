@@ -54,13 +54,14 @@ var hopelessErrors = map[string]bool{
 
 // storedMessage is a Message as the outbox keeps it.
 type storedMessage struct {
-	Text   string       `json:"text"`
-	Blocks slack.Blocks `json:"blocks"`
+	Text    string       `json:"text"`
+	Blocks  slack.Blocks `json:"blocks"`
+	Routine bool         `json:"routine,omitempty"`
 }
 
 // encodeMessage is m as an outbox payload.
 func encodeMessage(m Message) []byte {
-	b, err := json.Marshal(storedMessage{Text: m.Text, Blocks: slack.Blocks{BlockSet: m.Blocks}})
+	b, err := json.Marshal(storedMessage{Text: m.Text, Blocks: slack.Blocks{BlockSet: m.Blocks}, Routine: m.Routine})
 	if err != nil {
 		// Blocks are our own values; they always marshal.
 		panic(fmt.Sprintf("encode message: %v", err))
@@ -74,7 +75,7 @@ func decodeMessage(b []byte) (Message, error) {
 	if err := json.Unmarshal(b, &s); err != nil {
 		return Message{}, fmt.Errorf("decode outbox message: %w", err)
 	}
-	return Message{Text: s.Text, Blocks: s.Blocks.BlockSet}, nil
+	return Message{Text: s.Text, Blocks: s.Blocks.BlockSet, Routine: s.Routine}, nil
 }
 
 // payloadText is how text reads in the payloads encodeMessage writes,
@@ -115,7 +116,9 @@ func (b *Bot) auditNotes(e crm.AuditEntry) []crm.Note {
 	if b.cfg.AuditChannel == "" {
 		return notes
 	}
-	return append([]crm.Note{note(b.cfg.AuditChannel, Message{Text: auditLine(e)})}, notes...)
+	// A window opened is kept for the record; the actions are what a reader follows.
+	line := Message{Text: auditLine(e), Routine: e.Action == crm.AuditFind}
+	return append([]crm.Note{note(b.cfg.AuditChannel, line)}, notes...)
 }
 
 // StartOutbox delivers the outbox until ctx ends: at once when this process

@@ -16,6 +16,10 @@ type Message struct {
 	Blocks []slack.Block
 	// ThreadTS posts the message as a reply in a thread.
 	ThreadTS string
+	// Routine marks a line of record that tells whoever just acted nothing
+	// new (the audit feed's "window opened"): Slack posts it like any
+	// other; the shell, whose reader is that person, leaves it out.
+	Routine bool
 }
 
 // Messenger is everything the bot asks of Slack. It is declared here, small,

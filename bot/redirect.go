@@ -25,8 +25,10 @@ var optOutNote = regexp.MustCompile(`(?i)\b(unsubscrib\w*|stop(ped|s)?|opt(ed|s)
 // note again within it deletes.
 const noteWarnTTL = time.Hour
 
-// noteWarning is the inline error on a note that mentions an opt-out.
-const noteWarning = "This note sounds like an opt-out (unsubscribe, STOP, DND). Deleting loses it: close this and use Set DND, or Remove follow-up to only stop workflows. Nothing was deleted. Still a test contact or duplicate? Submit again."
+// noteWarning is the inline error on a note that mentions an opt-out. It
+// follows any delete reason ("Test contact", "Other"…), so its last words
+// name none.
+const noteWarning = "This note sounds like an opt-out (unsubscribe, STOP, DND). Deleting loses it: close this and use Set DND, or Remove follow-up to only stop workflows. Nothing was deleted. Still want it deleted? Submit again."
 
 // redirectFromDelete answers the two "not a delete" reasons: nothing is
 // deleted and the window becomes the right action's, for the same contact,

@@ -292,3 +292,74 @@ func TestMessengerLabels(t *testing.T) {
 		t.Errorf("got:\n%s\nwant:\n%s", out.String(), want)
 	}
 }
+
+// TestRejectAsksForTheReasonOnce: the reject window's reason is optional,
+// and its prompt says so once, in the shell's words.
+func TestRejectAsksForTheReasonOnce(t *testing.T) {
+	s := newSession(t, shell.Support)
+	out := s.run(
+		"test@test.com",
+		"1", "1", "", "DELETE", // a delete request: test contact, no note
+		"/as admin",
+		"2", // [2] Reject
+		"it has an open deal",
+		"quit",
+	)
+	mustContain(t, out,
+		"(@admin presses [2] Reject)",
+		"│ Reason, sent to the requester (optional)\n",
+		"Reason, sent to the requester (optional, Enter to skip) > it has an open deal\n",
+		"[#approvals, updated] ❌ *Rejected* by @admin",
+	)
+	if strings.Contains(out, "(optional, sent") {
+		t.Errorf("the reason's prompt says optional twice:\n%s", out)
+	}
+}
+
+// TestUsersInColumns: /users lines up names, ids and rights.
+func TestUsersInColumns(t *testing.T) {
+	s := newSession(t, shell.Support)
+	out := s.run("/users", "quit")
+	mustContain(t, out, "support> /users\n"+
+		"  @admin    UDEMOADMIN    admin: deletes directly, approves others' requests, restores\n"+
+		"  @admin2   UDEMOADMIN2   a second admin, to approve the first one's requests\n"+
+		"  @deleter  UDEMODELETER  deleter: deletes low-risk contacts directly\n"+
+		"  @support  UDEMOSUPPORT  support staff: finds contacts; deletes need an admin's approval\n"+
+		"support> quit\n")
+}
+
+// TestAuditFeedShowsActionsNotWindows: the shell shows the audit feed's
+// line for what was done, not the one for each window opened, which the
+// audit trail keeps.
+func TestAuditFeedShowsActionsNotWindows(t *testing.T) {
+	s := newSession(t, shell.Deleter)
+	id := demo.ID("jane")
+	out := s.run(
+		"jane.doe@example.com",
+		"2",   // [2] Set DND
+		"1 4", // SMS and WhatsApp
+		"quit",
+	)
+	mustContain(t, out, "[#audit] ", "@deleter set DND on contact `"+id+"`")
+	if strings.Contains(out, "window opened") {
+		t.Errorf("the shell shows the window opened:\n%s", out)
+	}
+	if n := crmtest.CountRows(t, s.store, "audit_log", "action = 'find' AND contact_id = $1 AND outcome = 'Set DND window opened'", id); n != 1 {
+		t.Errorf("%d audit rows for the window opened, want 1", n)
+	}
+}
+
+// TestUnknownVerbSaysSo: a first word that is no command is named above
+// the search of the whole text, typed bare or after /contact.
+func TestUnknownVerbSaysSo(t *testing.T) {
+	s := newSession(t, shell.Support)
+	out := s.run("/contact frobnicate jane", "delte jane.doe@example.com", "quit")
+	mustContain(t, out,
+		"support> /contact frobnicate jane\n"+
+			"`frobnicate` is not a `/contact` command (`/contact help` lists them); searched for the whole text:\n"+
+			"No contact matches *frobnicate jane*. Try the email address, the phone number with or without its country code, the start of a name (“jane do”), or the contact id from Leadgains.\n",
+		"support> delte jane.doe@example.com\n"+
+			"`delte` is not a `/contact` command; did you mean `/contact delete`? Searched for the whole text:\n"+
+			"No contact matches *delte jane.doe@example.com*.",
+	)
+}

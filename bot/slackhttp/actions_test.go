@@ -494,6 +494,30 @@ func TestDeleteLeadsToTheRightAction(t *testing.T) {
 	})
 }
 
+// TestOptOutNoteWarningFitsEveryReason: the warning on a note that sounds
+// like an opt-out ends the same way whatever the reason picked, "Other"
+// included, and deletes nothing.
+func TestOptOutNoteWarningFitsEveryReason(t *testing.T) {
+	e := bottest.New(t)
+	id := crmtest.InsertContact(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"})
+	want := "This note sounds like an opt-out (unsubscribe, STOP, DND). Deleting loses it: close this and use Set DND, " +
+		"or Remove follow-up to only stop workflows. Nothing was deleted. Still want it deleted? Submit again."
+	for _, reason := range []string{bot.ReasonOther, bot.ReasonTestContact} {
+		e.Click(bottest.Admin, bot.ActionDelete, id)
+		v := e.LastView()
+		e.Bot.Wait()
+		r := e.Submit(bottest.Admin, v, map[string]string{"reason": reason, "note": "she texted STOP, " + reason, "confirm": "DELETE"})
+		errs, _ := r.JSON(t)["errors"].(map[string]any)
+		if got := errs["note"]; got != want {
+			t.Errorf("reason %s: the note's error is %q, want %q", reason, got, want)
+		}
+	}
+	e.Bot.Wait()
+	if n := crmtest.CountRows(t, e.Store, "deletions", ""); n != 0 {
+		t.Errorf("%d deletions after the warnings, want none", n)
+	}
+}
+
 // TestAuditEveryAction: a delete writes one audit row and one post; a
 // request for approval (no rights to delete directly) too; audit rows cannot
 // be changed.

@@ -181,6 +181,44 @@ func TestDeleteModalChecks(t *testing.T) {
 	}
 }
 
+// TestUnknownVerbNoted: a first word typed as a verb but not one is named
+// above the search of the whole text; a name typed in lower case is not.
+func TestUnknownVerbNoted(t *testing.T) {
+	e := bottest.New(t)
+	crmtest.InsertContact(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"})
+	crmtest.InsertContact(t, e.Store, crmtest.Contact{FirstName: "Zoe", LastName: "Roe", Email: "zoe@example.com"})
+	noMatch := func(q string) string {
+		return "No contact matches *" + q + "*. Try the email address, the phone number with or without its country code, the start of a name (“jane do”), or the contact id from Leadgains."
+	}
+	for text, want := range map[string]string{
+		"frobnicate jane": "`frobnicate` is not a `/contact` command (`/contact help` lists them); searched for the whole text:\n" + noMatch("frobnicate jane"),
+		"delte jane@example.com": "`delte` is not a `/contact` command; did you mean `/contact delete`? Searched for the whole text:\n" +
+			"No contact matches *delte jane@example.com*. Try the email address, the phone number with or without its country code, the start of a name (“jane do”), or the contact id from Leadgains.",
+		"hisotry jane": "`hisotry` is not a `/contact` command; did you mean `/contact history`? Searched for the whole text:\n" + noMatch("hisotry jane"),
+		// Nothing but a search: a name's start ("zoe"), a first word that
+		// finds nobody before a rest that finds nobody either, one word,
+		// a capital.
+		"zoe doe":         noMatch("zoe doe"),
+		"frobnicate xyzw": noMatch("frobnicate xyzw"),
+		"frobnicate":      noMatch("frobnicate"),
+		"Frobnicate jane": noMatch("Frobnicate jane"),
+	} {
+		r := e.Command(bottest.Support, text)
+		sameText(t, text, commandText(t, r), want)
+		var m struct{ Blocks []map[string]any }
+		if err := json.Unmarshal([]byte(r.Body), &m); err != nil || len(m.Blocks) == 0 {
+			t.Fatalf("%s: no blocks: %s", text, r.Body)
+		}
+		if first, _ := m.Blocks[0]["text"].(map[string]any); first["text"] != strings.Split(want, "\n")[0] {
+			t.Errorf("%s: the first block says %q", text, first["text"])
+		}
+	}
+	// A verb's own search is unchanged, and a found contact has no note.
+	if got := commandText(t, e.Command(bottest.Support, "jane doe")); got != "1 contact for “jane doe”" {
+		t.Errorf("jane doe: %q", got)
+	}
+}
+
 func TestCommands(t *testing.T) {
 	e := bottest.New(t)
 	crmtest.InsertContact(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"})
@@ -197,6 +235,10 @@ func TestCommands(t *testing.T) {
 		if !strings.Contains(r.Body, "No contact matches") || !strings.Contains(r.Body, "Try the email") {
 			t.Errorf("nothing found: %s", r.Body)
 		}
+		// A name matches from the start of a word: "oe" is inside "Doe"
+		// and "Roe" and finds neither, as the tips say.
+		sameText(t, "oe", commandText(t, e.Command(bottest.Support, "oe")),
+			"No contact matches *oe*. Try the email address, the phone number with or without its country code, the start of a name (“jane do”), or the contact id from Leadgains.")
 	})
 	t.Run("FindVerb", func(t *testing.T) {
 		r := e.Command(bottest.Support, "find jane")

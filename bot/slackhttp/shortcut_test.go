@@ -44,7 +44,7 @@ func TestFindContactWindow(t *testing.T) {
 	t.Run("EmptyAndNoMatchAreFieldErrors", func(t *testing.T) {
 		for query, want := range map[string]string{
 			"   ":                     "Type a name, an email address, a phone number or a contact id.",
-			"nobody@example.com":      "No contact matches. Try the email address, the phone number with or without its country code, part of the name, or the contact id.",
+			"nobody@example.com":      "No contact matches. Try the email address, the phone number with or without its country code, the start of a name (“jane do”), or the contact id from Leadgains.",
 			strings.Repeat("x", 1001): "That is too long to search for (1001 characters).",
 		} {
 			resp := submitted(t, e.Submit(bottest.Support, form, map[string]string{"find_query": query}))

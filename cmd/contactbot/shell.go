@@ -42,7 +42,7 @@ func shellEnv() map[string]string {
 func shellFlags(fs *flag.FlagSet) runFunc {
 	as := fs.String("as", shell.Support.Name, "who you are: admin, admin2, deleter, support, or a Slack user id (U…)")
 	dir := fs.String("data-dir", "", "directory of the demo database (default $CONTACTBOT_DATA_DIR, else the user's data directory)")
-	verbose := fs.Bool("v", false, "log what the bot does, to stderr")
+	verbose := fs.Bool("v", false, "log what the bot does to stderr (default: to "+ShellLogFile+" in the data directory)")
 	return func(ctx context.Context, env cmdEnv) error {
 		user, ok := shell.FindUser(*as)
 		if !ok {
@@ -60,16 +60,22 @@ func runShell(ctx context.Context, env cmdEnv, user shell.User, dir string, verb
 	if err != nil {
 		return configError{err}
 	}
-	level := slog.LevelWarn
-	if verbose {
-		level = slog.LevelInfo
-	}
-	logs := &logWriter{w: stderr}
-	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: level}))
 	d, err := dataDir(dir, cfg)
 	if err != nil {
 		return err
 	}
+	// The log goes to a file unless asked for: log lines among what the
+	// bot shows would be noise to the person reading it.
+	logs := &logWriter{w: stderr}
+	if !verbose {
+		f, err := openShellLog(d)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		logs.w = f
+	}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	db, err := openEmbedded(ctx, d, log, true)
 	if err != nil {
 		return err
@@ -108,7 +114,7 @@ func runShell(ctx context.Context, env cmdEnv, user shell.User, dir string, verb
 		return fmt.Errorf("start line editing: %w", err)
 	}
 	defer tty.Close()
-	if f, ok := stderr.(*os.File); ok && isTerminal(f) {
+	if f, ok := stderr.(*os.File); ok && isTerminal(f) && verbose {
 		// Raw mode does not turn \n into \r\n, and a log line would break
 		// the line being typed: the Terminal does both.
 		logs.set(tty.Out())
@@ -119,14 +125,32 @@ func runShell(ctx context.Context, env cmdEnv, user shell.User, dir string, verb
 	return sh.RunLines(ctx, b, tty)
 }
 
+// ShellLogFile is the shell's log in the data directory, beside its
+// database; `shell -v` logs to stderr instead.
+const ShellLogFile = "shell.log"
+
+// openShellLog opens the shell's log in dir for appending, creating both.
+// It holds contact and request ids, never contact details: readable by its
+// owner only, as the database is.
+func openShellLog(dir string) (*os.File, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create the data directory: %w", err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, ShellLogFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open the shell's log: %w", err)
+	}
+	return f, nil
+}
+
 // isTerminal reports whether f is an interactive terminal (not a pipe, a
 // file or /dev/null, which is a character device but cannot be made raw).
 func isTerminal(f *os.File) bool {
 	return term.IsTerminal(int(f.Fd()))
 }
 
-// logWriter is where the shell's log goes: stderr, or the Terminal while
-// one shows the shell on the same screen.
+// logWriter is where the shell's log goes: its file, or with -v stderr,
+// or the Terminal while one shows the shell on the same screen.
 type logWriter struct {
 	mu sync.Mutex
 	w  io.Writer

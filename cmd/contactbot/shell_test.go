@@ -170,6 +170,43 @@ func TestShellSession(t *testing.T) {
 	}
 }
 
+// TestShellLogsToItsFile: what the bot logs goes to shell.log in the data
+// directory, not among what the person reads (stdout) nor to stderr, which
+// a terminal shows there too; -v shows it on stderr.
+func TestShellLogsToItsFile(t *testing.T) {
+	for _, k := range []string{"DATABASE_URL", "REDIS_URL", "SLACK_BOT_TOKEN", "CONTACTBOT_DATA_DIR"} {
+		t.Setenv(k, "")
+	}
+	dir := t.TempDir()
+	// A NUL in a command is refused with a warning in the log.
+	script := "jane\x00doe\nquit\n"
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"shell", "--data-dir", dir}, strings.NewReader(script), &out, &errb); code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", code, errb.String())
+	}
+	if strings.Contains(out.String(), "level=") || errb.Len() != 0 {
+		t.Errorf("log lines shown; stdout:\n%s\nstderr:\n%s", out.String(), errb.String())
+	}
+	if !strings.Contains(out.String(), "support> jane␀doe\n") {
+		t.Errorf("the refused line is not in the transcript:\n%s", out.String())
+	}
+	logged, err := os.ReadFile(filepath.Join(dir, ShellLogFile))
+	if err != nil || !strings.Contains(string(logged), `level=WARN msg="command refused: unusable values"`) {
+		t.Errorf("shell.log: %v\n%s", err, logged)
+	}
+	if st, err := os.Stat(filepath.Join(dir, ShellLogFile)); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("shell.log's mode: %v, %v", st.Mode(), err)
+	}
+
+	out.Reset()
+	if code := run(context.Background(), []string{"shell", "--data-dir", dir, "-v"}, strings.NewReader(script), &out, &errb); code != 0 {
+		t.Fatalf("-v: exit %d; stderr:\n%s", code, errb.String())
+	}
+	if !strings.Contains(errb.String(), `level=WARN msg="command refused: unusable values"`) || strings.Contains(out.String(), "level=") {
+		t.Errorf("-v: stdout:\n%s\nstderr:\n%s", out.String(), errb.String())
+	}
+}
+
 func TestShellRefusesUnknownUser(t *testing.T) {
 	var out, errb bytes.Buffer
 	if code := run(context.Background(), []string{"shell", "--data-dir", t.TempDir(), "--as", "mallory"}, strings.NewReader(""), &out, &errb); code != 2 {
