@@ -31,7 +31,8 @@ const (
 // immediate (ephemeral) answer; nil means an empty acknowledgement. Work that
 // outlasts the ack budget answers later through the response URL.
 func (b *Bot) HandleCommand(ctx context.Context, cmd slack.SlashCommand) *Message {
-	if !b.teamAllowed(cmd.TeamID) {
+	if !b.teamAllowed(cmd.TeamID, cmd.EnterpriseID) {
+		b.log.Warn("command from another workspace refused", "team", cut(cmd.TeamID, 64), "enterprise", cut(cmd.EnterpriseID, 64))
 		return &wrongTeam
 	}
 	if utf8.RuneCountInString(cmd.Text) > maxCommandText {
@@ -41,7 +42,7 @@ func (b *Bot) HandleCommand(ctx context.Context, cmd slack.SlashCommand) *Messag
 		b.log.Warn("command refused: unusable values", "user", cut(cmd.UserID, 64))
 		return textMessage(problem)
 	}
-	cmd.ResponseURL = usableURL(cmd.ResponseURL)
+	cmd.ResponseURL = b.slackURL(cmd.ResponseURL, "slash command")
 	name := cmd.Command
 	if name == "" {
 		name = "/contact"
