@@ -43,6 +43,12 @@ func (b *Bot) HandleCommand(ctx context.Context, cmd slack.SlashCommand) *Messag
 		return textMessage(problem)
 	}
 	cmd.ResponseURL = b.slackURL(cmd.ResponseURL, "slash command")
+	// Answers after the ack go to the response URL, or by DM when there is
+	// none contactbot may use.
+	reply := cmd.ResponseURL
+	if reply == "" {
+		reply = dmReply + cmd.UserID
+	}
 	name := cmd.Command
 	if name == "" {
 		name = "/contact"
@@ -78,14 +84,14 @@ func (b *Bot) HandleCommand(ctx context.Context, cmd slack.SlashCommand) *Messag
 		run = func(ctx context.Context) *Message { return b.withdrawCommand(ctx, name, cmd.UserID, rest) }
 	case "audit":
 		run = func(ctx context.Context) *Message {
-			return b.auditCommand(ctx, name, cmd.UserID, rest, cmd.ResponseURL)
+			return b.auditCommand(ctx, name, cmd.UserID, rest, reply)
 		}
 	case "suppression":
 		run = func(ctx context.Context) *Message { return b.suppressionCommand(ctx, name, cmd.UserID, rest) }
 	default:
 		run = func(ctx context.Context) *Message { return b.find(ctx, name, cmd.Text) }
 	}
-	return b.withinAck(ctx, cmd.ResponseURL, run)
+	return b.withinAck(ctx, reply, run)
 }
 
 // withinAck runs fn and returns its answer if it comes within the ack budget;

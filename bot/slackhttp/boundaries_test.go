@@ -168,6 +168,27 @@ func TestResponseURLOnlySlacks(t *testing.T) {
 		}
 		checkIgnoredURL(t, logs, h, "set DND window")
 	})
+	t.Run("SlashCommand", func(t *testing.T) {
+		log, logs := bottest.NewLogs(nil)
+		e := bottest.New(t, bottest.Options{Log: log})
+		h := newHook(t)
+		id := crmtest.InsertContact(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"})
+		form := url.Values{"command": {"/contact"}, "text": {"dnd jane@example.com"}, "user_id": {bottest.Support}, "team_id": {bottest.Team},
+			"channel_id": {bottest.Channel}, "trigger_id": {"trigger-1"}, "response_url": {h.forgedURL()}}
+		if r := e.PostSigned("/slack/commands", form.Encode()); r.Status != http.StatusOK {
+			t.Fatalf("dnd: %d %s", r.Status, r.Body)
+		}
+		// The window does not carry the forged URL on to its submit.
+		var meta map[string]any
+		if v := e.LastView(); json.Unmarshal([]byte(v.PrivateMetadata), &meta) != nil || meta["c"] != id || meta["ru"] != nil {
+			t.Errorf("DND window's private_metadata: %s", v.PrivateMetadata)
+		}
+		e.Bot.Wait()
+		if n := h.posts.Load(); n != 0 {
+			t.Errorf("the forged response_url received %d posts", n)
+		}
+		checkIgnoredURL(t, logs, h, "slash command")
+	})
 	t.Run("FakeSlacksStillServed", func(t *testing.T) {
 		// The origin of SLACK_API_URL (here the fake) is Slack's stand-in:
 		// its response URLs are used as before.
