@@ -277,6 +277,39 @@ func TestOtherWorkspaceRefusedWithoutTeamID(t *testing.T) {
 	})
 }
 
+// TestEnterpriseGridWorkspace: a workspace in an Enterprise Grid serves
+// payloads that name its organisation, and people whose team Slack gives
+// as the organisation; another organisation is refused.
+func TestEnterpriseGridWorkspace(t *testing.T) {
+	e := bottest.New(t)
+	e.Slack.SetWorkspace(bottest.Team, "E0ORG")
+	grid := e.Replica() // a process started on the Grid workspace's token
+	crmtest.InsertContact(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"})
+	command := func(enterprise string) string {
+		form := url.Values{"command": {"/contact"}, "text": {"jane@example.com"}, "user_id": {bottest.Admin}, "team_id": {bottest.Team},
+			"enterprise_id": {enterprise}, "channel_id": {bottest.Channel}, "response_url": {e.Slack.NewResponseURL()}}
+		return grid.PostSigned("/slack/commands", form.Encode()).Body
+	}
+	if got := command("E0ORG"); !strings.Contains(got, "Jane Doe") {
+		t.Errorf("command from the workspace's own organisation: %s", got)
+	}
+	if got := command("E0OTHER"); !strings.Contains(got, "This contactbot serves another Slack workspace.") {
+		t.Errorf("command naming another organisation: %s", got)
+	}
+	find := slack.View{ID: "VFIND1", Type: slack.VTModal, CallbackID: bot.CallbackFindModal, State: &slack.ViewState{Values: map[string]map[string]slack.BlockAction{
+		"find_query": {"find_query": {Type: "plain_text_input", Value: "jane@example.com"}},
+	}}}
+	for userTeam, served := range map[string]bool{"E0ORG": true, bottest.Team: true, "E0OTHER": false, "T0ELSE": false} {
+		cb := slack.InteractionCallback{Type: slack.InteractionTypeViewSubmission, User: slack.User{ID: bottest.Support, TeamID: userTeam},
+			Team: slack.Team{ID: bottest.Team}, Enterprise: slack.Enterprise{ID: "E0ORG"}, View: find}
+		payload, _ := json.Marshal(cb)
+		got := readable(t, grid.PostSigned("/slack/interactions", url.Values{"payload": {string(payload)}}.Encode())).Body
+		if strings.Contains(got, "Jane Doe") != served || strings.Contains(got, "your account belongs to another organisation") == served {
+			t.Errorf("search by a person of team %s (served: %v): %q", userTeam, served, got)
+		}
+	}
+}
+
 // TestExternalMemberRefused: a person whose own team is not the bot's (an
 // external member of a Slack Connect channel) is refused, searches
 // included, with a sentence that says why.
