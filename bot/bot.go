@@ -32,6 +32,13 @@ type Deps struct {
 	Log    *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Workspace is the workspace the bot token belongs to (auth.test):
+	// payloads from any other are refused. Zero: only SLACK_TEAM_ID, when
+	// set, is checked (the shell has no workspace).
+	Workspace Workspace
+	// ResponseOrigins are origins, beside Slack's, that response URLs may
+	// point at: the shell's made-up ones.
+	ResponseOrigins []string
 }
 
 // Bot handles slash commands and interactions.
@@ -42,6 +49,10 @@ type Bot struct {
 	cfg   *config.Config
 	log   *slog.Logger
 	now   func() time.Time
+	// home is the workspace payloads must come from; responseOrigins are
+	// where response URLs may point (slackURL).
+	home            Workspace
+	responseOrigins []string
 
 	ackBudget time.Duration
 	// lastFallback is when FirstSeen last had to use the database (unix ns).
@@ -69,7 +80,8 @@ type Bot struct {
 // New returns a Bot.
 func New(d Deps) *Bot {
 	b := &Bot{store: d.Store, slack: dmReplies{d.Slack}, kv: d.KV, cfg: d.Config, log: d.Log, now: d.Now,
-		ackBudget: AckBudget, bgCtx: context.Background(), wake: make(chan struct{}, 1)}
+		ackBudget: AckBudget, bgCtx: context.Background(), wake: make(chan struct{}, 1),
+		home: home(d.Workspace, d.Config), responseOrigins: responseOrigins(d.Config, d.ResponseOrigins)}
 	if b.log == nil {
 		b.log = slog.Default()
 	}
@@ -134,14 +146,6 @@ func (b *Bot) userMessage(err error, what string, attrs ...any) string {
 	}
 	return strings.NewReplacer("<", "&lt;", ">", "&gt;").Replace(crm.ErrorMessage(err))
 }
-
-// teamAllowed reports whether a payload from teamID may be served.
-func (b *Bot) teamAllowed(teamID string) bool {
-	return b.cfg.SlackTeamID == "" || b.cfg.SlackTeamID == teamID
-}
-
-// wrongTeam is the answer to a payload from another workspace.
-var wrongTeam = Message{Text: "This contactbot serves another Slack workspace. Ask your admin which bot to use here."}
 
 // textMessage is a message of one sentence.
 func textMessage(text string) *Message {

@@ -31,7 +31,8 @@ const (
 // immediate (ephemeral) answer; nil means an empty acknowledgement. Work that
 // outlasts the ack budget answers later through the response URL.
 func (b *Bot) HandleCommand(ctx context.Context, cmd slack.SlashCommand) *Message {
-	if !b.teamAllowed(cmd.TeamID) {
+	if !b.teamAllowed(cmd.TeamID, cmd.EnterpriseID) {
+		b.log.Warn("command from another workspace refused", "team", cut(cmd.TeamID, 64), "enterprise", cut(cmd.EnterpriseID, 64))
 		return &wrongTeam
 	}
 	if utf8.RuneCountInString(cmd.Text) > maxCommandText {
@@ -41,7 +42,13 @@ func (b *Bot) HandleCommand(ctx context.Context, cmd slack.SlashCommand) *Messag
 		b.log.Warn("command refused: unusable values", "user", cut(cmd.UserID, 64))
 		return textMessage(problem)
 	}
-	cmd.ResponseURL = usableURL(cmd.ResponseURL)
+	cmd.ResponseURL = b.slackURL(cmd.ResponseURL, "slash command")
+	// Answers after the ack go to the response URL, or by DM when there is
+	// none contactbot may use.
+	reply := cmd.ResponseURL
+	if reply == "" {
+		reply = dmReply + cmd.UserID
+	}
 	name := cmd.Command
 	if name == "" {
 		name = "/contact"
@@ -77,14 +84,14 @@ func (b *Bot) HandleCommand(ctx context.Context, cmd slack.SlashCommand) *Messag
 		run = func(ctx context.Context) *Message { return b.withdrawCommand(ctx, name, cmd.UserID, rest) }
 	case "audit":
 		run = func(ctx context.Context) *Message {
-			return b.auditCommand(ctx, name, cmd.UserID, rest, cmd.ResponseURL)
+			return b.auditCommand(ctx, name, cmd.UserID, rest, reply)
 		}
 	case "suppression":
 		run = func(ctx context.Context) *Message { return b.suppressionCommand(ctx, name, cmd.UserID, rest) }
 	default:
 		run = func(ctx context.Context) *Message { return b.search(ctx, name, cmd.Text) }
 	}
-	return b.withinAck(ctx, cmd.ResponseURL, run)
+	return b.withinAck(ctx, reply, run)
 }
 
 // withinAck runs fn and returns its answer if it comes within the ack budget;

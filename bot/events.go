@@ -21,8 +21,8 @@ func (b *Bot) HandleEvent(ctx context.Context, ev slackevents.EventsAPIEvent) {
 		b.log.Debug("event ignored", "type", ev.Type)
 		return
 	}
-	if !b.teamAllowed(ev.TeamID) {
-		b.log.Warn("event from another workspace ignored", "team", ev.TeamID)
+	if !b.teamAllowed(ev.TeamID, cbe.EnterpriseID) {
+		b.log.Warn("event from another workspace ignored", "team", cut(ev.TeamID, 64), "enterprise", cut(cbe.EnterpriseID, 64))
 		return
 	}
 	if cbe.EventID != "" && !b.firstEvent(ctx, cbe.EventID) {

@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"net/url"
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
@@ -53,18 +52,6 @@ func badChars(s string) bool {
 		}
 	}
 	return false
-}
-
-// usableURL returns s when it is an absolute URL (a response URL from
-// Slack, or the shell's shell://…), else "": the answer then goes by DM.
-func usableURL(s string) string {
-	if s == "" || len(s) > 2000 || badChars(s) {
-		return ""
-	}
-	if u, err := url.Parse(s); err != nil || u.Scheme == "" || u.Host == "" {
-		return ""
-	}
-	return s
 }
 
 // commandProblem says why a slash command cannot be served, or "".

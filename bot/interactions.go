@@ -18,14 +18,21 @@ func (b *Bot) HandleInteraction(ctx context.Context, cb slack.InteractionCallbac
 	// answer has its own deadline (goBackground).
 	ctx, cancel := context.WithTimeout(ctx, b.ackBudget)
 	defer cancel()
-	if !b.teamAllowed(cb.Team.ID) {
-		b.respond(ctx, usableURL(cb.ResponseURL), wrongTeam)
-		return nil
+	// The response URL is checked first: even a refusal is posted only
+	// to Slack's own URLs.
+	cb.ResponseURL = b.slackURL(cb.ResponseURL, "interaction payload")
+	if !b.teamAllowed(cb.Team.ID, cb.Enterprise.ID) {
+		b.log.Warn("interaction from another workspace refused", "team", cut(cb.Team.ID, 64), "enterprise", cut(cb.Enterprise.ID, 64))
+		return b.refuseInteraction(ctx, cb, "Not served", wrongTeam.Text)
+	}
+	if !b.memberOfHome(cb.User.TeamID) {
+		b.log.Warn("interaction from another organisation's member refused", "user", cut(cb.User.ID, 64), "user_team", cut(cb.User.TeamID, 64))
+		return b.refuseInteraction(ctx, cb, "Not served", externalMember)
 	}
 	if answer, inputs := interactionProblem(cb); answer != "" || len(inputs) > 0 {
 		b.log.Warn("interaction refused: unusable values", "type", cb.Type, "user", cut(cb.User.ID, 64))
 		if cb.Type != slack.InteractionTypeViewSubmission {
-			b.respond(ctx, usableURL(cb.ResponseURL), *textMessage(answer))
+			b.respond(ctx, cb.ResponseURL, *textMessage(answer))
 			return nil
 		}
 		if answer != "" {
@@ -33,14 +40,19 @@ func (b *Bot) HandleInteraction(ctx context.Context, cb slack.InteractionCallbac
 		}
 		return slack.NewErrorsViewSubmissionResponse(inputs)
 	}
-	cb.ResponseURL = usableURL(cb.ResponseURL)
 	switch cb.Type {
 	case slack.InteractionTypeBlockActions:
 		// Clicks on the Home tab and in modals have no response_url: their
 		// answers go by DM.
 		cb.ResponseURL = replyTo(cb)
-		for _, a := range cb.ActionCallback.BlockActions {
-			b.handleAction(withSurface(ctx, surfaceOfClick(cb, a)), cb, a)
+		// Slack sends one action per click; a payload with more is forged,
+		// and one click must not do several things.
+		actions := cb.ActionCallback.BlockActions
+		if len(actions) > 1 {
+			b.log.Warn("click carried several actions: only the first is handled", "user", cb.User.ID, "actions", len(actions))
+		}
+		if len(actions) > 0 {
+			b.handleAction(withSurface(ctx, surfaceOfClick(cb, actions[0])), cb, actions[0])
 		}
 		return nil
 	case slack.InteractionTypeMessageAction:
@@ -71,6 +83,17 @@ func (b *Bot) HandleInteraction(ctx context.Context, cb slack.InteractionCallbac
 		return nil
 	}
 	b.log.Warn("unknown interaction type", "type", cb.Type, "user", cb.User.ID)
+	return nil
+}
+
+// refuseInteraction answers an interaction that is not served at all with
+// text: in the window for a window's submit, else through the response URL
+// (never by DM: the person may not be in this workspace).
+func (b *Bot) refuseInteraction(ctx context.Context, cb slack.InteractionCallback, title, text string) *slack.ViewSubmissionResponse {
+	if cb.Type == slack.InteractionTypeViewSubmission {
+		return slack.NewUpdateViewSubmissionResponse(infoModal(title, text))
+	}
+	b.respond(ctx, cb.ResponseURL, *textMessage(text))
 	return nil
 }
 

@@ -32,6 +32,8 @@ var MethodScopes = map[string]string{
 	// The audit export, shared in an admin's DM.
 	"files.getUploadURLExternal":   "files:write",
 	"files.completeUploadExternal": "files:write",
+	// At start: which workspace the token belongs to, the only one served.
+	"auth.test": "",
 }
 
 // BotScopes are the bot token scopes contactbot asks for: the slash

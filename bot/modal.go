@@ -216,7 +216,7 @@ func (b *Bot) handleDeleteSubmit(ctx context.Context, cb slack.InteractionCallba
 	if err := json.Unmarshal([]byte(cb.View.PrivateMetadata), &meta); err != nil || !validID(meta.ContactID) {
 		return slack.NewUpdateViewSubmissionResponse(infoModal("Not deleted", "This window could not be read, so nothing was deleted. Close it and search for the contact again."))
 	}
-	meta.ResponseURL = usableURL(meta.ResponseURL)
+	meta.ResponseURL = b.slackURL(meta.ResponseURL, "delete window")
 	user := cb.User.ID
 	form := readDeleteForm(cb.View)
 	// The "not a delete" reasons win over every other check: they never delete.

@@ -98,7 +98,7 @@ func (b *Bot) handleReportSubmit(_ context.Context, cb slack.InteractionCallback
 	if err := json.Unmarshal([]byte(cb.View.PrivateMetadata), &meta); err != nil || !deletionIDRe.MatchString(meta.DeletionID) {
 		return slack.NewUpdateViewSubmissionResponse(infoModal("Not reported", "This window could not be read, so nothing was reported. Press *Report wrong deletion* again, or use `/contact report` with the deletion id."))
 	}
-	meta.ResponseURL = usableURL(meta.ResponseURL)
+	meta.ResponseURL = b.slackURL(meta.ResponseURL, "report window")
 	note := typed(cb.View, blockReportNote)
 	if e := reportNote.tooLong(note); e != "" {
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{blockReportNote: e})

@@ -61,7 +61,6 @@ func readActionMeta(s string) (actionMeta, bool) {
 	if err := json.Unmarshal([]byte(s), &m); err != nil || !validID(m.ContactID) || badChars(m.Via) || len(m.Via) > maxValueLen {
 		return m, false
 	}
-	m.ResponseURL = usableURL(m.ResponseURL)
 	return m, true
 }
 
@@ -158,6 +157,7 @@ func (b *Bot) handleActionSubmit(ctx context.Context, cb slack.InteractionCallba
 	if !ok {
 		return slack.NewUpdateViewSubmissionResponse(infoModal(a.failTitle, "This window could not be read, so nothing was changed. Close it and search for the contact again."))
 	}
+	meta.ResponseURL = b.slackURL(meta.ResponseURL, a.what+" window")
 	user := cb.User.ID
 	ticked := checked(cb.View, a.block)
 	if len(ticked) == 0 {

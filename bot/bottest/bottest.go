@@ -37,7 +37,7 @@ import (
 
 // Users of the test workspace.
 const (
-	Team     = "T0TEST"
+	Team     = slackfake.TeamID
 	Admin    = "UADMIN1"
 	Admin2   = "UADMIN2"
 	Deleter  = "UDELETER"
@@ -177,6 +177,10 @@ func New(tb testing.TB, opts ...Options) *Env {
 	} else {
 		shared = NewKV(tb)
 	}
+	if cfg.SlackTeamID != "" {
+		// The token belongs to the configured workspace, as serve requires.
+		fake.SetWorkspace(cfg.SlackTeamID, "")
+	}
 	e := &Env{TB: tb, Store: store, KV: shared, Slack: fake, Config: cfg, Clock: clock, log: o.Log}
 	e.start()
 	return e
@@ -184,7 +188,13 @@ func New(tb testing.TB, opts ...Options) *Env {
 
 // start builds this environment's bot process: its Bot and HTTP server.
 func (e *Env) start() {
-	e.Bot = bot.New(bot.Deps{Store: e.Store, Slack: slackapi.New(e.Config.SlackBotToken, e.Slack.URL(), nil), KV: e.KV, Config: e.Config, Now: e.Clock.Now, Log: e.log})
+	// As serve does: the bot serves the workspace auth.test names.
+	client := slackapi.New(e.Config.SlackBotToken, e.Slack.URL(), nil)
+	workspace, err := client.Workspace(context.Background())
+	if err != nil {
+		e.TB.Fatalf("auth.test: %v", err)
+	}
+	e.Bot = bot.New(bot.Deps{Store: e.Store, Slack: client, KV: e.KV, Config: e.Config, Now: e.Clock.Now, Log: e.log, Workspace: workspace})
 	stop := e.Bot.StartOutbox(context.Background())
 	var once sync.Once
 	e.stopOutbox = func() { once.Do(stop) }

@@ -392,10 +392,15 @@ func (s *Shell) press(ctx context.Context, n int) {
 	s.endTurn()
 }
 
+// ResponseOrigin is the origin of the response URLs the shell makes up: the
+// bot must be told to accept it (bot.Deps.ResponseOrigins), as it accepts
+// only Slack's otherwise.
+const ResponseOrigin = "shell://response"
+
 // responseURL makes up a response URL for what u types or clicks: answers
 // through it are shown to u only.
 func (s *Shell) responseURL(u User) string {
-	url := s.nextID("shell://response/")
+	url := s.nextID(ResponseOrigin + "/")
 	s.mu.Lock()
 	s.askers[url] = u.ID
 	s.mu.Unlock()

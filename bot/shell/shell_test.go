@@ -42,7 +42,7 @@ func newSession(t *testing.T, as shell.User) *session {
 	}
 	out := &syncBuffer{}
 	sh := shell.New(shell.Options{Out: out, As: as, Echo: true})
-	b := bot.New(bot.Deps{Store: store, Slack: sh, KV: kv.NewMemory(), Config: cfg})
+	b := bot.New(bot.Deps{Store: store, Slack: sh, KV: kv.NewMemory(), Config: cfg, ResponseOrigins: []string{shell.ResponseOrigin}})
 	return &session{t: t, store: store, out: out, sh: sh, bot: b}
 }
 

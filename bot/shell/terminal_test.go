@@ -195,5 +195,5 @@ func rebuildBot(t *testing.T, s *session, sh *shell.Shell) *bot.Bot {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return bot.New(bot.Deps{Store: s.store, Slack: sh, KV: kv.NewMemory(), Config: cfg})
+	return bot.New(bot.Deps{Store: s.store, Slack: sh, KV: kv.NewMemory(), Config: cfg, ResponseOrigins: []string{shell.ResponseOrigin}})
 }

@@ -116,6 +116,15 @@ func (c *Client) Respond(ctx context.Context, responseURL string, m bot.Message,
 	return nil
 }
 
+// Workspace asks auth.test which workspace the bot token belongs to.
+func (c *Client) Workspace(ctx context.Context) (bot.Workspace, error) {
+	resp, err := c.api.AuthTestContext(ctx)
+	if err != nil {
+		return bot.Workspace{}, fmt.Errorf("auth.test: %w", stripURL(err))
+	}
+	return bot.Workspace{TeamID: resp.TeamID, EnterpriseID: resp.EnterpriseID}, nil
+}
+
 // OpenView opens the modal v with triggerID and returns its view id.
 func (c *Client) OpenView(ctx context.Context, triggerID string, v slack.ModalViewRequest) (string, error) {
 	if v.Type == "" {

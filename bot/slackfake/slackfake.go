@@ -43,6 +43,10 @@ import (
 // name to give Fail and FailHTTP to make response URLs fail.
 const ResponseURLMethod = "response_url"
 
+// TeamID is the workspace the fake's token belongs to (auth.test, users.info,
+// views), unless SetWorkspace names another; the tests' payloads come from it.
+const TeamID = "T0TEST"
+
 // UploadMethod is the Method of recorded uploads to an upload URL, and the
 // name to give Fail and FailHTTP to make them fail.
 const UploadMethod = "upload"
@@ -95,6 +99,8 @@ type Server struct {
 	httpFails map[string]int
 	chanFails map[string]string
 	socketURL string
+	team      string             // auth.test's team_id
+	org       string             // auth.test's enterprise_id; empty: not in an Enterprise Grid
 	uploads   map[string]*upload // by file id: announced, then uploaded
 	shared    []File
 	msgSeq    int
@@ -113,6 +119,7 @@ func New(t testing.TB) *Server {
 		httpFails: map[string]int{},
 		chanFails: map[string]string{},
 		uploads:   map[string]*upload{},
+		team:      TeamID,
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/{method}", s.handleAPI)
@@ -125,6 +132,14 @@ func New(t testing.TB) *Server {
 
 // URL is the Web API base URL; it ends with "/api/".
 func (s *Server) URL() string { return s.srv.URL + "/api/" }
+
+// SetWorkspace makes auth.test name team, and enterprise when not empty, as
+// the workspace the token belongs to.
+func (s *Server) SetWorkspace(team, enterprise string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.team, s.org = team, enterprise
+}
 
 // Client is an HTTP client for the fake.
 func (s *Server) Client() *http.Client { return s.srv.Client() }
@@ -530,10 +545,14 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 		}
 		writeJSON(w, map[string]any{"ok": true, "users": append([]string{}, members...)})
 	case "auth.test":
-		writeJSON(w, map[string]any{
+		auth := map[string]any{
 			"ok": true, "url": "https://fake.slack.com/", "team": "Fake Team", "user": "contactbot",
-			"team_id": "T0FAKE", "user_id": "U0FAKEBOT", "bot_id": "B0FAKEBOT",
-		})
+			"team_id": s.team, "user_id": "U0FAKEBOT", "bot_id": "B0FAKEBOT",
+		}
+		if s.org != "" {
+			auth["enterprise_id"] = s.org
+		}
+		writeJSON(w, auth)
 	case "users.info":
 		id := p["user"]
 		if id == "" {
@@ -542,7 +561,7 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 		}
 		name := "user-" + strings.ToLower(id)
 		writeJSON(w, map[string]any{"ok": true, "user": map[string]any{
-			"id": id, "team_id": "T0FAKE", "name": name, "real_name": "User " + id,
+			"id": id, "team_id": s.team, "name": name, "real_name": "User " + id,
 			"tz": "UTC", "tz_offset": 0,
 			"profile": map[string]any{"real_name": "User " + id, "display_name": name, "email": name + "@example.com"},
 		}})
@@ -565,7 +584,7 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 		}
 		s.viewSeq++
 		view["id"] = fmt.Sprintf("VHOME%06d", s.viewSeq)
-		view["team_id"] = "T0FAKE"
+		view["team_id"] = s.team
 		writeJSON(w, map[string]any{"ok": true, "view": view})
 	case "files.getUploadURLExternal":
 		n, err := strconv.Atoi(p["length"])
@@ -648,7 +667,7 @@ func (s *Server) answerViewLocked(w http.ResponseWriter, method string, p map[st
 	}
 	view["id"] = id
 	view["hash"] = fmt.Sprintf("%d.hash%d", 1700000000+s.viewSeq, s.viewSeq)
-	view["team_id"] = "T0FAKE"
+	view["team_id"] = s.team
 	writeJSON(w, map[string]any{"ok": true, "view": view})
 }
 

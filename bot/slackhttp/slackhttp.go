@@ -4,8 +4,11 @@ package slackhttp
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"maps"
@@ -114,7 +117,7 @@ func (h *Handler) signed(next func(w http.ResponseWriter, r *http.Request, body 
 		defer cancel()
 		// Replays are refused on every replica: through Redis, or through
 		// the database while Redis is down (bot.FirstSeen).
-		fresh, err := h.bot.FirstSeen(ctx, "replay:"+r.Header.Get("X-Slack-Signature"), replayTTL)
+		fresh, err := h.bot.FirstSeen(ctx, replayKey(r.Header, body), replayTTL)
 		switch {
 		case err != nil:
 			// Neither Redis nor the database answers. Nothing can change
@@ -132,6 +135,16 @@ func (h *Handler) signed(next func(w http.ResponseWriter, r *http.Request, body 
 		}
 		next(w, r.WithContext(ctx), body)
 	}
+}
+
+// replayKey names a request by what its signature covers (timestamp and
+// body), not by how the signature is spelled: the check accepts the hex in
+// either case, so keying by the header would let one request in twice.
+func replayKey(h http.Header, body []byte) string {
+	sum := sha256.New()
+	fmt.Fprintf(sum, "v0:%s:", h.Get("X-Slack-Request-Timestamp"))
+	sum.Write(body)
+	return "replay:" + hex.EncodeToString(sum.Sum(nil))
 }
 
 // signatureProblem names what was wrong without echoing secrets.

@@ -149,6 +149,12 @@ func serve(ctx context.Context, log *slog.Logger, demo bool) error {
 	}
 	log.Info("starting", "config", cfg)
 	warnServeConfig(cfg, log)
+	slackClient := slackapi.New(cfg.SlackBotToken, cfg.SlackAPIURL, nil)
+	workspace, err := learnWorkspace(ctx, slackClient, cfg)
+	if err != nil {
+		return err
+	}
+	log.Info("serving one workspace: payloads from any other are refused", "team", workspace.TeamID, "enterprise", workspace.EnterpriseID)
 	store, err := openStore(ctx, cfg, log, demo)
 	if err != nil {
 		return err
@@ -176,7 +182,7 @@ func serve(ctx context.Context, log *slog.Logger, demo bool) error {
 		kvStore = kv.NewMemory()
 	}
 
-	b := bot.New(bot.Deps{Store: store, Slack: slackapi.New(cfg.SlackBotToken, cfg.SlackAPIURL, nil), KV: kvStore, Config: cfg, Log: log})
+	b := bot.New(bot.Deps{Store: store, Slack: slackClient, KV: kvStore, Config: cfg, Log: log, Workspace: workspace})
 	// Stopped last (defers run in reverse): deletes acknowledged before a
 	// shutdown still have their outcome delivered.
 	stopOutbox := b.StartOutbox(context.WithoutCancel(ctx))
@@ -228,6 +234,22 @@ func serve(ctx context.Context, log *slog.Logger, demo bool) error {
 	}
 	b.Wait() // let deletes that were acknowledged finish
 	return nil
+}
+
+// learnWorkspace asks Slack (auth.test) which workspace the bot token
+// belongs to, and checks it against SLACK_TEAM_ID: serve does not start
+// when they disagree, or when Slack cannot say.
+func learnWorkspace(ctx context.Context, c *slackapi.Client, cfg *config.Config) (bot.Workspace, error) {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	ws, err := c.Workspace(ctx)
+	if err != nil {
+		return ws, fmt.Errorf("could not ask Slack which workspace SLACK_BOT_TOKEN belongs to (%w): check the token and that %s answers", err, cfg.SlackAPIURL)
+	}
+	if err := bot.CheckWorkspace(cfg, ws); err != nil {
+		return ws, err
+	}
+	return ws, nil
 }
 
 // warnServeConfig logs, at start, settings that run but that a careful

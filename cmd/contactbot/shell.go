@@ -104,7 +104,7 @@ func runShell(ctx context.Context, env cmdEnv, user shell.User, dir string, verb
 	in, ok := stdin.(*os.File)
 	if !ok || !isTerminal(in) {
 		sh := shell.New(shell.Options{Out: stdout, As: user, Echo: true, Import: importer(db.Store)})
-		b := bot.New(bot.Deps{Store: db.Store, Slack: sh, KV: kv.NewMemory(), Config: cfg, Log: log})
+		b := bot.New(bot.Deps{Store: db.Store, Slack: sh, KV: kv.NewMemory(), Config: cfg, Log: log, ResponseOrigins: []string{shell.ResponseOrigin}})
 		return sh.Run(ctx, b, stdin)
 	}
 	// The terminal is raw until Close, so that Ctrl-C is a key
@@ -121,7 +121,7 @@ func runShell(ctx context.Context, env cmdEnv, user shell.User, dir string, verb
 		defer logs.set(stderr)
 	}
 	sh := shell.New(shell.Options{Out: tty.Out(), As: user, Import: importer(db.Store)})
-	b := bot.New(bot.Deps{Store: db.Store, Slack: sh, KV: kv.NewMemory(), Config: cfg, Log: log})
+	b := bot.New(bot.Deps{Store: db.Store, Slack: sh, KV: kv.NewMemory(), Config: cfg, Log: log, ResponseOrigins: []string{shell.ResponseOrigin}})
 	return sh.RunLines(ctx, b, tty)
 }
 
