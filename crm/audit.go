@@ -58,6 +58,16 @@ func (s *Store) Audit(ctx context.Context, e AuditEntry) (AuditEntry, error) {
 	return e, err
 }
 
+// performedBy is whom the audit entry of a delete, merge or erasure names:
+// the admin who approved it, who carried it out, when it was requested;
+// else who did it.
+func performedBy(actor, approvedBy string) string {
+	if approvedBy != "" {
+		return approvedBy
+	}
+	return actor
+}
+
 // auditTx appends e inside tx, so an action and its audit line commit together.
 func (s *Store) auditTx(ctx context.Context, tx *sqlx.Tx, e AuditEntry) (AuditEntry, error) {
 	if e.Actor == "" || e.Action == "" {
