@@ -108,6 +108,16 @@ func (d Dialect) requestKindOf() string {
 	return `COALESCE(` + d.jsonField("r.summary", "kind") + `, '') AS request_kind`
 }
 
+// HasAuditTrail reports whether anything was ever audited: a database
+// without one has nothing a digest or an audit export could show.
+func (s *Store) HasAuditTrail(ctx context.Context) (bool, error) {
+	var n int
+	if err := s.db.GetContext(ctx, &n, `SELECT count(*) FROM (SELECT 1 FROM audit_log LIMIT 1) AS any_entry`); err != nil {
+		return false, fmt.Errorf("look for audit entries: %w", err)
+	}
+	return n > 0, nil
+}
+
 // AuditTrail lists the audit entries of a contact or a deletion, oldest first.
 func (s *Store) AuditTrail(ctx context.Context, contactID, deletionID string, limit int) ([]AuditEntry, error) {
 	var out []AuditEntry
