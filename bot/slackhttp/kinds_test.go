@@ -306,7 +306,7 @@ func TestReportTextsSayMerge(t *testing.T) {
 // erasure requests as requests, not as delete requests.
 func TestDeletionsListsSayRequests(t *testing.T) {
 	e := bottest.New(t)
-	if got := commandText(t, e.Command(bottest.Admin, "deletions")); got != "No requests are waiting for an admin. 🎉" {
+	if got := commandText(t, e.Command(bottest.Admin, "deletions")); got != "Nothing is waiting for you: no requests to decide and no reviews to acknowledge. 🎉" {
 		t.Errorf("empty list: %q", got)
 	}
 	fileRequest(t, e, requestKinds[1], "Sam")
