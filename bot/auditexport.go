@@ -76,48 +76,51 @@ func WriteAudit(ctx context.Context, store *crm.Store, w io.Writer, since time.T
 	return 0, fmt.Errorf("unknown format %q: use csv or jsonl", format)
 }
 
-// Bounds of /contact audit [days].
+// Bounds of /contact audit [period].
 const (
-	defaultAuditDays = 30
-	maxAuditDays     = 366
+	defaultAuditPeriod = 30 * day
+	minAuditPeriod     = time.Hour
+	maxAuditPeriod     = 366 * day
 )
 
-// auditCommand answers `/contact audit [days]` (admins): the audit trail of
-// the last days as a CSV file in the admin's DM. The file is made and
-// uploaded after the ack; the answer says it is on its way.
+// auditCommand answers `/contact audit [period]` (admins): the audit trail
+// of the last period (30 days by default; "7d", "2w", "36h", a bare number
+// is days) as a CSV file in the admin's DM. The file is made and uploaded
+// after the ack; the answer says it is on its way.
 func (b *Bot) auditCommand(ctx context.Context, name, user, rest, responseURL string) *Message {
 	if !b.isAdmin(ctx, user) {
 		return textMessage("Only admins can export the audit trail. Ask an admin if an auditor needs it.")
 	}
-	days := defaultAuditDays
+	period := defaultAuditPeriod
 	if arg := strings.TrimSpace(rest); arg != "" {
-		n, err := strconv.Atoi(arg)
-		if err != nil || n < 1 || n > maxAuditDays {
-			return textMessage(fmt.Sprintf("Say how many days back, from 1 to %d: `%s audit 30`. Without a number it exports the last %d days.", maxAuditDays, name, defaultAuditDays))
+		d, err := ParsePeriod(arg)
+		if err != nil || d < minAuditPeriod || d > maxAuditPeriod {
+			return textMessage(fmt.Sprintf("Say how far back, from 1 hour to %d days: `%[2]s audit 30` (days), `%[2]s audit 2w` or `%[2]s audit 36h`. Without one it exports the last %[3]s.",
+				maxAuditPeriod/day, name, periodWords(defaultAuditPeriod)))
 		}
-		days = n
+		period = d
 	}
 	b.goBackground("audit export", func(ctx context.Context) {
-		if text := b.sendAuditExport(ctx, user, days); text != "" {
+		if text := b.sendAuditExport(ctx, user, period); text != "" {
 			b.respond(ctx, responseURL, *textMessage(text))
 		}
 	})
-	return textMessage(fmt.Sprintf("📄 Exporting the audit trail of the last %s: the CSV file will be in your DM with contactbot in a moment.", plural(days, "day", "days")))
+	return textMessage(fmt.Sprintf("📄 Exporting the audit trail of the last %s: the CSV file will be in your DM with contactbot in a moment.", periodWords(period)))
 }
 
-// sendAuditExport writes the CSV of the last days and shares it in user's
-// DM; it returns what to tell them when it could not ("" when sent).
-func (b *Bot) sendAuditExport(ctx context.Context, user string, days int) string {
+// sendAuditExport writes the CSV of the last period and shares it in
+// user's DM; it returns what to tell them when it could not ("" when sent).
+func (b *Bot) sendAuditExport(ctx context.Context, user string, last time.Duration) string {
 	now := b.now().UTC()
-	since := now.AddDate(0, 0, -days)
+	since := now.Add(-last)
 	var buf bytes.Buffer
 	n, err := WriteAudit(ctx, b.store, &buf, since, FormatCSV)
 	if err != nil {
 		return "The audit trail could not be exported. " + b.userMessage(err, "audit export")
 	}
-	period := plural(days, "day", "days")
+	period := periodWords(last)
 	f := File{
-		Name:  fmt.Sprintf("contactbot-audit-%s-%dd.csv", now.Format("2006-01-02"), days),
+		Name:  fmt.Sprintf("contactbot-audit-%s-%s.csv", now.Format("2006-01-02"), FormatPeriod(last)),
 		Title: "contactbot audit trail, last " + period,
 		Comment: fmt.Sprintf("📄 The audit trail of the last %s: %s from %s to %s, one row each, times in UTC (ISO-8601). It holds ids, reasons and outcomes, no contact details.",
 			period, plural(n, "entry", "entries"), slackDate(since), slackDate(now)),
@@ -127,7 +130,7 @@ func (b *Bot) sendAuditExport(ctx context.Context, user string, days int) string
 		b.log.Error("upload audit export", "user", user, "err", err)
 		return "The audit export could not be sent to your DM (Slack did not take the file). Try again in a minute; an admin with server access can run `contactbot audit`."
 	}
-	b.log.Info("audit exported", "user", user, "days", days, "entries", n)
+	b.log.Info("audit exported", "user", user, "period", FormatPeriod(last), "entries", n)
 	b.audit(ctx, crm.AuditEntry{Actor: user, Action: crm.AuditExported, Outcome: "sent to DM",
 		Detail: fmt.Sprintf("last %s, %s", period, plural(n, "entry", "entries"))})
 	return ""

@@ -147,7 +147,7 @@ func (b *Bot) help(name string) *Message {
 		"• `%[1]s restore` _deletion id_ (admins): put a deleted contact back whole\n"+
 		"• `%[1]s history` _contact or deletion id_ (admins): who did what to a contact, and why\n"+
 		"• `%[1]s suppression` _email or phone_ (admins): the opt-outs of deleted contacts kept for it, and remove one\n"+
-		"• `%[1]s audit` _days_ (admins): the audit trail of the last days (30 by default) as a CSV file in your DM\n"+
+		"• `%[1]s audit` _period_ (admins): the audit trail of the last `30` days, `2w`, `36h` (30 days by default) as a CSV file in your DM\n"+
 		"• `%[1]s help`: this message\n"+
 		"_contact_ is a name, email, phone number or contact id, as for a search.\n\n"+
 		"*Before you delete*\n"+

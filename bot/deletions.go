@@ -10,11 +10,17 @@ import (
 	"contactbot/crm"
 )
 
-// deletionsShown bounds a listing: two blocks each stay under Slack's 50.
-const deletionsShown = 20
+// deletionsShown bounds a listing of requests: two blocks each stay under
+// Slack's 50. reviewsShown bounds the reviews below them; limitBlocks cuts
+// what would still go over.
+const (
+	deletionsShown = 20
+	reviewsShown   = 5
+)
 
 // deletionsCommand answers `/contact deletions [mine]`: for admins the
-// requests waiting for a decision, with the buttons to decide; for everyone
+// requests waiting for a decision and the reviews waiting for them, with
+// the buttons to decide and acknowledge; for everyone
 // (and for admins with "mine") their own requests and how they ended.
 func (b *Bot) deletionsCommand(ctx context.Context, name, user, rest string) *Message {
 	arg := strings.ToLower(strings.TrimSpace(rest))
@@ -27,24 +33,35 @@ func (b *Bot) deletionsCommand(ctx context.Context, name, user, rest string) *Me
 	return b.ownList(ctx, name, user)
 }
 
-// pendingList shows the open requests to an admin, oldest first.
+// pendingList shows an admin what waits for them, oldest first: the open
+// requests, then the reviews of what another admin did alone (their own
+// wait for someone else), each with the buttons the Home tab has.
 func (b *Bot) pendingList(ctx context.Context, admin string) *Message {
 	list, err := b.store.PendingApprovals(ctx, deletionsShown+1)
 	if err != nil {
 		return textMessage(b.userMessage(err, "list pending requests"))
 	}
-	if len(list) == 0 {
-		return textMessage("No requests are waiting for an admin. 🎉")
+	reviews, reviewTotal, err := b.store.ReviewsFor(ctx, admin, reviewsShown)
+	if err != nil {
+		return textMessage(b.userMessage(err, "list reviews waiting"))
+	}
+	if len(list) == 0 && reviewTotal == 0 {
+		return textMessage("Nothing is waiting for you: no requests to decide and no reviews to acknowledge. 🎉")
 	}
 	more := len(list) > deletionsShown
 	if more {
 		list = list[:deletionsShown]
 	}
-	title := plural(len(list), "request waiting", "requests waiting")
-	if more {
-		title = fmt.Sprintf("The %d oldest requests waiting", len(list))
+	var titles []string
+	var blocks []slack.Block
+	if len(list) > 0 {
+		title := plural(len(list), "request waiting", "requests waiting")
+		if more {
+			title = fmt.Sprintf("The %d oldest requests waiting", len(list))
+		}
+		titles = append(titles, title)
+		blocks = append(blocks, header(title))
 	}
-	blocks := []slack.Block{header(title)}
 	now := b.now()
 	for _, a := range list {
 		text := requestLine(a) + fmt.Sprintf("\nAsked by %s %s · expires %s", mention(a.Requester), slackDate(a.CreatedAt), slackDate(a.ExpiresAt))
@@ -64,7 +81,17 @@ func (b *Bot) pendingList(ctx context.Context, admin string) *Message {
 	if more {
 		blocks = append(blocks, contextBlock("More are waiting: decide on these first, or see "+channelRef(b.cfg.ApprovalsChannel)+"."))
 	}
-	return &Message{Text: title, Blocks: limitBlocks(blocks, maxMessageBlocks, func(int) string { return "and more: see " + channelRef(b.cfg.ApprovalsChannel) + "." })}
+	if reviewTotal > 0 {
+		titles = append(titles, plural(reviewTotal, "review to acknowledge", "reviews to acknowledge"))
+		blocks = append(blocks, reviewsHeader(reviewTotal))
+		for _, r := range reviews {
+			blocks = append(blocks, reviewEntry(r, admin)...)
+		}
+		if reviewTotal > len(reviews) {
+			blocks = append(blocks, contextBlock(fmt.Sprintf("%d more: see %s.", reviewTotal-len(reviews), channelRef(b.cfg.ApprovalsChannel))))
+		}
+	}
+	return &Message{Text: strings.Join(titles, " · "), Blocks: limitBlocks(blocks, maxMessageBlocks, func(int) string { return "and more: see " + channelRef(b.cfg.ApprovalsChannel) + "." })}
 }
 
 // ownList shows a person's own requests, newest first.

@@ -114,12 +114,31 @@ func (b *Bot) handleEraseSubmit(ctx context.Context, cb slack.InteractionCallbac
 		Fingerprint: l.Fingerprint, Kind: crm.KindErasure, Via: meta.Via}, eraseWhy)
 }
 
+// erasedSuppressed says what of an erased contact went on the suppression
+// list: only what was listed (a contact without a phone has none listed).
+func erasedSuppressed(list []crm.Suppression) string {
+	var email, phone bool
+	for _, e := range list {
+		email = email || e.Kind == crm.SuppressionEmail
+		phone = phone || e.Kind == crm.SuppressionPhone
+	}
+	switch {
+	case email && phone:
+		return "Its email and phone are on the suppression list with every channel permanent: it is never messaged again."
+	case email:
+		return "Its email is on the suppression list with every channel permanent: it is never messaged again."
+	case phone:
+		return "Its phone is on the suppression list with every channel permanent: it is never messaged again."
+	}
+	return "Nothing went on the suppression list: it had no email or phone that could be listed."
+}
+
 // erasureSummary tells the requester an erasure is done. It names the
 // contact by id only: the DM outlives the erasure.
 func erasureSummary(res crm.Deleted) Message {
 	d := res.Deletion
 	text := fmt.Sprintf("Contact `%s` is erased: %s deleted with no archive. *This cannot be restored.*", esc(d.ContactID), countsLine(d.Counts))
-	text += "\nIts email and phone are on the suppression list with every channel permanent: it is never messaged again."
+	text += "\n" + erasedSuppressed(res.Suppressed)
 	if d.ApprovedBy != nil {
 		text += "\nApproved by " + mention(*d.ApprovedBy)
 	}

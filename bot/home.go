@@ -291,16 +291,26 @@ func (b *Bot) homeReviews(ctx context.Context, user string) ([]slack.Block, erro
 	if err != nil {
 		return nil, err
 	}
-	blocks := []slack.Block{header(fmt.Sprintf("Done by an admin alone, to review (%d)", total))}
+	blocks := []slack.Block{reviewsHeader(total)}
 	for _, r := range list {
-		blocks = append(blocks, section(reviewLine(r)))
-		if r.Actor == user {
-			blocks = append(blocks, contextBlock("You did this: another admin acknowledges it."))
-		} else {
-			blocks = append(blocks, slack.NewActionBlock("review:"+r.ID, button(ActionAcknowledge, r.ID, "Acknowledge", slack.StylePrimary)))
-		}
+		blocks = append(blocks, reviewEntry(r, user)...)
 	}
 	return listTail(blocks, len(list), total, "Nothing to review.", "see "+channelRef(b.cfg.ApprovalsChannel)+"."), nil
+}
+
+// reviewsHeader heads a list of reviews waiting, on the Home tab and in
+// `/contact deletions`.
+func reviewsHeader(total int) slack.Block {
+	return header(fmt.Sprintf("Done by an admin alone, to review (%d)", total))
+}
+
+// reviewEntry is one review waiting, as user sees it: what was done, and
+// Acknowledge, or a note when user did it.
+func reviewEntry(r crm.Review, user string) []slack.Block {
+	if r.Actor == user {
+		return []slack.Block{section(reviewLine(r)), contextBlock("You did this: another admin acknowledges it.")}
+	}
+	return []slack.Block{section(reviewLine(r)), slack.NewActionBlock("review:"+r.ID, button(ActionAcknowledge, r.ID, "Acknowledge", slack.StylePrimary))}
 }
 
 // homeOwnRequests: the person's own requests still waiting.

@@ -58,6 +58,16 @@ func (s *Store) Audit(ctx context.Context, e AuditEntry) (AuditEntry, error) {
 	return e, err
 }
 
+// performedBy is whom the audit entry of a delete, merge or erasure names:
+// the admin who approved it, who carried it out, when it was requested;
+// else who did it.
+func performedBy(actor, approvedBy string) string {
+	if approvedBy != "" {
+		return approvedBy
+	}
+	return actor
+}
+
 // auditTx appends e inside tx, so an action and its audit line commit together.
 func (s *Store) auditTx(ctx context.Context, tx *sqlx.Tx, e AuditEntry) (AuditEntry, error) {
 	if e.Actor == "" || e.Action == "" {
@@ -96,6 +106,16 @@ func (s *Store) auditTx(ctx context.Context, tx *sqlx.Tx, e AuditEntry) (AuditEn
 // request, as r.
 func (d Dialect) requestKindOf() string {
 	return `COALESCE(` + d.jsonField("r.summary", "kind") + `, '') AS request_kind`
+}
+
+// HasAuditTrail reports whether anything was ever audited: a database
+// without one has nothing a digest or an audit export could show.
+func (s *Store) HasAuditTrail(ctx context.Context) (bool, error) {
+	var n int
+	if err := s.db.GetContext(ctx, &n, `SELECT count(*) FROM (SELECT 1 FROM audit_log LIMIT 1) AS any_entry`); err != nil {
+		return false, fmt.Errorf("look for audit entries: %w", err)
+	}
+	return n > 0, nil
 }
 
 // AuditTrail lists the audit entries of a contact or a deletion, oldest first.

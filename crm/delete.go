@@ -41,7 +41,7 @@ func (t archivedTable) from() string { return t.Name + " AS t WHERE " + t.Where 
 // DeleteRequest is who deletes which contact, why, and on what they saw.
 type DeleteRequest struct {
 	ContactID string
-	Actor     string // Slack user id of who deleted (or requested, when approved)
+	Actor     string // Slack user id of who deleted (or requested, when approved: the audit entry names the approver)
 	Reason    string
 	Note      string
 	// ApprovedBy and RequestID are set when an admin approved the delete.
@@ -192,7 +192,7 @@ func (s *Store) deleteTx(ctx context.Context, tx *sqlx.Tx, req DeleteRequest) (D
 			}
 			detail += "; " + describeSuppressed(out.Suppressed)
 		}
-		out.Audit, err = s.auditTx(ctx, tx, AuditEntry{Actor: req.Actor, Action: AuditDeleted, ContactID: c.ID, DeletionID: d.ID,
+		out.Audit, err = s.auditTx(ctx, tx, AuditEntry{Actor: performedBy(req.Actor, req.ApprovedBy), Action: AuditDeleted, ContactID: c.ID, DeletionID: d.ID,
 			RequestID: req.RequestID, Reason: req.Reason, Outcome: "ok", Detail: withVia(detail, req.Via), At: now})
 		if err != nil || !req.Review {
 			return err

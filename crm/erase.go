@@ -77,7 +77,7 @@ func (s *Store) eraseTx(ctx context.Context, tx *sqlx.Tx, req eraseRequest) (Del
 	}
 	out = Deleted{Deletion: d, Contact: Contact{ID: c.ID, LocationID: c.LocationID, FirstName: ErasedText}, Suppressed: out.Suppressed}
 	detail := fmt.Sprintf("%s erased without an archive; %s; %s", rowsText(removed), describeSuppressed(out.Suppressed), scrubbed)
-	out.Audit, err = s.auditTx(ctx, tx, AuditEntry{Actor: req.Actor, Action: AuditErased, ContactID: c.ID, DeletionID: d.ID,
+	out.Audit, err = s.auditTx(ctx, tx, AuditEntry{Actor: performedBy(req.Actor, req.ApprovedBy), Action: AuditErased, ContactID: c.ID, DeletionID: d.ID,
 		RequestID: req.RequestID, Reason: req.Reason, Outcome: "ok", Detail: withVia(detail, req.Via), At: now})
 	return out, err
 }

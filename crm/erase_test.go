@@ -122,14 +122,14 @@ func testErasure(t *testing.T, dialect crm.Dialect) {
 				t.Errorf("the erasure touched another contact's %s:\n%s", table, diff)
 			}
 		}
-		// What is kept: who and when, counts, ids, the reason code.
+		// What is kept: who and when (the approving admin erased it), counts, ids, the reason code.
 		trail, err := s.AuditTrail(ctx, "", d.ID, 10)
 		byAction := map[string]crm.AuditEntry{}
 		for _, e := range trail {
 			byAction[e.Action] = e
 		}
 		erasedLine, approvedLine := byAction[crm.AuditErased], byAction[crm.AuditApproved]
-		if err != nil || len(trail) != 2 || erasedLine.Actor != "UADMIN" || approvedLine.Actor != "UADMIN2" {
+		if err != nil || len(trail) != 2 || erasedLine.Actor != "UADMIN2" || approvedLine.Actor != "UADMIN2" {
 			t.Fatalf("erasure audit = %+v, %v", trail, err)
 		}
 		// 42 rows: hers (23) and the merged duplicate's moved onto her (19).

@@ -239,7 +239,7 @@ func (s *Store) mergeTx(ctx context.Context, tx *sqlx.Tx, req MergeRequest) (Del
 		return out, err
 	}
 	out.Merge = &m
-	out.Audit, err = s.auditTx(ctx, tx, AuditEntry{Actor: req.Actor, Action: AuditMerged, ContactID: dup.c.ID, DeletionID: d.ID,
+	out.Audit, err = s.auditTx(ctx, tx, AuditEntry{Actor: performedBy(req.Actor, req.ApprovedBy), Action: AuditMerged, ContactID: dup.c.ID, DeletionID: d.ID,
 		RequestID: req.RequestID, Reason: req.Reason, Outcome: "ok", Detail: withVia(detail, req.Via), At: now})
 	if err != nil || !req.Review {
 		return out, err

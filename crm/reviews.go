@@ -122,6 +122,20 @@ func (s *Store) OpenReviews(ctx context.Context, limit int) ([]Review, int, erro
 	return list, total, nil
 }
 
+// ReviewsFor lists, oldest first, the open reviews admin can acknowledge:
+// those of what another admin did alone; total counts them all.
+func (s *Store) ReviewsFor(ctx context.Context, admin string, limit int) ([]Review, int, error) {
+	list, err := s.selectReviews(ctx, s.db, `WHERE r.acknowledged_at IS NULL AND r.actor <> ? ORDER BY r.created_at, r.id LIMIT ?`, admin, limit)
+	if err != nil {
+		return nil, 0, err
+	}
+	var total int
+	if err := s.db.GetContext(ctx, &total, s.db.Rebind(`SELECT count(*) FROM reviews WHERE acknowledged_at IS NULL AND actor <> ?`), admin); err != nil {
+		return nil, 0, fmt.Errorf("count reviews for %s: %w", admin, err)
+	}
+	return list, total, nil
+}
+
 // AcknowledgeReview records that admin looked at a review, once: of any
 // number of concurrent acknowledgements one wins and the others get
 // ErrAlreadyAcknowledge with the review as acknowledged. The admin who did

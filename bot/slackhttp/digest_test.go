@@ -96,7 +96,7 @@ func TestDigest(t *testing.T) {
 	})
 }
 
-// TestAuditExport: `/contact audit [days]` sends an admin the audit trail
+// TestAuditExport: `/contact audit [period]` sends an admin the audit trail
 // as a CSV file in their DM (files.getUploadURLExternal, the upload,
 // files.completeUploadExternal), audited; others are refused.
 func TestAuditExport(t *testing.T) {
@@ -169,16 +169,38 @@ func TestAuditExport(t *testing.T) {
 	t.Run("Refused", func(t *testing.T) {
 		for _, c := range []struct{ user, arg, want string }{
 			{bottest.Support, "audit", "Only admins can export the audit trail. Ask an admin if an auditor needs it."},
-			{bottest.Admin, "audit week", "Say how many days back, from 1 to 366: `/contact audit 30`. Without a number it exports the last 30 days."},
-			{bottest.Admin, "audit 400", "Say how many days back, from 1 to 366: `/contact audit 30`. Without a number it exports the last 30 days."},
+			{bottest.Admin, "audit week", "Say how far back, from 1 hour to 366 days: `/contact audit 30` (days), `/contact audit 2w` or `/contact audit 36h`. Without one it exports the last 30 days."},
+			{bottest.Admin, "audit 400", "Say how far back, from 1 hour to 366 days: `/contact audit 30` (days), `/contact audit 2w` or `/contact audit 36h`. Without one it exports the last 30 days."},
+			{bottest.Admin, "audit 53w", "Say how far back, from 1 hour to 366 days: `/contact audit 30` (days), `/contact audit 2w` or `/contact audit 36h`. Without one it exports the last 30 days."},
+			{bottest.Admin, "audit 30m", "Say how far back, from 1 hour to 366 days: `/contact audit 30` (days), `/contact audit 2w` or `/contact audit 36h`. Without one it exports the last 30 days."},
 		} {
-			if got := text(e.Command(c.user, c.arg)); !strings.Contains(got, c.want) {
-				t.Errorf("%s %q: %s", c.user, c.arg, got)
+			if got := commandText(t, e.Command(c.user, c.arg)); got != c.want {
+				t.Errorf("%s %q:\n got %q\nwant %q", c.user, c.arg, got, c.want)
 			}
 		}
 		e.Bot.Wait()
 		if n := len(e.Slack.Files()); n != 1 {
 			t.Errorf("%d files shared", n)
+		}
+	})
+
+	// The same periods as `contactbot audit --since`: weeks, days and hours.
+	t.Run("Periods", func(t *testing.T) {
+		before := len(e.Slack.Files())
+		for arg, want := range map[string]struct{ words, file string }{
+			"2w":    {"14 days", "14d"},
+			"1d12h": {"36 hours", "1d12h"},
+		} {
+			sameText(t, "audit "+arg, commandText(t, e.Command(bottest.Admin, "audit "+arg)),
+				"📄 Exporting the audit trail of the last "+want.words+": the CSV file will be in your DM with contactbot in a moment.")
+			e.Bot.Wait()
+			files := e.Slack.Files()
+			if f := files[len(files)-1]; f.Name != "contactbot-audit-"+e.Clock.Now().UTC().Format("2006-01-02")+"-"+want.file+".csv" || f.Title != "contactbot audit trail, last "+want.words {
+				t.Errorf("audit %s shared %q %q", arg, f.Name, f.Title)
+			}
+		}
+		if n := len(e.Slack.Files()) - before; n != 2 {
+			t.Errorf("%d files shared, want 2", n)
 		}
 	})
 

@@ -241,3 +241,36 @@ func TestErasureOfEscapedNames(t *testing.T) {
 		})
 	}
 }
+
+// TestErasureDoneSaysWhatWasSuppressed: the requester's "Privacy erasure
+// done" DM names only what went on the suppression list: the email, the
+// phone, both, or nothing when the contact had neither.
+func TestErasureDoneSaysWhatWasSuppressed(t *testing.T) {
+	for _, c := range []struct {
+		name         string
+		email, phone string
+		want         string
+	}{
+		{"EmailAndPhone", "jane@example.com", "+1 (555) 010-2233", "Its email and phone are on the suppression list with every channel permanent: it is never messaged again."},
+		{"EmailOnly", "jane@example.com", "", "Its email is on the suppression list with every channel permanent: it is never messaged again."},
+		{"PhoneOnly", "", "+1 (555) 010-2233", "Its phone is on the suppression list with every channel permanent: it is never messaged again."},
+		{"Neither", "", "", "Nothing went on the suppression list: it had no email or phone that could be listed."},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := bottest.New(t)
+			id := crmtest.InsertContact(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: c.email, Phone: c.phone})
+			a := requestErasure(t, e, bottest.Admin, id)
+			clickAndWait(t, e, bottest.Admin2, bot.ActionApprove, a.ID)
+			got := state(t, e, a.ID)
+			if got.DeletionID == "" {
+				t.Fatalf("not erased: %+v", got)
+			}
+			dms := dmsTo(e, bottest.Admin)
+			sameText(t, "the erasure summary", dms[len(dms)-1], "Privacy erasure done (deletion "+got.DeletionID+")\nPrivacy erasure done\n"+
+				"Contact `"+id+"` is erased: 1 contact (1 row) deleted with no archive. *This cannot be restored.*\n"+
+				c.want+"\n"+
+				"Approved by <@"+bottest.Admin2+"> · deletion `"+got.DeletionID+"`\n"+
+				"Its name, email and phone now read “[erased]” in contactbot's records.")
+		})
+	}
+}

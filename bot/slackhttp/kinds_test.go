@@ -215,6 +215,13 @@ func TestRequestTextsSayWhatTheyAsk(t *testing.T) {
 				fmt.Sprintf("📨 Your request `%s` to %s was approved by <@%s> %s: the contact was %s (deletion `%s`).", ok.ID, private(ok), bottest.Admin2, date(*approved.DecidedAt), k.done, approved.DeletionID))
 			auditSays(t, e, fmt.Sprintf("<@%s> approved the %s of contact `%s` deletion `%s` request `%s` — reason: %s — deleted (requested by %s)",
 				bottest.Admin2, k.noun, ok.ContactID, approved.DeletionID, ok.ID, k.reason, sup))
+			// The approving admin carried it out: the trail names them, not the requester.
+			history = body(t, e.Command(bottest.Admin, "history "+ok.ContactID))
+			wantAll(t, "history after an approve", history,
+				fmt.Sprintf("<@%s> %s contact `%s` deletion `%s` request `%s` — reason: %s — ok (", bottest.Admin2, k.done, ok.ContactID, approved.DeletionID, ok.ID, k.reason))
+			if strings.Contains(history, fmt.Sprintf("%s %s contact", sup, k.done)) {
+				t.Errorf("the history credits the requester with the %s:\n%s", k.noun, history)
+			}
 			label := map[string]string{crm.KindErasure: "[erased]"}[k.kind]
 			if label == "" {
 				label = "Amy Lee &amp; Co"
@@ -299,7 +306,7 @@ func TestReportTextsSayMerge(t *testing.T) {
 // erasure requests as requests, not as delete requests.
 func TestDeletionsListsSayRequests(t *testing.T) {
 	e := bottest.New(t)
-	if got := commandText(t, e.Command(bottest.Admin, "deletions")); got != "No requests are waiting for an admin. 🎉" {
+	if got := commandText(t, e.Command(bottest.Admin, "deletions")); got != "Nothing is waiting for you: no requests to decide and no reviews to acknowledge. 🎉" {
 		t.Errorf("empty list: %q", got)
 	}
 	fileRequest(t, e, requestKinds[1], "Sam")

@@ -2,10 +2,13 @@ package slackhttp_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/slack-go/slack"
 
 	"contactbot/bot"
 	"contactbot/bot/bottest"
@@ -246,4 +249,65 @@ func TestReviews(t *testing.T) {
 			t.Errorf("%d new reviews, want none", n-before)
 		}
 	})
+}
+
+// TestDeletionsListsReviews: `/contact deletions` shows an admin the
+// reviews waiting for them beside the requests, with the Home tab's
+// Acknowledge, pressed from there over signed HTTP; the admin who acted is
+// not asked to review themselves, and "nothing waiting" means neither
+// requests nor reviews.
+func TestDeletionsListsReviews(t *testing.T) {
+	e := bottest.New(t)
+	ctx := context.Background()
+	lines := func(t *testing.T, r bottest.Response) []string {
+		t.Helper()
+		var m struct {
+			Blocks slack.Blocks `json:"blocks"`
+		}
+		if err := json.Unmarshal([]byte(r.Body), &m); err != nil {
+			t.Fatalf("answer is not JSON: %v: %s", err, r.Body)
+		}
+		return viewLines(m.Blocks.BlockSet)
+	}
+	nothing := "Nothing is waiting for you: no requests to decide and no reviews to acknowledge. 🎉"
+	sameText(t, "nothing at all", commandText(t, e.Command(bottest.Admin2, "deletions")), nothing)
+
+	tina := lowRisk(t, e, "Tina")
+	v, _ := openModal(t, e, bottest.Admin, tina)
+	submitDelete(t, e, bottest.Admin, v)
+	reviews, _, err := e.Store.OpenReviews(ctx, 5)
+	if err != nil || len(reviews) != 1 {
+		t.Fatalf("reviews %+v, %v", reviews, err)
+	}
+	rv := reviews[0]
+	reviewSection := fmt.Sprintf("section: <@UADMIN1> deleted *Tina Test* (`%s`) without a second person %s · *Reason:* Duplicate created by mistake · deletion `%s`", tina, date(rv.CreatedAt), rv.DeletionID)
+
+	r := e.Command(bottest.Admin2, "deletions")
+	sameText(t, "the other admin's list", commandText(t, r), "1 review to acknowledge")
+	sameLines(t, "the other admin's list", lines(t, r), []string{
+		"header: Done by an admin alone, to review (1)",
+		reviewSection,
+		fmt.Sprintf("buttons: Acknowledge [review.ack=%s]", rv.ID),
+	})
+	sameText(t, "the admin who acted", commandText(t, e.Command(bottest.Admin, "deletions")), nothing)
+
+	// With a request waiting too: the requests first, then the review.
+	a := requestDelete(t, e, bottest.Support, lowRisk(t, e, "Rob"))
+	r = e.Command(bottest.Admin2, "deletions")
+	sameText(t, "requests and reviews", commandText(t, r), "1 request waiting · 1 review to acknowledge")
+	sameLines(t, "requests and reviews", lines(t, r), []string{
+		"header: 1 request waiting",
+		fmt.Sprintf("section: *Rob Test* `%s` · Duplicate created by mistake — created twice by import · request `%s`\nAsked by <@USUPPORT> %s · expires %s", a.ContactID, a.ID, date(a.CreatedAt), date(a.ExpiresAt)),
+		fmt.Sprintf("buttons: Approve [approval.approve=%s] Reject [approval.reject=%s]", a.ID, a.ID),
+		"header: Done by an admin alone, to review (1)",
+		reviewSection,
+		fmt.Sprintf("buttons: Acknowledge [review.ack=%s]", rv.ID),
+	})
+
+	// Acknowledge, pressed on the listing, acknowledges it.
+	clickAndWait(t, e, bottest.Admin2, bot.ActionAcknowledge, rv.ID)
+	if got, _ := e.Store.Review(ctx, rv.ID); got.Open() || got.AcknowledgedBy != bottest.Admin2 {
+		t.Fatalf("after Acknowledge: %+v", got)
+	}
+	sameText(t, "after the acknowledgement", commandText(t, e.Command(bottest.Admin2, "deletions")), "1 request waiting")
 }

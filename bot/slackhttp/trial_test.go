@@ -412,8 +412,9 @@ func TestDNDWindowUnderContactWideDND(t *testing.T) {
 }
 
 // TestAuditLinesReadAsSentences: an approved delete's audit line names the
-// requester as a mention, not "requested by USUPPORT"; reasons are labels;
-// "1 row", not "1 rows".
+// requester as a mention, not "requested by USUPPORT", and its deleted line
+// the admin who approved and so carried it out; reasons are labels; "1 row",
+// not "1 rows".
 func TestAuditLinesReadAsSentences(t *testing.T) {
 	e := bottest.New(t, withAudit)
 	id := crmtest.InsertContact(t, e.Store, crmtest.Contact{FirstName: "Solo", LastName: "Row", Email: "solo@example.com"})
@@ -441,7 +442,7 @@ func TestAuditLinesReadAsSentences(t *testing.T) {
 		fmt.Sprintf("%s <@%s> approved the delete of contact `%s` deletion `%s` request `%s` — reason: Duplicate created by mistake — deleted (requested by <@%s>)",
 			date(approved.At), bottest.Admin, id, got.DeletionID, a.ID, bottest.Support),
 		fmt.Sprintf("%s <@%s> deleted contact `%s` deletion `%s` request `%s` — reason: Duplicate created by mistake — ok (1 row archived)",
-			date(deleted.At), bottest.Support, id, got.DeletionID, a.ID),
+			date(deleted.At), bottest.Admin, id, got.DeletionID, a.ID),
 	} {
 		if !slices.Contains(feed, want) {
 			t.Errorf("audit feed lacks\n%q\nin:\n%s", want, strings.Join(feed, "\n"))

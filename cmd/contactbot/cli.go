@@ -50,8 +50,8 @@ func subcommands() []subcommand {
 			argsHint: "the URL goes after --url", flags: manifestFlags},
 		{name: "seed", args: "--contacts N", summary: "fill the database with N generated contacts and linked rows (benchmarks)",
 			flags: seedFlags},
-		{name: "digest", args: "[--since 168h]", summary: "print the weekly digest of the period before now", flags: digestFlags},
-		{name: "audit", args: "[--since 720h] [--format csv|jsonl]", summary: "write the audit trail of the period before now, for auditors",
+		{name: "digest", args: "[--since 7d] [--demo]", summary: "print the weekly digest of the period before now", flags: digestFlags},
+		{name: "audit", args: "[--since 30d] [--format csv|jsonl] [--demo]", summary: "write the audit trail of the period before now, for auditors",
 			flags: auditFlags},
 	}
 }
@@ -199,15 +199,19 @@ It never uses DATABASE_URL: it works on its own demo database.
 `,
 	"seed": "Uses DATABASE_URL, or the embedded SQLite file when it is unset.\n",
 	"digest": `The same text the weekly post shows (DIGEST_CHANNEL at DIGEST_AT), with
-people and channels as ids and times in UTC. Uses DATABASE_URL, or the
-embedded SQLite file when it is unset.
-`,
+people and channels as ids and times in UTC.
+` + readsDetail,
 	"audit": `One row (CSV, after a header row) or line (JSONL) per audit entry, oldest
 first, times in UTC ISO-8601 (2026-11-28T10:49:00Z); ids, reasons and
-outcomes, no tokens and no contact details. Uses DATABASE_URL, or the
-embedded SQLite file when it is unset.
-`,
+outcomes, no tokens and no contact details.
+` + readsDetail,
 }
+
+// readsDetail is where the subcommands that only read find their data.
+const readsDetail = `Reads DATABASE_URL, or the embedded SQLite file when it is unset; --demo
+reads the shell's demo database instead. It never creates a database.
+A period is 7d, 2w, 36h, 1d12h or any Go duration (w weeks, d days).
+`
 
 // mainUsage lists the subcommands.
 func mainUsage(subs []subcommand) string {

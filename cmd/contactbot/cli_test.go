@@ -154,10 +154,11 @@ func TestCommandLineErrors(t *testing.T) {
 		{[]string{"manifest", "https://x.example"}, "the URL goes after --url"},
 		{[]string{"manifest", "--url", "not a url"}, "must be an absolute https:// URL"},
 		{[]string{"digest", "--since", "a week"}, `invalid value "a week" for flag -since`},
-		{[]string{"digest", "--since", "-1h"}, "--since must be more than zero"},
+		{[]string{"digest", "--since", "-1h"}, `invalid value "-1h" for flag -since: a period must be more than zero, got "-1h"`},
+		{[]string{"digest", "--since", "7x"}, `invalid value "7x" for flag -since: use a period such as 7d, 2w, 36h or 1d12h (w weeks, d days, h hours, m minutes)`},
 		{[]string{"digest", "now"}, `takes no arguments, got "now"`},
 		{[]string{"audit", "--format", "xml"}, `--format is csv or jsonl, got "xml"`},
-		{[]string{"audit", "--since", "0s"}, "--since must be more than zero"},
+		{[]string{"audit", "--since", "0s"}, `invalid value "0s" for flag -since: a period must be more than zero, got "0s"`},
 		{[]string{"audit", "--month"}, "flag provided but not defined: -month"},
 	} {
 		code, out, errOut := runCLI(t, c.args...)

@@ -6,8 +6,8 @@
 //	contactbot shell       the whole bot in a terminal, on a demo CRM (--as USER)
 //	contactbot manifest    print the Slack app manifest (--url https://host)
 //	contactbot seed        fill a database with generated contacts (--contacts N)
-//	contactbot digest      print the weekly digest (--since 168h)
-//	contactbot audit       write the audit trail (--since 720h --format csv|jsonl)
+//	contactbot digest      print the weekly digest (--since 7d, --demo)
+//	contactbot audit       write the audit trail (--since 30d --format csv|jsonl, --demo)
 //
 // `contactbot help` and `contactbot COMMAND --help` describe them (cli.go).
 package main

@@ -5,13 +5,18 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"contactbot/bot/shell"
 	"contactbot/crm"
 	"contactbot/crm/crmtest"
+	"contactbot/crm/demo"
 )
 
 // TestDigestAndAuditCommands: `contactbot digest` prints the weekly
@@ -111,3 +116,93 @@ func testReportCommands(t *testing.T, url string) {
 		}
 	}
 }
+
+// TestReportsReadTheShellsDemoDatabase: digest and audit never create a
+// database. Without DATABASE_URL and an embedded database they say so and
+// fail; after a shell session, --demo reads the shell's demo database (its
+// deletion shows in the digest and the export), and without --demo they
+// point at it, whether the embedded database is missing or empty.
+func TestReportsReadTheShellsDemoDatabase(t *testing.T) {
+	for _, k := range []string{"DATABASE_URL", "REDIS_URL", "SLACK_BOT_TOKEN", "CONTACTBOT_DATA_DIR"} {
+		t.Setenv(k, "")
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	t.Setenv("CONTACTBOT_DATA_DIR", dir)
+	embedded, demoDB := filepath.Join(dir, DatabaseFile), filepath.Join(dir, DemoDatabaseFile)
+	cli := func(stdin string, args ...string) (int, string, string) {
+		t.Helper()
+		var out, errb bytes.Buffer
+		code := run(ctx, args, strings.NewReader(stdin), &out, &errb)
+		return code, out.String(), errb.String()
+	}
+	noEmbedded := func(t *testing.T, what string) {
+		t.Helper()
+		if _, err := os.Stat(embedded); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s created %s (%v)", what, embedded, err)
+		}
+	}
+
+	code, out, errOut := cli("", "digest")
+	want := "contactbot digest: DATABASE_URL is not set and there is no embedded database at " + embedded +
+		", so there is nothing to read (and none is created). Set DATABASE_URL to the CRM's database.\n"
+	if code != 1 || out != "" || errOut != want {
+		t.Errorf("digest with no database: exit %d, stdout %q, stderr\n%q\nwant\n%q", code, out, errOut, want)
+	}
+	code, _, errOut = cli("", "audit", "--demo")
+	if want := "contactbot audit: there is no demo database at " + demoDB + ": `contactbot shell` creates it (give --data-dir if the shell used another directory)\n"; code != 1 || errOut != want {
+		t.Errorf("audit --demo with no demo database: exit %d, stderr\n%q\nwant\n%q", code, errOut, want)
+	}
+	noEmbedded(t, "digest and audit")
+
+	// An admin deletes Jane Doe in the shell, on its demo database.
+	if code, out, errOut := cli(strings.Join([]string{"jane.doe@example.com", "1", "1", "same person twice", "DELETE", "quit"}, "\n")+"\n", "shell", "--as", "admin"); code != 0 || !strings.Contains(out, "── Deleted Jane Doe ──") {
+		t.Fatalf("shell: exit %d: %s\n%s", code, errOut, out)
+	}
+
+	code, out, errOut = cli("", "digest", "--demo", "--since", "168h")
+	if code != 0 {
+		t.Fatalf("digest --demo: exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"*Deletions:* 1\n_By reason_\n• Test contact: 1\n_By person_\n• @" + shell.Admin.ID + ": 1\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("digest --demo lacks %q:\n%s", want, out)
+		}
+	}
+	if code, week, _ := cli("", "digest", "--demo", "--since", "1w"); code != 0 || week != out {
+		t.Errorf("--since 1w reads otherwise than --since 168h:\n%s", week)
+	}
+	code, out, errOut = cli("", "audit", "--demo", "--format", "csv", "--since", "2d")
+	rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if code != 0 || err != nil {
+		t.Fatalf("audit --demo: exit %d, %v: %s", code, err, errOut)
+	}
+	deleted := 0
+	for _, r := range rows[1:] {
+		if r[2] == shell.Admin.ID && r[3] == crm.AuditDeleted && r[4] == demo.ID("jane") {
+			deleted++
+		}
+	}
+	if len(rows) < 2 || deleted != 1 {
+		t.Errorf("audit --demo: %d rows, %d of the deletion:\n%s", len(rows), deleted, out)
+	}
+
+	// Without --demo: the embedded database is missing, then empty.
+	code, _, errOut = cli("", "digest")
+	want = "contactbot digest: DATABASE_URL is not set and there is no embedded database at " + embedded +
+		", so there is nothing to read (and none is created). Set DATABASE_URL to the CRM's database, or add --demo to read the shell's demo database (" + demoDB + ").\n"
+	if code != 1 || errOut != want {
+		t.Errorf("digest beside a demo database: exit %d, stderr\n%q\nwant\n%q", code, errOut, want)
+	}
+	noEmbedded(t, "digest beside a demo database")
+	if code, _, errOut := cli("", "migrate"); code != 0 {
+		t.Fatalf("migrate: %s", errOut)
+	}
+	code, out, errOut = cli("", "audit")
+	hint := "The embedded database at " + embedded + " is empty: nothing was ever audited in it. Add --demo to read the shell's demo database (" + demoDB + ").\n"
+	if code != 0 || out != strings.Join(auditHeader, ",")+"\n" || !strings.Contains(errOut, hint) {
+		t.Errorf("audit of the empty embedded database: exit %d, stdout %q, stderr:\n%s", code, out, errOut)
+	}
+}
+
+var auditHeader = []string{"id", "at", "actor", "action", "contact_id", "deletion_id", "request_id", "reason", "reason_label", "outcome", "detail"}
