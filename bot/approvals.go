@@ -414,8 +414,10 @@ func (b *Bot) refuseDecision(ctx context.Context, user, responseURL string, a cr
 	b.audit(ctx, crm.AuditEntry{Actor: user, Action: crm.AuditDecisionRefused, ContactID: a.ContactID, RequestID: requestID, Outcome: "refused", Detail: detail})
 }
 
-// handleApproveClick acknowledges at once and decides after the ack: the
-// delete and the Slack updates may outlast Slack's 3 seconds.
+// handleApproveClick acknowledges at once and decides a delete or merge
+// after the ack: the delete and the Slack updates may outlast Slack's 3
+// seconds. An erasure's click is answered before the ack
+// (erasureApproveClick): it may open a window.
 func (b *Bot) handleApproveClick(ctx context.Context, cb slack.InteractionCallback, a *slack.BlockAction) {
 	requestID, fingerprint := a.Value, ""
 	if a.ActionID == ActionApproveAnyway {
