@@ -182,12 +182,19 @@ func approvalMessage(a crm.Approval, c *crm.Contact, l *crm.Linked, cur, target 
 		blocks = append(blocks, section(fmt.Sprintf("*Requested to %s:* %s", kindVerb(kind), countsLine(a.Counts))))
 	}
 	if a.State == crm.ApprovalPending {
+		if a.FirstApprovedBy != "" {
+			blocks = append(blocks, section(firstApprovalLine(a)))
+		}
+		who := fmt.Sprintf("Request `%s` · only an admin other than %s can decide.", a.ID, mention(a.Requester))
+		if a.ApprovalsNeeded >= 2 {
+			who = fmt.Sprintf("Request `%s` · two different admins other than %s must approve, the second by typing ERASE; one admin is enough to reject.", a.ID, mention(a.Requester))
+		}
 		blocks = append(blocks,
 			slack.NewActionBlock("approval:"+a.ID,
 				button(ActionApprove, a.ID, "Approve", slack.StylePrimary),
 				button(ActionReject, a.ID, "Reject", slack.StyleDanger),
 			),
-			contextBlock(fmt.Sprintf("Request `%s` · only an admin other than %s can decide.", a.ID, mention(a.Requester))),
+			contextBlock(who),
 		)
 	} else {
 		blocks = append(blocks, section(outcomeLine(a)))
@@ -204,7 +211,11 @@ func outcomeLine(a crm.Approval) string {
 	switch a.State {
 	case crm.ApprovalApproved:
 		if a.Kind() == crm.KindErasure {
-			return fmt.Sprintf("✅ *Approved* by %s%s: erased (deletion `%s`). It cannot be restored.", mention(a.DecidedBy), when, esc(a.DeletionID))
+			by := mention(a.DecidedBy)
+			if a.FirstApprovedBy != "" {
+				by = mention(a.FirstApprovedBy) + " and " + by
+			}
+			return fmt.Sprintf("✅ *Approved* by %s%s: erased (deletion `%s`). It cannot be restored.", by, when, esc(a.DeletionID))
 		}
 		return fmt.Sprintf("✅ *Approved* by %s%s: %s (deletion `%s`).", mention(a.DecidedBy), when, kindDone(a.Kind()), esc(a.DeletionID))
 	case crm.ApprovalRejected:
@@ -221,6 +232,11 @@ func outcomeLine(a crm.Approval) string {
 		return fmt.Sprintf("↩️ *Withdrawn* by %s%s, who asked for it. Nothing was %s.", mention(a.DecidedBy), when, kindDone(a.Kind()))
 	}
 	return "⏳ Waiting for an admin."
+}
+
+// firstApprovalLine says an erasure has the first of its two approvals.
+func firstApprovalLine(a crm.Approval) string {
+	return fmt.Sprintf("✅ 1 of 2 admins approved (%s). A second, different admin approves to erase it.", mention(a.FirstApprovedBy))
 }
 
 func lowerFirst(s string) string {
@@ -398,14 +414,25 @@ func (b *Bot) refuseDecision(ctx context.Context, user, responseURL string, a cr
 	b.audit(ctx, crm.AuditEntry{Actor: user, Action: crm.AuditDecisionRefused, ContactID: a.ContactID, RequestID: requestID, Outcome: "refused", Detail: detail})
 }
 
-// handleApproveClick acknowledges at once and decides after the ack: the
-// delete and the Slack updates may outlast Slack's 3 seconds.
-func (b *Bot) handleApproveClick(cb slack.InteractionCallback, a *slack.BlockAction) {
+// handleApproveClick acknowledges at once and decides a delete or merge
+// after the ack: the delete and the Slack updates may outlast Slack's 3
+// seconds. An erasure's click is answered before the ack
+// (erasureApproveClick): it may open a window.
+func (b *Bot) handleApproveClick(ctx context.Context, cb slack.InteractionCallback, a *slack.BlockAction) {
 	requestID, fingerprint := a.Value, ""
 	if a.ActionID == ActionApproveAnyway {
 		requestID, fingerprint, _ = strings.Cut(a.Value, ":")
 		if fingerprint == "" {
 			fingerprint = "-" // an "anyway" without a state never matches one
+		}
+	}
+	// An erasure is never approved by a click: the click is recorded as the
+	// first of two approvals, or opens the window that asks for ERASE, which
+	// needs the trigger id before the ack. The kind is the stored request's.
+	if requestIDRe.MatchString(requestID) {
+		if req, err := b.store.Approval(ctx, requestID); err == nil && req.Kind() == crm.KindErasure {
+			b.erasureApproveClick(ctx, cb, req, fingerprint)
+			return
 		}
 	}
 	user, responseURL, ephemeral := cb.User.ID, cb.ResponseURL, cb.Container.IsEphemeral || a.ActionID == ActionApproveAnyway

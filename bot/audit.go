@@ -48,7 +48,7 @@ func auditLine(e crm.AuditEntry) string {
 	if e.Detail != "" {
 		detail := esc(e.Detail)
 		switch e.Action { // "by U…" in contactbot's own words, not in a person's or the CRM's
-		case crm.AuditApproved, crm.AuditReviewAcknowledged:
+		case crm.AuditApproved, crm.AuditFirstApproval, crm.AuditReviewAcknowledged, crm.AuditSuppressionRemoved:
 			detail = mentionUsers(detail)
 		case crm.AuditUndone:
 			// "undid Set DND A… by U…: <what>": after the colon come

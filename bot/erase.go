@@ -13,7 +13,8 @@ import (
 
 // The privacy erasure window: the delete window turns into it when the
 // reason is "Privacy erasure request". Typing ERASE (never DELETE) files a
-// request that a second admin must approve, whoever asks.
+// request that another admin must approve when an admin asks, and two
+// different admins when anyone else does (erase_approval.go).
 
 // CallbackEraseModal is the privacy erasure window's callback id.
 const CallbackEraseModal = "contact.erase.modal"
@@ -39,8 +40,22 @@ var (
 	eraseConfirm = confirmWord{word: "ERASE", done: "erased", hint: "In capital letters. DELETE does not confirm an erasure."}
 )
 
-// eraseWhy is why every erasure waits for a second admin.
-const eraseWhy = "A privacy erasure always needs a second admin's approval, even when an admin asks: it cannot be restored."
+// erasureWhy is why an erasure waits: for another admin when an admin
+// asks, for two different admins when anyone else does.
+func erasureWhy(requesterIsAdmin bool) string {
+	if requesterIsAdmin {
+		return "A privacy erasure cannot be restored, so even an admin's needs another admin's approval, confirmed by typing ERASE."
+	}
+	return "A privacy erasure cannot be restored, so it needs the approvals of two different admins, the second confirmed by typing ERASE."
+}
+
+// erasureWaitsFor says who must approve before anything is erased.
+func erasureWaitsFor(requesterIsAdmin bool) string {
+	if requesterIsAdmin {
+		return "another admin approves it"
+	}
+	return "two admins approve it"
+}
 
 // erasureView answers the delete window's "Privacy erasure request":
 // nothing is deleted, and the window becomes the erasure window.
@@ -51,12 +66,13 @@ func (b *Bot) erasureView(ctx context.Context, user string, meta deleteMeta) *sl
 	}
 	b.log.Info("delete window: erasure reason, showing the erasure window", "user", user, "contact", c.ID)
 	b.auditOpened(user, c.ID, windowErase, viaDeleteWindow)
-	v := b.eraseModal(c, l, eraseMeta{ContactID: c.ID, Fingerprint: l.Fingerprint, Via: meta.Via}, "*Nothing was deleted.* A privacy erasure is not a delete: it keeps no archive, so it has its own window, confirmed with ERASE.")
+	v := b.eraseModal(c, l, eraseMeta{ContactID: c.ID, Fingerprint: l.Fingerprint, Via: meta.Via}, b.isAdmin(ctx, user), "*Nothing was deleted.* A privacy erasure is not a delete: it keeps no archive, so it has its own window, confirmed with ERASE.")
 	return &v
 }
 
 // eraseModal is the privacy erasure window.
-func (b *Bot) eraseModal(c crm.Contact, l crm.Linked, meta eraseMeta, banner string) slack.ModalViewRequest {
+// requesterIsAdmin says who must approve it.
+func (b *Bot) eraseModal(c crm.Contact, l crm.Linked, meta eraseMeta, requesterIsAdmin bool, banner string) slack.ModalViewRequest {
 	var blocks []slack.Block
 	if banner != "" {
 		blocks = append(blocks, section(banner))
@@ -65,7 +81,7 @@ func (b *Bot) eraseModal(c crm.Contact, l crm.Linked, meta eraseMeta, banner str
 		section(contactLine(c)+"\n"+dndLine(c, l)),
 		section("*Erasing removes, with no archive:*\n"+strings.Join(linkedLines(l, b.cfg.CurrencyOf(c.LocationID)), "\n")),
 		section("*This cannot be restored.* The contact and every linked row are deleted and no archive is kept. Its name, email and phone are replaced by “[erased]” in contactbot's records (the request, the deletion record, the audit trail). Its email and phone go on the suppression list with every channel permanent, so it is never messaged again."),
-		section("🔒 *Nothing is erased until a second admin approves it* in "+channelRef(b.cfg.ApprovalsChannel)+". "+eraseWhy),
+		section("🔒 *Nothing is erased until "+erasureWaitsFor(requesterIsAdmin)+"* in "+channelRef(b.cfg.ApprovalsChannel)+". "+erasureWhy(requesterIsAdmin)),
 	)
 	blocks = append(blocks, eraseNote.input(), eraseConfirm.input())
 	return slack.ModalViewRequest{
@@ -89,9 +105,7 @@ func (b *Bot) handleEraseSubmit(ctx context.Context, cb slack.InteractionCallbac
 	user := cb.User.ID
 	note, confirm := typed(cb.View, blockNote), typed(cb.View, blockConfirm)
 	errs := map[string]string{}
-	if confirm == "DELETE" {
-		errs[blockConfirm] = "DELETE does not confirm a privacy erasure: type ERASE in capital letters. Nothing was erased."
-	} else if e := eraseConfirm.problem(confirm); e != "" {
+	if e := erasureConfirmProblem(confirm); e != "" {
 		errs[blockConfirm] = e
 	}
 	if e := eraseNote.tooLong(note); e != "" {
@@ -106,12 +120,13 @@ func (b *Bot) handleEraseSubmit(ctx context.Context, cb slack.InteractionCallbac
 	}
 	if l.Fingerprint != meta.Fingerprint {
 		b.log.Info("erasure refused: contact changed", "user", user, "contact", c.ID)
-		v := b.eraseModal(c, l, eraseMeta{ContactID: c.ID, Fingerprint: l.Fingerprint, Via: meta.Via},
+		v := b.eraseModal(c, l, eraseMeta{ContactID: c.ID, Fingerprint: l.Fingerprint, Via: meta.Via}, b.isAdmin(ctx, user),
 			"⚠️ *This contact changed since you opened this window.* Nothing was sent. Check it again and confirm if it should still be erased.")
 		return slack.NewUpdateViewSubmissionResponse(&v)
 	}
+	admin := b.isAdmin(ctx, user)
 	return b.fileRequest(ctx, user, c, l, nil, crm.NewApproval{ContactID: c.ID, Requester: user, Reason: ReasonErasure, Note: note,
-		Fingerprint: l.Fingerprint, Kind: crm.KindErasure, Via: meta.Via}, eraseWhy)
+		Fingerprint: l.Fingerprint, Kind: crm.KindErasure, Via: meta.Via, RequesterIsAdmin: admin}, erasureWhy(admin))
 }
 
 // erasedSuppressed says what of an erased contact went on the suppression

@@ -71,7 +71,7 @@ func (b *Bot) homeRefreshNotes(e crm.AuditEntry) []crm.Note {
 	switch e.Action {
 	case crm.AuditDeleteRequested:
 		f.Admins = true
-	case crm.AuditApproved, crm.AuditRejected, crm.AuditExpired, crm.AuditApprovalFailed, crm.AuditWithdrawn:
+	case crm.AuditApproved, crm.AuditFirstApproval, crm.AuditRejected, crm.AuditExpired, crm.AuditApprovalFailed, crm.AuditWithdrawn:
 		f.Requests, f.Admins = []string{e.RequestID}, true
 	case crm.AuditDeleted, crm.AuditMerged:
 		// Admins too when an admin deleted or merged alone: the review
@@ -83,7 +83,8 @@ func (b *Bot) homeRefreshNotes(e crm.AuditEntry) []crm.Note {
 		// Written by the database's triggers: its line reaches the bot
 		// through Store.FeedReapplied, which writes these notes too.
 		f.Admins = true
-	case crm.AuditReviewAcknowledged:
+	case crm.AuditReviewAcknowledged, crm.AuditSuppressionRemoved:
+		// A removal one admin did alone opens a review.
 		f.Admins = true
 	default:
 		return nil

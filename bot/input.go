@@ -125,7 +125,7 @@ func clickProblem(actionID, value, triggerID string) string {
 		if !validID(value) {
 			return unknownContact
 		}
-	case ActionReport, ActionRestore, ActionUndo, ActionSuppressionRemove, ActionAcknowledge:
+	case ActionReport, ActionRestore, ActionUndo, ActionSuppressionRemove, ActionSuppressionRemovalApprove, ActionAcknowledge:
 		if !validID(value) {
 			return unknownItem
 		}

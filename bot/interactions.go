@@ -72,6 +72,8 @@ func (b *Bot) HandleInteraction(ctx context.Context, cb slack.InteractionCallbac
 			return b.handleMergeSubmit(ctx, cb)
 		case CallbackEraseModal:
 			return b.handleEraseSubmit(ctx, cb)
+		case CallbackEraseApproveModal:
+			return b.handleEraseApproveSubmit(ctx, cb)
 		case CallbackReportModal:
 			return b.handleReportSubmit(ctx, cb)
 		case CallbackFindModal:
@@ -137,6 +139,8 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 		}
 	case ActionSuppressionRemove:
 		b.suppressionRemoveClick(cb, a.Value)
+	case ActionSuppressionRemovalApprove:
+		b.suppressionRemovalApproveClick(cb, a.Value)
 	case ActionUndo:
 		b.handleUndo(cb, a.Value)
 	case ActionReport:
@@ -146,7 +150,7 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 	case ActionRestore:
 		b.restoreClick(ctx, cb, a.Value)
 	case ActionApprove, ActionApproveAnyway:
-		b.handleApproveClick(cb, a)
+		b.handleApproveClick(ctx, cb, a)
 	case ActionReject:
 		b.openRejectModal(ctx, cb, a.Value)
 	case blockReason:

@@ -15,22 +15,23 @@ import (
 // audit line reads "@jane deleted contact `…`" (those about a request are
 // in requestActionLabels).
 var actionLabels = map[string]string{
-	crm.AuditFind:               "found",
-	crm.AuditDeleteRefused:      "was stopped from deleting",
-	crm.AuditDeleted:            "deleted",
-	crm.AuditReported:           "reported a wrong deletion of",
-	crm.AuditRestored:           "restored",
-	crm.AuditDNDSet:             "set DND on",
-	crm.AuditFollowUpRemoved:    "removed follow-up from",
-	crm.AuditUndone:             "undid a change to",
-	crm.AuditPurged:             "purged the archive of",
-	crm.AuditDecisionRefused:    "was refused a decision on",
-	crm.AuditReviewAcknowledged: "acknowledged the review of",
-	crm.AuditExported:           "exported the audit trail",
-	crm.AuditDNDReapplied:       "re-applied a deleted contact's DND to",
-	crm.AuditMerged:             "merged",
-	crm.AuditErased:             "erased",
-	crm.AuditSuppressionRemoved: "removed a suppression entry of",
+	crm.AuditFind:                        "found",
+	crm.AuditDeleteRefused:               "was stopped from deleting",
+	crm.AuditDeleted:                     "deleted",
+	crm.AuditReported:                    "reported a wrong deletion of",
+	crm.AuditRestored:                    "restored",
+	crm.AuditDNDSet:                      "set DND on",
+	crm.AuditFollowUpRemoved:             "removed follow-up from",
+	crm.AuditUndone:                      "undid a change to",
+	crm.AuditPurged:                      "purged the archive of",
+	crm.AuditDecisionRefused:             "was refused a decision on",
+	crm.AuditReviewAcknowledged:          "acknowledged the review of",
+	crm.AuditExported:                    "exported the audit trail",
+	crm.AuditDNDReapplied:                "re-applied a deleted contact's DND to",
+	crm.AuditMerged:                      "merged",
+	crm.AuditErased:                      "erased",
+	crm.AuditSuppressionRemoved:          "removed a suppression entry of",
+	crm.AuditSuppressionRemovalRequested: "asked to remove a suppression entry of",
 }
 
 // requestActionLabels word the audit actions about a request by what it
@@ -38,6 +39,7 @@ var actionLabels = map[string]string{
 var requestActionLabels = map[string]func(kind string) string{
 	crm.AuditDeleteRequested: func(k string) string { return "asked to " + kindVerb(k) },
 	crm.AuditApproved:        func(k string) string { return "approved the " + kindNoun(k) + " of" },
+	crm.AuditFirstApproval:   func(k string) string { return "gave the first of two approvals to the " + kindNoun(k) + " of" },
 	crm.AuditRejected:        func(k string) string { return "rejected the " + kindNoun(k) + " of" },
 	crm.AuditExpired:         func(k string) string { return "expired the request to " + kindVerb(k) },
 	crm.AuditApprovalHeld:    func(k string) string { return "held the " + kindNoun(k) + " of" },

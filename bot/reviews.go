@@ -25,6 +25,9 @@ func reviewLine(r crm.Review) string {
 	}
 	merge := r.DeletionKind == crm.KindMerge
 	switch {
+	case r.Kind == crm.ReviewSuppressionRemoval:
+		return fmt.Sprintf("%s removed the %s suppression entry `%s` of *%s* (`%s`) without a second person %s · deletion `%s`",
+			mention(r.Actor), entryWhat(r.EntryKind), esc(r.EntryID), esc(label), esc(r.ContactID), slackDate(r.CreatedAt), esc(r.DeletionID))
 	case r.Kind == crm.ReviewRestore && merge:
 		return fmt.Sprintf("%s restored *%s* (`%s`), undoing its merge into `%s` %s · deletion `%s`",
 			mention(r.Actor), esc(label), esc(r.ContactID), esc(r.MergedInto), slackDate(r.CreatedAt), esc(r.DeletionID))
@@ -43,6 +46,8 @@ func reviewWhat(r crm.Review) string {
 	switch {
 	case r.Kind == crm.ReviewRestore:
 		return "restore"
+	case r.Kind == crm.ReviewSuppressionRemoval:
+		return "suppression entry removal"
 	case r.DeletionKind == crm.KindMerge:
 		return "merge"
 	}
@@ -133,8 +138,8 @@ func (b *Bot) RunReviewJobs(ctx context.Context) error {
 // reviewReminder is the one nudge of a review nobody acknowledged for a day.
 func (b *Bot) reviewReminder(r crm.Review) crm.Note {
 	what := "direct " + reviewWhat(r)
-	if r.Kind == crm.ReviewRestore {
-		what = "restore"
+	if r.Kind == crm.ReviewRestore || r.Kind == crm.ReviewSuppressionRemoval {
+		what = reviewWhat(r)
 	}
 	text := fmt.Sprintf("⏰ %s: %s's %s of *%s* (deletion `%s`) has waited a day for another admin. Look at it and press *Acknowledge* above.",
 		b.adminsWho(r.Actor), mention(r.Actor), what, esc(r.ContactLabel), esc(r.DeletionID))

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -11,12 +12,21 @@ import (
 	"contactbot/crm"
 )
 
-// ActionSuppressionRemove is the Remove button of a suppression entry;
-// value: the entry's id.
-const ActionSuppressionRemove = "suppression.remove"
+// Buttons of the suppression list.
+const (
+	// ActionSuppressionRemove is the Remove button of an entry; value: its id.
+	ActionSuppressionRemove = "suppression.remove"
+	// ActionSuppressionRemovalApprove approves a removal request of an
+	// erasure's entry; value: the request's id.
+	ActionSuppressionRemovalApprove = "suppression.removal.approve"
+)
 
-// suppressionIDRe is the shape of crm.NewID("S", 10).
-var suppressionIDRe = regexp.MustCompile(`^S[A-Z2-9]{10}$`)
+// suppressionIDRe is the shape of crm.NewID("S", 10), and
+// suppressionRemovalIDRe of a removal request's crm.NewID("Q", 10).
+var (
+	suppressionIDRe        = regexp.MustCompile(`^S[A-Z2-9]{10}$`)
+	suppressionRemovalIDRe = regexp.MustCompile(`^Q[A-Z2-9]{10}$`)
+)
 
 // suppressionShown bounds a listing: two blocks each stay under Slack's 50.
 const suppressionShown = 20
@@ -89,31 +99,121 @@ func suppressionLine(e crm.Suppression) string {
 	return s + "\nRe-applies: " + strings.Join(ch, ", ")
 }
 
-// suppressionRemoveClick removes one entry after the ack, re-checking that
-// the clicker is an admin.
+// suppressionRemoveClick answers Remove after the ack, re-checking that
+// the clicker is an admin: an erasure's entry gets a removal request for a
+// second admin, any other is removed and reviewed by another admin.
 func (b *Bot) suppressionRemoveClick(cb slack.InteractionCallback, id string) {
 	user, responseURL := cb.User.ID, cb.ResponseURL
 	b.goBackground("remove suppression", func(ctx context.Context) {
-		if !b.isAdmin(ctx, user) {
-			b.log.Info("suppression removal refused: not an admin", "user", user)
-			b.respond(ctx, responseURL, *textMessage("Only admins can remove suppression entries, so nothing was removed."))
-			return
-		}
-		if !suppressionIDRe.MatchString(id) {
-			b.respond(ctx, responseURL, *textMessage("That button does not name a suppression entry contactbot knows, so nothing was removed."))
-			return
-		}
-		e, _, err := b.store.RemoveSuppression(ctx, id, user) // its audit line feeds AUDIT_CHANNEL through the outbox
-		if err != nil {
-			b.respond(ctx, responseURL, *textMessage(b.userMessage(err, "remove suppression entry", "entry", id)))
-			return
-		}
-		b.log.Info("suppression entry removed", "user", user, "entry", e.ID)
-		what := "email"
-		if e.Kind == crm.SuppressionPhone {
-			what = "phone number"
-		}
-		b.respond(ctx, responseURL, *textMessage(fmt.Sprintf("🗑️ Suppression entry `%s` removed by %s: a contact created later with this %s no longer gets its DND back. Contacts that already got it keep it.",
-			esc(e.ID), mention(user), what)))
+		b.respond(ctx, responseURL, *textMessage(b.removeSuppression(ctx, user, id)))
 	})
+}
+
+// removeSuppression is user's Remove of entry id; it returns what they are told.
+func (b *Bot) removeSuppression(ctx context.Context, user, id string) string {
+	if !b.isAdmin(ctx, user) {
+		b.log.Info("suppression removal refused: not an admin", "user", user)
+		return "Only admins can remove suppression entries, so nothing was removed."
+	}
+	if !suppressionIDRe.MatchString(id) {
+		return "That button does not name a suppression entry contactbot knows, so nothing was removed."
+	}
+	// The audit line feeds AUDIT_CHANNEL through the outbox.
+	res, err := b.store.RemoveSuppression(ctx, id, user, func(r crm.SuppressionRemoved) ([]crm.Note, error) { return b.suppressionRemovedNotes(r), nil })
+	switch {
+	case errors.Is(err, crm.ErrSuppressionRemovalAsked) && res.Request != nil:
+		return fmt.Sprintf("A removal of suppression entry `%s` is already waiting for a second admin in %s (asked by %s, request `%s`). Nothing more to do.",
+			esc(id), channelRef(b.cfg.ApprovalsChannel), mention(res.Request.Requester), res.Request.ID)
+	case err != nil:
+		return b.userMessage(err, "remove suppression entry", "entry", id)
+	case !res.Removed && res.Request != nil:
+		b.log.Info("suppression removal requested", "user", user, "entry", id, "request", res.Request.ID)
+		return fmt.Sprintf("📨 Suppression entry `%s` came from a privacy erasure, so a second admin must approve its removal: your request `%s` is in %s. Nothing was removed yet.",
+			esc(id), res.Request.ID, channelRef(b.cfg.ApprovalsChannel))
+	}
+	b.log.Info("suppression entry removed", "user", user, "entry", res.Entry.ID)
+	text := fmt.Sprintf("🗑️ Suppression entry `%s` removed by %s: a contact created later with this %s no longer gets its DND back. Contacts that already got it keep it.",
+		esc(res.Entry.ID), mention(user), entryWhat(res.Entry.Kind))
+	if res.Review != nil {
+		text += fmt.Sprintf(" Another admin reviews this removal in %s.", channelRef(b.cfg.ApprovalsChannel))
+	}
+	return text
+}
+
+// entryWhat is what a suppression entry of kind k is a hash of.
+func entryWhat(k string) string {
+	if k == crm.SuppressionPhone {
+		return "phone number"
+	}
+	return "email"
+}
+
+// suppressionRemovedNotes post what a Remove did to the approvals channel:
+// the removal request of an erasure's entry, or the review of a removal
+// one admin did alone.
+func (b *Bot) suppressionRemovedNotes(r crm.SuppressionRemoved) []crm.Note {
+	if r.Request != nil && !r.Removed {
+		return []crm.Note{noteAs(crm.SuppressionRemovalRef(r.Request.ID), b.cfg.ApprovalsChannel, suppressionRemovalMessage(*r.Request))}
+	}
+	return b.reviewNotes(r.Review)
+}
+
+// suppressionRemovalMessage is a removal request as the approvals channel
+// shows it: with Approve while it waits, with the outcome after.
+func suppressionRemovalMessage(r crm.SuppressionRemoval) Message {
+	what := entryWhat(r.EntryKind)
+	info := fmt.Sprintf("%s asks to remove the %s suppression entry `%s` that a privacy erasure wrote (contact `%s`, deletion `%s`). Once removed, a contact created later with this %s can be messaged again: the erasure's promise ends for it.",
+		mention(r.Requester), what, esc(r.SuppressionID), esc(r.ContactID), esc(r.DeletionID), what)
+	blocks := []slack.Block{header("Suppression removal request"), section(info)}
+	when := ""
+	if r.DecidedAt != nil {
+		when = " " + slackDate(*r.DecidedAt)
+	}
+	switch r.State {
+	case crm.RemovalPending:
+		blocks = append(blocks,
+			slack.NewActionBlock("suppression-removal:"+r.ID, button(ActionSuppressionRemovalApprove, r.ID, "Approve removal", slack.StyleDanger)),
+			contextBlock(fmt.Sprintf("Removal request `%s` · only an admin other than %s can approve it. Nothing is removed until then.", r.ID, mention(r.Requester))))
+	case crm.RemovalApproved:
+		blocks = append(blocks, section(fmt.Sprintf("✅ *Approved* by %s%s: the entry is removed.", mention(r.DecidedBy), when)))
+	case crm.RemovalGone:
+		blocks = append(blocks, section(fmt.Sprintf("✅ *Approved* by %s%s, but the entry was already gone.", mention(r.DecidedBy), when)))
+	}
+	return Message{Text: fmt.Sprintf("Suppression removal request %s: %s", r.ID, r.State), Blocks: blocks}
+}
+
+// suppressionRemovalApproveClick answers Approve removal after the ack:
+// an admin other than the one who asked removes the entry.
+func (b *Bot) suppressionRemovalApproveClick(cb slack.InteractionCallback, id string) {
+	user, responseURL := cb.User.ID, cb.ResponseURL
+	b.goBackground("approve suppression removal", func(ctx context.Context) {
+		b.respond(ctx, responseURL, *textMessage(b.approveSuppressionRemoval(ctx, user, id)))
+	})
+}
+
+// approveSuppressionRemoval is user's approval of removal request id; it
+// returns what they are told.
+func (b *Bot) approveSuppressionRemoval(ctx context.Context, user, id string) string {
+	if !suppressionRemovalIDRe.MatchString(id) {
+		return "That button does not name a suppression removal request contactbot knows, so nothing was removed."
+	}
+	if !b.isAdmin(ctx, user) {
+		b.log.Info("suppression removal approval refused: not an admin", "user", user, "request", id)
+		return "Only admins can approve removing a suppression entry, and you are not one. Nothing was removed."
+	}
+	res, err := b.store.ApproveSuppressionRemoval(ctx, id, user, func(r crm.SuppressionRemoved) ([]crm.Note, error) {
+		return []crm.Note{replacing(crm.SuppressionRemovalRef(r.Request.ID), b.cfg.ApprovalsChannel, suppressionRemovalMessage(*r.Request))}, nil
+	})
+	switch {
+	case errors.Is(err, crm.ErrOwnSuppressionRemoval):
+		b.log.Info("suppression removal approval refused: own request", "user", user, "request", id)
+		return crm.ErrOwnSuppressionRemoval.Message
+	case err != nil:
+		return b.userMessage(err, "approve suppression removal", "request", id)
+	case !res.Removed:
+		return fmt.Sprintf("Suppression entry `%s` was already gone, so there was nothing to remove.", esc(res.Request.SuppressionID))
+	}
+	b.log.Info("suppression entry removed", "user", user, "entry", res.Entry.ID, "request", id)
+	return fmt.Sprintf("🗑️ Suppression entry `%s` removed by %s, as %s asked: a contact created later with this %s no longer gets its DND back. Contacts that already got it keep it.",
+		esc(res.Entry.ID), mention(user), mention(res.Request.Requester), entryWhat(res.Entry.Kind))
 }

@@ -108,12 +108,20 @@ type Approval struct {
 	DeletionID   string     `db:"deletion_id"`
 	Channel      string     `db:"channel"`
 	MessageTS    string     `db:"message_ts"`
+	// ApprovalsNeeded is how many different admins must approve: 2 for an
+	// erasure asked for by someone who is not an admin, else 1.
+	ApprovalsNeeded int `db:"approvals_needed"`
+	// FirstApprovedBy is the first of two approvers, once they approved
+	// (ApprovalsNeeded 2); the second approval decides the request.
+	FirstApprovedBy string     `db:"first_approved_by"`
+	FirstApprovedAt *time.Time `db:"first_approved_at"`
 }
 
 // approvalColumns reads an approval with nullable text columns as "".
 const approvalColumns = `id, contact_id, contact_label, requester, reason, note, fingerprint, counts, summary, state,
 	created_at, expires_at, remind_at, reminded_at, coalesce(decided_by, '') AS decided_by, decided_at,
-	reject_reason, fail_reason, coalesce(deletion_id, '') AS deletion_id, channel, message_ts`
+	reject_reason, fail_reason, coalesce(deletion_id, '') AS deletion_id, channel, message_ts,
+	approvals_needed, coalesce(first_approved_by, '') AS first_approved_by, first_approved_at`
 
 // Kind is what the request asks for: KindDelete, KindMerge or KindErasure.
 func (a Approval) Kind() string {
@@ -232,6 +240,9 @@ type NewApproval struct {
 	Kind string
 	// MergeInto is the contact a merge keeps (Kind KindMerge).
 	MergeInto string
+	// RequesterIsAdmin says the requester is an admin: their erasure needs
+	// one other admin's approval; anyone else's needs two different admins.
+	RequesterIsAdmin bool
 	// Notify renders the messages that announce the request (the post in the
 	// approvals channel, the requester's DM), written in its transaction.
 	Notify func(Approval) ([]Note, error)
@@ -290,6 +301,10 @@ func (s *Store) RequestApproval(ctx context.Context, r NewApproval) (Approval, A
 			Note: r.Note, Fingerprint: saw, Counts: l.Counts, Summary: SummaryOf(c, l), State: ApprovalPending,
 			CreatedAt: now, ExpiresAt: now.Add(r.TTL), RemindAt: now.Add(r.TTL / 2)}
 		a.Summary.Kind, a.Summary.MergeInto, a.Summary.Via = r.Kind, r.MergeInto, r.Via
+		a.ApprovalsNeeded = 1
+		if r.Kind == KindErasure && !r.RequesterIsAdmin {
+			a.ApprovalsNeeded = 2
+		}
 		if a.CountsJSON, err = json.Marshal(a.Counts); err != nil {
 			return fmt.Errorf("encode counts: %w", err)
 		}
@@ -298,10 +313,10 @@ func (s *Store) RequestApproval(ctx context.Context, r NewApproval) (Approval, A
 		}
 		// JSON as strings: SQLite would keep a []byte as a BLOB.
 		_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO approval_requests
-			(id, contact_id, contact_label, requester, reason, note, fingerprint, counts, summary, state, created_at, expires_at, remind_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			(id, contact_id, contact_label, requester, reason, note, fingerprint, counts, summary, state, created_at, expires_at, remind_at, approvals_needed)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 			a.ID, a.ContactID, a.ContactLabel, a.Requester, a.Reason, a.Note, a.Fingerprint, string(a.CountsJSON), string(a.SummaryJSON),
-			a.State, a.CreatedAt, a.ExpiresAt, a.RemindAt)
+			a.State, a.CreatedAt, a.ExpiresAt, a.RemindAt, a.ApprovalsNeeded)
 		if isUniqueViolation(err) {
 			a = Approval{}
 			return ErrAlreadyRequested // a concurrent request won; its id is not readable in this aborted transaction
@@ -423,6 +438,9 @@ type Decision struct {
 	// after being shown a change; empty means the state the requester saw.
 	ExpectFingerprint string
 	RestoreWindow     time.Duration
+	// Confirmed says the admin typed the confirmation word: an erasure is
+	// only approved from its window, never by a click alone.
+	Confirmed bool
 	// Notify renders the messages that announce the decision, written in its
 	// transaction; it is not called when the contact changed (nothing decided).
 	Notify func(ApproveResult) ([]Note, error)
@@ -468,6 +486,11 @@ func (s *Store) Approve(ctx context.Context, d Decision) (ApproveResult, error) 
 		now := s.now().UTC()
 		if err := s.decidable(a, d.Admin, now); err != nil {
 			return err
+		}
+		if a.Kind() == KindErasure {
+			if err := erasureApprovable(a, d.Admin, d.Confirmed); err != nil {
+				return err
+			}
 		}
 		// Bounded from here, whatever the request's kind: the contacts'
 		// locks. Not the request's, which concurrent approves wait for
@@ -531,8 +554,12 @@ func (s *Store) Approve(ctx context.Context, d Decision) (ApproveResult, error) 
 		if res.Approval, err = s.finish(ctx, tx, a.ID, ApprovalApproved, d.Admin, now, `, deletion_id = ?`, del.Deletion.ID); err != nil {
 			return err
 		}
+		detail := "requested by " + a.Requester
+		if a.FirstApprovedBy != "" {
+			detail += "; first approved by " + a.FirstApprovedBy
+		}
 		e, err := s.auditTx(ctx, tx, AuditEntry{Actor: d.Admin, Action: AuditApproved, ContactID: a.ContactID, DeletionID: del.Deletion.ID,
-			RequestID: a.ID, RequestKind: a.Summary.Kind, Reason: a.Reason, Outcome: "deleted", Detail: "requested by " + a.Requester, At: now})
+			RequestID: a.ID, RequestKind: a.Summary.Kind, Reason: a.Reason, Outcome: "deleted", Detail: detail, At: now})
 		res.Audit = append(res.Audit, del.Audit, e)
 		if err != nil {
 			return err

@@ -62,14 +62,17 @@ func testErasure(t *testing.T, dialect crm.Dialect) {
 		// The erasure: requested, approved by another admin.
 		_, l, _ = s.Linked(ctx, id)
 		er, _, err := s.RequestApproval(ctx, crm.NewApproval{ContactID: id, Requester: "UADMIN", Reason: "erasure", Kind: crm.KindErasure,
-			Note: "GDPR request from Jane Doe, ticket 4711", Fingerprint: l.Fingerprint, TTL: time.Hour})
+			Note: "GDPR request from Jane Doe, ticket 4711", Fingerprint: l.Fingerprint, TTL: time.Hour, RequesterIsAdmin: true})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Approve(ctx, crm.Decision{RequestID: er.ID, Admin: "UADMIN", RestoreWindow: time.Hour}); err != crm.ErrOwnRequest {
+		if _, err := s.Approve(ctx, crm.Decision{RequestID: er.ID, Admin: "UADMIN", RestoreWindow: time.Hour, Confirmed: true}); err != crm.ErrOwnRequest {
 			t.Fatalf("an admin approving their own erasure: %v", err)
 		}
-		res, err := s.Approve(ctx, crm.Decision{RequestID: er.ID, Admin: "UADMIN2", RestoreWindow: time.Hour})
+		if _, err := s.Approve(ctx, crm.Decision{RequestID: er.ID, Admin: "UADMIN2", RestoreWindow: time.Hour}); err != crm.ErrErasureUnconfirmed {
+			t.Fatalf("an erasure approved without ERASE typed: %v", err)
+		}
+		res, err := s.Approve(ctx, crm.Decision{RequestID: er.ID, Admin: "UADMIN2", RestoreWindow: time.Hour, Confirmed: true})
 		if err != nil || res.Deleted == nil {
 			t.Fatalf("Approve: %+v, %v", res, err)
 		}
@@ -182,7 +185,8 @@ func testErasure(t *testing.T, dialect crm.Dialect) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Approve(ctx, crm.Decision{RequestID: er.ID, Admin: "UADMIN", RestoreWindow: time.Hour}); err != nil {
+		firstApproval(t, s, er.ID)
+		if _, err := s.Approve(ctx, crm.Decision{RequestID: er.ID, Admin: "UADMIN", RestoreWindow: time.Hour, Confirmed: true}); err != nil {
 			t.Fatal(err)
 		}
 		for name, q := range map[string]string{
@@ -206,8 +210,9 @@ func testErasure(t *testing.T, dialect crm.Dialect) {
 			t.Fatal(err)
 		}
 		crmtest.InsertRows(t, s, "notes", "id, contact_id, body, created_at", 1, func(int) []any { return []any{"late_note", id, "new", time.Now()} })
+		firstApproval(t, s, er.ID)
 		before := crmtest.Dump(t, s)
-		res, err := s.Approve(ctx, crm.Decision{RequestID: er.ID, Admin: "UADMIN", RestoreWindow: time.Hour})
+		res, err := s.Approve(ctx, crm.Decision{RequestID: er.ID, Admin: "UADMIN", RestoreWindow: time.Hour, Confirmed: true})
 		if err != nil || !res.Changed || res.Deleted != nil {
 			t.Fatalf("approve after a change: %+v, %v", res, err)
 		}
@@ -296,7 +301,8 @@ func testErasureOfEscapedText(t *testing.T, dialect crm.Dialect) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if res, err := s.Approve(ctx, crm.Decision{RequestID: er.ID, Admin: "UADMIN", RestoreWindow: time.Hour}); err != nil || res.Deleted == nil {
+			firstApproval(t, s, er.ID)
+			if res, err := s.Approve(ctx, crm.Decision{RequestID: er.ID, Admin: "UADMIN", RestoreWindow: time.Hour, Confirmed: true}); err != nil || res.Deleted == nil {
 				t.Fatalf("Approve: %+v, %v", res, err)
 			}
 			for _, found := range uniq(crmtest.FindText(t, s, personal...)) {
@@ -328,4 +334,14 @@ func uniq(found []string) []string {
 		}
 	}
 	return out
+}
+
+// firstApproval records UADMIN2's approval of an erasure someone who is not
+// an admin asked for: the first of the two it needs.
+func firstApproval(t *testing.T, s *crm.Store, requestID string) {
+	t.Helper()
+	res, err := s.RecordErasureApproval(context.Background(), requestID, "UADMIN2", nil)
+	if err != nil || res.Completes || res.Approval.FirstApprovedBy != "UADMIN2" {
+		t.Fatalf("first approval: %+v, %v", res, err)
+	}
 }

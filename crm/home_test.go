@@ -255,7 +255,8 @@ func TestHomeAndDigestIssue13(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := s.Approve(ctx, crm.Decision{RequestID: a.ID, Admin: "UADMIN", RestoreWindow: time.Hour})
+		firstApproval(t, s, a.ID)
+		res, err := s.Approve(ctx, crm.Decision{RequestID: a.ID, Admin: "UADMIN", RestoreWindow: time.Hour, Confirmed: true})
 		if err != nil || res.Deleted == nil {
 			t.Fatalf("Approve: %+v, %v", res, err)
 		}

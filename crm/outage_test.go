@@ -210,7 +210,7 @@ func TestLockWaitGivesUp(t *testing.T) {
 		return a.ID
 	}
 	approve := func(ctx context.Context, id string) error {
-		_, err := s.Approve(ctx, crm.Decision{RequestID: id, Admin: "UADMIN", RestoreWindow: time.Hour})
+		_, err := s.Approve(ctx, crm.Decision{RequestID: id, Admin: "UADMIN", RestoreWindow: time.Hour, Confirmed: true})
 		return err
 	}
 	for _, c := range []struct {
@@ -244,6 +244,7 @@ func TestLockWaitGivesUp(t *testing.T) {
 		{"ApprovedErasure", func(t *testing.T) (string, func(context.Context) error) {
 			id := crmtest.InsertContact(t, s, crmtest.Contact{FirstName: "Erased", Email: "erased@example.com"})
 			r := request(t, id, crm.KindErasure, "")
+			firstApproval(t, s, r)
 			return id, func(ctx context.Context) error { return approve(ctx, r) }
 		}},
 	} {

@@ -12,6 +12,9 @@ import (
 const (
 	ReviewDelete  = "delete"  // a direct delete, nobody approved it
 	ReviewRestore = "restore" // a restore, which admins do alone
+	// ReviewSuppressionRemoval is the removal of a suppression entry that
+	// no privacy erasure wrote (an erasure's needs a second admin first).
+	ReviewSuppressionRemoval = "suppression_removal"
 )
 
 // AuditReviewAcknowledged is another admin's acknowledgement of a review.
@@ -53,6 +56,10 @@ type Review struct {
 	DeletionKind string `db:"deletion_kind"`
 	// MergedInto is the contact a merge kept (KindMerge), else "".
 	MergedInto string `db:"merged_into"`
+	// EntryID and EntryKind name the suppression entry a review of kind
+	// ReviewSuppressionRemoval is of (SuppressionEmail or SuppressionPhone).
+	EntryID   string `db:"entry_id"`
+	EntryKind string `db:"entry_kind"`
 }
 
 // Open reports whether the review still waits for an acknowledgement.
@@ -60,15 +67,22 @@ func (r Review) Open() bool { return r.AcknowledgedAt == nil }
 
 const reviewSelect = `SELECT r.id, r.kind, r.deletion_id, r.actor, r.created_at, r.remind_at, r.reminded_at,
 	coalesce(r.acknowledged_by, '') AS acknowledged_by, r.acknowledged_at, d.contact_id, d.contact_label, d.reason,
-	d.kind AS deletion_kind, coalesce(m.original_id, '') AS merged_into
+	d.kind AS deletion_kind, coalesce(m.original_id, '') AS merged_into, r.entry_id, r.entry_kind
 	FROM reviews r JOIN deletions d ON d.id = r.deletion_id LEFT JOIN merges m ON m.deletion_id = r.deletion_id `
 
 // openReviewTx records, in the transaction of the delete or restore, that
 // actor did it alone.
 func (s *Store) openReviewTx(ctx context.Context, tx *sqlx.Tx, kind, deletionID, actor string, now time.Time) (*Review, error) {
-	r := Review{ID: NewID("V", 10), Kind: kind, DeletionID: deletionID, Actor: actor, CreatedAt: now, RemindAt: now.Add(ReviewRemindAfter)}
-	if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO reviews (id, kind, deletion_id, actor, created_at, remind_at) VALUES (?, ?, ?, ?, ?, ?)`),
-		r.ID, r.Kind, r.DeletionID, r.Actor, r.CreatedAt, r.RemindAt); err != nil {
+	return s.openEntryReviewTx(ctx, tx, Review{Kind: kind, DeletionID: deletionID, Actor: actor}, now)
+}
+
+// openEntryReviewTx records a review of r's kind, deletion, actor and
+// suppression entry (for ReviewSuppressionRemoval).
+func (s *Store) openEntryReviewTx(ctx context.Context, tx *sqlx.Tx, r Review, now time.Time) (*Review, error) {
+	r.ID, r.CreatedAt, r.RemindAt = NewID("V", 10), now, now.Add(ReviewRemindAfter)
+	kind, deletionID := r.Kind, r.DeletionID
+	if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO reviews (id, kind, deletion_id, actor, created_at, remind_at, entry_id, entry_kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+		r.ID, r.Kind, r.DeletionID, r.Actor, r.CreatedAt, r.RemindAt, r.EntryID, r.EntryKind); err != nil {
 		return nil, fmt.Errorf("record review of %s %s: %w", kind, deletionID, err)
 	}
 	got, err := s.selectReviews(ctx, tx, `WHERE r.id = ?`, r.ID)
@@ -170,6 +184,8 @@ func (s *Store) AcknowledgeReview(ctx context.Context, id, admin string, notify 
 		switch {
 		case r.Kind == ReviewRestore:
 			what = "restore by "
+		case r.Kind == ReviewSuppressionRemoval:
+			what = r.EntryKind + " suppression entry " + r.EntryID + " removed by "
 		case r.DeletionKind == KindMerge:
 			what = "direct merge by "
 		}

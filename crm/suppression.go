@@ -392,34 +392,6 @@ func selectSuppressions(ctx context.Context, q queryer, query string, args ...an
 	return out, nil
 }
 
-// RemoveSuppression takes one entry off the list, with its audit line: a
-// contact created with its email or phone no longer gets DND back. Contacts
-// that already got it keep it.
-func (s *Store) RemoveSuppression(ctx context.Context, id, actor string) (Suppression, AuditEntry, error) {
-	var e Suppression
-	var audit AuditEntry
-	if id == "" || actor == "" {
-		return e, audit, Errorf(EINVALID, "Removing a suppression entry needs its id and who removes it.")
-	}
-	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
-		list, err := selectSuppressions(ctx, tx, `SELECT `+suppressionColumns+` FROM suppressions WHERE id = ?`+s.dialect.ForUpdate(), id)
-		if err != nil {
-			return err
-		}
-		if len(list) == 0 {
-			return Errorf(ENOTFOUND, "There is no suppression entry %s: it was removed already. Look the email or phone up again.", shorten(id, 20))
-		}
-		e = list[0]
-		if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM suppressions WHERE id = ?`), id); err != nil {
-			return fmt.Errorf("remove suppression entry %s: %w", id, err)
-		}
-		audit, err = s.auditTx(ctx, tx, AuditEntry{Actor: actor, Action: AuditSuppressionRemoved, ContactID: e.ContactID, DeletionID: e.DeletionID,
-			Outcome: "ok", Detail: fmt.Sprintf("%s entry %s (%s; %s, deleted %s) removed", e.Kind, e.ID, e.Source, describeOptOut(e), e.DeletedAt.UTC().Format("2006-01-02"))})
-		return err
-	})
-	return e, audit, err
-}
-
 // describeOptOut lists an entry's channels for an audit line, e.g. "SMS
 // on, Email on (permanent); contact DND on for all channels", as the
 // triggers word a re-apply.

@@ -279,15 +279,19 @@ func testSuppression(t *testing.T, dialect crm.Dialect) {
 		if _, _, err := s.FindSuppressions(ctx, "jane doe"); crm.ErrorCode(err) != crm.EINVALID {
 			t.Errorf("a name: %v", err)
 		}
-		removed, audit, err := s.RemoveSuppression(ctx, byEmail[0].ID, "UADMIN")
-		if err != nil || removed.ID != byEmail[0].ID {
-			t.Fatalf("RemoveSuppression: %+v, %v", removed, err)
+		res, err := s.RemoveSuppression(ctx, byEmail[0].ID, "UADMIN", nil)
+		removed, audit := res.Entry, res.Audit
+		if err != nil || removed.ID != byEmail[0].ID || !res.Removed {
+			t.Fatalf("RemoveSuppression: %+v, %v", res, err)
+		}
+		if res.Review == nil || res.Review.Kind != crm.ReviewSuppressionRemoval || res.Review.EntryID != removed.ID || res.Review.Actor != "UADMIN" || res.Review.DeletionID != del.ID {
+			t.Errorf("review of the removal = %+v", res.Review)
 		}
 		wantDetail := "email entry " + removed.ID + " (deleted; SMS on, Email on (permanent), deleted " + del.DeletedAt.UTC().Format("2006-01-02") + ") removed"
 		if audit.Action != crm.AuditSuppressionRemoved || audit.Actor != "UADMIN" || audit.Detail != wantDetail || audit.DeletionID != del.ID {
 			t.Errorf("audit = %+v, want detail %q", audit, wantDetail)
 		}
-		if _, _, err := s.RemoveSuppression(ctx, removed.ID, "UADMIN"); crm.ErrorCode(err) != crm.ENOTFOUND {
+		if _, err := s.RemoveSuppression(ctx, removed.ID, "UADMIN", nil); crm.ErrorCode(err) != crm.ENOTFOUND {
 			t.Errorf("removing twice: %v", err)
 		}
 		insertPlain(t, s, "after_removal_00001", "jane@example.com", "")

@@ -84,7 +84,7 @@ func newIssue13Scene(t *testing.T, e *bottest.Env, beforeHit func()) issue13Scen
 
 	s.tom = crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Tom", LastName: "Becker", Email: "tom@example.com", Phone: "+1 (555) 010-8888"}, crmtest.SmallLowRisk)
 	tomReq := requestErasure(t, e, bottest.Support, s.tom)
-	clickAndWait(t, e, bottest.Admin2, bot.ActionApprove, tomReq.ID)
+	approveErasure(t, e, tomReq.ID, bottest.Admin, bottest.Admin2)
 	if contactExists(t, e, s.tom) {
 		t.Fatal("Tom's erasure was not approved")
 	}
@@ -365,7 +365,7 @@ func TestShortcutThroughApprovalAndMerge(t *testing.T) {
 	if err := e.Store.DB().Get(&eveReq, `SELECT id FROM approval_requests WHERE contact_id = $1`, eve); err != nil {
 		t.Fatal(err)
 	}
-	clickAndWait(t, e, bottest.Admin, bot.ActionApprove, eveReq)
+	approveErasure(t, e, eveReq, bottest.Admin2, bottest.Admin)
 	if got := auditDetail(t, e, eve, crm.AuditErased); !strings.HasSuffix(got, " scrubbed; "+shortcutVia) {
 		t.Errorf("erasure's audit detail %q", got)
 	}
@@ -437,7 +437,7 @@ func TestErasureScrubsIssue14Traces(t *testing.T) {
 	if found := crmtest.FindText(t, e.Store, needles...); len(found) == 0 {
 		t.Fatal("the scene left nothing to erase: the test would prove nothing")
 	}
-	clickAndWait(t, e, bottest.Admin2, bot.ActionApprove, a.ID)
+	approveErasure(t, e, a.ID, bottest.Admin, bottest.Admin2)
 	if contactExists(t, e, id) {
 		t.Fatal("not erased")
 	}

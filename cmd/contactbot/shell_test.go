@@ -222,7 +222,7 @@ func TestShellRefusesUnknownUser(t *testing.T) {
 // MERGE first); Priya Patel, who replied STOP, deleted and then imported
 // again, getting her DND back at once; Tom Becker erased on a privacy
 // request (DELETE refused, ERASE, the requester's own approve refused, a
-// second admin's approve), his phone then suppressed with every channel
+// second admin's approve confirmed with ERASE), his phone then suppressed with every channel
 // permanent. Its shell keeps its own suppression key in the data directory.
 func TestShellMergeSuppressionErasure(t *testing.T) {
 	for _, k := range []string{"DATABASE_URL", "REDIS_URL", "SLACK_BOT_TOKEN", "CONTACTBOT_DATA_DIR", "SUPPRESSION_KEY"} {
@@ -241,7 +241,8 @@ func TestShellMergeSuppressionErasure(t *testing.T) {
 		"ticket 4711", "DELETE", "ERASE",
 		"1", // [1] Approve, by the requester: refused
 		"/as admin2",
-		"1", // [1] Approve, by a second admin
+		"1",     // [1] Approve, by a second admin: a window asks for ERASE
+		"ERASE", // typed there, it erases
 		"suppression 030 901820",
 		"quit",
 	}
@@ -267,6 +268,7 @@ func TestShellMergeSuppressionErasure(t *testing.T) {
 		"[#approvals] ── Erasure request: Tom Becker ──",
 		"You asked for this erasure, so you cannot decide on it: another admin must approve or reject it. Nothing was changed.",
 		"(@admin2 presses [1] Approve)",
+		"┌─ Approve erasure ─────",
 		"[#approvals, updated] ── Erasure request: [erased] ──",
 		"[DM to @admin] Contact `" + tom + "` is erased: 1 contact, 1 conversation, 2 messages, 1 workflow enrollment, 2 DND settings (7 rows) deleted with no archive. *This cannot be restored.*",
 		"*Phone entry* `S",
