@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -37,10 +38,41 @@ func auditRecord(e crm.AuditEntry) []string {
 		e.Reason, label, e.Outcome, e.Detail}
 }
 
+// formulaStarts are the first characters that make a spreadsheet read a
+// cell as a formula (OWASP's CSV injection list): =, +, -, @, tab and
+// carriage return.
+const formulaStarts = "=+-@\t\r"
+
+// plainNumber is a number a spreadsheet reads as itself ("-12", "+44",
+// "-3.50"): nothing runs, and a quote would turn it into text.
+var plainNumber = regexp.MustCompile(`^[+-]?[0-9]+(\.[0-9]+)?$`)
+
+// spreadsheetSafe is a CSV cell as a spreadsheet may open it: text that
+// starts like a formula gets a leading apostrophe, which spreadsheets show
+// as text and do not run. Plain numbers are kept; nothing else changes.
+// Every CSV export writes its cells through it.
+func spreadsheetSafe(cell string) string {
+	if cell == "" || !strings.ContainsRune(formulaStarts, rune(cell[0])) || plainNumber.MatchString(cell) {
+		return cell
+	}
+	return "'" + cell
+}
+
+// spreadsheetRecord is a CSV row with every cell spreadsheetSafe.
+func spreadsheetRecord(rec []string) []string {
+	out := make([]string, len(rec))
+	for i, c := range rec {
+		out[i] = spreadsheetSafe(c)
+	}
+	return out
+}
+
 // WriteAudit writes the audit trail from since on to w, one entry per CSV
 // row (after a header row) or per JSON line, oldest first, and returns how
 // many entries it wrote. The trail holds ids, reasons and outcomes: no
-// tokens and no contact details.
+// tokens and no contact details. CSV cells that a spreadsheet would run as
+// a formula start with an apostrophe (spreadsheetSafe); JSON is written as
+// it is.
 func WriteAudit(ctx context.Context, store *crm.Store, w io.Writer, since time.Time, format string) (int, error) {
 	n := 0
 	switch format {
@@ -51,7 +83,7 @@ func WriteAudit(ctx context.Context, store *crm.Store, w io.Writer, since time.T
 		}
 		err := store.EachAuditEntry(ctx, since, func(e crm.AuditEntry) error {
 			n++
-			return cw.Write(auditRecord(e))
+			return cw.Write(spreadsheetRecord(auditRecord(e)))
 		})
 		cw.Flush()
 		if err == nil {

@@ -483,7 +483,9 @@ func (s *Store) Approve(ctx context.Context, d Decision) (ApproveResult, error) 
 		if err != nil {
 			return err
 		}
-		now := s.now().UTC()
+		// One time for the approval and what it does, so that the audit
+		// trail's order by time keeps the order they were written in.
+		now := s.actionTime(time.Time{})
 		if err := s.decidable(a, d.Admin, now); err != nil {
 			return err
 		}
@@ -506,13 +508,13 @@ func (s *Store) Approve(ctx context.Context, d Decision) (ApproveResult, error) 
 		switch a.Kind() {
 		case KindMerge:
 			del, err = s.mergeTx(ctx, tx, MergeRequest{DuplicateID: a.ContactID, OriginalID: a.Summary.MergeInto, Actor: a.Requester, ApprovedBy: d.Admin,
-				RequestID: a.ID, Reason: a.Reason, Note: a.Note, ExpectFingerprint: expect, RestoreWindow: d.RestoreWindow, Via: a.Summary.Via})
+				RequestID: a.ID, Reason: a.Reason, Note: a.Note, ExpectFingerprint: expect, RestoreWindow: d.RestoreWindow, Via: a.Summary.Via, at: now})
 		case KindErasure:
 			del, err = s.eraseTx(ctx, tx, eraseRequest{ContactID: a.ContactID, Actor: a.Requester, ApprovedBy: d.Admin, RequestID: a.ID,
-				Reason: a.Reason, Note: a.Note, ExpectFingerprint: expect, Via: a.Summary.Via})
+				Reason: a.Reason, Note: a.Note, ExpectFingerprint: expect, Via: a.Summary.Via, at: now})
 		default:
 			del, err = s.deleteTx(ctx, tx, DeleteRequest{ContactID: a.ContactID, Actor: a.Requester, ApprovedBy: d.Admin, RequestID: a.ID,
-				Reason: a.Reason, Note: a.Note, ExpectFingerprint: expect, RestoreWindow: d.RestoreWindow, Via: a.Summary.Via})
+				Reason: a.Reason, Note: a.Note, ExpectFingerprint: expect, RestoreWindow: d.RestoreWindow, Via: a.Summary.Via, at: now})
 		}
 		switch {
 		case errors.Is(err, ErrContactGone):

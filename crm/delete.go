@@ -67,6 +67,9 @@ type DeleteRequest struct {
 	// Via, when set, says where the delete started (a message shortcut on a
 	// Slack message); its audit line mentions it.
 	Via string
+	// at, when set, is the time of the approval this is done for: the
+	// approval and what it does are one moment of the audit trail.
+	at time.Time
 }
 
 // ErrLockTimeout is returned when another change held the contact (or the
@@ -136,6 +139,15 @@ func (s *Store) Delete(ctx context.Context, req DeleteRequest) (Deleted, error) 
 	return out, err
 }
 
+// actionTime is the time an action is recorded at: at (an approval's time)
+// when set, else now; in whole microseconds, as PostgreSQL keeps them.
+func (s *Store) actionTime(at time.Time) time.Time {
+	if at.IsZero() {
+		at = s.now()
+	}
+	return at.UTC().Truncate(time.Microsecond)
+}
+
 // deleteTx is Delete inside tx, so that an approval can decide and delete in
 // one transaction.
 func (s *Store) deleteTx(ctx context.Context, tx *sqlx.Tx, req DeleteRequest) (Deleted, error) {
@@ -153,7 +165,7 @@ func (s *Store) deleteTx(ctx context.Context, tx *sqlx.Tx, req DeleteRequest) (D
 		}
 		// Whole microseconds, as PostgreSQL keeps them: the dates the caller
 		// shows must be the dates stored (suppression entries carry it too).
-		now := s.now().UTC().Truncate(time.Microsecond)
+		now := s.actionTime(req.at)
 		d := Deletion{
 			ID:           NewID("D", 10),
 			Kind:         KindDelete,

@@ -38,6 +38,8 @@ type eraseRequest struct {
 	ExpectFingerprint                                     string
 	// Via says where the request started (a message shortcut).
 	Via string
+	// at is the approval's time (see DeleteRequest.at).
+	at time.Time
 }
 
 // eraseTx erases a contact inside an approval's transaction. The Deleted it
@@ -54,7 +56,7 @@ func (s *Store) eraseTx(ctx context.Context, tx *sqlx.Tx, req eraseRequest) (Del
 	if req.ExpectFingerprint != "" && req.ExpectFingerprint != l.Fingerprint {
 		return out, ErrContactChanged
 	}
-	now := s.now().UTC().Truncate(time.Microsecond)
+	now := s.actionTime(req.at)
 	d := Deletion{ID: NewID("D", 10), Kind: KindErasure, ContactID: c.ID, ContactLabel: ErasedText, DeletedBy: req.Actor,
 		ApprovedBy: nullable(req.ApprovedBy), RequestID: nullable(req.RequestID), Reason: req.Reason, Note: erased(req.Note),
 		Counts: l.Counts, DeletedAt: now, RestoreUntil: now, PurgedAt: &now}

@@ -75,6 +75,9 @@ type MergeRequest struct {
 	// Via, when set, says where the merge started (a message shortcut on a
 	// Slack message); its audit line mentions it.
 	Via string
+	// at, when set, is the time of the approval this is done for: the
+	// approval and what it does are one moment of the audit trail.
+	at time.Time
 	// Notify renders the messages that announce the merge (the merger's
 	// summary), written in its transaction.
 	Notify func(Deleted) ([]Note, error)
@@ -148,7 +151,7 @@ func (s *Store) mergeTx(ctx context.Context, tx *sqlx.Tx, req MergeRequest) (Del
 	if !s.SameContactData(dup.c, orig.c) {
 		return out, ErrNotDuplicates
 	}
-	now := s.now().UTC().Truncate(time.Microsecond)
+	now := s.actionTime(req.at)
 	d := Deletion{ID: NewID("D", 10), Kind: KindMerge, ContactID: dup.c.ID, ContactLabel: dup.c.Name(), DeletedBy: req.Actor,
 		ApprovedBy: nullable(req.ApprovedBy), RequestID: nullable(req.RequestID), Reason: req.Reason, Note: req.Note,
 		Counts: dup.l.Counts, DeletedAt: now, RestoreUntil: now.Add(req.RestoreWindow)}

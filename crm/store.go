@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	neturl "net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -37,6 +38,10 @@ type Store struct {
 	stmts  map[string]*sqlx.Stmt // prepared hot statements, by query text
 
 	out outboxState
+
+	// suppressionKey is SUPPRESSION_KEY, once SetSuppressionKey checked it
+	// against the database's: the key is never read back from there.
+	suppressionKey atomic.Pointer[[]byte]
 }
 
 // Open connects to the database at url and checks the connection: PostgreSQL

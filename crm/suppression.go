@@ -5,13 +5,16 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 )
 
 // The suppression list keeps the opt-out of a deleted contact as keyed
@@ -21,7 +24,10 @@ import (
 // created later with that email or phone the same DND back. The list holds
 // no contact details: without the key a hash cannot be tested against an
 // address, and the key lives only in the bot's environment and in
-// contactbot_settings, which only the bot's database role can read.
+// contactbot_settings, which only the role that runs the migrations can
+// read: the triggers hash as that role (SECURITY DEFINER), this package
+// hashes with the key SetSuppressionKey was given, so serve may run as a
+// role that cannot read it (README, Security).
 
 // Suppression sources: what put an entry on the list.
 const (
@@ -176,56 +182,130 @@ func NewSuppressionKey() string {
 	return hex.EncodeToString(k)
 }
 
-// SetSuppressionKey makes hexKey the key of the suppression list, stored in
-// contactbot_settings where the triggers read it. The same key again is a
-// no-op. A different key is refused while entries exist: their hashes were
-// made with the old one and would silently stop matching.
+// suppressionKeyCheckText is the fixed text whose keyed hash tells whether
+// two keys agree (the view contactbot_suppression_key_check, migration 00530).
+const suppressionKeyCheckText = "contactbot suppression key check"
+
+// suppressionKeyCheck is the keyed hash of suppressionKeyCheckText under key.
+func suppressionKeyCheck(key []byte) string { return keyedHash(key, suppressionKeyCheckText) }
+
+// storedKeyCheck is the check of the key stored in the database ("" when
+// none is stored), read through a view that hands out only the check: the
+// key itself never leaves the database, and serve's own role may not read
+// it (see Security in the README).
+func storedKeyCheck(ctx context.Context, q sqlx.QueryerContext) (string, error) {
+	var v []sql.NullString
+	if err := sqlx.SelectContext(ctx, q, &v, `SELECT key_check FROM contactbot_suppression_key_check`); err != nil {
+		return "", fmt.Errorf("check the stored suppression key: %w", err)
+	}
+	if len(v) == 0 {
+		return "", nil
+	}
+	return v[0].String, nil
+}
+
+// ErrSuppressionKeyNotStorable answers a start whose SUPPRESSION_KEY must be
+// stored (none is yet) by a database role that may not write it.
+var ErrSuppressionKeyNotStorable = &Error{Code: EINVALID, Message: "SUPPRESSION_KEY is not stored in the database yet, and this database role may not store it. Run `contactbot migrate` once with SUPPRESSION_KEY set, as the role that owns the schema (see Security in the README)."}
+
+// errOtherSuppressionKey refuses a key other than the one n entries on the
+// list were made with.
+func errOtherSuppressionKey(n int) *Error {
+	return Errorf(EINVALID, "SUPPRESSION_KEY is not the key the %s on the suppression list were made with: with another key they would no longer match anyone. Set the key this database was first run with.", plural(n, "entry", "entries"))
+}
+
+// SetSuppressionKey makes hexKey the key of the suppression list, for this
+// Store (its deletes hash with it) and, the first time, for the database
+// (contactbot_settings, where the triggers read it). A key the database
+// already holds is only compared, through its keyed hash of a fixed text:
+// nothing is written and the key is sent nowhere. Another key replaces the
+// stored one only while the list is empty; with entries it is refused,
+// since their hashes were made with the stored key and would silently stop
+// matching.
 func (s *Store) SetSuppressionKey(ctx context.Context, hexKey string) error {
 	key, err := ParseSuppressionKey(hexKey)
 	if err != nil {
 		return err
 	}
-	return s.withTx(ctx, func(tx *sqlx.Tx) error {
-		cur, err := suppressionKey(ctx, tx)
+	check := suppressionKeyCheck(key)
+	err = s.withTx(ctx, func(tx *sqlx.Tx) error {
+		stored, err := storedKeyCheck(ctx, tx)
+		if err != nil || stored == check {
+			return err
+		}
+		if stored != "" {
+			n, err := countSuppressions(ctx, tx)
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				return errOtherSuppressionKey(n)
+			}
+		}
+		// The one statement that carries the key: its first start, or a
+		// new key while the list is empty (entries written meanwhile by
+		// another process keep the stored key, checked below).
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO contactbot_settings (name, value, updated_at) VALUES (?, ?, ?)
+			ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
+			WHERE NOT EXISTS (SELECT 1 FROM suppressions)`),
+			suppressionKeySetting, hex.EncodeToString(key), s.now().UTC()); err != nil {
+			if isPermissionDenied(err) {
+				return ErrSuppressionKeyNotStorable
+			}
+			return fmt.Errorf("store the suppression key: %w", err)
+		}
+		if stored, err = storedKeyCheck(ctx, tx); err != nil || stored == check {
+			return err
+		}
+		n, err := countSuppressions(ctx, tx)
 		if err != nil {
 			return err
 		}
-		if cur != nil && hmac.Equal(cur, key) {
-			return nil
-		}
-		if cur != nil {
-			var n int
-			if err := tx.GetContext(ctx, &n, `SELECT count(*) FROM suppressions`); err != nil {
-				return fmt.Errorf("count suppression entries: %w", err)
-			}
-			if n > 0 {
-				return Errorf(EINVALID, "SUPPRESSION_KEY is not the key the %s on the suppression list were made with: with another key they would no longer match anyone. Set the key this database was first run with.", plural(n, "entry", "entries"))
-			}
-		}
-		_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO contactbot_settings (name, value, updated_at) VALUES (?, ?, ?)
-			ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`),
-			suppressionKeySetting, hex.EncodeToString(key), s.now().UTC())
-		if err != nil {
-			return fmt.Errorf("store the suppression key: %w", err)
-		}
-		return nil
+		return errOtherSuppressionKey(n)
 	})
+	if err != nil {
+		return err
+	}
+	s.suppressionKey.Store(&key)
+	return nil
 }
 
-// suppressionKey reads the key from contactbot_settings; nil when unset.
-func suppressionKey(ctx context.Context, q sqlx.QueryerContext) ([]byte, error) {
-	var v []string
-	if err := sqlx.SelectContext(ctx, q, &v, `SELECT value FROM contactbot_settings WHERE name = 'suppression_key'`); err != nil {
-		return nil, fmt.Errorf("read the suppression key: %w", err)
+// isPermissionDenied tells PostgreSQL's refusal of a statement to a role
+// without the right (SQLSTATE 42501).
+func isPermissionDenied(err error) bool {
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && pqErr.Code == "42501"
+}
+
+func countSuppressions(ctx context.Context, tx *sqlx.Tx) (int, error) {
+	var n int
+	if err := tx.GetContext(ctx, &n, `SELECT count(*) FROM suppressions`); err != nil {
+		return 0, fmt.Errorf("count suppression entries: %w", err)
 	}
-	if len(v) == 0 {
-		return nil, nil
-	}
-	k, err := hex.DecodeString(v[0])
+	return n, nil
+}
+
+// suppressionKeyFor is the key this Store hashes with, checked in tx
+// against the stored one: ErrNoSuppressionKey when either is missing, and
+// a refusal when they differ (the stored key was changed under a running
+// process), so that no entry is written that the triggers would not match.
+func (s *Store) suppressionKeyFor(ctx context.Context, tx *sqlx.Tx) ([]byte, error) {
+	stored, err := storedKeyCheck(ctx, tx)
 	if err != nil {
-		return nil, fmt.Errorf("the stored suppression key is not hex: %w", err)
+		return nil, err
 	}
-	return k, nil
+	key := s.suppressionKey.Load()
+	if key == nil || stored == "" {
+		return nil, ErrNoSuppressionKey
+	}
+	if stored != suppressionKeyCheck(*key) {
+		n, err := countSuppressions(ctx, tx)
+		if err != nil {
+			return nil, err
+		}
+		return nil, errOtherSuppressionKey(n)
+	}
+	return *key, nil
 }
 
 // optOut is what a suppression entry keeps of a contact's DND.
@@ -259,12 +339,9 @@ func everyChannelPermanent() optOut {
 // its opt-out, for the deletion that removes it. It returns the entries
 // written (none when the contact has neither an email nor a usable phone).
 func (s *Store) suppressTx(ctx context.Context, tx *sqlx.Tx, c Contact, o optOut, source, deletionID, actor string, at time.Time) ([]Suppression, error) {
-	key, err := suppressionKey(ctx, tx)
+	key, err := s.suppressionKeyFor(ctx, tx)
 	if err != nil {
 		return nil, err
-	}
-	if key == nil {
-		return nil, ErrNoSuppressionKey
 	}
 	dnd, err := json.Marshal(o.dnd)
 	if err != nil {
@@ -356,13 +433,18 @@ func (s *Store) FindSuppressions(ctx context.Context, query string) (Suppression
 	default:
 		return look, nil, Errorf(EINVALID, "%q is not an email address or a phone number.", shorten(q, 60))
 	}
-	key, err := suppressionKey(ctx, s.db)
+	stored, err := storedKeyCheck(ctx, s.db)
 	if err != nil {
 		return look, nil, err
 	}
-	if key == nil {
+	if stored == "" {
 		return look, nil, nil // nothing can be on the list without a key
 	}
+	k := s.suppressionKey.Load()
+	if k == nil {
+		return look, nil, ErrNoSuppressionKey
+	}
+	key := *k
 	var hashes []string
 	if look.Kind == SuppressionEmail {
 		hashes = []string{keyedHash(key, look.Value)}

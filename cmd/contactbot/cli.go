@@ -192,8 +192,12 @@ empty unless --demo-data fills it with the demo CRM; without REDIS_URL an
 in-process store. Either way it must then be the only replica.
 Configuration is read from the environment; see README.md.
 `,
-	"migrate": "Uses DATABASE_URL, or the embedded SQLite file when it is unset.\n",
-	"purge":   "Uses DATABASE_URL, or the embedded SQLite file when it is unset.\n",
+	"migrate": `Uses DATABASE_URL, or the embedded SQLite file when it is unset.
+With SUPPRESSION_KEY set it stores the key the first time and later only
+checks it: run it as the database role that owns the schema, and serve may
+run as a role that cannot read the key (README: Security).
+`,
+	"purge": "Uses DATABASE_URL, or the embedded SQLite file when it is unset.\n",
 	"shell": `Type what you would type after /contact in Slack; numbers press buttons.
 It never uses DATABASE_URL: it works on its own demo database.
 `,

@@ -82,13 +82,27 @@ func openConfigured(ctx context.Context, log *slog.Logger) (*crm.Store, error) {
 	return openStore(ctx, cfg, log, false)
 }
 
+// migrate applies the migrations and, when SUPPRESSION_KEY is set, stores
+// it the first time (later runs with the same key only compare it): the
+// role that runs migrate owns the key, so serve may run as one that cannot
+// read it.
 func migrate(ctx context.Context, env cmdEnv) error {
-	store, err := openConfigured(ctx, env.log)
+	cfg, err := config.FromEnv()
+	if err != nil {
+		return configError{err}
+	}
+	store, err := openStore(ctx, cfg, env.log, false)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
 	env.log.Info("migrations applied")
+	if cfg.SuppressionKey != "" {
+		if err := store.SetSuppressionKey(ctx, cfg.SuppressionKey); err != nil {
+			return fmt.Errorf("suppression list: %s", crm.ErrorMessage(err))
+		}
+		env.log.Info("suppression key checked")
+	}
 	return nil
 }
 
