@@ -36,7 +36,7 @@ var requestIDRe = regexp.MustCompile(`^R[A-Z2-9]{10}$`)
 // requester's DM, which the outbox delivers. It returns what the modal shows.
 func (b *Bot) requestApproval(ctx context.Context, user string, c crm.Contact, l crm.Linked, form deleteForm, meta deleteMeta, why string) *slack.ViewSubmissionResponse {
 	return b.fileRequest(ctx, user, c, l, nil, crm.NewApproval{ContactID: c.ID, Requester: user, Reason: form.Reason, Note: form.Note,
-		Fingerprint: meta.Fingerprint, Via: meta.Via}, why)
+		Fingerprint: meta.Fingerprint, Via: b.originText(ctx, user, meta.Origin)}, why)
 }
 
 // fileRequest records a request for a delete, a merge (original is the
