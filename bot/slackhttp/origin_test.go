@@ -3,6 +3,7 @@ package slackhttp_test
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -93,8 +94,10 @@ func TestWindowOriginIsTheServers(t *testing.T) {
 		}
 		forged(t)
 		lines := auditLinesOf(e, bea)
-		if len(lines) != 2 || !strings.HasSuffix(lines[1], "(via button on a search result)") && strings.Contains(lines[1], "via") {
-			t.Errorf("audit feed %q", lines)
+		opened := fmt.Sprintf("%s <@UDELETER> found contact `%s` — Set DND window opened (via button on a search result)", date(e.Clock.Now()), bea)
+		set := regexp.MustCompile("^" + regexp.QuoteMeta(fmt.Sprintf("%s <@UDELETER> set DND on contact `%s` — reason: Unsubscribe / STOP / DND request — ok (Email: not set → on; undo ", date(e.Clock.Now()), bea)) + `A[A-Z2-9]{12}\)$`)
+		if len(lines) != 2 || lines[0] != opened || !set.MatchString(lines[1]) {
+			t.Errorf("audit feed %q, want %q and the change with no origin", lines, opened)
 		}
 	})
 
@@ -120,7 +123,7 @@ func TestWindowOriginIsTheServers(t *testing.T) {
 
 	t.Run("OriginNotIssuedToThisPerson", func(t *testing.T) {
 		// A real origin, issued to Deleter by the shortcut.
-		dee := lowRisk(t, e, "Dee")
+		lowRisk(t, e, "Dee")
 		e.Interact(e.ShortcutCallback(bottest.Deleter, bottest.Channel, "1795895340.000200", "please delete dee@example.com"))
 		e.Bot.Wait()
 		rs := e.Slack.Responses()
@@ -144,7 +147,6 @@ func TestWindowOriginIsTheServers(t *testing.T) {
 				t.Errorf("origin %s kept as %q", origin, a.Summary.Via)
 			}
 		}
-		_ = dee
 	})
 }
 
