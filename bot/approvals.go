@@ -600,18 +600,22 @@ func (b *Bot) RunApprovalJobs(ctx context.Context) error {
 	for _, a := range escalated {
 		b.log.Info("approval escalated", "request", a.ID)
 	}
+	listed, err := b.store.ClaimAdminCall(ctx, func(list []crm.Approval) ([]crm.Note, error) { return []crm.Note{b.adminCall(list)}, nil })
+	if err != nil {
+		return fmt.Errorf("call the admins: %w", err)
+	}
+	if len(listed) > 0 {
+		b.log.Info("admins called about waiting requests", "requests", len(listed))
+	}
 	return nil
 }
 
 // reminder is a nudge in the request's thread (at the top level of the
-// approvals channel when its message was never posted).
+// approvals channel when its message was never posted). It calls nobody:
+// the admins are called about every waiting request at once (adminCall).
 func (b *Bot) reminder(a crm.Approval) crm.Note {
-	who := "Admins"
-	if b.cfg.AdminUsergroupID != "" {
-		who = "<!subteam^" + b.cfg.AdminUsergroupID + ">"
-	}
-	text := fmt.Sprintf("⏰ %s: %s's request to %s is still waiting and expires %s. Approve or reject it above.",
-		who, mention(a.Requester), requestAsks(a), slackDate(a.ExpiresAt))
+	text := fmt.Sprintf("⏰ Admins: %s's request to %s is still waiting and expires %s. Approve or reject it above.",
+		mention(a.Requester), requestAsks(a), slackDate(a.ExpiresAt))
 	channel := a.Channel
 	if channel == "" {
 		channel = b.cfg.ApprovalsChannel

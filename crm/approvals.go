@@ -721,6 +721,9 @@ func (s *Store) ClaimReminders(ctx context.Context, notify func(Approval) ([]Not
 				return err
 			}
 		}
+		if len(out) > 0 {
+			return wantAdminCallTx(ctx, tx)
+		}
 		return nil
 	})
 	if err != nil {
