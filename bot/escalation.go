@@ -64,8 +64,15 @@ const adminCallLines = 30
 // when a reminder or escalation is due: fourteen waiting requests are one
 // mention, not fourteen.
 func (b *Bot) adminCall(waiting []crm.Approval) crm.Note {
+	// An admin who asked for every request listed cannot decide any of them.
+	except := waiting[0].Requester
+	for _, a := range waiting {
+		if a.Requester != except {
+			except = ""
+		}
+	}
 	head := fmt.Sprintf("🔔 %s: %s for a decision. Approve or reject each in its thread in this channel, or see `%s deletions`.",
-		b.adminsWho(""), pluralNoun(len(waiting), "1 request is waiting", fmt.Sprintf("%d requests are waiting", len(waiting))), DefaultCommandName)
+		b.adminsWho(except), pluralNoun(len(waiting), "1 request is waiting", fmt.Sprintf("%d requests are waiting", len(waiting))), DefaultCommandName)
 	lines := []string{head}
 	for i, a := range waiting {
 		if i == adminCallLines {

@@ -3,6 +3,7 @@ package slackhttp_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -53,7 +54,12 @@ func TestAdminCallsCoalesced(t *testing.T) {
 			name, id, a.ID, date(a.CreatedAt), date(a.ExpiresAt))
 	}
 	head := "🔔 <!subteam^S0ADMINS>: %s for a decision. Approve or reject each in its thread in this channel, or see `/contact deletions`."
-	allThree := strings.Join([]string{fmt.Sprintf(head, "3 requests are waiting"), line(a1, "Ann", ann), line(a2, "Ben", ben), line(a3, "Cal", cal)}, "\n")
+	// Oldest first; Ann's and Ben's were made at the same time, so by id.
+	first, second := line(a1, "Ann", ann), line(a2, "Ben", ben)
+	if a2.ID < a1.ID {
+		first, second = second, first
+	}
+	allThree := strings.Join([]string{fmt.Sprintf(head, "3 requests are waiting"), first, second, line(a3, "Cal", cal)}, "\n")
 
 	e.Clock.Advance(90*time.Minute + time.Second) // Ann's and Ben's reminders
 	run()
@@ -97,5 +103,7 @@ func TestAdminCallsCoalesced(t *testing.T) {
 		fmt.Sprintf("🔺 Admins: <@USUPPORT>'s request to delete *Ben Test* (`%s`) has waited 3 hours without a decision and expires %s. Approve or reject it above.", ben, date(a2.ExpiresAt)),
 		fmt.Sprintf("🔺 Admins: <@USUPPORT>'s request to delete *Cal Test* (`%s`) has waited 3 hours without a decision and expires %s. Approve or reject it above.", cal, date(a3.ExpiresAt)),
 	}
+	slices.Sort(replies) // requests due at the same time are nudged in any order
+	slices.Sort(want)
 	sameLines(t, "thread nudges", replies, want)
 }
