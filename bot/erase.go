@@ -29,8 +29,7 @@ type eraseMeta struct {
 }
 
 func (m *eraseMeta) valid() bool {
-	m.Origin = keptOrigin(m.Origin)
-	return metaFieldsValid(m.ContactID, m.Fingerprint, "", "") && m.Fingerprint != ""
+	return readOrigin(&m.Origin) && metaFieldsValid(m.ContactID, m.Fingerprint, "", "") && m.Fingerprint != ""
 }
 
 func (m eraseMeta) encode() string {

@@ -44,8 +44,7 @@ type mergeMeta struct {
 }
 
 func (m *mergeMeta) valid() bool {
-	m.Origin = keptOrigin(m.Origin)
-	if !metaFieldsValid(m.ContactID, m.Fingerprint, m.Channel, m.Mode) || m.Fingerprint == "" || len(m.Originals) == 0 || len(m.Originals) > maxMergeChoices {
+	if !readOrigin(&m.Origin) || !metaFieldsValid(m.ContactID, m.Fingerprint, m.Channel, m.Mode) || m.Fingerprint == "" || len(m.Originals) == 0 || len(m.Originals) > maxMergeChoices {
 		return false
 	}
 	for _, o := range m.Originals {

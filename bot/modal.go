@@ -80,8 +80,7 @@ type deleteMeta struct {
 }
 
 func (m *deleteMeta) valid() bool {
-	m.Origin = keptOrigin(m.Origin)
-	return metaFieldsValid(m.ContactID, m.Fingerprint, m.Channel, m.Mode) && m.Fingerprint != ""
+	return readOrigin(&m.Origin) && metaFieldsValid(m.ContactID, m.Fingerprint, m.Channel, m.Mode) && m.Fingerprint != ""
 }
 
 func (m deleteMeta) encode() string {

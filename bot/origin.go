@@ -120,13 +120,18 @@ func metaFieldsValid(contactID, fingerprint, channel, mode string) bool {
 		(mode == "" || mode == modeDirect || mode == modeApproval)
 }
 
-// keptOrigin is origin when it can be one, else "": a forged origin is
-// dropped (the action has none), not a reason to refuse the window.
-func keptOrigin(origin string) string {
-	if !validOrigin(origin) {
-		return ""
+// readOrigin checks a window's origin field: what is not text at all
+// (control characters, over-long) makes the window unreadable, as any other
+// field; text that is not an origin the server issues is dropped (the
+// action has no origin), since only originText turns it into words.
+func readOrigin(origin *string) bool {
+	if badChars(*origin) || len(*origin) > maxValueLen {
+		return false
 	}
-	return origin
+	if !validOrigin(*origin) {
+		*origin = ""
+	}
+	return true
 }
 
 // originOfClick is the origin of an action a click starts: the message

@@ -53,8 +53,7 @@ type actionMeta struct {
 }
 
 func (m *actionMeta) valid() bool {
-	m.Origin = keptOrigin(m.Origin)
-	return metaFieldsValid(m.ContactID, "", "", "")
+	return readOrigin(&m.Origin) && metaFieldsValid(m.ContactID, "", "", "")
 }
 
 func (m actionMeta) encode() string {

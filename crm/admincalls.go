@@ -28,7 +28,8 @@ func wantAdminCallTx(ctx context.Context, tx *sqlx.Tx) error {
 // ClaimAdminCall calls the admins when a reminder or escalation wants it
 // and the last call is at least AdminCallEvery ago: render writes the one
 // message about every request waiting (oldest first), in the same
-// transaction as the claim, so that one replica calls, once. It returns
+// transaction as the claim, so that one replica calls, once (a nil render
+// writes nothing). It returns
 // the requests listed; none when no call was due or nothing waits any more.
 func (s *Store) ClaimAdminCall(ctx context.Context, render func([]Approval) ([]Note, error)) ([]Approval, error) {
 	var out []Approval
@@ -51,11 +52,7 @@ func (s *Store) ClaimAdminCall(ctx context.Context, render func([]Approval) ([]N
 		if len(out) == 0 {
 			return nil
 		}
-		notes, err := render(out)
-		if err != nil {
-			return fmt.Errorf("render admin call: %w", err)
-		}
-		return s.enqueueTx(ctx, tx, notes)
+		return notifyOf(ctx, s, tx, render, out)
 	})
 	if err != nil {
 		return nil, err
