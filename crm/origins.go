@@ -3,6 +3,7 @@ package crm
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // MessageOrigin is a Slack message the "Find contacts in this message"
@@ -37,4 +38,20 @@ func (s *Store) MessageOriginOf(ctx context.Context, id, user string) (o Message
 		return o, false, nil
 	}
 	return list[0], true, nil
+}
+
+// messageOriginKeep is how long a message origin is kept: far longer than
+// the shortcut's ephemeral answer and the windows opened from it stay
+// usable. A request keeps its origin's words itself.
+const messageOriginKeep = 7 * 24 * time.Hour
+
+// PruneMessageOrigins removes message origins older than a week; a button
+// naming one then starts an action with no origin.
+func (s *Store) PruneMessageOrigins(ctx context.Context) (int, error) {
+	r, err := s.db.ExecContext(ctx, s.db.Rebind(`DELETE FROM message_origins WHERE created_at < ?`), s.now().UTC().Add(-messageOriginKeep))
+	if err != nil {
+		return 0, fmt.Errorf("prune message origins: %w", err)
+	}
+	n, _ := r.RowsAffected()
+	return int(n), nil
 }
