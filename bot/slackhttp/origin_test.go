@@ -121,6 +121,28 @@ func TestWindowOriginIsTheServers(t *testing.T) {
 		}
 	})
 
+	t.Run("MergeRequest", func(t *testing.T) {
+		e := bottest.New(t, withAudit) // its own contacts: the pair shares an email
+		_, dup := mergePair(t, e)
+		e.Click(bottest.Support, bot.ActionMerge, dup)
+		r := e.Submit(bottest.Support, forgeOrigin(t, e.LastView(), forgedVia), map[string]string{"confirm": "MERGE"})
+		e.Bot.Wait()
+		if !strings.Contains(r.Body, "Request sent") {
+			t.Fatalf("submit: %d %s", r.Status, r.Body)
+		}
+		if found := crmtest.FindText(t, e.Store, "approved the delete"); len(found) != 0 {
+			t.Errorf("the forged origin is stored: %v", found)
+		}
+		for _, p := range e.AuditPosts() {
+			if strings.Contains(p.Params["text"], "approved the delete") {
+				t.Errorf("the forged origin is in the audit feed: %q", p.Params["text"])
+			}
+		}
+		if a := requestOf(t, e, bottest.Support, dup); a.Summary.Via != "" {
+			t.Errorf("request's origin %q", a.Summary.Via)
+		}
+	})
+
 	t.Run("OriginNotIssuedToThisPerson", func(t *testing.T) {
 		// A real origin, issued to Deleter by the shortcut.
 		lowRisk(t, e, "Dee")
