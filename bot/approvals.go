@@ -36,7 +36,7 @@ var requestIDRe = regexp.MustCompile(`^R[A-Z2-9]{10}$`)
 // requester's DM, which the outbox delivers. It returns what the modal shows.
 func (b *Bot) requestApproval(ctx context.Context, user string, c crm.Contact, l crm.Linked, form deleteForm, meta deleteMeta, why string) *slack.ViewSubmissionResponse {
 	return b.fileRequest(ctx, user, c, l, nil, crm.NewApproval{ContactID: c.ID, Requester: user, Reason: form.Reason, Note: form.Note,
-		Fingerprint: meta.Fingerprint, Via: meta.Via}, why)
+		Fingerprint: meta.Fingerprint, Via: b.originText(ctx, user, meta.Origin)}, why)
 }
 
 // fileRequest records a request for a delete, a merge (original is the
@@ -45,6 +45,7 @@ func (b *Bot) requestApproval(ctx context.Context, user string, c crm.Contact, l
 // shows.
 func (b *Bot) fileRequest(ctx context.Context, user string, c crm.Contact, l crm.Linked, original *crm.Contact, req crm.NewApproval, why string) *slack.ViewSubmissionResponse {
 	req.TTL = b.cfg.ApprovalTTL
+	req.Limit = b.cfg.RequestLimit
 	req.Notify = func(a crm.Approval) ([]crm.Note, error) { return b.requestNotes(a, c, l, original), nil }
 	a, _, err := b.store.RequestApproval(ctx, req)
 	switch {
@@ -56,6 +57,9 @@ func (b *Bot) fileRequest(ctx context.Context, user string, c crm.Contact, l crm
 		return slack.NewUpdateViewSubmissionResponse(infoModal("Already requested", fmt.Sprintf(
 			"*Nothing more to do.* %s already asked to %s %s %s (request `%s`). An admin decides in %s before %s; the requester hears the outcome.",
 			who, kindVerb(a.Kind()), contactLine(c), slackDate(a.CreatedAt), a.ID, channelRef(b.cfg.ApprovalsChannel), slackDate(a.ExpiresAt))))
+	case errors.Is(err, crm.ErrTooManyRequests):
+		b.log.Info("approval request refused: too many waiting", "user", user, "contact", c.ID, "limit", b.cfg.RequestLimit)
+		return slack.NewUpdateViewSubmissionResponse(infoModal("Not sent", tooManyRequests(b.cfg.RequestLimit)))
 	case err != nil:
 		b.log.Info("approval request not recorded", "user", user, "contact", c.ID, "code", crm.ErrorCode(err))
 		return slack.NewUpdateViewSubmissionResponse(infoModal("Not sent", "*Nothing was sent or changed.* "+b.userMessage(err, "record approval request", "contact", c.ID)))
@@ -64,6 +68,13 @@ func (b *Bot) fileRequest(ctx context.Context, user string, c crm.Contact, l crm
 	return slack.NewUpdateViewSubmissionResponse(infoModal("Request sent", fmt.Sprintf(
 		"*Nothing is %s yet.* %s\n\nYour request to %s is in %s for an admin's approval (request `%s`). You will get a DM with the outcome; if nobody decides, it expires %s. Changed your mind? Withdraw it from the DM or from `/contact deletions`.",
 		kindDone(a.Kind()), why, requestWhat(a, c, original), channelRef(b.cfg.ApprovalsChannel), a.ID, slackDate(a.ExpiresAt))))
+}
+
+// tooManyRequests answers a request from someone with limit requests
+// already waiting (REQUEST_LIMIT).
+func tooManyRequests(limit int) string {
+	return fmt.Sprintf("You have %s waiting for an admin. Withdraw one (`%s deletions`) or wait for a decision; nothing was sent.",
+		plural(limit, "request", "requests"), DefaultCommandName)
 }
 
 // kindVerb is what a request or deletion of kind k does, as a verb.
@@ -616,18 +627,22 @@ func (b *Bot) RunApprovalJobs(ctx context.Context) error {
 	for _, a := range escalated {
 		b.log.Info("approval escalated", "request", a.ID)
 	}
+	listed, err := b.store.ClaimAdminCall(ctx, func(list []crm.Approval) ([]crm.Note, error) { return []crm.Note{b.adminCall(list)}, nil })
+	if err != nil {
+		return fmt.Errorf("call the admins: %w", err)
+	}
+	if len(listed) > 0 {
+		b.log.Info("admins called about waiting requests", "requests", len(listed))
+	}
 	return nil
 }
 
 // reminder is a nudge in the request's thread (at the top level of the
-// approvals channel when its message was never posted).
+// approvals channel when its message was never posted). It calls nobody:
+// the admins are called about every waiting request at once (adminCall).
 func (b *Bot) reminder(a crm.Approval) crm.Note {
-	who := "Admins"
-	if b.cfg.AdminUsergroupID != "" {
-		who = "<!subteam^" + b.cfg.AdminUsergroupID + ">"
-	}
-	text := fmt.Sprintf("⏰ %s: %s's request to %s is still waiting and expires %s. Approve or reject it above.",
-		who, mention(a.Requester), requestAsks(a), slackDate(a.ExpiresAt))
+	text := fmt.Sprintf("⏰ Admins: %s's request to %s is still waiting and expires %s. Approve or reject it above.",
+		mention(a.Requester), requestAsks(a), slackDate(a.ExpiresAt))
 	channel := a.Channel
 	if channel == "" {
 		channel = b.cfg.ApprovalsChannel

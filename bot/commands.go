@@ -384,11 +384,11 @@ func contactBlocks(c crm.Contact, l crm.Linked, m crm.Match, cur string) []slack
 // delete modal straight away with the command's trigger id.
 func (b *Bot) deleteCommand(ctx context.Context, cmd slack.SlashCommand, name, query string) *Message {
 	return b.commandForOne(ctx, cmd, name, "delete", query, "Delete…",
-		func(ctx context.Context, triggerID, contactID, responseURL, user, via string) error {
+		func(ctx context.Context, triggerID, contactID, responseURL, user, origin string) error {
 			if err := b.openDeleteModal(ctx, user, triggerID, contactID, cmd.ChannelID, responseURL); err != nil {
 				return err
 			}
-			b.auditOpened(user, contactID, windowDelete, via)
+			b.auditOpened(user, contactID, windowDelete, origin)
 			return nil
 		})
 }

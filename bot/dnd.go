@@ -24,16 +24,16 @@ func channelLabel(ch string) string { return crm.ChannelLabel(ch) }
 func statusLabel(st string) string { return crm.DNDStatusLabel(st) }
 
 // openDNDModal loads the contact and opens Set DND with the trigger id.
-func (b *Bot) openDNDModal(ctx context.Context, triggerID, contactID, responseURL, user, via string) error {
+func (b *Bot) openDNDModal(ctx context.Context, triggerID, contactID, responseURL, user, origin string) error {
 	c, l, err := b.store.Linked(ctx, contactID)
 	if err != nil {
 		return err
 	}
-	view := b.dndModal(c, l, actionMeta{ContactID: c.ID, ResponseURL: responseURL, Via: via}, "")
+	view := b.dndModal(c, l, actionMeta{ContactID: c.ID, ResponseURL: responseURL, Origin: origin}, "")
 	if _, err := b.openView(ctx, triggerID, view); err != nil {
 		return fmt.Errorf("open DND modal: %w", err)
 	}
-	b.auditOpened(user, c.ID, windowDND, via)
+	b.auditOpened(user, c.ID, windowDND, origin)
 	return nil
 }
 
@@ -88,7 +88,7 @@ func (b *Bot) handleDNDSubmit(ctx context.Context, cb slack.InteractionCallback)
 	return b.handleActionSubmit(ctx, cb, actionSubmit{
 		failTitle: "DND not set", block: blockChannels, empty: "Tick at least one channel.", what: "set DND",
 		run: func(ctx context.Context, meta actionMeta, user string, channels []string) (Message, []any, error) {
-			res, err := b.store.SetDND(ctx, crm.DNDRequest{ContactID: meta.ContactID, Channels: channels, Actor: user, Reason: ReasonUnsubscribe, Via: meta.Via})
+			res, err := b.store.SetDND(ctx, crm.DNDRequest{ContactID: meta.ContactID, Channels: channels, Actor: user, Reason: ReasonUnsubscribe, Via: b.originText(ctx, user, meta.Origin)})
 			if err != nil {
 				return Message{}, nil, err
 			}

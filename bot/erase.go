@@ -23,9 +23,14 @@ const CallbackEraseModal = "contact.erase.modal"
 type eraseMeta struct {
 	ContactID   string `json:"c"`
 	Fingerprint string `json:"f"`
-	// Via says where the delete window it came from started (a message
-	// shortcut's message), for the request's and the erasure's audit lines.
-	Via string `json:"v,omitempty"`
+	// Origin says where the delete window it came from started (a message
+	// shortcut's message origin), for the request's and the erasure's audit
+	// lines (originText).
+	Origin string `json:"v,omitempty"`
+}
+
+func (m *eraseMeta) valid() bool {
+	return readOrigin(&m.Origin) && metaFieldsValid(m.ContactID, m.Fingerprint, "", "") && m.Fingerprint != ""
 }
 
 func (m eraseMeta) encode() string {
@@ -65,8 +70,8 @@ func (b *Bot) erasureView(ctx context.Context, user string, meta deleteMeta) *sl
 		return infoModal("Not erased", "*Nothing was erased.* "+b.userMessage(err, "load contact for erasure", "contact", meta.ContactID))
 	}
 	b.log.Info("delete window: erasure reason, showing the erasure window", "user", user, "contact", c.ID)
-	b.auditOpened(user, c.ID, windowErase, viaDeleteWindow)
-	v := b.eraseModal(c, l, eraseMeta{ContactID: c.ID, Fingerprint: l.Fingerprint, Via: meta.Via}, b.isAdmin(ctx, user), "*Nothing was deleted.* A privacy erasure is not a delete: it keeps no archive, so it has its own window, confirmed with ERASE.")
+	b.auditOpened(user, c.ID, windowErase, originDeleteWindow)
+	v := b.eraseModal(c, l, eraseMeta{ContactID: c.ID, Fingerprint: l.Fingerprint, Origin: meta.Origin}, b.isAdmin(ctx, user), "*Nothing was deleted.* A privacy erasure is not a delete: it keeps no archive, so it has its own window, confirmed with ERASE.")
 	return &v
 }
 
@@ -99,7 +104,7 @@ func (b *Bot) eraseModal(c crm.Contact, l crm.Linked, meta eraseMeta, requesterI
 // for a second admin.
 func (b *Bot) handleEraseSubmit(ctx context.Context, cb slack.InteractionCallback) *slack.ViewSubmissionResponse {
 	var meta eraseMeta
-	if err := json.Unmarshal([]byte(cb.View.PrivateMetadata), &meta); err != nil || meta.ContactID == "" {
+	if !readMeta(cb.View.PrivateMetadata, &meta) {
 		return slack.NewUpdateViewSubmissionResponse(infoModal("Not erased", "This window could not be read, so nothing was erased. Close it and search for the contact again."))
 	}
 	user := cb.User.ID
@@ -120,13 +125,13 @@ func (b *Bot) handleEraseSubmit(ctx context.Context, cb slack.InteractionCallbac
 	}
 	if l.Fingerprint != meta.Fingerprint {
 		b.log.Info("erasure refused: contact changed", "user", user, "contact", c.ID)
-		v := b.eraseModal(c, l, eraseMeta{ContactID: c.ID, Fingerprint: l.Fingerprint, Via: meta.Via}, b.isAdmin(ctx, user),
+		v := b.eraseModal(c, l, eraseMeta{ContactID: c.ID, Fingerprint: l.Fingerprint, Origin: meta.Origin}, b.isAdmin(ctx, user),
 			"⚠️ *This contact changed since you opened this window.* Nothing was sent. Check it again and confirm if it should still be erased.")
 		return slack.NewUpdateViewSubmissionResponse(&v)
 	}
 	admin := b.isAdmin(ctx, user)
 	return b.fileRequest(ctx, user, c, l, nil, crm.NewApproval{ContactID: c.ID, Requester: user, Reason: ReasonErasure, Note: note,
-		Fingerprint: l.Fingerprint, Kind: crm.KindErasure, Via: meta.Via, RequesterIsAdmin: admin}, erasureWhy(admin))
+		Fingerprint: l.Fingerprint, Kind: crm.KindErasure, Via: b.originText(ctx, user, meta.Origin), RequesterIsAdmin: admin}, erasureWhy(admin))
 }
 
 // erasedSuppressed says what of an erased contact went on the suppression

@@ -28,9 +28,10 @@ func (b *Bot) adminsWho(except string) string {
 }
 
 // escalationNotes escalate a request still open at three quarters of its
-// time: a call to the admins in its thread (at the top level of the
-// approvals channel when it was never posted), and a word to the
-// requester.
+// time: a word to the admins in its thread (at the top level of the
+// approvals channel when it was never posted), which calls nobody (the
+// admins are called about every waiting request at once, adminCall), and
+// a word to the requester.
 func (b *Bot) escalationNotes(a crm.Approval) []crm.Note {
 	waited := durationRounded(crm.EscalateAt(a.CreatedAt, a.ExpiresAt).Sub(a.CreatedAt))
 	told := fmt.Sprintf("%s *%s* (`%s`, request `%s`)", kindVerb(a.Kind()), esc(a.ContactLabel), esc(a.ContactID), a.ID)
@@ -41,8 +42,8 @@ func (b *Bot) escalationNotes(a crm.Approval) []crm.Note {
 		// The requester's DMs outlive the erasure: no contact details in them.
 		told = fmt.Sprintf("erase contact `%s` (privacy erasure, request `%s`)", esc(a.ContactID), a.ID)
 	}
-	text := fmt.Sprintf("🔺 %s: %s's request to %s has waited %s without a decision and expires %s. Approve or reject it above.",
-		b.adminsWho(a.Requester), mention(a.Requester), requestAsks(a), waited, slackDate(a.ExpiresAt))
+	text := fmt.Sprintf("🔺 Admins: %s's request to %s has waited %s without a decision and expires %s. Approve or reject it above.",
+		mention(a.Requester), requestAsks(a), waited, slackDate(a.ExpiresAt))
 	channel := a.Channel
 	if channel == "" {
 		channel = b.cfg.ApprovalsChannel
@@ -53,6 +54,37 @@ func (b *Bot) escalationNotes(a crm.Approval) []crm.Note {
 	dm := note(a.Requester, *textMessage(fmt.Sprintf("🔺 No admin has decided on your request to %s in %s, so it was escalated to the admins. It expires %s; you will hear the outcome here.",
 		told, waited, slackDate(a.ExpiresAt))))
 	return []crm.Note{call, dm}
+}
+
+// adminCallLines bounds the requests one call lists; the rest are counted.
+const adminCallLines = 30
+
+// adminCall is the one message, at most hourly, that calls the admins (the
+// user group, else each admin) about every request waiting, oldest first,
+// when a reminder or escalation is due: fourteen waiting requests are one
+// mention, not fourteen.
+func (b *Bot) adminCall(waiting []crm.Approval) crm.Note {
+	// An admin who asked for every request listed cannot decide any of them.
+	except := waiting[0].Requester
+	for _, a := range waiting {
+		if a.Requester != except {
+			except = ""
+		}
+	}
+	head := fmt.Sprintf("🔔 %s: %s for a decision. Approve or reject each in its thread in this channel, or see `%s deletions`.",
+		b.adminsWho(except), pluralNoun(len(waiting), "1 request is waiting", fmt.Sprintf("%d requests are waiting", len(waiting))), DefaultCommandName)
+	lines := []string{head}
+	for i, a := range waiting {
+		if i == adminCallLines {
+			lines = append(lines, fmt.Sprintf("• and %d more: see `%s deletions`.", len(waiting)-i, DefaultCommandName))
+			break
+		}
+		// An erasure by contact id only: this message lists other requests
+		// too, and must not keep an erased person's name.
+		lines = append(lines, fmt.Sprintf("• %s's request to %s (request `%s`), waiting since %s, expires %s",
+			mention(a.Requester), requestAsksRequester(a), a.ID, slackDate(a.CreatedAt), slackDate(a.ExpiresAt)))
+	}
+	return note(b.cfg.ApprovalsChannel, Message{Text: strings.Join(lines, "\n")})
 }
 
 // requestAsks says what a request asks, for the admins' nudges in its

@@ -23,7 +23,7 @@ func noActiveWorkflows(c crm.Contact) error {
 
 // openFollowUpModal loads the contact and opens Remove follow-up with the
 // trigger id; with no active workflow it opens nothing and says so.
-func (b *Bot) openFollowUpModal(ctx context.Context, triggerID, contactID, responseURL, user, via string) error {
+func (b *Bot) openFollowUpModal(ctx context.Context, triggerID, contactID, responseURL, user, origin string) error {
 	c, l, err := b.store.Linked(ctx, contactID)
 	if err != nil {
 		return err
@@ -31,11 +31,11 @@ func (b *Bot) openFollowUpModal(ctx context.Context, triggerID, contactID, respo
 	if l.ActiveWorkflowCount == 0 {
 		return noActiveWorkflows(c)
 	}
-	view := b.followUpModal(c, l, actionMeta{ContactID: c.ID, ResponseURL: responseURL, Via: via}, "")
+	view := b.followUpModal(c, l, actionMeta{ContactID: c.ID, ResponseURL: responseURL, Origin: origin}, "")
 	if _, err := b.openView(ctx, triggerID, view); err != nil {
 		return fmt.Errorf("open follow-up modal: %w", err)
 	}
-	b.auditOpened(user, c.ID, windowFollowUp, via)
+	b.auditOpened(user, c.ID, windowFollowUp, origin)
 	return nil
 }
 
@@ -77,7 +77,7 @@ func (b *Bot) handleFollowUpSubmit(ctx context.Context, cb slack.InteractionCall
 	return b.handleActionSubmit(ctx, cb, actionSubmit{
 		failTitle: "Nothing stopped", block: blockEnrollments, empty: "Tick at least one workflow, or press Cancel to keep them all.", what: "remove follow-up",
 		run: func(ctx context.Context, meta actionMeta, user string, ids []string) (Message, []any, error) {
-			res, err := b.store.RemoveFollowUp(ctx, crm.FollowUpRequest{ContactID: meta.ContactID, EnrollmentIDs: ids, Actor: user, Reason: ReasonStopFollowUp, Via: meta.Via})
+			res, err := b.store.RemoveFollowUp(ctx, crm.FollowUpRequest{ContactID: meta.ContactID, EnrollmentIDs: ids, Actor: user, Reason: ReasonStopFollowUp, Via: b.originText(ctx, user, meta.Origin)})
 			if err != nil {
 				return Message{}, nil, err
 			}

@@ -112,30 +112,27 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 		return
 	}
 	b.log.Info("action", "user", user, "action", a.ActionID)
-	via := viaButton
-	if v := surfaceOf(ctx).via; v != "" {
-		via = v
-	}
+	origin := originOfClick(ctx)
 	switch a.ActionID {
 	case ActionDelete:
 		if err := b.openDeleteModal(ctx, user, cb.TriggerID, a.Value, cb.Channel.ID, cb.ResponseURL); err != nil {
 			b.respond(ctx, cb.ResponseURL, *textMessage(b.userMessage(err, "open delete modal", "contact", a.Value)))
 		} else {
-			b.auditOpened(user, a.Value, windowDelete, via)
+			b.auditOpened(user, a.Value, windowDelete, origin)
 		}
 	case ActionSetDND:
-		if err := b.openDNDModal(ctx, cb.TriggerID, a.Value, cb.ResponseURL, user, via); err != nil {
+		if err := b.openDNDModal(ctx, cb.TriggerID, a.Value, cb.ResponseURL, user, origin); err != nil {
 			b.respond(ctx, cb.ResponseURL, *textMessage(b.userMessage(err, "open DND modal", "contact", a.Value)))
 		}
 	case ActionRemoveFollowUp:
-		if err := b.openFollowUpModal(ctx, cb.TriggerID, a.Value, cb.ResponseURL, user, via); err != nil {
+		if err := b.openFollowUpModal(ctx, cb.TriggerID, a.Value, cb.ResponseURL, user, origin); err != nil {
 			b.respond(ctx, cb.ResponseURL, *textMessage(b.userMessage(err, "open follow-up modal", "contact", a.Value)))
 		}
 	case ActionMerge:
 		if err := b.openMergeModal(ctx, user, cb.TriggerID, a.Value, cb.Channel.ID, cb.ResponseURL); err != nil {
 			b.respond(ctx, cb.ResponseURL, *textMessage(b.userMessage(err, "open merge modal", "contact", a.Value)))
 		} else {
-			b.auditOpened(user, a.Value, windowMerge, via)
+			b.auditOpened(user, a.Value, windowMerge, origin)
 		}
 	case ActionSuppressionRemove:
 		b.suppressionRemoveClick(cb, a.Value)

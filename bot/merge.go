@@ -38,10 +38,26 @@ type mergeMeta struct {
 	Mode        string        `json:"m,omitempty"`
 	Channel     string        `json:"ch,omitempty"`
 	ResponseURL string        `json:"ru,omitempty"`
-	// Via says where the merge started when not from a search (a message
-	// shortcut's message), for its audit line.
-	Via string `json:"v,omitempty"`
+	// Origin says where the merge started when not from a search (a
+	// message shortcut's message origin), for its audit line (originText).
+	Origin string `json:"v,omitempty"`
 }
+
+func (m *mergeMeta) valid() bool {
+	if !readOrigin(&m.Origin) || !metaFieldsValid(m.ContactID, m.Fingerprint, m.Channel, m.Mode) || m.Fingerprint == "" || len(m.Originals) == 0 || len(m.Originals) > maxMergeChoices {
+		return false
+	}
+	for _, o := range m.Originals {
+		if !validID(o.ID) || !fingerprintRe.MatchString(o.Fingerprint) {
+			return false
+		}
+	}
+	return true
+}
+
+// maxMergeChoices bounds the contacts a merge window offers to keep, as its
+// metadata must fit Slack's 3000 characters.
+const maxMergeChoices = 50
 
 // mergeChoice is one contact the duplicate may merge into, as shown.
 type mergeChoice struct {
@@ -105,7 +121,7 @@ func (b *Bot) openMergeModal(ctx context.Context, user, triggerID, contactID, ch
 	}
 	perm := b.deletePermission(ctx, user, dup.C, dup.L)
 	meta := newMergeMeta(dup, origs, perm.Mode, channel, responseURL)
-	meta.Via = surfaceOf(ctx).via
+	meta.Origin = surfaceOf(ctx).origin
 	view := b.mergeModal(dup, origs, meta, "", perm)
 	if _, err := b.openView(ctx, triggerID, view); err != nil {
 		return fmt.Errorf("open merge modal: %w", err)
@@ -118,7 +134,7 @@ func (b *Bot) openMergeModal(ctx context.Context, user, triggerID, contactID, ch
 // the contacts as they are now, the same channel, response URL and origin.
 func (m mergeMeta) again(dup linkedContact, origs []linkedContact, mode string) mergeMeta {
 	next := newMergeMeta(dup, origs, mode, m.Channel, m.ResponseURL)
-	next.Via = m.Via
+	next.Origin = m.Origin
 	return next
 }
 
@@ -139,10 +155,10 @@ func (b *Bot) mergeView(ctx context.Context, user string, meta deleteMeta) *slac
 		return nil // the delete's own checks answer (a gone contact, a failure)
 	}
 	b.log.Info("delete window: duplicate reason, showing Merge duplicate", "user", user, "contact", dup.C.ID)
-	b.auditOpened(user, dup.C.ID, windowMerge, viaDeleteWindow)
+	b.auditOpened(user, dup.C.ID, windowMerge, originDeleteWindow)
 	perm := b.deletePermission(ctx, user, dup.C, dup.L)
 	next := newMergeMeta(dup, origs, perm.Mode, meta.Channel, meta.ResponseURL)
-	next.Via = meta.Via
+	next.Origin = meta.Origin
 	v := b.mergeModal(dup, origs, next,
 		"*Nothing was deleted.* A duplicate is merged rather than deleted: its conversations, notes and deals move to the contact that stays, and a merge can be restored like a delete.", perm)
 	return &v
@@ -299,7 +315,7 @@ func readMergeForm(v slack.View, meta mergeMeta) mergeForm {
 // and merges after the ack (or files a request for an admin).
 func (b *Bot) handleMergeSubmit(ctx context.Context, cb slack.InteractionCallback) *slack.ViewSubmissionResponse {
 	var meta mergeMeta
-	if err := json.Unmarshal([]byte(cb.View.PrivateMetadata), &meta); err != nil || meta.ContactID == "" || len(meta.Originals) == 0 {
+	if !readMeta(cb.View.PrivateMetadata, &meta) {
 		return slack.NewUpdateViewSubmissionResponse(infoModal("Not merged", "This window could not be read, so nothing was merged. Close it and search for the contact again."))
 	}
 	user := cb.User.ID
@@ -348,11 +364,11 @@ func (b *Bot) handleMergeSubmit(ctx context.Context, cb slack.InteractionCallbac
 	fp := crm.MergeFingerprint(dup.L.Fingerprint, orig.L.Fingerprint)
 	if !perm.Direct() {
 		return b.fileRequest(ctx, user, dup.C, dup.L, &orig.C, crm.NewApproval{ContactID: dup.C.ID, Requester: user, Reason: ReasonDuplicate,
-			Note: form.Note, Fingerprint: fp, Kind: crm.KindMerge, MergeInto: orig.C.ID, Via: meta.Via}, perm.Why)
+			Note: form.Note, Fingerprint: fp, Kind: crm.KindMerge, MergeInto: orig.C.ID, Via: b.originText(ctx, user, meta.Origin)}, perm.Why)
 	}
 	// An admin's merge, like an admin's delete, is reviewed by another admin.
 	req := crm.MergeRequest{DuplicateID: dup.C.ID, OriginalID: orig.C.ID, Actor: user, Reason: ReasonDuplicate, Note: form.Note,
-		ExpectFingerprint: fp, RestoreWindow: b.cfg.RestoreWindow, Review: perm.admin, Via: meta.Via}
+		ExpectFingerprint: fp, RestoreWindow: b.cfg.RestoreWindow, Review: perm.admin, Via: b.originText(ctx, user, meta.Origin)}
 	b.goBackground("merge", func(ctx context.Context) { b.runMerge(ctx, req) })
 	return nil // closes the window; the outcome arrives by DM
 }

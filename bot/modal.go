@@ -74,9 +74,13 @@ type deleteMeta struct {
 	// Mode is what the window said a submit does (modeDirect or modeApproval).
 	Mode        string `json:"m,omitempty"`
 	ResponseURL string `json:"ru,omitempty"`
-	// Via says where the delete started when not from a search (a message
-	// shortcut's message), for its audit line.
-	Via string `json:"v,omitempty"`
+	// Origin says where the delete started when not from a search (a
+	// message shortcut's message origin), for its audit line (originText).
+	Origin string `json:"v,omitempty"`
+}
+
+func (m *deleteMeta) valid() bool {
+	return readOrigin(&m.Origin) && metaFieldsValid(m.ContactID, m.Fingerprint, m.Channel, m.Mode) && m.Fingerprint != ""
 }
 
 func (m deleteMeta) encode() string {
@@ -97,7 +101,7 @@ func (b *Bot) openDeleteModal(ctx context.Context, user, triggerID, contactID, c
 	}
 	perm := b.deletePermission(ctx, user, c, l)
 	view := b.deleteModal(ctx, c, l, deleteMeta{ContactID: c.ID, Fingerprint: l.Fingerprint, Counts: l.Counts, Channel: channel, ResponseURL: responseURL, Mode: perm.Mode,
-		Via: surfaceOf(ctx).via}, "", perm)
+		Origin: surfaceOf(ctx).origin}, "", perm)
 	if _, err := b.openView(ctx, triggerID, view); err != nil {
 		return fmt.Errorf("open delete modal: %w", err)
 	}
@@ -213,7 +217,7 @@ func (f deleteForm) validate() map[string]string {
 // everything holds, deletes after the ack and sends the summary.
 func (b *Bot) handleDeleteSubmit(ctx context.Context, cb slack.InteractionCallback) *slack.ViewSubmissionResponse {
 	var meta deleteMeta
-	if err := json.Unmarshal([]byte(cb.View.PrivateMetadata), &meta); err != nil || !validID(meta.ContactID) {
+	if !readMeta(cb.View.PrivateMetadata, &meta) {
 		return slack.NewUpdateViewSubmissionResponse(infoModal("Not deleted", "This window could not be read, so nothing was deleted. Close it and search for the contact again."))
 	}
 	meta.ResponseURL = b.slackURL(meta.ResponseURL, "delete window")
@@ -267,7 +271,7 @@ func (b *Bot) handleDeleteSubmit(ctx context.Context, cb slack.InteractionCallba
 	}
 
 	req := crm.DeleteRequest{ContactID: c.ID, Actor: user, Reason: form.Reason, Note: form.Note,
-		ExpectFingerprint: meta.Fingerprint, RestoreWindow: b.cfg.RestoreWindow, Review: perm.admin, Via: meta.Via}
+		ExpectFingerprint: meta.Fingerprint, RestoreWindow: b.cfg.RestoreWindow, Review: perm.admin, Via: b.originText(ctx, user, meta.Origin)}
 	name := c.Name()
 	b.goBackground("delete", func(ctx context.Context) { b.runDelete(ctx, req, name) })
 	return nil // an empty answer closes the modal; the summary arrives by DM

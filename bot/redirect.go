@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"regexp"
 	"time"
 
@@ -44,7 +43,7 @@ func (b *Bot) redirectView(ctx context.Context, user string, meta deleteMeta, re
 	if err != nil {
 		return infoModal("Not deleted", "*Nothing was deleted.* "+b.userMessage(err, "load contact for redirect", "contact", meta.ContactID))
 	}
-	next := actionMeta{ContactID: c.ID, ResponseURL: meta.ResponseURL, Via: viaDeleteWindow}
+	next := actionMeta{ContactID: c.ID, ResponseURL: meta.ResponseURL, Origin: originDeleteWindow}
 	if reason == ReasonUnsubscribe {
 		b.log.Info("delete refused: unsubscribe reason, showing Set DND", "user", user, "contact", c.ID)
 		b.auditRefusal(user, c.ID, reason, "not deleted: "+windowDND+" offered")
@@ -75,7 +74,7 @@ func (b *Bot) reasonChosen(ctx context.Context, cb slack.InteractionCallback, a 
 		return
 	}
 	var meta deleteMeta
-	if err := json.Unmarshal([]byte(cb.View.PrivateMetadata), &meta); err != nil || meta.ContactID == "" || len(meta.ContactID) > maxValueLen {
+	if !readMeta(cb.View.PrivateMetadata, &meta) {
 		b.log.Warn("reason chosen in an unreadable delete window", "user", cb.User.ID)
 		return
 	}

@@ -43,6 +43,8 @@ type reportMeta struct {
 	ResponseURL string `json:"ru,omitempty"`
 }
 
+func (m *reportMeta) valid() bool { return deletionIDRe.MatchString(m.DeletionID) }
+
 // openReportModal answers Report wrong deletion (button or command): it
 // checks the deletion can still be reported and opens the small window that
 // asks what was wrong. A deletion that cannot be reported, or that was
@@ -95,7 +97,7 @@ func (b *Bot) openReportModal(ctx context.Context, user, triggerID, deletionID, 
 // wrong; the incident is posted after the ack and the answer follows.
 func (b *Bot) handleReportSubmit(_ context.Context, cb slack.InteractionCallback) *slack.ViewSubmissionResponse {
 	var meta reportMeta
-	if err := json.Unmarshal([]byte(cb.View.PrivateMetadata), &meta); err != nil || !deletionIDRe.MatchString(meta.DeletionID) {
+	if !readMeta(cb.View.PrivateMetadata, &meta) {
 		return slack.NewUpdateViewSubmissionResponse(infoModal("Not reported", "This window could not be read, so nothing was reported. Press *Report wrong deletion* again, or use `/contact report` with the deletion id."))
 	}
 	meta.ResponseURL = b.slackURL(meta.ResponseURL, "report window")

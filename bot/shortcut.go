@@ -135,7 +135,7 @@ func (b *Bot) handleShortcut(_ context.Context, cb slack.InteractionCallback) {
 	}
 	b.log.Info("shortcut", "user", user, "shortcut", cb.CallbackID, "channel", channel)
 	b.goBackground("find contacts in a message", func(ctx context.Context) {
-		m := b.contactsInMessage(ctx, channel, ts, text)
+		m := b.contactsInMessage(ctx, user, channel, ts, text)
 		if err := b.slack.Respond(ctx, reply, *m, false); err != nil {
 			b.log.Warn("answer shortcut through response_url failed; sending a DM", "user", user, "err", err)
 			b.dm(ctx, user, *m)
@@ -144,9 +144,10 @@ func (b *Bot) handleShortcut(_ context.Context, cb slack.InteractionCallback) {
 }
 
 // contactsInMessage finds the contacts a message names and renders them as
-// a search would, each action block naming the message, so that an action
-// started there says so in its audit line.
-func (b *Bot) contactsInMessage(ctx context.Context, channel, ts, text string) *Message {
+// a search would, each action block naming the message (by the id of a
+// message origin kept for user), so that an action started there says so
+// in its audit line.
+func (b *Bot) contactsInMessage(ctx context.Context, user, channel, ts, text string) *Message {
 	terms := contactTerms(text)
 	if len(terms) == 0 {
 		return textMessage("This message has no email address, phone number or contact id to look up. Use the shortcut on a message that has one, or search with `/contact`.")
@@ -186,7 +187,8 @@ func (b *Bot) contactsInMessage(ctx context.Context, channel, ts, text string) *
 		title = "No contact found for this message"
 	}
 	blocks := []slack.Block{header(title), contextBlock("Looked up " + strings.Join(quoted, ", ") + ". Only you see this.")}
-	shown, err := b.matchBlocks(ctx, found, func(contactID string) string { return shortcutBlockID(channel, ts, contactID) })
+	origin := b.recordMessageOrigin(ctx, user, channel, ts)
+	shown, err := b.matchBlocks(ctx, found, func(contactID string) string { return shortcutBlockID(origin, contactID) })
 	if err != nil {
 		return textMessage(b.userMessage(err, "shortcut: linked items"))
 	}
@@ -204,25 +206,25 @@ func (b *Bot) contactsInMessage(ctx context.Context, channel, ts, text string) *
 	return &Message{Text: title, Blocks: limitBlocks(blocks, maxMessageBlocks, func(int) string { return "and more: search with `/contact`." })}
 }
 
-// shortcutBlockID names the message a shortcut was used on in the block id
-// of a contact's buttons (unique per contact, as Slack requires).
-func shortcutBlockID(channel, ts, contactID string) string {
-	return cut("msg:"+channel+":"+ts+":"+contactID, 255)
-}
-
 var (
 	conversationIDRe = regexp.MustCompile(`^[CGD][A-Z0-9]{2,30}$`)
 	messageTSRe      = regexp.MustCompile(`^[0-9]{1,12}\.[0-9]{1,9}$`)
 )
 
-// viaOfBlock reads shortcutBlockID back into the words of an audit line;
-// "" for any other block id, or one whose parts are not Slack's.
-func viaOfBlock(blockID string) string {
-	parts := strings.SplitN(blockID, ":", 4)
-	if len(parts) != 4 || parts[0] != "msg" || !conversationIDRe.MatchString(parts[1]) || !messageTSRe.MatchString(parts[2]) {
+// recordMessageOrigin keeps the message a shortcut was used on, as Slack's
+// payload names it, and returns the id its buttons carry; "" (the buttons
+// are then a search result's) when the payload's channel or ts are not
+// Slack's shapes or the row cannot be written.
+func (b *Bot) recordMessageOrigin(ctx context.Context, user, channel, ts string) string {
+	if !conversationIDRe.MatchString(channel) || !messageTSRe.MatchString(ts) {
 		return ""
 	}
-	return viaMessage(parts[1], parts[2])
+	id, err := b.store.RecordMessageOrigin(ctx, user, channel, ts)
+	if err != nil {
+		b.log.Error("shortcut: record the message", "user", user, "err", err)
+		return ""
+	}
+	return id
 }
 
 // viaMessage says which message a shortcut was used on: its channel, its

@@ -44,9 +44,9 @@ type surface struct {
 	// inModal: the click came from an open modal, so a window opens on top
 	// of it (views.push).
 	inModal bool
-	// via says where an action started, for its audit line (a message
-	// shortcut's message); empty for the usual buttons.
-	via string
+	// origin is the message origin a shortcut's buttons name (see
+	// originText); empty for the usual buttons.
+	origin string
 }
 
 func withSurface(ctx context.Context, s surface) context.Context {
@@ -59,11 +59,11 @@ func surfaceOf(ctx context.Context) surface {
 }
 
 // surfaceOfClick reads where a click came from: a modal, and a block id that
-// names the message a shortcut was used on.
+// names the message origin a shortcut recorded.
 func surfaceOfClick(cb slack.InteractionCallback, a *slack.BlockAction) surface {
 	return surface{
 		inModal: cb.View.ID != "" && cb.View.Type == slack.VTModal,
-		via:     viaOfBlock(a.BlockID),
+		origin:  originOfBlock(a.BlockID),
 	}
 }
 

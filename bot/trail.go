@@ -24,11 +24,16 @@ const (
 )
 
 // auditOpened records a find that led to an action: user opened a window
-// for contactID. It runs after the ack, so it never delays views.open.
-func (b *Bot) auditOpened(user, contactID, window, via string) {
+// for contactID, from origin (see originText). It runs after the ack, so it
+// never delays views.open.
+func (b *Bot) auditOpened(user, contactID, window, origin string) {
 	b.goBackground("audit find", func(ctx context.Context) {
+		detail := ""
+		if via := b.originText(ctx, user, origin); via != "" {
+			detail = "via " + via
+		}
 		b.audit(ctx, crm.AuditEntry{Actor: user, Action: crm.AuditFind, ContactID: contactID,
-			Outcome: window + " window opened", Detail: "via " + via})
+			Outcome: window + " window opened", Detail: detail})
 	})
 }
 
@@ -43,7 +48,12 @@ func (b *Bot) auditRefusal(user, contactID, reason, outcome string) {
 type actionMeta struct {
 	ContactID   string `json:"c"`
 	ResponseURL string `json:"ru,omitempty"`
-	Via         string `json:"v,omitempty"`
+	// Origin says where the change started (originText).
+	Origin string `json:"v,omitempty"`
+}
+
+func (m *actionMeta) valid() bool {
+	return readOrigin(&m.Origin) && metaFieldsValid(m.ContactID, "", "", "")
 }
 
 func (m actionMeta) encode() string {
@@ -57,8 +67,7 @@ func (m actionMeta) encode() string {
 
 func readActionMeta(s string) (actionMeta, bool) {
 	var m actionMeta
-	// Via goes into the audit trail: it must be text the database stores.
-	if err := json.Unmarshal([]byte(s), &m); err != nil || !validID(m.ContactID) || badChars(m.Via) || len(m.Via) > maxValueLen {
+	if !readMeta(s, &m) {
 		return m, false
 	}
 	return m, true
@@ -105,8 +114,14 @@ func (b *Bot) confirm(ctx context.Context, user, responseURL string, m Message) 
 	b.dm(ctx, user, m)
 }
 
-// openFunc opens a window for one contact with a trigger id.
-type openFunc func(ctx context.Context, triggerID, contactID, responseURL, user, via string) error
+// openFunc opens a window for one contact with a trigger id; origin says
+// where it started (originText).
+type openFunc func(ctx context.Context, triggerID, contactID, responseURL, user, origin string) error
+
+// commandOrigins are the origins of the windows a command's verb opens:
+// the verb a command carries is the server's word, never the command name
+// the payload carries.
+var commandOrigins = map[string]string{"delete": originDeleteCommand, "dnd": originDNDCommand, "stop-followup": originFollowUpCmd}
 
 // commandForOne searches for query and, when exactly one contact matches,
 // opens its window straight away with the command's trigger id; otherwise it
@@ -130,7 +145,7 @@ func (b *Bot) commandForOne(ctx context.Context, cmd slack.SlashCommand, name, v
 		return msg
 	}
 	id := res.Matches[0].ID
-	if err := open(ctx, cmd.TriggerID, id, cmd.ResponseURL, cmd.UserID, fmt.Sprintf("%s %s", name, verb)); err != nil {
+	if err := open(ctx, cmd.TriggerID, id, cmd.ResponseURL, cmd.UserID, commandOrigins[verb]); err != nil {
 		return textMessage(b.userMessage(err, "open window", "contact", id, "verb", verb))
 	}
 	return nil

@@ -30,6 +30,7 @@ const (
 	DefaultRestoreWindow   = 1440 * time.Hour // 60 days
 	DefaultApprovalTTL     = 24 * time.Hour
 	DefaultDeleteRateLimit = 10
+	DefaultRequestLimit    = 10
 	// MinSuppressionKeyBytes is the shortest SUPPRESSION_KEY: 256 bits.
 	MinSuppressionKeyBytes = 32
 )
@@ -68,6 +69,10 @@ type Config struct {
 	RestoreWindow   time.Duration // RESTORE_WINDOW
 	ApprovalTTL     time.Duration // APPROVAL_TTL
 	DeleteRateLimit int           // DELETE_RATE_LIMIT
+	// RequestLimit (REQUEST_LIMIT) is how many requests one person may have
+	// waiting for an admin at once, so that one person cannot flood the
+	// approvals channel.
+	RequestLimit int
 
 	// DefaultPhoneCountry (DEFAULT_PHONE_COUNTRY, ISO 3166 alpha-2, e.g.
 	// "DE") reads phone numbers written without a country code by that
@@ -155,6 +160,7 @@ func Load(environ map[string]string) (*Config, error) {
 		RestoreWindow:   DefaultRestoreWindow,
 		ApprovalTTL:     DefaultApprovalTTL,
 		DeleteRateLimit: DefaultDeleteRateLimit,
+		RequestLimit:    DefaultRequestLimit,
 		Currency:        DefaultCurrency,
 		DigestAt:        DefaultDigestAt,
 	}
@@ -323,6 +329,14 @@ func Load(environ map[string]string) (*Config, error) {
 			bad("DELETE_RATE_LIMIT", "must be a whole number >= 0, got %s", show(v))
 		}
 	}
+	if v := get("REQUEST_LIMIT"); v != "" {
+		// 0 would refuse every request: nobody could ask for anything.
+		if n, err := strconv.Atoi(v); err == nil && n >= 1 {
+			c.RequestLimit = n
+		} else {
+			bad("REQUEST_LIMIT", "must be a whole number >= 1, got %s", show(v))
+		}
+	}
 
 	if v := get("CRM_CURRENCY"); v != "" {
 		if currencyRe.MatchString(v) {
@@ -423,6 +437,7 @@ func (c *Config) LogValue() slog.Value {
 		slog.Duration("restore_window", c.RestoreWindow),
 		slog.Duration("approval_ttl", c.ApprovalTTL),
 		slog.Int("delete_rate_limit", c.DeleteRateLimit),
+		slog.Int("request_limit", c.RequestLimit),
 		slog.String("currency", c.Currency),
 		slog.Any("location_currencies", c.LocationCurrencies),
 		slog.String("digest_channel", c.DigestTo()),

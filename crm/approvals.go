@@ -246,6 +246,26 @@ type NewApproval struct {
 	// Notify renders the messages that announce the request (the post in the
 	// approvals channel, the requester's DM), written in its transaction.
 	Notify func(Approval) ([]Note, error)
+	// Limit, when > 0, is how many requests of every kind the requester may
+	// have waiting at once; one more is refused with ErrTooManyRequests.
+	Limit int
+}
+
+// ErrTooManyRequests refuses a request from someone who already has
+// NewApproval.Limit requests waiting; nothing is recorded or posted.
+var ErrTooManyRequests = &Error{Code: ECONFLICT, Message: "You have too many requests waiting for an admin. Withdraw one (`/contact deletions`) or wait for a decision; nothing was sent."}
+
+// lockRequesterTx serialises, across replicas, the requests of one person
+// until tx ends, so that two at once cannot both pass the limit. SQLite
+// needs nothing: its transactions hold the one write lock from the start.
+func lockRequesterTx(ctx context.Context, tx *sqlx.Tx, requester string) error {
+	if dialectOf(tx) == SQLite {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('contactbot.requester'), hashtext($1))`, requester); err != nil {
+		return fmt.Errorf("lock requests of %s: %w", requester, err)
+	}
+	return nil
 }
 
 // RequestApproval records a pending request, after checking the contact is
@@ -293,6 +313,19 @@ func (s *Store) RequestApproval(ctx context.Context, r NewApproval) (Approval, A
 		if len(existing) > 0 {
 			a = existing[0]
 			return ErrAlreadyRequested
+		}
+		if r.Limit > 0 {
+			if err := lockRequesterTx(ctx, tx, r.Requester); err != nil {
+				return err
+			}
+			var waiting int
+			if err := tx.GetContext(ctx, &waiting, tx.Rebind(`SELECT count(*) FROM approval_requests WHERE requester = ? AND state = ? AND expires_at > ?`),
+				r.Requester, ApprovalPending, s.now().UTC()); err != nil {
+				return fmt.Errorf("count waiting requests of %s: %w", r.Requester, err)
+			}
+			if waiting >= r.Limit {
+				return ErrTooManyRequests
+			}
 		}
 		// Whole microseconds, as the database keeps them: an expiry compared
 		// in Go must be the expiry stored, not one rounded up by the database.
@@ -716,6 +749,9 @@ func (s *Store) ClaimReminders(ctx context.Context, notify func(Approval) ([]Not
 			if err := notifyOf(ctx, s, tx, notify, out[i]); err != nil {
 				return err
 			}
+		}
+		if len(out) > 0 {
+			return wantAdminCallTx(ctx, tx)
 		}
 		return nil
 	})

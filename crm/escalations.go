@@ -58,6 +58,9 @@ func (s *Store) ClaimEscalations(ctx context.Context, notify func(Approval) ([]N
 				return err
 			}
 		}
+		if len(out) > 0 {
+			return wantAdminCallTx(ctx, tx)
+		}
 		return nil
 	})
 	if err != nil {
@@ -76,8 +79,9 @@ func (s *Store) Escalated(ctx context.Context, id string) (bool, error) {
 	return len(sent) == 1 && sent[0], nil
 }
 
-// ApprovalJobsDue reports, with one read of three partial indexes, whether
-// any request is due to expire, be reminded or be escalated: the job runs
+// ApprovalJobsDue reports, with one read of three partial indexes and
+// admin_calls' one row, whether any request is due to expire, be reminded
+// or be escalated, or the admins to be called: the job runs
 // every few seconds, so that a short APPROVAL_TTL behaves like a long one,
 // and mostly finds nothing.
 func (s *Store) ApprovalJobsDue(ctx context.Context) (bool, error) {
@@ -86,7 +90,8 @@ func (s *Store) ApprovalJobsDue(ctx context.Context) (bool, error) {
 	err := s.db.GetContext(ctx, &due, s.db.Rebind(`SELECT
 		EXISTS (SELECT 1 FROM approval_requests WHERE state = 'pending' AND expires_at <= ?)
 		OR EXISTS (SELECT 1 FROM approval_requests WHERE state = 'pending' AND reminded_at IS NULL AND remind_at <= ?)
-		OR EXISTS (SELECT 1 FROM approval_escalations WHERE escalated_at IS NULL AND escalate_at <= ?)`), now, now, now)
+		OR EXISTS (SELECT 1 FROM approval_escalations WHERE escalated_at IS NULL AND escalate_at <= ?)
+		OR EXISTS (SELECT 1 FROM admin_calls WHERE wanted AND (last_at IS NULL OR last_at <= ?))`), now, now, now, now.Add(-AdminCallEvery))
 	if err != nil {
 		return false, fmt.Errorf("approval work due: %w", err)
 	}

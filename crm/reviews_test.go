@@ -180,6 +180,13 @@ func TestEscalations(t *testing.T) {
 		if _, err := s.ClaimReminders(ctx, nil); err != nil {
 			t.Fatal(err)
 		}
+		// The reminder wants the admins called: that is work too, once.
+		if due, _ := s.ApprovalJobsDue(ctx); !due {
+			t.Error("no work due for the admins' call after the reminder")
+		}
+		if called, err := s.ClaimAdminCall(ctx, nil); err != nil || len(called) != 1 {
+			t.Fatalf("admin call listed %v, %v", called, err)
+		}
 		if due, _ := s.ApprovalJobsDue(ctx); due {
 			t.Error("work due after the reminder and before escalation")
 		}
@@ -202,6 +209,7 @@ func TestEscalations(t *testing.T) {
 				t.Errorf("Escalated(%s) = %v, %v; want %v", c.id, esc, err, c.want)
 			}
 		}
+		// The escalation wants another call, but the last was a minute ago.
 		if due, _ := s.ApprovalJobsDue(ctx); due {
 			t.Error("work due after escalation and before expiry")
 		}

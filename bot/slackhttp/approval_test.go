@@ -520,8 +520,12 @@ func TestExpiry(t *testing.T) {
 	}
 	replies := threadReplies()
 	if len(replies) != 1 || replies[0].Params["thread_ts"] != msgTS || replies[0].Params["channel"] != bottest.Approval ||
-		!strings.Contains(replies[0].Text(), "still waiting") || !strings.Contains(replies[0].Text(), "<!subteam^SADMINS>") {
+		!strings.Contains(replies[0].Text(), "still waiting") || strings.Contains(replies[0].Text(), "<!subteam^SADMINS>") {
 		t.Errorf("reminders: %v", replies)
+	}
+	// The group is called once, at the top of the channel, about every waiting request.
+	if top, _ := postsIn(e, bottest.Approval); len(top) != 2 || !strings.HasPrefix(top[1], "🔔 <!subteam^SADMINS>: 1 request is waiting for a decision.") {
+		t.Errorf("approvals channel: %q", top)
 	}
 
 	e.Clock.Advance(30 * time.Minute)

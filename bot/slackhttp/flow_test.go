@@ -341,9 +341,13 @@ func TestBadInput(t *testing.T) {
 		}
 	})
 	t.Run("ForgedMetadata", func(t *testing.T) {
-		r := e.Submit(bottest.Admin, slack.View{CallbackID: bot.CallbackDeleteModal, PrivateMetadata: `{"c":"` + id + `","f":"forged"}`}, map[string]string{"confirm": "DELETE", "reason": "duplicate"})
+		r := e.Submit(bottest.Admin, slack.View{CallbackID: bot.CallbackDeleteModal, PrivateMetadata: `{"c":"` + id + `","f":"0000000000000000"}`}, map[string]string{"confirm": "DELETE", "reason": "duplicate"})
 		if !strings.Contains(r.Body, "changed since you opened") {
 			t.Errorf("forged fingerprint: %s", r.Body)
+		}
+		r = e.Submit(bottest.Admin, slack.View{CallbackID: bot.CallbackDeleteModal, PrivateMetadata: `{"c":"` + id + `","f":"forged"}`}, map[string]string{"confirm": "DELETE", "reason": "duplicate"})
+		if !strings.Contains(r.Body, "could not be read") {
+			t.Errorf("fingerprint not of its shape: %s", r.Body)
 		}
 		r = e.Submit(bottest.Admin, slack.View{CallbackID: bot.CallbackDeleteModal, PrivateMetadata: `not json`}, map[string]string{"confirm": "DELETE", "reason": "duplicate"})
 		if !strings.Contains(r.Body, "could not be read") {

@@ -300,13 +300,18 @@ func TestDigestIssue13(t *testing.T) {
 }
 
 // shortcutClick presses a button of a message shortcut's answer: its block
-// id names the message (channel CSUPPORT, ts shortcutTS).
+// id names the message origin the server kept for user (channel CSUPPORT,
+// ts shortcutTS).
 func shortcutClick(t *testing.T, e *bottest.Env, user, actionID, contactID string) {
 	t.Helper()
+	origin, err := e.Store.RecordMessageOrigin(t.Context(), user, bottest.Channel, shortcutTS)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cb := slack.InteractionCallback{Type: slack.InteractionTypeBlockActions, User: slack.User{ID: user}, Team: slack.Team{ID: bottest.Team},
 		Channel: slack.Channel{GroupConversation: slack.GroupConversation{Conversation: slack.Conversation{ID: bottest.Channel}}}, TriggerID: "trigger-sc",
 		ResponseURL: e.Slack.NewResponseURL(), Container: slack.Container{Type: "message", IsEphemeral: true},
-		ActionCallback: slack.ActionCallbacks{BlockActions: []*slack.BlockAction{{ActionID: actionID, BlockID: "msg:CSUPPORT:" + shortcutTS + ":" + contactID, Value: contactID}}}}
+		ActionCallback: slack.ActionCallbacks{BlockActions: []*slack.BlockAction{{ActionID: actionID, BlockID: "msg:" + origin + ":" + contactID, Value: contactID}}}}
 	if r := e.Interact(cb); r.Status != http.StatusOK {
 		t.Fatalf("click %s: %d %s", actionID, r.Status, r.Body)
 	}

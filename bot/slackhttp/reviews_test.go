@@ -59,7 +59,7 @@ func TestEscalation(t *testing.T) {
 	run()
 	run()
 	_, replies = postsIn(e, bottest.Approval)
-	want := fmt.Sprintf("🔺 <!subteam^S0ADMINS>: <@USUPPORT>'s request to delete *Jane Test* (`%s`) has waited 3 minutes without a decision and expires %s. Approve or reject it above.",
+	want := fmt.Sprintf("🔺 Admins: <@USUPPORT>'s request to delete *Jane Test* (`%s`) has waited 3 minutes without a decision and expires %s. Approve or reject it above.",
 		jane, date(a.ExpiresAt))
 	if len(replies) != 2 || replies[1] != want {
 		t.Fatalf("escalation replies %q, want the reminder and\n%s", replies, want)
@@ -69,6 +69,17 @@ func TestEscalation(t *testing.T) {
 		jane, a.ID, date(a.ExpiresAt))
 	if len(dms) == 0 || dms[len(dms)-1] != told {
 		t.Errorf("requester told %q, want %q", dms, told)
+	}
+	// The group was called once, at the top of the channel, for the
+	// reminder and the escalation two minutes apart.
+	calls := 0
+	for _, c := range e.Slack.Calls("chat.postMessage") {
+		if strings.Contains(c.Params["text"], "<!subteam^S0ADMINS>") {
+			calls++
+		}
+	}
+	if calls != 1 {
+		t.Errorf("the admin group was called %d times, want once", calls)
 	}
 	if esc, _ := e.Store.Escalated(ctx, a.ID); !esc {
 		t.Error("not recorded as escalated")
@@ -100,10 +111,12 @@ func TestEscalation(t *testing.T) {
 		// Never posted (made by the store alone): the call goes to the top
 		// level of the approvals channel, and says which request.
 		top, _ := postsIn(e, bottest.Approval)
-		want := fmt.Sprintf("🔺 <@UADMIN2>: <@UADMIN1>'s request to delete *Bob Test* (`%s`) has waited 3 hours without a decision and expires %s. Approve or reject it above. (request `%s`; see `/contact deletions`)",
+		want := fmt.Sprintf("🔺 Admins: <@UADMIN1>'s request to delete *Bob Test* (`%s`) has waited 3 hours without a decision and expires %s. Approve or reject it above. (request `%s`; see `/contact deletions`)",
 			bob, date(a.ExpiresAt), a.ID)
-		if len(top) != 2 || top[1] != want {
-			t.Errorf("posts %q, want the reminder, then %q (the requester, an admin, is not called on their own request)", top, want)
+		call := fmt.Sprintf("🔔 <@UADMIN2>: 1 request is waiting for a decision. Approve or reject each in its thread in this channel, or see `/contact deletions`.\n"+
+			"• <@UADMIN1>'s request to delete *Bob Test* (`%s`) (request `%s`), waiting since %s, expires %s", bob, a.ID, date(a.CreatedAt), date(a.ExpiresAt))
+		if len(top) != 3 || top[1] != want || top[2] != call {
+			t.Errorf("posts %q, want the reminder, then %q, then the one call %q (the requester, an admin, is not called on their own request)", top, want, call)
 		}
 	})
 }

@@ -159,7 +159,17 @@ func TestMessageShortcut(t *testing.T) {
 			blockIDs = append(blockIDs, ab.BlockID)
 		}
 	}
-	wantIDs := []string{"msg:CSUPPORT:" + ts + ":" + jane, "msg:CSUPPORT:" + ts + ":" + bob, "msg:CSUPPORT:" + ts + ":" + ida}
+	// The buttons name the message by the id of the row the server kept,
+	// never by words a client could rewrite.
+	var origins []crm.MessageOrigin
+	if err := e.Store.DB().Select(&origins, `SELECT id, user_id, channel, message_ts FROM message_origins`); err != nil {
+		t.Fatal(err)
+	}
+	if len(origins) != 1 || origins[0].UserID != bottest.Deleter || origins[0].Channel != bottest.Channel || origins[0].MessageTS != ts {
+		t.Fatalf("message origins %+v", origins)
+	}
+	o := origins[0].ID
+	wantIDs := []string{"msg:" + o + ":" + jane, "msg:" + o + ":" + bob, "msg:" + o + ":" + ida}
 	if fmt.Sprint(blockIDs) != fmt.Sprint(wantIDs) {
 		t.Errorf("action blocks %v, want %v", blockIDs, wantIDs)
 	}
@@ -229,14 +239,23 @@ func TestMessageShortcut(t *testing.T) {
 	})
 
 	t.Run("ForgedBlockIDIgnored", func(t *testing.T) {
-		cbClick.ActionCallback.BlockActions[0].BlockID = "msg:not a channel:1.2:" + bob
-		cbClick.ActionCallback.BlockActions[0].Value = bob
-		cbClick.ResponseURL = e.Slack.NewResponseURL()
-		e.Interact(cbClick)
-		e.Bot.Wait()
-		trail, _ := e.Store.AuditTrail(context.Background(), bob, "", 10)
-		if len(trail) != 1 || trail[0].Detail != "via button on a search result" {
-			t.Errorf("audit of a forged block id: %+v", trail)
+		// Words where the origin goes, an origin never issued, and a real
+		// one issued to someone else: each is a search result's button.
+		for i, forged := range []string{"msg:not a channel:1.2:", "msg:CSUPPORT:" + ts + ":", "msg:MAAAAAAAAAA:", "msg:" + o + ":"} {
+			user := bottest.Deleter
+			if i == 3 {
+				user = bottest.Admin
+			}
+			cbClick.User.ID = user
+			cbClick.ActionCallback.BlockActions[0].BlockID = forged + bob
+			cbClick.ActionCallback.BlockActions[0].Value = bob
+			cbClick.ResponseURL = e.Slack.NewResponseURL()
+			e.Interact(cbClick)
+			e.Bot.Wait()
+			trail, _ := e.Store.AuditTrail(context.Background(), bob, "", 10)
+			if len(trail) != i+1 || trail[0].Detail != "via button on a search result" {
+				t.Errorf("audit of forged block id %q: %+v", forged, trail)
+			}
 		}
 	})
 }

@@ -49,7 +49,8 @@ const reapplyFeedEvery = 10 * time.Second
 // every replica (crm.Store.RunJobs): approval expiry, reminders and
 // escalation, review reminders, the weekly digest, the purge of expired
 // archives, recovery of operations killed processes left, the suppression
-// triggers' audit lines, and pruning delivered outbox notes.
+// triggers' audit lines, and pruning delivered outbox notes and old message
+// origins.
 func periodicJobs(b *bot.Bot, store *crm.Store, log *slog.Logger) []crm.Job {
 	return []crm.Job{
 		{Name: "approvals", Every: checkEvery, Run: b.RunApprovalJobs},
@@ -67,6 +68,10 @@ func periodicJobs(b *bot.Bot, store *crm.Store, log *slog.Logger) []crm.Job {
 		}},
 		{Name: "prune-outbox", Every: pruneInterval, Run: func(ctx context.Context) error {
 			_, err := store.PruneOutbox(ctx)
+			return err
+		}},
+		{Name: "prune-message-origins", Every: pruneInterval, Run: func(ctx context.Context) error {
+			_, err := store.PruneMessageOrigins(ctx)
 			return err
 		}},
 	}
