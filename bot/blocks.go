@@ -119,12 +119,43 @@ func contactLine(c crm.Contact) string {
 }
 
 // duplicateWarning flags contacts that share c's email or phone, as a
-// search result does; "" when there are none.
-func duplicateWarning(dups []crm.ContactRef) string {
+// search result does, saying what each shares; "" when there are none.
+func duplicateWarning(c crm.Contact, dups []crm.ContactRef) string {
 	if len(dups) == 0 {
 		return ""
 	}
-	return "⚠️ Possible duplicate of " + contactRefs(dups, false) + ": same email or phone."
+	// Contacts that share the same thing are named together.
+	var order []string
+	by := map[string][]crm.ContactRef{}
+	for _, d := range dups {
+		w := sharedWords(c, d.Shares)
+		if _, ok := by[w]; !ok {
+			order = append(order, w)
+		}
+		by[w] = append(by[w], d)
+	}
+	var parts []string
+	for _, w := range order {
+		parts = append(parts, contactRefs(by[w], false)+": "+w)
+	}
+	return "⚠️ Possible duplicate of " + strings.Join(parts, "; ") + "."
+}
+
+// sharedWords says what c shares with a possible duplicate, in c's own
+// values: "same email jane@example.com", "same phone +1 555 010 2233" or
+// "same email … and phone …". It is the one place these words are made.
+func sharedWords(c crm.Contact, s crm.Shared) string {
+	var parts []string
+	if s.Email && c.Email != "" {
+		parts = append(parts, "email "+esc(c.Email))
+	}
+	if s.Phone && c.Phone != "" {
+		parts = append(parts, "phone "+esc(c.Phone))
+	}
+	if len(parts) == 0 {
+		return "same email or phone" // found by the database, not told apart here
+	}
+	return "same " + strings.Join(parts, " and ")
 }
 
 // contactRefs names contacts as "Name (`id`)", the names in bold when
