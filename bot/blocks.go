@@ -192,6 +192,14 @@ func dndLine(c crm.Contact, l crm.Linked) string {
 	return "DND: off"
 }
 
+// joinAnd joins words as a sentence lists them: "a", "a and b", "a, b and c".
+func joinAnd(words []string) string {
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
+}
+
 // listNames joins up to n names and says how many more there are.
 func listNames(names []string, total, n int) string {
 	if len(names) > n {

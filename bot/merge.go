@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
@@ -326,15 +327,22 @@ func (b *Bot) mergeModal(ways []mergeWay, shown int, meta mergeMeta, banner stri
 }
 
 // mergeOptionText names a way in the window's select (75 characters):
-// the contact kept, and, when the window offers several other contacts,
-// the one that goes too.
+// "Keep" and the contact kept, by name and id, then its email and phone
+// where they fit whole; when the window offers several other contacts, the
+// one that goes instead of the email and phone.
 func mergeOptionText(w mergeWay, several bool) string {
+	named := func(c crm.Contact, room int) string { return cut(c.Name(), room) + " (" + c.ID + ")" }
 	if !several {
-		return cut("Keep "+contactOption(w.Stays.C), maxButtonText)
+		text := cut("Keep "+named(w.Stays.C, maxButtonText), maxButtonText)
+		for _, v := range []string{w.Stays.C.Email, w.Stays.C.Phone} {
+			if v != "" && utf8.RuneCountInString(text+" · "+v) <= maxButtonText {
+				text += " · " + v
+			}
+		}
+		return text
 	}
-	short := func(c crm.Contact, room int) string { return cut(c.Name(), room) + " (" + c.ID + ")" }
 	room := (maxButtonText - len("Keep  (), merge  ()") - len(w.Stays.C.ID) - len(w.Goes.C.ID)) / 2
-	return cut("Keep "+short(w.Stays.C, max(room, 1))+", merge "+short(w.Goes.C, max(room, 1)), maxButtonText)
+	return cut("Keep "+named(w.Stays.C, max(room, 1))+", merge "+named(w.Goes.C, max(room, 1)), maxButtonText)
 }
 
 // differentPeople warns when two contacts about to be merged look like two
