@@ -95,15 +95,12 @@ func (lc linkedContact) linkedItems() int {
 }
 
 // keptBefore reports whether a is the better contact to keep than b: the
-// richer one, or on a tie the older one (then the smaller id, to be stable).
+// richer one, or on a tie the older one. On a full tie neither is.
 func keptBefore(a, b linkedContact) bool {
 	if x, y := a.linkedItems(), b.linkedItems(); x != y {
 		return x > y
 	}
-	if !a.C.CreatedAt.Equal(b.C.CreatedAt) {
-		return a.C.CreatedAt.Before(b.C.CreatedAt)
-	}
-	return a.C.ID < b.C.ID
+	return a.C.CreatedAt.Before(b.C.CreatedAt)
 }
 
 // mergeWay is one way to merge two contacts: Goes merges into Stays.
@@ -118,7 +115,8 @@ func MergeChoice(stays, goes string) string { return stays + ":" + goes }
 func (w mergeWay) value() string { return MergeChoice(w.Stays.C.ID, w.Goes.C.ID) }
 
 // mergeWays lists every way the window offers: with each other contact,
-// both ways round, the one that keeps the richer (or older) contact first.
+// both ways round, the one that keeps the richer (or older) contact first;
+// on a full tie, the one where the contact whose button was pressed goes.
 func mergeWays(c linkedContact, others []linkedContact) []mergeWay {
 	var ways []mergeWay
 	for _, o := range others {
