@@ -344,10 +344,13 @@ func mergeOptionText(w mergeWay, several bool) string {
 }
 
 // differentPeople warns when two contacts about to be merged look like two
-// people: their first names or their emails differ. "" when they do not.
+// people: their first names differ (one is not the start of the other) or
+// their emails do. "" when they do not.
 func differentPeople(a, b crm.Contact) string {
 	var differ []string
-	if fa, fb := strings.TrimSpace(a.FirstName), strings.TrimSpace(b.FirstName); fa != "" && fb != "" && crm.Fold(fa) != crm.Fold(fb) {
+	fa, fb := strings.TrimSpace(a.FirstName), strings.TrimSpace(b.FirstName)
+	// A short form is the same name (Sam, Samuel).
+	if ka, kb := crm.Fold(fa), crm.Fold(fb); ka != "" && kb != "" && !strings.HasPrefix(ka, kb) && !strings.HasPrefix(kb, ka) {
 		differ = append(differ, "the first names differ ("+esc(fa)+", "+esc(fb)+")")
 	}
 	if a.Email != "" && b.Email != "" && crm.EmailKey(a.Email) != crm.EmailKey(b.Email) {
