@@ -243,3 +243,47 @@ func TestDuplicateWarningsSayWhatMatched(t *testing.T) {
 		t.Errorf("the two Jane Does are warned of as two people:\n%s", text)
 	}
 }
+
+// TestMergeChoiceRechecksPermission: the delete rule applies to the contact
+// that goes, whichever way is chosen. A deleter may merge a low-risk
+// contact into a risky one directly, but the other way round asks an admin;
+// a window forged to show that way with the direct mode is redrawn, and
+// nothing is merged or requested.
+func TestMergeChoiceRechecksPermission(t *testing.T) {
+	e := bottest.New(t)
+	bare := lowRisk(t, e, "Jane")
+	rich := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Test", Email: "JANE@example.com"}, crmtest.SmallFull)
+	before := crmtest.Dump(t, e.Store)
+	e.Click(bottest.Deleter, bot.ActionMerge, bare)
+	v := e.LastView()
+	if v.Submit.Text != "Merge" || !strings.Contains(strings.Join(viewLines(v.Blocks.BlockSet), "\n"), "context: ✅ You are a deleter and this contact is low-risk: it is merged when you confirm.") {
+		t.Fatalf("the low-risk contact going: %q\n%s", v.Submit.Text, strings.Join(viewLines(v.Blocks.BlockSet), "\n"))
+	}
+	keepBare := bot.MergeChoice(bare, rich)
+	redrawn, ok := chooseMergeWay(t, e, bottest.Deleter, v, keepBare)
+	if !ok {
+		t.Fatal("the choice did not redraw the window")
+	}
+	wantText(t, "the risky contact going", strings.Split(strings.Join(viewLines(redrawn.Blocks.BlockSet), "\n"), "\n"),
+		"section: 🔒 *Submitting asks an admin; nothing is merged until one approves.* You may delete low-risk contacts directly, but this one needs an admin's approval: it has open opportunities, it has upcoming appointments, it has DND set. Your request goes to <#CAPPROVALS> and you will hear the outcome.")
+	if redrawn.Submit.Text != "Request approval" {
+		t.Errorf("the redrawn window submits %q", redrawn.Submit.Text)
+	}
+
+	// The first window's metadata forged to show the risky way, still direct.
+	var meta map[string]any
+	if err := json.Unmarshal([]byte(v.PrivateMetadata), &meta); err != nil {
+		t.Fatal(err)
+	}
+	meta["s"] = keepBare
+	raw, _ := json.Marshal(meta)
+	forged := v
+	forged.PrivateMetadata = string(raw)
+	r := e.Submit(bottest.Deleter, forged, map[string]string{"original": keepBare, "confirm": "MERGE"})
+	wantAll(t, "forged direct mode", readable(t, r).Body, "⚠️ *What this window does has changed since you opened it.* Nothing was merged or sent. Check below and submit again.")
+	e.Bot.Wait()
+	sameDump(t, "after the forged window", before, crmtest.Dump(t, e.Store))
+	if n := crmtest.CountRows(t, e.Store, "approval_requests", "contact_id = $1", rich); n != 0 {
+		t.Errorf("%d requests filed by the forged window", n)
+	}
+}
