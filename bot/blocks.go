@@ -2,6 +2,7 @@ package bot
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -124,21 +125,33 @@ func duplicateWarning(c crm.Contact, dups []crm.ContactRef) string {
 	if len(dups) == 0 {
 		return ""
 	}
-	// Contacts that share the same thing are named together.
-	var order []string
-	by := map[string][]crm.ContactRef{}
-	for _, d := range dups {
-		w := sharedWords(c, d.Shares)
-		if _, ok := by[w]; !ok {
-			order = append(order, w)
-		}
-		by[w] = append(by[w], d)
-	}
 	var parts []string
-	for _, w := range order {
-		parts = append(parts, contactRefs(by[w], false)+": "+w)
+	for _, g := range bySharedWords(c, dups) {
+		parts = append(parts, contactRefs(g.refs, false)+": "+g.words)
 	}
 	return "⚠️ Possible duplicate of " + strings.Join(parts, "; ") + "."
+}
+
+// sharedGroup is possible duplicates that share the same with a contact.
+type sharedGroup struct {
+	words string
+	refs  []crm.ContactRef
+}
+
+// bySharedWords groups c's possible duplicates by what they share with it
+// (sharedWords), in the order they come.
+func bySharedWords(c crm.Contact, dups []crm.ContactRef) []sharedGroup {
+	var groups []sharedGroup
+	for _, d := range dups {
+		w := sharedWords(c, d.Shares)
+		i := slices.IndexFunc(groups, func(g sharedGroup) bool { return g.words == w })
+		if i < 0 {
+			groups = append(groups, sharedGroup{words: w})
+			i = len(groups) - 1
+		}
+		groups[i].refs = append(groups[i].refs, d)
+	}
+	return groups
 }
 
 // sharedWords says what c shares with a possible duplicate, in c's own
