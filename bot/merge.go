@@ -491,6 +491,16 @@ func (b *Bot) handleMergeSubmit(ctx context.Context, cb slack.InteractionCallbac
 	}
 	user := cb.User.ID
 	form := readMergeForm(cb.View, meta)
+	if meta.Shown == "" {
+		// A window opened before either contact could stay: its contact
+		// goes, into the one it showed or the one chosen.
+		if len(meta.Others) == 1 {
+			form.Choice = MergeChoice(meta.Others[0].ID, meta.ContactID)
+		} else if form.Choice != "" && !strings.Contains(form.Choice, ":") {
+			form.Choice = MergeChoice(form.Choice, meta.ContactID)
+		}
+		meta.Shown = form.Choice
+	}
 	errs := map[string]string{}
 	shown, _, ok := meta.otherOf(form.Choice)
 	if !ok {

@@ -287,3 +287,27 @@ func TestMergeChoiceRechecksPermission(t *testing.T) {
 		t.Errorf("%d requests filed by the forged window", n)
 	}
 }
+
+// TestMergeWindowOpenedBeforeTheChoice: a Merge duplicate window opened
+// before the choice existed (no way shown in its metadata) still merges
+// its contact into the one it named, after the same checks.
+func TestMergeWindowOpenedBeforeTheChoice(t *testing.T) {
+	e := bottest.New(t)
+	orig, dup := mergePair(t, e)
+	e.Click(bottest.Admin, bot.ActionMerge, dup)
+	v := e.LastView()
+	var meta map[string]any
+	if err := json.Unmarshal([]byte(v.PrivateMetadata), &meta); err != nil {
+		t.Fatal(err)
+	}
+	delete(meta, "s")
+	raw, _ := json.Marshal(meta)
+	v.PrivateMetadata = string(raw)
+	if r := e.Submit(bottest.Admin, v, map[string]string{"confirm": "MERGE"}); r.Status != http.StatusOK || r.Body != "" {
+		t.Fatalf("submit: %d %s", r.Status, r.Body)
+	}
+	e.Bot.Wait()
+	if contactExists(t, e, dup) || crmtest.CountRows(t, e.Store, "notes", "contact_id = $1", orig) != 4 {
+		t.Error("the older window's contact was not merged into the one it named")
+	}
+}
