@@ -2,6 +2,7 @@ package bot
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -119,12 +120,55 @@ func contactLine(c crm.Contact) string {
 }
 
 // duplicateWarning flags contacts that share c's email or phone, as a
-// search result does; "" when there are none.
-func duplicateWarning(dups []crm.ContactRef) string {
+// search result does, saying what each shares; "" when there are none.
+func duplicateWarning(c crm.Contact, dups []crm.ContactRef) string {
 	if len(dups) == 0 {
 		return ""
 	}
-	return "⚠️ Possible duplicate of " + contactRefs(dups, false) + ": same email or phone."
+	var parts []string
+	for _, g := range bySharedWords(c, dups) {
+		parts = append(parts, contactRefs(g.refs, false)+": "+g.words)
+	}
+	return "⚠️ Possible duplicate of " + strings.Join(parts, "; ") + "."
+}
+
+// sharedGroup is possible duplicates that share the same with a contact.
+type sharedGroup struct {
+	words string
+	refs  []crm.ContactRef
+}
+
+// bySharedWords groups c's possible duplicates by what they share with it
+// (sharedWords), in the order they come.
+func bySharedWords(c crm.Contact, dups []crm.ContactRef) []sharedGroup {
+	var groups []sharedGroup
+	for _, d := range dups {
+		w := sharedWords(c, d.Shares)
+		i := slices.IndexFunc(groups, func(g sharedGroup) bool { return g.words == w })
+		if i < 0 {
+			groups = append(groups, sharedGroup{words: w})
+			i = len(groups) - 1
+		}
+		groups[i].refs = append(groups[i].refs, d)
+	}
+	return groups
+}
+
+// sharedWords says what c shares with a possible duplicate, in c's own
+// values: "same email jane@example.com", "same phone +1 555 010 2233" or
+// "same email … and phone …". It is the one place these words are made.
+func sharedWords(c crm.Contact, s crm.Shared) string {
+	var parts []string
+	if s.Email && c.Email != "" {
+		parts = append(parts, "email "+esc(c.Email))
+	}
+	if s.Phone && c.Phone != "" {
+		parts = append(parts, "phone "+esc(c.Phone))
+	}
+	if len(parts) == 0 {
+		return "same email or phone" // found by the database, not told apart here
+	}
+	return "same " + strings.Join(parts, " and ")
 }
 
 // contactRefs names contacts as "Name (`id`)", the names in bold when
@@ -159,6 +203,14 @@ func dndLine(c crm.Contact, l crm.Linked) string {
 		return "DND: *on for " + strings.Join(on, ", ") + "*"
 	}
 	return "DND: off"
+}
+
+// joinAnd joins words as a sentence lists them: "a", "a and b", "a, b and c".
+func joinAnd(words []string) string {
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
 }
 
 // listNames joins up to n names and says how many more there are.

@@ -361,7 +361,7 @@ func contactBlocks(c crm.Contact, l crm.Linked, m crm.Match, cur string) []slack
 	if c.DND || l.HasDND() {
 		warn = append(warn, "⚠️ This contact has opted out (DND). To stop messages, use *Set DND*, never Delete.")
 	}
-	if dup := duplicateWarning(m.Duplicates); dup != "" {
+	if dup := duplicateWarning(c, m.Duplicates); dup != "" {
 		warn = append(warn, dup)
 	}
 	if len(warn) > 0 {
@@ -373,7 +373,7 @@ func contactBlocks(c crm.Contact, l crm.Linked, m crm.Match, cur string) []slack
 		button(ActionRemoveFollowUp, c.ID, "Remove follow-up", ""),
 	}
 	if len(m.Duplicates) > 0 {
-		// This contact is the one that goes; the window names the one that stays.
+		// The window lets the person choose which of the two stays.
 		buttons = append(buttons, button(ActionMerge, c.ID, "Merge…", ""))
 	}
 	blocks = append(blocks, slack.NewActionBlock("contact:"+cut(c.ID, 200), buttons...), slack.NewDividerBlock())

@@ -323,7 +323,7 @@ func (b *Bot) restoreNotes(res crm.Restored, actor string) []crm.Note {
 	} else {
 		notes = append(notes, note(b.cfg.IncidentChannel, msg))
 	}
-	dup := duplicatesLine(res.Duplicates)
+	dup := duplicatesLine(res.Contact, res.Duplicates)
 	text := fmt.Sprintf("✅ *%s* (deletion `%s`) was restored by %s: every row is back with the same ids and values.", esc(res.Contact.Name()), esc(d.ID), mention(actor))
 	if dup != "" {
 		text += "\n" + dup
@@ -339,7 +339,7 @@ func (b *Bot) restoreNotes(res crm.Restored, actor string) []crm.Note {
 
 // restoredAnswer is what the restorer is told.
 func restoredAnswer(res crm.Restored) *Message {
-	dup := duplicatesLine(res.Duplicates)
+	dup := duplicatesLine(res.Contact, res.Duplicates)
 	d := res.Deletion
 	text := fmt.Sprintf("✅ Restored *%s*: %s put back with the same ids and values.\n*Put back:* %s", esc(res.Contact.Name()), plural(res.Rows, "row", "rows"), countsLine(d.Counts))
 	if o := res.Original; o != nil {
@@ -356,12 +356,16 @@ func restoredAnswer(res crm.Restored) *Message {
 }
 
 // duplicatesLine names contacts that share a restored contact's email or
-// phone; empty when none.
-func duplicatesLine(dups []crm.ContactRef) string {
+// phone, and what each shares; empty when none.
+func duplicatesLine(c crm.Contact, dups []crm.ContactRef) string {
 	if len(dups) == 0 {
 		return ""
 	}
-	return "⚠️ Possible duplicate: " + contactRefs(dups, true) + " has the same email or phone (perhaps re-created while this contact was deleted). Both remain: check them, and merge or delete one."
+	var parts []string
+	for _, g := range bySharedWords(c, dups) {
+		parts = append(parts, contactRefs(g.refs, true)+" "+pluralNoun(len(g.refs), "has", "have")+" the "+g.words)
+	}
+	return "⚠️ Possible duplicate: " + strings.Join(parts, "; ") + " (perhaps re-created while this contact was deleted). Both remain: check them, and merge or delete one."
 }
 
 // restoredMessage is the incident message once the deletion is restored:
@@ -386,7 +390,7 @@ func restoredMessage(res crm.Restored, inc crm.Incident, reported bool) Message 
 		}
 	}
 	blocks := []slack.Block{header(title), section(restored), section(deletionDetails(d, c, into))}
-	if dup := duplicatesLine(res.Duplicates); dup != "" {
+	if dup := duplicatesLine(res.Contact, res.Duplicates); dup != "" {
 		blocks = append(blocks, contextBlock(dup))
 	}
 	return Message{Text: fmt.Sprintf("%s (deletion %s)", esc(title), d.ID), Blocks: blocks}

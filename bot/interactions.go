@@ -156,6 +156,12 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 			return
 		}
 		b.log.Warn("reason chosen outside the delete window", "user", user)
+	case blockOriginal:
+		if cb.View.CallbackID == CallbackMergeModal {
+			b.mergeWayChosen(ctx, cb, a)
+			return
+		}
+		b.log.Warn("merge choice outside the merge window", "user", user)
 	case ActionFindContact:
 		b.openFindModal(ctx, cb)
 	case ActionAcknowledge:

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
@@ -13,15 +14,20 @@ import (
 )
 
 // The Merge duplicate window: the contact whose Merge… was pressed (or
-// whose delete window said "Duplicate created by mistake") is the duplicate
-// that goes; it merges into the contact that stays, the other contact
-// sharing its email or phone (a choice when there are several). Typing
-// MERGE confirms. The same permission rules as a delete apply.
+// whose delete window said "Duplicate created by mistake") and another
+// contact sharing its email or phone are merged, one into the other. The
+// window lets the person choose which of the two stays, either way round
+// (and which other contact, when several share it); the richer one (more
+// linked items) or, on a tie, the older one is offered first and shown.
+// Choosing another way redraws the window (views.update), so that what it
+// says goes and stays is what submitting does. Typing MERGE confirms. The
+// same permission rules as a delete apply to the contact that goes.
 
 // CallbackMergeModal is the Merge duplicate window's callback id.
 const CallbackMergeModal = "contact.merge.modal"
 
-// blockOriginal is the window's choice of the contact that stays.
+// blockOriginal is the window's choice of which contact stays (and so
+// which goes): its options' values are MergeChoice's.
 const blockOriginal = "original"
 
 // The Merge duplicate window's note and confirmation.
@@ -31,23 +37,31 @@ var (
 )
 
 // mergeMeta travels in the window's private_metadata: what the person saw.
+// Like every payload it comes back from the client, so a submit checks it
+// against the contacts as they are now.
 type mergeMeta struct {
-	ContactID   string        `json:"c"` // the duplicate
+	ContactID   string        `json:"c"` // the contact whose button opened the window
 	Fingerprint string        `json:"f"`
-	Originals   []mergeChoice `json:"o"`
-	Mode        string        `json:"m,omitempty"`
-	Channel     string        `json:"ch,omitempty"`
-	ResponseURL string        `json:"ru,omitempty"`
+	Others      []mergeChoice `json:"o"` // the contacts it may be merged with
+	// Shown is the choice the window describes (MergeChoice's value).
+	Shown       string `json:"s"`
+	Mode        string `json:"m,omitempty"`
+	Channel     string `json:"ch,omitempty"`
+	ResponseURL string `json:"ru,omitempty"`
+	// FromDelete is set when the delete window became this one: its banner
+	// stays when the window is redrawn.
+	FromDelete bool `json:"d,omitempty"`
 	// Origin says where the merge started when not from a search (a
 	// message shortcut's message origin), for its audit line (originText).
 	Origin string `json:"v,omitempty"`
 }
 
 func (m *mergeMeta) valid() bool {
-	if !readOrigin(&m.Origin) || !metaFieldsValid(m.ContactID, m.Fingerprint, m.Channel, m.Mode) || m.Fingerprint == "" || len(m.Originals) == 0 || len(m.Originals) > maxMergeChoices {
+	if !readOrigin(&m.Origin) || !metaFieldsValid(m.ContactID, m.Fingerprint, m.Channel, m.Mode) || m.Fingerprint == "" ||
+		len(m.Others) == 0 || len(m.Others) > maxMergeChoices || len(m.Shown) > 2*maxValueLen+1 {
 		return false
 	}
-	for _, o := range m.Originals {
+	for _, o := range m.Others {
 		if !validID(o.ID) || !fingerprintRe.MatchString(o.Fingerprint) {
 			return false
 		}
@@ -55,11 +69,11 @@ func (m *mergeMeta) valid() bool {
 	return true
 }
 
-// maxMergeChoices bounds the contacts a merge window offers to keep, as its
+// maxMergeChoices bounds the contacts a merge window offers, as its
 // metadata must fit Slack's 3000 characters.
 const maxMergeChoices = 50
 
-// mergeChoice is one contact the duplicate may merge into, as shown.
+// mergeChoice is one contact the window's contact may be merged with, as shown.
 type mergeChoice struct {
 	ID          string `json:"i"`
 	Fingerprint string `json:"f"`
@@ -74,17 +88,75 @@ func (m mergeMeta) encode() string {
 	return string(b)
 }
 
+// offers reports whether the window was opened for merging its contact
+// with other.
+func (m mergeMeta) offers(other string) (mergeChoice, bool) {
+	i := slices.IndexFunc(m.Others, func(o mergeChoice) bool { return o.ID == other })
+	if i < 0 {
+		return mergeChoice{}, false
+	}
+	return m.Others[i], true
+}
+
 // linkedContact is a contact with what it has.
 type linkedContact struct {
 	C crm.Contact
 	L crm.Linked
 }
 
+// linkedItems counts what a merge would move: conversations, notes,
+// opportunities, tasks, appointments and workflow enrollments.
+func (lc linkedContact) linkedItems() int {
+	n := lc.L.Counts
+	return n.Conversations + n.Notes + n.Opportunities + n.Tasks + n.Appointments + n.WorkflowEnrollments
+}
+
+// keptBefore reports whether a is the better contact to keep than b: the
+// richer one, or on a tie the older one. On a full tie neither is.
+func keptBefore(a, b linkedContact) bool {
+	if x, y := a.linkedItems(), b.linkedItems(); x != y {
+		return x > y
+	}
+	return a.C.CreatedAt.Before(b.C.CreatedAt)
+}
+
+// mergeWay is one way to merge two contacts: Goes merges into Stays.
+type mergeWay struct {
+	Stays, Goes linkedContact
+}
+
+// MergeChoice is the value of the Merge duplicate window's option that
+// keeps stays and merges goes into it.
+func MergeChoice(stays, goes string) string { return stays + ":" + goes }
+
+func (w mergeWay) value() string { return MergeChoice(w.Stays.C.ID, w.Goes.C.ID) }
+
+// mergeWays lists every way the window offers: with each other contact,
+// both ways round, the one that keeps the richer (or older) contact first;
+// on a full tie, the one where the contact whose button was pressed goes.
+func mergeWays(c linkedContact, others []linkedContact) []mergeWay {
+	var ways []mergeWay
+	for _, o := range others {
+		keepO, keepC := mergeWay{Stays: o, Goes: c}, mergeWay{Stays: c, Goes: o}
+		if keptBefore(c, o) {
+			ways = append(ways, keepC, keepO)
+		} else {
+			ways = append(ways, keepO, keepC)
+		}
+	}
+	return ways
+}
+
+// wayOf finds the way with an option's value; -1 when none.
+func wayOf(ways []mergeWay, value string) int {
+	return slices.IndexFunc(ways, func(w mergeWay) bool { return w.value() == value })
+}
+
 // ErrNothingToMergeInto answers a merge of a contact that shares its email
 // or phone with no other contact of its location.
 var ErrNothingToMergeInto = &crm.Error{Code: crm.EINVALID, Message: "This contact shares its email and phone with no other contact of its location now, so there is nothing to merge it into. Nothing was changed: search again to see the current contacts."}
 
-// mergeCandidates loads a duplicate and the contacts it may merge into.
+// mergeCandidates loads a contact and the contacts it may be merged with.
 func (b *Bot) mergeCandidates(ctx context.Context, contactID string) (linkedContact, []linkedContact, error) {
 	c, l, err := b.store.Linked(ctx, contactID)
 	if err != nil {
@@ -110,84 +182,144 @@ func (b *Bot) mergeCandidates(ctx context.Context, contactID string) (linkedCont
 	return linkedContact{c, l}, out, nil
 }
 
-// openMergeModal opens the Merge duplicate window for the contact that goes.
+// openMergeModal opens the Merge duplicate window for a contact.
 func (b *Bot) openMergeModal(ctx context.Context, user, triggerID, contactID, channel, responseURL string) error {
-	dup, origs, err := b.mergeCandidates(ctx, contactID)
+	c, others, err := b.mergeCandidates(ctx, contactID)
 	if err != nil {
 		return err
 	}
-	if len(origs) == 0 {
+	if len(others) == 0 {
 		return ErrNothingToMergeInto
 	}
-	perm := b.deletePermission(ctx, user, dup.C, dup.L)
-	meta := newMergeMeta(dup, origs, perm.Mode, channel, responseURL)
+	ways := mergeWays(c, others)
+	perm := b.deletePermission(ctx, user, ways[0].Goes.C, ways[0].Goes.L)
+	meta := newMergeMeta(c, others, ways[0], perm.Mode, channel, responseURL)
 	meta.Origin = surfaceOf(ctx).origin
-	view := b.mergeModal(dup, origs, meta, "", perm)
+	view := b.mergeModal(ways, 0, meta, "", perm)
 	if _, err := b.openView(ctx, triggerID, view); err != nil {
 		return fmt.Errorf("open merge modal: %w", err)
 	}
-	b.log.Info("merge modal opened", "contact", dup.C.ID, "originals", len(origs))
+	b.log.Info("merge modal opened", "contact", c.C.ID, "others", len(others))
 	return nil
 }
 
-// again is the metadata of the window shown again after a refused submit:
-// the contacts as they are now, the same channel, response URL and origin.
-func (m mergeMeta) again(dup linkedContact, origs []linkedContact, mode string) mergeMeta {
-	next := newMergeMeta(dup, origs, mode, m.Channel, m.ResponseURL)
-	next.Origin = m.Origin
+// again is the metadata of the window shown again, describing way: the
+// contacts as they are now, the same channel, response URL and origin.
+func (m mergeMeta) again(c linkedContact, others []linkedContact, way mergeWay, mode string) mergeMeta {
+	next := newMergeMeta(c, others, way, mode, m.Channel, m.ResponseURL)
+	next.Origin, next.FromDelete = m.Origin, m.FromDelete
 	return next
 }
 
-func newMergeMeta(dup linkedContact, origs []linkedContact, mode, channel, responseURL string) mergeMeta {
-	m := mergeMeta{ContactID: dup.C.ID, Fingerprint: dup.L.Fingerprint, Mode: mode, Channel: channel, ResponseURL: responseURL}
-	for _, o := range origs {
-		m.Originals = append(m.Originals, mergeChoice{o.C.ID, o.L.Fingerprint})
+func newMergeMeta(c linkedContact, others []linkedContact, shown mergeWay, mode, channel, responseURL string) mergeMeta {
+	m := mergeMeta{ContactID: c.C.ID, Fingerprint: c.L.Fingerprint, Shown: shown.value(), Mode: mode, Channel: channel, ResponseURL: responseURL}
+	for _, o := range others {
+		m.Others = append(m.Others, mergeChoice{o.C.ID, o.L.Fingerprint})
 	}
 	return m
 }
 
+// mergeFromDeleteBanner leads the Merge duplicate window that replaced a
+// delete window.
+const mergeFromDeleteBanner = "*Nothing was deleted.* A duplicate is merged rather than deleted: its conversations, notes and deals move to the contact that stays, and a merge can be restored like a delete."
+
 // mergeView answers the delete window's "Duplicate created by mistake":
 // the window becomes the Merge duplicate window when there is a contact to
-// merge into; nil means there is none, and the delete goes on as asked.
+// merge with; nil means there is none, and the delete goes on as asked.
 func (b *Bot) mergeView(ctx context.Context, user string, meta deleteMeta) *slack.ModalViewRequest {
-	dup, origs, err := b.mergeCandidates(ctx, meta.ContactID)
-	if err != nil || len(origs) == 0 {
+	c, others, err := b.mergeCandidates(ctx, meta.ContactID)
+	if err != nil || len(others) == 0 {
 		return nil // the delete's own checks answer (a gone contact, a failure)
 	}
-	b.log.Info("delete window: duplicate reason, showing Merge duplicate", "user", user, "contact", dup.C.ID)
-	b.auditOpened(user, dup.C.ID, windowMerge, originDeleteWindow)
-	perm := b.deletePermission(ctx, user, dup.C, dup.L)
-	next := newMergeMeta(dup, origs, perm.Mode, meta.Channel, meta.ResponseURL)
-	next.Origin = meta.Origin
-	v := b.mergeModal(dup, origs, next,
-		"*Nothing was deleted.* A duplicate is merged rather than deleted: its conversations, notes and deals move to the contact that stays, and a merge can be restored like a delete.", perm)
+	b.log.Info("delete window: duplicate reason, showing Merge duplicate", "user", user, "contact", c.C.ID)
+	b.auditOpened(user, c.C.ID, windowMerge, originDeleteWindow)
+	ways := mergeWays(c, others)
+	perm := b.deletePermission(ctx, user, ways[0].Goes.C, ways[0].Goes.L)
+	next := newMergeMeta(c, others, ways[0], perm.Mode, meta.Channel, meta.ResponseURL)
+	next.Origin, next.FromDelete = meta.Origin, true
+	v := b.mergeModal(ways, 0, next, "", perm)
 	return &v
 }
 
-// mergeModal is the Merge duplicate window.
-func (b *Bot) mergeModal(dup linkedContact, origs []linkedContact, meta mergeMeta, banner string, perm deletePermission) slack.ModalViewRequest {
+// mergeWayChosen answers a choice made in the Merge duplicate window (the
+// select dispatches its action at once): the window is redrawn for the
+// chosen way, from the contacts as they are now. A choice the window did
+// not offer changes nothing.
+func (b *Bot) mergeWayChosen(ctx context.Context, cb slack.InteractionCallback, a *slack.BlockAction) {
+	user := cb.User.ID
+	var meta mergeMeta
+	if err := json.Unmarshal([]byte(cb.View.PrivateMetadata), &meta); err != nil || meta.ContactID == "" || len(meta.ContactID) > maxValueLen {
+		b.log.Warn("merge choice in an unreadable window", "user", user)
+		return
+	}
+	value := a.SelectedOption.Value
+	if value == meta.Shown {
+		return
+	}
+	c, others, err := b.mergeCandidates(ctx, meta.ContactID)
+	if err != nil {
+		b.log.Info("merge choice: contacts not loaded; the submit answers", "user", user, "code", crm.ErrorCode(err))
+		return
+	}
+	others = offered(meta, others)
+	ways := mergeWays(c, others)
+	i := wayOf(ways, value)
+	if i < 0 {
+		b.log.Warn("merge choice not offered by the window", "user", user, "contact", meta.ContactID)
+		return
+	}
+	perm := b.deletePermission(ctx, user, ways[i].Goes.C, ways[i].Goes.L)
+	v := b.mergeModal(ways, i, meta.again(c, others, ways[i], perm.Mode), "", perm)
+	if err := b.slack.UpdateView(ctx, cb.View.ID, v); err != nil {
+		// The submit sees the choice differs from what was shown and redraws.
+		b.log.Error("redraw merge window", "user", user, "contact", meta.ContactID, "err", err)
+	}
+}
+
+// offered keeps, of the contacts that may be merged with the window's
+// contact now, those the window was opened for.
+func offered(meta mergeMeta, others []linkedContact) []linkedContact {
+	return slices.DeleteFunc(others, func(o linkedContact) bool {
+		_, ok := meta.offers(o.C.ID)
+		return !ok
+	})
+}
+
+// mergeModal is the Merge duplicate window describing ways[shown].
+func (b *Bot) mergeModal(ways []mergeWay, shown int, meta mergeMeta, banner string, perm deletePermission) slack.ModalViewRequest {
+	way := ways[shown]
+	goes, stays := way.Goes, way.Stays
 	var blocks []slack.Block
+	if meta.FromDelete {
+		blocks = append(blocks, section(mergeFromDeleteBanner))
+	}
 	if banner != "" {
 		blocks = append(blocks, section(banner))
 	}
-	blocks = append(blocks, section("*This contact goes:* "+contactLine(dup.C)+"\n"+dndLine(dup.C, dup.L)))
-	var choice *slack.InputBlock
-	if len(origs) == 1 {
-		o := origs[0]
-		blocks = append(blocks, section("*It merges into the contact that stays:* "+contactLine(o.C)+"\n"+dndLine(o.C, o.L)))
-		if p := mergePreview(dup, o); p != "" {
-			blocks = append(blocks, contextBlock(p))
-		}
-	} else {
-		var opts []*slack.OptionBlockObject
-		for _, o := range origs {
-			opts = append(opts, slack.NewOptionBlockObject(o.C.ID, plain(cut(contactOption(o.C), maxButtonText)), nil))
-		}
-		choice = slack.NewInputBlock(blockOriginal, plain("The contact that stays"), nil,
-			slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Choose the contact that stays"), blockOriginal, opts...))
+	var opts []*slack.OptionBlockObject
+	for _, w := range ways {
+		opts = append(opts, slack.NewOptionBlockObject(w.value(), plain(mergeOptionText(w, len(ways) > 2)), nil))
+	}
+	sel := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Choose the contact that stays"), blockOriginal, opts...)
+	sel.InitialOption = opts[shown]
+	choice := slack.NewInputBlock(blockOriginal, plain("Which contact stays?"), plain("The other one merges into it and goes. Choosing another redraws this window."), sel)
+	// Choosing redraws the window at once (mergeWayChosen), so that it
+	// always says which contact goes and which stays.
+	choice.DispatchAction = true
+	blocks = append(blocks, choice,
+		section("*This contact goes:* "+contactLine(goes.C)+"\n"+dndLine(goes.C, goes.L)),
+		section("*It merges into the contact that stays:* "+contactLine(stays.C)+"\n"+dndLine(stays.C, stays.L)),
+	)
+	if p := mergePreview(goes, stays); p != "" {
+		blocks = append(blocks, contextBlock(p))
+	}
+	warn := []string{"Flagged as possible duplicates: " + sharedWords(goes.C, b.store.SharedData(goes.C, stays.C)) + "."}
+	if w := differentPeople(goes.C, stays.C); w != "" {
+		warn = append(warn, w)
 	}
 	blocks = append(blocks,
-		section("*Moves to the contact that stays:*\n"+strings.Join(movedLines(dup.L), "\n")),
+		contextBlock(warn...),
+		section("*Moves to the contact that stays:*\n"+strings.Join(movedLines(goes.L), "\n")),
 		contextBlock("The contact that stays gets this one's email, phone and company where its own are empty, and the stricter DND of the two (permanent is never lowered). Then this contact, emptied, is deleted through the archive: the merge can be restored like a delete, putting both contacts back as they were."),
 	)
 	title, submit := "Merge duplicate", "Merge"
@@ -196,9 +328,6 @@ func (b *Bot) mergeModal(dup linkedContact, origs []linkedContact, meta mergeMet
 	} else {
 		submit = "Request approval"
 		blocks = append(blocks, section("🔒 *Submitting asks an admin; nothing is merged until one approves.* "+perm.Why))
-	}
-	if choice != nil {
-		blocks = append(blocks, choice)
 	}
 	blocks = append(blocks, mergeNote.input(), mergeConfirm.input())
 	return slack.ModalViewRequest{
@@ -210,6 +339,44 @@ func (b *Bot) mergeModal(dup linkedContact, origs []linkedContact, meta mergeMet
 		Blocks:          slack.Blocks{BlockSet: limitBlocks(blocks, maxModalBlocks, func(int) string { return "…" })},
 		PrivateMetadata: meta.encode(),
 	}
+}
+
+// mergeOptionText names a way in the window's select (75 characters):
+// "Keep" and the contact kept, by name and id, then its email and phone
+// where they fit whole; when the window offers several other contacts, the
+// one that goes instead of the email and phone.
+func mergeOptionText(w mergeWay, several bool) string {
+	named := func(c crm.Contact, room int) string { return cut(c.Name(), room) + " (" + c.ID + ")" }
+	if !several {
+		text := cut("Keep "+named(w.Stays.C, maxButtonText), maxButtonText)
+		for _, v := range []string{w.Stays.C.Email, w.Stays.C.Phone} {
+			if v != "" && utf8.RuneCountInString(text+" · "+v) <= maxButtonText {
+				text += " · " + v
+			}
+		}
+		return text
+	}
+	room := (maxButtonText - len("Keep  (), merge  ()") - len(w.Stays.C.ID) - len(w.Goes.C.ID)) / 2
+	return cut("Keep "+named(w.Stays.C, max(room, 1))+", merge "+named(w.Goes.C, max(room, 1)), maxButtonText)
+}
+
+// differentPeople warns when two contacts about to be merged look like two
+// people: their first names differ (one is not the start of the other) or
+// their emails do. "" when they do not.
+func differentPeople(a, b crm.Contact) string {
+	var differ []string
+	fa, fb := strings.TrimSpace(a.FirstName), strings.TrimSpace(b.FirstName)
+	// A short form is the same name (Sam, Samuel).
+	if ka, kb := crm.Fold(fa), crm.Fold(fb); ka != "" && kb != "" && !strings.HasPrefix(ka, kb) && !strings.HasPrefix(kb, ka) {
+		differ = append(differ, "the first names differ ("+esc(fa)+", "+esc(fb)+")")
+	}
+	if a.Email != "" && b.Email != "" && crm.EmailKey(a.Email) != crm.EmailKey(b.Email) {
+		differ = append(differ, "the emails differ ("+esc(a.Email)+", "+esc(b.Email)+")")
+	}
+	if len(differ) == 0 {
+		return ""
+	}
+	return "⚠️ *These may be two different people:* " + strings.Join(differ, " and ") + ". Merge only if they are the same person."
 }
 
 // mergeWhy says why a merge happens at once, in the words of a merge.
@@ -297,22 +464,43 @@ func dndStrictness(st string) int {
 
 // mergeForm is what the person typed into the Merge duplicate window.
 type mergeForm struct {
-	Original, Note, Confirm string
+	Choice, Note, Confirm string
 }
 
 func readMergeForm(v slack.View, meta mergeMeta) mergeForm {
 	f := mergeForm{Note: typed(v, blockNote), Confirm: typed(v, blockConfirm)}
 	if v.State != nil {
-		f.Original = v.State.Values[blockOriginal][blockOriginal].SelectedOption.Value
+		f.Choice = v.State.Values[blockOriginal][blockOriginal].SelectedOption.Value
 	}
-	if len(meta.Originals) == 1 {
-		f.Original = meta.Originals[0].ID // shown, not chosen
+	if f.Choice == "" {
+		f.Choice = meta.Shown // the select's initial option, left as shown
 	}
 	return f
 }
 
+// otherOf reads a choice as the window's contact and another it offered,
+// and whether the window's contact stays; ok is false for any choice the
+// window did not offer (a forged one included).
+func (m mergeMeta) otherOf(choice string) (other mergeChoice, keepsOwn, ok bool) {
+	stays, goes, cut := strings.Cut(choice, ":")
+	if !cut {
+		return mergeChoice{}, false, false
+	}
+	switch m.ContactID {
+	case goes:
+		other, ok = m.offers(stays)
+	case stays:
+		other, ok = m.offers(goes)
+		keepsOwn = true
+	}
+	return other, keepsOwn, ok && stays != goes
+}
+
 // handleMergeSubmit checks a submitted Merge duplicate window on the server
-// and merges after the ack (or files a request for an admin).
+// and merges after the ack (or files a request for an admin). The choice
+// of which contact stays must be one the window offered, the two contacts
+// must still be duplicates and as the person saw them, and the delete rule
+// is applied to the contact that goes.
 func (b *Bot) handleMergeSubmit(ctx context.Context, cb slack.InteractionCallback) *slack.ViewSubmissionResponse {
 	var meta mergeMeta
 	if !readMeta(cb.View.PrivateMetadata, &meta) {
@@ -320,10 +508,21 @@ func (b *Bot) handleMergeSubmit(ctx context.Context, cb slack.InteractionCallbac
 	}
 	user := cb.User.ID
 	form := readMergeForm(cb.View, meta)
+	if meta.Shown == "" {
+		// A window opened before either contact could stay: its contact
+		// goes, into the one it showed or the one chosen.
+		if len(meta.Others) == 1 {
+			form.Choice = MergeChoice(meta.Others[0].ID, meta.ContactID)
+		} else if form.Choice != "" && !strings.Contains(form.Choice, ":") {
+			form.Choice = MergeChoice(form.Choice, meta.ContactID)
+		}
+		meta.Shown = form.Choice
+	}
 	errs := map[string]string{}
-	chosen := slices.IndexFunc(meta.Originals, func(o mergeChoice) bool { return o.ID == form.Original })
-	if chosen < 0 {
-		errs[blockOriginal] = "Choose the contact that stays."
+	shown, _, ok := meta.otherOf(form.Choice)
+	if !ok {
+		b.log.Warn("merge refused: a choice the window did not offer", "user", user, "contact", meta.ContactID)
+		errs[blockOriginal] = "Choose which contact stays. Nothing was merged."
 	}
 	if e := mergeNote.tooLong(form.Note); e != "" {
 		errs[blockNote] = e
@@ -337,29 +536,42 @@ func (b *Bot) handleMergeSubmit(ctx context.Context, cb slack.InteractionCallbac
 	notMerged := func(err error, what string) *slack.ViewSubmissionResponse {
 		return slack.NewUpdateViewSubmissionResponse(infoModal("Not merged", "*Nothing was merged.* "+b.userMessage(err, what, "contact", meta.ContactID)))
 	}
-	dup, origs, err := b.mergeCandidates(ctx, meta.ContactID)
+	c, others, err := b.mergeCandidates(ctx, meta.ContactID)
 	if err != nil {
 		return notMerged(err, "load contact for merge")
 	}
-	oi := slices.IndexFunc(origs, func(o linkedContact) bool { return o.C.ID == form.Original })
-	if oi < 0 {
+	others = offered(meta, others)
+	ways := mergeWays(c, others)
+	i := wayOf(ways, form.Choice)
+	if i < 0 {
 		return notMerged(ErrNothingToMergeInto, "merge")
 	}
-	orig := origs[oi]
-	if dup.L.Fingerprint != meta.Fingerprint || orig.L.Fingerprint != meta.Originals[chosen].Fingerprint {
-		b.log.Info("merge refused: contacts changed", "user", user, "contact", dup.C.ID, "original", orig.C.ID)
-		perm := b.deletePermission(ctx, user, dup.C, dup.L)
-		v := b.mergeModal(dup, origs, meta.again(dup, origs, perm.Mode),
-			"⚠️ *These contacts changed since you opened this window.* Nothing was merged. Check them again and confirm if they should still be merged.", perm)
+	way := ways[i]
+	other := way.Stays
+	if other.C.ID == c.C.ID {
+		other = way.Goes
+	}
+	redraw := func(banner string, perm deletePermission) *slack.ViewSubmissionResponse {
+		v := b.mergeModal(ways, i, meta.again(c, others, way, perm.Mode), banner, perm)
 		return slack.NewUpdateViewSubmissionResponse(&v)
 	}
+	if c.L.Fingerprint != meta.Fingerprint || other.L.Fingerprint != shown.Fingerprint {
+		b.log.Info("merge refused: contacts changed", "user", user, "contact", c.C.ID, "other", other.C.ID)
+		return redraw("⚠️ *These contacts changed since you opened this window.* Nothing was merged. Check them again and confirm if they should still be merged.",
+			b.deletePermission(ctx, user, way.Goes.C, way.Goes.L))
+	}
+	if form.Choice != meta.Shown {
+		// The window still described another way (its redraw was lost).
+		b.log.Info("merge refused: the window did not show the choice", "user", user, "contact", c.C.ID)
+		return redraw("⚠️ *This window had not caught up with your choice.* Nothing was merged. Check which contact goes and which stays below, and submit again.",
+			b.deletePermission(ctx, user, way.Goes.C, way.Goes.L))
+	}
+	dup, orig := way.Goes, way.Stays
 	// The delete rule, applied to the contact that goes.
 	perm := b.submitPermission(ctx, user, dup.C, dup.L, meta.Mode)
 	if meta.Mode != "" && meta.Mode != perm.Mode {
 		b.log.Info("merge modal outdated: permission changed", "user", user, "contact", dup.C.ID, "mode", perm.Mode)
-		v := b.mergeModal(dup, origs, meta.again(dup, origs, perm.Mode),
-			"⚠️ *What this window does has changed since you opened it.* Nothing was merged or sent. Check below and submit again.", perm)
-		return slack.NewUpdateViewSubmissionResponse(&v)
+		return redraw("⚠️ *What this window does has changed since you opened it.* Nothing was merged or sent. Check below and submit again.", perm)
 	}
 	fp := crm.MergeFingerprint(dup.L.Fingerprint, orig.L.Fingerprint)
 	if !perm.Direct() {

@@ -130,7 +130,7 @@ func (b *Bot) deleteModal(ctx context.Context, c crm.Contact, l crm.Linked, meta
 	if err != nil {
 		b.log.Error("delete window: look for duplicates", "contact", c.ID, "err", err) // the window opens without the warning
 	}
-	if dup := duplicateWarning(dups); dup != "" {
+	if dup := duplicateWarning(c, dups); dup != "" {
 		warn = append(warn, dup+" Check that you are deleting the right one.")
 	}
 	if len(warn) > 0 {

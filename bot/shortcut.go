@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
@@ -18,9 +19,11 @@ import (
 const CallbackFindContacts = "find_contacts"
 
 // Bounds of what one shortcut looks up and shows: every contact takes four
-// blocks of a message's 50.
+// blocks of a message's 50. Names are guesses (any two capitalised words),
+// so fewer of them are looked up.
 const (
 	shortcutTerms    = 20
+	shortcutNames    = 4
 	shortcutContacts = 10
 )
 
@@ -35,11 +38,15 @@ var (
 	// idRe finds CRM contact ids: 20 letters and digits, as Leadgains
 	// issues them (seD4PfOuKoVMLkEZqohJ).
 	idRe = regexp.MustCompile(`\b[A-Za-z0-9]{20}\b`)
+	// wordRe finds words of letters, with apostrophes and hyphens inside
+	// (O'Brien, Lefèvre-Martin).
+	wordRe = regexp.MustCompile(`\pL+(?:['’-]\pL+)*`)
 )
 
 // contactTerms extracts what in a message can find a contact: every email
 // address, phone number and contact id, each once, in the order they
-// appear (emails, then phones, then ids), at most shortcutTerms.
+// appear (emails, then phones, then ids), then up to shortcutNames names
+// (namePairs), at most shortcutTerms in all.
 func contactTerms(text string) []string {
 	var urls []string
 	// Slack writes an email as <mailto:jane@x.com|jane@x.com> and a link as
@@ -98,6 +105,42 @@ func contactTerms(text string) []string {
 			}
 		}
 	}
+	names := namePairs(noEmails)
+	if len(names) > shortcutNames {
+		names = names[:shortcutNames]
+	}
+	for _, n := range names {
+		add(n)
+	}
+	return out
+}
+
+// namePairs finds what may be a person's full name in text: two
+// capitalised words in a row, separated by spaces only ("Jane Doe",
+// "Mateo García"), each pair once, in order. Overlapping pairs all count
+// ("Ask Jane Doe" gives "Ask Jane" and "Jane Doe"): a search tells which
+// is a contact. A capitalised word has a lower-case letter, so ASAP, DND
+// and STOP are not names.
+func namePairs(text string) []string {
+	locs := wordRe.FindAllStringIndex(text, -1)
+	capitalised := func(w string) bool {
+		first, _ := utf8.DecodeRuneInString(w)
+		return unicode.IsUpper(first) && strings.IndexFunc(w, unicode.IsLower) > 0
+	}
+	var out []string
+	seen := map[string]bool{}
+	for i := 1; i < len(locs); i++ {
+		a, b := text[locs[i-1][0]:locs[i-1][1]], text[locs[i][0]:locs[i][1]]
+		between := text[locs[i-1][1]:locs[i][0]]
+		if !capitalised(a) || !capitalised(b) || strings.TrimLeft(between, " ") != "" || between == "" {
+			continue
+		}
+		pair := a + " " + b
+		if k := strings.ToLower(pair); !seen[k] {
+			seen[k] = true
+			out = append(out, pair)
+		}
+	}
 	return out
 }
 
@@ -150,7 +193,7 @@ func (b *Bot) handleShortcut(_ context.Context, cb slack.InteractionCallback) {
 func (b *Bot) contactsInMessage(ctx context.Context, user, channel, ts, text string) *Message {
 	terms := contactTerms(text)
 	if len(terms) == 0 {
-		return textMessage("This message has no email address, phone number or contact id to look up. Use the shortcut on a message that has one, or search with `/contact`.")
+		return textMessage("This message has no email address, phone number, contact id or full name (two capitalised words, as in Jane Doe) to look up. Use the shortcut on a message that has one, or search with `/contact`.")
 	}
 	var found []crm.Match
 	var missed []string
@@ -186,7 +229,7 @@ func (b *Bot) contactsInMessage(ctx context.Context, user, channel, ts, text str
 	if total == 0 {
 		title = "No contact found for this message"
 	}
-	blocks := []slack.Block{header(title), contextBlock("Looked up " + strings.Join(quoted, ", ") + ". Only you see this.")}
+	blocks := []slack.Block{header(title), contextBlock("Looked up " + joinAnd(quoted) + ". Only you see this.")}
 	origin := b.recordMessageOrigin(ctx, user, channel, ts)
 	shown, err := b.matchBlocks(ctx, found, func(contactID string) string { return shortcutBlockID(origin, contactID) })
 	if err != nil {

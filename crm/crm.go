@@ -222,7 +222,20 @@ type ContactRef struct {
 	ID        string `db:"id"`
 	FirstName string `db:"first_name"`
 	LastName  string `db:"last_name"`
+	// Shares says, for a possible duplicate, what it has in common with the
+	// contact it was found for (Duplicates and a search's matches set it).
+	Shares Shared `db:"-"`
 }
+
+// Shared is what two contacts have in common that flags them as possible
+// duplicates: the same email (any case), the same phone number, or both.
+type Shared struct {
+	Email bool
+	Phone bool
+}
+
+// Any reports whether the two contacts share anything.
+func (s Shared) Any() bool { return s.Email || s.Phone }
 
 // Name is the referenced contact's display name.
 func (r ContactRef) Name() string {

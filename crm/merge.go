@@ -252,20 +252,21 @@ func (s *Store) mergeTx(ctx context.Context, tx *sqlx.Tx, req MergeRequest) (Del
 }
 
 // SameContactData reports whether two contacts of one location share an
-// email (any case) or a phone number as search flags possible duplicates
-// (Duplicates): one's digits end with the other's national number.
+// email or a phone number (SharedData).
 func (s *Store) SameContactData(a, b Contact) bool {
-	if a.LocationID != b.LocationID {
-		return false
-	}
-	if ea, eb := EmailKey(a.Email), EmailKey(b.Email); ea != "" && ea == eb {
-		return true
-	}
+	return a.LocationID == b.LocationID && s.SharedData(a, b).Any()
+}
+
+// SharedData says what two contacts share as search flags possible
+// duplicates (Duplicates): the same email, any case; a phone number when
+// one's digits end with the other's national number.
+func (s *Store) SharedData(a, b Contact) Shared {
+	ea, eb := EmailKey(a.Email), EmailKey(b.Email)
 	sharesPhone := func(x, y Contact) bool {
 		key := s.duplicatePhoneKey(x.Phone)
 		return key != "" && strings.HasSuffix(PhoneDigits(y.Phone), key)
 	}
-	return sharesPhone(a, b) || sharesPhone(b, a)
+	return Shared{Email: ea != "" && ea == eb, Phone: sharesPhone(a, b) || sharesPhone(b, a)}
 }
 
 // dndRank orders DND statuses by strictness; no row counts as inactive.

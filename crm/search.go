@@ -409,11 +409,30 @@ func (s *Store) duplicatesIn(ctx context.Context, q sqlx.QueryerContext, c Conta
 	if sql == "" {
 		return nil, nil
 	}
-	var refs []ContactRef
-	if err := s.selectPrepared(ctx, q, &refs, sql, args...); err != nil {
+	var rows []duplicateRow
+	if err := s.selectPrepared(ctx, q, &rows, sql, args...); err != nil {
 		return nil, fmt.Errorf("find duplicates of %s: %w", c.ID, err)
 	}
+	refs := make([]ContactRef, len(rows))
+	for i, r := range rows {
+		refs[i] = r.ref(s, c)
+	}
 	return refs, nil
+}
+
+// duplicateRow is a possible duplicate as the duplicate probes read it: with
+// its email and phone, to say what it shares.
+type duplicateRow struct {
+	ContactRef
+	Email *string `db:"email"`
+	Phone *string `db:"phone"`
+}
+
+// ref is the row as a ContactRef of c's possible duplicate.
+func (r duplicateRow) ref(s *Store, c Contact) ContactRef {
+	ref := r.ContactRef
+	ref.Shares = s.SharedData(c, Contact{Email: deref(r.Email), Phone: deref(r.Phone)})
+	return ref
 }
 
 // duplicatesQuery is duplicatesIn's query, empty when c has neither an email
@@ -425,7 +444,7 @@ func (s *Store) duplicatesQuery(c Contact) (string, []any) {
 	if len(probes) == 0 {
 		return "", nil
 	}
-	return `SELECT d.id, d.first_name, d.last_name FROM (` + strings.Join(probes, " UNION ") + `) d WHERE d.id <> ? ORDER BY d.id LIMIT ` + fmt.Sprint(maxDuplicates), append(args, c.ID)
+	return `SELECT d.id, d.first_name, d.last_name, d.email, d.phone FROM (` + strings.Join(probes, " UNION ") + `) d WHERE d.id <> ? ORDER BY d.id LIMIT ` + fmt.Sprint(maxDuplicates), append(args, c.ID)
 }
 
 // duplicateProbes are the indexed probes for contacts sharing c's email or
@@ -436,7 +455,7 @@ func (s *Store) duplicatesQuery(c Contact) (string, []any) {
 func (s *Store) duplicateProbes(c Contact, pad bool) ([]string, []any) {
 	var probes []string
 	var args []any
-	cols := "c.id, c.first_name, c.last_name"
+	cols := "c.id, c.first_name, c.last_name, c.email, c.phone"
 	if pad {
 		cols = "CAST(? AS text) AS of, " + cols
 	}
@@ -497,10 +516,14 @@ func (s *Store) duplicatesOfAll(ctx context.Context, cs []Contact) (map[string][
 	}
 	var rows []struct {
 		Of string `db:"of"`
-		ContactRef
+		duplicateRow
 	}
-	if err := s.selectPrepared(ctx, s.db, &rows, `SELECT d.of, d.id, d.first_name, d.last_name FROM (`+strings.Join(probes, " UNION ALL ")+`) d ORDER BY d.of, d.id`, args...); err != nil {
+	if err := s.selectPrepared(ctx, s.db, &rows, `SELECT d.of, d.id, d.first_name, d.last_name, d.email, d.phone FROM (`+strings.Join(probes, " UNION ALL ")+`) d ORDER BY d.of, d.id`, args...); err != nil {
 		return nil, fmt.Errorf("find duplicates of %d contacts: %w", len(cs), err)
+	}
+	byID := map[string]Contact{}
+	for _, c := range cs {
+		byID[c.ID] = c
 	}
 	out := map[string][]ContactRef{}
 	for _, r := range rows {
@@ -508,7 +531,7 @@ func (s *Store) duplicatesOfAll(ctx context.Context, cs []Contact) (map[string][
 		if r.ID == r.Of || len(refs) >= maxDuplicates || (len(refs) > 0 && refs[len(refs)-1].ID == r.ID) {
 			continue // itself, enough, or found by both email and phone
 		}
-		out[r.Of] = append(refs, r.ContactRef)
+		out[r.Of] = append(refs, r.ref(s, byID[r.Of]))
 	}
 	return out, nil
 }

@@ -345,7 +345,8 @@ func TestRestoreEdges(t *testing.T) {
 		e.Report(bottest.Support, del, "")
 		e.Bot.Wait()
 		e.Click(bottest.Admin, bot.ActionRestore, del)
-		wantAll(t, "restore answer", lastAnswer(t, e), "Restored *Jane Doe*", "Possible duplicate: *Jane Again* (`"+again+"`)", "Both remain")
+		wantAll(t, "restore answer", lastAnswer(t, e), "Restored *Jane Doe*",
+			"\n⚠️ Possible duplicate: *Jane Again* (`"+again+"`) has the same email jane@example.com (perhaps re-created while this contact was deleted). Both remain: check them, and merge or delete one.")
 		update, _ := e.Slack.Last("chat.update")
 		wantAll(t, "restored incident", update.Text(), "Possible duplicate: *Jane Again*")
 		dms := posts(e, bottest.Deleter)

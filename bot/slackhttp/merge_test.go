@@ -19,11 +19,12 @@ import (
 
 // mergePair writes an original (no phone, no company, low risk) and a
 // duplicate sharing its email, with a phone, a company, DND (sms active,
-// email permanent) and rows in every linked table.
+// email permanent) and rows in every linked table. They have as many linked
+// items; the original is a day older, so the window offers to keep it.
 func mergePair(t *testing.T, e *bottest.Env) (orig, dup string) {
 	t.Helper()
 	orig = crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"}, crmtest.SmallLowRisk)
-	e.Store.DB().MustExec(`UPDATE contacts SET company_name = NULL WHERE id = $1`, orig)
+	e.Store.DB().MustExec(`UPDATE contacts SET company_name = NULL, created_at = created_at - interval '1 day' WHERE id = $1`, orig)
 	dup = crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "JANE@example.com", Phone: "+1 (555) 010-2233"}, crmtest.SmallFull)
 	e.Store.DB().MustExec(`UPDATE contacts SET company_name = 'Doe & Sons' WHERE id = $1`, dup)
 	return orig, dup
@@ -218,16 +219,27 @@ func TestDeleteWindowDuplicateReasonMerges(t *testing.T) {
 	e.Bot.Wait()
 	sameDump(t, "after the switch", before, crmtest.Dump(t, e.Store))
 
-	// Several contacts to merge into: the window asks which one stays.
+	// Several contacts to merge with: each way round with each is offered,
+	// named with both contacts.
 	third := crmtest.InsertContact(t, e.Store, crmtest.Contact{FirstName: "Janie", LastName: "Doe", Phone: "555 010 2233"})
 	e.Click(bottest.Admin, bot.ActionMerge, dup)
 	open, _ := e.Slack.Last("views.open")
-	wantAll(t, "window with a choice", open.Text(), "The contact that stays", "Janie Doe · 555 010 2233 · "+third, "Jane Doe · jane@example.com · "+orig)
-	r = e.Submit(bottest.Admin, e.LastView(), map[string]string{"confirm": "MERGE"})
-	if errs := submitErrors(t, r); errs["original"] != "Choose the contact that stays." {
-		t.Fatalf("no choice: %s", r.Body)
+	wantAll(t, "window with a choice", open.Text(), "Which contact stays?",
+		"Keep Jane Doe ("+dup+"), merge Janie D… ("+third+")", "Keep Janie D… ("+third+"), merge Jane Doe ("+dup+")",
+		"Keep Jane Doe ("+orig+"), merge Jane Doe ("+dup+")", "Keep Jane Doe ("+dup+"), merge Jane Doe ("+orig+")")
+	// A choice the window does not show yet (its redraw was lost) is shown
+	// first: nothing is merged until it is submitted as shown.
+	r = e.Submit(bottest.Admin, e.LastView(), map[string]string{"original": bot.MergeChoice(third, dup), "confirm": "MERGE"})
+	redrawn := updatedView(t, r)
+	wantAll(t, "redrawn for the choice", readable(t, r).Body,
+		"⚠️ *This window had not caught up with your choice.* Nothing was merged. Check which contact goes and which stays below, and submit again.",
+		"*This contact goes:* *Jane Doe* · JANE@example.com · +1 (555) 010-2233 · `"+dup+"`",
+		"*It merges into the contact that stays:* *Janie Doe* · 555 010 2233 · `"+third+"`")
+	e.Bot.Wait()
+	if !contactExists(t, e, dup) {
+		t.Fatal("merged before the window showed the choice")
 	}
-	r = e.Submit(bottest.Admin, e.LastView(), map[string]string{"original": third, "confirm": "MERGE"})
+	r = e.Submit(bottest.Admin, redrawn, map[string]string{"original": bot.MergeChoice(third, dup), "confirm": "MERGE"})
 	e.Bot.Wait()
 	if r.Status != http.StatusOK || contactExists(t, e, dup) || crmtest.CountRows(t, e.Store, "notes", "contact_id = $1", third) != 2 {
 		t.Errorf("merge into the chosen contact: %d %s", r.Status, r.Body)

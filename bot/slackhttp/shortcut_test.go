@@ -15,6 +15,7 @@ import (
 	"contactbot/bot/bottest"
 	"contactbot/crm"
 	"contactbot/crm/crmtest"
+	"contactbot/crm/demo"
 )
 
 // submitted decodes a view submission's answer.
@@ -149,7 +150,7 @@ func TestMessageShortcut(t *testing.T) {
 	}
 	lines := viewLines(blocks.BlockSet)
 	if lines[0] != "header: 3 contacts in this message" ||
-		lines[1] != "context: Looked up `jane@example.com`, `ghost@example.com`, `+1 555 010 2233`, `"+ida+"`. Only you see this." ||
+		lines[1] != "context: Looked up `jane@example.com`, `ghost@example.com`, `+1 555 010 2233` and `"+ida+"`. Only you see this." ||
 		lines[len(lines)-1] != "context: No contact matches `ghost@example.com`." {
 		t.Errorf("answer:\n%s", strings.Join(lines, "\n"))
 	}
@@ -222,7 +223,8 @@ func TestMessageShortcut(t *testing.T) {
 	t.Run("NothingToLookUp", func(t *testing.T) {
 		e.Interact(e.ShortcutCallback(bottest.Support, bottest.Channel, ts, "can someone delete the test contact from yesterday? 10:30 works"))
 		e.Bot.Wait()
-		if got := lastResponse(t, e); got != "This message has no email address, phone number or contact id to look up. Use the shortcut on a message that has one, or search with `/contact`.\nThis message has no email address, phone number or contact id to look up. Use the shortcut on a message that has one, or search with `/contact`." {
+		const want = "This message has no email address, phone number, contact id or full name (two capitalised words, as in Jane Doe) to look up. Use the shortcut on a message that has one, or search with `/contact`."
+		if got := lastResponse(t, e); got != want+"\n"+want {
 			t.Errorf("answer %q", got)
 		}
 	})
@@ -257,5 +259,39 @@ func TestMessageShortcut(t *testing.T) {
 				t.Errorf("audit of forged block id %q: %+v", forged, trail)
 			}
 		}
+	})
+}
+
+// TestMessageShortcutLooksUpNames: on the demo CRM, the shortcut also looks
+// up two capitalised words in a row as a name, and says so.
+func TestMessageShortcutLooksUpNames(t *testing.T) {
+	e := demoEnv(t)
+	const ts = "1795895340.000300"
+	answer := func(text string) []string {
+		t.Helper()
+		e.Interact(e.ShortcutCallback(bottest.Support, bottest.Channel, ts, text))
+		e.Bot.Wait()
+		rs := e.Slack.Responses()
+		var top []string
+		for _, l := range viewLines(decodeBlocks(t, rs[len(rs)-1].Params["blocks"])) {
+			if strings.HasPrefix(l, "header: ") || strings.HasPrefix(l, "context: Looked up") || strings.HasPrefix(l, "context: No contact") || strings.HasPrefix(l, "section: *") {
+				top = append(top, strings.SplitN(l, "\n", 2)[0])
+			}
+		}
+		return top
+	}
+	jane, imported, mateo := demo.ID("jane"), demo.ID("jane-import"), demo.ID("mateo")
+	sameLines(t, "Jane Doe and her number", answer("can you delete Jane Doe please, she called from 555 010 2233"), []string{
+		"header: 2 contacts in this message",
+		"context: Looked up `555 010 2233` and `Jane Doe`. Only you see this.",
+		"section: *Jane Doe* · jane.doe@example.com · +1 (555) 010-2233 · `" + jane + "`  _exact match_",
+		"section: *Jane Doe* · 555.010.2233 · `" + imported + "`  _exact match_",
+	})
+	// A name alone finds its contact; words that name nobody say so.
+	sameLines(t, "a name alone", answer("Please remove Mateo García from the list, Happy Friday"), []string{
+		"header: 1 contact in this message",
+		"context: Looked up `Mateo García` and `Happy Friday`. Only you see this.",
+		"section: *Mateo García* · mateo.garcia@example.es · +34 91 555 0101 · `" + mateo + "`  _exact match_",
+		"context: No contact matches `Happy Friday`.",
 	})
 }

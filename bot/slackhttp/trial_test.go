@@ -152,7 +152,7 @@ func TestDeleteWindowDuplicatesAndCurrency(t *testing.T) {
 	twin := crmtest.InsertContact(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "<Twin>", Email: "JANE@example.com"})
 
 	find := answerBlocks(t, e.Command(bottest.Admin, "jane@example.com"))
-	dup := "⚠️ Possible duplicate of Jane &lt;Twin&gt; (`" + twin + "`): same email or phone."
+	dup := "⚠️ Possible duplicate of Jane &lt;Twin&gt; (`" + twin + "`): same email jane@example.com."
 	wantText(t, "search result", blockTexts(find), dup)
 	money := "💼 1 open / 1 closed opportunities, €1,234.56 open: Deal 1 (€1,234.56)"
 	if !strings.Contains(strings.Join(blockTexts(find), "\n"), money) {

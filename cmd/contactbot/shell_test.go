@@ -233,7 +233,7 @@ func TestShellMergeSuppressionErasure(t *testing.T) {
 	var out, errb bytes.Buffer
 	script := []string{
 		"sam lee",
-		"8", "same person, filled the form twice", "merge", "MERGE", // [8] Merge… on Samuel Lee
+		"8", "2", "same person, filled the form twice", "merge", "MERGE", // [8] Merge… on Samuel Lee; [2] keeps Sam
 		"/contact delete priya.patel@example.com", "1", "", "DELETE",
 		"/import Priya Patel priya.patel@example.com",
 		"priya patel",
