@@ -224,7 +224,9 @@ func matrixRows() []matrixRow {
 
 	// Search and the search window: anyone on the support team.
 	each("Search", lowRiskContact, commandOf(func(f matrixFixture) string { return emailOf(f.contact) }),
-		func(string) matrixOutcome { return allowed(toldIs(func(f matrixFixture) string { return "1 contact for “" + emailOf(f.contact) + "”" })) })
+		func(string) matrixOutcome {
+			return allowed(toldIs(func(f matrixFixture) string { return "1 contact for “" + emailOf(f.contact) + "”" }))
+		})
 	each("FindWindowOpen", nil, func(t *testing.T, e *bottest.Env, who string, f matrixFixture, ready func()) matrixSeen {
 		ready()
 		e.ClickHome(who, bot.ActionFindContact, "")
@@ -411,7 +413,7 @@ func matrixRows() []matrixRow {
 			act:  submitOf(reportWindow, reportInputs, editMeta(func(m map[string]any, f matrixFixture) { m["d"] = "not a deletion" })),
 			want: refused("Not reported: This window could not be read, so nothing was reported. Press *Report wrong deletion* again, or use `/contact report` with the deletion id.")},
 		matrixRow{name: "ReportSubmit/Support/DeletionSwappedToErasure", who: support, setup: deletedAndErased,
-			act: submitOf(reportWindow, reportInputs, editMeta(func(m map[string]any, f matrixFixture) { m["d"], m["ru"] = f.other, freshResponseURL })),
+			act:  submitOf(reportWindow, reportInputs, editMeta(func(m map[string]any, f matrixFixture) { m["d"], m["ru"] = f.other, freshResponseURL })),
 			want: matrixOutcome{refused: true, prefix: true, text: "Deletion `{other}` was a privacy erasure, approved "}},
 	)
 
@@ -460,7 +462,7 @@ func matrixRows() []matrixRow {
 		matrixRow{name: "SuppressionRemove/Admin/ValueNotAnEntry", who: admin, act: pressOf(bot.ActionSuppressionRemove, func(matrixFixture) string { return "D1234567890" }),
 			want: refused("That button does not name a suppression entry contactbot knows, so nothing was removed.")},
 		matrixRow{name: "SuppressionRemove/Admin/ErasedEntryAlone", who: admin, setup: erasedContact,
-			act: pressOf(bot.ActionSuppressionRemove, func(f matrixFixture) string { return f.suppression }),
+			act:  pressOf(bot.ActionSuppressionRemove, func(f matrixFixture) string { return f.suppression }),
 			want: allowed(entryKept), pending: "an erased person's suppression entry is removed only with a second admin"},
 	)
 
@@ -490,10 +492,14 @@ func matrixRows() []matrixRow {
 		"Only admins can see a contact's history. Ask an admin if you need to know who changed a contact.",
 		func(string) matrixOutcome { return allowed(toldStarts("History of ")) })
 	adminsOnly("Audit", nil, func(matrixFixture) string { return "1" }, "Only admins can export the audit trail. Ask an admin if an auditor needs it.",
-		func(string) matrixOutcome { return allowed(toldStarts("📄 Exporting the audit trail of the last 1 day")) })
+		func(string) matrixOutcome {
+			return allowed(toldStarts("📄 Exporting the audit trail of the last 1 day"))
+		})
 	adminsOnly("Suppression", suppressedContact, func(f matrixFixture) string { return emailOf(f.contact) },
 		"Only admins can look at the suppression list. Ask an admin if a contact keeps getting its DND back.",
-		func(string) matrixOutcome { return allowed(bodyHas(func(f matrixFixture) string { return f.suppression })) })
+		func(string) matrixOutcome {
+			return allowed(bodyHas(func(f matrixFixture) string { return f.suppression }))
+		})
 	// `/contact deletions` lists the requests waiting to admins, and to
 	// everyone else only their own.
 	each("CommandDeletions", pendingDeleteAndOwn(deleter, support), commandOf(func(matrixFixture) string { return "deletions" }), func(who string) matrixOutcome {
