@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -40,6 +42,7 @@ type matrixFixture struct {
 	// deletion is a deletion id (a delete, or an erasure for the rows that
 	// say so); undo, suppression and review the ids of those things.
 	deletion, undo, suppression, review string
+	hook                                *hook // where a forged response_url points
 }
 
 // matrixSeen is what an act produced: what the person was told (the
@@ -89,8 +92,10 @@ type matrixRow struct {
 }
 
 // matrixEnv binds the bot to the test workspace (SLACK_TEAM_ID) and lets a
-// deleter delete as often as the rows need.
-var matrixEnv = bottest.Options{Env: map[string]string{"SLACK_TEAM_ID": bottest.Team, "AUDIT_CHANNEL": bottest.Audit, "DELETE_RATE_LIMIT": "1000"}}
+// deleter delete, and anyone keep requests waiting, as often as the rows
+// need (REQUEST_LIMIT, once the bot reads it: rows leave requests pending).
+var matrixEnv = bottest.Options{Env: map[string]string{"SLACK_TEAM_ID": bottest.Team, "AUDIT_CHANNEL": bottest.Audit,
+	"DELETE_RATE_LIMIT": "1000", "REQUEST_LIMIT": "1000"}}
 
 // botTables are the bot's own tables whose rows an action changes; with
 // the CRM tables they are what "nothing changed" compares. The audit trail
@@ -372,6 +377,8 @@ func matrixRows() []matrixRow {
 			act: pressOf(bot.ActionApproveAnyway, func(f matrixFixture) string { return f.request.ID + ":" + fingerprintOf(f.request.ContactID) }), want: refused(ownDelete)},
 		matrixRow{name: "ApproveAnyway/Deleter", who: deleter, setup: pendingDelete(support),
 			act: pressOf(bot.ActionApproveAnyway, func(f matrixFixture) string { return f.request.ID + ":" + fingerprintOf(f.request.ContactID) }), want: refused(notAdminDecide)},
+		matrixRow{name: "Approve/Support/OwnRequestOnHome", who: support, setup: pendingDelete(support), act: pressOnHome(bot.ActionApprove, requestValue), want: refused(ownDelete)},
+		matrixRow{name: "Approve/Deleter/OnHome", who: deleter, setup: pendingDelete(support), act: pressOnHome(bot.ActionApprove, requestValue), want: refused(notAdminDecide)},
 		matrixRow{name: "Approve/Admin2/OtherTeam", who: admin2, setup: pendingDelete(support), act: pressOf(bot.ActionApprove, requestValue, fromTeam), want: refused(wrongTeamText)},
 		// Two admins for an erasure anyone but an admin asks for.
 		matrixRow{name: "Approve/Admin2/SupportsErasureAlone", who: admin2, setup: pendingErasure(support), act: pressOf(bot.ActionApprove, requestValue),
@@ -502,12 +509,31 @@ func matrixRows() []matrixRow {
 		})
 	// `/contact deletions` lists the requests waiting to admins, and to
 	// everyone else only their own.
-	each("CommandDeletions", pendingDeleteAndOwn(deleter, support), commandOf(func(matrixFixture) string { return "deletions" }), func(who string) matrixOutcome {
+	each("CommandDeletions", newestRequests(deleter, support), commandOf(func(matrixFixture) string { return "deletions" }), func(who string) matrixOutcome {
 		if who == admin || who == admin2 {
 			return allowed(toldEnds("waiting"))
 		}
 		return allowed(notListed(who))
 	})
+
+	// Rules that other work is adding: each row states the rule, and is
+	// skipped, saying what happens today, until the rule holds.
+	add(
+		matrixRow{name: "ResponseURL/Support/ClickAnswerGoesElsewhere", who: support, setup: deletedContactAndHook,
+			act:  pressOf(bot.ActionRestore, deletionValue, toHook),
+			want: allowed(hookUntouched), pending: "a response_url that is not Slack's is never posted to"},
+		matrixRow{name: "ResponseURL/Support/SetDNDMetadataElsewhere", who: support, setup: lowRiskContactAndHook,
+			act:  submitOf(windowOf(bot.ActionSetDND), dndInputs, editMeta(func(m map[string]any, f matrixFixture) { m["ru"] = f.hook.URL })),
+			want: allowed(hookUntouched), pending: "a response_url that is not Slack's is never posted to"},
+		matrixRow{name: "DeleteSubmit/Support/WhereItStartedForged", who: support, setup: lowRiskContact,
+			act:  submitOf(deleteWindow, deleteInputs, editMeta(func(m map[string]any, f matrixFixture) { m["v"] = "x\n" + forgedAuditLine })),
+			want: allowed(forgedTextNowhere), pending: "where an action started is never text from the client"},
+		matrixRow{name: "Approve/Admin2/TwoActionsInOnePayload", who: admin2, setup: twoPendingDeletes(support),
+			act: pressOf(bot.ActionApprove, requestValue, func(cb *slack.InteractionCallback, f matrixFixture) {
+				cb.ActionCallback.BlockActions = append(cb.ActionCallback.BlockActions, &slack.BlockAction{ActionID: bot.ActionApprove, BlockID: "b", Value: f.own.ID})
+			}),
+			want: allowed(secondStillPending), pending: "a block_actions payload is handled for its first action only"},
+	)
 	return rows
 }
 
@@ -610,6 +636,24 @@ func pendingDeleteAndOwn(requester, own string) func(t *testing.T, e *bottest.En
 	}
 }
 
+// twoPendingDeletes: two delete requests of requester's (request, own).
+func twoPendingDeletes(requester string) func(t *testing.T, e *bottest.Env) matrixFixture {
+	return func(t *testing.T, e *bottest.Env) matrixFixture {
+		f := pendingDelete(requester)(t, e)
+		f.own = pendingDelete(requester)(t, e).request
+		return f
+	}
+}
+
+// newestRequests is pendingDeleteAndOwn with both requests newer than any
+// other (listings show the newest first, and only so many).
+func newestRequests(requester, own string) func(t *testing.T, e *bottest.Env) matrixFixture {
+	return func(t *testing.T, e *bottest.Env) matrixFixture {
+		e.Clock.Advance(time.Second)
+		return pendingDeleteAndOwn(requester, own)(t, e)
+	}
+}
+
 // deleteAs deletes a contact as actor, as an approved or direct delete does.
 func deleteAs(t *testing.T, e *bottest.Env, actor, id string, review bool) crm.Deleted {
 	t.Helper()
@@ -674,6 +718,33 @@ func entryOf(t *testing.T, e *bottest.Env, deletion string) string {
 	return id
 }
 
+// hook is a server that is not Slack, standing for wherever a forged
+// response_url points; it counts what it is sent.
+type hook struct {
+	URL  string
+	hits atomic.Int32
+}
+
+func newHook(t *testing.T) *hook {
+	h := &hook{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.hits.Add(1) }))
+	t.Cleanup(srv.Close)
+	h.URL = srv.URL + "/hook"
+	return h
+}
+
+func deletedContactAndHook(t *testing.T, e *bottest.Env) matrixFixture {
+	f := deletedContact(t, e)
+	f.hook = newHook(t)
+	return f
+}
+
+func lowRiskContactAndHook(t *testing.T, e *bottest.Env) matrixFixture {
+	f := lowRiskContact(t, e)
+	f.hook = newHook(t)
+	return f
+}
+
 // dndSetByDeleter: the deleter set SMS DND on a contact (undo id in undo).
 func dndSetByDeleter(t *testing.T, e *bottest.Env) matrixFixture {
 	t.Helper()
@@ -705,6 +776,13 @@ func editMeta(edit func(m map[string]any, f matrixFixture)) payloadEdit {
 		cb.View.PrivateMetadata = string(b)
 	}
 }
+
+// toHook points a click's response_url at the row's hook.
+func toHook(cb *slack.InteractionCallback, f matrixFixture) { cb.ResponseURL = f.hook.URL }
+
+// forgedAuditLine is what a forged "where it started" tries to slip into
+// the audit trail.
+const forgedAuditLine = "<@UADMIN2> approved this (a line the client wrote)"
 
 // freshResponseURL stands for a response URL of the fake Slack made for the
 // row (editMeta's values are made before the env is known).
@@ -754,6 +832,22 @@ func pressOf(action string, value func(f matrixFixture) string, edits ...payload
 		e.Bot.Wait()
 		told, body := responsesTo(e, cb.ResponseURL)
 		return matrixSeen{told: told, body: body}
+	}
+}
+
+// pressOnHome presses a button on who's Home tab, where a click has no
+// response_url: what the person is told comes by DM.
+func pressOnHome(action string, value func(f matrixFixture) string) matrixAct {
+	return func(t *testing.T, e *bottest.Env, who string, f matrixFixture, ready func()) matrixSeen {
+		t.Helper()
+		ready()
+		n := len(dmTextsTo(e, who))
+		if r := e.ClickHome(who, action, value(f)); r.Status != http.StatusOK {
+			t.Fatalf("click %s on the Home tab: %d %s", action, r.Status, r.Body)
+		}
+		e.Bot.Wait()
+		told := strings.Join(dmTextsTo(e, who)[n:], "\n")
+		return matrixSeen{told: told, body: told}
 	}
 }
 
@@ -1129,4 +1223,25 @@ func acknowledgedBy(who string) matrixCheck {
 		}
 		return ""
 	}
+}
+
+func hookUntouched(t *testing.T, e *bottest.Env, f matrixFixture, _ matrixSeen) string {
+	if n := f.hook.hits.Load(); n > 0 {
+		return fmt.Sprintf("the bot posted %d times to a response_url that is not Slack's", n)
+	}
+	return ""
+}
+
+func forgedTextNowhere(t *testing.T, e *bottest.Env, f matrixFixture, _ matrixSeen) string {
+	if found := crmtest.FindText(t, e.Store, forgedAuditLine); len(found) > 0 {
+		return "the forged text was stored: " + strings.Join(found, "; ")
+	}
+	return ""
+}
+
+func secondStillPending(t *testing.T, e *bottest.Env, f matrixFixture, _ matrixSeen) string {
+	if got := state(t, e, f.own.ID).State; got != crm.ApprovalPending {
+		return "the payload's second action was handled too: its request is " + got
+	}
+	return ""
 }
