@@ -197,7 +197,8 @@ const (
 // matrixRoles are the roles every action is tried with.
 var matrixRoles = []struct{ name, id string }{{"Admin", admin}, {"Admin2", admin2}, {"Deleter", deleter}, {"Support", support}}
 
-// Sentences people get, as the bot words them.
+// Sentences people get, as the bot words them; "Title: text" is a window
+// the submit turned into.
 const (
 	wrongTeamText     = "This contactbot serves another Slack workspace. Ask your admin which bot to use here."
 	notAdminDecide    = "Only admins can approve or reject delete requests, and you are not one. Nothing was changed."
@@ -211,10 +212,10 @@ const (
 	modeChanged       = "⚠️ *What this window does has changed since you opened it.* Nothing was deleted or sent. Check below and submit again."
 	mergeModeChanged  = "⚠️ *What this window does has changed since you opened it.* Nothing was merged or sent. Check below and submit again."
 	contactChanged    = "⚠️ *This contact changed since you opened this window*. Nothing was deleted. Check it again and confirm if it should still go."
-	unreadableDelete  = "This window could not be read, so nothing was deleted. Close it and search for the contact again."
+	unreadableDelete  = "Not deleted: This window could not be read, so nothing was deleted. Close it and search for the contact again."
 	unreadableAction  = "This window could not be read, so nothing was changed. Close it and search for the contact again."
-	unreadableMerge   = "This window could not be read, so nothing was merged. Close it and search for the contact again."
-	unknownWindowText = "This window is not one contactbot knows, so nothing was done. Close it and start again from `/contact`."
+	unreadableMerge   = "Not merged: This window could not be read, so nothing was merged. Close it and search for the contact again."
+	unknownWindowText = "Not understood: This window is not one contactbot knows, so nothing was done. Close it and start again from `/contact`."
 )
 
 // matrixRows are the rows, grouped by action.
@@ -245,20 +246,19 @@ func matrixRows() []matrixRow {
 	// submit deletes for admins and for deleters on a low-risk contact, and
 	// files a request for everyone else.
 	for _, r := range []struct {
-		who, submit string
-		setup       func(t *testing.T, e *bottest.Env) matrixFixture
-		done        func(who string) matrixOutcome
-		name        string
+		name, who, submit string
+		setup             func(t *testing.T, e *bottest.Env) matrixFixture
+		done              matrixOutcome
 	}{
-		{admin, "Delete", riskyContact, func(string) matrixOutcome { return allowed(contactGone) }, "Admin"},
-		{admin2, "Delete", riskyContact, func(string) matrixOutcome { return allowed(contactGone) }, "Admin2"},
-		{deleter, "Delete", lowRiskContact, func(string) matrixOutcome { return allowed(contactGone) }, "Deleter"},
-		{deleter, "Request approval", riskyContact, func(who string) matrixOutcome { return allowed(requested(who, crm.KindDelete)) }, "DeleterRiskyContact"},
-		{support, "Request approval", lowRiskContact, func(who string) matrixOutcome { return allowed(requested(who, crm.KindDelete)) }, "Support"},
+		{"Admin", admin, "Delete", riskyContact, allowed(contactGone)},
+		{"Admin2", admin2, "Delete", riskyContact, allowed(contactGone)},
+		{"Deleter", deleter, "Delete", lowRiskContact, allowed(contactGone)},
+		{"DeleterRiskyContact", deleter, "Request approval", riskyContact, allowed(requested(deleter, crm.KindDelete))},
+		{"Support", support, "Request approval", lowRiskContact, allowed(requested(support, crm.KindDelete))},
 	} {
 		add(matrixRow{name: "DeleteOpen/" + r.name, who: r.who, setup: r.setup, act: pressOf(bot.ActionDelete, contactValue),
 			want: allowed(opened(bot.CallbackDeleteModal, r.submit))})
-		add(matrixRow{name: "DeleteSubmit/" + r.name, who: r.who, setup: r.setup, act: submitOf(deleteWindow, deleteInputs), want: r.done(r.who)})
+		add(matrixRow{name: "DeleteSubmit/" + r.name, who: r.who, setup: r.setup, act: submitOf(deleteWindow, deleteInputs), want: r.done})
 	}
 	add(
 		matrixRow{name: "DeleteSubmit/Support/ModeForgedDirect", who: support, setup: lowRiskContact,
@@ -281,7 +281,7 @@ func matrixRows() []matrixRow {
 			want: refused(contactChanged)},
 		matrixRow{name: "DeleteSubmit/Admin/MetadataUnreadable", who: admin, setup: lowRiskContact,
 			act:  submitOf(deleteWindow, deleteInputs, func(cb *slack.InteractionCallback, f matrixFixture) { cb.View.PrivateMetadata = `{"c":""}` }),
-			want: refused("Not deleted: " + unreadableDelete)},
+			want: refused(unreadableDelete)},
 		// The window an admin opened, submitted as someone else: the
 		// submitter's rights count, whoever opened it.
 		matrixRow{name: "DeleteSubmit/SupportInAdminsWindow", who: support, setup: lowRiskContact,
@@ -292,11 +292,11 @@ func matrixRows() []matrixRow {
 			act: submitOf(deleteWindow, deleteInputs, fromTeam), want: refused("")},
 		matrixRow{name: "DeleteSubmit/Admin/UnknownCallbackID", who: admin, setup: lowRiskContact,
 			act:  submitOf(deleteWindow, deleteInputs, func(cb *slack.InteractionCallback, f matrixFixture) { cb.View.CallbackID = "contact.nuke.modal" }),
-			want: refused("Not understood: " + unknownWindowText)},
+			want: refused(unknownWindowText)},
 		matrixRow{name: "DeleteSubmit/Support/CallbackIDMerge", who: support, setup: lowRiskContact,
 			act:  submitOf(deleteWindow, deleteInputs, func(cb *slack.InteractionCallback, f matrixFixture) { cb.View.CallbackID = bot.CallbackMergeModal }),
-			want: refused("Not merged: " + unreadableMerge)},
-		matrixRow{name: "DeleteSubmit/Admin2/CallbackIDReject", who: admin2, setup: pendingDelete(support),
+			want: refused(unreadableMerge)},
+		matrixRow{name: "DeleteSubmit/Admin2/CallbackIDReject", who: admin2, setup: lowRiskContact,
 			act:  submitOf(deleteWindow, deleteInputs, func(cb *slack.InteractionCallback, f matrixFixture) { cb.View.CallbackID = bot.CallbackRejectModal }),
 			want: refused("Not rejected: " + notARequest)},
 	)
