@@ -28,15 +28,17 @@ func TestAuditTrailOldestFirst(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			reason := "duplicate"
+			reason, requester := "duplicate", "USUP"
 			if kind == crm.KindErasure {
-				reason = "erasure"
+				// An admin's erasure: one other admin approves it, typing ERASE.
+				reason, requester = "erasure", "UADMIN2"
 			}
-			a, _, err := s.RequestApproval(ctx, crm.NewApproval{ContactID: id, Requester: "USUP", Reason: reason, Kind: kind, Fingerprint: l.Fingerprint, TTL: time.Hour})
+			a, _, err := s.RequestApproval(ctx, crm.NewApproval{ContactID: id, Requester: requester, Reason: reason, Kind: kind, Fingerprint: l.Fingerprint, TTL: time.Hour,
+				RequesterIsAdmin: kind == crm.KindErasure})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.Approve(ctx, crm.Decision{RequestID: a.ID, Admin: "UADMIN", RestoreWindow: time.Hour}); err != nil {
+			if _, err := s.Approve(ctx, crm.Decision{RequestID: a.ID, Admin: "UADMIN", RestoreWindow: time.Hour, Confirmed: true}); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -262,7 +262,7 @@ func TestErasureDoneSaysWhatWasSuppressed(t *testing.T) {
 			e := bottest.New(t)
 			id := crmtest.InsertContact(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: c.email, Phone: c.phone})
 			a := requestErasure(t, e, bottest.Admin, id)
-			clickAndWait(t, e, bottest.Admin2, bot.ActionApprove, a.ID)
+			approveErasure(t, e, a.ID, bottest.Admin2)
 			got := state(t, e, a.ID)
 			if got.DeletionID == "" {
 				t.Fatalf("not erased: %+v", got)

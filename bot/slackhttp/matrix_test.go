@@ -5,10 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -523,7 +521,7 @@ func matrixRows() []matrixRow {
 			act:  pressOf(bot.ActionRestore, deletionValue, toHook),
 			want: allowed(hookUntouched), pending: "a response_url that is not Slack's is never posted to"},
 		matrixRow{name: "ResponseURL/Support/SetDNDMetadataElsewhere", who: support, setup: lowRiskContactAndHook,
-			act:  submitOf(windowOf(bot.ActionSetDND), dndInputs, editMeta(func(m map[string]any, f matrixFixture) { m["ru"] = f.hook.URL })),
+			act:  submitOf(windowOf(bot.ActionSetDND), dndInputs, editMeta(func(m map[string]any, f matrixFixture) { m["ru"] = f.hook.forgedURL() })),
 			want: allowed(hookUntouched), pending: "a response_url that is not Slack's is never posted to"},
 		matrixRow{name: "DeleteSubmit/Support/WhereItStartedForged", who: support, setup: lowRiskContact,
 			act:  submitOf(deleteWindow, deleteInputs, editMeta(func(m map[string]any, f matrixFixture) { m["v"] = "x\n" + forgedAuditLine })),
@@ -718,20 +716,6 @@ func entryOf(t *testing.T, e *bottest.Env, deletion string) string {
 	return id
 }
 
-// hook is a server that is not Slack, standing for wherever a forged
-// response_url points; it counts what it is sent.
-type hook struct {
-	URL  string
-	hits atomic.Int32
-}
-
-func newHook(t *testing.T) *hook {
-	h := &hook{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.hits.Add(1) }))
-	t.Cleanup(srv.Close)
-	h.URL = srv.URL + "/hook"
-	return h
-}
 
 func deletedContactAndHook(t *testing.T, e *bottest.Env) matrixFixture {
 	f := deletedContact(t, e)
@@ -778,7 +762,7 @@ func editMeta(edit func(m map[string]any, f matrixFixture)) payloadEdit {
 }
 
 // toHook points a click's response_url at the row's hook.
-func toHook(cb *slack.InteractionCallback, f matrixFixture) { cb.ResponseURL = f.hook.URL }
+func toHook(cb *slack.InteractionCallback, f matrixFixture) { cb.ResponseURL = f.hook.forgedURL() }
 
 // forgedAuditLine is what a forged "where it started" tries to slip into
 // the audit trail.
@@ -1226,7 +1210,7 @@ func acknowledgedBy(who string) matrixCheck {
 }
 
 func hookUntouched(t *testing.T, e *bottest.Env, f matrixFixture, _ matrixSeen) string {
-	if n := f.hook.hits.Load(); n > 0 {
+	if n := f.hook.posts.Load(); n > 0 {
 		return fmt.Sprintf("the bot posted %d times to a response_url that is not Slack's", n)
 	}
 	return ""
