@@ -40,7 +40,8 @@ type matrixFixture struct {
 	// deletion is a deletion id (a delete, or an erasure for the rows that
 	// say so); undo, suppression and review the ids of those things.
 	deletion, undo, suppression, review string
-	hook                                *hook // where a forged response_url points
+	removal                             string // a request to remove an erased person's entry
+	hook                                *hook  // where a forged response_url points
 }
 
 // matrixSeen is what an act produced: what the person was told (the
@@ -98,7 +99,7 @@ var matrixEnv = bottest.Options{Env: map[string]string{"SLACK_TEAM_ID": bottest.
 // botTables are the bot's own tables whose rows an action changes; with
 // the CRM tables they are what "nothing changed" compares. The audit trail
 // and the outbox are left out: a refusal is recorded and announced.
-var botTables = []string{"approval_requests", "deletions", "archived_rows", "incidents", "undo_actions", "suppressions", "merges", "merge_moves", "reviews"}
+var botTables = []string{"approval_requests", "deletions", "archived_rows", "incidents", "undo_actions", "suppressions", "suppression_removals", "merges", "merge_moves", "reviews"}
 
 // matrixSnapshot is every row of the CRM tables and of botTables as text.
 func matrixSnapshot(t *testing.T, e *bottest.Env) map[string][]string {
@@ -198,22 +199,23 @@ var matrixRoles = []struct{ name, id string }{{"Admin", admin}, {"Admin2", admin
 // Sentences people get, as the bot words them; "Title: text" is a window
 // the submit turned into.
 const (
-	wrongTeamText     = "This contactbot serves another Slack workspace. Ask your admin which bot to use here."
-	notAdminDecide    = "Only admins can approve or reject delete requests, and you are not one. Nothing was changed."
-	ownDelete         = "You asked for this delete, so you cannot decide on it: another admin must approve or reject it. Nothing was changed."
-	ownErasure        = "You asked for this erasure, so you cannot decide on it: another admin must approve or reject it. Nothing was changed."
-	notARequest       = "That button does not name a delete request contactbot knows, so nothing was done."
-	notAdminRestore   = "Only admins can restore a deletion, so nothing was restored. Ask an admin in <#" + bottest.Incident + "> to press *Restore* on the incident."
-	notAdminSuppress  = "Only admins can remove suppression entries, so nothing was removed."
-	notAdminAck       = "Only admins can acknowledge a review, and you are not one. Nothing was changed."
-	ownReview         = "You did this yourself, so another admin must acknowledge it. Nothing was changed."
-	modeChanged       = "⚠️ *What this window does has changed since you opened it.* Nothing was deleted or sent. Check below and submit again."
-	mergeModeChanged  = "⚠️ *What this window does has changed since you opened it.* Nothing was merged or sent. Check below and submit again."
-	contactChanged    = "⚠️ *This contact changed since you opened this window*. Nothing was deleted. Check it again and confirm if it should still go."
-	unreadableDelete  = "Not deleted: This window could not be read, so nothing was deleted. Close it and search for the contact again."
-	unreadableAction  = "This window could not be read, so nothing was changed. Close it and search for the contact again."
-	unreadableMerge   = "Not merged: This window could not be read, so nothing was merged. Close it and search for the contact again."
-	unknownWindowText = "Not understood: This window is not one contactbot knows, so nothing was done. Close it and start again from `/contact`."
+	wrongTeamText      = "This contactbot serves another Slack workspace. Ask your admin which bot to use here."
+	externalMemberText = "contactbot serves only members of the workspace it is installed in, and your account belongs to another organisation, so nothing was done. Ask a member of this workspace for help."
+	notAdminDecide     = "Only admins can approve or reject delete requests, and you are not one. Nothing was changed."
+	ownDelete          = "You asked for this delete, so you cannot decide on it: another admin must approve or reject it. Nothing was changed."
+	ownErasure         = "You asked for this erasure, so you cannot decide on it: another admin must approve or reject it. Nothing was changed."
+	notARequest        = "That button does not name a delete request contactbot knows, so nothing was done."
+	notAdminRestore    = "Only admins can restore a deletion, so nothing was restored. Ask an admin in <#" + bottest.Incident + "> to press *Restore* on the incident."
+	notAdminSuppress   = "Only admins can remove suppression entries, so nothing was removed."
+	notAdminAck        = "Only admins can acknowledge a review, and you are not one. Nothing was changed."
+	ownReview          = "You did this yourself, so another admin must acknowledge it. Nothing was changed."
+	modeChanged        = "⚠️ *What this window does has changed since you opened it.* Nothing was deleted or sent. Check below and submit again."
+	mergeModeChanged   = "⚠️ *What this window does has changed since you opened it.* Nothing was merged or sent. Check below and submit again."
+	contactChanged     = "⚠️ *This contact changed since you opened this window*. Nothing was deleted. Check it again and confirm if it should still go."
+	unreadableDelete   = "Not deleted: This window could not be read, so nothing was deleted. Close it and search for the contact again."
+	unreadableAction   = "This window could not be read, so nothing was changed. Close it and search for the contact again."
+	unreadableMerge    = "Not merged: This window could not be read, so nothing was merged. Close it and search for the contact again."
+	unknownWindowText  = "Not understood: This window is not one contactbot knows, so nothing was done. Close it and start again from `/contact`."
 )
 
 // matrixRows are the rows, grouped by action.
@@ -266,17 +268,21 @@ func matrixRows() []matrixRow {
 		matrixRow{name: "DeleteSubmit/Support/ModeRemoved", who: support, setup: lowRiskContact,
 			act:  submitOf(deleteWindow, deleteInputs, editMeta(func(m map[string]any, f matrixFixture) { delete(m, "m") })),
 			want: allowed(requested(support, crm.KindDelete))},
-		matrixRow{name: "DeleteSubmit/Support/UnknownKeysGrantNothing", who: support, setup: lowRiskContact,
+		// Keys the server never wrote make the window unreadable.
+		matrixRow{name: "DeleteSubmit/Support/UnknownKeysRefused", who: support, setup: lowRiskContact,
 			act: submitOf(deleteWindow, deleteInputs, editMeta(func(m map[string]any, f matrixFixture) {
 				m["admin"], m["approved_by"], m["role"] = true, admin, "admin"
 			})),
-			want: allowed(requested(support, crm.KindDelete))},
+			want: refused(unreadableDelete)},
 		matrixRow{name: "DeleteSubmit/Admin/ContactIDSwapped", who: admin, setup: twoLowRiskContacts,
 			act:  submitOf(deleteWindow, deleteInputs, editMeta(func(m map[string]any, f matrixFixture) { m["c"] = f.other })),
 			want: refused(contactChanged)},
 		matrixRow{name: "DeleteSubmit/Admin/FingerprintEdited", who: admin, setup: lowRiskContact,
-			act:  submitOf(deleteWindow, deleteInputs, editMeta(func(m map[string]any, f matrixFixture) { m["f"] = "0000" })),
+			act:  submitOf(deleteWindow, deleteInputs, editMeta(func(m map[string]any, f matrixFixture) { m["f"] = "0123456789abcdef" })),
 			want: refused(contactChanged)},
+		matrixRow{name: "DeleteSubmit/Admin/FingerprintNotOne", who: admin, setup: lowRiskContact,
+			act:  submitOf(deleteWindow, deleteInputs, editMeta(func(m map[string]any, f matrixFixture) { m["f"] = "0000" })),
+			want: refused(unreadableDelete)},
 		matrixRow{name: "DeleteSubmit/Admin/MetadataUnreadable", who: admin, setup: lowRiskContact,
 			act:  submitOf(deleteWindow, deleteInputs, func(cb *slack.InteractionCallback, f matrixFixture) { cb.View.PrivateMetadata = `{"c":""}` }),
 			want: refused(unreadableDelete)},
@@ -284,10 +290,15 @@ func matrixRows() []matrixRow {
 		// submitter's rights count, whoever opened it.
 		matrixRow{name: "DeleteSubmit/SupportInAdminsWindow", who: support, setup: lowRiskContact,
 			act: submitOf(windowAs(admin, deleteWindow), deleteInputs), want: refused(modeChanged)},
-		// Another workspace's submit is dropped: the window closes and
-		// nothing says why (a view submission has no response_url).
+		// Another workspace's submit: the window says why.
 		matrixRow{name: "DeleteSubmit/Admin/OtherTeam", who: admin, setup: lowRiskContact,
-			act: submitOf(deleteWindow, deleteInputs, fromTeam), want: refused("")},
+			act: submitOf(deleteWindow, deleteInputs, fromTeam), want: refused("Not served: " + wrongTeamText)},
+		// Someone of another organisation (a Slack Connect member) in the
+		// bot's own workspace.
+		matrixRow{name: "DeleteSubmit/Admin/ExternalMember", who: admin, setup: lowRiskContact,
+			act: submitOf(deleteWindow, deleteInputs, fromExternalMember), want: refused("Not served: " + externalMemberText)},
+		matrixRow{name: "DeleteOpen/Support/ExternalMember", who: support, setup: lowRiskContact,
+			act: pressOf(bot.ActionDelete, contactValue, fromExternalMember), want: refused(externalMemberText)},
 		matrixRow{name: "DeleteSubmit/Admin/UnknownCallbackID", who: admin, setup: lowRiskContact,
 			act:  submitOf(deleteWindow, deleteInputs, func(cb *slack.InteractionCallback, f matrixFixture) { cb.View.CallbackID = "contact.nuke.modal" }),
 			want: refused(unknownWindowText)},
@@ -337,9 +348,12 @@ func matrixRows() []matrixRow {
 			act: submitOf(windowOfOther(bot.ActionMerge), mergeInputs, editMeta(func(m map[string]any, f matrixFixture) {
 				m["o"] = []map[string]string{{"i": f.request.ContactID, "f": fingerprintOf(f.request.ContactID)}}
 			})),
-			want: refused("Not merged: *Nothing was merged.* " + bot.ErrNothingToMergeInto.Message)},
-		matrixRow{name: "MergeSubmit/Admin/FingerprintEdited", who: admin, setup: duplicatePair,
+			want: refused("original: Choose which contact stays. Nothing was merged.")},
+		matrixRow{name: "MergeSubmit/Admin/FingerprintNotOne", who: admin, setup: duplicatePair,
 			act:  submitOf(windowOfOther(bot.ActionMerge), mergeInputs, editMeta(func(m map[string]any, f matrixFixture) { m["f"] = "0000" })),
+			want: refused(unreadableMerge)},
+		matrixRow{name: "MergeSubmit/Admin/FingerprintEdited", who: admin, setup: duplicatePair,
+			act:  submitOf(windowOfOther(bot.ActionMerge), mergeInputs, editMeta(func(m map[string]any, f matrixFixture) { m["f"] = "0123456789abcdef" })),
 			want: refused("⚠️ *These contacts changed since you opened this window.* Nothing was merged. Check them again and confirm if they should still be merged.")},
 	)
 
@@ -359,7 +373,10 @@ func matrixRows() []matrixRow {
 		matrixRow{name: "Approve/Support", who: support, setup: pendingDelete(deleter), act: pressOf(bot.ActionApprove, requestValue), want: refused(notAdminDecide)},
 		matrixRow{name: "Approve/Support/OwnRequest", who: support, setup: pendingDelete(support), act: pressOf(bot.ActionApprove, requestValue), want: refused(ownDelete)},
 		matrixRow{name: "Approve/Admin/OwnErasure", who: admin, setup: pendingErasure(admin), act: pressOf(bot.ActionApprove, requestValue), want: refused(ownErasure)},
-		matrixRow{name: "Approve/Admin2/AdminsErasure", who: admin2, setup: pendingErasure(admin), act: pressOf(bot.ActionApprove, requestValue), want: allowed(approvedAndGone)},
+		// An admin's erasure: another admin's Approve only opens the window
+		// that asks for ERASE.
+		matrixRow{name: "Approve/Admin2/AdminsErasure", who: admin2, setup: pendingErasure(admin), act: pressOf(bot.ActionApprove, requestValue),
+			want: allowed(opened(bot.CallbackEraseApproveModal, "Erase"))},
 		// On Support's request's message, the value swapped to a request
 		// of the clicker's own.
 		matrixRow{name: "Approve/Admin2/ValueSwappedToOwnRequest", who: admin2, setup: pendingDeleteAndOwn(support, admin2),
@@ -380,7 +397,14 @@ func matrixRows() []matrixRow {
 		matrixRow{name: "Approve/Admin2/OtherTeam", who: admin2, setup: pendingDelete(support), act: pressOf(bot.ActionApprove, requestValue, fromTeam), want: refused(wrongTeamText)},
 		// Two admins for an erasure anyone but an admin asks for.
 		matrixRow{name: "Approve/Admin2/SupportsErasureAlone", who: admin2, setup: pendingErasure(support), act: pressOf(bot.ActionApprove, requestValue),
-			want: allowed(contactKept), pending: "an erasure a non-admin asks for needs two different admins"},
+			want: allowed(firstApprovalOnly(admin2))},
+		matrixRow{name: "Approve/Admin/SupportsErasureTwice", who: admin, setup: erasureApprovedOnceBy(support, admin), act: pressOf(bot.ActionApprove, requestValue),
+			want: refused("You already approved this erasure: a second, different admin must approve it. Nothing was changed.")},
+		matrixRow{name: "ApproveAnyway/Admin/SupportsErasureTwice", who: admin, setup: erasureApprovedOnceBy(support, admin),
+			act:  pressOf(bot.ActionApproveAnyway, func(f matrixFixture) string { return f.request.ID + ":" + fingerprintOf(f.request.ContactID) }),
+			want: refused("You already approved this erasure: a second, different admin must approve it. Nothing was changed.")},
+		matrixRow{name: "Approve/Admin2/SupportsErasureSecond", who: admin2, setup: erasureApprovedOnceBy(support, admin), act: pressOf(bot.ActionApprove, requestValue),
+			want: allowed(opened(bot.CallbackEraseApproveModal, "Erase"))},
 	)
 
 	// Reject: the same people as Approve; the window re-checks on submit.
@@ -466,10 +490,24 @@ func matrixRows() []matrixRow {
 	add(
 		matrixRow{name: "SuppressionRemove/Admin/ValueNotAnEntry", who: admin, act: pressOf(bot.ActionSuppressionRemove, func(matrixFixture) string { return "D1234567890" }),
 			want: refused("That button does not name a suppression entry contactbot knows, so nothing was removed.")},
+		// An erased person's entry: one admin's Remove only asks a second.
 		matrixRow{name: "SuppressionRemove/Admin/ErasedEntryAlone", who: admin, setup: erasedContact,
 			act:  pressOf(bot.ActionSuppressionRemove, func(f matrixFixture) string { return f.suppression }),
-			want: allowed(entryKept), pending: "an erased person's suppression entry is removed only with a second admin"},
+			want: allowed(entryKept)},
 	)
+
+	// Approve the removal of an erased person's entry: an admin other than
+	// the one who asked.
+	each("SuppressionRemovalApprove", removalAskedBy(admin), pressOf(bot.ActionSuppressionRemovalApprove, func(f matrixFixture) string { return f.removal }),
+		func(who string) matrixOutcome {
+			switch who {
+			case admin:
+				return refused(crm.ErrOwnSuppressionRemoval.Message)
+			case admin2:
+				return allowed(entryGone)
+			}
+			return refused("Only admins can approve removing a suppression entry, and you are not one. Nothing was removed.")
+		})
 
 	// Acknowledge a review: an admin other than the one who acted alone.
 	each("Acknowledge", deletedByAdmin, pressOf(bot.ActionAcknowledge, func(f matrixFixture) string { return f.review }), func(who string) matrixOutcome {
@@ -509,28 +547,28 @@ func matrixRows() []matrixRow {
 	// everyone else only their own.
 	each("CommandDeletions", newestRequests(deleter, support), commandOf(func(matrixFixture) string { return "deletions" }), func(who string) matrixOutcome {
 		if who == admin || who == admin2 {
-			return allowed(toldEnds("waiting"))
+			return allowed(toldStarts("The 20 oldest requests waiting"))
 		}
 		return allowed(notListed(who))
 	})
 
-	// Rules that other work is adding: each row states the rule, and is
-	// skipped, saying what happens today, until the rule holds.
+	// A response_url that is not Slack's is never posted to; where an
+	// action started is never the client's text; one click, one action.
 	add(
 		matrixRow{name: "ResponseURL/Support/ClickAnswerGoesElsewhere", who: support, setup: deletedContactAndHook,
 			act:  pressOf(bot.ActionRestore, deletionValue, toHook),
-			want: allowed(hookUntouched), pending: "a response_url that is not Slack's is never posted to"},
+			want: allowed(hookUntouched)},
 		matrixRow{name: "ResponseURL/Support/SetDNDMetadataElsewhere", who: support, setup: lowRiskContactAndHook,
 			act:  submitOf(windowOf(bot.ActionSetDND), dndInputs, editMeta(func(m map[string]any, f matrixFixture) { m["ru"] = f.hook.forgedURL() })),
-			want: allowed(hookUntouched), pending: "a response_url that is not Slack's is never posted to"},
+			want: allowed(hookUntouched)},
 		matrixRow{name: "DeleteSubmit/Support/WhereItStartedForged", who: support, setup: lowRiskContact,
 			act:  submitOf(deleteWindow, deleteInputs, editMeta(func(m map[string]any, f matrixFixture) { m["v"] = "x\n" + forgedAuditLine })),
-			want: allowed(forgedTextNowhere), pending: "where an action started is never text from the client"},
+			want: allowed(forgedTextNowhere)},
 		matrixRow{name: "Approve/Admin2/TwoActionsInOnePayload", who: admin2, setup: twoPendingDeletes(support),
 			act: pressOf(bot.ActionApprove, requestValue, func(cb *slack.InteractionCallback, f matrixFixture) {
 				cb.ActionCallback.BlockActions = append(cb.ActionCallback.BlockActions, &slack.BlockAction{ActionID: bot.ActionApprove, BlockID: "b", Value: f.own.ID})
 			}),
-			want: allowed(secondStillPending), pending: "a block_actions payload is handled for its first action only"},
+			want: allowed(secondStillPending)},
 	)
 	return rows
 }
@@ -602,6 +640,7 @@ func file(t *testing.T, e *bottest.Env, requester, contactID, kind string) crm.A
 	req := crm.NewApproval{ContactID: contactID, Requester: requester, Reason: bot.ReasonTestContact, Fingerprint: fp, TTL: e.Config.ApprovalTTL, Kind: kind}
 	if kind == crm.KindErasure {
 		req.Reason = bot.ReasonErasure
+		req.RequesterIsAdmin = requester == admin || requester == admin2
 	}
 	a, _, err := e.Store.RequestApproval(context.Background(), req)
 	if err != nil {
@@ -684,7 +723,7 @@ func erasedContact(t *testing.T, e *bottest.Env) matrixFixture {
 	t.Helper()
 	id := newMatrixContact(t, e, crmtest.SmallLowRisk)
 	a := file(t, e, admin, id, crm.KindErasure)
-	res, err := e.Store.Approve(context.Background(), crm.Decision{RequestID: a.ID, Admin: admin2, RestoreWindow: e.Config.RestoreWindow})
+	res, err := e.Store.Approve(context.Background(), crm.Decision{RequestID: a.ID, Admin: admin2, RestoreWindow: e.Config.RestoreWindow, Confirmed: true})
 	if err != nil || res.Deleted == nil {
 		t.Fatalf("approve erasure: %+v, %v", res, err)
 	}
@@ -716,7 +755,6 @@ func entryOf(t *testing.T, e *bottest.Env, deletion string) string {
 	return id
 }
 
-
 func deletedContactAndHook(t *testing.T, e *bottest.Env) matrixFixture {
 	f := deletedContact(t, e)
 	f.hook = newHook(t)
@@ -747,6 +785,50 @@ type payloadEdit func(cb *slack.InteractionCallback, f matrixFixture)
 
 // fromTeam makes a payload come from another workspace.
 func fromTeam(cb *slack.InteractionCallback, _ matrixFixture) { cb.Team.ID = "T0OTHER" }
+
+// fromExternalMember makes the person one of another organisation, as a
+// Slack Connect member of a shared channel is (user.team_id).
+func fromExternalMember(cb *slack.InteractionCallback, _ matrixFixture) { cb.User.TeamID = "T0OTHER" }
+
+// erasureApprovedOnceBy: requester's erasure request, approved once by first.
+func erasureApprovedOnceBy(requester, first string) func(t *testing.T, e *bottest.Env) matrixFixture {
+	return func(t *testing.T, e *bottest.Env) matrixFixture {
+		f := pendingErasure(requester)(t, e)
+		if _, err := e.Store.RecordErasureApproval(context.Background(), f.request.ID, first, nil); err != nil {
+			t.Fatalf("first approval: %v", err)
+		}
+		return f
+	}
+}
+
+// removalAskedBy: an erased person's suppression entry whose removal asker
+// requested.
+func removalAskedBy(asker string) func(t *testing.T, e *bottest.Env) matrixFixture {
+	return func(t *testing.T, e *bottest.Env) matrixFixture {
+		f := erasedContact(t, e)
+		res, err := e.Store.RemoveSuppression(context.Background(), f.suppression, asker, nil)
+		if err != nil || res.Request == nil {
+			t.Fatalf("ask to remove %s: %+v, %v", f.suppression, res, err)
+		}
+		f.removal = res.Request.ID
+		return f
+	}
+}
+
+// firstApprovalOnly: the erasure is recorded as approved once, by who, and
+// the contact is still there.
+func firstApprovalOnly(who string) matrixCheck {
+	return func(t *testing.T, e *bottest.Env, f matrixFixture, seen matrixSeen) string {
+		a, err := e.Store.Approval(context.Background(), f.request.ID)
+		if err != nil {
+			return err.Error()
+		}
+		if a.State != crm.ApprovalPending || a.FirstApprovedBy != who {
+			return fmt.Sprintf("request %s, first approved by %q; want pending, first approved by %s", a.State, a.FirstApprovedBy, who)
+		}
+		return contactKept(t, e, f, seen)
+	}
+}
 
 // editMeta edits a window's JSON private_metadata.
 func editMeta(edit func(m map[string]any, f matrixFixture)) payloadEdit {
