@@ -187,7 +187,7 @@ func approvalMessage(a crm.Approval, c *crm.Contact, l *crm.Linked, cur, target 
 			blocks = append(blocks, contextBlock("⚠️ Look twice: "+strings.Join(risky, ", ")+"."))
 		}
 		if kind == crm.KindErasure {
-			blocks = append(blocks, contextBlock("Approving deletes the contact and every linked row with no archive and puts its email and phone on the suppression list with every channel permanent. Its name, email and phone become “[erased]” in contactbot's records, this message included."))
+			blocks = append(blocks, contextBlock("Approving deletes the contact and every linked row with no archive. "+erasureListsSentence(*c)+" Its name, email and phone become “[erased]” in contactbot's records, this message included."))
 		}
 	} else {
 		blocks = append(blocks, section(fmt.Sprintf("*Requested to %s:* %s", kindVerb(kind), countsLine(a.Counts))))

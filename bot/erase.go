@@ -85,7 +85,7 @@ func (b *Bot) eraseModal(c crm.Contact, l crm.Linked, meta eraseMeta, requesterI
 	blocks = append(blocks,
 		section(contactLine(c)+"\n"+dndLine(c, l)),
 		section("*Erasing removes, with no archive:*\n"+strings.Join(linkedLines(l, b.cfg.CurrencyOf(c.LocationID)), "\n")),
-		section("*This cannot be restored.* The contact and every linked row are deleted and no archive is kept. Its name, email and phone are replaced by “[erased]” in contactbot's records (the request, the deletion record, the audit trail). Its email and phone go on the suppression list with every channel permanent, so it is never messaged again."),
+		section("*This cannot be restored.* The contact and every linked row are deleted and no archive is kept. Its name, email and phone are replaced by “[erased]” in contactbot's records (the request, the deletion record, the audit trail). "+erasureListsSentence(c)),
 		section("🔒 *Nothing is erased until "+erasureWaitsFor(requesterIsAdmin)+"* in "+channelRef(b.cfg.ApprovalsChannel)+". "+erasureWhy(requesterIsAdmin)),
 	)
 	blocks = append(blocks, eraseNote.input(), eraseConfirm.input())
@@ -132,6 +132,22 @@ func (b *Bot) handleEraseSubmit(ctx context.Context, cb slack.InteractionCallbac
 	admin := b.isAdmin(ctx, user)
 	return b.fileRequest(ctx, user, c, l, nil, crm.NewApproval{ContactID: c.ID, Requester: user, Reason: ReasonErasure, Note: note,
 		Fingerprint: l.Fingerprint, Kind: crm.KindErasure, Via: b.originText(ctx, user, meta.Origin), RequesterIsAdmin: admin}, erasureWhy(admin))
+}
+
+// erasureListsSentence says what of c an erasure puts on the suppression
+// list, before anything is done: the erasure window, the request and the
+// approval that completes it (erasedSuppressed says what was listed).
+func erasureListsSentence(c crm.Contact) string {
+	const permanent = " on the suppression list with every channel permanent, so it is never messaged again."
+	switch {
+	case c.Email != "" && c.Phone != "":
+		return "Its email and phone go" + permanent
+	case c.Email != "":
+		return "Its email goes" + permanent
+	case c.Phone != "":
+		return "Its phone goes" + permanent
+	}
+	return "It has no email or phone, so nothing goes on the suppression list."
 }
 
 // erasedSuppressed says what of an erased contact went on the suppression

@@ -132,8 +132,12 @@ func (b *Bot) eraseApproveModal(a crm.Approval, c *crm.Contact, l *crm.Linked, m
 	if c != nil && l != nil {
 		blocks = append(blocks, section("*Erasing removes, with no archive:*\n"+strings.Join(linkedLines(*l, b.cfg.CurrencyOf(c.LocationID)), "\n")))
 	}
+	listed := "The contact and every linked row are deleted with no archive."
+	if c != nil {
+		listed += " " + erasureListsSentence(*c)
+	}
 	blocks = append(blocks,
-		contextBlock("The contact and every linked row are deleted with no archive; its email and phone go on the suppression list with every channel permanent. Its name, email and phone become “[erased]” in contactbot's records."),
+		contextBlock(listed+" Its name, email and phone become “[erased]” in contactbot's records."),
 		eraseConfirm.input())
 	return slack.ModalViewRequest{
 		Type:            slack.VTModal,

@@ -251,18 +251,40 @@ func TestErasureDoneSaysWhatWasSuppressed(t *testing.T) {
 	for _, c := range []struct {
 		name         string
 		email, phone string
-		want         string
+		want         string // the summary after the erasure
+		willList     string // the windows and the request before it
 	}{
-		{"EmailAndPhone", "jane@example.com", "+1 (555) 010-2233", "Its email and phone are on the suppression list with every channel permanent: it is never messaged again."},
-		{"EmailOnly", "jane@example.com", "", "Its email is on the suppression list with every channel permanent: it is never messaged again."},
-		{"PhoneOnly", "", "+1 (555) 010-2233", "Its phone is on the suppression list with every channel permanent: it is never messaged again."},
-		{"Neither", "", "", "Nothing went on the suppression list: it had no email or phone that could be listed."},
+		{"EmailAndPhone", "jane@example.com", "+1 (555) 010-2233", "Its email and phone are on the suppression list with every channel permanent: it is never messaged again.",
+			"Its email and phone go on the suppression list with every channel permanent, so it is never messaged again."},
+		{"EmailOnly", "jane@example.com", "", "Its email is on the suppression list with every channel permanent: it is never messaged again.",
+			"Its email goes on the suppression list with every channel permanent, so it is never messaged again."},
+		{"PhoneOnly", "", "+1 (555) 010-2233", "Its phone is on the suppression list with every channel permanent: it is never messaged again.",
+			"Its phone goes on the suppression list with every channel permanent, so it is never messaged again."},
+		{"Neither", "", "", "Nothing went on the suppression list: it had no email or phone that could be listed.",
+			"It has no email or phone, so nothing goes on the suppression list."},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			e := bottest.New(t)
 			id := crmtest.InsertContact(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: c.email, Phone: c.phone})
-			a := requestErasure(t, e, bottest.Admin, id)
+			// Before anything is erased, the erasure window, the request and
+			// the window that approves it say what will be listed.
+			e.Click(bottest.Admin, bot.ActionDelete, id)
+			window := updatedView(t, e.Submit(bottest.Admin, e.LastView(), map[string]string{"reason": "erasure"}))
+			wantAll(t, "the erasure window", viewText(t, window), "in contactbot's records (the request, the deletion record, the audit trail). "+c.willList)
+			if r := e.Submit(bottest.Admin, window, map[string]string{"confirm": "ERASE"}); !strings.Contains(r.Body, "Request sent") {
+				t.Fatalf("erasure request: %s", r.Body)
+			}
+			e.Bot.Wait()
+			var requestID string
+			if err := e.Store.DB().Get(&requestID, `SELECT id FROM approval_requests WHERE contact_id = $1`, id); err != nil {
+				t.Fatal(err)
+			}
+			a := state(t, e, requestID)
+			wantAll(t, "the request", approvalPost(t, e, a.ID).Text(),
+				"Approving deletes the contact and every linked row with no archive. "+c.willList+" Its name, email and phone become “[erased]” in contactbot's records, this message included.")
 			approveErasure(t, e, a.ID, bottest.Admin2)
+			wantAll(t, "the approving window", viewText(t, e.LastView()),
+				"The contact and every linked row are deleted with no archive. "+c.willList+" Its name, email and phone become “[erased]” in contactbot's records.")
 			got := state(t, e, a.ID)
 			if got.DeletionID == "" {
 				t.Fatalf("not erased: %+v", got)
