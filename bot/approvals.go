@@ -66,8 +66,21 @@ func (b *Bot) fileRequest(ctx context.Context, user string, c crm.Contact, l crm
 	}
 	b.log.Info("approval requested", "user", user, "contact", c.ID, "request", a.ID, "kind", a.Kind())
 	return slack.NewUpdateViewSubmissionResponse(infoModal("Request sent", fmt.Sprintf(
-		"*Nothing is %s yet.* %s\n\nYour request to %s is in %s for an admin's approval (request `%s`). You will get a DM with the outcome; if nobody decides, it expires %s. Changed your mind? Withdraw it from the DM or from `/contact deletions`.",
-		kindDone(a.Kind()), why, requestWhat(a, c, original), channelRef(b.cfg.ApprovalsChannel), a.ID, slackDate(a.ExpiresAt))))
+		"*Nothing is %s yet.* %s\n\nYour request to %s is in %s for %s (request `%s`). You will get a DM with the outcome; if nobody decides, it expires %s. Changed your mind? Withdraw it from the DM or from `/contact deletions`.",
+		kindDone(a.Kind()), why, requestWhat(a, c, original), channelRef(b.cfg.ApprovalsChannel), approvalsAwaited(a), a.ID, slackDate(a.ExpiresAt))))
+}
+
+// approvalsAwaited says whose approval a new request waits for: two
+// different admins' for an erasure someone other than an admin asked for,
+// another admin's for an admin's erasure, else an admin's.
+func approvalsAwaited(a crm.Approval) string {
+	switch {
+	case a.ApprovalsNeeded >= 2:
+		return "two different admins' approval"
+	case a.Kind() == crm.KindErasure:
+		return "another admin's approval"
+	}
+	return "an admin's approval"
 }
 
 // tooManyRequests answers a request from someone with limit requests
