@@ -165,4 +165,31 @@ func TestAdminCallListsReviews(t *testing.T) {
 		}
 		sameLines(t, "calls", got, want)
 	})
+
+	t.Run("ReviewsCapped", func(t *testing.T) {
+		// Reviews made by the store, to have many: the call lists 30 and
+		// counts the rest.
+		e := bottest.New(t, bottest.Options{Env: map[string]string{"ADMIN_USERGROUP_ID": "S0ADMINS"}})
+		for i := range 32 {
+			id := lowRisk(t, e, fmt.Sprintf("P%02d", i))
+			if _, err := e.Store.Delete(ctx, crm.DeleteRequest{ContactID: id, Actor: bottest.Admin, Reason: "test_contact", RestoreWindow: 24 * time.Hour, Review: true}); err != nil {
+				t.Fatal(err)
+			}
+			e.Clock.Advance(time.Second)
+		}
+		e.Clock.Advance(crm.ReviewRemindAfter)
+		if err := e.Bot.RunReviewJobs(ctx); err != nil {
+			t.Fatal(err)
+		}
+		e.Bot.Wait()
+		calls := groupCalls(t, e)
+		if len(calls) != 1 {
+			t.Fatalf("%d calls, want 1", len(calls))
+		}
+		lines := strings.Split(calls[0], "\n")
+		if len(lines) != 32 || !strings.HasPrefix(lines[0], "🔔 <!subteam^S0ADMINS>: 32 reviews of what an admin did alone are waiting for another admin.") ||
+			!strings.Contains(lines[30], "*P29 Test*") || lines[31] != "• and 2 more: see `/contact deletions`." {
+			t.Errorf("call of %d lines:\n%s", len(lines), calls[0])
+		}
+	})
 }
