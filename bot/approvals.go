@@ -66,8 +66,21 @@ func (b *Bot) fileRequest(ctx context.Context, user string, c crm.Contact, l crm
 	}
 	b.log.Info("approval requested", "user", user, "contact", c.ID, "request", a.ID, "kind", a.Kind())
 	return slack.NewUpdateViewSubmissionResponse(infoModal("Request sent", fmt.Sprintf(
-		"*Nothing is %s yet.* %s\n\nYour request to %s is in %s for an admin's approval (request `%s`). You will get a DM with the outcome; if nobody decides, it expires %s. Changed your mind? Withdraw it from the DM or from `/contact deletions`.",
-		kindDone(a.Kind()), why, requestWhat(a, c, original), channelRef(b.cfg.ApprovalsChannel), a.ID, slackDate(a.ExpiresAt))))
+		"*Nothing is %s yet.* %s\n\nYour request to %s is in %s for %s (request `%s`). You will get a DM with the outcome; if nobody decides, it expires %s. Changed your mind? Withdraw it from the DM or from `/contact deletions`.",
+		kindDone(a.Kind()), why, requestWhat(a, c, original), channelRef(b.cfg.ApprovalsChannel), approvalsAwaited(a), a.ID, slackDate(a.ExpiresAt))))
+}
+
+// approvalsAwaited says whose approval a new request waits for: two
+// different admins' for an erasure someone other than an admin asked for,
+// another admin's for an admin's erasure, else an admin's.
+func approvalsAwaited(a crm.Approval) string {
+	switch {
+	case a.ApprovalsNeeded >= 2:
+		return "two different admins' approval"
+	case a.Kind() == crm.KindErasure:
+		return "another admin's approval"
+	}
+	return "an admin's approval"
 }
 
 // tooManyRequests answers a request from someone with limit requests
@@ -599,7 +612,8 @@ func (b *Bot) handleRejectSubmit(ctx context.Context, cb slack.InteractionCallba
 // RunApprovalJobs expires requests whose APPROVAL_TTL has passed (their
 // messages updated and requesters told, through the outbox), reminds
 // approvers, in the request's thread, of requests half-way to expiry, and
-// escalates those still open at three quarters. Every replica may run it:
+// escalates those still open at three quarters, then calls the admins when
+// that is due (callAdmins). Every replica may run it:
 // each request is claimed by exactly one run. It runs every few seconds;
 // when nothing is due it costs one indexed read.
 func (b *Bot) RunApprovalJobs(ctx context.Context) error {
@@ -627,12 +641,20 @@ func (b *Bot) RunApprovalJobs(ctx context.Context) error {
 	for _, a := range escalated {
 		b.log.Info("approval escalated", "request", a.ID)
 	}
-	listed, err := b.store.ClaimAdminCall(ctx, func(list []crm.Approval) ([]crm.Note, error) { return []crm.Note{b.adminCall(list)}, nil })
+	return b.callAdmins(ctx)
+}
+
+// callAdmins is the one place that calls the admins: when a reminder or
+// escalation of a request or of a review wanted it and the last call is an
+// hour old, one message lists everything waiting for them (adminCall),
+// once across replicas.
+func (b *Bot) callAdmins(ctx context.Context) error {
+	listed, err := b.store.ClaimAdminCall(ctx, func(call crm.AdminCall) ([]crm.Note, error) { return []crm.Note{b.adminCall(call)}, nil })
 	if err != nil {
 		return fmt.Errorf("call the admins: %w", err)
 	}
-	if len(listed) > 0 {
-		b.log.Info("admins called about waiting requests", "requests", len(listed))
+	if !listed.Empty() {
+		b.log.Info("admins called about what waits", "requests", len(listed.Requests), "reviews", len(listed.Reviews))
 	}
 	return nil
 }

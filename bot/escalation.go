@@ -8,9 +8,9 @@ import (
 	"contactbot/crm"
 )
 
-// adminsWho is how a nudge calls the admins: the admin user group when one
-// is configured, else each admin by name (but except, who asked or acted),
-// else "Admins".
+// adminsWho is how the call to the admins names them: the admin user group
+// when one is configured, else each admin by name (but except, who asked
+// for or did everything listed), else "Admins".
 func (b *Bot) adminsWho(except string) string {
 	if b.cfg.AdminUsergroupID != "" {
 		return "<!subteam^" + b.cfg.AdminUsergroupID + ">"
@@ -56,33 +56,67 @@ func (b *Bot) escalationNotes(a crm.Approval) []crm.Note {
 	return []crm.Note{call, dm}
 }
 
-// adminCallLines bounds the requests one call lists; the rest are counted.
+// adminCallLines bounds the requests, and the reviews, one call lists; the
+// rest are counted.
 const adminCallLines = 30
 
 // adminCall is the one message, at most hourly, that calls the admins (the
-// user group, else each admin) about every request waiting, oldest first,
-// when a reminder or escalation is due: fourteen waiting requests are one
-// mention, not fourteen.
-func (b *Bot) adminCall(waiting []crm.Approval) crm.Note {
-	// An admin who asked for every request listed cannot decide any of them.
-	except := waiting[0].Requester
-	for _, a := range waiting {
+// user group, else each admin) about every request waiting for a decision
+// and every review waiting for an acknowledgement, oldest first, when a
+// reminder or escalation is due: fourteen of them are one mention, not
+// fourteen.
+func (b *Bot) adminCall(call crm.AdminCall) crm.Note {
+	// An admin who asked for every request listed and did alone everything
+	// to review can neither decide nor acknowledge any of it.
+	except := ""
+	if len(call.Requests) > 0 {
+		except = call.Requests[0].Requester
+	} else if len(call.Reviews) > 0 {
+		except = call.Reviews[0].Actor
+	}
+	for _, a := range call.Requests {
 		if a.Requester != except {
 			except = ""
 		}
 	}
-	head := fmt.Sprintf("🔔 %s: %s for a decision. Approve or reject each in its thread in this channel, or see `%s deletions`.",
-		b.adminsWho(except), pluralNoun(len(waiting), "1 request is waiting", fmt.Sprintf("%d requests are waiting", len(waiting))), DefaultCommandName)
-	lines := []string{head}
-	for i, a := range waiting {
+	for _, r := range call.Reviews {
+		if r.Actor != except {
+			except = ""
+		}
+	}
+	var lines []string
+	say := func(sentence string) {
+		if len(lines) == 0 {
+			sentence = fmt.Sprintf("🔔 %s: %s", b.adminsWho(except), sentence)
+		}
+		lines = append(lines, sentence)
+	}
+	more := func(n int) string { return fmt.Sprintf("• and %d more: see `%s deletions`.", n, DefaultCommandName) }
+	if n := len(call.Requests); n > 0 {
+		say(fmt.Sprintf("%s for a decision. Approve or reject each in its thread in this channel, or see `%s deletions`.",
+			pluralNoun(n, "1 request is waiting", fmt.Sprintf("%d requests are waiting", n)), DefaultCommandName))
+	}
+	for i, a := range call.Requests {
 		if i == adminCallLines {
-			lines = append(lines, fmt.Sprintf("• and %d more: see `%s deletions`.", len(waiting)-i, DefaultCommandName))
+			lines = append(lines, more(len(call.Requests)-i))
 			break
 		}
 		// An erasure by contact id only: this message lists other requests
 		// too, and must not keep an erased person's name.
 		lines = append(lines, fmt.Sprintf("• %s's request to %s (request `%s`), waiting since %s, expires %s",
 			mention(a.Requester), requestAsksRequester(a), a.ID, slackDate(a.CreatedAt), slackDate(a.ExpiresAt)))
+	}
+	if n := len(call.Reviews); n > 0 {
+		say(fmt.Sprintf("%s for another admin. Look at each in this channel and press *Acknowledge* (not on your own), or see `%s deletions`.",
+			pluralNoun(n, "1 review of what an admin did alone is waiting", fmt.Sprintf("%d reviews of what an admin did alone are waiting", n)), DefaultCommandName))
+	}
+	for i, r := range call.Reviews {
+		if i == adminCallLines {
+			lines = append(lines, more(len(call.Reviews)-i))
+			break
+		}
+		lines = append(lines, fmt.Sprintf("• %s's %s of *%s* (`%s`) (deletion `%s`), waiting since %s",
+			mention(r.Actor), reviewedAct(r), esc(reviewLabel(r)), esc(r.ContactID), esc(r.DeletionID), slackDate(r.CreatedAt)))
 	}
 	return note(b.cfg.ApprovalsChannel, Message{Text: strings.Join(lines, "\n")})
 }

@@ -19,10 +19,7 @@ var reviewIDRe = regexp.MustCompile(`^V[A-Z2-9]{10}$`)
 
 // reviewLine says what an admin did alone: who, what, when, why.
 func reviewLine(r crm.Review) string {
-	label := r.ContactLabel
-	if label == "" {
-		label = "(details purged)"
-	}
+	label := reviewLabel(r)
 	merge := r.DeletionKind == crm.KindMerge
 	switch {
 	case r.Kind == crm.ReviewSuppressionRemoval:
@@ -119,8 +116,9 @@ func (b *Bot) acknowledge(ctx context.Context, user, reviewID string) string {
 }
 
 // RunReviewJobs reminds the approvals channel, once, of each review that
-// has waited a day, in the review's thread. Every replica may run it: each
-// review is claimed by one run.
+// has waited a day, in the review's thread, and calls the admins when that
+// is due (callAdmins). Every replica may run it: each review is claimed by
+// one run.
 func (b *Bot) RunReviewJobs(ctx context.Context) error {
 	if due, err := b.store.ReviewJobsDue(ctx); err != nil || !due {
 		return err
@@ -132,17 +130,32 @@ func (b *Bot) RunReviewJobs(ctx context.Context) error {
 	for _, r := range due {
 		b.log.Info("review reminder written", "review", r.ID)
 	}
-	return nil
+	return b.callAdmins(ctx)
 }
 
-// reviewReminder is the one nudge of a review nobody acknowledged for a day.
-func (b *Bot) reviewReminder(r crm.Review) crm.Note {
-	what := "direct " + reviewWhat(r)
+// reviewedAct names what a review is of, as its nudges say it: "direct
+// delete", "direct merge", "restore", "suppression entry removal".
+func reviewedAct(r crm.Review) string {
 	if r.Kind == crm.ReviewRestore || r.Kind == crm.ReviewSuppressionRemoval {
-		what = reviewWhat(r)
+		return reviewWhat(r)
 	}
-	text := fmt.Sprintf("⏰ %s: %s's %s of *%s* (deletion `%s`) has waited a day for another admin. Look at it and press *Acknowledge* above.",
-		b.adminsWho(r.Actor), mention(r.Actor), what, esc(r.ContactLabel), esc(r.DeletionID))
+	return "direct " + reviewWhat(r)
+}
+
+// reviewLabel is the reviewed contact's label, or says it was purged.
+func reviewLabel(r crm.Review) string {
+	if r.ContactLabel == "" {
+		return "(details purged)"
+	}
+	return r.ContactLabel
+}
+
+// reviewReminder is the one nudge, in its thread, of a review nobody
+// acknowledged for a day. It calls nobody: the admins are called about
+// everything waiting at once (adminCall).
+func (b *Bot) reviewReminder(r crm.Review) crm.Note {
+	text := fmt.Sprintf("⏰ Admins: %s's %s of *%s* (deletion `%s`) has waited a day for another admin. Look at it and press *Acknowledge* above.",
+		mention(r.Actor), reviewedAct(r), esc(reviewLabel(r)), esc(r.DeletionID))
 	n := note(b.cfg.ApprovalsChannel, Message{Text: text})
 	n.Thread = crm.ReviewRef(r.ID)
 	return n

@@ -9,15 +9,26 @@ import (
 )
 
 // AdminCallEvery is the least time between two calls to the admins about
-// waiting requests: reminders and escalations due meanwhile wait for the
-// next call, which lists every request then waiting.
+// what waits for them: reminders and escalations due meanwhile wait for the
+// next call, which lists everything then waiting.
 const AdminCallEvery = time.Hour
 
 // adminCallName is admin_calls' one row, for the approvals channel.
 const adminCallName = "approvals"
 
+// AdminCall is what one call to the admins lists, oldest first: the
+// requests waiting for a decision and the reviews of what an admin did
+// alone waiting for another admin.
+type AdminCall struct {
+	Requests []Approval
+	Reviews  []Review
+}
+
+// Empty reports whether nothing waits, so there is nobody to call.
+func (c AdminCall) Empty() bool { return len(c.Requests) == 0 && len(c.Reviews) == 0 }
+
 // wantAdminCallTx records, with a reminder or escalation claimed in tx,
-// that the admins are to be called about the waiting requests.
+// that the admins are to be called about what waits for them.
 func wantAdminCallTx(ctx context.Context, tx *sqlx.Tx) error {
 	if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE admin_calls SET wanted = ? WHERE name = ?`), true, adminCallName); err != nil {
 		return fmt.Errorf("want an admin call: %w", err)
@@ -25,16 +36,16 @@ func wantAdminCallTx(ctx context.Context, tx *sqlx.Tx) error {
 	return nil
 }
 
-// ClaimAdminCall calls the admins when a reminder or escalation wants it
-// and the last call is at least AdminCallEvery ago: render writes the one
-// message about every request waiting (oldest first), in the same
-// transaction as the claim, so that one replica calls, once (a nil render
-// writes nothing). It returns
-// the requests listed; none when no call was due or nothing waits any more.
-func (s *Store) ClaimAdminCall(ctx context.Context, render func([]Approval) ([]Note, error)) ([]Approval, error) {
-	var out []Approval
+// ClaimAdminCall calls the admins when a reminder or escalation (of a
+// request or of a review) wants it and the last call is at least
+// AdminCallEvery ago: render writes the one message about every request
+// and every review waiting, in the same transaction as the claim, so that
+// one replica calls, once (a nil render writes nothing). It returns what
+// was listed; nothing when no call was due or nothing waits any more.
+func (s *Store) ClaimAdminCall(ctx context.Context, render func(AdminCall) ([]Note, error)) (AdminCall, error) {
+	var out AdminCall
 	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
-		out = nil
+		out = AdminCall{}
 		now := s.now().UTC()
 		var claimed []string
 		if err := tx.SelectContext(ctx, &claimed, tx.Rebind(`UPDATE admin_calls SET wanted = ?, last_at = ?
@@ -45,17 +56,22 @@ func (s *Store) ClaimAdminCall(ctx context.Context, render func([]Approval) ([]N
 		if len(claimed) == 0 {
 			return nil
 		}
-		var err error
-		if out, err = s.selectApprovals(ctx, tx, `WHERE state = ? AND expires_at > ? ORDER BY created_at, id`, ApprovalPending, now); err != nil {
+		requests, err := s.selectApprovals(ctx, tx, `WHERE state = ? AND expires_at > ? ORDER BY created_at, id`, ApprovalPending, now)
+		if err != nil {
 			return err
 		}
-		if len(out) == 0 {
+		reviews, err := s.selectReviews(ctx, tx, `WHERE r.acknowledged_at IS NULL ORDER BY r.created_at, r.id`)
+		if err != nil {
+			return err
+		}
+		out = AdminCall{Requests: requests, Reviews: reviews}
+		if out.Empty() {
 			return nil
 		}
 		return notifyOf(ctx, s, tx, render, out)
 	})
 	if err != nil {
-		return nil, err
+		return AdminCall{}, err
 	}
 	return out, nil
 }

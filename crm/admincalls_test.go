@@ -29,16 +29,16 @@ func TestAdminCallOnceAnHour(t *testing.T) {
 			var mu sync.Mutex
 			for range 5 {
 				wg.Go(func() {
-					got, err := s.ClaimAdminCall(ctx, func(list []crm.Approval) ([]crm.Note, error) {
+					got, err := s.ClaimAdminCall(ctx, func(crm.AdminCall) ([]crm.Note, error) {
 						atomic.AddInt32(&calls, 1)
 						return []crm.Note{{Channel: "CAPPROVALS", Payload: []byte(`{"text":"call"}`)}}, nil
 					})
 					if err != nil {
 						t.Error(err)
 					}
-					if len(got) > 0 {
+					if !got.Empty() {
 						mu.Lock()
-						listed = got
+						listed = got.Requests
 						mu.Unlock()
 					}
 				})

@@ -200,7 +200,8 @@ func (s *Store) AcknowledgeReview(ctx context.Context, id, admin string, notify 
 
 // ClaimReviewReminders returns open reviews past their reminder time that
 // nobody was reminded of yet, marking them reminded: each to exactly one
-// caller. notify renders each reminder, written in the same transaction.
+// caller. notify renders each reminder, written in the same transaction,
+// which also wants the admins called (ClaimAdminCall).
 func (s *Store) ClaimReviewReminders(ctx context.Context, notify func(Review) ([]Note, error)) ([]Review, error) {
 	var out []Review
 	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
@@ -227,6 +228,9 @@ func (s *Store) ClaimReviewReminders(ctx context.Context, notify func(Review) ([
 			if err := notifyOf(ctx, s, tx, notify, r); err != nil {
 				return err
 			}
+		}
+		if len(out) > 0 {
+			return wantAdminCallTx(ctx, tx)
 		}
 		return nil
 	})

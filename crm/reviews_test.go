@@ -67,6 +67,14 @@ func TestReviews(t *testing.T) {
 			if due, _ := s.ReviewJobsDue(ctx); due {
 				t.Error("still due after the reminder")
 			}
+			// The reminder wants the admins called, about the review.
+			if due, _ := s.ApprovalJobsDue(ctx); !due {
+				t.Error("the review's reminder wants no call to the admins")
+			}
+			called, err := s.ClaimAdminCall(ctx, nil)
+			if err != nil || len(called.Requests) != 0 || len(called.Reviews) != 1 || called.Reviews[0].ID != rv.ID {
+				t.Errorf("admin call listed %+v, %v; want the review alone", called, err)
+			}
 		})
 		t.Run("ConcurrentAcknowledgementsOnce", func(t *testing.T) {
 			var wg sync.WaitGroup
@@ -184,7 +192,7 @@ func TestEscalations(t *testing.T) {
 		if due, _ := s.ApprovalJobsDue(ctx); !due {
 			t.Error("no work due for the admins' call after the reminder")
 		}
-		if called, err := s.ClaimAdminCall(ctx, nil); err != nil || len(called) != 1 {
+		if called, err := s.ClaimAdminCall(ctx, nil); err != nil || len(called.Requests) != 1 {
 			t.Fatalf("admin call listed %v, %v", called, err)
 		}
 		if due, _ := s.ApprovalJobsDue(ctx); due {

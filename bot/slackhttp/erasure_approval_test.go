@@ -230,3 +230,53 @@ func viewText(t *testing.T, v slack.View) string {
 	}
 	return text(bottest.Response{Body: string(b)})
 }
+
+// TestErasureRequestSentNamesItsApprovers: the window that answers an
+// erasure request says whose approval it waits for: two different admins'
+// when someone other than an admin asked, another admin's when an admin
+// did, and an admin's for a delete.
+func TestErasureRequestSentNamesItsApprovers(t *testing.T) {
+	e := bottest.New(t)
+	sent := func(user, reason, confirm, id string) (string, crm.Approval) {
+		t.Helper()
+		e.Click(user, bot.ActionDelete, id)
+		r := e.Submit(user, e.LastView(), map[string]string{"reason": reason, "note": "ticket 4711", "confirm": confirm})
+		if reason == "erasure" {
+			r = e.Submit(user, updatedView(t, r), map[string]string{"confirm": "ERASE"})
+		}
+		e.Bot.Wait()
+		lines := viewLines(updatedView(t, r).Blocks.BlockSet)
+		var a crm.Approval
+		if err := e.Store.DB().Get(&a.ID, `SELECT id FROM approval_requests WHERE contact_id = $1`, id); err != nil {
+			t.Fatalf("no request for %s: %v (%q)", id, err, lines)
+		}
+		a = state(t, e, a.ID)
+		if len(lines) != 1 {
+			t.Fatalf("window %q, want one section", lines)
+		}
+		return lines[0], a
+	}
+	jane := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"}, crmtest.SmallLowRisk)
+	got, a := sent(bottest.Deleter, "erasure", "", jane)
+	want := "section: *Nothing is erased yet.* A privacy erasure cannot be restored, so it needs the approvals of two different admins, the second confirmed by typing ERASE.\n\n" +
+		"Your request to erase *Jane Doe* · jane@example.com · `" + jane + "` (privacy erasure) is in <#" + bottest.Approval + "> for two different admins' approval (request `" + a.ID + "`). " +
+		"You will get a DM with the outcome; if nobody decides, it expires " + date(a.ExpiresAt) + ". Changed your mind? Withdraw it from the DM or from `/contact deletions`."
+	if got != want {
+		t.Errorf("a deleter's erasure request:\n got %q\nwant %q", got, want)
+	}
+
+	john := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "John", LastName: "Roe", Email: "john@example.com"}, crmtest.SmallLowRisk)
+	got, a = sent(bottest.Admin, "erasure", "", john)
+	want = "section: *Nothing is erased yet.* A privacy erasure cannot be restored, so even an admin's needs another admin's approval, confirmed by typing ERASE.\n\n" +
+		"Your request to erase *John Roe* · john@example.com · `" + john + "` (privacy erasure) is in <#" + bottest.Approval + "> for another admin's approval (request `" + a.ID + "`). " +
+		"You will get a DM with the outcome; if nobody decides, it expires " + date(a.ExpiresAt) + ". Changed your mind? Withdraw it from the DM or from `/contact deletions`."
+	if got != want {
+		t.Errorf("an admin's erasure request:\n got %q\nwant %q", got, want)
+	}
+
+	ann := lowRisk(t, e, "Ann")
+	got, a = sent(bottest.Support, "duplicate", "DELETE", ann)
+	if !strings.Contains(got, "is in <#"+bottest.Approval+"> for an admin's approval (request `"+a.ID+"`). ") {
+		t.Errorf("a delete request: %q", got)
+	}
+}

@@ -232,7 +232,7 @@ func TestReviews(t *testing.T) {
 		}
 		e.Bot.Wait()
 		_, replies := postsIn(e, bottest.Approval)
-		want := fmt.Sprintf("⏰ <@UADMIN2>: <@UADMIN1>'s restore of *Tina Test* (deletion `%s`) has waited a day for another admin. Look at it and press *Acknowledge* above.", r.DeletionID)
+		want := fmt.Sprintf("⏰ Admins: <@UADMIN1>'s restore of *Tina Test* (deletion `%s`) has waited a day for another admin. Look at it and press *Acknowledge* above.", r.DeletionID)
 		if len(replies) != 1 || replies[0] != want {
 			t.Errorf("reminders %q, want once: %q", replies, want)
 		}
