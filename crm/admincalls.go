@@ -47,13 +47,12 @@ func (s *Store) ClaimAdminCall(ctx context.Context, render func(AdminCall) ([]No
 	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
 		out = AdminCall{}
 		now := s.now().UTC()
-		var claimed []string
-		if err := tx.SelectContext(ctx, &claimed, tx.Rebind(`UPDATE admin_calls SET wanted = ?, last_at = ?
-			WHERE name = ? AND wanted AND (last_at IS NULL OR last_at <= ?) RETURNING name`),
-			false, now, adminCallName, now.Add(-AdminCallEvery)); err != nil {
-			return fmt.Errorf("claim admin call: %w", err)
+		due := `WHERE name = ? AND wanted AND (last_at IS NULL OR last_at <= ?)`
+		var wanted []string
+		if err := tx.SelectContext(ctx, &wanted, tx.Rebind(`SELECT name FROM admin_calls `+due), adminCallName, now.Add(-AdminCallEvery)); err != nil {
+			return fmt.Errorf("read admin call: %w", err)
 		}
-		if len(claimed) == 0 {
+		if len(wanted) == 0 {
 			return nil
 		}
 		requests, err := s.selectApprovals(ctx, tx, `WHERE state = ? AND expires_at > ? ORDER BY created_at, id`, ApprovalPending, now)
@@ -64,10 +63,24 @@ func (s *Store) ClaimAdminCall(ctx context.Context, render func(AdminCall) ([]No
 		if err != nil {
 			return err
 		}
-		out = AdminCall{Requests: requests, Reviews: reviews}
-		if out.Empty() {
+		if len(requests) == 0 && len(reviews) == 0 {
+			// Nothing waits any more: nobody is called, and the hour is
+			// not used up, so the next call is not held back.
+			if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE admin_calls SET wanted = ? WHERE name = ?`), false, adminCallName); err != nil {
+				return fmt.Errorf("drop admin call: %w", err)
+			}
 			return nil
 		}
+		// The claim decides between replicas: one of them moves last_at.
+		var claimed []string
+		if err := tx.SelectContext(ctx, &claimed, tx.Rebind(`UPDATE admin_calls SET wanted = ?, last_at = ? `+due+` RETURNING name`),
+			false, now, adminCallName, now.Add(-AdminCallEvery)); err != nil {
+			return fmt.Errorf("claim admin call: %w", err)
+		}
+		if len(claimed) == 0 {
+			return nil
+		}
+		out = AdminCall{Requests: requests, Reviews: reviews}
 		return notifyOf(ctx, s, tx, render, out)
 	})
 	if err != nil {

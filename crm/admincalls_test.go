@@ -79,3 +79,45 @@ func TestAdminCallOnceAnHour(t *testing.T) {
 		}
 	})
 }
+
+// TestAdminCallWithNothingWaiting: a reminder wants a call, but the request
+// is decided before the call is made: nobody is called, and the hour is not
+// used up, so a reminder soon after calls at once.
+func TestAdminCallWithNothingWaiting(t *testing.T) {
+	crmtest.EachDialect(t, func(t *testing.T, d crm.Dialect) {
+		ctx := context.Background()
+		s := crmtest.NewStoreOf(t, d)
+		clock := crmtest.NewClock(time.Now())
+		s.SetClock(clock.Now)
+		calls := 0
+		call := func() crm.AdminCall {
+			got, err := s.ClaimAdminCall(ctx, func(crm.AdminCall) ([]crm.Note, error) {
+				calls++
+				return []crm.Note{{Channel: "CAPPROVALS", Payload: []byte(`{"text":"call"}`)}}, nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got
+		}
+		_, a := newRequest(t, s, 4*time.Hour)
+		clock.Advance(2*time.Hour + time.Second)
+		if r, err := s.ClaimReminders(ctx, nil); err != nil || len(r) != 1 {
+			t.Fatalf("reminders %v, %v", r, err)
+		}
+		if _, _, err := s.Reject(ctx, a.ID, "UADMIN", "", nil); err != nil {
+			t.Fatal(err)
+		}
+		if got := call(); !got.Empty() || calls != 0 {
+			t.Fatalf("%d calls listing %+v with nothing waiting", calls, got)
+		}
+		_, b := newRequest(t, s, time.Hour)
+		clock.Advance(30*time.Minute + time.Second)
+		if r, err := s.ClaimReminders(ctx, nil); err != nil || len(r) != 1 {
+			t.Fatalf("reminders %v, %v", r, err)
+		}
+		if got := call(); calls != 1 || len(got.Requests) != 1 || got.Requests[0].ID != b.ID {
+			t.Fatalf("%d calls listing %+v, want one listing %s", calls, got, b.ID)
+		}
+	})
+}
