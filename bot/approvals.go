@@ -55,8 +55,8 @@ func (b *Bot) fileRequest(ctx context.Context, user string, c crm.Contact, l crm
 			who = "You"
 		}
 		return slack.NewUpdateViewSubmissionResponse(infoModal("Already requested", fmt.Sprintf(
-			"*Nothing more to do.* %s already asked to %s %s %s (request `%s`). An admin decides in %s before %s; the requester hears the outcome.",
-			who, kindVerb(a.Kind()), contactLine(c), slackDate(a.CreatedAt), a.ID, channelRef(b.cfg.ApprovalsChannel), slackDate(a.ExpiresAt))))
+			"*Nothing more to do.* %s already asked to %s %s %s (request `%s`). It waits for %s in %s, until %s; the requester hears the outcome.",
+			who, kindVerb(a.Kind()), contactLine(c), slackDate(a.CreatedAt), a.ID, awaitedAdmins(a), channelRef(b.cfg.ApprovalsChannel), slackDate(a.ExpiresAt))))
 	case errors.Is(err, crm.ErrTooManyRequests):
 		b.log.Info("approval request refused: too many waiting", "user", user, "contact", c.ID, "limit", b.cfg.RequestLimit)
 		return slack.NewUpdateViewSubmissionResponse(infoModal("Not sent", tooManyRequests(b.cfg.RequestLimit)))
@@ -81,6 +81,21 @@ func approvalsAwaited(a crm.Approval) string {
 		return "another admin's approval"
 	}
 	return "an admin's approval"
+}
+
+// awaitedAdmins says who a waiting request waits for: two admins for an
+// erasure someone other than an admin asked for (a second one once the
+// first approved), another admin for an admin's erasure, else an admin.
+func awaitedAdmins(a crm.Approval) string {
+	switch {
+	case a.ApprovalsNeeded >= 2 && a.FirstApprovedBy != "":
+		return "a second admin"
+	case a.ApprovalsNeeded >= 2:
+		return "two admins"
+	case a.Kind() == crm.KindErasure:
+		return "another admin"
+	}
+	return "an admin"
 }
 
 // tooManyRequests answers a request from someone with limit requests
@@ -150,8 +165,8 @@ func (b *Bot) requestNotes(a crm.Approval, c crm.Contact, l crm.Linked, original
 		// The requester's DM outlives the erasure: no contact details in it.
 		what = requestAsksRequester(a)
 	}
-	text := fmt.Sprintf("📨 Your request to %s is waiting for an admin in %s (request `%s`). Nothing is %s yet; you will hear the outcome here. It expires %s.",
-		what, channelRef(b.cfg.ApprovalsChannel), a.ID, kindDone(a.Kind()), slackDate(a.ExpiresAt))
+	text := fmt.Sprintf("📨 Your request to %s is waiting for %s in %s (request `%s`). Nothing is %s yet; you will hear the outcome here. It expires %s.",
+		what, awaitedAdmins(a), channelRef(b.cfg.ApprovalsChannel), a.ID, kindDone(a.Kind()), slackDate(a.ExpiresAt))
 	dm := noteAs(crm.RequestDMRef(a.ID), a.Requester, Message{Text: text, Blocks: []slack.Block{
 		section(text),
 		slack.NewActionBlock("withdraw:"+a.ID, withdrawButton(a.ID)),
@@ -336,7 +351,7 @@ func requestDMDecided(a crm.Approval) Message {
 	case crm.ApprovalFailed:
 		how = fmt.Sprintf("was approved by %s%s, but it could not be done. Nothing was %s.", mention(a.DecidedBy), when, done)
 	default:
-		how = "is waiting for an admin."
+		how = "is waiting for " + awaitedAdmins(a) + "."
 	}
 	return *textMessage(fmt.Sprintf("📨 Your request `%s` to %s %s", a.ID, requestAsksRequester(a), how))
 }

@@ -323,8 +323,8 @@ func (b *Bot) homeOwnRequests(ctx context.Context, user string) ([]slack.Block, 
 	blocks := []slack.Block{header(fmt.Sprintf("Your requests waiting (%d)", total))}
 	for _, a := range list {
 		blocks = append(blocks,
-			section(requestLine(a)+fmt.Sprintf("\nAsked %s · expires %s · waiting for an admin in %s",
-				slackDate(a.CreatedAt), slackDate(a.ExpiresAt), channelRef(b.cfg.ApprovalsChannel))),
+			section(requestLine(a)+fmt.Sprintf("\nAsked %s · expires %s · waiting for %s in %s",
+				slackDate(a.CreatedAt), slackDate(a.ExpiresAt), awaitedAdmins(a), channelRef(b.cfg.ApprovalsChannel))),
 			slack.NewActionBlock("withdraw:"+a.ID, withdrawButton(a.ID)))
 	}
 	return listTail(blocks, len(list), total, "None: when a delete, merge or erasure needs an admin's approval, your request shows here.",

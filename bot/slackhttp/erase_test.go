@@ -69,7 +69,7 @@ func TestErasureFlow(t *testing.T) {
 		"<@"+bottest.Admin+"> asks to *erase* *Jane Doe* · jane.doe@example.com · +1 (555) 010-2233 · `"+id+"` (privacy erasure). *This cannot be restored.*\n*Reason:* Privacy erasure request — GDPR ticket 4711 from Jane Doe",
 		"*Erasing removes, with no archive:*")
 	dms := dmsTo(e, bottest.Admin)
-	wantAll(t, "requester's DM", dms[len(dms)-1], "📨 Your request to erase contact `"+id+"` (privacy erasure) is waiting for an admin in <#"+bottest.Approval+"> (request `"+reqID+"`). Nothing is erased yet")
+	wantAll(t, "requester's DM", dms[len(dms)-1], "📨 Your request to erase contact `"+id+"` (privacy erasure) is waiting for another admin in <#"+bottest.Approval+"> (request `"+reqID+"`). Nothing is erased yet")
 
 	// The requester, an admin, cannot approve it.
 	clickAndWait(t, e, bottest.Admin, bot.ActionApprove, reqID)

@@ -280,3 +280,33 @@ func TestErasureRequestSentNamesItsApprovers(t *testing.T) {
 		t.Errorf("a delete request: %q", got)
 	}
 }
+
+// TestErasureWaitsForWhoItNeeds: while an erasure a deleter asked for
+// waits, the requester's DM, the Home tab and a second request for the
+// same contact say it waits for two admins, and for a second admin once
+// one approved; an admin's erasure waits for another admin.
+func TestErasureWaitsForWhoItNeeds(t *testing.T) {
+	e := bottest.New(t)
+	id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"}, crmtest.SmallLowRisk)
+	a := requestErasure(t, e, bottest.Deleter, id)
+	dms := dmsTo(e, bottest.Deleter)
+	wantAll(t, "the requester's DM", dms[len(dms)-1],
+		"📨 Your request to erase contact `"+id+"` (privacy erasure) is waiting for two admins in <#"+bottest.Approval+"> (request `"+a.ID+"`).")
+	askAgain := func() string {
+		t.Helper()
+		e.Click(bottest.Support, bot.ActionDelete, id)
+		v := updatedView(t, e.Submit(bottest.Support, e.LastView(), map[string]string{"reason": "erasure"}))
+		return readable(t, e.Submit(bottest.Support, v, map[string]string{"confirm": "ERASE"})).Body
+	}
+	wantAll(t, "asked again", askAgain(), "(request `"+a.ID+"`). It waits for two admins in <#"+bottest.Approval+">, until ")
+	wantAll(t, "the requester's Home tab", viewText(t, e.OpenHome(bottest.Deleter)), "waiting for two admins in <#"+bottest.Approval+">")
+
+	clickAndWait(t, e, bottest.Admin, bot.ActionApprove, a.ID)
+	wantAll(t, "asked again after one approval", askAgain(), "(request `"+a.ID+"`). It waits for a second admin in <#"+bottest.Approval+">, until ")
+	wantAll(t, "the Home tab after one approval", viewText(t, e.OpenHome(bottest.Deleter)), "waiting for a second admin in <#"+bottest.Approval+">")
+
+	other := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Joe", LastName: "Doe", Email: "joe@example.com"}, crmtest.SmallLowRisk)
+	b := requestErasure(t, e, bottest.Admin, other)
+	dms = dmsTo(e, bottest.Admin)
+	wantAll(t, "an admin's DM", dms[len(dms)-1], "is waiting for another admin in <#"+bottest.Approval+"> (request `"+b.ID+"`).")
+}

@@ -204,7 +204,7 @@ func TestHomeTabIssue13(t *testing.T) {
 			fmt.Sprintf("section: Merge *Sam Lee* `%s` into `%s` · Duplicate created by mistake · request `%s`\nAsked %s · expires %s · waiting for an admin in <#CAPPROVALS>",
 				s.samDup, s.samOrig, s.samReq.ID, date(s.samReq.CreatedAt), date(s.samReq.ExpiresAt)),
 			fmt.Sprintf("buttons: Withdraw request [approval.withdraw=%s]", s.samReq.ID),
-			fmt.Sprintf("section: Privacy erasure of *Eve Gone* `%s` · *cannot be restored* · request `%s`\nAsked %s · expires %s · waiting for an admin in <#CAPPROVALS>",
+			fmt.Sprintf("section: Privacy erasure of *Eve Gone* `%s` · *cannot be restored* · request `%s`\nAsked %s · expires %s · waiting for two admins in <#CAPPROVALS>",
 				s.eve, s.eveReq.ID, date(s.eveReq.CreatedAt), date(s.eveReq.ExpiresAt)),
 			fmt.Sprintf("buttons: Withdraw request [approval.withdraw=%s]", s.eveReq.ID),
 			"divider",
