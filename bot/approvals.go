@@ -587,7 +587,7 @@ func (b *Bot) openRejectModal(ctx context.Context, cb slack.InteractionCallback,
 		}},
 		PrivateMetadata: a.ID,
 	}
-	if _, err := b.openView(ctx, cb.TriggerID, view); err != nil {
+	if _, err := b.openView(ctx, user, cb.TriggerID, view); err != nil {
 		b.log.Error("open reject modal", "request", a.ID, "err", err)
 		b.respond(ctx, cb.ResponseURL, *textMessage("The reject window could not be opened in time. Press *Reject* again."))
 	}

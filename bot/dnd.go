@@ -30,7 +30,7 @@ func (b *Bot) openDNDModal(ctx context.Context, triggerID, contactID, responseUR
 		return err
 	}
 	view := b.dndModal(c, l, actionMeta{ContactID: c.ID, ResponseURL: responseURL, Origin: origin}, "")
-	if _, err := b.openView(ctx, triggerID, view); err != nil {
+	if _, err := b.openView(ctx, user, triggerID, view); err != nil {
 		return fmt.Errorf("open DND modal: %w", err)
 	}
 	b.auditOpened(user, c.ID, windowDND, origin)

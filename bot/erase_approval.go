@@ -75,7 +75,7 @@ func (b *Bot) erasureApproveClick(ctx context.Context, cb slack.InteractionCallb
 		c, l = &cc, &ll
 	}
 	view := b.eraseApproveModal(a, c, l, eraseApproveMeta{RequestID: a.ID, Fingerprint: fingerprint}, "")
-	if _, err := b.openView(ctx, cb.TriggerID, view); err != nil {
+	if _, err := b.openView(ctx, user, cb.TriggerID, view); err != nil {
 		b.log.Error("open erasure approval window", "request", a.ID, "err", err)
 		b.respond(ctx, cb.ResponseURL, *textMessage("The window that confirms the erasure could not be opened in time. Press *Approve* again. Nothing was erased."))
 	}

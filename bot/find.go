@@ -45,12 +45,15 @@ func findForm(query, banner string) slack.ModalViewRequest {
 // that window back into the form.
 func (b *Bot) openFindModal(ctx context.Context, cb slack.InteractionCallback) {
 	if surfaceOf(ctx).inModal {
-		if err := b.slack.UpdateView(ctx, cb.View.ID, findForm("", "")); err != nil {
+		if !b.ownWindow(ctx, cb, CallbackFindModal) {
+			return
+		}
+		if err := b.updateView(ctx, cb, findForm("", "")); err != nil {
 			b.log.Error("show the search form again", "user", cb.User.ID, "err", err)
 		}
 		return
 	}
-	if _, err := b.slack.OpenView(ctx, cb.TriggerID, findForm("", "")); err != nil {
+	if _, err := b.openView(ctx, cb.User.ID, cb.TriggerID, findForm("", "")); err != nil {
 		b.log.Error("open the search window", "user", cb.User.ID, "err", err)
 		b.respond(ctx, replyTo(cb), *textMessage("The search window could not be opened in time. Press *Find a contact* again, or search with `" + DefaultCommandName + "`."))
 	}

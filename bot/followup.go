@@ -32,7 +32,7 @@ func (b *Bot) openFollowUpModal(ctx context.Context, triggerID, contactID, respo
 		return noActiveWorkflows(c)
 	}
 	view := b.followUpModal(c, l, actionMeta{ContactID: c.ID, ResponseURL: responseURL, Origin: origin}, "")
-	if _, err := b.openView(ctx, triggerID, view); err != nil {
+	if _, err := b.openView(ctx, user, triggerID, view); err != nil {
 		return fmt.Errorf("open follow-up modal: %w", err)
 	}
 	b.auditOpened(user, c.ID, windowFollowUp, origin)

@@ -59,33 +59,44 @@ func (b *Bot) HandleInteraction(ctx context.Context, cb slack.InteractionCallbac
 		b.handleShortcut(ctx, cb)
 		return nil
 	case slack.InteractionTypeViewSubmission:
-		switch cb.View.CallbackID {
-		case CallbackDeleteModal:
-			return b.handleDeleteSubmit(ctx, cb)
-		case CallbackDNDModal:
-			return b.handleDNDSubmit(ctx, cb)
-		case CallbackFollowUpModal:
-			return b.handleFollowUpSubmit(ctx, cb)
-		case CallbackRejectModal:
-			return b.handleRejectSubmit(ctx, cb)
-		case CallbackMergeModal:
-			return b.handleMergeSubmit(ctx, cb)
-		case CallbackEraseModal:
-			return b.handleEraseSubmit(ctx, cb)
-		case CallbackEraseApproveModal:
-			return b.handleEraseApproveSubmit(ctx, cb)
-		case CallbackReportModal:
-			return b.handleReportSubmit(ctx, cb)
-		case CallbackFindModal:
-			return b.handleFindSubmit(ctx, cb)
+		resp := b.handleSubmission(ctx, cb)
+		if resp != nil && resp.ResponseAction == slack.RAUpdate && resp.View != nil && resp.View.CallbackID != cb.View.CallbackID {
+			// The window became another (the delete window the Merge
+			// duplicate window, say): a click in it expects that one.
+			b.viewBecame(ctx, cb.User.ID, cb.View.ID, resp.View.CallbackID)
 		}
-		b.log.Warn("unknown view submission", "callback", cb.View.CallbackID, "user", cb.User.ID)
-		return slack.NewUpdateViewSubmissionResponse(infoModal("Not understood", "This window is not one contactbot knows, so nothing was done. Close it and start again from `/contact`."))
+		return resp
 	case slack.InteractionTypeViewClosed:
 		return nil
 	}
 	b.log.Warn("unknown interaction type", "type", cb.Type, "user", cb.User.ID)
 	return nil
+}
+
+// handleSubmission answers a window's submit, by the window's callback id.
+func (b *Bot) handleSubmission(ctx context.Context, cb slack.InteractionCallback) *slack.ViewSubmissionResponse {
+	switch cb.View.CallbackID {
+	case CallbackDeleteModal:
+		return b.handleDeleteSubmit(ctx, cb)
+	case CallbackDNDModal:
+		return b.handleDNDSubmit(ctx, cb)
+	case CallbackFollowUpModal:
+		return b.handleFollowUpSubmit(ctx, cb)
+	case CallbackRejectModal:
+		return b.handleRejectSubmit(ctx, cb)
+	case CallbackMergeModal:
+		return b.handleMergeSubmit(ctx, cb)
+	case CallbackEraseModal:
+		return b.handleEraseSubmit(ctx, cb)
+	case CallbackEraseApproveModal:
+		return b.handleEraseApproveSubmit(ctx, cb)
+	case CallbackReportModal:
+		return b.handleReportSubmit(ctx, cb)
+	case CallbackFindModal:
+		return b.handleFindSubmit(ctx, cb)
+	}
+	b.log.Warn("unknown view submission", "callback", cb.View.CallbackID, "user", cb.User.ID)
+	return slack.NewUpdateViewSubmissionResponse(infoModal("Not understood", "This window is not one contactbot knows, so nothing was done. Close it and start again from `/contact`."))
 }
 
 // refuseInteraction answers an interaction that is not served at all with

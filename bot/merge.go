@@ -196,7 +196,7 @@ func (b *Bot) openMergeModal(ctx context.Context, user, triggerID, contactID, ch
 	meta := newMergeMeta(c, others, ways[0], perm.Mode, channel, responseURL)
 	meta.Origin = surfaceOf(ctx).origin
 	view := b.mergeModal(ways, 0, meta, "", perm)
-	if _, err := b.openView(ctx, triggerID, view); err != nil {
+	if _, err := b.openView(ctx, user, triggerID, view); err != nil {
 		return fmt.Errorf("open merge modal: %w", err)
 	}
 	b.log.Info("merge modal opened", "contact", c.C.ID, "others", len(others))
@@ -256,6 +256,9 @@ func (b *Bot) mergeWayChosen(ctx context.Context, cb slack.InteractionCallback, 
 	if value == meta.Shown {
 		return
 	}
+	if !b.ownWindow(ctx, cb, CallbackMergeModal) {
+		return
+	}
 	c, others, err := b.mergeCandidates(ctx, meta.ContactID)
 	if err != nil {
 		b.log.Info("merge choice: contacts not loaded; the submit answers", "user", user, "code", crm.ErrorCode(err))
@@ -270,7 +273,7 @@ func (b *Bot) mergeWayChosen(ctx context.Context, cb slack.InteractionCallback, 
 	}
 	perm := b.deletePermission(ctx, user, ways[i].Goes.C, ways[i].Goes.L)
 	v := b.mergeModal(ways, i, meta.again(c, others, ways[i], perm.Mode), "", perm)
-	if err := b.slack.UpdateView(ctx, cb.View.ID, v); err != nil {
+	if err := b.updateView(ctx, cb, v); err != nil {
 		// The submit sees the choice differs from what was shown and redraws.
 		b.log.Error("redraw merge window", "user", user, "contact", meta.ContactID, "err", err)
 	}

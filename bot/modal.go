@@ -102,7 +102,7 @@ func (b *Bot) openDeleteModal(ctx context.Context, user, triggerID, contactID, c
 	perm := b.deletePermission(ctx, user, c, l)
 	view := b.deleteModal(ctx, c, l, deleteMeta{ContactID: c.ID, Fingerprint: l.Fingerprint, Counts: l.Counts, Channel: channel, ResponseURL: responseURL, Mode: perm.Mode,
 		Origin: surfaceOf(ctx).origin}, "", perm)
-	if _, err := b.openView(ctx, triggerID, view); err != nil {
+	if _, err := b.openView(ctx, user, triggerID, view); err != nil {
 		return fmt.Errorf("open delete modal: %w", err)
 	}
 	b.log.Info("delete modal opened", "contact", c.ID)

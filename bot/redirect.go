@@ -78,6 +78,11 @@ func (b *Bot) reasonChosen(ctx context.Context, cb slack.InteractionCallback, a 
 		b.log.Warn("reason chosen in an unreadable delete window", "user", cb.User.ID)
 		return
 	}
+	// Before anything is built or audited: the window named must be this
+	// person's delete window.
+	if !b.ownWindow(ctx, cb, CallbackDeleteModal) {
+		return
+	}
 	var v *slack.ModalViewRequest
 	switch reason {
 	case ReasonErasure:
@@ -89,7 +94,7 @@ func (b *Bot) reasonChosen(ctx context.Context, cb slack.InteractionCallback, a 
 	default:
 		v = b.redirectView(ctx, cb.User.ID, meta, reason)
 	}
-	if err := b.slack.UpdateView(ctx, cb.View.ID, *v); err != nil {
+	if err := b.updateView(ctx, cb, *v); err != nil {
 		// The submit still redirects: nothing is lost but a step.
 		b.log.Error("switch delete window", "user", cb.User.ID, "contact", meta.ContactID, "err", err)
 	}

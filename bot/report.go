@@ -85,7 +85,7 @@ func (b *Bot) openReportModal(ctx context.Context, user, triggerID, deletionID, 
 		}},
 		PrivateMetadata: string(meta),
 	}
-	if _, err := b.slack.OpenView(ctx, triggerID, view); err != nil {
+	if _, err := b.openView(ctx, user, triggerID, view); err != nil {
 		// Reporting matters more than the note: report without one.
 		b.log.Warn("open report modal failed; reporting without a note", "deletion", d.ID, "err", err)
 		return b.report(ctx, user, d.ID, "")

@@ -67,11 +67,18 @@ func surfaceOfClick(cb slack.InteractionCallback, a *slack.BlockAction) surface 
 	}
 }
 
-// openView opens v with the trigger id: on top of the open modal when the
-// click came from one.
-func (b *Bot) openView(ctx context.Context, triggerID string, v slack.ModalViewRequest) (string, error) {
+// openView opens v for user with the trigger id: on top of the open modal
+// when the click came from one. The window is remembered as user's
+// (rememberView): only such a window is ever updated.
+func (b *Bot) openView(ctx context.Context, user, triggerID string, v slack.ModalViewRequest) (string, error) {
+	open := b.slack.OpenView
 	if surfaceOf(ctx).inModal {
-		return b.slack.PushView(ctx, triggerID, v)
+		open = b.slack.PushView
 	}
-	return b.slack.OpenView(ctx, triggerID, v)
+	id, err := open(ctx, triggerID, v)
+	if err != nil {
+		return "", err
+	}
+	b.rememberView(ctx, user, id, v.CallbackID)
+	return id, nil
 }

@@ -318,7 +318,8 @@ func (e *Env) LastView() slack.View {
 }
 
 // LastViewOf is the view of the latest call of method (views.open,
-// views.push, views.update), as Slack received it.
+// views.push, views.update), as Slack received it, with the id Slack gave
+// it.
 func (e *Env) LastViewOf(method string) slack.View {
 	e.TB.Helper()
 	call, ok := e.Slack.Last(method)
@@ -329,6 +330,7 @@ func (e *Env) LastViewOf(method string) slack.View {
 	if err := json.Unmarshal([]byte(call.Params["view"]), &v); err != nil {
 		e.TB.Fatalf("decode %s view: %v", method, err)
 	}
+	v.ID = call.ViewID
 	return v
 }
 
@@ -345,7 +347,12 @@ func (e *Env) Submit(user string, v slack.View, values map[string]string) Respon
 		state.Values[block] = map[string]slack.BlockAction{block: a}
 	}
 	v.State = state
-	v.ID = "V" + crm.NewID("", 8)
+	if v.ID == "" {
+		v.ID = "V" + crm.NewID("", 8)
+	}
+	// Two submits of one window are two requests (Slack's differ in the
+	// view's hash and state), not a replay of one.
+	v.Hash = crm.NewID("", 12)
 	cb := slack.InteractionCallback{
 		Type: slack.InteractionTypeViewSubmission,
 		User: slack.User{ID: user},
@@ -368,7 +375,12 @@ func (e *Env) SubmitChecked(user string, v slack.View, ticked map[string][]strin
 		state.Values[block] = map[string]slack.BlockAction{block: a}
 	}
 	v.State = state
-	v.ID = "V" + crm.NewID("", 8)
+	if v.ID == "" {
+		v.ID = "V" + crm.NewID("", 8)
+	}
+	// Two submits of one window are two requests (Slack's differ in the
+	// view's hash and state), not a replay of one.
+	v.Hash = crm.NewID("", 12)
 	return e.Interact(slack.InteractionCallback{Type: slack.InteractionTypeViewSubmission, User: slack.User{ID: user}, Team: slack.Team{ID: Team}, View: v})
 }
 

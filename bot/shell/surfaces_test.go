@@ -67,3 +67,24 @@ func TestShellHomeShortcutReviewDigest(t *testing.T) {
 		t.Errorf("Slack markup leaked into the text:\n%s", out)
 	}
 }
+
+// TestShellWindowsAreRecordedAsOpened: the shell's windows go through the
+// bot's one way of opening windows, so they are recorded for whoever
+// opened them as Slack's are, and switching them in place works as in
+// Slack: New search in the results window, and a reason that switches the
+// delete window to Set DND at once.
+func TestShellWindowsAreRecordedAsOpened(t *testing.T) {
+	s := newSession(t, shell.Support)
+	out := s.run("home", "1", "jane.doe@example.com", "1", "jane.doe@example.com", "2", "unsubscribe", "/cancel", "quit")
+	mustContain(t, out,
+		"(@support presses [1] New search)\n┌─ Find a contact ─────\n│ Name, email, phone or contact id\n",
+		"Why delete this contact? (1-6) > unsubscribe\n┌─ Set DND ─────\n│ *Nothing was deleted.* ",
+	)
+	if strings.Contains(out, "That window is not one contactbot opened for you") {
+		t.Errorf("a shell window was refused as someone else's:\n%s", out)
+	}
+	// The search window, and the delete window pushed on top of it.
+	if n := crmtest.CountRows(t, s.store, "opened_views", "user_id = $1", shell.Support.ID); n != 2 {
+		t.Errorf("%d windows recorded as opened for @support, want 2", n)
+	}
+}

@@ -83,6 +83,9 @@ type Call struct {
 	Token string
 	// Path is the request path, e.g. "/api/chat.postMessage" or "/response/3".
 	Path string
+	// ViewID is the id of the view a views.open, views.push or views.update
+	// call answered with: the id later clicks in that window carry.
+	ViewID string
 }
 
 // Server is a fake Slack Web API on an httptest.Server.
@@ -666,6 +669,7 @@ func (s *Server) answerViewLocked(w http.ResponseWriter, method string, p map[st
 		id = fmt.Sprintf("V%08d", s.viewSeq)
 	}
 	view["id"] = id
+	s.calls[len(s.calls)-1].ViewID = id // handleAPI recorded this call last, under mu
 	view["hash"] = fmt.Sprintf("%d.hash%d", 1700000000+s.viewSeq, s.viewSeq)
 	view["team_id"] = s.team
 	writeJSON(w, map[string]any{"ok": true, "view": view})

@@ -15,13 +15,15 @@ import (
 
 	"contactbot/bot"
 	"contactbot/bot/bottest"
+	"contactbot/bot/slackfake"
 	"contactbot/crm"
 	"contactbot/crm/crmtest"
 )
 
 // The authorization matrix: every action the bot takes, by every role, and
 // with each field a client controls forged (button value, private_metadata,
-// response_url, callback id, team and user ids), sent over signed HTTP.
+// response_url, view and callback ids, team and user ids), sent over signed
+// HTTP.
 // A refused row asserts the exact sentence the person gets and that no
 // table that matters changed; an allowed row asserts the change it makes.
 //
@@ -42,18 +44,22 @@ type matrixFixture struct {
 	deletion, undo, suppression, review string
 	removal                             string // a request to remove an erased person's entry
 	hook                                *hook  // where a forged response_url points
+	// view is an open window (with the id Slack gave it) whose id a click
+	// names: another person's, or one of the clicker's that is another window.
+	view slack.View
 }
 
 // matrixSeen is what an act produced: what the person was told (the
 // sentence of the answer, the first section or inline errors of a window),
-// the whole answer, and the windows opened meanwhile.
+// the whole answer, and the windows opened and replaced meanwhile.
 type matrixSeen struct {
 	told, body string
 	opened     []slack.View
+	replaced   []slackfake.Call // views.update and views.push calls
 }
 
 // matrixOutcome is what a row expects. Refused: told is text (or starts
-// with it, when prefix), no window opened, and nothing changed. Allowed:
+// with it, when prefix), no window opened or replaced, and nothing changed. Allowed:
 // check returns "" when the change happened, else what is wrong.
 type matrixOutcome struct {
 	refused bool
@@ -140,11 +146,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 				f = row.setup(t, e)
 			}
 			var before map[string][]string
-			opens := -1
+			opens, updates, pushes := -1, 0, 0
 			ready := func() {
 				settle(t, e)
 				before = matrixSnapshot(t, e)
 				opens = len(e.Slack.Calls("views.open"))
+				updates, pushes = len(e.Slack.Calls("views.update")), len(e.Slack.Calls("views.push"))
 			}
 			seen := row.act(t, e, row.who, f, ready)
 			if opens < 0 {
@@ -158,6 +165,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 				}
 				seen.opened = append(seen.opened, v)
 			}
+			seen.replaced = append(e.Slack.Calls("views.update")[updates:], e.Slack.Calls("views.push")[pushes:]...)
 			var problems []string
 			if row.want.refused {
 				want := strings.NewReplacer("{deletion}", f.deletion, "{request}", f.request.ID, "{other}", f.other).Replace(row.want.text)
@@ -166,6 +174,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 				}
 				if len(seen.opened) > 0 {
 					problems = append(problems, fmt.Sprintf("a window opened: %q", seen.opened[0].CallbackID))
+				}
+				for _, c := range seen.replaced {
+					problems = append(problems, fmt.Sprintf("%s of window %q: %q", c.Method, c.Params["view_id"], c.View()["callback_id"]))
 				}
 				if d := cmp.Diff(before, matrixSnapshot(t, e)); d != "" {
 					problems = append(problems, "tables changed (-before +after):\n"+d)
@@ -216,6 +227,7 @@ const (
 	unreadableAction   = "This window could not be read, so nothing was changed. Close it and search for the contact again."
 	unreadableMerge    = "Not merged: This window could not be read, so nothing was merged. Close it and search for the contact again."
 	unknownWindowText  = "Not understood: This window is not one contactbot knows, so nothing was done. Close it and start again from `/contact`."
+	notYourWindow      = "That window is not one contactbot opened for you, so nothing was changed. Close it and start again from `/contact`."
 )
 
 // matrixRows are the rows, grouped by action.
@@ -552,6 +564,38 @@ func matrixRows() []matrixRow {
 		return allowed(notListed(who))
 	})
 
+	// A click inside a window replaces only a window the bot opened for
+	// the one clicking, and only the window it expects: a view id from
+	// another person's window (with the sender's own choice of contact), or
+	// from another of the sender's windows, replaces nothing.
+	add(
+		matrixRow{name: "ReasonSwitch/Admin/OwnWindow", who: admin, setup: windowOpenedBy(admin, deleteWindow),
+			act: pressOf("reason", noValue, inWindow, choosing(bot.ReasonUnsubscribe)), want: allowed(windowBecame(bot.CallbackDNDModal))},
+		matrixRow{name: "ReasonSwitch/Support/AdminsWindow", who: support, setup: windowOpenedBy(admin, deleteWindow),
+			act:  pressOf("reason", noValue, inWindow, choosing(bot.ReasonUnsubscribe), editMeta(func(m map[string]any, f matrixFixture) { m["c"] = f.other })),
+			want: refused(notYourWindow)},
+		matrixRow{name: "ReasonSwitch/Admin2/AdminsWindowToErasure", who: admin2, setup: windowOpenedBy(admin, deleteWindow),
+			act: pressOf("reason", noValue, inWindow, choosing(bot.ReasonErasure)), want: refused(notYourWindow)},
+		matrixRow{name: "ReasonSwitch/Deleter/AdminsWindowToMerge", who: deleter, setup: windowOpenedBy(admin, windowOfOther(bot.ActionDelete), duplicatePair),
+			act: pressOf("reason", noValue, inWindow, choosing(bot.ReasonDuplicate)), want: refused(notYourWindow)},
+		matrixRow{name: "ReasonSwitch/Support/UnknownViewID", who: support, setup: windowOpenedBy(support, deleteWindow),
+			act:  pressOf("reason", noValue, inWindow, choosing(bot.ReasonUnsubscribe), func(cb *slack.InteractionCallback, _ matrixFixture) { cb.View.ID = "VNEVEROPENED" }),
+			want: refused(notYourWindow)},
+		// Support's own search window, its callback id forged to the
+		// delete window's.
+		matrixRow{name: "ReasonSwitch/Support/OwnFindWindowAsDelete", who: support, setup: ownWindowAs(support, findWindow, deleteWindow),
+			act: pressOf("reason", noValue, inWindow, choosing(bot.ReasonErasure)), want: refused(notYourWindow)},
+		matrixRow{name: "MergeWay/Support/AdminsWindow", who: support, setup: windowOpenedBy(admin, windowOfOther(bot.ActionMerge), duplicatePair),
+			act: pressOf("original", noValue, inWindow, func(cb *slack.InteractionCallback, f matrixFixture) {
+				choosing(bot.MergeChoice(f.other, f.contact))(cb, f)
+			}),
+			want: refused(notYourWindow)},
+		matrixRow{name: "FindNewSearch/Admin/OwnWindow", who: admin, setup: windowOpenedBy(admin, findWindow),
+			act: pressOf(bot.ActionFindContact, noValue, inWindow), want: allowed(windowBecame(bot.CallbackFindModal))},
+		matrixRow{name: "FindNewSearch/Support/AdminsWindow", who: support, setup: windowOpenedBy(admin, findWindow),
+			act: pressOf(bot.ActionFindContact, noValue, inWindow), want: refused(notYourWindow)},
+	)
+
 	// A response_url that is not Slack's is never posted to; where an
 	// action started is never the client's text; one click, one action.
 	add(
@@ -843,6 +887,70 @@ func editMeta(edit func(m map[string]any, f matrixFixture)) payloadEdit {
 	}
 }
 
+// inWindow makes a click one inside the row's window f.view, as Slack
+// sends it: the view (its id, callback id and private_metadata), no
+// channel and no response_url.
+func inWindow(cb *slack.InteractionCallback, f matrixFixture) {
+	cb.View = f.view
+	cb.View.Type = slack.VTModal
+	cb.Container = slack.Container{Type: "view", ViewID: f.view.ID}
+	cb.Channel, cb.ResponseURL = slack.Channel{}, ""
+}
+
+// choosing makes the click a select's choice of value (a dispatch_action
+// select sends it at once).
+func choosing(value string) payloadEdit {
+	return func(cb *slack.InteractionCallback, _ matrixFixture) {
+		a := cb.ActionCallback.BlockActions[0]
+		a.BlockID, a.Type, a.SelectedOption = a.ActionID, "static_select", slack.OptionBlockObject{Value: value}
+	}
+}
+
+// windowOpenedBy is the setup (lowRiskContact plus a second contact when
+// none is given) with opener's window open, as f.view.
+func windowOpenedBy(opener string, open windowFunc, setup ...func(t *testing.T, e *bottest.Env) matrixFixture) func(t *testing.T, e *bottest.Env) matrixFixture {
+	return func(t *testing.T, e *bottest.Env) matrixFixture {
+		f := twoLowRiskContacts(t, e)
+		if len(setup) > 0 {
+			f = setup[0](t, e)
+		}
+		f.view = open(t, e, opener, f)
+		if f.view.ID == "" {
+			t.Fatal("the window has no id")
+		}
+		return f
+	}
+}
+
+// ownWindowAs: who opens two windows; f.view is the window as opens,
+// under the id of the window under opens.
+func ownWindowAs(who string, under, as windowFunc) func(t *testing.T, e *bottest.Env) matrixFixture {
+	return func(t *testing.T, e *bottest.Env) matrixFixture {
+		f := lowRiskContact(t, e)
+		id := under(t, e, who, f).ID
+		f.view = as(t, e, who, f)
+		f.view.ID = id
+		return f
+	}
+}
+
+// windowBecame: the row's window, and only it, was replaced by the window
+// callback.
+func windowBecame(callback string) matrixCheck {
+	return func(t *testing.T, e *bottest.Env, f matrixFixture, seen matrixSeen) string {
+		if len(seen.replaced) != 1 || seen.replaced[0].Params["view_id"] != f.view.ID || seen.replaced[0].View()["callback_id"] != callback {
+			var got []string
+			for _, c := range seen.replaced {
+				got = append(got, fmt.Sprintf("%s %s → %v", c.Method, c.Params["view_id"], c.View()["callback_id"]))
+			}
+			return fmt.Sprintf("windows replaced: %q, want %s → %s", got, f.view.ID, callback)
+		}
+		return ""
+	}
+}
+
+func noValue(matrixFixture) string { return "" }
+
 // toHook points a click's response_url at the row's hook.
 func toHook(cb *slack.InteractionCallback, f matrixFixture) { cb.ResponseURL = f.hook.forgedURL() }
 
@@ -875,7 +983,8 @@ func responsesTo(e *bottest.Env, u string) (told, body string) {
 }
 
 // pressOf presses a button of a channel message as who; what the person
-// is told is what reaches that click's response URL.
+// is told is what reaches that click's response URL, or their DM for a
+// click without one (inside a window).
 func pressOf(action string, value func(f matrixFixture) string, edits ...payloadEdit) matrixAct {
 	return func(t *testing.T, e *bottest.Env, who string, f matrixFixture, ready func()) matrixSeen {
 		t.Helper()
@@ -892,10 +1001,15 @@ func pressOf(action string, value func(f matrixFixture) string, edits ...payload
 		for _, edit := range edits {
 			edit(&cb, f)
 		}
+		dms := len(dmTextsTo(e, who))
 		if r := e.Interact(cb); r.Status != http.StatusOK {
 			t.Fatalf("click %s: %d %s", action, r.Status, r.Body)
 		}
 		e.Bot.Wait()
+		if cb.ResponseURL == "" {
+			told := strings.Join(dmTextsTo(e, who)[dms:], "\n")
+			return matrixSeen{told: told, body: told}
+		}
 		told, body := responsesTo(e, cb.ResponseURL)
 		return matrixSeen{told: told, body: body}
 	}

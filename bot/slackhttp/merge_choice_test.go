@@ -59,7 +59,6 @@ func mergeWindowLines(v slack.View) []string {
 func chooseMergeWay(t *testing.T, e *bottest.Env, user string, v slack.View, value string) (slack.View, bool) {
 	t.Helper()
 	before := len(e.Slack.Calls("views.update"))
-	v.ID = "VMERGEWINDOW1"
 	cb := slack.InteractionCallback{Type: slack.InteractionTypeBlockActions, User: slack.User{ID: user}, Team: slack.Team{ID: bottest.Team},
 		View: v, ActionCallback: slack.ActionCallbacks{BlockActions: []*slack.BlockAction{{
 			ActionID: "original", BlockID: "original", Type: "static_select", SelectedOption: slack.OptionBlockObject{Value: value}}}}}

@@ -254,11 +254,11 @@ func TestReasonSwitchesToMergeOrErasureAtOnce(t *testing.T) {
 	e := bottest.New(t)
 	orig, dup := mergePair(t, e)
 	before := crmtest.Dump(t, e.Store)
-	view, _ := openModal(t, e, bottest.Admin, dup)
+	// Each reason in a delete window of its own: the first switch makes its
+	// window the merge window.
 	pick := func(reason string) slack.View {
 		t.Helper()
-		v := view
-		v.ID = "VDELETE" + reason
+		v, _ := openModal(t, e, bottest.Admin, dup)
 		cb := slack.InteractionCallback{Type: slack.InteractionTypeBlockActions, User: slack.User{ID: bottest.Admin}, Team: slack.Team{ID: bottest.Team},
 			View: v, ActionCallback: slack.ActionCallbacks{BlockActions: []*slack.BlockAction{{
 				ActionID: "reason", BlockID: "reason", Type: "static_select", SelectedOption: slack.OptionBlockObject{Value: reason}}}}}

@@ -64,7 +64,8 @@ func TestFindContactWindow(t *testing.T) {
 		lines[3] != fmt.Sprintf("buttons: Delete… [contact.delete=%[1]s] Set DND [contact.dnd=%[1]s] Remove follow-up [contact.followup=%[1]s]", jane) {
 		t.Errorf("results:\n%s", strings.Join(lines, "\n"))
 	}
-	results := slack.View{ID: "VRESULTS1", Type: slack.VTModal, CallbackID: bot.CallbackFindModal, Blocks: resp.View.Blocks}
+	// The results replace the form in its window: the same view id.
+	results := slack.View{ID: form.ID, Type: slack.VTModal, CallbackID: bot.CallbackFindModal, Blocks: resp.View.Blocks}
 
 	t.Run("DeleteOpensOnTop", func(t *testing.T) {
 		opened := len(e.Slack.Calls("views.open"))
@@ -94,7 +95,7 @@ func TestFindContactWindow(t *testing.T) {
 			t.Fatalf("click: %d", r.Status)
 		}
 		up, ok := e.Slack.Last("views.update")
-		if !ok || up.Params["view_id"] != "VRESULTS1" {
+		if !ok || up.Params["view_id"] != form.ID {
 			t.Fatalf("New search did not turn the results window back into the form: %v", up)
 		}
 		sameLines(t, "the form again", viewLines(e.LastViewOf("views.update").Blocks.BlockSet), []string{"input: Name, email, phone or contact id"})

@@ -111,7 +111,6 @@ func TestReasonSwitchesWindowAtOnce(t *testing.T) {
 	pick := func(reason string) {
 		t.Helper()
 		v := view
-		v.ID = "VDELETE123"
 		cb := slack.InteractionCallback{Type: slack.InteractionTypeBlockActions, User: slack.User{ID: bottest.Admin}, Team: slack.Team{ID: bottest.Team},
 			View: v, ActionCallback: slack.ActionCallbacks{BlockActions: []*slack.BlockAction{{
 				ActionID: "reason", BlockID: "reason", Type: "static_select", SelectedOption: slack.OptionBlockObject{Value: reason}}}}}
@@ -126,7 +125,7 @@ func TestReasonSwitchesWindowAtOnce(t *testing.T) {
 	}
 	pick("unsubscribe")
 	updates := e.Slack.Calls("views.update")
-	if len(updates) != 1 || updates[0].Params["view_id"] != "VDELETE123" {
+	if len(updates) != 1 || updates[0].Params["view_id"] != view.ID {
 		t.Fatalf("views.update calls: %v", updates)
 	}
 	v := updates[0].View()
