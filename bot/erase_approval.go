@@ -175,7 +175,7 @@ func (b *Bot) handleEraseApproveSubmit(ctx context.Context, cb slack.Interaction
 	if text == "" {
 		if err := b.openState(a); err != nil {
 			detail, text, _ = closedRefusal(a, err)
-		} else if err := erasureApprovableNow(a, user); err != nil {
+		} else if err := a.ErasureCompletableBy(user); err != nil {
 			detail, text, _ = erasureRefusal(a, err)
 		}
 	}
@@ -185,18 +185,6 @@ func (b *Bot) handleEraseApproveSubmit(ctx context.Context, cb slack.Interaction
 	}
 	b.goBackground("approve erasure", func(ctx context.Context) { b.completeErasure(ctx, user, a, meta.Fingerprint) })
 	return nil // closes the window; the approvals message and the requester's DM say it is done
-}
-
-// erasureApprovableNow pre-checks, on the request as read without a lock,
-// the two-admin rules the store checks again under it.
-func erasureApprovableNow(a crm.Approval, user string) error {
-	switch {
-	case a.FirstApprovedBy == user:
-		return crm.ErrAlreadyApproved
-	case a.ApprovalsNeeded >= 2 && a.FirstApprovedBy == "":
-		return crm.ErrErasureNeedsFirst
-	}
-	return nil
 }
 
 // completeErasure approves the erasure as confirmed by user. A refusal, a
