@@ -101,16 +101,11 @@ func erasureRefusal(a crm.Approval, err error) (detail, text string, ok bool) {
 // firstApprovalNotes update the request's message in the approvals channel
 // after its first approval: it says who approved and keeps its buttons.
 func (b *Bot) firstApprovalNotes(r crm.ErasureApproval) []crm.Note {
-	a := r.Approval
-	channel := a.Channel
-	if channel == "" {
-		channel = b.cfg.ApprovalsChannel
-	}
 	cur := ""
 	if r.Contact != nil {
 		cur = b.cfg.CurrencyOf(r.Contact.LocationID)
 	}
-	return []crm.Note{replacing(crm.ApprovalRef(a.ID), channel, approvalMessage(a, r.Contact, r.Linked, cur, ""))}
+	return []crm.Note{b.requestPostReplaced(r.Approval, approvalMessage(r.Approval, r.Contact, r.Linked, cur, ""))}
 }
 
 // eraseApproveModal is the window that confirms the approval completing
