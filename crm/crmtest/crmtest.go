@@ -60,8 +60,16 @@ func NewDatabase(tb testing.TB) string {
 // NewStore opens a migrated store on a fresh PostgreSQL database.
 func NewStore(tb testing.TB) *crm.Store {
 	tb.Helper()
+	return NewStoreAt(tb, NewDatabase(tb))
+}
+
+// NewStoreAt opens a store on the database at url, migrated and with the
+// test suppression key, closed after the test: for a test that also hands
+// url to something else (the command line).
+func NewStoreAt(tb testing.TB, url string) *crm.Store {
+	tb.Helper()
 	ctx := context.Background()
-	s, err := crm.Open(ctx, NewDatabase(tb))
+	s, err := crm.Open(ctx, url)
 	if err != nil {
 		tb.Fatalf("open store: %v", err)
 	}
