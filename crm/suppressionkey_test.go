@@ -93,21 +93,13 @@ func TestSuppressionKeyOutOfTheRuntimeRolesReach(t *testing.T) {
 	if err := owner.SetSuppressionKey(ctx, crmtest.SuppressionKey); err != nil {
 		t.Fatal(err)
 	}
-	rowVersion := func() string {
-		t.Helper()
-		var v string
-		if err := owner.DB().Get(&v, `SELECT xmin::text FROM contactbot_settings WHERE name = 'suppression_key'`); err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
-	stored := rowVersion()
+	stored := crmtest.SuppressionKeyRowVersion(t, owner)
 
 	t.Run("TheOwnersRestartWritesNothing", func(t *testing.T) {
 		if err := owner.SetSuppressionKey(ctx, crmtest.SuppressionKey); err != nil {
 			t.Fatal(err)
 		}
-		if v := rowVersion(); v != stored {
+		if v := crmtest.SuppressionKeyRowVersion(t, owner); v != stored {
 			t.Errorf("the settings row was written again: xmin %s, was %s", v, stored)
 		}
 	})
@@ -120,7 +112,7 @@ func TestSuppressionKeyOutOfTheRuntimeRolesReach(t *testing.T) {
 	if err := runtime.SetSuppressionKey(ctx, crmtest.SuppressionKey); err != nil {
 		t.Fatalf("serve's start as the runtime role: %v", err)
 	}
-	if v := rowVersion(); v != stored {
+	if v := crmtest.SuppressionKeyRowVersion(t, owner); v != stored {
 		t.Errorf("the runtime role's start wrote the settings row: xmin %s, was %s", v, stored)
 	}
 
@@ -169,7 +161,7 @@ func TestSuppressionKeyOutOfTheRuntimeRolesReach(t *testing.T) {
 		if crm.ErrorCode(err) != crm.EINVALID || crm.ErrorMessage(err) != "SUPPRESSION_KEY is not the key the 1 entry on the suppression list were made with: with another key they would no longer match anyone. Set the key this database was first run with." {
 			t.Errorf("another key: %v", err)
 		}
-		if v := rowVersion(); v != stored {
+		if v := crmtest.SuppressionKeyRowVersion(t, owner); v != stored {
 			t.Errorf("a refused key wrote the settings row: xmin %s, was %s", v, stored)
 		}
 	})

@@ -83,6 +83,18 @@ func NewStoreAt(tb testing.TB, url string) *crm.Store {
 	return s
 }
 
+// SuppressionKeyRowVersion is the row version (PostgreSQL's xmin) of the
+// stored suppression key: it changes whenever the row is written, even
+// with the same key.
+func SuppressionKeyRowVersion(tb testing.TB, s *crm.Store) string {
+	tb.Helper()
+	var v string
+	if err := s.DB().Get(&v, `SELECT xmin::text FROM contactbot_settings WHERE name = 'suppression_key'`); err != nil {
+		tb.Fatalf("the suppression key's row: %v", err)
+	}
+	return v
+}
+
 // SuppressionKey is the SUPPRESSION_KEY of test stores (never a real one).
 const SuppressionKey = "7e57c0de7e57c0de7e57c0de7e57c0de7e57c0de7e57c0de7e57c0de7e57c0de"
 
