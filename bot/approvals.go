@@ -311,16 +311,12 @@ func decidedText(a crm.Approval) string {
 // the approvals channel (once that is posted; nothing when it never was),
 // and DM the requester how it ended.
 func (b *Bot) decisionNotes(a crm.Approval, deleted *crm.Deleted) []crm.Note {
-	channel := a.Channel
-	if channel == "" {
-		channel = b.cfg.ApprovalsChannel
-	}
 	target := ""
 	if deleted != nil && deleted.Merge != nil {
 		target = contactLine(deleted.Merge.Original)
 	}
 	notes := []crm.Note{
-		replacing(crm.ApprovalRef(a.ID), channel, approvalMessage(a, nil, nil, "", target)),
+		b.requestPostReplaced(a, approvalMessage(a, nil, nil, "", target)),
 		// The DM that said it was waiting loses its Withdraw button.
 		replacing(crm.RequestDMRef(a.ID), a.Requester, requestDMDecided(a)),
 	}
@@ -328,6 +324,17 @@ func (b *Bot) decisionNotes(a crm.Approval, deleted *crm.Deleted) []crm.Note {
 		notes = append(notes, note(a.Requester, m))
 	}
 	return notes
+}
+
+// requestPostReplaced puts m in place of request a's message in the
+// approvals channel it was posted in (the configured one when that is not
+// recorded).
+func (b *Bot) requestPostReplaced(a crm.Approval, m Message) crm.Note {
+	channel := a.Channel
+	if channel == "" {
+		channel = b.cfg.ApprovalsChannel
+	}
+	return replacing(crm.ApprovalRef(a.ID), channel, m)
 }
 
 // requestDMDecided is the requester's "waiting for an admin" DM once the

@@ -128,6 +128,15 @@ func (b *Bot) goBackground(name string, fn func(ctx context.Context)) {
 	}()
 }
 
+// answerAfterAck works out, after the ack, the answer to cb's clicker
+// (answer is given their id) and posts it to the click's response_url.
+func (b *Bot) answerAfterAck(name string, cb slack.InteractionCallback, answer func(ctx context.Context, user string) string) {
+	user, responseURL := cb.User.ID, cb.ResponseURL
+	b.goBackground(name, func(ctx context.Context) {
+		b.respond(ctx, responseURL, *textMessage(answer(ctx, user)))
+	})
+}
+
 // userMessage turns an error into the sentence a user sees, logging the
 // cause when it is ours rather than theirs: a bug as an error, a database
 // that is down or late as a warning (its outage is not a bug of ours).

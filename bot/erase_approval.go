@@ -101,16 +101,11 @@ func erasureRefusal(a crm.Approval, err error) (detail, text string, ok bool) {
 // firstApprovalNotes update the request's message in the approvals channel
 // after its first approval: it says who approved and keeps its buttons.
 func (b *Bot) firstApprovalNotes(r crm.ErasureApproval) []crm.Note {
-	a := r.Approval
-	channel := a.Channel
-	if channel == "" {
-		channel = b.cfg.ApprovalsChannel
-	}
 	cur := ""
 	if r.Contact != nil {
 		cur = b.cfg.CurrencyOf(r.Contact.LocationID)
 	}
-	return []crm.Note{replacing(crm.ApprovalRef(a.ID), channel, approvalMessage(a, r.Contact, r.Linked, cur, ""))}
+	return []crm.Note{b.requestPostReplaced(r.Approval, approvalMessage(r.Approval, r.Contact, r.Linked, cur, ""))}
 }
 
 // eraseApproveModal is the window that confirms the approval completing
@@ -175,7 +170,7 @@ func (b *Bot) handleEraseApproveSubmit(ctx context.Context, cb slack.Interaction
 	if text == "" {
 		if err := b.openState(a); err != nil {
 			detail, text, _ = closedRefusal(a, err)
-		} else if err := erasureApprovableNow(a, user); err != nil {
+		} else if err := a.ErasureCompletableBy(user); err != nil {
 			detail, text, _ = erasureRefusal(a, err)
 		}
 	}
@@ -185,18 +180,6 @@ func (b *Bot) handleEraseApproveSubmit(ctx context.Context, cb slack.Interaction
 	}
 	b.goBackground("approve erasure", func(ctx context.Context) { b.completeErasure(ctx, user, a, meta.Fingerprint) })
 	return nil // closes the window; the approvals message and the requester's DM say it is done
-}
-
-// erasureApprovableNow pre-checks, on the request as read without a lock,
-// the two-admin rules the store checks again under it.
-func erasureApprovableNow(a crm.Approval, user string) error {
-	switch {
-	case a.FirstApprovedBy == user:
-		return crm.ErrAlreadyApproved
-	case a.ApprovalsNeeded >= 2 && a.FirstApprovedBy == "":
-		return crm.ErrErasureNeedsFirst
-	}
-	return nil
 }
 
 // completeErasure approves the erasure as confirmed by user. A refusal, a

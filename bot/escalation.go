@@ -85,39 +85,42 @@ func (b *Bot) adminCall(call crm.AdminCall) crm.Note {
 		}
 	}
 	var lines []string
-	say := func(sentence string) {
+	// listed writes one group of n things waiting: its sentence (the
+	// call's first names the admins), then its first adminCallLines lines
+	// and a count of the rest.
+	listed := func(n int, sentence string, line func(i int) string) {
+		if n == 0 {
+			return
+		}
 		if len(lines) == 0 {
 			sentence = fmt.Sprintf("🔔 %s: %s", b.adminsWho(except), sentence)
 		}
 		lines = append(lines, sentence)
-	}
-	more := func(n int) string { return fmt.Sprintf("• and %d more: see `%s deletions`.", n, DefaultCommandName) }
-	if n := len(call.Requests); n > 0 {
-		say(fmt.Sprintf("%s for a decision. Approve or reject each in its thread in this channel, or see `%s deletions`.",
-			pluralNoun(n, "1 request is waiting", fmt.Sprintf("%d requests are waiting", n)), DefaultCommandName))
-	}
-	for i, a := range call.Requests {
-		if i == adminCallLines {
-			lines = append(lines, more(len(call.Requests)-i))
-			break
+		for i := range min(n, adminCallLines) {
+			lines = append(lines, line(i))
 		}
-		// An erasure by contact id only: this message lists other requests
-		// too, and must not keep an erased person's name.
-		lines = append(lines, fmt.Sprintf("• %s's request to %s (request `%s`), waiting since %s, expires %s",
-			mention(a.Requester), requestAsksRequester(a), a.ID, slackDate(a.CreatedAt), slackDate(a.ExpiresAt)))
-	}
-	if n := len(call.Reviews); n > 0 {
-		say(fmt.Sprintf("%s for another admin. Look at each in this channel and press *Acknowledge* (not on your own), or see `%s deletions`.",
-			pluralNoun(n, "1 review of what an admin did alone is waiting", fmt.Sprintf("%d reviews of what an admin did alone are waiting", n)), DefaultCommandName))
-	}
-	for i, r := range call.Reviews {
-		if i == adminCallLines {
-			lines = append(lines, more(len(call.Reviews)-i))
-			break
+		if n > adminCallLines {
+			lines = append(lines, fmt.Sprintf("• and %d more: see `%s deletions`.", n-adminCallLines, DefaultCommandName))
 		}
-		lines = append(lines, fmt.Sprintf("• %s's %s of *%s* (`%s`) (deletion `%s`), waiting since %s",
-			mention(r.Actor), reviewedAct(r), esc(reviewLabel(r)), esc(r.ContactID), esc(r.DeletionID), slackDate(r.CreatedAt)))
 	}
+	n := len(call.Requests)
+	listed(n, fmt.Sprintf("%s for a decision. Approve or reject each in its thread in this channel, or see `%s deletions`.",
+		pluralNoun(n, "1 request is waiting", fmt.Sprintf("%d requests are waiting", n)), DefaultCommandName),
+		func(i int) string {
+			a := call.Requests[i]
+			// An erasure by contact id only: this message lists other
+			// requests too, and must not keep an erased person's name.
+			return fmt.Sprintf("• %s's request to %s (request `%s`), waiting since %s, expires %s",
+				mention(a.Requester), requestAsksRequester(a), a.ID, slackDate(a.CreatedAt), slackDate(a.ExpiresAt))
+		})
+	n = len(call.Reviews)
+	listed(n, fmt.Sprintf("%s for another admin. Look at each in this channel and press *Acknowledge* (not on your own), or see `%s deletions`.",
+		pluralNoun(n, "1 review of what an admin did alone is waiting", fmt.Sprintf("%d reviews of what an admin did alone are waiting", n)), DefaultCommandName),
+		func(i int) string {
+			r := call.Reviews[i]
+			return fmt.Sprintf("• %s's %s of *%s* (`%s`) (deletion `%s`), waiting since %s",
+				mention(r.Actor), reviewedAct(r), esc(reviewLabel(r)), esc(r.ContactID), esc(r.DeletionID), slackDate(r.CreatedAt))
+		})
 	return note(b.cfg.ApprovalsChannel, Message{Text: strings.Join(lines, "\n")})
 }
 

@@ -83,10 +83,7 @@ func (b *Bot) reviewNotes(r *crm.Review) []crm.Note {
 // acknowledgeClick answers Acknowledge after the ack: admins other than
 // the one who did it, once.
 func (b *Bot) acknowledgeClick(cb slack.InteractionCallback, reviewID string) {
-	user, reply := cb.User.ID, cb.ResponseURL
-	b.goBackground("acknowledge review", func(ctx context.Context) {
-		b.respond(ctx, reply, *textMessage(b.acknowledge(ctx, user, reviewID)))
-	})
+	b.answerAfterAck("acknowledge review", cb, func(ctx context.Context, user string) string { return b.acknowledge(ctx, user, reviewID) })
 }
 
 // acknowledge records user's acknowledgement of a review and returns what

@@ -103,10 +103,7 @@ func suppressionLine(e crm.Suppression) string {
 // the clicker is an admin: an erasure's entry gets a removal request for a
 // second admin, any other is removed and reviewed by another admin.
 func (b *Bot) suppressionRemoveClick(cb slack.InteractionCallback, id string) {
-	user, responseURL := cb.User.ID, cb.ResponseURL
-	b.goBackground("remove suppression", func(ctx context.Context) {
-		b.respond(ctx, responseURL, *textMessage(b.removeSuppression(ctx, user, id)))
-	})
+	b.answerAfterAck("remove suppression", cb, func(ctx context.Context, user string) string { return b.removeSuppression(ctx, user, id) })
 }
 
 // removeSuppression is user's Remove of entry id; it returns what they are told.
@@ -185,9 +182,8 @@ func suppressionRemovalMessage(r crm.SuppressionRemoval) Message {
 // suppressionRemovalApproveClick answers Approve removal after the ack:
 // an admin other than the one who asked removes the entry.
 func (b *Bot) suppressionRemovalApproveClick(cb slack.InteractionCallback, id string) {
-	user, responseURL := cb.User.ID, cb.ResponseURL
-	b.goBackground("approve suppression removal", func(ctx context.Context) {
-		b.respond(ctx, responseURL, *textMessage(b.approveSuppressionRemoval(ctx, user, id)))
+	b.answerAfterAck("approve suppression removal", cb, func(ctx context.Context, user string) string {
+		return b.approveSuppressionRemoval(ctx, user, id)
 	})
 }
 

@@ -30,8 +30,13 @@ func (c AdminCall) Empty() bool { return len(c.Requests) == 0 && len(c.Reviews) 
 // wantAdminCallTx records, with a reminder or escalation claimed in tx,
 // that the admins are to be called about what waits for them.
 func wantAdminCallTx(ctx context.Context, tx *sqlx.Tx) error {
-	if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE admin_calls SET wanted = ? WHERE name = ?`), true, adminCallName); err != nil {
-		return fmt.Errorf("want an admin call: %w", err)
+	return setAdminCallWanted(ctx, tx, true)
+}
+
+// setAdminCallWanted sets or drops, in tx, the wish to call the admins.
+func setAdminCallWanted(ctx context.Context, tx *sqlx.Tx, wanted bool) error {
+	if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE admin_calls SET wanted = ? WHERE name = ?`), wanted, adminCallName); err != nil {
+		return fmt.Errorf("set admin call wanted to %t: %w", wanted, err)
 	}
 	return nil
 }
@@ -66,10 +71,7 @@ func (s *Store) ClaimAdminCall(ctx context.Context, render func(AdminCall) ([]No
 		if len(requests) == 0 && len(reviews) == 0 {
 			// Nothing waits any more: nobody is called, and the hour is
 			// not used up, so the next call is not held back.
-			if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE admin_calls SET wanted = ? WHERE name = ?`), false, adminCallName); err != nil {
-				return fmt.Errorf("drop admin call: %w", err)
-			}
-			return nil
+			return setAdminCallWanted(ctx, tx, false)
 		}
 		// The claim decides between replicas: one of them moves last_at.
 		var claimed []string

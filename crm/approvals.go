@@ -523,7 +523,10 @@ func (s *Store) Approve(ctx context.Context, d Decision) (ApproveResult, error) 
 			return err
 		}
 		if a.Kind() == KindErasure {
-			if err := erasureApprovable(a, d.Admin, d.Confirmed); err != nil {
+			if !d.Confirmed {
+				return ErrErasureUnconfirmed
+			}
+			if err := a.ErasureCompletableBy(d.Admin); err != nil {
 				return err
 			}
 		}

@@ -25,13 +25,13 @@ var (
 	errNotAnErasureRequest = &Error{Code: EINVALID, Message: "Only an erasure request takes approvals one at a time. Nothing was changed."}
 )
 
-// erasureApprovable checks, on a locked pending erasure request, that
-// admin's confirmed approval completes it: the approvals before it are
-// enough, and none of them is admin's.
-func erasureApprovable(a Approval, admin string, confirmed bool) error {
+// ErasureCompletableBy tells whether admin's approval of a pending erasure
+// request would complete it: the approvals before it are enough
+// (ErrErasureNeedsFirst when a first of two is still missing), and none of
+// them is admin's (ErrAlreadyApproved). The store checks it under the
+// request's lock; the bot may check it first on the request as read.
+func (a Approval) ErasureCompletableBy(admin string) error {
 	switch {
-	case !confirmed:
-		return ErrErasureUnconfirmed
 	case a.FirstApprovedBy == admin:
 		return ErrAlreadyApproved
 	case a.ApprovalsNeeded >= 2 && a.FirstApprovedBy == "":
@@ -78,14 +78,17 @@ func (s *Store) RecordErasureApproval(ctx context.Context, id, admin string, not
 		if err := s.decidable(a, admin, now); err != nil {
 			return err
 		}
-		switch {
-		case a.Kind() != KindErasure:
+		if a.Kind() != KindErasure {
 			return errNotAnErasureRequest
-		case a.FirstApprovedBy == admin:
-			return ErrAlreadyApproved
-		case a.ApprovalsNeeded < 2 || a.FirstApprovedBy != "":
+		}
+		switch err := a.ErasureCompletableBy(admin); err {
+		case nil:
 			res.Completes = true
 			return nil
+		case ErrErasureNeedsFirst:
+			// This is the first of two approvals: recorded below.
+		default:
+			return err
 		}
 		if err := tx.GetContext(ctx, &res.Approval, tx.Rebind(`UPDATE approval_requests SET first_approved_by = ?, first_approved_at = ?
 			WHERE id = ? AND first_approved_by IS NULL RETURNING `+approvalColumns), admin, now, id); err != nil {

@@ -3,6 +3,7 @@ package crm
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -125,27 +126,27 @@ func (s *Store) ReviewOf(ctx context.Context, kind, deletionID string) (r Review
 // OpenReviews lists the reviews waiting for an acknowledgement, oldest
 // first, at most limit, and how many there are.
 func (s *Store) OpenReviews(ctx context.Context, limit int) ([]Review, int, error) {
-	list, err := s.selectReviews(ctx, s.db, `WHERE r.acknowledged_at IS NULL ORDER BY r.created_at, r.id LIMIT ?`, limit)
-	if err != nil {
-		return nil, 0, err
-	}
-	var total int
-	if err := s.db.GetContext(ctx, &total, `SELECT count(*) FROM reviews WHERE acknowledged_at IS NULL`); err != nil {
-		return nil, 0, fmt.Errorf("count open reviews: %w", err)
-	}
-	return list, total, nil
+	return s.openReviews(ctx, limit, "")
 }
 
 // ReviewsFor lists, oldest first, the open reviews admin can acknowledge:
 // those of what another admin did alone; total counts them all.
 func (s *Store) ReviewsFor(ctx context.Context, admin string, limit int) ([]Review, int, error) {
-	list, err := s.selectReviews(ctx, s.db, `WHERE r.acknowledged_at IS NULL AND r.actor <> ? ORDER BY r.created_at, r.id LIMIT ?`, admin, limit)
+	return s.openReviews(ctx, limit, ` AND r.actor <> ?`, admin)
+}
+
+// openReviews lists the open reviews that also meet and (a condition on
+// reviews r, with args; "" for all), oldest first, at most limit, and
+// counts them all.
+func (s *Store) openReviews(ctx context.Context, limit int, and string, args ...any) ([]Review, int, error) {
+	where := `WHERE r.acknowledged_at IS NULL` + and
+	list, err := s.selectReviews(ctx, s.db, where+` ORDER BY r.created_at, r.id LIMIT ?`, append(slices.Clip(args), limit)...)
 	if err != nil {
 		return nil, 0, err
 	}
 	var total int
-	if err := s.db.GetContext(ctx, &total, s.db.Rebind(`SELECT count(*) FROM reviews WHERE acknowledged_at IS NULL AND actor <> ?`), admin); err != nil {
-		return nil, 0, fmt.Errorf("count reviews for %s: %w", admin, err)
+	if err := s.db.GetContext(ctx, &total, s.db.Rebind(`SELECT count(*) FROM reviews r `+where), args...); err != nil {
+		return nil, 0, fmt.Errorf("count open reviews: %w", err)
 	}
 	return list, total, nil
 }

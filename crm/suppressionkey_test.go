@@ -66,6 +66,17 @@ func newRuntimeRole(t *testing.T, dbURL string) string {
 	return u.String()
 }
 
+// openStore opens a store on dbURL, closed after the test.
+func openStore(t *testing.T, dbURL string) *crm.Store {
+	t.Helper()
+	s, err := crm.Open(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
 // TestSuppressionKeyOutOfTheRuntimeRolesReach: serve run as a role of its
 // own (the README's grants) cannot read the suppression key, yet deletes a
 // contact with DND onto the list, finds it there, and a contact created
@@ -75,41 +86,25 @@ func newRuntimeRole(t *testing.T, dbURL string) string {
 func TestSuppressionKeyOutOfTheRuntimeRolesReach(t *testing.T) {
 	ctx := context.Background()
 	dbURL := crmtest.NewDatabase(t)
-	owner, err := crm.Open(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { owner.Close() })
+	owner := openStore(t, dbURL)
 	if err := owner.Migrate(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := owner.SetSuppressionKey(ctx, crmtest.SuppressionKey); err != nil {
 		t.Fatal(err)
 	}
-	rowVersion := func() string {
-		t.Helper()
-		var v string
-		if err := owner.DB().Get(&v, `SELECT xmin::text FROM contactbot_settings WHERE name = 'suppression_key'`); err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
-	stored := rowVersion()
+	stored := crmtest.SuppressionKeyRowVersion(t, owner)
 
 	t.Run("TheOwnersRestartWritesNothing", func(t *testing.T) {
 		if err := owner.SetSuppressionKey(ctx, crmtest.SuppressionKey); err != nil {
 			t.Fatal(err)
 		}
-		if v := rowVersion(); v != stored {
+		if v := crmtest.SuppressionKeyRowVersion(t, owner); v != stored {
 			t.Errorf("the settings row was written again: xmin %s, was %s", v, stored)
 		}
 	})
 
-	runtime, err := crm.Open(ctx, newRuntimeRole(t, dbURL))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { runtime.Close() })
+	runtime := openStore(t, newRuntimeRole(t, dbURL))
 	// serve migrates at start: with nothing to apply it needs no owner's right.
 	if err := runtime.Migrate(ctx, nil); err != nil {
 		t.Fatalf("serve's migrate as the runtime role: %v", err)
@@ -117,7 +112,7 @@ func TestSuppressionKeyOutOfTheRuntimeRolesReach(t *testing.T) {
 	if err := runtime.SetSuppressionKey(ctx, crmtest.SuppressionKey); err != nil {
 		t.Fatalf("serve's start as the runtime role: %v", err)
 	}
-	if v := rowVersion(); v != stored {
+	if v := crmtest.SuppressionKeyRowVersion(t, owner); v != stored {
 		t.Errorf("the runtime role's start wrote the settings row: xmin %s, was %s", v, stored)
 	}
 
@@ -166,7 +161,7 @@ func TestSuppressionKeyOutOfTheRuntimeRolesReach(t *testing.T) {
 		if crm.ErrorCode(err) != crm.EINVALID || crm.ErrorMessage(err) != "SUPPRESSION_KEY is not the key the 1 entry on the suppression list were made with: with another key they would no longer match anyone. Set the key this database was first run with." {
 			t.Errorf("another key: %v", err)
 		}
-		if v := rowVersion(); v != stored {
+		if v := crmtest.SuppressionKeyRowVersion(t, owner); v != stored {
 			t.Errorf("a refused key wrote the settings row: xmin %s, was %s", v, stored)
 		}
 	})
@@ -178,20 +173,12 @@ func TestSuppressionKeyOutOfTheRuntimeRolesReach(t *testing.T) {
 func TestSuppressionKeyFirstSetByTheOwner(t *testing.T) {
 	ctx := context.Background()
 	dbURL := crmtest.NewDatabase(t)
-	owner, err := crm.Open(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { owner.Close() })
+	owner := openStore(t, dbURL)
 	if err := owner.Migrate(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
-	runtime, err := crm.Open(ctx, newRuntimeRole(t, dbURL))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { runtime.Close() })
-	err = runtime.SetSuppressionKey(ctx, crmtest.SuppressionKey)
+	runtime := openStore(t, newRuntimeRole(t, dbURL))
+	err := runtime.SetSuppressionKey(ctx, crmtest.SuppressionKey)
 	if want := "SUPPRESSION_KEY is not stored in the database yet, and this database role may not store it. Run `contactbot migrate` once with SUPPRESSION_KEY set, as the role that owns the schema (see Security in the README)."; crm.ErrorMessage(err) != want {
 		t.Errorf("the runtime role's first start: %v\nwant %s", err, want)
 	}

@@ -75,17 +75,13 @@ func TestAdminCallListsReviews(t *testing.T) {
 		e.Bot.Wait()
 		other.Bot.Wait()
 	}
-	request := func(a crm.Approval, name, id string) string {
-		return fmt.Sprintf("• <@USUPPORT>'s request to delete *%s Test* (`%s`) (request `%s`), waiting since %s, expires %s",
-			name, id, a.ID, date(a.CreatedAt), date(a.ExpiresAt))
-	}
 	review := func(r crm.Review, actor, what, name, id string) string {
 		return fmt.Sprintf("• <@%s>'s %s of *%s Test* (`%s`) (deletion `%s`), waiting since %s", actor, what, name, id, r.DeletionID, date(r.CreatedAt))
 	}
 	requestsHead := "🔔 <!subteam^S0ADMINS>: 2 requests are waiting for a decision. Approve or reject each in its thread in this channel, or see `/contact deletions`."
 	reviewsHead := "%s reviews of what an admin did alone are waiting for another admin. Look at each in this channel and press *Acknowledge* (not on your own), or see `/contact deletions`."
 	first := strings.Join([]string{
-		requestsHead, request(aCal, "Cal", cal), request(aDee, "Dee", dee),
+		requestsHead, requestCallLine(aCal, "Cal", cal), requestCallLine(aDee, "Dee", dee),
 		fmt.Sprintf(reviewsHead, "3"),
 		review(rAnn, bottest.Admin, "direct delete", "Ann", ann),
 		review(rBen, bottest.Admin2, "direct delete", "Ben", ben),
@@ -106,7 +102,7 @@ func TestAdminCallListsReviews(t *testing.T) {
 	e.Clock.Advance(30 * time.Minute) // an hour after the first call
 	run()
 	second := strings.Join([]string{
-		requestsHead, request(aCal, "Cal", cal), request(aDee, "Dee", dee),
+		requestsHead, requestCallLine(aCal, "Cal", cal), requestCallLine(aDee, "Dee", dee),
 		fmt.Sprintf(reviewsHead, "2"),
 		review(rBen, bottest.Admin2, "direct delete", "Ben", ben),
 		review(rRestore, bottest.Admin, "restore", "Ann", ann),

@@ -12,6 +12,13 @@ import (
 	"contactbot/crm"
 )
 
+// requestCallLine is a request's line in the call to the admins; name and
+// id are its contact's.
+func requestCallLine(a crm.Approval, name, id string) string {
+	return fmt.Sprintf("• <@USUPPORT>'s request to delete *%s Test* (`%s`) (request `%s`), waiting since %s, expires %s",
+		name, id, a.ID, date(a.CreatedAt), date(a.ExpiresAt))
+}
+
 // TestAdminCallsCoalesced: reminders and escalations call the admin group
 // at most once an hour, in one message listing every request waiting;
 // the nudges in each request's thread stay, calling nobody. Two replicas
@@ -37,59 +44,43 @@ func TestAdminCallsCoalesced(t *testing.T) {
 		e.Bot.Wait()
 		other.Bot.Wait()
 	}
-	calls := func() []string {
-		var out []string
-		for _, c := range e.Slack.Calls("chat.postMessage") {
-			if strings.Contains(c.Params["text"], "<!subteam^") {
-				if c.Params["channel"] != bottest.Approval || c.Params["thread_ts"] != "" {
-					t.Errorf("group called in %s, thread %q: %q", c.Params["channel"], c.Params["thread_ts"], c.Params["text"])
-				}
-				out = append(out, c.Params["text"])
-			}
-		}
-		return out
-	}
-	line := func(a crm.Approval, name, id string) string {
-		return fmt.Sprintf("• <@USUPPORT>'s request to delete *%s Test* (`%s`) (request `%s`), waiting since %s, expires %s",
-			name, id, a.ID, date(a.CreatedAt), date(a.ExpiresAt))
-	}
 	head := "🔔 <!subteam^S0ADMINS>: %s for a decision. Approve or reject each in its thread in this channel, or see `/contact deletions`."
 	// Oldest first; Ann's and Ben's were made at the same time, so by id.
-	first, second := line(a1, "Ann", ann), line(a2, "Ben", ben)
+	first, second := requestCallLine(a1, "Ann", ann), requestCallLine(a2, "Ben", ben)
 	if a2.ID < a1.ID {
 		first, second = second, first
 	}
-	allThree := strings.Join([]string{fmt.Sprintf(head, "3 requests are waiting"), first, second, line(a3, "Cal", cal)}, "\n")
+	allThree := strings.Join([]string{fmt.Sprintf(head, "3 requests are waiting"), first, second, requestCallLine(a3, "Cal", cal)}, "\n")
 
 	e.Clock.Advance(90*time.Minute + time.Second) // Ann's and Ben's reminders
 	run()
-	if got := calls(); len(got) != 1 || got[0] != allThree {
+	if got := groupCalls(t, e); len(got) != 1 || got[0] != allThree {
 		t.Fatalf("calls after two reminders:\n%s\nwant one:\n%s", strings.Join(got, "\n---\n"), allThree)
 	}
 	e.Clock.Advance(30 * time.Minute) // Cal's reminder, within the hour
 	run()
-	if got := calls(); len(got) != 1 {
+	if got := groupCalls(t, e); len(got) != 1 {
 		t.Fatalf("%d calls within the hour, want 1:\n%s", len(got), strings.Join(got, "\n---\n"))
 	}
 	e.Clock.Advance(30 * time.Minute) // Ann's and Ben's escalations, an hour after the call
 	run()
-	if got := calls(); len(got) != 2 || got[1] != allThree {
+	if got := groupCalls(t, e); len(got) != 2 || got[1] != allThree {
 		t.Fatalf("calls an hour later:\n%s", strings.Join(got, "\n---\n"))
 	}
 	e.Clock.Advance(30 * time.Minute) // Cal's escalation, within the hour
 	run()
-	if got := calls(); len(got) != 2 {
+	if got := groupCalls(t, e); len(got) != 2 {
 		t.Fatalf("%d calls within the hour, want 2", len(got))
 	}
 	e.Clock.Advance(30 * time.Minute) // Ann's and Ben's requests expire; Cal's waits
 	run()
-	onlyCal := strings.Join([]string{fmt.Sprintf(head, "1 request is waiting"), line(a3, "Cal", cal)}, "\n")
-	if got := calls(); len(got) != 3 || got[2] != onlyCal {
+	onlyCal := strings.Join([]string{fmt.Sprintf(head, "1 request is waiting"), requestCallLine(a3, "Cal", cal)}, "\n")
+	if got := groupCalls(t, e); len(got) != 3 || got[2] != onlyCal {
 		t.Fatalf("calls after the expiry:\n%s\nwant last:\n%s", strings.Join(got, "\n---\n"), onlyCal)
 	}
 	e.Clock.Advance(2 * time.Hour) // nothing new is due: nobody is called
 	run()
-	if got := calls(); len(got) != 3 {
+	if got := groupCalls(t, e); len(got) != 3 {
 		t.Errorf("%d calls with nothing due, want 3", len(got))
 	}
 

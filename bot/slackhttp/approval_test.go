@@ -56,13 +56,22 @@ func requestDelete(t testing.TB, e *bottest.Env, user, contactID string) crm.App
 	if !strings.Contains(r.Body, "Request sent") {
 		t.Fatalf("request submit: %d %s", r.Status, r.Body)
 	}
+	return requestOf(t, e, user, contactID)
+}
+
+// requestOf is user's pending request for contactID, as stored.
+func requestOf(t testing.TB, e *bottest.Env, user, contactID string) crm.Approval {
+	t.Helper()
 	list, err := e.Store.ApprovalsBy(context.Background(), user, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, a := range list {
 		if a.ContactID == contactID && a.State == crm.ApprovalPending {
 			return a
 		}
 	}
-	t.Fatalf("no request stored for %s: %d requests, %v", contactID, len(list), err)
+	t.Fatalf("no pending request stored for %s: %d requests", contactID, len(list))
 	return crm.Approval{}
 }
 

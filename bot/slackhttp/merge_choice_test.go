@@ -128,31 +128,37 @@ func TestMergeOffersEitherWay(t *testing.T) {
 		)
 	}
 
+	// merged submits window v keeping choice's contact, stays, and checks
+	// that gone is gone and stays has both contacts' rows.
+	merged := func(t *testing.T, e *bottest.Env, v slack.View, choice, stays, gone string) {
+		t.Helper()
+		staysRows, goneRows := rowsOf(t, e, stays), rowsOf(t, e, gone)
+		if r := e.Submit(bottest.Admin, v, map[string]string{"original": choice, "confirm": "MERGE"}); r.Status != http.StatusOK || r.Body != "" {
+			t.Fatalf("merge: %d %s", r.Status, r.Body)
+		}
+		e.Bot.Wait()
+		if contactExists(t, e, gone) || !contactExists(t, e, stays) {
+			t.Fatalf("after the merge: %s there %v, %s there %v; want only %s", stays, contactExists(t, e, stays), gone, contactExists(t, e, gone), stays)
+		}
+		for table, n := range rowsOf(t, e, stays) {
+			if n != staysRows[table]+goneRows[table] {
+				t.Errorf("%s has %d %s, want its %d and %s's %d", stays, n, table, staysRows[table], gone, goneRows[table])
+			}
+		}
+	}
+
 	t.Run("TheRicherStaysByDefault", func(t *testing.T) {
 		e := demoEnv(t)
-		janeRows, importedRows := rowsOf(t, e, jane), rowsOf(t, e, imported)
 		e.Click(bottest.Admin, bot.ActionMerge, jane)
 		v := e.LastView()
 		sameLines(t, "merge window", mergeWindowLines(v), window(keepJane, importedLine, janeLine, "",
 			"💬 0 conversations (0 messages)\n📝 1 note\n💼 0 opportunities (0 open)\n✅ 0 tasks (0 open)\n📅 0 appointments (0 upcoming)\n⚙️ 0 workflow enrollments (0 active)"))
 		// Submitted as shown (Slack sends the initial option).
-		if r := e.Submit(bottest.Admin, v, map[string]string{"original": keepJane, "confirm": "MERGE"}); r.Status != http.StatusOK || r.Body != "" {
-			t.Fatalf("merge: %d %s", r.Status, r.Body)
-		}
-		e.Bot.Wait()
-		if contactExists(t, e, imported) || !contactExists(t, e, jane) {
-			t.Fatalf("after the merge: Jane there %v, the imported one there %v; want only Jane", contactExists(t, e, jane), contactExists(t, e, imported))
-		}
-		for table, n := range rowsOf(t, e, jane) {
-			if n != janeRows[table]+importedRows[table] {
-				t.Errorf("Jane has %d %s, want her %d and the imported one's %d", n, table, janeRows[table], importedRows[table])
-			}
-		}
+		merged(t, e, v, keepJane, jane, imported)
 	})
 
 	t.Run("ThePressedOneGoesWhenChosen", func(t *testing.T) {
 		e := demoEnv(t)
-		janeRows, importedRows := rowsOf(t, e, jane), rowsOf(t, e, imported)
 		e.Click(bottest.Admin, bot.ActionMerge, jane)
 		redrawn, ok := chooseMergeWay(t, e, bottest.Admin, e.LastView(), keepImported)
 		if !ok {
@@ -161,18 +167,7 @@ func TestMergeOffersEitherWay(t *testing.T) {
 		sameLines(t, "redrawn window", mergeWindowLines(redrawn), window(keepImported, janeLine, importedLine,
 			"*Fills in:* email jane.doe@example.com, company Doe Family Dental",
 			"💬 2 conversations (5 messages)\n📝 2 notes\n💼 1 opportunity (0 open)\n✅ 2 tasks (1 open)\n📅 1 appointment (0 upcoming)\n⚙️ 1 workflow enrollment (0 active)"))
-		if r := e.Submit(bottest.Admin, redrawn, map[string]string{"original": keepImported, "confirm": "MERGE"}); r.Status != http.StatusOK || r.Body != "" {
-			t.Fatalf("merge: %d %s", r.Status, r.Body)
-		}
-		e.Bot.Wait()
-		if contactExists(t, e, jane) || !contactExists(t, e, imported) {
-			t.Fatalf("after the merge: Jane there %v, the imported one there %v; want only the imported one", contactExists(t, e, jane), contactExists(t, e, imported))
-		}
-		for table, n := range rowsOf(t, e, imported) {
-			if n != janeRows[table]+importedRows[table] {
-				t.Errorf("the imported Jane Doe has %d %s, want Jane's %d and her own %d", n, table, janeRows[table], importedRows[table])
-			}
-		}
+		merged(t, e, redrawn, keepImported, imported, jane)
 		dms := dmsTo(e, bottest.Admin)
 		wantAll(t, "merge summary", dms[len(dms)-1], "*Gone:* *Jane Doe* · jane.doe@example.com · +1 (555) 010-2233 · `"+jane+"`\n*Stays:* *Jane Doe* · jane.doe@example.com · 555.010.2233 · `"+imported+"`")
 	})

@@ -171,19 +171,3 @@ func TestWindowOriginIsTheServers(t *testing.T) {
 		}
 	})
 }
-
-// requestOf is user's pending request for contactID.
-func requestOf(t *testing.T, e *bottest.Env, user, contactID string) crm.Approval {
-	t.Helper()
-	list, err := e.Store.ApprovalsBy(t.Context(), user, 100)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, a := range list {
-		if a.ContactID == contactID && a.State == crm.ApprovalPending {
-			return a
-		}
-	}
-	t.Fatalf("no request for %s", contactID)
-	return crm.Approval{}
-}

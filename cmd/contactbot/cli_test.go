@@ -97,17 +97,7 @@ func TestHelpLeavesPostgresAlone(t *testing.T) {
 	}
 
 	url := crmtest.NewDatabase(t)
-	store, err := crm.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	if err := store.Migrate(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := store.SetSuppressionKey(ctx, crmtest.SuppressionKey); err != nil {
-		t.Fatal(err)
-	}
+	store := crmtest.NewStoreAt(t, url)
 	id := crmtest.InsertFull(t, store, crmtest.Contact{FirstName: "Old"}, crmtest.SmallFull)
 	if _, err := store.Delete(ctx, crm.DeleteRequest{ContactID: id, Actor: "U1", Reason: "duplicate", RestoreWindow: time.Nanosecond}); err != nil {
 		t.Fatal(err)

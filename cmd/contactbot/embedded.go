@@ -69,12 +69,8 @@ func openEmbedded(ctx context.Context, dir string, log *slog.Logger, demoData bo
 	if demoData {
 		path = filepath.Join(dir, DemoDatabaseFile)
 	}
-	store, err := crm.Open(ctx, "sqlite:"+path)
+	store, err := openMigrated(ctx, "sqlite:"+path, log)
 	if err != nil {
-		return nil, err
-	}
-	if err := store.Migrate(ctx, log); err != nil {
-		store.Close()
 		return nil, err
 	}
 	if !demoData {

@@ -61,7 +61,17 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger, demo b
 		log.Info("DATABASE_URL is not set: using the embedded SQLite database", "path", db.Path)
 		return db.Store, db.Store.SetPhoneCountry(cfg.DefaultPhoneCountry)
 	}
-	store, err := crm.Open(ctx, cfg.DatabaseURL)
+	store, err := openMigrated(ctx, cfg.DatabaseURL, log)
+	if err != nil {
+		return nil, err
+	}
+	return store, store.SetPhoneCountry(cfg.DefaultPhoneCountry)
+}
+
+// openMigrated opens the database at url and applies the migrations; the
+// store is closed again when they fail.
+func openMigrated(ctx context.Context, url string, log *slog.Logger) (*crm.Store, error) {
+	store, err := crm.Open(ctx, url)
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +79,7 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger, demo b
 		store.Close()
 		return nil, err
 	}
-	return store, store.SetPhoneCountry(cfg.DefaultPhoneCountry)
+	return store, nil
 }
 
 // openConfigured reads the environment and opens the migrated store, for the

@@ -29,22 +29,14 @@ func TestMigrateStoresTheSuppressionKeyOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	rowVersion := func() string {
-		t.Helper()
-		var v string
-		if err := store.DB().Get(&v, `SELECT xmin::text FROM contactbot_settings WHERE name = 'suppression_key'`); err != nil {
-			t.Fatalf("the key's row: %v", err)
-		}
-		return v
-	}
-	stored := rowVersion()
+	stored := crmtest.SuppressionKeyRowVersion(t, store)
 	if code, _, errOut := runCLI(t, "migrate"); code != 0 {
 		t.Fatalf("migrate again: exit %d: %s", code, errOut)
 	}
 	if err := store.SetSuppressionKey(ctx, crmtest.SuppressionKey); err != nil {
 		t.Fatalf("a start with the key migrate stored: %v", err)
 	}
-	if v := rowVersion(); v != stored {
+	if v := crmtest.SuppressionKeyRowVersion(t, store); v != stored {
 		t.Errorf("the key was written again: xmin %s, was %s", v, stored)
 	}
 
@@ -57,7 +49,7 @@ func TestMigrateStoresTheSuppressionKeyOnce(t *testing.T) {
 	if want := "suppression list: SUPPRESSION_KEY is not the key the 1 entry on the suppression list were made with: with another key they would no longer match anyone. Set the key this database was first run with."; code == 0 || !strings.Contains(errOut, want) {
 		t.Errorf("migrate with another key: exit %d: %s\nwant %s", code, errOut, want)
 	}
-	if v := rowVersion(); v != stored {
+	if v := crmtest.SuppressionKeyRowVersion(t, store); v != stored {
 		t.Errorf("a refused key was written: xmin %s, was %s", v, stored)
 	}
 }

@@ -21,17 +21,7 @@ func TestPurgeCommand(t *testing.T) {
 
 func testPurgeCommand(t *testing.T, url string) {
 	ctx := context.Background()
-	store, err := crm.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	if err := store.Migrate(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := store.SetSuppressionKey(ctx, crmtest.SuppressionKey); err != nil {
-		t.Fatal(err)
-	}
+	store := crmtest.NewStoreAt(t, url)
 	expired := crmtest.InsertFull(t, store, crmtest.Contact{FirstName: "Old"}, crmtest.SmallFull)
 	young := crmtest.InsertFull(t, store, crmtest.Contact{FirstName: "Young"}, crmtest.SmallFull)
 	// A window of a nanosecond has passed by the time purge runs.

@@ -85,12 +85,8 @@ func openForReading(ctx context.Context, env cmdEnv, rf readFlags) (*crm.Store, 
 
 // openExisting opens and migrates an SQLite database file that exists.
 func openExisting(ctx context.Context, env cmdEnv, cfg *config.Config, path, why string) (*crm.Store, error) {
-	store, err := crm.Open(ctx, "sqlite:"+path)
+	store, err := openMigrated(ctx, "sqlite:"+path, env.log)
 	if err != nil {
-		return nil, err
-	}
-	if err := store.Migrate(ctx, env.log); err != nil {
-		store.Close()
 		return nil, err
 	}
 	env.log.Info(why, "path", path)

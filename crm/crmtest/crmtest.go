@@ -60,8 +60,16 @@ func NewDatabase(tb testing.TB) string {
 // NewStore opens a migrated store on a fresh PostgreSQL database.
 func NewStore(tb testing.TB) *crm.Store {
 	tb.Helper()
+	return NewStoreAt(tb, NewDatabase(tb))
+}
+
+// NewStoreAt opens a store on the database at url, migrated and with the
+// test suppression key, closed after the test: for a test that also hands
+// url to something else (the command line).
+func NewStoreAt(tb testing.TB, url string) *crm.Store {
+	tb.Helper()
 	ctx := context.Background()
-	s, err := crm.Open(ctx, NewDatabase(tb))
+	s, err := crm.Open(ctx, url)
 	if err != nil {
 		tb.Fatalf("open store: %v", err)
 	}
@@ -73,6 +81,18 @@ func NewStore(tb testing.TB) *crm.Store {
 		tb.Fatalf("set suppression key: %v", err)
 	}
 	return s
+}
+
+// SuppressionKeyRowVersion is the row version (PostgreSQL's xmin) of the
+// stored suppression key: it changes whenever the row is written, even
+// with the same key.
+func SuppressionKeyRowVersion(tb testing.TB, s *crm.Store) string {
+	tb.Helper()
+	var v string
+	if err := s.DB().Get(&v, `SELECT xmin::text FROM contactbot_settings WHERE name = 'suppression_key'`); err != nil {
+		tb.Fatalf("the suppression key's row: %v", err)
+	}
+	return v
 }
 
 // SuppressionKey is the SUPPRESSION_KEY of test stores (never a real one).
