@@ -30,6 +30,12 @@ type eraseApproveMeta struct {
 	Fingerprint string `json:"f,omitempty"`
 }
 
+// valid: a request id, and the state the approver was shown (a crm
+// fingerprint), none, or "-" for a state that never matches.
+func (m *eraseApproveMeta) valid() bool {
+	return requestIDRe.MatchString(m.RequestID) && (m.Fingerprint == "" || m.Fingerprint == "-" || fingerprintRe.MatchString(m.Fingerprint))
+}
+
 func (m eraseApproveMeta) encode() string {
 	b, _ := json.Marshal(m)
 	return string(b)
@@ -73,6 +79,9 @@ func (b *Bot) erasureApproveClick(ctx context.Context, cb slack.InteractionCallb
 	var l *crm.Linked
 	if cc, ll, err := b.store.Linked(ctx, a.ContactID); err == nil {
 		c, l = &cc, &ll
+	}
+	if fingerprint != "" && !fingerprintRe.MatchString(fingerprint) {
+		fingerprint = "-" // a state of no shape (a forged "anyway") never matches
 	}
 	view := b.eraseApproveModal(a, c, l, eraseApproveMeta{RequestID: a.ID, Fingerprint: fingerprint}, "")
 	if _, err := b.openView(ctx, user, cb.TriggerID, view); err != nil {
@@ -153,7 +162,7 @@ func (b *Bot) handleEraseApproveSubmit(ctx context.Context, cb slack.Interaction
 		return slack.NewUpdateViewSubmissionResponse(infoModal("Not erased", text))
 	}
 	var meta eraseApproveMeta
-	if err := json.Unmarshal([]byte(cb.View.PrivateMetadata), &meta); err != nil || !requestIDRe.MatchString(meta.RequestID) || len(meta.Fingerprint) > maxValueLen {
+	if !readMeta(cb.View.PrivateMetadata, &meta) {
 		return notErased("This window could not be read, so nothing was erased. Close it and press *Approve* on the request again.")
 	}
 	user := cb.User.ID

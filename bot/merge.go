@@ -248,7 +248,7 @@ func (b *Bot) mergeView(ctx context.Context, user string, meta deleteMeta) *slac
 func (b *Bot) mergeWayChosen(ctx context.Context, cb slack.InteractionCallback, a *slack.BlockAction) {
 	user := cb.User.ID
 	var meta mergeMeta
-	if err := json.Unmarshal([]byte(cb.View.PrivateMetadata), &meta); err != nil || meta.ContactID == "" || len(meta.ContactID) > maxValueLen {
+	if !readMeta(cb.View.PrivateMetadata, &meta) {
 		b.log.Warn("merge choice in an unreadable window", "user", user)
 		return
 	}

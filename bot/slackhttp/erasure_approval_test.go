@@ -212,6 +212,16 @@ func TestErasureApprovalForgedValues(t *testing.T) {
 	if got := state(t, e, del.ID); got.State != crm.ApprovalPending {
 		t.Errorf("the delete request was decided: %s", got.State)
 	}
+	// The completing window with a key the server never writes, or a state
+	// of no shape: unreadable, nothing erased.
+	for _, meta := range []string{`{"r":"` + er.ID + `","admin":true}`, `{"r":"` + er.ID + `","f":"forged"}`} {
+		r = e.Submit(bottest.Admin2, slack.View{CallbackID: bot.CallbackEraseApproveModal, PrivateMetadata: meta}, map[string]string{"confirm": "ERASE"})
+		e.Bot.Wait()
+		wantAll(t, "window with "+meta, readable(t, r).Body, "This window could not be read, so nothing was erased. Close it and press *Approve* on the request again.")
+		if !contactExists(t, e, erasee) {
+			t.Fatalf("the window with %s erased the contact", meta)
+		}
+	}
 	// Reject still works after one approval.
 	e.Click(bottest.Admin2, bot.ActionReject, er.ID)
 	e.Submit(bottest.Admin2, e.LastView(), map[string]string{"reject_reason": "no written request"})
