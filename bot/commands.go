@@ -388,7 +388,7 @@ func (b *Bot) deleteCommand(ctx context.Context, cmd slack.SlashCommand, name, q
 			if err := b.openDeleteModal(ctx, user, triggerID, contactID, cmd.ChannelID, responseURL); err != nil {
 				return err
 			}
-			b.auditOpened(user, contactID, windowDelete, origin)
+			b.auditOpened(ctx, user, contactID, windowDelete, origin)
 			return nil
 		})
 }

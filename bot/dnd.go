@@ -33,7 +33,7 @@ func (b *Bot) openDNDModal(ctx context.Context, triggerID, contactID, responseUR
 	if _, err := b.openView(ctx, user, triggerID, view); err != nil {
 		return fmt.Errorf("open DND modal: %w", err)
 	}
-	b.auditOpened(user, c.ID, windowDND, origin)
+	b.auditOpened(ctx, user, c.ID, windowDND, origin)
 	return nil
 }
 

@@ -70,7 +70,7 @@ func (b *Bot) erasureView(ctx context.Context, user string, meta deleteMeta) *sl
 		return infoModal("Not erased", "*Nothing was erased.* "+b.userMessage(err, "load contact for erasure", "contact", meta.ContactID))
 	}
 	b.log.Info("delete window: erasure reason, showing the erasure window", "user", user, "contact", c.ID)
-	b.auditOpened(user, c.ID, windowErase, originDeleteWindow)
+	b.auditOpened(ctx, user, c.ID, windowErase, originDeleteWindow)
 	v := b.eraseModal(c, l, eraseMeta{ContactID: c.ID, Fingerprint: l.Fingerprint, Origin: meta.Origin}, b.isAdmin(ctx, user), "*Nothing was deleted.* A privacy erasure is not a delete: it keeps no archive, so it has its own window, confirmed with ERASE.")
 	return &v
 }

@@ -35,7 +35,7 @@ func (b *Bot) openFollowUpModal(ctx context.Context, triggerID, contactID, respo
 	if _, err := b.openView(ctx, user, triggerID, view); err != nil {
 		return fmt.Errorf("open follow-up modal: %w", err)
 	}
-	b.auditOpened(user, c.ID, windowFollowUp, origin)
+	b.auditOpened(ctx, user, c.ID, windowFollowUp, origin)
 	return nil
 }
 

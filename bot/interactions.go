@@ -129,7 +129,7 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 		if err := b.openDeleteModal(ctx, user, cb.TriggerID, a.Value, cb.Channel.ID, cb.ResponseURL); err != nil {
 			b.respond(ctx, cb.ResponseURL, *textMessage(b.userMessage(err, "open delete modal", "contact", a.Value)))
 		} else {
-			b.auditOpened(user, a.Value, windowDelete, origin)
+			b.auditOpened(ctx, user, a.Value, windowDelete, origin)
 		}
 	case ActionSetDND:
 		if err := b.openDNDModal(ctx, cb.TriggerID, a.Value, cb.ResponseURL, user, origin); err != nil {
@@ -143,7 +143,7 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 		if err := b.openMergeModal(ctx, user, cb.TriggerID, a.Value, cb.Channel.ID, cb.ResponseURL); err != nil {
 			b.respond(ctx, cb.ResponseURL, *textMessage(b.userMessage(err, "open merge modal", "contact", a.Value)))
 		} else {
-			b.auditOpened(user, a.Value, windowMerge, origin)
+			b.auditOpened(ctx, user, a.Value, windowMerge, origin)
 		}
 	case ActionSuppressionRemove:
 		b.suppressionRemoveClick(cb, a.Value)

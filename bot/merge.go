@@ -232,7 +232,7 @@ func (b *Bot) mergeView(ctx context.Context, user string, meta deleteMeta) *slac
 		return nil // the delete's own checks answer (a gone contact, a failure)
 	}
 	b.log.Info("delete window: duplicate reason, showing Merge duplicate", "user", user, "contact", c.C.ID)
-	b.auditOpened(user, c.C.ID, windowMerge, originDeleteWindow)
+	b.auditOpened(ctx, user, c.C.ID, windowMerge, originDeleteWindow)
 	ways := mergeWays(c, others)
 	perm := b.deletePermission(ctx, user, ways[0].Goes.C, ways[0].Goes.L)
 	next := newMergeMeta(c, others, ways[0], perm.Mode, meta.Channel, meta.ResponseURL)

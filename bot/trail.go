@@ -24,17 +24,25 @@ const (
 )
 
 // auditOpened records a find that led to an action: user opened a window
-// for contactID, from origin (see originText). It runs after the ack, so it
-// never delays views.open.
-func (b *Bot) auditOpened(user, contactID, window, origin string) {
-	b.goBackground("audit find", func(ctx context.Context) {
+// for contactID, from origin (see originText). Callers call it once the
+// window is open, so it never delays views.open.
+func (b *Bot) auditOpened(ctx context.Context, user, contactID, window, origin string) {
+	// Written before the answer, not after it: the line must precede what
+	// the window's submit records, which can come at once. Only when the
+	// answer's budget is spent does it wait until after the answer.
+	write := func(ctx context.Context) {
 		detail := ""
 		if via := b.originText(ctx, user, origin); via != "" {
 			detail = "via " + via
 		}
 		b.audit(ctx, crm.AuditEntry{Actor: user, Action: crm.AuditFind, ContactID: contactID,
 			Outcome: window + " window opened", Detail: detail})
-	})
+	}
+	if ctx.Err() != nil {
+		b.goBackground("audit find", write)
+		return
+	}
+	write(ctx)
 }
 
 // auditRefusal records a delete that was not done, and why.
