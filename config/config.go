@@ -8,18 +8,14 @@
 package config
 
 import (
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
 	"os"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
-
-	"contactbot/crm"
 	"time"
 )
 
@@ -123,14 +119,6 @@ type VarError struct {
 
 func (e *VarError) Error() string { return e.Var + ": " + e.Msg }
 
-var (
-	channelIDRe   = regexp.MustCompile(`^[CG][A-Z0-9]+$`)
-	userIDRe      = regexp.MustCompile(`^[UW][A-Z0-9]+$`)
-	usergroupIDRe = regexp.MustCompile(`^S[A-Z0-9]+$`)
-	currencyRe    = regexp.MustCompile(`^[A-Z]{3}$`)
-	teamIDRe      = regexp.MustCompile(`^T[A-Z0-9]+$`)
-)
-
 // FromEnv loads the configuration from the process environment.
 func FromEnv() (*Config, error) {
 	environ := make(map[string]string)
@@ -142,229 +130,25 @@ func FromEnv() (*Config, error) {
 	return Load(environ)
 }
 
-// Load builds a Config from environ (variable name to value), applying
-// defaults for unset or empty variables. Surrounding white space is ignored.
+// Load builds a Config from environ (variable name to value), one setting
+// of the table in settings.go at a time, applying defaults for unset or
+// empty variables. Surrounding white space is ignored.
 // It returns every format problem at once, joined with errors.Join, one line
 // per variable; the Config is returned alongside (with defaults where a value
 // was malformed) so that callers can still log it.
 func Load(environ map[string]string) (*Config, error) {
-	get := func(name string) string { return strings.TrimSpace(environ[name]) }
+	c := &Config{}
 	var errs []error
-	bad := func(name, format string, args ...any) {
-		errs = append(errs, &VarError{Var: name, Msg: fmt.Sprintf(format, args...)})
-	}
-
-	c := &Config{
-		SlackAPIURL:     DefaultSlackAPIURL,
-		Port:            DefaultPort,
-		RestoreWindow:   DefaultRestoreWindow,
-		ApprovalTTL:     DefaultApprovalTTL,
-		DeleteRateLimit: DefaultDeleteRateLimit,
-		RequestLimit:    DefaultRequestLimit,
-		Currency:        DefaultCurrency,
-		DigestAt:        DefaultDigestAt,
-	}
-
-	// Secrets: checked by prefix only, never echoed.
-	if v := get("SLACK_BOT_TOKEN"); v != "" {
-		if strings.HasPrefix(v, "xoxb-") {
-			c.SlackBotToken = v
-		} else {
-			bad("SLACK_BOT_TOKEN", `must start with "xoxb-" (the Bot User OAuth Token)`)
+	for _, s := range settings {
+		s.setDefault(c)
+		v := strings.TrimSpace(environ[s.name])
+		if v == "" {
+			continue
+		}
+		for _, problem := range s.read(c, v) {
+			errs = append(errs, &VarError{Var: s.name, Msg: problem})
 		}
 	}
-	c.SlackSigningSecret = get("SLACK_SIGNING_SECRET")
-	if v := get("SLACK_APP_TOKEN"); v != "" {
-		if strings.HasPrefix(v, "xapp-") {
-			c.SlackAppToken = v
-		} else {
-			bad("SLACK_APP_TOKEN", `must start with "xapp-" (an app-level token with connections:write)`)
-		}
-	}
-
-	if v := get("SUPPRESSION_KEY"); v != "" {
-		if k, err := hex.DecodeString(v); err != nil || len(k) < MinSuppressionKeyBytes {
-			bad("SUPPRESSION_KEY", "must be at least %d hex characters (%d random bytes); make one with: openssl rand -hex 32", 2*MinSuppressionKeyBytes, MinSuppressionKeyBytes)
-		} else {
-			c.SuppressionKey = v
-		}
-	}
-
-	if v := get("SLACK_API_URL"); v != "" {
-		if !isHTTPURL(v) {
-			bad("SLACK_API_URL", "must be an absolute http:// or https:// URL")
-		} else if !strings.HasSuffix(v, "/") {
-			bad("SLACK_API_URL", `must end with "/"`)
-		} else {
-			c.SlackAPIURL = v
-		}
-	}
-	if v := get("SLACK_TEAM_ID"); v != "" {
-		if teamIDRe.MatchString(v) {
-			c.SlackTeamID = v
-		} else {
-			bad("SLACK_TEAM_ID", "%s is not a Slack team id (T…, uppercase letters and digits)", show(v))
-		}
-	}
-
-	// Connection URLs may carry passwords: never echoed.
-	if v := get("DATABASE_URL"); v != "" {
-		if !hasScheme(v, "postgres", "postgresql", "sqlite") {
-			bad("DATABASE_URL", "must start with postgres://, postgresql:// or sqlite:// (an SQLite file: sqlite:///path/to/file.db)")
-		} else if _, err := url.Parse(v); err != nil { // err would contain the URL
-			bad("DATABASE_URL", "is not a valid URL")
-		} else {
-			c.DatabaseURL = v
-		}
-	}
-	if v := get("REDIS_URL"); v != "" {
-		if !hasScheme(v, "redis", "rediss") {
-			bad("REDIS_URL", "must start with redis:// or rediss://")
-		} else if _, err := url.Parse(v); err != nil {
-			bad("REDIS_URL", "is not a valid URL")
-		} else {
-			c.RedisURL = v
-		}
-	}
-
-	c.DataDir = get("CONTACTBOT_DATA_DIR")
-
-	if v := get("PORT"); v != "" {
-		if n, err := strconv.Atoi(v); err == nil && n >= 1 && n <= 65535 {
-			c.Port = n
-		} else {
-			bad("PORT", "%s is not a port number (1-65535)", show(v))
-		}
-	}
-
-	for _, ch := range []struct {
-		name string
-		dst  *string
-	}{
-		{"APPROVALS_CHANNEL", &c.ApprovalsChannel},
-		{"INCIDENT_CHANNEL", &c.IncidentChannel},
-		{"AUDIT_CHANNEL", &c.AuditChannel},
-		{"DIGEST_CHANNEL", &c.DigestChannel},
-	} {
-		if v := get(ch.name); v != "" {
-			if channelIDRe.MatchString(v) {
-				*ch.dst = v
-			} else {
-				bad(ch.name, "%s is not a Slack channel id (C… or G…, uppercase letters and digits, e.g. C0123ABCD; not the channel's name)", show(v))
-			}
-		}
-	}
-
-	for _, l := range []struct {
-		name string
-		dst  *[]string
-	}{
-		{"ADMIN_USER_IDS", &c.AdminUserIDs},
-		{"DELETER_USER_IDS", &c.DeleterUserIDs},
-	} {
-		ids := splitList(get(l.name))
-		var wrong []string
-		for _, id := range ids {
-			if !userIDRe.MatchString(id) {
-				wrong = append(wrong, show(id))
-			}
-		}
-		switch {
-		case len(wrong) == 1:
-			bad(l.name, "%s is not a Slack user id (U… or W…, uppercase letters and digits, comma-separated)", wrong[0])
-		case len(wrong) > 1:
-			bad(l.name, "%s are not Slack user ids (U… or W…, uppercase letters and digits, comma-separated)", strings.Join(wrong, ", "))
-		default:
-			*l.dst = ids
-		}
-	}
-
-	for _, g := range []struct {
-		name string
-		dst  *string
-	}{
-		{"ADMIN_USERGROUP_ID", &c.AdminUsergroupID},
-		{"DELETER_USERGROUP_ID", &c.DeleterUsergroupID},
-	} {
-		if v := get(g.name); v != "" {
-			if usergroupIDRe.MatchString(v) {
-				*g.dst = v
-			} else {
-				bad(g.name, "%s is not a Slack user group id (S…, uppercase letters and digits; not the @handle)", show(v))
-			}
-		}
-	}
-
-	for _, d := range []struct {
-		name, example string
-		dst           *time.Duration
-	}{
-		{"RESTORE_WINDOW", "1440h", &c.RestoreWindow},
-		{"APPROVAL_TTL", "24h", &c.ApprovalTTL},
-	} {
-		if v := get(d.name); v != "" {
-			n, err := time.ParseDuration(v)
-			switch {
-			case err != nil:
-				bad(d.name, "%s is not a duration (use e.g. %s)", show(v), d.example)
-			case n <= 0:
-				bad(d.name, "must be > 0, got %s", show(v))
-			default:
-				*d.dst = n
-			}
-		}
-	}
-
-	if v := get("DEFAULT_PHONE_COUNTRY"); v != "" {
-		if cc := strings.ToUpper(v); crm.ValidPhoneCountry(cc) {
-			c.DefaultPhoneCountry = cc
-		} else {
-			bad("DEFAULT_PHONE_COUNTRY", "must be a two-letter country code such as DE, GB or US, got %s", show(v))
-		}
-	}
-	if v := get("DELETE_RATE_LIMIT"); v != "" {
-		if n, err := strconv.Atoi(v); err == nil && n >= 0 {
-			c.DeleteRateLimit = n
-		} else {
-			bad("DELETE_RATE_LIMIT", "must be a whole number >= 0, got %s", show(v))
-		}
-	}
-	if v := get("REQUEST_LIMIT"); v != "" {
-		// 0 would refuse every request: nobody could ask for anything.
-		if n, err := strconv.Atoi(v); err == nil && n >= 1 {
-			c.RequestLimit = n
-		} else {
-			bad("REQUEST_LIMIT", "must be a whole number >= 1, got %s", show(v))
-		}
-	}
-
-	if v := get("CRM_CURRENCY"); v != "" {
-		if currencyRe.MatchString(v) {
-			c.Currency = v
-		} else {
-			bad("CRM_CURRENCY", "%s is not an ISO 4217 currency code (three capital letters, e.g. USD, EUR, GBP)", show(v))
-		}
-	}
-	if v := get("LOCATION_CURRENCIES"); v != "" {
-		c.LocationCurrencies = map[string]string{}
-		for _, pair := range splitList(v) {
-			loc, cur, ok := strings.Cut(pair, "=")
-			loc, cur = strings.TrimSpace(loc), strings.TrimSpace(cur)
-			if !ok || loc == "" || !currencyRe.MatchString(cur) {
-				bad("LOCATION_CURRENCIES", "%s is not locationId=CODE (e.g. ve9EPM428h8vShlRW1KT=EUR; codes are ISO 4217, three capital letters)", show(pair))
-				continue
-			}
-			c.LocationCurrencies[loc] = cur
-		}
-	}
-	if v := get("DIGEST_AT"); v != "" {
-		if w, err := ParseWeekly(v); err == nil {
-			c.DigestAt = w
-		} else {
-			bad("DIGEST_AT", "%s: %v", show(v), err)
-		}
-	}
-
 	return c, errors.Join(errs...)
 }
 
