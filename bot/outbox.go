@@ -15,7 +15,7 @@ import (
 	"contactbot/crm"
 )
 
-// Delivery policy of the outbox (see README, "When things fail").
+// Delivery policy of the outbox (see docs/operations.md, "When things fail").
 const (
 	// retryCap bounds the wait between attempts while Slack is down or
 	// failing, so a message waits at most this long after Slack recovers.

@@ -27,7 +27,7 @@ import (
 // contactbot_settings, which only the role that runs the migrations can
 // read: the triggers hash as that role (SECURITY DEFINER), this package
 // hashes with the key SetSuppressionKey was given, so serve may run as a
-// role that cannot read it (README, Security).
+// role that cannot read it (docs/operations.md, Security).
 
 // Suppression sources: what put an entry on the list.
 const (
@@ -68,7 +68,7 @@ const (
 
 // ErrNoSuppressionKey is returned when a contact with DND would be deleted
 // but its opt-out cannot be kept: no key was ever set up.
-var ErrNoSuppressionKey = &Error{Code: EINTERNAL, Message: "This contact has DND, and its opt-out must be kept on the suppression list before it goes, but contactbot has no SUPPRESSION_KEY set up. Nothing was changed: ask an admin to set SUPPRESSION_KEY (see the README)."}
+var ErrNoSuppressionKey = &Error{Code: EINTERNAL, Message: "This contact has DND, and its opt-out must be kept on the suppression list before it goes, but contactbot has no SUPPRESSION_KEY set up. Nothing was changed: ask an admin to set SUPPRESSION_KEY (see Configuration in docs/operations.md)."}
 
 // Suppression is one entry of the suppression list.
 type Suppression struct {
@@ -192,7 +192,7 @@ func suppressionKeyCheck(key []byte) string { return keyedHash(key, suppressionK
 // storedKeyCheck is the check of the key stored in the database ("" when
 // none is stored), read through a view that hands out only the check: the
 // key itself never leaves the database, and serve's own role may not read
-// it (see Security in the README).
+// it (see Security in docs/operations.md).
 func storedKeyCheck(ctx context.Context, q sqlx.QueryerContext) (string, error) {
 	var v []sql.NullString
 	if err := sqlx.SelectContext(ctx, q, &v, `SELECT key_check FROM contactbot_suppression_key_check`); err != nil {
@@ -206,7 +206,7 @@ func storedKeyCheck(ctx context.Context, q sqlx.QueryerContext) (string, error) 
 
 // ErrSuppressionKeyNotStorable answers a start whose SUPPRESSION_KEY must be
 // stored (none is yet) by a database role that may not write it.
-var ErrSuppressionKeyNotStorable = &Error{Code: EINVALID, Message: "SUPPRESSION_KEY is not stored in the database yet, and this database role may not store it. Run `contactbot migrate` once with SUPPRESSION_KEY set, as the role that owns the schema (see Security in the README)."}
+var ErrSuppressionKeyNotStorable = &Error{Code: EINVALID, Message: "SUPPRESSION_KEY is not stored in the database yet, and this database role may not store it. Run `contactbot migrate` once with SUPPRESSION_KEY set, as the role that owns the schema (see Security in docs/operations.md)."}
 
 // errOtherSuppressionKey refuses a key other than the one n entries on the
 // list were made with.

@@ -15,24 +15,24 @@ import (
 	"contactbot/crm/crmtest"
 )
 
-// runtimeGrants is the README's SQL that gives serve's own database role
+// runtimeGrants is docs/operations.md's SQL that gives serve's own database role
 // what it needs, for role.
 func runtimeGrants(t *testing.T, role string) string {
 	t.Helper()
-	readme, err := os.ReadFile("../README.md")
+	doc, err := os.ReadFile("../docs/operations.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	const start = "```sql\n-- contactbot runtime role"
-	_, block, ok := strings.Cut(string(readme), start)
+	_, block, ok := strings.Cut(string(doc), start)
 	if !ok {
-		t.Fatalf("the README has no block starting %q", start)
+		t.Fatalf("docs/operations.md has no block starting %q", start)
 	}
 	block, _, _ = strings.Cut(block, "```")
 	return strings.ReplaceAll("-- contactbot runtime role"+block, "contactbot_runtime", role)
 }
 
-// newRuntimeRole creates a login role with the README's grants on the
+// newRuntimeRole creates a login role with docs/operations.md's grants on the
 // database at dbURL, and returns that URL for the role; the role is dropped
 // after the test.
 func newRuntimeRole(t *testing.T, dbURL string) string {
@@ -56,7 +56,7 @@ func newRuntimeRole(t *testing.T, dbURL string) string {
 		}
 	})
 	if _, err := owner.Exec(runtimeGrants(t, role)); err != nil {
-		t.Fatalf("the README's grants: %v", err)
+		t.Fatalf("docs/operations.md's grants: %v", err)
 	}
 	u, err := url.Parse(dbURL)
 	if err != nil {
@@ -78,7 +78,7 @@ func openStore(t *testing.T, dbURL string) *crm.Store {
 }
 
 // TestSuppressionKeyOutOfTheRuntimeRolesReach: serve run as a role of its
-// own (the README's grants) cannot read the suppression key, yet deletes a
+// own (docs/operations.md's grants) cannot read the suppression key, yet deletes a
 // contact with DND onto the list, finds it there, and a contact created
 // again with its email gets the DND back through the trigger. A start with
 // the key already stored writes nothing (the settings row is the same row
@@ -179,7 +179,7 @@ func TestSuppressionKeyFirstSetByTheOwner(t *testing.T) {
 	}
 	runtime := openStore(t, newRuntimeRole(t, dbURL))
 	err := runtime.SetSuppressionKey(ctx, crmtest.SuppressionKey)
-	if want := "SUPPRESSION_KEY is not stored in the database yet, and this database role may not store it. Run `contactbot migrate` once with SUPPRESSION_KEY set, as the role that owns the schema (see Security in the README)."; crm.ErrorMessage(err) != want {
+	if want := "SUPPRESSION_KEY is not stored in the database yet, and this database role may not store it. Run `contactbot migrate` once with SUPPRESSION_KEY set, as the role that owns the schema (see Security in docs/operations.md)."; crm.ErrorMessage(err) != want {
 		t.Errorf("the runtime role's first start: %v\nwant %s", err, want)
 	}
 	if err := owner.SetSuppressionKey(ctx, crmtest.SuppressionKey); err != nil {

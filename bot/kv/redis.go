@@ -19,8 +19,8 @@ import (
 // How a Redis that does not answer is handled. Redis on the same network
 // answers in well under a millisecond; a request makes a few calls, so these
 // bound what an outage costs a request until the breaker opens, after which
-// calls fail at once and callers use their fallbacks (README, "When things
-// fail").
+// calls fail at once and callers use their fallbacks (docs/operations.md,
+// "When things fail").
 const (
 	// DialTimeout bounds one connection attempt; go-redis's default (5 s, then
 	// retried five times) is what made every request take 1.7 s.

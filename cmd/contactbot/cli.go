@@ -190,12 +190,12 @@ var subcommandDetails = map[string]string{
 	"serve": `Without DATABASE_URL it uses the embedded SQLite file in the data directory,
 empty unless --demo-data fills it with the demo CRM; without REDIS_URL an
 in-process store. Either way it must then be the only replica.
-Configuration is read from the environment; see README.md.
+Configuration is read from the environment; see docs/operations.md.
 `,
 	"migrate": `Uses DATABASE_URL, or the embedded SQLite file when it is unset.
 With SUPPRESSION_KEY set it stores the key the first time and later only
 checks it: run it as the database role that owns the schema, and serve may
-run as a role that cannot read the key (README: Security).
+run as a role that cannot read the key (docs/operations.md: Security).
 `,
 	"purge": "Uses DATABASE_URL, or the embedded SQLite file when it is unset.\n",
 	"shell": `Type what you would type after /contact in Slack; numbers press buttons.
@@ -224,7 +224,7 @@ func mainUsage(subs []subcommand) string {
 	for _, sc := range subs {
 		fmt.Fprintf(&b, "  %-9s %s\n", sc.name, sc.summary)
 	}
-	b.WriteString("\n`contactbot <command> --help` describes a command and its flags.\nConfiguration is read from the environment; see README.md.\n")
+	b.WriteString("\n`contactbot <command> --help` describes a command and its flags.\nConfiguration is read from the environment; see docs/operations.md.\n")
 	return b.String()
 }
 

@@ -5,7 +5,7 @@
 // opted out (DND), a customer with open opportunities and upcoming
 // appointments, and linked rows of every kind.
 //
-// Ids are fixed, so a transcript in the README stays true on every machine.
+// Ids are fixed, so the transcripts in the README and docs/ stay true on every machine.
 // Times in the past are fixed too; upcoming appointments are placed relative
 // to when the data was seeded, so that they are upcoming when first seen.
 package demo
