@@ -1,5 +1,5 @@
 -- +goose Up
--- Names are found as people type them (issue 11): "mueller" finds Müller
+-- Names are found as people type them: "mueller" finds Müller
 -- (German and Nordic letters spelled out: ü→ue, ö→oe, ä→ae, ß→ss, å→aa,
 -- ø→oe, æ→ae) while "muller" still does, and "obrien" finds O'Brien. Each
 -- name is indexed under both spellings, and a word with apostrophes also

@@ -1,5 +1,5 @@
 -- +goose Up
--- Issue 13's merges, erasures and suppression hits in the Home tab and the
+-- Merges, erasures and suppression hits in the Home tab and the
 -- weekly digest: the admins' list of contacts whose DND came back from the
 -- suppression list reads the triggers' audit lines of the last 30 days, and
 -- a person's recent deletions include the erasures they approved.
