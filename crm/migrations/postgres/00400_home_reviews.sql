@@ -1,5 +1,5 @@
 -- +goose Up
--- Issue 14: escalation of approval requests, review of what an admin did
+-- Escalation of approval requests, review of what an admin did
 -- alone, the App Home, and the indexes the digest and the audit export read.
 
 -- Escalation of a pending request at 75 % of its time. Its own table rather
