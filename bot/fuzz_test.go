@@ -29,7 +29,7 @@ import (
 // database unchecked. Seeds are real requests; `go test` runs them, and
 // .ci/run fuzzes each target for a few seconds:
 //
-//	go test ./bot/slackhttp -run '^$' -fuzz '^FuzzSlashCommandForm$' -fuzztime 30s
+//	go test ./bot -run '^$' -fuzz '^FuzzSlashCommandForm$' -fuzztime 30s
 
 // fuzzEnv is one bot for a fuzz target, with a contact with every kind of
 // linked row and a pending approval request, and a recorder of its logs.

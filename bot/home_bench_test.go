@@ -42,7 +42,7 @@ func fullHome(b *testing.B, e *bottest.Env) {
 // the app_home_opened request to views.publish at the fake Slack (the
 // event's ack, the outbox note, rendering five lists, the publish).
 //
-//	go test ./bot/slackhttp -run '^$' -bench HomeOpened -benchtime 200x
+//	go test ./bot -run '^$' -bench HomeOpened -benchtime 200x
 func BenchmarkHomeOpened(b *testing.B) {
 	quietLogs(b)
 	e := bottest.New(b)
@@ -63,7 +63,7 @@ func BenchmarkHomeOpened(b *testing.B) {
 // tab takes to show a decision: from the Approve click on the tab until
 // the publish that no longer lists the request.
 //
-//	go test ./bot/slackhttp -run '^$' -bench HomeRefreshAfterApprove -benchtime 20x
+//	go test ./bot -run '^$' -bench HomeRefreshAfterApprove -benchtime 20x
 func BenchmarkHomeRefreshAfterApprove(b *testing.B) {
 	quietLogs(b)
 	e := bottest.New(b)

@@ -1,8 +1,8 @@
 package bot_test
 
-// Issue 11's follow-up: what crm writes into audit lines, and the changes
-// an approver is shown, read with labels (channels, statuses, workflow
-// states) and money in its currency, never the codes the database keeps.
+// What crm writes into audit lines, and the changes an approver is shown,
+// read with labels (channels, statuses, workflow states) and money in its
+// currency, never the codes the database keeps.
 
 import (
 	"fmt"

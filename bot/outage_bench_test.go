@@ -21,7 +21,7 @@ import (
 // (replay check, delete rate from Redis's counters and the deletions table,
 // the modal). Compare ns/op across the three.
 //
-//	go test ./bot/slackhttp -run '^$' -bench RedisOutage -benchtime 2000x
+//	go test ./bot -run '^$' -bench RedisOutage -benchtime 2000x
 func BenchmarkRedisOutage(b *testing.B) {
 	for _, state := range []string{"Up", "Stopped", "Paused"} {
 		b.Run(state, func(b *testing.B) {

@@ -16,13 +16,13 @@ import (
 	"contactbot/crm/crmtest"
 )
 
-// issue13Scene is a workspace where issue 13's flows left something for
-// the Home tab and the digest: an admin merged a duplicate alone (review
-// waiting), Support asked for a merge and for an erasure (both waiting),
-// Support's erasure of Tom was approved by Admin2, and a deleted opted-out
-// contact was imported again and got its DND back from the suppression
-// list.
-type issue13Scene struct {
+// privacyScene is a workspace where merges, erasures and a suppression hit
+// left something for the Home tab and the digest: an admin merged a
+// duplicate alone (review waiting), Support asked for a merge and for an
+// erasure (both waiting), Support's erasure of Tom was approved by Admin2,
+// and a deleted opted-out contact was imported again and got its DND back
+// from the suppression list.
+type privacyScene struct {
 	orig, dup, samOrig, samDup, eve, tom, priya, priyaAgain string
 	mergeDel, tomDel, priyaDel                              crm.DeletionItem
 	samReq, eveReq                                          crm.Approval
@@ -61,10 +61,10 @@ func requestErasure(t *testing.T, e *bottest.Env, user, id string) crm.Approval 
 	return got
 }
 
-func newIssue13Scene(t *testing.T, e *bottest.Env, beforeHit func()) issue13Scene {
+func newPrivacyScene(t *testing.T, e *bottest.Env, beforeHit func()) privacyScene {
 	t.Helper()
 	ctx := context.Background()
-	var s issue13Scene
+	var s privacyScene
 	s.orig, s.dup = mergePair(t, e)
 	submitMerge(t, e, bottest.Admin, s.dup)
 
@@ -134,7 +134,7 @@ func newIssue13Scene(t *testing.T, e *bottest.Env, beforeHit func()) issue13Scen
 	return s
 }
 
-// TestHomeTabIssue13: merges, erasures and suppression hits on the Home
+// TestHomeTabOfPrivacyFlows: merges, erasures and suppression hits on the Home
 // tab, through the real HTTP route (app_home_opened, views.publish): an
 // admin sees pending merge and erasure requests for what they are, the
 // review of their own merge, the contacts whose DND came back, and their
@@ -142,9 +142,9 @@ func newIssue13Scene(t *testing.T, e *bottest.Env, beforeHit func()) issue13Scen
 // requests and the erasure they asked for, with no personal data and no
 // way to restore it; the admin who approved the erasure sees it too. The
 // tabs opened before the re-import are refreshed with the hit.
-func TestHomeTabIssue13(t *testing.T) {
+func TestHomeTabOfPrivacyFlows(t *testing.T) {
 	e := bottest.New(t, withAudit)
-	s := newIssue13Scene(t, e, func() {
+	s := newPrivacyScene(t, e, func() {
 		e.OpenHome(bottest.Admin2) // opened before the re-import: refreshed by it
 	})
 	now := e.Clock.Now()
@@ -241,14 +241,14 @@ func TestHomeTabIssue13(t *testing.T) {
 	})
 }
 
-// TestDigestIssue13: the weekly digest counts merges (by person),
+// TestDigestOfPrivacyFlows: the weekly digest counts merges (by person),
 // privacy erasures (by requester), restores of merges and suppression hits
 // (by where the opt-out was kept), apart from deletes, and names a merge
 // among the archives expiring; it names no erased person.
-func TestDigestIssue13(t *testing.T) {
+func TestDigestOfPrivacyFlows(t *testing.T) {
 	e := bottest.New(t, bottest.Options{Env: map[string]string{"DIGEST_CHANNEL": "CDIGEST", "RESTORE_WINDOW": "120h"}})
 	ctx := context.Background()
-	s := newIssue13Scene(t, e, nil)
+	s := newPrivacyScene(t, e, nil)
 	// Admin2 approves Support's merge of Sam, then restores it: a merge undone.
 	clickAndWait(t, e, bottest.Admin2, bot.ActionApprove, s.samReq.ID)
 	samDel := state(t, e, s.samReq.ID).DeletionID
@@ -410,12 +410,12 @@ func TestShortcutThroughApprovalAndMerge(t *testing.T) {
 	}
 }
 
-// TestErasureScrubsIssue14Traces: what issue 14 keeps or posts about a
-// contact (the review of an admin's direct delete and of its restore, the
-// escalation of the erasure request, the digest naming its archive, Home
-// tab refreshes) holds no personal data once the contact is erased: every
-// text column of every table is searched for the name, email and phone.
-func TestErasureScrubsIssue14Traces(t *testing.T) {
+// TestErasureScrubsReviewsAndEscalations: what the bot keeps or posts about
+// a contact (the review of an admin's direct delete and of its restore, the
+// escalation of the erasure request, the digest naming its archive, Home tab
+// refreshes) holds no personal data once the contact is erased: every text
+// column of every table is searched for the name, email and phone.
+func TestErasureScrubsReviewsAndEscalations(t *testing.T) {
 	e := bottest.New(t, bottest.Options{Env: map[string]string{"AUDIT_CHANNEL": bottest.Audit, "APPROVAL_TTL": "4m", "RESTORE_WINDOW": "120h"}})
 	ctx := context.Background()
 	e.OpenHome(bottest.Admin)
@@ -451,7 +451,7 @@ func TestErasureScrubsIssue14Traces(t *testing.T) {
 	}
 	for _, table := range []string{"reviews", "approval_escalations", "home_tabs"} {
 		if crmtest.CountRows(t, e.Store, table, "") == 0 {
-			t.Errorf("no %s rows: the scene did not reach issue 14's tables", table)
+			t.Errorf("no %s rows: the scene did not reach the review, escalation and Home tab tables", table)
 		}
 	}
 	// What Slack is shown afterwards names nobody either: the refreshed

@@ -1,9 +1,9 @@
 package bot_test
 
-// What a first real trial found (issue 11): every text as Slack renders it,
-// people as mentions, labels not codes, the reason that switches the window
-// at once, duplicates and currency in the delete window, what was wrong with
-// a deletion, withdrawing a request, ids in any case.
+// Every text as Slack renders it: people as mentions, labels not codes, the
+// reason that switches the window at once, duplicates and currency in the
+// delete window, what was wrong with a deletion, withdrawing a request, ids
+// in any case.
 
 import (
 	"encoding/json"
