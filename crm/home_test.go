@@ -229,13 +229,14 @@ func TestPurgeDue(t *testing.T) {
 	})
 }
 
-// TestHomeAndDigestIssue13: the Home tab's and the digest's reads of issue
-// 13's flows, on both dialects: a person's deletions include their merges
-// (with the contact that stays) and the erasures they asked for or
-// approved; the contacts whose DND the triggers re-applied are listed
-// (while they exist); the digest counts deletes, merges, erasures,
-// restores of merges and suppression hits apart, each by person or source.
-func TestHomeAndDigestIssue13(t *testing.T) {
+// TestHomeAndDigestOfPrivacyFlows: the Home tab's and the digest's reads of
+// merges, erasures and suppression hits, on both dialects: a person's
+// deletions include their merges (with the contact that stays) and the
+// erasures they asked for or approved; the contacts whose DND the triggers
+// re-applied are listed (while they exist); the digest counts deletes,
+// merges, erasures, restores of merges and suppression hits apart, each by
+// person or source.
+func TestHomeAndDigestOfPrivacyFlows(t *testing.T) {
 	crmtest.ForEachDialect(t, func(t *testing.T, s *crm.Store) {
 		ctx := context.Background()
 		clock := crmtest.NewClock(time.Now().UTC().Truncate(time.Second))

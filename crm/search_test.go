@@ -178,8 +178,8 @@ func TestSearchUsesIndexes(t *testing.T) {
 	}
 }
 
-// TestSearchAsTyped covers how people type names and phone numbers (issue
-// 11), on both databases: national numbers with a trunk prefix, German and
+// TestSearchAsTyped covers how people type names and phone numbers, on
+// both databases: national numbers with a trunk prefix, German and
 // Nordic letters spelled out, apostrophes left out.
 func TestSearchAsTyped(t *testing.T) {
 	crmtest.ForEachDialect(t, func(t *testing.T, s *crm.Store) {

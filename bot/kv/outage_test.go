@@ -65,7 +65,7 @@ func TestRedisDownFailsFast(t *testing.T) {
 // TestRedisHungFailsFast: a server that accepts connections but never
 // answers costs one IOTimeout per call until the breaker opens, then nothing.
 // (The bounds are loose: the machine is shared; BenchmarkRedisOutage in
-// bot/slackhttp measures.)
+// bot measures.)
 func TestRedisHungFailsFast(t *testing.T) {
 	rd := testsvc.StartRedis(t)
 	r := openPrivate(t, rd)

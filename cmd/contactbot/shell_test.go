@@ -217,13 +217,14 @@ func TestShellRefusesUnknownUser(t *testing.T) {
 	}
 }
 
-// TestShellMergeSuppressionErasure runs the issue-13 flows in `contactbot
-// shell` on its demo CRM: Sam Lee's duplicate merged by an admin (a wrong
-// MERGE first); Priya Patel, who replied STOP, deleted and then imported
-// again, getting her DND back at once; Tom Becker erased on a privacy
-// request (DELETE refused, ERASE, the requester's own approve refused, a
-// second admin's approve confirmed with ERASE), his phone then suppressed with every channel
-// permanent. Its shell keeps its own suppression key in the data directory.
+// TestShellMergeSuppressionErasure runs the merge, suppression and erasure
+// flows in `contactbot shell` on its demo CRM: Sam Lee's duplicate merged by
+// an admin (a wrong MERGE first); Priya Patel, who replied STOP, deleted and
+// then imported again, getting her DND back at once; Tom Becker erased on a
+// privacy request (DELETE refused, ERASE, the requester's own approve
+// refused, a second admin's approve confirmed with ERASE), his phone then
+// suppressed with every channel permanent. Its shell keeps its own
+// suppression key in the data directory.
 func TestShellMergeSuppressionErasure(t *testing.T) {
 	for _, k := range []string{"DATABASE_URL", "REDIS_URL", "SLACK_BOT_TOKEN", "CONTACTBOT_DATA_DIR", "SUPPRESSION_KEY"} {
 		t.Setenv(k, "")
