@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"github.com/slack-go/slack"
+
+	"contactbot/crm"
 )
 
 // The windows confirmed by typing a word (DELETE, MERGE, ERASE) are
@@ -26,6 +28,21 @@ type shownContact struct {
 func (s shownContact) valid() bool {
 	return validID(s.ContactID) && fingerprintRe.MatchString(s.Fingerprint)
 }
+
+// contactNow is a submit of a window about one contact (delete, erase)
+// with that contact reloaded as it is now.
+type contactNow struct {
+	submitting
+	c crm.Contact
+	l crm.Linked
+}
+
+func (n *contactNow) reload(ctx context.Context, shown shownContact) (err error) {
+	n.c, n.l, err = n.b.store.Linked(ctx, shown.ContactID)
+	return err
+}
+
+func (n *contactNow) unchanged(shown shownContact) bool { return n.l.Fingerprint == shown.Fingerprint }
 
 // submitWords are how the skeleton speaks of a window's kind.
 type submitWords struct {
@@ -50,9 +67,10 @@ type confirmedSubmit interface {
 	// instead) ends the submit before anything is loaded.
 	check(ctx context.Context, v slack.View) *slack.ViewSubmissionResponse
 	// reload loads the contacts the window shows, as they are now.
-	reload(ctx context.Context) error
-	// changed answers when the window no longer shows them as they are
-	// (redrawn, nothing done); nil when it does.
+	reload(ctx context.Context, shown shownContact) error
+	// unchanged reports whether the window shows them as they are now;
+	// when not, changed is the answer (the window redrawn, nothing done).
+	unchanged(shown shownContact) bool
 	changed(ctx context.Context) *slack.ViewSubmissionResponse
 	// permission is what a submit may do now, for the contact it acts on
 	// (the one that goes); shownMode is what the window said it does, ""
@@ -83,15 +101,15 @@ func (b *Bot) submitConfirmed(ctx context.Context, cb slack.InteractionCallback,
 	if r := s.check(ctx, cb.View); r != nil {
 		return r
 	}
-	if err := s.reload(ctx); err != nil {
-		contactID := s.shown().ContactID
-		return slack.NewUpdateViewSubmissionResponse(infoModal(notDone, w.reloadFailedLead+b.userMessage(err, "load contact for "+w.noun, "contact", contactID)))
+	shown := s.shown()
+	if err := s.reload(ctx, shown); err != nil {
+		return slack.NewUpdateViewSubmissionResponse(infoModal(notDone, w.reloadFailedLead+b.userMessage(err, "load contact for "+w.noun, "contact", shown.ContactID)))
 	}
-	if r := s.changed(ctx); r != nil {
-		return r
+	if !s.unchanged(shown) {
+		return s.changed(ctx)
 	}
 	perm, of := s.permission(ctx)
-	if shown := s.shownMode(); shown != "" && shown != perm.Mode {
+	if mode := s.shownMode(); mode != "" && mode != perm.Mode {
 		// Never act on what the person meant as a request, nor file a
 		// request they meant as the action: show what a submit does now.
 		b.log.Info(w.noun+" modal outdated: permission changed", "user", cb.User.ID, "contact", of, "mode", perm.Mode)

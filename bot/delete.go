@@ -215,16 +215,14 @@ func (f deleteForm) validate() map[string]string {
 // handleDeleteSubmit checks a submitted delete modal on the server and, when
 // everything holds, deletes after the ack and sends the summary.
 func (b *Bot) handleDeleteSubmit(ctx context.Context, cb slack.InteractionCallback) *slack.ViewSubmissionResponse {
-	return b.submitConfirmed(ctx, cb, &deleteSubmit{submitting: submitting{b, cb.User.ID}})
+	return b.submitConfirmed(ctx, cb, &deleteSubmit{contactNow: contactNow{submitting: submitting{b, cb.User.ID}}})
 }
 
 // deleteSubmit is a submit of the delete window (see submitConfirmed).
 type deleteSubmit struct {
-	submitting
+	contactNow
 	meta deleteMeta
 	form deleteForm
-	c    crm.Contact
-	l    crm.Linked
 }
 
 func (s *deleteSubmit) words() submitWords {
@@ -262,15 +260,7 @@ func (s *deleteSubmit) check(ctx context.Context, v slack.View) *slack.ViewSubmi
 	return nil
 }
 
-func (s *deleteSubmit) reload(ctx context.Context) (err error) {
-	s.c, s.l, err = s.b.store.Linked(ctx, s.meta.ContactID)
-	return err
-}
-
 func (s *deleteSubmit) changed(ctx context.Context) *slack.ViewSubmissionResponse {
-	if s.l.Fingerprint == s.meta.Fingerprint {
-		return nil
-	}
 	b, user := s.b, s.user
 	b.log.Info("delete refused: contact changed", "user", user, "contact", s.c.ID)
 	b.auditRefusal(user, s.c.ID, s.form.Reason, "not deleted: contact changed since the window opened")

@@ -102,16 +102,14 @@ func (b *Bot) eraseModal(c crm.Contact, l crm.Linked, meta eraseMeta, requesterI
 // handleEraseSubmit checks a submitted erasure window and files the request
 // for a second admin.
 func (b *Bot) handleEraseSubmit(ctx context.Context, cb slack.InteractionCallback) *slack.ViewSubmissionResponse {
-	return b.submitConfirmed(ctx, cb, &eraseSubmit{submitting: submitting{b, cb.User.ID}})
+	return b.submitConfirmed(ctx, cb, &eraseSubmit{contactNow: contactNow{submitting: submitting{b, cb.User.ID}}})
 }
 
 // eraseSubmit is a submit of the erasure window (see submitConfirmed).
 type eraseSubmit struct {
-	submitting
+	contactNow
 	meta          eraseMeta
 	note, confirm string
-	c             crm.Contact
-	l             crm.Linked
 }
 
 func (s *eraseSubmit) words() submitWords {
@@ -140,15 +138,7 @@ func (s *eraseSubmit) check(_ context.Context, v slack.View) *slack.ViewSubmissi
 	return nil
 }
 
-func (s *eraseSubmit) reload(ctx context.Context) (err error) {
-	s.c, s.l, err = s.b.store.Linked(ctx, s.meta.ContactID)
-	return err
-}
-
 func (s *eraseSubmit) changed(ctx context.Context) *slack.ViewSubmissionResponse {
-	if s.l.Fingerprint == s.meta.Fingerprint {
-		return nil
-	}
 	s.b.log.Info("erasure refused: contact changed", "user", s.user, "contact", s.c.ID)
 	perm, _ := s.permission(ctx)
 	return s.redraw(ctx, "⚠️ *This contact changed since you opened this window.* Nothing was sent. Check it again and confirm if it should still be erased.", perm)

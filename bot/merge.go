@@ -517,9 +517,10 @@ type mergeSubmit struct {
 	c      linkedContact
 	others []linkedContact
 	ways   []mergeWay
-	// way is ways[i], the one chosen.
-	i   int
-	way mergeWay
+	// way is ways[i], the one chosen; other is its contact that is not c.
+	i     int
+	way   mergeWay
+	other linkedContact
 }
 
 func (s *mergeSubmit) words() submitWords {
@@ -562,8 +563,8 @@ func (s *mergeSubmit) check(_ context.Context, v slack.View) *slack.ViewSubmissi
 	return nil
 }
 
-func (s *mergeSubmit) reload(ctx context.Context) error {
-	c, others, err := s.b.mergeCandidates(ctx, s.meta.ContactID)
+func (s *mergeSubmit) reload(ctx context.Context, shown shownContact) error {
+	c, others, err := s.b.mergeCandidates(ctx, shown.ContactID)
 	if err != nil {
 		return err
 	}
@@ -573,27 +574,34 @@ func (s *mergeSubmit) reload(ctx context.Context) error {
 		return ErrNothingToMergeInto
 	}
 	s.way = s.ways[s.i]
+	s.other = s.way.Stays
+	if s.other.C.ID == s.c.C.ID {
+		s.other = s.way.Goes
+	}
 	return nil
+}
+
+// contactsChanged reports whether either contact is not as the window showed it.
+func (s *mergeSubmit) contactsChanged() bool {
+	return s.c.L.Fingerprint != s.meta.Fingerprint || s.other.L.Fingerprint != s.chosen.Fingerprint
+}
+
+// unchanged also asks that the window showed the way chosen.
+func (s *mergeSubmit) unchanged(shownContact) bool {
+	return !s.contactsChanged() && s.form.Choice == s.meta.Shown
 }
 
 func (s *mergeSubmit) changed(ctx context.Context) *slack.ViewSubmissionResponse {
 	b, user, way := s.b, s.user, s.way
-	other := way.Stays
-	if other.C.ID == s.c.C.ID {
-		other = way.Goes
-	}
-	if s.c.L.Fingerprint != s.meta.Fingerprint || other.L.Fingerprint != s.chosen.Fingerprint {
-		b.log.Info("merge refused: contacts changed", "user", user, "contact", s.c.C.ID, "other", other.C.ID)
+	if s.contactsChanged() {
+		b.log.Info("merge refused: contacts changed", "user", user, "contact", s.c.C.ID, "other", s.other.C.ID)
 		return s.redraw(ctx, "⚠️ *These contacts changed since you opened this window.* Nothing was merged. Check them again and confirm if they should still be merged.",
 			b.deletePermission(ctx, user, way.Goes.C, way.Goes.L))
 	}
-	if s.form.Choice != s.meta.Shown {
-		// The window still described another way (its redraw was lost).
-		b.log.Info("merge refused: the window did not show the choice", "user", user, "contact", s.c.C.ID)
-		return s.redraw(ctx, "⚠️ *This window had not caught up with your choice.* Nothing was merged. Check which contact goes and which stays below, and submit again.",
-			b.deletePermission(ctx, user, way.Goes.C, way.Goes.L))
-	}
-	return nil
+	// The window still described another way (its redraw was lost).
+	b.log.Info("merge refused: the window did not show the choice", "user", user, "contact", s.c.C.ID)
+	return s.redraw(ctx, "⚠️ *This window had not caught up with your choice.* Nothing was merged. Check which contact goes and which stays below, and submit again.",
+		b.deletePermission(ctx, user, way.Goes.C, way.Goes.L))
 }
 
 // permission is the delete rule, applied to the contact that goes.
