@@ -21,8 +21,7 @@ const CallbackEraseModal = "contact.erase.modal"
 
 // eraseMeta travels in the window's private_metadata.
 type eraseMeta struct {
-	ContactID   string `json:"c"`
-	Fingerprint string `json:"f"`
+	shownContact
 	// Origin says where the delete window it came from started (a message
 	// shortcut's message origin), for the request's and the erasure's audit
 	// lines (originText).
@@ -30,7 +29,7 @@ type eraseMeta struct {
 }
 
 func (m *eraseMeta) valid() bool {
-	return readOrigin(&m.Origin) && metaFieldsValid(m.ContactID, m.Fingerprint, "", "") && m.Fingerprint != ""
+	return m.shownContact.valid() && readOrigin(&m.Origin)
 }
 
 func (m eraseMeta) encode() string {
@@ -71,7 +70,7 @@ func (b *Bot) erasureView(ctx context.Context, user string, meta deleteMeta) *sl
 	}
 	b.log.Info("delete window: erasure reason, showing the erasure window", "user", user, "contact", c.ID)
 	b.auditOpened(ctx, user, c.ID, windowErase, originDeleteWindow)
-	v := b.eraseModal(c, l, eraseMeta{ContactID: c.ID, Fingerprint: l.Fingerprint, Origin: meta.Origin}, b.isAdmin(ctx, user), "*Nothing was deleted.* A privacy erasure is not a delete: it keeps no archive, so it has its own window, confirmed with ERASE.")
+	v := b.eraseModal(c, l, eraseMeta{shownContact: shownContact{c.ID, l.Fingerprint}, Origin: meta.Origin}, b.isAdmin(ctx, user), "*Nothing was deleted.* A privacy erasure is not a delete: it keeps no archive, so it has its own window, confirmed with ERASE.")
 	return &v
 }
 
@@ -103,35 +102,64 @@ func (b *Bot) eraseModal(c crm.Contact, l crm.Linked, meta eraseMeta, requesterI
 // handleEraseSubmit checks a submitted erasure window and files the request
 // for a second admin.
 func (b *Bot) handleEraseSubmit(ctx context.Context, cb slack.InteractionCallback) *slack.ViewSubmissionResponse {
-	var meta eraseMeta
-	if !readMeta(cb.View.PrivateMetadata, &meta) {
-		return slack.NewUpdateViewSubmissionResponse(infoModal("Not erased", "This window could not be read, so nothing was erased. Close it and search for the contact again."))
-	}
-	user := cb.User.ID
-	note, confirm := typed(cb.View, blockNote), typed(cb.View, blockConfirm)
+	return b.submitConfirmed(ctx, cb, &eraseSubmit{contactNow: contactNow{submitting: submitting{b, cb.User.ID}}})
+}
+
+// eraseSubmit is a submit of the erasure window (see submitConfirmed).
+type eraseSubmit struct {
+	contactNow
+	meta          eraseMeta
+	note, confirm string
+}
+
+func (s *eraseSubmit) words() submitWords {
+	return submitWords{noun: "erasure", confirm: eraseConfirm, reloadFailedLead: "*Nothing was erased.* "}
+}
+
+func (s *eraseSubmit) metadata() windowMeta { return &s.meta }
+func (s *eraseSubmit) shown() shownContact  { return s.meta.shownContact }
+
+// shownMode is "": whoever submits, an erasure waits for admins, as its
+// window says.
+func (s *eraseSubmit) shownMode() string { return "" }
+
+func (s *eraseSubmit) check(_ context.Context, v slack.View) *slack.ViewSubmissionResponse {
+	s.note, s.confirm = typed(v, blockNote), typed(v, blockConfirm)
 	errs := map[string]string{}
-	if e := erasureConfirmProblem(confirm); e != "" {
+	if e := erasureConfirmProblem(s.confirm); e != "" {
 		errs[blockConfirm] = e
 	}
-	if e := eraseNote.tooLong(note); e != "" {
+	if e := eraseNote.tooLong(s.note); e != "" {
 		errs[blockNote] = e
 	}
 	if len(errs) > 0 {
 		return slack.NewErrorsViewSubmissionResponse(errs)
 	}
-	c, l, err := b.store.Linked(ctx, meta.ContactID)
-	if err != nil {
-		return slack.NewUpdateViewSubmissionResponse(infoModal("Not erased", "*Nothing was erased.* "+b.userMessage(err, "load contact for erasure", "contact", meta.ContactID)))
-	}
-	if l.Fingerprint != meta.Fingerprint {
-		b.log.Info("erasure refused: contact changed", "user", user, "contact", c.ID)
-		v := b.eraseModal(c, l, eraseMeta{ContactID: c.ID, Fingerprint: l.Fingerprint, Origin: meta.Origin}, b.isAdmin(ctx, user),
-			"⚠️ *This contact changed since you opened this window.* Nothing was sent. Check it again and confirm if it should still be erased.")
-		return slack.NewUpdateViewSubmissionResponse(&v)
-	}
-	admin := b.isAdmin(ctx, user)
-	return b.fileRequest(ctx, user, c, l, nil, crm.NewApproval{ContactID: c.ID, Requester: user, Reason: ReasonErasure, Note: note,
-		Fingerprint: l.Fingerprint, Kind: crm.KindErasure, Via: b.originText(ctx, user, meta.Origin), RequesterIsAdmin: admin}, erasureWhy(admin))
+	return nil
+}
+
+func (s *eraseSubmit) changed(ctx context.Context) *slack.ViewSubmissionResponse {
+	s.b.log.Info("erasure refused: contact changed", "user", s.user, "contact", s.c.ID)
+	perm, _ := s.permission(ctx)
+	return s.redraw(ctx, "⚠️ *This contact changed since you opened this window.* Nothing was sent. Check it again and confirm if it should still be erased.", perm)
+}
+
+// permission is always a request: for another admin's approval when an
+// admin asks (perm.admin), for two admins' when anyone else does.
+func (s *eraseSubmit) permission(ctx context.Context) (deletePermission, string) {
+	admin := s.b.isAdmin(ctx, s.user)
+	return deletePermission{Mode: modeApproval, Why: erasureWhy(admin), admin: admin}, s.c.ID
+}
+
+func (s *eraseSubmit) redraw(_ context.Context, banner string, perm deletePermission) *slack.ViewSubmissionResponse {
+	v := s.b.eraseModal(s.c, s.l, eraseMeta{shownContact: shownContact{s.c.ID, s.l.Fingerprint}, Origin: s.meta.Origin}, perm.admin, banner)
+	return slack.NewUpdateViewSubmissionResponse(&v)
+}
+
+func (s *eraseSubmit) act(ctx context.Context, perm deletePermission) *slack.ViewSubmissionResponse {
+	b, user, c := s.b, s.user, s.c
+	return b.fileRequest(ctx, user, c, s.l, nil, crm.NewApproval{ContactID: c.ID, Requester: user, Reason: ReasonErasure, Note: s.note,
+		Fingerprint: s.l.Fingerprint, Kind: crm.KindErasure, Via: b.originText(ctx, user, s.meta.Origin), RequesterIsAdmin: perm.admin}, perm.Why)
 }
 
 // erasureListsSentence says what of c an erasure puts on the suppression

@@ -40,9 +40,8 @@ var (
 // Like every payload it comes back from the client, so a submit checks it
 // against the contacts as they are now.
 type mergeMeta struct {
-	ContactID   string        `json:"c"` // the contact whose button opened the window
-	Fingerprint string        `json:"f"`
-	Others      []mergeChoice `json:"o"` // the contacts it may be merged with
+	shownContact               // the contact whose button opened the window
+	Others       []mergeChoice `json:"o"` // the contacts it may be merged with
 	// Shown is the choice the window describes (MergeChoice's value).
 	Shown       string `json:"s"`
 	Mode        string `json:"m,omitempty"`
@@ -57,7 +56,7 @@ type mergeMeta struct {
 }
 
 func (m *mergeMeta) valid() bool {
-	if !readOrigin(&m.Origin) || !metaFieldsValid(m.ContactID, m.Fingerprint, m.Channel, m.Mode) || m.Fingerprint == "" ||
+	if !m.shownContact.valid() || !readOrigin(&m.Origin) || !channelModeValid(m.Channel, m.Mode) ||
 		len(m.Others) == 0 || len(m.Others) > maxMergeChoices || len(m.Shown) > 2*maxValueLen+1 {
 		return false
 	}
@@ -212,7 +211,7 @@ func (m mergeMeta) again(c linkedContact, others []linkedContact, way mergeWay, 
 }
 
 func newMergeMeta(c linkedContact, others []linkedContact, shown mergeWay, mode, channel, responseURL string) mergeMeta {
-	m := mergeMeta{ContactID: c.C.ID, Fingerprint: c.L.Fingerprint, Shown: shown.value(), Mode: mode, Channel: channel, ResponseURL: responseURL}
+	m := mergeMeta{shownContact: shownContact{c.C.ID, c.L.Fingerprint}, Shown: shown.value(), Mode: mode, Channel: channel, ResponseURL: responseURL}
 	for _, o := range others {
 		m.Others = append(m.Others, mergeChoice{o.C.ID, o.L.Fingerprint})
 	}
@@ -505,85 +504,128 @@ func (m mergeMeta) otherOf(choice string) (other mergeChoice, keepsOwn, ok bool)
 // must still be duplicates and as the person saw them, and the delete rule
 // is applied to the contact that goes.
 func (b *Bot) handleMergeSubmit(ctx context.Context, cb slack.InteractionCallback) *slack.ViewSubmissionResponse {
-	var meta mergeMeta
-	if !readMeta(cb.View.PrivateMetadata, &meta) {
-		return slack.NewUpdateViewSubmissionResponse(infoModal("Not merged", "This window could not be read, so nothing was merged. Close it and search for the contact again."))
-	}
-	user := cb.User.ID
-	form := readMergeForm(cb.View, meta)
+	return b.submitConfirmed(ctx, cb, &mergeSubmit{submitting: submitting{b, cb.User.ID}})
+}
+
+// mergeSubmit is a submit of the Merge duplicate window (see submitConfirmed).
+type mergeSubmit struct {
+	submitting
+	meta mergeMeta
+	form mergeForm
+	// chosen is the other contact of the choice, as the window showed it.
+	chosen mergeChoice
+	c      linkedContact
+	others []linkedContact
+	ways   []mergeWay
+	// way is ways[i], the one chosen; other is its contact that is not c.
+	i     int
+	way   mergeWay
+	other linkedContact
+}
+
+func (s *mergeSubmit) words() submitWords {
+	return submitWords{noun: "merge", confirm: mergeConfirm, reloadFailedLead: "*Nothing was merged.* "}
+}
+
+func (s *mergeSubmit) metadata() windowMeta { return &s.meta }
+func (s *mergeSubmit) shown() shownContact  { return s.meta.shownContact }
+func (s *mergeSubmit) shownMode() string    { return s.meta.Mode }
+
+func (s *mergeSubmit) check(_ context.Context, v slack.View) *slack.ViewSubmissionResponse {
+	meta := &s.meta
+	s.form = readMergeForm(v, *meta)
 	if meta.Shown == "" {
 		// A window opened before either contact could stay: its contact
 		// goes, into the one it showed or the one chosen.
 		if len(meta.Others) == 1 {
-			form.Choice = MergeChoice(meta.Others[0].ID, meta.ContactID)
-		} else if form.Choice != "" && !strings.Contains(form.Choice, ":") {
-			form.Choice = MergeChoice(form.Choice, meta.ContactID)
+			s.form.Choice = MergeChoice(meta.Others[0].ID, meta.ContactID)
+		} else if s.form.Choice != "" && !strings.Contains(s.form.Choice, ":") {
+			s.form.Choice = MergeChoice(s.form.Choice, meta.ContactID)
 		}
-		meta.Shown = form.Choice
+		meta.Shown = s.form.Choice
 	}
 	errs := map[string]string{}
-	shown, _, ok := meta.otherOf(form.Choice)
+	chosen, _, ok := meta.otherOf(s.form.Choice)
 	if !ok {
-		b.log.Warn("merge refused: a choice the window did not offer", "user", user, "contact", meta.ContactID)
+		s.b.log.Warn("merge refused: a choice the window did not offer", "user", s.user, "contact", meta.ContactID)
 		errs[blockOriginal] = "Choose which contact stays. Nothing was merged."
 	}
-	if e := mergeNote.tooLong(form.Note); e != "" {
+	s.chosen = chosen
+	if e := mergeNote.tooLong(s.form.Note); e != "" {
 		errs[blockNote] = e
 	}
-	if e := mergeConfirm.problem(form.Confirm); e != "" {
+	if e := mergeConfirm.problem(s.form.Confirm); e != "" {
 		errs[blockConfirm] = e
 	}
 	if len(errs) > 0 {
 		return slack.NewErrorsViewSubmissionResponse(errs)
 	}
-	notMerged := func(err error, what string) *slack.ViewSubmissionResponse {
-		return slack.NewUpdateViewSubmissionResponse(infoModal("Not merged", "*Nothing was merged.* "+b.userMessage(err, what, "contact", meta.ContactID)))
-	}
-	c, others, err := b.mergeCandidates(ctx, meta.ContactID)
+	return nil
+}
+
+func (s *mergeSubmit) reload(ctx context.Context, shown shownContact) error {
+	c, others, err := s.b.mergeCandidates(ctx, shown.ContactID)
 	if err != nil {
-		return notMerged(err, "load contact for merge")
+		return err
 	}
-	others = offered(meta, others)
-	ways := mergeWays(c, others)
-	i := wayOf(ways, form.Choice)
-	if i < 0 {
-		return notMerged(ErrNothingToMergeInto, "merge")
+	s.c, s.others = c, offered(s.meta, others)
+	s.ways = mergeWays(s.c, s.others)
+	if s.i = wayOf(s.ways, s.form.Choice); s.i < 0 {
+		return ErrNothingToMergeInto
 	}
-	way := ways[i]
-	other := way.Stays
-	if other.C.ID == c.C.ID {
-		other = way.Goes
+	s.way = s.ways[s.i]
+	s.other = s.way.Stays
+	if s.other.C.ID == s.c.C.ID {
+		s.other = s.way.Goes
 	}
-	redraw := func(banner string, perm deletePermission) *slack.ViewSubmissionResponse {
-		v := b.mergeModal(ways, i, meta.again(c, others, way, perm.Mode), banner, perm)
-		return slack.NewUpdateViewSubmissionResponse(&v)
-	}
-	if c.L.Fingerprint != meta.Fingerprint || other.L.Fingerprint != shown.Fingerprint {
-		b.log.Info("merge refused: contacts changed", "user", user, "contact", c.C.ID, "other", other.C.ID)
-		return redraw("⚠️ *These contacts changed since you opened this window.* Nothing was merged. Check them again and confirm if they should still be merged.",
+	return nil
+}
+
+// contactsChanged reports whether either contact is not as the window showed it.
+func (s *mergeSubmit) contactsChanged() bool {
+	return s.c.L.Fingerprint != s.meta.Fingerprint || s.other.L.Fingerprint != s.chosen.Fingerprint
+}
+
+// unchanged also asks that the window showed the way chosen.
+func (s *mergeSubmit) unchanged(shownContact) bool {
+	return !s.contactsChanged() && s.form.Choice == s.meta.Shown
+}
+
+func (s *mergeSubmit) changed(ctx context.Context) *slack.ViewSubmissionResponse {
+	b, user, way := s.b, s.user, s.way
+	if s.contactsChanged() {
+		b.log.Info("merge refused: contacts changed", "user", user, "contact", s.c.C.ID, "other", s.other.C.ID)
+		return s.redraw(ctx, "⚠️ *These contacts changed since you opened this window.* Nothing was merged. Check them again and confirm if they should still be merged.",
 			b.deletePermission(ctx, user, way.Goes.C, way.Goes.L))
 	}
-	if form.Choice != meta.Shown {
-		// The window still described another way (its redraw was lost).
-		b.log.Info("merge refused: the window did not show the choice", "user", user, "contact", c.C.ID)
-		return redraw("⚠️ *This window had not caught up with your choice.* Nothing was merged. Check which contact goes and which stays below, and submit again.",
-			b.deletePermission(ctx, user, way.Goes.C, way.Goes.L))
-	}
-	dup, orig := way.Goes, way.Stays
-	// The delete rule, applied to the contact that goes.
-	perm := b.submitPermission(ctx, user, dup.C, dup.L, meta.Mode)
-	if meta.Mode != "" && meta.Mode != perm.Mode {
-		b.log.Info("merge modal outdated: permission changed", "user", user, "contact", dup.C.ID, "mode", perm.Mode)
-		return redraw("⚠️ *What this window does has changed since you opened it.* Nothing was merged or sent. Check below and submit again.", perm)
-	}
+	// The window still described another way (its redraw was lost).
+	b.log.Info("merge refused: the window did not show the choice", "user", user, "contact", s.c.C.ID)
+	return s.redraw(ctx, "⚠️ *This window had not caught up with your choice.* Nothing was merged. Check which contact goes and which stays below, and submit again.",
+		b.deletePermission(ctx, user, way.Goes.C, way.Goes.L))
+}
+
+// permission is the delete rule, applied to the contact that goes.
+func (s *mergeSubmit) permission(ctx context.Context) (deletePermission, string) {
+	dup := s.way.Goes
+	return s.b.submitPermission(ctx, s.user, dup.C, dup.L, s.meta.Mode), dup.C.ID
+}
+
+func (s *mergeSubmit) redraw(_ context.Context, banner string, perm deletePermission) *slack.ViewSubmissionResponse {
+	v := s.b.mergeModal(s.ways, s.i, s.meta.again(s.c, s.others, s.way, perm.Mode), banner, perm)
+	return slack.NewUpdateViewSubmissionResponse(&v)
+}
+
+func (s *mergeSubmit) act(ctx context.Context, perm deletePermission) *slack.ViewSubmissionResponse {
+	b, user := s.b, s.user
+	dup, orig := s.way.Goes, s.way.Stays
 	fp := crm.MergeFingerprint(dup.L.Fingerprint, orig.L.Fingerprint)
 	if !perm.Direct() {
 		return b.fileRequest(ctx, user, dup.C, dup.L, &orig.C, crm.NewApproval{ContactID: dup.C.ID, Requester: user, Reason: ReasonDuplicate,
-			Note: form.Note, Fingerprint: fp, Kind: crm.KindMerge, MergeInto: orig.C.ID, Via: b.originText(ctx, user, meta.Origin)}, perm.Why)
+			Note: s.form.Note, Fingerprint: fp, Kind: crm.KindMerge, MergeInto: orig.C.ID, Via: b.originText(ctx, user, s.meta.Origin)}, perm.Why)
 	}
 	// An admin's merge, like an admin's delete, is reviewed by another admin.
-	req := crm.MergeRequest{DuplicateID: dup.C.ID, OriginalID: orig.C.ID, Actor: user, Reason: ReasonDuplicate, Note: form.Note,
-		ExpectFingerprint: fp, RestoreWindow: b.cfg.RestoreWindow, Review: perm.admin, Via: b.originText(ctx, user, meta.Origin)}
+	req := crm.MergeRequest{DuplicateID: dup.C.ID, OriginalID: orig.C.ID, Actor: user, Reason: ReasonDuplicate, Note: s.form.Note,
+		ExpectFingerprint: fp, RestoreWindow: b.cfg.RestoreWindow, Review: perm.admin, Via: b.originText(ctx, user, s.meta.Origin)}
 	b.goBackground("merge", func(ctx context.Context) { b.runMerge(ctx, req) })
 	return nil // closes the window; the outcome arrives by DM
 }

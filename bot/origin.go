@@ -112,11 +112,10 @@ func readMeta(s string, m windowMeta) bool {
 // fingerprintRe is the shape of crm's fingerprints (16 hex digits).
 var fingerprintRe = regexp.MustCompile(`^[0-9a-f]{16}$`)
 
-// metaFieldsValid checks the fields windows share: a contact id, a
-// fingerprint, an optional channel and a mode.
-func metaFieldsValid(contactID, fingerprint, channel, mode string) bool {
-	return validID(contactID) && (fingerprint == "" || fingerprintRe.MatchString(fingerprint)) &&
-		(channel == "" || conversationIDRe.MatchString(channel)) &&
+// channelModeValid checks the optional fields the delete and merge windows
+// share: the channel they were opened in and what they said a submit does.
+func channelModeValid(channel, mode string) bool {
+	return (channel == "" || conversationIDRe.MatchString(channel)) &&
 		(mode == "" || mode == modeDirect || mode == modeApproval)
 }
 

@@ -89,7 +89,8 @@ type deletePermission struct {
 	Why  string
 	// rated is set for a deleter's direct delete, which counts against DELETE_RATE_LIMIT.
 	rated bool
-	// admin is set for an admin's direct delete, which another admin reviews.
+	// admin is set when an admin submits: their direct delete or merge is
+	// reviewed by another admin, their erasure needs one admin's approval, not two.
 	admin bool
 }
 

@@ -61,7 +61,7 @@ type actionMeta struct {
 }
 
 func (m *actionMeta) valid() bool {
-	return readOrigin(&m.Origin) && metaFieldsValid(m.ContactID, "", "", "")
+	return readOrigin(&m.Origin) && validID(m.ContactID)
 }
 
 func (m actionMeta) encode() string {

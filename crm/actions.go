@@ -159,7 +159,7 @@ func (s *Store) SetDND(ctx context.Context, req DNDRequest) (DNDResult, error) {
 		return out, err
 	}
 	if req.ContactID == "" || req.Actor == "" {
-		return out, Errorf(EINVALID, "Setting DND needs a contact and who sets it.")
+		return out, precondition("Setting DND needs a contact and who sets it.")
 	}
 	err = s.withTx(ctx, func(tx *sqlx.Tx) error {
 		c, err := lockContact(ctx, tx, req.ContactID)
@@ -217,7 +217,7 @@ func (s *Store) SetDND(ctx context.Context, req DNDRequest) (DNDResult, error) {
 func (s *Store) RemoveFollowUp(ctx context.Context, req FollowUpRequest) (FollowUpResult, error) {
 	var out FollowUpResult
 	if req.ContactID == "" || req.Actor == "" {
-		return out, Errorf(EINVALID, "Removing follow-up needs a contact and who removes it.")
+		return out, precondition("Removing follow-up needs a contact and who removes it.")
 	}
 	ids := dedupe(req.EnrollmentIDs)
 	if len(ids) == 0 {
@@ -274,7 +274,7 @@ func (s *Store) RemoveFollowUp(ctx context.Context, req FollowUpRequest) (Follow
 func (s *Store) Undo(ctx context.Context, undoID, actor string, isAdmin bool) (UndoResult, error) {
 	var out UndoResult
 	if undoID == "" || actor == "" {
-		return out, Errorf(EINVALID, "An undo needs the change's id and who undoes it.")
+		return out, precondition("An undo needs the change's id and who undoes it.")
 	}
 	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
 		a, err := lockUndo(ctx, tx, undoID)

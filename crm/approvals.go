@@ -276,16 +276,16 @@ func (s *Store) RequestApproval(ctx context.Context, r NewApproval) (Approval, A
 	var a Approval
 	var audit AuditEntry
 	if r.ContactID == "" || r.Requester == "" || r.Reason == "" || r.Fingerprint == "" || r.TTL <= 0 {
-		return a, audit, Errorf(EINVALID, "A delete request needs a contact, who asks, a reason, what they saw and how long it stays open.")
+		return a, audit, precondition("A delete request needs a contact, who asks, a reason, what they saw and how long it stays open.")
 	}
 	if r.Kind == KindDelete {
 		r.Kind = ""
 	}
 	switch {
 	case r.Kind == KindMerge && (r.MergeInto == "" || r.MergeInto == r.ContactID):
-		return a, audit, Errorf(EINVALID, "A merge request needs the contact it merges into.")
+		return a, audit, precondition("A merge request needs the contact it merges into.")
 	case r.Kind != "" && r.Kind != KindMerge && r.Kind != KindErasure:
-		return a, audit, Errorf(EINVALID, "A request is for a delete, a merge or an erasure.")
+		return a, audit, precondition("A request is for a delete, a merge or an erasure.")
 	}
 	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
 		c, l, err := s.linked(ctx, tx, r.ContactID, false)
@@ -508,7 +508,7 @@ type ApproveResult struct {
 func (s *Store) Approve(ctx context.Context, d Decision) (ApproveResult, error) {
 	var res ApproveResult
 	if d.RequestID == "" || d.Admin == "" || d.RestoreWindow <= 0 {
-		return res, Errorf(EINVALID, "An approval needs a request, an admin and a restore window.")
+		return res, precondition("An approval needs a request, an admin and a restore window.")
 	}
 	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
 		a, err := s.lockApproval(ctx, tx, d.RequestID)
@@ -620,7 +620,7 @@ func (s *Store) Reject(ctx context.Context, id, admin, reason string, notify fun
 	var a Approval
 	var audit AuditEntry
 	if id == "" || admin == "" {
-		return a, audit, Errorf(EINVALID, "A rejection needs a request and an admin.")
+		return a, audit, precondition("A rejection needs a request and an admin.")
 	}
 	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
 		var err error
@@ -656,7 +656,7 @@ func (s *Store) Withdraw(ctx context.Context, id, requester string, notify func(
 	var a Approval
 	var audit AuditEntry
 	if id == "" || requester == "" {
-		return a, audit, Errorf(EINVALID, "A withdrawal needs a request and who asked for it.")
+		return a, audit, precondition("A withdrawal needs a request and who asked for it.")
 	}
 	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
 		var err error

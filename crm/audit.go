@@ -71,7 +71,7 @@ func performedBy(actor, approvedBy string) string {
 // auditTx appends e inside tx, so an action and its audit line commit together.
 func (s *Store) auditTx(ctx context.Context, tx *sqlx.Tx, e AuditEntry) (AuditEntry, error) {
 	if e.Actor == "" || e.Action == "" {
-		return e, Errorf(EINVALID, "An audit entry needs an actor and an action.")
+		return e, precondition("An audit entry needs an actor and an action.")
 	}
 	if e.At.IsZero() {
 		e.At = s.now().UTC()

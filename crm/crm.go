@@ -32,6 +32,15 @@ func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
+// ErrPrecondition is a call that broke what a function requires of its
+// caller (an id, an actor, a restore window): a programmer's error, never
+// something a person typed. It is no *Error, so it is EINTERNAL: the bot
+// logs it with its cause, and the person reads the generic sentence.
+var ErrPrecondition = errors.New("broken precondition")
+
+// precondition returns ErrPrecondition saying what the call lacked.
+func precondition(what string) error { return fmt.Errorf("%w: %s", ErrPrecondition, what) }
+
 // ErrorCode returns the code of the first *Error in err's chain; for a
 // database that is down, late or refuses the text, EUNAVAILABLE or
 // EINVALID; else EINTERNAL.

@@ -104,10 +104,10 @@ type Deleted struct {
 func (s *Store) Delete(ctx context.Context, req DeleteRequest) (Deleted, error) {
 	var out Deleted
 	if req.ContactID == "" || req.Actor == "" || req.Reason == "" {
-		return out, Errorf(EINVALID, "A delete needs a contact, who deletes it, and a reason.")
+		return out, precondition("A delete needs a contact, who deletes it, and a reason.")
 	}
 	if req.RestoreWindow <= 0 {
-		return out, Errorf(EINVALID, "A delete needs a restore window.")
+		return out, precondition("A delete needs a restore window.")
 	}
 	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
 		if req.Operation != "" {

@@ -47,7 +47,7 @@ type eraseRequest struct {
 func (s *Store) eraseTx(ctx context.Context, tx *sqlx.Tx, req eraseRequest) (Deleted, error) {
 	var out Deleted
 	if req.ApprovedBy == "" || req.ApprovedBy == req.Actor {
-		return out, Errorf(EINVALID, "A privacy erasure needs a second admin's approval. Nothing was erased.")
+		return out, precondition("A privacy erasure needs a second admin's approval. Nothing was erased.")
 	}
 	c, l, err := s.linked(ctx, tx, req.ContactID, true)
 	if err != nil {

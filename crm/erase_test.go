@@ -3,6 +3,7 @@ package crm_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -66,10 +67,10 @@ func testErasure(t *testing.T, dialect crm.Dialect) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Approve(ctx, crm.Decision{RequestID: er.ID, Admin: "UADMIN", RestoreWindow: time.Hour, Confirmed: true}); err != crm.ErrOwnRequest {
+		if _, err := s.Approve(ctx, crm.Decision{RequestID: er.ID, Admin: "UADMIN", RestoreWindow: time.Hour, Confirmed: true}); !errors.Is(err, crm.ErrOwnRequest) {
 			t.Fatalf("an admin approving their own erasure: %v", err)
 		}
-		if _, err := s.Approve(ctx, crm.Decision{RequestID: er.ID, Admin: "UADMIN2", RestoreWindow: time.Hour}); err != crm.ErrErasureUnconfirmed {
+		if _, err := s.Approve(ctx, crm.Decision{RequestID: er.ID, Admin: "UADMIN2", RestoreWindow: time.Hour}); !errors.Is(err, crm.ErrErasureUnconfirmed) {
 			t.Fatalf("an erasure approved without ERASE typed: %v", err)
 		}
 		res, err := s.Approve(ctx, crm.Decision{RequestID: er.ID, Admin: "UADMIN2", RestoreWindow: time.Hour, Confirmed: true})
@@ -165,10 +166,10 @@ func testErasure(t *testing.T, dialect crm.Dialect) {
 		}
 
 		// It cannot be restored or reported as restorable.
-		if _, err := s.Restore(ctx, d.ID, "UADMIN"); err != crm.ErrErasureNotRestorable {
+		if _, err := s.Restore(ctx, d.ID, "UADMIN"); !errors.Is(err, crm.ErrErasureNotRestorable) {
 			t.Errorf("restore of an erasure: %v", err)
 		}
-		if _, err := s.ReportDeletion(ctx, d.ID, "USUP", "", nil); err != crm.ErrErasureNotRestorable {
+		if _, err := s.ReportDeletion(ctx, d.ID, "USUP", "", nil); !errors.Is(err, crm.ErrErasureNotRestorable) {
 			t.Errorf("report of an erasure: %v", err)
 		}
 	})

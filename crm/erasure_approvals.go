@@ -66,7 +66,7 @@ type ErasureApproval struct {
 func (s *Store) RecordErasureApproval(ctx context.Context, id, admin string, notify func(ErasureApproval) ([]Note, error)) (ErasureApproval, error) {
 	var res ErasureApproval
 	if id == "" || admin == "" {
-		return res, Errorf(EINVALID, "An approval needs a request and an admin.")
+		return res, precondition("An approval needs a request and an admin.")
 	}
 	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
 		a, err := s.lockApproval(ctx, tx, id)

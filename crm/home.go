@@ -12,7 +12,7 @@ import (
 // changes that concern them refresh it.
 func (s *Store) HomeOpened(ctx context.Context, user string) error {
 	if user == "" {
-		return Errorf(EINVALID, "A Home tab needs a user.")
+		return precondition("A Home tab needs a user.")
 	}
 	_, err := s.db.ExecContext(ctx, s.db.Rebind(`INSERT INTO home_tabs (user_id, opened_at) VALUES (?, ?)
 		ON CONFLICT (user_id) DO UPDATE SET opened_at = excluded.opened_at`), user, s.now().UTC())

@@ -60,7 +60,7 @@ const staleClaim = 2 * time.Minute
 func (s *Store) ReportDeletion(ctx context.Context, deletionID, reporter, note string, notify func(Report) ([]Note, error)) (Report, error) {
 	var out Report
 	if deletionID == "" || reporter == "" {
-		return out, Errorf(EINVALID, "A report needs a deletion id and who reports it.")
+		return out, precondition("A report needs a deletion id and who reports it.")
 	}
 	if len([]rune(note)) > MaxReportNote {
 		return out, Errorf(EINVALID, "Say what was wrong in at most %d characters.", MaxReportNote)

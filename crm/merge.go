@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -97,10 +98,10 @@ func MergeFingerprint(duplicate, original string) string {
 func (s *Store) Merge(ctx context.Context, req MergeRequest) (Deleted, error) {
 	var out Deleted
 	if req.DuplicateID == "" || req.OriginalID == "" || req.Actor == "" || req.Reason == "" {
-		return out, Errorf(EINVALID, "A merge needs the duplicate, the contact it merges into, who merges and a reason.")
+		return out, precondition("A merge needs the duplicate, the contact it merges into, who merges and a reason.")
 	}
 	if req.RestoreWindow <= 0 {
-		return out, Errorf(EINVALID, "A merge needs a restore window.")
+		return out, precondition("A merge needs a restore window.")
 	}
 	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
 		if err := s.boundLockWait(ctx, tx); err != nil {
@@ -430,7 +431,7 @@ func (s *Store) restoreMergeTx(ctx context.Context, tx *sqlx.Tx, d Deletion, dup
 	if err != nil {
 		return 0, original, nil, err
 	}
-	if original, err = lockContact(ctx, tx, m.OriginalID); err == ErrContactGone {
+	if original, err = lockContact(ctx, tx, m.OriginalID); errors.Is(err, ErrContactGone) {
 		return 0, original, nil, Errorf(ECONFLICT, "Nothing was restored: this merge moved rows onto contact %s, which has been deleted since. Restore that contact first, then this merge.", m.OriginalID)
 	} else if err != nil {
 		return 0, original, nil, err

@@ -2,6 +2,7 @@ package crm_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -284,7 +285,7 @@ func testMerge(t *testing.T, dialect crm.Dialect) {
 		_, ld, _ := s.Linked(ctx, dup)
 		_, lo, _ := s.Linked(ctx, orig)
 		fp := crm.MergeFingerprint(ld.Fingerprint, lo.Fingerprint)
-		if _, _, err := s.RequestApproval(ctx, crm.NewApproval{ContactID: dup, Requester: "USUP", Reason: "duplicate", Kind: crm.KindMerge, Fingerprint: ld.Fingerprint, MergeInto: orig, TTL: time.Hour}); err != crm.ErrContactChanged {
+		if _, _, err := s.RequestApproval(ctx, crm.NewApproval{ContactID: dup, Requester: "USUP", Reason: "duplicate", Kind: crm.KindMerge, Fingerprint: ld.Fingerprint, MergeInto: orig, TTL: time.Hour}); !errors.Is(err, crm.ErrContactChanged) {
 			t.Errorf("a merge request on the duplicate's fingerprint alone: %v", err)
 		}
 		a, audit, err := s.RequestApproval(ctx, crm.NewApproval{ContactID: dup, Requester: "USUP", Reason: "duplicate", Kind: crm.KindMerge, Fingerprint: fp, MergeInto: orig, TTL: time.Hour})

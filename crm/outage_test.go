@@ -256,7 +256,7 @@ func TestLockWaitGivesUp(t *testing.T) {
 			defer cancel()
 			start := time.Now()
 			err := do(dctx)
-			if err != crm.ErrLockTimeout {
+			if !errors.Is(err, crm.ErrLockTimeout) {
 				t.Errorf("with the contact held: %v, want ErrLockTimeout", err)
 			}
 			if took := time.Since(start); took > 5*time.Second {
@@ -274,7 +274,7 @@ func TestLockWaitGivesUp(t *testing.T) {
 		tx.MustExec(`SELECT id FROM deletions WHERE id = $1 FOR UPDATE`, d.ID)
 		dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
-		if _, err := s.Restore(dctx, d.ID, "UADMIN"); err != crm.ErrLockTimeout {
+		if _, err := s.Restore(dctx, d.ID, "UADMIN"); !errors.Is(err, crm.ErrLockTimeout) {
 			t.Errorf("with the deletion held: %v, want ErrLockTimeout", err)
 		}
 		if n := crmtest.CountRows(t, s, "deletions", "id = $1 AND restored_at IS NULL", d.ID); n != 1 {

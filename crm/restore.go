@@ -104,7 +104,7 @@ func (s *Store) RestoreWith(ctx context.Context, r RestoreRequest) (Restored, er
 	var out Restored
 	deletionID, actor, progress := r.DeletionID, r.Actor, r.Progress
 	if deletionID == "" || actor == "" {
-		return out, Errorf(EINVALID, "A restore needs a deletion id and who restores it.")
+		return out, precondition("A restore needs a deletion id and who restores it.")
 	}
 	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
 		if r.Operation != "" {

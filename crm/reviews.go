@@ -159,7 +159,7 @@ func (s *Store) openReviews(ctx context.Context, limit int, and string, args ...
 func (s *Store) AcknowledgeReview(ctx context.Context, id, admin string, notify func(Review) ([]Note, error)) (Review, error) {
 	var r Review
 	if id == "" || admin == "" {
-		return r, Errorf(EINVALID, "An acknowledgement needs a review and an admin.")
+		return r, precondition("An acknowledgement needs a review and an admin.")
 	}
 	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
 		list, err := s.selectReviews(ctx, tx, `WHERE r.id = ?`+s.dialect.ForUpdateOf("r"), id)

@@ -78,7 +78,7 @@ type SuppressionRemoved struct {
 func (s *Store) RemoveSuppression(ctx context.Context, id, actor string, notify func(SuppressionRemoved) ([]Note, error)) (SuppressionRemoved, error) {
 	var res SuppressionRemoved
 	if id == "" || actor == "" {
-		return res, Errorf(EINVALID, "Removing a suppression entry needs its id and who removes it.")
+		return res, precondition("Removing a suppression entry needs its id and who removes it.")
 	}
 	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
 		e, err := s.lockSuppression(ctx, tx, id)
@@ -136,7 +136,7 @@ func (s *Store) RemoveSuppression(ctx context.Context, id, actor string, notify 
 func (s *Store) ApproveSuppressionRemoval(ctx context.Context, id, admin string, notify func(SuppressionRemoved) ([]Note, error)) (SuppressionRemoved, error) {
 	var res SuppressionRemoved
 	if id == "" || admin == "" {
-		return res, Errorf(EINVALID, "An approval needs a removal request and an admin.")
+		return res, precondition("An approval needs a removal request and an admin.")
 	}
 	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
 		list, err := selectSuppressionRemovals(ctx, tx, `WHERE id = ?`+s.dialect.ForUpdate(), id)

@@ -67,10 +67,9 @@ const (
 
 // deleteMeta travels in the modal's private_metadata: what the person saw.
 type deleteMeta struct {
-	ContactID   string     `json:"c"`
-	Fingerprint string     `json:"f"`
-	Counts      crm.Counts `json:"n"`
-	Channel     string     `json:"ch,omitempty"`
+	shownContact
+	Counts  crm.Counts `json:"n"`
+	Channel string     `json:"ch,omitempty"`
 	// Mode is what the window said a submit does (modeDirect or modeApproval).
 	Mode        string `json:"m,omitempty"`
 	ResponseURL string `json:"ru,omitempty"`
@@ -80,7 +79,7 @@ type deleteMeta struct {
 }
 
 func (m *deleteMeta) valid() bool {
-	return readOrigin(&m.Origin) && metaFieldsValid(m.ContactID, m.Fingerprint, m.Channel, m.Mode) && m.Fingerprint != ""
+	return m.shownContact.valid() && readOrigin(&m.Origin) && channelModeValid(m.Channel, m.Mode)
 }
 
 func (m deleteMeta) encode() string {
@@ -100,7 +99,7 @@ func (b *Bot) openDeleteModal(ctx context.Context, user, triggerID, contactID, c
 		return err
 	}
 	perm := b.deletePermission(ctx, user, c, l)
-	view := b.deleteModal(ctx, c, l, deleteMeta{ContactID: c.ID, Fingerprint: l.Fingerprint, Counts: l.Counts, Channel: channel, ResponseURL: responseURL, Mode: perm.Mode,
+	view := b.deleteModal(ctx, c, l, deleteMeta{shownContact: shownContact{c.ID, l.Fingerprint}, Counts: l.Counts, Channel: channel, ResponseURL: responseURL, Mode: perm.Mode,
 		Origin: surfaceOf(ctx).origin}, "", perm)
 	if _, err := b.openView(ctx, user, triggerID, view); err != nil {
 		return fmt.Errorf("open delete modal: %w", err)
@@ -216,62 +215,77 @@ func (f deleteForm) validate() map[string]string {
 // handleDeleteSubmit checks a submitted delete modal on the server and, when
 // everything holds, deletes after the ack and sends the summary.
 func (b *Bot) handleDeleteSubmit(ctx context.Context, cb slack.InteractionCallback) *slack.ViewSubmissionResponse {
-	var meta deleteMeta
-	if !readMeta(cb.View.PrivateMetadata, &meta) {
-		return slack.NewUpdateViewSubmissionResponse(infoModal("Not deleted", "This window could not be read, so nothing was deleted. Close it and search for the contact again."))
-	}
-	meta.ResponseURL = b.slackURL(meta.ResponseURL, "delete window")
-	user := cb.User.ID
-	form := readDeleteForm(cb.View)
+	return b.submitConfirmed(ctx, cb, &deleteSubmit{contactNow: contactNow{submitting: submitting{b, cb.User.ID}}})
+}
+
+// deleteSubmit is a submit of the delete window (see submitConfirmed).
+type deleteSubmit struct {
+	contactNow
+	meta deleteMeta
+	form deleteForm
+}
+
+func (s *deleteSubmit) words() submitWords {
+	return submitWords{noun: "delete", confirm: deleteConfirm}
+}
+
+func (s *deleteSubmit) metadata() windowMeta { return &s.meta }
+func (s *deleteSubmit) shown() shownContact  { return s.meta.shownContact }
+func (s *deleteSubmit) shownMode() string    { return s.meta.Mode }
+
+func (s *deleteSubmit) check(ctx context.Context, v slack.View) *slack.ViewSubmissionResponse {
+	b, user := s.b, s.user
+	s.meta.ResponseURL = b.slackURL(s.meta.ResponseURL, "delete window")
+	s.form = readDeleteForm(v)
 	// The "not a delete" reasons win over every other check: they never delete.
 	// They open the right action's window instead, for the same contact: a
 	// duplicate is merged (when there is a contact to merge it into), a
 	// privacy erasure has its own window, confirmed by ERASE.
-	switch form.Reason {
+	switch s.form.Reason {
 	case ReasonUnsubscribe, ReasonStopFollowUp:
-		return b.redirectFromDelete(ctx, user, meta, form.Reason)
+		return b.redirectFromDelete(ctx, user, s.meta, s.form.Reason)
 	case ReasonErasure:
-		return slack.NewUpdateViewSubmissionResponse(b.erasureView(ctx, user, meta))
+		return slack.NewUpdateViewSubmissionResponse(b.erasureView(ctx, user, s.meta))
 	case ReasonDuplicate:
-		if v := b.mergeView(ctx, user, meta); v != nil {
+		if v := b.mergeView(ctx, user, s.meta); v != nil {
 			return slack.NewUpdateViewSubmissionResponse(v)
 		}
 	}
-	if errs := form.validate(); len(errs) > 0 {
+	if errs := s.form.validate(); len(errs) > 0 {
 		return slack.NewErrorsViewSubmissionResponse(errs)
 	}
-	if warn := b.warnOptOutNote(ctx, user, meta.ContactID, form.Reason, form.Note); warn != "" {
+	if warn := b.warnOptOutNote(ctx, user, s.meta.ContactID, s.form.Reason, s.form.Note); warn != "" {
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{blockNote: warn})
 	}
+	return nil
+}
 
-	c, l, err := b.store.Linked(ctx, meta.ContactID)
-	if err != nil {
-		return slack.NewUpdateViewSubmissionResponse(infoModal("Not deleted", b.userMessage(err, "load contact for delete", "contact", meta.ContactID)))
-	}
-	if l.Fingerprint != meta.Fingerprint {
-		b.log.Info("delete refused: contact changed", "user", user, "contact", c.ID)
-		b.auditRefusal(user, c.ID, form.Reason, "not deleted: contact changed since the window opened")
-		banner := "⚠️ *This contact changed since you opened this window*" + describeChange(meta.Counts, l.Counts) + ". Nothing was deleted. Check it again and confirm if it should still go."
-		perm := b.deletePermission(ctx, user, c, l)
-		meta.Fingerprint, meta.Counts, meta.Mode = l.Fingerprint, l.Counts, perm.Mode
-		v := b.deleteModal(ctx, c, l, meta, banner, perm)
-		return slack.NewUpdateViewSubmissionResponse(&v)
-	}
-	perm := b.submitPermission(ctx, user, c, l, meta.Mode)
-	if meta.Mode != "" && meta.Mode != perm.Mode {
-		// Never delete what the person meant as a request, nor file a request
-		// they meant as a delete: show what a submit does now.
-		b.log.Info("delete modal outdated: permission changed", "user", user, "contact", c.ID, "mode", perm.Mode)
-		meta.Mode = perm.Mode
-		v := b.deleteModal(ctx, c, l, meta, "⚠️ *What this window does has changed since you opened it.* Nothing was deleted or sent. Check below and submit again.", perm)
-		return slack.NewUpdateViewSubmissionResponse(&v)
-	}
+func (s *deleteSubmit) changed(ctx context.Context) *slack.ViewSubmissionResponse {
+	b, user := s.b, s.user
+	b.log.Info("delete refused: contact changed", "user", user, "contact", s.c.ID)
+	b.auditRefusal(user, s.c.ID, s.form.Reason, "not deleted: contact changed since the window opened")
+	banner := "⚠️ *This contact changed since you opened this window*" + describeChange(s.meta.Counts, s.l.Counts) + ". Nothing was deleted. Check it again and confirm if it should still go."
+	s.meta.Fingerprint, s.meta.Counts = s.l.Fingerprint, s.l.Counts
+	return s.redraw(ctx, banner, b.deletePermission(ctx, user, s.c, s.l))
+}
+
+func (s *deleteSubmit) permission(ctx context.Context) (deletePermission, string) {
+	return s.b.submitPermission(ctx, s.user, s.c, s.l, s.meta.Mode), s.c.ID
+}
+
+func (s *deleteSubmit) redraw(ctx context.Context, banner string, perm deletePermission) *slack.ViewSubmissionResponse {
+	s.meta.Mode = perm.Mode
+	v := s.b.deleteModal(ctx, s.c, s.l, s.meta, banner, perm)
+	return slack.NewUpdateViewSubmissionResponse(&v)
+}
+
+func (s *deleteSubmit) act(ctx context.Context, perm deletePermission) *slack.ViewSubmissionResponse {
+	b, user, c := s.b, s.user, s.c
 	if !perm.Direct() {
-		return b.requestApproval(ctx, user, c, l, form, meta, perm.Why)
+		return b.requestApproval(ctx, user, c, s.l, s.form, s.meta, perm.Why)
 	}
-
-	req := crm.DeleteRequest{ContactID: c.ID, Actor: user, Reason: form.Reason, Note: form.Note,
-		ExpectFingerprint: meta.Fingerprint, RestoreWindow: b.cfg.RestoreWindow, Review: perm.admin, Via: b.originText(ctx, user, meta.Origin)}
+	req := crm.DeleteRequest{ContactID: c.ID, Actor: user, Reason: s.form.Reason, Note: s.form.Note,
+		ExpectFingerprint: s.meta.Fingerprint, RestoreWindow: b.cfg.RestoreWindow, Review: perm.admin, Via: b.originText(ctx, user, s.meta.Origin)}
 	name := c.Name()
 	b.goBackground("delete", func(ctx context.Context) { b.runDelete(ctx, req, name) })
 	return nil // an empty answer closes the modal; the summary arrives by DM
