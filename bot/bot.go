@@ -89,9 +89,10 @@ func New(d Deps) *Bot {
 		b.now = time.Now
 	}
 	if b.store != nil {
-		b.store.OnNotes(b.notesWritten)
-		b.store.SetAuditNotes(b.auditNotes)
-		b.store.SetPayloadText(payloadText)
+		if b.store.NotesWritten() == nil {
+			panic("bot.New: the store was opened without bot.StoreHooks: its changes would not be announced")
+		}
+		b.store.NotesWritten().Listen(b.notesWritten)
 	}
 	return b
 }

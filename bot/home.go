@@ -63,7 +63,7 @@ type homeFanout struct {
 // homeRefreshNotes are the Home tab refreshes an audit entry calls for,
 // written in the entry's transaction: every change the bot makes is
 // audited, so every change reaches the tabs that show it.
-func (b *Bot) homeRefreshNotes(e crm.AuditEntry) []crm.Note {
+func homeRefreshNotes(e crm.AuditEntry) []crm.Note {
 	var f homeFanout
 	if e.Actor != "" && e.Actor != "system" {
 		f.Users = []string{e.Actor}

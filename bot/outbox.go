@@ -12,7 +12,9 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"contactbot/config"
 	"contactbot/crm"
+	"contactbot/outbox"
 )
 
 // Delivery policy of the outbox (see README, "When things fail").
@@ -83,7 +85,7 @@ func decodeMessage(b []byte) (Message, error) {
 // characters, and &, < and > as \u0026, \u003c, \u003e), as it is (plain
 // text: headers, buttons) and escaped for mrkdwn (esc: Tom & Jerry becomes
 // "Tom \u0026amp; Jerry"). The store looks for these forms when it erases a
-// person from the outbox (crm.Store.SetPayloadText).
+// person from the outbox (crm.Hooks.PayloadText).
 func payloadText(text string) []string {
 	inJSON := func(s string) string { q := jsonString(s); return q[1 : len(q)-1] }
 	return []string{inJSON(text), inJSON(esc(text))}
@@ -108,17 +110,31 @@ func replacing(ref, channel string, m Message) crm.Note {
 	return n
 }
 
+// StoreHooks are what the store calls of the bot (crm.Hooks), made from
+// the configuration alone: every program that opens a store gives them to
+// crm.Open, so that what a change announces does not depend on whether the
+// program runs a Bot (a purge from the command line announces what
+// serve's purge job does). A Bot on the store listens to their
+// NotesWritten signal.
+func StoreHooks(cfg *config.Config) crm.Hooks {
+	return crm.Hooks{
+		AuditNotes:   func(e crm.AuditEntry) []crm.Note { return auditNotes(cfg, e) },
+		PayloadText:  payloadText,
+		NotesWritten: new(outbox.Signal),
+	}
+}
+
 // auditNotes are written with every audit entry: its line in the audit
 // feed, when AUDIT_CHANNEL is set, and the refresh of the Home tabs the
 // change shows in.
-func (b *Bot) auditNotes(e crm.AuditEntry) []crm.Note {
-	notes := b.homeRefreshNotes(e)
-	if b.cfg.AuditChannel == "" {
+func auditNotes(cfg *config.Config, e crm.AuditEntry) []crm.Note {
+	notes := homeRefreshNotes(e)
+	if cfg.AuditChannel == "" {
 		return notes
 	}
 	// A window opened is kept for the record; the actions are what a reader follows.
 	line := Message{Text: auditLine(e), Routine: e.Action == crm.AuditFind}
-	return append([]crm.Note{note(b.cfg.AuditChannel, line)}, notes...)
+	return append([]crm.Note{note(cfg.AuditChannel, line)}, notes...)
 }
 
 // StartOutbox delivers the outbox until ctx ends: at once when this process

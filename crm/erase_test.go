@@ -224,7 +224,7 @@ func testErasure(t *testing.T, dialect crm.Dialect) {
 
 // TestErasureOfEscapedText: a writer of notes (the bot) escapes text and
 // encodes it as JSON, so a name such as Tom & Jerry reads "Tom \u0026amp;
-// Jerry" in a payload. Told how (SetPayloadText), an erasure finds it
+// Jerry" in a payload. Told how (Hooks.PayloadText), an erasure finds it
 // there as it finds the raw text: a delivered message that names the
 // person, or a pending one with their email, or one that replaces the
 // post of an operation on them, is replaced; a pending one that only
@@ -260,8 +260,9 @@ func testErasureOfEscapedText(t *testing.T, dialect crm.Dialect) {
 		{FirstName: "<Ann>", LastName: "Öztürk", Email: "ann<o>@example.com"},
 	} {
 		t.Run(p.FirstName, func(t *testing.T) {
-			s := crmtest.NewStoreOf(t, dialect)
-			s.SetPayloadText(func(text string) []string { return []string{jsonText(text), jsonText(entityEscaper.Replace(text))} })
+			s := crmtest.NewStoreOf(t, dialect, crm.Hooks{PayloadText: func(text string) []string {
+				return []string{jsonText(text), jsonText(entityEscaper.Replace(text))}
+			}})
 			id := crmtest.InsertFull(t, s, p, crmtest.SmallLowRisk)
 			name := crm.Contact{FirstName: p.FirstName, LastName: p.LastName}.Name()
 			crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Bob", LastName: "Keep", Email: "bob@example.com"}, crmtest.SmallLowRisk)

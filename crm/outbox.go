@@ -146,12 +146,6 @@ const pendingNote = `delivered_at IS NULL AND gave_up_at IS NULL`
 // outboxState is what a Store keeps in memory for the outbox.
 type outboxState struct {
 	mu sync.Mutex
-	// onNotes is called after a transaction that wrote notes commits.
-	onNotes func()
-	// auditNotes renders the audit feed's note for an audit entry.
-	auditNotes func(AuditEntry) []Note
-	// payloadText gives the forms text takes in the payloads (SetPayloadText).
-	payloadText func(string) []string
 	// txNotes marks open transactions that wrote notes.
 	txNotes map[*sqlx.Tx]bool
 	// streams serialises delivery per conversation on SQLite (one process);
@@ -165,43 +159,13 @@ type outboxState struct {
 	running map[string]bool
 }
 
-// OnNotes sets fn to be called after every commit that wrote notes, so that
-// delivery starts at once rather than at the next poll. fn must not block.
-func (s *Store) OnNotes(fn func()) {
-	s.out.mu.Lock()
-	s.out.onNotes = fn
-	s.out.mu.Unlock()
-}
-
-// SetAuditNotes makes every audit entry also write the notes fn renders for
-// it (the audit feed), in the entry's transaction.
-func (s *Store) SetAuditNotes(fn func(AuditEntry) []Note) {
-	s.out.mu.Lock()
-	s.out.auditNotes = fn
-	s.out.mu.Unlock()
-}
-
-// SetPayloadText tells the outbox how the writer of its notes puts text
-// into their payloads, which are opaque here: fn returns the forms a piece
-// of text takes in a payload, byte for byte (escaped, encoded). An erasure
-// looks for the erased person's name, email and phone in each of these
-// forms as well as in the text as it is (scrubOutbox).
-func (s *Store) SetPayloadText(fn func(text string) []string) {
-	s.out.mu.Lock()
-	s.out.payloadText = fn
-	s.out.mu.Unlock()
-}
-
 // payloadForms is text and the forms it takes in payloads, without repeats.
 func (s *Store) payloadForms(text string) []string {
-	s.out.mu.Lock()
-	fn := s.out.payloadText
-	s.out.mu.Unlock()
 	forms := []string{text}
-	if fn == nil {
+	if s.hooks.PayloadText == nil {
 		return forms
 	}
-	for _, f := range fn(text) {
+	for _, f := range s.hooks.PayloadText(text) {
 		if f != "" && !slices.Contains(forms, f) {
 			forms = append(forms, f)
 		}
@@ -246,10 +210,9 @@ func (s *Store) txEnded(tx *sqlx.Tx, committed bool) {
 	s.out.mu.Lock()
 	wrote := s.out.txNotes[tx]
 	delete(s.out.txNotes, tx)
-	fn := s.out.onNotes
 	s.out.mu.Unlock()
-	if wrote && committed && fn != nil {
-		fn()
+	if wrote && committed && s.hooks.NotesWritten != nil {
+		s.hooks.NotesWritten.Notify()
 	}
 }
 

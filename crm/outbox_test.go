@@ -274,7 +274,7 @@ func TestRecoverOperations(t *testing.T) {
 			url = crmtest.NewDatabase(t)
 		}
 		open := func() *crm.Store {
-			s, err := crm.Open(ctx, url)
+			s, err := crm.Open(ctx, url, crm.Hooks{})
 			if err != nil {
 				t.Fatal(err)
 			}

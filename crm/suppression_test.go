@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -47,7 +48,14 @@ func testSuppression(t *testing.T, dialect crm.Dialect) {
 	optedOut := map[string]string{"sms": "active", "email": "permanent"}
 
 	t.Run("DeletedAndRecreatedByPlainInsertGetsDNDBack", func(t *testing.T) {
-		s := crmtest.NewStoreOf(t, dialect)
+		// The bot posts audit lines to the audit channel once it runs.
+		var feeding atomic.Bool
+		s := crmtest.NewStoreOf(t, dialect, crm.Hooks{AuditNotes: func(e crm.AuditEntry) []crm.Note {
+			if !feeding.Load() {
+				return nil
+			}
+			return []crm.Note{{Channel: "CAUDIT", Payload: []byte(`{"text":"` + e.Action + ` ` + e.ContactID + `"}`)}}
+		}})
 		id := crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "Jane.Doe@Example.com", Phone: "+1 (555) 010-2233"}, crmtest.SmallFull)
 		res, err := s.Delete(ctx, crm.DeleteRequest{ContactID: id, Actor: "UDEL", Reason: "test_contact", RestoreWindow: time.Hour})
 		if err != nil {
@@ -99,9 +107,7 @@ func testSuppression(t *testing.T, dialect crm.Dialect) {
 		}
 		deletedAt := res.Deletion.DeletedAt
 		// The bot posts the trigger's lines to the audit channel: each once.
-		s.SetAuditNotes(func(e crm.AuditEntry) []crm.Note {
-			return []crm.Note{{Channel: "CAUDIT", Payload: []byte(`{"text":"` + e.Action + ` ` + e.ContactID + `"}`)}}
-		})
+		feeding.Store(true)
 		if n, err := s.FeedReapplied(ctx); err != nil || n != 2 {
 			t.Fatalf("FeedReapplied = %d, %v; want the 2 lines", n, err)
 		}
