@@ -92,19 +92,19 @@ func payloadText(text string) []string {
 }
 
 // note is m for channel (a user id: their DM), as an outbox note.
-func note(channel string, m Message) crm.Note {
-	return crm.Note{Channel: channel, Payload: encodeMessage(m)}
+func note(channel string, m Message) outbox.Note {
+	return outbox.Note{Channel: channel, Payload: encodeMessage(m)}
 }
 
 // noteAs is note with the post named ref.
-func noteAs(ref, channel string, m Message) crm.Note {
+func noteAs(ref outbox.Ref, channel string, m Message) outbox.Note {
 	n := note(channel, m)
 	n.Ref = ref
 	return n
 }
 
 // replacing is a note that updates the post named ref in channel.
-func replacing(ref, channel string, m Message) crm.Note {
+func replacing(ref outbox.Ref, channel string, m Message) outbox.Note {
 	n := note(channel, m)
 	n.Replaces = ref
 	return n
@@ -118,7 +118,7 @@ func replacing(ref, channel string, m Message) crm.Note {
 // NotesWritten signal.
 func StoreHooks(cfg *config.Config) crm.Hooks {
 	return crm.Hooks{
-		AuditNotes:   func(e crm.AuditEntry) []crm.Note { return auditNotes(cfg, e) },
+		AuditNotes:   func(e crm.AuditEntry) []outbox.Note { return auditNotes(cfg, e) },
 		PayloadText:  payloadText,
 		NotesWritten: new(outbox.Signal),
 	}
@@ -127,14 +127,14 @@ func StoreHooks(cfg *config.Config) crm.Hooks {
 // auditNotes are written with every audit entry: its line in the audit
 // feed, when AUDIT_CHANNEL is set, and the refresh of the Home tabs the
 // change shows in.
-func auditNotes(cfg *config.Config, e crm.AuditEntry) []crm.Note {
+func auditNotes(cfg *config.Config, e crm.AuditEntry) []outbox.Note {
 	notes := homeRefreshNotes(e)
 	if cfg.AuditChannel == "" {
 		return notes
 	}
 	// A window opened is kept for the record; the actions are what a reader follows.
 	line := Message{Text: auditLine(e), Routine: e.Action == crm.AuditFind}
-	return append([]crm.Note{note(cfg.AuditChannel, line)}, notes...)
+	return append([]outbox.Note{note(cfg.AuditChannel, line)}, notes...)
 }
 
 // StartOutbox delivers the outbox until ctx ends (see outboxWorker.start).
@@ -142,14 +142,14 @@ func (b *Bot) StartOutbox(ctx context.Context) (stop func()) { return b.outbox.s
 
 // logDelivery logs failures and what was given up, and tells the admins
 // when a conversation's queue was given up on.
-func (b *Bot) logDelivery(ctx context.Context, res crm.DeliveryResult) {
+func (b *Bot) logDelivery(ctx context.Context, res outbox.DeliveryResult) {
 	switch res.Status {
-	case crm.DeliveryFailed:
+	case outbox.DeliveryFailed:
 		b.log.Warn("Slack did not take a message; it will be retried", "note", res.Note.ID, "channel", res.Note.Channel,
 			"attempts", res.Note.Attempts+1, "err", res.Err)
-	case crm.DeliveryGaveUp:
+	case outbox.DeliveryGaveUp:
 		b.log.Error("gave up on a message to Slack", "note", res.Note.ID, "channel", res.Note.Channel, "dropped", res.GaveUp, "err", res.Err)
-		var de *crm.DeliveryError
+		var de *outbox.DeliveryError
 		if errors.As(res.Err, &de) && de.GiveUpStream && !isHomeStream(res.Note.Channel) {
 			b.tellAdminsGaveUp(ctx, res)
 		}
@@ -158,7 +158,7 @@ func (b *Bot) logDelivery(ctx context.Context, res crm.DeliveryResult) {
 
 // tellAdminsGaveUp DMs the admins (ADMIN_USER_IDS) that a conversation could
 // not be posted to for giveUpAfter and its messages were dropped.
-func (b *Bot) tellAdminsGaveUp(ctx context.Context, res crm.DeliveryResult) {
+func (b *Bot) tellAdminsGaveUp(ctx context.Context, res outbox.DeliveryResult) {
 	where := channelMention(res.Note.Channel)
 	if isUserChannel(res.Note.Channel) {
 		where = "the DM with " + mention(res.Note.Channel)
@@ -166,7 +166,7 @@ func (b *Bot) tellAdminsGaveUp(ctx context.Context, res crm.DeliveryResult) {
 	text := fmt.Sprintf("⚠️ contactbot could not post to %s for %s (Slack answered `%s`), so it gave up on %s. "+
 		"Check that the bot is in that channel and the configuration names it; the audit trail (`/contact history`) still has every action.",
 		where, durationWords(giveUpAfter), esc(slackErrorCode(res.Err)), plural(res.GaveUp, "message", "messages"))
-	var notes []crm.Note
+	var notes []outbox.Note
 	for _, admin := range b.cfg.AdminUserIDs {
 		if admin != res.Note.Channel {
 			notes = append(notes, note(admin, *textMessage(text)))
@@ -178,47 +178,47 @@ func (b *Bot) tellAdminsGaveUp(ctx context.Context, res crm.DeliveryResult) {
 }
 
 // send delivers one note through Slack and classifies a failure for the outbox.
-func (b *Bot) send(ctx context.Context, o crm.Outgoing) (crm.Sent, error) {
+func (b *Bot) send(ctx context.Context, o outbox.Outgoing) (outbox.Sent, error) {
 	if isHomeStream(o.Channel) {
 		return b.sendHome(ctx, o)
 	}
 	m, err := decodeMessage(o.Payload)
 	if err != nil {
-		return crm.Sent{}, &crm.DeliveryError{Err: err, GiveUp: true}
+		return outbox.Sent{}, &outbox.DeliveryError{Err: err, GiveUp: true}
 	}
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	if o.UpdateTS != "" {
 		err := b.slack.Update(ctx, o.UpdateChannel, o.UpdateTS, m)
-		return crm.Sent{Channel: o.UpdateChannel, TS: o.UpdateTS}, b.classify(err, o)
+		return outbox.Sent{Channel: o.UpdateChannel, TS: o.UpdateTS}, b.classify(err, o)
 	}
 	m.ThreadTS = o.ThreadTS
 	ts, err := b.slack.Post(ctx, o.Channel, m)
-	return crm.Sent{Channel: o.Channel, TS: ts}, b.classify(err, o)
+	return outbox.Sent{Channel: o.Channel, TS: ts}, b.classify(err, o)
 }
 
 // classify says what the outbox does after err: retry soon (Slack down,
 // rate-limited, a timeout), retry slowly and then give up on the
 // conversation (a person must fix something), or give up on the message.
-func (b *Bot) classify(err error, o crm.Outgoing) error {
+func (b *Bot) classify(err error, o outbox.Outgoing) error {
 	if err == nil {
 		return nil
 	}
 	var rl *slack.RateLimitedError
 	if errors.As(err, &rl) {
-		return &crm.DeliveryError{Err: err, RetryIn: max(rl.RetryAfter, time.Second)}
+		return &outbox.DeliveryError{Err: err, RetryIn: max(rl.RetryAfter, time.Second)}
 	}
 	code := slackErrorCode(err)
 	switch {
 	case hopelessErrors[code]:
-		return &crm.DeliveryError{Err: err, GiveUp: true}
+		return &outbox.DeliveryError{Err: err, GiveUp: true}
 	case fixableErrors[code]:
 		if b.now().Sub(o.CreatedAt) >= giveUpAfter {
-			return &crm.DeliveryError{Err: err, GiveUpStream: true}
+			return &outbox.DeliveryError{Err: err, GiveUpStream: true}
 		}
-		return &crm.DeliveryError{Err: err, RetryIn: min(backoff(o.Attempts), fixableRetry)}
+		return &outbox.DeliveryError{Err: err, RetryIn: min(backoff(o.Attempts), fixableRetry)}
 	}
-	return &crm.DeliveryError{Err: err, RetryIn: backoff(o.Attempts)}
+	return &outbox.DeliveryError{Err: err, RetryIn: backoff(o.Attempts)}
 }
 
 // backoff is the wait after the attempts-th failure: 1 s doubling to

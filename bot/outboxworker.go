@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"contactbot/crm"
+	"contactbot/outbox"
 )
 
 // outboxWorker delivers the outbox of this process's store: woken by the
@@ -17,8 +18,8 @@ type outboxWorker struct {
 	store *crm.Store
 	// send delivers one note; delivered tells what became of it (logs, and
 	// the admins when a conversation was given up on).
-	send      func(context.Context, crm.Outgoing) (crm.Sent, error)
-	delivered func(context.Context, crm.DeliveryResult)
+	send      func(context.Context, outbox.Outgoing) (outbox.Sent, error)
+	delivered func(context.Context, outbox.DeliveryResult)
 	log       *slog.Logger
 	now       func() time.Time
 	// bgCtx bounds the deliveries a commit starts when the worker is not running.
@@ -37,7 +38,7 @@ type outboxWorker struct {
 
 // newOutboxWorker returns the worker of store's outbox, listening to its
 // NotesWritten signal.
-func newOutboxWorker(store *crm.Store, send func(context.Context, crm.Outgoing) (crm.Sent, error), delivered func(context.Context, crm.DeliveryResult),
+func newOutboxWorker(store *crm.Store, send func(context.Context, outbox.Outgoing) (outbox.Sent, error), delivered func(context.Context, outbox.DeliveryResult),
 	log *slog.Logger, now func() time.Time, bgCtx context.Context) *outboxWorker {
 	w := &outboxWorker{store: store, send: send, delivered: delivered, log: log, now: now, bgCtx: bgCtx, wake: make(chan struct{}, 1)}
 	store.NotesWritten().Listen(w.notesWritten)
@@ -106,27 +107,27 @@ func (w *outboxWorker) notesWritten() {
 }
 
 // deliverDue delivers what is due until nothing is, or another worker has it.
-func (w *outboxWorker) deliverDue(ctx context.Context) crm.DeliveryResult {
+func (w *outboxWorker) deliverDue(ctx context.Context) outbox.DeliveryResult {
 	for {
 		res, err := w.store.DeliverNext(ctx, w.send)
 		switch {
 		case err != nil && ctx.Err() != nil:
-			return crm.DeliveryResult{Status: crm.DeliveryIdle}
+			return outbox.DeliveryResult{Status: outbox.DeliveryIdle}
 		case crm.ErrorCode(err) == crm.EUNAVAILABLE:
 			// The database is down: an outage, logged once, not a bug each poll.
 			if !w.dbDown.Swap(true) {
 				w.log.Warn("outbox waits: the database is not answering", "err", err)
 			}
-			return crm.DeliveryResult{Status: crm.DeliveryIdle}
+			return outbox.DeliveryResult{Status: outbox.DeliveryIdle}
 		case err != nil:
 			w.log.Error("outbox delivery", "err", err)
-			return crm.DeliveryResult{Status: crm.DeliveryIdle}
+			return outbox.DeliveryResult{Status: outbox.DeliveryIdle}
 		}
 		if w.dbDown.Swap(false) {
 			w.log.Info("outbox: the database answers again")
 		}
 		w.delivered(ctx, res)
-		if res.Status == crm.DeliveryIdle || res.Status == crm.DeliveryBusy {
+		if res.Status == outbox.DeliveryIdle || res.Status == outbox.DeliveryBusy {
 			return res
 		}
 	}
@@ -147,7 +148,7 @@ func (w *outboxWorker) deliverAll(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	for ctx.Err() == nil {
-		if w.deliverDue(ctx).Status == crm.DeliveryIdle {
+		if w.deliverDue(ctx).Status == outbox.DeliveryIdle {
 			return
 		}
 		time.Sleep(5 * time.Millisecond) // another replica holds a conversation

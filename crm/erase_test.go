@@ -11,6 +11,7 @@ import (
 
 	"contactbot/crm"
 	"contactbot/crm/crmtest"
+	"contactbot/outbox"
 )
 
 func TestErasure(t *testing.T) {
@@ -45,8 +46,8 @@ func testErasure(t *testing.T, dialect crm.Dialect) {
 			t.Fatal(err)
 		}
 		// Messages to Slack about her and about someone else.
-		if err := s.Enqueue(ctx, crm.Note{Channel: "UDEL", Payload: []byte(`{"text":"Deleted *Jane Doe* · jane.doe@example.com","blocks":null}`)},
-			crm.Note{Channel: "UDEL", Payload: []byte(`{"text":"Deleted *Bob Keep* · bob@example.com","blocks":null}`)}); err != nil {
+		if err := s.Enqueue(ctx, outbox.Note{Channel: "UDEL", Payload: []byte(`{"text":"Deleted *Jane Doe* · jane.doe@example.com","blocks":null}`)},
+			outbox.Note{Channel: "UDEL", Payload: []byte(`{"text":"Deleted *Bob Keep* · bob@example.com","blocks":null}`)}); err != nil {
 			t.Fatal(err)
 		}
 		bystanderBefore := crmtest.Dump(t, s)
@@ -271,17 +272,17 @@ func testErasureOfEscapedText(t *testing.T, dialect crm.Dialect) {
 				t.Fatal(err)
 			}
 			// Delivered: one naming her only, one about someone else.
-			if err := s.Enqueue(ctx, crm.Note{Channel: "UDEL", Payload: writtenPayload("Deleted *" + entityEscaper.Replace(name) + "* from the list")},
-				crm.Note{Channel: "UDEL", Payload: writtenPayload("Deleted *Bob Keep* from the list")}); err != nil {
+			if err := s.Enqueue(ctx, outbox.Note{Channel: "UDEL", Payload: writtenPayload("Deleted *" + entityEscaper.Replace(name) + "* from the list")},
+				outbox.Note{Channel: "UDEL", Payload: writtenPayload("Deleted *Bob Keep* from the list")}); err != nil {
 				t.Fatal(err)
 			}
 			drain(t, s, (&recorder{}).send)
 			// Pending: her email alone; the outcome of the delete she was
 			// the subject of (its post named by ref); her name alone.
 			keptPayload := writtenPayload("Call " + entityEscaper.Replace(name) + " back")
-			if err := s.Enqueue(ctx, crm.Note{Channel: "UHOLD", Payload: writtenPayload("Write to <mailto:" + entityEscaper.Replace(p.Email) + ">")},
-				crm.Note{Channel: "UHOLD", Payload: writtenPayload("The delete of " + entityEscaper.Replace(name) + " did not complete"), Replaces: crm.OperationRef(op.ID), Missing: crm.MissingPost},
-				crm.Note{Channel: "UHOLD", Payload: keptPayload}); err != nil {
+			if err := s.Enqueue(ctx, outbox.Note{Channel: "UHOLD", Payload: writtenPayload("Write to <mailto:" + entityEscaper.Replace(p.Email) + ">")},
+				outbox.Note{Channel: "UHOLD", Payload: writtenPayload("The delete of " + entityEscaper.Replace(name) + " did not complete"), Replaces: outbox.OperationRef(op.ID), Missing: outbox.MissingPost},
+				outbox.Note{Channel: "UHOLD", Payload: keptPayload}); err != nil {
 				t.Fatal(err)
 			}
 

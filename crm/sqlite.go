@@ -189,7 +189,9 @@ func openSQLite(ctx context.Context, path string, hooks Hooks) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open SQLite database %s: %w", path, err)
 	}
-	return &Store{db: db, now: time.Now, dialect: SQLite, hooks: hooks}, nil
+	s := &Store{db: db, now: time.Now, dialect: SQLite, hooks: hooks}
+	s.outbox = newOutbox(s)
+	return s, nil
 }
 
 // column is one column of a table, from the database's catalogue.

@@ -39,8 +39,12 @@ type Store struct {
 	stmtMu sync.Mutex
 	stmts  map[string]*sqlx.Stmt // prepared hot statements, by query text
 
-	hooks Hooks
-	out   outboxState
+	hooks  Hooks
+	outbox *outbox.Outbox
+	// running are the operations this process is working on (SQLite, where
+	// a row lock cannot tell).
+	runningMu sync.Mutex
+	running   map[string]bool
 
 	// suppressionKey is SUPPRESSION_KEY, once SetSuppressionKey checked it
 	// against the database's: the key is never read back from there.
@@ -56,7 +60,7 @@ type Store struct {
 type Hooks struct {
 	// AuditNotes renders the notes written with every audit entry, in the
 	// entry's transaction (the audit feed's line, the Home tabs' refresh).
-	AuditNotes func(AuditEntry) []Note
+	AuditNotes func(AuditEntry) []outbox.Note
 	// PayloadText gives the forms a piece of text takes in the notes'
 	// payloads, which are opaque here, byte for byte (escaped, encoded): an
 	// erasure looks for the erased person's name, email and phone in each
@@ -91,7 +95,9 @@ func Open(ctx context.Context, url string, hooks Hooks) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
-	return &Store{db: db, now: time.Now, dialect: Postgres, hooks: hooks}, nil
+	s := &Store{db: db, now: time.Now, dialect: Postgres, hooks: hooks}
+	s.outbox = newOutbox(s)
+	return s, nil
 }
 
 // sessionSettings tune the bot's own PostgreSQL sessions for short indexed
@@ -223,14 +229,14 @@ func (s *Store) withTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	}
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
-		s.txEnded(tx, false)
+		s.outbox.Ended(tx, false)
 		return err
 	}
 	if err := tx.Commit(); err != nil {
-		s.txEnded(tx, false)
+		s.outbox.Ended(tx, false)
 		return fmt.Errorf("commit: %w", err)
 	}
-	s.txEnded(tx, true)
+	s.outbox.Ended(tx, true)
 	return nil
 }
 

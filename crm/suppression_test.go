@@ -12,6 +12,7 @@ import (
 
 	"contactbot/crm"
 	"contactbot/crm/crmtest"
+	"contactbot/outbox"
 )
 
 // dndAndFlag reads a contact's DND rows as channel → status, and its flag.
@@ -50,11 +51,11 @@ func testSuppression(t *testing.T, dialect crm.Dialect) {
 	t.Run("DeletedAndRecreatedByPlainInsertGetsDNDBack", func(t *testing.T) {
 		// The bot posts audit lines to the audit channel once it runs.
 		var feeding atomic.Bool
-		s := crmtest.NewStoreOf(t, dialect, crm.Hooks{AuditNotes: func(e crm.AuditEntry) []crm.Note {
+		s := crmtest.NewStoreOf(t, dialect, crm.Hooks{AuditNotes: func(e crm.AuditEntry) []outbox.Note {
 			if !feeding.Load() {
 				return nil
 			}
-			return []crm.Note{{Channel: "CAUDIT", Payload: []byte(`{"text":"` + e.Action + ` ` + e.ContactID + `"}`)}}
+			return []outbox.Note{{Channel: "CAUDIT", Payload: []byte(`{"text":"` + e.Action + ` ` + e.ContactID + `"}`)}}
 		}})
 		id := crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "Jane.Doe@Example.com", Phone: "+1 (555) 010-2233"}, crmtest.SmallFull)
 		res, err := s.Delete(ctx, crm.DeleteRequest{ContactID: id, Actor: "UDEL", Reason: "test_contact", RestoreWindow: time.Hour})
