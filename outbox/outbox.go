@@ -53,15 +53,9 @@ func New(db *sqlx.DB, o Options) *Outbox {
 	return &Outbox{db: db, postgres: db.DriverName() == "postgres", now: o.Now, posted: o.Posted, written: o.Written}
 }
 
-// SetClock replaces the outbox's clock, for tests of time windows.
-func (o *Outbox) SetClock(now func() time.Time) { o.now = now }
-
 // PendingNote is the SQL condition of a note still to deliver, for queries
 // of the outbox table.
 const PendingNote = `delivered_at IS NULL AND gave_up_at IS NULL`
-
-// pendingNote is PendingNote, as this file says it.
-const pendingNote = PendingNote
 
 // row is a stored note.
 type row struct {
@@ -146,7 +140,7 @@ func (o *Outbox) withTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 
 // DeliverNext delivers at most one due note with send: the oldest one that
 // heads its conversation, whose referenced posts are known. send returns
-// where Slack put it, or an error (a *DeliveryError says when to retry or to
+// where the receiver put it, or an error (a *DeliveryError says when to retry or to
 // give up; any other error is retried after DefaultRetry).
 //
 // On PostgreSQL the note's conversation is held by an advisory lock for the
@@ -156,7 +150,7 @@ func (o *Outbox) withTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 func (o *Outbox) DeliverNext(ctx context.Context, send func(context.Context, Outgoing) (Sent, error)) (DeliveryResult, error) {
 	var heads []row
 	if err := o.db.SelectContext(ctx, &heads, o.db.Rebind(`SELECT `+columns+` FROM outbox o
-		WHERE o.`+pendingNote+` AND o.next_attempt_at <= ?
+		WHERE o.`+PendingNote+` AND o.next_attempt_at <= ?
 		AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.stream = o.stream AND p.id < o.id AND p.delivered_at IS NULL AND p.gave_up_at IS NULL)
 		ORDER BY o.id LIMIT 20`), o.now().UTC()); err != nil {
 		return DeliveryResult{}, fmt.Errorf("outbox: find due notes: %w", err)
@@ -182,7 +176,7 @@ func (o *Outbox) deliverHead(ctx context.Context, id int64, stream string, send 
 			return DeliveryResult{Status: DeliveryBusy}, nil
 		}
 		defer mu.Unlock()
-		// No transaction across the Slack call: it would hold SQLite's
+		// No transaction across the send: it would hold SQLite's
 		// write lock, and this process is the only deliverer.
 		return o.attempt(ctx, o.db, id, send, func(fn func(*sqlx.Tx) error) error { return o.withTx(ctx, fn) })
 	}
@@ -193,7 +187,7 @@ func (o *Outbox) deliverHead(ctx context.Context, id int64, stream string, send 
 	defer func() { _ = tx.Rollback() }()
 	// Recording a delivery need not wait for the disk: only a crash of
 	// PostgreSQL itself in the next fraction of a second could lose the
-	// mark, and then Slack gets the message a second time, never not at all.
+	// mark, and then the receiver gets the message a second time, never not at all.
 	if _, err := tx.ExecContext(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
 		return DeliveryResult{}, fmt.Errorf("outbox: begin: %w", err)
 	}
@@ -218,7 +212,7 @@ func (o *Outbox) deliverHead(ctx context.Context, id int64, stream string, send 
 // refs, sends it and records the outcome through write.
 func (o *Outbox) attempt(ctx context.Context, q queryer, id int64, send func(context.Context, Outgoing) (Sent, error), write func(func(*sqlx.Tx) error) error) (DeliveryResult, error) {
 	var rows []row
-	if err := sqlx.SelectContext(ctx, q, &rows, q.Rebind(`SELECT `+columns+` FROM outbox o WHERE o.id = ? AND o.`+pendingNote+`
+	if err := sqlx.SelectContext(ctx, q, &rows, q.Rebind(`SELECT `+columns+` FROM outbox o WHERE o.id = ? AND o.`+PendingNote+`
 		AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.stream = o.stream AND p.id < o.id AND p.delivered_at IS NULL AND p.gave_up_at IS NULL)`), id); err != nil {
 		return DeliveryResult{}, fmt.Errorf("outbox: read note %d: %w", id, err)
 	}
@@ -261,7 +255,7 @@ func (o *Outbox) attempt(ctx context.Context, q queryer, id int64, send func(con
 	// in what send shows. Later ones stay for their own delivery.
 	var same []int64
 	if n.Coalesce {
-		if err := sqlx.SelectContext(ctx, q, &same, q.Rebind(`SELECT id FROM outbox WHERE stream = ? AND id > ? AND coalescing AND payload = ? AND `+pendingNote),
+		if err := sqlx.SelectContext(ctx, q, &same, q.Rebind(`SELECT id FROM outbox WHERE stream = ? AND id > ? AND coalescing AND payload = ? AND `+PendingNote),
 			n.Stream, n.ID, n.Payload); err != nil {
 			return DeliveryResult{}, fmt.Errorf("outbox: read refreshes like note %d: %w", n.ID, err)
 		}
@@ -275,7 +269,7 @@ func (o *Outbox) attempt(ctx context.Context, q queryer, id int64, send func(con
 				return err
 			}
 			if len(same) > 0 {
-				q, args, err := sqlx.In(`UPDATE outbox SET delivered_at = ?, last_error = ? WHERE id IN (?) AND `+pendingNote,
+				q, args, err := sqlx.In(`UPDATE outbox SET delivered_at = ?, last_error = ? WHERE id IN (?) AND `+PendingNote,
 					now, fmt.Sprintf("coalesced into note %d", n.ID), same)
 				if err != nil {
 					return err
@@ -293,7 +287,7 @@ func (o *Outbox) attempt(ctx context.Context, q queryer, id int64, send func(con
 			return o.recordRef(ctx, tx, n.Ref, sent, now)
 		})
 		if err != nil {
-			// Slack has it; the worst case is a second post after a retry.
+			// The receiver has it; the worst case is a second post after a retry.
 			return DeliveryResult{}, fmt.Errorf("outbox: record delivery of note %d: %w", n.ID, err)
 		}
 		return DeliveryResult{Status: DeliveryDone, Note: out}, nil
@@ -306,7 +300,7 @@ func (o *Outbox) attempt(ctx context.Context, q queryer, id int64, send func(con
 	err := write(func(tx *sqlx.Tx) error {
 		switch {
 		case de.GiveUpStream:
-			r, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE outbox SET gave_up_at = ?, last_error = ? WHERE stream = ? AND `+pendingNote), now, reason, n.Stream)
+			r, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE outbox SET gave_up_at = ?, last_error = ? WHERE stream = ? AND `+PendingNote), now, reason, n.Stream)
 			if err != nil {
 				return err
 			}
@@ -351,7 +345,7 @@ func (o *Outbox) resolveRef(ctx context.Context, q queryer, ref string) (Sent, s
 		return at, refPosted, nil
 	}
 	var pending int
-	if err := sqlx.GetContext(ctx, q, &pending, q.Rebind(`SELECT count(*) FROM outbox WHERE ref = ? AND `+pendingNote), ref); err != nil {
+	if err := sqlx.GetContext(ctx, q, &pending, q.Rebind(`SELECT count(*) FROM outbox WHERE ref = ? AND `+PendingNote), ref); err != nil {
 		return Sent{}, "", fmt.Errorf("outbox: look up %s: %w", ref, err)
 	}
 	if pending > 0 {
@@ -455,7 +449,7 @@ func (o *Outbox) Stats(ctx context.Context) (Stats, error) {
 	}
 	// The oldest id is the oldest note: ids grow with time.
 	if err := o.db.GetContext(ctx, &row, `SELECT count(*) AS pending, count(*) FILTER (WHERE attempts > 0) AS retrying,
-		min(id) AS oldest FROM outbox WHERE `+pendingNote); err != nil {
+		min(id) AS oldest FROM outbox WHERE `+PendingNote); err != nil {
 		return Stats{}, fmt.Errorf("outbox stats: %w", err)
 	}
 	st := Stats{Pending: row.Pending, Retrying: row.Retrying}
@@ -474,7 +468,7 @@ func (o *Outbox) Stats(ctx context.Context) (Stats, error) {
 // nothing is pending.
 func (o *Outbox) NextDue(ctx context.Context) (time.Time, error) {
 	var rows []time.Time
-	if err := o.db.SelectContext(ctx, &rows, `SELECT next_attempt_at FROM outbox WHERE `+pendingNote+` ORDER BY next_attempt_at LIMIT 1`); err != nil {
+	if err := o.db.SelectContext(ctx, &rows, `SELECT next_attempt_at FROM outbox WHERE `+PendingNote+` ORDER BY next_attempt_at LIMIT 1`); err != nil {
 		return time.Time{}, fmt.Errorf("outbox: next due: %w", err)
 	}
 	if len(rows) == 0 {
@@ -487,7 +481,7 @@ func (o *Outbox) NextDue(ctx context.Context) (time.Time, error) {
 // what happened.
 const Keep = 7 * 24 * time.Hour
 
-// Prune removes delivered and given-up notes written before before; where
+// Prune removes the notes delivered or given up before before; where
 // posts landed (refs) stays, for later updates.
 func (o *Outbox) Prune(ctx context.Context, before time.Time) (int, error) {
 	total := 0
