@@ -221,23 +221,10 @@ func (s *Store) Migrate(ctx context.Context, log *slog.Logger) error {
 	return nil
 }
 
-// withTx runs fn in one transaction, committed when fn returns nil.
+// withTx runs fn in one transaction, committed when fn returns nil; the
+// notes fn writes are announced once it commits (outbox.InTx).
 func (s *Store) withTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
-	tx, err := s.db.BeginTxx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		s.outbox.Ended(tx, false)
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		s.outbox.Ended(tx, false)
-		return fmt.Errorf("commit: %w", err)
-	}
-	s.outbox.Ended(tx, true)
-	return nil
+	return s.outbox.InTx(ctx, fn)
 }
 
 // idAlphabet leaves out look-alikes (0/O, 1/I) so ids survive being read aloud.

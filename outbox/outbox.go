@@ -81,8 +81,8 @@ type queryer interface {
 	Rebind(string) string
 }
 
-// Write writes notes in tx; they are delivered once tx commits. The
-// caller tells Ended when tx ends.
+// Write writes notes in tx, a transaction of InTx; they are delivered once
+// it commits.
 func (o *Outbox) Write(ctx context.Context, tx *sqlx.Tx, notes []Note) error {
 	if len(notes) == 0 {
 		return nil
@@ -108,8 +108,8 @@ func (o *Outbox) Write(ctx context.Context, tx *sqlx.Tx, notes []Note) error {
 	return nil
 }
 
-// Ended forgets tx and, when it committed notes, notifies Options.Written.
-func (o *Outbox) Ended(tx *sqlx.Tx, committed bool) {
+// ended forgets tx and, when it committed notes, notifies Options.Written.
+func (o *Outbox) ended(tx *sqlx.Tx, committed bool) {
 	o.mu.Lock()
 	wrote := o.txNotes[tx]
 	delete(o.txNotes, tx)
@@ -119,22 +119,23 @@ func (o *Outbox) Ended(tx *sqlx.Tx, committed bool) {
 	}
 }
 
-// withTx runs fn in one transaction of the outbox's own.
-func (o *Outbox) withTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+// InTx runs fn in one transaction, committed when fn returns nil; when
+// it commits notes fn wrote (Write), Options.Written is notified.
+func (o *Outbox) InTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	tx, err := o.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
-		o.Ended(tx, false)
+		o.ended(tx, false)
 		return err
 	}
 	if err := tx.Commit(); err != nil {
-		o.Ended(tx, false)
+		o.ended(tx, false)
 		return fmt.Errorf("commit: %w", err)
 	}
-	o.Ended(tx, true)
+	o.ended(tx, true)
 	return nil
 }
 
@@ -178,7 +179,7 @@ func (o *Outbox) deliverHead(ctx context.Context, id int64, stream string, send 
 		defer mu.Unlock()
 		// No transaction across the send: it would hold SQLite's
 		// write lock, and this process is the only deliverer.
-		return o.attempt(ctx, o.db, id, send, func(fn func(*sqlx.Tx) error) error { return o.withTx(ctx, fn) })
+		return o.attempt(ctx, o.db, id, send, func(fn func(*sqlx.Tx) error) error { return o.InTx(ctx, fn) })
 	}
 	tx, err := o.db.BeginTxx(ctx, nil)
 	if err != nil {
