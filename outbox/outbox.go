@@ -75,8 +75,8 @@ type row struct {
 
 const columns = `id, stream, channel, payload, ref, replaces, thread, after_ref, missing, created_at, attempts, coalescing`
 
-// queryer is a transaction or the pool.
-type queryer interface {
+// Queryer is a transaction or the pool.
+type Queryer interface {
 	sqlx.QueryerContext
 	Rebind(string) string
 }
@@ -211,7 +211,7 @@ func (o *Outbox) deliverHead(ctx context.Context, id int64, stream string, send 
 
 // attempt re-reads note id on q (under its conversation's lock), resolves its
 // refs, sends it and records the outcome through write.
-func (o *Outbox) attempt(ctx context.Context, q queryer, id int64, send func(context.Context, Outgoing) (Sent, error), write func(func(*sqlx.Tx) error) error) (DeliveryResult, error) {
+func (o *Outbox) attempt(ctx context.Context, q Queryer, id int64, send func(context.Context, Outgoing) (Sent, error), write func(func(*sqlx.Tx) error) error) (DeliveryResult, error) {
 	var rows []row
 	if err := sqlx.SelectContext(ctx, q, &rows, q.Rebind(`SELECT `+columns+` FROM outbox o WHERE o.id = ? AND o.`+PendingNote+`
 		AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.stream = o.stream AND p.id < o.id AND p.delivered_at IS NULL AND p.gave_up_at IS NULL)`), id); err != nil {
@@ -331,7 +331,7 @@ const (
 )
 
 // resolveRef finds where the post named ref landed.
-func (o *Outbox) resolveRef(ctx context.Context, q queryer, ref string) (Sent, string, error) {
+func (o *Outbox) resolveRef(ctx context.Context, q Queryer, ref string) (Sent, string, error) {
 	var found []Sent
 	if err := sqlx.SelectContext(ctx, q, &found, q.Rebind(`SELECT channel AS "channel", ts AS "ts" FROM outbox_refs WHERE ref = ?`), ref); err != nil {
 		return Sent{}, "", fmt.Errorf("outbox: look up %s: %w", ref, err)
@@ -380,7 +380,7 @@ func (o *Outbox) recordRef(ctx context.Context, tx *sqlx.Tx, ref string, at Sent
 // Posted finds, in q (a transaction or the pool), where the post named ref
 // landed; found is false while it is not posted (still in the outbox, or
 // never).
-func (o *Outbox) Posted(ctx context.Context, q queryer, ref Ref) (at Sent, found bool, err error) {
+func (o *Outbox) Posted(ctx context.Context, q Queryer, ref Ref) (at Sent, found bool, err error) {
 	at, state, err := o.resolveRef(ctx, q, ref.String())
 	return at, state == refPosted, err
 }
