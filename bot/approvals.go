@@ -11,6 +11,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"contactbot/crm"
+	"contactbot/outbox"
 )
 
 // Action and callback ids of the approval flow.
@@ -46,7 +47,7 @@ func (b *Bot) requestApproval(ctx context.Context, user string, c crm.Contact, l
 func (b *Bot) fileRequest(ctx context.Context, user string, c crm.Contact, l crm.Linked, original *crm.Contact, req crm.NewApproval, why string) *slack.ViewSubmissionResponse {
 	req.TTL = b.cfg.ApprovalTTL
 	req.Limit = b.cfg.RequestLimit
-	req.Notify = func(a crm.Approval) ([]crm.Note, error) { return b.requestNotes(a, c, l, original), nil }
+	req.Notify = func(a crm.Approval) ([]outbox.Note, error) { return b.requestNotes(a, c, l, original), nil }
 	a, _, err := b.store.RequestApproval(ctx, req)
 	switch {
 	case errors.Is(err, crm.ErrAlreadyRequested) && a.ID != "":
@@ -155,7 +156,7 @@ func requestWhat(a crm.Approval, c crm.Contact, original *crm.Contact) string {
 // requestNotes announce a recorded request: its post in the approvals
 // channel, then the requester's DM that says where it is, with the button
 // that withdraws it. original is the contact a merge keeps.
-func (b *Bot) requestNotes(a crm.Approval, c crm.Contact, l crm.Linked, original *crm.Contact) []crm.Note {
+func (b *Bot) requestNotes(a crm.Approval, c crm.Contact, l crm.Linked, original *crm.Contact) []outbox.Note {
 	target := ""
 	if original != nil {
 		target = contactLine(*original)
@@ -167,12 +168,12 @@ func (b *Bot) requestNotes(a crm.Approval, c crm.Contact, l crm.Linked, original
 	}
 	text := fmt.Sprintf("📨 Your request to %s is waiting for %s in %s (request `%s`). Nothing is %s yet; you will hear the outcome here. It expires %s.",
 		what, awaitedAdmins(a), channelRef(b.cfg.ApprovalsChannel), a.ID, kindDone(a.Kind()), slackDate(a.ExpiresAt))
-	dm := noteAs(crm.RequestDMRef(a.ID), a.Requester, Message{Text: text, Blocks: []slack.Block{
+	dm := noteAs(outbox.RequestDMRef(a.ID), a.Requester, Message{Text: text, Blocks: []slack.Block{
 		section(text),
 		slack.NewActionBlock("withdraw:"+a.ID, withdrawButton(a.ID)),
 	}})
-	dm.After = crm.ApprovalRef(a.ID)
-	return []crm.Note{noteAs(crm.ApprovalRef(a.ID), b.cfg.ApprovalsChannel, approvalMessage(a, &c, &l, b.cfg.CurrencyOf(c.LocationID), target)), dm}
+	dm.After = outbox.ApprovalRef(a.ID)
+	return []outbox.Note{noteAs(outbox.ApprovalRef(a.ID), b.cfg.ApprovalsChannel, approvalMessage(a, &c, &l, b.cfg.CurrencyOf(c.LocationID), target)), dm}
 }
 
 // approvalMessage is the request as the approvals channel shows it. c and l
@@ -310,15 +311,15 @@ func decidedText(a crm.Approval) string {
 // decisionNotes show a request's current state in place of its message in
 // the approvals channel (once that is posted; nothing when it never was),
 // and DM the requester how it ended.
-func (b *Bot) decisionNotes(a crm.Approval, deleted *crm.Deleted) []crm.Note {
+func (b *Bot) decisionNotes(a crm.Approval, deleted *crm.Deleted) []outbox.Note {
 	target := ""
 	if deleted != nil && deleted.Merge != nil {
 		target = contactLine(deleted.Merge.Original)
 	}
-	notes := []crm.Note{
+	notes := []outbox.Note{
 		b.requestPostReplaced(a, approvalMessage(a, nil, nil, "", target)),
 		// The DM that said it was waiting loses its Withdraw button.
-		replacing(crm.RequestDMRef(a.ID), a.Requester, requestDMDecided(a)),
+		replacing(outbox.RequestDMRef(a.ID), a.Requester, requestDMDecided(a)),
 	}
 	if m, ok := requesterOutcome(a, deleted); ok {
 		notes = append(notes, note(a.Requester, m))
@@ -329,12 +330,12 @@ func (b *Bot) decisionNotes(a crm.Approval, deleted *crm.Deleted) []crm.Note {
 // requestPostReplaced puts m in place of request a's message in the
 // approvals channel it was posted in (the configured one when that is not
 // recorded).
-func (b *Bot) requestPostReplaced(a crm.Approval, m Message) crm.Note {
+func (b *Bot) requestPostReplaced(a crm.Approval, m Message) outbox.Note {
 	channel := a.Channel
 	if channel == "" {
 		channel = b.cfg.ApprovalsChannel
 	}
-	return replacing(crm.ApprovalRef(a.ID), channel, m)
+	return replacing(outbox.ApprovalRef(a.ID), channel, m)
 }
 
 // requestDMDecided is the requester's "waiting for an admin" DM once the
@@ -498,7 +499,7 @@ func (b *Bot) approve(ctx context.Context, user, requestID, fingerprint, respons
 		return
 	}
 	res, err := b.store.Approve(ctx, crm.Decision{RequestID: requestID, Admin: user, ExpectFingerprint: fingerprint, RestoreWindow: b.cfg.RestoreWindow,
-		Notify: func(r crm.ApproveResult) ([]crm.Note, error) { return b.decisionNotes(r.Approval, r.Deleted), nil }})
+		Notify: func(r crm.ApproveResult) ([]outbox.Note, error) { return b.decisionNotes(r.Approval, r.Deleted), nil }})
 	if detail, text, ok := closedRefusal(res.Approval, err); ok {
 		b.refuseDecision(ctx, user, responseURL, res.Approval, requestID, detail, text)
 		return
@@ -619,7 +620,7 @@ func (b *Bot) handleRejectSubmit(ctx context.Context, cb slack.InteractionCallba
 	if e := rejectReason.tooLong(reason); e != "" {
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{blockRejectReason: e})
 	}
-	a, _, err = b.store.Reject(ctx, requestID, user, reason, func(a crm.Approval) ([]crm.Note, error) { return b.decisionNotes(a, nil), nil })
+	a, _, err = b.store.Reject(ctx, requestID, user, reason, func(a crm.Approval) ([]outbox.Note, error) { return b.decisionNotes(a, nil), nil })
 	if detail, text, ok := closedRefusal(a, err); ok {
 		b.refuseDecision(ctx, user, "", a, requestID, detail, text)
 		return notRejected(text)
@@ -642,21 +643,21 @@ func (b *Bot) RunApprovalJobs(ctx context.Context) error {
 	if due, err := b.store.ApprovalJobsDue(ctx); err != nil || !due {
 		return err
 	}
-	expired, _, err := b.store.ExpireDue(ctx, func(a crm.Approval) ([]crm.Note, error) { return b.decisionNotes(a, nil), nil })
+	expired, _, err := b.store.ExpireDue(ctx, func(a crm.Approval) ([]outbox.Note, error) { return b.decisionNotes(a, nil), nil })
 	if err != nil {
 		return fmt.Errorf("expire requests: %w", err)
 	}
 	for _, a := range expired {
 		b.log.Info("approval expired", "request", a.ID, "contact", a.ContactID)
 	}
-	due, err := b.store.ClaimReminders(ctx, func(a crm.Approval) ([]crm.Note, error) { return []crm.Note{b.reminder(a)}, nil })
+	due, err := b.store.ClaimReminders(ctx, func(a crm.Approval) ([]outbox.Note, error) { return []outbox.Note{b.reminder(a)}, nil })
 	if err != nil {
 		return fmt.Errorf("claim reminders: %w", err)
 	}
 	for _, a := range due {
 		b.log.Info("approval reminder written", "request", a.ID)
 	}
-	escalated, err := b.store.ClaimEscalations(ctx, func(a crm.Approval) ([]crm.Note, error) { return b.escalationNotes(a), nil })
+	escalated, err := b.store.ClaimEscalations(ctx, func(a crm.Approval) ([]outbox.Note, error) { return b.escalationNotes(a), nil })
 	if err != nil {
 		return fmt.Errorf("claim escalations: %w", err)
 	}
@@ -671,7 +672,7 @@ func (b *Bot) RunApprovalJobs(ctx context.Context) error {
 // hour old, one message lists everything waiting for them (adminCall),
 // once across replicas.
 func (b *Bot) callAdmins(ctx context.Context) error {
-	listed, err := b.store.ClaimAdminCall(ctx, func(call crm.AdminCall) ([]crm.Note, error) { return []crm.Note{b.adminCall(call)}, nil })
+	listed, err := b.store.ClaimAdminCall(ctx, func(call crm.AdminCall) ([]outbox.Note, error) { return []outbox.Note{b.adminCall(call)}, nil })
 	if err != nil {
 		return fmt.Errorf("call the admins: %w", err)
 	}
@@ -684,7 +685,7 @@ func (b *Bot) callAdmins(ctx context.Context) error {
 // reminder is a nudge in the request's thread (at the top level of the
 // approvals channel when its message was never posted). It calls nobody:
 // the admins are called about every waiting request at once (adminCall).
-func (b *Bot) reminder(a crm.Approval) crm.Note {
+func (b *Bot) reminder(a crm.Approval) outbox.Note {
 	text := fmt.Sprintf("⏰ Admins: %s's request to %s is still waiting and expires %s. Approve or reject it above.",
 		mention(a.Requester), requestAsks(a), slackDate(a.ExpiresAt))
 	channel := a.Channel
@@ -693,6 +694,6 @@ func (b *Bot) reminder(a crm.Approval) crm.Note {
 		text += fmt.Sprintf(" (request `%s`; see `/contact deletions`)", a.ID)
 	}
 	n := note(channel, Message{Text: text})
-	n.Thread = crm.ApprovalRef(a.ID)
+	n.Thread = outbox.ApprovalRef(a.ID)
 	return n
 }

@@ -66,21 +66,14 @@ type Bot struct {
 	// cancelled when the request that started it returns.
 	bgCtx context.Context
 
-	// The outbox: worker is set while StartOutbox runs, wake nudges it
-	// after a commit; delivering is held by whoever delivers in this
-	// process (the worker, a flush), one at a time.
-	worker     atomic.Bool
-	wake       chan struct{}
-	delivering sync.Mutex
-	// outboxDBDown is set while the outbox cannot reach the database, so
-	// that the outage is logged once.
-	outboxDBDown atomic.Bool
+	// outbox delivers what the store's transactions wrote to the outbox.
+	outbox *outboxWorker
 }
 
 // New returns a Bot.
 func New(d Deps) *Bot {
 	b := &Bot{store: d.Store, slack: dmReplies{d.Slack}, kv: d.KV, cfg: d.Config, log: d.Log, now: d.Now,
-		ackBudget: AckBudget, bgCtx: context.Background(), wake: make(chan struct{}, 1),
+		ackBudget: AckBudget, bgCtx: context.Background(),
 		home: home(d.Workspace, d.Config), responseOrigins: responseOrigins(d.Config, d.ResponseOrigins)}
 	if b.log == nil {
 		b.log = slog.Default()
@@ -89,9 +82,10 @@ func New(d Deps) *Bot {
 		b.now = time.Now
 	}
 	if b.store != nil {
-		b.store.OnNotes(b.notesWritten)
-		b.store.SetAuditNotes(b.auditNotes)
-		b.store.SetPayloadText(payloadText)
+		if b.store.NotesWritten() == nil {
+			panic("bot.New: the store was opened without bot.StoreHooks: its changes would not be announced")
+		}
+		b.outbox = newOutboxWorker(b.store, b.send, b.logDelivery, b.log, b.now, b.bgCtx)
 	}
 	return b
 }
@@ -108,7 +102,7 @@ func (b *Bot) AckBudget() time.Duration { return b.ackBudget }
 // shell, for tests, and for a graceful shutdown.
 func (b *Bot) Wait() {
 	b.bg.Wait()
-	b.flush(b.bgCtx)
+	b.outbox.flush(b.bgCtx)
 }
 
 // goBackground runs fn after the ack, with a context that is not cancelled

@@ -9,6 +9,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"contactbot/crm"
+	"contactbot/outbox"
 )
 
 // Delete reasons, as the modal's select offers them.
@@ -323,13 +324,13 @@ func (b *Bot) runDelete(ctx context.Context, req crm.DeleteRequest, name string)
 	prog := b.startProgress(ctx, op, req.Actor, "Deleting contact `"+esc(req.ContactID)+"`", "archiving", esc(name))
 	defer prog.end()
 	req.Progress, req.Operation = prog.update, op.ID
-	req.Notify = func(res crm.Deleted) ([]crm.Note, error) {
-		return append([]crm.Note{prog.outcome(deletionSummary(res), true)}, b.reviewNotes(res.Review)...), nil
+	req.Notify = func(res crm.Deleted) ([]outbox.Note, error) {
+		return append([]outbox.Note{prog.outcome(deletionSummary(res), true)}, b.reviewNotes(res.Review)...), nil
 	}
 	res, err := b.store.Delete(ctx, req)
 	if err != nil {
 		b.log.Info("delete failed", "user", req.Actor, "contact", req.ContactID, "code", crm.ErrorCode(err))
-		if ferr := b.store.FinishOperation(ctx, op.ID, crm.OperationFailed, []crm.Note{prog.outcome(notDeleted(err), true)}); ferr != nil {
+		if ferr := b.store.FinishOperation(ctx, op.ID, crm.OperationFailed, []outbox.Note{prog.outcome(notDeleted(err), true)}); ferr != nil {
 			b.log.Error("record failed delete", "contact", req.ContactID, "err", ferr)
 			b.dm(ctx, req.Actor, notDeleted(err))
 		}

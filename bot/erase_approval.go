@@ -10,6 +10,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"contactbot/crm"
+	"contactbot/outbox"
 )
 
 // An erasure is never approved by a click. Approve on an erasure request
@@ -60,7 +61,7 @@ func (b *Bot) erasureApproveClick(ctx context.Context, cb slack.InteractionCallb
 		b.refuseDecision(ctx, user, cb.ResponseURL, a, a.ID, detail, text)
 		return
 	}
-	res, err := b.store.RecordErasureApproval(ctx, a.ID, user, func(r crm.ErasureApproval) ([]crm.Note, error) { return b.firstApprovalNotes(r), nil })
+	res, err := b.store.RecordErasureApproval(ctx, a.ID, user, func(r crm.ErasureApproval) ([]outbox.Note, error) { return b.firstApprovalNotes(r), nil })
 	if detail, text, ok := erasureRefusal(res.Approval, err); ok {
 		b.refuseDecision(ctx, user, cb.ResponseURL, res.Approval, a.ID, detail, text)
 		return
@@ -109,12 +110,12 @@ func erasureRefusal(a crm.Approval, err error) (detail, text string, ok bool) {
 
 // firstApprovalNotes update the request's message in the approvals channel
 // after its first approval: it says who approved and keeps its buttons.
-func (b *Bot) firstApprovalNotes(r crm.ErasureApproval) []crm.Note {
+func (b *Bot) firstApprovalNotes(r crm.ErasureApproval) []outbox.Note {
 	cur := ""
 	if r.Contact != nil {
 		cur = b.cfg.CurrencyOf(r.Contact.LocationID)
 	}
-	return []crm.Note{b.requestPostReplaced(r.Approval, approvalMessage(r.Approval, r.Contact, r.Linked, cur, ""))}
+	return []outbox.Note{b.requestPostReplaced(r.Approval, approvalMessage(r.Approval, r.Contact, r.Linked, cur, ""))}
 }
 
 // eraseApproveModal is the window that confirms the approval completing
@@ -195,7 +196,7 @@ func (b *Bot) handleEraseApproveSubmit(ctx context.Context, cb slack.Interaction
 // failure or a change of the contact reaches them by DM.
 func (b *Bot) completeErasure(ctx context.Context, user string, a crm.Approval, fingerprint string) {
 	res, err := b.store.Approve(ctx, crm.Decision{RequestID: a.ID, Admin: user, ExpectFingerprint: fingerprint, RestoreWindow: b.cfg.RestoreWindow, Confirmed: true,
-		Notify: func(r crm.ApproveResult) ([]crm.Note, error) { return b.decisionNotes(r.Approval, r.Deleted), nil }})
+		Notify: func(r crm.ApproveResult) ([]outbox.Note, error) { return b.decisionNotes(r.Approval, r.Deleted), nil }})
 	if detail, text, ok := erasureRefusal(res.Approval, err); ok {
 		b.refuseDecision(ctx, user, "", res.Approval, a.ID, detail, text)
 		b.dm(ctx, user, *textMessage(text))

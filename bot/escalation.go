@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"contactbot/crm"
+	"contactbot/outbox"
 )
 
 // adminsWho is how the call to the admins names them: the admin user group
@@ -32,7 +33,7 @@ func (b *Bot) adminsWho(except string) string {
 // approvals channel when it was never posted), which calls nobody (the
 // admins are called about every waiting request at once, adminCall), and
 // a word to the requester.
-func (b *Bot) escalationNotes(a crm.Approval) []crm.Note {
+func (b *Bot) escalationNotes(a crm.Approval) []outbox.Note {
 	waited := durationRounded(crm.EscalateAt(a.CreatedAt, a.ExpiresAt).Sub(a.CreatedAt))
 	told := fmt.Sprintf("%s *%s* (`%s`, request `%s`)", kindVerb(a.Kind()), esc(a.ContactLabel), esc(a.ContactID), a.ID)
 	switch a.Kind() {
@@ -50,10 +51,10 @@ func (b *Bot) escalationNotes(a crm.Approval) []crm.Note {
 		text += fmt.Sprintf(" (request `%s`; see `%s deletions`)", a.ID, DefaultCommandName)
 	}
 	call := note(channel, Message{Text: text})
-	call.Thread = crm.ApprovalRef(a.ID)
+	call.Thread = outbox.ApprovalRef(a.ID)
 	dm := note(a.Requester, *textMessage(fmt.Sprintf("🔺 No admin has decided on your request to %s in %s, so it was escalated to the admins. It expires %s; you will hear the outcome here.",
 		told, waited, slackDate(a.ExpiresAt))))
-	return []crm.Note{call, dm}
+	return []outbox.Note{call, dm}
 }
 
 // adminCallLines bounds the requests, and the reviews, one call lists; the
@@ -65,7 +66,7 @@ const adminCallLines = 30
 // and every review waiting for an acknowledgement, oldest first, when a
 // reminder or escalation is due: fourteen of them are one mention, not
 // fourteen.
-func (b *Bot) adminCall(call crm.AdminCall) crm.Note {
+func (b *Bot) adminCall(call crm.AdminCall) outbox.Note {
 	// An admin who asked for every request listed and did alone everything
 	// to review can neither decide nor acknowledge any of it.
 	except := ""

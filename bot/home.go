@@ -10,6 +10,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"contactbot/crm"
+	"contactbot/outbox"
 )
 
 // The App Home tab: what waits for the person who opens it. Admins see the
@@ -41,8 +42,8 @@ func isHomeStream(channel string) bool { return strings.HasPrefix(channel, homeS
 
 // homeNote asks for user's Home tab to be published again, from the data as
 // it is when the note is delivered; refreshes of one user coalesce.
-func homeNote(user string) crm.Note {
-	return crm.Note{Channel: homeStream + user, Payload: []byte(`{"home":` + jsonString(user) + `}`), Coalesce: true}
+func homeNote(user string) outbox.Note {
+	return outbox.Note{Channel: homeStream + user, Payload: []byte(`{"home":` + jsonString(user) + `}`), Coalesce: true}
 }
 
 func jsonString(s string) string {
@@ -63,7 +64,7 @@ type homeFanout struct {
 // homeRefreshNotes are the Home tab refreshes an audit entry calls for,
 // written in the entry's transaction: every change the bot makes is
 // audited, so every change reaches the tabs that show it.
-func (b *Bot) homeRefreshNotes(e crm.AuditEntry) []crm.Note {
+func homeRefreshNotes(e crm.AuditEntry) []outbox.Note {
 	var f homeFanout
 	if e.Actor != "" && e.Actor != "system" {
 		f.Users = []string{e.Actor}
@@ -93,45 +94,45 @@ func (b *Bot) homeRefreshNotes(e crm.AuditEntry) []crm.Note {
 	if err != nil {
 		return nil
 	}
-	return []crm.Note{{Channel: homeFanoutStream, Payload: b2}}
+	return []outbox.Note{{Channel: homeFanoutStream, Payload: b2}}
 }
 
 // sendHome delivers a Home tab note: a fan-out becomes one refresh per
 // user it concerns who has a Home tab; a refresh publishes that tab.
-func (b *Bot) sendHome(ctx context.Context, o crm.Outgoing) (crm.Sent, error) {
+func (b *Bot) sendHome(ctx context.Context, o outbox.Outgoing) (outbox.Sent, error) {
 	if o.Channel == homeFanoutStream {
 		var f homeFanout
 		if err := json.Unmarshal(o.Payload, &f); err != nil {
-			return crm.Sent{}, &crm.DeliveryError{Err: fmt.Errorf("decode Home fan-out: %w", err), GiveUp: true}
+			return outbox.Sent{}, &outbox.DeliveryError{Err: fmt.Errorf("decode Home fan-out: %w", err), GiveUp: true}
 		}
 		users, err := b.homeReaders(ctx, f)
 		if err != nil {
-			return crm.Sent{}, &crm.DeliveryError{Err: err, RetryIn: time.Second}
+			return outbox.Sent{}, &outbox.DeliveryError{Err: err, RetryIn: time.Second}
 		}
-		var notes []crm.Note
+		var notes []outbox.Note
 		for _, u := range users {
 			notes = append(notes, homeNote(u))
 		}
 		if err := b.store.Enqueue(ctx, notes...); err != nil {
-			return crm.Sent{}, &crm.DeliveryError{Err: err, RetryIn: time.Second}
+			return outbox.Sent{}, &outbox.DeliveryError{Err: err, RetryIn: time.Second}
 		}
-		return crm.Sent{}, nil
+		return outbox.Sent{}, nil
 	}
 	user := strings.TrimPrefix(o.Channel, homeStream)
 	has, err := b.store.HasHome(ctx, user)
 	if err != nil {
-		return crm.Sent{}, &crm.DeliveryError{Err: err, RetryIn: time.Second}
+		return outbox.Sent{}, &outbox.DeliveryError{Err: err, RetryIn: time.Second}
 	}
 	if !has {
-		return crm.Sent{}, nil // never opened: published when they first open it
+		return outbox.Sent{}, nil // never opened: published when they first open it
 	}
 	v, err := b.homeView(ctx, user)
 	if err != nil {
-		return crm.Sent{}, &crm.DeliveryError{Err: err, RetryIn: backoff(o.Attempts)}
+		return outbox.Sent{}, &outbox.DeliveryError{Err: err, RetryIn: backoff(o.Attempts)}
 	}
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	return crm.Sent{}, b.classify(b.slack.PublishHome(ctx, user, v), o)
+	return outbox.Sent{}, b.classify(b.slack.PublishHome(ctx, user, v), o)
 }
 
 // homeReaders resolves a fan-out to the users with a Home tab it concerns.

@@ -9,6 +9,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"contactbot/crm"
+	"contactbot/outbox"
 )
 
 // ActionRestore is the incident message's Restore button; value: deletion id.
@@ -86,8 +87,8 @@ func (b *Bot) reportClick(ctx context.Context, cb slack.InteractionCallback, del
 // posted once whoever reports it how often; wrong is what the reporter says
 // was wrong (may be empty). It returns the reporter's answer.
 func (b *Bot) report(ctx context.Context, reporter, deletionID, wrong string) *Message {
-	var notes []crm.Note // written with a new incident: its post, and the DMs of whoever is told
-	rep, err := b.store.ReportDeletion(ctx, deletionID, reporter, wrong, func(rep crm.Report) ([]crm.Note, error) {
+	var notes []outbox.Note // written with a new incident: its post, and the DMs of whoever is told
+	rep, err := b.store.ReportDeletion(ctx, deletionID, reporter, wrong, func(rep crm.Report) ([]outbox.Note, error) {
 		notes = b.reportNotes(rep, reporter)
 		return notes, nil
 	})
@@ -124,9 +125,9 @@ func (b *Bot) report(ctx context.Context, reporter, deletionID, wrong string) *M
 
 // reportNotes announce a new incident: its message in INCIDENT_CHANNEL
 // first, then a DM to whoever deleted and approved it (but the reporter).
-func (b *Bot) reportNotes(rep crm.Report, reporter string) []crm.Note {
+func (b *Bot) reportNotes(rep crm.Report, reporter string) []outbox.Note {
 	d := rep.Deletion
-	notes := []crm.Note{noteAs(crm.IncidentRef(d.ID), b.cfg.IncidentChannel, incidentMessage(rep))}
+	notes := []outbox.Note{noteAs(outbox.IncidentRef(d.ID), b.cfg.IncidentChannel, incidentMessage(rep))}
 	where := fmt.Sprintf("was reported as wrong by %s in %s. An admin can restore it until %s.", mention(reporter), channelMention(b.cfg.IncidentChannel), slackDate(d.RestoreUntil))
 	what := fmt.Sprintf("*%s* (deletion `%s`, %s)", esc(rep.Contact.Name()), esc(d.ID), slackDate(d.DeletedAt))
 	noun, _, _ := deletionWords(d.Kind)
@@ -284,13 +285,13 @@ func (b *Bot) restore(ctx context.Context, actor, deletionID string) *Message {
 	var answer *Message
 	// Only admins restore, and always alone: another admin reviews it.
 	res, err := b.store.RestoreWith(ctx, crm.RestoreRequest{DeletionID: deletionID, Actor: actor, Progress: prog.update, Operation: op.ID, Review: true,
-		Notify: func(res crm.Restored) ([]crm.Note, error) {
+		Notify: func(res crm.Restored) ([]outbox.Note, error) {
 			answer = restoredAnswer(res)
 			return append(append(b.restoreNotes(res, actor), prog.outcome(*answer, false)), b.reviewNotes(res.Review)...), nil
 		}})
 	if err != nil {
 		b.log.Info("restore refused", "user", actor, "deletion", deletionID, "code", crm.ErrorCode(err))
-		var notes []crm.Note
+		var notes []outbox.Note
 		if d := res.Deletion; crm.ErrorCode(err) == crm.EINVALID && d.ID != "" && d.WindowClosed(b.now()) {
 			notes = b.closeIncident(ctx, d)
 		}
@@ -308,17 +309,17 @@ func (b *Bot) restore(ctx context.Context, actor, deletionID string) *Message {
 // restoreNotes announce a restore: the incident message updated in place
 // (or a new one when it was never reported), and the reporter and the
 // deleter told.
-func (b *Bot) restoreNotes(res crm.Restored, actor string) []crm.Note {
+func (b *Bot) restoreNotes(res crm.Restored, actor string) []outbox.Note {
 	d, inc, reported := res.Deletion, res.Incident, res.Reported
-	var notes []crm.Note
+	var notes []outbox.Note
 	msg := restoredMessage(res, inc, reported)
 	if reported {
 		channel := inc.Channel
 		if channel == "" {
 			channel = b.cfg.IncidentChannel
 		}
-		n := replacing(crm.IncidentRef(d.ID), channel, msg)
-		n.Missing = crm.MissingPost
+		n := replacing(outbox.IncidentRef(d.ID), channel, msg)
+		n.Missing = outbox.MissingPost
 		notes = append(notes, n)
 	} else {
 		notes = append(notes, note(b.cfg.IncidentChannel, msg))
@@ -398,7 +399,7 @@ func restoredMessage(res crm.Restored, inc crm.Incident, reported bool) Message 
 
 // closeIncident is the note that replaces an incident's Restore button, once
 // the window has closed, with a line that says so.
-func (b *Bot) closeIncident(ctx context.Context, d crm.Deletion) []crm.Note {
+func (b *Bot) closeIncident(ctx context.Context, d crm.Deletion) []outbox.Note {
 	inc, reported, err := b.store.Incident(ctx, d.ID)
 	if err != nil || !reported {
 		return nil
@@ -414,7 +415,7 @@ func (b *Bot) closeIncident(ctx context.Context, d crm.Deletion) []crm.Note {
 	if channel == "" {
 		channel = b.cfg.IncidentChannel
 	}
-	return []crm.Note{replacing(crm.IncidentRef(d.ID), channel, m)}
+	return []outbox.Note{replacing(outbox.IncidentRef(d.ID), channel, m)}
 }
 
 func deref[T any](p *T) T {

@@ -11,6 +11,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"contactbot/crm"
+	"contactbot/outbox"
 )
 
 // The Merge duplicate window: the contact whose Merge… was pressed (or
@@ -633,8 +634,8 @@ func (s *mergeSubmit) act(ctx context.Context, perm deletePermission) *slack.Vie
 // runMerge merges and tells the person how it went: the summary is written
 // to the outbox with the merge's commit, a failure once it rolled back.
 func (b *Bot) runMerge(ctx context.Context, req crm.MergeRequest) {
-	req.Notify = func(res crm.Deleted) ([]crm.Note, error) {
-		return append([]crm.Note{note(req.Actor, mergeSummary(res))}, b.reviewNotes(res.Review)...), nil
+	req.Notify = func(res crm.Deleted) ([]outbox.Note, error) {
+		return append([]outbox.Note{note(req.Actor, mergeSummary(res))}, b.reviewNotes(res.Review)...), nil
 	}
 	res, err := b.store.Merge(ctx, req)
 	if err != nil {

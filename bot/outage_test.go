@@ -242,21 +242,6 @@ func TestRedisComesBack(t *testing.T) {
 	noErrorLines(t, logs)
 }
 
-// privateStore opens a migrated store on a private PostgreSQL server.
-func privateStore(t *testing.T, pg *testsvc.Postgres) *crm.Store {
-	t.Helper()
-	ctx := context.Background()
-	s, err := crm.Open(ctx, pg.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if err := s.Migrate(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 // TestDatabaseDown stops the bot's PostgreSQL (a private server) mid-session:
 // every request is answered at once with a sentence that says so and what
 // to do; /readyz answers 503; nothing is half done; once the server is back
@@ -266,7 +251,7 @@ func TestDatabaseDown(t *testing.T) {
 	pg := testsvc.StartPostgres(t)
 	rd := testsvc.StartRedis(t)
 	log, logs := bottest.NewLogs(nil)
-	e := bottest.New(t, bottest.Options{Store: privateStore(t, pg), RedisURL: rd.URL(), Log: log})
+	e := bottest.New(t, bottest.Options{DatabaseURL: pg.URL(), RedisURL: rd.URL(), Log: log})
 	jane := crmtest.InsertContact(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"})
 	timed(t, "Delete… before the outage", func() bottest.Response { return e.Click(bottest.Admin, bot.ActionDelete, jane) })
 	deleteView := e.LastView()

@@ -12,7 +12,9 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"contactbot/config"
 	"contactbot/crm"
+	"contactbot/outbox"
 )
 
 // Delivery policy of the outbox (see docs/operations.md, "When things fail").
@@ -83,163 +85,71 @@ func decodeMessage(b []byte) (Message, error) {
 // characters, and &, < and > as \u0026, \u003c, \u003e), as it is (plain
 // text: headers, buttons) and escaped for mrkdwn (esc: Tom & Jerry becomes
 // "Tom \u0026amp; Jerry"). The store looks for these forms when it erases a
-// person from the outbox (crm.Store.SetPayloadText).
+// person from the outbox (crm.Hooks.PayloadText).
 func payloadText(text string) []string {
 	inJSON := func(s string) string { q := jsonString(s); return q[1 : len(q)-1] }
 	return []string{inJSON(text), inJSON(esc(text))}
 }
 
 // note is m for channel (a user id: their DM), as an outbox note.
-func note(channel string, m Message) crm.Note {
-	return crm.Note{Channel: channel, Payload: encodeMessage(m)}
+func note(channel string, m Message) outbox.Note {
+	return outbox.Note{Channel: channel, Payload: encodeMessage(m)}
 }
 
 // noteAs is note with the post named ref.
-func noteAs(ref, channel string, m Message) crm.Note {
+func noteAs(ref outbox.Ref, channel string, m Message) outbox.Note {
 	n := note(channel, m)
 	n.Ref = ref
 	return n
 }
 
 // replacing is a note that updates the post named ref in channel.
-func replacing(ref, channel string, m Message) crm.Note {
+func replacing(ref outbox.Ref, channel string, m Message) outbox.Note {
 	n := note(channel, m)
 	n.Replaces = ref
 	return n
 }
 
+// StoreHooks are what the store calls of the bot (crm.Hooks), made from
+// the configuration alone: every program that opens a store gives them to
+// crm.Open, so that what a change announces does not depend on whether the
+// program runs a Bot (a purge from the command line announces what
+// serve's purge job does). A Bot on the store listens to their
+// NotesWritten signal.
+func StoreHooks(cfg *config.Config) crm.Hooks {
+	return crm.Hooks{
+		AuditNotes:   func(e crm.AuditEntry) []outbox.Note { return auditNotes(cfg, e) },
+		PayloadText:  payloadText,
+		NotesWritten: new(outbox.Signal),
+	}
+}
+
 // auditNotes are written with every audit entry: its line in the audit
 // feed, when AUDIT_CHANNEL is set, and the refresh of the Home tabs the
 // change shows in.
-func (b *Bot) auditNotes(e crm.AuditEntry) []crm.Note {
-	notes := b.homeRefreshNotes(e)
-	if b.cfg.AuditChannel == "" {
+func auditNotes(cfg *config.Config, e crm.AuditEntry) []outbox.Note {
+	notes := homeRefreshNotes(e)
+	if cfg.AuditChannel == "" {
 		return notes
 	}
 	// A window opened is kept for the record; the actions are what a reader follows.
 	line := Message{Text: auditLine(e), Routine: e.Action == crm.AuditFind}
-	return append([]crm.Note{note(b.cfg.AuditChannel, line)}, notes...)
+	return append([]outbox.Note{note(cfg.AuditChannel, line)}, notes...)
 }
 
-// StartOutbox delivers the outbox until ctx ends: at once when this process
-// commits notes, else every second (notes of other replicas, retries).
-// Every replica runs one; they share the outbox. Without it (the shell),
-// notes are delivered synchronously right after each commit.
-func (b *Bot) StartOutbox(ctx context.Context) (stop func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	b.worker.Store(true)
-	go func() {
-		defer close(done)
-		b.runOutbox(ctx)
-	}()
-	return func() {
-		cancel()
-		<-done
-		b.worker.Store(false)
-	}
-}
-
-func (b *Bot) runOutbox(ctx context.Context) {
-	for {
-		b.delivering.Lock()
-		b.deliverDue(ctx)
-		b.delivering.Unlock()
-		wait := outboxPoll
-		if next, err := b.store.NextDue(ctx); err == nil && !next.IsZero() {
-			if d := next.Sub(b.now()); d < wait {
-				wait = max(d, 10*time.Millisecond)
-			}
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-b.wake:
-		case <-t.C:
-		}
-		t.Stop()
-	}
-}
-
-// notesWritten is the store's OnNotes hook: wake the worker, or deliver now
-// when there is none.
-func (b *Bot) notesWritten() {
-	if b.worker.Load() {
-		select {
-		case b.wake <- struct{}{}:
-		default:
-		}
-		return
-	}
-	// No worker (the shell): deliver now, unless a delivery in progress on
-	// this process will pick these notes up as well.
-	if b.delivering.TryLock() {
-		defer b.delivering.Unlock()
-		b.deliverAll(b.bgCtx)
-	}
-}
-
-// deliverDue delivers what is due until nothing is, or another worker has it.
-func (b *Bot) deliverDue(ctx context.Context) crm.DeliveryResult {
-	for {
-		res, err := b.store.DeliverNext(ctx, b.send)
-		switch {
-		case err != nil && ctx.Err() != nil:
-			return crm.DeliveryResult{Status: crm.DeliveryIdle}
-		case crm.ErrorCode(err) == crm.EUNAVAILABLE:
-			// The database is down: an outage, logged once, not a bug each poll.
-			if !b.outboxDBDown.Swap(true) {
-				b.log.Warn("outbox waits: the database is not answering", "err", err)
-			}
-			return crm.DeliveryResult{Status: crm.DeliveryIdle}
-		case err != nil:
-			b.log.Error("outbox delivery", "err", err)
-			return crm.DeliveryResult{Status: crm.DeliveryIdle}
-		}
-		if b.outboxDBDown.Swap(false) {
-			b.log.Info("outbox: the database answers again")
-		}
-		b.logDelivery(ctx, res)
-		if res.Status == crm.DeliveryIdle || res.Status == crm.DeliveryBusy {
-			return res
-		}
-	}
-}
-
-// flush delivers every note that is due now, after this process's worker
-// has finished what it is delivering: for the shell after each input, for
-// tests, and at shutdown. Notes waiting for a retry stay.
-func (b *Bot) flush(ctx context.Context) {
-	b.delivering.Lock()
-	defer b.delivering.Unlock()
-	b.deliverAll(ctx)
-}
-
-// deliverAll delivers until nothing is due, waiting while another replica
-// holds a conversation; delivering must be held.
-func (b *Bot) deliverAll(ctx context.Context) {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	for ctx.Err() == nil {
-		if b.deliverDue(ctx).Status == crm.DeliveryIdle {
-			return
-		}
-		time.Sleep(5 * time.Millisecond) // another replica holds a conversation
-	}
-}
+// StartOutbox delivers the outbox until ctx ends (see outboxWorker.start).
+func (b *Bot) StartOutbox(ctx context.Context) (stop func()) { return b.outbox.start(ctx) }
 
 // logDelivery logs failures and what was given up, and tells the admins
 // when a conversation's queue was given up on.
-func (b *Bot) logDelivery(ctx context.Context, res crm.DeliveryResult) {
+func (b *Bot) logDelivery(ctx context.Context, res outbox.DeliveryResult) {
 	switch res.Status {
-	case crm.DeliveryFailed:
+	case outbox.DeliveryFailed:
 		b.log.Warn("Slack did not take a message; it will be retried", "note", res.Note.ID, "channel", res.Note.Channel,
 			"attempts", res.Note.Attempts+1, "err", res.Err)
-	case crm.DeliveryGaveUp:
+	case outbox.DeliveryGaveUp:
 		b.log.Error("gave up on a message to Slack", "note", res.Note.ID, "channel", res.Note.Channel, "dropped", res.GaveUp, "err", res.Err)
-		var de *crm.DeliveryError
+		var de *outbox.DeliveryError
 		if errors.As(res.Err, &de) && de.GiveUpStream && !isHomeStream(res.Note.Channel) {
 			b.tellAdminsGaveUp(ctx, res)
 		}
@@ -248,7 +158,7 @@ func (b *Bot) logDelivery(ctx context.Context, res crm.DeliveryResult) {
 
 // tellAdminsGaveUp DMs the admins (ADMIN_USER_IDS) that a conversation could
 // not be posted to for giveUpAfter and its messages were dropped.
-func (b *Bot) tellAdminsGaveUp(ctx context.Context, res crm.DeliveryResult) {
+func (b *Bot) tellAdminsGaveUp(ctx context.Context, res outbox.DeliveryResult) {
 	where := channelMention(res.Note.Channel)
 	if isUserChannel(res.Note.Channel) {
 		where = "the DM with " + mention(res.Note.Channel)
@@ -256,7 +166,7 @@ func (b *Bot) tellAdminsGaveUp(ctx context.Context, res crm.DeliveryResult) {
 	text := fmt.Sprintf("⚠️ contactbot could not post to %s for %s (Slack answered `%s`), so it gave up on %s. "+
 		"Check that the bot is in that channel and the configuration names it; the audit trail (`/contact history`) still has every action.",
 		where, durationWords(giveUpAfter), esc(slackErrorCode(res.Err)), plural(res.GaveUp, "message", "messages"))
-	var notes []crm.Note
+	var notes []outbox.Note
 	for _, admin := range b.cfg.AdminUserIDs {
 		if admin != res.Note.Channel {
 			notes = append(notes, note(admin, *textMessage(text)))
@@ -268,47 +178,47 @@ func (b *Bot) tellAdminsGaveUp(ctx context.Context, res crm.DeliveryResult) {
 }
 
 // send delivers one note through Slack and classifies a failure for the outbox.
-func (b *Bot) send(ctx context.Context, o crm.Outgoing) (crm.Sent, error) {
+func (b *Bot) send(ctx context.Context, o outbox.Outgoing) (outbox.Sent, error) {
 	if isHomeStream(o.Channel) {
 		return b.sendHome(ctx, o)
 	}
 	m, err := decodeMessage(o.Payload)
 	if err != nil {
-		return crm.Sent{}, &crm.DeliveryError{Err: err, GiveUp: true}
+		return outbox.Sent{}, &outbox.DeliveryError{Err: err, GiveUp: true}
 	}
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	if o.UpdateTS != "" {
 		err := b.slack.Update(ctx, o.UpdateChannel, o.UpdateTS, m)
-		return crm.Sent{Channel: o.UpdateChannel, TS: o.UpdateTS}, b.classify(err, o)
+		return outbox.Sent{Channel: o.UpdateChannel, TS: o.UpdateTS}, b.classify(err, o)
 	}
 	m.ThreadTS = o.ThreadTS
 	ts, err := b.slack.Post(ctx, o.Channel, m)
-	return crm.Sent{Channel: o.Channel, TS: ts}, b.classify(err, o)
+	return outbox.Sent{Channel: o.Channel, TS: ts}, b.classify(err, o)
 }
 
 // classify says what the outbox does after err: retry soon (Slack down,
 // rate-limited, a timeout), retry slowly and then give up on the
 // conversation (a person must fix something), or give up on the message.
-func (b *Bot) classify(err error, o crm.Outgoing) error {
+func (b *Bot) classify(err error, o outbox.Outgoing) error {
 	if err == nil {
 		return nil
 	}
 	var rl *slack.RateLimitedError
 	if errors.As(err, &rl) {
-		return &crm.DeliveryError{Err: err, RetryIn: max(rl.RetryAfter, time.Second)}
+		return &outbox.DeliveryError{Err: err, RetryIn: max(rl.RetryAfter, time.Second)}
 	}
 	code := slackErrorCode(err)
 	switch {
 	case hopelessErrors[code]:
-		return &crm.DeliveryError{Err: err, GiveUp: true}
+		return &outbox.DeliveryError{Err: err, GiveUp: true}
 	case fixableErrors[code]:
 		if b.now().Sub(o.CreatedAt) >= giveUpAfter {
-			return &crm.DeliveryError{Err: err, GiveUpStream: true}
+			return &outbox.DeliveryError{Err: err, GiveUpStream: true}
 		}
-		return &crm.DeliveryError{Err: err, RetryIn: min(backoff(o.Attempts), fixableRetry)}
+		return &outbox.DeliveryError{Err: err, RetryIn: min(backoff(o.Attempts), fixableRetry)}
 	}
-	return &crm.DeliveryError{Err: err, RetryIn: backoff(o.Attempts)}
+	return &outbox.DeliveryError{Err: err, RetryIn: backoff(o.Attempts)}
 }
 
 // backoff is the wait after the attempts-th failure: 1 s doubling to

@@ -14,6 +14,7 @@ import (
 	"contactbot/bot/slackfake"
 	"contactbot/crm"
 	"contactbot/crm/crmtest"
+	"contactbot/outbox"
 )
 
 // pendingNotes is how many outbox notes are not delivered yet.
@@ -199,7 +200,7 @@ func TestOutboxTwoReplicasShareTheQueue(t *testing.T) {
 		if _, err := e.Store.Audit(ctx, crm.AuditEntry{Actor: bottest.Admin, Action: crm.AuditFind, Outcome: fmt.Sprintf("line %02d", i)}); err != nil {
 			t.Fatal(err)
 		}
-		dm := crm.Note{Channel: bottest.Deleter, Payload: fmt.Appendf(nil, `{"text":"dm %02d"}`, i)}
+		dm := outbox.Note{Channel: bottest.Deleter, Payload: fmt.Appendf(nil, `{"text":"dm %02d"}`, i)}
 		if err := e.Store.Enqueue(ctx, dm); err != nil {
 			t.Fatal(err)
 		}
@@ -233,7 +234,7 @@ func TestOutboxGivesUpOnAChannelNobodyCanPostTo(t *testing.T) {
 	ctx := context.Background()
 	e.Slack.FailChannel(bottest.Incident, "not_in_channel")
 	for _, ch := range []string{bottest.Incident, bottest.Incident, bottest.Deleter} {
-		if err := e.Store.Enqueue(ctx, crm.Note{Channel: ch, Payload: []byte(`{"text":"hello"}`)}); err != nil {
+		if err := e.Store.Enqueue(ctx, outbox.Note{Channel: ch, Payload: []byte(`{"text":"hello"}`)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -264,12 +265,12 @@ func TestOutboxGivesUpOnAChannelNobodyCanPostTo(t *testing.T) {
 	e.Slack.Reset()
 
 	// An update of a message someone deleted is dropped at once.
-	if err := e.Store.Enqueue(ctx, crm.Note{Channel: bottest.Approval, Payload: []byte(`{"text":"first"}`), Ref: "test:1"}); err != nil {
+	if err := e.Store.Enqueue(ctx, outbox.Note{Channel: bottest.Approval, Payload: []byte(`{"text":"first"}`), Ref: outbox.Ref{Kind: "test", ID: "1"}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.Store.Enqueue(ctx,
-		crm.Note{Channel: bottest.Approval, Payload: []byte(`{"text":"update"}`), Replaces: "test:1"},
-		crm.Note{Channel: bottest.Approval, Payload: []byte(`{"text":"after"}`)}); err != nil {
+		outbox.Note{Channel: bottest.Approval, Payload: []byte(`{"text":"update"}`), Replaces: outbox.Ref{Kind: "test", ID: "1"}},
+		outbox.Note{Channel: bottest.Approval, Payload: []byte(`{"text":"after"}`)}); err != nil {
 		t.Fatal(err)
 	}
 	e.Bot.Wait()

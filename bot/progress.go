@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"contactbot/crm"
+	"contactbot/outbox"
 )
 
 // progressEvery is how often a long delete or restore shows how far it got;
@@ -89,10 +90,10 @@ func (p *progress) run(ctx context.Context) {
 			continue
 		}
 		m := *textMessage(text)
-		err := p.b.store.ShowProgress(ctx, p.op.ID, p.user, func(ctx context.Context, at crm.Sent, posted bool) (crm.Sent, error) {
+		err := p.b.store.ShowProgress(ctx, p.op.ID, p.user, func(ctx context.Context, at outbox.Sent, posted bool) (outbox.Sent, error) {
 			if !posted {
 				ts, err := p.b.slack.Post(ctx, p.user, m)
-				return crm.Sent{Channel: p.user, TS: ts}, err
+				return outbox.Sent{Channel: p.user, TS: ts}, err
 			}
 			return at, p.b.slack.Update(ctx, at.Channel, at.TS, m)
 		})
@@ -113,17 +114,17 @@ func (p *progress) end() {
 // outcome is the note that puts m in place of the progress DM, once that
 // has landed. Without a progress DM, post decides: a new DM, or nothing
 // (the answer went where it was asked for).
-func (p *progress) outcome(m Message, post bool) crm.Note {
-	n := replacing(crm.OperationRef(p.op.ID), p.user, m)
+func (p *progress) outcome(m Message, post bool) outbox.Note {
+	n := replacing(outbox.OperationRef(p.op.ID), p.user, m)
 	if post {
-		n.Missing = crm.MissingPost
+		n.Missing = outbox.MissingPost
 	}
 	return n
 }
 
 // recoveryNotes tell the person what became of an operation whose process
 // died before it committed: nothing changed.
-func (b *Bot) recoveryNotes(op crm.Operation) ([]crm.Note, error) {
+func (b *Bot) recoveryNotes(op crm.Operation) ([]outbox.Note, error) {
 	var text string
 	switch op.Kind {
 	case crm.OperationDelete:
@@ -133,9 +134,9 @@ func (b *Bot) recoveryNotes(op crm.Operation) ([]crm.Note, error) {
 	default:
 		return nil, nil
 	}
-	n := replacing(crm.OperationRef(op.ID), op.Actor, *textMessage(text))
-	n.Missing = crm.MissingPost
-	return []crm.Note{n}, nil
+	n := replacing(outbox.OperationRef(op.ID), op.Actor, *textMessage(text))
+	n.Missing = outbox.MissingPost
+	return []outbox.Note{n}, nil
 }
 
 // RecoverOperations resolves deletes and restores that a killed process

@@ -13,6 +13,7 @@ import (
 	"contactbot/bot/bottest"
 	"contactbot/crm"
 	"contactbot/crm/crmtest"
+	"contactbot/outbox"
 )
 
 // requestKind is what the texts about a request of one kind say.
@@ -160,7 +161,7 @@ func TestRequestTextsSayWhatTheyAsk(t *testing.T) {
 			waitingDM := func(f filed) string {
 				t.Helper()
 				var ts string
-				if err := e.Store.DB().Get(&ts, e.Store.DB().Rebind(`SELECT ts FROM outbox_refs WHERE ref = ?`), crm.RequestDMRef(f.ID)); err != nil {
+				if err := e.Store.DB().Get(&ts, e.Store.DB().Rebind(`SELECT ts FROM outbox_refs WHERE ref = ?`), outbox.RequestDMRef(f.ID)); err != nil {
 					t.Fatalf("the waiting DM of %s was not posted: %v", f.ID, err)
 				}
 				ups := updatesOf(e, ts)

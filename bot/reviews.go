@@ -9,6 +9,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"contactbot/crm"
+	"contactbot/outbox"
 )
 
 // ActionAcknowledge is a review's Acknowledge button; value: review id.
@@ -73,11 +74,11 @@ func reviewMessage(r crm.Review) Message {
 }
 
 // reviewNotes post a new review to the approvals channel; none for nil.
-func (b *Bot) reviewNotes(r *crm.Review) []crm.Note {
+func (b *Bot) reviewNotes(r *crm.Review) []outbox.Note {
 	if r == nil {
 		return nil
 	}
-	return []crm.Note{noteAs(crm.ReviewRef(r.ID), b.cfg.ApprovalsChannel, reviewMessage(*r))}
+	return []outbox.Note{noteAs(outbox.ReviewRef(r.ID), b.cfg.ApprovalsChannel, reviewMessage(*r))}
 }
 
 // acknowledgeClick answers Acknowledge after the ack: admins other than
@@ -96,8 +97,8 @@ func (b *Bot) acknowledge(ctx context.Context, user, reviewID string) string {
 		b.log.Info("acknowledgement refused: not an admin", "user", user, "review", reviewID)
 		return "Only admins can acknowledge a review, and you are not one. Nothing was changed."
 	}
-	r, err := b.store.AcknowledgeReview(ctx, reviewID, user, func(r crm.Review) ([]crm.Note, error) {
-		return []crm.Note{replacing(crm.ReviewRef(r.ID), b.cfg.ApprovalsChannel, reviewMessage(r))}, nil
+	r, err := b.store.AcknowledgeReview(ctx, reviewID, user, func(r crm.Review) ([]outbox.Note, error) {
+		return []outbox.Note{replacing(outbox.ReviewRef(r.ID), b.cfg.ApprovalsChannel, reviewMessage(r))}, nil
 	})
 	switch {
 	case errors.Is(err, crm.ErrOwnReview):
@@ -120,7 +121,7 @@ func (b *Bot) RunReviewJobs(ctx context.Context) error {
 	if due, err := b.store.ReviewJobsDue(ctx); err != nil || !due {
 		return err
 	}
-	due, err := b.store.ClaimReviewReminders(ctx, func(r crm.Review) ([]crm.Note, error) { return []crm.Note{b.reviewReminder(r)}, nil })
+	due, err := b.store.ClaimReviewReminders(ctx, func(r crm.Review) ([]outbox.Note, error) { return []outbox.Note{b.reviewReminder(r)}, nil })
 	if err != nil {
 		return fmt.Errorf("claim review reminders: %w", err)
 	}
@@ -150,10 +151,10 @@ func reviewLabel(r crm.Review) string {
 // reviewReminder is the one nudge, in its thread, of a review nobody
 // acknowledged for a day. It calls nobody: the admins are called about
 // everything waiting at once (adminCall).
-func (b *Bot) reviewReminder(r crm.Review) crm.Note {
+func (b *Bot) reviewReminder(r crm.Review) outbox.Note {
 	text := fmt.Sprintf("⏰ Admins: %s's %s of *%s* (deletion `%s`) has waited a day for another admin. Look at it and press *Acknowledge* above.",
 		mention(r.Actor), reviewedAct(r), esc(reviewLabel(r)), esc(r.DeletionID))
 	n := note(b.cfg.ApprovalsChannel, Message{Text: text})
-	n.Thread = crm.ReviewRef(r.ID)
+	n.Thread = outbox.ReviewRef(r.ID)
 	return n
 }

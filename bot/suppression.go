@@ -10,6 +10,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"contactbot/crm"
+	"contactbot/outbox"
 )
 
 // Buttons of the suppression list.
@@ -116,7 +117,7 @@ func (b *Bot) removeSuppression(ctx context.Context, user, id string) string {
 		return "That button does not name a suppression entry contactbot knows, so nothing was removed."
 	}
 	// The audit line feeds AUDIT_CHANNEL through the outbox.
-	res, err := b.store.RemoveSuppression(ctx, id, user, func(r crm.SuppressionRemoved) ([]crm.Note, error) { return b.suppressionRemovedNotes(r), nil })
+	res, err := b.store.RemoveSuppression(ctx, id, user, func(r crm.SuppressionRemoved) ([]outbox.Note, error) { return b.suppressionRemovedNotes(r), nil })
 	switch {
 	case errors.Is(err, crm.ErrSuppressionRemovalAsked) && res.Request != nil:
 		return fmt.Sprintf("A removal of suppression entry `%s` is already waiting for a second admin in %s (asked by %s, request `%s`). Nothing more to do.",
@@ -148,9 +149,9 @@ func entryWhat(k string) string {
 // suppressionRemovedNotes post what a Remove did to the approvals channel:
 // the removal request of an erasure's entry, or the review of a removal
 // one admin did alone.
-func (b *Bot) suppressionRemovedNotes(r crm.SuppressionRemoved) []crm.Note {
+func (b *Bot) suppressionRemovedNotes(r crm.SuppressionRemoved) []outbox.Note {
 	if r.Request != nil && !r.Removed {
-		return []crm.Note{noteAs(crm.SuppressionRemovalRef(r.Request.ID), b.cfg.ApprovalsChannel, suppressionRemovalMessage(*r.Request))}
+		return []outbox.Note{noteAs(outbox.SuppressionRemovalRef(r.Request.ID), b.cfg.ApprovalsChannel, suppressionRemovalMessage(*r.Request))}
 	}
 	return b.reviewNotes(r.Review)
 }
@@ -197,8 +198,8 @@ func (b *Bot) approveSuppressionRemoval(ctx context.Context, user, id string) st
 		b.log.Info("suppression removal approval refused: not an admin", "user", user, "request", id)
 		return "Only admins can approve removing a suppression entry, and you are not one. Nothing was removed."
 	}
-	res, err := b.store.ApproveSuppressionRemoval(ctx, id, user, func(r crm.SuppressionRemoved) ([]crm.Note, error) {
-		return []crm.Note{replacing(crm.SuppressionRemovalRef(r.Request.ID), b.cfg.ApprovalsChannel, suppressionRemovalMessage(*r.Request))}, nil
+	res, err := b.store.ApproveSuppressionRemoval(ctx, id, user, func(r crm.SuppressionRemoved) ([]outbox.Note, error) {
+		return []outbox.Note{replacing(outbox.SuppressionRemovalRef(r.Request.ID), b.cfg.ApprovalsChannel, suppressionRemovalMessage(*r.Request))}, nil
 	})
 	switch {
 	case errors.Is(err, crm.ErrOwnSuppressionRemoval):

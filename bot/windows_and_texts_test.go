@@ -22,6 +22,7 @@ import (
 	"contactbot/bot/bottest"
 	"contactbot/crm"
 	"contactbot/crm/crmtest"
+	"contactbot/outbox"
 )
 
 // date is slackDate's mrkdwn for t.
@@ -261,7 +262,7 @@ func TestWithdrawRequest(t *testing.T) {
 
 	// The DM itself, updated in place: what became of it, no Withdraw.
 	var dmTS string
-	if err := e.Store.DB().Get(&dmTS, `SELECT ts FROM outbox_refs WHERE ref = $1`, crm.RequestDMRef(a.ID)); err != nil {
+	if err := e.Store.DB().Get(&dmTS, `SELECT ts FROM outbox_refs WHERE ref = $1`, outbox.RequestDMRef(a.ID)); err != nil {
 		t.Fatalf("where the request's DM was posted: %v", err)
 	}
 	dmUpdates := updatesOf(e, dmTS)

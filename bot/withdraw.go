@@ -9,6 +9,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"contactbot/crm"
+	"contactbot/outbox"
 )
 
 // ActionWithdraw is the requester's Withdraw button on their own pending
@@ -62,7 +63,7 @@ func (b *Bot) withdrawn(ctx context.Context, user, requestID string) (*Message, 
 	}
 	// The approvals message's update goes through the outbox, written with
 	// the withdraw; the audit line too.
-	a, _, err := b.store.Withdraw(ctx, id, user, func(a crm.Approval) ([]crm.Note, error) { return b.decisionNotes(a, nil), nil })
+	a, _, err := b.store.Withdraw(ctx, id, user, func(a crm.Approval) ([]outbox.Note, error) { return b.decisionNotes(a, nil), nil })
 	switch {
 	case err == nil:
 	case errors.Is(err, crm.ErrNoApproval):

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"contactbot/outbox"
 )
 
 // AdminCallEvery is the least time between two calls to the admins about
@@ -47,7 +49,7 @@ func setAdminCallWanted(ctx context.Context, tx *sqlx.Tx, wanted bool) error {
 // and every review waiting, in the same transaction as the claim, so that
 // one replica calls, once (a nil render writes nothing). It returns what
 // was listed; nothing when no call was due or nothing waits any more.
-func (s *Store) ClaimAdminCall(ctx context.Context, render func(AdminCall) ([]Note, error)) (AdminCall, error) {
+func (s *Store) ClaimAdminCall(ctx context.Context, render func(AdminCall) ([]outbox.Note, error)) (AdminCall, error) {
 	var out AdminCall
 	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
 		out = AdminCall{}

@@ -9,6 +9,7 @@ import (
 
 	"contactbot/crm"
 	"contactbot/crm/crmtest"
+	"contactbot/outbox"
 )
 
 // TestAdminCallOnceAnHour: a due reminder wants the admins called; of
@@ -29,9 +30,9 @@ func TestAdminCallOnceAnHour(t *testing.T) {
 			var mu sync.Mutex
 			for range 5 {
 				wg.Go(func() {
-					got, err := s.ClaimAdminCall(ctx, func(crm.AdminCall) ([]crm.Note, error) {
+					got, err := s.ClaimAdminCall(ctx, func(crm.AdminCall) ([]outbox.Note, error) {
 						atomic.AddInt32(&calls, 1)
-						return []crm.Note{{Channel: "CAPPROVALS", Payload: []byte(`{"text":"call"}`)}}, nil
+						return []outbox.Note{{Channel: "CAPPROVALS", Payload: []byte(`{"text":"call"}`)}}, nil
 					})
 					if err != nil {
 						t.Error(err)
@@ -91,9 +92,9 @@ func TestAdminCallWithNothingWaiting(t *testing.T) {
 		s.SetClock(clock.Now)
 		calls := 0
 		call := func() crm.AdminCall {
-			got, err := s.ClaimAdminCall(ctx, func(crm.AdminCall) ([]crm.Note, error) {
+			got, err := s.ClaimAdminCall(ctx, func(crm.AdminCall) ([]outbox.Note, error) {
 				calls++
-				return []crm.Note{{Channel: "CAPPROVALS", Payload: []byte(`{"text":"call"}`)}}, nil
+				return []outbox.Note{{Channel: "CAPPROVALS", Payload: []byte(`{"text":"call"}`)}}, nil
 			})
 			if err != nil {
 				t.Fatal(err)

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"contactbot/outbox"
 )
 
 // Approval request states.
@@ -245,7 +247,7 @@ type NewApproval struct {
 	RequesterIsAdmin bool
 	// Notify renders the messages that announce the request (the post in the
 	// approvals channel, the requester's DM), written in its transaction.
-	Notify func(Approval) ([]Note, error)
+	Notify func(Approval) ([]outbox.Note, error)
 	// Limit, when > 0, is how many requests of every kind the requester may
 	// have waiting at once; one more is refused with ErrTooManyRequests.
 	Limit int
@@ -385,7 +387,7 @@ func (s *Store) RequestApproval(ctx context.Context, r NewApproval) (Approval, A
 // itself when it delivers the post; this is for posts made otherwise).
 func (s *Store) SetApprovalMessage(ctx context.Context, id, channel, ts string) error {
 	return s.withTx(ctx, func(tx *sqlx.Tx) error {
-		return s.recordRef(ctx, tx, ApprovalRef(id), Sent{Channel: channel, TS: ts}, s.now().UTC())
+		return s.outbox.RecordPost(ctx, tx, outbox.ApprovalRef(id), outbox.Sent{Channel: channel, TS: ts})
 	})
 }
 
@@ -476,7 +478,7 @@ type Decision struct {
 	Confirmed bool
 	// Notify renders the messages that announce the decision, written in its
 	// transaction; it is not called when the contact changed (nothing decided).
-	Notify func(ApproveResult) ([]Note, error)
+	Notify func(ApproveResult) ([]outbox.Note, error)
 }
 
 // ApproveResult is what an approve did.
@@ -616,7 +618,7 @@ func (s *Store) Approve(ctx context.Context, d Decision) (ApproveResult, error) 
 // Reject decides a pending request as rejected, with an optional reason, and
 // writes the messages notify renders (may be nil) in its transaction. Its
 // errors are Approve's; nothing is deleted either way.
-func (s *Store) Reject(ctx context.Context, id, admin, reason string, notify func(Approval) ([]Note, error)) (Approval, AuditEntry, error) {
+func (s *Store) Reject(ctx context.Context, id, admin, reason string, notify func(Approval) ([]outbox.Note, error)) (Approval, AuditEntry, error) {
 	var a Approval
 	var audit AuditEntry
 	if id == "" || admin == "" {
@@ -652,7 +654,7 @@ func (s *Store) Reject(ctx context.Context, id, admin, reason string, notify fun
 // is. An expired request gives ErrApprovalExpired, someone else's
 // ErrNotYourRequest; neither changes anything. notify renders the messages
 // that announce it (may be nil), written in its transaction.
-func (s *Store) Withdraw(ctx context.Context, id, requester string, notify func(Approval) ([]Note, error)) (Approval, AuditEntry, error) {
+func (s *Store) Withdraw(ctx context.Context, id, requester string, notify func(Approval) ([]outbox.Note, error)) (Approval, AuditEntry, error) {
 	var a Approval
 	var audit AuditEntry
 	if id == "" || requester == "" {
@@ -696,7 +698,7 @@ const jobBatch = 100
 // messages, written in the same transaction. Each request is returned by
 // exactly one caller, however many replicas run the job at once: the UPDATE
 // re-checks state = 'pending' under the row lock.
-func (s *Store) ExpireDue(ctx context.Context, notify func(Approval) ([]Note, error)) ([]Approval, []AuditEntry, error) {
+func (s *Store) ExpireDue(ctx context.Context, notify func(Approval) ([]outbox.Note, error)) ([]Approval, []AuditEntry, error) {
 	var out []Approval
 	var audits []AuditEntry
 	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
@@ -733,7 +735,7 @@ func (s *Store) ExpireDue(ctx context.Context, notify func(Approval) ([]Note, er
 // ClaimReminders returns pending requests past their reminder time that
 // nobody reminded of yet, marking them reminded: each to exactly one caller.
 // notify (may be nil) renders each reminder, written in the same transaction.
-func (s *Store) ClaimReminders(ctx context.Context, notify func(Approval) ([]Note, error)) ([]Approval, error) {
+func (s *Store) ClaimReminders(ctx context.Context, notify func(Approval) ([]outbox.Note, error)) ([]Approval, error) {
 	var out []Approval
 	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
 		out = nil
@@ -765,7 +767,7 @@ func (s *Store) ClaimReminders(ctx context.Context, notify func(Approval) ([]Not
 }
 
 // notifyOf writes the notes fn renders for v in tx; a nil fn writes none.
-func notifyOf[T any](ctx context.Context, s *Store, tx *sqlx.Tx, fn func(T) ([]Note, error), v T) error {
+func notifyOf[T any](ctx context.Context, s *Store, tx *sqlx.Tx, fn func(T) ([]outbox.Note, error), v T) error {
 	if fn == nil {
 		return nil
 	}

@@ -92,9 +92,7 @@ func (s *Store) auditTx(ctx context.Context, tx *sqlx.Tx, e AuditEntry) (AuditEn
 		return e, fmt.Errorf("append audit %s: %w", e.Action, err)
 	}
 	rows.Close()
-	s.out.mu.Lock()
-	feed := s.out.auditNotes
-	s.out.mu.Unlock()
+	feed := s.hooks.AuditNotes
 	if feed == nil {
 		return e, nil
 	}

@@ -20,7 +20,7 @@ func benchStore(b *testing.B) (*crm.Store, int) {
 	b.Helper()
 	ctx := context.Background()
 	if u := os.Getenv("BENCH_DATABASE_URL"); u != "" {
-		s, err := crm.Open(ctx, u)
+		s, err := crm.Open(ctx, u, crm.Hooks{})
 		if err != nil {
 			b.Fatal(err)
 		}

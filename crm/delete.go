@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"contactbot/outbox"
 )
 
 // ErrContactChanged is returned when the contact or its linked items changed
@@ -60,7 +62,7 @@ type DeleteRequest struct {
 	Operation string
 	// Notify renders the messages that announce the delete (the deleter's
 	// summary), written in its transaction.
-	Notify func(Deleted) ([]Note, error)
+	Notify func(Deleted) ([]outbox.Note, error)
 	// Review, when set, records that an admin deleted alone: another admin
 	// is to acknowledge it (Deleted.Review).
 	Review bool

@@ -37,10 +37,10 @@ func TestSQLitePath(t *testing.T) {
 			t.Errorf("SQLitePath(%q) = %q, %t; want %q, %t", c.url, path, ok, c.path, c.sqlite)
 		}
 	}
-	if _, err := crm.Open(context.Background(), "sqlite://"+t.TempDir()+"/x.db?mode=memory"); err == nil {
+	if _, err := crm.Open(context.Background(), "sqlite://"+t.TempDir()+"/x.db?mode=memory", crm.Hooks{}); err == nil {
 		t.Error("a path with a query string was accepted")
 	}
-	if _, err := crm.Open(context.Background(), "sqlite::memory:"); err == nil {
+	if _, err := crm.Open(context.Background(), "sqlite::memory:", crm.Hooks{}); err == nil {
 		t.Error("an in-memory database (one per connection) was accepted")
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"contactbot/outbox"
 )
 
 // A privacy erasure ("right to be forgotten") deletes a contact and every
@@ -258,13 +260,13 @@ func scrubOutbox(ctx context.Context, tx *sqlx.Tx, c Contact, erasure string, de
 	contains(&anyRow, c.Phone)
 	var refs []string
 	for _, id := range requestIDs {
-		refs = append(refs, ApprovalRef(id), RequestDMRef(id))
+		refs = append(refs, outbox.ApprovalRef(id).String(), outbox.RequestDMRef(id).String())
 	}
 	for _, id := range append([]string{erasure}, deletionIDs...) {
-		refs = append(refs, IncidentRef(id))
+		refs = append(refs, outbox.IncidentRef(id).String())
 	}
 	for _, id := range operationIDs {
-		refs = append(refs, OperationRef(id))
+		refs = append(refs, outbox.OperationRef(id).String())
 	}
 	for _, col := range []string{"ref", "replaces", "thread"} {
 		in, inArgs, err := sqlx.In(col+` IN (?)`, refs)

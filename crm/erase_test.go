@@ -12,6 +12,7 @@ import (
 
 	"contactbot/crm"
 	"contactbot/crm/crmtest"
+	"contactbot/outbox"
 )
 
 func TestErasure(t *testing.T) {
@@ -46,8 +47,8 @@ func testErasure(t *testing.T, dialect crm.Dialect) {
 			t.Fatal(err)
 		}
 		// Messages to Slack about her and about someone else.
-		if err := s.Enqueue(ctx, crm.Note{Channel: "UDEL", Payload: []byte(`{"text":"Deleted *Jane Doe* · jane.doe@example.com","blocks":null}`)},
-			crm.Note{Channel: "UDEL", Payload: []byte(`{"text":"Deleted *Bob Keep* · bob@example.com","blocks":null}`)}); err != nil {
+		if err := s.Enqueue(ctx, outbox.Note{Channel: "UDEL", Payload: []byte(`{"text":"Deleted *Jane Doe* · jane.doe@example.com","blocks":null}`)},
+			outbox.Note{Channel: "UDEL", Payload: []byte(`{"text":"Deleted *Bob Keep* · bob@example.com","blocks":null}`)}); err != nil {
 			t.Fatal(err)
 		}
 		bystanderBefore := crmtest.Dump(t, s)
@@ -225,7 +226,7 @@ func testErasure(t *testing.T, dialect crm.Dialect) {
 
 // TestErasureOfEscapedText: a writer of notes (the bot) escapes text and
 // encodes it as JSON, so a name such as Tom & Jerry reads "Tom \u0026amp;
-// Jerry" in a payload. Told how (SetPayloadText), an erasure finds it
+// Jerry" in a payload. Told how (Hooks.PayloadText), an erasure finds it
 // there as it finds the raw text: a delivered message that names the
 // person, or a pending one with their email, or one that replaces the
 // post of an operation on them, is replaced; a pending one that only
@@ -261,8 +262,9 @@ func testErasureOfEscapedText(t *testing.T, dialect crm.Dialect) {
 		{FirstName: "<Ann>", LastName: "Öztürk", Email: "ann<o>@example.com"},
 	} {
 		t.Run(p.FirstName, func(t *testing.T) {
-			s := crmtest.NewStoreOf(t, dialect)
-			s.SetPayloadText(func(text string) []string { return []string{jsonText(text), jsonText(entityEscaper.Replace(text))} })
+			s := crmtest.NewStoreOf(t, dialect, crm.Hooks{PayloadText: func(text string) []string {
+				return []string{jsonText(text), jsonText(entityEscaper.Replace(text))}
+			}})
 			id := crmtest.InsertFull(t, s, p, crmtest.SmallLowRisk)
 			name := crm.Contact{FirstName: p.FirstName, LastName: p.LastName}.Name()
 			crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Bob", LastName: "Keep", Email: "bob@example.com"}, crmtest.SmallLowRisk)
@@ -271,17 +273,17 @@ func testErasureOfEscapedText(t *testing.T, dialect crm.Dialect) {
 				t.Fatal(err)
 			}
 			// Delivered: one naming her only, one about someone else.
-			if err := s.Enqueue(ctx, crm.Note{Channel: "UDEL", Payload: writtenPayload("Deleted *" + entityEscaper.Replace(name) + "* from the list")},
-				crm.Note{Channel: "UDEL", Payload: writtenPayload("Deleted *Bob Keep* from the list")}); err != nil {
+			if err := s.Enqueue(ctx, outbox.Note{Channel: "UDEL", Payload: writtenPayload("Deleted *" + entityEscaper.Replace(name) + "* from the list")},
+				outbox.Note{Channel: "UDEL", Payload: writtenPayload("Deleted *Bob Keep* from the list")}); err != nil {
 				t.Fatal(err)
 			}
 			drain(t, s, (&recorder{}).send)
 			// Pending: her email alone; the outcome of the delete she was
 			// the subject of (its post named by ref); her name alone.
 			keptPayload := writtenPayload("Call " + entityEscaper.Replace(name) + " back")
-			if err := s.Enqueue(ctx, crm.Note{Channel: "UHOLD", Payload: writtenPayload("Write to <mailto:" + entityEscaper.Replace(p.Email) + ">")},
-				crm.Note{Channel: "UHOLD", Payload: writtenPayload("The delete of " + entityEscaper.Replace(name) + " did not complete"), Replaces: crm.OperationRef(op.ID), Missing: crm.MissingPost},
-				crm.Note{Channel: "UHOLD", Payload: keptPayload}); err != nil {
+			if err := s.Enqueue(ctx, outbox.Note{Channel: "UHOLD", Payload: writtenPayload("Write to <mailto:" + entityEscaper.Replace(p.Email) + ">")},
+				outbox.Note{Channel: "UHOLD", Payload: writtenPayload("The delete of " + entityEscaper.Replace(name) + " did not complete"), Replaces: outbox.OperationRef(op.ID), Missing: outbox.MissingPost},
+				outbox.Note{Channel: "UHOLD", Payload: keptPayload}); err != nil {
 				t.Fatal(err)
 			}
 

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/jmoiron/sqlx"
+
+	"contactbot/outbox"
 )
 
 // An erasure cannot be restored, so it never rests on one person's click:
@@ -63,7 +65,7 @@ type ErasureApproval struct {
 // admins pressing at once, one is first and the other completes; the
 // requester gets ErrOwnRequest, the first approver again ErrAlreadyApproved,
 // a closed request ErrAlreadyDecided or ErrApprovalExpired.
-func (s *Store) RecordErasureApproval(ctx context.Context, id, admin string, notify func(ErasureApproval) ([]Note, error)) (ErasureApproval, error) {
+func (s *Store) RecordErasureApproval(ctx context.Context, id, admin string, notify func(ErasureApproval) ([]outbox.Note, error)) (ErasureApproval, error) {
 	var res ErasureApproval
 	if id == "" || admin == "" {
 		return res, precondition("An approval needs a request and an admin.")

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"contactbot/outbox"
 )
 
 // EscalateAt is when a request still open is escalated: at three quarters
@@ -28,7 +30,7 @@ func (s *Store) scheduleEscalationTx(ctx context.Context, tx *sqlx.Tx, a Approva
 // replicas run the job; notify renders each one's messages, written in the
 // same transaction. Escalations of requests that closed meanwhile are
 // settled without a word.
-func (s *Store) ClaimEscalations(ctx context.Context, notify func(Approval) ([]Note, error)) ([]Approval, error) {
+func (s *Store) ClaimEscalations(ctx context.Context, notify func(Approval) ([]outbox.Note, error)) ([]Approval, error) {
 	var out []Approval
 	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
 		out = nil

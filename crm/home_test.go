@@ -9,6 +9,7 @@ import (
 
 	"contactbot/crm"
 	"contactbot/crm/crmtest"
+	"contactbot/outbox"
 )
 
 // TestCoalescedRefresh: a refresh delivered settles the same refreshes
@@ -17,8 +18,8 @@ import (
 func TestCoalescedRefresh(t *testing.T) {
 	crmtest.ForEachDialect(t, func(t *testing.T, s *crm.Store) {
 		ctx := context.Background()
-		refresh := func(user string) crm.Note {
-			return crm.Note{Channel: "home:" + user, Payload: []byte(`{"home":"` + user + `"}`), Coalesce: true}
+		refresh := func(user string) outbox.Note {
+			return outbox.Note{Channel: "home:" + user, Payload: []byte(`{"home":"` + user + `"}`), Coalesce: true}
 		}
 		for range 5 {
 			if err := s.Enqueue(ctx, refresh("U1"), refresh("U2")); err != nil {
@@ -29,7 +30,7 @@ func TestCoalescedRefresh(t *testing.T) {
 		// A refresh written while the first is being delivered is written
 		// after the batch was read: it is delivered on its own.
 		wrote := false
-		send := func(ctx context.Context, o crm.Outgoing) (crm.Sent, error) {
+		send := func(ctx context.Context, o outbox.Outgoing) (outbox.Sent, error) {
 			if !wrote {
 				wrote = true
 				if err := s.Enqueue(ctx, refresh("U1")); err != nil {

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"contactbot/outbox"
 )
 
 // Incident is a deletion reported as wrong, and where it was announced.
@@ -57,7 +59,7 @@ const staleClaim = 2 * time.Minute
 // notify renders the messages of a new incident, written in its
 // transaction. note is what the reporter says was wrong (may be empty);
 // it stays out of the audit line, which never holds contact details.
-func (s *Store) ReportDeletion(ctx context.Context, deletionID, reporter, note string, notify func(Report) ([]Note, error)) (Report, error) {
+func (s *Store) ReportDeletion(ctx context.Context, deletionID, reporter, note string, notify func(Report) ([]outbox.Note, error)) (Report, error) {
 	var out Report
 	if deletionID == "" || reporter == "" {
 		return out, precondition("A report needs a deletion id and who reports it.")
@@ -103,7 +105,7 @@ func (s *Store) ReportDeletion(ctx context.Context, deletionID, reporter, note s
 		if n == 0 {
 			res, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE incidents SET reported_by = ?, reported_at = ?, note = ?
 				WHERE deletion_id = ? AND message_ts = '' AND reported_at < ?
-				AND NOT EXISTS (SELECT 1 FROM outbox WHERE ref = ? AND `+pendingNote+`)`), reporter, now, note, d.ID, now.Add(-staleClaim), IncidentRef(d.ID))
+				AND NOT EXISTS (SELECT 1 FROM outbox WHERE ref = ? AND `+outbox.PendingNote+`)`), reporter, now, note, d.ID, now.Add(-staleClaim), outbox.IncidentRef(d.ID).String())
 			if err != nil {
 				return fmt.Errorf("take over incident of %s: %w", d.ID, err)
 			}

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"contactbot/outbox"
 )
 
 // A merge keeps a duplicate's history where a delete would throw it away:
@@ -81,7 +83,7 @@ type MergeRequest struct {
 	at time.Time
 	// Notify renders the messages that announce the merge (the merger's
 	// summary), written in its transaction.
-	Notify func(Deleted) ([]Note, error)
+	Notify func(Deleted) ([]outbox.Note, error)
 }
 
 // MergeFingerprint condenses what the person merging looked at: the

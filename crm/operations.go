@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"contactbot/outbox"
 )
 
 // Kinds of operation.
@@ -48,12 +50,12 @@ func (s *Store) StartOperation(ctx context.Context, kind, actor, subject, label 
 		op.ID, op.Kind, op.Actor, op.Subject, op.Label, op.StartedAt); err != nil {
 		return op, fmt.Errorf("record %s of %s: %w", kind, subject, err)
 	}
-	s.out.mu.Lock()
-	if s.out.running == nil {
-		s.out.running = map[string]bool{}
+	s.runningMu.Lock()
+	if s.running == nil {
+		s.running = map[string]bool{}
 	}
-	s.out.running[op.ID] = true
-	s.out.mu.Unlock()
+	s.running[op.ID] = true
+	s.runningMu.Unlock()
 	return op, nil
 }
 
@@ -86,16 +88,16 @@ func (s *Store) finishOperationTx(ctx context.Context, tx *sqlx.Tx, id, outcome 
 
 // operationEnded forgets a finished operation of this process.
 func (s *Store) operationEnded(id string) {
-	s.out.mu.Lock()
-	delete(s.out.running, id)
-	delete(s.out.refs, OperationRef(id))
-	s.out.mu.Unlock()
+	s.runningMu.Lock()
+	delete(s.running, id)
+	s.runningMu.Unlock()
+	s.outbox.Forget(outbox.OperationRef(id))
 }
 
 // FinishOperation records the outcome of an operation whose work did not
 // commit (refused or failed), with the notes that tell so. When the
 // operation was already resolved, nothing is written.
-func (s *Store) FinishOperation(ctx context.Context, id, outcome string, notes []Note) error {
+func (s *Store) FinishOperation(ctx context.Context, id, outcome string, notes []outbox.Note) error {
 	defer s.operationEnded(id)
 	return s.withTx(ctx, func(tx *sqlx.Tx) error {
 		open, err := s.finishOperationTx(ctx, tx, id, outcome)
@@ -119,7 +121,7 @@ const recoverAfter = 5 * time.Second
 // outcome would have finished it), so each is marked abandoned, with the
 // notes notify renders, in one transaction. It returns the operations
 // resolved and how many unfinished ones are still held.
-func (s *Store) RecoverOperations(ctx context.Context, notify func(Operation) ([]Note, error)) (resolved []Operation, held int, err error) {
+func (s *Store) RecoverOperations(ctx context.Context, notify func(Operation) ([]outbox.Note, error)) (resolved []Operation, held int, err error) {
 	err = s.withTx(ctx, func(tx *sqlx.Tx) error {
 		resolved, held = nil, 0
 		var open []Operation
@@ -128,14 +130,14 @@ func (s *Store) RecoverOperations(ctx context.Context, notify func(Operation) ([
 			s.now().UTC().Add(-recoverAfter)); err != nil {
 			return fmt.Errorf("find abandoned operations: %w", err)
 		}
-		s.out.mu.Lock()
+		s.runningMu.Lock()
 		for _, op := range open {
-			if s.dialect == SQLite && s.out.running[op.ID] {
+			if s.dialect == SQLite && s.running[op.ID] {
 				continue
 			}
 			resolved = append(resolved, op)
 		}
-		s.out.mu.Unlock()
+		s.runningMu.Unlock()
 		for i, op := range resolved {
 			if _, err := s.finishOperationTx(ctx, tx, op.ID, OperationAbandoned); err != nil {
 				return err
@@ -168,8 +170,8 @@ func (s *Store) RecoverOperations(ctx context.Context, notify func(Operation) ([
 // outbox note that replaces the progress message) is delivered only once
 // the progress message has landed, and then updates it. show gets where the
 // message is (found false before the first post) and returns where it is now.
-func (s *Store) ShowProgress(ctx context.Context, opID, channel string, show func(ctx context.Context, at Sent, found bool) (Sent, error)) error {
-	ref := OperationRef(opID)
+func (s *Store) ShowProgress(ctx context.Context, opID, channel string, show func(ctx context.Context, at outbox.Sent, found bool) (outbox.Sent, error)) error {
+	ref := outbox.OperationRef(opID)
 	finished := func(q queryer) (bool, error) {
 		var done []string
 		if err := sqlx.SelectContext(ctx, q, &done, q.Rebind(`SELECT outcome FROM operations WHERE id = ? AND finished_at IS NOT NULL`), opID); err != nil {
@@ -178,47 +180,42 @@ func (s *Store) ShowProgress(ctx context.Context, opID, channel string, show fun
 		return len(done) > 0, nil
 	}
 	if s.dialect == SQLite {
-		mu := s.streamLock(channel)
-		mu.Lock()
-		defer mu.Unlock()
+		release, err := s.outbox.HoldStream(ctx, nil, channel)
+		if err != nil {
+			return err
+		}
+		defer release()
 		if done, err := finished(s.db); err != nil || done {
 			return err
 		}
-		s.out.mu.Lock()
-		at, found := s.out.refs[ref]
-		s.out.mu.Unlock()
+		at, found := s.outbox.Remembered(ref)
 		// The work's transaction holds SQLite's write lock: where the
 		// message landed is kept in memory (a restart cannot update it).
 		now, err := show(ctx, at, found)
 		if err != nil {
 			return err
 		}
-		s.out.mu.Lock()
-		if s.out.refs == nil {
-			s.out.refs = map[string]Sent{}
-		}
-		s.out.refs[ref] = now
-		s.out.mu.Unlock()
+		s.outbox.Remember(ref, now)
 		return nil
 	}
 	return s.withTx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('contactbot.outbox'), hashtext($1))`, channel); err != nil {
-			return fmt.Errorf("lock conversation: %w", err)
+		if _, err := s.outbox.HoldStream(ctx, tx, channel); err != nil {
+			return err
 		}
 		if done, err := finished(tx); err != nil || done {
 			return err
 		}
-		at, state, err := s.resolveRef(ctx, tx, ref)
+		at, found, err := s.outbox.Posted(ctx, tx, ref)
 		if err != nil {
 			return err
 		}
-		now, err := show(ctx, at, state == refPosted)
+		now, err := show(ctx, at, found)
 		if err != nil {
 			return err
 		}
 		if now.Channel == "" {
 			now.Channel = channel
 		}
-		return s.recordRef(ctx, tx, ref, now, s.now().UTC())
+		return s.outbox.RecordPost(ctx, tx, ref, now)
 	})
 }

@@ -90,7 +90,7 @@ func TestDirectDeletesSince(t *testing.T) {
 func TestDatabaseDown(t *testing.T) {
 	pg := testsvc.StartPostgres(t)
 	ctx := context.Background()
-	s, err := crm.Open(ctx, pg.URL())
+	s, err := crm.Open(ctx, pg.URL(), crm.Hooks{})
 	if err != nil {
 		t.Fatal(err)
 	}

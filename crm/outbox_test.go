@@ -11,21 +11,22 @@ import (
 
 	"contactbot/crm"
 	"contactbot/crm/crmtest"
+	"contactbot/outbox"
 )
 
 // recorder is a send that records what it was given and answers like Slack.
 type recorder struct {
 	mu   sync.Mutex
-	sent []crm.Outgoing
+	sent []outbox.Outgoing
 	fail error
 	n    int
 }
 
-func (r *recorder) send(_ context.Context, o crm.Outgoing) (crm.Sent, error) {
+func (r *recorder) send(_ context.Context, o outbox.Outgoing) (outbox.Sent, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.fail != nil {
-		return crm.Sent{}, r.fail
+		return outbox.Sent{}, r.fail
 	}
 	r.n++
 	r.sent = append(r.sent, o)
@@ -33,7 +34,7 @@ func (r *recorder) send(_ context.Context, o crm.Outgoing) (crm.Sent, error) {
 	if ts == "" {
 		ts = fmt.Sprintf("1700000000.%06d", r.n)
 	}
-	return crm.Sent{Channel: o.Channel, TS: ts}, nil
+	return outbox.Sent{Channel: o.Channel, TS: ts}, nil
 }
 
 func (r *recorder) payloads() []string {
@@ -47,21 +48,23 @@ func (r *recorder) payloads() []string {
 }
 
 // drain delivers until DeliverNext has nothing due.
-func drain(t *testing.T, s *crm.Store, send func(context.Context, crm.Outgoing) (crm.Sent, error)) {
+func drain(t *testing.T, s *crm.Store, send func(context.Context, outbox.Outgoing) (outbox.Sent, error)) {
 	t.Helper()
 	for range 1000 {
 		res, err := s.DeliverNext(context.Background(), send)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Status == crm.DeliveryIdle {
+		if res.Status == outbox.DeliveryIdle {
 			return
 		}
 	}
 	t.Fatal("the outbox never ran dry")
 }
 
-func n(channel, payload string) crm.Note { return crm.Note{Channel: channel, Payload: []byte(payload)} }
+func n(channel, payload string) outbox.Note {
+	return outbox.Note{Channel: channel, Payload: []byte(payload)}
+}
 
 // TestOutbox: notes go out in order per conversation; a failing
 // conversation holds back only its own; updates and thread replies wait for
@@ -73,20 +76,20 @@ func TestOutbox(t *testing.T) {
 		clock := crmtest.NewClock(time.Now())
 		s.SetClock(clock.Now)
 		post := n("C1", "post")
-		post.Ref = "test:post"
+		post.Ref = outbox.Ref{Kind: "test", ID: "post"}
 		upd := n("C1", "update")
-		upd.Replaces = "test:post"
+		upd.Replaces = outbox.Ref{Kind: "test", ID: "post"}
 		reply := n("C2", "reply")
-		reply.Thread = "test:post"
+		reply.Thread = outbox.Ref{Kind: "test", ID: "post"}
 		if err := s.Enqueue(ctx, post, n("C2", "c2 first"), upd, reply, n("C2", "c2 last")); err != nil {
 			t.Fatal(err)
 		}
 		// C1 fails: its post and update wait, C2's first note goes, and its
 		// reply waits for C1's post.
 		r := &recorder{}
-		failing := func(ctx context.Context, o crm.Outgoing) (crm.Sent, error) {
+		failing := func(ctx context.Context, o outbox.Outgoing) (outbox.Sent, error) {
 			if o.Channel == "C1" {
-				return crm.Sent{}, &crm.DeliveryError{Err: errors.New("http_500"), RetryIn: time.Minute}
+				return outbox.Sent{}, &outbox.DeliveryError{Err: errors.New("http_500"), RetryIn: time.Minute}
 			}
 			return r.send(ctx, o)
 		}
@@ -117,7 +120,7 @@ func TestOutbox(t *testing.T) {
 
 		// Rolled back: never sent.
 		_, err = s.Delete(ctx, crm.DeleteRequest{ContactID: "missing", Actor: "U1", Reason: "duplicate", RestoreWindow: time.Hour,
-			Notify: func(crm.Deleted) ([]crm.Note, error) { return []crm.Note{n("U1", "never")}, nil }})
+			Notify: func(crm.Deleted) ([]outbox.Note, error) { return []outbox.Note{n("U1", "never")}, nil }})
 		if !errors.Is(err, crm.ErrContactGone) {
 			t.Fatalf("delete of a missing contact: %v", err)
 		}
@@ -139,19 +142,19 @@ func TestOutboxMissingRefs(t *testing.T) {
 	crmtest.ForEachDialect(t, func(t *testing.T, s *crm.Store) {
 		ctx := context.Background()
 		post := n("C1", "post")
-		post.Ref = "test:gone"
+		post.Ref = outbox.Ref{Kind: "test", ID: "gone"}
 		if err := s.Enqueue(ctx, post); err != nil {
 			t.Fatal(err)
 		}
-		drain(t, s, func(context.Context, crm.Outgoing) (crm.Sent, error) {
-			return crm.Sent{}, &crm.DeliveryError{Err: errors.New("msg_too_long"), GiveUp: true}
+		drain(t, s, func(context.Context, outbox.Outgoing) (outbox.Sent, error) {
+			return outbox.Sent{}, &outbox.DeliveryError{Err: errors.New("msg_too_long"), GiveUp: true}
 		})
 		skip := n("C1", "skip me")
-		skip.Replaces = "test:gone"
+		skip.Replaces = outbox.Ref{Kind: "test", ID: "gone"}
 		must := n("U1", "outcome")
-		must.Replaces, must.Missing = "test:gone", crm.MissingPost
+		must.Replaces, must.Missing = outbox.Ref{Kind: "test", ID: "gone"}, outbox.MissingPost
 		reply := n("C1", "reply")
-		reply.Thread = "test:gone"
+		reply.Thread = outbox.Ref{Kind: "test", ID: "gone"}
 		if err := s.Enqueue(ctx, skip, must, reply); err != nil {
 			t.Fatal(err)
 		}
@@ -177,7 +180,7 @@ func TestOutboxMissingRefs(t *testing.T) {
 func TestOutboxConcurrentDeliverers(t *testing.T) {
 	crmtest.ForEachDialect(t, func(t *testing.T, s *crm.Store) {
 		ctx := context.Background()
-		var notes []crm.Note
+		var notes []outbox.Note
 		for i := range 30 {
 			notes = append(notes, n(fmt.Sprintf("C%d", i%3), fmt.Sprintf("%02d", i)))
 		}
@@ -196,7 +199,7 @@ func TestOutboxConcurrentDeliverers(t *testing.T) {
 						t.Error(err)
 						return
 					}
-					if res.Status == crm.DeliveryIdle {
+					if res.Status == outbox.DeliveryIdle {
 						return
 					}
 				}
@@ -274,7 +277,7 @@ func TestRecoverOperations(t *testing.T) {
 			url = crmtest.NewDatabase(t)
 		}
 		open := func() *crm.Store {
-			s, err := crm.Open(ctx, url)
+			s, err := crm.Open(ctx, url, crm.Hooks{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -307,8 +310,8 @@ func TestRecoverOperations(t *testing.T) {
 		// A fresh process (SQLite) or another replica (PostgreSQL) looks.
 		fresh := open()
 		fresh.SetClock(clock.Now)
-		notify := func(op crm.Operation) ([]crm.Note, error) {
-			return []crm.Note{{Channel: op.Actor, Payload: []byte("did not complete: " + op.Label)}}, nil
+		notify := func(op crm.Operation) ([]outbox.Note, error) {
+			return []outbox.Note{{Channel: op.Actor, Payload: []byte("did not complete: " + op.Label)}}, nil
 		}
 		if got, _, err := fresh.RecoverOperations(ctx, notify); err != nil || len(got) != 0 {
 			t.Fatalf("recovered %v, %v before the grace period", got, err)

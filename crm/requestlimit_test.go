@@ -25,7 +25,7 @@ func TestRequestLimitUnderConcurrency(t *testing.T) {
 			url := crmtest.NewDatabase(t)
 			replicas = nil
 			for range 2 {
-				r, err := crm.Open(ctx, url)
+				r, err := crm.Open(ctx, url, crm.Hooks{})
 				if err != nil {
 					t.Fatal(err)
 				}

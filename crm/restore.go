@@ -11,6 +11,8 @@ import (
 	"github.com/jmoiron/sqlx"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"contactbot/outbox"
 )
 
 // Restored is the outcome of a restore.
@@ -53,7 +55,7 @@ type RestoreRequest struct {
 	Operation string
 	// Notify renders the messages that announce the restore (the incident
 	// update, DMs), written in its transaction.
-	Notify func(Restored) ([]Note, error)
+	Notify func(Restored) ([]outbox.Note, error)
 	// Review, when set, records that the admin restored alone: another
 	// admin is to acknowledge it (Restored.Review).
 	Review bool

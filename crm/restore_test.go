@@ -13,6 +13,7 @@ import (
 
 	"contactbot/crm"
 	"contactbot/crm/crmtest"
+	"contactbot/outbox"
 )
 
 func withClock(s *crm.Store) *crmtest.Clock {
@@ -419,8 +420,8 @@ func testReportDeletion(t *testing.T, s *crm.Store) {
 			t.Fatalf("incident = %+v, %v, %v", inc, found, err)
 		}
 		clk.Advance(3 * time.Minute) // the first reporter never posted
-		post := func(r crm.Report) ([]crm.Note, error) {
-			return []crm.Note{{Channel: "CINC", Payload: []byte("incident"), Ref: crm.IncidentRef(r.Deletion.ID)}}, nil
+		post := func(r crm.Report) ([]outbox.Note, error) {
+			return []outbox.Note{{Channel: "CINC", Payload: []byte("incident"), Ref: outbox.IncidentRef(r.Deletion.ID)}}, nil
 		}
 		rep, err := s.ReportDeletion(ctx, d.ID, "ULATE", "", post)
 		if err != nil || !rep.New || rep.Incident.ReportedBy != "ULATE" {
@@ -432,8 +433,8 @@ func testReportDeletion(t *testing.T, s *crm.Store) {
 			t.Errorf("report while the incident message waits = %+v, %v", again, err)
 		}
 		// Delivered, the message is the incident's.
-		drain(t, s, func(context.Context, crm.Outgoing) (crm.Sent, error) {
-			return crm.Sent{Channel: "CINC", TS: "1700000000.000100"}, nil
+		drain(t, s, func(context.Context, outbox.Outgoing) (outbox.Sent, error) {
+			return outbox.Sent{Channel: "CINC", TS: "1700000000.000100"}, nil
 		})
 		clk.Advance(time.Minute * 10)
 		again, err := s.ReportDeletion(ctx, d.ID, "UOTHER", "", nil)

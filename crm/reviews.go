@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"contactbot/outbox"
 )
 
 // Kinds of review: what an admin did alone.
@@ -24,9 +26,6 @@ const AuditReviewAcknowledged = "review_acknowledged"
 // ReviewRemindAfter is how long a review waits for an acknowledgement
 // before the approvals channel is reminded of it, once.
 const ReviewRemindAfter = 24 * time.Hour
-
-// ReviewRef names a review's post in the approvals channel.
-func ReviewRef(reviewID string) string { return "review:" + reviewID }
 
 // Errors of AcknowledgeReview. The bot words its own answers from the
 // Review returned alongside (who acknowledged, when).
@@ -156,7 +155,7 @@ func (s *Store) openReviews(ctx context.Context, limit int, and string, args ...
 // ErrAlreadyAcknowledge with the review as acknowledged. The admin who did
 // it alone gets ErrOwnReview. notify renders the messages that announce it,
 // written in its transaction with the audit line.
-func (s *Store) AcknowledgeReview(ctx context.Context, id, admin string, notify func(Review) ([]Note, error)) (Review, error) {
+func (s *Store) AcknowledgeReview(ctx context.Context, id, admin string, notify func(Review) ([]outbox.Note, error)) (Review, error) {
 	var r Review
 	if id == "" || admin == "" {
 		return r, precondition("An acknowledgement needs a review and an admin.")
@@ -203,7 +202,7 @@ func (s *Store) AcknowledgeReview(ctx context.Context, id, admin string, notify 
 // nobody was reminded of yet, marking them reminded: each to exactly one
 // caller. notify renders each reminder, written in the same transaction,
 // which also wants the admins called (ClaimAdminCall).
-func (s *Store) ClaimReviewReminders(ctx context.Context, notify func(Review) ([]Note, error)) ([]Review, error) {
+func (s *Store) ClaimReviewReminders(ctx context.Context, notify func(Review) ([]outbox.Note, error)) ([]Review, error) {
 	var out []Review
 	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
 		out = nil

@@ -10,6 +10,7 @@ import (
 
 	"contactbot/crm"
 	"contactbot/crm/crmtest"
+	"contactbot/outbox"
 )
 
 // TestReviews: a delete or restore an admin did alone opens a review in its
@@ -54,9 +55,9 @@ func TestReviews(t *testing.T) {
 				t.Errorf("ReviewJobsDue after a day = %v, %v", due, err)
 			}
 			var rendered []string
-			got, err := s.ClaimReviewReminders(ctx, func(r crm.Review) ([]crm.Note, error) {
+			got, err := s.ClaimReviewReminders(ctx, func(r crm.Review) ([]outbox.Note, error) {
 				rendered = append(rendered, r.ID)
-				return []crm.Note{{Channel: "CAPPROVALS", Payload: []byte("remind " + r.ID)}}, nil
+				return []outbox.Note{{Channel: "CAPPROVALS", Payload: []byte("remind " + r.ID)}}, nil
 			})
 			if err != nil || len(got) != 1 || got[0].ID != rv.ID || len(rendered) != 1 {
 				t.Fatalf("ClaimReviewReminders = %+v, %v", got, err)
@@ -81,8 +82,8 @@ func TestReviews(t *testing.T) {
 			errs := make([]error, 6)
 			for i := range errs {
 				wg.Go(func() {
-					_, errs[i] = s.AcknowledgeReview(ctx, rv.ID, "UADMIN"+string(rune('A'+i)), func(r crm.Review) ([]crm.Note, error) {
-						return []crm.Note{{Channel: "CAPPROVALS", Payload: []byte("ack")}}, nil
+					_, errs[i] = s.AcknowledgeReview(ctx, rv.ID, "UADMIN"+string(rune('A'+i)), func(r crm.Review) ([]outbox.Note, error) {
+						return []outbox.Note{{Channel: "CAPPROVALS", Payload: []byte("ack")}}, nil
 					})
 				})
 			}
@@ -169,8 +170,8 @@ func TestEscalations(t *testing.T) {
 		}
 		claim := func() []crm.Approval {
 			t.Helper()
-			got, err := s.ClaimEscalations(ctx, func(a crm.Approval) ([]crm.Note, error) {
-				return []crm.Note{{Channel: "CAPPROVALS", Payload: []byte("escalate " + a.ID)}}, nil
+			got, err := s.ClaimEscalations(ctx, func(a crm.Approval) ([]outbox.Note, error) {
+				return []outbox.Note{{Channel: "CAPPROVALS", Payload: []byte("escalate " + a.ID)}}, nil
 			})
 			if err != nil {
 				t.Fatal(err)

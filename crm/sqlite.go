@@ -165,7 +165,7 @@ func SQLitePath(url string) (string, bool) {
 }
 
 // openSQLite opens (creating if needed) the SQLite database file at path.
-func openSQLite(ctx context.Context, path string) (*Store, error) {
+func openSQLite(ctx context.Context, path string, hooks Hooks) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("open database: empty SQLite file path")
 	}
@@ -189,7 +189,9 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open SQLite database %s: %w", path, err)
 	}
-	return &Store{db: db, now: time.Now, dialect: SQLite}, nil
+	s := &Store{db: db, now: time.Now, dialect: SQLite, hooks: hooks}
+	s.outbox = newOutbox(s)
+	return s, nil
 }
 
 // column is one column of a table, from the database's catalogue.

@@ -16,6 +16,8 @@ import (
 	_ "github.com/lib/pq" // the "postgres" driver
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
+
+	"contactbot/outbox"
 )
 
 // Migrations, one folder per dialect with the same version numbers.
@@ -37,21 +39,46 @@ type Store struct {
 	stmtMu sync.Mutex
 	stmts  map[string]*sqlx.Stmt // prepared hot statements, by query text
 
-	out outboxState
+	hooks  Hooks
+	outbox *outbox.Outbox
+	// running are the operations this process is working on (SQLite, where
+	// a row lock cannot tell).
+	runningMu sync.Mutex
+	running   map[string]bool
 
 	// suppressionKey is SUPPRESSION_KEY, once SetSuppressionKey checked it
 	// against the database's: the key is never read back from there.
 	suppressionKey atomic.Pointer[[]byte]
 }
 
+// Hooks are what the store calls of the program around it, given once to
+// Open so that every program opening a store (serve, purge, digest, the
+// shell, tests) gets the same behaviour. The bot's are bot.StoreHooks. The
+// zero Hooks write an audit entry with no notes, look for erased text in
+// the outbox only as it is, and tell nobody of commits: for tests of crm
+// alone.
+type Hooks struct {
+	// AuditNotes renders the notes written with every audit entry, in the
+	// entry's transaction (the audit feed's line, the Home tabs' refresh).
+	AuditNotes func(AuditEntry) []outbox.Note
+	// PayloadText gives the forms a piece of text takes in the notes'
+	// payloads, which are opaque here, byte for byte (escaped, encoded): an
+	// erasure looks for the erased person's name, email and phone in each
+	// of them as well as in the text as it is (scrubOutbox).
+	PayloadText func(text string) []string
+	// NotesWritten is notified after every commit that wrote notes.
+	NotesWritten *outbox.Signal
+}
+
 // Open connects to the database at url and checks the connection: PostgreSQL
 // for a postgres:// or postgresql:// URL, else an SQLite file, named
 // "sqlite:///absolute/path.db", "sqlite:relative/path.db" or just by its path
-// (see SQLitePath); the file is created when missing.
+// (see SQLitePath); the file is created when missing. The store calls hooks
+// (see Hooks).
 // It does not migrate; call Migrate.
-func Open(ctx context.Context, url string) (*Store, error) {
+func Open(ctx context.Context, url string, hooks Hooks) (*Store, error) {
 	if path, ok := SQLitePath(url); ok {
-		return openSQLite(ctx, path)
+		return openSQLite(ctx, path, hooks)
 	}
 	db, err := sqlx.Open("postgres", withSessionSettings(url))
 	if err != nil {
@@ -68,7 +95,9 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
-	return &Store{db: db, now: time.Now, dialect: Postgres}, nil
+	s := &Store{db: db, now: time.Now, dialect: Postgres, hooks: hooks}
+	s.outbox = newOutbox(s)
+	return s, nil
 }
 
 // sessionSettings tune the bot's own PostgreSQL sessions for short indexed
@@ -147,6 +176,11 @@ func (s *Store) prepared(ctx context.Context, query string) (*sqlx.Stmt, error) 
 	return st, nil
 }
 
+// NotesWritten is the signal the store notifies after every commit that
+// wrote notes (Hooks.NotesWritten), for the worker that delivers them; nil
+// when nobody is told.
+func (s *Store) NotesWritten() *outbox.Signal { return s.hooks.NotesWritten }
+
 // DB exposes the connection pool, for tests and tools that write CRM rows directly.
 func (s *Store) DB() *sqlx.DB { return s.db }
 
@@ -187,23 +221,10 @@ func (s *Store) Migrate(ctx context.Context, log *slog.Logger) error {
 	return nil
 }
 
-// withTx runs fn in one transaction, committed when fn returns nil.
+// withTx runs fn in one transaction, committed when fn returns nil; the
+// notes fn writes are announced once it commits (outbox.InTx).
 func (s *Store) withTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
-	tx, err := s.db.BeginTxx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		s.txEnded(tx, false)
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		s.txEnded(tx, false)
-		return fmt.Errorf("commit: %w", err)
-	}
-	s.txEnded(tx, true)
-	return nil
+	return s.outbox.InTx(ctx, fn)
 }
 
 // idAlphabet leaves out look-alikes (0/O, 1/I) so ids survive being read aloud.

@@ -527,7 +527,7 @@ func (s *Store) optedOutBefore(ctx context.Context, ids []string) (map[string]ti
 // feedBatch bounds the re-apply lines one FeedReapplied takes.
 const feedBatch = 100
 
-// FeedReapplied writes the audit feed's notes (SetAuditNotes) for the
+// FeedReapplied writes the audit feed's notes (Hooks.AuditNotes) for the
 // re-apply lines the database triggers wrote since the last call: the
 // triggers run in whatever session creates the contact, which cannot render
 // Slack messages, so they leave the line's id in suppression_feed. Each line
@@ -546,9 +546,7 @@ func (s *Store) FeedReapplied(ctx context.Context) (int, error) {
 		if n == 0 {
 			return nil
 		}
-		s.out.mu.Lock()
-		feed := s.out.auditNotes
-		s.out.mu.Unlock()
+		feed := s.hooks.AuditNotes
 		if feed == nil {
 			return nil // no audit channel: the lines are in the audit trail, which is enough
 		}

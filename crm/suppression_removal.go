@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"contactbot/outbox"
 )
 
 // An erasure's suppression entries keep its promise that the person is
@@ -25,9 +27,6 @@ const (
 // AuditSuppressionRemovalRequested is an admin asking to remove an entry a
 // privacy erasure wrote.
 const AuditSuppressionRemovalRequested = "suppression_removal_requested"
-
-// SuppressionRemovalRef names a removal request's post in the approvals channel.
-func SuppressionRemovalRef(id string) string { return "suppression-removal:" + id }
 
 // Errors of suppression removals.
 var (
@@ -75,7 +74,7 @@ type SuppressionRemoved struct {
 // (ErrSuppressionRemovalAsked when one is waiting already, returned with
 // it). Any other entry is removed, and a review opened for another admin.
 // Both write their audit line and notify's messages in the transaction.
-func (s *Store) RemoveSuppression(ctx context.Context, id, actor string, notify func(SuppressionRemoved) ([]Note, error)) (SuppressionRemoved, error) {
+func (s *Store) RemoveSuppression(ctx context.Context, id, actor string, notify func(SuppressionRemoved) ([]outbox.Note, error)) (SuppressionRemoved, error) {
 	var res SuppressionRemoved
 	if id == "" || actor == "" {
 		return res, precondition("Removing a suppression entry needs its id and who removes it.")
@@ -133,7 +132,7 @@ func (s *Store) RemoveSuppression(ctx context.Context, id, actor string, notify 
 // that of concurrent approvals one removes and the others get
 // ErrSuppressionRemovalDone. The requester gets ErrOwnSuppressionRemoval.
 // An entry gone meanwhile marks the request RemovalGone.
-func (s *Store) ApproveSuppressionRemoval(ctx context.Context, id, admin string, notify func(SuppressionRemoved) ([]Note, error)) (SuppressionRemoved, error) {
+func (s *Store) ApproveSuppressionRemoval(ctx context.Context, id, admin string, notify func(SuppressionRemoved) ([]outbox.Note, error)) (SuppressionRemoved, error) {
 	var res SuppressionRemoved
 	if id == "" || admin == "" {
 		return res, precondition("An approval needs a removal request and an admin.")

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 
 	"contactbot/crm"
 	"contactbot/crm/crmtest"
+	"contactbot/outbox"
 )
 
 // dndAndFlag reads a contact's DND rows as channel → status, and its flag.
@@ -48,7 +50,14 @@ func testSuppression(t *testing.T, dialect crm.Dialect) {
 	optedOut := map[string]string{"sms": "active", "email": "permanent"}
 
 	t.Run("DeletedAndRecreatedByPlainInsertGetsDNDBack", func(t *testing.T) {
-		s := crmtest.NewStoreOf(t, dialect)
+		// The bot posts audit lines to the audit channel once it runs.
+		var feeding atomic.Bool
+		s := crmtest.NewStoreOf(t, dialect, crm.Hooks{AuditNotes: func(e crm.AuditEntry) []outbox.Note {
+			if !feeding.Load() {
+				return nil
+			}
+			return []outbox.Note{{Channel: "CAUDIT", Payload: []byte(`{"text":"` + e.Action + ` ` + e.ContactID + `"}`)}}
+		}})
 		id := crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "Jane.Doe@Example.com", Phone: "+1 (555) 010-2233"}, crmtest.SmallFull)
 		res, err := s.Delete(ctx, crm.DeleteRequest{ContactID: id, Actor: "UDEL", Reason: "test_contact", RestoreWindow: time.Hour})
 		if err != nil {
@@ -100,9 +109,7 @@ func testSuppression(t *testing.T, dialect crm.Dialect) {
 		}
 		deletedAt := res.Deletion.DeletedAt
 		// The bot posts the trigger's lines to the audit channel: each once.
-		s.SetAuditNotes(func(e crm.AuditEntry) []crm.Note {
-			return []crm.Note{{Channel: "CAUDIT", Payload: []byte(`{"text":"` + e.Action + ` ` + e.ContactID + `"}`)}}
-		})
+		feeding.Store(true)
 		if n, err := s.FeedReapplied(ctx); err != nil || n != 2 {
 			t.Fatalf("FeedReapplied = %d, %v; want the 2 lines", n, err)
 		}

@@ -69,7 +69,7 @@ func newRuntimeRole(t *testing.T, dbURL string) string {
 // openStore opens a store on dbURL, closed after the test.
 func openStore(t *testing.T, dbURL string) *crm.Store {
 	t.Helper()
-	s, err := crm.Open(context.Background(), dbURL)
+	s, err := crm.Open(context.Background(), dbURL, crm.Hooks{})
 	if err != nil {
 		t.Fatal(err)
 	}

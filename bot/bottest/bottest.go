@@ -109,8 +109,10 @@ type Options struct {
 	// RedisOpenFor is the breaker's wait before it tries Redis again; zero:
 	// 100 ms, so that tests see Redis back quickly.
 	RedisOpenFor time.Duration
-	// Store, when set, is the database, e.g. on a private testsvc PostgreSQL.
-	Store *crm.Store
+	// DatabaseURL, when set, is the database, e.g. on a private testsvc
+	// PostgreSQL: opened as crmtest.NewStoreAt opens one, with the bot's
+	// hooks. Unset: a fresh PostgreSQL database.
+	DatabaseURL string
 	// Log, when set, receives the bot's and the HTTP handler's logs (see Logs).
 	Log *slog.Logger
 }
@@ -138,8 +140,8 @@ func New(tb testing.TB, opts ...Options) *Env {
 		if opt.RedisOpenFor != 0 {
 			o.RedisOpenFor = opt.RedisOpenFor
 		}
-		if opt.Store != nil {
-			o.Store = opt.Store
+		if opt.DatabaseURL != "" {
+			o.DatabaseURL = opt.DatabaseURL
 		}
 		if opt.Log != nil {
 			o.Log = opt.Log
@@ -158,9 +160,11 @@ func New(tb testing.TB, opts ...Options) *Env {
 	if err != nil {
 		tb.Fatalf("config: %v", err)
 	}
-	store := o.Store
-	if store == nil {
-		store = crmtest.NewStore(tb)
+	var store *crm.Store
+	if o.DatabaseURL != "" {
+		store = crmtest.NewStoreAt(tb, o.DatabaseURL, bot.StoreHooks(cfg))
+	} else {
+		store = crmtest.NewStore(tb, bot.StoreHooks(cfg))
 	}
 	clock := crmtest.NewClock(time.Now())
 	store.SetClock(func() time.Time { return clock.Now() })

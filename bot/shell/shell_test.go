@@ -32,12 +32,12 @@ type session struct {
 
 func newSession(t *testing.T, as shell.User) *session {
 	t.Helper()
-	store := crmtest.NewSQLiteStore(t)
-	if _, err := demo.Seed(context.Background(), store, time.Now()); err != nil {
-		t.Fatal(err)
-	}
 	cfg, err := config.Load(shell.DemoEnv())
 	if err != nil {
+		t.Fatal(err)
+	}
+	store := crmtest.NewSQLiteStore(t, bot.StoreHooks(cfg))
+	if _, err := demo.Seed(context.Background(), store, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	out := &syncBuffer{}

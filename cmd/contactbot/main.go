@@ -54,24 +54,24 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger, demo b
 		if err != nil {
 			return nil, err
 		}
-		db, err := openEmbedded(ctx, dir, log, demo)
+		db, err := openEmbedded(ctx, dir, cfg, log, demo)
 		if err != nil {
 			return nil, err
 		}
 		log.Info("DATABASE_URL is not set: using the embedded SQLite database", "path", db.Path)
 		return db.Store, db.Store.SetPhoneCountry(cfg.DefaultPhoneCountry)
 	}
-	store, err := openMigrated(ctx, cfg.DatabaseURL, log)
+	store, err := openMigrated(ctx, cfg.DatabaseURL, cfg, log)
 	if err != nil {
 		return nil, err
 	}
 	return store, store.SetPhoneCountry(cfg.DefaultPhoneCountry)
 }
 
-// openMigrated opens the database at url and applies the migrations; the
-// store is closed again when they fail.
-func openMigrated(ctx context.Context, url string, log *slog.Logger) (*crm.Store, error) {
-	store, err := crm.Open(ctx, url)
+// openMigrated opens the database at url, with the bot's hooks, and applies
+// the migrations; the store is closed again when they fail.
+func openMigrated(ctx context.Context, url string, cfg *config.Config, log *slog.Logger) (*crm.Store, error) {
+	store, err := crm.Open(ctx, url, bot.StoreHooks(cfg))
 	if err != nil {
 		return nil, err
 	}

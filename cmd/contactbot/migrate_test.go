@@ -24,7 +24,7 @@ func TestMigrateStoresTheSuppressionKeyOnce(t *testing.T) {
 	if code, _, errOut := runCLI(t, "migrate"); code != 0 {
 		t.Fatalf("migrate: exit %d: %s", code, errOut)
 	}
-	store, err := crm.Open(ctx, url)
+	store, err := crm.Open(ctx, url, crm.Hooks{})
 	if err != nil {
 		t.Fatal(err)
 	}

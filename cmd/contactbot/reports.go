@@ -85,7 +85,7 @@ func openForReading(ctx context.Context, env cmdEnv, rf readFlags) (*crm.Store, 
 
 // openExisting opens and migrates an SQLite database file that exists.
 func openExisting(ctx context.Context, env cmdEnv, cfg *config.Config, path, why string) (*crm.Store, error) {
-	store, err := openMigrated(ctx, "sqlite:"+path, env.log)
+	store, err := openMigrated(ctx, "sqlite:"+path, cfg, env.log)
 	if err != nil {
 		return nil, err
 	}

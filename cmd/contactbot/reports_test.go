@@ -30,7 +30,7 @@ func TestDigestAndAuditCommands(t *testing.T) {
 
 func testReportCommands(t *testing.T, url string) {
 	ctx := context.Background()
-	store, err := crm.Open(ctx, url)
+	store, err := crm.Open(ctx, url, crm.Hooks{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -76,7 +76,7 @@ func runShell(ctx context.Context, env cmdEnv, user shell.User, dir string, verb
 		logs.w = f
 	}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	db, err := openEmbedded(ctx, d, log, true)
+	db, err := openEmbedded(ctx, d, cfg, log, true)
 	if err != nil {
 		return err
 	}

@@ -48,7 +48,7 @@ func TestShellSession(t *testing.T) {
 	}
 	dump := func(t *testing.T) map[string][]string {
 		t.Helper()
-		store, err := crm.Open(ctx, dbURL)
+		store, err := crm.Open(ctx, dbURL, crm.Hooks{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -141,7 +141,7 @@ func TestShellSession(t *testing.T) {
 	if diff := cmp.Diff(before, dump(t)); diff != "" {
 		t.Errorf("the CRM after delete and restore differs from before (-before +after):\n%s", diff)
 	}
-	store, err := crm.Open(ctx, dbURL)
+	store, err := crm.Open(ctx, dbURL, crm.Hooks{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +280,7 @@ func TestShellMergeSuppressionErasure(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, text)
 		}
 	}
-	store, err := crm.Open(ctx, "sqlite:"+filepath.Join(dir, DemoDatabaseFile))
+	store, err := crm.Open(ctx, "sqlite:"+filepath.Join(dir, DemoDatabaseFile), crm.Hooks{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,19 +57,25 @@ func NewDatabase(tb testing.TB) string {
 	return u.String()
 }
 
-// NewStore opens a migrated store on a fresh PostgreSQL database.
-func NewStore(tb testing.TB) *crm.Store {
+// NewStore opens a migrated store on a fresh PostgreSQL database. Here and
+// below, hooks, when given, are what the store calls (bottest gives the
+// bot's); without, crm.Hooks' zero value.
+func NewStore(tb testing.TB, hooks ...crm.Hooks) *crm.Store {
 	tb.Helper()
-	return NewStoreAt(tb, NewDatabase(tb))
+	return NewStoreAt(tb, NewDatabase(tb), hooks...)
 }
 
 // NewStoreAt opens a store on the database at url, migrated and with the
 // test suppression key, closed after the test: for a test that also hands
 // url to something else (the command line).
-func NewStoreAt(tb testing.TB, url string) *crm.Store {
+func NewStoreAt(tb testing.TB, url string, hooks ...crm.Hooks) *crm.Store {
 	tb.Helper()
 	ctx := context.Background()
-	s, err := crm.Open(ctx, url)
+	var h crm.Hooks
+	if len(hooks) > 0 {
+		h = hooks[0]
+	}
+	s, err := crm.Open(ctx, url, h)
 	if err != nil {
 		tb.Fatalf("open store: %v", err)
 	}
@@ -100,30 +106,18 @@ const SuppressionKey = "7e57c0de7e57c0de7e57c0de7e57c0de7e57c0de7e57c0de7e57c0de
 
 // NewSQLiteStore opens a migrated store on a fresh SQLite file in a
 // temporary directory.
-func NewSQLiteStore(tb testing.TB) *crm.Store {
+func NewSQLiteStore(tb testing.TB, hooks ...crm.Hooks) *crm.Store {
 	tb.Helper()
-	ctx := context.Background()
-	s, err := crm.Open(ctx, "sqlite://"+filepath.Join(tb.TempDir(), "contactbot.db"))
-	if err != nil {
-		tb.Fatalf("open SQLite store: %v", err)
-	}
-	tb.Cleanup(func() { s.Close() })
-	if err := s.Migrate(ctx, nil); err != nil {
-		tb.Fatalf("migrate SQLite: %v", err)
-	}
-	if err := s.SetSuppressionKey(ctx, SuppressionKey); err != nil {
-		tb.Fatalf("set suppression key: %v", err)
-	}
-	return s
+	return NewStoreAt(tb, "sqlite://"+filepath.Join(tb.TempDir(), "contactbot.db"), hooks...)
 }
 
 // NewStoreOf opens a migrated store of the dialect on a fresh database.
-func NewStoreOf(tb testing.TB, d crm.Dialect) *crm.Store {
+func NewStoreOf(tb testing.TB, d crm.Dialect, hooks ...crm.Hooks) *crm.Store {
 	tb.Helper()
 	if d == crm.SQLite {
-		return NewSQLiteStore(tb)
+		return NewSQLiteStore(tb, hooks...)
 	}
-	return NewStore(tb)
+	return NewStore(tb, hooks...)
 }
 
 // Dialects are the databases the crm package runs on; tests of behaviour run
