@@ -127,15 +127,7 @@ func (b *Bot) ownList(ctx context.Context, name, user string) *Message {
 // so), contact, reason, note, id.
 func requestLine(a crm.Approval) string {
 	who := fmt.Sprintf("*%s* `%s`", esc(a.ContactLabel), esc(a.ContactID))
-	var s string
-	switch a.Kind() {
-	case crm.KindMerge:
-		s = fmt.Sprintf("Merge %s into `%s` · %s", who, esc(a.Summary.MergeInto), esc(reasonLabel(a.Reason)))
-	case crm.KindErasure:
-		s = "Privacy erasure of " + who + " · *cannot be restored*"
-	default:
-		s = who + " · " + esc(reasonLabel(a.Reason))
-	}
+	s := fmt.Sprintf(wordsOf(a.Kind()).listed, who, esc(a.Summary.MergeInto), esc(reasonLabel(a.Reason)))
 	if a.Note != "" {
 		s += " — " + esc(cut(a.Note, 200))
 	}

@@ -370,13 +370,12 @@ func ownDeletionLine(d crm.DeletionItem, user string, now time.Time) (string, *s
 		}
 		return text + "\nNot restorable: nothing was archived. Its name, email and phone are " + crm.ErasedText + " everywhere; its email and phone stay on the suppression list.", nil
 	}
-	what, report := "deleted", "Report wrong deletion"
+	w := wordsOf(d.Kind)
 	text := fmt.Sprintf("*%s* · deletion `%s`", esc(label), esc(d.ID))
-	if d.Kind == crm.KindMerge {
-		what, report = "merged", "Report wrong merge"
+	if w.merges {
 		text = fmt.Sprintf("*%s* · merged into `%s` · deletion `%s`", esc(label), esc(d.MergedInto), esc(d.ID))
 	}
-	text += fmt.Sprintf(" · %s %s", what, slackDate(d.DeletedAt))
+	text += fmt.Sprintf(" · %s %s", w.done, slackDate(d.DeletedAt))
 	if d.ApprovedBy != nil {
 		text += " · approved by " + mention(*d.ApprovedBy)
 	}
@@ -389,7 +388,7 @@ func ownDeletionLine(d crm.DeletionItem, user string, now time.Time) (string, *s
 	case d.Reported:
 		return text + fmt.Sprintf("\n⚠️ Reported as wrong by %s %s · an admin can restore it until %s", mention(d.ReportedBy), slackDate(deref(d.ReportedAt)), slackDate(d.RestoreUntil)), nil
 	}
-	return text + "\nRestorable until " + slackDate(d.RestoreUntil), button(ActionReport, d.ID, report, slack.StyleDanger)
+	return text + "\nRestorable until " + slackDate(d.RestoreUntil), button(ActionReport, d.ID, w.reportWrong(), slack.StyleDanger)
 }
 
 // homeSuppressionHits (admins): contacts created again with the email or

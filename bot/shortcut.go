@@ -276,7 +276,7 @@ func viaMessage(channel, ts string) string {
 	sec, _, _ := strings.Cut(ts, ".")
 	when := ""
 	if n, err := strconv.ParseInt(sec, 10, 64); err == nil {
-		when = " of " + time.Unix(n, 0).UTC().Format("2006-01-02 15:04:05 UTC")
+		when = " of " + time.Unix(n, 0).UTC().Format(secondLayout)
 	}
 	return fmt.Sprintf("message shortcut on the message%s in channel %s, ts %s", when, channel, ts)
 }
