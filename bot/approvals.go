@@ -193,10 +193,7 @@ func approvalMessage(a crm.Approval, c *crm.Contact, l *crm.Linked, cur, target 
 
 // outcomeLine says how a decided request ended, who decided and when.
 func outcomeLine(a crm.Approval) string {
-	when := ""
-	if a.DecidedAt != nil {
-		when = " " + slackDate(*a.DecidedAt)
-	}
+	when := dateAfter(a.DecidedAt)
 	switch a.State {
 	case crm.ApprovalApproved:
 		if a.Kind() == crm.KindErasure {
@@ -238,10 +235,7 @@ func lowerFirst(s string) string {
 
 // decidedText answers a click on a request that is no longer open.
 func decidedText(a crm.Approval) string {
-	when := ""
-	if a.DecidedAt != nil {
-		when = " " + slackDate(*a.DecidedAt)
-	}
+	when := dateAfter(a.DecidedAt)
 	switch a.State {
 	case crm.ApprovalApproved:
 		return fmt.Sprintf("Already approved by %s%s: the contact was %s (deletion `%s`). Nothing more was done.", mention(a.DecidedBy), when, wordsOf(a.Kind()).done, esc(a.DeletionID))
@@ -290,10 +284,7 @@ func (b *Bot) requestPostReplaced(a crm.Approval, m Message) crm.Note {
 // requestDMDecided is the requester's "waiting for an admin" DM once the
 // request is no longer waiting: what became of it, with no button.
 func requestDMDecided(a crm.Approval) Message {
-	when := ""
-	if a.DecidedAt != nil {
-		when = " " + slackDate(*a.DecidedAt)
-	}
+	when := dateAfter(a.DecidedAt)
 	done := wordsOf(a.Kind()).done
 	var how string
 	switch a.State {

@@ -120,10 +120,7 @@ func digestExpiring(d crm.DigestData) string {
 	}
 	lines := []string{fmt.Sprintf("*Archives expiring in the next 7 days:* %d (after that they can no longer be restored)", d.ExpiringTotal)}
 	for _, del := range d.Expiring {
-		label := del.ContactLabel
-		if label == "" {
-			label = "(details purged)"
-		}
+		label := purgedLabel(del.ContactLabel)
 		lines = append(lines, fmt.Sprintf("• *%s* · %s `%s` · restorable until %s", esc(label), wordsOf(del.Kind).record, esc(del.ID), slackDate(del.RestoreUntil)))
 	}
 	if more := d.ExpiringTotal - len(d.Expiring); more > 0 {

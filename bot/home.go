@@ -356,10 +356,7 @@ func (b *Bot) homeOwnDeletions(ctx context.Context, user string) ([]slack.Block,
 // or approved (never restorable, no personal data), with the button that
 // reports it while it can be restored (nil otherwise).
 func ownDeletionLine(d crm.DeletionItem, user string, now time.Time) (string, *slack.ButtonBlockElement) {
-	label := d.ContactLabel
-	if label == "" {
-		label = "(details purged)"
-	}
+	label := purgedLabel(d.ContactLabel)
 	if d.Kind == crm.KindErasure {
 		text := fmt.Sprintf("*%s* · privacy erasure `%s` · erased %s", esc(label), esc(d.ID), slackDate(d.DeletedAt))
 		if d.DeletedBy != user {

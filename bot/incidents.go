@@ -50,10 +50,7 @@ func (b *Bot) deletionChoices(query string, ds []crm.Deletion) *Message {
 	title := fmt.Sprintf("%d deletions match “%s”", len(ds), cut(query, 60))
 	blocks := []slack.Block{header(title), section("Press *Report* on the one that was deleted by mistake.")}
 	for _, d := range ds {
-		label := d.ContactLabel
-		if label == "" {
-			label = "(details purged)"
-		}
+		label := purgedLabel(d.ContactLabel)
 		text := fmt.Sprintf("*%s* · deletion `%s`\nDeleted by %s %s · %s · %s", esc(label), esc(d.ID), mention(d.DeletedBy), slackDate(d.DeletedAt),
 			esc(reasonLabel(d.Reason)), countsLine(d.Counts))
 		switch {

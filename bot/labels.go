@@ -88,6 +88,15 @@ func stateLabel(state crm.ApprovalState, k crm.Kind) string {
 	return spaced(string(state))
 }
 
+// purgedLabel is a deletion's contact label, or says the purge of its
+// archive took it.
+func purgedLabel(label string) string {
+	if label == "" {
+		return "(details purged)"
+	}
+	return label
+}
+
 // workflowStatusLabel words a workflow enrollment's status ("running").
 func workflowStatusLabel(status string) string { return crm.WorkflowStatusLabel(status) }
 

@@ -62,10 +62,7 @@ func (b *Bot) openReportModal(ctx context.Context, user, triggerID, deletionID, 
 	if _, found, err := b.store.Incident(ctx, d.ID); err == nil && found {
 		return b.report(ctx, user, d.ID, "") // points to the incident already posted
 	}
-	label := d.ContactLabel
-	if label == "" {
-		label = "(details purged)"
-	}
+	label := purgedLabel(d.ContactLabel)
 	meta, _ := json.Marshal(reportMeta{DeletionID: d.ID, ResponseURL: responseURL})
 	if len(meta) > maxMetadata {
 		meta, _ = json.Marshal(reportMeta{DeletionID: d.ID})

@@ -27,6 +27,15 @@ func slackDay(t time.Time) string {
 	return fmt.Sprintf("<!date^%d^{date_short_pretty}|%s>", t.Unix(), t.UTC().Format(dayLayout))
 }
 
+// dateAfter is slackDate of t after a space, to follow what happened then
+// ("rejected by @jane" + " 3 Dec 10:00"); "" when t is unknown.
+func dateAfter(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return " " + slackDate(*t)
+}
+
 // auditTime writes an audit time as auditors read it: 2026-11-28T10:49:00Z.
 func auditTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
