@@ -254,10 +254,10 @@ func (b *Bot) homeRequests(ctx context.Context, user string) ([]slack.Block, err
 	blocks := []slack.Block{header(fmt.Sprintf("Requests waiting for an admin (%d)", total))}
 	now := b.now()
 	for _, a := range list {
-		blocks = append(blocks, section(requestLine(a)+fmt.Sprintf("\nAsked by %s %s · expires %s", mention(a.Requester), slackDate(a.CreatedAt), slackDate(a.ExpiresAt))))
+		blocks = append(blocks, section(waitingLine(a)))
 		switch {
 		case !now.Before(a.ExpiresAt):
-			blocks = append(blocks, contextBlock("⌛ Expired; it closes in a few seconds."))
+			blocks = append(blocks, contextBlock(expiredClosing))
 		case a.Requester == user:
 			blocks = append(blocks, contextBlock("This is your request: another admin decides on it."))
 		default:
@@ -381,11 +381,11 @@ func ownDeletionLine(d crm.DeletionItem, user string, now time.Time) (string, *s
 	case d.RestoredAt != nil:
 		return text + fmt.Sprintf("\n✅ Restored by %s %s", mention(deref(d.RestoredBy)), slackDate(*d.RestoredAt)), nil
 	case d.WindowClosed(now):
-		return text + "\nThe restore window closed " + slackDate(d.RestoreUntil), nil
+		return text + "\n" + restoreWindow(d.Deletion, now), nil
 	case d.Reported:
 		return text + fmt.Sprintf("\n⚠️ Reported as wrong by %s %s · an admin can restore it until %s", mention(d.ReportedBy), slackDate(deref(d.ReportedAt)), slackDate(d.RestoreUntil)), nil
 	}
-	return text + "\nRestorable until " + slackDate(d.RestoreUntil), button(ActionReport, d.ID, w.reportWrong(), slack.StyleDanger)
+	return text + "\n" + restoreWindow(d.Deletion, now), button(ActionReport, d.ID, w.reportWrong(), slack.StyleDanger)
 }
 
 // homeSuppressionHits (admins): contacts created again with the email or

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/slack-go/slack"
 
@@ -58,10 +59,8 @@ func (b *Bot) deletionChoices(query string, ds []crm.Deletion) *Message {
 			text += "\nA privacy erasure: it cannot be restored"
 		case d.RestoredAt != nil:
 			text += "\nAlready restored " + slackDate(*d.RestoredAt)
-		case d.WindowClosed(b.now()):
-			text += "\nThe restore window closed " + slackDate(d.RestoreUntil)
 		default:
-			text += "\nRestorable until " + slackDate(d.RestoreUntil)
+			text += "\n" + restoreWindow(d, b.now())
 		}
 		blocks = append(blocks, section(text))
 		if d.RestoredAt == nil && !d.WindowClosed(b.now()) {
@@ -153,6 +152,20 @@ func (b *Bot) refusal(err error, d crm.Deletion, what string) string {
 		return fmt.Sprintf("The restore window of deletion `%s`%s closed at %s: it can no longer be restored.", esc(d.ID), labelSuffix(d), slackDate(d.RestoreUntil))
 	}
 	return b.userMessage(err, what, "deletion", d.ID)
+}
+
+// restoreWindow says until when d can be restored, or since when it no
+// longer can.
+func restoreWindow(d crm.Deletion, now time.Time) string {
+	if d.WindowClosed(now) {
+		return "The restore window closed " + slackDate(d.RestoreUntil)
+	}
+	return "Restorable until " + slackDate(d.RestoreUntil)
+}
+
+// restorableID names a deletion just done and how long it can be restored.
+func restorableID(d crm.Deletion) string {
+	return fmt.Sprintf("Deletion id `%s` · restorable until %s", d.ID, slackDate(d.RestoreUntil))
 }
 
 func labelSuffix(d crm.Deletion) string {

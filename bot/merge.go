@@ -634,7 +634,7 @@ func mergeSummary(res crm.Deleted) Message {
 	if d.ApprovedBy != nil {
 		text += "\nApproved by " + mention(*d.ApprovedBy)
 	}
-	text += fmt.Sprintf("\nDeletion id `%s` · restorable until %s", d.ID, slackDate(d.RestoreUntil))
+	text += "\n" + restorableID(d)
 	return Message{
 		Text: esc(fmt.Sprintf("%s (deletion %s)", title, d.ID)),
 		Blocks: []slack.Block{

@@ -351,7 +351,7 @@ func deletionSummary(res crm.Deleted) Message {
 		text += "\nApproved by " + mention(*d.ApprovedBy)
 	}
 	text += "\n*Removed:* " + countsLine(d.Counts)
-	text += fmt.Sprintf("\nDeletion id `%s` · restorable until %s", d.ID, slackDate(d.RestoreUntil))
+	text += "\n" + restorableID(d)
 	return Message{
 		Text: fmt.Sprintf("%s (deletion %s)", esc(title), d.ID),
 		Blocks: []slack.Block{
