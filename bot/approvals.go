@@ -194,6 +194,7 @@ func approvalMessage(a crm.Approval, c *crm.Contact, l *crm.Linked, cur, target 
 // outcomeLine says how a decided request ended, who decided and when.
 func outcomeLine(a crm.Approval) string {
 	when := dateAfter(a.DecidedAt)
+	done := wordsOf(a.Kind()).done
 	switch a.State {
 	case crm.ApprovalApproved:
 		if a.Kind() == crm.KindErasure {
@@ -203,19 +204,19 @@ func outcomeLine(a crm.Approval) string {
 			}
 			return fmt.Sprintf("✅ *Approved* by %s%s: erased (deletion `%s`). It cannot be restored.", by, when, esc(a.DeletionID))
 		}
-		return fmt.Sprintf("✅ *Approved* by %s%s: %s (deletion `%s`).", mention(a.DecidedBy), when, wordsOf(a.Kind()).done, esc(a.DeletionID))
+		return fmt.Sprintf("✅ *Approved* by %s%s: %s (deletion `%s`).", mention(a.DecidedBy), when, done, esc(a.DeletionID))
 	case crm.ApprovalRejected:
-		s := fmt.Sprintf("❌ *Rejected* by %s%s. Nothing was %s.", mention(a.DecidedBy), when, wordsOf(a.Kind()).done)
+		s := fmt.Sprintf("❌ *Rejected* by %s%s. Nothing was %s.", mention(a.DecidedBy), when, done)
 		if a.RejectReason != "" {
 			s += " Reason: " + esc(a.RejectReason)
 		}
 		return s
 	case crm.ApprovalExpired:
-		return fmt.Sprintf("⌛ *Expired*%s: no admin decided in time. Nothing was %s.", when, wordsOf(a.Kind()).done)
+		return fmt.Sprintf("⌛ *Expired*%s: no admin decided in time. Nothing was %s.", when, done)
 	case crm.ApprovalFailed:
-		return fmt.Sprintf("⚠️ *Not %s*: approved by %s%s, but %s", wordsOf(a.Kind()).done, mention(a.DecidedBy), when, esc(lowerFirst(a.FailReason)))
+		return fmt.Sprintf("⚠️ *Not %s*: approved by %s%s, but %s", done, mention(a.DecidedBy), when, esc(lowerFirst(a.FailReason)))
 	case crm.ApprovalWithdrawn:
-		return fmt.Sprintf("↩️ *Withdrawn* by %s%s, who asked for it. Nothing was %s.", mention(a.DecidedBy), when, wordsOf(a.Kind()).done)
+		return fmt.Sprintf("↩️ *Withdrawn* by %s%s, who asked for it. Nothing was %s.", mention(a.DecidedBy), when, done)
 	}
 	return "⏳ Waiting for an admin."
 }
@@ -236,17 +237,18 @@ func lowerFirst(s string) string {
 // decidedText answers a click on a request that is no longer open.
 func decidedText(a crm.Approval) string {
 	when := dateAfter(a.DecidedAt)
+	done := wordsOf(a.Kind()).done
 	switch a.State {
 	case crm.ApprovalApproved:
-		return fmt.Sprintf("Already approved by %s%s: the contact was %s (deletion `%s`). Nothing more was done.", mention(a.DecidedBy), when, wordsOf(a.Kind()).done, esc(a.DeletionID))
+		return fmt.Sprintf("Already approved by %s%s: the contact was %s (deletion `%s`). Nothing more was done.", mention(a.DecidedBy), when, done, esc(a.DeletionID))
 	case crm.ApprovalRejected:
-		return fmt.Sprintf("Already rejected by %s%s. Nothing was %s and nothing more was done.", mention(a.DecidedBy), when, wordsOf(a.Kind()).done)
+		return fmt.Sprintf("Already rejected by %s%s. Nothing was %s and nothing more was done.", mention(a.DecidedBy), when, done)
 	case crm.ApprovalExpired:
-		return fmt.Sprintf("This request expired%s without a decision. Nothing was %s; the requester can ask again.", when, wordsOf(a.Kind()).done)
+		return fmt.Sprintf("This request expired%s without a decision. Nothing was %s; the requester can ask again.", when, done)
 	case crm.ApprovalFailed:
 		return fmt.Sprintf("Already approved by %s%s, but the contact was gone. Nothing more was done.", mention(a.DecidedBy), when)
 	case crm.ApprovalWithdrawn:
-		return fmt.Sprintf("%s withdrew this request%s. Nothing was %s and nothing more was done.", mention(a.DecidedBy), when, wordsOf(a.Kind()).done)
+		return fmt.Sprintf("%s withdrew this request%s. Nothing was %s and nothing more was done.", mention(a.DecidedBy), when, done)
 	}
 	return "This request is still open."
 }
@@ -315,19 +317,20 @@ func requesterOutcome(a crm.Approval, deleted *crm.Deleted) (Message, bool) {
 		// person is erased later, so it names the contact by id only.
 		what = fmt.Sprintf("your request `%s` to %s", a.ID, requestAsksRequester(a))
 	}
+	done := wordsOf(a.Kind()).done
 	var text string
 	switch a.State {
 	case crm.ApprovalRejected:
-		text = fmt.Sprintf("❌ %s rejected %s. Nothing was %s.", mention(a.DecidedBy), what, wordsOf(a.Kind()).done)
+		text = fmt.Sprintf("❌ %s rejected %s. Nothing was %s.", mention(a.DecidedBy), what, done)
 		if a.RejectReason != "" {
 			text += " Reason: " + esc(a.RejectReason)
 		} else {
 			text += " Ask them why before asking again."
 		}
 	case crm.ApprovalExpired:
-		text = fmt.Sprintf("⌛ No admin decided on %s in time, so it expired. Nothing was %s. If it should still go, ask again with `/contact delete` or talk to an admin.", what, wordsOf(a.Kind()).done)
+		text = fmt.Sprintf("⌛ No admin decided on %s in time, so it expired. Nothing was %s. If it should still go, ask again with `/contact delete` or talk to an admin.", what, done)
 	case crm.ApprovalFailed:
-		text = fmt.Sprintf("⚠️ %s approved %s, but it was not %s: %s", mention(a.DecidedBy), what, wordsOf(a.Kind()).done, esc(lowerFirst(a.FailReason)))
+		text = fmt.Sprintf("⚠️ %s approved %s, but it was not %s: %s", mention(a.DecidedBy), what, done, esc(lowerFirst(a.FailReason)))
 	default:
 		return Message{}, false
 	}
