@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"contactbot/crm"
+	"contactbot/internal/words"
 )
 
 // Labels: what people read instead of the codes the database keeps.
@@ -163,15 +164,8 @@ func dndSummary(chs []string) string {
 	return "on for " + strings.Join(on, ", ")
 }
 
-func spaced(code string) string {
-	b := []byte(code)
-	for i, c := range b {
-		if c == '_' {
-			b[i] = ' '
-		}
-	}
-	return string(b)
-}
+// spaced shows a code it has no word for with spaces for underscores.
+func spaced(code string) string { return words.Spaced(code) }
 
 // byUserRe finds "by U…" in the text contactbot itself writes into audit
 // lines ("requested by U123", "already reported by U123"), escaped already.

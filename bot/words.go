@@ -3,6 +3,8 @@ package bot
 import (
 	"fmt"
 	"time"
+
+	"contactbot/internal/words"
 )
 
 // Words for numbers, durations and dates: the one place each is spelled.
@@ -40,17 +42,10 @@ func dateAfter(t *time.Time) string {
 func auditTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // plural writes "1 note" or "3 notes".
-func plural(n int, one, many string) string {
-	return fmt.Sprintf("%d %s", n, pluralNoun(n, one, many))
-}
+func plural(n int, one, many string) string { return words.Plural(n, one, many) }
 
 // pluralNoun is the noun alone: one for 1, many otherwise.
-func pluralNoun(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}
+func pluralNoun(n int, one, many string) string { return words.PluralNoun(n, one, many) }
 
 // durationWords writes d for a person in its largest unit, rounded: "24
 // hours", "45 minutes", "2 days" (days from 48 hours on, hours from 2).

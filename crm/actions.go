@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"contactbot/internal/words"
 )
 
 // The SOP's right answers to "stop messaging them": Set DND and Remove
@@ -596,12 +598,7 @@ func undoneWhat(kind UndoKind) string {
 func rowsText(n int) string { return plural(n, "row", "rows") }
 
 // plural is "1 workflow" or "N workflows", for audit details.
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}
+func plural(n int, one, many string) string { return words.Plural(n, one, many) }
 
 // The audit details below are read by people (the audit channel, /contact
 // history, exports show them as stored): channels, statuses and the
