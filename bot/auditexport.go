@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"contactbot/crm"
+	"contactbot/internal/words"
 )
 
 // Audit export formats.
@@ -149,7 +150,7 @@ func (b *Bot) sendAuditExport(ctx context.Context, user string, last time.Durati
 	}
 	period := periodWords(last)
 	f := File{
-		Name:  fmt.Sprintf("contactbot-audit-%s-%s.csv", now.Format(dayLayout), FormatPeriod(last)),
+		Name:  fmt.Sprintf("contactbot-audit-%s-%s.csv", now.Format(words.DayLayout), FormatPeriod(last)),
 		Title: "contactbot audit trail, last " + period,
 		Comment: fmt.Sprintf("📄 The audit trail of the last %s: %s from %s to %s, one row each, times in UTC (ISO-8601). It holds ids, reasons and outcomes, no contact details.",
 			period, plural(n, "entry", "entries"), slackDate(since), slackDate(now)),

@@ -9,24 +9,16 @@ import (
 
 // Words for numbers, durations and dates: the one place each is spelled.
 
-// The layouts of the dates contactbot writes, always in UTC.
-const (
-	dayLayout    = "2006-01-02"
-	minuteLayout = "2006-01-02 15:04 UTC"
-	// secondLayout is for a date kept in a record (a shortcut's message).
-	secondLayout = "2006-01-02 15:04:05 UTC"
-)
-
 // slackDate shows t in each reader's own time zone, with a UTC fallback.
 // It is the one way contactbot writes a time.
 func slackDate(t time.Time) string {
-	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", t.Unix(), t.UTC().Format(minuteLayout))
+	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", t.Unix(), t.UTC().Format(words.MinuteLayout))
 }
 
 // slackDay is slackDate without the time of day, where space is short
 // (Block Kit's 75 characters for an option's description).
 func slackDay(t time.Time) string {
-	return fmt.Sprintf("<!date^%d^{date_short_pretty}|%s>", t.Unix(), t.UTC().Format(dayLayout))
+	return fmt.Sprintf("<!date^%d^{date_short_pretty}|%s>", t.Unix(), t.UTC().Format(words.DayLayout))
 }
 
 // dateAfter is slackDate of t after a space, to follow what happened then

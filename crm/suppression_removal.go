@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"contactbot/internal/words"
 )
 
 // An erasure's suppression entries keep its promise that the person is
@@ -202,7 +204,7 @@ func (s *Store) removeSuppressionTx(ctx context.Context, tx *sqlx.Tx, e Suppress
 	if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM suppressions WHERE id = ?`), e.ID); err != nil {
 		return AuditEntry{}, fmt.Errorf("remove suppression entry %s: %w", e.ID, err)
 	}
-	detail := fmt.Sprintf("%s entry %s (%s; %s, deleted %s) removed", e.Kind, e.ID, e.Source, describeOptOut(e), e.DeletedAt.UTC().Format("2006-01-02"))
+	detail := fmt.Sprintf("%s entry %s (%s; %s, deleted %s) removed", e.Kind, e.ID, e.Source, describeOptOut(e), e.DeletedAt.UTC().Format(words.DayLayout))
 	if requestedBy != "" {
 		detail += "; requested by " + requestedBy
 	}

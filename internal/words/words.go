@@ -1,11 +1,18 @@
 // Package words spells the small words that both the CRM's audit details
-// and the bot's messages use, so that each is written once: plurals, and a
-// stored code shown as words.
+// and the bot's messages use, so that each is written once: plurals, a
+// stored code shown as words, the layouts of dates.
 package words
 
 import (
 	"fmt"
 	"strings"
+)
+
+// The layouts of the dates contactbot writes for people, always in UTC.
+const (
+	DayLayout    = "2006-01-02"
+	MinuteLayout = "2006-01-02 15:04 UTC"
+	SecondLayout = "2006-01-02 15:04:05 UTC"
 )
 
 // Plural writes "1 note" or "3 notes".
