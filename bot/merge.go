@@ -33,7 +33,7 @@ const blockOriginal = "original"
 // The Merge duplicate window's note and confirmation.
 var (
 	mergeNote    = textField{block: blockNote, label: "Note", placeholder: "Why are these the same person?", multiline: true, maxLen: maxNoteLen, it: "the note"}
-	mergeConfirm = confirmWord{word: "MERGE", done: "merged", hint: "In capital letters. Stop here if you are unsure these are the same person."}
+	mergeConfirm = confirmWord{word: "MERGE", done: wordsOf(crm.KindMerge).done, hint: "In capital letters. Stop here if you are unsure these are the same person."}
 )
 
 // mergeMeta travels in the window's private_metadata: what the person saw.
