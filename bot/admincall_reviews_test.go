@@ -14,7 +14,7 @@ import (
 )
 
 // reviewOf is the review of what an admin did alone to a deletion.
-func reviewOf(t *testing.T, e *bottest.Env, kind, deletionID string) crm.Review {
+func reviewOf(t *testing.T, e *bottest.Env, kind crm.ReviewKind, deletionID string) crm.Review {
 	t.Helper()
 	r, found, err := e.Store.ReviewOf(context.Background(), kind, deletionID)
 	if !found || err != nil {

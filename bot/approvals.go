@@ -57,7 +57,7 @@ func (b *Bot) fileRequest(ctx context.Context, user string, c crm.Contact, l crm
 		}
 		return slack.NewUpdateViewSubmissionResponse(infoModal("Already requested", fmt.Sprintf(
 			"*Nothing more to do.* %s already asked to %s %s %s (request `%s`). It waits for %s in %s, until %s; the requester hears the outcome.",
-			who, kindVerb(a.Kind()), contactLine(c), slackDate(a.CreatedAt), a.ID, awaitedAdmins(a), channelRef(b.cfg.ApprovalsChannel), slackDate(a.ExpiresAt))))
+			who, wordsOf(a.Kind()).verb, contactLine(c), slackDate(a.CreatedAt), a.ID, awaitedAdmins(a), channelRef(b.cfg.ApprovalsChannel), slackDate(a.ExpiresAt))))
 	case errors.Is(err, crm.ErrTooManyRequests):
 		b.log.Info("approval request refused: too many waiting", "user", user, "contact", c.ID, "limit", b.cfg.RequestLimit)
 		return slack.NewUpdateViewSubmissionResponse(infoModal("Not sent", tooManyRequests(b.cfg.RequestLimit)))
@@ -68,7 +68,7 @@ func (b *Bot) fileRequest(ctx context.Context, user string, c crm.Contact, l crm
 	b.log.Info("approval requested", "user", user, "contact", c.ID, "request", a.ID, "kind", a.Kind())
 	return slack.NewUpdateViewSubmissionResponse(infoModal("Request sent", fmt.Sprintf(
 		"*Nothing is %s yet.* %s\n\nYour request to %s is in %s for %s (request `%s`). You will get a DM with the outcome; if nobody decides, it expires %s. Changed your mind? Withdraw it from the DM or from `/contact deletions`.",
-		kindDone(a.Kind()), why, requestWhat(a, c, original), channelRef(b.cfg.ApprovalsChannel), approvalsAwaited(a), a.ID, slackDate(a.ExpiresAt))))
+		wordsOf(a.Kind()).done, why, requestWhat(a, c, original), channelRef(b.cfg.ApprovalsChannel), approvalsAwaited(a), a.ID, slackDate(a.ExpiresAt))))
 }
 
 // approvalsAwaited says whose approval a new request waits for: two
@@ -106,51 +106,13 @@ func tooManyRequests(limit int) string {
 		plural(limit, "request", "requests"), DefaultCommandName)
 }
 
-// kindVerb is what a request or deletion of kind k does, as a verb.
-func kindVerb(k string) string {
-	switch k {
-	case crm.KindMerge:
-		return "merge"
-	case crm.KindErasure:
-		return "erase"
+// requestLines list what a request of kind w takes from the contact: what
+// moves for a merge, else what goes.
+func requestLines(w kindWords, l crm.Linked, cur string) []string {
+	if w.merges {
+		return movedLines(l)
 	}
-	return "delete"
-}
-
-// kindDone is kindVerb's past participle.
-func kindDone(k string) string {
-	switch k {
-	case crm.KindMerge:
-		return "merged"
-	case crm.KindErasure:
-		return "erased"
-	}
-	return "deleted"
-}
-
-// kindNoun is what a request or deletion of kind k does, as a noun:
-// "delete", "merge", "erasure".
-func kindNoun(k string) string {
-	if k == crm.KindErasure {
-		return "erasure"
-	}
-	return kindVerb(k)
-}
-
-// requestWhat says what a request asks, e.g. "merge *Jane Doe* · … into
-// *Jane Doe* · …"; original is the contact a merge keeps, when known.
-func requestWhat(a crm.Approval, c crm.Contact, original *crm.Contact) string {
-	switch a.Kind() {
-	case crm.KindMerge:
-		into := "`" + esc(a.Summary.MergeInto) + "`"
-		if original != nil {
-			into = contactLine(*original)
-		}
-		return "merge " + contactLine(c) + " into " + into
-	case crm.KindErasure:
-		return "erase " + contactLine(c) + " (privacy erasure)"
-	}
-	return "delete " + contactLine(c)
+	return linkedLines(l, cur)
 }
 
 // requestNotes announce a recorded request: its post in the approvals
@@ -167,7 +129,7 @@ func (b *Bot) requestNotes(a crm.Approval, c crm.Contact, l crm.Linked, original
 		what = requestAsksRequester(a)
 	}
 	text := fmt.Sprintf("📨 Your request to %s is waiting for %s in %s (request `%s`). Nothing is %s yet; you will hear the outcome here. It expires %s.",
-		what, awaitedAdmins(a), channelRef(b.cfg.ApprovalsChannel), a.ID, kindDone(a.Kind()), slackDate(a.ExpiresAt))
+		what, awaitedAdmins(a), channelRef(b.cfg.ApprovalsChannel), a.ID, wordsOf(a.Kind()).done, slackDate(a.ExpiresAt))
 	dm := noteAs(outbox.RequestDMRef(a.ID), a.Requester, Message{Text: text, Blocks: []slack.Block{
 		section(text),
 		slack.NewActionBlock("withdraw:"+a.ID, withdrawButton(a.ID)),
@@ -187,31 +149,19 @@ func approvalMessage(a crm.Approval, c *crm.Contact, l *crm.Linked, cur, target 
 		who = contactLine(*c)
 	}
 	kind := a.Kind()
-	title, removes := "Delete request: ", "*Deleting removes:*"
-	info := fmt.Sprintf("%s asks to delete %s", mention(a.Requester), who)
-	switch kind {
-	case crm.KindMerge:
-		if target == "" {
-			target = "`" + esc(a.Summary.MergeInto) + "`"
-		}
-		title, removes = "Merge request: ", "*Moves to the contact that stays:*"
-		info = fmt.Sprintf("%s asks to merge the duplicate %s into %s, the contact that stays", mention(a.Requester), who, target)
-	case crm.KindErasure:
-		title, removes = "Erasure request: ", "*Erasing removes, with no archive:*"
-		info = fmt.Sprintf("%s asks to *erase* %s (privacy erasure). *This cannot be restored.*", mention(a.Requester), who)
+	w := wordsOf(kind)
+	if target == "" {
+		target = "`" + esc(a.Summary.MergeInto) + "`"
 	}
+	info := fmt.Sprintf(w.asked, mention(a.Requester), who, target)
 	info += "\n*Reason:* " + esc(reasonLabel(a.Reason))
 	if a.Note != "" {
 		info += " — " + esc(a.Note)
 	}
 	info += fmt.Sprintf("\n*Requested* %s · *expires* %s", slackDate(a.CreatedAt), slackDate(a.ExpiresAt))
-	blocks := []slack.Block{header(cut(title+a.ContactLabel, 150)), section(info)}
+	blocks := []slack.Block{header(cut(w.request+": "+a.ContactLabel, 150)), section(info)}
 	if l != nil && c != nil {
-		lines := linkedLines(*l, cur)
-		if kind == crm.KindMerge {
-			lines = movedLines(*l)
-		}
-		blocks = append(blocks, section(removes+"\n"+strings.Join(lines, "\n")))
+		blocks = append(blocks, section(w.removes+"\n"+strings.Join(requestLines(w, *l, cur), "\n")))
 		if risky := l.Risky(c.DND); len(risky) > 0 && kind != crm.KindErasure {
 			blocks = append(blocks, contextBlock("⚠️ Look twice: "+strings.Join(risky, ", ")+"."))
 		}
@@ -219,7 +169,7 @@ func approvalMessage(a crm.Approval, c *crm.Contact, l *crm.Linked, cur, target 
 			blocks = append(blocks, contextBlock("Approving deletes the contact and every linked row with no archive. "+erasureListsSentence(*c)+" Its name, email and phone become “[erased]” in contactbot's records, this message included."))
 		}
 	} else {
-		blocks = append(blocks, section(fmt.Sprintf("*Requested to %s:* %s", kindVerb(kind), countsLine(a.Counts))))
+		blocks = append(blocks, section(fmt.Sprintf("*Requested to %s:* %s", w.verb, countsLine(a.Counts))))
 	}
 	if a.State == crm.ApprovalPending {
 		if a.FirstApprovedBy != "" {
@@ -239,15 +189,13 @@ func approvalMessage(a crm.Approval, c *crm.Contact, l *crm.Linked, cur, target 
 	} else {
 		blocks = append(blocks, section(outcomeLine(a)))
 	}
-	return Message{Text: fmt.Sprintf("%s %s for %s: %s", title[:len(title)-2], a.ID, esc(a.ContactLabel), stateLabel(a.State, kind)), Blocks: blocks}
+	return Message{Text: fmt.Sprintf("%s %s for %s: %s", w.request, a.ID, esc(a.ContactLabel), stateLabel(a.State, kind)), Blocks: blocks}
 }
 
 // outcomeLine says how a decided request ended, who decided and when.
 func outcomeLine(a crm.Approval) string {
-	when := ""
-	if a.DecidedAt != nil {
-		when = " " + slackDate(*a.DecidedAt)
-	}
+	when := dateAfter(a.DecidedAt)
+	done := wordsOf(a.Kind()).done
 	switch a.State {
 	case crm.ApprovalApproved:
 		if a.Kind() == crm.KindErasure {
@@ -257,19 +205,19 @@ func outcomeLine(a crm.Approval) string {
 			}
 			return fmt.Sprintf("✅ *Approved* by %s%s: erased (deletion `%s`). It cannot be restored.", by, when, esc(a.DeletionID))
 		}
-		return fmt.Sprintf("✅ *Approved* by %s%s: %s (deletion `%s`).", mention(a.DecidedBy), when, kindDone(a.Kind()), esc(a.DeletionID))
+		return fmt.Sprintf("✅ *Approved* by %s%s: %s (deletion `%s`).", mention(a.DecidedBy), when, done, esc(a.DeletionID))
 	case crm.ApprovalRejected:
-		s := fmt.Sprintf("❌ *Rejected* by %s%s. Nothing was %s.", mention(a.DecidedBy), when, kindDone(a.Kind()))
+		s := fmt.Sprintf("❌ *Rejected* by %s%s. Nothing was %s.", mention(a.DecidedBy), when, done)
 		if a.RejectReason != "" {
 			s += " Reason: " + esc(a.RejectReason)
 		}
 		return s
 	case crm.ApprovalExpired:
-		return fmt.Sprintf("⌛ *Expired*%s: no admin decided in time. Nothing was %s.", when, kindDone(a.Kind()))
+		return fmt.Sprintf("⌛ *Expired*%s: no admin decided in time. Nothing was %s.", when, done)
 	case crm.ApprovalFailed:
-		return fmt.Sprintf("⚠️ *Not %s*: approved by %s%s, but %s", kindDone(a.Kind()), mention(a.DecidedBy), when, esc(lowerFirst(a.FailReason)))
+		return fmt.Sprintf("⚠️ *Not %s*: approved by %s%s, but %s", done, mention(a.DecidedBy), when, esc(lowerFirst(a.FailReason)))
 	case crm.ApprovalWithdrawn:
-		return fmt.Sprintf("↩️ *Withdrawn* by %s%s, who asked for it. Nothing was %s.", mention(a.DecidedBy), when, kindDone(a.Kind()))
+		return fmt.Sprintf("↩️ *Withdrawn* by %s%s, who asked for it. Nothing was %s.", mention(a.DecidedBy), when, done)
 	}
 	return "⏳ Waiting for an admin."
 }
@@ -289,21 +237,19 @@ func lowerFirst(s string) string {
 
 // decidedText answers a click on a request that is no longer open.
 func decidedText(a crm.Approval) string {
-	when := ""
-	if a.DecidedAt != nil {
-		when = " " + slackDate(*a.DecidedAt)
-	}
+	when := dateAfter(a.DecidedAt)
+	done := wordsOf(a.Kind()).done
 	switch a.State {
 	case crm.ApprovalApproved:
-		return fmt.Sprintf("Already approved by %s%s: the contact was %s (deletion `%s`). Nothing more was done.", mention(a.DecidedBy), when, kindDone(a.Kind()), esc(a.DeletionID))
+		return fmt.Sprintf("Already approved by %s%s: the contact was %s (deletion `%s`). Nothing more was done.", mention(a.DecidedBy), when, done, esc(a.DeletionID))
 	case crm.ApprovalRejected:
-		return fmt.Sprintf("Already rejected by %s%s. Nothing was %s and nothing more was done.", mention(a.DecidedBy), when, kindDone(a.Kind()))
+		return fmt.Sprintf("Already rejected by %s%s. Nothing was %s and nothing more was done.", mention(a.DecidedBy), when, done)
 	case crm.ApprovalExpired:
-		return fmt.Sprintf("This request expired%s without a decision. Nothing was %s; the requester can ask again.", when, kindDone(a.Kind()))
+		return fmt.Sprintf("This request expired%s without a decision. Nothing was %s; the requester can ask again.", when, done)
 	case crm.ApprovalFailed:
 		return fmt.Sprintf("Already approved by %s%s, but the contact was gone. Nothing more was done.", mention(a.DecidedBy), when)
 	case crm.ApprovalWithdrawn:
-		return fmt.Sprintf("%s withdrew this request%s. Nothing was %s and nothing more was done.", mention(a.DecidedBy), when, kindDone(a.Kind()))
+		return fmt.Sprintf("%s withdrew this request%s. Nothing was %s and nothing more was done.", mention(a.DecidedBy), when, done)
 	}
 	return "This request is still open."
 }
@@ -341,11 +287,8 @@ func (b *Bot) requestPostReplaced(a crm.Approval, m Message) outbox.Note {
 // requestDMDecided is the requester's "waiting for an admin" DM once the
 // request is no longer waiting: what became of it, with no button.
 func requestDMDecided(a crm.Approval) Message {
-	when := ""
-	if a.DecidedAt != nil {
-		when = " " + slackDate(*a.DecidedAt)
-	}
-	done := kindDone(a.Kind())
+	when := dateAfter(a.DecidedAt)
+	done := wordsOf(a.Kind()).done
 	var how string
 	switch a.State {
 	case crm.ApprovalApproved:
@@ -369,25 +312,26 @@ func requesterOutcome(a crm.Approval, deleted *crm.Deleted) (Message, bool) {
 	if deleted != nil {
 		return outcomeSummary(*deleted), true
 	}
-	what := fmt.Sprintf("your request to %s *%s* (`%s`, request `%s`)", kindVerb(a.Kind()), esc(a.ContactLabel), esc(a.ContactID), a.ID)
+	what := fmt.Sprintf("your request to %s *%s* (`%s`, request `%s`)", wordsOf(a.Kind()).verb, esc(a.ContactLabel), esc(a.ContactID), a.ID)
 	if a.Kind() == crm.KindErasure {
 		// As in the request's own DM: a DM stays in Slack, even when the
 		// person is erased later, so it names the contact by id only.
 		what = fmt.Sprintf("your request `%s` to %s", a.ID, requestAsksRequester(a))
 	}
+	done := wordsOf(a.Kind()).done
 	var text string
 	switch a.State {
 	case crm.ApprovalRejected:
-		text = fmt.Sprintf("❌ %s rejected %s. Nothing was %s.", mention(a.DecidedBy), what, kindDone(a.Kind()))
+		text = fmt.Sprintf("❌ %s rejected %s. Nothing was %s.", mention(a.DecidedBy), what, done)
 		if a.RejectReason != "" {
 			text += " Reason: " + esc(a.RejectReason)
 		} else {
 			text += " Ask them why before asking again."
 		}
 	case crm.ApprovalExpired:
-		text = fmt.Sprintf("⌛ No admin decided on %s in time, so it expired. Nothing was %s. If it should still go, ask again with `/contact delete` or talk to an admin.", what, kindDone(a.Kind()))
+		text = fmt.Sprintf("⌛ No admin decided on %s in time, so it expired. Nothing was %s. If it should still go, ask again with `/contact delete` or talk to an admin.", what, done)
 	case crm.ApprovalFailed:
-		text = fmt.Sprintf("⚠️ %s approved %s, but it was not %s: %s", mention(a.DecidedBy), what, kindDone(a.Kind()), esc(lowerFirst(a.FailReason)))
+		text = fmt.Sprintf("⚠️ %s approved %s, but it was not %s: %s", mention(a.DecidedBy), what, done, esc(lowerFirst(a.FailReason)))
 	default:
 		return Message{}, false
 	}
@@ -398,10 +342,10 @@ func requesterOutcome(a crm.Approval, deleted *crm.Deleted) (Message, bool) {
 // not the requester. It returns the refusal's audit detail and sentence.
 func (b *Bot) mayDecide(ctx context.Context, user string, a crm.Approval) (detail, text string, ok bool) {
 	if user == a.Requester {
-		return "own request", "You asked for this " + kindNoun(a.Kind()) + ", so you cannot decide on it: another admin must approve or reject it. Nothing was changed.", false
+		return "own request", "You asked for this " + wordsOf(a.Kind()).noun + ", so you cannot decide on it: another admin must approve or reject it. Nothing was changed.", false
 	}
 	if !b.isAdmin(ctx, user) {
-		return "not an admin", "Only admins can approve or reject " + kindNoun(a.Kind()) + " requests, and you are not one. Nothing was changed.", false
+		return "not an admin", "Only admins can approve or reject " + wordsOf(a.Kind()).noun + " requests, and you are not one. Nothing was changed.", false
 	}
 	return "", "", true
 }
@@ -429,9 +373,9 @@ func (b *Bot) checkDecision(ctx context.Context, user, requestID string) (a crm.
 func closedRefusal(a crm.Approval, err error) (detail, text string, ok bool) {
 	switch {
 	case errors.Is(err, crm.ErrAlreadyDecided):
-		return "already " + a.State, decidedText(a), true
+		return "already " + string(a.State), decidedText(a), true
 	case errors.Is(err, crm.ErrApprovalExpired):
-		return "expired", fmt.Sprintf("This request expired %s. Nothing was %s; the requester can ask again.", slackDate(a.ExpiresAt), kindDone(a.Kind())), true
+		return "expired", fmt.Sprintf("This request expired %s. Nothing was %s; the requester can ask again.", slackDate(a.ExpiresAt), wordsOf(a.Kind()).done), true
 	case errors.Is(err, crm.ErrOwnRequest):
 		return "own request", crm.ErrOwnRequest.Message, true
 	}
@@ -505,7 +449,7 @@ func (b *Bot) approve(ctx context.Context, user, requestID, fingerprint, respons
 		return
 	}
 	if err != nil {
-		b.respond(ctx, responseURL, *textMessage("*Nothing was " + kindDone(a.Kind()) + ".* " + b.userMessage(err, "approve", "request", requestID)))
+		b.respond(ctx, responseURL, *textMessage("*Nothing was " + wordsOf(a.Kind()).done + ".* " + b.userMessage(err, "approve", "request", requestID)))
 		return
 	}
 	a = res.Approval
@@ -530,17 +474,11 @@ func changedMessage(a crm.Approval, res crm.ApproveResult, cur string) Message {
 	for _, c := range res.Changes {
 		diff = append(diff, "• "+changeText(c, cur))
 	}
-	text := fmt.Sprintf("⚠️ *Nothing was %s: %s changed since %s asked.*\n%s", kindDone(a.Kind()), contactLine(res.Contact), mention(a.Requester), strings.Join(diff, "\n"))
-	now, lines := "*Deleting it now removes:*", linkedLines(res.Linked, cur)
-	switch a.Kind() {
-	case crm.KindMerge:
-		now, lines = "*Merging it now moves:*", movedLines(res.Linked)
-	case crm.KindErasure:
-		now = "*Erasing it now removes, with no archive:*"
-	}
+	text := fmt.Sprintf("⚠️ *Nothing was %s: %s changed since %s asked.*\n%s", wordsOf(a.Kind()).done, contactLine(res.Contact), mention(a.Requester), strings.Join(diff, "\n"))
+	w := wordsOf(a.Kind())
 	blocks := []slack.Block{
 		section(text),
-		section(now + "\n" + strings.Join(lines, "\n")),
+		section(w.removesNow + "\n" + strings.Join(requestLines(w, res.Linked, cur), "\n")),
 	}
 	if risky := res.Linked.Risky(res.Contact.DND); len(risky) > 0 {
 		blocks = append(blocks, contextBlock("⚠️ Look twice: "+strings.Join(risky, ", ")+"."))
@@ -552,7 +490,7 @@ func changedMessage(a crm.Approval, res crm.ApproveResult, cur string) Message {
 		),
 		contextBlock("Approve only if the contact should still go with what it has now. The request stays open until an admin decides."),
 	)
-	return Message{Text: "Nothing was " + kindDone(a.Kind()) + ": the contact changed since the request.", Blocks: blocks}
+	return Message{Text: "Nothing was " + wordsOf(a.Kind()).done + ": the contact changed since the request.", Blocks: blocks}
 }
 
 // respondReplace replaces the message an interaction came from.
@@ -590,7 +528,7 @@ func (b *Bot) openRejectModal(ctx context.Context, cb slack.InteractionCallback,
 		Submit:     plain("Reject"),
 		Close:      plain("Cancel"),
 		Blocks: slack.Blocks{BlockSet: []slack.Block{
-			section(fmt.Sprintf("Reject %s's request to %s? Nothing is %s; they will be told.", mention(a.Requester), requestAsks(a), kindDone(a.Kind()))),
+			section(fmt.Sprintf("Reject %s's request to %s? Nothing is %s; they will be told.", mention(a.Requester), requestAsks(a), wordsOf(a.Kind()).done)),
 			rejectReason.input(),
 		}},
 		PrivateMetadata: a.ID,

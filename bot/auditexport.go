@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"contactbot/crm"
+	"contactbot/internal/words"
 )
 
 // Audit export formats.
@@ -24,9 +25,6 @@ const (
 // auditColumns are the export's columns, in order: the audit entry, with
 // the reason's label beside its code. Times are UTC ISO-8601 to the second.
 var auditColumns = []string{"id", "at", "actor", "action", "contact_id", "deletion_id", "request_id", "reason", "reason_label", "outcome", "detail"}
-
-// auditTime writes an audit time as auditors read it: 2026-11-28T10:49:00Z.
-func auditTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // auditRecord is one entry as the export's columns.
 func auditRecord(e crm.AuditEntry) []string {
@@ -152,7 +150,7 @@ func (b *Bot) sendAuditExport(ctx context.Context, user string, last time.Durati
 	}
 	period := periodWords(last)
 	f := File{
-		Name:  fmt.Sprintf("contactbot-audit-%s-%s.csv", now.Format("2006-01-02"), FormatPeriod(last)),
+		Name:  fmt.Sprintf("contactbot-audit-%s-%s.csv", now.Format(words.DayLayout), FormatPeriod(last)),
 		Title: "contactbot audit trail, last " + period,
 		Comment: fmt.Sprintf("📄 The audit trail of the last %s: %s from %s to %s, one row each, times in UTC (ISO-8601). It holds ids, reasons and outcomes, no contact details.",
 			period, plural(n, "entry", "entries"), slackDate(since), slackDate(now)),

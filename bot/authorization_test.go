@@ -677,7 +677,7 @@ var fingerprints = map[string]string{}
 func fingerprintOf(id string) string { return fingerprints[id] }
 
 // file records a pending request of kind by requester for a contact.
-func file(t *testing.T, e *bottest.Env, requester, contactID, kind string) crm.Approval {
+func file(t *testing.T, e *bottest.Env, requester, contactID string, kind crm.Kind) crm.Approval {
 	t.Helper()
 	fp := fingerprint(t, e, contactID)
 	fingerprints[contactID] = fp
@@ -1246,7 +1246,7 @@ func otherGone(t *testing.T, e *bottest.Env, f matrixFixture, _ matrixSeen) stri
 
 // requested: a pending request of kind by who for the row's contact, which
 // is still there.
-func requested(who, kind string) matrixCheck {
+func requested(who string, kind crm.Kind) matrixCheck {
 	return func(t *testing.T, e *bottest.Env, f matrixFixture, _ matrixSeen) string {
 		return pendingOf(t, e, who, f.contact, kind)
 	}
@@ -1258,7 +1258,7 @@ func mergeRequested(who string) matrixCheck {
 	}
 }
 
-func pendingOf(t *testing.T, e *bottest.Env, who, contactID, kind string) string {
+func pendingOf(t *testing.T, e *bottest.Env, who, contactID string, kind crm.Kind) string {
 	if !contactExists(t, e, contactID) {
 		return "the contact is gone"
 	}
@@ -1274,7 +1274,7 @@ func pendingOf(t *testing.T, e *bottest.Env, who, contactID, kind string) string
 	return fmt.Sprintf("no pending %s request by %s", kind, who)
 }
 
-func stateIs(want string) matrixCheck {
+func stateIs(want crm.ApprovalState) matrixCheck {
 	return func(t *testing.T, e *bottest.Env, f matrixFixture, _ matrixSeen) string {
 		if got := state(t, e, f.request.ID).State; got != want {
 			return fmt.Sprintf("request is %s, want %s", got, want)
@@ -1421,7 +1421,7 @@ func forgedTextNowhere(t *testing.T, e *bottest.Env, f matrixFixture, _ matrixSe
 
 func secondStillPending(t *testing.T, e *bottest.Env, f matrixFixture, _ matrixSeen) string {
 	if got := state(t, e, f.own.ID).State; got != crm.ApprovalPending {
-		return "the payload's second action was handled too: its request is " + got
+		return "the payload's second action was handled too: its request is " + string(got)
 	}
 	return ""
 }

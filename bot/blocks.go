@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
@@ -69,32 +68,7 @@ func plain(text string) *slack.TextBlockObject {
 	return slack.NewTextBlockObject(slack.PlainTextType, text, false, false)
 }
 
-// slackDate shows t in each reader's own time zone, with a UTC fallback.
-// It is the one way contactbot writes a time.
-func slackDate(t time.Time) string {
-	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", t.Unix(), t.UTC().Format("2006-01-02 15:04 UTC"))
-}
-
-// slackDay is slackDate without the time of day, where space is short
-// (Block Kit's 75 characters for an option's description).
-func slackDay(t time.Time) string {
-	return fmt.Sprintf("<!date^%d^{date_short_pretty}|%s>", t.Unix(), t.UTC().Format("2006-01-02"))
-}
-
 func mention(userID string) string { return "<@" + userID + ">" }
-
-// plural writes "1 note" or "3 notes".
-func plural(n int, one, many string) string {
-	return fmt.Sprintf("%d %s", n, pluralNoun(n, one, many))
-}
-
-// pluralNoun is the noun alone: one for 1, many otherwise.
-func pluralNoun(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}
 
 // limitBlocks keeps a message within max blocks, replacing the tail with a
 // line that says how many entries were left out.

@@ -57,7 +57,7 @@ const (
 // The delete window's note and confirmation.
 var (
 	deleteNote    = textField{block: blockNote, label: "Note", placeholder: "What happened? Required for “Other”.", multiline: true, maxLen: maxNoteLen, it: "the note"}
-	deleteConfirm = confirmWord{word: "DELETE", done: "deleted", hint: "In capital letters. Stop here if you are unsure this contact may be removed."}
+	deleteConfirm = confirmWord{word: "DELETE", done: wordsOf(crm.KindDelete).done, hint: "In capital letters. Stop here if you are unsure this contact may be removed."}
 )
 
 // The SOP's words for the two "not a delete" reasons.
@@ -366,7 +366,7 @@ func deletionSummary(res crm.Deleted) Message {
 		text += "\nApproved by " + mention(*d.ApprovedBy)
 	}
 	text += "\n*Removed:* " + countsLine(d.Counts)
-	text += fmt.Sprintf("\nDeletion id `%s` · restorable until %s", d.ID, slackDate(d.RestoreUntil))
+	text += "\n" + restorableID(d)
 	return Message{
 		Text: fmt.Sprintf("%s (deletion %s)", esc(title), d.ID),
 		Blocks: []slack.Block{

@@ -64,11 +64,11 @@ func (b *Bot) pendingList(ctx context.Context, admin string) *Message {
 	}
 	now := b.now()
 	for _, a := range list {
-		text := requestLine(a) + fmt.Sprintf("\nAsked by %s %s · expires %s", mention(a.Requester), slackDate(a.CreatedAt), slackDate(a.ExpiresAt))
+		text := waitingLine(a)
 		blocks = append(blocks, section(text))
 		switch {
 		case !now.Before(a.ExpiresAt):
-			blocks = append(blocks, contextBlock("⌛ Expired; it closes in a few seconds."))
+			blocks = append(blocks, contextBlock(expiredClosing))
 		case a.Requester == admin:
 			blocks = append(blocks, contextBlock("This is your request: another admin decides on it."),
 				slack.NewActionBlock("withdraw:"+a.ID, withdrawButton(a.ID)))
@@ -112,7 +112,7 @@ func (b *Bot) ownList(ctx context.Context, name, user string) *Message {
 		if a.State == crm.ApprovalPending {
 			status = "⏳ Waiting for an admin in " + channelRef(b.cfg.ApprovalsChannel) + " · expires " + slackDate(a.ExpiresAt)
 			if !open {
-				status = "⌛ Expired; it closes in a few seconds."
+				status = expiredClosing
 			}
 		}
 		blocks = append(blocks, section(requestLine(a)+fmt.Sprintf("\nAsked %s\n", slackDate(a.CreatedAt))+status))
@@ -123,19 +123,21 @@ func (b *Bot) ownList(ctx context.Context, name, user string) *Message {
 	return &Message{Text: title, Blocks: limitBlocks(blocks, maxMessageBlocks, func(int) string { return "and older ones not shown." })}
 }
 
+// waitingLine is a waiting request in an admin's list: what it asks, who
+// asked when, when it expires.
+func waitingLine(a crm.Approval) string {
+	return requestLine(a) + fmt.Sprintf("\nAsked by %s %s · expires %s", mention(a.Requester), slackDate(a.CreatedAt), slackDate(a.ExpiresAt))
+}
+
+// expiredClosing says a request is past its time and the approval jobs
+// (every few seconds) are about to close it.
+const expiredClosing = "⌛ Expired; it closes in a few seconds."
+
 // requestLine names a request: what it asks (a merge and an erasure say
 // so), contact, reason, note, id.
 func requestLine(a crm.Approval) string {
 	who := fmt.Sprintf("*%s* `%s`", esc(a.ContactLabel), esc(a.ContactID))
-	var s string
-	switch a.Kind() {
-	case crm.KindMerge:
-		s = fmt.Sprintf("Merge %s into `%s` · %s", who, esc(a.Summary.MergeInto), esc(reasonLabel(a.Reason)))
-	case crm.KindErasure:
-		s = "Privacy erasure of " + who + " · *cannot be restored*"
-	default:
-		s = who + " · " + esc(reasonLabel(a.Reason))
-	}
+	s := fmt.Sprintf(wordsOf(a.Kind()).listed, who, esc(a.Summary.MergeInto), esc(reasonLabel(a.Reason)))
 	if a.Note != "" {
 		s += " — " + esc(cut(a.Note, 200))
 	}

@@ -107,15 +107,7 @@ func digestSuppressionHits(d crm.DigestData) string {
 }
 
 // suppressionSourceLabel words the kind of deletion an opt-out was kept from.
-func suppressionSourceLabel(kind string) string {
-	switch kind {
-	case crm.KindMerge:
-		return "a merged duplicate"
-	case crm.KindErasure:
-		return "a privacy erasure"
-	}
-	return "a deleted contact"
-}
+func suppressionSourceLabel(kind string) string { return wordsOf(crm.Kind(kind)).optedOutIn }
 
 func digestWaiting(d crm.DigestData) string {
 	return fmt.Sprintf("*Waiting now:* %s for an admin · %s of what an admin did alone (`%s deletions`, the Home tab)",
@@ -128,15 +120,8 @@ func digestExpiring(d crm.DigestData) string {
 	}
 	lines := []string{fmt.Sprintf("*Archives expiring in the next 7 days:* %d (after that they can no longer be restored)", d.ExpiringTotal)}
 	for _, del := range d.Expiring {
-		label := del.ContactLabel
-		if label == "" {
-			label = "(details purged)"
-		}
-		what := "deletion"
-		if del.Kind == crm.KindMerge {
-			what = "merge"
-		}
-		lines = append(lines, fmt.Sprintf("• *%s* · %s `%s` · restorable until %s", esc(label), what, esc(del.ID), slackDate(del.RestoreUntil)))
+		label := purgedLabel(del.ContactLabel)
+		lines = append(lines, fmt.Sprintf("• *%s* · %s `%s` · restorable until %s", esc(label), wordsOf(del.Kind).record, esc(del.ID), slackDate(del.RestoreUntil)))
 	}
 	if more := d.ExpiringTotal - len(d.Expiring); more > 0 {
 		lines = append(lines, fmt.Sprintf("• and %d more", more))

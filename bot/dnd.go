@@ -64,7 +64,7 @@ func (b *Bot) dndModal(c crm.Contact, l crm.Linked, meta actionMeta, banner stri
 	blocks = append(blocks,
 		slack.NewInputBlock(blockChannels, plain("Set DND on"), plain("Untick a channel to leave it as it is. contactbot only turns DND on; it never lowers it."),
 			checkboxes(blockChannels, opts)),
-		contextBlock(fmt.Sprintf("The contact stays, with its conversations and history. When all six channels are on, the contact's DND is on too. You can undo this for %s.", windowText())),
+		contextBlock(fmt.Sprintf("The contact stays, with its conversations and history. When all six channels are on, the contact's DND is on too. You can undo this for %s.", durationWords(crm.UndoWindow))),
 	)
 	return slack.ModalViewRequest{
 		Type:            slack.VTModal,
@@ -75,11 +75,6 @@ func (b *Bot) dndModal(c crm.Contact, l crm.Linked, meta actionMeta, banner stri
 		Blocks:          slack.Blocks{BlockSet: limitBlocks(blocks, maxModalBlocks, func(int) string { return "…" })},
 		PrivateMetadata: meta.encode(),
 	}
-}
-
-// windowText is the undo window in words.
-func windowText() string {
-	return plural(int(crm.UndoWindow.Hours()), "hour", "hours")
 }
 
 // handleDNDSubmit sets DND while Slack waits, so a failure shows in the

@@ -41,7 +41,7 @@ func (m eraseMeta) encode() string {
 var (
 	eraseNote = textField{block: blockNote, label: "Reference", placeholder: "e.g. the ticket number of the request",
 		hint: "It is replaced by “[erased]” too once the erasure is done.", maxLen: 200, it: "the reference"}
-	eraseConfirm = confirmWord{word: "ERASE", done: "erased", hint: "In capital letters. DELETE does not confirm an erasure."}
+	eraseConfirm = confirmWord{word: "ERASE", done: wordsOf(crm.KindErasure).done, hint: "In capital letters. DELETE does not confirm an erasure."}
 )
 
 // erasureWhy is why an erasure waits: for another admin when an admin

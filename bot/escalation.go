@@ -3,7 +3,6 @@ package bot
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"contactbot/crm"
 	"contactbot/outbox"
@@ -34,15 +33,9 @@ func (b *Bot) adminsWho(except string) string {
 // admins are called about every waiting request at once, adminCall), and
 // a word to the requester.
 func (b *Bot) escalationNotes(a crm.Approval) []outbox.Note {
-	waited := durationRounded(crm.EscalateAt(a.CreatedAt, a.ExpiresAt).Sub(a.CreatedAt))
-	told := fmt.Sprintf("%s *%s* (`%s`, request `%s`)", kindVerb(a.Kind()), esc(a.ContactLabel), esc(a.ContactID), a.ID)
-	switch a.Kind() {
-	case crm.KindMerge:
-		told += fmt.Sprintf(" into `%s`", esc(a.Summary.MergeInto))
-	case crm.KindErasure:
-		// The requester's DMs outlive the erasure: no contact details in them.
-		told = fmt.Sprintf("erase contact `%s` (privacy erasure, request `%s`)", esc(a.ContactID), a.ID)
-	}
+	waited := durationWords(crm.EscalateAt(a.CreatedAt, a.ExpiresAt).Sub(a.CreatedAt))
+	// The requester's DMs outlive an erasure: no contact details in them.
+	told := requesterAsksRef(a, fmt.Sprintf(", request `%s`", a.ID))
 	text := fmt.Sprintf("🔺 Admins: %s's request to %s has waited %s without a decision and expires %s. Approve or reject it above.",
 		mention(a.Requester), requestAsks(a), waited, slackDate(a.ExpiresAt))
 	channel := a.Channel
@@ -123,40 +116,4 @@ func (b *Bot) adminCall(call crm.AdminCall) outbox.Note {
 				mention(r.Actor), reviewedAct(r), esc(reviewLabel(r)), esc(r.ContactID), esc(r.DeletionID), slackDate(r.CreatedAt))
 		})
 	return note(b.cfg.ApprovalsChannel, Message{Text: strings.Join(lines, "\n")})
-}
-
-// requestAsks says what a request asks, for the admins' nudges in its
-// thread: "delete *Jane Doe* (`…`)", "merge … into `…`", "erase … (privacy
-// erasure)".
-func requestAsks(a crm.Approval) string {
-	what := fmt.Sprintf("%s *%s* (`%s`)", kindVerb(a.Kind()), esc(a.ContactLabel), esc(a.ContactID))
-	switch a.Kind() {
-	case crm.KindMerge:
-		what += fmt.Sprintf(" into `%s`", esc(a.Summary.MergeInto))
-	case crm.KindErasure:
-		what += " (privacy erasure)"
-	}
-	return what
-}
-
-// requestAsksRequester is requestAsks for the requester's own answers and
-// DMs, which outlive an erasure: an erasure names the contact by id only.
-func requestAsksRequester(a crm.Approval) string {
-	if a.Kind() == crm.KindErasure {
-		return fmt.Sprintf("erase contact `%s` (privacy erasure)", esc(a.ContactID))
-	}
-	return requestAsks(a)
-}
-
-// durationRounded writes d for a person: "18 hours", "45 minutes", "2 days".
-func durationRounded(d time.Duration) string {
-	switch {
-	case d >= 48*time.Hour:
-		return plural(int(d.Round(24*time.Hour)/(24*time.Hour)), "day", "days")
-	case d >= 2*time.Hour:
-		return plural(int(d.Round(time.Hour)/time.Hour), "hour", "hours")
-	case d >= 2*time.Minute:
-		return plural(int(d.Round(time.Minute)/time.Minute), "minute", "minutes")
-	}
-	return plural(int(d.Round(time.Second)/time.Second), "second", "seconds")
 }

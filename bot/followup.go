@@ -59,7 +59,7 @@ func (b *Bot) followUpModal(c crm.Contact, l crm.Linked, meta actionMeta, banner
 	if more := l.ActiveWorkflowCount - len(opts); more > 0 {
 		blocks = append(blocks, contextBlock(plural(more, "more active workflow is", "more active workflows are")+" not listed: stop these, then press *Remove follow-up* again."))
 	}
-	blocks = append(blocks, contextBlock(fmt.Sprintf("Only the ticked workflows stop. The contact, its DND, conversations and everything else stay as they are. You can undo this for %s.", windowText())))
+	blocks = append(blocks, contextBlock(fmt.Sprintf("Only the ticked workflows stop. The contact, its DND, conversations and everything else stay as they are. You can undo this for %s.", durationWords(crm.UndoWindow))))
 	return slack.ModalViewRequest{
 		Type:            slack.VTModal,
 		CallbackID:      CallbackFollowUpModal,

@@ -255,10 +255,10 @@ func (b *Bot) homeRequests(ctx context.Context, user string) ([]slack.Block, err
 	blocks := []slack.Block{header(fmt.Sprintf("Requests waiting for an admin (%d)", total))}
 	now := b.now()
 	for _, a := range list {
-		blocks = append(blocks, section(requestLine(a)+fmt.Sprintf("\nAsked by %s %s · expires %s", mention(a.Requester), slackDate(a.CreatedAt), slackDate(a.ExpiresAt))))
+		blocks = append(blocks, section(waitingLine(a)))
 		switch {
 		case !now.Before(a.ExpiresAt):
-			blocks = append(blocks, contextBlock("⌛ Expired; it closes in a few seconds."))
+			blocks = append(blocks, contextBlock(expiredClosing))
 		case a.Requester == user:
 			blocks = append(blocks, contextBlock("This is your request: another admin decides on it."))
 		default:
@@ -357,10 +357,7 @@ func (b *Bot) homeOwnDeletions(ctx context.Context, user string) ([]slack.Block,
 // or approved (never restorable, no personal data), with the button that
 // reports it while it can be restored (nil otherwise).
 func ownDeletionLine(d crm.DeletionItem, user string, now time.Time) (string, *slack.ButtonBlockElement) {
-	label := d.ContactLabel
-	if label == "" {
-		label = "(details purged)"
-	}
+	label := purgedLabel(d.ContactLabel)
 	if d.Kind == crm.KindErasure {
 		text := fmt.Sprintf("*%s* · privacy erasure `%s` · erased %s", esc(label), esc(d.ID), slackDate(d.DeletedAt))
 		if d.DeletedBy != user {
@@ -371,13 +368,12 @@ func ownDeletionLine(d crm.DeletionItem, user string, now time.Time) (string, *s
 		}
 		return text + "\nNot restorable: nothing was archived. Its name, email and phone are " + crm.ErasedText + " everywhere; its email and phone stay on the suppression list.", nil
 	}
-	what, report := "deleted", "Report wrong deletion"
+	w := wordsOf(d.Kind)
 	text := fmt.Sprintf("*%s* · deletion `%s`", esc(label), esc(d.ID))
-	if d.Kind == crm.KindMerge {
-		what, report = "merged", "Report wrong merge"
+	if w.merges {
 		text = fmt.Sprintf("*%s* · merged into `%s` · deletion `%s`", esc(label), esc(d.MergedInto), esc(d.ID))
 	}
-	text += fmt.Sprintf(" · %s %s", what, slackDate(d.DeletedAt))
+	text += fmt.Sprintf(" · %s %s", w.done, slackDate(d.DeletedAt))
 	if d.ApprovedBy != nil {
 		text += " · approved by " + mention(*d.ApprovedBy)
 	}
@@ -386,11 +382,11 @@ func ownDeletionLine(d crm.DeletionItem, user string, now time.Time) (string, *s
 	case d.RestoredAt != nil:
 		return text + fmt.Sprintf("\n✅ Restored by %s %s", mention(deref(d.RestoredBy)), slackDate(*d.RestoredAt)), nil
 	case d.WindowClosed(now):
-		return text + "\nThe restore window closed " + slackDate(d.RestoreUntil), nil
+		return text + "\n" + restoreWindow(d.Deletion, now), nil
 	case d.Reported:
 		return text + fmt.Sprintf("\n⚠️ Reported as wrong by %s %s · an admin can restore it until %s", mention(d.ReportedBy), slackDate(deref(d.ReportedAt)), slackDate(d.RestoreUntil)), nil
 	}
-	return text + "\nRestorable until " + slackDate(d.RestoreUntil), button(ActionReport, d.ID, report, slack.StyleDanger)
+	return text + "\n" + restoreWindow(d.Deletion, now), button(ActionReport, d.ID, w.reportWrong(), slack.StyleDanger)
 }
 
 // homeSuppressionHits (admins): contacts created again with the email or

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/slack-go/slack"
 
@@ -51,10 +52,7 @@ func (b *Bot) deletionChoices(query string, ds []crm.Deletion) *Message {
 	title := fmt.Sprintf("%d deletions match “%s”", len(ds), cut(query, 60))
 	blocks := []slack.Block{header(title), section("Press *Report* on the one that was deleted by mistake.")}
 	for _, d := range ds {
-		label := d.ContactLabel
-		if label == "" {
-			label = "(details purged)"
-		}
+		label := purgedLabel(d.ContactLabel)
 		text := fmt.Sprintf("*%s* · deletion `%s`\nDeleted by %s %s · %s · %s", esc(label), esc(d.ID), mention(d.DeletedBy), slackDate(d.DeletedAt),
 			esc(reasonLabel(d.Reason)), countsLine(d.Counts))
 		switch {
@@ -62,10 +60,8 @@ func (b *Bot) deletionChoices(query string, ds []crm.Deletion) *Message {
 			text += "\nA privacy erasure: it cannot be restored"
 		case d.RestoredAt != nil:
 			text += "\nAlready restored " + slackDate(*d.RestoredAt)
-		case d.WindowClosed(b.now()):
-			text += "\nThe restore window closed " + slackDate(d.RestoreUntil)
 		default:
-			text += "\nRestorable until " + slackDate(d.RestoreUntil)
+			text += "\n" + restoreWindow(d, b.now())
 		}
 		blocks = append(blocks, section(text))
 		if d.RestoredAt == nil && !d.WindowClosed(b.now()) {
@@ -97,13 +93,13 @@ func (b *Bot) report(ctx context.Context, reporter, deletionID, wrong string) *M
 		return textMessage(b.refusal(err, rep.Deletion, "report deletion"))
 	}
 	d, inc := rep.Deletion, rep.Incident
-	what, _, restores := deletionWords(d.Kind)
+	w := wordsOf(d.Kind)
 	if !rep.New {
 		if inc.MessageTS == "" {
-			return textMessage(fmt.Sprintf("%s is reporting this %s right now: the incident will appear in %s in a moment.", mention(inc.ReportedBy), what, channelMention(b.cfg.IncidentChannel)))
+			return textMessage(fmt.Sprintf("%s is reporting this %s right now: the incident will appear in %s in a moment.", mention(inc.ReportedBy), w.record, channelMention(b.cfg.IncidentChannel)))
 		}
 		return textMessage(fmt.Sprintf("This %s was already reported by %s %s in %s. An admin can restore it from that message until %s.",
-			what, mention(inc.ReportedBy), slackDate(inc.ReportedAt), channelMention(inc.Channel), slackDate(d.RestoreUntil)))
+			w.record, mention(inc.ReportedBy), slackDate(inc.ReportedAt), channelMention(inc.Channel), slackDate(d.RestoreUntil)))
 	}
 	b.log.Info("deletion reported", "user", reporter, "deletion", d.ID)
 	var told []string
@@ -112,7 +108,7 @@ func (b *Bot) report(ctx context.Context, reporter, deletionID, wrong string) *M
 			told = append(told, mention(n.Channel))
 		}
 	}
-	text := fmt.Sprintf("Reported in %s: an admin can %s until %s.", channelMention(b.cfg.IncidentChannel), restores, slackDate(d.RestoreUntil))
+	text := fmt.Sprintf("Reported in %s: an admin can %s until %s.", channelMention(b.cfg.IncidentChannel), w.restore, slackDate(d.RestoreUntil))
 	switch len(told) {
 	case 0:
 	case 1:
@@ -130,7 +126,7 @@ func (b *Bot) reportNotes(rep crm.Report, reporter string) []outbox.Note {
 	notes := []outbox.Note{noteAs(outbox.IncidentRef(d.ID), b.cfg.IncidentChannel, incidentMessage(rep))}
 	where := fmt.Sprintf("was reported as wrong by %s in %s. An admin can restore it until %s.", mention(reporter), channelMention(b.cfg.IncidentChannel), slackDate(d.RestoreUntil))
 	what := fmt.Sprintf("*%s* (deletion `%s`, %s)", esc(rep.Contact.Name()), esc(d.ID), slackDate(d.DeletedAt))
-	noun, _, _ := deletionWords(d.Kind)
+	noun := wordsOf(d.Kind).record
 	if d.DeletedBy != reporter {
 		notes = append(notes, note(d.DeletedBy, *textMessage("⚠️ Your " + noun + " of " + what + " " + where)))
 	}
@@ -159,14 +155,18 @@ func (b *Bot) refusal(err error, d crm.Deletion, what string) string {
 	return b.userMessage(err, what, "deletion", d.ID)
 }
 
-// deletionWords are how reports of a deletion of kind k word it: its noun
-// ("deletion", "merge"), what was done ("deleted", "merged") and what an
-// admin's restore does.
-func deletionWords(k string) (noun, done, restore string) {
-	if k == crm.KindMerge {
-		return "merge", "merged", "put both contacts back, row for row,"
+// restoreWindow says until when d can be restored, or since when it no
+// longer can.
+func restoreWindow(d crm.Deletion, now time.Time) string {
+	if d.WindowClosed(now) {
+		return "The restore window closed " + slackDate(d.RestoreUntil)
 	}
-	return "deletion", "deleted", "restore every row"
+	return "Restorable until " + slackDate(d.RestoreUntil)
+}
+
+// restorableID names a deletion just done and how long it can be restored.
+func restorableID(d crm.Deletion) string {
+	return fmt.Sprintf("Deletion id `%s` · restorable until %s", d.ID, slackDate(d.RestoreUntil))
 }
 
 func labelSuffix(d crm.Deletion) string {
@@ -179,10 +179,7 @@ func labelSuffix(d crm.Deletion) string {
 // incidentMessage is the incident as posted to INCIDENT_CHANNEL.
 func incidentMessage(rep crm.Report) Message {
 	d, c := rep.Deletion, rep.Contact
-	title := "Wrong deletion reported: " + c.Name()
-	if d.Kind == crm.KindMerge {
-		title = "Wrong merge reported: " + c.Name()
-	}
+	title := "Wrong " + wordsOf(d.Kind).record + " reported: " + c.Name()
 	return Message{
 		Text: fmt.Sprintf("%s (deletion %s)", esc(title), d.ID),
 		Blocks: []slack.Block{
@@ -190,17 +187,9 @@ func incidentMessage(rep crm.Report) Message {
 			section(reportedLine(rep.Incident)),
 			section(deletionDetails(d, c, rep.MergedInto) + fmt.Sprintf("\n*Restorable until* %s", slackDate(d.RestoreUntil))),
 			slack.NewActionBlock("incident:"+cut(d.ID, 200), button(ActionRestore, d.ID, "Restore", slack.StylePrimary)),
-			contextBlock(restoreExplained(d)),
+			contextBlock(wordsOf(d.Kind).restoreButton),
 		},
 	}
-}
-
-// restoreExplained says what the Restore button does.
-func restoreExplained(d crm.Deletion) string {
-	if d.Kind == crm.KindMerge {
-		return "Admins only. Restore puts the duplicate back and moves every row the merge moved back to it, and returns the contact it was merged into to its fields and DND before the merge, in one transaction."
-	}
-	return "Admins only. Restore puts back every archived row (contact, DND, conversations and messages, notes, opportunities, tasks, appointments, workflows) with the same ids and values, in one transaction."
 }
 
 // contactRef names a contact briefly: *Name* (`id`), or its id alone when

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"contactbot/crm"
+	"contactbot/internal/words"
 )
 
 // Labels: what people read instead of the codes the database keeps.
@@ -36,15 +37,15 @@ var actionLabels = map[string]string{
 
 // requestActionLabels word the audit actions about a request by what it
 // asks: "approved the merge of", "withdrew the request to erase".
-var requestActionLabels = map[string]func(kind string) string{
-	crm.AuditDeleteRequested: func(k string) string { return "asked to " + kindVerb(k) },
-	crm.AuditApproved:        func(k string) string { return "approved the " + kindNoun(k) + " of" },
-	crm.AuditFirstApproval:   func(k string) string { return "gave the first of two approvals to the " + kindNoun(k) + " of" },
-	crm.AuditRejected:        func(k string) string { return "rejected the " + kindNoun(k) + " of" },
-	crm.AuditExpired:         func(k string) string { return "expired the request to " + kindVerb(k) },
-	crm.AuditApprovalHeld:    func(k string) string { return "held the " + kindNoun(k) + " of" },
-	crm.AuditApprovalFailed:  func(k string) string { return "approved but could not " + kindVerb(k) },
-	crm.AuditWithdrawn:       func(k string) string { return "withdrew the request to " + kindVerb(k) },
+var requestActionLabels = map[string]func(k crm.Kind) string{
+	crm.AuditDeleteRequested: func(k crm.Kind) string { return "asked to " + wordsOf(k).verb },
+	crm.AuditApproved:        func(k crm.Kind) string { return "approved the " + wordsOf(k).noun + " of" },
+	crm.AuditFirstApproval:   func(k crm.Kind) string { return "gave the first of two approvals to the " + wordsOf(k).noun + " of" },
+	crm.AuditRejected:        func(k crm.Kind) string { return "rejected the " + wordsOf(k).noun + " of" },
+	crm.AuditExpired:         func(k crm.Kind) string { return "expired the request to " + wordsOf(k).verb },
+	crm.AuditApprovalHeld:    func(k crm.Kind) string { return "held the " + wordsOf(k).noun + " of" },
+	crm.AuditApprovalFailed:  func(k crm.Kind) string { return "approved but could not " + wordsOf(k).verb },
+	crm.AuditWithdrawn:       func(k crm.Kind) string { return "withdrew the request to " + wordsOf(k).verb },
 }
 
 // actionLabel words an entry's audit action, one about a request by what
@@ -69,7 +70,7 @@ var changeLabels = map[string]string{
 
 // stateLabels word the states of a request (an approved one says what was
 // done: stateLabel).
-var stateLabels = map[string]string{
+var stateLabels = map[crm.ApprovalState]string{
 	crm.ApprovalPending:   "waiting for an admin",
 	crm.ApprovalRejected:  "rejected",
 	crm.ApprovalExpired:   "expired",
@@ -78,14 +79,23 @@ var stateLabels = map[string]string{
 }
 
 // stateLabel words the state of a request of kind k: "approved and merged".
-func stateLabel(state, k string) string {
+func stateLabel(state crm.ApprovalState, k crm.Kind) string {
 	if state == crm.ApprovalApproved {
-		return "approved and " + kindDone(k)
+		return "approved and " + wordsOf(k).done
 	}
 	if l, ok := stateLabels[state]; ok {
 		return l
 	}
-	return spaced(state)
+	return spaced(string(state))
+}
+
+// purgedLabel is a deletion's contact label, or says the purge of its
+// archive took it.
+func purgedLabel(label string) string {
+	if label == "" {
+		return "(details purged)"
+	}
+	return label
 }
 
 // workflowStatusLabel words a workflow enrollment's status ("running").
@@ -154,15 +164,8 @@ func dndSummary(chs []string) string {
 	return "on for " + strings.Join(on, ", ")
 }
 
-func spaced(code string) string {
-	b := []byte(code)
-	for i, c := range b {
-		if c == '_' {
-			b[i] = ' '
-		}
-	}
-	return string(b)
-}
+// spaced shows a code it has no word for with spaces for underscores.
+func spaced(code string) string { return words.Spaced(code) }
 
 // byUserRe finds "by U…" in the text contactbot itself writes into audit
 // lines ("requested by U123", "already reported by U123"), escaped already.

@@ -34,7 +34,7 @@ const blockOriginal = "original"
 // The Merge duplicate window's note and confirmation.
 var (
 	mergeNote    = textField{block: blockNote, label: "Note", placeholder: "Why are these the same person?", multiline: true, maxLen: maxNoteLen, it: "the note"}
-	mergeConfirm = confirmWord{word: "MERGE", done: "merged", hint: "In capital letters. Stop here if you are unsure these are the same person."}
+	mergeConfirm = confirmWord{word: "MERGE", done: wordsOf(crm.KindMerge).done, hint: "In capital letters. Stop here if you are unsure these are the same person."}
 )
 
 // mergeMeta travels in the window's private_metadata: what the person saw.
@@ -677,7 +677,7 @@ func mergeSummary(res crm.Deleted) Message {
 	if d.ApprovedBy != nil {
 		text += "\nApproved by " + mention(*d.ApprovedBy)
 	}
-	text += fmt.Sprintf("\nDeletion id `%s` · restorable until %s", d.ID, slackDate(d.RestoreUntil))
+	text += "\n" + restorableID(d)
 	return Message{
 		Text: esc(fmt.Sprintf("%s (deletion %s)", title, d.ID)),
 		Blocks: []slack.Block{

@@ -262,11 +262,3 @@ func slackErrorCode(err error) string {
 
 // isUserChannel reports whether a note goes to a user's DM.
 func isUserChannel(id string) bool { return len(id) > 1 && (id[0] == 'U' || id[0] == 'W') }
-
-// durationWords writes d as "24 hours".
-func durationWords(d time.Duration) string {
-	if d%time.Hour == 0 {
-		return plural(int(d/time.Hour), "hour", "hours")
-	}
-	return plural(int(d/time.Minute), "minute", "minutes")
-}

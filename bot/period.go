@@ -98,14 +98,6 @@ func FormatPeriod(d time.Duration) string {
 	return b.String()
 }
 
-// periodWords writes a period for a person: "7 days", "36 hours".
-func periodWords(d time.Duration) string {
-	if d%day == 0 {
-		return plural(int(d/day), "day", "days")
-	}
-	return durationRounded(d)
-}
-
 // PeriodFlag is a period as a command-line flag's value (flag.Value).
 type PeriodFlag struct{ D time.Duration }
 

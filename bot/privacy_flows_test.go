@@ -106,7 +106,7 @@ func newPrivacyScene(t *testing.T, e *bottest.Env, beforeHit func()) privacyScen
 	}
 	e.Bot.Wait()
 
-	one := func(user, kind string) crm.DeletionItem {
+	one := func(user string, kind crm.Kind) crm.DeletionItem {
 		t.Helper()
 		list, _, err := e.Store.DeletionsBy(ctx, user, time.Time{}, 10)
 		if err != nil {

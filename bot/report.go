@@ -62,21 +62,18 @@ func (b *Bot) openReportModal(ctx context.Context, user, triggerID, deletionID, 
 	if _, found, err := b.store.Incident(ctx, d.ID); err == nil && found {
 		return b.report(ctx, user, d.ID, "") // points to the incident already posted
 	}
-	label := d.ContactLabel
-	if label == "" {
-		label = "(details purged)"
-	}
+	label := purgedLabel(d.ContactLabel)
 	meta, _ := json.Marshal(reportMeta{DeletionID: d.ID, ResponseURL: responseURL})
 	if len(meta) > maxMetadata {
 		meta, _ = json.Marshal(reportMeta{DeletionID: d.ID})
 	}
-	noun, done, restore := deletionWords(d.Kind)
+	w := wordsOf(d.Kind)
 	ask := fmt.Sprintf("Report the %s of *%s* (deletion `%s`, %s by %s %s) as wrong? It is posted in %s, where an admin can %s until %s.",
-		noun, esc(label), esc(d.ID), done, mention(d.DeletedBy), slackDate(d.DeletedAt), channelMention(b.cfg.IncidentChannel), restore, slackDate(d.RestoreUntil))
+		w.record, esc(label), esc(d.ID), w.done, mention(d.DeletedBy), slackDate(d.DeletedAt), channelMention(b.cfg.IncidentChannel), w.restore, slackDate(d.RestoreUntil))
 	view := slack.ModalViewRequest{
 		Type:       slack.VTModal,
 		CallbackID: CallbackReportModal,
-		Title:      plain(cut("Report wrong "+noun, maxModalTitle)),
+		Title:      plain(cut(w.reportWrong(), maxModalTitle)),
 		Submit:     plain("Report"),
 		Close:      plain("Cancel"),
 		Blocks: slack.Blocks{BlockSet: []slack.Block{

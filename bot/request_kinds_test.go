@@ -18,7 +18,7 @@ import (
 
 // requestKind is what the texts about a request of one kind say.
 type requestKind struct {
-	kind   string
+	kind   crm.Kind
 	verb   string // "merge"
 	done   string // "merged"
 	noun   string // "merge", as in "merge requests"
@@ -122,14 +122,14 @@ func auditSays(t *testing.T, e *bottest.Env, want string) {
 // a merge and an erasure, and read as before for a delete.
 func TestRequestTextsSayWhatTheyAsk(t *testing.T) {
 	for _, k := range requestKinds {
-		t.Run(k.kind, func(t *testing.T) {
+		t.Run(string(k.kind), func(t *testing.T) {
 			e := bottest.New(t, withAudit)
 			sup := "<@" + bottest.Support + ">"
 
 			// Rejected: the refusals on the way, the window, and the answer after.
 			a := fileRequest(t, e, k, "Sam")
 			auditSays(t, e, fmt.Sprintf("%s asked to %s contact `%s` request `%s` — reason: %s — pending (%sexpires %s)",
-				sup, k.verb, a.ContactID, a.ID, k.reason, map[string]string{crm.KindMerge: "merge into " + a.Summary.MergeInto + "; ", crm.KindErasure: "privacy erasure; "}[k.kind], date(a.ExpiresAt)))
+				sup, k.verb, a.ContactID, a.ID, k.reason, map[crm.Kind]string{crm.KindMerge: "merge into " + a.Summary.MergeInto + "; ", crm.KindErasure: "privacy erasure; "}[k.kind], date(a.ExpiresAt)))
 			clickAndWait(t, e, bottest.Deleter, bot.ActionApprove, a.ID)
 			sameText(t, "a non-admin's approve", answer(t, e),
 				fmt.Sprintf("Only admins can approve or reject %s requests, and you are not one. Nothing was changed.", k.noun))
@@ -229,7 +229,7 @@ func TestRequestTextsSayWhatTheyAsk(t *testing.T) {
 			if strings.Contains(history, fmt.Sprintf("%s %s contact", sup, k.done)) {
 				t.Errorf("the history credits the requester with the %s:\n%s", k.noun, history)
 			}
-			label := map[string]string{crm.KindErasure: "[erased]"}[k.kind]
+			label := map[crm.Kind]string{crm.KindErasure: "[erased]"}[k.kind]
 			if label == "" {
 				label = "Amy Lee &amp; Co"
 			}
@@ -270,7 +270,7 @@ func TestRequestTextsSayWhatTheyAsk(t *testing.T) {
 // as before for a delete.
 func TestReportTextsSayMerge(t *testing.T) {
 	for _, k := range requestKinds[:2] {
-		t.Run(k.kind, func(t *testing.T) {
+		t.Run(string(k.kind), func(t *testing.T) {
 			e := bottest.New(t)
 			id := crmtest.InsertContact(t, e.Store, crmtest.Contact{FirstName: "Sam", LastName: "Lee & Co", Email: "sam@example.com"})
 			noun, restore := "deletion", "restore every row"

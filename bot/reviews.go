@@ -31,12 +31,14 @@ func reviewLine(r crm.Review) string {
 			mention(r.Actor), esc(label), esc(r.ContactID), esc(r.MergedInto), slackDate(r.CreatedAt), esc(r.DeletionID))
 	case r.Kind == crm.ReviewRestore:
 		return fmt.Sprintf("%s restored *%s* (`%s`) %s · deletion `%s`", mention(r.Actor), esc(label), esc(r.ContactID), slackDate(r.CreatedAt), esc(r.DeletionID))
-	case merge:
-		return fmt.Sprintf("%s merged *%s* (`%s`) into `%s` without a second person %s · *Reason:* %s · deletion `%s`",
-			mention(r.Actor), esc(label), esc(r.ContactID), esc(r.MergedInto), slackDate(r.CreatedAt), esc(reasonLabel(r.Reason)), esc(r.DeletionID))
 	}
-	return fmt.Sprintf("%s deleted *%s* (`%s`) without a second person %s · *Reason:* %s · deletion `%s`",
-		mention(r.Actor), esc(label), esc(r.ContactID), slackDate(r.CreatedAt), esc(reasonLabel(r.Reason)), esc(r.DeletionID))
+	w := wordsOf(r.DeletionKind)
+	what := fmt.Sprintf("%s *%s* (`%s`)", w.done, esc(label), esc(r.ContactID))
+	if w.merges {
+		what += fmt.Sprintf(" into `%s`", esc(r.MergedInto))
+	}
+	return fmt.Sprintf("%s %s without a second person %s · *Reason:* %s · deletion `%s`",
+		mention(r.Actor), what, slackDate(r.CreatedAt), esc(reasonLabel(r.Reason)), esc(r.DeletionID))
 }
 
 // reviewWhat names what a review is of: "delete", "merge", "restore".
@@ -46,10 +48,8 @@ func reviewWhat(r crm.Review) string {
 		return "restore"
 	case r.Kind == crm.ReviewSuppressionRemoval:
 		return "suppression entry removal"
-	case r.DeletionKind == crm.KindMerge:
-		return "merge"
 	}
-	return "delete"
+	return wordsOf(r.DeletionKind).noun
 }
 
 // reviewMessage is a review as the approvals channel shows it: with
@@ -141,12 +141,7 @@ func reviewedAct(r crm.Review) string {
 }
 
 // reviewLabel is the reviewed contact's label, or says it was purged.
-func reviewLabel(r crm.Review) string {
-	if r.ContactLabel == "" {
-		return "(details purged)"
-	}
-	return r.ContactLabel
-}
+func reviewLabel(r crm.Review) string { return purgedLabel(r.ContactLabel) }
 
 // reviewReminder is the one nudge, in its thread, of a review nobody
 // acknowledged for a day. It calls nobody: the admins are called about

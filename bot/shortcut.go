@@ -13,6 +13,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"contactbot/crm"
+	"contactbot/internal/words"
 )
 
 // CallbackFindContacts is the message shortcut "Find contacts in this message".
@@ -276,7 +277,7 @@ func viaMessage(channel, ts string) string {
 	sec, _, _ := strings.Cut(ts, ".")
 	when := ""
 	if n, err := strconv.ParseInt(sec, 10, 64); err == nil {
-		when = " of " + time.Unix(n, 0).UTC().Format("2006-01-02 15:04:05 UTC")
+		when = " of " + time.Unix(n, 0).UTC().Format(words.SecondLayout)
 	}
 	return fmt.Sprintf("message shortcut on the message%s in channel %s, ts %s", when, channel, ts)
 }

@@ -163,10 +163,7 @@ func suppressionRemovalMessage(r crm.SuppressionRemoval) Message {
 	info := fmt.Sprintf("%s asks to remove the %s suppression entry `%s` that a privacy erasure wrote (contact `%s`, deletion `%s`). Once removed, a contact created later with this %s can be messaged again: the erasure's promise ends for it.",
 		mention(r.Requester), what, esc(r.SuppressionID), esc(r.ContactID), esc(r.DeletionID), what)
 	blocks := []slack.Block{header("Suppression removal request"), section(info)}
-	when := ""
-	if r.DecidedAt != nil {
-		when = " " + slackDate(*r.DecidedAt)
-	}
+	when := dateAfter(r.DecidedAt)
 	switch r.State {
 	case crm.RemovalPending:
 		blocks = append(blocks,

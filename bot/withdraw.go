@@ -71,15 +71,15 @@ func (b *Bot) withdrawn(ctx context.Context, user, requestID string) (*Message, 
 	case errors.Is(err, crm.ErrNotYourRequest):
 		b.log.Info("withdraw refused: not the requester", "user", user, "request", id)
 		b.audit(ctx, crm.AuditEntry{Actor: user, Action: crm.AuditDecisionRefused, ContactID: a.ContactID, RequestID: id, Outcome: "refused", Detail: "withdraw: not the requester"})
-		return textMessage(fmt.Sprintf("Only %s, who asked for this %s, can withdraw it; an admin can reject it instead. Nothing was changed.", mention(a.Requester), kindNoun(a.Kind()))), false
+		return textMessage(fmt.Sprintf("Only %s, who asked for this %s, can withdraw it; an admin can reject it instead. Nothing was changed.", mention(a.Requester), wordsOf(a.Kind()).noun)), false
 	case errors.Is(err, crm.ErrAlreadyDecided):
 		return textMessage(decidedText(a)), false
 	case errors.Is(err, crm.ErrApprovalExpired):
-		return textMessage(fmt.Sprintf("This request expired %s: there is nothing to withdraw, and nothing was %s.", slackDate(a.ExpiresAt), kindDone(a.Kind()))), false
+		return textMessage(fmt.Sprintf("This request expired %s: there is nothing to withdraw, and nothing was %s.", slackDate(a.ExpiresAt), wordsOf(a.Kind()).done)), false
 	default:
 		return textMessage("*Nothing was withdrawn.* " + b.userMessage(err, "withdraw", "request", id)), false
 	}
 	b.log.Info("approval withdrawn", "user", user, "request", a.ID, "contact", a.ContactID)
 	return textMessage(fmt.Sprintf("↩️ You withdrew your request `%s` to %s. Nothing was %s, and admins can no longer approve it.",
-		a.ID, requestAsksRequester(a), kindDone(a.Kind()))), true
+		a.ID, requestAsksRequester(a), wordsOf(a.Kind()).done)), true
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"contactbot/internal/words"
 )
 
 // The SOP's right answers to "stop messaging them": Set DND and Remove
@@ -21,10 +23,14 @@ import (
 // contact's state, changed like any other.
 const UndoWindow = 24 * time.Hour
 
-// Undo kinds, as stored in undo_actions.kind.
+// UndoKind is the change an undo reverts, stored as its text in
+// undo_actions.kind.
+type UndoKind string
+
+// Undo kinds.
 const (
-	UndoKindDND      = "dnd"
-	UndoKindFollowUp = "followup"
+	UndoKindDND      UndoKind = "dnd"
+	UndoKindFollowUp UndoKind = "followup"
 )
 
 // maxEnrollmentIDs bounds one RemoveFollowUp call; a modal lists far fewer.
@@ -71,7 +77,7 @@ type EnrollmentStatus struct {
 // UndoAction is the undo record of one Set DND or Remove follow-up.
 type UndoAction struct {
 	ID           string     `db:"id"`
-	Kind         string     `db:"kind"`
+	Kind         UndoKind   `db:"kind"`
 	Actor        string     `db:"actor"`
 	ContactID    string     `db:"contact_id"`
 	PreviousJSON []byte     `db:"previous"`
@@ -321,7 +327,7 @@ func (s *Store) Undo(ctx context.Context, undoID, actor string, isAdmin bool) (U
 
 // recordActionTx writes the audit line of an action and, when it changed
 // anything, its undo record, pointing at each other.
-func (s *Store) recordActionTx(ctx context.Context, tx *sqlx.Tx, kind string, e AuditEntry, prev, applied ActionState) (*UndoAction, AuditEntry, error) {
+func (s *Store) recordActionTx(ctx context.Context, tx *sqlx.Tx, kind UndoKind, e AuditEntry, prev, applied ActionState) (*UndoAction, AuditEntry, error) {
 	changed := prev.Contact != nil || len(prev.DND) > 0 || len(prev.Enrollments) > 0
 	if !changed {
 		e, err := s.auditTx(ctx, tx, e)
@@ -573,7 +579,7 @@ func dedupe(ids []string) []string {
 	return out
 }
 
-func undoneAction(kind string) string {
+func undoneAction(kind UndoKind) string {
 	if kind == UndoKindFollowUp {
 		return AuditFollowUpRemoved
 	}
@@ -581,7 +587,7 @@ func undoneAction(kind string) string {
 }
 
 // undoneWhat names the change an undo reverts, as the bot's buttons do.
-func undoneWhat(kind string) string {
+func undoneWhat(kind UndoKind) string {
 	if kind == UndoKindFollowUp {
 		return "Remove follow-up"
 	}
@@ -592,12 +598,7 @@ func undoneWhat(kind string) string {
 func rowsText(n int) string { return plural(n, "row", "rows") }
 
 // plural is "1 workflow" or "N workflows", for audit details.
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}
+func plural(n int, one, many string) string { return words.Plural(n, one, many) }
 
 // The audit details below are read by people (the audit channel, /contact
 // history, exports show them as stored): channels, statuses and the

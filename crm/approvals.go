@@ -14,15 +14,19 @@ import (
 	"contactbot/outbox"
 )
 
+// ApprovalState is where a request is in its life. The database keeps it
+// as its text ("pending", "approved", ...).
+type ApprovalState string
+
 // Approval request states.
 const (
-	ApprovalPending  = "pending"
-	ApprovalApproved = "approved"
-	ApprovalRejected = "rejected"
-	ApprovalExpired  = "expired"
-	ApprovalFailed   = "failed" // approved, but the contact could not be deleted
+	ApprovalPending  ApprovalState = "pending"
+	ApprovalApproved ApprovalState = "approved"
+	ApprovalRejected ApprovalState = "rejected"
+	ApprovalExpired  ApprovalState = "expired"
+	ApprovalFailed   ApprovalState = "failed" // approved, but the contact could not be deleted
 	// ApprovalWithdrawn is a request its requester took back before anyone decided.
-	ApprovalWithdrawn = "withdrawn"
+	ApprovalWithdrawn ApprovalState = "withdrawn"
 )
 
 // Audit actions of the approval flow besides those in audit.go.
@@ -62,7 +66,7 @@ type Summary struct {
 	ContactUpdatedAt  time.Time `json:"contact_updated_at"`
 	// Kind is what the request asks for: KindMerge or KindErasure; empty
 	// for a delete (requests from before merges and erasures).
-	Kind string `json:"kind,omitempty"`
+	Kind Kind `json:"kind,omitempty"`
 	// MergeInto is the contact a merge request merges this one into.
 	MergeInto string `json:"merge_into,omitempty"`
 	// Via says where the request started (a message shortcut on a Slack
@@ -87,29 +91,29 @@ func SummaryOf(c Contact, l Linked) Summary {
 
 // Approval is one request to delete a contact, and its outcome.
 type Approval struct {
-	ID           string     `db:"id"`
-	ContactID    string     `db:"contact_id"`
-	ContactLabel string     `db:"contact_label"`
-	Requester    string     `db:"requester"`
-	Reason       string     `db:"reason"`
-	Note         string     `db:"note"`
-	Fingerprint  string     `db:"fingerprint"`
-	Counts       Counts     `db:"-"`
-	CountsJSON   []byte     `db:"counts"`
-	Summary      Summary    `db:"-"`
-	SummaryJSON  []byte     `db:"summary"`
-	State        string     `db:"state"`
-	CreatedAt    time.Time  `db:"created_at"`
-	ExpiresAt    time.Time  `db:"expires_at"`
-	RemindAt     time.Time  `db:"remind_at"`
-	RemindedAt   *time.Time `db:"reminded_at"`
-	DecidedBy    string     `db:"decided_by"`
-	DecidedAt    *time.Time `db:"decided_at"`
-	RejectReason string     `db:"reject_reason"`
-	FailReason   string     `db:"fail_reason"`
-	DeletionID   string     `db:"deletion_id"`
-	Channel      string     `db:"channel"`
-	MessageTS    string     `db:"message_ts"`
+	ID           string        `db:"id"`
+	ContactID    string        `db:"contact_id"`
+	ContactLabel string        `db:"contact_label"`
+	Requester    string        `db:"requester"`
+	Reason       string        `db:"reason"`
+	Note         string        `db:"note"`
+	Fingerprint  string        `db:"fingerprint"`
+	Counts       Counts        `db:"-"`
+	CountsJSON   []byte        `db:"counts"`
+	Summary      Summary       `db:"-"`
+	SummaryJSON  []byte        `db:"summary"`
+	State        ApprovalState `db:"state"`
+	CreatedAt    time.Time     `db:"created_at"`
+	ExpiresAt    time.Time     `db:"expires_at"`
+	RemindAt     time.Time     `db:"remind_at"`
+	RemindedAt   *time.Time    `db:"reminded_at"`
+	DecidedBy    string        `db:"decided_by"`
+	DecidedAt    *time.Time    `db:"decided_at"`
+	RejectReason string        `db:"reject_reason"`
+	FailReason   string        `db:"fail_reason"`
+	DeletionID   string        `db:"deletion_id"`
+	Channel      string        `db:"channel"`
+	MessageTS    string        `db:"message_ts"`
 	// ApprovalsNeeded is how many different admins must approve: 2 for an
 	// erasure asked for by someone who is not an admin, else 1.
 	ApprovalsNeeded int `db:"approvals_needed"`
@@ -126,7 +130,7 @@ const approvalColumns = `id, contact_id, contact_label, requester, reason, note,
 	approvals_needed, coalesce(first_approved_by, '') AS first_approved_by, first_approved_at`
 
 // Kind is what the request asks for: KindDelete, KindMerge or KindErasure.
-func (a Approval) Kind() string {
+func (a Approval) Kind() Kind {
 	if a.Summary.Kind == "" {
 		return KindDelete
 	}
@@ -239,7 +243,7 @@ type NewApproval struct {
 	// a Slack message); its audit line mentions it.
 	Via string
 	// Kind is KindDelete (or empty), KindMerge or KindErasure.
-	Kind string
+	Kind Kind
 	// MergeInto is the contact a merge keeps (Kind KindMerge).
 	MergeInto string
 	// RequesterIsAdmin says the requester is an admin: their erasure needs
@@ -455,7 +459,7 @@ func (s *Store) decidable(a Approval, admin string, now time.Time) error {
 }
 
 // finish moves a locked request to its final state and returns it as stored.
-func (s *Store) finish(ctx context.Context, tx *sqlx.Tx, id, state, admin string, now time.Time, set string, args ...any) (Approval, error) {
+func (s *Store) finish(ctx context.Context, tx *sqlx.Tx, id string, state ApprovalState, admin string, now time.Time, set string, args ...any) (Approval, error) {
 	var a Approval
 	q := `UPDATE approval_requests SET state = ?, decided_by = ?, decided_at = ?` + set + ` WHERE id = ? RETURNING ` + approvalColumns
 	all := append(append([]any{state, admin, now}, args...), id)

@@ -45,7 +45,7 @@ type AuditEntry struct {
 	// line can say what was asked: "approved the merge of". It is no column
 	// of its own: the entries about a request are written with it, and the
 	// trail's readers (AuditTrail, ContactHistory) join it from the request.
-	RequestKind string `db:"request_kind"`
+	RequestKind Kind `db:"request_kind"`
 }
 
 // Audit appends one entry to the audit trail and returns it as stored.

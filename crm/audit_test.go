@@ -81,7 +81,7 @@ func TestAuditRequestKind(t *testing.T) {
 		for what, got := range map[string][]crm.AuditEntry{"trail": trail, "history": hist} {
 			var kinds []string
 			for _, e := range got {
-				kinds = append(kinds, e.Action+":"+e.RequestKind)
+				kinds = append(kinds, e.Action+":"+string(e.RequestKind))
 			}
 			if want := []string{"delete_requested:erasure", "rejected:erasure", "find:"}; !slices.Equal(kinds, want) {
 				t.Errorf("%s reads %v, want %v", what, kinds, want)

@@ -22,7 +22,7 @@ func TestAuditTrailOldestFirst(t *testing.T) {
 			clock.Advance(time.Millisecond)
 			return clock.Now()
 		})
-		for i, kind := range []string{crm.KindDelete, crm.KindErasure, crm.KindDelete} {
+		for i, kind := range []crm.Kind{crm.KindDelete, crm.KindErasure, crm.KindDelete} {
 			id := crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Jane", Email: fmt.Sprintf("jane%d@example.com", i)}, crmtest.SmallFull)
 			_, l, err := s.Linked(ctx, id)
 			if err != nil {

@@ -251,17 +251,21 @@ func (r ContactRef) Name() string {
 	return Contact{FirstName: r.FirstName, LastName: r.LastName}.Name()
 }
 
-// Deletion kinds: what a deletion record is the record of.
+// Kind is what a request asks for and what a deletion record is the record
+// of. The database keeps it as its text ("delete", "merge", "erasure").
+type Kind string
+
+// Kinds of request and deletion.
 const (
-	KindDelete  = "delete"  // an archived delete, restorable
-	KindMerge   = "merge"   // a duplicate merged into another contact, restorable
-	KindErasure = "erasure" // a privacy erasure: nothing archived, never restorable
+	KindDelete  Kind = "delete"  // an archived delete, restorable
+	KindMerge   Kind = "merge"   // a duplicate merged into another contact, restorable
+	KindErasure Kind = "erasure" // a privacy erasure: nothing archived, never restorable
 )
 
 // Deletion is the record of one archived delete, merge or erasure.
 type Deletion struct {
 	ID           string     `db:"id"`
-	Kind         string     `db:"kind"`
+	Kind         Kind       `db:"kind"`
 	ContactID    string     `db:"contact_id"`
 	ContactLabel string     `db:"contact_label"`
 	DeletedBy    string     `db:"deleted_by"`

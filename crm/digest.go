@@ -62,7 +62,7 @@ func (s *Store) Digest(ctx context.Context, from, to time.Time) (DigestData, err
 		}
 		return nil
 	}
-	tally := func(dst *[]Tally, col, kind string) error {
+	tally := func(dst *[]Tally, col string, kind Kind) error {
 		if err := s.db.SelectContext(ctx, dst, s.db.Rebind(`SELECT `+col+` AS k, count(*) AS n FROM deletions
 			WHERE deleted_at >= ? AND deleted_at < ? AND kind = ? GROUP BY `+col+` ORDER BY n DESC, k`), from, to, kind); err != nil {
 			return fmt.Errorf("digest: %s by %s: %w", kind, col, err)
@@ -71,7 +71,7 @@ func (s *Store) Digest(ctx context.Context, from, to time.Time) (DigestData, err
 	}
 	const made = `SELECT count(*) FROM deletions WHERE deleted_at >= ? AND deleted_at < ? AND kind = ?`
 	for _, k := range []struct {
-		kind     string
+		kind     Kind
 		n        *int
 		by       []*[]Tally
 		byColumn []string

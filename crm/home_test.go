@@ -276,7 +276,7 @@ func TestHomeAndDigestOfPrivacyFlows(t *testing.T) {
 		if err != nil || total != 2 || len(list) != 2 {
 			t.Fatalf("DeletionsBy(U1) = %+v (%d), %v", list, total, err)
 		}
-		kinds := map[string]crm.DeletionItem{}
+		kinds := map[crm.Kind]crm.DeletionItem{}
 		for _, d := range list {
 			kinds[d.Kind] = d
 		}

@@ -1,6 +1,6 @@
 package crm
 
-import "strings"
+import "contactbot/internal/words"
 
 // Labels: the words people read for the codes the CRM keeps. They are the
 // domain's vocabulary, not Slack's: crm writes them into audit details
@@ -51,4 +51,4 @@ func WorkflowStatusLabel(status string) string {
 }
 
 // spaced shows a code it has no word for with spaces for underscores.
-func spaced(code string) string { return strings.ReplaceAll(code, "_", " ") }
+func spaced(code string) string { return words.Spaced(code) }

@@ -10,17 +10,24 @@ import (
 	"contactbot/outbox"
 )
 
+// OperationKind is what an operation does, stored as its text.
+type OperationKind string
+
 // Kinds of operation.
 const (
-	OperationDelete  = "delete"
-	OperationRestore = "restore"
+	OperationDelete  OperationKind = "delete"
+	OperationRestore OperationKind = "restore"
 )
+
+// OperationOutcome is how an operation ended, stored as its text; "" while
+// it runs.
+type OperationOutcome string
 
 // Outcomes of an operation.
 const (
-	OperationDone      = "done"      // its change committed
-	OperationFailed    = "failed"    // it was refused or failed; nothing changed
-	OperationAbandoned = "abandoned" // the process working on it died; nothing changed
+	OperationDone      OperationOutcome = "done"      // its change committed
+	OperationFailed    OperationOutcome = "failed"    // it was refused or failed; nothing changed
+	OperationAbandoned OperationOutcome = "abandoned" // the process working on it died; nothing changed
 )
 
 // ErrOperationGone is returned when an operation was already resolved
@@ -31,20 +38,20 @@ var ErrOperationGone = &Error{Code: ECONFLICT, Message: "This took too long to s
 // before its work begins and finished in the work's own transaction, so that
 // one a killed process left behind is found and resolved (RecoverOperations).
 type Operation struct {
-	ID         string     `db:"id"`
-	Kind       string     `db:"kind"`
-	Actor      string     `db:"actor"`
-	Subject    string     `db:"subject"` // the contact id (delete) or deletion id (restore)
-	Label      string     `db:"label"`   // what the person calls it: the contact's name
-	StartedAt  time.Time  `db:"started_at"`
-	FinishedAt *time.Time `db:"finished_at"`
-	Outcome    string     `db:"outcome"`
+	ID         string           `db:"id"`
+	Kind       OperationKind    `db:"kind"`
+	Actor      string           `db:"actor"`
+	Subject    string           `db:"subject"` // the contact id (delete) or deletion id (restore)
+	Label      string           `db:"label"`   // what the person calls it: the contact's name
+	StartedAt  time.Time        `db:"started_at"`
+	FinishedAt *time.Time       `db:"finished_at"`
+	Outcome    OperationOutcome `db:"outcome"`
 }
 
 const operationColumns = `id, kind, actor, subject, label, started_at, finished_at, outcome`
 
 // StartOperation records that actor begins an operation of kind on subject.
-func (s *Store) StartOperation(ctx context.Context, kind, actor, subject, label string) (Operation, error) {
+func (s *Store) StartOperation(ctx context.Context, kind OperationKind, actor, subject, label string) (Operation, error) {
 	op := Operation{ID: NewID("O", 12), Kind: kind, Actor: actor, Subject: subject, Label: label, StartedAt: s.now().UTC()}
 	if _, err := s.db.ExecContext(ctx, s.db.Rebind(`INSERT INTO operations (id, kind, actor, subject, label, started_at) VALUES (?, ?, ?, ?, ?, ?)`),
 		op.ID, op.Kind, op.Actor, op.Subject, op.Label, op.StartedAt); err != nil {
@@ -74,7 +81,7 @@ func (s *Store) lockOperation(ctx context.Context, tx *sqlx.Tx, id string) error
 
 // finishOperationTx marks an operation finished in tx; it reports whether it
 // was still unfinished.
-func (s *Store) finishOperationTx(ctx context.Context, tx *sqlx.Tx, id, outcome string) (bool, error) {
+func (s *Store) finishOperationTx(ctx context.Context, tx *sqlx.Tx, id string, outcome OperationOutcome) (bool, error) {
 	r, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE operations SET finished_at = ?, outcome = ? WHERE id = ? AND finished_at IS NULL`), s.now().UTC(), outcome, id)
 	if err != nil {
 		return false, fmt.Errorf("finish operation %s: %w", id, err)
@@ -97,7 +104,7 @@ func (s *Store) operationEnded(id string) {
 // FinishOperation records the outcome of an operation whose work did not
 // commit (refused or failed), with the notes that tell so. When the
 // operation was already resolved, nothing is written.
-func (s *Store) FinishOperation(ctx context.Context, id, outcome string, notes []outbox.Note) error {
+func (s *Store) FinishOperation(ctx context.Context, id string, outcome OperationOutcome, notes []outbox.Note) error {
 	defer s.operationEnded(id)
 	return s.withTx(ctx, func(tx *sqlx.Tx) error {
 		open, err := s.finishOperationTx(ctx, tx, id, outcome)

@@ -192,7 +192,7 @@ func TestLockWaitGivesUp(t *testing.T) {
 	s := crmtest.NewStore(t)
 	s.SetLockWait(200 * time.Millisecond)
 	ctx := context.Background()
-	request := func(t *testing.T, id, kind, into string) string {
+	request := func(t *testing.T, id string, kind crm.Kind, into string) string {
 		t.Helper()
 		_, l, err := s.Linked(ctx, id)
 		if err != nil {

@@ -12,6 +12,7 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"contactbot/internal/words"
 	"contactbot/outbox"
 )
 
@@ -69,7 +70,7 @@ func (d Deletion) WindowClosed(now time.Time) bool {
 
 // timeText writes t for a sentence that has no richer rendering (the bot
 // renders times in each reader's own zone instead).
-func timeText(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
+func timeText(t time.Time) string { return t.UTC().Format(words.MinuteLayout) }
 
 // restorable returns why d cannot be restored (or reported) at now, or nil.
 func restorable(d Deletion, now time.Time) error {

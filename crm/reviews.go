@@ -11,13 +11,17 @@ import (
 	"contactbot/outbox"
 )
 
+// ReviewKind is what an admin did alone that a review is of. The database
+// keeps it as its text ("delete", "restore", "suppression_removal").
+type ReviewKind string
+
 // Kinds of review: what an admin did alone.
 const (
-	ReviewDelete  = "delete"  // a direct delete, nobody approved it
-	ReviewRestore = "restore" // a restore, which admins do alone
+	ReviewDelete  ReviewKind = "delete"  // a direct delete, nobody approved it
+	ReviewRestore ReviewKind = "restore" // a restore, which admins do alone
 	// ReviewSuppressionRemoval is the removal of a suppression entry that
 	// no privacy erasure wrote (an erasure's needs a second admin first).
-	ReviewSuppressionRemoval = "suppression_removal"
+	ReviewSuppressionRemoval ReviewKind = "suppression_removal"
 )
 
 // AuditReviewAcknowledged is another admin's acknowledgement of a review.
@@ -40,7 +44,7 @@ var (
 // goes when that is purged).
 type Review struct {
 	ID             string     `db:"id"`
-	Kind           string     `db:"kind"`
+	Kind           ReviewKind `db:"kind"`
 	DeletionID     string     `db:"deletion_id"`
 	Actor          string     `db:"actor"`
 	CreatedAt      time.Time  `db:"created_at"`
@@ -53,7 +57,7 @@ type Review struct {
 	Reason         string     `db:"reason"`
 	// DeletionKind is the deletion's kind: a review of kind ReviewDelete
 	// is of a direct merge when it is KindMerge.
-	DeletionKind string `db:"deletion_kind"`
+	DeletionKind Kind `db:"deletion_kind"`
 	// MergedInto is the contact a merge kept (KindMerge), else "".
 	MergedInto string `db:"merged_into"`
 	// EntryID and EntryKind name the suppression entry a review of kind
@@ -72,7 +76,7 @@ const reviewSelect = `SELECT r.id, r.kind, r.deletion_id, r.actor, r.created_at,
 
 // openReviewTx records, in the transaction of the delete or restore, that
 // actor did it alone.
-func (s *Store) openReviewTx(ctx context.Context, tx *sqlx.Tx, kind, deletionID, actor string, now time.Time) (*Review, error) {
+func (s *Store) openReviewTx(ctx context.Context, tx *sqlx.Tx, kind ReviewKind, deletionID, actor string, now time.Time) (*Review, error) {
 	return s.openEntryReviewTx(ctx, tx, Review{Kind: kind, DeletionID: deletionID, Actor: actor}, now)
 }
 
@@ -114,7 +118,7 @@ func (s *Store) Review(ctx context.Context, id string) (Review, error) {
 
 // ReviewOf loads the review of a deletion's delete or restore; found is
 // false when there is none (someone else approved it, or a deleter did it).
-func (s *Store) ReviewOf(ctx context.Context, kind, deletionID string) (r Review, found bool, err error) {
+func (s *Store) ReviewOf(ctx context.Context, kind ReviewKind, deletionID string) (r Review, found bool, err error) {
 	list, err := s.selectReviews(ctx, s.db, `WHERE r.kind = ? AND r.deletion_id = ?`, kind, deletionID)
 	if err != nil || len(list) == 0 {
 		return Review{}, false, err

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"contactbot/internal/words"
 	"contactbot/outbox"
 )
 
@@ -16,12 +17,16 @@ import (
 // other entry one admin removes, and another admin reviews it afterwards
 // (a review of kind ReviewSuppressionRemoval), as a direct delete.
 
+// RemovalState is where a suppression removal request is in its life. The
+// database keeps it as its text ("pending", "approved", "gone").
+type RemovalState string
+
 // Suppression removal request states.
 const (
-	RemovalPending  = "pending"
-	RemovalApproved = "approved"
+	RemovalPending  RemovalState = "pending"
+	RemovalApproved RemovalState = "approved"
 	// RemovalGone is a request whose entry was no longer there when approved.
-	RemovalGone = "gone"
+	RemovalGone RemovalState = "gone"
 )
 
 // AuditSuppressionRemovalRequested is an admin asking to remove an entry a
@@ -39,16 +44,16 @@ var (
 // SuppressionRemoval is a request to remove an entry a privacy erasure
 // wrote, waiting for a second admin.
 type SuppressionRemoval struct {
-	ID            string     `db:"id"`
-	SuppressionID string     `db:"suppression_id"`
-	EntryKind     string     `db:"entry_kind"`
-	DeletionID    string     `db:"deletion_id"`
-	ContactID     string     `db:"contact_id"`
-	Requester     string     `db:"requester"`
-	State         string     `db:"state"`
-	CreatedAt     time.Time  `db:"created_at"`
-	DecidedBy     string     `db:"decided_by"`
-	DecidedAt     *time.Time `db:"decided_at"`
+	ID            string       `db:"id"`
+	SuppressionID string       `db:"suppression_id"`
+	EntryKind     string       `db:"entry_kind"`
+	DeletionID    string       `db:"deletion_id"`
+	ContactID     string       `db:"contact_id"`
+	Requester     string       `db:"requester"`
+	State         RemovalState `db:"state"`
+	CreatedAt     time.Time    `db:"created_at"`
+	DecidedBy     string       `db:"decided_by"`
+	DecidedAt     *time.Time   `db:"decided_at"`
 }
 
 const suppressionRemovalColumns = `id, suppression_id, entry_kind, deletion_id, contact_id, requester, state, created_at,
@@ -197,7 +202,7 @@ func (s *Store) removeSuppressionTx(ctx context.Context, tx *sqlx.Tx, e Suppress
 	if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM suppressions WHERE id = ?`), e.ID); err != nil {
 		return AuditEntry{}, fmt.Errorf("remove suppression entry %s: %w", e.ID, err)
 	}
-	detail := fmt.Sprintf("%s entry %s (%s; %s, deleted %s) removed", e.Kind, e.ID, e.Source, describeOptOut(e), e.DeletedAt.UTC().Format("2006-01-02"))
+	detail := fmt.Sprintf("%s entry %s (%s; %s, deleted %s) removed", e.Kind, e.ID, e.Source, describeOptOut(e), e.DeletedAt.UTC().Format(words.DayLayout))
 	if requestedBy != "" {
 		detail += "; requested by " + requestedBy
 	}
