@@ -10,6 +10,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"contactbot/crm"
+	"contactbot/outbox"
 )
 
 // DigestPeriod is what the weekly digest covers: the week before it.
@@ -147,7 +148,7 @@ func (b *Bot) PostDigest(ctx context.Context) error {
 // DigestJob is the weekly digest as a periodic job: at DIGEST_AT, once per
 // week across replicas. Its name carries the schedule, so that a new
 // DIGEST_AT starts its own week rather than keep the old time.
-func (b *Bot) DigestJob() crm.Job {
+func (b *Bot) DigestJob() outbox.Job {
 	at := b.cfg.DigestAt
-	return crm.Job{Name: "digest " + at.String(), Next: at.Next, Run: b.PostDigest}
+	return outbox.Job{Name: "digest " + at.String(), Next: at.Next, Run: b.PostDigest}
 }

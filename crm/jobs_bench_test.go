@@ -8,6 +8,7 @@ import (
 
 	"contactbot/crm"
 	"contactbot/crm/crmtest"
+	"contactbot/outbox"
 )
 
 // BenchmarkIdleScheduledChecks is what serve pays every few seconds when
@@ -38,7 +39,7 @@ func BenchmarkIdleScheduledChecks(b *testing.B) {
 				}
 			}
 			for _, j := range []string{"approvals", "reviews", "purge", "recover", "prune-outbox", "digest Mon 09:00"} {
-				if _, err := s.ClaimJob(ctx, crm.Job{Name: j, Every: time.Hour}); err != nil {
+				if _, err := s.ClaimJob(ctx, outbox.Job{Name: j, Every: time.Hour}); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -49,7 +50,7 @@ func BenchmarkIdleScheduledChecks(b *testing.B) {
 				{"scheduler-tick", func() error { _, err := s.DueJobs(ctx); return err }},
 				// What each tick cost per job before (a write transaction
 				// that moves nothing when the job is not due).
-				{"claim-not-due", func() error { _, err := s.ClaimJob(ctx, crm.Job{Name: "approvals", Every: time.Hour}); return err }},
+				{"claim-not-due", func() error { _, err := s.ClaimJob(ctx, outbox.Job{Name: "approvals", Every: time.Hour}); return err }},
 				{"approvals-due", func() error {
 					due, err := s.ApprovalJobsDue(ctx)
 					if due {

@@ -3,6 +3,7 @@ package crm
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"time"
 
@@ -84,4 +85,16 @@ func (s *Store) PruneOutbox(ctx context.Context) (int, error) {
 	}
 	n, _ := r.RowsAffected()
 	return total + int(n), nil
+}
+
+// ClaimJob registers j (when new) and reports whether the caller should run
+// it now (outbox.Outbox.ClaimJob).
+func (s *Store) ClaimJob(ctx context.Context, j outbox.Job) (bool, error) {
+	return s.outbox.ClaimJob(ctx, j)
+}
+
+// RunJobs runs the jobs due, each once across replicas, until ctx ends
+// (outbox.Outbox.RunJobs).
+func (s *Store) RunJobs(ctx context.Context, jobs []outbox.Job, tick time.Duration, log *slog.Logger) {
+	s.outbox.RunJobs(ctx, jobs, tick, log)
 }

@@ -238,7 +238,7 @@ func TestClaimJob(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					ok, err := s.ClaimJob(ctx, crm.Job{Name: "purge", Every: time.Hour})
+					ok, err := s.ClaimJob(ctx, outbox.Job{Name: "purge", Every: time.Hour})
 					if err != nil {
 						t.Error(err)
 					}

@@ -244,7 +244,7 @@ func TestScheduledJob(t *testing.T) {
 			}
 			return at
 		}
-		job := crm.Job{Name: "digest Mon 09:00", Next: weekly}
+		job := outbox.Job{Name: "digest Mon 09:00", Next: weekly}
 		runs := 0
 		tick := func() {
 			var wg sync.WaitGroup

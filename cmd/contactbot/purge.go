@@ -8,6 +8,7 @@ import (
 
 	"contactbot/bot"
 	"contactbot/crm"
+	"contactbot/outbox"
 )
 
 // pruneInterval is how often serve prunes delivered outbox notes older
@@ -51,8 +52,8 @@ const reapplyFeedEvery = 10 * time.Second
 // archives, recovery of operations killed processes left, the suppression
 // triggers' audit lines, and pruning delivered outbox notes and old message
 // origins.
-func periodicJobs(b *bot.Bot, store *crm.Store, log *slog.Logger) []crm.Job {
-	return []crm.Job{
+func periodicJobs(b *bot.Bot, store *crm.Store, log *slog.Logger) []outbox.Job {
+	return []outbox.Job{
 		{Name: "approvals", Every: checkEvery, Run: b.RunApprovalJobs},
 		{Name: "reviews", Every: checkEvery, Run: b.RunReviewJobs},
 		b.DigestJob(),
@@ -79,8 +80,8 @@ func periodicJobs(b *bot.Bot, store *crm.Store, log *slog.Logger) []crm.Job {
 
 // purgeJob purges archives whose restore window has passed, checked every
 // few seconds (one indexed read when none has).
-func purgeJob(store *crm.Store, log *slog.Logger) crm.Job {
-	return crm.Job{Name: "purge", Every: checkEvery, Run: func(ctx context.Context) error {
+func purgeJob(store *crm.Store, log *slog.Logger) outbox.Job {
+	return outbox.Job{Name: "purge", Every: checkEvery, Run: func(ctx context.Context) error {
 		if due, err := store.PurgeDue(ctx); err != nil || !due {
 			return err
 		}
@@ -94,7 +95,7 @@ func purgeJob(store *crm.Store, log *slog.Logger) crm.Job {
 
 // startJobs runs the periodic jobs until the returned stop is called (stop
 // waits for runs in progress).
-func startJobs(ctx context.Context, store *crm.Store, jobs []crm.Job, log *slog.Logger) (stop func()) {
+func startJobs(ctx context.Context, store *crm.Store, jobs []outbox.Job, log *slog.Logger) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {

@@ -12,6 +12,7 @@ import (
 
 	"contactbot/crm"
 	"contactbot/crm/crmtest"
+	"contactbot/outbox"
 )
 
 func TestPurgeCommand(t *testing.T) {
@@ -56,7 +57,7 @@ func TestJobsPurgeAtOnceAndStop(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	stop := startJobs(ctx, store, []crm.Job{purgeJob(store, log)}, log)
+	stop := startJobs(ctx, store, []outbox.Job{purgeJob(store, log)}, log)
 	deadline := time.Now().Add(10 * time.Second)
 	for crmtest.CountRows(t, store, "deletions", "purged_at IS NOT NULL") == 0 {
 		if time.Now().After(deadline) {

@@ -1,4 +1,4 @@
-package crm
+package outbox
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
-// Job is work done periodically, once per interval (or at each time of a
+// Job is work done periodically (periodic_jobs), once per interval (or at each time of a
 // schedule) across all replicas.
 type Job struct {
 	// Name identifies the job's row in periodic_jobs; keep it stable.
@@ -56,10 +56,10 @@ func (j Job) first(now time.Time) time.Time {
 // to the schedule's next time). Of any number of replicas asking at once,
 // one gets true. A new interval job is due at once, a scheduled one at its
 // first time.
-func (s *Store) ClaimJob(ctx context.Context, j Job) (bool, error) {
+func (o *Outbox) ClaimJob(ctx context.Context, j Job) (bool, error) {
 	claimed := false
-	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
-		now := s.now().UTC()
+	err := o.InTx(ctx, func(tx *sqlx.Tx) error {
+		now := o.now().UTC()
 		if err := registerJob(ctx, tx, j, now); err != nil {
 			return err
 		}
@@ -83,17 +83,17 @@ func registerJob(ctx context.Context, tx *sqlx.Tx, j Job, now time.Time) error {
 	return nil
 }
 
-// dueJobs reads which of the jobs' rows are due (or missing), without
+// DueJobs reads which of the jobs' rows are due (or missing), without
 // writing: the scheduler asks every tick, and most ticks nothing is due.
-func (s *Store) dueJobs(ctx context.Context) (map[string]bool, error) {
+func (o *Outbox) DueJobs(ctx context.Context) (map[string]bool, error) {
 	var rows []struct {
 		Name string    `db:"name"`
 		Next time.Time `db:"next_run_at"`
 	}
-	if err := s.db.SelectContext(ctx, &rows, `SELECT name, next_run_at FROM periodic_jobs`); err != nil {
+	if err := o.db.SelectContext(ctx, &rows, `SELECT name, next_run_at FROM periodic_jobs`); err != nil {
 		return nil, fmt.Errorf("read periodic jobs: %w", err)
 	}
-	now := s.now()
+	now := o.now()
 	notDue := map[string]bool{}
 	for _, r := range rows {
 		notDue[r.Name] = r.Next.After(now)
@@ -102,12 +102,12 @@ func (s *Store) dueJobs(ctx context.Context) (map[string]bool, error) {
 }
 
 // finishRun records how a run ended.
-func (s *Store) finishRun(ctx context.Context, name string, runErr error) error {
+func (o *Outbox) finishRun(ctx context.Context, name string, runErr error) error {
 	msg := ""
 	if runErr != nil {
 		msg = cutText(runErr.Error(), 500)
 	}
-	_, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE periodic_jobs SET last_finished_at = ?, last_error = ? WHERE name = ?`), s.now().UTC(), msg, name)
+	_, err := o.db.ExecContext(ctx, o.db.Rebind(`UPDATE periodic_jobs SET last_finished_at = ?, last_error = ? WHERE name = ?`), o.now().UTC(), msg, name)
 	return err
 }
 
@@ -116,7 +116,7 @@ func (s *Store) finishRun(ctx context.Context, name string, runErr error) error 
 // tick where nothing is due is one read of periodic_jobs; a claim is a
 // write only for a job that is due. A run is bounded by its job's interval
 // (scheduledRunLimit for a scheduled job) and is not cut short by ctx.
-func (s *Store) RunJobs(ctx context.Context, jobs []Job, tick time.Duration, log *slog.Logger) {
+func (o *Outbox) RunJobs(ctx context.Context, jobs []Job, tick time.Duration, log *slog.Logger) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	running := map[string]bool{}
@@ -124,7 +124,7 @@ func (s *Store) RunJobs(ctx context.Context, jobs []Job, tick time.Duration, log
 	t := time.NewTicker(tick)
 	defer t.Stop()
 	for {
-		notDue, err := s.dueJobs(ctx)
+		notDue, err := o.DueJobs(ctx)
 		if err != nil && ctx.Err() == nil {
 			log.Error("read periodic jobs", "err", err)
 		}
@@ -135,7 +135,7 @@ func (s *Store) RunJobs(ctx context.Context, jobs []Job, tick time.Duration, log
 			if busy || err != nil || notDue[j.Name] {
 				continue
 			}
-			ok, err := s.ClaimJob(ctx, j)
+			ok, err := o.ClaimJob(ctx, j)
 			if err != nil {
 				if ctx.Err() == nil {
 					log.Error("claim periodic job", "job", j.Name, "err", err)
@@ -162,7 +162,7 @@ func (s *Store) RunJobs(ctx context.Context, jobs []Job, tick time.Duration, log
 				if err != nil {
 					log.Error("periodic job failed", "job", j.Name, "err", err)
 				}
-				if err := s.finishRun(run, j.Name, err); err != nil {
+				if err := o.finishRun(run, j.Name, err); err != nil {
 					log.Warn("record periodic job", "job", j.Name, "err", err)
 				}
 			}(j)
