@@ -91,7 +91,12 @@ type Env struct {
 	Bot    *bot.Bot
 	Server *httptest.Server
 	Clock  *Clock
-	log    *slog.Logger
+	// redisClock is the clock of the Redis breaker (with Options.RedisURL):
+	// it stands still, so an open breaker stays open until the test calls
+	// AdvanceRedisBreaker.
+	redisClock   *Clock
+	redisOpenFor time.Duration
+	log          *slog.Logger
 
 	stopOutbox func()
 }
@@ -103,12 +108,16 @@ type Clock = crmtest.Clock
 type Options struct {
 	Env map[string]string
 	// RedisURL, when set, is the Redis the bot uses, opened as serve opens it
-	// (kv.OpenRedis: fail-fast timeouts, a breaker that retries after 100 ms),
-	// e.g. a private testsvc server that the test stops.
+	// (kv.OpenRedis: fail-fast timeouts, a breaker on a clock the test moves:
+	// Env.AdvanceRedisBreaker), e.g. a
+	// private testsvc server that the test stops.
 	RedisURL string
 	// RedisOpenFor is the breaker's wait before it tries Redis again; zero:
-	// 100 ms, so that tests see Redis back quickly.
+	// kv.OpenFor.
 	RedisOpenFor time.Duration
+	// RedisNow, when set, is the breaker's clock instead of one the test
+	// moves (time.Now for a benchmark that measures the breaker's rhythm).
+	RedisNow func() time.Time
 	// Store, when set, is the database, e.g. on a private testsvc PostgreSQL.
 	Store *crm.Store
 	// Log, when set, receives the bot's and the HTTP handler's logs (see Logs).
@@ -138,6 +147,9 @@ func New(tb testing.TB, opts ...Options) *Env {
 		if opt.RedisOpenFor != 0 {
 			o.RedisOpenFor = opt.RedisOpenFor
 		}
+		if opt.RedisNow != nil {
+			o.RedisNow = opt.RedisNow
+		}
 		if opt.Store != nil {
 			o.Store = opt.Store
 		}
@@ -165,11 +177,15 @@ func New(tb testing.TB, opts ...Options) *Env {
 	clock := crmtest.NewClock(time.Now())
 	store.SetClock(func() time.Time { return clock.Now() })
 	var shared *kv.Redis
+	redisClock := crmtest.NewClock(time.Now())
 	if o.RedisURL != "" {
 		if o.RedisOpenFor == 0 {
-			o.RedisOpenFor = 100 * time.Millisecond
+			o.RedisOpenFor = kv.OpenFor
 		}
-		shared, err = kv.OpenRedis(o.RedisURL, kv.Options{Prefix: "contactbot-test:", Log: o.Log, OpenFor: o.RedisOpenFor})
+		if o.RedisNow == nil {
+			o.RedisNow = redisClock.Now
+		}
+		shared, err = kv.OpenRedis(o.RedisURL, kv.Options{Prefix: "contactbot-test:", Log: o.Log, OpenFor: o.RedisOpenFor, Now: o.RedisNow})
 		if err != nil {
 			tb.Fatalf("open Redis: %v", err)
 		}
@@ -181,7 +197,7 @@ func New(tb testing.TB, opts ...Options) *Env {
 		// The token belongs to the configured workspace, as serve requires.
 		fake.SetWorkspace(cfg.SlackTeamID, "")
 	}
-	e := &Env{TB: tb, Store: store, KV: shared, Slack: fake, Config: cfg, Clock: clock, log: o.Log}
+	e := &Env{TB: tb, Store: store, KV: shared, Slack: fake, Config: cfg, Clock: clock, redisClock: redisClock, redisOpenFor: o.RedisOpenFor, log: o.Log}
 	e.start()
 	return e
 }
@@ -210,6 +226,10 @@ func (e *Env) start() {
 	})
 }
 
+// AdvanceRedisBreaker moves the Redis breaker's clock (Options.RedisURL)
+// past its open period: the next call probes Redis.
+func (e *Env) AdvanceRedisBreaker() { e.redisClock.Advance(e.redisOpenFor) }
+
 // StopOutbox stops this process's outbox worker, as a process that dies
 // would: what it has not delivered stays in the database.
 func (e *Env) StopOutbox() { e.stopOutbox() }
@@ -217,7 +237,7 @@ func (e *Env) StopOutbox() { e.stopOutbox() }
 // Replica starts a second bot process on the same PostgreSQL database, Redis
 // prefix and fake Slack, as a second web dyno would be.
 func (e *Env) Replica() *Env {
-	r := &Env{TB: e.TB, Store: e.Store, KV: e.KV, Slack: e.Slack, Config: e.Config, Clock: e.Clock, log: e.log}
+	r := &Env{TB: e.TB, Store: e.Store, KV: e.KV, Slack: e.Slack, Config: e.Config, Clock: e.Clock, redisClock: e.redisClock, redisOpenFor: e.redisOpenFor, log: e.log}
 	r.start()
 	return r
 }
