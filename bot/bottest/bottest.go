@@ -1,6 +1,8 @@
-// Package bottest builds the whole bot for tests: a real PostgreSQL database,
-// real Redis, the fake Slack Web API, and the HTTP transport, with helpers
-// that send requests signed the way Slack signs them.
+// Package bottest builds the whole bot for tests: a real PostgreSQL
+// database (without TEST_DATABASE_URL the test is skipped: the tests' own
+// SQL fixtures are PostgreSQL's), Redis (with TEST_REDIS_URL, else the
+// in-memory store), the fake Slack Web API, and the HTTP transport, with
+// helpers that send requests signed the way Slack signs them.
 package bottest
 
 import (
@@ -49,18 +51,28 @@ const (
 	Secret   = "test-signing-secret"
 )
 
-// RedisURL is the Redis tests use: TEST_REDIS_URL or the local one.
-func RedisURL() string {
-	if u := os.Getenv("TEST_REDIS_URL"); u != "" {
-		return u
+// RedisURL is the Redis tests use: TEST_REDIS_URL, or "" when it is unset
+// (Redis tests are then skipped and the bot uses the in-memory store).
+func RedisURL() string { return os.Getenv("TEST_REDIS_URL") }
+
+// Main runs a package's tests (call it from TestMain), saying first in one
+// line each what will not run on this machine (see crmtest.Main).
+func Main(m *testing.M) {
+	note := ""
+	if RedisURL() == "" {
+		note = "TEST_REDIS_URL is not set: tests that need Redis are skipped, the bot uses the in-memory store"
 	}
-	return "redis://127.0.0.1:6379/0"
+	os.Exit(crmtest.Run(m, note))
 }
 
 // NewKV returns the real Redis store under a key prefix of its own, whose
-// keys are removed when the test ends.
+// keys are removed when the test ends. Without TEST_REDIS_URL the test is
+// skipped.
 func NewKV(tb testing.TB) *kv.Redis {
 	tb.Helper()
+	if RedisURL() == "" {
+		tb.Skip("Redis only: set TEST_REDIS_URL (bash .ci/run sets it) to run it")
+	}
 	opts, err := redis.ParseURL(RedisURL())
 	if err != nil {
 		tb.Fatalf("TEST_REDIS_URL: %v", err)
@@ -85,7 +97,7 @@ func NewKV(tb testing.TB) *kv.Redis {
 type Env struct {
 	TB     testing.TB
 	Store  *crm.Store
-	KV     *kv.Redis
+	KV     bot.KV
 	Slack  *slackfake.Server
 	Config *config.Config
 	Bot    *bot.Bot
@@ -176,7 +188,7 @@ func New(tb testing.TB, opts ...Options) *Env {
 	}
 	clock := crmtest.NewClock(time.Now())
 	store.SetClock(func() time.Time { return clock.Now() })
-	var shared *kv.Redis
+	var shared bot.KV
 	redisClock := crmtest.NewClock(time.Now())
 	if o.RedisURL != "" {
 		if o.RedisOpenFor == 0 {
@@ -185,13 +197,16 @@ func New(tb testing.TB, opts ...Options) *Env {
 		if o.RedisNow == nil {
 			o.RedisNow = redisClock.Now
 		}
-		shared, err = kv.OpenRedis(o.RedisURL, kv.Options{Prefix: "contactbot-test:", Log: o.Log, OpenFor: o.RedisOpenFor, Now: o.RedisNow})
+		r, err := kv.OpenRedis(o.RedisURL, kv.Options{Prefix: "contactbot-test:", Log: o.Log, OpenFor: o.RedisOpenFor, Now: o.RedisNow})
 		if err != nil {
 			tb.Fatalf("open Redis: %v", err)
 		}
-		tb.Cleanup(func() { shared.Close() })
-	} else {
+		tb.Cleanup(func() { r.Close() })
+		shared = r
+	} else if RedisURL() != "" {
 		shared = NewKV(tb)
+	} else {
+		shared = kv.NewMemory()
 	}
 	if cfg.SlackTeamID != "" {
 		// The token belongs to the configured workspace, as serve requires.

@@ -22,26 +22,39 @@ import (
 	_ "github.com/lib/pq"
 )
 
-// AdminURL is the server tests create their databases on: TEST_DATABASE_URL,
-// or the local trust-auth server.
-func AdminURL() string {
-	if u := os.Getenv("TEST_DATABASE_URL"); u != "" {
-		return u
+// AdminURL is the PostgreSQL server tests create their databases on:
+// TEST_DATABASE_URL, or "" when it is unset (PostgreSQL tests are then
+// skipped and the rest run on SQLite).
+func AdminURL() string { return os.Getenv("TEST_DATABASE_URL") }
+
+// RequirePostgres skips the test when TEST_DATABASE_URL is unset.
+func RequirePostgres(tb testing.TB) {
+	tb.Helper()
+	if AdminURL() == "" {
+		tb.Skip("PostgreSQL only: set TEST_DATABASE_URL (bash .ci/run sets it) to run it")
 	}
-	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 }
 
 // NewDatabase creates an empty database for one test and drops it afterwards.
-// It returns the database's URL.
+// It returns the database's URL. Without TEST_DATABASE_URL the test is
+// skipped.
 func NewDatabase(tb testing.TB) string {
 	tb.Helper()
-	admin, err := sql.Open("postgres", AdminURL())
-	if err != nil {
-		tb.Fatalf("open admin database: %v", err)
-	}
-	tb.Cleanup(func() { admin.Close() })
+	return newDatabase(tb, "")
+}
+
+// newDatabase creates a database for one test, a copy of template when one
+// is named, and drops it when the test ends.
+func newDatabase(tb testing.TB, template string) string {
+	tb.Helper()
+	RequirePostgres(tb)
+	admin := adminDB(tb)
 	name := strings.ToLower(crm.NewID("contactbot_test_", 12))
-	if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
+	create := `CREATE DATABASE ` + name
+	if template != "" {
+		create += ` TEMPLATE ` + template
+	}
+	if _, err := admin.Exec(create); err != nil {
 		tb.Fatalf("create test database (is PostgreSQL running? run bash .ci/run): %v", err)
 	}
 	tb.Cleanup(func() {
@@ -49,6 +62,29 @@ func NewDatabase(tb testing.TB) string {
 			tb.Logf("drop test database %s: %v", name, err)
 		}
 	})
+	return databaseURL(tb, name)
+}
+
+// admin is the connection pool to AdminURL that creates and drops the
+// test databases of this process.
+var admin struct {
+	once sync.Once
+	db   *sql.DB
+	err  error
+}
+
+func adminDB(tb testing.TB) *sql.DB {
+	tb.Helper()
+	admin.once.Do(func() { admin.db, admin.err = sql.Open("postgres", AdminURL()) })
+	if admin.err != nil {
+		tb.Fatalf("open admin database: %v", admin.err)
+	}
+	return admin.db
+}
+
+// databaseURL is AdminURL with the database name replaced.
+func databaseURL(tb testing.TB, name string) string {
+	tb.Helper()
 	u, err := url.Parse(AdminURL())
 	if err != nil {
 		tb.Fatalf("parse TEST_DATABASE_URL: %v", err)
@@ -57,10 +93,89 @@ func NewDatabase(tb testing.TB) string {
 	return u.String()
 }
 
-// NewStore opens a migrated store on a fresh PostgreSQL database.
+// templates are the migrated databases of this process (with the test
+// suppression key) that NewStore and NewSQLiteStore copy: migrating once
+// and copying is much faster than migrating every test's database.
+var templates struct {
+	mu       sync.Mutex
+	postgres string // database name
+	sqlite   string // file
+}
+
+// migratedTemplate returns the name of this process's migrated PostgreSQL
+// template, creating it on first use.
+func migratedTemplate(tb testing.TB) string {
+	tb.Helper()
+	templates.mu.Lock()
+	defer templates.mu.Unlock()
+	if templates.postgres != "" {
+		return templates.postgres
+	}
+	RequirePostgres(tb)
+	name := strings.ToLower(crm.NewID("contactbot_test_template_", 12))
+	if _, err := adminDB(tb).Exec(`CREATE DATABASE ` + name); err != nil {
+		tb.Fatalf("create template database (is PostgreSQL running? run bash .ci/run): %v", err)
+	}
+	// Closed at once: a database being copied may have no other session.
+	if err := closeMigrated(openMigrated(databaseURL(tb, name))); err != nil {
+		dropTemplates()
+		tb.Fatalf("template database: %v", err)
+	}
+	templates.postgres = name
+	return name
+}
+
+// sqliteTemplate returns this process's migrated SQLite file, creating it
+// on first use.
+func sqliteTemplate(tb testing.TB) string {
+	tb.Helper()
+	templates.mu.Lock()
+	defer templates.mu.Unlock()
+	if templates.sqlite != "" {
+		return templates.sqlite
+	}
+	dir, err := os.MkdirTemp("", "contactbot-test-template-")
+	if err != nil {
+		tb.Fatalf("template directory: %v", err)
+	}
+	file := filepath.Join(dir, "contactbot.db")
+	// Closing checkpoints the write-ahead log into the file: the file alone
+	// is then the whole database.
+	if err := closeMigrated(openMigrated("sqlite://" + file)); err != nil {
+		os.RemoveAll(dir)
+		tb.Fatalf("SQLite template: %v", err)
+	}
+	templates.sqlite = file
+	return file
+}
+
+func closeMigrated(s *crm.Store, err error) error {
+	if err != nil {
+		return err
+	}
+	return s.Close()
+}
+
+// dropTemplates removes this process's templates (Main calls it).
+func dropTemplates() {
+	templates.mu.Lock()
+	defer templates.mu.Unlock()
+	if templates.postgres != "" && admin.db != nil {
+		admin.db.Exec(`DROP DATABASE IF EXISTS ` + templates.postgres + ` WITH (FORCE)`)
+		templates.postgres = ""
+	}
+	if templates.sqlite != "" {
+		os.RemoveAll(filepath.Dir(templates.sqlite))
+		templates.sqlite = ""
+	}
+}
+
+// NewStore opens a migrated store on a fresh PostgreSQL database; without
+// TEST_DATABASE_URL the test is skipped.
 func NewStore(tb testing.TB) *crm.Store {
 	tb.Helper()
-	return NewStoreAt(tb, NewDatabase(tb))
+	RequirePostgres(tb)
+	return NewStoreAt(tb, newDatabase(tb, migratedTemplate(tb)))
 }
 
 // NewStoreAt opens a store on the database at url, migrated and with the
@@ -68,19 +183,31 @@ func NewStore(tb testing.TB) *crm.Store {
 // url to something else (the command line).
 func NewStoreAt(tb testing.TB, url string) *crm.Store {
 	tb.Helper()
+	s, err := openMigrated(url)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
+}
+
+// openMigrated opens the store at url, migrates it and sets the test
+// suppression key (on a copy of a template both find nothing to do).
+func openMigrated(url string) (*crm.Store, error) {
 	ctx := context.Background()
 	s, err := crm.Open(ctx, url)
 	if err != nil {
-		tb.Fatalf("open store: %v", err)
+		return nil, fmt.Errorf("open store: %w", err)
 	}
-	tb.Cleanup(func() { s.Close() })
 	if err := s.Migrate(ctx, nil); err != nil {
-		tb.Fatalf("migrate: %v", err)
+		s.Close()
+		return nil, fmt.Errorf("migrate: %w", err)
 	}
 	if err := s.SetSuppressionKey(ctx, SuppressionKey); err != nil {
-		tb.Fatalf("set suppression key: %v", err)
+		s.Close()
+		return nil, fmt.Errorf("set suppression key: %w", err)
 	}
-	return s
+	return s, nil
 }
 
 // SuppressionKeyRowVersion is the row version (PostgreSQL's xmin) of the
@@ -98,23 +225,19 @@ func SuppressionKeyRowVersion(tb testing.TB, s *crm.Store) string {
 // SuppressionKey is the SUPPRESSION_KEY of test stores (never a real one).
 const SuppressionKey = "7e57c0de7e57c0de7e57c0de7e57c0de7e57c0de7e57c0de7e57c0de7e57c0de"
 
-// NewSQLiteStore opens a migrated store on a fresh SQLite file in a
-// temporary directory.
+// NewSQLiteStore opens a migrated store on a fresh SQLite file (a copy of
+// a migrated one) in a temporary directory.
 func NewSQLiteStore(tb testing.TB) *crm.Store {
 	tb.Helper()
-	ctx := context.Background()
-	s, err := crm.Open(ctx, "sqlite://"+filepath.Join(tb.TempDir(), "contactbot.db"))
+	file := filepath.Join(tb.TempDir(), "contactbot.db")
+	migrated, err := os.ReadFile(sqliteTemplate(tb))
+	if err == nil {
+		err = os.WriteFile(file, migrated, 0o600)
+	}
 	if err != nil {
-		tb.Fatalf("open SQLite store: %v", err)
+		tb.Fatalf("copy the SQLite template: %v", err)
 	}
-	tb.Cleanup(func() { s.Close() })
-	if err := s.Migrate(ctx, nil); err != nil {
-		tb.Fatalf("migrate SQLite: %v", err)
-	}
-	if err := s.SetSuppressionKey(ctx, SuppressionKey); err != nil {
-		tb.Fatalf("set suppression key: %v", err)
-	}
-	return s
+	return NewStoreAt(tb, "sqlite://"+file)
 }
 
 // NewStoreOf opens a migrated store of the dialect on a fresh database.
