@@ -130,6 +130,7 @@ func missing(t *testing.T, s bot.KV, key string) func() bool {
 }
 
 func TestSetNXOnlyOnce(t *testing.T) {
+	t.Parallel()
 	forEach(t, func(t *testing.T, s bot.KV) {
 		ctx := context.Background()
 		if !must[bool](t)(s.SetNX(ctx, "k", "first", time.Minute)) {
@@ -146,6 +147,7 @@ func TestSetNXOnlyOnce(t *testing.T) {
 }
 
 func TestSetNXExpires(t *testing.T) {
+	t.Parallel()
 	forEach(t, func(t *testing.T, s bot.KV) {
 		ctx := context.Background()
 		if !must[bool](t)(s.SetNX(ctx, "k", "v", 50*time.Millisecond)) {
@@ -159,6 +161,7 @@ func TestSetNXExpires(t *testing.T) {
 }
 
 func TestSetGetAndExpiry(t *testing.T) {
+	t.Parallel()
 	forEach(t, func(t *testing.T, s bot.KV) {
 		ctx := context.Background()
 		if err := s.Set(ctx, "k", "one", time.Minute); err != nil {
@@ -184,6 +187,7 @@ func TestSetGetAndExpiry(t *testing.T) {
 }
 
 func TestGetMissing(t *testing.T) {
+	t.Parallel()
 	forEach(t, func(t *testing.T, s bot.KV) {
 		v, ok, err := s.Get(context.Background(), "nope")
 		if v != "" || ok || err != nil {
@@ -193,6 +197,7 @@ func TestGetMissing(t *testing.T) {
 }
 
 func TestIncrCountsAndExpires(t *testing.T) {
+	t.Parallel()
 	forEach(t, func(t *testing.T, s bot.KV) {
 		ctx := context.Background()
 		for want := int64(1); want <= 3; want++ {
@@ -227,6 +232,7 @@ func TestIncrFixedWindow(t *testing.T) {
 }
 
 func TestIncrConcurrent(t *testing.T) {
+	t.Parallel()
 	forEach(t, func(t *testing.T, s bot.KV) {
 		var wg sync.WaitGroup
 		results := make(chan int64, 20)
@@ -254,6 +260,7 @@ func TestIncrConcurrent(t *testing.T) {
 }
 
 func TestIncrNotInteger(t *testing.T) {
+	t.Parallel()
 	forEach(t, func(t *testing.T, s bot.KV) {
 		ctx := context.Background()
 		if err := s.Set(ctx, "s", "hello", time.Minute); err != nil {
@@ -266,6 +273,7 @@ func TestIncrNotInteger(t *testing.T) {
 }
 
 func TestDel(t *testing.T) {
+	t.Parallel()
 	forEach(t, func(t *testing.T, s bot.KV) {
 		ctx := context.Background()
 		for _, k := range []string{"a", "b", "c"} {
@@ -291,6 +299,7 @@ func TestDel(t *testing.T) {
 }
 
 func TestPing(t *testing.T) {
+	t.Parallel()
 	forEach(t, func(t *testing.T, s bot.KV) {
 		if err := s.Ping(context.Background()); err != nil {
 			t.Fatal(err)
@@ -299,6 +308,7 @@ func TestPing(t *testing.T) {
 }
 
 func TestConcurrentSetNXStoresOnce(t *testing.T) {
+	t.Parallel()
 	forEach(t, func(t *testing.T, s bot.KV) {
 		var (
 			wg      sync.WaitGroup
@@ -330,6 +340,7 @@ func TestConcurrentSetNXStoresOnce(t *testing.T) {
 }
 
 func TestRedisPrefix(t *testing.T) {
+	t.Parallel()
 	client := redisClient(t)
 	ctx := context.Background()
 	p1, p2 := randomPrefix(), randomPrefix()
@@ -358,6 +369,7 @@ func TestRedisPrefix(t *testing.T) {
 }
 
 func TestOpenRedis(t *testing.T) {
+	t.Parallel()
 	redisClient(t) // skips without Redis
 	u := os.Getenv("TEST_REDIS_URL")
 	prefix := randomPrefix()
@@ -377,6 +389,7 @@ func TestOpenRedis(t *testing.T) {
 }
 
 func TestOpenRedisErrorsHidePassword(t *testing.T) {
+	t.Parallel()
 	for _, u := range []string{
 		"redis://user:hunter2secret@127.0.0.1:1/x",   // bad db number
 		"redis://user:hunter2secret@[::1%zz/0",       // unparsable

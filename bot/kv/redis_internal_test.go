@@ -11,6 +11,7 @@ import (
 // Redis that is down or hung costs a call: go-redis's defaults (5 s dials,
 // 3 s reads, each retried) would make every request wait seconds.
 func TestOpenRedisFailsFast(t *testing.T) {
+	t.Parallel()
 	r, err := OpenRedis("redis://127.0.0.1:1/0", Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -31,6 +32,7 @@ func TestOpenRedisFailsFast(t *testing.T) {
 // it then fails calls without trying them until its clock has moved OpenFor,
 // when one call probes: a failed probe opens it again, an answer closes it.
 func TestBreakerOpensAndProbesByItsClock(t *testing.T) {
+	t.Parallel()
 	now := time.Unix(1_700_000_000, 0)
 	var changes []string
 	b := &breaker{now: func() time.Time { return now }, openFor: OpenFor, tripAfter: TripAfter,

@@ -23,6 +23,7 @@ import (
 // apart: the same signed request sent again with the hex in capitals is
 // refused, and the command is served once.
 func TestReplayWithSignatureInCapitalsRefused(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	form := url.Values{"command": {"/contact"}, "text": {"help"}, "user_id": {bottest.Support}, "team_id": {bottest.Team}, "channel_id": {bottest.Channel}}.Encode()
 	header := bottest.Sign(bottest.Secret, form, time.Now())
@@ -91,6 +92,7 @@ func checkHookIgnored(t *testing.T, logs *bottest.Logs, h *hook, from string) {
 // it comes in a button payload or in a window's private_metadata: the
 // answer goes by DM and the URL is logged once without its query string.
 func TestResponseURLOnlySlacks(t *testing.T) {
+	t.Parallel()
 	t.Run("ButtonPayload", func(t *testing.T) {
 		log, logs := bottest.NewLogs(nil)
 		e := bottest.New(t, bottest.Options{Log: log})
@@ -189,6 +191,7 @@ func TestResponseURLOnlySlacks(t *testing.T) {
 // TestClickHandlesFirstActionOnly: Slack sends one action per click; a
 // forged payload with two (open two windows) does the first only.
 func TestClickHandlesFirstActionOnly(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	first := crmtest.InsertContact(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"})
 	second := crmtest.InsertContact(t, e.Store, crmtest.Contact{FirstName: "John", LastName: "Roe", Email: "john@example.com"})
@@ -218,6 +221,7 @@ func TestClickHandlesFirstActionOnly(t *testing.T) {
 // TestOtherWorkspaceRefusedWithoutTeamID: with SLACK_TEAM_ID unset, the bot
 // still serves only the workspace auth.test named at start.
 func TestOtherWorkspaceRefusedWithoutTeamID(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	if e.Config.SlackTeamID != "" {
 		t.Fatalf("SLACK_TEAM_ID is set (%s): this test is about learning the team", e.Config.SlackTeamID)
@@ -263,6 +267,7 @@ func TestOtherWorkspaceRefusedWithoutTeamID(t *testing.T) {
 // payloads that name its organisation, and people whose team Slack gives
 // as the organisation; another organisation is refused.
 func TestEnterpriseGridWorkspace(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	e.Slack.SetWorkspace(bottest.Team, "E0ORG")
 	grid := e.Replica() // a process started on the Grid workspace's token
@@ -296,6 +301,7 @@ func TestEnterpriseGridWorkspace(t *testing.T) {
 // external member of a Slack Connect channel) is refused, searches
 // included, with a sentence that says why.
 func TestExternalMemberRefused(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	crmtest.InsertContact(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"})
 	refusal := "contactbot serves only members of the workspace it is installed in, and your account belongs to another organisation, so nothing was done. Ask a member of this workspace for help."

@@ -109,6 +109,7 @@ func TestEventsRoute(t *testing.T) {
 // TestEventsOtherWorkspace: with SLACK_TEAM_ID set, an event from another
 // workspace is acknowledged and ignored.
 func TestEventsOtherWorkspace(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t, bottest.Options{Env: map[string]string{"SLACK_TEAM_ID": "T0OTHER"}})
 	if r := e.PostEvent(bottest.HomeOpenedEvent(bottest.Support, "Ev0OTHER"), nil); r.Status != http.StatusOK {
 		t.Fatalf("%d %q", r.Status, r.Body)
