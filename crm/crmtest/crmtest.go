@@ -106,47 +106,92 @@ var templates struct {
 // template, creating it on first use.
 func migratedTemplate(tb testing.TB) string {
 	tb.Helper()
-	templates.mu.Lock()
-	defer templates.mu.Unlock()
-	if templates.postgres != "" {
-		return templates.postgres
-	}
-	RequirePostgres(tb)
-	name := strings.ToLower(crm.NewID("contactbot_test_template_", 12))
-	if _, err := adminDB(tb).Exec(`CREATE DATABASE ` + name); err != nil {
-		tb.Fatalf("create template database (is PostgreSQL running? run bash .ci/run): %v", err)
-	}
-	// Closed at once: a database being copied may have no other session.
-	if err := closeMigrated(openMigrated(databaseURL(tb, name))); err != nil {
-		dropTemplates()
-		tb.Fatalf("template database: %v", err)
-	}
-	templates.postgres = name
-	return name
+	return template(tb, &templates.postgres, func() (string, error) {
+		sweepTemplates(tb)
+		name := fmt.Sprintf("%s%d_%s", templatePrefix, time.Now().Unix(), strings.ToLower(crm.NewID("", 8)))
+		if _, err := adminDB(tb).Exec(`CREATE DATABASE ` + name); err != nil {
+			return "", fmt.Errorf("create template database (is PostgreSQL running? run bash .ci/run): %w", err)
+		}
+		// Closed at once: a database being copied may have no other session.
+		if err := closeMigrated(openMigrated(databaseURL(tb, name))); err != nil {
+			adminDB(tb).Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`)
+			return "", fmt.Errorf("template database: %w", err)
+		}
+		return name, nil
+	})
 }
 
 // sqliteTemplate returns this process's migrated SQLite file, creating it
 // on first use.
 func sqliteTemplate(tb testing.TB) string {
 	tb.Helper()
+	return template(tb, &templates.sqlite, func() (string, error) {
+		sweepTemplates(tb)
+		dir, err := os.MkdirTemp("", templatePrefix+"*")
+		if err != nil {
+			return "", fmt.Errorf("template directory: %w", err)
+		}
+		file := filepath.Join(dir, "contactbot.db")
+		// Closing checkpoints the write-ahead log into the file: the file
+		// alone is then the whole database.
+		if err := closeMigrated(openMigrated("sqlite://" + file)); err != nil {
+			os.RemoveAll(dir)
+			return "", fmt.Errorf("SQLite template: %w", err)
+		}
+		return file, nil
+	})
+}
+
+// templatePrefix begins the names of templates, PostgreSQL databases and
+// SQLite directories, followed on databases by when they were made.
+const templatePrefix = "contactbot_test_template_"
+
+// sweepTemplates removes templates that a process which ended without
+// Main's clean-up left behind (a fuzzing worker, a test binary killed at
+// its timeout): any more than an hour old, longer than a test run lasts.
+func sweepTemplates(tb testing.TB) {
+	tb.Helper()
+	old := time.Now().Add(-time.Hour)
+	if AdminURL() != "" {
+		var names []string
+		rows, err := adminDB(tb).Query(`SELECT datname FROM pg_database WHERE datname LIKE $1`, templatePrefix+"%")
+		if err == nil {
+			for rows.Next() {
+				var n string
+				if rows.Scan(&n) == nil {
+					names = append(names, n)
+				}
+			}
+			rows.Close()
+		}
+		for _, n := range names {
+			var made int64
+			if _, err := fmt.Sscanf(strings.TrimPrefix(n, templatePrefix), "%d_", &made); err == nil && time.Unix(made, 0).Before(old) {
+				adminDB(tb).Exec(`DROP DATABASE IF EXISTS ` + n + ` WITH (FORCE)`)
+			}
+		}
+	}
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), templatePrefix+"*"))
+	for _, d := range dirs {
+		if fi, err := os.Stat(d); err == nil && fi.ModTime().Before(old) {
+			os.RemoveAll(d)
+		}
+	}
+}
+
+// template returns *made, made by making on first use.
+func template(tb testing.TB, made *string, making func() (string, error)) string {
+	tb.Helper()
 	templates.mu.Lock()
 	defer templates.mu.Unlock()
-	if templates.sqlite != "" {
-		return templates.sqlite
+	if *made == "" {
+		m, err := making()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		*made = m
 	}
-	dir, err := os.MkdirTemp("", "contactbot-test-template-")
-	if err != nil {
-		tb.Fatalf("template directory: %v", err)
-	}
-	file := filepath.Join(dir, "contactbot.db")
-	// Closing checkpoints the write-ahead log into the file: the file alone
-	// is then the whole database.
-	if err := closeMigrated(openMigrated("sqlite://" + file)); err != nil {
-		os.RemoveAll(dir)
-		tb.Fatalf("SQLite template: %v", err)
-	}
-	templates.sqlite = file
-	return file
+	return *made
 }
 
 func closeMigrated(s *crm.Store, err error) error {
