@@ -12,7 +12,6 @@ require (
 	github.com/prometheus/client_golang v1.25.0
 	github.com/redis/go-redis/v9 v9.23.0
 	github.com/slack-go/slack v0.35.0
-	github.com/sony/gobreaker/v2 v2.4.0
 	golang.org/x/term v0.48.0
 	modernc.org/sqlite v1.62.0
 )

@@ -123,6 +123,7 @@ func sameDump(t *testing.T, what string, before, after map[string][]string) {
 // every channel's status, submit, the confirmation with Undo, the audit trail
 // and feed, and undo by someone else (refused), by the same user, and twice.
 func TestSetDNDAllChannelsAndUndo(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t, withAudit)
 	// sms active, email permanent, call inactive; whatsapp, gmb, fb not set.
 	id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"}, crmtest.SmallFull)
@@ -236,6 +237,7 @@ func TestSetDNDAllChannelsAndUndo(t *testing.T) {
 
 // TestSetDNDChosenChannels goes through /contact dnd and ticks two channels.
 func TestSetDNDChosenChannels(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	id := crmtest.InsertContact(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"})
 	crmtest.InsertContact(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Roe", Email: "roe@example.com"})
@@ -288,6 +290,7 @@ func TestSetDNDChosenChannels(t *testing.T) {
 // TestSetDNDPermanentNeverLowered: a contact whose channels are all STOP
 // replies gets contacts.dnd, and no channel is lowered, even if unticked.
 func TestSetDNDPermanentNeverLowered(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	id := crmtest.InsertContact(t, e.Store, crmtest.Contact{FirstName: "Jane", Email: "jane@example.com"})
 	e.Store.DB().MustExec(`INSERT INTO dnd_settings (contact_id, channel, status) VALUES ($1, 'sms', 'permanent'), ($1, 'email', 'inactive')`, id)
@@ -312,6 +315,7 @@ func TestSetDNDPermanentNeverLowered(t *testing.T) {
 // TestRemoveFollowUp: only the contact's active enrollments stop, nothing
 // else changes, and an admin may undo another person's change.
 func TestRemoveFollowUp(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t, withAudit)
 	// Nurture 1 active, Nurture 2 finished; add Reminders active, Old stopped.
 	id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"}, crmtest.SmallFull)
@@ -410,6 +414,7 @@ func TestRemoveFollowUp(t *testing.T) {
 // delete window into Set DND or Remove follow-up, and a note that sounds
 // like an opt-out is questioned before anything is deleted.
 func TestDeleteLeadsToTheRightAction(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t, withAudit)
 	id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"}, crmtest.SmallFull)
 	before := crmtest.Dump(t, e.Store)
@@ -498,6 +503,7 @@ func TestDeleteLeadsToTheRightAction(t *testing.T) {
 // like an opt-out ends the same way whatever the reason picked, "Other"
 // included, and deletes nothing.
 func TestOptOutNoteWarningFitsEveryReason(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	id := crmtest.InsertContact(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"})
 	want := "This note sounds like an opt-out (unsubscribe, STOP, DND). Deleting loses it: close this and use Set DND, " +
@@ -522,6 +528,7 @@ func TestOptOutNoteWarningFitsEveryReason(t *testing.T) {
 // request for approval (no rights to delete directly) too; audit rows cannot
 // be changed.
 func TestAuditEveryAction(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t, withAudit)
 	id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"}, crmtest.SmallFull)
 	e.Command(bottest.Support, "delete jane@example.com")
@@ -550,6 +557,7 @@ func TestAuditEveryAction(t *testing.T) {
 }
 
 func TestHistory(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"}, crmtest.SmallFull)
 	crmtest.InsertContact(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Roe", Email: "roe@example.com"})
@@ -607,6 +615,7 @@ func TestHistory(t *testing.T) {
 }
 
 func TestHelpListsEverything(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	r := e.Command(bottest.Support, "help")
 	for _, want := range []string{"/contact dnd", "/contact stop-followup", "/contact delete", "/contact report", "/contact restore",

@@ -45,6 +45,7 @@ func groupCalls(t *testing.T, e *bottest.Env) []string {
 // thread stays and calls nobody. Two replicas run both jobs; each call is
 // made once.
 func TestAdminCallListsReviews(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t, bottest.Options{Env: map[string]string{"APPROVAL_TTL": "48h", "ADMIN_USERGROUP_ID": "S0ADMINS"}})
 	e.Slack.SetGroupMembers("S0ADMINS", bottest.Admin, bottest.Admin2)
 	other := e.Replica()

@@ -24,6 +24,7 @@ func requestCallLine(a crm.Approval, name, id string) string {
 // the nudges in each request's thread stay, calling nobody. Two replicas
 // run the jobs, and each call is made once.
 func TestAdminCallsCoalesced(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t, bottest.Options{Env: map[string]string{"APPROVAL_TTL": "4h", "ADMIN_USERGROUP_ID": "S0ADMINS"}})
 	e.Slack.SetGroupMembers("S0ADMINS", bottest.Admin, bottest.Admin2)
 	other := e.Replica()

@@ -154,6 +154,7 @@ func updatesOf(e *bottest.Env, ts string) []slackfake.Call {
 // TestApprovalRequest: a person without rights asks; the request lands in
 // the approvals channel with everything an admin needs, and nothing is deleted.
 func TestApprovalRequest(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t, bottest.Options{Env: map[string]string{"AUDIT_CHANNEL": bottest.Audit}})
 	id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com", Phone: "+1 (555) 010-2233"}, crmtest.SmallFull)
 	before := crmtest.Dump(t, e.Store)
@@ -225,6 +226,7 @@ func TestApprovalRequest(t *testing.T) {
 
 // TestApprovalDecisions: every way of clicking Approve on one request.
 func TestApprovalDecisions(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t, bottest.Options{Env: map[string]string{"ADMIN_USERGROUP_ID": "SADMINS"}})
 	e.Slack.SetGroupMembers("SADMINS")
 	id := lowRisk(t, e, "Ann")
@@ -365,6 +367,7 @@ func tenAdmins() (bottest.Options, []string) {
 // TestConcurrentApproves: ten admins click Approve at once; one delete, and
 // the nine others hear who approved.
 func TestConcurrentApproves(t *testing.T) {
+	t.Parallel()
 	opts, admins := tenAdmins()
 	e := bottest.New(t, opts)
 	e.Slack.SetGroupMembers("SADMINS", admins[2:]...)
@@ -431,6 +434,7 @@ func TestConcurrentApproves(t *testing.T) {
 
 // TestReject: Reject asks for a reason, keeps the contact and tells the requester.
 func TestReject(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	id := lowRisk(t, e, "Rita")
 	a := requestDelete(t, e, bottest.Support, id)
@@ -496,6 +500,7 @@ func TestReject(t *testing.T) {
 // TestExpiry: reminders half-way, expiry at APPROVAL_TTL, and an expired
 // request cannot be approved.
 func TestExpiry(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t, bottest.Options{Env: map[string]string{"APPROVAL_TTL": "1h", "ADMIN_USERGROUP_ID": "SADMINS"}})
 	e.Slack.SetGroupMembers("SADMINS")
 	ctx := context.Background()
@@ -587,6 +592,7 @@ func TestExpiry(t *testing.T) {
 // TestDeleterRule: deleters delete low-risk contacts directly, ask for risky
 // ones, and ask once past DELETE_RATE_LIMIT.
 func TestDeleterRule(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t, bottest.Options{Env: map[string]string{"DELETE_RATE_LIMIT": "2"}})
 
 	t.Run("RiskyContactNeedsApproval", func(t *testing.T) {
@@ -683,6 +689,7 @@ func TestDeleterRule(t *testing.T) {
 // TestUserGroupRoles: admins and deleters from usergroups.users.list, cached,
 // and Slack failing never grants more than the id lists.
 func TestUserGroupRoles(t *testing.T) {
+	t.Parallel()
 	const groupAdmin, groupDeleter = "UGROUPADMIN", "UGROUPDELETER"
 	opts := bottest.Options{Env: map[string]string{"ADMIN_USERGROUP_ID": "SADMINS", "DELETER_USERGROUP_ID": "SDELETERS"}}
 	lookups := func(e *bottest.Env) int { return len(e.Slack.Calls("usergroups.users.list")) }
@@ -767,6 +774,7 @@ func TestUserGroupRoles(t *testing.T) {
 // TestApproveChangedContact: the approver sees what changed and nothing is
 // deleted until they confirm; a contact that is gone fails the request.
 func TestApproveChangedContact(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	id := lowRisk(t, e, "Chang")
 	a := requestDelete(t, e, bottest.Support, id)
@@ -870,6 +878,7 @@ func asList(v any) []any {
 // TestDeletionsCommand: admins see what waits, with buttons; everyone sees
 // their own requests.
 func TestDeletionsCommand(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	first, second := lowRisk(t, e, "First"), lowRisk(t, e, "Second")
 	risky := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Risky"}, crmtest.SmallFull)

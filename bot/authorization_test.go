@@ -138,6 +138,7 @@ func settle(t *testing.T, e *bottest.Env) {
 
 // TestAuthorizationMatrix runs every row on one bot.
 func TestAuthorizationMatrix(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t, matrixEnv)
 	for _, row := range matrixRows() {
 		t.Run(row.name, func(t *testing.T) {

@@ -76,6 +76,7 @@ func answerText(t *testing.T, r bottest.Response) string {
 // changes, and no audit line is lost. A strange but valid note goes through
 // whole, into the deletion and its audit line.
 func TestBadValues(t *testing.T) {
+	t.Parallel()
 	log, logs := bottest.NewLogs(nil)
 	e := bottest.New(t, bottest.Options{Log: log})
 	id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"}, crmtest.SmallFull)

@@ -64,6 +64,7 @@ func checkHookIgnored(t *testing.T, logs *bottest.Logs, h *hook, from string) {
 // it comes in a button payload or in a window's private_metadata: the
 // answer goes by DM and the URL is logged once without its query string.
 func TestResponseURLOnlySlacks(t *testing.T) {
+	t.Parallel()
 	t.Run("ButtonPayload", func(t *testing.T) {
 		log, logs := bottest.NewLogs(nil)
 		e := bottest.New(t, bottest.Options{Log: log})
@@ -162,6 +163,7 @@ func TestResponseURLOnlySlacks(t *testing.T) {
 // TestClickHandlesFirstActionOnly: Slack sends one action per click; a
 // forged payload with two (open two windows) does the first only.
 func TestClickHandlesFirstActionOnly(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	first := crmtest.InsertContact(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"})
 	second := crmtest.InsertContact(t, e.Store, crmtest.Contact{FirstName: "John", LastName: "Roe", Email: "john@example.com"})
@@ -191,6 +193,7 @@ func TestClickHandlesFirstActionOnly(t *testing.T) {
 // TestOtherWorkspaceRefusedWithoutTeamID: with SLACK_TEAM_ID unset, the bot
 // still serves only the workspace auth.test named at start.
 func TestOtherWorkspaceRefusedWithoutTeamID(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	if e.Config.SlackTeamID != "" {
 		t.Fatalf("SLACK_TEAM_ID is set (%s): this test is about learning the team", e.Config.SlackTeamID)
@@ -235,6 +238,7 @@ func TestOtherWorkspaceRefusedWithoutTeamID(t *testing.T) {
 // TestEventsOtherWorkspace: with SLACK_TEAM_ID set, an event from another
 // workspace is acknowledged and ignored.
 func TestEventsOtherWorkspace(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t, bottest.Options{Env: map[string]string{"SLACK_TEAM_ID": "T0OTHER"}})
 	if r := e.PostEvent(bottest.HomeOpenedEvent(bottest.Support, "Ev0OTHER"), nil); r.Status != http.StatusOK {
 		t.Fatalf("%d %q", r.Status, r.Body)
@@ -249,6 +253,7 @@ func TestEventsOtherWorkspace(t *testing.T) {
 // payloads that name its organisation, and people whose team Slack gives
 // as the organisation; another organisation is refused.
 func TestEnterpriseGridWorkspace(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	e.Slack.SetWorkspace(bottest.Team, "E0ORG")
 	grid := e.Replica() // a process started on the Grid workspace's token
@@ -282,6 +287,7 @@ func TestEnterpriseGridWorkspace(t *testing.T) {
 // external member of a Slack Connect channel) is refused, searches
 // included, with a sentence that says why.
 func TestExternalMemberRefused(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	crmtest.InsertContact(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"})
 	refusal := "contactbot serves only members of the workspace it is installed in, and your account belongs to another organisation, so nothing was done. Ask a member of this workspace for help."

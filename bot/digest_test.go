@@ -20,6 +20,7 @@ import (
 // deletions by reason (label and count) and by person, restores, incidents,
 // what waits, and archives that expire within a week.
 func TestDigest(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t, bottest.Options{Env: map[string]string{"DIGEST_CHANNEL": "CDIGEST", "DIGEST_AT": "Fri 16:30", "RESTORE_WINDOW": "120h"}})
 	ctx := context.Background()
 	jane, bob := lowRisk(t, e, "Jane"), lowRisk(t, e, "Bob")
@@ -100,6 +101,7 @@ func TestDigest(t *testing.T) {
 // as a CSV file in their DM (files.getUploadURLExternal, the upload,
 // files.completeUploadExternal), audited; others are refused.
 func TestAuditExport(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	ctx := context.Background()
 	jane := lowRisk(t, e, "Jane")

@@ -21,6 +21,7 @@ import (
 // any table, while a contact re-created with the email gets DND on every
 // channel. Reporting the erasure explains that it cannot be restored.
 func TestErasureFlow(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t, withAudit)
 	id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane.doe@example.com", Phone: "+1 (555) 010-2233"}, crmtest.SmallFull)
 
@@ -134,6 +135,7 @@ func TestErasureFlow(t *testing.T) {
 // TestErasureRequestedBySupport: anyone may ask; only an admin who is not
 // the requester decides, and a rejection erases nothing.
 func TestErasureRequestedBySupport(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"}, crmtest.SmallLowRisk)
 	e.Click(bottest.Deleter, bot.ActionDelete, id)
@@ -176,6 +178,7 @@ func TestErasureRequestedBySupport(t *testing.T) {
 // or JSON-encoded, and the waiting DM, once Slack takes it, says
 // "[erased]".
 func TestErasureOfEscapedNames(t *testing.T) {
+	t.Parallel()
 	slackEscaper := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 	for _, p := range []crmtest.Contact{
 		{FirstName: "Tom & Jerry", LastName: "Hanna-Barbera", Email: "tom&jerry+news@example.com", Phone: "+1 (555) 010-7788"},
@@ -248,6 +251,7 @@ func TestErasureOfEscapedNames(t *testing.T) {
 // done" DM names only what went on the suppression list: the email, the
 // phone, both, or nothing when the contact had neither.
 func TestErasureDoneSaysWhatWasSuppressed(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name         string
 		email, phone string

@@ -43,6 +43,7 @@ func approveErasure(t *testing.T, e *bottest.Env, requestID string, admins ...st
 // window are refused; a second admin's Approve opens a window asking for
 // ERASE, a wrong word there erases nothing, and ERASE erases once.
 func TestErasureBySupportNeedsTwoAdmins(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t, withAudit)
 	id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"}, crmtest.SmallLowRisk)
 	a := requestErasure(t, e, bottest.Deleter, id)
@@ -148,6 +149,7 @@ func TestErasureBySupportNeedsTwoAdmins(t *testing.T) {
 // admin, whose Approve opens the window asking for ERASE: the click alone
 // erases nothing.
 func TestErasureByAdminConfirmedWithErase(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"}, crmtest.SmallLowRisk)
 	a := requestErasure(t, e, bottest.Admin, id)
@@ -179,6 +181,7 @@ func TestErasureByAdminConfirmedWithErase(t *testing.T) {
 // anyway" button naming another request (a delete, an erasure nobody
 // approved yet) erases and deletes nothing.
 func TestErasureApprovalForgedValues(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	erasee := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"}, crmtest.SmallLowRisk)
 	deletee := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Tom", LastName: "Roe", Email: "tom@example.com"}, crmtest.SmallLowRisk)
@@ -246,6 +249,7 @@ func viewText(t *testing.T, v slack.View) string {
 // when someone other than an admin asked, another admin's when an admin
 // did, and an admin's for a delete.
 func TestErasureRequestSentNamesItsApprovers(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	sent := func(user, reason, confirm, id string) (string, crm.Approval) {
 		t.Helper()
@@ -296,6 +300,7 @@ func TestErasureRequestSentNamesItsApprovers(t *testing.T) {
 // same contact say it waits for two admins, and for a second admin once
 // one approved; an admin's erasure waits for another admin.
 func TestErasureWaitsForWhoItNeeds(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"}, crmtest.SmallLowRisk)
 	a := requestErasure(t, e, bottest.Deleter, id)

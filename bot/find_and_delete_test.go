@@ -20,6 +20,7 @@ const wait = 5 * time.Second
 // HTTP routes with signed requests: find, Delete…, a wrong confirmation, the
 // right one, and the summary.
 func TestFindAndDelete(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	keep := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Janet", LastName: "Keep", Email: "janet@example.com"}, crmtest.SmallFull)
 	id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com", Phone: "+1 (555) 010-2233"}, crmtest.SmallFull)
@@ -113,6 +114,7 @@ func TestFindAndDelete(t *testing.T) {
 }
 
 func TestDeleteModalChecks(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"}, crmtest.SmallFull)
 	e.Click(bottest.Admin, bot.ActionDelete, id)
@@ -180,6 +182,7 @@ func TestDeleteModalChecks(t *testing.T) {
 // TestUnknownVerbNoted: a first word typed as a verb but not one is named
 // above the search of the whole text; a name typed in lower case is not.
 func TestUnknownVerbNoted(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	crmtest.InsertContact(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"})
 	crmtest.InsertContact(t, e.Store, crmtest.Contact{FirstName: "Zoe", LastName: "Roe", Email: "zoe@example.com"})
@@ -216,6 +219,7 @@ func TestUnknownVerbNoted(t *testing.T) {
 }
 
 func TestCommands(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	crmtest.InsertContact(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"})
 	crmtest.InsertContact(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Roe", Email: "roe@example.com"})
@@ -292,6 +296,7 @@ func fmtBlocks(blocks []map[string]any) string {
 // exact count, a capped one ("200+"), and a lower bound ("12+") when a word
 // also starts longer names that were not counted.
 func TestFindCounts(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	add := func(n int, first, last string) {
 		crmtest.InsertRows(t, e.Store, "contacts", "id, location_id, first_name, last_name, created_at, updated_at", n, func(g int) []any {

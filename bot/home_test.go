@@ -69,6 +69,7 @@ func newHomeScene(t *testing.T, e *bottest.Env) homeScene {
 // the tabs it concerns; its buttons behave as in the channels, answering by
 // DM.
 func TestHomeTab(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	s := newHomeScene(t, e)
 
@@ -261,6 +262,7 @@ func clickOnHome(t *testing.T, e *bottest.Env, user, action, value string) {
 // first entries and says how many more there are and where; the tab
 // stays within Slack's 100 blocks.
 func TestHomeTabLimits(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	ctx := context.Background()
 	for i := range 30 {

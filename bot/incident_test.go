@@ -81,6 +81,7 @@ func wantAll(t *testing.T, what, text string, wants ...string) {
 // signed HTTP routes: delete, Report wrong deletion, the incident, a second
 // report, a refused restore, Restore, and the CRM exactly as before.
 func TestReportAndRestore(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t, bottest.Options{Env: map[string]string{"AUDIT_CHANNEL": bottest.Audit}})
 	crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Janet", LastName: "Keep", Email: "janet@example.com"}, crmtest.SmallLowRisk)
 	id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com", Phone: "+1 (555) 010-2233"}, crmtest.SmallLowRisk)
@@ -195,6 +196,7 @@ func TestReportAndRestore(t *testing.T) {
 }
 
 func TestReportByCommand(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	byID := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Ida", LastName: "Byid", Email: "ida@example.com"}, crmtest.SmallLowRisk)
 	byEmail := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Emma", LastName: "Bymail", Email: "Emma.Bymail@Example.com"}, crmtest.SmallLowRisk)
@@ -247,6 +249,7 @@ func TestReportByCommand(t *testing.T) {
 }
 
 func TestRestoreEdges(t *testing.T) {
+	t.Parallel()
 	t.Run("ConcurrentClicksRestoreOnce", func(t *testing.T) {
 		e := bottest.New(t)
 		id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"}, crmtest.SmallLowRisk)
@@ -396,6 +399,7 @@ func TestRestoreEdges(t *testing.T) {
 }
 
 func TestReportEdges(t *testing.T) {
+	t.Parallel()
 	t.Run("PostFailureIsRetried", func(t *testing.T) {
 		// Slack refusing the incident channel does not lose the report: it
 		// is recorded, answered, and posted once Slack takes it.

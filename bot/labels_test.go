@@ -19,6 +19,7 @@ import (
 // TestAuditDetailsInWords: the audit lines of Set DND, its undo, Remove
 // follow-up and its undo, exactly as the audit channel gets them.
 func TestAuditDetailsInWords(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t, withAudit)
 	// sms active, email permanent, call inactive; whatsapp, gmb, fb not set;
 	// Nurture 1 running (_w1), Nurture 2 finished (_w2).
@@ -93,6 +94,7 @@ func TestAuditDetailsInWords(t *testing.T) {
 // request reads the open value in the contact's currency and DND channels
 // by their labels, exactly.
 func TestChangedSinceRequestInWords(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t, bottest.Options{Env: map[string]string{"CRM_CURRENCY": "EUR"}})
 	id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"}, crmtest.SmallFull)
 	a := requestDelete(t, e, bottest.Support, id)

@@ -97,6 +97,7 @@ func rowsOf(t *testing.T, e *bottest.Env, id string) map[string]int {
 // round; the window is redrawn for the choice, and the merge moves the rows
 // the way it said.
 func TestMergeOffersEitherWay(t *testing.T) {
+	t.Parallel()
 	jane, imported := demo.ID("jane"), demo.ID("jane-import")
 	keepJane, keepImported := bot.MergeChoice(jane, imported), bot.MergeChoice(imported, jane)
 	const tail = "context: The contact that stays gets this one's email, phone and company where its own are empty, and the stricter DND of the two (permanent is never lowered). Then this contact, emptied, is deleted through the archive: the merge can be restored like a delete, putting both contacts back as they were."
@@ -178,6 +179,7 @@ func TestMergeOffersEitherWay(t *testing.T) {
 // window whose metadata names another contact) is refused, whether picked
 // or submitted, and nothing changes.
 func TestMergeRefusesForgedChoice(t *testing.T) {
+	t.Parallel()
 	e := demoEnv(t)
 	jane, imported, sofia, mateo := demo.ID("jane"), demo.ID("jane-import"), demo.ID("sofia"), demo.ID("mateo")
 	before := crmtest.Dump(t, e.Store)
@@ -207,6 +209,7 @@ func TestMergeRefusesForgedChoice(t *testing.T) {
 // duplicate window say it is the phone, and the merge window warns that
 // the first names and emails differ. Sam and Samuel Lee share both.
 func TestDuplicateWarningsSayWhatMatched(t *testing.T) {
+	t.Parallel()
 	e := demoEnv(t)
 	mateo, sofia, samuel := demo.ID("mateo"), demo.ID("sofia"), demo.ID("samuel")
 
@@ -244,6 +247,7 @@ func TestDuplicateWarningsSayWhatMatched(t *testing.T) {
 // a window forged to show that way with the direct mode is redrawn, and
 // nothing is merged or requested.
 func TestMergeChoiceRechecksPermission(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	bare := lowRisk(t, e, "Jane")
 	rich := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Test", Email: "JANE@example.com"}, crmtest.SmallFull)
@@ -286,6 +290,7 @@ func TestMergeChoiceRechecksPermission(t *testing.T) {
 // before the choice existed (no way shown in its metadata) still merges
 // its contact into the one it named, after the same checks.
 func TestMergeWindowOpenedBeforeTheChoice(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	orig, dup := mergePair(t, e)
 	e.Click(bottest.Admin, bot.ActionMerge, dup)

@@ -48,6 +48,7 @@ func submitErrors(t *testing.T, r bottest.Response) map[string]string {
 // merge, its summary, a report of it as wrong, and the restore that puts
 // both contacts back row for row.
 func TestMergeFlow(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t, withAudit)
 	orig, dup := mergePair(t, e)
 	before := crmtest.Dump(t, e.Store)
@@ -144,6 +145,7 @@ func TestMergeFlow(t *testing.T) {
 // TestMergeNeedsApproval: support staff's merge becomes a request that
 // another admin approves; the requester hears the outcome.
 func TestMergeNeedsApproval(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	orig, dup := mergePair(t, e)
 	e.Click(bottest.Support, bot.ActionMerge, dup)
@@ -204,6 +206,7 @@ func TestMergeNeedsApproval(t *testing.T) {
 // the delete window of a contact that has a duplicate turns the window into
 // the Merge duplicate window; nothing is deleted.
 func TestDeleteWindowDuplicateReasonMerges(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	orig, dup := mergePair(t, e)
 	before := crmtest.Dump(t, e.Store)
@@ -251,6 +254,7 @@ func TestDeleteWindowDuplicateReasonMerges(t *testing.T) {
 // replaces the window with Merge duplicate straight away, and "Privacy
 // erasure request" with the erasure window; nothing is deleted.
 func TestReasonSwitchesToMergeOrErasureAtOnce(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	orig, dup := mergePair(t, e)
 	before := crmtest.Dump(t, e.Store)

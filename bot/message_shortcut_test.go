@@ -32,6 +32,7 @@ func submitted(t *testing.T, r bottest.Response) slack.ViewSubmissionResponse {
 // window; its results are the find message's, whose buttons open their
 // windows on top of it (views.push) and work as in /contact.
 func TestFindContactWindow(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	jane := lowRisk(t, e, "Jane")
 
@@ -124,6 +125,7 @@ func TestFindContactWindow(t *testing.T) {
 // the usual buttons, only to the person who used it; a delete started there
 // names the message in its audit line.
 func TestMessageShortcut(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t, withAudit)
 	jane := crmtest.InsertContact(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"})
 	bob := crmtest.InsertContact(t, e.Store, crmtest.Contact{FirstName: "Bob", LastName: "Roe", Phone: "+1 (555) 010-2233"})
@@ -266,6 +268,7 @@ func TestMessageShortcut(t *testing.T) {
 // TestMessageShortcutLooksUpNames: on the demo CRM, the shortcut also looks
 // up two capitalised words in a row as a name, and says so.
 func TestMessageShortcutLooksUpNames(t *testing.T) {
+	t.Parallel()
 	e := demoEnv(t)
 	const ts = "1795895340.000300"
 	answer := func(text string) []string {

@@ -27,7 +27,7 @@ func BenchmarkRedisOutage(b *testing.B) {
 		b.Run(state, func(b *testing.B) {
 			rd := testsvc.StartRedis(b)
 			log := slog.New(slog.NewTextHandler(io.Discard, nil))
-			e := bottest.New(b, bottest.Options{RedisURL: rd.URL(), RedisOpenFor: kv.OpenFor, Log: log})
+			e := bottest.New(b, bottest.Options{RedisURL: rd.URL(), RedisOpenFor: kv.OpenFor, RedisNow: time.Now, Log: log})
 			jane := crmtest.InsertContact(b, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"})
 			switch state {
 			case "Stopped":

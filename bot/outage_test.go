@@ -218,7 +218,7 @@ func TestRedisComesBack(t *testing.T) {
 	}
 
 	rd.Start(t)
-	time.Sleep(150 * time.Millisecond) // the breaker's OpenFor in tests
+	e.AdvanceRedisBreaker() // the breaker's next call probes
 	if code, body := readyz(t, e); code != 200 || body != "ready\n" {
 		t.Errorf("/readyz after Redis came back: %d %q", code, body)
 	}
@@ -286,6 +286,7 @@ func TestDatabaseDown(t *testing.T) {
 	rd.Stop(t)
 	t.Run("RedisDownToo", check)
 	rd.Start(t)
+	e.AdvanceRedisBreaker()
 
 	pg.Start(t)
 	var r bottest.Response

@@ -68,6 +68,7 @@ func inOrder(t *testing.T, what string, got []string, wants ...string) {
 // message is delivered exactly once, in order per conversation, and the
 // approval's update waits for its first post and uses its ts.
 func TestOutboxThroughSlackOutage(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t, bottest.Options{Env: map[string]string{"AUDIT_CHANNEL": bottest.Audit}})
 	e.Slack.FailHTTP("chat.postMessage", http.StatusInternalServerError)
 	e.Slack.FailHTTP("chat.update", http.StatusInternalServerError)
@@ -164,6 +165,7 @@ func TestOutboxThroughSlackOutage(t *testing.T) {
 // TestOutboxSurvivesRestart: messages written while Slack was down by a
 // process that then stops are delivered by the next process, once each.
 func TestOutboxSurvivesRestart(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	e.Slack.FailHTTP("chat.postMessage", http.StatusServiceUnavailable)
 	a := requestDelete(t, e, bottest.Support, lowRisk(t, e, "Cy"))
@@ -191,6 +193,7 @@ func TestOutboxSurvivesRestart(t *testing.T) {
 // the same time; each message goes out once and every conversation keeps
 // its order.
 func TestOutboxTwoReplicasShareTheQueue(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t, bottest.Options{Env: map[string]string{"AUDIT_CHANNEL": bottest.Audit}})
 	other := e.Replica()
 	ctx := context.Background()
@@ -230,6 +233,7 @@ func TestOutboxTwoReplicasShareTheQueue(t *testing.T) {
 // conversations were never held back. A message Slack can never take is
 // given up at once.
 func TestOutboxGivesUpOnAChannelNobodyCanPostTo(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	ctx := context.Background()
 	e.Slack.FailChannel(bottest.Incident, "not_in_channel")

@@ -143,6 +143,7 @@ func newPrivacyScene(t *testing.T, e *bottest.Env, beforeHit func()) privacyScen
 // way to restore it; the admin who approved the erasure sees it too. The
 // tabs opened before the re-import are refreshed with the hit.
 func TestHomeTabOfPrivacyFlows(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t, withAudit)
 	s := newPrivacyScene(t, e, func() {
 		e.OpenHome(bottest.Admin2) // opened before the re-import: refreshed by it
@@ -246,6 +247,7 @@ func TestHomeTabOfPrivacyFlows(t *testing.T) {
 // (by where the opt-out was kept), apart from deletes, and names a merge
 // among the archives expiring; it names no erased person.
 func TestDigestOfPrivacyFlows(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t, bottest.Options{Env: map[string]string{"DIGEST_CHANNEL": "CDIGEST", "RESTORE_WINDOW": "120h"}})
 	ctx := context.Background()
 	s := newPrivacyScene(t, e, nil)
@@ -338,6 +340,7 @@ func auditDetail(t *testing.T, e *bottest.Env, contactID, action string) string 
 // and an admin's merge from there is reviewed like a direct delete. The
 // details read as clauses, without nested parentheses.
 func TestShortcutThroughApprovalAndMerge(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t, withAudit)
 	jane := lowRisk(t, e, "Jane")
 	shortcutClick(t, e, bottest.Support, bot.ActionDelete, jane)
@@ -416,6 +419,7 @@ func TestShortcutThroughApprovalAndMerge(t *testing.T) {
 // refreshes) holds no personal data once the contact is erased: every text
 // column of every table is searched for the name, email and phone.
 func TestErasureScrubsReviewsAndEscalations(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t, bottest.Options{Env: map[string]string{"AUDIT_CHANNEL": bottest.Audit, "APPROVAL_TTL": "4m", "RESTORE_WINDOW": "120h"}})
 	ctx := context.Background()
 	e.OpenHome(bottest.Admin)

@@ -14,6 +14,7 @@ import (
 // here by a trigger) shows one progress DM, then has it replaced in place by
 // the summary; a quick delete shows none.
 func TestLongDeleteShowsProgress(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	quick := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Quick", LastName: "One"}, crmtest.SmallFull)
 	slow := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Slow", LastName: "One"}, crmtest.SmallFull)
@@ -52,6 +53,7 @@ func TestLongDeleteShowsProgress(t *testing.T) {
 // TestLongRestoreShowsProgress: the same for a restore, whose answer also
 // goes back to the command.
 func TestLongRestoreShowsProgress(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Slow", LastName: "Restore"}, crmtest.SmallFull)
 	e.Click(bottest.Admin, bot.ActionDelete, id)
@@ -97,6 +99,7 @@ func TestLongRestoreShowsProgress(t *testing.T) {
 // the same contact tells the person after a few seconds, then finishes in
 // place of that message once the other change is done.
 func TestDeleteWaitingForALockSaysSo(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe"}, crmtest.SmallFull)
 	e.Click(bottest.Admin, bot.ActionDelete, id)

@@ -19,6 +19,7 @@ import (
 // delivery replayed to the other replica is refused, and the same delete
 // confirmed on both at once deletes once.
 func TestTwoReplicas(t *testing.T) {
+	t.Parallel()
 	a := bottest.New(t)
 	b := a.Replica()
 	id := crmtest.InsertFull(t, a.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"}, crmtest.SmallFull)

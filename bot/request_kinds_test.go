@@ -121,6 +121,7 @@ func auditSays(t *testing.T, e *bottest.Env, want string) {
 // and its audit lines, live and in /contact history, say what it asks for
 // a merge and an erasure, and read as before for a delete.
 func TestRequestTextsSayWhatTheyAsk(t *testing.T) {
+	t.Parallel()
 	for _, k := range requestKinds {
 		t.Run(string(k.kind), func(t *testing.T) {
 			e := bottest.New(t, withAudit)
@@ -269,6 +270,7 @@ func TestRequestTextsSayWhatTheyAsk(t *testing.T) {
 // DM to who did it speak of the merge when a merge is reported, and read
 // as before for a delete.
 func TestReportTextsSayMerge(t *testing.T) {
+	t.Parallel()
 	for _, k := range requestKinds[:2] {
 		t.Run(string(k.kind), func(t *testing.T) {
 			e := bottest.New(t)
@@ -312,6 +314,7 @@ func TestReportTextsSayMerge(t *testing.T) {
 // TestDeletionsListsSayRequests: `/contact deletions` lists merge and
 // erasure requests as requests, not as delete requests.
 func TestDeletionsListsSayRequests(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	if got := commandText(t, e.Command(bottest.Admin, "deletions")); got != "Nothing is waiting for you: no requests to decide and no reviews to acknowledge. 🎉" {
 		t.Errorf("empty list: %q", got)

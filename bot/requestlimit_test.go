@@ -14,6 +14,7 @@ import (
 // waiting; the next is refused with a sentence and nothing is recorded,
 // posted or queued. Withdrawing one makes room for another.
 func TestRequestLimit(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	ctx := context.Background()
 	var requests []crm.Approval

@@ -35,6 +35,7 @@ func postsIn(e *bottest.Env, channel string) (top, replies []string) {
 // once in its thread to the admin user group, and the requester is told;
 // the check runs every few seconds, so a short TTL behaves like a long one.
 func TestEscalation(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t, bottest.Options{Env: map[string]string{"APPROVAL_TTL": "4m", "ADMIN_USERGROUP_ID": "S0ADMINS"}})
 	e.Slack.SetGroupMembers("S0ADMINS", bottest.Admin, bottest.Admin2)
 	ctx := context.Background()
@@ -126,6 +127,7 @@ func TestEscalation(t *testing.T) {
 // never a non-admin), once; the audit trail records who; a review nobody
 // acknowledged for a day is reminded once.
 func TestReviews(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t, withAudit)
 	ctx := context.Background()
 	tina := lowRisk(t, e, "Tina")
@@ -270,6 +272,7 @@ func TestReviews(t *testing.T) {
 // not asked to review themselves, and "nothing waiting" means neither
 // requests nor reviews.
 func TestDeletionsListsReviews(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	ctx := context.Background()
 	lines := func(t *testing.T, r bottest.Response) []string {

@@ -26,6 +26,7 @@ func suppressionEntries(t *testing.T, e *bottest.Env) []crm.Suppression {
 // support, nor does a forged id; a second admin's approval removes it,
 // audited.
 func TestErasedSuppressionEntryNeedsSecondAdmin(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t, withAudit)
 	id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"}, crmtest.SmallLowRisk)
 	a := requestErasure(t, e, bottest.Admin2, id)
@@ -103,6 +104,7 @@ func TestErasedSuppressionEntryNeedsSecondAdmin(t *testing.T) {
 // TestSuppressionRemovalOpensReview: one admin may remove an entry no
 // erasure wrote, and a review of it waits for another admin.
 func TestSuppressionRemovalOpensReview(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"}, crmtest.SmallFull)
 	deleteByModal(t, e, bottest.Admin, id)

@@ -15,6 +15,7 @@ import (
 // by a plain INSERT it gets its DND back and the search says so on a line of
 // its own; admins look the entry up by email or phone and remove it, audited.
 func TestSuppressionThroughSlack(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t, withAudit)
 	id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com", Phone: "+1 (555) 010-2233"}, crmtest.SmallFull)
 	deleteByModal(t, e, bottest.Admin, id)

@@ -53,6 +53,7 @@ func auditLinesOf(e *bottest.Env, contactID string) []string {
 // origin id the server never issued, or issued to someone else, is dropped
 // as well; the shortcut's real origin still names its message.
 func TestWindowOriginIsTheServers(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t, withAudit)
 	forged := func(t *testing.T) {
 		t.Helper()

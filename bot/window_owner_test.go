@@ -63,6 +63,7 @@ func warnedAbout(logs *bottest.Logs, s string) int {
 // is told by DM and a warning is logged. The admin's own switch still
 // works, and so does Support's in Support's window.
 func TestReasonSwitchOnlyInOwnWindow(t *testing.T) {
+	t.Parallel()
 	log, logs := bottest.NewLogs(nil)
 	e := bottest.New(t, bottest.Options{Log: log, Env: map[string]string{"AUDIT_CHANNEL": bottest.Audit}})
 	mine := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"}, crmtest.SmallLowRisk)
@@ -130,6 +131,7 @@ func TestReasonSwitchOnlyInOwnWindow(t *testing.T) {
 // the window it names back into the form only when the bot opened that
 // window for the person pressing it.
 func TestFindNewSearchOnlyInOwnWindow(t *testing.T) {
+	t.Parallel()
 	log, logs := bottest.NewLogs(nil)
 	e := bottest.New(t, bottest.Options{Log: log})
 	e.ClickHome(bottest.Admin, bot.ActionFindContact, "")

@@ -69,6 +69,7 @@ func wantText(t *testing.T, what string, texts []string, want string) {
 // TestHelpRendersInSlack: the help has no <…> placeholders, which Slack would
 // read as links and swallow.
 func TestHelpRendersInSlack(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	texts := blockTexts(answerBlocks(t, e.Command(bottest.Support, "help")))
 	if len(texts) != 1 {
@@ -99,6 +100,7 @@ func TestHelpRendersInSlack(t *testing.T) {
 // delete window (a select with dispatch_action) replaces the window with Set
 // DND straight away, with views.update of that view; other reasons leave it.
 func TestReasonSwitchesWindowAtOnce(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t, withAudit)
 	id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"}, crmtest.SmallFull)
 	view, open := openModal(t, e, bottest.Admin, id)
@@ -147,6 +149,7 @@ func TestReasonSwitchesWindowAtOnce(t *testing.T) {
 // possible duplicate as the search result does, and opportunity values carry
 // their location's currency (CRM_CURRENCY, LOCATION_CURRENCIES).
 func TestDeleteWindowDuplicatesAndCurrency(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t, bottest.Options{Env: map[string]string{"CRM_CURRENCY": "EUR", "LOCATION_CURRENCIES": "loc_other=GBP"}})
 	id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"}, crmtest.SmallFull)
 	twin := crmtest.InsertContact(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "<Twin>", Email: "JANE@example.com"})
@@ -179,6 +182,7 @@ func TestDeleteWindowDuplicatesAndCurrency(t *testing.T) {
 // TestReportAsksWhatWasWrong: Report wrong deletion opens a small window;
 // what the reporter writes there (escaped) is in the incident.
 func TestReportAsksWhatWasWrong(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"}, crmtest.SmallLowRisk)
 	del := deleteByModal(t, e, bottest.Deleter, id)
@@ -228,6 +232,7 @@ func TestReportAsksWhatWasWrong(t *testing.T) {
 // can no longer approve it, and it is audited. From /contact deletions and
 // by command (an id in lower case) too.
 func TestWithdrawRequest(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t, withAudit)
 	id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"}, crmtest.SmallFull)
 	a := requestDelete(t, e, bottest.Support, id)
@@ -336,6 +341,7 @@ func TestWithdrawRequest(t *testing.T) {
 // TestWithdrawRacesApprove: a withdraw and approves of one request sent at
 // once over HTTP: exactly one takes effect.
 func TestWithdrawRacesApprove(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"}, crmtest.SmallFull)
 	a := requestDelete(t, e, bottest.Support, id)
@@ -381,6 +387,7 @@ func TestWithdrawRacesApprove(t *testing.T) {
 // TestDNDWindowUnderContactWideDND: with the contact's DND on for all
 // channels, no channel reads "now not set" in the Set DND window.
 func TestDNDWindowUnderContactWideDND(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	id := crmtest.InsertContact(t, e.Store, crmtest.Contact{FirstName: "Priya", LastName: "Patel", Email: "priya@example.com", DND: true})
 	if _, err := e.Store.DB().Exec(`INSERT INTO dnd_settings (contact_id, channel, status) VALUES ($1, 'sms', 'permanent'), ($1, 'email', 'active')`, id); err != nil {
@@ -416,6 +423,7 @@ func TestDNDWindowUnderContactWideDND(t *testing.T) {
 // the admin who approved and so carried it out; reasons are labels; "1 row",
 // not "1 rows".
 func TestAuditLinesReadAsSentences(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t, withAudit)
 	id := crmtest.InsertContact(t, e.Store, crmtest.Contact{FirstName: "Solo", LastName: "Row", Email: "solo@example.com"})
 	a := requestDelete(t, e, bottest.Support, id)
@@ -457,6 +465,7 @@ func TestAuditLinesReadAsSentences(t *testing.T) {
 // TestTextFallbackEscaped: the notification text beside the blocks escapes
 // user data too (a query, a contact's name).
 func TestTextFallbackEscaped(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	crmtest.InsertContact(t, e.Store, crmtest.Contact{FirstName: "Ann", LastName: "<!channel>", Email: "ann&co@example.com"})
 	var m struct {
@@ -479,6 +488,7 @@ func TestTextFallbackEscaped(t *testing.T) {
 // TestTypedTextInErrorsEscaped: a sentence that quotes what was typed never
 // lets Slack read it as a mention (<!channel> would notify everyone).
 func TestTypedTextInErrorsEscaped(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	for _, c := range []struct{ command, want string }{
 		{"restore <!channel>", "There is no deletion with id &lt;!channel&gt;. Check the id in the delete summary."},
@@ -496,6 +506,7 @@ func TestTypedTextInErrorsEscaped(t *testing.T) {
 // window is a Slack date too (date only: an option's description holds 75
 // characters), as mrkdwn.
 func TestFollowUpWindowDates(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"}, crmtest.SmallFull)
 	var w struct {

@@ -53,6 +53,7 @@ func auditCount(t *testing.T, s *crm.Store, action string) int {
 }
 
 func TestSetDND(t *testing.T) {
+	t.Parallel()
 	crmtest.EachDialect(t, testSetDND)
 }
 
@@ -255,6 +256,7 @@ func testSetDND(t *testing.T, dialect crm.Dialect) {
 }
 
 func TestUndoRules(t *testing.T) {
+	t.Parallel()
 	crmtest.ForEachDialect(t, testUndoRules)
 }
 
@@ -345,6 +347,7 @@ func testUndoRules(t *testing.T, s *crm.Store) {
 }
 
 func TestRemoveFollowUp(t *testing.T) {
+	t.Parallel()
 	crmtest.ForEachDialect(t, testRemoveFollowUp)
 }
 
@@ -429,6 +432,7 @@ func testRemoveFollowUp(t *testing.T, s *crm.Store) {
 // TestAuditRefusesChanges runs the statements through the store's own
 // connection pool and inside a transaction, as the bot's code paths would.
 func TestAuditRefusesChanges(t *testing.T) {
+	t.Parallel()
 	crmtest.ForEachDialect(t, testAuditRefusesChanges)
 }
 
@@ -469,6 +473,7 @@ func testAuditRefusesChanges(t *testing.T, s *crm.Store) {
 }
 
 func TestContactHistory(t *testing.T) {
+	t.Parallel()
 	crmtest.ForEachDialect(t, testContactHistory)
 }
 

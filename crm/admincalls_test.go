@@ -17,6 +17,7 @@ import (
 // request; nobody calls again within the hour, however many reminders are
 // due meanwhile, and the call wanted then is made once the hour is over.
 func TestAdminCallOnceAnHour(t *testing.T) {
+	t.Parallel()
 	crmtest.EachDialect(t, func(t *testing.T, d crm.Dialect) {
 		ctx := context.Background()
 		s := crmtest.NewStoreOf(t, d)
@@ -85,6 +86,7 @@ func TestAdminCallOnceAnHour(t *testing.T) {
 // is decided before the call is made: nobody is called, and the hour is not
 // used up, so a reminder soon after calls at once.
 func TestAdminCallWithNothingWaiting(t *testing.T) {
+	t.Parallel()
 	crmtest.EachDialect(t, func(t *testing.T, d crm.Dialect) {
 		ctx := context.Background()
 		s := crmtest.NewStoreOf(t, d)

@@ -34,6 +34,7 @@ func newRequest(t *testing.T, s *crm.Store, ttl time.Duration) (string, crm.Appr
 }
 
 func TestApprovals(t *testing.T) {
+	t.Parallel()
 	crmtest.EachDialect(t, testApprovals)
 }
 

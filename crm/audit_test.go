@@ -12,6 +12,7 @@ import (
 )
 
 func TestAudit(t *testing.T) {
+	t.Parallel()
 	crmtest.ForEachDialect(t, testAudit)
 }
 
@@ -49,6 +50,7 @@ func testAudit(t *testing.T, s *crm.Store) {
 // TestAuditRequestKind: the entries about a request carry its kind, as
 // written and as the trail's readers read them back, on every dialect.
 func TestAuditRequestKind(t *testing.T) {
+	t.Parallel()
 	crmtest.ForEachDialect(t, func(t *testing.T, s *crm.Store) {
 		ctx := context.Background()
 		id := crmtest.InsertContact(t, s, crmtest.Contact{FirstName: "Eve", Email: "eve@example.com"})

@@ -15,6 +15,7 @@ import (
 // delete, an erasure) writes its line before the approval's own, on a clock
 // that moves on between every reading of it.
 func TestAuditTrailOldestFirst(t *testing.T) {
+	t.Parallel()
 	crmtest.ForEachDialect(t, func(t *testing.T, s *crm.Store) {
 		ctx := context.Background()
 		clock := crmtest.NewClock(time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC))

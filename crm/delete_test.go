@@ -12,6 +12,7 @@ import (
 )
 
 func TestDelete(t *testing.T) {
+	t.Parallel()
 	crmtest.EachDialect(t, testDelete)
 }
 

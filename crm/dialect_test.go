@@ -18,6 +18,7 @@ import (
 )
 
 func TestSQLitePath(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		url, path string
 		sqlite    bool
@@ -48,6 +49,7 @@ func TestSQLitePath(t *testing.T) {
 // TestSQLiteSearchUsesIndexes checks the plans of the very queries Search
 // runs: SQLite reports "SCAN t" for a full table (or index) scan.
 func TestSQLiteSearchUsesIndexes(t *testing.T) {
+	t.Parallel()
 	s := crmtest.NewSQLiteStore(t)
 	crmtest.InsertRows(t, s, "contacts", "id, location_id, first_name, last_name, email, phone", 3000, func(g int) []any {
 		return []any{fmt.Sprintf("c%019d", g), "loc", fmt.Sprintf("First%d", g%300), fmt.Sprintf("Last%d", g%700), fmt.Sprintf("u%d@example.com", g), fmt.Sprintf("+1 555 %07d", g)}
@@ -101,6 +103,7 @@ func sqlitePlan(t *testing.T, s *crm.Store, q string, args ...any) string {
 // deleted contact's email or phone reads the archive's expression indexes
 // (migration 00020), not every archived row, and finds the right one.
 func TestSQLiteFindDeletionsUsesIndexes(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := crmtest.NewSQLiteStore(t)
 	now := time.Now()
@@ -137,6 +140,7 @@ func TestSQLiteFindDeletionsUsesIndexes(t *testing.T) {
 // compares what the bot reads: contacts, linked items (fingerprint
 // included), the deletion and the archived rows, value by value.
 func TestDialectsAgree(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	type outcome struct {
 		Contact  crm.Contact
@@ -251,6 +255,7 @@ func archive(t *testing.T, s *crm.Store, deletionID string) []archived {
 // dialect's JSON-to-row function and compares the whole CRM with the state
 // before the delete: the archive holds every row, every value.
 func TestArchiveRestoresExactly(t *testing.T) {
+	t.Parallel()
 	crmtest.ForEachDialect(t, func(t *testing.T, s *crm.Store) {
 		ctx := context.Background()
 		crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Keep"}, crmtest.SmallFull)
@@ -291,6 +296,7 @@ func TestArchiveRestoresExactly(t *testing.T) {
 // recognised (primary key and unique index), and that other constraint
 // errors are not taken for one.
 func TestUniqueViolation(t *testing.T) {
+	t.Parallel()
 	crmtest.ForEachDialect(t, func(t *testing.T, s *crm.Store) {
 		id := crmtest.InsertContact(t, s, crmtest.Contact{FirstName: "Jane"})
 		_, err := s.DB().Exec(s.DB().Rebind(`INSERT INTO contacts (id, location_id) VALUES (?, 'loc')`), id)
@@ -319,6 +325,7 @@ func TestUniqueViolation(t *testing.T) {
 // counterpart with the same version number, so that the embedded database
 // never lags behind: a new table needs both files.
 func TestMigrationsPaired(t *testing.T) {
+	t.Parallel()
 	versions := func(dir string) map[string]string {
 		entries, err := os.ReadDir(filepath.Join("migrations", dir))
 		if err != nil {

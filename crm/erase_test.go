@@ -16,6 +16,7 @@ import (
 )
 
 func TestErasure(t *testing.T) {
+	t.Parallel()
 	crmtest.EachDialect(t, testErasure)
 }
 
@@ -234,6 +235,7 @@ func testErasure(t *testing.T, dialect crm.Dialect) {
 // name). Nothing else of the person is left in any table, in any of those
 // forms.
 func TestErasureOfEscapedText(t *testing.T) {
+	t.Parallel()
 	crmtest.EachDialect(t, testErasureOfEscapedText)
 }
 

@@ -32,6 +32,7 @@ func requestErasureOf(t *testing.T, s *crm.Store, name string) (string, crm.Appr
 // nothing. Of two admins pressing at once one is first. Withdraw and
 // expiry still end a request with one approval.
 func TestErasureNeedsTwoAdmins(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	crmtest.ForEachDialect(t, func(t *testing.T, s *crm.Store) {
 		id, a := requestErasureOf(t, s, "jane")
@@ -128,6 +129,7 @@ func TestErasureNeedsTwoAdmins(t *testing.T) {
 // request and keeps the entry; only an admin other than the one who asked
 // approves it, once, and that removes it with an audit line.
 func TestErasedSuppressionEntryRemoval(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	crmtest.ForEachDialect(t, func(t *testing.T, s *crm.Store) {
 		_, a := requestErasureOf(t, s, "jane")

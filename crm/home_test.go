@@ -16,6 +16,7 @@ import (
 // written before it; one written after it is delivered on its own; other
 // payloads and streams are untouched.
 func TestCoalescedRefresh(t *testing.T) {
+	t.Parallel()
 	crmtest.ForEachDialect(t, func(t *testing.T, s *crm.Store) {
 		ctx := context.Background()
 		refresh := func(user string) outbox.Note {
@@ -57,6 +58,7 @@ func TestCoalescedRefresh(t *testing.T) {
 // person's pending requests and recent deletions (with their incident), the
 // open incidents, and who has opened the tab.
 func TestHomeLists(t *testing.T) {
+	t.Parallel()
 	crmtest.ForEachDialect(t, func(t *testing.T, s *crm.Store) {
 		ctx := context.Background()
 		clock := crmtest.NewClock(time.Now().UTC().Truncate(time.Second))
@@ -121,6 +123,7 @@ func TestHomeLists(t *testing.T) {
 // TestDigestData: the digest counts a week's deletions by reason and
 // person, restores and incidents, and what is waiting and expiring.
 func TestDigestData(t *testing.T) {
+	t.Parallel()
 	crmtest.ForEachDialect(t, func(t *testing.T, s *crm.Store) {
 		ctx := context.Background()
 		start := time.Date(2026, 11, 16, 9, 0, 0, 0, time.UTC)
@@ -173,6 +176,7 @@ func TestDigestData(t *testing.T) {
 // TestEachAuditEntry: the export reads the entries of a period, oldest
 // first, and stops at the callback's error.
 func TestEachAuditEntry(t *testing.T) {
+	t.Parallel()
 	crmtest.ForEachDialect(t, func(t *testing.T, s *crm.Store) {
 		ctx := context.Background()
 		clock := crmtest.NewClock(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
@@ -206,6 +210,7 @@ func TestEachAuditEntry(t *testing.T) {
 // TestPurgeDue: the purge's due check finds an archive exactly when its
 // restore window has passed and it was neither restored nor purged.
 func TestPurgeDue(t *testing.T) {
+	t.Parallel()
 	crmtest.ForEachDialect(t, func(t *testing.T, s *crm.Store) {
 		ctx := context.Background()
 		clock := crmtest.NewClock(time.Now())
@@ -238,6 +243,7 @@ func TestPurgeDue(t *testing.T) {
 // merges, erasures, restores of merges and suppression hits apart, each by
 // person or source.
 func TestHomeAndDigestOfPrivacyFlows(t *testing.T) {
+	t.Parallel()
 	crmtest.ForEachDialect(t, func(t *testing.T, s *crm.Store) {
 		ctx := context.Background()
 		clock := crmtest.NewClock(time.Now().UTC().Truncate(time.Second))

@@ -36,6 +36,7 @@ func merge(t *testing.T, s *crm.Store, dup, orig string) crm.Deleted {
 }
 
 func TestMerge(t *testing.T) {
+	t.Parallel()
 	crmtest.EachDialect(t, testMerge)
 }
 

@@ -12,6 +12,7 @@ import (
 // TestMessageOrigins: an origin is read back only by the person it was
 // issued to, and is pruned after a week.
 func TestMessageOrigins(t *testing.T) {
+	t.Parallel()
 	crmtest.ForEachDialect(t, func(t *testing.T, s *crm.Store) {
 		ctx := context.Background()
 		clock := crmtest.NewClock(time.Now())

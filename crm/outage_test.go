@@ -13,6 +13,7 @@ import (
 )
 
 func TestMarkSeen(t *testing.T) {
+	t.Parallel()
 	crmtest.ForEachDialect(t, func(t *testing.T, s *crm.Store) {
 		ctx := context.Background()
 		clock := crmtest.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
@@ -45,6 +46,7 @@ func TestMarkSeen(t *testing.T) {
 }
 
 func TestDirectDeletesSince(t *testing.T) {
+	t.Parallel()
 	crmtest.ForEachDialect(t, func(t *testing.T, s *crm.Store) {
 		ctx := context.Background()
 		clock := crmtest.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
@@ -284,6 +286,7 @@ func TestLockWaitGivesUp(t *testing.T) {
 }
 
 func TestErrorCodes(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		err  error
 		code string

@@ -71,6 +71,7 @@ func n(channel, payload string) outbox.Note {
 // their post and use its ts; a note written in a transaction that rolls back
 // is never sent.
 func TestOutbox(t *testing.T) {
+	t.Parallel()
 	crmtest.ForEachDialect(t, func(t *testing.T, s *crm.Store) {
 		ctx := context.Background()
 		clock := crmtest.NewClock(time.Now())
@@ -139,6 +140,7 @@ func TestOutbox(t *testing.T) {
 // quietly unless it must arrive (MissingPost: posted anew); a thread reply
 // whose post never came goes to the top level.
 func TestOutboxMissingRefs(t *testing.T) {
+	t.Parallel()
 	crmtest.ForEachDialect(t, func(t *testing.T, s *crm.Store) {
 		ctx := context.Background()
 		post := n("C1", "post")
@@ -178,6 +180,7 @@ func TestOutboxMissingRefs(t *testing.T) {
 // TestOutboxConcurrentDeliverers: several deliverers on one database send
 // each note once and keep each conversation's order.
 func TestOutboxConcurrentDeliverers(t *testing.T) {
+	t.Parallel()
 	crmtest.ForEachDialect(t, func(t *testing.T, s *crm.Store) {
 		ctx := context.Background()
 		var notes []outbox.Note
@@ -226,6 +229,7 @@ func TestOutboxConcurrentDeliverers(t *testing.T) {
 // TestClaimJob: of several replicas asking at once, one runs the job; it is
 // due again one interval later.
 func TestClaimJob(t *testing.T) {
+	t.Parallel()
 	crmtest.ForEachDialect(t, func(t *testing.T, s *crm.Store) {
 		ctx := context.Background()
 		clock := crmtest.NewClock(time.Now())
@@ -270,6 +274,7 @@ func TestClaimJob(t *testing.T) {
 // process died) is resolved once, with its notes; one that committed is
 // left alone; on PostgreSQL one whose transaction is still open is skipped.
 func TestRecoverOperations(t *testing.T) {
+	t.Parallel()
 	crmtest.EachDialect(t, func(t *testing.T, d crm.Dialect) {
 		ctx := context.Background()
 		url := "sqlite://" + filepath.Join(t.TempDir(), "contactbot.db")

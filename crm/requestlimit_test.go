@@ -17,6 +17,7 @@ import (
 // the rest are refused with nothing recorded. Another person is not held
 // back by the first one's requests.
 func TestRequestLimitUnderConcurrency(t *testing.T) {
+	t.Parallel()
 	crmtest.EachDialect(t, func(t *testing.T, d crm.Dialect) {
 		ctx := context.Background()
 		s := crmtest.NewStoreOf(t, d)

@@ -32,6 +32,7 @@ func deleteContact(t *testing.T, s *crm.Store, id string) crm.Deletion {
 }
 
 func TestRestore(t *testing.T) {
+	t.Parallel()
 	crmtest.EachDialect(t, testRestore)
 }
 
@@ -238,6 +239,7 @@ func testRestore(t *testing.T, dialect crm.Dialect) {
 }
 
 func TestPurge(t *testing.T) {
+	t.Parallel()
 	crmtest.EachDialect(t, testPurge)
 }
 
@@ -342,6 +344,7 @@ func testPurge(t *testing.T, dialect crm.Dialect) {
 }
 
 func TestReportDeletion(t *testing.T) {
+	t.Parallel()
 	crmtest.ForEachDialect(t, testReportDeletion)
 }
 

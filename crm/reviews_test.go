@@ -17,6 +17,7 @@ import (
 // transaction; another admin acknowledges it once (audited), the same admin
 // never; reminders come once, a day later; an approved delete opens none.
 func TestReviews(t *testing.T) {
+	t.Parallel()
 	crmtest.ForEachDialect(t, func(t *testing.T, s *crm.Store) {
 		ctx := context.Background()
 		clock := crmtest.NewClock(time.Now())
@@ -156,6 +157,7 @@ func TestReviews(t *testing.T) {
 // time while still open; one decided before is settled without a word; the
 // due check finds work exactly when there is some.
 func TestEscalations(t *testing.T) {
+	t.Parallel()
 	crmtest.ForEachDialect(t, func(t *testing.T, s *crm.Store) {
 		ctx := context.Background()
 		clock := crmtest.NewClock(time.Now())
@@ -232,6 +234,7 @@ func TestEscalations(t *testing.T) {
 // TestScheduledJob: a job on a schedule is first due at its next time (not
 // at once), runs once there across replicas, and is then due a period later.
 func TestScheduledJob(t *testing.T) {
+	t.Parallel()
 	crmtest.ForEachDialect(t, func(t *testing.T, s *crm.Store) {
 		ctx := context.Background()
 		start := time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC) // a Monday

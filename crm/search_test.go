@@ -18,6 +18,7 @@ import (
 )
 
 func TestSearch(t *testing.T) {
+	t.Parallel()
 	crmtest.ForEachDialect(t, testSearch)
 }
 
@@ -143,6 +144,7 @@ func testSearch(t *testing.T, s *crm.Store) {
 }
 
 func TestSearchUsesIndexes(t *testing.T) {
+	t.Parallel()
 	s := crmtest.NewStore(t)
 	// With sequential scans priced out, the planner still picks one when no
 	// index fits; so a plan without "Seq Scan" proves an index serves the query.
@@ -182,6 +184,7 @@ func TestSearchUsesIndexes(t *testing.T) {
 // both databases: national numbers with a trunk prefix, German and
 // Nordic letters spelled out, apostrophes left out.
 func TestSearchAsTyped(t *testing.T) {
+	t.Parallel()
 	crmtest.ForEachDialect(t, func(t *testing.T, s *crm.Store) {
 		ctx := context.Background()
 		berlin := crmtest.InsertContact(t, s, crmtest.Contact{FirstName: "Jürgen", LastName: "Müller", Phone: "+49 30 901820"})
@@ -267,6 +270,7 @@ func TestSearchAsTyped(t *testing.T) {
 }
 
 func TestNationalNumber(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct{ phone, country, want string }{
 		{"+49 30 901820", "", "30901820"},
 		{"0049 30 901820", "", "30901820"},
@@ -297,6 +301,7 @@ func TestNationalNumber(t *testing.T) {
 // letter and common punctuation, transliteration, and the words of tricky
 // names. Any difference would make the dialects find different contacts.
 func TestNameWordsAgree(t *testing.T) {
+	t.Parallel()
 	s := crmtest.NewStore(t)
 	var chars []string
 	for _, rg := range [][2]rune{{0x20, 0x7e}, {0xa0, 0x24f}, {0x1e00, 0x1eff}, {0x2000, 0x206f}} {
@@ -341,6 +346,7 @@ func TestNameWordsAgree(t *testing.T) {
 // exactly what loading it alone gives (fingerprint included), in the order
 // asked, without the ones that are gone.
 func TestLinkedMany(t *testing.T) {
+	t.Parallel()
 	crmtest.ForEachDialect(t, func(t *testing.T, s *crm.Store) {
 		ctx := context.Background()
 		a := crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Ann", Email: "ann@example.com"}, crmtest.SmallFull)
@@ -388,6 +394,7 @@ func commonNames(t *testing.T, s *crm.Store, n int) {
 // rows each scan of the name index returns stay far below 10,000 (the
 // whole-word count stops at 200 matches, about 400 postings a word).
 func TestSearchReadsFewPostings(t *testing.T) {
+	t.Parallel()
 	s := crmtest.NewStore(t)
 	commonNames(t, s, 20000)
 	r, err := s.Search(context.Background(), "anna jansen")
@@ -444,6 +451,7 @@ func TestSearchReadsFewPostings(t *testing.T) {
 // primary key in id order, with no temporary b-tree (a sort or a copy of a
 // whole posting list).
 func TestSQLiteSearchReadsFewPostings(t *testing.T) {
+	t.Parallel()
 	s := crmtest.NewSQLiteStore(t)
 	commonNames(t, s, 4000)
 	for _, st := range s.SearchStatements("anna jansen") {
@@ -466,6 +474,7 @@ func TestSQLiteSearchReadsFewPostings(t *testing.T) {
 // page is full, the count is a lower bound ("12+"), not a read of every
 // longer name's postings.
 func TestSearchCountsPrefixes(t *testing.T) {
+	t.Parallel()
 	crmtest.ForEachDialect(t, func(t *testing.T, s *crm.Store) {
 		ctx := context.Background()
 		for i := 0; i < 15; i++ {

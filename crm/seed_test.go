@@ -9,6 +9,7 @@ import (
 )
 
 func TestSeed(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := crmtest.NewStore(t)
 	got, err := s.Seed(ctx, crm.SeedOptions{Contacts: 1000})
@@ -58,6 +59,7 @@ func TestSeed(t *testing.T) {
 // name in use, the most common about 5% of contacts each (a common full name
 // about 0.25%), the rarest still present at 0.2% or more.
 func TestSeedNameDistribution(t *testing.T) {
+	t.Parallel()
 	const n = 200000
 	firsts, lasts, fulls := map[string]int{}, map[string]int{}, map[string]int{}
 	for g := 1; g <= n; g++ {

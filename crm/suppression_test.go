@@ -41,6 +41,7 @@ func nullIfEmpty(s string) any {
 }
 
 func TestSuppression(t *testing.T) {
+	t.Parallel()
 	crmtest.EachDialect(t, testSuppression)
 }
 

@@ -84,6 +84,7 @@ func openStore(t *testing.T, dbURL string) *crm.Store {
 // the key already stored writes nothing (the settings row is the same row
 // version); a start with another key is refused.
 func TestSuppressionKeyOutOfTheRuntimeRolesReach(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dbURL := crmtest.NewDatabase(t)
 	owner := openStore(t, dbURL)
@@ -171,6 +172,7 @@ func TestSuppressionKeyOutOfTheRuntimeRolesReach(t *testing.T) {
 // set, the runtime role cannot set it and says who can; the owner sets it
 // once.
 func TestSuppressionKeyFirstSetByTheOwner(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dbURL := crmtest.NewDatabase(t)
 	owner := openStore(t, dbURL)

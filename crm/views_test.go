@@ -13,6 +13,7 @@ import (
 // only that person's record changes when the window becomes another; a
 // second record of an id replaces the first; records expire.
 func TestOpenedViews(t *testing.T) {
+	t.Parallel()
 	crmtest.ForEachDialect(t, func(t *testing.T, s *crm.Store) {
 		ctx := context.Background()
 		clock := crmtest.NewClock(time.Now())

@@ -13,6 +13,7 @@ import (
 )
 
 func TestWithdraw(t *testing.T) {
+	t.Parallel()
 	crmtest.EachDialect(t, testWithdraw)
 }
 
@@ -135,6 +136,7 @@ func testWithdraw(t *testing.T, dialect crm.Dialect) {
 }
 
 func TestReportNote(t *testing.T) {
+	t.Parallel()
 	crmtest.EachDialect(t, func(t *testing.T, dialect crm.Dialect) {
 		ctx := context.Background()
 		s := crmtest.NewStoreOf(t, dialect)

@@ -1,6 +1,8 @@
-// Package bottest builds the whole bot for tests: a real PostgreSQL database,
-// real Redis, the fake Slack Web API, and the HTTP transport, with helpers
-// that send requests signed the way Slack signs them.
+// Package bottest builds the whole bot for tests: a real PostgreSQL
+// database (without TEST_DATABASE_URL the test is skipped: the tests' own
+// SQL fixtures are PostgreSQL's), Redis (with TEST_REDIS_URL, else the
+// in-memory store), the fake Slack Web API, and the HTTP transport, with
+// helpers that send requests signed the way Slack signs them.
 package bottest
 
 import (
@@ -49,18 +51,28 @@ const (
 	Secret   = "test-signing-secret"
 )
 
-// RedisURL is the Redis tests use: TEST_REDIS_URL or the local one.
-func RedisURL() string {
-	if u := os.Getenv("TEST_REDIS_URL"); u != "" {
-		return u
+// RedisURL is the Redis tests use: TEST_REDIS_URL, or "" when it is unset
+// (Redis tests are then skipped and the bot uses the in-memory store).
+func RedisURL() string { return os.Getenv("TEST_REDIS_URL") }
+
+// Main runs a package's tests (call it from TestMain), saying first in one
+// line each what will not run on this machine (see crmtest.Main).
+func Main(m *testing.M) {
+	note := ""
+	if RedisURL() == "" {
+		note = "TEST_REDIS_URL is not set: tests that need Redis are skipped, the bot uses the in-memory store"
 	}
-	return "redis://127.0.0.1:6379/0"
+	os.Exit(crmtest.Run(m, note))
 }
 
 // NewKV returns the real Redis store under a key prefix of its own, whose
-// keys are removed when the test ends.
+// keys are removed when the test ends. Without TEST_REDIS_URL the test is
+// skipped.
 func NewKV(tb testing.TB) *kv.Redis {
 	tb.Helper()
+	if RedisURL() == "" {
+		tb.Skip("Redis only: set TEST_REDIS_URL (bash .ci/run sets it) to run it")
+	}
 	opts, err := redis.ParseURL(RedisURL())
 	if err != nil {
 		tb.Fatalf("TEST_REDIS_URL: %v", err)
@@ -85,13 +97,18 @@ func NewKV(tb testing.TB) *kv.Redis {
 type Env struct {
 	TB     testing.TB
 	Store  *crm.Store
-	KV     *kv.Redis
+	KV     bot.KV
 	Slack  *slackfake.Server
 	Config *config.Config
 	Bot    *bot.Bot
 	Server *httptest.Server
 	Clock  *Clock
-	log    *slog.Logger
+	// redisClock is the clock of the Redis breaker (with Options.RedisURL):
+	// it stands still, so an open breaker stays open until the test calls
+	// AdvanceRedisBreaker.
+	redisClock   *Clock
+	redisOpenFor time.Duration
+	log          *slog.Logger
 
 	stopOutbox func()
 }
@@ -103,16 +120,20 @@ type Clock = crmtest.Clock
 type Options struct {
 	Env map[string]string
 	// RedisURL, when set, is the Redis the bot uses, opened as serve opens it
-	// (kv.OpenRedis: fail-fast timeouts, a breaker that retries after 100 ms),
-	// e.g. a private testsvc server that the test stops.
+	// (kv.OpenRedis: fail-fast timeouts, a breaker on a clock the test moves:
+	// Env.AdvanceRedisBreaker), e.g. a
+	// private testsvc server that the test stops.
 	RedisURL string
 	// RedisOpenFor is the breaker's wait before it tries Redis again; zero:
-	// 100 ms, so that tests see Redis back quickly.
+	// kv.OpenFor.
 	RedisOpenFor time.Duration
 	// DatabaseURL, when set, is the database, e.g. on a private testsvc
 	// PostgreSQL: opened as crmtest.NewStoreAt opens one, with the bot's
 	// hooks. Unset: a fresh PostgreSQL database.
 	DatabaseURL string
+	// RedisNow, when set, is the breaker's clock instead of one the test
+	// moves (time.Now for a benchmark that measures the breaker's rhythm).
+	RedisNow func() time.Time
 	// Log, when set, receives the bot's and the HTTP handler's logs (see Logs).
 	Log *slog.Logger
 }
@@ -143,6 +164,9 @@ func New(tb testing.TB, opts ...Options) *Env {
 		if opt.DatabaseURL != "" {
 			o.DatabaseURL = opt.DatabaseURL
 		}
+		if opt.RedisNow != nil {
+			o.RedisNow = opt.RedisNow
+		}
 		if opt.Log != nil {
 			o.Log = opt.Log
 		}
@@ -168,24 +192,31 @@ func New(tb testing.TB, opts ...Options) *Env {
 	}
 	clock := crmtest.NewClock(time.Now())
 	store.SetClock(func() time.Time { return clock.Now() })
-	var shared *kv.Redis
+	var shared bot.KV
+	redisClock := crmtest.NewClock(time.Now())
 	if o.RedisURL != "" {
 		if o.RedisOpenFor == 0 {
-			o.RedisOpenFor = 100 * time.Millisecond
+			o.RedisOpenFor = kv.OpenFor
 		}
-		shared, err = kv.OpenRedis(o.RedisURL, kv.Options{Prefix: "contactbot-test:", Log: o.Log, OpenFor: o.RedisOpenFor})
+		if o.RedisNow == nil {
+			o.RedisNow = redisClock.Now
+		}
+		r, err := kv.OpenRedis(o.RedisURL, kv.Options{Prefix: "contactbot-test:", Log: o.Log, OpenFor: o.RedisOpenFor, Now: o.RedisNow})
 		if err != nil {
 			tb.Fatalf("open Redis: %v", err)
 		}
-		tb.Cleanup(func() { shared.Close() })
-	} else {
+		tb.Cleanup(func() { r.Close() })
+		shared = r
+	} else if RedisURL() != "" {
 		shared = NewKV(tb)
+	} else {
+		shared = kv.NewMemory()
 	}
 	if cfg.SlackTeamID != "" {
 		// The token belongs to the configured workspace, as serve requires.
 		fake.SetWorkspace(cfg.SlackTeamID, "")
 	}
-	e := &Env{TB: tb, Store: store, KV: shared, Slack: fake, Config: cfg, Clock: clock, log: o.Log}
+	e := &Env{TB: tb, Store: store, KV: shared, Slack: fake, Config: cfg, Clock: clock, redisClock: redisClock, redisOpenFor: o.RedisOpenFor, log: o.Log}
 	e.start()
 	return e
 }
@@ -214,6 +245,10 @@ func (e *Env) start() {
 	})
 }
 
+// AdvanceRedisBreaker moves the Redis breaker's clock (Options.RedisURL)
+// past its open period: the next call probes Redis.
+func (e *Env) AdvanceRedisBreaker() { e.redisClock.Advance(e.redisOpenFor) }
+
 // StopOutbox stops this process's outbox worker, as a process that dies
 // would: what it has not delivered stays in the database.
 func (e *Env) StopOutbox() { e.stopOutbox() }
@@ -221,7 +256,7 @@ func (e *Env) StopOutbox() { e.stopOutbox() }
 // Replica starts a second bot process on the same PostgreSQL database, Redis
 // prefix and fake Slack, as a second web dyno would be.
 func (e *Env) Replica() *Env {
-	r := &Env{TB: e.TB, Store: e.Store, KV: e.KV, Slack: e.Slack, Config: e.Config, Clock: e.Clock, log: e.log}
+	r := &Env{TB: e.TB, Store: e.Store, KV: e.KV, Slack: e.Slack, Config: e.Config, Clock: e.Clock, redisClock: e.redisClock, redisOpenFor: e.redisOpenFor, log: e.log}
 	r.start()
 	return r
 }

@@ -8,6 +8,7 @@ import (
 )
 
 func TestMemorySweepsExpired(t *testing.T) {
+	t.Parallel()
 	s := NewMemory()
 	now := time.Unix(1_700_000_000, 0)
 	s.now = func() time.Time { return now }
@@ -38,6 +39,7 @@ func TestMemorySweepsExpired(t *testing.T) {
 }
 
 func TestMemoryIncrGivesTTLToKeyWithoutOne(t *testing.T) {
+	t.Parallel()
 	s := NewMemory()
 	now := time.Unix(1_700_000_000, 0)
 	s.now = func() time.Time { return now }

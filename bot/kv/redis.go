@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/sony/gobreaker/v2"
 
 	"contactbot/bot"
 )
@@ -41,7 +40,7 @@ type Redis struct {
 	client  *redis.Client
 	prefix  string
 	owned   bool
-	breaker *gobreaker.CircuitBreaker[any]
+	breaker *breaker
 }
 
 var _ bot.KV = (*Redis)(nil)
@@ -54,6 +53,9 @@ type Options struct {
 	Log *slog.Logger
 	// OpenFor overrides the breaker's OpenFor (tests); zero: OpenFor.
 	OpenFor time.Duration
+	// Now is the breaker's clock; nil: time.Now. A test passes a clock it
+	// moves past OpenFor instead of waiting.
+	Now func() time.Time
 }
 
 // NewRedis wraps client; the caller keeps ownership of client: Close does
@@ -65,34 +67,36 @@ func NewRedis(client *redis.Client, o Options) *Redis {
 	if o.OpenFor <= 0 {
 		o.OpenFor = OpenFor
 	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
 	log := o.Log
-	return &Redis{client: client, prefix: o.Prefix, breaker: gobreaker.NewCircuitBreaker[any](gobreaker.Settings{
-		Name:        "redis",
-		MaxRequests: 1, // one probe at a time while half-open
-		Timeout:     o.OpenFor,
-		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= TripAfter },
-		IsSuccessful: func(err error) bool {
+	return &Redis{client: client, prefix: o.Prefix, breaker: &breaker{
+		now:       o.Now,
+		openFor:   o.OpenFor,
+		tripAfter: TripAfter,
+		isSuccessful: func(err error) bool {
 			// An answer is success, even an error reply (WRONGTYPE…) or a miss.
 			var reply redis.Error
 			return err == nil || errors.As(err, &reply)
 		},
 		// A caller that gave up or ran out of time says nothing about
 		// Redis (do marks those failures).
-		IsExcluded: func(err error) bool {
+		isExcluded: func(err error) bool {
 			var late callerDone
 			return errors.As(err, &late)
 		},
-		OnStateChange: func(_ string, from, to gobreaker.State) {
+		onChange: func(from, to breakerState) {
 			switch to {
-			case gobreaker.StateOpen:
-				if from == gobreaker.StateClosed {
+			case open:
+				if from == closed {
 					log.Warn("redis is not answering: running degraded (replay checks in the database, delete rate from the deletions table, no shared cache) until it answers again")
 				}
-			case gobreaker.StateClosed:
+			case closed:
 				log.Info("redis answers again: shared store back in use")
 			}
 		},
-	})}
+	}}
 }
 
 // OpenRedis returns a store for the Redis at rawURL (redis:// or rediss://),
@@ -146,18 +150,18 @@ func (debugLogger) Printf(ctx context.Context, format string, v ...any) {
 
 // do runs one call made with ctx through the breaker.
 func (r *Redis) do(ctx context.Context, fn func() error) error {
-	_, err := r.breaker.Execute(func() (any, error) {
+	err := r.breaker.do(func() error {
 		err := fn()
 		if err != nil && ctx.Err() != nil {
 			// Cancelled, or out of time before Redis could answer (a
 			// request whose budget a slow database used up): not counted.
-			return nil, callerDone{err}
+			return callerDone{err}
 		}
-		return nil, err
+		return err
 	})
 	var late callerDone
 	switch {
-	case errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests):
+	case errors.Is(err, errBreakerOpen):
 		return fmt.Errorf("kv: redis circuit open: %w", bot.ErrKVUnavailable)
 	case errors.As(err, &late):
 		return late.err

@@ -25,6 +25,7 @@ const wait = 5 * time.Second
 // apart: the same signed request sent again with the hex in capitals is
 // refused, and the command is served once.
 func TestReplayWithSignatureInCapitalsRefused(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	form := url.Values{"command": {"/contact"}, "text": {"help"}, "user_id": {bottest.Support}, "team_id": {bottest.Team}, "channel_id": {bottest.Channel}}.Encode()
 	header := bottest.Sign(bottest.Secret, form, time.Now())
@@ -49,6 +50,7 @@ func TestReplayWithSignatureInCapitalsRefused(t *testing.T) {
 // TestBadInput sends what Slack would never send: each gets a clear refusal
 // and nothing changes.
 func TestBadInput(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"}, crmtest.SmallFull)
 	before := crmtest.Dump(t, e.Store)
@@ -146,6 +148,7 @@ func TestBadInput(t *testing.T) {
 // TestHealth: /healthz, /readyz and /metrics answer, and /metrics counts
 // the requests by route and status.
 func TestHealth(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	e.Command(bottest.Support, "help")
 	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {

@@ -45,6 +45,7 @@ func submission(view slack.View, user, confirm string) slack.InteractionCallback
 // without being handled again, a dropped socket reopened, and a delete
 // submitted over the new one.
 func TestSocketMode(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t, bottest.Options{Env: map[string]string{"SLACK_APP_TOKEN": "xapp-1-test", "SLACK_SIGNING_SECRET": ""}})
 	id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"}, crmtest.SmallLowRisk)
 	sock := slackfake.NewSocket(t)
@@ -140,6 +141,7 @@ func TestSocketMode(t *testing.T) {
 }
 
 func TestSocketModeRefusedToken(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t)
 	e.Slack.Fail("apps.connections.open", "invalid_auth")
 	err := socket.Run(context.Background(), e.Bot, socket.Options{AppToken: "xapp-bad", BotToken: "xoxb-test-token", APIURL: e.Slack.URL()})

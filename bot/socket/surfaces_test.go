@@ -23,6 +23,7 @@ import (
 // shortcut answers privately through its response_url; /contact audit
 // uploads the file.
 func TestSocketModeSurfaces(t *testing.T) {
+	t.Parallel()
 	e := bottest.New(t, bottest.Options{Env: map[string]string{"SLACK_APP_TOKEN": "xapp-1-test", "SLACK_SIGNING_SECRET": ""}})
 	jane := crmtest.InsertContact(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"})
 	sock := slackfake.NewSocket(t)

@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -24,13 +23,14 @@ import (
 	"contactbot/internal/testsvc"
 )
 
-// buildBinary builds contactbot once for this test.
+// buildBinary returns contactbot for this test: the test binary itself,
+// which runs main when startServe sets runMainVariable (TestMain), instead
+// of a second build of the whole program.
 func buildBinary(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "contactbot")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	bin, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
 	}
 	return bin
 }
@@ -46,7 +46,7 @@ type process struct {
 func startServe(t *testing.T, bin string, env map[string]string) *process {
 	t.Helper()
 	p := &process{cmd: exec.Command(bin, "serve"), logs: &lockedBuffer{}, url: "http://127.0.0.1:" + env["PORT"]}
-	p.cmd.Env = os.Environ()
+	p.cmd.Env = append(os.Environ(), runMainVariable+"=1")
 	for k, v := range env {
 		p.cmd.Env = append(p.cmd.Env, k+"="+v)
 	}

@@ -22,26 +22,39 @@ import (
 	_ "github.com/lib/pq"
 )
 
-// AdminURL is the server tests create their databases on: TEST_DATABASE_URL,
-// or the local trust-auth server.
-func AdminURL() string {
-	if u := os.Getenv("TEST_DATABASE_URL"); u != "" {
-		return u
+// AdminURL is the PostgreSQL server tests create their databases on:
+// TEST_DATABASE_URL, or "" when it is unset (PostgreSQL tests are then
+// skipped and the rest run on SQLite).
+func AdminURL() string { return os.Getenv("TEST_DATABASE_URL") }
+
+// RequirePostgres skips the test when TEST_DATABASE_URL is unset.
+func RequirePostgres(tb testing.TB) {
+	tb.Helper()
+	if AdminURL() == "" {
+		tb.Skip("PostgreSQL only: set TEST_DATABASE_URL (bash .ci/run sets it) to run it")
 	}
-	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 }
 
 // NewDatabase creates an empty database for one test and drops it afterwards.
-// It returns the database's URL.
+// It returns the database's URL. Without TEST_DATABASE_URL the test is
+// skipped.
 func NewDatabase(tb testing.TB) string {
 	tb.Helper()
-	admin, err := sql.Open("postgres", AdminURL())
-	if err != nil {
-		tb.Fatalf("open admin database: %v", err)
-	}
-	tb.Cleanup(func() { admin.Close() })
+	return newDatabase(tb, "")
+}
+
+// newDatabase creates a database for one test, a copy of template when one
+// is named, and drops it when the test ends.
+func newDatabase(tb testing.TB, template string) string {
+	tb.Helper()
+	RequirePostgres(tb)
+	admin := adminDB(tb)
 	name := strings.ToLower(crm.NewID("contactbot_test_", 12))
-	if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
+	create := `CREATE DATABASE ` + name
+	if template != "" {
+		create += ` TEMPLATE ` + template
+	}
+	if _, err := admin.Exec(create); err != nil {
 		tb.Fatalf("create test database (is PostgreSQL running? run bash .ci/run): %v", err)
 	}
 	tb.Cleanup(func() {
@@ -49,6 +62,29 @@ func NewDatabase(tb testing.TB) string {
 			tb.Logf("drop test database %s: %v", name, err)
 		}
 	})
+	return databaseURL(tb, name)
+}
+
+// admin is the connection pool to AdminURL that creates and drops the
+// test databases of this process.
+var admin struct {
+	once sync.Once
+	db   *sql.DB
+	err  error
+}
+
+func adminDB(tb testing.TB) *sql.DB {
+	tb.Helper()
+	admin.once.Do(func() { admin.db, admin.err = sql.Open("postgres", AdminURL()) })
+	if admin.err != nil {
+		tb.Fatalf("open admin database: %v", admin.err)
+	}
+	return admin.db
+}
+
+// databaseURL is AdminURL with the database name replaced.
+func databaseURL(tb testing.TB, name string) string {
+	tb.Helper()
 	u, err := url.Parse(AdminURL())
 	if err != nil {
 		tb.Fatalf("parse TEST_DATABASE_URL: %v", err)
@@ -57,12 +93,136 @@ func NewDatabase(tb testing.TB) string {
 	return u.String()
 }
 
-// NewStore opens a migrated store on a fresh PostgreSQL database. Here and
-// below, hooks, when given, are what the store calls (bottest gives the
-// bot's); without, crm.Hooks' zero value.
+// templates are the migrated databases of this process (with the test
+// suppression key) that NewStore and NewSQLiteStore copy: migrating once
+// and copying is much faster than migrating every test's database.
+var templates struct {
+	mu       sync.Mutex
+	postgres string // database name
+	sqlite   string // file
+}
+
+// migratedTemplate returns the name of this process's migrated PostgreSQL
+// template, creating it on first use.
+func migratedTemplate(tb testing.TB) string {
+	tb.Helper()
+	return template(tb, &templates.postgres, func() (string, error) {
+		sweepTemplates(tb)
+		name := fmt.Sprintf("%s%d_%s", templatePrefix, time.Now().Unix(), strings.ToLower(crm.NewID("", 8)))
+		if _, err := adminDB(tb).Exec(`CREATE DATABASE ` + name); err != nil {
+			return "", fmt.Errorf("create template database (is PostgreSQL running? run bash .ci/run): %w", err)
+		}
+		// Closed at once: a database being copied may have no other session.
+		if err := closeMigrated(openMigrated(databaseURL(tb, name))); err != nil {
+			adminDB(tb).Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`)
+			return "", fmt.Errorf("template database: %w", err)
+		}
+		return name, nil
+	})
+}
+
+// sqliteTemplate returns this process's migrated SQLite file, creating it
+// on first use.
+func sqliteTemplate(tb testing.TB) string {
+	tb.Helper()
+	return template(tb, &templates.sqlite, func() (string, error) {
+		sweepTemplates(tb)
+		dir, err := os.MkdirTemp("", templatePrefix+"*")
+		if err != nil {
+			return "", fmt.Errorf("template directory: %w", err)
+		}
+		file := filepath.Join(dir, "contactbot.db")
+		// Closing checkpoints the write-ahead log into the file: the file
+		// alone is then the whole database.
+		if err := closeMigrated(openMigrated("sqlite://" + file)); err != nil {
+			os.RemoveAll(dir)
+			return "", fmt.Errorf("SQLite template: %w", err)
+		}
+		return file, nil
+	})
+}
+
+// templatePrefix begins the names of templates, PostgreSQL databases and
+// SQLite directories, followed on databases by when they were made.
+const templatePrefix = "contactbot_test_template_"
+
+// sweepTemplates removes templates that a process which ended without
+// Main's clean-up left behind (a fuzzing worker, a test binary killed at
+// its timeout): any more than an hour old, longer than a test run lasts.
+func sweepTemplates(tb testing.TB) {
+	tb.Helper()
+	old := time.Now().Add(-time.Hour)
+	if AdminURL() != "" {
+		var names []string
+		rows, err := adminDB(tb).Query(`SELECT datname FROM pg_database WHERE datname LIKE $1`, templatePrefix+"%")
+		if err == nil {
+			for rows.Next() {
+				var n string
+				if rows.Scan(&n) == nil {
+					names = append(names, n)
+				}
+			}
+			rows.Close()
+		}
+		for _, n := range names {
+			var made int64
+			if _, err := fmt.Sscanf(strings.TrimPrefix(n, templatePrefix), "%d_", &made); err == nil && time.Unix(made, 0).Before(old) {
+				adminDB(tb).Exec(`DROP DATABASE IF EXISTS ` + n + ` WITH (FORCE)`)
+			}
+		}
+	}
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), templatePrefix+"*"))
+	for _, d := range dirs {
+		if fi, err := os.Stat(d); err == nil && fi.ModTime().Before(old) {
+			os.RemoveAll(d)
+		}
+	}
+}
+
+// template returns *made, made by making on first use.
+func template(tb testing.TB, made *string, making func() (string, error)) string {
+	tb.Helper()
+	templates.mu.Lock()
+	defer templates.mu.Unlock()
+	if *made == "" {
+		m, err := making()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		*made = m
+	}
+	return *made
+}
+
+func closeMigrated(s *crm.Store, err error) error {
+	if err != nil {
+		return err
+	}
+	return s.Close()
+}
+
+// dropTemplates removes this process's templates (Main calls it).
+func dropTemplates() {
+	templates.mu.Lock()
+	defer templates.mu.Unlock()
+	if templates.postgres != "" && admin.db != nil {
+		admin.db.Exec(`DROP DATABASE IF EXISTS ` + templates.postgres + ` WITH (FORCE)`)
+		templates.postgres = ""
+	}
+	if templates.sqlite != "" {
+		os.RemoveAll(filepath.Dir(templates.sqlite))
+		templates.sqlite = ""
+	}
+}
+
+// NewStore opens a migrated store on a fresh PostgreSQL database; without
+// TEST_DATABASE_URL the test is skipped. Here and below, hooks, when given,
+// are what the store calls (bottest gives the bot's); without, crm.Hooks'
+// zero value.
 func NewStore(tb testing.TB, hooks ...crm.Hooks) *crm.Store {
 	tb.Helper()
-	return NewStoreAt(tb, NewDatabase(tb), hooks...)
+	RequirePostgres(tb)
+	return NewStoreAt(tb, newDatabase(tb, migratedTemplate(tb)), hooks...)
 }
 
 // NewStoreAt opens a store on the database at url, migrated and with the
@@ -70,6 +230,17 @@ func NewStore(tb testing.TB, hooks ...crm.Hooks) *crm.Store {
 // url to something else (the command line).
 func NewStoreAt(tb testing.TB, url string, hooks ...crm.Hooks) *crm.Store {
 	tb.Helper()
+	s, err := openMigrated(url, hooks...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
+}
+
+// openMigrated opens the store at url, migrates it and sets the test
+// suppression key (on a copy of a template both find nothing to do).
+func openMigrated(url string, hooks ...crm.Hooks) (*crm.Store, error) {
 	ctx := context.Background()
 	var h crm.Hooks
 	if len(hooks) > 0 {
@@ -77,16 +248,17 @@ func NewStoreAt(tb testing.TB, url string, hooks ...crm.Hooks) *crm.Store {
 	}
 	s, err := crm.Open(ctx, url, h)
 	if err != nil {
-		tb.Fatalf("open store: %v", err)
+		return nil, fmt.Errorf("open store: %w", err)
 	}
-	tb.Cleanup(func() { s.Close() })
 	if err := s.Migrate(ctx, nil); err != nil {
-		tb.Fatalf("migrate: %v", err)
+		s.Close()
+		return nil, fmt.Errorf("migrate: %w", err)
 	}
 	if err := s.SetSuppressionKey(ctx, SuppressionKey); err != nil {
-		tb.Fatalf("set suppression key: %v", err)
+		s.Close()
+		return nil, fmt.Errorf("set suppression key: %w", err)
 	}
-	return s
+	return s, nil
 }
 
 // SuppressionKeyRowVersion is the row version (PostgreSQL's xmin) of the
@@ -104,11 +276,19 @@ func SuppressionKeyRowVersion(tb testing.TB, s *crm.Store) string {
 // SuppressionKey is the SUPPRESSION_KEY of test stores (never a real one).
 const SuppressionKey = "7e57c0de7e57c0de7e57c0de7e57c0de7e57c0de7e57c0de7e57c0de7e57c0de"
 
-// NewSQLiteStore opens a migrated store on a fresh SQLite file in a
-// temporary directory.
+// NewSQLiteStore opens a migrated store on a fresh SQLite file (a copy of
+// a migrated one) in a temporary directory.
 func NewSQLiteStore(tb testing.TB, hooks ...crm.Hooks) *crm.Store {
 	tb.Helper()
-	return NewStoreAt(tb, "sqlite://"+filepath.Join(tb.TempDir(), "contactbot.db"), hooks...)
+	file := filepath.Join(tb.TempDir(), "contactbot.db")
+	migrated, err := os.ReadFile(sqliteTemplate(tb))
+	if err == nil {
+		err = os.WriteFile(file, migrated, 0o600)
+	}
+	if err != nil {
+		tb.Fatalf("copy the SQLite template: %v", err)
+	}
+	return NewStoreAt(tb, "sqlite://"+file, hooks...)
 }
 
 // NewStoreOf opens a migrated store of the dialect on a fresh database.
