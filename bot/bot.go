@@ -85,7 +85,7 @@ func New(d Deps) *Bot {
 		if b.store.NotesWritten() == nil {
 			panic("bot.New: the store was opened without bot.StoreHooks: its changes would not be announced")
 		}
-		b.outbox = newOutboxWorker(b.store, b.send, b.logDelivery, b.log, b.now, b.bgCtx)
+		b.outbox = newOutboxWorker(b)
 	}
 	return b
 }

@@ -15,13 +15,13 @@ import (
 // store's NotesWritten signal after each commit that wrote notes, or
 // delivering then and there when it is not running (the shell).
 type outboxWorker struct {
+	// bot is whose notes these are: it sends each (Bot.send) and tells what
+	// became of it (Bot.logDelivery: logs, and the admins when a
+	// conversation was given up on).
+	bot   *Bot
 	store *crm.Store
-	// send delivers one note; delivered tells what became of it (logs, and
-	// the admins when a conversation was given up on).
-	send      func(context.Context, outbox.Outgoing) (outbox.Sent, error)
-	delivered func(context.Context, outbox.DeliveryResult)
-	log       *slog.Logger
-	now       func() time.Time
+	log   *slog.Logger
+	now   func() time.Time
 	// bgCtx bounds the deliveries a commit starts when the worker is not running.
 	bgCtx context.Context
 
@@ -36,12 +36,11 @@ type outboxWorker struct {
 	dbDown atomic.Bool
 }
 
-// newOutboxWorker returns the worker of store's outbox, listening to its
-// NotesWritten signal.
-func newOutboxWorker(store *crm.Store, send func(context.Context, outbox.Outgoing) (outbox.Sent, error), delivered func(context.Context, outbox.DeliveryResult),
-	log *slog.Logger, now func() time.Time, bgCtx context.Context) *outboxWorker {
-	w := &outboxWorker{store: store, send: send, delivered: delivered, log: log, now: now, bgCtx: bgCtx, wake: make(chan struct{}, 1)}
-	store.NotesWritten().Listen(w.notesWritten)
+// newOutboxWorker returns the worker of b's store's outbox, listening to
+// its NotesWritten signal.
+func newOutboxWorker(b *Bot) *outboxWorker {
+	w := &outboxWorker{bot: b, store: b.store, log: b.log, now: b.now, bgCtx: b.bgCtx, wake: make(chan struct{}, 1)}
+	w.store.NotesWritten().Listen(w.notesWritten)
 	return w
 }
 
@@ -109,7 +108,7 @@ func (w *outboxWorker) notesWritten() {
 // deliverDue delivers what is due until nothing is, or another worker has it.
 func (w *outboxWorker) deliverDue(ctx context.Context) outbox.DeliveryResult {
 	for {
-		res, err := w.store.DeliverNext(ctx, w.send)
+		res, err := w.store.DeliverNext(ctx, w.bot.send)
 		switch {
 		case err != nil && ctx.Err() != nil:
 			return outbox.DeliveryResult{Status: outbox.DeliveryIdle}
@@ -126,7 +125,7 @@ func (w *outboxWorker) deliverDue(ctx context.Context) outbox.DeliveryResult {
 		if w.dbDown.Swap(false) {
 			w.log.Info("outbox: the database answers again")
 		}
-		w.delivered(ctx, res)
+		w.bot.logDelivery(ctx, res)
 		if res.Status == outbox.DeliveryIdle || res.Status == outbox.DeliveryBusy {
 			return res
 		}
