@@ -312,11 +312,15 @@ func ForEachDialect(t *testing.T, fn func(t *testing.T, s *crm.Store)) {
 }
 
 // EachDialect runs fn as a subtest per dialect, for tests that open stores
-// of their own (NewStoreOf).
+// of their own (NewStoreOf). The dialects run in parallel: each has its own
+// database, and the slowest crm tests are these pairs.
 func EachDialect(t *testing.T, fn func(t *testing.T, d crm.Dialect)) {
 	t.Helper()
 	for _, d := range Dialects {
-		t.Run(string(d), func(t *testing.T) { fn(t, d) })
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			fn(t, d)
+		})
 	}
 }
 
