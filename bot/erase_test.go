@@ -115,10 +115,11 @@ func TestErasureFlow(t *testing.T) {
 
 	// Reporting it explains that it cannot be restored.
 	rep := body(t, e.Command(bottest.Support, "report "+a.DeletionID))
-	var deletedAt int64
-	if err := e.Store.DB().Get(&deletedAt, `SELECT floor(extract(epoch FROM deleted_at))::bigint FROM deletions WHERE id = $1`, a.DeletionID); err != nil {
+	var deletion crm.Deletion
+	if err := e.Store.DB().Get(&deletion, `SELECT * FROM deletions WHERE id = $1`, a.DeletionID); err != nil {
 		t.Fatal(err)
 	}
+	deletedAt := deletion.DeletedAt.Unix()
 	wantAll(t, "report", rep, fmt.Sprintf("Deletion `%s` was a privacy erasure, approved <!date^%d^", a.DeletionID, deletedAt),
 		": nothing was archived, so it cannot be restored. The contact's data is gone for good; its email and phone stay on the suppression list, so it is never messaged again.")
 	if r := e.Command(bottest.Admin2, "restore "+a.DeletionID); !strings.Contains(body(t, r), "was a privacy erasure") {
