@@ -12,6 +12,7 @@ import (
 	"contactbot/bot"
 	"contactbot/bot/bottest"
 	"contactbot/crm"
+	"contactbot/crm/crmtest"
 )
 
 // BenchmarkDNDSubmit is the latency Slack sees for a Set DND submit: a signed
@@ -21,7 +22,9 @@ import (
 // the answer and are not timed.
 func BenchmarkDNDSubmit(b *testing.B) {
 	e := bottest.New(b, withAudit)
-	e.Store.DB().MustExec(`INSERT INTO contacts (id, location_id, first_name) SELECT 'bench_' || g, 'loc', 'B' FROM generate_series(0, $1::int - 1) g`, b.N)
+	crmtest.InsertRows(b, e.Store, "contacts", "id, location_id, first_name", b.N, func(g int) []any {
+		return []any{fmt.Sprintf("bench_%d", g-1), "loc", "B"}
+	})
 	all := map[string][]string{"channels": crm.DNDChannels}
 	took := make([]time.Duration, b.N)
 	b.ResetTimer()

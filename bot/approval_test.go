@@ -368,6 +368,7 @@ func tenAdmins() (bottest.Options, []string) {
 // the nine others hear who approved.
 func TestConcurrentApproves(t *testing.T) {
 	t.Parallel()
+	crmtest.RequirePostgres(t) // holds the contact's row (FOR UPDATE) and counts the sessions waiting for it: SQLite has no row locks
 	opts, admins := tenAdmins()
 	e := bottest.New(t, opts)
 	e.Slack.SetGroupMembers("SADMINS", admins[2:]...)
@@ -781,7 +782,7 @@ func TestApproveChangedContact(t *testing.T) {
 	approvalPost(t, e, a.ID)
 	msgTS := state(t, e, a.ID).MessageTS
 	e.Store.DB().MustExec(`INSERT INTO notes (id, contact_id, body) VALUES ('late_note', $1, 'new')`, id)
-	e.Store.DB().MustExec(`INSERT INTO opportunities (id, contact_id, name, status, monetary_value, created_at) VALUES ('late_opp', $1, 'Big deal', 'open', 5000, now())`, id)
+	e.Store.DB().MustExec(`INSERT INTO opportunities (id, contact_id, name, status, monetary_value, created_at) VALUES ('late_opp', $1, 'Big deal', 'open', 5000, $2)`, id, time.Now())
 
 	clickAndWait(t, e, bottest.Admin, bot.ActionApprove, a.ID)
 	rs := e.Slack.Responses()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -111,13 +112,7 @@ var botTables = []string{"approval_requests", "deletions", "archived_rows", "inc
 func matrixSnapshot(t *testing.T, e *bottest.Env) map[string][]string {
 	t.Helper()
 	out := crmtest.Dump(t, e.Store)
-	for _, table := range botTables {
-		var rows []string
-		if err := e.Store.DB().Select(&rows, fmt.Sprintf(`SELECT t::text FROM %s t ORDER BY 1`, table)); err != nil {
-			t.Fatalf("snapshot %s: %v", table, err)
-		}
-		out[table] = rows
-	}
+	maps.Copy(out, crmtest.DumpTables(t, e.Store, botTables...))
 	return out
 }
 

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"contactbot/bot"
 	"contactbot/bot/bottest"
@@ -98,7 +99,7 @@ func TestChangedSinceRequestInWords(t *testing.T) {
 	e := bottest.New(t, bottest.Options{Env: map[string]string{"CRM_CURRENCY": "EUR"}})
 	id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"}, crmtest.SmallFull)
 	a := requestDelete(t, e, bottest.Support, id)
-	e.Store.DB().MustExec(`INSERT INTO opportunities (id, contact_id, name, status, monetary_value, created_at) VALUES ('late_opp', $1, 'Big deal', 'open', 5000, now())`, id)
+	e.Store.DB().MustExec(`INSERT INTO opportunities (id, contact_id, name, status, monetary_value, created_at) VALUES ('late_opp', $1, 'Big deal', 'open', 5000, $2)`, id, time.Now())
 	e.Store.DB().MustExec(`INSERT INTO dnd_settings (contact_id, channel, status) VALUES ($1, 'whatsapp', 'active'), ($1, 'gmb', 'inactive')`, id)
 
 	clickAndWait(t, e, bottest.Admin, bot.ActionApprove, a.ID)

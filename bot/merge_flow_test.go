@@ -24,7 +24,7 @@ import (
 func mergePair(t *testing.T, e *bottest.Env) (orig, dup string) {
 	t.Helper()
 	orig = crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"}, crmtest.SmallLowRisk)
-	e.Store.DB().MustExec(`UPDATE contacts SET company_name = NULL, created_at = created_at - interval '1 day' WHERE id = $1`, orig)
+	e.Store.DB().MustExec(`UPDATE contacts SET company_name = NULL, created_at = $2 WHERE id = $1`, orig, crmtest.ContactCreatedAt.Add(-24*time.Hour))
 	dup = crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe", Email: "JANE@example.com", Phone: "+1 (555) 010-2233"}, crmtest.SmallFull)
 	e.Store.DB().MustExec(`UPDATE contacts SET company_name = 'Doe & Sons' WHERE id = $1`, dup)
 	return orig, dup

@@ -334,6 +334,7 @@ func holdRow(t *testing.T, e *bottest.Env, query string, args ...any) (release f
 // the wait), says that nothing was changed and why, and changes nothing;
 // once the lock is gone the same submit goes through.
 func TestLockedRowAnswersInTime(t *testing.T) {
+	crmtest.RequirePostgres(t) // another session holds one row (FOR UPDATE): SQLite has no row locks
 	log, logs := bottest.NewLogs(nil)
 	e := bottest.New(t, bottest.Options{Log: log})
 	const slow = "The contact database did not answer in time: the contact may be in the middle of another change, or the database is busy. Try again in a minute."

@@ -15,6 +15,7 @@ import (
 // the summary; a quick delete shows none.
 func TestLongDeleteShowsProgress(t *testing.T) {
 	t.Parallel()
+	crmtest.RequirePostgres(t) // slowed by a PL/pgSQL trigger that calls pg_sleep
 	e := bottest.New(t)
 	quick := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Quick", LastName: "One"}, crmtest.SmallFull)
 	slow := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Slow", LastName: "One"}, crmtest.SmallFull)
@@ -54,6 +55,7 @@ func TestLongDeleteShowsProgress(t *testing.T) {
 // goes back to the command.
 func TestLongRestoreShowsProgress(t *testing.T) {
 	t.Parallel()
+	crmtest.RequirePostgres(t) // slowed by a PL/pgSQL trigger that calls pg_sleep
 	e := bottest.New(t)
 	id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Slow", LastName: "Restore"}, crmtest.SmallFull)
 	e.Click(bottest.Admin, bot.ActionDelete, id)
@@ -100,6 +102,7 @@ func TestLongRestoreShowsProgress(t *testing.T) {
 // place of that message once the other change is done.
 func TestDeleteWaitingForALockSaysSo(t *testing.T) {
 	t.Parallel()
+	crmtest.RequirePostgres(t) // another change holds the contact's row (FOR UPDATE): SQLite has no row locks
 	e := bottest.New(t)
 	id := crmtest.InsertFull(t, e.Store, crmtest.Contact{FirstName: "Jane", LastName: "Doe"}, crmtest.SmallFull)
 	e.Click(bottest.Admin, bot.ActionDelete, id)

@@ -1,8 +1,8 @@
-// Package bottest builds the whole bot for tests: a real PostgreSQL
-// database (without TEST_DATABASE_URL the test is skipped: the tests' own
-// SQL fixtures are PostgreSQL's), Redis (with TEST_REDIS_URL, else the
-// in-memory store), the fake Slack Web API, and the HTTP transport, with
-// helpers that send requests signed the way Slack signs them.
+// Package bottest builds the whole bot for tests: a real database
+// (PostgreSQL with TEST_DATABASE_URL, else an SQLite file, as the shell
+// runs), Redis (with TEST_REDIS_URL, else the in-memory store), the fake
+// Slack Web API, and the HTTP transport, with helpers that send requests
+// signed the way Slack signs them.
 package bottest
 
 import (
@@ -129,7 +129,8 @@ type Options struct {
 	RedisOpenFor time.Duration
 	// DatabaseURL, when set, is the database, e.g. on a private testsvc
 	// PostgreSQL: opened as crmtest.NewStoreAt opens one, with the bot's
-	// hooks. Unset: a fresh PostgreSQL database.
+	// hooks. Unset: a fresh PostgreSQL database with TEST_DATABASE_URL,
+	// else a fresh SQLite file.
 	DatabaseURL string
 	// RedisNow, when set, is the breaker's clock instead of one the test
 	// moves (time.Now for a benchmark that measures the breaker's rhythm).
@@ -187,8 +188,10 @@ func New(tb testing.TB, opts ...Options) *Env {
 	var store *crm.Store
 	if o.DatabaseURL != "" {
 		store = crmtest.NewStoreAt(tb, o.DatabaseURL, bot.StoreHooks(cfg))
-	} else {
+	} else if crmtest.AdminURL() != "" {
 		store = crmtest.NewStore(tb, bot.StoreHooks(cfg))
+	} else {
+		store = crmtest.NewSQLiteStore(tb, bot.StoreHooks(cfg))
 	}
 	clock := crmtest.NewClock(time.Now())
 	store.SetClock(func() time.Time { return clock.Now() })
@@ -253,7 +256,7 @@ func (e *Env) AdvanceRedisBreaker() { e.redisClock.Advance(e.redisOpenFor) }
 // would: what it has not delivered stays in the database.
 func (e *Env) StopOutbox() { e.stopOutbox() }
 
-// Replica starts a second bot process on the same PostgreSQL database, Redis
+// Replica starts a second bot process on the same database, Redis
 // prefix and fake Slack, as a second web dyno would be.
 func (e *Env) Replica() *Env {
 	r := &Env{TB: e.TB, Store: e.Store, KV: e.KV, Slack: e.Slack, Config: e.Config, Clock: e.Clock, redisClock: e.redisClock, redisOpenFor: e.redisOpenFor, log: e.log}

@@ -467,8 +467,14 @@ var CRMTables = []string{"contacts", "dnd_settings", "conversations", "messages"
 // The text differs between dialects; compare dumps of one store.
 func Dump(tb testing.TB, s *crm.Store) map[string][]string {
 	tb.Helper()
+	return DumpTables(tb, s, CRMTables...)
+}
+
+// DumpTables is Dump of the named tables.
+func DumpTables(tb testing.TB, s *crm.Store, tables ...string) map[string][]string {
+	tb.Helper()
 	out := map[string][]string{}
-	for _, t := range CRMTables {
+	for _, t := range tables {
 		q := fmt.Sprintf(`SELECT t::text FROM %s t ORDER BY t::text`, t)
 		if s.Dialect() == crm.SQLite {
 			var cols []string
