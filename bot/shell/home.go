@@ -120,10 +120,10 @@ func (s *Shell) PublishHome(_ context.Context, user string, v slack.HomeTabViewR
 	name, full := s.name('@', user), s.homeFor == user
 	s.mu.Unlock()
 	if !full {
-		s.deliver(fmt.Sprintf("[Home of @%s refreshed: type home as @%s to see it]\n", name, name))
+		s.deliver(fmt.Sprintf("[Home of @%s refreshed: type home as @%s to see it]\n", name, name), true)
 		return nil
 	}
-	s.deliver(s.render("[Home of @"+name+"]", button{ViewID: "VHOME" + user, ViewType: slack.VTHomeTab, Viewer: user}, bot.Message{Blocks: v.Blocks.BlockSet}))
+	s.deliver(s.render("[Home of @"+name+"]", button{ViewID: "VHOME" + user, ViewType: slack.VTHomeTab, Viewer: user}, bot.Message{Blocks: v.Blocks.BlockSet}), false)
 	return nil
 }
 
@@ -142,7 +142,7 @@ func (s *Shell) UploadFile(_ context.Context, channel string, f bot.File) error 
 		}
 		fmt.Fprintf(&b, "%s   %s\n", label, l)
 	}
-	s.deliver(b.String())
+	s.deliver(b.String(), true)
 	return nil
 }
 

@@ -120,7 +120,10 @@ type Shell struct {
 	user    User
 	seq     int
 	turn    *renderer
-	pending *strings.Builder // what the bot sent during the current turn, shown at its end
+	// pending is what the bot sent during the current turn, shown at its
+	// end: the turn's own answer (answers, windows) before what it posted,
+	// whichever arrived first (posts are delivered in the background).
+	pending *turnOutput
 	buttons []button         // the numbers the person can press
 	modal   *modal           // the open modal, if any
 	shown   *modal           // the last window closed after it was shown (search results)
@@ -412,9 +415,12 @@ func (s *Shell) responseURL(u User) string {
 func (s *Shell) beginTurn() {
 	s.mu.Lock()
 	s.turn = &renderer{}
-	s.pending = &strings.Builder{}
+	s.pending = &turnOutput{}
 	s.mu.Unlock()
 }
+
+// turnOutput is what one turn showed: its own answer, then the posts.
+type turnOutput struct{ answer, posts strings.Builder }
 
 // endTurn waits for the work the input started (deletes run after the
 // ack, as in Slack), shows what the bot sent meanwhile, in order, and makes
@@ -423,7 +429,7 @@ func (s *Shell) beginTurn() {
 func (s *Shell) endTurn() {
 	s.bot.Wait()
 	s.mu.Lock()
-	sent := s.pending.String()
+	sent := s.pending.answer.String() + s.pending.posts.String()
 	s.pending = nil
 	if len(s.turn.buttons) > 0 {
 		s.buttons = s.turn.buttons
@@ -433,11 +439,16 @@ func (s *Shell) endTurn() {
 }
 
 // deliver shows text the bot sent: at the end of the current turn, or now
-// when there is none.
-func (s *Shell) deliver(text string) {
+// when there is none. A post (a channel message or DM, delivered by the
+// outbox in the background) is shown after the turn's own answer.
+func (s *Shell) deliver(text string, post bool) {
 	s.mu.Lock()
 	if s.pending != nil {
-		s.pending.WriteString(text)
+		if post {
+			s.pending.posts.WriteString(text)
+		} else {
+			s.pending.answer.WriteString(text)
+		}
 		s.mu.Unlock()
 		return
 	}
@@ -447,8 +458,8 @@ func (s *Shell) deliver(text string) {
 
 // show delivers a message the bot sent, each line behind label when there
 // is one.
-func (s *Shell) show(label string, where button, m bot.Message) {
-	s.deliver(s.render(label, where, m))
+func (s *Shell) show(label string, where button, m bot.Message, post bool) {
+	s.deliver(s.render(label, where, m), post)
 }
 
 // render is a message as lines of text, each behind label when there is one.
@@ -515,7 +526,7 @@ func (s *Shell) Post(_ context.Context, channel string, m bot.Message) (string, 
 	if m.ThreadTS != "" {
 		label = strings.TrimSuffix(label, "]") + ", in thread]"
 	}
-	s.show(label, where, m)
+	s.show(label, where, m, true)
 	return ts, nil
 }
 
@@ -524,7 +535,7 @@ func (s *Shell) PostEphemeral(_ context.Context, channel, user string, m bot.Mes
 	s.mu.Lock()
 	label := "[only @" + s.name('@', user) + " sees, in #" + s.name('#', channel) + "]"
 	s.mu.Unlock()
-	s.show(label, button{Channel: channel, Ephemeral: true, Viewer: user}, m)
+	s.show(label, button{Channel: channel, Ephemeral: true, Viewer: user}, m, false)
 	return nil
 }
 
@@ -539,19 +550,19 @@ func dmOwner(channel string) string {
 // Update prints the new version of a posted message.
 func (s *Shell) Update(_ context.Context, channel, ts string, m bot.Message) error {
 	label := strings.TrimSuffix(s.label(channel), "]") + ", updated]"
-	s.show(label, button{Channel: channel, TS: ts, Viewer: dmOwner(channel)}, m)
+	s.show(label, button{Channel: channel, TS: ts, Viewer: dmOwner(channel)}, m, true)
 	return nil
 }
 
 // Respond prints an answer to the person who clicked or typed.
 func (s *Shell) Respond(_ context.Context, responseURL string, m bot.Message, replace bool) error {
 	if replace {
-		s.deliver("(replaces the answer above)\n")
+		s.deliver("(replaces the answer above)\n", false)
 	}
 	s.mu.Lock()
 	asker := s.askers[responseURL]
 	s.mu.Unlock()
-	s.show("", button{Channel: SupportChannel, Ephemeral: true, Viewer: asker}, m)
+	s.show("", button{Channel: SupportChannel, Ephemeral: true, Viewer: asker}, m, false)
 	return nil
 }
 
@@ -632,7 +643,7 @@ func (s *Shell) showModal(m *modal) {
 		foot += " — answer each field below; /cancel closes the window"
 	}
 	b.WriteString("└─ " + foot + "\n")
-	s.deliver(b.String())
+	s.deliver(b.String(), false)
 }
 
 // inputs lists a view's input blocks.
