@@ -116,18 +116,18 @@ type Shell struct {
 
 	outMu sync.Mutex // serialises writes to opts.Out
 
-	mu      sync.Mutex // guards everything below; Messenger calls come from the bot's goroutines
-	user    User
-	seq     int
-	turn    *renderer
+	mu   sync.Mutex // guards everything below; Messenger calls come from the bot's goroutines
+	user User
+	seq  int
+	turn *renderer
 	// pending is what the bot sent during the current turn, shown at its
 	// end: the turn's own answer (answers, windows) before what it posted,
 	// whichever arrived first (posts are delivered in the background).
 	pending *turnOutput
-	buttons []button         // the numbers the person can press
-	modal   *modal           // the open modal, if any
-	shown   *modal           // the last window closed after it was shown (search results)
-	homeFor string           // whose Home tab the current turn shows in full (the home command)
+	buttons []button // the numbers the person can press
+	modal   *modal   // the open modal, if any
+	shown   *modal   // the last window closed after it was shown (search results)
+	homeFor string   // whose Home tab the current turn shows in full (the home command)
 	// askers maps the response URLs the shell made up to who typed or
 	// clicked: an answer through one is shown to that person only.
 	askers map[string]string
