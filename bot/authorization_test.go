@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -670,7 +671,7 @@ func duplicatePair(t *testing.T, e *bottest.Env) matrixFixture {
 func duplicatePairAndStranger(t *testing.T, e *bottest.Env) matrixFixture {
 	f := duplicatePair(t, e)
 	f.request.ContactID = newMatrixContact(t, e, crmtest.SmallLowRisk)
-	fingerprints[f.request.ContactID] = fingerprint(t, e, f.request.ContactID)
+	fingerprints.Store(f.request.ContactID, fingerprint(t, e, f.request.ContactID))
 	return f
 }
 
@@ -685,16 +686,20 @@ func fingerprint(t *testing.T, e *bottest.Env, id string) string {
 }
 
 // fingerprints remembers fingerprints computed in setups, for values that
-// carry one (the rows run one at a time).
-var fingerprints = map[string]string{}
+// carry one, by contact id (the parts of the matrix run at once).
+var fingerprints sync.Map
 
-func fingerprintOf(id string) string { return fingerprints[id] }
+func fingerprintOf(id string) string {
+	fp, _ := fingerprints.Load(id)
+	s, _ := fp.(string)
+	return s
+}
 
 // file records a pending request of kind by requester for a contact.
 func file(t *testing.T, e *bottest.Env, requester, contactID string, kind crm.Kind) crm.Approval {
 	t.Helper()
 	fp := fingerprint(t, e, contactID)
-	fingerprints[contactID] = fp
+	fingerprints.Store(contactID, fp)
 	req := crm.NewApproval{ContactID: contactID, Requester: requester, Reason: bot.ReasonTestContact, Fingerprint: fp, TTL: e.Config.ApprovalTTL, Kind: kind}
 	if kind == crm.KindErasure {
 		req.Reason = bot.ReasonErasure
