@@ -4,11 +4,11 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
 	"contactbot/crm"
+	"contactbot/internal/words"
 )
 
 // Block Kit limits (api.slack.com/reference/block-kit).
@@ -31,13 +31,7 @@ func esc(s string) string { return mrkdwnEscaper.Replace(s) }
 var mrkdwnEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
 // cut shortens s to at most n characters, ending with an ellipsis when cut.
-func cut(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
-}
+func cut(s string, n int) string { return words.Cut(s, n) }
 
 func section(text string) *slack.SectionBlock {
 	return slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, cut(text, maxSectionText), false, false), nil, nil)

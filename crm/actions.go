@@ -548,7 +548,7 @@ func validChannels(chs []string) ([]string, error) {
 	}
 	for _, ch := range chs {
 		if !slices.Contains(DNDChannels, ch) {
-			return nil, Errorf(EINVALID, "%q is not a DND channel; choose among SMS, email, calls, WhatsApp, Google Business and Facebook.", cutText(ch, 30))
+			return nil, Errorf(EINVALID, "%q is not a DND channel; choose among SMS, email, calls, WhatsApp, Google Business and Facebook.", words.Cut(ch, 30))
 		}
 	}
 	var out []string
@@ -637,7 +637,7 @@ func describeDND(r DNDResult) string {
 func describeEnrollments(verb string, ws []WorkflowEnrollment, skipped int) string {
 	var names []string
 	for _, w := range ws {
-		names = append(names, fmt.Sprintf("%s (%s)", cutText(w.WorkflowName, 60), w.ID))
+		names = append(names, fmt.Sprintf("%s (%s)", words.Cut(w.WorkflowName, 60), w.ID))
 	}
 	s := fmt.Sprintf("%s %s: %s", verb, plural(len(ws), "workflow", "workflows"), strings.Join(names, ", "))
 	if len(ws) == 0 {
@@ -661,7 +661,7 @@ func describeRestore(a UndoAction) string {
 		parts = append(parts, fmt.Sprintf("contact DND: %s → %s", contactDNDLabel(ac.DND), contactDNDLabel(pc.DND)))
 	}
 	for i, p := range a.Previous.Enrollments {
-		parts = append(parts, fmt.Sprintf("%s (%s): %s → %s", cutText(p.WorkflowName, 60), p.ID,
+		parts = append(parts, fmt.Sprintf("%s (%s): %s → %s", words.Cut(p.WorkflowName, 60), p.ID,
 			WorkflowStatusLabel(a.Applied.Enrollments[i].Status), WorkflowStatusLabel(p.Status)))
 	}
 	return strings.Join(parts, ", ")
@@ -678,13 +678,4 @@ func withVia(s, via string) string {
 		return "via " + via
 	}
 	return s + "; via " + via
-}
-
-// cutText shortens s to n runes for messages and audit details.
-func cutText(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }

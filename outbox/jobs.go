@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"contactbot/internal/words"
 )
 
 // Job is work done periodically (periodic_jobs), once per interval (or at each time of a
@@ -105,7 +107,7 @@ func (o *Outbox) DueJobs(ctx context.Context) (map[string]bool, error) {
 func (o *Outbox) finishRun(ctx context.Context, name string, runErr error) error {
 	msg := ""
 	if runErr != nil {
-		msg = cutText(runErr.Error(), 500)
+		msg = words.Cut(runErr.Error(), 500)
 	}
 	_, err := o.db.ExecContext(ctx, o.db.Rebind(`UPDATE periodic_jobs SET last_finished_at = ?, last_error = ? WHERE name = ?`), o.now().UTC(), msg, name)
 	return err

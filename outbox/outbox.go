@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"contactbot/internal/words"
 )
 
 // Outbox is the outbox and outbox_refs tables of a database: notes written
@@ -297,7 +299,7 @@ func (o *Outbox) attempt(ctx context.Context, q Queryer, id int64, send func(con
 	de := &DeliveryError{Err: sendErr, RetryIn: DefaultRetry}
 	errors.As(sendErr, &de)
 	res := DeliveryResult{Status: DeliveryFailed, Note: out, Err: sendErr}
-	reason := cutText(sendErr.Error(), 300)
+	reason := words.Cut(sendErr.Error(), 300)
 	err := write(func(tx *sqlx.Tx) error {
 		switch {
 		case de.GiveUpStream:
@@ -498,13 +500,4 @@ func (o *Outbox) Prune(ctx context.Context, before time.Time) (int, error) {
 		total += int(n)
 	}
 	return total, nil
-}
-
-// cutText is s cut to n characters, an ellipsis marking the cut.
-func cutText(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }

@@ -6,6 +6,7 @@ package words
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // The layouts of the dates contactbot writes for people, always in UTC.
@@ -31,3 +32,13 @@ func PluralNoun(n int, one, many string) string {
 // Spaced shows a stored code that has no label with spaces for its
 // underscores: "delete_requested" is "delete requested".
 func Spaced(code string) string { return strings.ReplaceAll(code, "_", " ") }
+
+// Cut shortens s to at most n characters, its last one an ellipsis when
+// anything was cut: for Block Kit's limits and columns of bounded width.
+func Cut(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
