@@ -98,10 +98,14 @@ func (s *Store) MigrateDryRun(ctx context.Context, w io.Writer) error {
 			if err != nil {
 				return err
 			}
+			// The marker right above the code, below the comments that
+			// introduce it.
+			comments, code := leadingComments(q)
+			fmt.Fprint(w, comments)
 			if marker != "" {
 				fmt.Fprintln(w, marker)
 			}
-			fmt.Fprintln(w, strings.TrimRight(q, "\n"))
+			fmt.Fprintln(w, strings.TrimRight(code, "\n"))
 		}
 	}
 	return nil
@@ -166,6 +170,20 @@ func upStatements(text string) []string {
 	}
 	flush()
 	return out
+}
+
+// leadingComments splits statement q into its leading comment (and
+// blank) lines and the rest.
+func leadingComments(q string) (comments, code string) {
+	rest := q
+	for rest != "" {
+		line, after, _ := strings.Cut(rest, "\n")
+		if t := strings.TrimSpace(line); t != "" && !strings.HasPrefix(t, "--") {
+			break
+		}
+		rest = after
+	}
+	return q[:len(q)-len(rest)], rest
 }
 
 var (
