@@ -596,4 +596,3 @@ func TestCheckSchemaName(t *testing.T) {
 		t.Error("OpenIn took the same schema for the bot and the CRM")
 	}
 }
-
