@@ -210,25 +210,23 @@ func (s *Store) crmMarker(ctx context.Context, q string) (string, error) {
 		return "", nil
 	}
 	marker := CRMMarker + " touches CRM table " + strings.Join(touched, ", ")
-	if m := createCRM.FindStringSubmatch(code); m != nil && slices.Contains(CRMTables(), m[1]) {
-		exists, err := s.crmRelationExists(ctx, m[1])
-		if err != nil {
+	// Which of two markers, by whether the CRM's schema has name already.
+	pick := func(name, exists, missing string) (string, error) {
+		ok, err := s.crmRelationExists(ctx, name)
+		switch {
+		case err != nil:
 			return "", err
+		case ok:
+			return exists, nil
 		}
-		if exists {
-			return CRMMarker + " creates CRM table " + m[1] + ": it exists, so this is skipped", nil
-		}
-		return CRMMarker + " creates CRM table " + m[1] + " (it does not exist yet)", nil
+		return missing, nil
+	}
+	if m := createCRM.FindStringSubmatch(code); m != nil && slices.Contains(CRMTables(), m[1]) {
+		created := CRMMarker + " creates CRM table " + m[1]
+		return pick(m[1], created+": it exists, so this is skipped", created+" (it does not exist yet)")
 	}
 	if m := createIndex.FindStringSubmatch(code); m != nil && slices.Contains(CRMTables(), m[2]) {
-		exists, err := s.crmRelationExists(ctx, m[1])
-		if err != nil {
-			return "", err
-		}
-		if exists {
-			return marker + ": index " + m[1] + " exists, so this is skipped", nil
-		}
-		return marker + ": adds index " + m[1], nil
+		return pick(m[1], marker+": index "+m[1]+" exists, so this is skipped", marker+": adds index "+m[1])
 	}
 	return marker, nil
 }

@@ -21,7 +21,11 @@ import (
 // migrations before it were written for one schema shared with the CRM:
 // they run with the CRM's schema first in search_path, as they always did,
 // and this one then moves what they made. Every later migration runs with
-// the bot's schema first, so that its unqualified CREATEs land there.
+// the bot's schema first, so that its unqualified CREATEs land there (and
+// an index ON contacts on the CRM's table, in the CRM's schema). New
+// migrations take numbers above it. A new trigger function on a CRM table
+// runs in the CRM's sessions too, whose search_path lacks the bot's schema:
+// give it SET search_path (as moveStatements does) or qualify its names.
 const ownSchemaVersion = 600
 
 // Tables, views and functions the migrations before ownSchemaVersion made
