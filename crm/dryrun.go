@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"contactbot/internal/words"
 )
 
 // CRMMarker starts the comment line MigrateDryRun writes before each
@@ -52,7 +54,7 @@ func (s *Store) MigrateDryRun(ctx context.Context, w io.Writer) error {
 		fmt.Fprintf(w, "-- nothing to apply: every migration up to %05d is applied\n", files[len(files)-1].Version)
 		return nil
 	}
-	fmt.Fprintf(w, "-- %d migrations to apply; lines starting %q precede statements that touch a CRM table\n", len(pending), CRMMarker)
+	fmt.Fprintf(w, "-- %s to apply; lines starting %q precede statements that touch a CRM table\n", words.Plural(len(pending), "migration", "migrations"), CRMMarker)
 	if s.dialect == Postgres && l != ownSchemaLayout {
 		if s.schemas.CRM != "public" {
 			_, missing, err := s.Extensions(ctx)

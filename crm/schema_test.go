@@ -506,7 +506,7 @@ func TestMigrateDryRunChangesNothing(t *testing.T) {
 		if err := s.MigrateDryRun(ctx, &out); err != nil {
 			t.Fatal(err)
 		}
-		if strings.Contains(out.String(), "00570") || !strings.Contains(out.String(), "-- 1 migrations to apply") {
+		if strings.Contains(out.String(), "00570") || !strings.Contains(out.String(), "-- 1 migration to apply") {
 			t.Errorf("the dry run at 00570 shows more than 00600:\n%s", out.String())
 		}
 		if diff := cmp.Diff(cat, catalog(t, s)); diff != "" {
