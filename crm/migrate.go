@@ -48,7 +48,7 @@ var (
 		{"contactbot_email_key", "text", false},
 		{"contactbot_erased", "text, text, text", false},
 		{"contactbot_fold", "text", false},
-		{"contactbot_index_name_words", "", true},
+		{"contactbot_index_name_words", "", true}, // becomes SECURITY DEFINER
 		{"contactbot_keep_reapplied_dnd", "", true},
 		{"contactbot_name_doc", "text, text", false},
 		{"contactbot_name_words", "text, text", false},
@@ -323,6 +323,13 @@ func (s *Store) moveStatements(ctx context.Context, q sqlx.QueryerContext, predi
 			// SQL functions are left without: a SET stops the planner
 			// inlining them, and they run within these or the bot's sessions.
 			out = append(out, fmt.Sprintf("ALTER FUNCTION %s.%s(%s) SET search_path = %s, pg_temp;", bot, f.Name, f.Args, searchPath(bot, crm)))
+		}
+		if f.Name == "contactbot_index_name_words" {
+			// It writes the bot's table for every contact the CRM writes: as
+			// its owner, like the suppression triggers, so that the CRM's
+			// role needs no right on the bot's schema.
+			out = append(out, fmt.Sprintf("ALTER FUNCTION %s.%s() SECURITY DEFINER;", bot, f.Name),
+				fmt.Sprintf("REVOKE ALL ON FUNCTION %s.%s() FROM PUBLIC;", bot, f.Name))
 		}
 	}
 	return out, nil
