@@ -95,8 +95,17 @@ func (s *Store) Migrate(ctx context.Context, log *slog.Logger) error {
 		return fmt.Errorf("migrations: %w", err)
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, lock.DefaultLockID); err != nil {
-		return fmt.Errorf("migrations: wait for the migration lock: %w", err)
+	// At most as long as goose's own locker waited (5 minutes), then a
+	// sentence; the setting is reset before the connection goes back to the
+	// pool.
+	if _, err := conn.ExecContext(ctx, `SET lock_timeout = '5min'`); err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	_, err = conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, lock.DefaultLockID)
+	// An error here is a broken connection, which the pool drops.
+	conn.ExecContext(context.WithoutCancel(ctx), `RESET lock_timeout`)
+	if err != nil {
+		return fmt.Errorf("migrations: another migrate (a replica or a release phase) held the migration lock for 5 minutes; wait for it to finish, then run migrate again: %w", err)
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, lock.DefaultLockID)
 

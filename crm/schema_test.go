@@ -639,3 +639,31 @@ func TestCheckSchemaName(t *testing.T) {
 		t.Error("OpenIn took the same schema for the bot and the CRM")
 	}
 }
+
+// TestMigrateConcurrently: three replicas migrating one fresh database at
+// once take turns on the lock: all succeed, and the database ends in the
+// bot's schema at the latest version, each migration applied once.
+func TestMigrateConcurrently(t *testing.T) {
+	crmtest.RequirePostgres(t)
+	ctx := context.Background()
+	url := crmtest.NewDatabase(t)
+	errs := make(chan error, 3)
+	for range 3 {
+		s := openUnmigrated(t, url)
+		go func() { errs <- s.Migrate(ctx, nil) }()
+	}
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Errorf("a replica's migrate: %v", err)
+		}
+	}
+	s := openUnmigrated(t, url)
+	wantSchemas(t, s, "contactbot", "public")
+	var dup int
+	if err := s.DB().Get(&dup, `SELECT count(*) FROM (SELECT version_id FROM goose_db_version GROUP BY 1 HAVING count(*) > 1) d`); err != nil || dup != 0 {
+		t.Errorf("migrations applied twice: %d, %v", dup, err)
+	}
+	if cur, latest, err := s.MigrationStatus(ctx); err != nil || cur != latest {
+		t.Errorf("MigrationStatus: %d, %d, %v", cur, latest, err)
+	}
+}
