@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"log/slog"
 	neturl "net/url"
+	"regexp"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,6 +33,11 @@ type Store struct {
 	db      *sqlx.DB
 	now     func() time.Time
 	dialect Dialect
+	// schemas hold the bot's tables and the CRM's (PostgreSQL).
+	schemas Schemas
+	// url is the database's, to open the pool that runs the migrations
+	// written before the bot had its own schema (migrateOldLayout).
+	url string
 	// phoneCountry reads national phone numbers (SetPhoneCountry).
 	phoneCountry string
 	// lockWait replaces LockWait when set (tests).
@@ -77,10 +84,52 @@ type Hooks struct {
 // (see Hooks).
 // It does not migrate; call Migrate.
 func Open(ctx context.Context, url string, hooks Hooks) (*Store, error) {
+	return OpenIn(ctx, url, hooks, DefaultSchemas)
+}
+
+// Schemas name the PostgreSQL schemas the store works in: Bot for the bot's
+// own tables, functions and goose's version table (CONTACTBOT_SCHEMA), CRM
+// for the CRM's tables (CRM_SCHEMA). Every connection's search_path is
+// "Bot, CRM", so that unqualified SQL finds both and unqualified CREATEs land
+// in Bot. SQLite has no schemas: there they are ignored.
+type Schemas struct {
+	Bot, CRM string
+}
+
+// DefaultSchemas are the schemas when none are configured.
+var DefaultSchemas = Schemas{Bot: "contactbot", CRM: "public"}
+
+// CheckSchemaName returns an error that says what is wrong with name as a
+// schema name: the bot takes plain lower-case identifiers only, which need
+// no quoting anywhere (a letter or _, then letters, digits or _, at most 63
+// bytes, not pg_…).
+func CheckSchemaName(name string) error {
+	if !schemaName.MatchString(name) {
+		return fmt.Errorf("%q is not a plain schema name: use lower-case letters, digits and _, starting with a letter or _, at most 63 characters", name)
+	}
+	if strings.HasPrefix(name, "pg_") || name == "information_schema" {
+		return fmt.Errorf("%q is a schema reserved by PostgreSQL: choose another name", name)
+	}
+	return nil
+}
+
+var schemaName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+
+// OpenIn is Open with the bot's and the CRM's schemas named (PostgreSQL);
+// they must pass CheckSchemaName and differ.
+func OpenIn(ctx context.Context, url string, hooks Hooks, schemas Schemas) (*Store, error) {
 	if path, ok := SQLitePath(url); ok {
 		return openSQLite(ctx, path, hooks)
 	}
-	db, err := sqlx.Open("postgres", withSessionSettings(url))
+	for _, n := range []string{schemas.Bot, schemas.CRM} {
+		if err := CheckSchemaName(n); err != nil {
+			return nil, fmt.Errorf("open database: %w", err)
+		}
+	}
+	if schemas.Bot == schemas.CRM {
+		return nil, fmt.Errorf("open database: the bot's schema and the CRM's are both %q: the bot's tables need a schema of their own", schemas.Bot)
+	}
+	db, err := sqlx.Open("postgres", withSessionSettings(url, schemas.Bot+", "+schemas.CRM))
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
@@ -95,7 +144,7 @@ func Open(ctx context.Context, url string, hooks Hooks) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
-	s := &Store{db: db, now: time.Now, dialect: Postgres, hooks: hooks}
+	s := &Store{db: db, now: time.Now, dialect: Postgres, hooks: hooks, schemas: schemas, url: url}
 	s.outbox = newOutbox(s)
 	return s, nil
 }
@@ -104,7 +153,8 @@ func Open(ctx context.Context, url string, hooks Hooks) (*Store, error) {
 // queries: parallel workers and JIT cost more to start than such a query
 // takes (a parallel hash join over a common name word took 250 ms where a
 // streamed index probe takes 20), and the name shows in pg_stat_activity.
-// A setting already in the URL wins.
+// A setting already in the URL wins, except search_path, which is the
+// store's schemas (Schemas).
 var sessionSettings = map[string]string{
 	"application_name":                "contactbot",
 	"max_parallel_workers_per_gather": "0",
@@ -113,7 +163,7 @@ var sessionSettings = map[string]string{
 
 // withSessionSettings adds sessionSettings to a postgres:// URL as runtime
 // parameters (lib/pq sends unknown URL parameters to the server).
-func withSessionSettings(raw string) string {
+func withSessionSettings(raw, searchPath string) string {
 	u, err := neturl.Parse(raw)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		return raw // lib/pq reports the problem
@@ -124,6 +174,7 @@ func withSessionSettings(raw string) string {
 			q.Set(k, v)
 		}
 	}
+	q.Set("search_path", searchPath)
 	u.RawQuery = q.Encode()
 	return u.String()
 }
