@@ -47,12 +47,13 @@ func (c *Client) Auth(ctx context.Context) (Auth, error) {
 const httpHeaderScopes = "X-Oauth-Scopes"
 
 // ChannelMember asks conversations.info whether the bot is a member of
-// channel. Slack's error code ("channel_not_found": a wrong id, or a
-// private channel the bot is not in) is in the error (bot.SlackErrorCode).
-func (c *Client) ChannelMember(ctx context.Context, channel string) (bool, error) {
+// channel, and the channel's name. Slack's error code ("channel_not_found":
+// a wrong id, or a private channel the bot is not in) is in the error
+// (bot.SlackErrorCode).
+func (c *Client) ChannelMember(ctx context.Context, channel string) (name string, member bool, err error) {
 	ch, err := c.api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: channel})
 	if err != nil {
-		return false, fmt.Errorf("conversations.info: %w", stripURL(err))
+		return "", false, fmt.Errorf("conversations.info: %w", stripURL(err))
 	}
-	return ch.IsMember, nil
+	return ch.Name, ch.IsMember, nil
 }

@@ -53,7 +53,7 @@ func TestManifestScopesMatchMethodsCalled(t *testing.T) {
 	if _, err := c.Auth(ctx); err != nil {
 		t.Errorf("Auth: %v", err)
 	}
-	if _, err := c.ChannelMember(ctx, "C1"); err != nil {
+	if _, _, err := c.ChannelMember(ctx, "C1"); err != nil {
 		t.Errorf("ChannelMember: %v", err)
 	}
 	iface := reflect.TypeFor[bot.Messenger]()
