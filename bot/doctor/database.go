@@ -118,8 +118,12 @@ func checkExtensions(ctx context.Context, d Deps) Check {
 		return Check{Fail, "extensions", fmt.Sprintf("could not be read: %v", err),
 			"give the database role read access to pg_extension, then run doctor again."}
 	case len(missing) > 0:
+		create := make([]string, len(missing))
+		for i, e := range missing {
+			create[i] = "CREATE EXTENSION " + e + ";"
+		}
 		return Check{Fail, "extensions", "missing: " + strings.Join(missing, ", "),
-			fmt.Sprintf("run contactbot migrate as a role that may create extensions, or have the database's owner run CREATE EXTENSION %s;", missing[0])}
+			"run contactbot migrate as a role that may create extensions, or have the database's owner run " + strings.Join(create, " ")}
 	}
 	return Check{Pass, "extensions", strings.Join(present, ", ") + " installed", ""}
 }
