@@ -17,6 +17,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"contactbot/crm"
 )
 
 // Defaults for the variables that have one.
@@ -43,6 +45,10 @@ type Config struct {
 	SlackTeamID        string // SLACK_TEAM_ID; set: other workspaces are refused
 
 	DatabaseURL string // DATABASE_URL; empty: embedded SQLite
+	// ContactbotSchema (CONTACTBOT_SCHEMA) holds the bot's own tables and
+	// CRMSchema (CRM_SCHEMA) the CRM's, on PostgreSQL; SQLite ignores both.
+	ContactbotSchema string
+	CRMSchema        string
 	RedisURL    string // REDIS_URL; empty: in-process store
 	Port        int    // PORT
 	// DataDir (CONTACTBOT_DATA_DIR) holds the embedded SQLite database when
@@ -208,6 +214,8 @@ func (c *Config) LogValue() slog.Value {
 		slog.String("slack_api_url", c.SlackAPIURL),
 		slog.String("slack_team_id", c.SlackTeamID),
 		slog.String("database", describeStore(c.DatabaseURL, "embedded sqlite")),
+		slog.String("contactbot_schema", c.ContactbotSchema),
+		slog.String("crm_schema", c.CRMSchema),
 		slog.String("redis", describeStore(c.RedisURL, "in-process")),
 		slog.String("data_dir", c.DataDir),
 		slog.Int("port", c.Port),
@@ -299,4 +307,9 @@ func show(v string) string {
 		v = string(r[:max]) + "…"
 	}
 	return strconv.Quote(v)
+}
+
+// Schemas are the PostgreSQL schemas of the bot's tables and the CRM's.
+func (c *Config) Schemas() crm.Schemas {
+	return crm.Schemas{Bot: c.ContactbotSchema, CRM: c.CRMSchema}
 }

@@ -62,6 +62,8 @@ var settings = []setting{
 		matching(teamIDRe, "a Slack team id (T…, uppercase letters and digits)")),
 	field("DATABASE_URL", "", func(c *Config) *string { return &c.DatabaseURL },
 		storeURL("must start with postgres://, postgresql:// or sqlite:// (an SQLite file: sqlite:///path/to/file.db)", "postgres", "postgresql", "sqlite")),
+	field("CONTACTBOT_SCHEMA", crm.DefaultSchemas.Bot, func(c *Config) *string { return &c.ContactbotSchema }, schemaName),
+	field("CRM_SCHEMA", crm.DefaultSchemas.CRM, func(c *Config) *string { return &c.CRMSchema }, schemaName),
 	field("REDIS_URL", "", func(c *Config) *string { return &c.RedisURL },
 		storeURL("must start with redis:// or rediss://", "redis", "rediss")),
 	field("CONTACTBOT_DATA_DIR", "", func(c *Config) *string { return &c.DataDir }, anyText),
@@ -88,6 +90,14 @@ var settings = []setting{
 
 // anyText takes the value as it is.
 func anyText(v string) (string, string) { return v, "" }
+
+// schemaName is a PostgreSQL schema name as crm takes it.
+func schemaName(v string) (string, string) {
+	if err := crm.CheckSchemaName(v); err != nil {
+		return "", err.Error()
+	}
+	return v, ""
+}
 
 // prefixed checks a secret by its prefix only: what it is named in the
 // problem, never its value.

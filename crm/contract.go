@@ -165,9 +165,14 @@ func (s *Store) crmColumns(ctx context.Context) (map[string]map[string]string, e
 // On SQLite, whose types are affinities, the declared types of its 00001.
 func (s *Store) typeMeets(got, want string) bool {
 	if s.dialect == SQLite {
-		return sqliteAffinity(got) == sqliteAffinity(map[string]string{
-			"text": "text", "boolean": "boolean", "timestamptz": "timestamp", "numeric": "real",
-		}[want])
+		a := sqliteAffinity(got)
+		switch want {
+		case "text":
+			return a == "TEXT"
+		case "numeric":
+			return a == "NUMERIC" || a == "REAL" || a == "INTEGER"
+		}
+		return a == "NUMERIC" // BOOLEAN, TIMESTAMP
 	}
 	got = typmod.ReplaceAllString(got, "")
 	switch want {

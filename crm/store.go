@@ -5,8 +5,6 @@ import (
 	"crypto/rand"
 	"embed"
 	"fmt"
-	"io/fs"
-	"log/slog"
 	neturl "net/url"
 	"regexp"
 	"strings"
@@ -16,8 +14,6 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	_ "github.com/lib/pq" // the "postgres" driver
-	"github.com/pressly/goose/v3"
-	"github.com/pressly/goose/v3/lock"
 
 	"contactbot/outbox"
 )
@@ -129,7 +125,7 @@ func OpenIn(ctx context.Context, url string, hooks Hooks, schemas Schemas) (*Sto
 	if schemas.Bot == schemas.CRM {
 		return nil, fmt.Errorf("open database: the bot's schema and the CRM's are both %q: the bot's tables need a schema of their own", schemas.Bot)
 	}
-	db, err := sqlx.Open("postgres", withSessionSettings(url, schemas.Bot+", "+schemas.CRM))
+	db, err := sqlx.Open("postgres", withSessionSettings(url, searchPath(schemas.Bot, schemas.CRM)))
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
@@ -240,37 +236,6 @@ func (s *Store) SetClock(now func() time.Time) { s.now = now }
 
 // Ping reports whether the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
-
-// Migrate applies pending migrations. On PostgreSQL an advisory lock makes
-// concurrent replicas (and release phases) take turns; an SQLite file has
-// one process.
-func (s *Store) Migrate(ctx context.Context, log *slog.Logger) error {
-	sub, err := fs.Sub(migrations, "migrations/"+string(s.dialect))
-	if err != nil {
-		return fmt.Errorf("migrations: %w", err)
-	}
-	opts := []goose.ProviderOption{goose.WithAllowOutofOrder(true)}
-	gooseDialect := goose.DialectSQLite3
-	if s.dialect == Postgres {
-		locker, err := lock.NewPostgresSessionLocker()
-		if err != nil {
-			return fmt.Errorf("migration lock: %w", err)
-		}
-		opts = append(opts, goose.WithSessionLocker(locker))
-		gooseDialect = goose.DialectPostgres
-	}
-	if log != nil {
-		opts = append(opts, goose.WithSlog(log))
-	}
-	p, err := goose.NewProvider(gooseDialect, s.db.DB, sub, opts...)
-	if err != nil {
-		return fmt.Errorf("migrations: %w", err)
-	}
-	if _, err := p.Up(ctx); err != nil {
-		return fmt.Errorf("apply migrations: %w", err)
-	}
-	return nil
-}
 
 // withTx runs fn in one transaction, committed when fn returns nil; the
 // notes fn writes are announced once it commits (outbox.InTx).

@@ -73,7 +73,7 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger, demo b
 // openMigrated opens the database at url, with the bot's hooks, and applies
 // the migrations; the store is closed again when they fail.
 func openMigrated(ctx context.Context, url string, cfg *config.Config, log *slog.Logger) (*crm.Store, error) {
-	store, err := crm.Open(ctx, url, bot.StoreHooks(cfg))
+	store, err := crm.OpenIn(ctx, url, bot.StoreHooks(cfg), cfg.Schemas())
 	if err != nil {
 		return nil, err
 	}

@@ -459,8 +459,9 @@ var SmallFull = Full{Conversations: 2, MessagesPer: 3, Notes: 2, Opportunities: 
 // SmallLowRisk is SmallFull that a deleter may delete without approval.
 var SmallLowRisk = Full{Conversations: 2, MessagesPer: 3, Notes: 2, Opportunities: 2, Tasks: 3, Appointments: 2, Workflows: 2, LowRisk: true}
 
-// CRMTables are the CRM tables in DESIGN.md, for whole-database comparisons.
-var CRMTables = []string{"contacts", "dnd_settings", "conversations", "messages", "notes", "opportunities", "tasks", "appointments", "workflow_enrollments"}
+// CRMTables are the CRM tables in DESIGN.md (crm.Contract), for
+// whole-database comparisons.
+var CRMTables = crm.CRMTables()
 
 // Dump returns every row of every CRM table as text (one line a row, sorted),
 // for comparing a database before and after an operation column by column.
@@ -545,13 +546,15 @@ func (c *Clock) Advance(d time.Duration) {
 func FindText(tb testing.TB, s *crm.Store, needles ...string) []string {
 	tb.Helper()
 	var cols []struct {
-		Table  string `db:"t"`
-		Column string `db:"c"`
+		Table     string `db:"t"`
+		Column    string `db:"c"`
+		Qualified string `db:"q"`
 	}
-	q := `SELECT table_name AS t, column_name AS c FROM information_schema.columns
-		WHERE table_schema = 'public' AND data_type IN ('text', 'character varying', 'jsonb', 'json') ORDER BY 1, 2`
+	// The bot's schema and the CRM's: the session's search_path.
+	q := `SELECT table_name AS t, column_name AS c, quote_ident(table_schema) || '.' || quote_ident(table_name) AS q FROM information_schema.columns
+		WHERE table_schema = ANY (current_schemas(false)) AND data_type IN ('text', 'character varying', 'jsonb', 'json') ORDER BY 1, 2`
 	if s.Dialect() == crm.SQLite {
-		q = `SELECT m.name AS t, p.name AS c FROM sqlite_master m, pragma_table_info(m.name) p
+		q = `SELECT m.name AS t, p.name AS c, '"' || m.name || '"' AS q FROM sqlite_master m, pragma_table_info(m.name) p
 			WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY 1, 2`
 	}
 	if err := s.DB().Select(&cols, q); err != nil {
@@ -570,7 +573,7 @@ func FindText(tb testing.TB, s *crm.Store, needles ...string) []string {
 		// lowered in Go ("émile") would miss the "Émile" it stands for.
 		var vals []string
 		cond := strings.TrimSuffix(strings.Repeat(fmt.Sprintf(`lower(CAST(%q AS TEXT)) LIKE lower(?) ESCAPE '\' OR `, c.Column), len(patterns)), " OR ")
-		q := fmt.Sprintf(`SELECT CAST(%q AS TEXT) FROM %q WHERE %s`, c.Column, c.Table, cond)
+		q := fmt.Sprintf(`SELECT CAST(%q AS TEXT) FROM %s WHERE %s`, c.Column, c.Qualified, cond)
 		if err := s.DB().Select(&vals, s.DB().Rebind(q), patterns...); err != nil {
 			tb.Fatalf("search %s.%s: %v", c.Table, c.Column, err)
 		}
