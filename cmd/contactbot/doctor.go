@@ -64,7 +64,7 @@ func openForDoctor(ctx context.Context, cfg *config.Config) (store *crm.Store, p
 		}
 		url = "sqlite:" + path
 	}
-	store, err = crm.Open(ctx, url, bot.StoreHooks(cfg))
+	store, err = crm.OpenIn(ctx, url, bot.StoreHooks(cfg), cfg.Schemas())
 	if err != nil {
 		return nil, path, err, closeFn
 	}
