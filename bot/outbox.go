@@ -232,8 +232,14 @@ func backoff(attempts int) time.Duration {
 }
 
 // SlackErrorCode is Slack's error code ("not_in_channel"), an HTTP status
-// ("http_500"), "timeout" or "network" for err, an error of a Web API call.
-func SlackErrorCode(err error) string { return slackErrorCode(err) }
+// ("http_500"), "timeout" or "network" for err, an error of a Web API call;
+// "" for nil.
+func SlackErrorCode(err error) string {
+	if err == nil {
+		return ""
+	}
+	return slackErrorCode(err)
+}
 
 // slackErrorCode is Slack's error code ("not_in_channel"), an HTTP status
 // ("http_500"), "timeout" or "network" for err.
