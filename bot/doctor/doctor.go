@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strings"
 	"time"
 
@@ -185,4 +186,25 @@ func oneLine(err error) string {
 // within is ctx bounded by callTimeout.
 func within(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, callTimeout)
+}
+
+// checkRedis: Redis answers, or is not configured (one replica only).
+func checkRedis(ctx context.Context, d Deps) Check {
+	switch {
+	case d.Shell:
+		return Check{Note, "Redis", "not used by the shell (an in-process store)", ""}
+	case d.Config.RedisURL == "" || d.Redis == nil:
+		return Check{Note, "Redis", "not configured: single replica only (REDIS_URL is not set; an in-process store serves)", ""}
+	}
+	where := "REDIS_URL"
+	if u, err := url.Parse(d.Config.RedisURL); err == nil && u.Host != "" {
+		where = u.Host + " (REDIS_URL)"
+	}
+	ctx, cancel := within(ctx)
+	defer cancel()
+	if err := d.Redis.Ping(ctx); err != nil {
+		return Check{Fail, "Redis", fmt.Sprintf("no answer from %s: %v", where, err),
+			"start Redis or correct REDIS_URL: until it answers the bot runs degraded, slower and without what replicas share."}
+	}
+	return Check{Pass, "Redis", "answers at " + where, ""}
 }

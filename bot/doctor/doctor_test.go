@@ -171,7 +171,7 @@ func TestBrokenDeployment(t *testing.T) {
 			"✗ incident channel: the bot is not a member of #cincidents (CINCIDENTS, INCIDENT_CHANNEL): its messages wait in the outbox — fix: type /invite @contactbot in #cincidents (or correct INCIDENT_CHANNEL).",
 			"✗ audit channel: Slack finds no channel CAUDIT (AUDIT_CHANNEL) — fix: correct AUDIT_CHANNEL (the id is at the bottom of the channel's About tab), or if the channel is private, /invite @contactbot in it.",
 			"✓ digest channel: the bot is a member of #cdigest (CDIGEST, DIGEST_CHANNEL)",
-			"✗ admin user group: Slack finds no user group SNOSUCH (ADMIN_USERGROUP_ID) — fix: correct ADMIN_USERGROUP_ID: the group's id (S…) is in its URL in the People directory, under User groups.",
+			"✗ admin user group: Slack finds no user group SNOSUCH (ADMIN_USERGROUP_ID) — fix: correct ADMIN_USERGROUP_ID (Slack's usergroups.list, called with the bot token, lists every group's id, S…).",
 			"✓ suppression key: SUPPRESSION_KEY is the key the suppression list (0 entries) was made with",
 			"✗ outbox: 1 message waiting, the oldest for 2 hours — fix: see the lines below for the conversations it is stuck on; if none, check that serve is running and logs no outbox errors.",
 			"✗ outbox: stuck on CINCIDENTS (the incident channel) for 2 hours: Slack answers not_in_channel (1 message waiting, 1 attempt) — fix: type /invite @contactbot in CINCIDENTS: what waits goes out within 5 minutes.",

@@ -3,34 +3,12 @@ package doctor
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"slices"
 	"strings"
 
 	"contactbot/bot"
 	"contactbot/internal/words"
 )
-
-// checkRedis: Redis answers, or is not configured (one replica only).
-func checkRedis(ctx context.Context, d Deps) Check {
-	switch {
-	case d.Shell:
-		return Check{Note, "Redis", "not used by the shell (an in-process store)", ""}
-	case d.Config.RedisURL == "" || d.Redis == nil:
-		return Check{Note, "Redis", "not configured: single replica only (REDIS_URL is not set; an in-process store serves)", ""}
-	}
-	where := "REDIS_URL"
-	if u, err := url.Parse(d.Config.RedisURL); err == nil && u.Host != "" {
-		where = u.Host + " (REDIS_URL)"
-	}
-	ctx, cancel := within(ctx)
-	defer cancel()
-	if err := d.Redis.Ping(ctx); err != nil {
-		return Check{Fail, "Redis", fmt.Sprintf("no answer from %s: %v", where, err),
-			"start Redis or correct REDIS_URL: until it answers the bot runs degraded, slower and without what replicas share."}
-	}
-	return Check{Pass, "Redis", "answers at " + where, ""}
-}
 
 // channelRole is a channel the configuration names.
 type channelRole struct {
@@ -191,7 +169,7 @@ func checkGroup(ctx context.Context, d Deps, name, env, id string, listed int) C
 		switch code {
 		case "no_such_subteam", "subteam_not_found":
 			return Check{Fail, name, fmt.Sprintf("Slack finds no user group %s (%s)", id, env),
-				fmt.Sprintf("correct %s: the group's id (S…) is in its URL in the People directory, under User groups.", env)}
+				fmt.Sprintf("correct %s (Slack's usergroups.list, called with the bot token, lists every group's id, S…).", env)}
 		case "missing_scope":
 			return Check{Fail, name, fmt.Sprintf("%s (%s) cannot be read: the token lacks usergroups:read", id, env),
 				"add usergroups:read under OAuth & Permissions, Bot Token Scopes, then reinstall the app."}
