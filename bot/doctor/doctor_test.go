@@ -299,3 +299,17 @@ func TestLogNamesNoSecret(t *testing.T) {
 		t.Errorf("no Slack token line:\n%s", logs)
 	}
 }
+
+// TestMalformedConfiguration: variables config cannot read are one ✗ line,
+// first, naming each; the other checks still run on the defaults.
+func TestMalformedConfiguration(t *testing.T) {
+	cfg, cfgErr := config.Load(map[string]string{"PORT": "eighty", "SLACK_API_URL": "ftp://slack"})
+	r := doctor.Run(context.Background(), doctor.Deps{Config: cfg, ConfigErr: cfgErr, StoreErr: doctor.ErrNoDatabase, Embedded: "/data/contactbot.db"})
+	want := `✗ configuration: SLACK_API_URL: must be an absolute http:// or https:// URL; PORT: "eighty" is not a port number (1-65535) — fix: correct the variables named (docs/operations.md, Configuration).`
+	if got := r[0].String(); got != want {
+		t.Errorf("first line\n got %s\nwant %s", got, want)
+	}
+	if len(r) < 5 {
+		t.Errorf("the other checks did not run:\n%s", r)
+	}
+}
