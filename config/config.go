@@ -49,8 +49,8 @@ type Config struct {
 	// CRMSchema (CRM_SCHEMA) the CRM's, on PostgreSQL; SQLite ignores both.
 	ContactbotSchema string
 	CRMSchema        string
-	RedisURL    string // REDIS_URL; empty: in-process store
-	Port        int    // PORT
+	RedisURL         string // REDIS_URL; empty: in-process store
+	Port             int    // PORT
 	// DataDir (CONTACTBOT_DATA_DIR) holds the embedded SQLite database when
 	// DATABASE_URL is unset; empty: the user's data directory.
 	DataDir string

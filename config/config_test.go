@@ -38,14 +38,16 @@ func TestLoadDefaults(t *testing.T) {
 				t.Fatalf("Load: %v", err)
 			}
 			want := &Config{
-				SlackAPIURL:     "https://slack.com/api/",
-				Port:            3000,
-				RestoreWindow:   1440 * time.Hour,
-				ApprovalTTL:     24 * time.Hour,
-				DeleteRateLimit: 10,
-				RequestLimit:    10,
-				Currency:        "USD",
-				DigestAt:        Weekly{Day: time.Monday, Hour: 9},
+				SlackAPIURL:      "https://slack.com/api/",
+				ContactbotSchema: "contactbot",
+				CRMSchema:        "public",
+				Port:             3000,
+				RestoreWindow:    1440 * time.Hour,
+				ApprovalTTL:      24 * time.Hour,
+				DeleteRateLimit:  10,
+				RequestLimit:     10,
+				Currency:         "USD",
+				DigestAt:         Weekly{Day: time.Monday, Hour: 9},
 			}
 			if diff := cmp.Diff(want, c); diff != "" {
 				t.Errorf("defaults (-want +got):\n%s", diff)
@@ -65,6 +67,8 @@ func TestLoadAll(t *testing.T) {
 		"SLACK_API_URL":        "http://127.0.0.1:9999/api/",
 		"SLACK_TEAM_ID":        "T0123ABC",
 		"DATABASE_URL":         dbURL,
+		"CONTACTBOT_SCHEMA":    "bot_state",
+		"CRM_SCHEMA":           "crm",
 		"REDIS_URL":            redisURL,
 		"PORT":                 "8080",
 		"APPROVALS_CHANNEL":    "C0APPROVE",
@@ -94,6 +98,8 @@ func TestLoadAll(t *testing.T) {
 		SlackAPIURL:        "http://127.0.0.1:9999/api/",
 		SlackTeamID:        "T0123ABC",
 		DatabaseURL:        dbURL,
+		ContactbotSchema:   "bot_state",
+		CRMSchema:          "crm",
 		RedisURL:           redisURL,
 		Port:               8080,
 		ApprovalsChannel:   "C0APPROVE",
@@ -440,5 +446,21 @@ func assertNoSecrets(t *testing.T, what, s string) {
 		if strings.Contains(s, sec) {
 			t.Errorf("%s contains secret %q:\n%s", what, sec, s)
 		}
+	}
+}
+
+// A schema name that PostgreSQL would need quoted, or reserves, is a
+// configuration error naming the variable.
+func TestSchemaNames(t *testing.T) {
+	_, err := Load(map[string]string{"CONTACTBOT_SCHEMA": "Bot-State", "CRM_SCHEMA": "pg_crm"})
+	want := []string{
+		`CONTACTBOT_SCHEMA: "Bot-State" is not a plain schema name: use lower-case letters, digits and _, starting with a letter or _, at most 63 characters`,
+		`CRM_SCHEMA: "pg_crm" is a schema reserved by PostgreSQL: choose another name`,
+	}
+	if err == nil {
+		t.Fatal("Load took them")
+	}
+	if diff := cmp.Diff(want, strings.Split(err.Error(), "\n")); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
 	}
 }

@@ -2,8 +2,12 @@ package crm
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"io/fs"
 	"time"
+
+	"github.com/pressly/goose/v3"
 )
 
 // DuplicatesQuery is the query Search runs to flag possible duplicates of c.
@@ -75,3 +79,35 @@ func (s *Store) OptedOutBefore(ctx context.Context, contactID string) (time.Time
 // SetLockWait shortens LockWait for s, so that a test of a lock wait that
 // gives up does not wait half a minute.
 func (s *Store) SetLockWait(d time.Duration) { s.lockWait = d }
+
+// MigrateAsBefore600 migrates the way the bot did before its tables had a
+// schema of their own: every migration up to 00570, in the one schema it
+// shared with the CRM (the CRM's), with no migration 00600 known.
+func (s *Store) MigrateAsBefore600(ctx context.Context) error {
+	db := s.db.DB
+	if s.dialect == Postgres {
+		pool, err := sql.Open("postgres", withSessionSettings(s.url, s.schemas.CRM))
+		if err != nil {
+			return err
+		}
+		defer pool.Close()
+		db = pool
+	}
+	sub, err := fs.Sub(migrations, "migrations/"+string(s.dialect))
+	if err != nil {
+		return err
+	}
+	d := goose.DialectSQLite3
+	if s.dialect == Postgres {
+		d = goose.DialectPostgres
+	}
+	p, err := goose.NewProvider(d, db, sub, goose.WithDisableGlobalRegistry(true), goose.WithAllowOutofOrder(true))
+	if err != nil {
+		return err
+	}
+	_, err = p.UpTo(ctx, 570)
+	return err
+}
+
+// OldLayoutTables are the bot's tables that migration 00600 moves.
+var OldLayoutTables = oldLayoutTables

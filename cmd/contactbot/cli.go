@@ -42,7 +42,7 @@ func subcommands() []subcommand {
 	return []subcommand{
 		{name: "serve", args: "[--demo-data]", summary: "serve Slack over HTTP on $PORT, or over Socket Mode when SLACK_APP_TOKEN is set",
 			flags: serveFlags},
-		{name: "migrate", summary: "apply database migrations and exit", flags: noFlags(migrate)},
+		{name: "migrate", args: "[--dry-run]", summary: "apply database migrations and exit (--dry-run: print them, change nothing)", flags: migrateFlags},
 		{name: "doctor", summary: "check the deployment: a checklist of what is wrong, each with its fix; exit 1 if anything is",
 			flags: noFlags(runDoctor)},
 		{name: "purge", summary: "delete archives whose restore window has passed (serve does it too, within seconds)", flags: noFlags(purge)},
@@ -195,6 +195,11 @@ in-process store. Either way it must then be the only replica.
 Configuration is read from the environment; see docs/operations.md.
 `,
 	"migrate": `Uses DATABASE_URL, or the embedded SQLite file when it is unset.
+The bot's tables go in schema CONTACTBOT_SCHEMA (contactbot); the CRM's stay
+in CRM_SCHEMA (public). It first checks the CRM's tables against
+docs/crm-contract.md and stops, changing nothing, naming each difference.
+--dry-run prints every statement it would run, by migration, "-- [CRM]"
+before those that touch a CRM table, and changes nothing.
 With SUPPRESSION_KEY set it stores the key the first time and later only
 checks it: run it as the database role that owns the schema, and serve may
 run as a role that cannot read the key (docs/operations.md: Security).

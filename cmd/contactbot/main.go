@@ -23,6 +23,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -92,6 +93,45 @@ func openConfigured(ctx context.Context, log *slog.Logger) (*crm.Store, error) {
 		return nil, configError{err}
 	}
 	return openStore(ctx, cfg, log, false)
+}
+
+// migrateFlags declares migrate's flags.
+func migrateFlags(fs *flag.FlagSet) runFunc {
+	dryRun := fs.Bool("dry-run", false, "print every statement migrate would run, marking those that touch a CRM table, and change nothing")
+	return func(ctx context.Context, env cmdEnv) error {
+		if *dryRun {
+			return migrateDryRun(ctx, env)
+		}
+		return migrate(ctx, env)
+	}
+}
+
+// migrateDryRun prints what migrate would run on the configured database.
+func migrateDryRun(ctx context.Context, env cmdEnv) error {
+	cfg, err := config.FromEnv()
+	if err != nil {
+		return configError{err}
+	}
+	url := cfg.DatabaseURL
+	if url == "" {
+		dir, err := dataDir("", cfg)
+		if err != nil {
+			return err
+		}
+		path := filepath.Join(dir, DatabaseFile)
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			// Opening it would create it.
+			fmt.Fprintf(env.stdout, "-- the embedded database %s does not exist yet: migrate would create it and apply every migration\n", path)
+			return nil
+		}
+		url = "sqlite:" + path
+	}
+	store, err := crm.OpenIn(ctx, url, bot.StoreHooks(cfg), cfg.Schemas())
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	return store.MigrateDryRun(ctx, env.stdout)
 }
 
 // migrate applies the migrations and, when SUPPRESSION_KEY is set, stores

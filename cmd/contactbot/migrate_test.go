@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -51,5 +52,74 @@ func TestMigrateStoresTheSuppressionKeyOnce(t *testing.T) {
 	}
 	if v := crmtest.SuppressionKeyRowVersion(t, store); v != stored {
 		t.Errorf("a refused key was written: xmin %s, was %s", v, stored)
+	}
+}
+
+// TestMigrateDryRunAndContract: `contactbot migrate --dry-run` prints the
+// migrations, the CRM statements marked, and creates nothing; on a CRM
+// whose contacts lack a column, `migrate` exits non-zero naming it and what
+// to do, and creates nothing either; with CONTACTBOT_SCHEMA and CRM_SCHEMA
+// set, migrate puts the bot's tables and the CRM's where they say.
+func TestMigrateDryRunAndContract(t *testing.T) {
+	for _, d := range crmtest.Dialects {
+		t.Run(string(d), func(t *testing.T) { testMigrateDryRunAndContract(t, d) })
+	}
+}
+
+func testMigrateDryRunAndContract(t *testing.T, d crm.Dialect) {
+	ctx := context.Background()
+	url := crmtest.NewEmptyDatabase(t, d)
+	t.Setenv("DATABASE_URL", url)
+	t.Setenv("REDIS_URL", "")
+	code, out, errOut := runCLI(t, "migrate", "--dry-run")
+	if code != 0 || !strings.Contains(out, "\n-- migration 00002_search_indexes.sql") ||
+		!strings.Contains(out, "\n-- [CRM] touches CRM table contacts: adds index contacts_email_lower\nCREATE INDEX IF NOT EXISTS contacts_email_lower") {
+		t.Fatalf("migrate --dry-run: exit %d: %s\n%.2000s", code, errOut, out)
+	}
+	store, err := crm.Open(ctx, url, crm.Hooks{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if cur, _, err := store.MigrationStatus(ctx); err != nil || cur != 0 {
+		t.Errorf("after the dry run: version %d, %v", cur, err)
+	}
+	if problems, err := store.CheckContract(ctx); err != nil || len(problems) != 0 {
+		t.Errorf("the dry run made CRM tables: %v %v", problems, err)
+	}
+
+	store.DB().MustExec(`CREATE TABLE contacts (id text PRIMARY KEY, location_id text NOT NULL, first_name text, last_name text,
+			email text, phone text, company_name text, dnd boolean, created_at timestamp with time zone, updated_at timestamp with time zone)`)
+	code, _, errOut = runCLI(t, "migrate")
+	for _, want := range []string{
+		"CRM table contacts: column source is missing (want text)",
+		"CRM table notes is missing",
+		"Point DATABASE_URL and CRM_SCHEMA at the CRM's database and schema, or fix those columns, then run migrate again.",
+	} {
+		if code == 0 || !strings.Contains(errOut, want) {
+			t.Errorf("migrate on a CRM off the contract: exit %d: %s\nwant %s", code, errOut, want)
+		}
+	}
+	if cur, _, err := store.MigrationStatus(ctx); err != nil || cur != 0 {
+		t.Errorf("after the refused migrate: version %d, %v", cur, err)
+	}
+
+	if d != crm.Postgres {
+		return
+	}
+	store.DB().MustExec(`DROP TABLE contacts`)
+	t.Setenv("CONTACTBOT_SCHEMA", "bot_state")
+	t.Setenv("CRM_SCHEMA", "crm_data")
+	store.DB().MustExec(`CREATE SCHEMA crm_data`)
+	if code, _, errOut := runCLI(t, "migrate"); code != 0 {
+		t.Fatalf("migrate with schemas: exit %d: %s", code, errOut)
+	}
+	var where []string
+	if err := store.DB().Select(&where, `SELECT table_schema || '.' || table_name FROM information_schema.tables
+			WHERE table_name IN ('contacts', 'deletions', 'goose_db_version') ORDER BY 1`); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"bot_state.deletions", "bot_state.goose_db_version", "crm_data.contacts"}; !slices.Equal(where, want) {
+		t.Errorf("tables: %v, want %v", where, want)
 	}
 }

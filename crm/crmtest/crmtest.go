@@ -627,3 +627,13 @@ func jsonForms(s string) []string {
 
 // likeEscaper escapes LIKE's wildcards and its escape character (ESCAPE '\').
 var likeEscaper = strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
+
+// NewEmptyDatabase returns the URL of a database of the dialect with no
+// tables, dropped (or removed) after the test: for tests of migrate itself.
+func NewEmptyDatabase(tb testing.TB, d crm.Dialect) string {
+	tb.Helper()
+	if d == crm.Postgres {
+		return NewDatabase(tb)
+	}
+	return "sqlite://" + filepath.Join(tb.TempDir(), "empty.db")
+}
