@@ -157,6 +157,7 @@ func TestDoctorHealthy(t *testing.T) {
 		"All 13 checks passed (– lines are fine as they are).",
 	)
 	code, out, errOut := runCLI(t, "doctor")
+	t.Logf("contactbot doctor (exit %d):\n%s", code, out)
 	if diff := cmp.Diff(want, outputLines(out)); diff != "" {
 		t.Errorf("stdout (-want +got):\n%s", diff)
 	}
@@ -182,6 +183,7 @@ func TestDoctorBroken(t *testing.T) {
 	dead := fmt.Sprintf("127.0.0.1:%d", testsvc.FreePort(t))
 	t.Setenv("REDIS_URL", "redis://"+dead+"/0")
 	code, out, errOut := runCLI(t, "doctor")
+	t.Logf("contactbot doctor (exit %d):\n%s", code, out)
 	for _, want := range []string{
 		"\n✗ Redis: no answer from " + dead + " (REDIS_URL): kv: ping: dial tcp " + dead + ": connect: connection refused — fix: start Redis or correct REDIS_URL: until it answers the bot runs degraded, slower and without what replicas share.\n",
 		"\n✗ Slack scopes: the token lacks scope files:write — fix: add it under OAuth & Permissions, Bot Token Scopes in the app's config (or update it from contactbot manifest), then reinstall the app to the workspace.\n",
