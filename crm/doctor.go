@@ -2,12 +2,21 @@ package crm
 
 import (
 	"context"
+	"fmt"
 
 	"contactbot/outbox"
 )
 
 // What `contactbot doctor` asks of the store: read-only questions about
 // the deployment, answered without changing anything.
+
+// CRMTablesFound counts the Contract's tables that exist in the CRM's
+// schema: none means CheckContract had nothing to compare (migrate would
+// create them, empty), which is not a CRM.
+func (s *Store) CRMTablesFound(ctx context.Context) (int, error) {
+	cols, err := s.crmColumns(ctx)
+	return len(cols), err
+}
 
 // OutboxStuck lists, oldest first, at most limit conversations whose next
 // outbox note Slack has refused at least once (outbox.Outbox.Stuck).
@@ -40,7 +49,7 @@ func (s *Store) CheckSuppressionKey(ctx context.Context, hexKey string) (Suppres
 	}
 	st := SuppressionKeyState{Stored: stored != "", Matches: stored == suppressionKeyCheck(key)}
 	if err := s.db.GetContext(ctx, &st.Entries, `SELECT count(*) FROM suppressions`); err != nil {
-		return st, err
+		return st, fmt.Errorf("count suppression entries: %w", err)
 	}
 	return st, nil
 }

@@ -90,6 +90,14 @@ func checkContract(ctx context.Context, d Deps) Check {
 			"give the database role read access to the CRM schema's catalog, then run doctor again."}
 	}
 	if len(problems) == 0 {
+		if found, err := d.Store.CRMTablesFound(ctx); err == nil && found == 0 {
+			where := "the database"
+			if d.Store.Dialect() == crm.Postgres {
+				where = "schema " + d.Store.Schemas().CRM
+			}
+			return Check{Note, "CRM contract", fmt.Sprintf("none of the %s exists in %s: migrate would create them, empty (a trial); for a real CRM, point DATABASE_URL and CRM_SCHEMA at its tables",
+				words.Plural(len(crm.Contract), "CRM table", "CRM tables"), where), ""}
+		}
 		return Check{Pass, "CRM contract", fmt.Sprintf("the %s have every column the bot needs, with its type",
 			words.Plural(len(crm.Contract), "CRM table", "CRM tables")), ""}
 	}

@@ -227,8 +227,9 @@ func TestNotConfigured(t *testing.T) {
 }
 
 // TestNotMigrated: a database contactbot never migrated is a ✗ with the fix
-// (migrate), and the checks of the bot's own tables wait for it; PostgreSQL
-// also misses the extensions migrate would create.
+// (migrate), and the checks of the bot's own tables wait for it; an empty
+// one has no CRM tables to check, which the contract's line says (not ✓);
+// PostgreSQL also misses the extensions migrate would create.
 func TestNotMigrated(t *testing.T) {
 	crmtest.EachDialect(t, func(t *testing.T, d crm.Dialect) {
 		ctx := context.Background()
@@ -246,6 +247,8 @@ func TestNotMigrated(t *testing.T) {
 		got := strings.Join(lines(r), "\n")
 		for _, want := range []string{
 			"answers, but contactbot's migrations were never applied — fix: run contactbot migrate (contactbot migrate --dry-run shows what it would do first).",
+			"\n– CRM contract: none of the 9 CRM tables exists in ",
+			": migrate would create them, empty (a trial); for a real CRM, point DATABASE_URL and CRM_SCHEMA at its tables\n",
 			"– suppression key: not checked: the database is not migrated",
 			"– outbox: not checked: the database is not migrated",
 		} {
