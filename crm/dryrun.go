@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"contactbot/internal/words"
 )
 
 // CRMMarker starts the comment line MigrateDryRun writes before each
@@ -52,7 +54,7 @@ func (s *Store) MigrateDryRun(ctx context.Context, w io.Writer) error {
 		fmt.Fprintf(w, "-- nothing to apply: every migration up to %05d is applied\n", files[len(files)-1].Version)
 		return nil
 	}
-	fmt.Fprintf(w, "-- %d migrations to apply; lines starting %q precede statements that touch a CRM table\n", len(pending), CRMMarker)
+	fmt.Fprintf(w, "-- %s to apply; lines starting %q precede statements that touch a CRM table\n", words.Plural(len(pending), "migration", "migrations"), CRMMarker)
 	if s.dialect == Postgres && l != ownSchemaLayout {
 		if s.schemas.CRM != "public" {
 			_, missing, err := s.Extensions(ctx)
@@ -210,25 +212,23 @@ func (s *Store) crmMarker(ctx context.Context, q string) (string, error) {
 		return "", nil
 	}
 	marker := CRMMarker + " touches CRM table " + strings.Join(touched, ", ")
-	if m := createCRM.FindStringSubmatch(code); m != nil && slices.Contains(CRMTables(), m[1]) {
-		exists, err := s.crmRelationExists(ctx, m[1])
-		if err != nil {
+	// Which of two markers, by whether the CRM's schema has name already.
+	pick := func(name, exists, missing string) (string, error) {
+		ok, err := s.crmRelationExists(ctx, name)
+		switch {
+		case err != nil:
 			return "", err
+		case ok:
+			return exists, nil
 		}
-		if exists {
-			return CRMMarker + " creates CRM table " + m[1] + ": it exists, so this is skipped", nil
-		}
-		return CRMMarker + " creates CRM table " + m[1] + " (it does not exist yet)", nil
+		return missing, nil
+	}
+	if m := createCRM.FindStringSubmatch(code); m != nil && slices.Contains(CRMTables(), m[1]) {
+		created := CRMMarker + " creates CRM table " + m[1]
+		return pick(m[1], created+": it exists, so this is skipped", created+" (it does not exist yet)")
 	}
 	if m := createIndex.FindStringSubmatch(code); m != nil && slices.Contains(CRMTables(), m[2]) {
-		exists, err := s.crmRelationExists(ctx, m[1])
-		if err != nil {
-			return "", err
-		}
-		if exists {
-			return marker + ": index " + m[1] + " exists, so this is skipped", nil
-		}
-		return marker + ": adds index " + m[1], nil
+		return pick(m[1], marker+": index "+m[1]+" exists, so this is skipped", marker+": adds index "+m[1])
 	}
 	return marker, nil
 }

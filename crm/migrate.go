@@ -21,7 +21,11 @@ import (
 // migrations before it were written for one schema shared with the CRM:
 // they run with the CRM's schema first in search_path, as they always did,
 // and this one then moves what they made. Every later migration runs with
-// the bot's schema first, so that its unqualified CREATEs land there.
+// the bot's schema first, so that its unqualified CREATEs land there (and
+// an index ON contacts on the CRM's table, in the CRM's schema). New
+// migrations take numbers above it. A new trigger function on a CRM table
+// runs in the CRM's sessions too, whose search_path lacks the bot's schema:
+// give it SET search_path (as moveStatements does) or qualify its names.
 const ownSchemaVersion = 600
 
 // Tables, views and functions the migrations before ownSchemaVersion made
@@ -44,7 +48,7 @@ var (
 		{"contactbot_email_key", "text", false},
 		{"contactbot_erased", "text, text, text", false},
 		{"contactbot_fold", "text", false},
-		{"contactbot_index_name_words", "", true},
+		{"contactbot_index_name_words", "", true}, // becomes SECURITY DEFINER
 		{"contactbot_keep_reapplied_dnd", "", true},
 		{"contactbot_name_doc", "text, text", false},
 		{"contactbot_name_words", "text, text", false},
@@ -319,6 +323,13 @@ func (s *Store) moveStatements(ctx context.Context, q sqlx.QueryerContext, predi
 			// SQL functions are left without: a SET stops the planner
 			// inlining them, and they run within these or the bot's sessions.
 			out = append(out, fmt.Sprintf("ALTER FUNCTION %s.%s(%s) SET search_path = %s, pg_temp;", bot, f.Name, f.Args, searchPath(bot, crm)))
+		}
+		if f.Name == "contactbot_index_name_words" {
+			// It writes the bot's table for every contact the CRM writes: as
+			// its owner, like the suppression triggers, so that the CRM's
+			// role needs no right on the bot's schema.
+			out = append(out, fmt.Sprintf("ALTER FUNCTION %s.%s() SECURITY DEFINER;", bot, f.Name),
+				fmt.Sprintf("REVOKE ALL ON FUNCTION %s.%s() FROM PUBLIC;", bot, f.Name))
 		}
 	}
 	return out, nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	neturl "net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -256,13 +257,15 @@ func TestMigrateMovesTheSharedLayout(t *testing.T) {
 	})
 }
 
-// crmWritesFireTheBotsTriggers: the CRM's own sessions, whose search_path
-// holds only its schema, create a contact with an opted-out email: the
-// suppression trigger re-applies the DND and the name words are indexed,
-// though the functions and the tables they write are in the bot's schema.
+// crmWritesFireTheBotsTriggers: the CRM's own sessions, as a role with
+// rights on the CRM's tables only and a search_path of the CRM's schema,
+// create a contact with an opted-out email, rename and delete it: the
+// suppression trigger re-applies the DND and the name words are indexed
+// and dropped, though the functions and the tables they write are in the
+// bot's schema, which that role cannot read.
 func crmWritesFireTheBotsTriggers(t *testing.T, url string) {
 	t.Helper()
-	db, err := sqlx.Open("postgres", url+"&search_path=public")
+	db, err := sqlx.Open("postgres", newCRMRole(t, url)+"&search_path=public")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,13 +283,53 @@ func crmWritesFireTheBotsTriggers(t *testing.T, url string) {
 	if len(dnd) == 0 {
 		t.Error("the suppression trigger did not re-apply DND for the CRM's insert")
 	}
+	owner, err := sqlx.Open("postgres", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer owner.Close()
 	var words []string
-	if err := db.Select(&words, `SELECT word FROM contactbot.contacts_name_words WHERE contact_id = 'crm_writes_000000001' ORDER BY 1`); err != nil {
+	if err := owner.Select(&words, `SELECT word FROM contactbot.contacts_name_words WHERE contact_id = 'crm_writes_000000001' ORDER BY 1`); err != nil {
 		t.Fatal(err)
 	}
 	if want := []string{"fourthtime", "jane"}; !cmp.Equal(words, want) {
 		t.Errorf("name words of the CRM's contact: %v, want %v", words, want)
 	}
+	if _, err := db.Exec(`DELETE FROM dnd_settings WHERE contact_id = 'crm_writes_000000001'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`DELETE FROM contacts WHERE id = 'crm_writes_000000001'`); err != nil {
+		t.Fatalf("the CRM's delete of a contact: %v", err)
+	}
+	if _, err := db.Exec(`SELECT 1 FROM contactbot.contacts_name_words LIMIT 1`); err == nil || !strings.Contains(err.Error(), "permission denied") {
+		t.Errorf("the CRM's role reads the bot's schema: %v", err)
+	}
+}
+
+// newCRMRole creates a login role like the CRM's own: rights on the CRM's
+// tables and nothing on the bot's schema; it returns url for that role.
+// The role is dropped after the test.
+func newCRMRole(t *testing.T, url string) string {
+	t.Helper()
+	role := strings.ToLower(crm.NewID("crm_writer_", 10))
+	owner, err := sqlx.Open("postgres", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { owner.Close() })
+	owner.MustExec(`CREATE ROLE ` + role + ` LOGIN`)
+	t.Cleanup(func() {
+		owner.Exec(`DROP OWNED BY ` + role)
+		owner.Exec(`DROP ROLE ` + role)
+	})
+	owner.MustExec(`GRANT USAGE ON SCHEMA public TO ` + role)
+	owner.MustExec(`GRANT SELECT, INSERT, UPDATE, DELETE ON ` + strings.Join(crm.CRMTables(), ", ") + ` TO ` + role)
+	u, err := neturl.Parse(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = neturl.User(role)
+	return u.String()
 }
 
 // crmDDL is "the CRM": its tables as the CRM made them, before the bot ever
@@ -506,7 +549,7 @@ func TestMigrateDryRunChangesNothing(t *testing.T) {
 		if err := s.MigrateDryRun(ctx, &out); err != nil {
 			t.Fatal(err)
 		}
-		if strings.Contains(out.String(), "00570") || !strings.Contains(out.String(), "-- 1 migrations to apply") {
+		if strings.Contains(out.String(), "00570") || !strings.Contains(out.String(), "-- 1 migration to apply") {
 			t.Errorf("the dry run at 00570 shows more than 00600:\n%s", out.String())
 		}
 		if diff := cmp.Diff(cat, catalog(t, s)); diff != "" {
