@@ -14,32 +14,38 @@ import (
 const DefaultCommandName = "/contact"
 
 // MethodScopes maps each Slack Web API method contactbot calls with its bot
-// token to the scope it needs ("" for none). A test calls every
-// Messenger method and checks that each method it sees is here.
-var MethodScopes = map[string]string{
-	"chat.postMessage":      "chat:write",
-	"chat.postEphemeral":    "chat:write",
-	"chat.update":           "chat:write",
-	"views.open":            "",
-	"views.update":          "",
-	"views.push":            "",
-	"views.publish":         "",
-	"usergroups.users.list": "usergroups:read",
+// token to the scopes it needs (none for some). A method on conversations
+// needs one scope per kind of conversation it is used on: both are asked
+// for. A test calls every Messenger method and what doctor calls, and
+// checks that each method it sees is here.
+var MethodScopes = map[string][]string{
+	"chat.postMessage":      {"chat:write"},
+	"chat.postEphemeral":    {"chat:write"},
+	"chat.update":           {"chat:write"},
+	"views.open":            nil,
+	"views.update":          nil,
+	"views.push":            nil,
+	"views.publish":         nil,
+	"usergroups.users.list": {"usergroups:read"},
 	// Opens the bot's DM with a user, to update a DM whose channel id this
 	// process has not seen (after a restart, or on another replica), and to
 	// share a file there.
-	"conversations.open": "im:write",
+	"conversations.open": {"im:write"},
 	// The audit export, shared in an admin's DM.
-	"files.getUploadURLExternal":   "files:write",
-	"files.completeUploadExternal": "files:write",
-	// At start: which workspace the token belongs to, the only one served.
-	"auth.test": "",
+	"files.getUploadURLExternal":   {"files:write"},
+	"files.completeUploadExternal": {"files:write"},
+	// At start: which workspace the token belongs to, the only one served,
+	// and (doctor) which scopes it was granted.
+	"auth.test": nil,
+	// doctor: is the bot a member of the channels it posts to? Public
+	// channels need channels:read, private ones groups:read.
+	"conversations.info": {"channels:read", "groups:read"},
 }
 
 // BotScopes are the bot token scopes contactbot asks for: the slash
 // command's (which message shortcuts use too), and those of the methods in
 // MethodScopes, no more. Events (app_home_opened) need none of their own.
-var BotScopes = []string{"commands", "chat:write", "im:write", "usergroups:read", "files:write"}
+var BotScopes = []string{"commands", "chat:write", "im:write", "usergroups:read", "files:write", "channels:read", "groups:read"}
 
 // UsageHint is the slash command's usage hint in the manifest: every verb.
 func UsageHint() string {

@@ -231,6 +231,16 @@ func backoff(attempts int) time.Duration {
 	return d - time.Duration(rand.Int64N(int64(d/5)))
 }
 
+// SlackErrorCode is Slack's error code ("not_in_channel"), an HTTP status
+// ("http_500"), "timeout" or "network" for err, an error of a Web API call;
+// "" for nil.
+func SlackErrorCode(err error) string {
+	if err == nil {
+		return ""
+	}
+	return slackErrorCode(err)
+}
+
 // slackErrorCode is Slack's error code ("not_in_channel"), an HTTP status
 // ("http_500"), "timeout" or "network" for err.
 func slackErrorCode(err error) string {

@@ -53,6 +53,9 @@ func durationWords(d time.Duration) string {
 	return plural(int(d.Round(time.Second)/time.Second), "second", "seconds")
 }
 
+// DurationWords is durationWords, for the packages beside the bot.
+func DurationWords(d time.Duration) string { return durationWords(d) }
+
 // periodWords writes how far back a report looks: whole days as days ("1
 // day", "7 days"), anything else as durationWords ("36 hours").
 func periodWords(d time.Duration) string {

@@ -186,3 +186,18 @@ type Stats struct {
 	// GaveUp counts notes given up on and not yet pruned.
 	GaveUp int
 }
+
+// Stuck is a conversation whose next note Slack has refused at least once:
+// what waits behind it waits too.
+type Stuck struct {
+	// Channel is the conversation (a channel id, a user id for a DM).
+	Channel string `db:"channel"`
+	// Waiting counts its notes not delivered yet; Since is when the oldest
+	// of them was written.
+	Waiting int       `db:"waiting"`
+	Since   time.Time `db:"since"`
+	// Attempts and LastError are its next note's failed attempts and what
+	// the last one answered.
+	Attempts  int    `db:"attempts"`
+	LastError string `db:"last_error"`
+}

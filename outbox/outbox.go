@@ -467,6 +467,21 @@ func (o *Outbox) Stats(ctx context.Context) (Stats, error) {
 	return st, nil
 }
 
+// Stuck lists, oldest first, at most limit conversations whose next note
+// to deliver has failed at least once.
+func (o *Outbox) Stuck(ctx context.Context, limit int) ([]Stuck, error) {
+	var stuck []Stuck
+	// A conversation's head is its oldest pending note: the one delivery waits on.
+	if err := o.db.SelectContext(ctx, &stuck, o.db.Rebind(`SELECT o.channel, o.created_at AS since, o.attempts, o.last_error,
+		(SELECT count(*) FROM outbox p WHERE p.stream = o.stream AND p.`+PendingNote+`) AS waiting
+		FROM outbox o WHERE o.`+PendingNote+` AND o.attempts > 0
+		AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.stream = o.stream AND p.id < o.id AND p.`+PendingNote+`)
+		ORDER BY o.id LIMIT ?`), limit); err != nil {
+		return nil, fmt.Errorf("outbox: find stuck conversations: %w", err)
+	}
+	return stuck, nil
+}
+
 // NextDue is when the earliest pending note may next be tried; zero when
 // nothing is pending.
 func (o *Outbox) NextDue(ctx context.Context) (time.Time, error) {

@@ -106,6 +106,9 @@ type Options struct {
 	// /import: it shows what the database itself does with a new contact,
 	// such as giving an opted-out address its DND back. It returns the id.
 	Import func(ctx context.Context, first, last, address string) (string, error)
+	// Doctor, when set, is the checklist of the shell's deployment, for
+	// /doctor (contactbot doctor's checks).
+	Doctor func(ctx context.Context) string
 }
 
 // Shell is a bot.Messenger that prints, and the loop that reads what the
@@ -235,6 +238,9 @@ func (s *Shell) handleLine(ctx context.Context, line string) bool {
 	case lower == "/as" || strings.HasPrefix(lower, "/as "):
 		s.switchUser(strings.TrimSpace(line[len("/as"):]))
 		return false
+	case lower == "/doctor" && s.opts.Doctor != nil:
+		s.printf("%s", s.opts.Doctor(ctx))
+		return false
 	case lower == "/import" || strings.HasPrefix(lower, "/import "):
 		s.importContact(ctx, strings.Fields(line)[1:])
 		return false
@@ -274,6 +280,7 @@ Ctrl-C at a terminal) closes it. Ctrl-D or quit ends the shell.
   /digest                  post the weekly digest now, as it is posted at DIGEST_AT
   /import FIRST LAST EMAIL-OR-PHONE
                            write a contact straight into the demo CRM, as an import would
+  /doctor                  check this deployment, as contactbot doctor does
   help, quit
 `, s.opts.Command, u.Name)
 }

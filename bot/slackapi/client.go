@@ -118,11 +118,8 @@ func (c *Client) Respond(ctx context.Context, responseURL string, m bot.Message,
 
 // Workspace asks auth.test which workspace the bot token belongs to.
 func (c *Client) Workspace(ctx context.Context) (bot.Workspace, error) {
-	resp, err := c.api.AuthTestContext(ctx)
-	if err != nil {
-		return bot.Workspace{}, fmt.Errorf("auth.test: %w", stripURL(err))
-	}
-	return bot.Workspace{TeamID: resp.TeamID, EnterpriseID: resp.EnterpriseID}, nil
+	a, err := c.Auth(ctx)
+	return a.Workspace, err
 }
 
 // OpenView opens the modal v with triggerID and returns its view id.

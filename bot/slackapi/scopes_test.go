@@ -45,9 +45,16 @@ func TestManifestScopesMatchMethodsCalled(t *testing.T) {
 			return c.UploadFile(ctx, "U3", bot.File{Name: "audit.csv", Title: "Audit", Content: []byte("id,at\n")})
 		},
 	}
-	// Not a Messenger method: serve calls it once, at start.
+	// Not Messenger methods: serve calls Workspace once, at start; doctor
+	// calls Auth and ChannelMember.
 	if _, err := c.Workspace(ctx); err != nil {
 		t.Errorf("Workspace: %v", err)
+	}
+	if _, err := c.Auth(ctx); err != nil {
+		t.Errorf("Auth: %v", err)
+	}
+	if _, _, err := c.ChannelMember(ctx, "C1"); err != nil {
+		t.Errorf("ChannelMember: %v", err)
 	}
 	iface := reflect.TypeFor[bot.Messenger]()
 	for i := range iface.NumMethod() {
@@ -70,17 +77,16 @@ func TestManifestScopesMatchMethodsCalled(t *testing.T) {
 		if call.Method == slackfake.UploadMethod {
 			continue // the upload URL takes a file's bytes; the methods around it have scopes
 		}
-		scope, known := bot.MethodScopes[call.Method]
+		scopes, known := bot.MethodScopes[call.Method]
 		if !known {
-			t.Errorf("the client calls %s, which bot.MethodScopes does not list with its scope", call.Method)
+			t.Errorf("the client calls %s, which bot.MethodScopes does not list with its scopes", call.Method)
 			continue
 		}
-		if scope == "" {
-			continue
-		}
-		needed[scope] = true
-		if !slices.Contains(bot.BotScopes, scope) {
-			t.Errorf("%s needs the %s scope, which the manifest does not ask for", call.Method, scope)
+		for _, scope := range scopes {
+			needed[scope] = true
+			if !slices.Contains(bot.BotScopes, scope) {
+				t.Errorf("%s needs the %s scope, which the manifest does not ask for", call.Method, scope)
+			}
 		}
 	}
 	for _, s := range bot.BotScopes {
@@ -92,5 +98,13 @@ func TestManifestScopesMatchMethodsCalled(t *testing.T) {
 		if len(fake.Calls(method)) == 0 {
 			t.Errorf("bot.MethodScopes lists %s, which the client never called here", method)
 		}
+	}
+}
+
+// TestFakeGrantsTheManifestScopes: the fake Slack's default X-OAuth-Scopes
+// are the manifest's scopes (slackfake cannot import bot to use them).
+func TestFakeGrantsTheManifestScopes(t *testing.T) {
+	if !slices.Equal(slackfake.DefaultScopes, bot.BotScopes) {
+		t.Errorf("slackfake.DefaultScopes = %v, bot.BotScopes = %v: keep them equal", slackfake.DefaultScopes, bot.BotScopes)
 	}
 }

@@ -21,6 +21,10 @@
 //     announced length; files.completeUploadExternal shares uploaded files
 //     in a conversation id (not a user id, as Slack insists). Files lists
 //     what was shared.
+//   - Every Web API answer carries the X-OAuth-Scopes header, as Slack's
+//     do: DefaultScopes unless SetScopes or DropScope changed them.
+//   - conversations.info finds every C… and G… channel with the bot a
+//     member, unless NotInChannel or NoChannel says otherwise.
 package slackfake
 
 import (
@@ -88,6 +92,18 @@ type Call struct {
 	ViewID string
 }
 
+// DefaultScopes are the bot token scopes the fake says are granted until
+// SetScopes: those the manifest asks for (bot.BotScopes; a test in
+// bot/slackapi keeps the two lists equal, as this package cannot import bot).
+var DefaultScopes = []string{"commands", "chat:write", "im:write", "usergroups:read", "files:write", "channels:read", "groups:read"}
+
+// Channel states conversations.info answers for a channel id.
+const (
+	channelMember    = ""          // found, the bot a member (the default)
+	channelNotMember = "notmember" // found, the bot not invited
+	channelMissing   = "missing"   // channel_not_found: a wrong id
+)
+
 // Server is a fake Slack Web API on an httptest.Server.
 type Server struct {
 	t   testing.TB
@@ -101,6 +117,8 @@ type Server struct {
 	fails     map[string]string
 	httpFails map[string]int
 	chanFails map[string]string
+	channels  map[string]string // conversations.info's answer by channel id; absent: member
+	scopes    []string          // X-OAuth-Scopes
 	socketURL string
 	team      string             // auth.test's team_id
 	org       string             // auth.test's enterprise_id; empty: not in an Enterprise Grid
@@ -121,6 +139,8 @@ func New(t testing.TB) *Server {
 		fails:     map[string]string{},
 		httpFails: map[string]int{},
 		chanFails: map[string]string{},
+		channels:  map[string]string{},
+		scopes:    append([]string(nil), DefaultScopes...),
 		uploads:   map[string]*upload{},
 		team:      TeamID,
 	}
@@ -161,6 +181,43 @@ func (s *Server) SetGroupMembers(groupID string, members ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.groups[groupID] = append([]string{}, members...)
+}
+
+// SetScopes sets the scopes every answer's X-OAuth-Scopes header names.
+func (s *Server) SetScopes(scopes ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.scopes = append([]string{}, scopes...)
+}
+
+// DropScope takes scope out of the granted scopes, as an app installed
+// without it.
+func (s *Server) DropScope(scope string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	kept := s.scopes[:0]
+	for _, sc := range s.scopes {
+		if sc != scope {
+			kept = append(kept, sc)
+		}
+	}
+	s.scopes = kept
+}
+
+// NotInChannel makes conversations.info find channel with the bot not a
+// member of it: not invited.
+func (s *Server) NotInChannel(channel string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.channels[channel] = channelNotMember
+}
+
+// NoChannel makes conversations.info answer channel_not_found for channel:
+// a wrong id (or a private channel the bot is not in, which Slack hides).
+func (s *Server) NoChannel(channel string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.channels[channel] = channelMissing
 }
 
 // SetSocketURL sets the WebSocket URL apps.connections.open answers.
@@ -481,6 +538,8 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.recordLocked(c, false)
+	// Slack names the token's scopes on every Web API answer, errors included.
+	w.Header().Set("X-OAuth-Scopes", strings.Join(s.scopes, ","))
 	if s.failureLocked(w, method) {
 		return
 	}
@@ -567,6 +626,16 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 			"id": id, "team_id": s.team, "name": name, "real_name": "User " + id,
 			"tz": "UTC", "tz_offset": 0,
 			"profile": map[string]any{"real_name": "User " + id, "display_name": name, "email": name + "@example.com"},
+		}})
+	case "conversations.info":
+		id := p["channel"]
+		state := s.channels[id]
+		if state == channelMissing || len(id) < 2 || (id[0] != 'C' && id[0] != 'G') {
+			slackError(w, "channel_not_found")
+			return
+		}
+		writeJSON(w, map[string]any{"ok": true, "channel": map[string]any{
+			"id": id, "name": strings.ToLower(id), "is_channel": true, "is_member": state != channelNotMember,
 		}})
 	case "conversations.open":
 		users := strings.Split(p["users"], ",")

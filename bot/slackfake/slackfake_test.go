@@ -361,11 +361,11 @@ func TestOtherMethods(t *testing.T) {
 		t.Errorf("apps.connections.open token %q", call.Token)
 	}
 
-	_, err = api.GetConversationInfoContext(ctx(t), &slack.GetConversationInfoInput{ChannelID: "C1"})
+	_, err = api.GetConversationHistoryContext(ctx(t), &slack.GetConversationHistoryParameters{ChannelID: "C1"})
 	if err == nil || err.Error() != "unknown_method" {
-		t.Errorf("conversations.info: err = %v", err)
+		t.Errorf("conversations.history: err = %v", err)
 	}
-	if call, ok := fake.Last("conversations.info"); !ok || call.Params["channel"] != "C1" {
+	if call, ok := fake.Last("conversations.history"); !ok || call.Params["channel"] != "C1" {
 		t.Errorf("unknown method not recorded: %v", call)
 	}
 
@@ -462,5 +462,46 @@ func TestCallText(t *testing.T) {
 	}
 	if strings.Contains(got, "mrkdwn") || strings.Contains(got, "static_select") {
 		t.Errorf("Text() has non-text fields: %q", got)
+	}
+}
+
+// TestChannelsAndScopes: conversations.info finds channels with the bot a
+// member unless told otherwise (not invited, not found), and every answer
+// names the granted scopes, which a test can change.
+func TestChannelsAndScopes(t *testing.T) {
+	fake, c := setup(t)
+	fake.NotInChannel("COUT")
+	fake.NoChannel("CWRONG")
+	for _, tc := range []struct {
+		channel, name string
+		member        bool
+		err           string
+	}{
+		{"CIN", "cin", true, ""},
+		{"GPRIVATE", "gprivate", true, ""},
+		{"COUT", "cout", false, ""},
+		{"CWRONG", "", false, "channel_not_found"},
+		{"U123", "", false, "channel_not_found"},
+	} {
+		name, member, err := c.ChannelMember(ctx(t), tc.channel)
+		if name != tc.name || member != tc.member || bot.SlackErrorCode(err) != tc.err {
+			t.Errorf("ChannelMember(%s) = %q, %v, %v; want %q, %v, %q", tc.channel, name, member, err, tc.name, tc.member, tc.err)
+		}
+	}
+
+	auth, err := c.Auth(ctx(t))
+	if err != nil || !auth.ScopesKnown || strings.Join(auth.Scopes, ",") != strings.Join(slackfake.DefaultScopes, ",") {
+		t.Errorf("Auth = %+v, %v; want the default scopes", auth, err)
+	}
+	fake.DropScope("files:write")
+	fake.DropScope("chat:write")
+	auth, _ = c.Auth(ctx(t))
+	if got := strings.Join(auth.Scopes, ","); got != "commands,im:write,usergroups:read,channels:read,groups:read" {
+		t.Errorf("scopes after dropping two: %s", got)
+	}
+	fake.SetScopes()
+	auth, _ = c.Auth(ctx(t))
+	if !auth.ScopesKnown || len(auth.Scopes) != 0 {
+		t.Errorf("no scopes granted: %+v", auth)
 	}
 }

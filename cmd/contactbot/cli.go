@@ -43,6 +43,8 @@ func subcommands() []subcommand {
 		{name: "serve", args: "[--demo-data]", summary: "serve Slack over HTTP on $PORT, or over Socket Mode when SLACK_APP_TOKEN is set",
 			flags: serveFlags},
 		{name: "migrate", args: "[--dry-run]", summary: "apply database migrations and exit (--dry-run: print them, change nothing)", flags: migrateFlags},
+		{name: "doctor", summary: "check the deployment: a checklist of what is wrong, each with its fix; exit 1 if anything is",
+			flags: noFlags(runDoctor)},
 		{name: "purge", summary: "delete archives whose restore window has passed (serve does it too, within seconds)", flags: noFlags(purge)},
 		{name: "shell", args: "[--as USER] [--data-dir DIR] [-v]", summary: "the whole bot in a terminal, on a demo CRM; no Slack, PostgreSQL or Redis needed",
 			flags: shellFlags},
@@ -201,6 +203,17 @@ before those that touch a CRM table, and changes nothing.
 With SUPPRESSION_KEY set it stores the key the first time and later only
 checks it: run it as the database role that owns the schema, and serve may
 run as a role that cannot read the key (docs/operations.md: Security).
+`,
+	"doctor": `Checks, reading the environment as serve does: the database (reachable,
+migrated), the CRM tables against docs/crm-contract.md, the PostgreSQL
+extensions, Redis, the Slack token and its scopes, the bot's membership of
+the approvals, incident, audit and digest channels, the admin user group,
+SUPPRESSION_KEY against the stored key, and the outbox (its oldest waiting
+message, any conversation it is stuck on and why).
+Prints one line per check: ✓ passed, ✗ failed (with the fix), – fine as it
+is (not configured, not applicable). Exit code 1 when any line is ✗.
+It changes nothing: no migration, no message, no database file created.
+serve logs the same checklist once at start; the shell's /doctor shows it.
 `,
 	"purge": "Uses DATABASE_URL, or the embedded SQLite file when it is unset.\n",
 	"shell": `Type what you would type after /contact in Slack; numbers press buttons.

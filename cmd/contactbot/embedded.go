@@ -51,6 +51,27 @@ func dataDir(flagValue string, cfg *config.Config) (string, error) {
 	return filepath.Join(home, ".local", "share", "contactbot"), nil
 }
 
+// embeddedFile is the embedded database's path in dir: DatabaseFile, or
+// with demoData DemoDatabaseFile.
+func embeddedFile(dir string, demoData bool) string {
+	if demoData {
+		return filepath.Join(dir, DemoDatabaseFile)
+	}
+	return filepath.Join(dir, DatabaseFile)
+}
+
+// embeddedPath is the embedded database serve uses, "" with DATABASE_URL.
+func embeddedPath(cfg *config.Config, demoData bool) string {
+	if cfg.DatabaseURL != "" {
+		return ""
+	}
+	dir, err := dataDir("", cfg)
+	if err != nil {
+		return ""
+	}
+	return embeddedFile(dir, demoData)
+}
+
 // embedded is the SQLite store in the data directory.
 type embedded struct {
 	Store  *crm.Store
@@ -65,10 +86,7 @@ func openEmbedded(ctx context.Context, dir string, cfg *config.Config, log *slog
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create the data directory: %w", err)
 	}
-	path := filepath.Join(dir, DatabaseFile)
-	if demoData {
-		path = filepath.Join(dir, DemoDatabaseFile)
-	}
+	path := embeddedFile(dir, demoData)
 	store, err := openMigrated(ctx, "sqlite:"+path, cfg, log)
 	if err != nil {
 		return nil, err

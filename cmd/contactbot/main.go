@@ -2,6 +2,7 @@
 //
 //	contactbot serve       serve Slack over HTTP on $PORT, or Socket Mode
 //	contactbot migrate     apply database migrations and exit
+//	contactbot doctor      check the deployment: ✓ or ✗ per line, with fixes
 //	contactbot purge       delete archives whose restore window has passed
 //	contactbot shell       the whole bot in a terminal, on a demo CRM (--as USER)
 //	contactbot manifest    print the Slack app manifest (--url https://host)
@@ -27,6 +28,7 @@ import (
 	"time"
 
 	"contactbot/bot"
+	"contactbot/bot/doctor"
 	"contactbot/bot/kv"
 	"contactbot/bot/slackapi"
 	"contactbot/bot/slackhttp"
@@ -229,6 +231,7 @@ func serve(ctx context.Context, log *slog.Logger, demo bool) error {
 	}
 
 	var kvStore bot.KV
+	var redisPing doctor.Pinger
 	if cfg.RedisURL != "" {
 		r, err := kv.OpenRedis(cfg.RedisURL, kv.Options{Prefix: "contactbot:", Log: log})
 		if err != nil {
@@ -241,10 +244,11 @@ func serve(ctx context.Context, log *slog.Logger, demo bool) error {
 			log.Warn("redis is not answering at start: running degraded until it does", "err", err)
 		}
 		cancel()
-		kvStore = r
+		kvStore, redisPing = r, r
 	} else {
 		kvStore = kv.NewMemory()
 	}
+	logDoctor(ctx, doctor.Deps{Config: cfg, Store: store, Embedded: embeddedPath(cfg, demo), Slack: slackClient, Redis: redisPing}, log)
 
 	b := bot.New(bot.Deps{Store: store, Slack: slackClient, KV: kvStore, Config: cfg, Log: log, Workspace: workspace})
 	// Stopped last (defers run in reverse): deletes acknowledged before a

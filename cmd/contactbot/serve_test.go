@@ -74,10 +74,13 @@ func TestServeEmbeddedWithoutDemo(t *testing.T) {
 // serveOnce runs serve with args over Socket Mode on embedded stores in a
 // fresh data directory, with admins as ADMIN_USER_IDS, sends one
 // `/contact jane doe`, checks that its answer contains want, stops serve
-// and returns its logs.
-func serveOnce(t *testing.T, args []string, admins, want string) string {
+// and returns its logs. setup, when given, prepares the fake Slack first.
+func serveOnce(t *testing.T, args []string, admins, want string, setup ...func(*slackfake.Server)) string {
 	t.Helper()
 	fake := slackfake.New(t)
+	for _, f := range setup {
+		f(fake)
+	}
 	sock := slackfake.NewSocket(t)
 	fake.SetSocketURL(sock.URL())
 	port := testsvc.FreePort(t)

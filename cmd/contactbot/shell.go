@@ -17,6 +17,7 @@ import (
 	"golang.org/x/term"
 
 	"contactbot/bot"
+	"contactbot/bot/doctor"
 	"contactbot/bot/kv"
 	"contactbot/bot/shell"
 	"contactbot/config"
@@ -81,8 +82,15 @@ func runShell(ctx context.Context, env cmdEnv, user shell.User, dir string, verb
 		return err
 	}
 	defer db.Store.Close()
-	if err := useShellSuppressionKey(ctx, db.Store, d); err != nil {
+	key, err := useShellSuppressionKey(ctx, db.Store, d)
+	if err != nil {
 		return err
+	}
+	// The checklist of the shell's own deployment: its database and key.
+	doctorCfg := *cfg
+	doctorCfg.SuppressionKey = key
+	checkup := func(ctx context.Context) string {
+		return doctor.Run(ctx, doctor.Deps{Config: &doctorCfg, Store: db.Store, Embedded: db.Path, Shell: true}).String()
 	}
 
 	var contacts int
@@ -103,7 +111,7 @@ func runShell(ctx context.Context, env cmdEnv, user shell.User, dir string, verb
 	}
 	in, ok := stdin.(*os.File)
 	if !ok || !isTerminal(in) {
-		sh := shell.New(shell.Options{Out: stdout, As: user, Echo: true, Import: importer(db.Store)})
+		sh := shell.New(shell.Options{Out: stdout, As: user, Echo: true, Import: importer(db.Store), Doctor: checkup})
 		b := bot.New(bot.Deps{Store: db.Store, Slack: sh, KV: kv.NewMemory(), Config: cfg, Log: log, ResponseOrigins: []string{shell.ResponseOrigin}})
 		return sh.Run(ctx, b, stdin)
 	}
@@ -120,7 +128,7 @@ func runShell(ctx context.Context, env cmdEnv, user shell.User, dir string, verb
 		logs.set(tty.Out())
 		defer logs.set(stderr)
 	}
-	sh := shell.New(shell.Options{Out: tty.Out(), As: user, Import: importer(db.Store)})
+	sh := shell.New(shell.Options{Out: tty.Out(), As: user, Import: importer(db.Store), Doctor: checkup})
 	b := bot.New(bot.Deps{Store: db.Store, Slack: sh, KV: kv.NewMemory(), Config: cfg, Log: log, ResponseOrigins: []string{shell.ResponseOrigin}})
 	return sh.RunLines(ctx, b, tty)
 }
@@ -173,9 +181,10 @@ func (l *logWriter) Write(p []byte) (int, error) {
 const shellKeyFile = "suppression.key"
 
 // useShellSuppressionKey gives the shell's database its suppression key:
-// the one kept in the data directory, made the first time. The shell never
-// reads SUPPRESSION_KEY: its demo database is not a real CRM's.
-func useShellSuppressionKey(ctx context.Context, store *crm.Store, dir string) error {
+// the one kept in the data directory, made the first time; it returns it.
+// The shell never reads SUPPRESSION_KEY: its demo database is not a real
+// CRM's.
+func useShellSuppressionKey(ctx context.Context, store *crm.Store, dir string) (string, error) {
 	path := filepath.Join(dir, shellKeyFile)
 	raw, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -183,12 +192,13 @@ func useShellSuppressionKey(ctx context.Context, store *crm.Store, dir string) e
 		err = os.WriteFile(path, raw, 0o600)
 	}
 	if err != nil {
-		return fmt.Errorf("the shell's suppression key: %w", err)
+		return "", fmt.Errorf("the shell's suppression key: %w", err)
 	}
-	if err := store.SetSuppressionKey(ctx, strings.TrimSpace(string(raw))); err != nil {
-		return fmt.Errorf("the shell's suppression key in %s: %s", path, crm.ErrorMessage(err))
+	key := strings.TrimSpace(string(raw))
+	if err := store.SetSuppressionKey(ctx, key); err != nil {
+		return "", fmt.Errorf("the shell's suppression key in %s: %s", path, crm.ErrorMessage(err))
 	}
-	return nil
+	return key, nil
 }
 
 // importer writes a contact as an import or a web form does: one plain
