@@ -364,6 +364,19 @@ func testBatchDelete(t *testing.T, d crm.Dialect) {
 		if err != nil || dg.Batches != 1 || dg.BatchContacts != 22 || dg.Deletions != 22 || len(dg.BatchesByPerson) != 1 || dg.BatchesByPerson[0].Key != "U9" {
 			t.Errorf("digest: %d batches of %d contacts, %d deletions, by %v; %v", dg.Batches, dg.BatchContacts, dg.Deletions, dg.BatchesByPerson, err)
 		}
+		hist, n, err := s.ContactHistory(ctx, id, 100)
+		if err != nil || n < 25 || hist[0].BatchID != id {
+			t.Errorf("history of the batch: %d lines, %v", n, err)
+		}
+		batchLines := 0
+		for _, e := range hist {
+			if e.Action == crm.AuditBatchDeleted && e.DeletionID == id {
+				batchLines++
+			}
+		}
+		if batchLines != 1 {
+			t.Errorf("history of the batch has %d batch lines, want 1", batchLines)
+		}
 		res2, err := s.Restore(ctx, id, "UA")
 		if err != nil || res2.Batch == nil || len(res2.Batch.Restored) != 22 || !res2.Reported {
 			t.Fatalf("restore of the reported batch: %v", err)
