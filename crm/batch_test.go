@@ -113,6 +113,30 @@ func testBatchDelete(t *testing.T, d crm.Dialect) {
 		}
 	})
 
+	t.Run("EveryFilterTerm", func(t *testing.T) {
+		s := crmtest.NewStoreOf(t, d)
+		batchFixture(t, s)
+		for text, want := range map[string]int{
+			"name:TEST source:import created:2025-01-02 location:loc_main": 25,
+			"name:test created:2025-01-01..2025-01-02":                     25,
+			"name:test created:..2025-01-01":                               0,
+			"name:test created:2025-01-03..":                               0,
+			"email:*+1*@acme.com":                                          11, // 1, 10-19
+			"email:test+7@acme.com":                                        1,
+			"email:*@acme.com source:other":                                0,
+			"name:person location:loc_other":                               0,
+		} {
+			f, err := crm.ParseBatchFilter(text)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := s.PreviewBatch(ctx, f, crm.BatchOptions{IncludeRisky: true})
+			if err != nil || p.Matched != want {
+				t.Errorf("%s: matched %d, %v; want %d", text, p.Matched, err, want)
+			}
+		}
+	})
+
 	t.Run("OverLimitAndWholeLocationRefused", func(t *testing.T) {
 		s := crmtest.NewStoreOf(t, d)
 		batchFixture(t, s)
