@@ -438,3 +438,37 @@ func deref(p *string) string {
 	}
 	return *p
 }
+
+// An erased contact's name leaves the batch requests that showed it.
+func TestBatchErasure(t *testing.T) {
+	t.Parallel()
+	crmtest.ForEachDialect(t, func(t *testing.T, s *crm.Store) {
+		ctx := context.Background()
+		id := crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Zed", LastName: "Quux", Email: "test+a@acme.com"}, safeFull)
+		crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Test", LastName: "B", Email: "test+b@acme.com"}, safeFull)
+		crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Real", LastName: "C", Email: "real@acme.com"}, safeFull)
+		f, _ := crm.ParseBatchFilter("email:test+*@acme.com")
+		p, err := s.PreviewBatch(ctx, f, crm.BatchOptions{})
+		if err != nil || p.Count() != 2 {
+			t.Fatalf("preview: %d, %v", p.Count(), err)
+		}
+		if _, _, err := s.RequestBatchApproval(ctx, crm.NewBatchApproval{Filter: f, ExpectCount: 2, Fingerprint: p.Fingerprint, Requester: "U9", Reason: "test_contact", TTL: time.Hour}); err != nil {
+			t.Fatal(err)
+		}
+		if found := crmtest.FindText(t, s, "Quux"); len(found) == 0 {
+			t.Fatal("the batch request does not show the contact's name before the erasure")
+		}
+		_, l, _ := s.Linked(ctx, id)
+		er, _, err := s.RequestApproval(ctx, crm.NewApproval{ContactID: id, Requester: "UADMIN", Reason: "erasure", Kind: crm.KindErasure,
+			Fingerprint: l.Fingerprint, TTL: time.Hour, RequesterIsAdmin: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Approve(ctx, crm.Decision{RequestID: er.ID, Admin: "UADMIN2", RestoreWindow: time.Hour, Confirmed: true}); err != nil {
+			t.Fatal(err)
+		}
+		if found := crmtest.FindText(t, s, "Quux"); len(found) > 0 {
+			t.Errorf("the name is left after the erasure:\n%v", found)
+		}
+	})
+}
