@@ -122,6 +122,7 @@ func testBatchDelete(t *testing.T, d crm.Dialect) {
 			"name:test created:..2025-01-01":                               0,
 			"name:test created:2025-01-03..":                               0,
 			"email:*+1*@acme.com":                                          11, // 1, 10-19
+			"email:test+2*":                                                7,  // 2, 20-25
 			"email:test+7@acme.com":                                        1,
 			"email:*@acme.com source:other":                                0,
 			"name:person location:loc_other":                               0,
