@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -144,6 +145,13 @@ func testBatchDelete(t *testing.T, d crm.Dialect) {
 		p, err := s.PreviewBatch(ctx, filter, crm.BatchOptions{Limit: 20})
 		if crm.ErrorCode(err) != crm.EINVALID || !p.OverLimit || p.Matched != 21 {
 			t.Fatalf("over limit: err %v, over %t, matched %d", err, p.OverLimit, p.Matched)
+		}
+		// Its example is a filter that parses: the filter and a term it lacks.
+		msg := crm.ErrorMessage(err)
+		_, example, _ := strings.Cut(msg, "`/contact cleanup ")
+		example, _, _ = strings.Cut(example, "`")
+		if ex, err := crm.ParseBatchFilter(example); err != nil || ex.Email != filter.Email || ex.CreatedFrom.IsZero() {
+			t.Errorf("over-limit example %q of %q: %+v, %v", example, msg, ex, err)
 		}
 		all, _ := crm.ParseBatchFilter("email:*@acme.com")
 		if _, err := s.PreviewBatch(ctx, all, crm.BatchOptions{}); crm.ErrorCode(err) != crm.EINVALID {
