@@ -336,6 +336,42 @@ func testBatchDelete(t *testing.T, d crm.Dialect) {
 		}
 	})
 
+	t.Run("OneOperationSubmittedTwiceDeletesOnce", func(t *testing.T) {
+		s := crmtest.NewStoreOf(t, d)
+		batchFixture(t, s)
+		p, err := s.PreviewBatch(ctx, filter, crm.BatchOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		op, err := s.StartOperation(ctx, crm.OperationDeleteBatch, "U1", "", filter.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		errs := make(chan error, 2)
+		for range 2 {
+			go func() {
+				_, err := s.DeleteBatch(ctx, crm.BatchRequest{Filter: filter, ExpectCount: 22, ExpectFingerprint: p.Fingerprint, Actor: "U1",
+					Reason: "test_contact", RestoreWindow: time.Hour, Operation: op.ID})
+				errs <- err
+			}()
+		}
+		var ok int
+		for range 2 {
+			err := <-errs
+			switch {
+			case err == nil:
+				ok++
+			case errors.Is(err, crm.ErrOperationGone), errors.Is(err, crm.ErrBatchChanged):
+			default:
+				t.Errorf("the second submit: %v", err)
+			}
+		}
+		if ok != 1 || crmtest.CountRows(t, s, "batches", "") != 1 || crmtest.CountRows(t, s, "deletions", "batch_id <> ''") != 23 {
+			t.Errorf("%d submits succeeded, %d batches, %d batch deletions; want 1, 1, 23", ok,
+				crmtest.CountRows(t, s, "batches", ""), crmtest.CountRows(t, s, "deletions", "batch_id <> ''"))
+		}
+	})
+
 	t.Run("ApprovalOfABatch", func(t *testing.T) {
 		s := crmtest.NewStoreOf(t, d)
 		batchFixture(t, s)
