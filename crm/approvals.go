@@ -72,6 +72,8 @@ type Summary struct {
 	// Via says where the request started (a message shortcut on a Slack
 	// message): the approved delete's audit line mentions it too.
 	Via string `json:"via,omitempty"`
+	// Batch is what a batch request (Kind KindBatch) asks to delete.
+	Batch *BatchSummary `json:"batch,omitempty"`
 }
 
 // SummaryOf condenses a contact and its linked items into a Summary.
@@ -312,26 +314,8 @@ func (s *Store) RequestApproval(ctx context.Context, r NewApproval) (Approval, A
 		if saw != r.Fingerprint {
 			return ErrContactChanged
 		}
-		existing, err := s.selectApprovals(ctx, tx, `WHERE contact_id = ? AND state = ?`, r.ContactID, ApprovalPending)
-		if err != nil {
+		if a, err = s.mayRequestTx(ctx, tx, r.ContactID, r.Requester, r.Limit); err != nil {
 			return err
-		}
-		if len(existing) > 0 {
-			a = existing[0]
-			return ErrAlreadyRequested
-		}
-		if r.Limit > 0 {
-			if err := lockRequesterTx(ctx, tx, r.Requester); err != nil {
-				return err
-			}
-			var waiting int
-			if err := tx.GetContext(ctx, &waiting, tx.Rebind(`SELECT count(*) FROM approval_requests WHERE requester = ? AND state = ? AND expires_at > ?`),
-				r.Requester, ApprovalPending, s.now().UTC()); err != nil {
-				return fmt.Errorf("count waiting requests of %s: %w", r.Requester, err)
-			}
-			if waiting >= r.Limit {
-				return ErrTooManyRequests
-			}
 		}
 		// Whole microseconds, as the database keeps them: an expiry compared
 		// in Go must be the expiry stored, not one rounded up by the database.
@@ -344,26 +328,7 @@ func (s *Store) RequestApproval(ctx context.Context, r NewApproval) (Approval, A
 		if r.Kind == KindErasure && !r.RequesterIsAdmin {
 			a.ApprovalsNeeded = 2
 		}
-		if a.CountsJSON, err = json.Marshal(a.Counts); err != nil {
-			return fmt.Errorf("encode counts: %w", err)
-		}
-		if a.SummaryJSON, err = json.Marshal(a.Summary); err != nil {
-			return fmt.Errorf("encode summary: %w", err)
-		}
-		// JSON as strings: SQLite would keep a []byte as a BLOB.
-		_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO approval_requests
-			(id, contact_id, contact_label, requester, reason, note, fingerprint, counts, summary, state, created_at, expires_at, remind_at, approvals_needed)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-			a.ID, a.ContactID, a.ContactLabel, a.Requester, a.Reason, a.Note, a.Fingerprint, string(a.CountsJSON), string(a.SummaryJSON),
-			a.State, a.CreatedAt, a.ExpiresAt, a.RemindAt, a.ApprovalsNeeded)
-		if isUniqueViolation(err) {
-			a = Approval{}
-			return ErrAlreadyRequested // a concurrent request won; its id is not readable in this aborted transaction
-		}
-		if err != nil {
-			return fmt.Errorf("record delete request for %s: %w", c.ID, err)
-		}
-		if err := s.scheduleEscalationTx(ctx, tx, a); err != nil {
+		if err := s.insertApprovalTx(ctx, tx, &a); err != nil {
 			return err
 		}
 		detail := "expires " + a.ExpiresAt.Format(time.RFC3339)
@@ -384,6 +349,62 @@ func (s *Store) RequestApproval(ctx context.Context, r NewApproval) (Approval, A
 		return Approval{}, AuditEntry{}, err
 	}
 	return a, audit, err
+}
+
+// mayRequestTx checks a new request for contactID by requester: a pending
+// one for the contact is returned with ErrAlreadyRequested; someone who
+// already has limit requests waiting (limit 0: no limit) gets
+// ErrTooManyRequests.
+func (s *Store) mayRequestTx(ctx context.Context, tx *sqlx.Tx, contactID, requester string, limit int) (Approval, error) {
+	existing, err := s.selectApprovals(ctx, tx, `WHERE contact_id = ? AND state = ?`, contactID, ApprovalPending)
+	if err != nil {
+		return Approval{}, err
+	}
+	if len(existing) > 0 {
+		return existing[0], ErrAlreadyRequested
+	}
+	if limit <= 0 {
+		return Approval{}, nil
+	}
+	if err := lockRequesterTx(ctx, tx, requester); err != nil {
+		return Approval{}, err
+	}
+	var waiting int
+	if err := tx.GetContext(ctx, &waiting, tx.Rebind(`SELECT count(*) FROM approval_requests WHERE requester = ? AND state = ? AND expires_at > ?`),
+		requester, ApprovalPending, s.now().UTC()); err != nil {
+		return Approval{}, fmt.Errorf("count waiting requests of %s: %w", requester, err)
+	}
+	if waiting >= limit {
+		return Approval{}, ErrTooManyRequests
+	}
+	return Approval{}, nil
+}
+
+// insertApprovalTx records a new request, its counts and summary encoded,
+// and schedules its escalation. A concurrent pending request for the same
+// contact gives ErrAlreadyRequested (and a zero *a).
+func (s *Store) insertApprovalTx(ctx context.Context, tx *sqlx.Tx, a *Approval) error {
+	var err error
+	if a.CountsJSON, err = json.Marshal(a.Counts); err != nil {
+		return fmt.Errorf("encode counts: %w", err)
+	}
+	if a.SummaryJSON, err = json.Marshal(a.Summary); err != nil {
+		return fmt.Errorf("encode summary: %w", err)
+	}
+	// JSON as strings: SQLite would keep a []byte as a BLOB.
+	_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO approval_requests
+		(id, contact_id, contact_label, requester, reason, note, fingerprint, counts, summary, state, created_at, expires_at, remind_at, approvals_needed)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		a.ID, a.ContactID, a.ContactLabel, a.Requester, a.Reason, a.Note, a.Fingerprint, string(a.CountsJSON), string(a.SummaryJSON),
+		a.State, a.CreatedAt, a.ExpiresAt, a.RemindAt, a.ApprovalsNeeded)
+	if isUniqueViolation(err) {
+		*a = Approval{}
+		return ErrAlreadyRequested // a concurrent request won; its id is not readable in this aborted transaction
+	}
+	if err != nil {
+		return fmt.Errorf("record delete request for %s: %w", a.ContactID, err)
+	}
+	return s.scheduleEscalationTx(ctx, tx, *a)
 }
 
 // SetApprovalMessage records where the request was posted in Slack, so that
@@ -483,6 +504,16 @@ type Decision struct {
 	// Notify renders the messages that announce the decision, written in its
 	// transaction; it is not called when the contact changed (nothing decided).
 	Notify func(ApproveResult) ([]outbox.Note, error)
+	// Of a batch request (KindBatch): ExpectCount is the count the admin
+	// typed, which must be the request's; Operation, Progress and
+	// BatchNotify are BatchRequest's. Notify is written with the batch's
+	// last transaction. A batch whose preview changed since the request (or
+	// since ExpectFingerprint) is left alone: ApproveResult.Changed and
+	// BatchPreview say how it is now.
+	ExpectCount int
+	Operation   string
+	Progress    func(done, total int)
+	BatchNotify func(BatchDeleted) ([]outbox.Note, error)
 }
 
 // ApproveResult is what an approve did.
@@ -502,6 +533,11 @@ type ApproveResult struct {
 	Fingerprint string
 	// Audit are the lines written in the transaction.
 	Audit []AuditEntry
+	// Batch is set when this call deleted a batch (KindBatch);
+	// BatchPreview when the batch changed (Changed): the preview as it is
+	// now, whose Fingerprint approving it as it is confirms.
+	Batch        *BatchDeleted
+	BatchPreview *BatchPreview
 }
 
 // Approve decides a pending request as approved and deletes the contact, in
@@ -515,6 +551,13 @@ func (s *Store) Approve(ctx context.Context, d Decision) (ApproveResult, error) 
 	var res ApproveResult
 	if d.RequestID == "" || d.Admin == "" || d.RestoreWindow <= 0 {
 		return res, precondition("An approval needs a request, an admin and a restore window.")
+	}
+	// A batch deletes contact by contact in transactions of its own, not in
+	// the decision's: it decides in the transaction that records the batch.
+	if a, err := s.Approval(ctx, d.RequestID); err != nil {
+		return res, err
+	} else if a.Kind() == KindBatch {
+		return s.approveBatch(ctx, d, a)
 	}
 	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
 		a, err := s.lockApproval(ctx, tx, d.RequestID)

@@ -111,3 +111,17 @@ func (s *Store) MigrateAsBefore600(ctx context.Context) error {
 
 // OldLayoutTables are the bot's tables that migration 00600 moves.
 var OldLayoutTables = oldLayoutTables
+
+// WithBatchChunk sets how many contacts one transaction of the batch deletes.
+func WithBatchChunk(r BatchRequest, n int) BatchRequest { r.chunk = n; return r }
+
+// ForgetOperation makes the store forget it works on op, as a restarted
+// process would (SQLite tells a live operation only by this memory).
+func (s *Store) ForgetOperation(op string) {
+	s.runningMu.Lock()
+	delete(s.running, op)
+	s.runningMu.Unlock()
+}
+
+// BatchWhere is the WHERE clause (over contacts c) a preview of f runs.
+func (s *Store) BatchWhere(f BatchFilter) (string, []any) { return s.batchWhere(f) }
