@@ -72,6 +72,8 @@ type Summary struct {
 	// Via says where the request started (a message shortcut on a Slack
 	// message): the approved delete's audit line mentions it too.
 	Via string `json:"via,omitempty"`
+	// Batch is what a batch request (Kind KindBatch) asks to delete.
+	Batch *BatchSummary `json:"batch,omitempty"`
 }
 
 // SummaryOf condenses a contact and its linked items into a Summary.
@@ -483,6 +485,16 @@ type Decision struct {
 	// Notify renders the messages that announce the decision, written in its
 	// transaction; it is not called when the contact changed (nothing decided).
 	Notify func(ApproveResult) ([]outbox.Note, error)
+	// Of a batch request (KindBatch): ExpectCount is the count the admin
+	// typed, which must be the request's; Operation, Progress and
+	// BatchNotify are BatchRequest's. Notify is written with the batch's
+	// last transaction. A batch whose preview changed since the request (or
+	// since ExpectFingerprint) is left alone: ApproveResult.Changed and
+	// BatchPreview say how it is now.
+	ExpectCount int
+	Operation   string
+	Progress    func(done, total int)
+	BatchNotify func(BatchDeleted) ([]outbox.Note, error)
 }
 
 // ApproveResult is what an approve did.
@@ -502,6 +514,11 @@ type ApproveResult struct {
 	Fingerprint string
 	// Audit are the lines written in the transaction.
 	Audit []AuditEntry
+	// Batch is set when this call deleted a batch (KindBatch);
+	// BatchPreview when the batch changed (Changed): the preview as it is
+	// now, whose Fingerprint approving it as it is confirms.
+	Batch        *BatchDeleted
+	BatchPreview *BatchPreview
 }
 
 // Approve decides a pending request as approved and deletes the contact, in

@@ -40,6 +40,9 @@ type AuditEntry struct {
 	Reason     string    `db:"reason"`
 	Outcome    string    `db:"outcome"`
 	Detail     string    `db:"detail"`
+	// BatchID is the batch the entry is about, when it is: the batch's own
+	// line (AuditBatchDeleted, AuditBatchRestored) and each contact's.
+	BatchID string `db:"batch_id"`
 	// RequestKind is the Summary.Kind of the request the entry is about
 	// (empty for a delete, and for entries about no request), so that its
 	// line can say what was asked: "approved the merge of". It is no column
@@ -76,8 +79,8 @@ func (s *Store) auditTx(ctx context.Context, tx *sqlx.Tx, e AuditEntry) (AuditEn
 	if e.At.IsZero() {
 		e.At = s.now().UTC()
 	}
-	q := `INSERT INTO audit_log (at, actor, action, contact_id, deletion_id, request_id, reason, outcome, detail)
-		VALUES (:at, :actor, :action, :contact_id, :deletion_id, :request_id, :reason, :outcome, :detail) RETURNING id`
+	q := `INSERT INTO audit_log (at, actor, action, contact_id, deletion_id, request_id, reason, outcome, detail, batch_id)
+		VALUES (:at, :actor, :action, :contact_id, :deletion_id, :request_id, :reason, :outcome, :detail, :batch_id) RETURNING id`
 	rows, err := sqlx.NamedQueryContext(ctx, tx, q, e)
 	if err != nil {
 		return e, fmt.Errorf("append audit %s: %w", e.Action, err)

@@ -280,6 +280,10 @@ type Deletion struct {
 	RestoredBy   *string    `db:"restored_by"`
 	RestoredAt   *time.Time `db:"restored_at"`
 	PurgedAt     *time.Time `db:"purged_at"`
+	// BatchID is the batch the deletion belongs to: the batch's own record
+	// when it equals ID (IsBatch), one of its contacts otherwise; "" for a
+	// deletion of no batch.
+	BatchID string `db:"batch_id"`
 }
 
 // decode reads CountsJSON into Counts, as a deletion read from the

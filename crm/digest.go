@@ -29,6 +29,11 @@ type DigestData struct {
 	// Privacy erasures, by who requested them (an admin always approved).
 	Erasures         int
 	ErasuresByPerson []Tally
+	// Batches deleted in the period (their contacts are counted in
+	// Deletions too, BatchContacts of them), by who deleted, most first.
+	Batches         int
+	BatchContacts   int
+	BatchesByPerson []Tally
 	// Restores made (MergeRestores of them undid a merge) and deletions
 	// reported as wrong in the period.
 	Restores      int

@@ -71,6 +71,10 @@ type DeletionItem struct {
 	ReportedBy string     `db:"reported_by"`
 	ReportedAt *time.Time `db:"reported_at"`
 	MergedInto string     `db:"merged_into"`
+	// BatchCount is, for a batch's own record (IsBatch), how many contacts
+	// it set out to delete; BatchDeleted how many it deleted.
+	BatchCount   int `db:"batch_count"`
+	BatchDeleted int `db:"batch_deleted"`
 }
 
 const deletionItemSelect = `SELECT d.*, i.deletion_id IS NOT NULL AS reported, coalesce(i.reported_by, '') AS reported_by, i.reported_at,

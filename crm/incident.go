@@ -44,6 +44,9 @@ type Report struct {
 	New bool
 	// Audit is the audit line written in the same transaction.
 	Audit AuditEntry
+	// Batch is set when the deletion reported is a batch's own record
+	// (Contact is then empty): the whole batch is reported.
+	Batch *Batch
 }
 
 // staleClaim is how long a report may stay without its message, and

@@ -46,6 +46,10 @@ type Operation struct {
 	StartedAt  time.Time        `db:"started_at"`
 	FinishedAt *time.Time       `db:"finished_at"`
 	Outcome    OperationOutcome `db:"outcome"`
+	// Batch is set for a batch delete (OperationDeleteBatch) that
+	// RecoverOperations resolved: the batch as interrupted, whose items say
+	// which contacts were deleted and which are untouched (Store.Batch).
+	Batch *Batch `db:"-"`
 }
 
 const operationColumns = `id, kind, actor, subject, label, started_at, finished_at, outcome`

@@ -43,6 +43,10 @@ type Restored struct {
 	Reported bool
 	// Review is the review opened for the restore (RestoreRequest.Review).
 	Review *Review
+	// Batch is set when the deletion was a batch's own record: every
+	// contact of the batch was restored (Deletion is the batch's record,
+	// Rows the rows of all contacts; Contact is empty).
+	Batch *BatchRestored
 }
 
 // RestoreRequest is who restores which deletion, and what to tell.
