@@ -144,6 +144,9 @@ func (b *Bot) requestNotes(a crm.Approval, c crm.Contact, l crm.Linked, original
 // of the contact's opportunity values; target names the contact a merge
 // keeps.
 func approvalMessage(a crm.Approval, c *crm.Contact, l *crm.Linked, cur, target string) Message {
+	if a.Kind() == crm.KindBatch {
+		return batchApprovalMessage(a)
+	}
 	who := "*" + esc(a.ContactLabel) + "* `" + esc(a.ContactID) + "`"
 	if c != nil {
 		who = contactLine(*c)
@@ -313,7 +316,7 @@ func requesterOutcome(a crm.Approval, deleted *crm.Deleted) (Message, bool) {
 		return outcomeSummary(*deleted), true
 	}
 	what := fmt.Sprintf("your request to %s *%s* (`%s`, request `%s`)", wordsOf(a.Kind()).verb, esc(a.ContactLabel), esc(a.ContactID), a.ID)
-	if a.Kind() == crm.KindErasure {
+	if a.Kind() == crm.KindErasure || a.Kind() == crm.KindBatch {
 		// As in the request's own DM: a DM stays in Slack, even when the
 		// person is erased later, so it names the contact by id only.
 		what = fmt.Sprintf("your request `%s` to %s", a.ID, requestAsksRequester(a))
@@ -423,6 +426,9 @@ func (b *Bot) handleApproveClick(ctx context.Context, cb slack.InteractionCallba
 	if requestIDRe.MatchString(requestID) {
 		if req, err := b.store.Approval(ctx, requestID); err == nil && req.Kind() == crm.KindErasure {
 			b.erasureApproveClick(ctx, cb, req, fingerprint)
+			return
+		} else if err == nil && req.Kind() == crm.KindBatch {
+			b.batchApproveClick(ctx, cb, req) // a clean-up is approved with its count typed
 			return
 		}
 	}

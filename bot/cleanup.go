@@ -214,10 +214,10 @@ func (b *Bot) cleanupModal(p crm.BatchPreview, meta cleanupMeta, admin bool, ban
 	blocks = append(blocks, section(previewHead(p)))
 	if n > 0 {
 		blocks = append(blocks, section(fmt.Sprintf("*Deleting these %s removes:*\n%s", plural(n, "contact", "contacts"), strings.Join(batchTotalLines(p.Deletes), "\n"))))
-		blocks = append(blocks, listSections(fmt.Sprintf("*The %s:*", firstOf(n)), contactList(p.Deletes, false), n)...)
+		blocks = append(blocks, listSections(fmt.Sprintf("*The %s:*", firstOf(n)), contactList(p.Deletes, false))...)
 	}
 	if len(p.Kept) > 0 {
-		blocks = append(blocks, listSections(fmt.Sprintf("*Kept: check these one by one* (%s, not in this batch)", plural(len(p.Kept), "contact", "contacts")), contactList(p.Kept, true), len(p.Kept))...)
+		blocks = append(blocks, listSections(fmt.Sprintf("*Kept: check these one by one* (%s, not in this batch)", plural(len(p.Kept), "contact", "contacts")), contactList(p.Kept, true))...)
 	}
 	if admin && (len(p.Kept) > 0 || meta.Include) {
 		opt := option(includeRiskyValue, "Include the kept contacts in this batch", "Admins only. Opted-out contacts go to the suppression list.")
@@ -322,7 +322,7 @@ func contactList(cs []crm.BatchContact, why bool) []string {
 
 // listSections puts lead and lines into sections of cleanupPerSection
 // lines each.
-func listSections(lead string, lines []string, _ int) []slack.Block {
+func listSections(lead string, lines []string) []slack.Block {
 	var blocks []slack.Block
 	for chunk := range slices.Chunk(lines, cleanupPerSection) {
 		text := strings.Join(chunk, "\n")
@@ -338,7 +338,8 @@ func listSections(lead string, lines []string, _ int) []slack.Block {
 func shortCounts(c crm.Counts) string {
 	var parts []string
 	for _, k := range c.Kinds() {
-		if k.N > 0 {
+		// DND settings say nothing here: the kept list names opt-outs.
+		if k.N > 0 && k.Table != "dnd_settings" {
 			parts = append(parts, plural(k.N, itemNames[k.Table][0], itemNames[k.Table][1]))
 		}
 	}
@@ -367,7 +368,13 @@ func batchCounts(cs []crm.BatchContact) (sum crm.Counts, rows int) {
 
 // batchTotalLines is what a batch takes in all, one line per kind.
 func batchTotalLines(cs []crm.BatchContact) []string {
-	t, rows := batchCounts(cs)
+	t, _ := batchCounts(cs)
+	return totalsLines(t, len(cs))
+}
+
+// totalsLines are the totals t of n contacts, one line per kind.
+func totalsLines(t crm.Counts, n int) []string {
+	rows := t.Total() - 1 + n
 	return []string{
 		fmt.Sprintf("💬 %s (%s)", plural(t.Conversations, "conversation", "conversations"), plural(t.Messages, "message", "messages")),
 		"📝 " + plural(t.Notes, "note", "notes"),
@@ -598,7 +605,15 @@ func batchCountsLine(contacts int, c crm.Counts) string {
 	return strings.Join(parts, ", ") + " (" + plural(c.Total()-1+contacts, "row", "rows") + ")"
 }
 
-// requestBatchApproval files one request for the batch (see cleanup_approval.go).
-func (b *Bot) requestBatchApproval(ctx context.Context, user string, p crm.BatchPreview, req crm.BatchRequest, why string) *slack.ViewSubmissionResponse {
-	return slack.NewUpdateViewSubmissionResponse(infoModal("Not sent", "Clean-up requests are not available yet. Nothing was deleted."))
+
+// batchRecoveryText tells the person what became of a clean-up whose
+// process died: each contact is deleted whole or untouched, and the DM
+// says how many of each, and where to see which.
+func batchRecoveryText(op crm.Operation) string {
+	bt := op.Batch
+	if bt == nil || bt.Deleted == 0 {
+		return fmt.Sprintf("The clean-up of %s did not complete: nothing was deleted. Run it again.", esc(op.Label))
+	}
+	return fmt.Sprintf("⚠️ The clean-up of %s stopped part-way: %d of %d contacts were deleted and archived (batch `%s`, restorable until %s); the other %d are untouched. No contact was deleted in part. `%s history %s` lists which went; run the clean-up again for the rest.",
+		esc(op.Label), bt.Deleted, bt.Count, esc(bt.ID), slackDate(bt.RestoreUntil), bt.Count-bt.Deleted, DefaultCommandName, esc(bt.ID))
 }

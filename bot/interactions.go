@@ -80,6 +80,8 @@ func (b *Bot) handleSubmission(ctx context.Context, cb slack.InteractionCallback
 		return b.handleDeleteSubmit(ctx, cb)
 	case CallbackCleanupModal:
 		return b.handleCleanupSubmit(ctx, cb)
+	case CallbackBatchApproveModal:
+		return b.handleBatchApproveSubmit(ctx, cb)
 	case CallbackDNDModal:
 		return b.handleDNDSubmit(ctx, cb)
 	case CallbackFollowUpModal:

@@ -143,6 +143,8 @@ func (b *Bot) recoveryNotes(op crm.Operation) ([]outbox.Note, error) {
 	switch op.Kind {
 	case crm.OperationDelete:
 		text = fmt.Sprintf("The delete of %s did not complete: nothing was deleted. Try again.", esc(op.Label))
+	case crm.OperationDeleteBatch:
+		text = batchRecoveryText(op)
 	case crm.OperationRestore:
 		text = fmt.Sprintf("The restore of deletion `%s` did not complete: nothing was restored. Try again.", esc(op.Subject))
 	default:

@@ -67,7 +67,7 @@ func (b *Bot) openReportModal(ctx context.Context, user, triggerID, deletionID, 
 	if len(meta) > maxMetadata {
 		meta, _ = json.Marshal(reportMeta{DeletionID: d.ID})
 	}
-	w := wordsOf(d.Kind)
+	w := deletionWords(d)
 	ask := fmt.Sprintf("Report the %s of *%s* (deletion `%s`, %s by %s %s) as wrong? It is posted in %s, where an admin can %s until %s.",
 		w.record, esc(label), esc(d.ID), w.done, mention(d.DeletedBy), slackDate(d.DeletedAt), channelMention(b.cfg.IncidentChannel), w.restore, slackDate(d.RestoreUntil))
 	view := slack.ModalViewRequest{
