@@ -1,8 +1,6 @@
 package crm
 
 import (
-	"context"
-	"errors"
 	"time"
 
 	"contactbot/outbox"
@@ -55,19 +53,6 @@ type BatchFilter struct {
 	// (UTC midnights, inclusive); zero is open on that side.
 	CreatedFrom, CreatedTo time.Time
 }
-
-// ParseBatchFilter reads a filter typed after `/contact cleanup`: terms
-// email:, name:, source:, created: (2026-11-01..2026-11-28 or one day) and
-// location:, separated by spaces, combined with AND. Bad input, an unknown
-// or repeated term, or no term at all is an *Error EINVALID whose message
-// shows an example.
-func ParseBatchFilter(text string) (BatchFilter, error) {
-	return BatchFilter{}, Errorf(EINVALID, "not implemented yet")
-}
-
-// String is the filter's canonical text, which ParseBatchFilter reads back
-// to the same filter: shown in windows, approvals and the audit trail.
-func (f BatchFilter) String() string { return "" }
 
 // IsZero reports whether the filter has no term.
 func (f BatchFilter) IsZero() bool { return f == BatchFilter{} }
@@ -156,15 +141,6 @@ func (e *BatchChanged) Error() string { return ErrBatchChanged.Error() }
 // Unwrap makes errors.Is(err, ErrBatchChanged) and ErrorCode work.
 func (e *BatchChanged) Unwrap() error { return ErrBatchChanged }
 
-// PreviewBatch finds the contacts f matches (at most o.Limit, else
-// ErrBatchTooLarge-style *Error EINVALID "narrow the filter" along with
-// a preview that has OverLimit), loads what each would take and why it is
-// risky, and splits them into Deletes and Kept. A filter with no term, or one
-// that matches every contact of a location, is refused (*Error EINVALID).
-func (s *Store) PreviewBatch(ctx context.Context, f BatchFilter, o BatchOptions) (BatchPreview, error) {
-	return BatchPreview{}, errors.New("not implemented yet")
-}
-
 // BatchRequest is who deletes a batch, on what preview, and why.
 type BatchRequest struct {
 	Filter       BatchFilter
@@ -194,6 +170,8 @@ type BatchRequest struct {
 	Notify func(BatchDeleted) ([]outbox.Note, error)
 	// Review, when set, records that an admin deleted the batch alone.
 	Review bool
+	// chunk, when set, replaces batchChunk (tests).
+	chunk int
 }
 
 // BatchState is where a batch is, stored as its text.
@@ -256,21 +234,6 @@ type BatchDeleted struct {
 	Review     *Review
 }
 
-// DeleteBatch deletes the contacts of a fresh preview of req.Filter, after
-// checking it is the preview the person confirmed (ExpectCount,
-// ExpectFingerprint). Each contact is deleted by the single delete's code in
-// chunks of transactions; a contact that changed since the preview is
-// skipped and named. The batch record says which contacts are done, so a
-// crash leaves every contact deleted and archived or untouched.
-func (s *Store) DeleteBatch(ctx context.Context, req BatchRequest) (BatchDeleted, error) {
-	return BatchDeleted{}, errors.New("not implemented yet")
-}
-
-// Batch loads a batch and its contacts, in order.
-func (s *Store) Batch(ctx context.Context, id string) (Batch, []BatchItem, error) {
-	return Batch{}, nil, ErrNotBatch
-}
-
 // IsBatch reports whether the deletion is a batch's own record.
 func (d Deletion) IsBatch() bool { return d.BatchID != "" && d.BatchID == d.ID }
 
@@ -282,14 +245,6 @@ type BatchRestored struct {
 	Restored []Restored
 	Already  []BatchItem
 	Rows     int // rows put back, contacts included
-}
-
-// RestoreBatch puts back every contact of a batch, row for row with the same
-// ids, in one transaction; members restored one by one before are left as
-// they are. A second call is refused (already restored), as is one after the
-// window closed. RestoreWith with a batch id does the same (Restored.Batch).
-func (s *Store) RestoreBatch(ctx context.Context, r RestoreRequest) (Restored, error) {
-	return Restored{}, errors.New("not implemented yet")
 }
 
 // NewBatchApproval is a request to delete a batch, by someone who may not
@@ -328,13 +283,4 @@ type BatchShownAs struct {
 	Label     string      `json:"label"`
 	Counts    Counts      `json:"counts"`
 	Risks     []BatchRisk `json:"risks,omitempty"`
-}
-
-// RequestBatchApproval records a pending request to delete a batch, after
-// checking the preview is as the requester confirmed (*BatchChanged). Its
-// Approval has Kind() KindBatch, Fingerprint the preview's, Counts the
-// totals and Summary.Batch what to show. A pending request for the same
-// filter gives it back with ErrAlreadyRequested.
-func (s *Store) RequestBatchApproval(ctx context.Context, r NewBatchApproval) (Approval, AuditEntry, error) {
-	return Approval{}, AuditEntry{}, errors.New("not implemented yet")
 }

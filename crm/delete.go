@@ -72,6 +72,8 @@ type DeleteRequest struct {
 	// at, when set, is the time of the approval this is done for: the
 	// approval and what it does are one moment of the audit trail.
 	at time.Time
+	// batchID, when set, is the batch this delete is one contact of.
+	batchID string
 }
 
 // ErrLockTimeout is returned when another change held the contact (or the
@@ -181,6 +183,7 @@ func (s *Store) deleteTx(ctx context.Context, tx *sqlx.Tx, req DeleteRequest) (D
 			Counts:       l.Counts,
 			DeletedAt:    now,
 			RestoreUntil: now.Add(req.RestoreWindow),
+			BatchID:      req.batchID,
 		}
 		if err := recordDeletion(ctx, tx, &d); err != nil {
 			return err
@@ -200,6 +203,9 @@ func (s *Store) deleteTx(ctx context.Context, tx *sqlx.Tx, req DeleteRequest) (D
 		}
 		out = Deleted{Deletion: d, Contact: c}
 		detail := rowsText(removed) + " archived"
+		if req.batchID != "" {
+			detail += "; batch " + req.batchID
+		}
 		if o, ok := optOutOf(c, l); ok {
 			if out.Suppressed, err = s.suppressTx(ctx, tx, c, o, SuppressionDeleted, d.ID, req.Actor, now); err != nil {
 				return err
@@ -207,7 +213,7 @@ func (s *Store) deleteTx(ctx context.Context, tx *sqlx.Tx, req DeleteRequest) (D
 			detail += "; " + describeSuppressed(out.Suppressed)
 		}
 		out.Audit, err = s.auditTx(ctx, tx, AuditEntry{Actor: performedBy(req.Actor, req.ApprovedBy), Action: AuditDeleted, ContactID: c.ID, DeletionID: d.ID,
-			RequestID: req.RequestID, Reason: req.Reason, Outcome: "ok", Detail: withVia(detail, req.Via), At: now})
+			RequestID: req.RequestID, Reason: req.Reason, Outcome: "ok", Detail: withVia(detail, req.Via), At: now, BatchID: req.batchID})
 		if err != nil || !req.Review {
 			return err
 		}
@@ -224,8 +230,8 @@ func recordDeletion(ctx context.Context, tx *sqlx.Tx, d *Deletion) error {
 		return fmt.Errorf("encode counts: %w", err)
 	}
 	if _, err := tx.NamedExecContext(ctx, `INSERT INTO deletions
-		(id, kind, contact_id, contact_label, deleted_by, approved_by, request_id, reason, note, counts, deleted_at, restore_until, purged_at)
-		VALUES (:id, :kind, :contact_id, :contact_label, :deleted_by, :approved_by, :request_id, :reason, :note, :counts, :deleted_at, :restore_until, :purged_at)`, d); err != nil {
+		(id, kind, contact_id, contact_label, deleted_by, approved_by, request_id, reason, note, counts, deleted_at, restore_until, purged_at, batch_id)
+		VALUES (:id, :kind, :contact_id, :contact_label, :deleted_by, :approved_by, :request_id, :reason, :note, :counts, :deleted_at, :restore_until, :purged_at, :batch_id)`, d); err != nil {
 		return fmt.Errorf("record deletion: %w", err)
 	}
 	return nil

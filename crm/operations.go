@@ -115,6 +115,11 @@ func (s *Store) FinishOperation(ctx context.Context, id string, outcome Operatio
 		if err != nil || !open {
 			return err
 		}
+		// A batch that failed midway: what it deleted stays, the rest is
+		// untouched, and its record says so.
+		if _, err := s.resolveBatchTx(ctx, tx, id); err != nil {
+			return err
+		}
 		return s.enqueueTx(ctx, tx, notes)
 	})
 }
@@ -154,6 +159,14 @@ func (s *Store) RecoverOperations(ctx context.Context, notify func(Operation) ([
 				return err
 			}
 			resolved[i].Outcome = OperationAbandoned
+			if op.Kind == OperationDeleteBatch {
+				// Unlike other operations, a batch commits contact by
+				// contact: those done stay done, the rest untouched.
+				if resolved[i].Batch, err = s.resolveBatchTx(ctx, tx, op.ID); err != nil {
+					return err
+				}
+			}
+			op.Batch = resolved[i].Batch
 			notes, err := notify(op)
 			if err != nil {
 				return err
