@@ -1,0 +1,241 @@
+package bot_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/slack-go/slack"
+
+	"contactbot/bot"
+	"contactbot/bot/bottest"
+	"contactbot/crm"
+	"contactbot/crm/crmtest"
+)
+
+// cleanupFilter matches the fixture's 25 test contacts, not its real one.
+const cleanupFilter = "email:*@qa.example.com"
+
+// safeTest is a test contact with nothing that keeps it out of a batch: a
+// conversation of two messages (the inbound one long ago), a note, a task
+// and DND settings that are all inactive.
+var safeTest = crmtest.Full{Conversations: 1, MessagesPer: 2, Notes: 1, Tasks: 1, LowRisk: true}
+
+// cleanupFixture writes 22 safe test contacts (qa01…qa22), 3 risky ones
+// (qr1: an active workflow; qr2: opted out; qr3: an open opportunity and
+// DND) and one real contact the filter does not match.
+func cleanupFixture(t *testing.T, e *bottest.Env) (safe []string) {
+	t.Helper()
+	for i := 1; i <= 22; i++ {
+		id := fmt.Sprintf("qa%02d", i)
+		crmtest.InsertFull(t, e.Store, crmtest.Contact{ID: id, FirstName: "QA", LastName: fmt.Sprintf("Tester %02d", i), Email: id + "@qa.example.com"}, safeTest)
+		safe = append(safe, id)
+	}
+	crmtest.InsertFull(t, e.Store, crmtest.Contact{ID: "qr1", FirstName: "QA", LastName: "Risky 1", Email: "qr1@qa.example.com"}, crmtest.Full{Workflows: 1, LowRisk: true})
+	crmtest.InsertFull(t, e.Store, crmtest.Contact{ID: "qr2", FirstName: "QA", LastName: "Risky 2", Email: "qr2@qa.example.com", DND: true}, crmtest.Full{LowRisk: true})
+	crmtest.InsertFull(t, e.Store, crmtest.Contact{ID: "qr3", FirstName: "QA", LastName: "Risky 3", Email: "qr3@qa.example.com"}, crmtest.Full{Opportunities: 1})
+	crmtest.InsertFull(t, e.Store, crmtest.Contact{ID: "real1", FirstName: "Rita", LastName: "Real", Email: "rita@example.com"}, crmtest.SmallFull)
+	return safe
+}
+
+// wantCleanupWindow is the clean-up window of the fixture, line by line
+// (viewLines), for an admin (admin: the box that takes the kept contacts
+// in) or for someone whose submit asks an admin (why says why).
+func wantCleanupWindow(admin bool, why string) []string {
+	var list []string
+	for i := 1; i <= 20; i++ {
+		list = append(list, fmt.Sprintf("• *QA Tester %02d* · qa%02d@qa.example.com · `qa%02d` · 1 conversation, 2 messages, 1 note, 1 task", i, i, i))
+	}
+	lines := []string{
+		"section: *Filter:* `email:*@qa.example.com`\n*25 contacts match*; this batch deletes 22 and keeps 3 out, to check one by one.",
+		"section: *Deleting these 22 contacts removes:*\n💬 22 conversations (44 messages)\n📝 22 notes\n💼 0 opportunities\n✅ 22 tasks\n📅 0 appointments\n⚙️ 0 workflow enrollments\n198 rows in all, the contacts included",
+		"section: *The first 20 of 22 contacts:*\n" + strings.Join(list[:10], "\n"),
+		"section: " + strings.Join(list[10:], "\n"),
+		"section: …and 2 more",
+		"section: *Kept: check these one by one* (3 contacts, not in this batch)\n" +
+			"• *QA Risky 1* · qr1@qa.example.com · `qr1`: active workflow\n" +
+			"• *QA Risky 2* · qr2@qa.example.com · `qr2`: opted out (DND)\n" +
+			"• *QA Risky 3* · qr3@qa.example.com · `qr3`: open opportunity, opted out (DND)",
+	}
+	if admin {
+		lines = append(lines, "input: Kept contacts", "context: ✅ You are an admin: the contacts are deleted when you confirm.")
+	} else {
+		lines = append(lines, "section: 🔒 *Submitting asks an admin; nothing is deleted until one approves.* "+why)
+	}
+	return append(lines, "input: Why delete these contacts?", "input: Note", "input: Type 22 to delete 22 contacts")
+}
+
+// openCleanup runs `/contact cleanup filter` as user and returns the
+// window it opened.
+func openCleanup(t *testing.T, e *bottest.Env, user, filter string) slack.View {
+	t.Helper()
+	opened := len(e.Slack.Calls("views.open"))
+	r := e.Command(user, "cleanup "+filter)
+	if r.Status != http.StatusOK || strings.TrimSpace(r.Body) != "" {
+		t.Fatalf("cleanup command: want an empty 200 (the window opens), got %d %s", r.Status, r.Body)
+	}
+	if len(e.Slack.Calls("views.open")) != opened+1 {
+		t.Fatal("the clean-up window did not open")
+	}
+	v := e.LastView()
+	if v.CallbackID != bot.CallbackCleanupModal {
+		t.Fatalf("opened %q, not the clean-up window", v.CallbackID)
+	}
+	return v
+}
+
+// submitCleanup submits a clean-up window with a reason, a typed count and,
+// when tick, the kept contacts ticked in.
+func submitCleanup(e *bottest.Env, user string, v slack.View, count string, tick bool) bottest.Response {
+	e.TB.Helper()
+	state := &slack.ViewState{Values: map[string]map[string]slack.BlockAction{
+		"reason":  {"reason": {ActionID: "reason", Type: "static_select", SelectedOption: slack.OptionBlockObject{Value: bot.ReasonTestContact}}},
+		"note":    {"note": {ActionID: "note", Value: "QA funnel test run"}},
+		"confirm": {"confirm": {ActionID: "confirm", Value: count}},
+	}}
+	if tick {
+		state.Values["include_risky"] = map[string]slack.BlockAction{"include_risky": {ActionID: "include_risky", Type: "checkboxes",
+			SelectedOptions: []slack.OptionBlockObject{{Value: "include"}}}}
+	}
+	v.State = state
+	if v.ID == "" {
+		v.ID = "V" + crm.NewID("", 8)
+	}
+	v.Hash = crm.NewID("", 12)
+	return e.Interact(slack.InteractionCallback{Type: slack.InteractionTypeViewSubmission, User: slack.User{ID: user}, Team: slack.Team{ID: bottest.Team}, View: v})
+}
+
+// inlineErrors reads a response_action errors answer.
+func inlineErrors(t *testing.T, r bottest.Response) map[string]string {
+	t.Helper()
+	var sub struct {
+		Action string            `json:"response_action"`
+		Errors map[string]string `json:"errors"`
+	}
+	if err := json.Unmarshal([]byte(r.Body), &sub); err != nil || sub.Action != "errors" {
+		t.Fatalf("want response_action errors, got %d %s", r.Status, r.Body)
+	}
+	return sub.Errors
+}
+
+// TestCleanupDeletesTheSafeAndRestoresAll walks a clean-up by an admin
+// through the HTTP routes: the window previews 25 matches, deleting 22 and
+// keeping the 3 risky out; a wrong count deletes nothing; the right count
+// deletes exactly the 22 and sends the summary; reported as wrong, the
+// incident's Restore all puts every row of the 22 back.
+func TestCleanupDeletesTheSafeAndRestoresAll(t *testing.T) {
+	t.Parallel()
+	e := bottest.New(t)
+	safe := cleanupFixture(t, e)
+	before := crmtest.Dump(t, e.Store)
+
+	v := openCleanup(t, e, bottest.Admin, cleanupFilter)
+	sameLines(t, "clean-up window", viewLines(v.Blocks.BlockSet), wantCleanupWindow(true, ""))
+	if v.Title.Text != "Clean up contacts" || v.Submit.Text != "Delete" {
+		t.Errorf("title %q, submit %q", v.Title.Text, v.Submit.Text)
+	}
+
+	// A wrong count: an inline error, nothing deleted.
+	for _, typed := range []string{"21", "25", "twenty-two", ""} {
+		errs := inlineErrors(t, submitCleanup(e, bottest.Admin, v, typed, false))
+		if want := "Type 22 to delete 22 contacts: this batch deletes exactly 22. Nothing was deleted."; errs["confirm"] != want {
+			t.Errorf("count %q: error %q, want %q", typed, errs["confirm"], want)
+		}
+	}
+	e.Bot.Wait()
+	sameDump(t, "after wrong counts", before, crmtest.Dump(t, e.Store))
+
+	// The right count: the window closes, exactly the 22 go.
+	if r := submitCleanup(e, bottest.Admin, v, " 22 ", false); r.Status != http.StatusOK || strings.TrimSpace(r.Body) != "" {
+		t.Fatalf("submit with the count: want an empty 200, got %d %s", r.Status, r.Body)
+	}
+	e.Bot.Wait()
+	for _, id := range safe {
+		if n := crmtest.CountRows(t, e.Store, "contacts", "id = $1", id); n != 0 {
+			t.Errorf("%s was not deleted", id)
+		}
+	}
+	for _, id := range []string{"qr1", "qr2", "qr3", "real1"} {
+		if n := crmtest.CountRows(t, e.Store, "contacts", "id = $1", id); n != 1 {
+			t.Errorf("%s was deleted, but it is kept out (or not matched)", id)
+		}
+	}
+	if n := crmtest.CountRows(t, e.Store, "archived_rows", ""); n != 22*9 {
+		t.Errorf("archive holds %d rows, want %d (22 contacts of 9 rows)", n, 22*9)
+	}
+
+	// The summary, by DM (in place of the progress DM when there was one).
+	sum := batchSummaryOf(t, e, bottest.Admin)
+	batchID := sum.button
+	var deletedAt, until string
+	if err := e.Store.DB().Get(&deletedAt, e.Store.DB().Rebind(`SELECT id FROM deletions WHERE id = ?`), batchID); err != nil {
+		t.Fatalf("the summary's button names %q, no deletion record: %v", batchID, err)
+	}
+	bt, items, err := e.Store.Batch(t.Context(), batchID)
+	if err != nil || bt.Deleted != 22 || len(items) != 22 {
+		t.Fatalf("batch %s: %+v, %d items, %v", batchID, bt, len(items), err)
+	}
+	until = date(bt.RestoreUntil)
+	wantSummary := []string{
+		"header: Deleted 22 contacts",
+		"section: *Filter:* `email:*@qa.example.com`\nReason: Test contact — QA funnel test run\n*Removed:* 22 contacts, 22 conversations, 44 messages, 22 notes, 22 tasks, 66 DND settings (198 rows)\nBatch id `" + batchID + "` · restorable until " + until,
+		"context: Deleted the wrong contacts? Report it now: an admin can restore the whole batch, or one contact of it, until the deadline.",
+		"buttons: Report wrong deletion [deletion.report=" + batchID + "]",
+	}
+	sameLines(t, "summary DM", sum.lines, wantSummary)
+
+	// Reported as wrong: one incident for the batch, with Restore all.
+	e.Report(bottest.Admin, batchID, "the filter took real leads")
+	var incident []string
+	for _, c := range e.Slack.Calls("chat.postMessage") {
+		if c.Params["channel"] == bottest.Incident {
+			incident = viewLines(decodeBlocks(t, c.Params["blocks"]))
+		}
+	}
+	if len(incident) == 0 || incident[0] != "header: Wrong batch reported: 22 contacts" {
+		t.Fatalf("incident: %q", incident)
+	}
+	if got := incident[3]; got != "buttons: Restore all 22 [deletion.restore="+batchID+"]" {
+		t.Errorf("incident buttons: %q", got)
+	}
+
+	// Restore all: every row of all 22 back, as before.
+	if r := e.Click(bottest.Admin2, bot.ActionRestore, batchID); r.Status != http.StatusOK {
+		t.Fatalf("Restore all: %d %s", r.Status, r.Body)
+	}
+	e.Bot.Wait()
+	sameDump(t, "after Restore all", before, crmtest.Dump(t, e.Store))
+}
+
+// batchSummary is the summary DM of a batch, as lines, and its Report
+// button's value.
+type batchSummary struct {
+	lines  []string
+	button string
+}
+
+// batchSummaryOf finds the last message to user's DM that is a batch
+// summary, posted or put in place of the progress DM.
+func batchSummaryOf(t *testing.T, e *bottest.Env, user string) batchSummary {
+	t.Helper()
+	var found batchSummary
+	for _, method := range []string{"chat.postMessage", "chat.update"} {
+		for _, c := range e.Slack.Calls(method) {
+			if c.Params["channel"] != user || !strings.Contains(c.Params["text"], "(batch ") {
+				continue
+			}
+			found.lines = viewLines(decodeBlocks(t, c.Params["blocks"]))
+			for _, b := range decodeBlocks(t, c.Params["blocks"]) {
+				if ab, ok := b.(*slack.ActionBlock); ok {
+					found.button = ab.Elements.ElementSet[0].(*slack.ButtonBlockElement).Value
+				}
+			}
+		}
+	}
+	if found.button == "" {
+		t.Fatalf("no batch summary in %s's DM: %v", user, e.Slack.Calls(""))
+	}
+	return found
+}
