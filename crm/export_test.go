@@ -75,3 +75,17 @@ func (s *Store) OptedOutBefore(ctx context.Context, contactID string) (time.Time
 // SetLockWait shortens LockWait for s, so that a test of a lock wait that
 // gives up does not wait half a minute.
 func (s *Store) SetLockWait(d time.Duration) { s.lockWait = d }
+
+// WithBatchChunk sets how many contacts one transaction of the batch deletes.
+func WithBatchChunk(r BatchRequest, n int) BatchRequest { r.chunk = n; return r }
+
+// ForgetOperation makes the store forget it works on op, as a restarted
+// process would (SQLite tells a live operation only by this memory).
+func (s *Store) ForgetOperation(op string) {
+	s.runningMu.Lock()
+	delete(s.running, op)
+	s.runningMu.Unlock()
+}
+
+// BatchWhere is the WHERE clause (over contacts c) a preview of f runs.
+func (s *Store) BatchWhere(f BatchFilter) (string, []any) { return s.batchWhere(f) }

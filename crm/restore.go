@@ -131,6 +131,49 @@ func (s *Store) RestoreWith(ctx context.Context, r RestoreRequest) (Restored, er
 		if err := restorable(d, now); err != nil {
 			return err
 		}
+		if d.IsBatch() {
+			out, err = s.restoreBatchTx(ctx, tx, d, actor, now, progress)
+		} else {
+			out, err = s.restoreTx(ctx, tx, d, actor, now, progress)
+		}
+		if err != nil {
+			return err
+		}
+		if r.Review {
+			if out.Review, err = s.openReviewTx(ctx, tx, ReviewRestore, d.ID, actor, now); err != nil {
+				return err
+			}
+		}
+		err = tx.GetContext(ctx, &out.Incident, tx.Rebind(`SELECT * FROM incidents WHERE deletion_id = ?`), d.ID)
+		switch {
+		case isNoRows(err):
+		case err != nil:
+			return fmt.Errorf("load incident of %s: %w", d.ID, err)
+		default:
+			out.Reported = true
+		}
+		if r.Operation != "" {
+			if _, err := s.finishOperationTx(ctx, tx, r.Operation, OperationDone); err != nil {
+				return err
+			}
+		}
+		return notifyOf(ctx, s, tx, r.Notify, out)
+	})
+	if err == nil && r.Operation != "" {
+		// A failed operation stays this process's until FinishOperation.
+		s.operationEnded(r.Operation)
+	}
+	if isLockTimeout(err) {
+		err = ErrLockTimeout
+	}
+	return out, err
+}
+
+// restoreTx puts back one deletion's rows in tx (restorable checked), with
+// its audit line: RestoreWith's work, and that of each contact of a batch.
+func (s *Store) restoreTx(ctx context.Context, tx *sqlx.Tx, d Deletion, actor string, now time.Time, progress func(done, total int)) (Restored, error) {
+	out := Restored{Deletion: d}
+	err := func() error {
 		c, err := archivedContact(ctx, tx, d.ID)
 		if err != nil {
 			return err
@@ -210,38 +253,16 @@ func (s *Store) RestoreWith(ctx context.Context, r RestoreRequest) (Restored, er
 		for _, dup := range out.Duplicates {
 			detail += "; possible duplicate " + dup.ID
 		}
-		out.Audit, err = s.auditTx(ctx, tx, AuditEntry{Actor: actor, Action: AuditRestored, ContactID: c.ID, DeletionID: d.ID,
+		if d.BatchID != "" {
+			detail += "; batch " + d.BatchID
+		}
+		out.Audit, err = s.auditTx(ctx, tx, AuditEntry{Actor: actor, Action: AuditRestored, ContactID: c.ID, DeletionID: d.ID, BatchID: d.BatchID,
 			RequestID: deref(d.RequestID), Reason: d.Reason, Outcome: "ok", Detail: detail, At: now})
 		if err != nil {
 			return err
 		}
-		if r.Review {
-			if out.Review, err = s.openReviewTx(ctx, tx, ReviewRestore, d.ID, actor, now); err != nil {
-				return err
-			}
-		}
-		err = tx.GetContext(ctx, &out.Incident, tx.Rebind(`SELECT * FROM incidents WHERE deletion_id = ?`), d.ID)
-		switch {
-		case isNoRows(err):
-		case err != nil:
-			return fmt.Errorf("load incident of %s: %w", d.ID, err)
-		default:
-			out.Reported = true
-		}
-		if r.Operation != "" {
-			if _, err := s.finishOperationTx(ctx, tx, r.Operation, OperationDone); err != nil {
-				return err
-			}
-		}
-		return notifyOf(ctx, s, tx, r.Notify, out)
-	})
-	if err == nil && r.Operation != "" {
-		// A failed operation stays this process's until FinishOperation.
-		s.operationEnded(r.Operation)
-	}
-	if isLockTimeout(err) {
-		err = ErrLockTimeout
-	}
+		return nil
+	}()
 	return out, err
 }
 
