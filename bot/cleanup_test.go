@@ -195,7 +195,7 @@ func TestCleanupDeletesTheSafeAndRestoresAll(t *testing.T) {
 		}
 	}
 	if len(incident) == 0 || incident[0] != "header: Wrong batch reported: 22 contacts" {
-		t.Fatalf("incident: %q", incident)
+		t.Fatalf("incident: %q; answers %v", incident, e.Slack.Responses())
 	}
 	if got := incident[3]; got != "buttons: Restore all 22 [deletion.restore="+batchID+"]" {
 		t.Errorf("incident buttons: %q", got)
