@@ -239,3 +239,53 @@ func batchSummaryOf(t *testing.T, e *bottest.Env, user string) batchSummary {
 	}
 	return found
 }
+
+// TestCleanupRefusals: a filter with no term, one over BULK_LIMIT, and a
+// forged tick of the kept contacts by someone who is not an admin; none
+// deletes or files anything.
+func TestCleanupRefusals(t *testing.T) {
+	t.Parallel()
+	e := bottest.New(t, bottest.Options{Env: map[string]string{"BULK_LIMIT": "20"}})
+	cleanupFixture(t, e)
+	before := crmtest.Dump(t, e.Store)
+
+	t.Run("NoTerm", func(t *testing.T) {
+		r := e.Command(bottest.Admin, "cleanup")
+		if want := "Say which contacts to clean up, e.g. `/contact cleanup email:*@qa.example.com created:2026-11-01..2026-11-28`."; !strings.Contains(body(t, r), want) {
+			t.Errorf("no term: %s", r.Body)
+		}
+	})
+	t.Run("OverBulkLimit", func(t *testing.T) {
+		opened := len(e.Slack.Calls("views.open"))
+		r := e.Command(bottest.Admin, "cleanup "+cleanupFilter)
+		got := body(t, r)
+		if !strings.Contains(got, "More than 20 contacts match") || !strings.Contains(got, "narrow the filter") {
+			t.Errorf("25 matches over a limit of 20: %s", got)
+		}
+		if len(e.Slack.Calls("views.open")) != opened {
+			t.Error("a window opened for a match over BULK_LIMIT")
+		}
+	})
+	t.Run("ForgedIncludeTick", func(t *testing.T) {
+		// Within the limit (qa10…qa19), as support, whose window has no
+		// box; the payload ticks it anyway.
+		v := openCleanup(t, e, bottest.Support, "email:qa1*@qa.example.com")
+		for _, line := range viewLines(v.Blocks.BlockSet) {
+			if line == "input: Kept contacts" {
+				t.Error("support's window offers the kept contacts' box")
+			}
+		}
+		r := submitCleanup(e, bottest.Support, v, "10", true)
+		if !strings.Contains(r.Body, "Only admins can include the kept contacts in a batch, and you are not one. Nothing was deleted.") {
+			t.Errorf("forged tick: %s", r.Body)
+		}
+		e.Bot.Wait()
+		if n := crmtest.CountRows(t, e.Store, "approval_requests", ""); n != 0 {
+			t.Errorf("a forged tick filed %d requests", n)
+		}
+		if n := crmtest.CountRows(t, e.Store, "audit_log", "actor = $1 AND outcome = $2", bottest.Support, "not deleted: only admins may include the kept contacts"); n != 1 {
+			t.Errorf("%d audit lines for the refused tick, want 1", n)
+		}
+	})
+	sameDump(t, "after refusals", before, crmtest.Dump(t, e.Store))
+}
