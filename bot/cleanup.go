@@ -3,9 +3,9 @@ package bot
 import (
 	"context"
 	"encoding/json"
-	"regexp"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -604,7 +604,6 @@ func batchCountsLine(contacts int, c crm.Counts) string {
 	}
 	return strings.Join(parts, ", ") + " (" + plural(c.Total()-1+contacts, "row", "rows") + ")"
 }
-
 
 // batchRecoveryText tells the person what became of a clean-up whose
 // process died: each contact is deleted whole or untouched, and the DM

@@ -175,7 +175,7 @@ func (b *Bot) batchApproveClick(ctx context.Context, cb slack.InteractionCallbac
 	}
 	p, err := b.requestPreview(ctx, a)
 	if err != nil {
-		b.respond(ctx, cb.ResponseURL, *textMessage("*Nothing was deleted.* "+b.userMessage(err, "preview clean-up request", "request", a.ID)))
+		b.respond(ctx, cb.ResponseURL, *textMessage("*Nothing was deleted.* " + b.userMessage(err, "preview clean-up request", "request", a.ID)))
 		return
 	}
 	if p.Count() == 0 {

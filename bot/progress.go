@@ -34,7 +34,7 @@ type progress struct {
 	name  string // what waits, for "Waiting for another change to NAME to finish…"
 	// counted, when set, words how far the work got instead ("12 done…").
 	counted func(done, total int) string
-	start time.Time
+	start   time.Time
 
 	mu          sync.Mutex
 	done, total int
