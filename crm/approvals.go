@@ -322,18 +322,8 @@ func (s *Store) RequestApproval(ctx context.Context, r NewApproval) (Approval, A
 			a = existing[0]
 			return ErrAlreadyRequested
 		}
-		if r.Limit > 0 {
-			if err := lockRequesterTx(ctx, tx, r.Requester); err != nil {
-				return err
-			}
-			var waiting int
-			if err := tx.GetContext(ctx, &waiting, tx.Rebind(`SELECT count(*) FROM approval_requests WHERE requester = ? AND state = ? AND expires_at > ?`),
-				r.Requester, ApprovalPending, s.now().UTC()); err != nil {
-				return fmt.Errorf("count waiting requests of %s: %w", r.Requester, err)
-			}
-			if waiting >= r.Limit {
-				return ErrTooManyRequests
-			}
+		if err := s.checkRequestLimitTx(ctx, tx, r.Requester, r.Limit); err != nil {
+			return err
 		}
 		// Whole microseconds, as the database keeps them: an expiry compared
 		// in Go must be the expiry stored, not one rounded up by the database.
@@ -346,26 +336,7 @@ func (s *Store) RequestApproval(ctx context.Context, r NewApproval) (Approval, A
 		if r.Kind == KindErasure && !r.RequesterIsAdmin {
 			a.ApprovalsNeeded = 2
 		}
-		if a.CountsJSON, err = json.Marshal(a.Counts); err != nil {
-			return fmt.Errorf("encode counts: %w", err)
-		}
-		if a.SummaryJSON, err = json.Marshal(a.Summary); err != nil {
-			return fmt.Errorf("encode summary: %w", err)
-		}
-		// JSON as strings: SQLite would keep a []byte as a BLOB.
-		_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO approval_requests
-			(id, contact_id, contact_label, requester, reason, note, fingerprint, counts, summary, state, created_at, expires_at, remind_at, approvals_needed)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-			a.ID, a.ContactID, a.ContactLabel, a.Requester, a.Reason, a.Note, a.Fingerprint, string(a.CountsJSON), string(a.SummaryJSON),
-			a.State, a.CreatedAt, a.ExpiresAt, a.RemindAt, a.ApprovalsNeeded)
-		if isUniqueViolation(err) {
-			a = Approval{}
-			return ErrAlreadyRequested // a concurrent request won; its id is not readable in this aborted transaction
-		}
-		if err != nil {
-			return fmt.Errorf("record delete request for %s: %w", c.ID, err)
-		}
-		if err := s.scheduleEscalationTx(ctx, tx, a); err != nil {
+		if err := s.insertApprovalTx(ctx, tx, &a); err != nil {
 			return err
 		}
 		detail := "expires " + a.ExpiresAt.Format(time.RFC3339)
@@ -386,6 +357,53 @@ func (s *Store) RequestApproval(ctx context.Context, r NewApproval) (Approval, A
 		return Approval{}, AuditEntry{}, err
 	}
 	return a, audit, err
+}
+
+// checkRequestLimitTx refuses (ErrTooManyRequests) a request from someone
+// who already has limit requests waiting; limit 0 is no limit.
+func (s *Store) checkRequestLimitTx(ctx context.Context, tx *sqlx.Tx, requester string, limit int) error {
+	if limit <= 0 {
+		return nil
+	}
+	if err := lockRequesterTx(ctx, tx, requester); err != nil {
+		return err
+	}
+	var waiting int
+	if err := tx.GetContext(ctx, &waiting, tx.Rebind(`SELECT count(*) FROM approval_requests WHERE requester = ? AND state = ? AND expires_at > ?`),
+		requester, ApprovalPending, s.now().UTC()); err != nil {
+		return fmt.Errorf("count waiting requests of %s: %w", requester, err)
+	}
+	if waiting >= limit {
+		return ErrTooManyRequests
+	}
+	return nil
+}
+
+// insertApprovalTx records a new request, its counts and summary encoded,
+// and schedules its escalation. A concurrent pending request for the same
+// contact gives ErrAlreadyRequested (and a zero *a).
+func (s *Store) insertApprovalTx(ctx context.Context, tx *sqlx.Tx, a *Approval) error {
+	var err error
+	if a.CountsJSON, err = json.Marshal(a.Counts); err != nil {
+		return fmt.Errorf("encode counts: %w", err)
+	}
+	if a.SummaryJSON, err = json.Marshal(a.Summary); err != nil {
+		return fmt.Errorf("encode summary: %w", err)
+	}
+	// JSON as strings: SQLite would keep a []byte as a BLOB.
+	_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO approval_requests
+		(id, contact_id, contact_label, requester, reason, note, fingerprint, counts, summary, state, created_at, expires_at, remind_at, approvals_needed)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		a.ID, a.ContactID, a.ContactLabel, a.Requester, a.Reason, a.Note, a.Fingerprint, string(a.CountsJSON), string(a.SummaryJSON),
+		a.State, a.CreatedAt, a.ExpiresAt, a.RemindAt, a.ApprovalsNeeded)
+	if isUniqueViolation(err) {
+		*a = Approval{}
+		return ErrAlreadyRequested // a concurrent request won; its id is not readable in this aborted transaction
+	}
+	if err != nil {
+		return fmt.Errorf("record delete request for %s: %w", a.ContactID, err)
+	}
+	return s.scheduleEscalationTx(ctx, tx, *a)
 }
 
 // SetApprovalMessage records where the request was posted in Slack, so that
@@ -532,6 +550,13 @@ func (s *Store) Approve(ctx context.Context, d Decision) (ApproveResult, error) 
 	var res ApproveResult
 	if d.RequestID == "" || d.Admin == "" || d.RestoreWindow <= 0 {
 		return res, precondition("An approval needs a request, an admin and a restore window.")
+	}
+	// A batch deletes contact by contact in transactions of its own, not in
+	// the decision's: it decides in the transaction that records the batch.
+	if a, err := s.Approval(ctx, d.RequestID); err != nil {
+		return res, err
+	} else if a.Kind() == KindBatch {
+		return s.approveBatch(ctx, d, a)
 	}
 	err := s.withTx(ctx, func(tx *sqlx.Tx) error {
 		a, err := s.lockApproval(ctx, tx, d.RequestID)

@@ -302,4 +302,102 @@ func testBatchDelete(t *testing.T, d crm.Dialect) {
 			}
 		}
 	})
+
+	t.Run("ApprovalOfABatch", func(t *testing.T) {
+		s := crmtest.NewStoreOf(t, d)
+		batchFixture(t, s)
+		p, err := s.PreviewBatch(ctx, filter, crm.BatchOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, _, err := s.RequestBatchApproval(ctx, crm.NewBatchApproval{Filter: filter, ExpectCount: 22, Fingerprint: p.Fingerprint, Requester: "U9",
+			Reason: "test_contact", TTL: time.Hour})
+		if err != nil {
+			t.Fatalf("RequestBatchApproval: %v", err)
+		}
+		if a.Kind() != crm.KindBatch || a.Summary.Batch == nil || a.Summary.Batch.Count != 22 || len(a.Summary.Batch.First) != 20 ||
+			a.Summary.Batch.Filter != "email:test+*@acme.com" || a.Counts != p.Totals || a.ContactLabel != "22 contacts" {
+			t.Fatalf("request = %+v, batch %+v", a, a.Summary.Batch)
+		}
+		if again, _, err := s.RequestBatchApproval(ctx, crm.NewBatchApproval{Filter: filter, ExpectCount: 22, Fingerprint: p.Fingerprint, Requester: "U8",
+			Reason: "test_contact", TTL: time.Hour}); !errors.Is(err, crm.ErrAlreadyRequested) || again.ID != a.ID {
+			t.Errorf("second request for the filter: %v (%s)", err, again.ID)
+		}
+		dec := crm.Decision{RequestID: a.ID, Admin: "U9", RestoreWindow: time.Hour, ExpectCount: 22}
+		if _, err := s.Approve(ctx, dec); !errors.Is(err, crm.ErrOwnRequest) {
+			t.Errorf("self-approval: %v", err)
+		}
+		dec.Admin, dec.ExpectCount = "UA", 21
+		if _, err := s.Approve(ctx, dec); !errors.Is(err, crm.ErrBatchCount) {
+			t.Errorf("approval with a wrong count: %v", err)
+		}
+		dec.ExpectCount = 22
+		res, err := s.Approve(ctx, dec)
+		if err != nil || res.Batch == nil || res.Changed {
+			t.Fatalf("Approve: %v (changed %t)", err, res.Changed)
+		}
+		id := res.Batch.Batch.ID
+		if len(res.Batch.Deleted) != 22 || res.Approval.State != crm.ApprovalApproved || res.Approval.DeletionID != id {
+			t.Fatalf("approved batch: %d deleted, request %s → %s", len(res.Batch.Deleted), res.Approval.State, res.Approval.DeletionID)
+		}
+		if got := res.Batch.Deleted[0].Deletion; deref(got.ApprovedBy) != "UA" || got.DeletedBy != "U9" || got.BatchID != id {
+			t.Errorf("a contact's deletion = %+v", got)
+		}
+		if _, err := s.Approve(ctx, dec); !errors.Is(err, crm.ErrAlreadyDecided) {
+			t.Errorf("second approval: %v", err)
+		}
+		if n, err := s.DirectDeletesSince(ctx, "U9", time.Time{}); err != nil || n != 0 {
+			t.Errorf("direct deletes of the requester = %d, %v", n, err)
+		}
+		items, n, err := s.DeletionsBy(ctx, "U9", time.Time{}, 10)
+		if err != nil || n != 1 || len(items) != 1 || !items[0].IsBatch() || items[0].BatchCount != 22 || items[0].BatchDeleted != 22 {
+			t.Fatalf("DeletionsBy = %d items (%d), %v", len(items), n, err)
+		}
+		rep, err := s.ReportDeletion(ctx, id, "U7", "these were real", nil)
+		if err != nil || !rep.New || rep.Batch == nil || rep.Batch.Deleted != 22 {
+			t.Fatalf("report of the batch: %v, %+v", err, rep)
+		}
+		if open, n, err := s.OpenIncidents(ctx, 10); err != nil || n != 1 || open[0].ID != id {
+			t.Errorf("open incidents = %v, %d, %v", open, n, err)
+		}
+		dg, err := s.Digest(ctx, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+		if err != nil || dg.Batches != 1 || dg.BatchContacts != 22 || dg.Deletions != 22 || len(dg.BatchesByPerson) != 1 || dg.BatchesByPerson[0].Key != "U9" {
+			t.Errorf("digest: %d batches of %d contacts, %d deletions, by %v; %v", dg.Batches, dg.BatchContacts, dg.Deletions, dg.BatchesByPerson, err)
+		}
+		res2, err := s.Restore(ctx, id, "UA")
+		if err != nil || res2.Batch == nil || len(res2.Batch.Restored) != 22 || !res2.Reported {
+			t.Fatalf("restore of the reported batch: %v", err)
+		}
+	})
+
+	t.Run("AdminAloneIsReviewedAndCounted", func(t *testing.T) {
+		s := crmtest.NewStoreOf(t, d)
+		batchFixture(t, s)
+		p, err := s.PreviewBatch(ctx, filter, crm.BatchOptions{IncludeRisky: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.DeleteBatch(ctx, crm.BatchRequest{Filter: filter, IncludeRisky: true, ExpectCount: 25, ExpectFingerprint: p.Fingerprint, Actor: "UA",
+			Reason: "test_contact", RestoreWindow: time.Hour, Review: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Review == nil || got.Review.DeletionID != got.Batch.ID || got.Review.Kind != crm.ReviewDelete {
+			t.Errorf("review = %+v", got.Review)
+		}
+		if n, err := s.DirectDeletesSince(ctx, "UA", time.Time{}); err != nil || n != 25 {
+			t.Errorf("direct deletes = %d, %v; want 25 (one per contact)", n, err)
+		}
+		// The two opted-out contacts went to the suppression list, as a single delete does.
+		if len(got.Suppressed) == 0 || crmtest.CountRows(t, s, "suppressions", "") != len(got.Suppressed) {
+			t.Errorf("suppressed %d entries", len(got.Suppressed))
+		}
+	})
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
 }

@@ -70,7 +70,7 @@ func (s *Store) restoreBatchTx(ctx context.Context, tx *sqlx.Tx, head Deletion, 
 	if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE deletions SET restored_by = ?, restored_at = ? WHERE id = ?`), actor, now, head.ID); err != nil {
 		return out, fmt.Errorf("mark batch %s restored: %w", head.ID, err)
 	}
-	detail := fmt.Sprintf("%s restored (%s); filter %s", contactsText(len(br.Restored)), rowsText(br.Rows), b.Filter)
+	detail := fmt.Sprintf("%s restored (%s)", contactsText(len(br.Restored)), rowsText(br.Rows))
 	if len(br.Already) > 0 {
 		detail += fmt.Sprintf("; %s restored one by one before", contactsText(len(br.Already)))
 	}

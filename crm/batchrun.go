@@ -159,16 +159,16 @@ func (r *batchRun) begin(ctx context.Context) error {
 			}
 		}
 		now := s.actionTime(time.Time{})
-		if r.decide != nil {
-			if err := r.decide(ctx, tx, r.batchID, now); err != nil {
-				return err
-			}
-		}
 		head := Deletion{ID: r.batchID, Kind: KindDelete, ContactLabel: contactsText(r.preview.Count()), DeletedBy: req.Actor,
 			ApprovedBy: nullable(req.ApprovedBy), RequestID: nullable(req.RequestID), Reason: req.Reason, Note: req.Note,
 			Counts: r.preview.Totals, DeletedAt: now, RestoreUntil: now.Add(req.RestoreWindow), BatchID: r.batchID}
 		if err := recordDeletion(ctx, tx, &head); err != nil {
 			return err
+		}
+		if r.decide != nil {
+			if err := r.decide(ctx, tx, r.batchID, now); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO batches (id, filter, include_risky, state, count, operation_id) VALUES (?, ?, ?, ?, ?, ?)`),
 			r.batchID, req.Filter.String(), req.IncludeRisky, BatchRunning, r.preview.Count(), r.op); err != nil {
@@ -303,7 +303,7 @@ func (r *batchRun) finish(ctx context.Context, tx *sqlx.Tx) error {
 	b := &r.out.Batch
 	b.State, b.FinishedAt, b.Deleted, b.Skipped = BatchDone, &now, len(r.out.Deleted), len(r.out.Skipped)
 	b.Counts, b.ContactLabel = totals, contactsText(len(r.out.Deleted))
-	detail := fmt.Sprintf("%s deleted, %s archived; filter %s", contactsText(len(r.out.Deleted)), rowsText(totals.Total()-1+len(r.out.Deleted)), req.Filter)
+	detail := fmt.Sprintf("%s deleted, %s archived", contactsText(len(r.out.Deleted)), rowsText(totals.Total()-1+len(r.out.Deleted)))
 	if req.IncludeRisky {
 		detail += "; risky contacts included"
 	}
@@ -345,43 +345,43 @@ func contactsText(n int) string { return plural(n, "contact", "contacts") }
 
 // resolveBatchTx marks the running batch of an operation whose process died
 // or failed interrupted, in tx: the contacts deleted so far stay deleted
-// (each with its archive), the others untouched. It returns the batch, or
-// nil when the operation has no running batch.
-func (s *Store) resolveBatchTx(ctx context.Context, tx *sqlx.Tx, opID string) (*Batch, error) {
+// (each with its archive), the others untouched. It returns the batch and
+// its items, or nil when the operation has no running batch.
+func (s *Store) resolveBatchTx(ctx context.Context, tx *sqlx.Tx, opID string) (*Batch, []BatchItem, error) {
 	var ids []string
 	if err := tx.SelectContext(ctx, &ids, tx.Rebind(`SELECT id FROM batches WHERE operation_id = ? AND state = ?`+s.dialect.ForUpdate()), opID, BatchRunning); err != nil {
-		return nil, fmt.Errorf("find batch of operation %s: %w", opID, err)
+		return nil, nil, fmt.Errorf("find batch of operation %s: %w", opID, err)
 	}
 	if len(ids) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	id := ids[0]
 	now := s.actionTime(time.Time{})
 	if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE batches SET state = ?, finished_at = ? WHERE id = ?`), BatchInterrupted, now, id); err != nil {
-		return nil, fmt.Errorf("mark batch %s interrupted: %w", id, err)
+		return nil, nil, fmt.Errorf("mark batch %s interrupted: %w", id, err)
 	}
 	members, err := s.batchMembers(ctx, tx, id, "")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var totals Counts
 	for _, m := range members {
 		totals = addCounts(totals, m.Counts)
 	}
 	if err := setBatchTotals(ctx, tx, id, len(members), totals); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	b, _, err := s.loadBatch(ctx, tx, id, "")
+	b, items, err := s.loadBatch(ctx, tx, id, "")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if _, err := s.auditTx(ctx, tx, AuditEntry{Actor: "system", Action: AuditBatchDeleted, DeletionID: id, RequestID: deref(b.RequestID), Reason: b.Reason,
 		Outcome: "interrupted", At: now, BatchID: id,
-		Detail: fmt.Sprintf("stopped after %s of %d (the process working on it ended); %s archived; the other %s untouched; filter %s",
-			contactsText(b.Deleted), b.Count, rowsText(totals.Total()-1+len(members)), contactsText(b.Count-b.Deleted-b.Skipped), b.Filter)}); err != nil {
-		return nil, err
+		Detail: fmt.Sprintf("stopped after %s of %d (the process working on it ended); %s archived; the other %s untouched",
+			contactsText(b.Deleted), b.Count, rowsText(totals.Total()-1+len(members)), contactsText(b.Count-b.Deleted-b.Skipped))}); err != nil {
+		return nil, nil, err
 	}
-	return &b, nil
+	return &b, items, nil
 }
 
 // batchMembers loads the deletions of a batch's contacts, oldest first;

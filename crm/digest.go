@@ -69,12 +69,13 @@ func (s *Store) Digest(ctx context.Context, from, to time.Time) (DigestData, err
 	}
 	tally := func(dst *[]Tally, col string, kind Kind) error {
 		if err := s.db.SelectContext(ctx, dst, s.db.Rebind(`SELECT `+col+` AS k, count(*) AS n FROM deletions
-			WHERE deleted_at >= ? AND deleted_at < ? AND kind = ? GROUP BY `+col+` ORDER BY n DESC, k`), from, to, kind); err != nil {
+			WHERE deleted_at >= ? AND deleted_at < ? AND kind = ? AND batch_id <> id GROUP BY `+col+` ORDER BY n DESC, k`), from, to, kind); err != nil {
 			return fmt.Errorf("digest: %s by %s: %w", kind, col, err)
 		}
 		return nil
 	}
-	const made = `SELECT count(*) FROM deletions WHERE deleted_at >= ? AND deleted_at < ? AND kind = ?`
+	// A batch's own record is no delete of its own: its contacts are.
+	const made = `SELECT count(*) FROM deletions WHERE deleted_at >= ? AND deleted_at < ? AND kind = ? AND batch_id <> id`
 	for _, k := range []struct {
 		kind     Kind
 		n        *int
@@ -97,7 +98,19 @@ func (s *Store) Digest(ctx context.Context, from, to time.Time) (DigestData, err
 			}
 		}
 	}
-	if err := count(&d.Restores, `SELECT count(*) FROM deletions WHERE restored_at >= ? AND restored_at < ?`, from, to); err != nil {
+	const batches = `FROM deletions WHERE deleted_at >= ? AND deleted_at < ? AND batch_id = id`
+	if err := count(&d.Batches, `SELECT count(*) `+batches, from, to); err != nil {
+		return d, err
+	}
+	if d.Batches > 0 {
+		if err := count(&d.BatchContacts, `SELECT count(*) FROM deletions WHERE deleted_at >= ? AND deleted_at < ? AND batch_id NOT IN ('', id)`, from, to); err != nil {
+			return d, err
+		}
+		if err := s.db.SelectContext(ctx, &d.BatchesByPerson, s.db.Rebind(`SELECT deleted_by AS k, count(*) AS n `+batches+` GROUP BY deleted_by ORDER BY n DESC, k`), from, to); err != nil {
+			return d, fmt.Errorf("digest: batches by person: %w", err)
+		}
+	}
+	if err := count(&d.Restores, `SELECT count(*) FROM deletions WHERE restored_at >= ? AND restored_at < ? AND batch_id <> id`, from, to); err != nil {
 		return d, err
 	}
 	if err := count(&d.MergeRestores, `SELECT count(*) FROM deletions WHERE restored_at >= ? AND restored_at < ? AND kind = ?`, from, to, KindMerge); err != nil {
@@ -122,7 +135,8 @@ func (s *Store) Digest(ctx context.Context, from, to time.Time) (DigestData, err
 	if err := count(&d.PendingReviews, `SELECT count(*) FROM reviews WHERE acknowledged_at IS NULL`); err != nil {
 		return d, err
 	}
-	const expiring = `purged_at IS NULL AND restored_at IS NULL AND restore_until > ? AND restore_until <= ?`
+	// A batch is one archive: its own record, not one per contact.
+	const expiring = `purged_at IS NULL AND restored_at IS NULL AND restore_until > ? AND restore_until <= ? AND batch_id IN ('', id)`
 	week := to.Add(7 * 24 * time.Hour)
 	if err := count(&d.ExpiringTotal, `SELECT count(*) FROM deletions WHERE `+expiring, to, week); err != nil {
 		return d, err

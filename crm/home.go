@@ -78,8 +78,9 @@ type DeletionItem struct {
 }
 
 const deletionItemSelect = `SELECT d.*, i.deletion_id IS NOT NULL AS reported, coalesce(i.reported_by, '') AS reported_by, i.reported_at,
-	coalesce(m.original_id, '') AS merged_into
-	FROM deletions d LEFT JOIN incidents i ON i.deletion_id = d.id LEFT JOIN merges m ON m.deletion_id = d.id `
+	coalesce(m.original_id, '') AS merged_into, coalesce(b.count, 0) AS batch_count,
+	(SELECT count(*) FROM batch_items bi WHERE bi.batch_id = b.id AND bi.state = 'deleted') AS batch_deleted
+	FROM deletions d LEFT JOIN incidents i ON i.deletion_id = d.id LEFT JOIN merges m ON m.deletion_id = d.id LEFT JOIN batches b ON b.id = d.id `
 
 func (s *Store) selectDeletionItems(ctx context.Context, q sqlx.QueryerContext, where string, args ...any) ([]DeletionItem, error) {
 	var out []DeletionItem
@@ -97,9 +98,10 @@ func (s *Store) selectDeletionItems(ctx context.Context, q sqlx.QueryerContext, 
 // DeletionsBy lists what user deleted since a time (their own deletes,
 // merges and erasures, and those an admin approved for them) and the
 // erasures they approved, newest first, at most limit, and how many there
-// are.
+// are. A batch is one item, its own record (IsBatch, BatchCount), not one
+// per contact.
 func (s *Store) DeletionsBy(ctx context.Context, user string, since time.Time, limit int) ([]DeletionItem, int, error) {
-	const by = `(d.deleted_by = ? OR (d.kind = 'erasure' AND d.approved_by = ?)) AND d.deleted_at >= ?`
+	const by = `(d.deleted_by = ? OR (d.kind = 'erasure' AND d.approved_by = ?)) AND d.deleted_at >= ? AND d.batch_id IN ('', d.id)`
 	list, err := s.selectDeletionItems(ctx, s.db, `WHERE `+by+` ORDER BY d.deleted_at DESC, d.id LIMIT ?`, user, user, since.UTC(), limit)
 	if err != nil {
 		return nil, 0, err

@@ -80,7 +80,14 @@ func (s *Store) ReportDeletion(ctx context.Context, deletionID, reporter, note s
 		if err := restorable(d, now); err != nil {
 			return err
 		}
-		if out.Contact, err = archivedContact(ctx, tx, d.ID); err != nil {
+		if d.IsBatch() {
+			// The whole batch is reported: there is no one contact.
+			b, _, err := s.loadBatch(ctx, tx, d.ID, "")
+			if err != nil {
+				return err
+			}
+			out.Batch = &b
+		} else if out.Contact, err = archivedContact(ctx, tx, d.ID); err != nil {
 			return err
 		}
 		if d.Kind == KindMerge {
@@ -121,7 +128,7 @@ func (s *Store) ReportDeletion(ctx context.Context, deletionID, reporter, note s
 			return fmt.Errorf("load incident of %s: %w", d.ID, err)
 		}
 		e := AuditEntry{Actor: reporter, Action: AuditReported, ContactID: d.ContactID, DeletionID: d.ID,
-			RequestID: deref(d.RequestID), Outcome: "reported", At: now} // the note stays out: it may name the contact
+			RequestID: deref(d.RequestID), Outcome: "reported", At: now, BatchID: d.BatchID} // the note stays out: it may name the contact
 		if !out.New {
 			e.Outcome = "already reported by " + out.Incident.ReportedBy
 		}

@@ -50,6 +50,9 @@ type Operation struct {
 	// RecoverOperations resolved: the batch as interrupted, whose items say
 	// which contacts were deleted and which are untouched (Store.Batch).
 	Batch *Batch `db:"-"`
+	// BatchItems are that batch's contacts: ItemDeleted ones were deleted
+	// (and archived), ItemPending ones untouched.
+	BatchItems []BatchItem `db:"-"`
 }
 
 const operationColumns = `id, kind, actor, subject, label, started_at, finished_at, outcome`
@@ -117,7 +120,7 @@ func (s *Store) FinishOperation(ctx context.Context, id string, outcome Operatio
 		}
 		// A batch that failed midway: what it deleted stays, the rest is
 		// untouched, and its record says so.
-		if _, err := s.resolveBatchTx(ctx, tx, id); err != nil {
+		if _, _, err := s.resolveBatchTx(ctx, tx, id); err != nil {
 			return err
 		}
 		return s.enqueueTx(ctx, tx, notes)
@@ -162,11 +165,11 @@ func (s *Store) RecoverOperations(ctx context.Context, notify func(Operation) ([
 			if op.Kind == OperationDeleteBatch {
 				// Unlike other operations, a batch commits contact by
 				// contact: those done stay done, the rest untouched.
-				if resolved[i].Batch, err = s.resolveBatchTx(ctx, tx, op.ID); err != nil {
+				if resolved[i].Batch, resolved[i].BatchItems, err = s.resolveBatchTx(ctx, tx, op.ID); err != nil {
 					return err
 				}
 			}
-			op.Batch = resolved[i].Batch
+			op.Batch, op.BatchItems = resolved[i].Batch, resolved[i].BatchItems
 			notes, err := notify(op)
 			if err != nil {
 				return err

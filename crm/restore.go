@@ -463,6 +463,10 @@ func (s *Store) purgeOnce(ctx context.Context) (int, error) {
 			if err != nil {
 				return fmt.Errorf("purge archive of %s: %w", d.ID, err)
 			}
+			// A batch's own record keeps its contacts' names for its summary.
+			if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE batch_items SET contact_label = '' WHERE batch_id = ?`), d.ID); err != nil {
+				return fmt.Errorf("purge names of batch %s: %w", d.ID, err)
+			}
 			// A merge's record of what moved, and the original's old fields.
 			if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM merge_moves WHERE deletion_id = ?`), d.ID); err != nil {
 				return fmt.Errorf("purge moves of %s: %w", d.ID, err)

@@ -37,11 +37,12 @@ func (s *Store) MarkSeen(ctx context.Context, key string, ttl time.Duration) (bo
 }
 
 // DirectDeletesSince counts the deletes user made without an approval since
-// the given time: what DELETE_RATE_LIMIT limits.
+// the given time: what DELETE_RATE_LIMIT limits. Each contact of a batch
+// counts; the batch's own record does not.
 func (s *Store) DirectDeletesSince(ctx context.Context, user string, since time.Time) (int, error) {
 	var n int
 	if err := s.db.GetContext(ctx, &n, s.db.Rebind(`SELECT count(*) FROM deletions
-		WHERE deleted_by = ? AND approved_by IS NULL AND deleted_at >= ?`), user, since.UTC()); err != nil {
+		WHERE deleted_by = ? AND approved_by IS NULL AND deleted_at >= ? AND batch_id <> id`), user, since.UTC()); err != nil {
 		return 0, fmt.Errorf("count direct deletes: %w", err)
 	}
 	return n, nil

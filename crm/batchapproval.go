@@ -1,0 +1,177 @@
+package crm
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"contactbot/outbox"
+)
+
+// batchRequestKey is what a batch request keeps as its contact_id: one
+// pending request per filter (a second person asking is pointed to the
+// first), without the filter's text (it may hold an address) in the audit
+// lines that name the request's contact.
+func batchRequestKey(f BatchFilter) string {
+	h := sha256.Sum256([]byte(f.String()))
+	return "batch:" + hex.EncodeToString(h[:8])
+}
+
+// RequestBatchApproval records a pending request to delete a batch, after
+// checking the preview is the one the requester confirmed (*BatchChanged,
+// ErrBatchCount). Its Approval has Kind() KindBatch, ContactLabel "37
+// contacts", Fingerprint the preview's, Counts the totals and Summary.Batch
+// what the approvals message shows. A pending request for the same filter
+// is returned with ErrAlreadyRequested.
+func (s *Store) RequestBatchApproval(ctx context.Context, r NewBatchApproval) (Approval, AuditEntry, error) {
+	var a Approval
+	var audit AuditEntry
+	if r.Requester == "" || r.Reason == "" || r.Fingerprint == "" || r.TTL <= 0 {
+		return a, audit, precondition("A batch request needs who asks, a reason, what they saw and how long it stays open.")
+	}
+	if r.Limit <= 0 {
+		r.Limit = DefaultBulkLimit
+	}
+	p, err := s.PreviewBatch(ctx, r.Filter, BatchOptions{Limit: r.Limit, IncludeRisky: r.IncludeRisky})
+	switch {
+	case err != nil:
+		return a, audit, err
+	case p.Fingerprint != r.Fingerprint:
+		return a, audit, &BatchChanged{Preview: p}
+	case p.Count() != r.ExpectCount:
+		return a, audit, ErrBatchCount
+	case p.Count() == 0:
+		return a, audit, ErrBatchEmpty
+	}
+	err = s.withTx(ctx, func(tx *sqlx.Tx) error {
+		key := batchRequestKey(r.Filter)
+		existing, err := s.selectApprovals(ctx, tx, `WHERE contact_id = ? AND state = ?`, key, ApprovalPending)
+		if err != nil {
+			return err
+		}
+		if len(existing) > 0 {
+			a = existing[0]
+			return ErrAlreadyRequested
+		}
+		if err := s.checkRequestLimitTx(ctx, tx, r.Requester, r.RequestLimit); err != nil {
+			return err
+		}
+		now := s.now().UTC().Truncate(time.Microsecond)
+		sum := &BatchSummary{Filter: r.Filter.String(), IncludeRisky: r.IncludeRisky, Limit: r.Limit, Count: p.Count(), Kept: len(p.Kept),
+			Totals: p.Totals, OptedOut: p.OptedOut}
+		for _, b := range p.Deletes[:min(BatchShown, len(p.Deletes))] {
+			sum.First = append(sum.First, BatchShownAs{ContactID: b.Contact.ID, Label: b.Contact.Name(), Counts: b.Linked.Counts, Risks: b.Risks})
+		}
+		a = Approval{ID: NewID("R", 10), ContactID: key, ContactLabel: contactsText(p.Count()), Requester: r.Requester, Reason: r.Reason,
+			Note: r.Note, Fingerprint: p.Fingerprint, Counts: p.Totals, Summary: Summary{Kind: KindBatch, DND: []string{}, Batch: sum},
+			State: ApprovalPending, CreatedAt: now, ExpiresAt: now.Add(r.TTL), RemindAt: now.Add(r.TTL / 2), ApprovalsNeeded: 1}
+		if err := s.insertApprovalTx(ctx, tx, &a); err != nil {
+			return err
+		}
+		audit, err = s.auditTx(ctx, tx, AuditEntry{Actor: r.Requester, Action: AuditDeleteRequested, ContactID: a.ContactID, RequestID: a.ID, RequestKind: KindBatch,
+			Reason: r.Reason, Outcome: "pending", Detail: "batch of " + a.ContactLabel + "; expires " + a.ExpiresAt.Format(time.RFC3339), At: now})
+		if err != nil {
+			return err
+		}
+		return notifyOf(ctx, s, tx, r.Notify, a)
+	})
+	if err != nil && !errors.Is(err, ErrAlreadyRequested) {
+		return Approval{}, AuditEntry{}, err
+	}
+	return a, audit, err
+}
+
+// approveBatch is Approve of a batch request: the admin's typed count must
+// be the count; a preview that changed since the request (or since
+// d.ExpectFingerprint) is reported (Changed, BatchPreview) and nothing is
+// done; else the request is decided in the transaction that records the
+// batch, and the batch runs as DeleteBatch (the requester deletes, the
+// admin approves).
+func (s *Store) approveBatch(ctx context.Context, d Decision, a Approval) (ApproveResult, error) {
+	res := ApproveResult{Approval: a}
+	if err := s.decidable(a, d.Admin, s.now().UTC()); err != nil {
+		return res, err
+	}
+	sum := a.Summary.Batch
+	if sum == nil {
+		return res, precondition("A batch request without its batch.")
+	}
+	f, err := ParseBatchFilter(sum.Filter)
+	if err != nil {
+		return res, err
+	}
+	expect := d.ExpectFingerprint
+	if expect == "" {
+		expect = a.Fingerprint
+	}
+	p, err := s.PreviewBatch(ctx, f, BatchOptions{Limit: sum.Limit, IncludeRisky: sum.IncludeRisky})
+	if err != nil {
+		return res, err
+	}
+	if p.Fingerprint != expect {
+		res.Changed, res.BatchPreview, res.Fingerprint = true, &p, p.Fingerprint
+		return res, nil
+	}
+	if d.ExpectCount != p.Count() {
+		return res, ErrBatchCount
+	}
+	var decided Approval
+	var audits []AuditEntry
+	decide := func(ctx context.Context, tx *sqlx.Tx, batchID string, now time.Time) error {
+		locked, err := s.lockApproval(ctx, tx, a.ID)
+		if err != nil {
+			return err
+		}
+		if err := s.decidable(locked, d.Admin, now); err != nil {
+			decided = locked
+			return err
+		}
+		if decided, err = s.finish(ctx, tx, a.ID, ApprovalApproved, d.Admin, now, `, deletion_id = ?`, batchID); err != nil {
+			return err
+		}
+		e, err := s.auditTx(ctx, tx, AuditEntry{Actor: d.Admin, Action: AuditApproved, DeletionID: batchID, BatchID: batchID, RequestID: a.ID,
+			RequestKind: KindBatch, Reason: a.Reason, Outcome: "deleted", Detail: "requested by " + a.Requester + "; batch of " + contactsText(p.Count()), At: now})
+		audits = append(audits, e)
+		return err
+	}
+	req := BatchRequest{Filter: f, IncludeRisky: sum.IncludeRisky, Limit: sum.Limit, ExpectCount: p.Count(), ExpectFingerprint: p.Fingerprint,
+		Actor: a.Requester, ApprovedBy: d.Admin, RequestID: a.ID, Reason: a.Reason, Note: a.Note, RestoreWindow: d.RestoreWindow,
+		Operation: d.Operation, Progress: d.Progress,
+		Notify: func(bd BatchDeleted) ([]outbox.Note, error) {
+			var notes []outbox.Note
+			if d.BatchNotify != nil {
+				n, err := d.BatchNotify(bd)
+				if err != nil {
+					return nil, err
+				}
+				notes = append(notes, n...)
+			}
+			if d.Notify != nil {
+				r := ApproveResult{Approval: decided, Batch: &bd, Audit: append(append([]AuditEntry(nil), audits...), bd.Audit)}
+				n, err := d.Notify(r)
+				if err != nil {
+					return nil, err
+				}
+				notes = append(notes, n...)
+			}
+			return notes, nil
+		}}
+	out, err := s.runBatch(ctx, req, decide)
+	var changed *BatchChanged
+	switch {
+	case errors.As(err, &changed):
+		res.Changed, res.BatchPreview, res.Fingerprint = true, &changed.Preview, changed.Preview.Fingerprint
+		return res, nil
+	case err != nil:
+		if decided.ID != "" {
+			res.Approval = decided
+		}
+		return res, err
+	}
+	res.Approval, res.Batch, res.Audit = decided, &out, append(audits, out.Audit)
+	return res, nil
+}
