@@ -63,15 +63,7 @@ func batchOf(a crm.Approval) crm.BatchSummary {
 // confirmed, with its post in APPROVALS_CHANNEL and the requester's DM.
 // It returns what the window shows.
 func (b *Bot) requestBatchApproval(ctx context.Context, user string, p crm.BatchPreview, req crm.BatchRequest, why string) *slack.ViewSubmissionResponse {
-	// TEMPORARY until batchcrm commits RequestBatchApproval.
-	type batchRequester interface {
-		RequestBatchApproval(context.Context, crm.NewBatchApproval) (crm.Approval, crm.AuditEntry, error)
-	}
-	store, ok := any(b.store).(batchRequester)
-	if !ok {
-		return slack.NewUpdateViewSubmissionResponse(infoModal("Not sent", "Clean-up requests are not available yet. Nothing was deleted."))
-	}
-	a, _, err := store.RequestBatchApproval(ctx, crm.NewBatchApproval{Filter: req.Filter, IncludeRisky: req.IncludeRisky, Limit: req.Limit,
+	a, _, err := b.store.RequestBatchApproval(ctx, crm.NewBatchApproval{Filter: req.Filter, IncludeRisky: req.IncludeRisky, Limit: req.Limit,
 		ExpectCount: req.ExpectCount, Fingerprint: req.ExpectFingerprint, Requester: user, Reason: req.Reason, Note: req.Note,
 		TTL: b.cfg.ApprovalTTL, RequestLimit: b.cfg.RequestLimit,
 		Notify: func(a crm.Approval) ([]outbox.Note, error) { return b.batchRequestNotes(a), nil }})

@@ -289,3 +289,111 @@ func TestCleanupRefusals(t *testing.T) {
 	})
 	sameDump(t, "after refusals", before, crmtest.Dump(t, e.Store))
 }
+
+// TestCleanupRequestApprovedWithCount: support's clean-up becomes one
+// request in the approvals channel; support cannot approve it; an admin's
+// Approve… opens a window that asks for the count (a wrong one deletes
+// nothing), and the right one deletes the 22, once.
+func TestCleanupRequestApprovedWithCount(t *testing.T) {
+	t.Parallel()
+	e := bottest.New(t)
+	safe := cleanupFixture(t, e)
+	before := crmtest.Dump(t, e.Store)
+
+	v := openCleanup(t, e, bottest.Support, cleanupFilter)
+	why := "Deleting contacts needs an admin's approval: you are not an admin or a deleter. Your request goes to <#" + bottest.Approval + "> and you will hear the outcome."
+	sameLines(t, "support's clean-up window", viewLines(v.Blocks.BlockSet), wantCleanupWindow(false, why))
+	if v.Title.Text != "Request a clean-up" || v.Submit.Text != "Request approval" {
+		t.Errorf("title %q, submit %q", v.Title.Text, v.Submit.Text)
+	}
+	r := submitCleanup(e, bottest.Support, v, "22", false)
+	if !strings.Contains(r.Body, "Request sent") || !strings.Contains(r.Body, "*Nothing is deleted yet.*") {
+		t.Fatalf("request: %s", r.Body)
+	}
+	e.Bot.Wait()
+	if n := crmtest.CountRows(t, e.Store, "approval_requests", ""); n != 1 {
+		t.Fatalf("%d requests, want one for the batch", n)
+	}
+	var requestID string
+	if err := e.Store.DB().Get(&requestID, `SELECT id FROM approval_requests`); err != nil {
+		t.Fatal(err)
+	}
+	post := posts(e, bottest.Approval)
+	if len(post) != 1 {
+		t.Fatalf("%d posts in the approvals channel, want 1", len(post))
+	}
+	lines := viewLines(decodeBlocks(t, post[0].Params["blocks"]))
+	wantHead := []string{
+		"header: Clean-up request: 22 contacts",
+		"section: <@" + bottest.Support + "> asks to delete *22 contacts* matching `email:*@qa.example.com`\n*Reason:* Test contact — QA funnel test run\n*Requested* ",
+		"section: *Deleting removes:*\n💬 22 conversations (44 messages)\n📝 22 notes\n💼 0 opportunities\n✅ 22 tasks\n📅 0 appointments\n⚙️ 0 workflow enrollments\n198 rows in all, the contacts included",
+		"section: *The first 20 of 22 contacts:*\n• *QA Tester 01* `qa01` · 1 conversation, 2 messages, 1 note, 1 task\n",
+	}
+	for i, w := range wantHead {
+		if i >= len(lines) || !strings.HasPrefix(lines[i], w) {
+			t.Errorf("approvals post line %d:\n got %q\nwant %q…", i, lines[min(i, len(lines)-1)], w)
+		}
+	}
+	if !strings.Contains(strings.Join(lines, "\n"), "buttons: Approve… [approval.approve="+requestID+"] Reject [approval.reject="+requestID+"]") {
+		t.Errorf("approvals post has no Approve/Reject: %q", lines)
+	}
+
+	// The requester cannot approve their own request.
+	e.Click(bottest.Support, bot.ActionApprove, requestID)
+	if got := lastAnswer(t, e); !strings.Contains(got, "You asked for this clean-up, so you cannot decide on it") {
+		t.Errorf("own approve: %q", got)
+	}
+	opened := len(e.Slack.Calls("views.open"))
+
+	// An admin's Approve… opens the window with the count to type.
+	e.Click(bottest.Admin, bot.ActionApprove, requestID)
+	if len(e.Slack.Calls("views.open")) != opened+1 {
+		t.Fatalf("Approve… opened no window: %v", e.Slack.Responses())
+	}
+	av := e.LastView()
+	if av.CallbackID != bot.CallbackBatchApproveModal {
+		t.Fatalf("Approve… opened %q", av.CallbackID)
+	}
+	al := viewLines(av.Blocks.BlockSet)
+	if al[len(al)-1] != "input: Type 22 to delete 22 contacts" {
+		t.Errorf("approval window ends with %q", al[len(al)-1])
+	}
+	errs := inlineErrors(t, e.Submit(bottest.Admin, av, map[string]string{"confirm": "25"}))
+	if errs["confirm"] != "Type 22 to delete 22 contacts: this batch deletes exactly 22. Nothing was deleted." {
+		t.Errorf("wrong count: %q", errs["confirm"])
+	}
+	e.Bot.Wait()
+	sameDump(t, "after a wrong count", before, crmtest.Dump(t, e.Store))
+
+	// The requester forging the approval window is refused too.
+	if r := e.Submit(bottest.Support, av, map[string]string{"confirm": "22"}); !strings.Contains(r.Body, "you cannot decide on it") {
+		t.Errorf("requester submitting the approval window: %s", r.Body)
+	}
+	// The right count: the batch goes, once, even submitted twice.
+	if r := e.Submit(bottest.Admin, av, map[string]string{"confirm": "22"}); strings.TrimSpace(r.Body) != "" {
+		t.Fatalf("approve with the count: %s", r.Body)
+	}
+	e.Bot.Wait()
+	e.Submit(bottest.Admin2, av, map[string]string{"confirm": "22"})
+	e.Bot.Wait()
+	for _, id := range safe {
+		if n := crmtest.CountRows(t, e.Store, "contacts", "id = $1", id); n != 0 {
+			t.Errorf("%s was not deleted", id)
+		}
+	}
+	if n := crmtest.CountRows(t, e.Store, "contacts", ""); n != 4 {
+		t.Errorf("%d contacts left, want the 3 kept and the real one", n)
+	}
+	if n := crmtest.CountRows(t, e.Store, "deletions", "batch_id = id"); n != 1 {
+		t.Errorf("%d batches, want 1", n)
+	}
+	sum := batchSummaryOf(t, e, bottest.Support)
+	if !strings.Contains(strings.Join(sum.lines, "\n"), "Approved by <@"+bottest.Admin+">") {
+		t.Errorf("requester's summary: %q", sum.lines)
+	}
+	batchSummaryOf(t, e, bottest.Admin) // the approver's progress DM ends with it
+	var state string
+	if err := e.Store.DB().Get(&state, e.Store.DB().Rebind(`SELECT state FROM approval_requests WHERE id = ?`), requestID); err != nil || state != string(crm.ApprovalApproved) {
+		t.Errorf("request state %q, %v", state, err)
+	}
+}
