@@ -444,8 +444,8 @@ func (b *Bot) handleCleanupSubmit(ctx context.Context, cb slack.InteractionCallb
 		b.log.Info("clean-up refused: contacts changed", "user", user, "was", meta.Count, "now", len(shown.Deletes))
 		b.auditBatchRefusal(user, meta.Filter, form.Reason, "not deleted: contacts changed since the window opened")
 		perm := b.cleanupPermission(ctx, user, shown)
-		meta.Fingerprint, meta.Count, meta.Mode = shown.Fingerprint, len(shown.Deletes), perm.Mode
-		banner := fmt.Sprintf("⚠️ *These contacts changed since you opened this window* (%d to delete then, %d now). Nothing was deleted. Check the list again and type the new count.", meta.Count, len(shown.Deletes))
+		banner := fmt.Sprintf("⚠️ *These contacts changed since you opened this window* (%d to delete then, %d now). Nothing was deleted. Check the list again and type the new count.", meta.Count, shown.Count())
+		meta.Fingerprint, meta.Count, meta.Mode = shown.Fingerprint, shown.Count(), perm.Mode
 		v := b.cleanupModal(shown, meta, admin, banner, perm)
 		return slack.NewUpdateViewSubmissionResponse(&v)
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -395,5 +396,72 @@ func TestCleanupRequestApprovedWithCount(t *testing.T) {
 	var state string
 	if err := e.Store.DB().Get(&state, e.Store.DB().Rebind(`SELECT state FROM approval_requests WHERE id = ?`), requestID); err != nil || state != string(crm.ApprovalApproved) {
 		t.Errorf("request state %q, %v", state, err)
+	}
+}
+
+// TestCleanupChangedSincePreview: a contact that starts to match after the
+// window opened makes the submit show the new preview, deleting nothing;
+// the new count then deletes the new batch.
+func TestCleanupChangedSincePreview(t *testing.T) {
+	t.Parallel()
+	e := bottest.New(t)
+	cleanupFixture(t, e)
+	v := openCleanup(t, e, bottest.Admin, cleanupFilter)
+	crmtest.InsertFull(t, e.Store, crmtest.Contact{ID: "qa23", FirstName: "QA", LastName: "Tester 23", Email: "qa23@qa.example.com"}, safeTest)
+	before := crmtest.Dump(t, e.Store)
+
+	r := submitCleanup(e, bottest.Admin, v, "22", false)
+	var upd struct {
+		Action string     `json:"response_action"`
+		View   slack.View `json:"view"`
+	}
+	if err := json.Unmarshal([]byte(r.Body), &upd); err != nil || upd.Action != "update" {
+		t.Fatalf("stale submit: want the window updated, got %s", r.Body)
+	}
+	lines := viewLines(upd.View.Blocks.BlockSet)
+	if want := "section: ⚠️ *These contacts changed since you opened this window* (22 to delete then, 23 now). Nothing was deleted. Check the list again and type the new count."; lines[0] != want {
+		t.Errorf("banner %q, want %q", lines[0], want)
+	}
+	if lines[len(lines)-1] != "input: Type 23 to delete 23 contacts" {
+		t.Errorf("the updated window asks %q", lines[len(lines)-1])
+	}
+	e.Bot.Wait()
+	sameDump(t, "after a stale submit", before, crmtest.Dump(t, e.Store))
+
+	upd.View.ID = v.ID
+	if r := submitCleanup(e, bottest.Admin, upd.View, "23", false); strings.TrimSpace(r.Body) != "" {
+		t.Fatalf("submit of the new preview: %s", r.Body)
+	}
+	e.Bot.Wait()
+	if n := crmtest.CountRows(t, e.Store, "contacts", ""); n != 4 {
+		t.Errorf("%d contacts left, want 4", n)
+	}
+}
+
+// TestCleanupByDeleter: a deleter deletes a low-risk batch directly, each
+// contact counted against DELETE_RATE_LIMIT; a batch past what is left of
+// the hour's limit asks an admin.
+func TestCleanupByDeleter(t *testing.T) {
+	t.Parallel()
+	e := bottest.New(t)
+	cleanupFixture(t, e)
+
+	v := openCleanup(t, e, bottest.Deleter, "email:qa1*@qa.example.com") // qa10…qa19
+	lines := viewLines(v.Blocks.BlockSet)
+	if want := "context: ✅ You are a deleter and these contacts are low-risk: they are deleted when you confirm, each counting toward your hourly limit."; !slices.Contains(lines, want) {
+		t.Errorf("deleter's window lacks %q:\n%s", want, strings.Join(lines, "\n"))
+	}
+	if r := submitCleanup(e, bottest.Deleter, v, "10", false); strings.TrimSpace(r.Body) != "" {
+		t.Fatalf("deleter's submit: %s", r.Body)
+	}
+	e.Bot.Wait()
+	if n := crmtest.CountRows(t, e.Store, "contacts", "id LIKE 'qa1%'"); n != 0 {
+		t.Errorf("%d of qa10…qa19 left", n)
+	}
+
+	v = openCleanup(t, e, bottest.Deleter, "email:qa2*@qa.example.com") // qa20…qa22
+	want := "section: 🔒 *Submitting asks an admin; nothing is deleted until one approves.* This batch counts as 3 deletes toward your hourly limit of 10, and you made about 10 in the last hour, so it needs an admin's approval. Your request goes to <#" + bottest.Approval + "> and you will hear the outcome."
+	if lines := viewLines(v.Blocks.BlockSet); !slices.Contains(lines, want) {
+		t.Errorf("deleter past the limit: window lacks %q:\n%s", want, strings.Join(lines, "\n"))
 	}
 }
