@@ -7,11 +7,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/slack-go/slack"
 
 	"contactbot/bot"
 	"contactbot/bot/bottest"
+	"contactbot/bot/slackfake"
 	"contactbot/crm"
 	"contactbot/crm/crmtest"
 )
@@ -221,10 +223,24 @@ type batchSummary struct {
 // summary, posted or put in place of the progress DM.
 func batchSummaryOf(t *testing.T, e *bottest.Env, user string) batchSummary {
 	t.Helper()
+	// The summary is an outbox note: delivered after the batch commits.
+	deadline := time.Now().Add(3 * wait)
+	for {
+		if found, ok := findBatchSummary(t, e, user); ok || time.Now().After(deadline) {
+			if !ok {
+				t.Fatalf("no batch summary in %s's DM: %v", user, e.Slack.Calls(""))
+			}
+			return found
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func findBatchSummary(t *testing.T, e *bottest.Env, user string) (batchSummary, bool) {
 	var found batchSummary
 	for _, method := range []string{"chat.postMessage", "chat.update"} {
 		for _, c := range e.Slack.Calls(method) {
-			if c.Params["channel"] != user || !strings.Contains(c.Params["text"], "(batch ") {
+			if (c.Params["channel"] != user && c.Params["channel"] != slackfake.DMChannel(user)) || !strings.Contains(c.Params["text"], "(batch ") {
 				continue
 			}
 			found.lines = viewLines(decodeBlocks(t, c.Params["blocks"]))
@@ -235,10 +251,7 @@ func batchSummaryOf(t *testing.T, e *bottest.Env, user string) batchSummary {
 			}
 		}
 	}
-	if found.button == "" {
-		t.Fatalf("no batch summary in %s's DM: %v", user, e.Slack.Calls(""))
-	}
-	return found
+	return found, found.button != ""
 }
 
 // TestCleanupRefusals: a filter with no term, one over BULK_LIMIT, and a
