@@ -28,8 +28,14 @@ func auditLine(e crm.AuditEntry) string {
 	if e.ContactID != "" {
 		parts = append(parts, "contact `"+esc(e.ContactID)+"`")
 	}
-	if e.DeletionID != "" {
+	switch {
+	case e.BatchID != "" && e.DeletionID == e.BatchID: // the batch's own line: "deleted clean-up batch `B…`"
+		parts = append(parts, "`"+esc(e.BatchID)+"`")
+	case e.DeletionID != "":
 		parts = append(parts, "deletion `"+esc(e.DeletionID)+"`")
+	}
+	if e.BatchID != "" && e.DeletionID != e.BatchID {
+		parts = append(parts, "of batch `"+esc(e.BatchID)+"`")
 	}
 	if e.RequestID != "" {
 		parts = append(parts, "request `"+esc(e.RequestID)+"`")

@@ -1,7 +1,10 @@
 package bot
 
 import (
+	"context"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/slack-go/slack"
 
@@ -77,4 +80,53 @@ func batchRestoredMessage(res crm.Restored, inc crm.Incident, reported bool) Mes
 		}
 	}
 	return Message{Text: fmt.Sprintf("%s (batch %s)", esc(title), d.ID), Blocks: []slack.Block{header(title), section(restored), section(batchDetails(br.Batch))}}
+}
+
+// batchHistory is `/contact history` of a batch id: the batch, and what
+// became of each of its contacts (deleted, with the deletion id that
+// restores it alone; skipped, and why; untouched; restored).
+func (b *Bot) batchHistory(ctx context.Context, id string) *Message {
+	bt, items, err := b.store.Batch(ctx, id)
+	if err != nil {
+		return textMessage(b.userMessage(err, "history: load batch", "batch", id))
+	}
+	title := "History of batch " + bt.ID
+	blocks := []slack.Block{header(title), section(batchDetails(bt) + "\n" + restoreWindow(bt.Deletion, b.now()) + "\n" + batchStateLine(bt))}
+	var lines []string
+	for _, it := range items {
+		label := "*" + esc(purgedLabel(it.ContactLabel)) + "* `" + esc(it.ContactID) + "`"
+		switch {
+		case it.Restored:
+			lines = append(lines, fmt.Sprintf("↩️ %s: restored (deletion `%s`)", label, esc(it.DeletionID)))
+		case it.State == crm.ItemDeleted:
+			lines = append(lines, fmt.Sprintf("🗑️ %s: deleted (deletion `%s`)", label, esc(it.DeletionID)))
+		case it.State == crm.ItemSkipped:
+			lines = append(lines, fmt.Sprintf("⏭️ %s: skipped, %s", label, esc(lowerFirst(it.Why))))
+		default:
+			lines = append(lines, fmt.Sprintf("▫️ %s: untouched", label))
+		}
+	}
+	for chunk := range slices.Chunk(lines, 25) {
+		blocks = append(blocks, section(strings.Join(chunk, "\n")))
+	}
+	blocks = append(blocks, contextBlock(fmt.Sprintf("Restore one contact alone: `%s restore` with its deletion id. All of them: `%s restore %s`.", DefaultCommandName, DefaultCommandName, esc(bt.ID))))
+	return &Message{Text: esc(title), Blocks: limitBlocks(blocks, maxMessageBlocks, func(n int) string { return fmt.Sprintf("and %d more blocks not shown", n) })}
+}
+
+// batchStateLine says how far a batch got.
+func batchStateLine(bt crm.Batch) string {
+	switch bt.State {
+	case crm.BatchRunning:
+		return fmt.Sprintf("⏳ Running: %d of %d done so far.", bt.Deleted+bt.Skipped, bt.Count)
+	case crm.BatchInterrupted:
+		return fmt.Sprintf("⚠️ Stopped part-way: %d of %d deleted, %d skipped, the rest untouched.", bt.Deleted, bt.Count, bt.Skipped)
+	}
+	s := fmt.Sprintf("✅ Done: %d of %d deleted", bt.Deleted, bt.Count)
+	if bt.Skipped > 0 {
+		s += fmt.Sprintf(", %d skipped (changed since the preview)", bt.Skipped)
+	}
+	if bt.Restored > 0 {
+		s += fmt.Sprintf("; %d restored since", bt.Restored)
+	}
+	return s + "."
 }

@@ -478,3 +478,85 @@ func TestCleanupByDeleter(t *testing.T) {
 		t.Errorf("deleter past the limit: window lacks %q:\n%s", want, strings.Join(lines, "\n"))
 	}
 }
+
+// TestCleanupShownAsBatch: after a batch, its history lists each contact
+// with what became of it; one contact restored alone comes back alone; the
+// audit trail has one line for the batch and one per contact, each naming
+// it; the Home tab and the digest count it as one batch.
+func TestCleanupShownAsBatch(t *testing.T) {
+	t.Parallel()
+	e := bottest.New(t, withAudit)
+	cleanupFixture(t, e)
+	v := openCleanup(t, e, bottest.Admin, "email:qa1*@qa.example.com") // qa10…qa19
+	if r := submitCleanup(e, bottest.Admin, v, "10", false); strings.TrimSpace(r.Body) != "" {
+		t.Fatalf("submit: %s", r.Body)
+	}
+	e.Bot.Wait()
+	batchID := batchSummaryOf(t, e, bottest.Admin).button
+	var qa10 string
+	if err := e.Store.DB().Get(&qa10, e.Store.DB().Rebind(`SELECT id FROM deletions WHERE contact_id = ?`), "qa10"); err != nil {
+		t.Fatal(err)
+	}
+
+	// The audit trail: the batch's line and one per contact, all naming it.
+	if n := crmtest.CountRows(t, e.Store, "audit_log", "batch_id = $1", batchID); n != 11 {
+		t.Errorf("%d audit lines name the batch, want 11 (the batch and its 10 contacts)", n)
+	}
+	feed := strings.Join(func() []string {
+		var out []string
+		for _, c := range e.AuditPosts() {
+			out = append(out, c.Params["text"])
+		}
+		return out
+	}(), "\n")
+	for _, want := range []string{"<@" + bottest.Admin + "> deleted clean-up batch `" + batchID + "` — reason: Test contact — ok",
+		"<@" + bottest.Admin + "> deleted contact `qa10` deletion `" + qa10 + "` of batch `" + batchID + "` — reason: Test contact"} {
+		if !strings.Contains(feed, want) {
+			t.Errorf("audit feed lacks %q:\n%s", want, feed)
+		}
+	}
+
+	// One contact restored alone.
+	if r := e.Command(bottest.Admin, "restore "+qa10); !strings.Contains(body(t, r), "Restored *QA Tester 10*") {
+		t.Errorf("restore one of the batch: %s", r.Body)
+	}
+	e.Bot.Wait()
+	if n := crmtest.CountRows(t, e.Store, "contacts", "id = 'qa10'"); n != 1 {
+		t.Error("qa10 not restored")
+	}
+	if n := crmtest.CountRows(t, e.Store, "contacts", "id LIKE 'qa1%'"); n != 1 {
+		t.Errorf("%d of the batch are back, want qa10 alone", n)
+	}
+
+	// Its history: the batch and each contact.
+	hist := body(t, e.Command(bottest.Admin, "history "+batchID))
+	for _, want := range []string{"History of batch " + batchID, "*Batch:* 10 contacts matching `email:qa1*@qa.example.com`",
+		"↩️ *QA Tester 10* `qa10`: restored (deletion `" + qa10 + "`)", "🗑️ *QA Tester 11* `qa11`: deleted (deletion `",
+		"✅ Done: 10 of 10 deleted; 1 restored since."} {
+		if !strings.Contains(hist, want) {
+			t.Errorf("batch history lacks %q:\n%s", want, hist)
+		}
+	}
+
+	// The Home tab lists the batch once.
+	home := strings.Join(viewLines(e.OpenHome(bottest.Admin).Blocks.BlockSet), "\n")
+	_, own, _ := strings.Cut(home, "header: Your deletions, last 30 days (1)")
+	if n := strings.Count(own, "clean-up batch `"+batchID+"`"); n != 1 {
+		t.Errorf("Home's own deletions show the batch %d times:\n%s", n, home)
+	}
+	if strings.Contains(own, "deletion `"+qa10+"`") {
+		t.Errorf("Home lists the contacts of the batch one by one:\n%s", own)
+	}
+	if want := "section: <@" + bottest.Admin + "> deleted *10 contacts* without a second person "; !strings.Contains(home, want) {
+		t.Errorf("Home's review of the batch lacks %q:\n%s", want, home)
+	}
+
+	// The digest counts it as a batch.
+	m, err := bot.DigestMessage(t.Context(), e.Store, e.Clock.Now().Add(-time.Hour), e.Clock.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(viewLines(m.Blocks), "\n"); !strings.Contains(got, "Of them in clean-up batches: 10 contacts in 1 batch") {
+		t.Errorf("digest:\n%s", got)
+	}
+}
