@@ -113,6 +113,30 @@ func testBatchDelete(t *testing.T, d crm.Dialect) {
 		}
 	})
 
+	t.Run("EveryFilterTerm", func(t *testing.T) {
+		s := crmtest.NewStoreOf(t, d)
+		batchFixture(t, s)
+		for text, want := range map[string]int{
+			"name:TEST source:import created:2025-01-02 location:loc_main": 25,
+			"name:test created:2025-01-01..2025-01-02":                     25,
+			"name:test created:..2025-01-01":                               0,
+			"name:test created:2025-01-03..":                               0,
+			"email:*+1*@acme.com":                                          11, // 1, 10-19
+			"email:test+7@acme.com":                                        1,
+			"email:*@acme.com source:other":                                0,
+			"name:person location:loc_other":                               0,
+		} {
+			f, err := crm.ParseBatchFilter(text)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := s.PreviewBatch(ctx, f, crm.BatchOptions{IncludeRisky: true})
+			if err != nil || p.Matched != want {
+				t.Errorf("%s: matched %d, %v; want %d", text, p.Matched, err, want)
+			}
+		}
+	})
+
 	t.Run("OverLimitAndWholeLocationRefused", func(t *testing.T) {
 		s := crmtest.NewStoreOf(t, d)
 		batchFixture(t, s)
@@ -364,6 +388,19 @@ func testBatchDelete(t *testing.T, d crm.Dialect) {
 		if err != nil || dg.Batches != 1 || dg.BatchContacts != 22 || dg.Deletions != 22 || len(dg.BatchesByPerson) != 1 || dg.BatchesByPerson[0].Key != "U9" {
 			t.Errorf("digest: %d batches of %d contacts, %d deletions, by %v; %v", dg.Batches, dg.BatchContacts, dg.Deletions, dg.BatchesByPerson, err)
 		}
+		hist, n, err := s.ContactHistory(ctx, id, 100)
+		if err != nil || n < 25 || hist[0].BatchID != id {
+			t.Errorf("history of the batch: %d lines, %v", n, err)
+		}
+		batchLines := 0
+		for _, e := range hist {
+			if e.Action == crm.AuditBatchDeleted && e.DeletionID == id {
+				batchLines++
+			}
+		}
+		if batchLines != 1 {
+			t.Errorf("history of the batch has %d batch lines, want 1", batchLines)
+		}
 		res2, err := s.Restore(ctx, id, "UA")
 		if err != nil || res2.Batch == nil || len(res2.Batch.Restored) != 22 || !res2.Reported {
 			t.Fatalf("restore of the reported batch: %v", err)
@@ -400,4 +437,38 @@ func deref(p *string) string {
 		return ""
 	}
 	return *p
+}
+
+// An erased contact's name leaves the batch requests that showed it.
+func TestBatchErasure(t *testing.T) {
+	t.Parallel()
+	crmtest.ForEachDialect(t, func(t *testing.T, s *crm.Store) {
+		ctx := context.Background()
+		id := crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Zed", LastName: "Quux", Email: "test+a@acme.com"}, safeFull)
+		crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Test", LastName: "B", Email: "test+b@acme.com"}, safeFull)
+		crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Real", LastName: "C", Email: "real@acme.com"}, safeFull)
+		f, _ := crm.ParseBatchFilter("email:test+*@acme.com")
+		p, err := s.PreviewBatch(ctx, f, crm.BatchOptions{})
+		if err != nil || p.Count() != 2 {
+			t.Fatalf("preview: %d, %v", p.Count(), err)
+		}
+		if _, _, err := s.RequestBatchApproval(ctx, crm.NewBatchApproval{Filter: f, ExpectCount: 2, Fingerprint: p.Fingerprint, Requester: "U9", Reason: "test_contact", TTL: time.Hour}); err != nil {
+			t.Fatal(err)
+		}
+		if found := crmtest.FindText(t, s, "Quux"); len(found) == 0 {
+			t.Fatal("the batch request does not show the contact's name before the erasure")
+		}
+		_, l, _ := s.Linked(ctx, id)
+		er, _, err := s.RequestApproval(ctx, crm.NewApproval{ContactID: id, Requester: "UADMIN", Reason: "erasure", Kind: crm.KindErasure,
+			Fingerprint: l.Fingerprint, TTL: time.Hour, RequesterIsAdmin: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Approve(ctx, crm.Decision{RequestID: er.ID, Admin: "UADMIN2", RestoreWindow: time.Hour, Confirmed: true}); err != nil {
+			t.Fatal(err)
+		}
+		if found := crmtest.FindText(t, s, "Quux"); len(found) > 0 {
+			t.Errorf("the name is left after the erasure:\n%v", found)
+		}
+	})
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -174,4 +176,50 @@ func (s *Store) approveBatch(ctx context.Context, d Decision, a Approval) (Appro
 	}
 	res.Approval, res.Batch, res.Audit = decided, &out, append(audits, out.Audit)
 	return res, nil
+}
+
+// scrubBatchNames erases a contact's name where batches keep it: their
+// items, and the first contacts a batch request shows.
+func scrubBatchNames(ctx context.Context, tx *sqlx.Tx, contactID string) error {
+	if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE batch_items SET contact_label = '`+ErasedText+`' WHERE contact_id = ? AND contact_label <> ''`), contactID); err != nil {
+		return fmt.Errorf("erase batch items of contact %s: %w", contactID, err)
+	}
+	key, err := json.Marshal(contactID)
+	if err != nil {
+		return fmt.Errorf("encode contact id: %w", err)
+	}
+	summary := "summary"
+	if dialectOf(tx) == Postgres {
+		summary = "CAST(summary AS text)" // jsonb's text has a space after each colon
+	}
+	var rows []struct {
+		ID      string `db:"id"`
+		Summary []byte `db:"summary"`
+	}
+	if err := tx.SelectContext(ctx, &rows, tx.Rebind(`SELECT id, summary FROM approval_requests WHERE contact_id LIKE 'batch:%' AND `+
+		summary+` LIKE ?`), "%"+string(key)+"%"); err != nil {
+		return fmt.Errorf("find batch requests of contact %s: %w", contactID, err)
+	}
+	for _, r := range rows {
+		var sum Summary
+		if err := json.Unmarshal(r.Summary, &sum); err != nil {
+			return fmt.Errorf("decode summary of request %s: %w", r.ID, err)
+		}
+		if sum.Batch == nil {
+			continue
+		}
+		for i := range sum.Batch.First {
+			if sum.Batch.First[i].ContactID == contactID {
+				sum.Batch.First[i].Label = ErasedText
+			}
+		}
+		js, err := json.Marshal(sum)
+		if err != nil {
+			return fmt.Errorf("encode summary of request %s: %w", r.ID, err)
+		}
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE approval_requests SET summary = ? WHERE id = ?`), string(js), r.ID); err != nil {
+			return fmt.Errorf("erase contact %s from request %s: %w", contactID, r.ID, err)
+		}
+	}
+	return nil
 }

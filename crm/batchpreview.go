@@ -53,7 +53,7 @@ func (s *Store) previewBatch(ctx context.Context, q dbtx, f BatchFilter, o Batch
 	p.Matched = len(matched)
 	if p.Matched > o.Limit {
 		p.OverLimit = true
-		return p, Errorf(EINVALID, "More than %d contacts match %s, more than one batch may delete: narrow the filter (add created: or source:, or a more precise email:), e.g. %s created:2026-11-01..2026-11-28.", o.Limit, f, f)
+		return p, Errorf(EINVALID, "More than %d contacts match %s, more than one batch may delete: narrow the filter%s.", o.Limit, f, narrower(f))
 	}
 	if p.Matched == 0 {
 		p.Fingerprint = batchFingerprint(nil, o.IncludeRisky)
@@ -267,4 +267,20 @@ func reverseRunes(s string) string {
 		r[i], r[j] = r[j], r[i]
 	}
 	return string(r)
+}
+
+// narrower suggests a term the filter lacks, as an example that parses.
+func narrower(f BatchFilter) string {
+	n := f
+	switch {
+	case f.CreatedFrom.IsZero() && f.CreatedTo.IsZero():
+		n.CreatedFrom, n.CreatedTo = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)
+	case f.Source == "":
+		n.Source = "import-2026-11-28"
+	case f.Name == "":
+		n.Name = "test"
+	default:
+		return " (a more precise email: pattern, or fewer created: days)"
+	}
+	return ", e.g. `/contact cleanup " + n.String() + "`"
 }

@@ -158,6 +158,14 @@ func (r *batchRun) begin(ctx context.Context) error {
 				return fmt.Errorf("name the batch of operation %s: %w", r.op, err)
 			}
 		}
+		// One batch per operation, however often it is submitted.
+		var started int
+		if err := tx.GetContext(ctx, &started, tx.Rebind(`SELECT count(*) FROM batches WHERE operation_id = ?`), r.op); err != nil {
+			return fmt.Errorf("look for the batch of operation %s: %w", r.op, err)
+		}
+		if started > 0 {
+			return ErrOperationGone
+		}
 		now := s.actionTime(time.Time{})
 		head := Deletion{ID: r.batchID, Kind: KindDelete, ContactLabel: contactsText(r.preview.Count()), DeletedBy: req.Actor,
 			ApprovedBy: nullable(req.ApprovedBy), RequestID: nullable(req.RequestID), Reason: req.Reason, Note: req.Note,

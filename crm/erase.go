@@ -178,6 +178,9 @@ func scrubTraces(ctx context.Context, tx *sqlx.Tx, c Contact, erasure string, no
 	if err != nil {
 		return "", err
 	}
+	if err := scrubBatchNames(ctx, tx, contactID); err != nil {
+		return "", err
+	}
 	// The audit trail's one exception (migration 00320): details only.
 	lines, err := exec("audit details", `UPDATE audit_log SET detail = '`+ErasedText+`'
 		WHERE detail NOT IN ('', '`+ErasedText+`') AND (contact_id = ?
