@@ -274,7 +274,7 @@ func countProblem(typed string, n int) string {
 	if typed == strconv.Itoa(n) {
 		return ""
 	}
-	return fmt.Sprintf("%s: this batch deletes exactly %d. Nothing was deleted.", countPrompt(n), n)
+	return fmt.Sprintf("This batch deletes exactly %s: type %d. Nothing was deleted.", plural(n, "contact", "contacts"), n)
 }
 
 // previewHead says what the filter matches and what the batch does with it.

@@ -143,7 +143,7 @@ func TestCleanupDeletesTheSafeAndRestoresAll(t *testing.T) {
 	// A wrong count: an inline error, nothing deleted.
 	for _, typed := range []string{"21", "25", "twenty-two", ""} {
 		errs := inlineErrors(t, submitCleanup(e, bottest.Admin, v, typed, false))
-		if want := "Type 22 to delete 22 contacts: this batch deletes exactly 22. Nothing was deleted."; errs["confirm"] != want {
+		if want := "This batch deletes exactly 22 contacts: type 22. Nothing was deleted."; errs["confirm"] != want {
 			t.Errorf("count %q: error %q, want %q", typed, errs["confirm"], want)
 		}
 	}
@@ -373,7 +373,7 @@ func TestCleanupRequestApprovedWithCount(t *testing.T) {
 		t.Errorf("approval window ends with %q", al[len(al)-1])
 	}
 	errs := inlineErrors(t, e.Submit(bottest.Admin, av, map[string]string{"confirm": "25"}))
-	if errs["confirm"] != "Type 22 to delete 22 contacts: this batch deletes exactly 22. Nothing was deleted." {
+	if errs["confirm"] != "This batch deletes exactly 22 contacts: type 22. Nothing was deleted." {
 		t.Errorf("wrong count: %q", errs["confirm"])
 	}
 	e.Bot.Wait()
