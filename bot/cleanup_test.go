@@ -560,3 +560,35 @@ func TestCleanupShownAsBatch(t *testing.T) {
 		t.Errorf("digest:\n%s", got)
 	}
 }
+
+// TestCleanupAdminIncludesKept: an admin ticks the kept contacts in; the
+// window is redrawn with them and the new count, and the batch then takes
+// all 25, the opted-out ones going to the suppression list.
+func TestCleanupAdminIncludesKept(t *testing.T) {
+	t.Parallel()
+	e := bottest.New(t)
+	cleanupFixture(t, e)
+	v := openCleanup(t, e, bottest.Admin, cleanupFilter)
+
+	v.State = &slack.ViewState{Values: map[string]map[string]slack.BlockAction{"include_risky": {"include_risky": {ActionID: "include_risky", Type: "checkboxes",
+		SelectedOptions: []slack.OptionBlockObject{{Value: "include"}}}}}}
+	if r := e.ClickInView(bottest.Admin, v, "include_risky", "include_risky", ""); r.Status != http.StatusOK {
+		t.Fatalf("tick: %d %s", r.Status, r.Body)
+	}
+	e.Bot.Wait()
+	nv := e.LastViewOf("views.update")
+	lines := viewLines(nv.Blocks.BlockSet)
+	if lines[0] != "section: *Filter:* `email:*@qa.example.com`\n*25 contacts match*; this batch deletes all of them." || lines[len(lines)-1] != "input: Type 25 to delete 25 contacts" {
+		t.Errorf("redrawn window:\n%s", strings.Join(lines, "\n"))
+	}
+	if r := submitCleanup(e, bottest.Admin, nv, "25", true); strings.TrimSpace(r.Body) != "" {
+		t.Fatalf("submit with the kept contacts: %s", r.Body)
+	}
+	e.Bot.Wait()
+	if n := crmtest.CountRows(t, e.Store, "contacts", ""); n != 1 {
+		t.Errorf("%d contacts left, want the real one alone", n)
+	}
+	if n := crmtest.CountRows(t, e.Store, "suppressions", ""); n != 2 {
+		t.Errorf("%d suppression entries, want 2 (qr2 and qr3 opted out)", n)
+	}
+}
