@@ -208,7 +208,7 @@ func outcomeLine(a crm.Approval) string {
 			}
 			return fmt.Sprintf("✅ *Approved* by %s%s: erased (deletion `%s`). It cannot be restored.", by, when, esc(a.DeletionID))
 		}
-		return fmt.Sprintf("✅ *Approved* by %s%s: %s (deletion `%s`).", mention(a.DecidedBy), when, done, esc(a.DeletionID))
+		return fmt.Sprintf("✅ *Approved* by %s%s: %s (%s `%s`).", mention(a.DecidedBy), when, done, deletionRecord(a), esc(a.DeletionID))
 	case crm.ApprovalRejected:
 		s := fmt.Sprintf("❌ *Rejected* by %s%s. Nothing was %s.", mention(a.DecidedBy), when, done)
 		if a.RejectReason != "" {
@@ -223,6 +223,22 @@ func outcomeLine(a crm.Approval) string {
 		return fmt.Sprintf("↩️ *Withdrawn* by %s%s, who asked for it. Nothing was %s.", mention(a.DecidedBy), when, done)
 	}
 	return "⏳ Waiting for an admin."
+}
+
+// deletionRecord and approvedWhat name what an approved request made: a
+// deletion of a contact, or a batch of contacts.
+func deletionRecord(a crm.Approval) string {
+	if a.Kind() == crm.KindBatch {
+		return "batch"
+	}
+	return "deletion"
+}
+
+func approvedWhat(a crm.Approval) string {
+	if a.Kind() == crm.KindBatch {
+		return "contacts were"
+	}
+	return "contact was"
 }
 
 // firstApprovalLine says an erasure has the first of its two approvals.
@@ -244,7 +260,7 @@ func decidedText(a crm.Approval) string {
 	done := wordsOf(a.Kind()).done
 	switch a.State {
 	case crm.ApprovalApproved:
-		return fmt.Sprintf("Already approved by %s%s: the contact was %s (deletion `%s`). Nothing more was done.", mention(a.DecidedBy), when, done, esc(a.DeletionID))
+		return fmt.Sprintf("Already approved by %s%s: the %s %s (%s `%s`). Nothing more was done.", mention(a.DecidedBy), when, approvedWhat(a), done, deletionRecord(a), esc(a.DeletionID))
 	case crm.ApprovalRejected:
 		return fmt.Sprintf("Already rejected by %s%s. Nothing was %s and nothing more was done.", mention(a.DecidedBy), when, done)
 	case crm.ApprovalExpired:
@@ -295,7 +311,7 @@ func requestDMDecided(a crm.Approval) Message {
 	var how string
 	switch a.State {
 	case crm.ApprovalApproved:
-		how = fmt.Sprintf("was approved by %s%s: the contact was %s (deletion `%s`).", mention(a.DecidedBy), when, done, esc(a.DeletionID))
+		how = fmt.Sprintf("was approved by %s%s: the %s %s (%s `%s`).", mention(a.DecidedBy), when, approvedWhat(a), done, deletionRecord(a), esc(a.DeletionID))
 	case crm.ApprovalRejected:
 		how = fmt.Sprintf("was rejected by %s%s. Nothing was %s.", mention(a.DecidedBy), when, done)
 	case crm.ApprovalExpired:

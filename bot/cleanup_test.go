@@ -240,7 +240,7 @@ func findBatchSummary(t *testing.T, e *bottest.Env, user string) (batchSummary, 
 	var found batchSummary
 	for _, method := range []string{"chat.postMessage", "chat.update"} {
 		for _, c := range e.Slack.Calls(method) {
-			if (c.Params["channel"] != user && c.Params["channel"] != slackfake.DMChannel(user)) || !strings.Contains(c.Params["text"], "(batch ") {
+			if (c.Params["channel"] != user && c.Params["channel"] != slackfake.DMChannel(user)) || !strings.HasPrefix(c.Params["text"], "Deleted ") || !strings.Contains(c.Params["text"], "(batch ") {
 				continue
 			}
 			found.lines = viewLines(decodeBlocks(t, c.Params["blocks"]))
