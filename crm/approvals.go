@@ -314,15 +314,7 @@ func (s *Store) RequestApproval(ctx context.Context, r NewApproval) (Approval, A
 		if saw != r.Fingerprint {
 			return ErrContactChanged
 		}
-		existing, err := s.selectApprovals(ctx, tx, `WHERE contact_id = ? AND state = ?`, r.ContactID, ApprovalPending)
-		if err != nil {
-			return err
-		}
-		if len(existing) > 0 {
-			a = existing[0]
-			return ErrAlreadyRequested
-		}
-		if err := s.checkRequestLimitTx(ctx, tx, r.Requester, r.Limit); err != nil {
+		if a, err = s.mayRequestTx(ctx, tx, r.ContactID, r.Requester, r.Limit); err != nil {
 			return err
 		}
 		// Whole microseconds, as the database keeps them: an expiry compared
@@ -359,24 +351,33 @@ func (s *Store) RequestApproval(ctx context.Context, r NewApproval) (Approval, A
 	return a, audit, err
 }
 
-// checkRequestLimitTx refuses (ErrTooManyRequests) a request from someone
-// who already has limit requests waiting; limit 0 is no limit.
-func (s *Store) checkRequestLimitTx(ctx context.Context, tx *sqlx.Tx, requester string, limit int) error {
+// mayRequestTx checks a new request for contactID by requester: a pending
+// one for the contact is returned with ErrAlreadyRequested; someone who
+// already has limit requests waiting (limit 0: no limit) gets
+// ErrTooManyRequests.
+func (s *Store) mayRequestTx(ctx context.Context, tx *sqlx.Tx, contactID, requester string, limit int) (Approval, error) {
+	existing, err := s.selectApprovals(ctx, tx, `WHERE contact_id = ? AND state = ?`, contactID, ApprovalPending)
+	if err != nil {
+		return Approval{}, err
+	}
+	if len(existing) > 0 {
+		return existing[0], ErrAlreadyRequested
+	}
 	if limit <= 0 {
-		return nil
+		return Approval{}, nil
 	}
 	if err := lockRequesterTx(ctx, tx, requester); err != nil {
-		return err
+		return Approval{}, err
 	}
 	var waiting int
 	if err := tx.GetContext(ctx, &waiting, tx.Rebind(`SELECT count(*) FROM approval_requests WHERE requester = ? AND state = ? AND expires_at > ?`),
 		requester, ApprovalPending, s.now().UTC()); err != nil {
-		return fmt.Errorf("count waiting requests of %s: %w", requester, err)
+		return Approval{}, fmt.Errorf("count waiting requests of %s: %w", requester, err)
 	}
 	if waiting >= limit {
-		return ErrTooManyRequests
+		return Approval{}, ErrTooManyRequests
 	}
-	return nil
+	return Approval{}, nil
 }
 
 // insertApprovalTx records a new request, its counts and summary encoded,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -122,6 +123,7 @@ func testBatchDelete(t *testing.T, d crm.Dialect) {
 			"name:test created:..2025-01-01":                               0,
 			"name:test created:2025-01-03..":                               0,
 			"email:*+1*@acme.com":                                          11, // 1, 10-19
+			"email:test+2*":                                                7,  // 2, 20-25
 			"email:test+7@acme.com":                                        1,
 			"email:*@acme.com source:other":                                0,
 			"name:person location:loc_other":                               0,
@@ -143,6 +145,13 @@ func testBatchDelete(t *testing.T, d crm.Dialect) {
 		p, err := s.PreviewBatch(ctx, filter, crm.BatchOptions{Limit: 20})
 		if crm.ErrorCode(err) != crm.EINVALID || !p.OverLimit || p.Matched != 21 {
 			t.Fatalf("over limit: err %v, over %t, matched %d", err, p.OverLimit, p.Matched)
+		}
+		// Its example is a filter that parses: the filter and a term it lacks.
+		msg := crm.ErrorMessage(err)
+		_, example, _ := strings.Cut(msg, "`/contact cleanup ")
+		example, _, _ = strings.Cut(example, "`")
+		if ex, err := crm.ParseBatchFilter(example); err != nil || ex.Email != filter.Email || ex.CreatedFrom.IsZero() {
+			t.Errorf("over-limit example %q of %q: %+v, %v", example, msg, ex, err)
 		}
 		all, _ := crm.ParseBatchFilter("email:*@acme.com")
 		if _, err := s.PreviewBatch(ctx, all, crm.BatchOptions{}); crm.ErrorCode(err) != crm.EINVALID {
@@ -324,6 +333,42 @@ func testBatchDelete(t *testing.T, d crm.Dialect) {
 			default:
 				t.Errorf("item %d is %s", it.Seq, it.State)
 			}
+		}
+	})
+
+	t.Run("OneOperationSubmittedTwiceDeletesOnce", func(t *testing.T) {
+		s := crmtest.NewStoreOf(t, d)
+		batchFixture(t, s)
+		p, err := s.PreviewBatch(ctx, filter, crm.BatchOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		op, err := s.StartOperation(ctx, crm.OperationDeleteBatch, "U1", "", filter.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		errs := make(chan error, 2)
+		for range 2 {
+			go func() {
+				_, err := s.DeleteBatch(ctx, crm.BatchRequest{Filter: filter, ExpectCount: 22, ExpectFingerprint: p.Fingerprint, Actor: "U1",
+					Reason: "test_contact", RestoreWindow: time.Hour, Operation: op.ID})
+				errs <- err
+			}()
+		}
+		var ok int
+		for range 2 {
+			err := <-errs
+			switch {
+			case err == nil:
+				ok++
+			case errors.Is(err, crm.ErrOperationGone), errors.Is(err, crm.ErrBatchChanged):
+			default:
+				t.Errorf("the second submit: %v", err)
+			}
+		}
+		if ok != 1 || crmtest.CountRows(t, s, "batches", "") != 1 || crmtest.CountRows(t, s, "deletions", "batch_id <> ''") != 23 {
+			t.Errorf("%d submits succeeded, %d batches, %d batch deletions; want 1, 1, 23", ok,
+				crmtest.CountRows(t, s, "batches", ""), crmtest.CountRows(t, s, "deletions", "batch_id <> ''"))
 		}
 	})
 

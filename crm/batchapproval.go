@@ -51,15 +51,8 @@ func (s *Store) RequestBatchApproval(ctx context.Context, r NewBatchApproval) (A
 	}
 	err = s.withTx(ctx, func(tx *sqlx.Tx) error {
 		key := batchRequestKey(r.Filter)
-		existing, err := s.selectApprovals(ctx, tx, `WHERE contact_id = ? AND state = ?`, key, ApprovalPending)
-		if err != nil {
-			return err
-		}
-		if len(existing) > 0 {
-			a = existing[0]
-			return ErrAlreadyRequested
-		}
-		if err := s.checkRequestLimitTx(ctx, tx, r.Requester, r.RequestLimit); err != nil {
+		var err error
+		if a, err = s.mayRequestTx(ctx, tx, key, r.Requester, r.RequestLimit); err != nil {
 			return err
 		}
 		now := s.now().UTC().Truncate(time.Microsecond)

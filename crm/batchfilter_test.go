@@ -67,7 +67,7 @@ func TestParseBatchFilter(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"", "test", "email:*", "email:*@*", "name:two words", "foo:bar", "email:a email:b", "created:2026-02-30",
-		"created:2026-11-28..2026-11-01", "created:..", `source:"open`} {
+		"created:2026-11-28..2026-11-01", "created:..", `source:"open`, "email:*test*"} {
 		if _, err := ParseBatchFilter(bad); ErrorCode(err) != EINVALID || !strings.Contains(ErrorMessage(err), "email:test+*@acme.com") {
 			t.Errorf("ParseBatchFilter(%q) = %v, want EINVALID with an example", bad, err)
 		}

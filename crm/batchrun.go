@@ -158,6 +158,13 @@ func (r *batchRun) begin(ctx context.Context) error {
 				return fmt.Errorf("name the batch of operation %s: %w", r.op, err)
 			}
 		}
+		// Opted-out contacts go to the suppression list, which needs the
+		// key: refuse now rather than stop midway at the first of them.
+		if r.preview.OptedOut > 0 {
+			if _, err := s.suppressionKeyFor(ctx, tx); err != nil {
+				return err
+			}
+		}
 		// One batch per operation, however often it is submitted.
 		var started int
 		if err := tx.GetContext(ctx, &started, tx.Rebind(`SELECT count(*) FROM batches WHERE operation_id = ?`), r.op); err != nil {
