@@ -93,7 +93,7 @@ func (b *Bot) report(ctx context.Context, reporter, deletionID, wrong string) *M
 		return textMessage(b.refusal(err, rep.Deletion, "report deletion"))
 	}
 	d, inc := rep.Deletion, rep.Incident
-	w := wordsOf(d.Kind)
+	w := deletionWords(d)
 	if !rep.New {
 		if inc.MessageTS == "" {
 			return textMessage(fmt.Sprintf("%s is reporting this %s right now: the incident will appear in %s in a moment.", mention(inc.ReportedBy), w.record, channelMention(b.cfg.IncidentChannel)))
