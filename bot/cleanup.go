@@ -213,7 +213,7 @@ func (b *Bot) cleanupModal(p crm.BatchPreview, meta cleanupMeta, admin bool, ban
 	n := len(p.Deletes)
 	blocks = append(blocks, section(previewHead(p)))
 	if n > 0 {
-		blocks = append(blocks, section(fmt.Sprintf("*Deleting these %s removes:*\n%s", plural(n, "contact", "contacts"), strings.Join(batchTotalLines(p.Deletes), "\n"))))
+		blocks = append(blocks, section(fmt.Sprintf("*Deleting these %s removes:*\n%s", plural(n, "contact", "contacts"), strings.Join(totalsLines(p.Totals, p.Count()), "\n"))))
 		blocks = append(blocks, listSections(fmt.Sprintf("*The %s:*", firstOf(n)), contactList(p.Deletes, false))...)
 	}
 	if len(p.Kept) > 0 {
@@ -347,29 +347,6 @@ func shortCounts(c crm.Counts) string {
 		return "nothing linked"
 	}
 	return strings.Join(parts, ", ")
-}
-
-// batchCounts adds up what the contacts of a batch have.
-func batchCounts(cs []crm.BatchContact) (sum crm.Counts, rows int) {
-	for _, c := range cs {
-		n := c.Linked.Counts
-		sum.DNDSettings += n.DNDSettings
-		sum.Conversations += n.Conversations
-		sum.Messages += n.Messages
-		sum.Notes += n.Notes
-		sum.Opportunities += n.Opportunities
-		sum.Tasks += n.Tasks
-		sum.Appointments += n.Appointments
-		sum.WorkflowEnrollments += n.WorkflowEnrollments
-		rows += n.Total()
-	}
-	return sum, rows
-}
-
-// batchTotalLines is what a batch takes in all, one line per kind.
-func batchTotalLines(cs []crm.BatchContact) []string {
-	t, _ := batchCounts(cs)
-	return totalsLines(t, len(cs))
 }
 
 // totalsLines are the totals t of n contacts, one line per kind.
@@ -593,8 +570,8 @@ func batchSummary(res crm.BatchDeleted) Message {
 	return Message{Text: fmt.Sprintf("%s (batch %s)", title, bt.ID), Blocks: blocks}
 }
 
-// batchCountsLine lists what a batch removed: "22 contacts, 44
-// conversations, … (N rows)".
+// batchCountsLine lists what a batch of contacts (or one) removed: "22
+// contacts, 44 conversations, … (N rows)"; c holds the linked rows of all.
 func batchCountsLine(contacts int, c crm.Counts) string {
 	parts := []string{plural(contacts, "contact", "contacts")}
 	for _, k := range c.Kinds() {

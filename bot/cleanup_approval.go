@@ -207,7 +207,7 @@ func (b *Bot) batchApproveModal(a crm.Approval, p crm.BatchPreview, meta batchAp
 		info += " — " + esc(a.Note)
 	}
 	blocks = append(blocks, section(info),
-		section(fmt.Sprintf("*Deleting these %s removes:*\n%s", plural(p.Count(), "contact", "contacts"), strings.Join(batchTotalLines(p.Deletes), "\n"))))
+		section(fmt.Sprintf("*Deleting these %s removes:*\n%s", plural(p.Count(), "contact", "contacts"), strings.Join(totalsLines(p.Totals, p.Count()), "\n"))))
 	blocks = append(blocks, listSections(fmt.Sprintf("*The %s:*", firstOf(p.Count())), contactList(p.Deletes, false))...)
 	blocks = append(blocks, countInput(p.Count()))
 	return slack.ModalViewRequest{

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,7 +17,6 @@ import (
 	"contactbot/bot/slackfake"
 	"contactbot/crm"
 	"contactbot/crm/crmtest"
-	"contactbot/internal/testsvc"
 )
 
 // TestKilledMidBatchIsResolvedOnRestart runs `serve`, starts a clean-up of
@@ -33,16 +30,7 @@ func TestKilledMidBatchIsResolvedOnRestart(t *testing.T) {
 		t.Skip("builds and runs the binary")
 	}
 	bin := buildBinary(t)
-	dbURL := crmtest.NewDatabase(t)
-	ctx := context.Background()
-	store, err := crm.Open(ctx, dbURL, crm.Hooks{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	if err := store.Migrate(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
+	store, dbURL := crashStore(t)
 	var ids []string
 	for i := 1; i <= 22; i++ {
 		id := fmt.Sprintf("qa%02d", i)
@@ -58,12 +46,7 @@ func TestKilledMidBatchIsResolvedOnRestart(t *testing.T) {
 	store.DB().MustExec(`CREATE TRIGGER slow_notes BEFORE DELETE ON notes FOR EACH ROW EXECUTE FUNCTION slow_down()`)
 
 	fake := slackfake.New(t)
-	env := map[string]string{
-		"DATABASE_URL": dbURL, "REDIS_URL": "", "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": bottest.Secret,
-		"SLACK_APP_TOKEN": "", "SLACK_API_URL": fake.URL(), "APPROVALS_CHANNEL": bottest.Approval, "INCIDENT_CHANNEL": bottest.Incident,
-		"AUDIT_CHANNEL": "", "ADMIN_USER_IDS": bottest.Admin, "PORT": strconv.Itoa(testsvc.FreePort(t)),
-		"SUPPRESSION_KEY": crmtest.SuppressionKey,
-	}
+	env := crashEnv(t, fake, dbURL)
 	first := startServe(t, bin, env)
 	first.command(t, bottest.Admin, "cleanup email:*@qa.example.com", fake.NewResponseURL())
 	open := waitFor(t, fake, "views.open", 10*time.Second, func(slackfake.Call) bool { return true })
