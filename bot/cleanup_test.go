@@ -1,6 +1,7 @@
 package bot_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -549,6 +550,25 @@ func TestCleanupShownAsBatch(t *testing.T) {
 	}
 	if want := "section: <@" + bottest.Admin + "> deleted *10 contacts* without a second person "; !strings.Contains(home, want) {
 		t.Errorf("Home's review of the batch lacks %q:\n%s", want, home)
+	}
+
+	// The audit export names the batch in its last column.
+	var csv bytes.Buffer
+	if _, err := bot.WriteAudit(t.Context(), e.Store, &csv, e.Clock.Now().Add(-time.Hour), bot.FormatCSV); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(csv.String(), ","+batchID+"\n"); n != 12 {
+		t.Errorf("%d export rows end with the batch id, want 12 (the batch, its 10 contacts, qa10's restore):\n%s", n, csv.String())
+	}
+
+	// The rest of the batch, by its id.
+	answer := body(t, e.Command(bottest.Admin, "restore "+strings.ToLower(batchID)))
+	if want := "✅ Restored all 9 contacts of batch `" + batchID + "`: 81 rows put back with the same ids and values. (1 contact had been restored one by one before: left as it is.)"; !strings.Contains(answer, want) {
+		t.Errorf("restore of the batch id: %s\nwant %s", answer, want)
+	}
+	e.Bot.Wait()
+	if n := crmtest.CountRows(t, e.Store, "contacts", "id LIKE 'qa1%'"); n != 10 {
+		t.Errorf("%d of the batch are back, want all 10", n)
 	}
 
 	// The digest counts it as a batch.
