@@ -612,3 +612,36 @@ func TestCleanupAdminIncludesKept(t *testing.T) {
 		t.Errorf("%d suppression entries, want 2 (qr2 and qr3 opted out)", n)
 	}
 }
+
+// TestCleanupSkipsAContactChangedMidBatch: a contact that gets a note while
+// the batch runs (a trigger adds one to qa22 when qa01 goes, in the first
+// transaction) is skipped, left whole, and named in the summary.
+func TestCleanupSkipsAContactChangedMidBatch(t *testing.T) {
+	t.Parallel()
+	crmtest.RequirePostgres(t)
+	e := bottest.New(t)
+	cleanupFixture(t, e)
+	e.Store.DB().MustExec(`CREATE FUNCTION late_note() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+		IF OLD.contact_id = 'qa01' THEN INSERT INTO notes (id, contact_id, body, created_at) VALUES ('qa22_late', 'qa22', 'Called back', now()); END IF;
+		RETURN OLD; END $$`)
+	e.Store.DB().MustExec(`CREATE TRIGGER late_note BEFORE DELETE ON notes FOR EACH ROW EXECUTE FUNCTION late_note()`)
+
+	v := openCleanup(t, e, bottest.Admin, cleanupFilter)
+	if r := submitCleanup(e, bottest.Admin, v, "22", false); strings.TrimSpace(r.Body) != "" {
+		t.Fatalf("submit: %s", r.Body)
+	}
+	e.Bot.Wait()
+	if n := crmtest.CountRows(t, e.Store, "notes", "contact_id = 'qa22'"); n != 2 {
+		t.Errorf("qa22 has %d notes, want its own and the late one (skipped, untouched)", n)
+	}
+	if n := crmtest.CountRows(t, e.Store, "contacts", "id LIKE 'qa%'"); n != 1 {
+		t.Errorf("%d of the test contacts left, want qa22 alone", n)
+	}
+	sum := batchSummaryOf(t, e, bottest.Admin)
+	got := strings.Join(sum.lines, "\n")
+	for _, want := range []string{"header: Deleted 21 contacts", "*Skipped, not deleted (1): they changed since the preview.* Check them one by one.\n• *QA Tester 22* `qa22`: it changed since the preview"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("summary lacks %q:\n%s", want, got)
+		}
+	}
+}
