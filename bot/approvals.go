@@ -144,6 +144,9 @@ func (b *Bot) requestNotes(a crm.Approval, c crm.Contact, l crm.Linked, original
 // of the contact's opportunity values; target names the contact a merge
 // keeps.
 func approvalMessage(a crm.Approval, c *crm.Contact, l *crm.Linked, cur, target string) Message {
+	if a.Kind() == crm.KindBatch {
+		return batchApprovalMessage(a)
+	}
 	who := "*" + esc(a.ContactLabel) + "* `" + esc(a.ContactID) + "`"
 	if c != nil {
 		who = contactLine(*c)
@@ -205,7 +208,7 @@ func outcomeLine(a crm.Approval) string {
 			}
 			return fmt.Sprintf("✅ *Approved* by %s%s: erased (deletion `%s`). It cannot be restored.", by, when, esc(a.DeletionID))
 		}
-		return fmt.Sprintf("✅ *Approved* by %s%s: %s (deletion `%s`).", mention(a.DecidedBy), when, done, esc(a.DeletionID))
+		return fmt.Sprintf("✅ *Approved* by %s%s: %s (%s `%s`).", mention(a.DecidedBy), when, done, deletionRecord(a), esc(a.DeletionID))
 	case crm.ApprovalRejected:
 		s := fmt.Sprintf("❌ *Rejected* by %s%s. Nothing was %s.", mention(a.DecidedBy), when, done)
 		if a.RejectReason != "" {
@@ -220,6 +223,22 @@ func outcomeLine(a crm.Approval) string {
 		return fmt.Sprintf("↩️ *Withdrawn* by %s%s, who asked for it. Nothing was %s.", mention(a.DecidedBy), when, done)
 	}
 	return "⏳ Waiting for an admin."
+}
+
+// deletionRecord and approvedWhat name what an approved request made: a
+// deletion of a contact, or a batch of contacts.
+func deletionRecord(a crm.Approval) string {
+	if a.Kind() == crm.KindBatch {
+		return "batch"
+	}
+	return "deletion"
+}
+
+func approvedWhat(a crm.Approval) string {
+	if a.Kind() == crm.KindBatch {
+		return "contacts were"
+	}
+	return "contact was"
 }
 
 // firstApprovalLine says an erasure has the first of its two approvals.
@@ -241,7 +260,7 @@ func decidedText(a crm.Approval) string {
 	done := wordsOf(a.Kind()).done
 	switch a.State {
 	case crm.ApprovalApproved:
-		return fmt.Sprintf("Already approved by %s%s: the contact was %s (deletion `%s`). Nothing more was done.", mention(a.DecidedBy), when, done, esc(a.DeletionID))
+		return fmt.Sprintf("Already approved by %s%s: the %s %s (%s `%s`). Nothing more was done.", mention(a.DecidedBy), when, approvedWhat(a), done, deletionRecord(a), esc(a.DeletionID))
 	case crm.ApprovalRejected:
 		return fmt.Sprintf("Already rejected by %s%s. Nothing was %s and nothing more was done.", mention(a.DecidedBy), when, done)
 	case crm.ApprovalExpired:
@@ -292,7 +311,7 @@ func requestDMDecided(a crm.Approval) Message {
 	var how string
 	switch a.State {
 	case crm.ApprovalApproved:
-		how = fmt.Sprintf("was approved by %s%s: the contact was %s (deletion `%s`).", mention(a.DecidedBy), when, done, esc(a.DeletionID))
+		how = fmt.Sprintf("was approved by %s%s: the %s %s (%s `%s`).", mention(a.DecidedBy), when, approvedWhat(a), done, deletionRecord(a), esc(a.DeletionID))
 	case crm.ApprovalRejected:
 		how = fmt.Sprintf("was rejected by %s%s. Nothing was %s.", mention(a.DecidedBy), when, done)
 	case crm.ApprovalExpired:
@@ -313,7 +332,7 @@ func requesterOutcome(a crm.Approval, deleted *crm.Deleted) (Message, bool) {
 		return outcomeSummary(*deleted), true
 	}
 	what := fmt.Sprintf("your request to %s *%s* (`%s`, request `%s`)", wordsOf(a.Kind()).verb, esc(a.ContactLabel), esc(a.ContactID), a.ID)
-	if a.Kind() == crm.KindErasure {
+	if a.Kind() == crm.KindErasure || a.Kind() == crm.KindBatch {
 		// As in the request's own DM: a DM stays in Slack, even when the
 		// person is erased later, so it names the contact by id only.
 		what = fmt.Sprintf("your request `%s` to %s", a.ID, requestAsksRequester(a))
@@ -423,6 +442,9 @@ func (b *Bot) handleApproveClick(ctx context.Context, cb slack.InteractionCallba
 	if requestIDRe.MatchString(requestID) {
 		if req, err := b.store.Approval(ctx, requestID); err == nil && req.Kind() == crm.KindErasure {
 			b.erasureApproveClick(ctx, cb, req, fingerprint)
+			return
+		} else if err == nil && req.Kind() == crm.KindBatch {
+			b.batchApproveClick(ctx, cb, req) // a clean-up is approved with its count typed
 			return
 		}
 	}

@@ -16,6 +16,10 @@ func (b *Bot) audit(ctx context.Context, e crm.AuditEntry) {
 	}
 }
 
+// batchRequestPrefix starts the contact id crm gives a clean-up request
+// (one per filter), which is no contact.
+const batchRequestPrefix = "batch:"
+
 // auditLine is one readable line: when, who, what, on what, why, outcome.
 // People are mentions and codes are labels, in entries written before this
 // wording too: "requested by U123" in an outcome or detail becomes a mention.
@@ -25,11 +29,21 @@ func auditLine(e crm.AuditEntry) string {
 		actor = "contactbot"
 	}
 	parts := []string{slackDate(e.At), actor, actionLabel(e)}
-	if e.ContactID != "" {
+	switch {
+	case strings.HasPrefix(e.ContactID, batchRequestPrefix):
+		// A clean-up request's stand-in for a contact: the request names it.
+		parts = append(parts, "a batch of contacts,")
+	case e.ContactID != "":
 		parts = append(parts, "contact `"+esc(e.ContactID)+"`")
 	}
-	if e.DeletionID != "" {
+	switch {
+	case e.BatchID != "" && e.DeletionID == e.BatchID: // the batch's own line: "deleted clean-up batch `B…`"
+		parts = append(parts, "`"+esc(e.BatchID)+"`")
+	case e.DeletionID != "":
 		parts = append(parts, "deletion `"+esc(e.DeletionID)+"`")
+	}
+	if e.BatchID != "" && e.DeletionID != e.BatchID {
+		parts = append(parts, "of batch `"+esc(e.BatchID)+"`")
 	}
 	if e.RequestID != "" {
 		parts = append(parts, "request `"+esc(e.RequestID)+"`")

@@ -23,8 +23,10 @@ const (
 )
 
 // auditColumns are the export's columns, in order: the audit entry, with
-// the reason's label beside its code. Times are UTC ISO-8601 to the second.
-var auditColumns = []string{"id", "at", "actor", "action", "contact_id", "deletion_id", "request_id", "reason", "reason_label", "outcome", "detail"}
+// the reason's label beside its code, and last the batch a line belongs to
+// (the batch's own line and each of its contacts'). Times are UTC ISO-8601
+// to the second.
+var auditColumns = []string{"id", "at", "actor", "action", "contact_id", "deletion_id", "request_id", "reason", "reason_label", "outcome", "detail", "batch_id"}
 
 // auditRecord is one entry as the export's columns.
 func auditRecord(e crm.AuditEntry) []string {
@@ -33,7 +35,7 @@ func auditRecord(e crm.AuditEntry) []string {
 		label = reasonLabel(e.Reason)
 	}
 	return []string{strconv.FormatInt(e.ID, 10), auditTime(e.At), e.Actor, e.Action, e.ContactID, e.DeletionID, e.RequestID,
-		e.Reason, label, e.Outcome, e.Detail}
+		e.Reason, label, e.Outcome, e.Detail, e.BatchID}
 }
 
 // formulaStarts are the first characters that make a spreadsheet read a

@@ -231,12 +231,4 @@ func linkedLines(l crm.Linked, cur string) []string {
 }
 
 // countsLine lists removed rows per kind, e.g. for a delete summary.
-func countsLine(c crm.Counts) string {
-	parts := []string{"1 contact"}
-	for _, k := range c.Kinds() {
-		if k.N > 0 {
-			parts = append(parts, plural(k.N, itemNames[k.Table][0], itemNames[k.Table][1]))
-		}
-	}
-	return strings.Join(parts, ", ") + " (" + plural(c.Total(), "row", "rows") + ")"
-}
+func countsLine(c crm.Counts) string { return batchCountsLine(1, c) }

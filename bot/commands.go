@@ -64,6 +64,8 @@ func (b *Bot) HandleCommand(ctx context.Context, cmd slack.SlashCommand) *Messag
 		run = func(ctx context.Context) *Message { return b.find(ctx, name, rest) }
 	case "delete":
 		run = func(ctx context.Context) *Message { return b.deleteCommand(ctx, cmd, name, rest) }
+	case "cleanup":
+		run = func(ctx context.Context) *Message { return b.cleanupCommand(ctx, cmd, name, rest) }
 	case "report":
 		run = func(ctx context.Context) *Message { return b.reportCommand(ctx, cmd, name, cmd.UserID, rest) }
 	case "restore":
@@ -121,7 +123,7 @@ func (b *Bot) withinAck(ctx context.Context, responseURL string, fn func(ctx con
 
 // Verbs are the words after the slash command that name a subcommand ("" is
 // none, which is help); any other text is a search.
-var Verbs = []string{"", "find", "delete", "dnd", "stop-followup", "report", "restore", "deletions", "withdraw", "history", "suppression", "audit", "help"}
+var Verbs = []string{"", "find", "delete", "cleanup", "dnd", "stop-followup", "report", "restore", "deletions", "withdraw", "history", "suppression", "audit", "help"}
 
 // splitVerb separates a known subcommand from the rest of the text.
 func splitVerb(text string) (verb, rest string) {
@@ -141,6 +143,7 @@ func (b *Bot) help(name string) *Message {
 		"• `%[1]s dnd` _contact_: Set DND, for an unsubscribe, STOP or \"stop messaging them\"\n"+
 		"• `%[1]s stop-followup` _contact_: Remove follow-up: stop the contact's active workflows, keep everything else\n"+
 		"• `%[1]s delete` _contact_: open the delete window for the one contact that matches\n"+
+		"• `%[1]s cleanup` _filter_: delete test contacts in one batch, e.g. `email:*@qa.example.com created:2026-11-01..2026-11-28`\n"+
 		"• `%[1]s report` _deletion id, email or phone_: report a wrong deletion so an admin can restore it\n"+
 		"• `%[1]s deletions`: approval requests waiting for you, and your own (`%[1]s deletions mine`: only your own); withdraw one of yours there\n"+
 		"• `%[1]s withdraw` _request id_: take back a delete request of yours that is still waiting\n"+

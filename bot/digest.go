@@ -57,7 +57,13 @@ func digestDeletions(d crm.DigestData) string {
 	}
 	lines := digestTallies([]string{fmt.Sprintf("*Deletions:* %d", d.Deletions)}, "By reason", d.DeletionsByReason,
 		func(k string) string { return esc(reasonLabel(k)) })
-	return strings.Join(digestTallies(lines, "By person", d.DeletionsByPerson, mention), "\n")
+	lines = digestTallies(lines, "By person", d.DeletionsByPerson, mention)
+	if d.Batches > 0 {
+		// The contacts of batches are among the deletions above.
+		lines = append(lines, fmt.Sprintf("Of them in clean-up batches: %s in %s", plural(d.BatchContacts, "contact", "contacts"), plural(d.Batches, "batch", "batches")))
+		lines = digestTallies(lines, "Batches by person", d.BatchesByPerson, mention)
+	}
+	return strings.Join(lines, "\n")
 }
 
 // digestTallies lists tallies one a line under a heading, each key worded

@@ -132,7 +132,7 @@ func TestAuditExport(t *testing.T) {
 	if err != nil {
 		t.Fatalf("not CSV: %v\n%s", err, f.Content)
 	}
-	if strings.Join(rows[0], ",") != "id,at,actor,action,contact_id,deletion_id,request_id,reason,reason_label,outcome,detail" {
+	if strings.Join(rows[0], ",") != "id,at,actor,action,contact_id,deletion_id,request_id,reason,reason_label,outcome,detail,batch_id" {
 		t.Errorf("header %v", rows[0])
 	}
 	var deleted []string

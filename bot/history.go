@@ -24,7 +24,9 @@ func (b *Bot) historyCommand(ctx context.Context, cmd slack.SlashCommand, name, 
 		return textMessage(fmt.Sprintf("Say which contact: `%s history jane@example.com`, a contact id, or a deletion id.", name))
 	}
 	contactID, label := "", ""
-	if d, err := b.store.Deletion(ctx, normalID(query)); err == nil {
+	if d, err := b.store.Deletion(ctx, normalID(query)); err == nil && d.IsBatch() {
+		return b.batchHistory(ctx, d.ID)
+	} else if err == nil {
 		contactID, label = d.ContactID, d.ContactLabel
 	} else if crm.ErrorCode(err) != crm.ENOTFOUND {
 		return textMessage(b.userMessage(err, "history: load deletion"))

@@ -279,10 +279,14 @@ func (b *Bot) homeIncidents(ctx context.Context, _ string) ([]slack.Block, error
 	}
 	blocks := []slack.Block{header(fmt.Sprintf("Wrong deletions reported (%d)", total))}
 	for _, d := range list {
-		text := fmt.Sprintf("*%s* · deletion `%s`\nReported by %s %s · deleted by %s %s · restorable until %s",
-			esc(d.ContactLabel), esc(d.ID), mention(d.ReportedBy), slackDate(deref(d.ReportedAt)), mention(d.DeletedBy), slackDate(d.DeletedAt), slackDate(d.RestoreUntil))
+		record, restore := "deletion", "Restore"
+		if d.IsBatch() {
+			record, restore = "batch", fmt.Sprintf("Restore all %d", d.BatchDeleted)
+		}
+		text := fmt.Sprintf("*%s* · %s `%s`\nReported by %s %s · deleted by %s %s · restorable until %s",
+			esc(d.ContactLabel), record, esc(d.ID), mention(d.ReportedBy), slackDate(deref(d.ReportedAt)), mention(d.DeletedBy), slackDate(d.DeletedAt), slackDate(d.RestoreUntil))
 		blocks = append(blocks, section(text),
-			slack.NewActionBlock("incident:"+cut(d.ID, 200), button(ActionRestore, d.ID, "Restore", slack.StylePrimary)))
+			slack.NewActionBlock("incident:"+cut(d.ID, 200), button(ActionRestore, d.ID, restore, slack.StylePrimary)))
 	}
 	return listTail(blocks, len(list), total, "None open.", "see "+channelRef(b.cfg.IncidentChannel)+"."), nil
 }
@@ -368,8 +372,11 @@ func ownDeletionLine(d crm.DeletionItem, user string, now time.Time) (string, *s
 		}
 		return text + "\nNot restorable: nothing was archived. Its name, email and phone are " + crm.ErasedText + " everywhere; its email and phone stay on the suppression list.", nil
 	}
-	w := wordsOf(d.Kind)
+	w := deletionWords(d.Deletion)
 	text := fmt.Sprintf("*%s* · deletion `%s`", esc(label), esc(d.ID))
+	if d.IsBatch() {
+		text = fmt.Sprintf("*%s* · clean-up batch `%s`", esc(label), esc(d.ID))
+	}
 	if w.merges {
 		text = fmt.Sprintf("*%s* · merged into `%s` · deletion `%s`", esc(label), esc(d.MergedInto), esc(d.ID))
 	}

@@ -93,7 +93,7 @@ func (b *Bot) report(ctx context.Context, reporter, deletionID, wrong string) *M
 		return textMessage(b.refusal(err, rep.Deletion, "report deletion"))
 	}
 	d, inc := rep.Deletion, rep.Incident
-	w := wordsOf(d.Kind)
+	w := deletionWords(d)
 	if !rep.New {
 		if inc.MessageTS == "" {
 			return textMessage(fmt.Sprintf("%s is reporting this %s right now: the incident will appear in %s in a moment.", mention(inc.ReportedBy), w.record, channelMention(b.cfg.IncidentChannel)))
@@ -126,7 +126,10 @@ func (b *Bot) reportNotes(rep crm.Report, reporter string) []outbox.Note {
 	notes := []outbox.Note{noteAs(outbox.IncidentRef(d.ID), b.cfg.IncidentChannel, incidentMessage(rep))}
 	where := fmt.Sprintf("was reported as wrong by %s in %s. An admin can restore it until %s.", mention(reporter), channelMention(b.cfg.IncidentChannel), slackDate(d.RestoreUntil))
 	what := fmt.Sprintf("*%s* (deletion `%s`, %s)", esc(rep.Contact.Name()), esc(d.ID), slackDate(d.DeletedAt))
-	noun := wordsOf(d.Kind).record
+	if rep.Batch != nil {
+		what = fmt.Sprintf("*%s* (batch `%s`, %s)", esc(d.ContactLabel), esc(d.ID), slackDate(d.DeletedAt))
+	}
+	noun := deletionWords(d).record
 	if d.DeletedBy != reporter {
 		notes = append(notes, note(d.DeletedBy, *textMessage("⚠️ Your " + noun + " of " + what + " " + where)))
 	}
@@ -178,6 +181,9 @@ func labelSuffix(d crm.Deletion) string {
 
 // incidentMessage is the incident as posted to INCIDENT_CHANNEL.
 func incidentMessage(rep crm.Report) Message {
+	if rep.Batch != nil {
+		return batchIncidentMessage(rep)
+	}
 	d, c := rep.Deletion, rep.Contact
 	title := "Wrong " + wordsOf(d.Kind).record + " reported: " + c.Name()
 	return Message{
@@ -315,6 +321,9 @@ func (b *Bot) restoreNotes(res crm.Restored, actor string) []outbox.Note {
 	}
 	dup := duplicatesLine(res.Contact, res.Duplicates)
 	text := fmt.Sprintf("✅ *%s* (deletion `%s`) was restored by %s: every row is back with the same ids and values.", esc(res.Contact.Name()), esc(d.ID), mention(actor))
+	if res.Batch != nil {
+		text = batchRestoredText(res, actor)
+	}
 	if dup != "" {
 		text += "\n" + dup
 	}
@@ -329,6 +338,9 @@ func (b *Bot) restoreNotes(res crm.Restored, actor string) []outbox.Note {
 
 // restoredAnswer is what the restorer is told.
 func restoredAnswer(res crm.Restored) *Message {
+	if res.Batch != nil {
+		return textMessage(batchRestoredText(res, ""))
+	}
 	dup := duplicatesLine(res.Contact, res.Duplicates)
 	d := res.Deletion
 	text := fmt.Sprintf("✅ Restored *%s*: %s put back with the same ids and values.\n*Put back:* %s", esc(res.Contact.Name()), plural(res.Rows, "row", "rows"), countsLine(d.Counts))
@@ -361,6 +373,9 @@ func duplicatesLine(c crm.Contact, dups []crm.ContactRef) string {
 // restoredMessage is the incident message once the deletion is restored:
 // who restored it, when, how many rows, and no button.
 func restoredMessage(res crm.Restored, inc crm.Incident, reported bool) Message {
+	if res.Batch != nil {
+		return batchRestoredMessage(res, inc, reported)
+	}
 	d, c := res.Deletion, res.Contact
 	title := "Restored: " + c.Name()
 	restored := fmt.Sprintf("✅ *Restored* by %s %s: %s put back with the same ids and values.", mention(deref(d.RestoredBy)), slackDate(deref(d.RestoredAt)), plural(res.Rows, "row", "rows"))

@@ -78,6 +78,10 @@ func (b *Bot) handleSubmission(ctx context.Context, cb slack.InteractionCallback
 	switch cb.View.CallbackID {
 	case CallbackDeleteModal:
 		return b.handleDeleteSubmit(ctx, cb)
+	case CallbackCleanupModal:
+		return b.handleCleanupSubmit(ctx, cb)
+	case CallbackBatchApproveModal:
+		return b.handleBatchApproveSubmit(ctx, cb)
 	case CallbackDNDModal:
 		return b.handleDNDSubmit(ctx, cb)
 	case CallbackFollowUpModal:
@@ -167,6 +171,8 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 			return
 		}
 		b.log.Warn("reason chosen outside the delete window", "user", user)
+	case blockIncludeRisky:
+		b.includeRiskyChosen(ctx, cb)
 	case blockOriginal:
 		if cb.View.CallbackID == CallbackMergeModal {
 			b.mergeWayChosen(ctx, cb, a)

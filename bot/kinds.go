@@ -71,6 +71,25 @@ var kinds = map[crm.Kind]kindWords{
 		aside:      "privacy erasure",
 		optedOutIn: "a privacy erasure",
 	},
+	crm.KindBatch: {
+		verb: "delete", done: "deleted", noun: "clean-up", record: "batch",
+		request: "Clean-up request",
+		asked:   "%[1]s asks to delete %[2]s",
+		listed:  "%[1]s · %[3]s",
+		removes: "*Deleting removes:*", removesNow: "*Deleting them now removes:*",
+		restore:       "restore every contact of the batch, row for row,",
+		restoreButton: "Admins only. Restore all puts back every contact of the batch and every archived row of each (DND, conversations and messages, notes, opportunities, tasks, appointments, workflows) with the same ids and values, in one transaction. One contact alone: `/contact restore` with its deletion id.",
+		optedOutIn:    "a deleted contact",
+	},
+}
+
+// deletionWords is the words of a deletion record: a batch's own record
+// speaks of the batch.
+func deletionWords(d crm.Deletion) kindWords {
+	if d.IsBatch() {
+		return wordsOf(crm.KindBatch)
+	}
+	return wordsOf(d.Kind)
 }
 
 // wordsOf is the words of kind k; a kind it does not know, and the empty
@@ -118,6 +137,9 @@ func requestAsks(a crm.Approval) string { return requestAsksRef(a, "") }
 // requestAsksRef is requestAsks with ref added to the contact's
 // parenthesis: "delete *Jane Doe* (`…`, request `R…`)".
 func requestAsksRef(a crm.Approval, ref string) string {
+	if a.Kind() == crm.KindBatch {
+		return "delete " + batchAsked(a, ref)
+	}
 	return wordsOf(a.Kind()).asks(fmt.Sprintf("*%s* (`%s`%s)", esc(a.ContactLabel), esc(a.ContactID), ref), "`"+esc(a.Summary.MergeInto)+"`")
 }
 

@@ -19,6 +19,8 @@ var actionLabels = map[string]string{
 	crm.AuditFind:                        "found",
 	crm.AuditDeleteRefused:               "was stopped from deleting",
 	crm.AuditDeleted:                     "deleted",
+	crm.AuditBatchDeleted:                "deleted clean-up batch",
+	crm.AuditBatchRestored:               "restored clean-up batch",
 	crm.AuditReported:                    "reported a wrong deletion of",
 	crm.AuditRestored:                    "restored",
 	crm.AuditDNDSet:                      "set DND on",

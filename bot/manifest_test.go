@@ -15,7 +15,7 @@ func TestManifestHTTP(t *testing.T) {
 		"  bot_user:\n    display_name: contactbot\n    always_online: true\n",
 		`    - command: "/contact"` + "\n",
 		`      url: "https://contactbot.example.com/slack/commands"` + "\n",
-		`      usage_hint: "[find|delete|dnd|stop-followup|report|restore|deletions|withdraw|history|suppression|audit|help] name, email, phone or id"` + "\n",
+		`      usage_hint: "[find|delete|cleanup|dnd|stop-followup|report|restore|deletions|withdraw|history|suppression|audit|help] name, email, phone or id"` + "\n",
 		"      should_escape: false\n",
 		"oauth_config:\n  scopes:\n    bot:\n" +
 			`      - "commands"` + "\n" +

@@ -32,7 +32,9 @@ type progress struct {
 	label string // "Deleting contact `ID`"
 	verb  string // "archiving"
 	name  string // what waits, for "Waiting for another change to NAME to finish…"
-	start time.Time
+	// counted, when set, words how far the work got instead ("12 done…").
+	counted func(done, total int) string
+	start   time.Time
 
 	mu          sync.Mutex
 	done, total int
@@ -45,8 +47,17 @@ type progress struct {
 // startProgress begins watching op; call update from the work and end when
 // it is over.
 func (b *Bot) startProgress(ctx context.Context, op crm.Operation, user, label, verb, name string) *progress {
-	p := &progress{b: b, op: op, user: user, label: label, verb: verb, name: name, start: time.Now(),
-		stop: make(chan struct{}), stopped: make(chan struct{})}
+	return b.runProgress(ctx, &progress{b: b, op: op, user: user, label: label, verb: verb, name: name})
+}
+
+// startCountedProgress is startProgress for work counted in its own words
+// ("Deleting 37 contacts: 12 done…").
+func (b *Bot) startCountedProgress(ctx context.Context, op crm.Operation, user, label, name string, counted func(done, total int) string) *progress {
+	return b.runProgress(ctx, &progress{b: b, op: op, user: user, label: label, name: name, counted: counted})
+}
+
+func (b *Bot) runProgress(ctx context.Context, p *progress) *progress {
+	p.start, p.stop, p.stopped = time.Now(), make(chan struct{}), make(chan struct{})
 	go p.run(ctx)
 	return p
 }
@@ -68,6 +79,9 @@ func (p *progress) text() string {
 		return fmt.Sprintf("⏳ Waiting for another change to %s to finish…", p.name)
 	case p.total == 0:
 		return p.label + ": starting…"
+	}
+	if p.counted != nil {
+		return p.label + ": " + p.counted(p.done, p.total)
 	}
 	return fmt.Sprintf("%s: %s %s of %s %s…", p.label, p.verb, thousands(p.done), thousands(p.total), pluralNoun(p.total, "row", "rows"))
 }
@@ -129,6 +143,8 @@ func (b *Bot) recoveryNotes(op crm.Operation) ([]outbox.Note, error) {
 	switch op.Kind {
 	case crm.OperationDelete:
 		text = fmt.Sprintf("The delete of %s did not complete: nothing was deleted. Try again.", esc(op.Label))
+	case crm.OperationDeleteBatch:
+		text = batchRecoveryText(op)
 	case crm.OperationRestore:
 		text = fmt.Sprintf("The restore of deletion `%s` did not complete: nothing was restored. Try again.", esc(op.Subject))
 	default:

@@ -22,9 +22,10 @@ const (
 var reportNote = textField{block: blockReportNote, label: "What was wrong?", placeholder: "e.g. she is a customer, not a duplicate",
 	hint: "Shown to the admins in the incident.", multiline: true, maxLen: crm.MaxReportNote, it: "it"}
 
-// deletionIDRe is the shape of crm.NewID("D", 10) in any case: people type
-// ids as they read them.
-var deletionIDRe = regexp.MustCompile(`^[Dd][A-Za-z2-9]{10}$`)
+// deletionIDRe is the shape of crm.NewID("D", 10), or of a batch's id
+// (its own deletion record, "B"), in any case: people type ids as they
+// read them.
+var deletionIDRe = regexp.MustCompile(`^[DdBb][A-Za-z2-9]{10}$`)
 
 // normalID puts a deletion or request id typed in any case into the case
 // contactbot issues it in; anything else (an email, a phone number, a
@@ -67,7 +68,7 @@ func (b *Bot) openReportModal(ctx context.Context, user, triggerID, deletionID, 
 	if len(meta) > maxMetadata {
 		meta, _ = json.Marshal(reportMeta{DeletionID: d.ID})
 	}
-	w := wordsOf(d.Kind)
+	w := deletionWords(d)
 	ask := fmt.Sprintf("Report the %s of *%s* (deletion `%s`, %s by %s %s) as wrong? It is posted in %s, where an admin can %s until %s.",
 		w.record, esc(label), esc(d.ID), w.done, mention(d.DeletedBy), slackDate(d.DeletedAt), channelMention(b.cfg.IncidentChannel), w.restore, slackDate(d.RestoreUntil))
 	view := slack.ModalViewRequest{

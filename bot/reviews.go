@@ -29,8 +29,13 @@ func reviewLine(r crm.Review) string {
 	case r.Kind == crm.ReviewRestore && merge:
 		return fmt.Sprintf("%s restored *%s* (`%s`), undoing its merge into `%s` %s · deletion `%s`",
 			mention(r.Actor), esc(label), esc(r.ContactID), esc(r.MergedInto), slackDate(r.CreatedAt), esc(r.DeletionID))
+	case r.Kind == crm.ReviewRestore && r.ContactID == "": // a clean-up batch: no one contact
+		return fmt.Sprintf("%s restored *%s* %s · clean-up batch `%s`", mention(r.Actor), esc(label), slackDate(r.CreatedAt), esc(r.DeletionID))
 	case r.Kind == crm.ReviewRestore:
 		return fmt.Sprintf("%s restored *%s* (`%s`) %s · deletion `%s`", mention(r.Actor), esc(label), esc(r.ContactID), slackDate(r.CreatedAt), esc(r.DeletionID))
+	case r.ContactID == "":
+		return fmt.Sprintf("%s deleted *%s* without a second person %s · *Reason:* %s · clean-up batch `%s`",
+			mention(r.Actor), esc(label), slackDate(r.CreatedAt), esc(reasonLabel(r.Reason)), esc(r.DeletionID))
 	}
 	w := wordsOf(r.DeletionKind)
 	what := fmt.Sprintf("%s *%s* (`%s`)", w.done, esc(label), esc(r.ContactID))

@@ -29,6 +29,8 @@ const (
 	DefaultApprovalTTL     = 24 * time.Hour
 	DefaultDeleteRateLimit = 10
 	DefaultRequestLimit    = 10
+	// DefaultBulkLimit is the most contacts one clean-up batch deletes.
+	DefaultBulkLimit = 500
 	// MinSuppressionKeyBytes is the shortest SUPPRESSION_KEY: 256 bits.
 	MinSuppressionKeyBytes = 32
 )
@@ -75,6 +77,9 @@ type Config struct {
 	// waiting for an admin at once, so that one person cannot flood the
 	// approvals channel.
 	RequestLimit int
+	// BulkLimit (BULK_LIMIT) is the most contacts one clean-up batch
+	// deletes: a larger match is refused with "narrow the filter".
+	BulkLimit int
 
 	// DefaultPhoneCountry (DEFAULT_PHONE_COUNTRY, ISO 3166 alpha-2, e.g.
 	// "DE") reads phone numbers written without a country code by that
@@ -230,6 +235,7 @@ func (c *Config) LogValue() slog.Value {
 		slog.Duration("approval_ttl", c.ApprovalTTL),
 		slog.Int("delete_rate_limit", c.DeleteRateLimit),
 		slog.Int("request_limit", c.RequestLimit),
+		slog.Int("bulk_limit", c.BulkLimit),
 		slog.String("currency", c.Currency),
 		slog.Any("location_currencies", c.LocationCurrencies),
 		slog.String("digest_channel", c.DigestTo()),

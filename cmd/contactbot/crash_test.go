@@ -110,6 +110,34 @@ func waitFor(t *testing.T, fake *slackfake.Server, method string, timeout time.D
 	return slackfake.Call{}
 }
 
+// crashStore is a fresh, migrated PostgreSQL database of the test's own,
+// and its URL, for a serve the test kills.
+func crashStore(t *testing.T) (*crm.Store, string) {
+	t.Helper()
+	dbURL := crmtest.NewDatabase(t)
+	ctx := context.Background()
+	store, err := crm.Open(ctx, dbURL, crm.Hooks{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	if err := store.Migrate(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	return store, dbURL
+}
+
+// crashEnv is serve's environment on dbURL and the fake Slack, without
+// Redis, with bottest.Admin as its admin.
+func crashEnv(t *testing.T, fake *slackfake.Server, dbURL string) map[string]string {
+	return map[string]string{
+		"DATABASE_URL": dbURL, "REDIS_URL": "", "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": bottest.Secret,
+		"SLACK_APP_TOKEN": "", "SLACK_API_URL": fake.URL(), "APPROVALS_CHANNEL": bottest.Approval, "INCIDENT_CHANNEL": bottest.Incident,
+		"AUDIT_CHANNEL": "", "ADMIN_USER_IDS": bottest.Admin, "PORT": strconv.Itoa(testsvc.FreePort(t)),
+		"SUPPRESSION_KEY": crmtest.SuppressionKey,
+	}
+}
+
 // TestKilledMidDeleteIsResolvedOnRestart builds contactbot, runs `serve`
 // against its own database and the fake Slack, starts a large delete,
 // kills the process with SIGKILL in the middle of it, and restarts it. The
@@ -121,16 +149,7 @@ func TestKilledMidDeleteIsResolvedOnRestart(t *testing.T) {
 		t.Skip("builds and runs the binary")
 	}
 	bin := buildBinary(t)
-	dbURL := crmtest.NewDatabase(t)
-	ctx := context.Background()
-	store, err := crm.Open(ctx, dbURL, crm.Hooks{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	if err := store.Migrate(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
+	store, dbURL := crashStore(t)
 	big := crmtest.Full{Conversations: 40, MessagesPer: 500, Notes: 200, Opportunities: 2, Tasks: 3, Appointments: 2, Workflows: 2, LowRisk: true}
 	id := crmtest.InsertFull(t, store, crmtest.Contact{FirstName: "Jane", LastName: "Doe"}, big)
 	before := crmtest.Dump(t, store)
@@ -141,12 +160,7 @@ func TestKilledMidDeleteIsResolvedOnRestart(t *testing.T) {
 	store.DB().MustExec(`CREATE TRIGGER slow_notes BEFORE DELETE ON notes FOR EACH STATEMENT EXECUTE FUNCTION slow_down()`)
 
 	fake := slackfake.New(t)
-	env := map[string]string{
-		"DATABASE_URL": dbURL, "REDIS_URL": "", "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": bottest.Secret,
-		"SLACK_APP_TOKEN": "", "SLACK_API_URL": fake.URL(), "APPROVALS_CHANNEL": bottest.Approval, "INCIDENT_CHANNEL": bottest.Incident,
-		"AUDIT_CHANNEL": "", "ADMIN_USER_IDS": bottest.Admin, "PORT": strconv.Itoa(testsvc.FreePort(t)),
-		"SUPPRESSION_KEY": crmtest.SuppressionKey,
-	}
+	env := crashEnv(t, fake, dbURL)
 	first := startServe(t, bin, env)
 	first.interact(t, slack.InteractionCallback{Type: slack.InteractionTypeBlockActions, User: slack.User{ID: bottest.Admin},
 		Team: slack.Team{ID: bottest.Team}, TriggerID: "trigger-1", ResponseURL: fake.NewResponseURL(),

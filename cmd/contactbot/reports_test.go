@@ -83,7 +83,7 @@ func testReportCommands(t *testing.T, url string) {
 	if err != nil {
 		t.Fatalf("not CSV: %v\n%s", err, out)
 	}
-	if len(rows) != 2 || strings.Join(rows[0], ",") != "id,at,actor,action,contact_id,deletion_id,request_id,reason,reason_label,outcome,detail" {
+	if len(rows) != 2 || strings.Join(rows[0], ",") != "id,at,actor,action,contact_id,deletion_id,request_id,reason,reason_label,outcome,detail,batch_id" {
 		t.Fatalf("rows %q", rows)
 	}
 	if r := rows[1]; r[2] != "U1" || r[3] != "deleted" || r[4] != id || r[7] != "test_contact" || r[8] != "Test contact" || r[10] != "1 row archived" {
@@ -205,4 +205,4 @@ func TestReportsReadTheShellsDemoDatabase(t *testing.T) {
 	}
 }
 
-var auditHeader = []string{"id", "at", "actor", "action", "contact_id", "deletion_id", "request_id", "reason", "reason_label", "outcome", "detail"}
+var auditHeader = []string{"id", "at", "actor", "action", "contact_id", "deletion_id", "request_id", "reason", "reason_label", "outcome", "detail", "batch_id"}
