@@ -248,7 +248,9 @@ func serve(ctx context.Context, log *slog.Logger, demo bool) error {
 	} else {
 		kvStore = kv.NewMemory()
 	}
-	logDoctor(ctx, doctor.Deps{Config: cfg, Store: store, Embedded: embeddedPath(cfg, demo), Slack: slackClient, Redis: redisPing}, log)
+	// Beside serving, not before it: a slow Slack must not hold the port
+	// closed past a host's boot timeout.
+	go logDoctor(ctx, doctor.Deps{Config: cfg, Store: store, Embedded: embeddedPath(cfg, demo), Slack: slackClient, Redis: redisPing}, log)
 
 	b := bot.New(bot.Deps{Store: store, Slack: slackClient, KV: kvStore, Config: cfg, Log: log, Workspace: workspace})
 	// Stopped last (defers run in reverse): deletes acknowledged before a
