@@ -249,8 +249,14 @@ func serve(ctx context.Context, log *slog.Logger, demo bool) error {
 		kvStore = kv.NewMemory()
 	}
 	// Beside serving, not before it: a slow Slack must not hold the port
-	// closed past a host's boot timeout.
-	go logDoctor(ctx, doctor.Deps{Config: cfg, Store: store, Embedded: embeddedPath(cfg, demo), Slack: slackClient, Redis: redisPing}, log)
+	// closed past a host's boot timeout. A shutdown waits for the
+	// checklist (bounded by its own timeout) so that it is logged whole.
+	doctorDone := make(chan struct{})
+	go func() {
+		defer close(doctorDone)
+		logDoctor(context.WithoutCancel(ctx), doctor.Deps{Config: cfg, Store: store, Embedded: embeddedPath(cfg, demo), Slack: slackClient, Redis: redisPing}, log)
+	}()
+	defer func() { <-doctorDone }()
 
 	b := bot.New(bot.Deps{Store: store, Slack: slackClient, KV: kvStore, Config: cfg, Log: log, Workspace: workspace})
 	// Stopped last (defers run in reverse): deletes acknowledged before a
