@@ -3,6 +3,7 @@ package crm
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -127,22 +128,31 @@ func (s *Store) Search(ctx context.Context, query string) (SearchResult, error) 
 		if p.counted {
 			var withTotal []struct {
 				Match
-				Total int `db:"total"`
+				Total   int  `db:"total"`
+				Extends bool `db:"extends"`
 			}
 			err = s.selectStatement(ctx, &withTotal, p.statement)
-			n := 0
+			n, exact := 0, 0
 			for _, r := range withTotal {
-				rows, n = append(rows, r.Match), r.Total
+				rows, n = append(rows, r.Match), max(n, r.Total)
+				if r.Exact {
+					exact++
+				}
+				ext := r.Extends
+				extends = &ext
 			}
 			counted = &n // a later counted probe's set contains the earlier one's
+			// Its rows are two probes' (exact names, then whole words),
+			// each stopping after SearchShown+1.
+			full = full || exact > SearchShown || len(rows)-exact > SearchShown
 		} else {
 			err = s.selectStatement(ctx, &rows, p.statement)
+			full = full || len(rows) > SearchShown
 		}
 		if err != nil {
 			return res, fmt.Errorf("search contacts (%s): %w", plan.kind, err)
 		}
 		found = append(found, rows...)
-		full = full || len(rows) > SearchShown
 		if p.enough && len(rows) > 0 {
 			res.Kind = KindID
 			break
@@ -254,7 +264,9 @@ type searchProbe struct {
 	fallback bool
 	// counted rows carry a column "total": how many contacts the probe's
 	// set holds, up to SearchCounted, read in the same pass over the
-	// postings as the rows.
+	// postings as the rows; and "extends": whether a query word starts a
+	// longer indexed word (searchPlan.extends), so that asking costs no
+	// round trip of its own.
 	counted bool
 }
 
@@ -306,45 +318,60 @@ func (s *Store) planSearch(q string) searchPlan {
 	plan.kind, plan.words = KindName, words
 	whole, wholeArgs := wholeWordSet(words)
 	set, setArgs := s.dialect.nameSet(words)
-	plan.probes = append(plan.probes,
-		// A full name equal to the query's words (any case or accent) is exact.
-		probe("contactbot_fold(c.first_name || ' ' || c.last_name) = contactbot_fold(?)", true, strings.Join(words, " ")),
-		// Names with every query word as a whole word: the postings of the
-		// words intersected in id order, stopping at the count's cap, and
-		// the first of them shown: one pass serves the probe and the count.
-		searchProbe{counted: true, statement: statement{sql: countedProbe(whole), args: wholeArgs, prepare: true}},
-	)
+	plan.extends = s.dialect.longerWords(words)
+	// One statement, two probes side by side: a full name equal to the
+	// query's words (any case or accent) is exact; then names with every
+	// query word as a whole word, read from one posting list in id order
+	// (a word's, or a pair of words') and stopping at the count's cap, the
+	// first of them shown: one pass serves the probe and the count.
+	exact := `SELECT c.id AS contact_id, true AS exact, 0 AS total FROM contacts c WHERE contactbot_fold(c.first_name || ' ' || c.last_name) = contactbot_fold(?) LIMIT ` + fmt.Sprint(SearchShown+1)
+	plan.probes = append(plan.probes, searchProbe{counted: true, statement: statement{
+		sql: `SELECT ` + contactColumns + `, m.exact, m.total, (` + plan.extends.sql + `) AS extends FROM (SELECT * FROM (` + exact + `) by_name UNION ALL SELECT * FROM (` +
+			countedSet(whole) + `) by_words) m JOIN contacts c ON c.id = m.contact_id`,
+		// In the order of the text: the select list's extends first.
+		args: append(append(append([]any{}, plan.extends.args...), strings.Join(words, " ")), wholeArgs...), prepare: true}})
 	// The prefix probe is planned with the words' own statistics (not
 	// prepared), and joins contacts only for the rows it returns: as
 	// "c.id IN (…)" a rare pair of words made PostgreSQL walk the whole
 	// primary key of contacts (0.9 s at a million).
 	plan.probes = append(plan.probes, searchProbe{fallback: true, statement: statement{
 		sql: `SELECT ` + contactColumns + `, false AS exact FROM (` + set + ` LIMIT ` + fmt.Sprint(SearchShown+1) + `) m JOIN contacts c ON c.id = m.contact_id`, args: setArgs}})
-	plan.extends = s.dialect.longerWords(words)
 	return plan
 }
 
-// countedProbe selects the first contacts of set (a SELECT of contact_id)
-// as a probe does, each row with the set's size up to SearchCounted as
-// "total": the set is read once, to the cap, for both.
-func countedProbe(set string) string {
-	return `SELECT ` + contactColumns + `, false AS exact, m.total FROM (SELECT a.contact_id, count(*) OVER () AS total FROM (` +
-		set + ` LIMIT ` + fmt.Sprint(SearchCounted) + `) a LIMIT ` + fmt.Sprint(SearchShown+1) + `) m JOIN contacts c ON c.id = m.contact_id`
+// countedSet selects the first contacts of set (a SELECT of contact_id) as
+// a probe does (contact_id, exact, total), each row with the set's size up
+// to SearchCounted as "total": the set is read once, to the cap, for both.
+func countedSet(set string) string {
+	return `SELECT a.contact_id, false AS exact, count(*) OVER () AS total FROM (` +
+		set + ` LIMIT ` + fmt.Sprint(SearchCounted) + `) a LIMIT ` + fmt.Sprint(SearchShown+1)
 }
 
 // wholeWordSet selects, in id order, the ids of contacts that have every
-// word among their name words: a merge of the words' postings, each read
-// in id order from the (word, contact_id) key, so it stops as soon as the
-// rows it is limited to are found.
+// word among their name words, from one posting list read in id order, so
+// that it stops as soon as the rows it is limited to are found: the
+// word's (contacts_name_words), or for two words or more the pair's
+// (contacts_name_pairs), any further word checked by key for each contact.
+// Walking two words' lists until they meet read every posting up to the
+// last match instead: all 51,000 Annas for the 180 Anna Weiß at a million.
 func wholeWordSet(words []string) (string, []any) {
-	sql := "SELECT w0.contact_id FROM contacts_name_words w0"
-	var args []any
-	for i, w := range words[1:] {
-		a := fmt.Sprintf("w%d", i+1)
-		sql += " JOIN contacts_name_words " + a + " ON " + a + ".word = ? AND " + a + ".contact_id = w0.contact_id"
+	var distinct []string
+	for _, w := range words {
+		if !slices.Contains(distinct, w) {
+			distinct = append(distinct, w)
+		}
+	}
+	if len(distinct) == 1 {
+		return "SELECT w.contact_id FROM contacts_name_words w WHERE w.word = ? ORDER BY w.contact_id", []any{distinct[0]}
+	}
+	sql := "SELECT p.contact_id FROM contacts_name_pairs p WHERE p.pair = ?"
+	args := []any{namePair(distinct[0], distinct[1])}
+	for i, w := range distinct[2:] {
+		x := fmt.Sprintf("x%d", i)
+		sql += " AND EXISTS (SELECT 1 FROM contacts_name_words " + x + " WHERE " + x + ".word = ? AND " + x + ".contact_id = p.contact_id)"
 		args = append(args, w)
 	}
-	return sql + " WHERE w0.word = ? ORDER BY w0.contact_id", append(args, words[0])
+	return sql + " ORDER BY p.contact_id", args
 }
 
 // markExactNames marks a match exact when the query's words, in order, spell
