@@ -2,6 +2,8 @@ package crm
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
@@ -11,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 )
 
 // Search limits.
@@ -189,22 +192,109 @@ func (s *Store) Search(ctx context.Context, query string) (SearchResult, error) 
 	if len(matches) > SearchShown {
 		matches = matches[:SearchShown]
 	}
+	if err := s.markPage(ctx, matches); err != nil {
+		return res, err
+	}
+	res.Matches = matches
+	return res, nil
+}
+
+// markPage sets the shown matches' possible duplicates and opt-outs: on
+// PostgreSQL in one statement for the page (pageMarks), on SQLite, where a
+// statement is a function call and not a round trip, in one per kind.
+func (s *Store) markPage(ctx context.Context, matches []Match) error {
+	if len(matches) == 0 {
+		return nil
+	}
+	if s.dialect == Postgres {
+		return s.pageMarks(ctx, matches)
+	}
 	contacts := make([]Contact, len(matches))
 	for i := range matches {
 		contacts[i] = matches[i].Contact
 	}
 	dups, err := s.duplicatesOfAll(ctx, contacts)
 	if err != nil {
-		return res, err
+		return err
 	}
 	for i := range matches {
 		matches[i].Duplicates = dups[matches[i].ID]
 	}
-	if err := s.markOptedOut(ctx, matches); err != nil {
-		return res, err
+	return s.markOptedOut(ctx, matches)
+}
+
+// pageMarksSQL is, for each shown contact (the arrays, one element per
+// contact: its id, email, and the range of its phone's national number,
+// NULL for none), the newest delete an opt-out came back from, and its
+// possible duplicates as JSON: up to maxDuplicates others sharing the
+// email or the phone's national number, in id order, each key an indexed
+// probe as in duplicateProbes. Arrays keep the text, and so the prepared
+// plan, the same for any page: a UNION ALL of 20 probes was planned afresh
+// on every call (PostgreSQL kept custom plans), 1.2 ms of each search.
+var pageMarksSQL = `SELECT k.of,
+	(SELECT max(h.deleted_at) FROM suppression_hits h WHERE h.contact_id = k.of) AS opted_out_before,
+	(SELECT json_agg(json_build_object('id', d.id, 'first_name', d.first_name, 'last_name', d.last_name, 'email', d.email, 'phone', d.phone) ORDER BY d.id)
+	 FROM (SELECT * FROM (
+	         SELECT * FROM (SELECT c.id, c.first_name, c.last_name, c.email, c.phone FROM contacts c
+	           WHERE c.email IS NOT NULL AND lower(c.email) = lower(k.email) LIMIT ` + fmt.Sprint(maxDuplicates+1) + `) e
+	         UNION
+	         SELECT * FROM (SELECT c.id, c.first_name, c.last_name, c.email, c.phone FROM contacts c
+	           WHERE c.phone IS NOT NULL AND contactbot_phone_key(c.phone) ~>=~ k.lo AND contactbot_phone_key(c.phone) ~<~ k.hi LIMIT ` + fmt.Sprint(maxDuplicates+1) + `) p
+	       ) u WHERE u.id <> k.of ORDER BY u.id LIMIT ` + fmt.Sprint(maxDuplicates) + `) d) AS duplicates
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS k(of, email, lo, hi)`
+
+// pageMarks is markPage on PostgreSQL: pageMarksSQL, prepared.
+func (s *Store) pageMarks(ctx context.Context, matches []Match) error {
+	ids, emails, los, his := make([]sql.NullString, len(matches)), make([]sql.NullString, len(matches)), make([]sql.NullString, len(matches)), make([]sql.NullString, len(matches))
+	for i, m := range matches {
+		ids[i] = sql.NullString{String: m.ID, Valid: true}
+		emails[i] = sql.NullString{String: m.Email, Valid: m.Email != ""}
+		if key := s.duplicatePhoneKey(m.Phone); key != "" {
+			lo, hi := phoneKeyRange(key)
+			los[i], his[i] = sql.NullString{String: lo, Valid: true}, sql.NullString{String: hi, Valid: true}
+		}
 	}
-	res.Matches = matches
-	return res, nil
+	var rows []struct {
+		Of         string     `db:"of"`
+		OptedOut   *time.Time `db:"opted_out_before"`
+		Duplicates []byte     `db:"duplicates"`
+	}
+	if err := s.selectPrepared(ctx, s.db, &rows, pageMarksSQL, pq.Array(ids), pq.Array(emails), pq.Array(los), pq.Array(his)); err != nil {
+		return fmt.Errorf("find duplicates and opt-outs of %d contacts: %w", len(matches), err)
+	}
+	byID := make(map[string]int, len(rows))
+	for i, r := range rows {
+		byID[r.Of] = i
+	}
+	for i := range matches {
+		j, ok := byID[matches[i].ID]
+		if !ok {
+			continue
+		}
+		r := rows[j]
+		if r.OptedOut != nil {
+			t := r.OptedOut.UTC()
+			matches[i].OptedOutBefore = &t
+		}
+		if len(r.Duplicates) == 0 {
+			continue
+		}
+		var dups []struct {
+			ID        string  `json:"id"`
+			FirstName string  `json:"first_name"`
+			LastName  string  `json:"last_name"`
+			Email     *string `json:"email"`
+			Phone     *string `json:"phone"`
+		}
+		if err := json.Unmarshal(r.Duplicates, &dups); err != nil {
+			return fmt.Errorf("read duplicates of %s: %w", r.Of, err)
+		}
+		for _, d := range dups {
+			row := duplicateRow{ContactRef: ContactRef{ID: d.ID, FirstName: d.FirstName, LastName: d.LastName}, Email: d.Email, Phone: d.Phone}
+			matches[i].Duplicates = append(matches[i].Duplicates, row.ref(s, matches[i].Contact))
+		}
+	}
+	return nil
 }
 
 // markOptedOut sets OptedOutBefore on the matches that got an opt-out back

@@ -574,3 +574,48 @@ func TestSearchCountsPrefixes(t *testing.T) {
 		}
 	})
 }
+
+// TestSearchPageDuplicates checks that the duplicates a search page flags
+// for each shown contact (one statement for the page on PostgreSQL) are
+// exactly what Duplicates finds for that contact alone: shared emails in
+// any case, shared national numbers, a contact sharing both named once,
+// at most three, in id order.
+func TestSearchPageDuplicates(t *testing.T) {
+	t.Parallel()
+	crmtest.ForEachDialect(t, func(t *testing.T, s *crm.Store) {
+		ctx := context.Background()
+		for i := 0; i < 12; i++ {
+			c := crmtest.Contact{ID: fmt.Sprintf("page%016d", i), FirstName: "Page", LastName: "Person"}
+			switch {
+			case i < 5: // five share one email, in any case: three are named
+				c.Email = []string{"Same@Example.com", "same@example.com"}[i%2]
+			case i < 7: // two share an email and a phone
+				c.Email, c.Phone = "pair@example.com", "+1 (555) 010-0007"
+			case i < 9: // two share a national number, written differently
+				c.Phone = []string{"+1 555 010 0009", "(555) 010-0009"}[i%2]
+			}
+			crmtest.InsertContact(t, s, c)
+		}
+		crmtest.InsertContact(t, s, crmtest.Contact{ID: "other0000000000000001", FirstName: "Someone", LastName: "Else", Email: "same@example.com", Phone: "5550100009"})
+		r, err := s.Search(ctx, "page person")
+		if err != nil || len(r.Matches) != crm.SearchShown {
+			t.Fatalf("page person: %d matches, %v", len(r.Matches), err)
+		}
+		flagged := 0
+		for _, m := range r.Matches {
+			want, err := s.Duplicates(ctx, m.Contact)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(m.Duplicates) > 0 {
+				flagged++
+			}
+			if !cmp.Equal(m.Duplicates, want, cmpopts.EquateEmpty()) {
+				t.Errorf("%s: the page flags %+v, Duplicates finds %+v", m.ID, m.Duplicates, want)
+			}
+		}
+		if flagged != 9 {
+			t.Errorf("%d shown contacts flagged, want 9", flagged)
+		}
+	})
+}
