@@ -418,6 +418,18 @@ func TestLinkedMany(t *testing.T) {
 		if l := all[1].Linked; len(l.DND) != 3 || l.OpenOpportunityCount != 1 || len(l.UpcomingAppointments) != 1 || len(l.ActiveWorkflows) != 1 {
 			t.Errorf("Ann's linked items: %+v", l)
 		}
+		// PostgreSQL's one statement gives what the statement per kind
+		// (SQLite's) gives: counts, items in order and up to the limit.
+		byKind, err := s.LinkedManyByKind(ctx, []string{c, "gone0000000000000000", a, b})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(byKind, all, cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("LinkedMany differs from a statement per kind (-by kind +LinkedMany):\n%s", diff)
+		}
+		if l := all[2].Linked; len(l.OpenOpportunities) != min(l.OpenOpportunityCount, 10) || len(l.OpenOpportunities) == 0 || len(l.ActiveWorkflows) != min(l.ActiveWorkflowCount, 10) {
+			t.Errorf("Bob's items: %d of %d open opportunities, %d of %d active workflows; want all up to 10", len(l.OpenOpportunities), l.OpenOpportunityCount, len(l.ActiveWorkflows), l.ActiveWorkflowCount)
+		}
 	})
 }
 
