@@ -44,6 +44,9 @@ type Match struct {
 	// OptedOutBefore is set when the contact got its DND back from the
 	// suppression list: the newest delete date that opt-out came from.
 	OptedOutBefore *time.Time `db:"-"`
+	// Linked is what a delete of the contact would take, as LinkedMany
+	// loads it: set by SearchLinked, nil otherwise.
+	Linked *Linked `db:"-"`
 }
 
 // SearchResult is the contacts found for one query.
@@ -78,6 +81,19 @@ const contactColumns = `c.id, c.location_id, c.first_name, c.last_name, coalesce
 // about as many index entries as it returns; see migrations 00002, 00040 and
 // 00200 of each dialect.
 func (s *Store) Search(ctx context.Context, query string) (SearchResult, error) {
+	return s.search(ctx, query, false)
+}
+
+// SearchLinked is Search, with what a delete of each shown contact would
+// take (Match.Linked, as LinkedMany loads it, the contact read again with
+// it; one gone since is left out): what a page of results shows, in as
+// few round trips as the dialect allows (two on PostgreSQL for a name or
+// an email: the probes, then the page).
+func (s *Store) SearchLinked(ctx context.Context, query string) (SearchResult, error) {
+	return s.search(ctx, query, true)
+}
+
+func (s *Store) search(ctx context.Context, query string, linked bool) (SearchResult, error) {
 	q := strings.TrimSpace(query)
 	res := SearchResult{Query: q}
 	if q == "" {
@@ -192,7 +208,13 @@ func (s *Store) Search(ctx context.Context, query string) (SearchResult, error) 
 	if len(matches) > SearchShown {
 		matches = matches[:SearchShown]
 	}
-	if err := s.markPage(ctx, matches); err != nil {
+	var err error
+	if linked {
+		matches, err = s.linkPage(ctx, matches)
+	} else {
+		err = s.markPage(ctx, matches)
+	}
+	if err != nil {
 		return res, err
 	}
 	res.Matches = matches
@@ -223,15 +245,13 @@ func (s *Store) markPage(ctx context.Context, matches []Match) error {
 	return s.markOptedOut(ctx, matches)
 }
 
-// pageMarksSQL is, for each shown contact (the arrays, one element per
-// contact: its id, email, and the range of its phone's national number,
-// NULL for none), the newest delete an opt-out came back from, and its
-// possible duplicates as JSON: up to maxDuplicates others sharing the
-// email or the phone's national number, in id order, each key an indexed
-// probe as in duplicateProbes. Arrays keep the text, and so the prepared
-// plan, the same for any page: a UNION ALL of 20 probes was planned afresh
-// on every call (PostgreSQL kept custom plans), 1.2 ms of each search.
-var pageMarksSQL = `SELECT k.of,
+// pageMarksColumns are, for each shown contact (k: its id "of", email,
+// and the range of its phone's national number "lo" to "hi", NULL for
+// none), the newest delete an opt-out came back from, and its possible
+// duplicates as JSON: up to maxDuplicates others sharing the email or the
+// phone's national number, in id order, each key an indexed probe as in
+// duplicateProbes.
+var pageMarksColumns = `
 	(SELECT max(h.deleted_at) FROM suppression_hits h WHERE h.contact_id = k.of) AS opted_out_before,
 	(SELECT json_agg(json_build_object('id', d.id, 'first_name', d.first_name, 'last_name', d.last_name, 'email', d.email, 'phone', d.phone) ORDER BY d.id)
 	 FROM (SELECT * FROM (
@@ -240,11 +260,23 @@ var pageMarksSQL = `SELECT k.of,
 	         UNION
 	         SELECT * FROM (SELECT c.id, c.first_name, c.last_name, c.email, c.phone FROM contacts c
 	           WHERE c.phone IS NOT NULL AND contactbot_phone_key(c.phone) ~>=~ k.lo AND contactbot_phone_key(c.phone) ~<~ k.hi LIMIT ` + fmt.Sprint(maxDuplicates+1) + `) p
-	       ) u WHERE u.id <> k.of ORDER BY u.id LIMIT ` + fmt.Sprint(maxDuplicates) + `) d) AS duplicates
+	       ) u WHERE u.id <> k.of ORDER BY u.id LIMIT ` + fmt.Sprint(maxDuplicates) + `) d) AS duplicates`
+
+// pageMarksSQL is pageMarksColumns for the contacts of the arrays $1 to $4,
+// one element per contact. Arrays keep the text, and so the prepared plan,
+// the same for any page: a UNION ALL of 20 probes was planned afresh on
+// every call (PostgreSQL kept custom plans), 1.2 ms of each search.
+var pageMarksSQL = `SELECT k.of,` + pageMarksColumns + `
 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS k(of, email, lo, hi)`
 
-// pageMarks is markPage on PostgreSQL: pageMarksSQL, prepared.
-func (s *Store) pageMarks(ctx context.Context, matches []Match) error {
+// pageLinkedSQL is SearchLinked's one statement on PostgreSQL for the page:
+// the shown contacts as linkedSQL loads them, with pageMarksColumns; $1 is
+// now, $2 to $5 the arrays of pageMarksSQL.
+var pageLinkedSQL = linkedSQL(`unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS k(of, email, lo, hi) JOIN contacts c ON c.id = k.of`, `,`+pageMarksColumns)
+
+// pageArrays are the arrays pageMarksSQL reads: each match's id, email,
+// and the range of its phone's national number (duplicatePhoneKey).
+func (s *Store) pageArrays(matches []Match) []any {
 	ids, emails, los, his := make([]sql.NullString, len(matches)), make([]sql.NullString, len(matches)), make([]sql.NullString, len(matches)), make([]sql.NullString, len(matches))
 	for i, m := range matches {
 		ids[i] = sql.NullString{String: m.ID, Valid: true}
@@ -254,44 +286,113 @@ func (s *Store) pageMarks(ctx context.Context, matches []Match) error {
 			los[i], his[i] = sql.NullString{String: lo, Valid: true}, sql.NullString{String: hi, Valid: true}
 		}
 	}
-	var rows []struct {
-		Of         string     `db:"of"`
-		OptedOut   *time.Time `db:"opted_out_before"`
-		Duplicates []byte     `db:"duplicates"`
+	return []any{pq.Array(ids), pq.Array(emails), pq.Array(los), pq.Array(his)}
+}
+
+// marksRow is what pageMarksColumns select.
+type marksRow struct {
+	OptedOut   *time.Time `db:"opted_out_before"`
+	Duplicates []byte     `db:"duplicates"`
+}
+
+// mark sets m's opt-out and possible duplicates from the row.
+func (r marksRow) mark(s *Store, m *Match) error {
+	if r.OptedOut != nil {
+		t := r.OptedOut.UTC()
+		m.OptedOutBefore = &t
 	}
-	if err := s.selectPrepared(ctx, s.db, &rows, pageMarksSQL, pq.Array(ids), pq.Array(emails), pq.Array(los), pq.Array(his)); err != nil {
+	if len(r.Duplicates) == 0 {
+		return nil
+	}
+	var dups []struct {
+		ID        string  `json:"id"`
+		FirstName string  `json:"first_name"`
+		LastName  string  `json:"last_name"`
+		Email     *string `json:"email"`
+		Phone     *string `json:"phone"`
+	}
+	if err := json.Unmarshal(r.Duplicates, &dups); err != nil {
+		return fmt.Errorf("read duplicates of %s: %w", m.ID, err)
+	}
+	for _, d := range dups {
+		row := duplicateRow{ContactRef: ContactRef{ID: d.ID, FirstName: d.FirstName, LastName: d.LastName}, Email: d.Email, Phone: d.Phone}
+		m.Duplicates = append(m.Duplicates, row.ref(s, m.Contact))
+	}
+	return nil
+}
+
+// linkPage is markPage, and sets what a delete of each shown contact would
+// take (Match.Linked), reading each contact again with it; a contact gone
+// since the probes is left out. On PostgreSQL it is one statement
+// (pageLinkedSQL).
+func (s *Store) linkPage(ctx context.Context, matches []Match) ([]Match, error) {
+	if len(matches) == 0 {
+		return matches, nil
+	}
+	ids := make([]string, len(matches))
+	for i, m := range matches {
+		ids[i] = m.ID
+	}
+	var all []ContactLinked
+	if s.dialect == Postgres {
+		var rows []struct {
+			linkedRow
+			marksRow
+		}
+		if err := s.selectPrepared(ctx, s.db, &rows, pageLinkedSQL, append([]any{s.now()}, s.pageArrays(matches)...)...); err != nil {
+			return nil, fmt.Errorf("load %d contacts found, their linked rows and duplicates: %w", len(matches), err)
+		}
+		marks := map[string]marksRow{}
+		for _, r := range rows {
+			cl, err := r.contactLinked()
+			if err != nil {
+				return nil, err
+			}
+			all = append(all, cl)
+			marks[r.ID] = r.marksRow
+		}
+		all = inOrder(all, ids)
+		out := make([]Match, 0, len(all))
+		for i, cl := range all {
+			m := matches[slices.IndexFunc(matches, func(m Match) bool { return m.ID == cl.Contact.ID })]
+			m.Contact, m.Linked = cl.Contact, &all[i].Linked
+			if err := marks[m.ID].mark(s, &m); err != nil {
+				return nil, err
+			}
+			out = append(out, m)
+		}
+		return out, nil
+	}
+	if err := s.markPage(ctx, matches); err != nil {
+		return nil, err
+	}
+	all, err := s.linkedManyByKind(ctx, s.db, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Match, 0, len(all))
+	for i, cl := range all {
+		m := matches[slices.IndexFunc(matches, func(m Match) bool { return m.ID == cl.Contact.ID })]
+		m.Contact, m.Linked = cl.Contact, &all[i].Linked
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// pageMarks is markPage on PostgreSQL: pageMarksSQL, prepared.
+func (s *Store) pageMarks(ctx context.Context, matches []Match) error {
+	var rows []struct {
+		Of string `db:"of"`
+		marksRow
+	}
+	if err := s.selectPrepared(ctx, s.db, &rows, pageMarksSQL, s.pageArrays(matches)...); err != nil {
 		return fmt.Errorf("find duplicates and opt-outs of %d contacts: %w", len(matches), err)
 	}
-	byID := make(map[string]int, len(rows))
-	for i, r := range rows {
-		byID[r.Of] = i
-	}
-	for i := range matches {
-		j, ok := byID[matches[i].ID]
-		if !ok {
-			continue
-		}
-		r := rows[j]
-		if r.OptedOut != nil {
-			t := r.OptedOut.UTC()
-			matches[i].OptedOutBefore = &t
-		}
-		if len(r.Duplicates) == 0 {
-			continue
-		}
-		var dups []struct {
-			ID        string  `json:"id"`
-			FirstName string  `json:"first_name"`
-			LastName  string  `json:"last_name"`
-			Email     *string `json:"email"`
-			Phone     *string `json:"phone"`
-		}
-		if err := json.Unmarshal(r.Duplicates, &dups); err != nil {
-			return fmt.Errorf("read duplicates of %s: %w", r.Of, err)
-		}
-		for _, d := range dups {
-			row := duplicateRow{ContactRef: ContactRef{ID: d.ID, FirstName: d.FirstName, LastName: d.LastName}, Email: d.Email, Phone: d.Phone}
-			matches[i].Duplicates = append(matches[i].Duplicates, row.ref(s, matches[i].Contact))
+	for _, r := range rows {
+		if i := slices.IndexFunc(matches, func(m Match) bool { return m.ID == r.Of }); i >= 0 {
+			if err := r.mark(s, &matches[i]); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

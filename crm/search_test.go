@@ -631,3 +631,50 @@ func TestSearchPageDuplicates(t *testing.T) {
 		}
 	})
 }
+
+// TestSearchLinked checks that SearchLinked (one statement for the page on
+// PostgreSQL) finds what Search finds, in the same order with the same
+// duplicates, and gives each shown contact what LinkedMany gives it.
+func TestSearchLinked(t *testing.T) {
+	t.Parallel()
+	crmtest.ForEachDialect(t, func(t *testing.T, s *crm.Store) {
+		ctx := context.Background()
+		crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Link", LastName: "Person", Email: "link@example.com", Phone: "+1 555 010 0042"}, crmtest.SmallFull)
+		crmtest.InsertFull(t, s, crmtest.Contact{FirstName: "Link", LastName: "Person"}, crmtest.Full{Opportunities: 12, Appointments: 1, Workflows: 11})
+		for i := 0; i < 12; i++ {
+			crmtest.InsertContact(t, s, crmtest.Contact{FirstName: "Link", LastName: "Person", Email: fmt.Sprintf("LINK%d@example.com", i%2)})
+		}
+		crmtest.InsertContact(t, s, crmtest.Contact{FirstName: "Other", LastName: "One", Phone: "5550100042"})
+		for _, q := range []string{"link person", "link@example.com", "555 010 0042", "nobody here"} {
+			plain, err := s.Search(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			linked, err := s.SearchLinked(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, m := range linked.Matches {
+				ids = append(ids, m.ID)
+				if m.Linked == nil {
+					t.Fatalf("%q: %s has no Linked", q, m.ID)
+				}
+			}
+			all, err := s.LinkedMany(ctx, ids)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, m := range linked.Matches {
+				if diff := cmp.Diff(all[i], crm.ContactLinked{Contact: m.Contact, Linked: *m.Linked}, cmpopts.EquateEmpty()); diff != "" {
+					t.Errorf("%q: %s differs from LinkedMany (-LinkedMany +SearchLinked):\n%s", q, m.ID, diff)
+				}
+				m.Linked = nil
+				linked.Matches[i] = m
+			}
+			if diff := cmp.Diff(plain, linked, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("%q: SearchLinked differs from Search (-Search +SearchLinked):\n%s", q, diff)
+			}
+		}
+	})
+}
