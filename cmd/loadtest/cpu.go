@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -20,18 +21,20 @@ const clockTick = 10 * time.Millisecond
 // a figure that holds while other work shares the machine, unlike latency.
 type cpuMeter struct {
 	botPIDs []int
+	pgDB    string // only the backends of this database, when set
 	// start is each process's CPU time when the run began; postgres
 	// processes are found again at the end (connections opened during the
 	// run count from zero; ones that exited during it are lost).
 	start map[int]time.Duration
 }
 
-// newCPUMeter notes the CPU time so far of the bot processes (pids), of every
-// PostgreSQL process on this machine (backends, WAL writer, checkpointer),
-// and of this process.
-func newCPUMeter(pids []int) *cpuMeter {
-	m := &cpuMeter{botPIDs: pids, start: map[int]time.Duration{}}
-	for _, pid := range append(append(postgresPIDs(), pids...), os.Getpid()) {
+// newCPUMeter notes the CPU time so far of the bot processes (pids), of the
+// PostgreSQL processes on this machine (every one: backends, WAL writer,
+// checkpointer; or only the backends of database pgDB, when other work
+// uses the same server), and of this process.
+func newCPUMeter(pids []int, pgDB string) *cpuMeter {
+	m := &cpuMeter{botPIDs: pids, pgDB: pgDB, start: map[int]time.Duration{}}
+	for _, pid := range append(append(postgresPIDs(pgDB), pids...), os.Getpid()) {
 		if t, _, ok := procCPU(pid); ok {
 			m.start[pid] = t
 		}
@@ -61,7 +64,7 @@ func (m *cpuMeter) stop() cpuUse {
 			u.botSeen++
 		}
 	}
-	for _, pid := range postgresPIDs() {
+	for _, pid := range postgresPIDs(m.pgDB) {
 		if d, ok := since(pid); ok {
 			u.postgres += d
 			u.pgSeen++
@@ -125,8 +128,9 @@ func parseStat(s string) (time.Duration, string, bool) {
 }
 
 // postgresPIDs lists the processes named "postgres": the server and every
-// backend and helper process it forked.
-func postgresPIDs() []int {
+// backend and helper process it forked; with db, only the backends
+// connected to that database.
+func postgresPIDs(db string) []int {
 	dirs, _ := filepath.Glob("/proc/[0-9]*")
 	var pids []int
 	for _, d := range dirs {
@@ -134,9 +138,18 @@ func postgresPIDs() []int {
 		if err != nil {
 			continue
 		}
-		if _, name, ok := procCPU(pid); ok && name == "postgres" {
-			pids = append(pids, pid)
+		if _, name, ok := procCPU(pid); !ok || name != "postgres" {
+			continue
 		}
+		if db != "" {
+			title, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+			// "postgres: [cluster: ]user db host(port) state"
+			f := strings.Fields(strings.ReplaceAll(string(title), "\x00", " "))
+			if err != nil || len(f) < 3 || f[0] != "postgres:" || !slices.Contains(f[2:min(4, len(f))], db) {
+				continue
+			}
+		}
+		pids = append(pids, pid)
 	}
 	return pids
 }

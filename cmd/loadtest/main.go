@@ -55,6 +55,7 @@ func main() {
 	mode := flag.String("mode", "email", "with -seeded: email, name, common-name, common-word, rare-name, or pk-floor (needs -db)")
 	dbURL := flag.String("db", "", "pk-floor: the seeded PostgreSQL database (local only)")
 	pidList := flag.String("pid", "", "process id of the contactbot serve under load (comma-separated for replicas): its CPU time per request is reported")
+	pgDB := flag.String("pgdb", "", "count the CPU time of only the PostgreSQL backends of this database (default: every postgres process), when other work shares the server")
 	flag.Parse()
 	queries, ok := seededQueries(*seeded)[*mode]
 	if *seeded > 0 && !ok && *mode != "pk-floor" {
@@ -67,7 +68,7 @@ func main() {
 		os.Exit(2)
 	}
 	if *mode == "pk-floor" {
-		if err := pkFloor(*dbURL, *seeded, *concurrency, *total, *maxTime); err != nil {
+		if err := pkFloor(*dbURL, *seeded, *concurrency, *total, *maxTime, *pgDB); err != nil {
 			fmt.Fprintln(os.Stderr, "loadtest:", err)
 			os.Exit(1)
 		}
@@ -91,7 +92,7 @@ func main() {
 	defer cancel()
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: *concurrency}}
 	start := time.Now()
-	cpu := newCPUMeter(pids)
+	cpu := newCPUMeter(pids, *pgDB)
 	served := run(ctx, *concurrency, *total, func(ctx context.Context, i int) (int, error) {
 		text := *query
 		if *seeded > 0 {
@@ -236,7 +237,7 @@ func mix(i uint64) uint64 {
 
 // pkFloor runs c clients of bare primary-key lookups against the database,
 // n in all: what one indexed round trip costs under the same concurrency.
-func pkFloor(dbURL string, seeded, c, n int, maxTime time.Duration) error {
+func pkFloor(dbURL string, seeded, c, n int, maxTime time.Duration, pgDB string) error {
 	u, err := url.Parse(dbURL)
 	if err != nil || seeded <= 0 || !isLocal(u) {
 		return fmt.Errorf("pk-floor needs -seeded N and -db postgres://… on a local address")
@@ -255,7 +256,7 @@ func pkFloor(dbURL string, seeded, c, n int, maxTime time.Duration) error {
 		return err
 	}
 	defer st.Close()
-	cpu := newCPUMeter(nil)
+	cpu := newCPUMeter(nil, pgDB)
 	served := run(ctx, c, n, func(ctx context.Context, i int) (int, error) {
 		id := fmt.Sprintf("s%019d", 1+(i*7919)%seeded)
 		var a, b, d string

@@ -26,7 +26,7 @@ func TestCPUMeterCountsItself(t *testing.T) {
 	if _, err := os.Stat("/proc/self/stat"); err != nil {
 		t.Skip("no /proc on this system")
 	}
-	m := newCPUMeter([]int{os.Getpid()})
+	m := newCPUMeter([]int{os.Getpid()}, "")
 	x := 0
 	for start := time.Now(); time.Since(start) < 200*time.Millisecond; {
 		x++
