@@ -515,10 +515,10 @@ func (s *Store) planSearch(q string) searchPlan {
 	// query word as a whole word, read from one posting list in id order
 	// (a word's, or a pair of words') and stopping at the count's cap, the
 	// first of them shown: one pass serves the probe and the count.
-	exact := `SELECT c.id AS contact_id, true AS exact, 0 AS total FROM contacts c WHERE contactbot_fold(c.first_name || ' ' || c.last_name) = contactbot_fold(?) LIMIT ` + fmt.Sprint(SearchShown+1)
+	exact := `SELECT ` + contactColumns + `, true AS exact, 0 AS total FROM contacts c WHERE contactbot_fold(c.first_name || ' ' || c.last_name) = contactbot_fold(?) LIMIT ` + fmt.Sprint(SearchShown+1)
+	byWords := `SELECT ` + contactColumns + `, m.exact, m.total FROM (` + countedSet(whole) + `) m JOIN contacts c ON c.id = m.contact_id`
 	plan.probes = append(plan.probes, searchProbe{counted: true, statement: statement{
-		sql: `SELECT ` + contactColumns + `, m.exact, m.total, (` + plan.extends.sql + `) AS extends FROM (SELECT * FROM (` + exact + `) by_name UNION ALL SELECT * FROM (` +
-			countedSet(whole) + `) by_words) m JOIN contacts c ON c.id = m.contact_id`,
+		sql: `SELECT found.*, (` + plan.extends.sql + `) AS extends FROM (SELECT * FROM (` + exact + `) by_name UNION ALL SELECT * FROM (` + byWords + `) by_words) found`,
 		// In the order of the text: the select list's extends first.
 		args: append(append(append([]any{}, plan.extends.args...), strings.Join(words, " ")), wholeArgs...), prepare: true}})
 	// The prefix probe is planned with the words' own statistics (not
