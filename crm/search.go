@@ -570,12 +570,17 @@ func wholeWordSet(words []string) (string, []any) {
 // patrick" is O'Brien Patrick, "hans mueller" is Hans Müller.
 func markExactNames(found []Match, words []string) {
 	q := strings.Join(words, " ")
+	// A page of a common name holds the same name many times: its keys
+	// are worked out once.
+	exact := map[[2]string]bool{}
 	for i := range found {
-		for _, k := range nameKeys(found[i].FirstName, found[i].LastName) {
-			if k == q {
-				found[i].Exact = true
-			}
+		name := [2]string{found[i].FirstName, found[i].LastName}
+		is, ok := exact[name]
+		if !ok {
+			is = slices.Contains(nameKeys(name[0], name[1]), q)
+			exact[name] = is
 		}
+		found[i].Exact = found[i].Exact || is
 	}
 }
 
