@@ -249,7 +249,7 @@ func linkedSQL(from, more string) string {
 	ap.n AS appointments, wf.n AS workflow_enrollments, op.open AS open_opps, op.open_value, tk.open AS open_tasks,
 	ap.upcoming, wf.active AS active_workflows, dn.items AS dnd_items,
 	CASE WHEN op.open > 0 THEN (SELECT json_agg(x ORDER BY x.v DESC, x.id) FROM (SELECT id, name, status, monetary_value AS v, monetary_value::text AS monetary_value, created_at
-		FROM opportunities WHERE contact_id = c.id AND status = 'open' ORDER BY monetary_value DESC, id LIMIT ` + fmt.Sprint(itemLimit) + `) x) END AS opportunity_items,
+		FROM opportunities WHERE contact_id = c.id AND status = 'open' ORDER BY v DESC, id LIMIT ` + fmt.Sprint(itemLimit) + `) x) END AS opportunity_items,
 	CASE WHEN ap.upcoming > 0 THEN (SELECT json_agg(x ORDER BY x.starts_at, x.id) FROM (SELECT id, title, starts_at, status
 		FROM appointments WHERE contact_id = c.id AND status = 'confirmed' AND starts_at > $1 ORDER BY starts_at, id LIMIT ` + fmt.Sprint(itemLimit) + `) x) END AS appointment_items,
 	CASE WHEN wf.active > 0 THEN (SELECT json_agg(x ORDER BY x.enrolled_at, x.id) FROM (SELECT id, workflow_name, status, enrolled_at

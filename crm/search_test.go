@@ -419,7 +419,19 @@ func TestLinkedMany(t *testing.T) {
 			t.Errorf("Ann's linked items: %+v", l)
 		}
 		// PostgreSQL's one statement gives what the statement per kind
-		// (SQLite's) gives: counts, items in order and up to the limit.
+		// (SQLite's) gives: counts, items in order and up to the limit,
+		// the largest open opportunities first by value, not by its text
+		// (9.00 after 10.00).
+		crmtest.InsertRows(t, s, "opportunities", "id, contact_id, name, status, monetary_value, created_at", 12, func(g int) []any {
+			return []any{fmt.Sprintf("opp_value_%02d", g), c, fmt.Sprint("Deal ", g), "open", []string{"9.00", "10.00", "1000.50", "95.25"}[g%4], crmtest.ContactCreatedAt}
+		})
+		all, err = s.LinkedMany(ctx, []string{c, "gone0000000000000000", a, b})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o := all[0].Linked.OpenOpportunities; len(o) != 10 || o[0].MonetaryValue != "1000.50" || o[3].MonetaryValue != "95.25" || o[6].MonetaryValue != "10.00" || o[9].MonetaryValue != "9.00" {
+			t.Errorf("Cy's open opportunities, largest first: %+v", o)
+		}
 		byKind, err := s.LinkedManyByKind(ctx, []string{c, "gone0000000000000000", a, b})
 		if err != nil {
 			t.Fatal(err)
