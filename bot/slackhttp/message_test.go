@@ -2,6 +2,7 @@ package slackhttp
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http/httptest"
 	"reflect"
 	"strings"
@@ -41,6 +42,9 @@ func TestWriteMessageAsSlackMsg(t *testing.T) {
 		}
 		if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
 			t.Errorf("Content-Type %q", ct)
+		}
+		if cl := rec.Header().Get("Content-Length"); cl != fmt.Sprint(rec.Body.Len()) {
+			t.Errorf("Content-Length %q for %d bytes", cl, rec.Body.Len())
 		}
 		if msg.Text != "" && strings.Contains(rec.Body.String(), `\u0026`) && !strings.Contains(msg.Text, "&") {
 			t.Errorf("escaped: %s", rec.Body)

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -205,6 +206,9 @@ func writeMessage(w http.ResponseWriter, msg *bot.Message) {
 	buf.Truncate(buf.Len() - 1)
 	buf.WriteString("}\n")
 	w.Header().Set("Content-Type", "application/json")
+	// A length, not chunks: a page of results is larger than the server's
+	// buffer.
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.Write(buf.Bytes())
 }
 
