@@ -283,8 +283,14 @@ type linkedRow struct {
 // linkedManyOne is linkedMany on PostgreSQL: linkedOneSQL, prepared, one
 // round trip for any number of contacts.
 func (s *Store) linkedManyOne(ctx context.Context, q dbtx, ids []string) ([]ContactLinked, error) {
+	// Padded with NULLs, as pageArrays: the same estimate, and so one plan,
+	// for one contact as for ten.
+	padded := make([]sql.NullString, max(len(ids), SearchShown))
+	for i, id := range ids {
+		padded[i] = sql.NullString{String: id, Valid: true}
+	}
 	var rows []linkedRow
-	if err := s.selectPrepared(ctx, q, &rows, linkedOneSQL, s.now(), pq.Array(ids)); err != nil {
+	if err := s.selectPrepared(ctx, q, &rows, linkedOneSQL, s.now(), pq.Array(padded)); err != nil {
 		return nil, fmt.Errorf("load %d contacts and their linked rows: %w", len(ids), err)
 	}
 	out := make([]ContactLinked, 0, len(rows))

@@ -267,7 +267,8 @@ var pageMarksColumns = `
 // the same for any page: a UNION ALL of 20 probes was planned afresh on
 // every call (PostgreSQL kept custom plans), 1.2 ms of each search.
 var pageMarksSQL = `SELECT k.of,` + pageMarksColumns + `
-FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS k(of, email, lo, hi)`
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS k(of, email, lo, hi)
+WHERE k.of IS NOT NULL`
 
 // pageLinkedSQL is SearchLinked's one statement on PostgreSQL for the page:
 // the shown contacts as linkedSQL loads them, with pageMarksColumns; $1 is
@@ -275,9 +276,15 @@ FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS k(of, email, lo, 
 var pageLinkedSQL = linkedSQL(`unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS k(of, email, lo, hi) JOIN contacts c ON c.id = k.of`, `,`+pageMarksColumns)
 
 // pageArrays are the arrays pageMarksSQL reads: each match's id, email,
-// and the range of its phone's national number (duplicatePhoneKey).
+// and the range of its phone's national number (duplicatePhoneKey), padded
+// with NULLs (which match nothing) to at least SearchShown elements.
+// PostgreSQL estimates an array parameter at 10 elements: one of a single
+// contact (an email's page) made every custom plan look ten times cheaper
+// than the generic one, and it planned the page afresh on every call
+// (1 to 2 ms, more than running it).
 func (s *Store) pageArrays(matches []Match) []any {
-	ids, emails, los, his := make([]sql.NullString, len(matches)), make([]sql.NullString, len(matches)), make([]sql.NullString, len(matches)), make([]sql.NullString, len(matches))
+	n := max(len(matches), SearchShown)
+	ids, emails, los, his := make([]sql.NullString, n), make([]sql.NullString, n), make([]sql.NullString, n), make([]sql.NullString, n)
 	for i, m := range matches {
 		ids[i] = sql.NullString{String: m.ID, Valid: true}
 		emails[i] = sql.NullString{String: m.Email, Valid: m.Email != ""}

@@ -690,3 +690,30 @@ func TestSearchLinked(t *testing.T) {
 		}
 	})
 }
+
+// TestSearchPagePlannedOnce: PostgreSQL settles on one plan for the page
+// statement whether it shows one contact or ten, instead of planning it
+// afresh on every call (it did for an email's page of one contact, whose
+// array looked ten times cheaper to the planner than the generic plan's).
+func TestSearchPagePlannedOnce(t *testing.T) {
+	t.Parallel()
+	s := crmtest.NewStore(t)
+	ctx := context.Background()
+	s.DB().SetMaxOpenConns(1) // one session: its prepared statements are the ones listed
+	crmtest.InsertContact(t, s, crmtest.Contact{FirstName: "Plan", LastName: "Once", Email: "plan@example.com", Phone: "+1 555 010 0077"})
+	for i := 0; i < 12; i++ {
+		if _, err := s.SearchLinked(ctx, "plan@example.com"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var plans []struct {
+		Generic int `db:"generic_plans"`
+		Custom  int `db:"custom_plans"`
+	}
+	if err := s.DB().Select(&plans, `SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE '%unnest($2::text[], $3::text[]%'`); err != nil {
+		t.Fatal(err)
+	}
+	if len(plans) != 1 || plans[0].Generic < 6 || plans[0].Custom > 5 {
+		t.Errorf("the page statement's plans over 12 searches: %+v; want one statement, planned generically after at most 5 custom plans", plans)
+	}
+}
