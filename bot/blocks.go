@@ -3,6 +3,7 @@ package bot
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/slack-go/slack"
@@ -196,11 +197,14 @@ func listNames(names []string, total, n int) string {
 // linkedLines describes what a delete would take, one line per kind that
 // matters; cur is the currency of the contact's opportunity values.
 func linkedLines(l crm.Linked, cur string) []string {
-	lines := []string{
-		fmt.Sprintf("💬 %s (%s)", plural(l.Conversations, "conversation", "conversations"), plural(l.Messages, "message", "messages")),
-		"📝 " + plural(l.Notes, "note", "notes"),
-	}
-	opp := fmt.Sprintf("💼 %d open / %d closed %s", l.OpenOpportunityCount, l.ClosedOpportunities, pluralNoun(l.Opportunities, "opportunity", "opportunities"))
+	// Concatenated, not formatted: a page of results writes these lines for
+	// ten contacts on every search.
+	lines := make([]string, 0, 6)
+	lines = append(lines,
+		"💬 "+plural(l.Conversations, "conversation", "conversations")+" ("+plural(l.Messages, "message", "messages")+")",
+		"📝 "+plural(l.Notes, "note", "notes"),
+	)
+	opp := "💼 " + strconv.Itoa(l.OpenOpportunityCount) + " open / " + strconv.Itoa(l.ClosedOpportunities) + " closed " + pluralNoun(l.Opportunities, "opportunity", "opportunities")
 	if l.OpenOpportunityCount > 0 {
 		var names []string
 		for _, o := range l.OpenOpportunities {
@@ -209,7 +213,7 @@ func linkedLines(l crm.Linked, cur string) []string {
 		opp += fmt.Sprintf(", %s open: %s", esc(money(cur, l.OpenValue)), listNames(names, l.OpenOpportunityCount, 3))
 	}
 	lines = append(lines, opp)
-	lines = append(lines, fmt.Sprintf("✅ %s (%d open)", plural(l.Tasks, "task", "tasks"), l.OpenTasks))
+	lines = append(lines, "✅ "+plural(l.Tasks, "task", "tasks")+" ("+strconv.Itoa(l.OpenTasks)+" open)")
 	appt := "📅 " + plural(l.UpcomingCount, "upcoming appointment", "upcoming appointments")
 	if l.UpcomingCount > 0 {
 		var names []string

@@ -171,7 +171,7 @@ func (b *Bot) find(ctx context.Context, name, query string) *Message {
 	if query == "" {
 		return b.help(name)
 	}
-	res, err := b.store.Search(ctx, query)
+	res, err := b.store.SearchLinked(ctx, query)
 	return b.found(ctx, query, res, err)
 }
 
@@ -180,7 +180,7 @@ func (b *Bot) find(ctx context.Context, name, query string) *Message {
 // notACommand).
 func (b *Bot) search(ctx context.Context, name, text string) *Message {
 	text = strings.TrimSpace(text)
-	res, err := b.store.Search(ctx, text)
+	res, err := b.store.SearchLinked(ctx, text)
 	msg := b.found(ctx, text, res, err)
 	if err != nil || len(res.Matches) > 0 {
 		return msg
@@ -324,11 +324,7 @@ func (b *Bot) findMessage(ctx context.Context, res crm.SearchResult) (*Message, 
 // contact deleted between the search and now is left out. blockID, when
 // set, names each contact's buttons block (a shortcut's names the message).
 func (b *Bot) matchBlocks(ctx context.Context, matches []crm.Match, blockID func(contactID string) string) ([]slack.Block, error) {
-	ids := make([]string, len(matches))
-	for i, m := range matches {
-		ids[i] = m.ID
-	}
-	all, err := b.store.LinkedMany(ctx, ids)
+	all, err := b.linkedOf(ctx, matches)
 	if err != nil {
 		return nil, err
 	}
@@ -344,6 +340,24 @@ func (b *Bot) matchBlocks(ctx context.Context, matches []crm.Match, blockID func
 		}
 	}
 	return blocks, nil
+}
+
+// linkedOf is what a delete of each match would take: as the search
+// loaded it (crm.Store.SearchLinked, in the same round trip as the page),
+// or else loaded now.
+func (b *Bot) linkedOf(ctx context.Context, matches []crm.Match) ([]crm.ContactLinked, error) {
+	all := make([]crm.ContactLinked, 0, len(matches))
+	for _, m := range matches {
+		if m.Linked == nil {
+			ids := make([]string, len(matches))
+			for i, m := range matches {
+				ids[i] = m.ID
+			}
+			return b.store.LinkedMany(ctx, ids)
+		}
+		all = append(all, crm.ContactLinked{Contact: m.Contact, Linked: *m.Linked})
+	}
+	return all, nil
 }
 
 // contactBlocks renders one found contact: identity, what a delete would

@@ -75,7 +75,7 @@ func (b *Bot) handleFindSubmit(ctx context.Context, cb slack.InteractionCallback
 	}
 	ctx, cancel := context.WithTimeout(ctx, b.ackBudget)
 	defer cancel()
-	res, err := b.store.Search(ctx, query)
+	res, err := b.store.SearchLinked(ctx, query)
 	if err != nil {
 		if crm.ErrorCode(err) == crm.EINVALID {
 			return fieldErr(crm.ErrorMessage(err))

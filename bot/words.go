@@ -2,6 +2,7 @@ package bot
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"contactbot/internal/words"
@@ -12,7 +13,7 @@ import (
 // slackDate shows t in each reader's own time zone, with a UTC fallback.
 // It is the one way contactbot writes a time.
 func slackDate(t time.Time) string {
-	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", t.Unix(), t.UTC().Format(words.MinuteLayout))
+	return "<!date^" + strconv.FormatInt(t.Unix(), 10) + "^{date_short_pretty} {time}|" + t.UTC().Format(words.MinuteLayout) + ">"
 }
 
 // slackDay is slackDate without the time of day, where space is short

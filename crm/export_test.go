@@ -44,6 +44,12 @@ func (s *Store) DuplicatesOfAll(ctx context.Context, cs []Contact) (map[string][
 	return s.duplicatesOfAll(ctx, cs)
 }
 
+// LinkedManyByKind is LinkedMany as SQLite runs it (a statement per kind),
+// to compare with PostgreSQL's one statement.
+func (s *Store) LinkedManyByKind(ctx context.Context, ids []string) ([]ContactLinked, error) {
+	return s.linkedManyByKind(ctx, s.db, ids)
+}
+
 // QueryWords are the folded words a name search looks for.
 var QueryWords = queryWords
 

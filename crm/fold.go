@@ -111,6 +111,33 @@ func NameWords(first, last string) []string {
 	return out
 }
 
+// NamePairs are the pairs of distinct words, each "a b" with a before b in
+// byte order, as the pair index (contacts_name_pairs) stores a name's words
+// on both dialects: a search for two whole words reads the one list of
+// contacts that have both (namePair).
+func NamePairs(words []string) []string {
+	var out []string
+	for i, a := range words {
+		for _, b := range words[i+1:] {
+			if p := namePair(a, b); p != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// namePair is the pair-index key of two words, "" when they are the same.
+func namePair(a, b string) string {
+	switch {
+	case a < b:
+		return a + " " + b
+	case b < a:
+		return b + " " + a
+	}
+	return ""
+}
+
 // queryWords splits a search into the folded words it looks for: apostrophes
 // join ("o'brien" is "obrien", which every O'Brien is indexed under), any
 // other character that is not a letter or digit separates. Accents and case

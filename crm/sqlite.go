@@ -56,6 +56,7 @@ func init() {
 		"contactbot_fold":       {1, strictText(func(s string) driver.Value { return Fold(s) })},
 		"contactbot_phone_key":  {1, strictText(func(s string) driver.Value { return reverse(PhoneDigits(s)) })},
 		"contactbot_name_words": {2, nameWordsJSON},
+		"contactbot_name_pairs": {2, namePairsJSON},
 		// The suppression triggers (migration 00300): the key comes from
 		// contactbot_settings as hex, like PostgreSQL's decode(value, 'hex').
 		"contactbot_email_hash":   {2, keyedText(func(key []byte, email string) (driver.Value, error) { return keyedHash(key, EmailKey(email)), nil })},
@@ -119,6 +120,19 @@ func nameWordsJSON(args []driver.Value) (driver.Value, error) {
 		words = []string{}
 	}
 	b, err := json.Marshal(words)
+	return string(b), err
+}
+
+// namePairsJSON is contactbot_name_pairs(first_name, last_name): the pairs
+// of a name's words (NamePairs) as a JSON array, for the pair-index triggers.
+func namePairsJSON(args []driver.Value) (driver.Value, error) {
+	first, _ := sqlText(args[0])
+	last, _ := sqlText(args[1])
+	pairs := NamePairs(NameWords(first, last))
+	if pairs == nil {
+		pairs = []string{}
+	}
+	b, err := json.Marshal(pairs)
 	return string(b), err
 }
 

@@ -4,10 +4,18 @@
 //
 //	go run ./cmd/loadtest -url http://127.0.0.1:3000 -secret "$SLACK_SIGNING_SECRET" -c 50 -n 20000 -seeded 1000000 -mode email
 //
-// Modes (with -seeded): email, common-name (the seed's most common full
-// names, mixed), common-word, rare-name. -mode pk-floor skips the bot: the
-// same clients run a bare primary-key lookup of a seeded contact straight
-// against -db, the floor the bot's figures are compared to.
+// Modes (with -seeded): email; name (full names drawn as a CRM has them: the
+// name of a seeded contact picked at random, so a few very common names and
+// a long tail, Zipf–Mandelbrot as the seed draws them); common-name (the
+// seed's 4 most common full names, uniformly: 1,900–2,600 matches each,
+// 45,000–51,000 per word); common-word; rare-name. -mode pk-floor skips the
+// bot: the same clients run a bare primary-key lookup of a seeded contact
+// straight against -db, the floor the bot's figures are compared to.
+//
+// Beside latency it prints the CPU time per request of the bot (-pid, the
+// serve process; several for replicas), of every postgres process on the
+// machine, and of itself, read from /proc/<pid>/stat over the run: unlike
+// latency, a figure that holds while other work shares the machine.
 package main
 
 import (
@@ -44,16 +52,23 @@ func main() {
 	query := flag.String("query", "jane@example.com", "the /contact text when -seeded is 0")
 	team := flag.String("team", "T0LOAD", "team id sent with each request")
 	user := flag.String("user", "ULOAD", "user id sent with each request")
-	mode := flag.String("mode", "email", "with -seeded: email, common-name, common-word, rare-name, or pk-floor (needs -db)")
+	mode := flag.String("mode", "email", "with -seeded: email, name, common-name, common-word, rare-name, or pk-floor (needs -db)")
 	dbURL := flag.String("db", "", "pk-floor: the seeded PostgreSQL database (local only)")
+	pidList := flag.String("pid", "", "process id of the contactbot serve under load (comma-separated for replicas): its CPU time per request is reported")
+	pgDB := flag.String("pgdb", "", "count the CPU time of only the PostgreSQL backends of this database (default: every postgres process), when other work shares the server")
 	flag.Parse()
 	queries, ok := seededQueries(*seeded)[*mode]
 	if *seeded > 0 && !ok && *mode != "pk-floor" {
-		fmt.Fprintln(os.Stderr, "loadtest: -mode must be email, common-name, common-word, rare-name or pk-floor")
+		fmt.Fprintln(os.Stderr, "loadtest: -mode must be email, name, common-name, common-word, rare-name or pk-floor")
+		os.Exit(2)
+	}
+	pids, err := parsePIDs(*pidList)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(2)
 	}
 	if *mode == "pk-floor" {
-		if err := pkFloor(*dbURL, *seeded, *concurrency, *total, *maxTime); err != nil {
+		if err := pkFloor(*dbURL, *seeded, *concurrency, *total, *maxTime, *pgDB); err != nil {
 			fmt.Fprintln(os.Stderr, "loadtest:", err)
 			os.Exit(1)
 		}
@@ -77,7 +92,8 @@ func main() {
 	defer cancel()
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: *concurrency}}
 	start := time.Now()
-	run(ctx, *concurrency, *total, func(ctx context.Context, i int) (int, error) {
+	cpu := newCPUMeter(pids, *pgDB)
+	served := run(ctx, *concurrency, *total, func(ctx context.Context, i int) (int, error) {
 		text := *query
 		if *seeded > 0 {
 			text = queries(i)
@@ -101,6 +117,7 @@ func main() {
 		resp.Body.Close()
 		return resp.StatusCode, nil
 	})
+	cpu.stop().report(os.Stdout, served, len(pids) > 0)
 }
 
 // isLocal reports whether u points at this machine: the only place the tool
@@ -112,8 +129,9 @@ func isLocal(u *url.URL) bool {
 
 // run has c clients call do for requests 1 to n, stopping early when ctx is
 // done, and reports on stdout: latencies of the calls that got an answer
-// (do's status), and the calls that failed before ctx was done.
-func run(ctx context.Context, c, n int, do func(ctx context.Context, i int) (status int, err error)) {
+// (do's status), and the calls that failed before ctx was done. It returns
+// how many calls got an answer.
+func run(ctx context.Context, c, n int, do func(ctx context.Context, i int) (status int, err error)) int {
 	var next atomic.Int64
 	var mu sync.Mutex
 	latencies := make([]time.Duration, 0, n)
@@ -148,6 +166,7 @@ func run(ctx context.Context, c, n int, do func(ctx context.Context, i int) (sta
 	}
 	wg.Wait()
 	report(os.Stdout, latencies, statuses, errs, time.Since(start), c)
+	return len(latencies)
 }
 
 func report(w io.Writer, lat []time.Duration, statuses map[int]int, errs int, elapsed time.Duration, c int) {
@@ -186,8 +205,14 @@ func seededQueries(n int) map[string]func(i int) string {
 			k := 1 + (i*7919)%n
 			return fmt.Sprintf("contact%d@example%d.com", k, k%97)
 		},
-		// The four most common full names, mixed: about 2,600, 2,200 (twice)
-		// and 1,900 matches at a million contacts, 50,000 per word.
+		// The name of a seeded contact drawn at random: names come as often
+		// as the CRM has them, a few very common, a long tail.
+		"name": func(i int) string {
+			f, l := crm.SeedName(1 + int(mix(uint64(i))%uint64(n)))
+			return strings.ToLower(f + " " + l)
+		},
+		// The four most common full names, uniformly: about 2,600, 2,200
+		// (twice) and 1,900 matches at a million contacts, 45,000–51,000 per word.
 		"common-name": func(i int) string { return strings.ToLower(first[i%2] + " " + last[(i/2)%2]) },
 		"common-word": func(i int) string {
 			if i%2 == 0 {
@@ -201,9 +226,18 @@ func seededQueries(n int) map[string]func(i int) string {
 	}
 }
 
+// mix scrambles i (splitmix64's finalizer): request numbers in, draws that
+// look random and are the same in every run out.
+func mix(i uint64) uint64 {
+	i += 0x9e3779b97f4a7c15
+	i = (i ^ i>>30) * 0xbf58476d1ce4e5b9
+	i = (i ^ i>>27) * 0x94d049bb133111eb
+	return i ^ i>>31
+}
+
 // pkFloor runs c clients of bare primary-key lookups against the database,
 // n in all: what one indexed round trip costs under the same concurrency.
-func pkFloor(dbURL string, seeded, c, n int, maxTime time.Duration) error {
+func pkFloor(dbURL string, seeded, c, n int, maxTime time.Duration, pgDB string) error {
 	u, err := url.Parse(dbURL)
 	if err != nil || seeded <= 0 || !isLocal(u) {
 		return fmt.Errorf("pk-floor needs -seeded N and -db postgres://… on a local address")
@@ -222,7 +256,8 @@ func pkFloor(dbURL string, seeded, c, n int, maxTime time.Duration) error {
 		return err
 	}
 	defer st.Close()
-	run(ctx, c, n, func(ctx context.Context, i int) (int, error) {
+	cpu := newCPUMeter(nil, pgDB)
+	served := run(ctx, c, n, func(ctx context.Context, i int) (int, error) {
 		id := fmt.Sprintf("s%019d", 1+(i*7919)%seeded)
 		var a, b, d string
 		var e, p sql.NullString
@@ -231,5 +266,6 @@ func pkFloor(dbURL string, seeded, c, n int, maxTime time.Duration) error {
 		}
 		return http.StatusOK, nil
 	})
+	cpu.stop().report(os.Stdout, served, false)
 	return nil
 }

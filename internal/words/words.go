@@ -4,7 +4,7 @@
 package words
 
 import (
-	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -18,7 +18,7 @@ const (
 
 // Plural writes "1 note" or "3 notes".
 func Plural(n int, one, many string) string {
-	return fmt.Sprintf("%d %s", n, PluralNoun(n, one, many))
+	return strconv.Itoa(n) + " " + PluralNoun(n, one, many)
 }
 
 // PluralNoun is the noun alone: one for 1, many otherwise.
