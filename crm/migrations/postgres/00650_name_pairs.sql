@@ -51,6 +51,15 @@ BEGIN
 END $$;
 -- +goose StatementEnd
 
+-- The CRM's own sessions fire this trigger: as before this migration
+-- replaced it, it runs as its owner with the bot's schemas (and pg_temp
+-- last) for its names, whatever the writer's search_path.
+-- +goose StatementBegin
+DO $$ BEGIN
+    EXECUTE format('ALTER FUNCTION contactbot_index_name_words() SECURITY DEFINER SET search_path = %s, pg_temp', current_setting('search_path'));
+END $$;
+-- +goose StatementEnd
+
 -- Existing contacts: the pairs of the words already indexed.
 INSERT INTO contacts_name_pairs (pair, contact_id)
     SELECT a.word || ' ' || b.word, a.contact_id
@@ -69,6 +78,11 @@ BEGIN
         SELECT w, NEW.id FROM contactbot_name_words(NEW.first_name, NEW.last_name) w
         ON CONFLICT DO NOTHING;
     RETURN NULL;
+END $$;
+-- +goose StatementEnd
+-- +goose StatementBegin
+DO $$ BEGIN
+    EXECUTE format('ALTER FUNCTION contactbot_index_name_words() SECURITY DEFINER SET search_path = %s, pg_temp', current_setting('search_path'));
 END $$;
 -- +goose StatementEnd
 DROP FUNCTION IF EXISTS contactbot_name_pairs(text[]);
