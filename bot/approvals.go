@@ -51,13 +51,7 @@ func (b *Bot) fileRequest(ctx context.Context, user string, c crm.Contact, l crm
 	a, _, err := b.store.RequestApproval(ctx, req)
 	switch {
 	case errors.Is(err, crm.ErrAlreadyRequested) && a.ID != "":
-		who := mention(a.Requester)
-		if a.Requester == user {
-			who = "You"
-		}
-		return slack.NewUpdateViewSubmissionResponse(infoModal("Already requested", fmt.Sprintf(
-			"*Nothing more to do.* %s already asked to %s %s %s (request `%s`). It waits for %s in %s, until %s; the requester hears the outcome.",
-			who, wordsOf(a.Kind()).verb, contactLine(c), slackDate(a.CreatedAt), a.ID, awaitedAdmins(a), channelRef(b.cfg.ApprovalsChannel), slackDate(a.ExpiresAt))))
+		return b.alreadyRequested(user, a, wordsOf(a.Kind()).verb+" "+contactLine(c))
 	case errors.Is(err, crm.ErrTooManyRequests):
 		b.log.Info("approval request refused: too many waiting", "user", user, "contact", c.ID, "limit", b.cfg.RequestLimit)
 		return slack.NewUpdateViewSubmissionResponse(infoModal("Not sent", tooManyRequests(b.cfg.RequestLimit)))
@@ -97,6 +91,19 @@ func awaitedAdmins(a crm.Approval) string {
 		return "another admin"
 	}
 	return "an admin"
+}
+
+// alreadyRequested is the window's answer to a request someone (user, or
+// another) already made and that still waits: asked is what it asks, e.g.
+// "delete *Jane Doe* …".
+func (b *Bot) alreadyRequested(user string, a crm.Approval, asked string) *slack.ViewSubmissionResponse {
+	who := mention(a.Requester)
+	if a.Requester == user {
+		who = "You"
+	}
+	return slack.NewUpdateViewSubmissionResponse(infoModal("Already requested", fmt.Sprintf(
+		"*Nothing more to do.* %s already asked to %s %s (request `%s`). It waits for %s in %s, until %s; the requester hears the outcome.",
+		who, asked, slackDate(a.CreatedAt), a.ID, awaitedAdmins(a), channelRef(b.cfg.ApprovalsChannel), slackDate(a.ExpiresAt))))
 }
 
 // tooManyRequests answers a request from someone with limit requests

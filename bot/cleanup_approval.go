@@ -72,13 +72,7 @@ func (b *Bot) requestBatchApproval(ctx context.Context, user string, p crm.Batch
 	}
 	switch {
 	case errors.Is(err, crm.ErrAlreadyRequested) && a.ID != "":
-		who := mention(a.Requester)
-		if a.Requester == user {
-			who = "You"
-		}
-		return slack.NewUpdateViewSubmissionResponse(infoModal("Already requested", fmt.Sprintf(
-			"*Nothing more to do.* %s already asked to delete %s %s (request `%s`). It waits for an admin in %s, until %s; the requester hears the outcome.",
-			who, batchAsked(a, ""), slackDate(a.CreatedAt), a.ID, channelRef(b.cfg.ApprovalsChannel), slackDate(a.ExpiresAt))))
+		return b.alreadyRequested(user, a, "delete "+batchAsked(a, ""))
 	case errors.Is(err, crm.ErrTooManyRequests):
 		return notSent(tooManyRequests(b.cfg.RequestLimit))
 	case errors.Is(err, crm.ErrBatchChanged):
