@@ -118,8 +118,12 @@ func (b *Bot) withinAck(ctx context.Context, responseURL string, fn func(ctx con
 			b.log.Error("send late answer", "err", err)
 		}
 	})
-	return textMessage("Working on it… the answer will appear here in a moment.")
+	return textMessage(LateAnswerText)
 }
+
+// LateAnswerText is what a command answers when its work runs past the ack
+// budget; the answer itself follows on the command's response URL.
+const LateAnswerText = "Working on it… the answer will appear here in a moment."
 
 // Verbs are the words after the slash command that name a subcommand ("" is
 // none, which is help); any other text is a search.

@@ -334,3 +334,24 @@ func TestFindCounts(t *testing.T) {
 		}
 	}
 }
+
+// TestCommandAnsweredLate: a command whose work runs past the ack budget
+// answers "working on it" at once, then the same answer on its response
+// URL, which replaces the first (what bottest's Command reads then).
+func TestCommandAnsweredLate(t *testing.T) {
+	t.Parallel()
+	e := bottest.New(t)
+	crmtest.InsertContact(t, e.Store, crmtest.Contact{FirstName: "Ola", LastName: "Nordmann", Email: "ola@example.com"})
+	onTime := body(t, e.Command(bottest.Support, "ola@example.com"))
+	e.Bot.SetAckBudget(0)
+	late := e.Command(bottest.Support, "ola@example.com")
+	if strings.Contains(late.Body, bot.LateAnswerText) || !strings.Contains(late.Body, `"replace_original":true`) {
+		t.Errorf("the late answer is not the response URL's replacement: %s", late.Body)
+	}
+	if got := body(t, late); !strings.Contains(got, "Ola Nordmann") || !strings.Contains(onTime, "Ola Nordmann") {
+		t.Errorf("answers differ: on time %s\nlate %s", onTime, got)
+	}
+	if n := len(e.Slack.Responses()); n != 1 {
+		t.Errorf("%d response URL posts, want the one late answer", n)
+	}
+}

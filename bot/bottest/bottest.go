@@ -315,15 +315,23 @@ func (e *Env) PostSigned(path, body string) Response {
 	return e.Post(path, body, Sign(Secret, body, time.Now()))
 }
 
-// Command sends "/contact text" as user.
+// Command sends "/contact text" as user and returns its answer. A command
+// whose work ran past the ack budget (a loaded machine) answers
+// bot.LateAnswerText at once and the answer itself on its response URL:
+// that answer is returned then, as the person sees it replace the first.
 func (e *Env) Command(user, text string) Response {
 	e.TB.Helper()
+	responseURL := e.Slack.NewResponseURL()
 	form := url.Values{
 		"command": {"/contact"}, "text": {text}, "user_id": {user}, "user_name": {strings.ToLower(user)},
 		"team_id": {Team}, "channel_id": {Channel}, "trigger_id": {"trigger-" + crm.NewID("", 6)},
-		"response_url": {e.Slack.NewResponseURL()},
+		"response_url": {responseURL},
 	}
-	return e.PostSigned("/slack/commands", form.Encode())
+	r := e.PostSigned("/slack/commands", form.Encode())
+	if r.Status == http.StatusOK && strings.Contains(r.Body, bot.LateAnswerText) {
+		r.Body = string(e.Slack.WaitResponseAt(responseURL, 30*time.Second).Body)
+	}
+	return r
 }
 
 // Interact sends an interaction payload.

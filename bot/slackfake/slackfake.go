@@ -351,6 +351,28 @@ func (s *Server) WaitResponses(n int, timeout time.Duration) []Call {
 	return got
 }
 
+// WaitResponseAt waits for the first post to responseURL (one NewResponseURL
+// returned) and returns it. It fails the test on timeout.
+func (s *Server) WaitResponseAt(responseURL string, timeout time.Duration) Call {
+	s.t.Helper()
+	u, err := url.Parse(responseURL)
+	if err != nil {
+		s.t.Fatalf("slackfake: response URL %q: %v", responseURL, err)
+	}
+	got := s.wait(timeout, func() ([]Call, bool) {
+		for _, c := range s.responses {
+			if c.Path == u.Path {
+				return []Call{c}, true
+			}
+		}
+		return nil, false
+	})
+	if got == nil {
+		s.t.Fatalf("slackfake: waited %v for a post to %s", timeout, responseURL)
+	}
+	return got[0]
+}
+
 // wait polls cond (called with mu held) on every change until it holds or
 // timeout passes; it returns nil on timeout.
 func (s *Server) wait(timeout time.Duration, cond func() ([]Call, bool)) []Call {

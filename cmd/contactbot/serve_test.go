@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"contactbot/bot"
 	"contactbot/bot/slackfake"
 	"contactbot/crm"
 	"contactbot/internal/testsvc"
@@ -99,14 +100,15 @@ func serveOnce(t *testing.T, args []string, admins, want string, setup ...func(*
 	go func() { code <- run(ctx, args, strings.NewReader(""), &bytes.Buffer{}, stderr) }()
 
 	conn := sock.Next(30 * time.Second) // first start: migrate and seed
+	responseURL := fake.NewResponseURL()
 	cmd := map[string]any{"team_id": "T0TEST", "channel_id": "CSUPPORT", "user_id": "USUPPORT", "command": "/contact",
-		"text": "jane doe", "is_enterprise_install": "false", "response_url": fake.NewResponseURL(), "trigger_id": "t1"}
+		"text": "jane doe", "is_enterprise_install": "false", "response_url": responseURL, "trigger_id": "t1"}
 	ack := conn.Send("env-1", "slash_commands", cmd, 0)
 	answer := string(ack.Payload)
-	if strings.Contains(answer, "Working on it") {
+	if strings.Contains(answer, bot.LateAnswerText) {
 		// A search slower than the ack's budget (a loaded machine) is
 		// answered through the response URL instead: the same answer.
-		answer = fake.WaitResponses(1, 30*time.Second)[0].Text()
+		answer = fake.WaitResponseAt(responseURL, 30*time.Second).Text()
 	} else if !strings.Contains(answer, `"response_type":"ephemeral"`) {
 		t.Errorf("ack payload = %s", answer)
 	}
