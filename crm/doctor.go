@@ -2,7 +2,6 @@ package crm
 
 import (
 	"context"
-	"fmt"
 
 	"contactbot/outbox"
 )
@@ -48,8 +47,6 @@ func (s *Store) CheckSuppressionKey(ctx context.Context, hexKey string) (Suppres
 		return SuppressionKeyState{}, err
 	}
 	st := SuppressionKeyState{Stored: stored != "", Matches: stored == suppressionKeyCheck(key)}
-	if err := s.db.GetContext(ctx, &st.Entries, `SELECT count(*) FROM suppressions`); err != nil {
-		return st, fmt.Errorf("count suppression entries: %w", err)
-	}
-	return st, nil
+	st.Entries, err = countSuppressions(ctx, s.db)
+	return st, err
 }

@@ -277,9 +277,9 @@ func isPermissionDenied(err error) bool {
 	return errors.As(err, &pqErr) && pqErr.Code == "42501"
 }
 
-func countSuppressions(ctx context.Context, tx *sqlx.Tx) (int, error) {
+func countSuppressions(ctx context.Context, q sqlx.QueryerContext) (int, error) {
 	var n int
-	if err := tx.GetContext(ctx, &n, `SELECT count(*) FROM suppressions`); err != nil {
+	if err := sqlx.GetContext(ctx, q, &n, `SELECT count(*) FROM suppressions`); err != nil {
 		return 0, fmt.Errorf("count suppression entries: %w", err)
 	}
 	return n, nil
