@@ -131,3 +131,6 @@ func (s *Store) ForgetOperation(op string) {
 
 // BatchWhere is the WHERE clause (over contacts c) a preview of f runs.
 func (s *Store) BatchWhere(f BatchFilter) (string, []any) { return s.batchWhere(f) }
+
+// SearchesWaiting is how many searches wait for a turn at the search gate.
+func (s *Store) SearchesWaiting() int64 { return s.searchesWaiting.Load() }

@@ -203,7 +203,7 @@ func openSQLite(ctx context.Context, path string, hooks Hooks) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open SQLite database %s: %w", path, err)
 	}
-	s := &Store{db: db, now: time.Now, dialect: SQLite, hooks: hooks}
+	s := &Store{db: db, now: time.Now, dialect: SQLite, hooks: hooks, searches: make(chan struct{}, SearchConcurrency)}
 	s.outbox = newOutbox(s)
 	return s, nil
 }

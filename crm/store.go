@@ -39,6 +39,13 @@ type Store struct {
 	// lockWait replaces LockWait when set (tests).
 	lockWait time.Duration
 
+	// searches is the search gate: at most cap(searches) searches of this
+	// process use the database at once, the rest wait their turn in the
+	// order they came (SearchConcurrency).
+	searches chan struct{}
+	// searchesWaiting counts the searches waiting for a turn.
+	searchesWaiting atomic.Int64
+
 	stmtMu sync.Mutex
 	stmts  map[string]*sqlx.Stmt // prepared hot statements, by query text
 
@@ -140,7 +147,7 @@ func OpenIn(ctx context.Context, url string, hooks Hooks, schemas Schemas) (*Sto
 		db.Close()
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
-	s := &Store{db: db, now: time.Now, dialect: Postgres, hooks: hooks, schemas: schemas, url: url}
+	s := &Store{db: db, now: time.Now, dialect: Postgres, hooks: hooks, schemas: schemas, url: url, searches: make(chan struct{}, SearchConcurrency)}
 	s.outbox = newOutbox(s)
 	return s, nil
 }
