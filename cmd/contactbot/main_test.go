@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"math"
+	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -46,5 +48,29 @@ func TestManifestCommand(t *testing.T) {
 	}
 	if code := run(context.Background(), []string{"frobnicate"}, strings.NewReader(""), &out, &errb); code != 2 {
 		t.Errorf("unknown command exit %d, want 2", code)
+	}
+}
+
+// TestTuneGC: serve gives the collector room by default, and an operator's
+// GOGC or GOMEMLIMIT wins.
+func TestTuneGC(t *testing.T) {
+	percent, limit := debug.SetGCPercent(100), debug.SetMemoryLimit(math.MaxInt64)
+	defer func() { debug.SetGCPercent(percent); debug.SetMemoryLimit(limit) }()
+
+	tuneGC(func(string) string { return "" })
+	if got := debug.SetGCPercent(123); got != 400 {
+		t.Errorf("GC percent with GOGC unset: %d, want 400", got)
+	}
+	if got := debug.SetMemoryLimit(777 << 20); got != 256<<20 {
+		t.Errorf("memory limit with GOMEMLIMIT unset: %d, want %d", got, 256<<20)
+	}
+
+	set := map[string]string{"GOGC": "123", "GOMEMLIMIT": "777MiB"}
+	tuneGC(func(k string) string { return set[k] })
+	if got := debug.SetGCPercent(100); got != 123 {
+		t.Errorf("GC percent with GOGC=123: %d, want it left at 123", got)
+	}
+	if got := debug.SetMemoryLimit(math.MaxInt64); got != 777<<20 {
+		t.Errorf("memory limit with GOMEMLIMIT set: %d, want it left at %d", got, 777<<20)
 	}
 }
