@@ -99,12 +99,11 @@ func (s *Store) SearchLinked(ctx context.Context, query string) (SearchResult, e
 // at once only share its cores, and since a search runs on the CRM's own
 // database, a burst of agents' searches should not take its cores from the
 // CRM. Measured at 50 concurrent searches on 2 cores: 20 at once (the
-// pool) cost PostgreSQL 15–35% more CPU a search than 4 at once, with a
-// p99 twice as long (database/sql hands a free connection to a random
-// waiter; the gate is a queue); 2 at once left the cores idle between
-// round trips. Four keep 6,000 searches a second within one replica's
-// reach at a millisecond of database time each: more than a support team
-// asks of it.
+// pool) cost PostgreSQL 20–60% more CPU a search than 4 at once, with a
+// p99 about twice as long (database/sql hands a free connection to a
+// random waiter; the gate is a queue); 2 at once left the cores idle
+// between round trips. Four at a millisecond each are 4,000 searches a
+// second per replica: more than a support team asks of it.
 const SearchConcurrency = 4
 
 // enterSearch waits for a turn at the search gate, in arrival order (a
