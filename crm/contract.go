@@ -95,16 +95,17 @@ func (e *ContractError) Error() string {
 }
 
 // CheckContract compares the CRM's tables with the Contract and returns
-// every difference, in the Contract's order; none on a database without any
-// of the CRM tables (migrate creates them there, for a demo or a test).
-// Columns the bot does not use, and extra tables, are not problems.
-func (s *Store) CheckContract(ctx context.Context) ([]ContractProblem, error) {
+// every difference, in the Contract's order, and how many of the Contract's
+// tables exist: none is no difference (migrate creates them there, for a
+// demo or a test), though not a CRM either. Columns the bot does not use,
+// and extra tables, are not problems.
+func (s *Store) CheckContract(ctx context.Context) (problems []ContractProblem, tablesFound int, err error) {
 	cols, err := s.crmColumns(ctx)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if len(cols) == 0 {
-		return nil, nil
+		return nil, 0, nil
 	}
 	var out []ContractProblem
 	for _, t := range Contract {
@@ -123,7 +124,7 @@ func (s *Store) CheckContract(ctx context.Context) ([]ContractProblem, error) {
 			}
 		}
 	}
-	return out, nil
+	return out, len(cols), nil
 }
 
 // crmColumns are the columns of the Contract's tables that exist in the CRM

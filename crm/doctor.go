@@ -9,14 +9,6 @@ import (
 // What `contactbot doctor` asks of the store: read-only questions about
 // the deployment, answered without changing anything.
 
-// CRMTablesFound counts the Contract's tables that exist in the CRM's
-// schema: none means CheckContract had nothing to compare (migrate would
-// create them, empty), which is not a CRM.
-func (s *Store) CRMTablesFound(ctx context.Context) (int, error) {
-	cols, err := s.crmColumns(ctx)
-	return len(cols), err
-}
-
 // OutboxStuck lists, oldest first, at most limit conversations whose next
 // outbox note Slack has refused at least once (outbox.Outbox.Stuck).
 func (s *Store) OutboxStuck(ctx context.Context, limit int) ([]outbox.Stuck, error) {

@@ -127,7 +127,7 @@ func (s *Store) Migrate(ctx context.Context, log *slog.Logger) error {
 // checkBeforeMigrate refuses to migrate a database whose CRM tables do not
 // meet the Contract.
 func (s *Store) checkBeforeMigrate(ctx context.Context) error {
-	problems, err := s.CheckContract(ctx)
+	problems, _, err := s.CheckContract(ctx)
 	if err != nil {
 		return err
 	}

@@ -688,7 +688,7 @@ func TestMigrateRefusesACRMOffContract(t *testing.T) {
 			"CRM table contacts: column source is missing (want text)",
 			"CRM table notes: column body is integer, want text",
 		}
-		problems, err := s.CheckContract(ctx)
+		problems, _, err := s.CheckContract(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}

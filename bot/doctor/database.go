@@ -84,13 +84,13 @@ const maxProblems = 4
 func checkContract(ctx context.Context, d Deps) Check {
 	ctx, cancel := within(ctx)
 	defer cancel()
-	problems, err := d.Store.CheckContract(ctx)
+	problems, found, err := d.Store.CheckContract(ctx)
 	if err != nil {
 		return Check{Fail, "CRM contract", fmt.Sprintf("the CRM's tables could not be read: %v", err),
 			"give the database role read access to the CRM schema's catalog, then run doctor again."}
 	}
 	if len(problems) == 0 {
-		if found, err := d.Store.CRMTablesFound(ctx); err == nil && found == 0 {
+		if found == 0 {
 			where := "the database"
 			if d.Store.Dialect() == crm.Postgres {
 				where = "schema " + d.Store.Schemas().CRM

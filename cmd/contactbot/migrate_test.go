@@ -84,7 +84,7 @@ func testMigrateDryRunAndContract(t *testing.T, d crm.Dialect) {
 	if cur, _, err := store.MigrationStatus(ctx); err != nil || cur != 0 {
 		t.Errorf("after the dry run: version %d, %v", cur, err)
 	}
-	if problems, err := store.CheckContract(ctx); err != nil || len(problems) != 0 {
+	if problems, _, err := store.CheckContract(ctx); err != nil || len(problems) != 0 {
 		t.Errorf("the dry run made CRM tables: %v %v", problems, err)
 	}
 
