@@ -56,14 +56,12 @@ func (s *Store) MigrateDryRun(ctx context.Context, w io.Writer) error {
 	}
 	fmt.Fprintf(w, "-- %s to apply; lines starting %q precede statements that touch a CRM table\n", words.Plural(len(pending), "migration", "migrations"), CRMMarker)
 	if s.dialect == Postgres && l != ownSchemaLayout {
-		if s.schemas.CRM != "public" {
-			_, missing, err := s.Extensions(ctx)
-			if err != nil {
-				return err
-			}
-			for _, e := range missing {
-				fmt.Fprintf(w, "\n-- before the migrations: the extension %s, in schema public\n%s\n", e, extensionStatement(e))
-			}
+		missing, err := s.extensionsForPublic(ctx)
+		if err != nil {
+			return err
+		}
+		for _, e := range missing {
+			fmt.Fprintf(w, "\n-- before the migrations: the extension %s, in schema public\n%s\n", e, extensionStatement(e))
 		}
 	}
 	for _, f := range pending {

@@ -195,10 +195,7 @@ func (s *Store) migrateOldLayout(ctx context.Context, l layout, log *slog.Logger
 // public when the CRM's schema is another: the migrations create them in
 // the first schema of the search path, and 00002 reads public.unaccent.
 func (s *Store) extensionsInPublic(ctx context.Context) error {
-	if s.schemas.CRM == "public" {
-		return nil
-	}
-	_, missing, err := s.Extensions(ctx)
+	missing, err := s.extensionsForPublic(ctx)
 	if err != nil {
 		return err
 	}
@@ -208,6 +205,16 @@ func (s *Store) extensionsInPublic(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// extensionsForPublic are the extensions extensionsInPublic creates: the
+// missing ones, when the CRM's schema is not public.
+func (s *Store) extensionsForPublic(ctx context.Context) ([]string, error) {
+	if s.schemas.CRM == "public" {
+		return nil, nil
+	}
+	_, missing, err := s.Extensions(ctx)
+	return missing, err
 }
 
 func extensionStatement(name string) string {
