@@ -43,12 +43,12 @@ func checkSlack(ctx context.Context, d Deps) []Check {
 	auth, err := d.Slack.Auth(tctx)
 	cancel()
 	if err != nil {
-		c := Check{Fail, "Slack token", fmt.Sprintf("auth.test failed (%s)", bot.SlackErrorCode(err)), ""}
-		switch bot.SlackErrorCode(err) {
-		case "invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive":
-			c.Detail = fmt.Sprintf("Slack refuses SLACK_BOT_TOKEN (%s)", bot.SlackErrorCode(err))
+		code := bot.SlackErrorCode(err)
+		c := Check{Fail, "Slack token", fmt.Sprintf("auth.test failed (%s)", code), ""}
+		if tokenRefused(code) {
+			c.Detail = fmt.Sprintf("Slack refuses SLACK_BOT_TOKEN (%s)", code)
 			c.Fix = "copy the Bot User OAuth Token (xoxb-…) again from OAuth & Permissions in the app's config, reinstalling the app if it was removed."
-		default:
+		} else {
 			c.Fix = fmt.Sprintf("check that %s answers from here (SLACK_API_URL), then run doctor again.", d.Config.SlackAPIURL)
 		}
 		return []Check{c, {Note, "Slack", "channels and user groups not checked: the token does not work", ""}}
@@ -183,4 +183,13 @@ func checkGroup(ctx context.Context, d Deps, name, env, id string, listed int) C
 			"add the admins to the user group, or list them in ADMIN_USER_IDS."}
 	}
 	return Check{Pass, name, detail, ""}
+}
+
+// tokenRefused: Slack's error code says the bot token itself is refused.
+func tokenRefused(code string) bool {
+	switch code {
+	case "invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive":
+		return true
+	}
+	return false
 }

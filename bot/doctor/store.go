@@ -61,10 +61,10 @@ func checkOutbox(ctx context.Context, d Deps, ready bool) []Check {
 	ctx, cancel := within(ctx)
 	defer cancel()
 	st, err := d.Store.OutboxStats(ctx)
-	if err != nil {
-		return []Check{{Fail, "outbox", fmt.Sprintf("could not be read: %v", err), "check the database, then run doctor again."}}
+	var stuck []outbox.Stuck
+	if err == nil {
+		stuck, err = d.Store.OutboxStuck(ctx, maxStuck)
 	}
-	stuck, err := d.Store.OutboxStuck(ctx, maxStuck)
 	if err != nil {
 		return []Check{{Fail, "outbox", fmt.Sprintf("could not be read: %v", err), "check the database, then run doctor again."}}
 	}
@@ -101,14 +101,14 @@ func stuckCheck(d Deps, s outbox.Stuck, now time.Time) Check {
 	detail := fmt.Sprintf("stuck on %s for %s: Slack answers %s (%s waiting, %s)", where, bot.DurationWords(now.Sub(s.Since)), code,
 		words.Plural(s.Waiting, "message", "messages"), words.Plural(s.Attempts, "attempt", "attempts"))
 	var fix string
-	switch code {
-	case "not_in_channel":
+	switch {
+	case code == "not_in_channel":
 		fix = fmt.Sprintf("type /invite @contactbot in %s: what waits goes out within 5 minutes.", s.Channel)
-	case "channel_not_found", "is_archived":
+	case code == "channel_not_found" || code == "is_archived":
 		fix = fmt.Sprintf("correct the variable naming %s (or unarchive it, or invite the bot if it is private).", s.Channel)
-	case "invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive":
+	case tokenRefused(code):
 		fix = "set SLACK_BOT_TOKEN to the app's current Bot User OAuth Token."
-	case "missing_scope":
+	case code == "missing_scope":
 		fix = "add the scope the Slack scopes line names, then reinstall the app."
 	default:
 		fix = "see serve's log lines \"Slack did not take a message\" for this channel."
