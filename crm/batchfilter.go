@@ -1,6 +1,7 @@
 package crm
 
 import (
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -56,7 +57,7 @@ func ParseBatchFilter(text string) (BatchFilter, error) {
 			}
 		case "name":
 			w := queryWords(value)
-			if len(w) != 1 || !sameWords(queryWords(w[0]), w) {
+			if len(w) != 1 || !slices.Equal(queryWords(w[0]), w) {
 				return f, badFilter("name: takes one word of the name, such as name:test.")
 			}
 			f.Name = w[0]
@@ -73,18 +74,6 @@ func ParseBatchFilter(text string) (BatchFilter, error) {
 		}
 	}
 	return f, nil
-}
-
-func sameWords(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // splitTerms splits text into key:value pairs; a value may be quoted, with

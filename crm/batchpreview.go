@@ -257,8 +257,7 @@ func (d Dialect) emailPatternWhere(p string) (string, []any) {
 
 // likePattern turns a '*' pattern into LIKE's, its % and _ taken literally.
 func likePattern(p string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`, `*`, `%`)
-	return r.Replace(p)
+	return strings.ReplaceAll(likeEscape(p), "*", "%")
 }
 
 func reverseRunes(s string) string {
