@@ -176,32 +176,6 @@ func batchRateWhy(n float64, batch, limit int) string {
 		batch, limit, int(n+0.5))
 }
 
-// reserveDirectDeletes counts n direct deletes for user before they
-// happen, as reserveDirectDelete counts one.
-func (b *Bot) reserveDirectDeletes(ctx context.Context, user string, n int) (ok bool, estimate float64) {
-	cur, prev, elapsed := b.rateKeys(user)
-	var (
-		count int64
-		est   float64
-		err   error
-	)
-	for range n {
-		if count, err = b.kv.Incr(ctx, cur, 2*rateWindow+60e9); err != nil {
-			break
-		}
-	}
-	if err == nil {
-		est, err = b.counterEstimate(ctx, cur, prev, elapsed, count)
-		est -= float64(n) // the batch is counted below
-	}
-	before, err := b.withRecorded(ctx, user, est, err)
-	if err != nil {
-		b.log.Error("count direct deletes", "user", user, "err", err)
-		return false, 0
-	}
-	return before+float64(n) <= float64(b.cfg.DeleteRateLimit), before
-}
-
 // cleanupModal is the clean-up window: what the filter matches, what the
 // batch takes, the contacts it deletes and those it keeps out, then a
 // reason, a note and the typed count.

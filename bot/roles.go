@@ -229,19 +229,34 @@ func (b *Bot) withRecorded(ctx context.Context, user string, estimate float64, k
 // submits: during an outage a deleter's racing submits may pass the limit by
 // the number in flight.
 func (b *Bot) reserveDirectDelete(ctx context.Context, user string) (ok bool, estimate float64) {
+	return b.reserveDirectDeletes(ctx, user, 1)
+}
+
+// reserveDirectDeletes counts n direct deletes for user before they
+// happen (reserveDirectDelete's one, or a clean-up's batch).
+func (b *Bot) reserveDirectDeletes(ctx context.Context, user string, n int) (ok bool, estimate float64) {
 	cur, prev, elapsed := b.rateKeys(user)
-	var est float64
-	n, err := b.kv.Incr(ctx, cur, 2*rateWindow+time.Minute) // it is still read as "previous" next hour
+	var (
+		count int64
+		est   float64
+		err   error
+	)
+	for range n {
+		// The key is still read as "previous" next hour.
+		if count, err = b.kv.Incr(ctx, cur, 2*rateWindow+time.Minute); err != nil {
+			break
+		}
+	}
 	if err == nil {
-		est, err = b.counterEstimate(ctx, cur, prev, elapsed, n)
-		est-- // this delete is counted below
+		est, err = b.counterEstimate(ctx, cur, prev, elapsed, count)
+		est -= float64(n) // the batch is counted below
 	}
 	before, err := b.withRecorded(ctx, user, est, err)
 	if err != nil {
 		b.log.Error("count direct deletes", "user", user, "err", err)
 		return false, 0
 	}
-	return before+1 <= float64(b.cfg.DeleteRateLimit), before
+	return before+float64(n) <= float64(b.cfg.DeleteRateLimit), before
 }
 
 func (b *Bot) counter(ctx context.Context, key string) (int64, error) {
