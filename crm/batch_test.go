@@ -401,6 +401,20 @@ func testBatchDelete(t *testing.T, d crm.Dialect) {
 			t.Errorf("approval with a wrong count: %v", err)
 		}
 		dec.ExpectCount = 22
+		// A contact that starts to match after the request: the admin sees
+		// the new preview, nothing is deleted and the request stays open.
+		late := crmtest.InsertContact(t, s, crmtest.Contact{FirstName: "Test", LastName: "Person 26", Email: "test+26@acme.com"})
+		before := crmtest.CountRows(t, s, "contacts", "")
+		if res, err := s.Approve(ctx, dec); err != nil || !res.Changed || res.BatchPreview == nil || res.BatchPreview.Count() != 23 || res.Batch != nil {
+			t.Errorf("approval of a batch changed since the request: %v, changed %t, batch %v", err, res.Changed, res.Batch)
+		}
+		if n := crmtest.CountRows(t, s, "contacts", ""); n != before {
+			t.Errorf("%d contacts after the refused approval, want all %d", n, before)
+		}
+		if pending, err := s.Approval(ctx, a.ID); err != nil || pending.State != crm.ApprovalPending {
+			t.Errorf("request after the refused approval: %s, %v; want pending", pending.State, err)
+		}
+		s.DB().MustExec(s.DB().Rebind(`DELETE FROM contacts WHERE id = ?`), late)
 		res, err := s.Approve(ctx, dec)
 		if err != nil || res.Batch == nil || res.Changed {
 			t.Fatalf("Approve: %v (changed %t)", err, res.Changed)

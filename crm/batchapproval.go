@@ -103,17 +103,9 @@ func (s *Store) approveBatch(ctx context.Context, d Decision, a Approval) (Appro
 	if expect == "" {
 		expect = a.Fingerprint
 	}
-	p, err := s.PreviewBatch(ctx, f, BatchOptions{Limit: sum.Limit, IncludeRisky: sum.IncludeRisky})
-	if err != nil {
-		return res, err
-	}
-	if p.Fingerprint != expect {
-		res.Changed, res.BatchPreview, res.Fingerprint = true, &p, p.Fingerprint
-		return res, nil
-	}
-	if d.ExpectCount != p.Count() {
-		return res, ErrBatchCount
-	}
+	// runBatch previews the batch and checks it against what the admin
+	// confirmed (*BatchChanged, ErrBatchCount, ErrBatchEmpty) before decide
+	// runs: the count in decide's audit line is the preview's.
 	var decided Approval
 	var audits []AuditEntry
 	decide := func(ctx context.Context, tx *sqlx.Tx, batchID string, now time.Time) error {
@@ -129,11 +121,11 @@ func (s *Store) approveBatch(ctx context.Context, d Decision, a Approval) (Appro
 			return err
 		}
 		e, err := s.auditTx(ctx, tx, AuditEntry{Actor: d.Admin, Action: AuditApproved, DeletionID: batchID, BatchID: batchID, RequestID: a.ID,
-			RequestKind: KindBatch, Reason: a.Reason, Outcome: "deleted", Detail: "requested by " + a.Requester + "; batch of " + contactsText(p.Count()), At: now})
+			RequestKind: KindBatch, Reason: a.Reason, Outcome: "deleted", Detail: "requested by " + a.Requester + "; batch of " + contactsText(d.ExpectCount), At: now})
 		audits = append(audits, e)
 		return err
 	}
-	req := BatchRequest{Filter: f, IncludeRisky: sum.IncludeRisky, Limit: sum.Limit, ExpectCount: p.Count(), ExpectFingerprint: p.Fingerprint,
+	req := BatchRequest{Filter: f, IncludeRisky: sum.IncludeRisky, Limit: sum.Limit, ExpectCount: d.ExpectCount, ExpectFingerprint: expect,
 		Actor: a.Requester, ApprovedBy: d.Admin, RequestID: a.ID, Reason: a.Reason, Note: a.Note, RestoreWindow: d.RestoreWindow,
 		Operation: d.Operation, Progress: d.Progress,
 		Notify: func(bd BatchDeleted) ([]outbox.Note, error) {
