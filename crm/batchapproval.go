@@ -38,16 +38,9 @@ func (s *Store) RequestBatchApproval(ctx context.Context, r NewBatchApproval) (A
 	if r.Limit <= 0 {
 		r.Limit = DefaultBulkLimit
 	}
-	p, err := s.PreviewBatch(ctx, r.Filter, BatchOptions{Limit: r.Limit, IncludeRisky: r.IncludeRisky})
-	switch {
-	case err != nil:
+	p, err := s.confirmedPreview(ctx, r.Filter, BatchOptions{Limit: r.Limit, IncludeRisky: r.IncludeRisky}, r.Fingerprint, r.ExpectCount)
+	if err != nil {
 		return a, audit, err
-	case p.Fingerprint != r.Fingerprint:
-		return a, audit, &BatchChanged{Preview: p}
-	case p.Count() != r.ExpectCount:
-		return a, audit, ErrBatchCount
-	case p.Count() == 0:
-		return a, audit, ErrBatchEmpty
 	}
 	err = s.withTx(ctx, func(tx *sqlx.Tx) error {
 		key := batchRequestKey(r.Filter)

@@ -283,3 +283,21 @@ func narrower(f BatchFilter) string {
 	}
 	return ", e.g. `/contact cleanup " + n.String() + "`"
 }
+
+// confirmedPreview previews the batch and checks it is the one a person
+// confirmed: the same contacts (*BatchChanged, with the new preview), as
+// many as they typed (ErrBatchCount), and not none (ErrBatchEmpty).
+func (s *Store) confirmedPreview(ctx context.Context, f BatchFilter, o BatchOptions, fingerprint string, count int) (BatchPreview, error) {
+	p, err := s.PreviewBatch(ctx, f, o)
+	switch {
+	case err != nil:
+		return p, err
+	case p.Fingerprint != fingerprint:
+		return p, &BatchChanged{Preview: p}
+	case p.Count() != count:
+		return p, ErrBatchCount
+	case p.Count() == 0:
+		return p, ErrBatchEmpty
+	}
+	return p, nil
+}

@@ -60,18 +60,9 @@ func (s *Store) runBatch(ctx context.Context, req BatchRequest, decide batchDeci
 	if req.Limit <= 0 {
 		req.Limit = DefaultBulkLimit
 	}
-	p, err := s.PreviewBatch(ctx, req.Filter, BatchOptions{Limit: req.Limit, IncludeRisky: req.IncludeRisky})
+	p, err := s.confirmedPreview(ctx, req.Filter, BatchOptions{Limit: req.Limit, IncludeRisky: req.IncludeRisky}, req.ExpectFingerprint, req.ExpectCount)
 	if err != nil {
 		return out, err
-	}
-	if req.ExpectFingerprint != p.Fingerprint {
-		return out, &BatchChanged{Preview: p}
-	}
-	if req.ExpectCount != p.Count() {
-		return out, ErrBatchCount
-	}
-	if p.Count() == 0 {
-		return out, ErrBatchEmpty
 	}
 	op := req.Operation
 	if op == "" {
