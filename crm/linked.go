@@ -60,6 +60,14 @@ type summaryRow struct {
 	ActiveWfls int    `db:"active_workflows"`
 }
 
+// linked is what the counts say a delete would take, without named items.
+func (r summaryRow) linked() Linked {
+	l := Linked{Counts: r.Counts, OpenOpportunityCount: r.OpenOpps, OpenValue: r.OpenValue, OpenTasks: r.OpenTasks,
+		UpcomingCount: r.Upcoming, ActiveWorkflowCount: r.ActiveWfls}
+	l.ClosedOpportunities = l.Opportunities - l.OpenOpportunityCount
+	return l
+}
+
 // ContactLinked is a contact and what a delete of it would take.
 type ContactLinked struct {
 	Contact Contact
@@ -138,9 +146,7 @@ func (s *Store) linkedManyByKind(ctx context.Context, q dbtx, ids []string) ([]C
 	var need struct{ dnd, opps, appts, workflows []any }
 	out := make([]ContactLinked, 0, len(rows))
 	for _, r := range rows {
-		l := Linked{Counts: r.Counts, OpenOpportunityCount: r.OpenOpps, OpenValue: r.OpenValue, OpenTasks: r.OpenTasks,
-			UpcomingCount: r.Upcoming, ActiveWorkflowCount: r.ActiveWfls}
-		l.ClosedOpportunities = l.Opportunities - l.OpenOpportunityCount
+		l := r.linked()
 		out = append(out, ContactLinked{Contact: r.Contact, Linked: l})
 		// The named items, only of the kinds a contact has.
 		if l.DNDSettings > 0 {
@@ -307,9 +313,7 @@ func (s *Store) linkedManyOne(ctx context.Context, q dbtx, ids []string) ([]Cont
 // contactLinked reads the row's contact, counts and named items; the
 // fingerprint is inOrder's to set.
 func (r linkedRow) contactLinked() (ContactLinked, error) {
-	l := Linked{Counts: r.Counts, OpenOpportunityCount: r.OpenOpps, OpenValue: r.OpenValue, OpenTasks: r.OpenTasks,
-		UpcomingCount: r.Upcoming, ActiveWorkflowCount: r.ActiveWfls}
-	l.ClosedOpportunities = l.Opportunities - l.OpenOpportunityCount
+	l := r.linked()
 	var dnd []struct {
 		Channel string `json:"channel"`
 		Status  string `json:"status"`

@@ -189,8 +189,9 @@ func (s *Store) search(ctx context.Context, query string, linked bool) (SearchRe
 				if r.Exact {
 					exact++
 				}
-				ext := r.Extends
-				extends = &ext
+			}
+			if len(withTotal) > 0 { // every row carries the same answer
+				extends = &withTotal[0].Extends
 			}
 			counted = &n // a later counted probe's set contains the earlier one's
 			// Its rows are two probes' (exact names, then whole words),
