@@ -130,10 +130,8 @@ type batchRun struct {
 	op      string
 	decide  batchDecide
 	batchID string
-	items   []BatchItem
-	fps     []string // the items' fingerprints, as previewed
+	items   []BatchItem // preview.Deletes', in order
 	out     BatchDeleted
-	done    int
 }
 
 // begin records the batch, its items and (for an approval) the decision.
@@ -180,13 +178,12 @@ func (r *batchRun) begin(ctx context.Context) error {
 			r.batchID, req.Filter.String(), req.IncludeRisky, BatchRunning, r.preview.Count(), r.op); err != nil {
 			return fmt.Errorf("record batch: %w", err)
 		}
-		r.items, r.fps = nil, nil
+		r.items = nil
 		rows := make([]string, 0, len(r.preview.Deletes))
 		var args []any
 		for i, b := range r.preview.Deletes {
 			it := BatchItem{BatchID: r.batchID, Seq: i + 1, ContactID: b.Contact.ID, ContactLabel: b.Contact.Name(), State: ItemPending}
 			r.items = append(r.items, it)
-			r.fps = append(r.fps, b.Linked.Fingerprint)
 			rows = append(rows, "(?, ?, ?, ?, ?)")
 			args = append(args, it.BatchID, it.Seq, it.ContactID, it.ContactLabel, b.Linked.Fingerprint)
 			if len(rows) == 100 || i == len(r.preview.Deletes)-1 {
@@ -244,7 +241,7 @@ func (r *batchRun) chunk(ctx context.Context, start, end int) error {
 		for i := start; i < end; i++ {
 			it := r.items[i]
 			d, err := s.deleteTx(ctx, tx, DeleteRequest{ContactID: it.ContactID, Actor: req.Actor, Reason: req.Reason, Note: req.Note,
-				ApprovedBy: req.ApprovedBy, RequestID: req.RequestID, ExpectFingerprint: r.fps[i], RestoreWindow: req.RestoreWindow, batchID: r.batchID})
+				ApprovedBy: req.ApprovedBy, RequestID: req.RequestID, ExpectFingerprint: r.preview.Deletes[i].Linked.Fingerprint, RestoreWindow: req.RestoreWindow, batchID: r.batchID})
 			switch {
 			case errors.Is(err, ErrContactChanged), errors.Is(err, ErrContactGone):
 				// deleteTx wrote nothing: it checks before it writes.
@@ -267,7 +264,7 @@ func (r *batchRun) chunk(ctx context.Context, start, end int) error {
 				deleted = append(deleted, d)
 			}
 			if req.Progress != nil {
-				req.Progress(r.done+i-start+1, len(r.items))
+				req.Progress(i+1, len(r.items)) // chunks run in order
 			}
 		}
 		return nil
@@ -275,7 +272,6 @@ func (r *batchRun) chunk(ctx context.Context, start, end int) error {
 	if err != nil {
 		return err
 	}
-	r.done += end - start
 	r.out.Deleted = append(r.out.Deleted, deleted...)
 	r.out.Skipped = append(r.out.Skipped, skipped...)
 	for _, d := range deleted {
