@@ -249,7 +249,7 @@ func testBatchDelete(t *testing.T, d crm.Dialect) {
 		if b, _, _ := s.Batch(ctx, got.Batch.ID); b.Restored != 1 {
 			t.Errorf("batch shows %d restored, want 1", b.Restored)
 		}
-		res, err := s.RestoreBatch(ctx, crm.RestoreRequest{DeletionID: got.Batch.ID, Actor: "U2"})
+		res, err := s.RestoreWith(ctx, crm.RestoreRequest{DeletionID: got.Batch.ID, Actor: "U2"})
 		if err != nil {
 			t.Fatalf("RestoreBatch: %v", err)
 		}

@@ -8,22 +8,13 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
-// RestoreBatch puts back every contact of a batch, row for row with the same
-// ids, in one transaction under the batch record's row lock: of two restores
-// at once the second finds it already restored. Contacts restored one by one
-// before are left as they are (BatchRestored.Already). A contact whose
-// restore window closed, or any id taken since, refuses the whole restore:
-// nothing is put back. RestoreWith with a batch id does the same; this
-// refuses an id that is no batch's (ErrNotBatch).
-func (s *Store) RestoreBatch(ctx context.Context, r RestoreRequest) (Restored, error) {
-	if _, _, err := s.Batch(ctx, r.DeletionID); err != nil {
-		return Restored{}, err
-	}
-	return s.RestoreWith(ctx, r)
-}
-
 // restoreBatchTx is RestoreWith's work for a batch's own record head, locked
-// and restorable.
+// and restorable: every contact of the batch put back, row for row with the
+// same ids, in one transaction under the batch record's row lock (of two
+// restores at once the second finds it already restored). Contacts restored
+// one by one before are left as they are (BatchRestored.Already). A contact
+// whose restore window closed, or any id taken since, refuses the whole
+// restore: nothing is put back.
 func (s *Store) restoreBatchTx(ctx context.Context, tx *sqlx.Tx, head Deletion, actor string, now time.Time, progress func(done, total int)) (Restored, error) {
 	out := Restored{Deletion: head}
 	b, items, err := s.loadBatch(ctx, tx, head.ID, "")
