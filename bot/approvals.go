@@ -408,15 +408,20 @@ func closedRefusal(a crm.Approval, err error) (detail, text string, ok bool) {
 	return "", "", false
 }
 
-// openState reports, without locking, whether a can still be decided now.
-func (b *Bot) openState(a crm.Approval) error {
+// closedNow is, without locking, the refusal (closedRefusal's) when a can
+// no longer be decided: decided already, or expired; "" while it can.
+func (b *Bot) closedNow(a crm.Approval) (detail, text string) {
+	var err error
 	switch {
 	case a.State != crm.ApprovalPending:
-		return crm.ErrAlreadyDecided
+		err = crm.ErrAlreadyDecided
 	case !b.now().Before(a.ExpiresAt):
-		return crm.ErrApprovalExpired
+		err = crm.ErrApprovalExpired
+	default:
+		return "", ""
 	}
-	return nil
+	detail, text, _ = closedRefusal(a, err)
+	return detail, text
 }
 
 // refuseDecision tells a clicker (through responseURL, when there is one)
@@ -538,9 +543,7 @@ func (b *Bot) openRejectModal(ctx context.Context, cb slack.InteractionCallback,
 	user := cb.User.ID
 	a, detail, text, err := b.checkDecision(ctx, user, requestID)
 	if err == nil && text == "" {
-		if err := b.openState(a); err != nil {
-			detail, text, _ = closedRefusal(a, err)
-		}
+		detail, text = b.closedNow(a)
 	}
 	switch {
 	case err != nil:

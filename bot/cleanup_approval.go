@@ -150,12 +150,9 @@ func (b *Bot) batchApproveClick(ctx context.Context, cb slack.InteractionCallbac
 	user := cb.User.ID
 	detail, text, ok := b.mayDecide(ctx, user, a)
 	if ok {
-		if err := b.openState(a); err != nil {
-			detail, text, ok = closedRefusal(a, err)
-			ok = !ok
-		}
+		detail, text = b.closedNow(a)
 	}
-	if !ok {
+	if text != "" {
 		b.refuseDecision(ctx, user, cb.ResponseURL, a, a.ID, detail, text)
 		return
 	}
@@ -239,9 +236,7 @@ func (b *Bot) handleBatchApproveSubmit(ctx context.Context, cb slack.Interaction
 		detail, text = "not a clean-up", "This window confirms clean-up requests only, and that request is not one. Nothing was done."
 	}
 	if text == "" {
-		if err := b.openState(a); err != nil {
-			detail, text, _ = closedRefusal(a, err)
-		}
+		detail, text = b.closedNow(a)
 	}
 	if text != "" {
 		b.refuseDecision(ctx, user, "", a, meta.RequestID, detail, text)

@@ -178,9 +178,10 @@ func (b *Bot) handleEraseApproveSubmit(ctx context.Context, cb slack.Interaction
 		detail, text = "not an erasure", "This window confirms privacy erasures only, and that request is not one. Nothing was done."
 	}
 	if text == "" {
-		if err := b.openState(a); err != nil {
-			detail, text, _ = closedRefusal(a, err)
-		} else if err := a.ErasureCompletableBy(user); err != nil {
+		detail, text = b.closedNow(a)
+	}
+	if text == "" {
+		if err := a.ErasureCompletableBy(user); err != nil {
 			detail, text, _ = erasureRefusal(a, err)
 		}
 	}
