@@ -494,8 +494,7 @@ func (b *Bot) runBatch(ctx context.Context, req crm.BatchRequest) {
 		b.dm(ctx, req.Actor, notDeleted(err))
 		return
 	}
-	prog := b.startCountedProgress(ctx, op, req.Actor, "Deleting "+plural(req.ExpectCount, "contact", "contacts"), "these contacts",
-		func(done, _ int) string { return thousands(done) + " done…" })
+	prog := b.startBatchProgress(ctx, op, req.Actor, req.ExpectCount)
 	defer prog.end()
 	req.Progress, req.Operation = prog.update, op.ID
 	req.Notify = func(res crm.BatchDeleted) ([]outbox.Note, error) {
@@ -504,10 +503,7 @@ func (b *Bot) runBatch(ctx context.Context, req crm.BatchRequest) {
 	res, err := b.store.DeleteBatch(ctx, req)
 	if err != nil {
 		b.log.Info("batch delete failed", "user", req.Actor, "code", crm.ErrorCode(err))
-		if ferr := b.store.FinishOperation(ctx, op.ID, crm.OperationFailed, []outbox.Note{prog.outcome(notDeleted(err), true)}); ferr != nil {
-			b.log.Error("record failed batch delete", "err", ferr)
-			b.dm(ctx, req.Actor, notDeleted(err))
-		}
+		prog.fail(ctx, notDeleted(err))
 		return
 	}
 	b.log.Info("batch deleted", "user", req.Actor, "batch", res.Batch.ID, "contacts", res.Batch.Deleted, "skipped", len(res.Skipped))

@@ -256,8 +256,7 @@ func (b *Bot) approveBatch(ctx context.Context, user string, a crm.Approval, met
 		b.dm(ctx, user, notDeleted(b.userMessage(err, "start clean-up", "request", a.ID)))
 		return
 	}
-	prog := b.startCountedProgress(ctx, op, user, "Deleting "+plural(meta.Count, "contact", "contacts"), "these contacts",
-		func(done, _ int) string { return thousands(done) + " done…" })
+	prog := b.startBatchProgress(ctx, op, user, meta.Count)
 	defer prog.end()
 	res, err := b.store.Approve(ctx, crm.Decision{RequestID: a.ID, Admin: user, ExpectFingerprint: meta.Fingerprint, ExpectCount: meta.Count,
 		RestoreWindow: b.cfg.RestoreWindow, Confirmed: true, Operation: op.ID, Progress: prog.update,
@@ -270,19 +269,13 @@ func (b *Bot) approveBatch(ctx context.Context, user string, a crm.Approval, met
 			}
 			return notes, nil
 		}})
-	fail := func(m Message) {
-		if ferr := b.store.FinishOperation(ctx, op.ID, crm.OperationFailed, []outbox.Note{prog.outcome(m, true)}); ferr != nil {
-			b.log.Error("record refused clean-up approval", "request", a.ID, "err", ferr)
-			b.dm(ctx, user, m)
-		}
-	}
 	if detail, text, ok := closedRefusal(res.Approval, err); ok {
 		b.refuseDecision(ctx, user, "", res.Approval, a.ID, detail, text)
-		fail(*textMessage(text))
+		prog.fail(ctx, *textMessage(text))
 		return
 	}
 	if err != nil {
-		fail(notDeleted(b.userMessage(err, "approve clean-up", "request", a.ID)))
+		prog.fail(ctx, notDeleted(b.userMessage(err, "approve clean-up", "request", a.ID)))
 		return
 	}
 	if res.Changed {
@@ -291,7 +284,7 @@ func (b *Bot) approveBatch(ctx context.Context, user string, a crm.Approval, met
 		if res.BatchPreview != nil {
 			now = res.BatchPreview.Count()
 		}
-		fail(notDeleted(fmt.Sprintf("the contacts of request `%s` changed after you opened the window (%d to delete then, %d now). Press *Approve…* on the request again to see them as they are now.", a.ID, meta.Count, now)))
+		prog.fail(ctx, notDeleted(fmt.Sprintf("the contacts of request `%s` changed after you opened the window (%d to delete then, %d now). Press *Approve…* on the request again to see them as they are now.", a.ID, meta.Count, now)))
 		b.audit(ctx, crm.AuditEntry{Actor: user, Action: crm.AuditApprovalHeld, RequestID: a.ID, RequestKind: crm.KindBatch, Reason: a.Reason,
 			Outcome: "held", Detail: "contacts changed since the approval window opened"})
 		return

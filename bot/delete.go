@@ -330,10 +330,7 @@ func (b *Bot) runDelete(ctx context.Context, req crm.DeleteRequest, name string)
 	res, err := b.store.Delete(ctx, req)
 	if err != nil {
 		b.log.Info("delete failed", "user", req.Actor, "contact", req.ContactID, "code", crm.ErrorCode(err))
-		if ferr := b.store.FinishOperation(ctx, op.ID, crm.OperationFailed, []outbox.Note{prog.outcome(notDeleted(err), true)}); ferr != nil {
-			b.log.Error("record failed delete", "contact", req.ContactID, "err", ferr)
-			b.dm(ctx, req.Actor, notDeleted(err))
-		}
+		prog.fail(ctx, notDeleted(err))
 		return
 	}
 	b.log.Info("contact deleted", "user", req.Actor, "contact", req.ContactID, "deletion", res.Deletion.ID, "rows", res.Deletion.Counts.Total())

@@ -56,6 +56,13 @@ func (b *Bot) startCountedProgress(ctx context.Context, op crm.Operation, user, 
 	return b.runProgress(ctx, &progress{b: b, op: op, user: user, label: label, name: name, counted: counted})
 }
 
+// startBatchProgress watches the delete of a batch of n contacts
+// ("Deleting 37 contacts: 12 done…").
+func (b *Bot) startBatchProgress(ctx context.Context, op crm.Operation, user string, n int) *progress {
+	return b.startCountedProgress(ctx, op, user, "Deleting "+plural(n, "contact", "contacts"), "these contacts",
+		func(done, _ int) string { return thousands(done) + " done…" })
+}
+
 func (b *Bot) runProgress(ctx context.Context, p *progress) *progress {
 	p.start, p.stop, p.stopped = time.Now(), make(chan struct{}), make(chan struct{})
 	go p.run(ctx)
@@ -134,6 +141,15 @@ func (p *progress) outcome(m Message, post bool) outbox.Note {
 		n.Missing = outbox.MissingPost
 	}
 	return n
+}
+
+// fail records the operation failed, with m in place of the progress DM;
+// when even that cannot be recorded, m goes to the user as a plain DM.
+func (p *progress) fail(ctx context.Context, m Message) {
+	if err := p.b.store.FinishOperation(ctx, p.op.ID, crm.OperationFailed, []outbox.Note{p.outcome(m, true)}); err != nil {
+		p.b.log.Error("record failed operation", "operation", p.op.ID, "kind", p.op.Kind, "err", err)
+		p.b.dm(ctx, p.user, m)
+	}
 }
 
 // recoveryNotes tell the person what became of an operation whose process
