@@ -104,15 +104,15 @@ func (b *Bot) batchRequestNotes(a crm.Approval) []outbox.Note {
 // it: who asks, the filter, the count, the totals and the first contacts;
 // Approve and Reject while it waits, the outcome once decided.
 func batchApprovalMessage(a crm.Approval) Message {
-	bs := batchOf(a)
-	info := fmt.Sprintf("%s asks to delete %s", mention(a.Requester), batchAsked(a, ""))
+	bs, w := batchOf(a), wordsOf(crm.KindBatch)
+	info := fmt.Sprintf(w.asked, mention(a.Requester), batchAsked(a, ""))
 	info += "\n*Reason:* " + esc(reasonLabel(a.Reason))
 	if a.Note != "" {
 		info += " — " + esc(a.Note)
 	}
 	info += fmt.Sprintf("\n*Requested* %s · *expires* %s", slackDate(a.CreatedAt), slackDate(a.ExpiresAt))
-	blocks := []slack.Block{header(cut("Clean-up request: "+a.ContactLabel, 150)), section(info),
-		section("*Deleting removes:*\n" + strings.Join(totalsLines(bs.Totals, bs.Count), "\n"))}
+	blocks := []slack.Block{header(cut(w.request+": "+a.ContactLabel, 150)), section(info),
+		section(w.removes + "\n" + strings.Join(totalsLines(bs.Totals, bs.Count), "\n"))}
 	var lines []string
 	for _, c := range bs.First {
 		line := fmt.Sprintf("• *%s* `%s` · %s", esc(c.Label), esc(c.ContactID), shortCounts(c.Counts))
