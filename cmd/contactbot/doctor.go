@@ -22,9 +22,10 @@ import (
 func runDoctor(ctx context.Context, env cmdEnv) error {
 	cfg, cfgErr := config.FromEnv() // malformed variables are a ✗ line, not a stop
 	d := doctor.Deps{Config: cfg, ConfigErr: cfgErr}
-	var closeStore func() error
-	d.Store, d.Embedded, d.StoreErr, closeStore = openForDoctor(ctx, cfg)
-	defer closeStore()
+	d.Store, d.Embedded, d.StoreErr = openUnmigrated(ctx, cfg)
+	if d.Store != nil {
+		defer d.Store.Close()
+	}
 	if cfg.SlackBotToken != "" {
 		d.Slack = slackapi.New(cfg.SlackBotToken, cfg.SlackAPIURL, nil)
 	}
@@ -47,28 +48,28 @@ func runDoctor(ctx context.Context, env cmdEnv) error {
 	return nil
 }
 
-// openForDoctor opens the configured database without migrating it: the
-// store, or why it could not be opened, and how to close it. Without
-// DATABASE_URL it is the embedded file, when it exists (path).
-func openForDoctor(ctx context.Context, cfg *config.Config) (store *crm.Store, path string, err error, closeFn func() error) {
-	closeFn = func() error { return nil }
+// openUnmigrated opens the configured database without migrating it, and
+// without creating the embedded file: without DATABASE_URL it is that file
+// (path), or doctor.ErrNoDatabase when there is none yet. For doctor and
+// migrate --dry-run, which change nothing.
+func openUnmigrated(ctx context.Context, cfg *config.Config) (store *crm.Store, path string, err error) {
 	url := cfg.DatabaseURL
 	if url == "" {
 		dir, err := dataDir("", cfg)
 		if err != nil {
-			return nil, "", err, closeFn
+			return nil, "", err
 		}
 		path = embeddedFile(dir, false)
 		if !fileExists(path) {
-			return nil, path, doctor.ErrNoDatabase, closeFn
+			return nil, path, doctor.ErrNoDatabase
 		}
 		url = "sqlite:" + path
 	}
 	store, err = crm.OpenIn(ctx, url, bot.StoreHooks(cfg), cfg.Schemas())
 	if err != nil {
-		return nil, path, err, closeFn
+		return nil, path, err
 	}
-	return store, path, nil, store.Close
+	return store, path, nil
 }
 
 // failedPing is a Redis whose URL could not even be read.

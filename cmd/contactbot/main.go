@@ -23,7 +23,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime/debug"
 	"syscall"
 	"time"
@@ -113,21 +112,11 @@ func migrateDryRun(ctx context.Context, env cmdEnv) error {
 	if err != nil {
 		return configError{err}
 	}
-	url := cfg.DatabaseURL
-	if url == "" {
-		dir, err := dataDir("", cfg)
-		if err != nil {
-			return err
-		}
-		path := filepath.Join(dir, DatabaseFile)
-		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-			// Opening it would create it.
-			fmt.Fprintf(env.stdout, "-- the embedded database %s does not exist yet: migrate would create it and apply every migration\n", path)
-			return nil
-		}
-		url = "sqlite:" + path
+	store, path, err := openUnmigrated(ctx, cfg)
+	if errors.Is(err, doctor.ErrNoDatabase) {
+		fmt.Fprintf(env.stdout, "-- the embedded database %s does not exist yet: migrate would create it and apply every migration\n", path)
+		return nil
 	}
-	store, err := crm.OpenIn(ctx, url, bot.StoreHooks(cfg), cfg.Schemas())
 	if err != nil {
 		return err
 	}

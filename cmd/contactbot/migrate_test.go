@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -121,5 +124,23 @@ func testMigrateDryRunAndContract(t *testing.T, d crm.Dialect) {
 	}
 	if want := []string{"bot_state.deletions", "bot_state.goose_db_version", "crm_data.contacts"}; !slices.Equal(where, want) {
 		t.Errorf("tables: %v, want %v", where, want)
+	}
+}
+
+// TestMigrateDryRunWithoutEmbeddedFile: with no DATABASE_URL and no
+// embedded file yet, the dry run says what migrate would do, exits 0 and
+// creates nothing.
+func TestMigrateDryRunWithoutEmbeddedFile(t *testing.T) {
+	dir := clearEnv(t)
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"migrate", "--dry-run"}, strings.NewReader(""), &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	want := "-- the embedded database " + filepath.Join(dir, DatabaseFile) + " does not exist yet: migrate would create it and apply every migration\n"
+	if out.String() != want {
+		t.Errorf("stdout %q, want %q", out.String(), want)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("the dry run created %d files in the data directory", len(entries))
 	}
 }
