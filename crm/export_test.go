@@ -38,12 +38,6 @@ func (s *Store) SearchStatements(q string) []SearchStatement {
 	return out
 }
 
-// DuplicatesOfAll is the one statement Search runs to flag the shown
-// contacts' possible duplicates.
-func (s *Store) DuplicatesOfAll(ctx context.Context, cs []Contact) (map[string][]ContactRef, error) {
-	return s.duplicatesOfAll(ctx, cs)
-}
-
 // LinkedManyByKind is LinkedMany as SQLite runs it (a statement per kind),
 // to compare with PostgreSQL's one statement.
 func (s *Store) LinkedManyByKind(ctx context.Context, ids []string) ([]ContactLinked, error) {

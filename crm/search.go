@@ -762,9 +762,10 @@ func nullIfEmpty(s string) any {
 	return s
 }
 
-// duplicatesOfAll is duplicatesIn for the contacts a search shows, in one
-// statement: every contact's probes side by side (UNION ALL), tagged with
-// whose they are. Its text depends only on len(cs), so it is prepared.
+// duplicatesOfAll is duplicatesIn for the contacts a search shows on
+// SQLite, in one statement: every contact's probes side by side (UNION
+// ALL), tagged with whose they are. Its text depends only on len(cs), so it
+// is prepared. (PostgreSQL reads them with the page: pageMarksColumns.)
 func (s *Store) duplicatesOfAll(ctx context.Context, cs []Contact) (map[string][]ContactRef, error) {
 	var probes []string
 	var args []any
