@@ -46,11 +46,12 @@ func newCPUMeter(pids []int, pgDB string) *cpuMeter {
 type cpuUse struct {
 	bot, postgres, self time.Duration
 	botSeen, pgSeen     int
+	botAsked            bool // bot processes were named (-pid)
 }
 
 // stop reads the CPU times again.
 func (m *cpuMeter) stop() cpuUse {
-	var u cpuUse
+	u := cpuUse{botAsked: len(m.botPIDs) > 0}
 	since := func(pid int) (time.Duration, bool) {
 		t, _, ok := procCPU(pid)
 		if !ok {
@@ -76,7 +77,7 @@ func (m *cpuMeter) stop() cpuUse {
 
 // report writes the CPU time per request: what one request cost each
 // process, whatever else ran on the machine.
-func (u cpuUse) report(w io.Writer, requests int, botAsked bool) {
+func (u cpuUse) report(w io.Writer, requests int) {
 	if requests == 0 {
 		return
 	}
@@ -85,9 +86,9 @@ func (u cpuUse) report(w io.Writer, requests int, botAsked bool) {
 	}
 	var parts []string
 	switch {
-	case botAsked && u.botSeen == 0:
+	case u.botAsked && u.botSeen == 0:
 		parts = append(parts, "bot: its process was not found")
-	case botAsked:
+	case u.botAsked:
 		parts = append(parts, "bot "+per(u.bot))
 	}
 	if u.pgSeen > 0 {

@@ -117,7 +117,7 @@ func main() {
 		resp.Body.Close()
 		return resp.StatusCode, nil
 	})
-	cpu.stop().report(os.Stdout, served, len(pids) > 0)
+	cpu.stop().report(os.Stdout, served)
 }
 
 // isLocal reports whether u points at this machine: the only place the tool
@@ -266,6 +266,6 @@ func pkFloor(dbURL string, seeded, c, n int, maxTime time.Duration, pgDB string)
 		}
 		return http.StatusOK, nil
 	})
-	cpu.stop().report(os.Stdout, served, false)
+	cpu.stop().report(os.Stdout, served)
 	return nil
 }

@@ -36,7 +36,7 @@ func TestCPUMeterCountsItself(t *testing.T) {
 		t.Errorf("after 200 ms of work: self %s, bot %s (%d seen)", u.self, u.bot, u.botSeen)
 	}
 	var b strings.Builder
-	u.report(&b, 10, true)
+	u.report(&b, 10)
 	if !strings.HasPrefix(b.String(), "cpu per request: bot ") || !strings.Contains(b.String(), "loadtest ") {
 		t.Errorf("report: %q", b.String())
 	}
