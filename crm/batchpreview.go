@@ -26,11 +26,6 @@ const batchLinkedChunk = 100
 // up to there, through the filter terms' indexes, so a preview costs the
 // same on a million contacts as on a thousand.
 func (s *Store) PreviewBatch(ctx context.Context, f BatchFilter, o BatchOptions) (BatchPreview, error) {
-	return s.previewBatch(ctx, s.db, f, o)
-}
-
-// previewBatch is PreviewBatch on q (the pool, or a transaction).
-func (s *Store) previewBatch(ctx context.Context, q dbtx, f BatchFilter, o BatchOptions) (BatchPreview, error) {
 	if o.Limit <= 0 {
 		o.Limit = DefaultBulkLimit
 	}
@@ -46,7 +41,7 @@ func (s *Store) previewBatch(ctx context.Context, q dbtx, f BatchFilter, o Batch
 	}
 	// No ORDER BY: a sort would read every match; the set (at most Limit)
 	// is sorted here.
-	if err := sqlx.SelectContext(ctx, q, &matched, s.db.Rebind(`SELECT c.id, c.location_id, c.created_at FROM contacts c WHERE `+where+` LIMIT ?`),
+	if err := sqlx.SelectContext(ctx, s.db, &matched, s.db.Rebind(`SELECT c.id, c.location_id, c.created_at FROM contacts c WHERE `+where+` LIMIT ?`),
 		append(args, o.Limit+1)...); err != nil {
 		return p, fmt.Errorf("match contacts of %s: %w", f, err)
 	}
@@ -72,7 +67,7 @@ func (s *Store) previewBatch(ctx context.Context, q dbtx, f BatchFilter, o Batch
 	sort.Strings(locs)
 	for _, l := range locs {
 		var n int
-		if err := sqlx.GetContext(ctx, q, &n, s.db.Rebind(`SELECT count(*) FROM (SELECT 1 FROM contacts WHERE location_id = ? LIMIT ?) x`), l, perLocation[l]+1); err != nil {
+		if err := sqlx.GetContext(ctx, s.db, &n, s.db.Rebind(`SELECT count(*) FROM (SELECT 1 FROM contacts WHERE location_id = ? LIMIT ?) x`), l, perLocation[l]+1); err != nil {
 			return p, fmt.Errorf("count contacts of location %s: %w", l, err)
 		}
 		if n == perLocation[l] {
@@ -89,11 +84,11 @@ func (s *Store) previewBatch(ctx context.Context, q dbtx, f BatchFilter, o Batch
 	for i, m := range matched {
 		ids[i] = m.ID
 	}
-	all, err := s.batchLinked(ctx, q, ids)
+	all, err := s.batchLinked(ctx, ids)
 	if err != nil {
 		return p, err
 	}
-	inbound, err := s.recentInbound(ctx, q, ids)
+	inbound, err := s.recentInbound(ctx, ids)
 	if err != nil {
 		return p, err
 	}
@@ -114,7 +109,7 @@ func (s *Store) previewBatch(ctx context.Context, q dbtx, f BatchFilter, o Batch
 }
 
 // batchLinked is linkedMany in fixed-size chunks, in the order of ids.
-func (s *Store) batchLinked(ctx context.Context, q dbtx, ids []string) ([]ContactLinked, error) {
+func (s *Store) batchLinked(ctx context.Context, ids []string) ([]ContactLinked, error) {
 	var out []ContactLinked
 	for start := 0; start < len(ids); start += batchLinkedChunk {
 		chunk := ids[start:min(start+batchLinkedChunk, len(ids))]
@@ -122,7 +117,7 @@ func (s *Store) batchLinked(ctx context.Context, q dbtx, ids []string) ([]Contac
 		for len(padded) < batchLinkedChunk && len(ids) > batchLinkedChunk {
 			padded = append(padded, chunk[len(chunk)-1])
 		}
-		got, err := s.linkedMany(ctx, q, padded)
+		got, err := s.linkedMany(ctx, s.db, padded)
 		if err != nil {
 			return nil, err
 		}
@@ -133,7 +128,7 @@ func (s *Store) batchLinked(ctx context.Context, q dbtx, ids []string) ([]Contac
 
 // recentInbound reports which of the contacts got an inbound message
 // within RecentInboundWindow.
-func (s *Store) recentInbound(ctx context.Context, q dbtx, ids []string) (map[string]bool, error) {
+func (s *Store) recentInbound(ctx context.Context, ids []string) (map[string]bool, error) {
 	out := map[string]bool{}
 	since := s.now().UTC().Add(-RecentInboundWindow)
 	for start := 0; start < len(ids); start += batchLinkedChunk {
@@ -143,7 +138,7 @@ func (s *Store) recentInbound(ctx context.Context, q dbtx, ids []string) (map[st
 			args = append(args, id)
 		}
 		var got []string
-		if err := sqlx.SelectContext(ctx, q, &got, s.db.Rebind(`SELECT DISTINCT v.contact_id FROM conversations v
+		if err := sqlx.SelectContext(ctx, s.db, &got, s.db.Rebind(`SELECT DISTINCT v.contact_id FROM conversations v
 			WHERE v.contact_id IN (`+marksFor(len(chunk))+`) AND EXISTS (
 				SELECT 1 FROM messages m WHERE m.conversation_id = v.id AND m.direction = 'inbound' AND m.sent_at > ?)`),
 			append(args, since)...); err != nil {
